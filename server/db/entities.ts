@@ -1,0 +1,2 @@
+// STUB: entity definitions being written (owner: lead).
+export const entities: never[] = [];

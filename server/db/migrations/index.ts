@@ -1,0 +1,9 @@
+/**
+ * Committed migrations, listed explicitly: file discovery cannot import `.ts` under vitest
+ * (see shared/STACK-NOTES.md). Append new migrations here in order.
+ */
+import { Migration20261125000000_ledger_core } from './Migration20261125000000_ledger_core.js';
+
+export const migrationsList = [
+  { name: 'Migration20261125000000_ledger_core', class: Migration20261125000000_ledger_core },
+];

@@ -1,0 +1,64 @@
+/**
+ * Domain rejections. Expected failures are values with a stable code (they become `userErrors` in
+ * the API); programmer errors and broken invariants throw `InvariantError` instead.
+ */
+export const ERROR_CODES = [
+  'UNBALANCED_ENTRY',
+  'UNKNOWN_ACCOUNT',
+  'UNKNOWN_BOOK',
+  'UNKNOWN_ENTRY',
+  'UNKNOWN_UNIT',
+  'UNIT_MISMATCH',
+  'INVALID_AMOUNT',
+  'INVALID_UNIT',
+  'INVALID_INPUT',
+  'INVALID_METADATA',
+  'INVALID_EFFECTIVE_AT',
+  'INVALID_IDEMPOTENCY_KEY',
+  'INVALID_PARENT',
+  'DUPLICATE_CODE',
+  'ACCOUNT_CLOSED',
+  'ACCOUNT_NOT_EMPTY',
+  'BALANCE_BOUND_EXCEEDED',
+  'ALREADY_REVERSED',
+  'NOT_REVERSIBLE',
+  'NOT_PENDING',
+  'IDEMPOTENCY_KEY_REUSED',
+  'PENDING_ALREADY_RESOLVED',
+  'PENDING_EXPIRED',
+  'BATCH_ITEM_FAILED',
+  'BATCH_TOO_LARGE',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class LedgerError {
+  readonly code: ErrorCode;
+  readonly message: string;
+  /** Path of the offending input field, for example `lines[1].amount`; null when not one field. */
+  readonly field: string | null;
+
+  constructor(code: ErrorCode, message: string, field: string | null = null) {
+    this.code = code;
+    this.message = message;
+    this.field = field;
+  }
+
+  withFieldPrefix(prefix: string): LedgerError {
+    const field = this.field ? `${prefix}.${this.field}` : prefix;
+    return new LedgerError(this.code, this.message, field);
+  }
+}
+
+export function isLedgerError(value: unknown): value is LedgerError {
+  return value instanceof LedgerError;
+}
+
+/** A broken invariant: a bug, never a user's mistake. Thrown, never returned. */
+export class InvariantError extends Error {
+  override name = 'InvariantError';
+}
+
+export function invariant(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new InvariantError(message);
+}

@@ -1,0 +1,107 @@
+/**
+ * Money and units. decimal.js is configured once here: 80 significant digits so no arithmetic on
+ * amounts of up to 38 digits ever rounds, banker's rounding where rounding is asked for explicitly,
+ * and plain (never exponent) notation in `toString`.
+ */
+import { Decimal as BaseDecimal } from 'decimal.js';
+import { LedgerError } from './errors.js';
+
+export const Decimal = BaseDecimal.clone({
+  precision: 80,
+  rounding: BaseDecimal.ROUND_HALF_EVEN,
+  toExpNeg: -80,
+  toExpPos: 80,
+});
+export type Decimal = InstanceType<typeof Decimal>;
+
+export const ZERO: Decimal = new Decimal(0);
+
+/** Decimal places a unit may have. 18 matches the NUMERIC(38,18) columns. */
+export const UNIT_SCALE_MAX = 18;
+/** Integer digits an amount or bound may have; sums keep headroom inside NUMERIC(38,18). */
+export const AMOUNT_INTEGER_DIGITS_MAX = 18;
+
+/** ISO 4217 codes (`USD`) or custom ones (`HOUR`, `NET_CREDIT`): 2..16 of A-Z, 0-9 and `_`. */
+const UNIT_CODE = /^[A-Z][A-Z0-9_]{1,15}$/;
+
+/** A plain decimal literal: optional minus, digits, optional fraction. No exponent, no `+`, no spaces. */
+const DECIMAL_LITERAL = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
+
+export interface Unit {
+  code: string;
+  scale: number;
+}
+
+export function validateUnit(unit: Unit, field: string): LedgerError | null {
+  if (!UNIT_CODE.test(unit.code)) {
+    return new LedgerError(
+      'INVALID_UNIT',
+      `unit code "${unit.code}" must be 2 to 16 characters of A-Z, 0-9 and _, starting with a letter`,
+      field,
+    );
+  }
+  if (!Number.isInteger(unit.scale) || unit.scale < 0 || unit.scale > UNIT_SCALE_MAX) {
+    return new LedgerError('INVALID_UNIT', `unit scale must be an integer from 0 to ${UNIT_SCALE_MAX}`, field);
+  }
+  return null;
+}
+
+/** True when `text` is a plain decimal literal as accepted on the wire (no exponent, NaN, Infinity). */
+export function isDecimalLiteral(text: string): boolean {
+  return DECIMAL_LITERAL.test(text);
+}
+
+/** Number of digits after the decimal point as written (trailing zeros count: "1.50" has 2). */
+export function writtenScale(text: string): number {
+  const dot = text.indexOf('.');
+  return dot < 0 ? 0 : text.length - dot - 1;
+}
+
+/**
+ * Parses a wire amount for a unit. Rejects (never rounds) more decimal places than the unit's
+ * scale, and rejects magnitudes of more than AMOUNT_INTEGER_DIGITS_MAX integer digits.
+ * `allowNegative` and `allowZero` are for bounds; line amounts are strictly positive.
+ */
+export function parseAmount(
+  text: string,
+  unit: Unit,
+  field: string,
+  options: { allowNegative?: boolean; allowZero?: boolean } = {},
+): Decimal | LedgerError {
+  if (typeof text !== 'string' || !isDecimalLiteral(text)) {
+    return new LedgerError(
+      'INVALID_AMOUNT',
+      'amount must be a plain decimal string such as "12.50" (no exponent, no NaN, no JSON number)',
+      field,
+    );
+  }
+  if (writtenScale(text) > unit.scale) {
+    return new LedgerError(
+      'INVALID_AMOUNT',
+      `amount "${text}" has more than ${unit.scale} decimal places allowed for ${unit.code}`,
+      field,
+    );
+  }
+  const value = new Decimal(text);
+  const integerDigits = value.abs().truncated().toFixed(0).length;
+  if (integerDigits > AMOUNT_INTEGER_DIGITS_MAX) {
+    return new LedgerError(
+      'INVALID_AMOUNT',
+      `amount "${text}" has more than ${AMOUNT_INTEGER_DIGITS_MAX} integer digits`,
+      field,
+    );
+  }
+  if (value.isNegative() && !value.isZero() && !options.allowNegative) {
+    return new LedgerError('INVALID_AMOUNT', `amount "${text}" must not be negative`, field);
+  }
+  if (value.isZero() && !options.allowZero) {
+    return new LedgerError('INVALID_AMOUNT', 'amount must be greater than zero', field);
+  }
+  // "-0" and "0" are the same value; normalise the sign away.
+  return value.isZero() ? ZERO : value;
+}
+
+/** Formats an amount with exactly the unit's scale, the only wire format for money. */
+export function formatAmount(value: Decimal, scale: number): string {
+  return value.toFixed(scale);
+}
