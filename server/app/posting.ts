@@ -1,0 +1,584 @@
+/**
+ * The posting engine: every write of journal entries goes through here.
+ *
+ * Why a batcher: the hash chain makes every write to a book take the book's chain-head lock, so
+ * one entry per transaction caps a book at one commit round trip per entry. Instead, requests that
+ * arrive while a flush is running are gathered and the next flush posts all of them in one
+ * transaction with set-based statements (a fixed number of round trips per group). Each request
+ * still gets its own answer: items are validated one after another against the locked, in-memory
+ * account state, so a rejected item changes nothing and never affects its neighbours (except
+ * within an atomic batch, which is all or nothing by definition).
+ *
+ * Concurrency across processes: a flush locks the books (chain heads) in id order, then the
+ * accounts in (book, id) order, both FOR NO KEY UPDATE, so bounds are checked against state no
+ * other writer can change before commit, and two flushes never wait on each other in a cycle.
+ */
+import type { Logger } from 'pino';
+import type { Pool, PoolClient } from 'pg';
+import {
+  type AccountRow,
+  type DayTotal,
+  type EntryLinks,
+  type EntryRecord,
+  findByIdempotencyKeys,
+  findEntries,
+  findEntryLinks,
+  lockAccounts,
+  lockBooks,
+  type NewEntry,
+  writeEntries,
+} from '../db/ledger-store.js';
+import {
+  type AccountState,
+  type AccountTotals,
+  applyLines,
+  type Decimal,
+  type EntryInput,
+  type EntryKind,
+  invariant,
+  LedgerError,
+  type MetadataEntry,
+  type Movement,
+  movementForKind,
+  resolveLines,
+  reversalLines,
+  type Side,
+  validateEffectiveAt,
+  validateEntryShape,
+  validateExpiresAt,
+  validateIdempotencyKey,
+  validateMemo,
+  validateMetadata,
+  ZERO,
+} from '../ledger/index.js';
+import { UnavailableError } from './errors.js';
+import { entryHash } from './hashing.js';
+import { isUuid, uuidv7 } from './ids.js';
+import { withTransaction } from './transaction.js';
+
+interface OpBase {
+  bookId: string;
+  postedBy: string | null;
+  /** SHA-256 of the canonical request: same key + same hash = replay, different hash = reuse error. */
+  requestHash: string;
+}
+
+/** Posts new lines: a standard entry or a pending (two-phase) one. */
+export interface EntryOp extends OpBase {
+  kind: 'STANDARD' | 'PENDING';
+  entry: EntryInput;
+  expiresAt: Date | null;
+}
+
+/** Acts on an existing entry: reverses it, or commits or voids a pending one. */
+export interface RefOp extends OpBase {
+  kind: 'REVERSAL' | 'COMMIT' | 'VOID';
+  targetId: string;
+  idempotencyKey: string;
+  effectiveAt: Date | null;
+  memo: string | null;
+  metadata: MetadataEntry[] | null;
+}
+
+export type PostOp = EntryOp | RefOp;
+
+export function isEntryOp(op: PostOp): op is EntryOp {
+  return op.kind === 'STANDARD' || op.kind === 'PENDING';
+}
+
+export type OpResult = { ok: true; entry: EntryRecord; replayed: boolean } | { ok: false; error: LedgerError };
+
+interface Item {
+  ops: PostOp[];
+  atomic: boolean;
+  resolve: (results: OpResult[]) => void;
+  reject: (error: unknown) => void;
+}
+
+/** What a flush decided for one op before the post-commit replay loads. */
+type Decision =
+  | { type: 'posted'; entry: EntryRecord }
+  | { type: 'error'; error: LedgerError }
+  | { type: 'replay'; bookId: string; id: string }
+  | { type: 'same-as'; index: number };
+
+export interface PostingEngineOptions {
+  /** Most ops posted by one flush; the rest wait for the next. Bounds a transaction's size. */
+  opsPerFlushMax?: number;
+  clock?: () => Date;
+}
+
+const key = (bookId: string, id: string) => `${bookId}/${id}`;
+
+export class PostingEngine {
+  private readonly queue: Item[] = [];
+  private flushing = false;
+  private closed = false;
+  private idle: Promise<void> = Promise.resolve();
+  private markIdle: () => void = () => {};
+  private readonly opsPerFlushMax: number;
+  private readonly clock: () => Date;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly logger: Logger,
+    options: PostingEngineOptions = {},
+  ) {
+    this.opsPerFlushMax = options.opsPerFlushMax ?? 2000;
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  /** Posts ops; atomic = all or none. Resolves with one result per op, in order. */
+  submit(ops: PostOp[], atomic: boolean): Promise<OpResult[]> {
+    if (this.closed) return Promise.reject(new UnavailableError('the service is shutting down'));
+    if (ops.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      if (atomic) {
+        this.queue.push({ ops, atomic: true, resolve, reject });
+      } else {
+        // Independent ops: one item each, answered together.
+        const results: OpResult[] = new Array(ops.length);
+        let remaining = ops.length;
+        let failed = false;
+        ops.forEach((op, i) => {
+          this.queue.push({
+            ops: [op],
+            atomic: false,
+            resolve: ([r]) => {
+              results[i] = r!;
+              if (--remaining === 0 && !failed) resolve(results);
+            },
+            reject: (e) => {
+              if (!failed) {
+                failed = true;
+                reject(e);
+              }
+            },
+          });
+        });
+      }
+      this.schedule();
+    });
+  }
+
+  /** Stops taking work and waits for queued work to finish. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.flushing || this.queue.length > 0) await this.idle;
+  }
+
+  private schedule(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    this.idle = new Promise((r) => {
+      this.markIdle = r;
+    });
+    // setImmediate lets requests parsed in the same event-loop turn join this flush.
+    setImmediate(() => void this.run());
+  }
+
+  private async run(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const group: Item[] = [];
+        let ops = 0;
+        while (this.queue.length > 0) {
+          const next = this.queue[0]!;
+          if (group.length > 0 && ops + next.ops.length > this.opsPerFlushMax) break;
+          group.push(this.queue.shift()!);
+          ops += next.ops.length;
+        }
+        await this.flushGroup(group);
+      }
+    } finally {
+      this.flushing = false;
+      this.markIdle();
+    }
+  }
+
+  private async flushGroup(group: Item[]): Promise<void> {
+    let decisions: Decision[][];
+    try {
+      decisions = await withTransaction(this.pool, (client) => this.process(client, group));
+    } catch (error) {
+      if (group.length > 1 && !(error instanceof UnavailableError)) {
+        // Nothing was committed. Isolate the item that broke the group so the others still post.
+        this.logger.warn({ err: error, items: group.length }, 'entry group failed; posting its items one by one');
+        for (const item of group) await this.flushGroup([item]);
+        return;
+      }
+      for (const item of group) item.reject(error);
+      return;
+    }
+    let replays: Map<string, EntryRecord>;
+    try {
+      replays = await this.loadReplays(decisions);
+    } catch (error) {
+      for (const item of group) item.reject(error);
+      return;
+    }
+    const flat = decisions.flat();
+    group.forEach((item, i) => {
+      item.resolve(decisions[i]!.map((d) => this.finalise(d, flat, replays)));
+    });
+  }
+
+  private finalise(d: Decision, flat: Decision[], replays: Map<string, EntryRecord>): OpResult {
+    switch (d.type) {
+      case 'posted':
+        return { ok: true, entry: d.entry, replayed: false };
+      case 'error':
+        return { ok: false, error: d.error };
+      case 'replay':
+        return { ok: true, entry: replays.get(key(d.bookId, d.id))!, replayed: true };
+      case 'same-as': {
+        const original = this.finalise(flat[d.index]!, flat, replays);
+        return original.ok ? { ...original, replayed: true } : original;
+      }
+    }
+  }
+
+  private async loadReplays(decisions: Decision[][]): Promise<Map<string, EntryRecord>> {
+    const wanted = decisions.flat().flatMap((d) => (d.type === 'replay' ? [{ bookId: d.bookId, id: d.id }] : []));
+    const found = await findEntries(this.pool, wanted);
+    return new Map(found.map((e) => [key(e.bookId, e.id), e]));
+  }
+
+  /** One transaction for a whole group. Returns a decision per op, per item. */
+  private async process(client: PoolClient, group: Item[]): Promise<Decision[][]> {
+    const now = this.clock();
+    const ops = group.flatMap((item) => item.ops);
+    const decisions: (Decision | null)[] = ops.map((op) => precheck(op, now));
+
+    const bookIds = [...new Set(ops.filter((_, i) => decisions[i] === null).map((op) => op.bookId))].sort();
+    const books = await lockBooks(client, bookIds);
+    ops.forEach((op, i) => {
+      if (decisions[i] === null && !books.has(op.bookId)) {
+        decisions[i] = { type: 'error', error: new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId') };
+      }
+    });
+
+    // Idempotency, safe from races because the book lock is held: no other writer of the book
+    // can insert a key between this read and our commit.
+    const keyOf = (op: PostOp) => (isEntryOp(op) ? op.entry.idempotencyKey : op.idempotencyKey);
+    const existing = await findByIdempotencyKeys(
+      client,
+      ops.flatMap((op, i) => (decisions[i] === null ? [{ bookId: op.bookId, key: keyOf(op) }] : [])),
+    );
+    const claimed = new Map<string, number>();
+    ops.forEach((op, i) => {
+      if (decisions[i] !== null) return;
+      const k = key(op.bookId, keyOf(op));
+      const found = existing.get(k);
+      const earlier = claimed.get(k);
+      const reused = new LedgerError(
+        'IDEMPOTENCY_KEY_REUSED',
+        'this idempotencyKey was already used with a different request',
+        'idempotencyKey',
+      );
+      if (found) {
+        decisions[i] = found.requestHash === op.requestHash ? { type: 'replay', bookId: op.bookId, id: found.id } : { type: 'error', error: reused };
+      } else if (earlier !== undefined) {
+        decisions[i] = ops[earlier]!.requestHash === op.requestHash ? { type: 'same-as', index: earlier } : { type: 'error', error: reused };
+      } else {
+        claimed.set(k, i);
+      }
+    });
+
+    // Entries that reversals, commits and voids refer to, with their links, read under the book lock.
+    const targetKeys = ops.flatMap((op, i) =>
+      decisions[i] === null && !isEntryOp(op) && isUuid(op.targetId)
+        ? [{ bookId: op.bookId, id: op.targetId }]
+        : [],
+    );
+    const targets = new Map((await findEntries(client, targetKeys)).map((e) => [key(e.bookId, e.id), e]));
+    const links = await findEntryLinks(client, [...targets.values()].map((e) => ({ bookId: e.bookId, id: e.id })));
+
+    // Lock every account any op touches, in one statement, in (book, id) order.
+    const accountKeys = new Map<string, { bookId: string; id: string }>();
+    ops.forEach((op, i) => {
+      if (decisions[i] !== null) return;
+      if (isEntryOp(op)) {
+        for (const line of op.entry.lines) {
+          if (isUuid(line.accountId)) accountKeys.set(key(op.bookId, line.accountId), { bookId: op.bookId, id: line.accountId });
+        }
+      } else {
+        const target = targets.get(key(op.bookId, op.targetId));
+        for (const line of target?.lines ?? []) accountKeys.set(key(op.bookId, line.accountId), { bookId: op.bookId, id: line.accountId });
+      }
+    });
+    const accounts = await lockAccounts(
+      client,
+      [...accountKeys.values()].sort((a, b) => (a.bookId === b.bookId ? cmp(a.id, b.id) : cmp(a.bookId, b.bookId))),
+    );
+
+    // Decide item by item against the working state.
+    const working = new Map<string, AccountTotals>();
+    const heads = new Map([...books.values()].map((b) => [b.id, { seq: b.entrySeq, hash: b.lastHash }]));
+    const usedTargets = new Set<string>();
+    const posted: NewEntry[] = [];
+    const out: Decision[][] = [];
+    let offset = 0;
+    for (const item of group) {
+      const itemDecisions = decisions.slice(offset, offset + item.ops.length);
+      const stageTotals = new Map<string, AccountTotals>();
+      const stageHeads = new Map<string, { seq: bigint; hash: string }>();
+      const stageTargets = new Set<string>();
+      const stageEntries: NewEntry[] = [];
+      let failedAt = -1;
+      for (let j = 0; j < item.ops.length; j++) {
+        if (itemDecisions[j] !== null) {
+          if (itemDecisions[j]!.type === 'error') failedAt = failedAt < 0 ? j : failedAt;
+          continue;
+        }
+        if (item.atomic && failedAt >= 0) break;
+        const op = item.ops[j]!;
+        const totalsOf = (accountKey: string): AccountTotals =>
+          stageTotals.get(accountKey) ?? working.get(accountKey) ?? accounts.get(accountKey)!;
+        const result = decide(op, {
+          now,
+          book: books.get(op.bookId)!,
+          head: stageHeads.get(op.bookId) ?? heads.get(op.bookId)!,
+          accounts,
+          totalsOf,
+          targets,
+          links,
+          isTargetUsed: (k) => usedTargets.has(k) || stageTargets.has(k),
+        });
+        if (result instanceof LedgerError) {
+          itemDecisions[j] = { type: 'error', error: result };
+          failedAt = failedAt < 0 ? j : failedAt;
+          continue;
+        }
+        for (const [k, totals] of result.totals) stageTotals.set(k, totals);
+        stageHeads.set(op.bookId, { seq: BigInt(result.entry.seq), hash: result.entry.hash });
+        if (result.targetKey) stageTargets.add(result.targetKey);
+        stageEntries.push(result.entry);
+        itemDecisions[j] = { type: 'posted', entry: toRecord(result.entry) };
+      }
+      if (item.atomic && failedAt >= 0) {
+        // All or nothing: drop the stage; every op that was not the cause says why it did not post.
+        for (let j = 0; j < item.ops.length; j++) {
+          const d = itemDecisions[j];
+          if (d?.type === 'error' && j === failedAt) continue;
+          if (d?.type === 'error') continue;
+          itemDecisions[j] = {
+            type: 'error',
+            error: new LedgerError('BATCH_ITEM_FAILED', `not posted: entries[${failedAt}] was rejected and the batch is atomic`, null),
+          };
+        }
+      } else {
+        for (const [k, totals] of stageTotals) working.set(k, totals);
+        for (const [b, h] of stageHeads) heads.set(b, h);
+        for (const t of stageTargets) usedTargets.add(t);
+        posted.push(...stageEntries);
+      }
+      out.push(itemDecisions as Decision[]);
+      offset += item.ops.length;
+    }
+
+    if (posted.length > 0) {
+      const accountUpdates = [...working.entries()].map(([k, t]) => {
+        const a = accounts.get(k)!;
+        return { bookId: a.bookId, id: a.id, ...pickTotals(t) };
+      });
+      const headUpdates = [...heads.entries()]
+        .filter(([bookId, h]) => h.seq !== books.get(bookId)!.entrySeq)
+        .map(([bookId, h]) => ({ bookId, entrySeq: h.seq, lastHash: h.hash }));
+      await writeEntries(client, posted, accountUpdates, dayTotals(posted), headUpdates);
+    }
+    return out;
+  }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function pickTotals(t: AccountTotals): AccountTotals {
+  return { postedDebits: t.postedDebits, postedCredits: t.postedCredits, pendingDebits: t.pendingDebits, pendingCredits: t.pendingCredits };
+}
+
+function toRecord(entry: NewEntry): EntryRecord {
+  return { ...entry, lines: entry.lines.map(({ effectiveAt: _e, ...line }) => line) };
+}
+
+/** Posted movement per account and UTC day, for the balance-as-of snapshots. */
+function dayTotals(entries: NewEntry[]): DayTotal[] {
+  const totals = new Map<string, DayTotal>();
+  for (const entry of entries) {
+    for (const line of entry.lines) {
+      if (line.phase !== 'POSTED') continue;
+      const day = line.effectiveAt.toISOString().slice(0, 10);
+      const k = `${entry.bookId}/${line.accountId}/${day}`;
+      const t = totals.get(k) ?? { bookId: entry.bookId, accountId: line.accountId, day, debits: ZERO, credits: ZERO };
+      if (line.side === 'DEBIT') t.debits = t.debits.plus(line.amount);
+      else t.credits = t.credits.plus(line.amount);
+      totals.set(k, t);
+    }
+  }
+  return [...totals.values()];
+}
+
+/** Checks that need nothing from the database. */
+function precheck(op: PostOp, now: Date): Decision | null {
+  const error = (() => {
+    if (!isUuid(op.bookId)) return new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId');
+    if (isEntryOp(op)) {
+      return validateEntryShape(op.entry) ?? (op.kind === 'PENDING' ? validateExpiresAt(op.expiresAt, now) : null);
+    }
+    const metadata = validateMetadata(op.metadata);
+    return (
+      validateIdempotencyKey(op.idempotencyKey) ??
+      validateMemo(op.memo) ??
+      (metadata instanceof LedgerError ? metadata : null) ??
+      (isUuid(op.targetId) ? null : new LedgerError('UNKNOWN_ENTRY', 'no such journal entry in this book', 'entryId'))
+    );
+  })();
+  return error ? { type: 'error', error } : null;
+}
+
+interface DecideContext {
+  now: Date;
+  book: { maxBackdateDays: number };
+  head: { seq: bigint; hash: string };
+  accounts: Map<string, AccountRow>;
+  totalsOf: (accountKey: string) => AccountTotals;
+  targets: Map<string, EntryRecord>;
+  links: Map<string, EntryLinks>;
+  isTargetUsed: (targetKey: string) => boolean;
+}
+
+interface Decided {
+  entry: NewEntry;
+  totals: Map<string, AccountTotals>;
+  targetKey: string | null;
+}
+
+/** Decides one op against the current working state; pure apart from minting an id. */
+function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
+  const { now } = ctx;
+  let lines: { accountId: string; side: Side; amount: Decimal; unitCode: string; scale: number }[];
+  let effectiveAt: Date;
+  let targetKey: string | null = null;
+  let movement: Movement;
+  let memo: string;
+  let metadataInput: MetadataEntry[] | null;
+  let idempotencyKey: string;
+  let expiresAt: Date | null = null;
+
+  // Account states of this book as they stand now (locked row + earlier ops of this flush).
+  const view = new Map<string, AccountState>();
+  const addView = (accountId: string) => {
+    const k = key(op.bookId, accountId);
+    const row = ctx.accounts.get(k);
+    if (row) view.set(accountId, { ...row, ...pickTotals(ctx.totalsOf(k)) });
+  };
+
+  if (isEntryOp(op)) {
+    for (const line of op.entry.lines) addView(line.accountId);
+    const resolved = resolveLines(op.entry.lines, view);
+    if (resolved instanceof LedgerError) return resolved;
+    lines = resolved;
+    effectiveAt = op.entry.effectiveAt ?? now;
+    const dateError = validateEffectiveAt(effectiveAt, now, ctx.book.maxBackdateDays);
+    if (dateError) return dateError;
+    movement = movementForKind(op.kind)!;
+    memo = op.entry.memo ?? '';
+    metadataInput = op.entry.metadata;
+    idempotencyKey = op.entry.idempotencyKey;
+    expiresAt = op.kind === 'PENDING' ? op.expiresAt : null;
+  } else {
+    targetKey = key(op.bookId, op.targetId);
+    const target = ctx.targets.get(targetKey);
+    if (!target) return new LedgerError('UNKNOWN_ENTRY', 'no such journal entry in this book', 'entryId');
+    const link = ctx.links.get(targetKey)!;
+    for (const line of target.lines) addView(line.accountId);
+    if (op.kind === 'REVERSAL') {
+      if (target.kind === 'PENDING' || target.kind === 'VOID') {
+        return new LedgerError(
+          'NOT_REVERSIBLE',
+          target.kind === 'PENDING' ? 'a pending entry is voided, not reversed' : 'a void moves no money and cannot be reversed',
+          'entryId',
+        );
+      }
+      if (link.reversedBy || ctx.isTargetUsed(targetKey)) {
+        return new LedgerError('ALREADY_REVERSED', 'this entry has already been reversed', 'entryId');
+      }
+      lines = reversalLines(target.lines);
+      effectiveAt = op.effectiveAt ?? target.effectiveAt;
+      movement = 'POST';
+    } else {
+      if (target.kind !== 'PENDING') return new LedgerError('NOT_PENDING', 'this entry is not a pending entry', 'entryId');
+      if (link.resolvedBy || ctx.isTargetUsed(targetKey)) {
+        return new LedgerError('PENDING_ALREADY_RESOLVED', 'this pending entry has already been posted or voided', 'entryId');
+      }
+      if (op.kind === 'COMMIT' && target.expiresAt && target.expiresAt.getTime() <= now.getTime()) {
+        return new LedgerError('PENDING_EXPIRED', 'this pending entry expired and can no longer be posted', 'entryId');
+      }
+      lines = target.lines;
+      effectiveAt = op.effectiveAt ?? now;
+      movement = op.kind === 'COMMIT' ? 'COMMIT' : 'RELEASE';
+    }
+    const dateError = validateEffectiveAt(effectiveAt, now, ctx.book.maxBackdateDays);
+    if (dateError) {
+      return op.effectiveAt
+        ? dateError
+        : new LedgerError(
+            'INVALID_EFFECTIVE_AT',
+            `${dateError.message}; the default (the original entry's effectiveAt) is outside the window, so give effectiveAt`,
+            'effectiveAt',
+          );
+    }
+    // Moving money into or out of a closed account is refused; releasing a reservation is not.
+    if (movement !== 'RELEASE') {
+      for (const line of lines) {
+        if (view.get(line.accountId)?.closed) {
+          return new LedgerError('ACCOUNT_CLOSED', 'an account of this entry has been closed', 'entryId');
+        }
+      }
+    }
+    memo = op.memo ?? '';
+    metadataInput = op.metadata;
+    idempotencyKey = op.idempotencyKey;
+  }
+
+  const applied = applyLines(view, lines, movement);
+  if (applied instanceof LedgerError) return applied;
+  const metadata = validateMetadata(metadataInput);
+  invariant(!(metadata instanceof LedgerError), 'metadata was validated in precheck');
+
+  const kind: EntryKind = op.kind;
+  const phase = kind === 'PENDING' ? 'PENDING' : 'POSTED';
+  const storedLines = kind === 'VOID' ? [] : lines;
+  const seq = (ctx.head.seq + 1n).toString();
+  const body = {
+    bookId: op.bookId,
+    id: uuidv7(now.getTime()),
+    seq,
+    kind,
+    idempotencyKey,
+    effectiveAt,
+    recordedAt: now,
+    memo,
+    metadata,
+    reversesId: kind === 'REVERSAL' && !isEntryOp(op) ? op.targetId : null,
+    pendingId: (kind === 'COMMIT' || kind === 'VOID') && !isEntryOp(op) ? op.targetId : null,
+    expiresAt,
+    postedBy: op.postedBy,
+    lines: storedLines.map((l, n) => ({
+      lineNo: n + 1,
+      accountId: l.accountId,
+      side: l.side,
+      amount: l.amount,
+      unitCode: l.unitCode,
+      scale: l.scale,
+      phase: phase as 'POSTED' | 'PENDING',
+      effectiveAt,
+    })),
+  };
+  const hash = entryHash(ctx.head.hash, body);
+  const totals = new Map<string, AccountTotals>();
+  for (const [accountId, t] of applied) totals.set(key(op.bookId, accountId), t);
+  return { entry: { ...body, requestHash: op.requestHash, prevHash: ctx.head.hash, hash }, totals, targetKey };
+}

@@ -1,0 +1,90 @@
+/**
+ * Canonical content of entries and requests. The hash chain and idempotency both hash these
+ * strings; the hashing itself (SHA-256) is done by the caller so this module stays free of I/O
+ * and platform imports. Field order is fixed and amounts are written at their unit's scale, so
+ * the same entry always yields the same text whatever the source (memory or database).
+ */
+import type { Side } from './accounts.js';
+import type { EntryKind } from './entries.js';
+
+/** The hash that precedes a book's first entry. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface ChainLine {
+  accountId: string;
+  side: Side;
+  /** Formatted at the unit's scale. */
+  amount: string;
+  unitCode: string;
+}
+
+export interface ChainEntry {
+  bookId: string;
+  id: string;
+  seq: string;
+  kind: EntryKind;
+  idempotencyKey: string;
+  effectiveAt: Date;
+  recordedAt: Date;
+  memo: string;
+  metadata: Record<string, string>;
+  reversesId: string | null;
+  pendingId: string | null;
+  expiresAt: Date | null;
+  postedBy: string | null;
+  lines: ChainLine[];
+}
+
+function sortedMetadata(metadata: Record<string, string>): [string, string][] {
+  return Object.keys(metadata)
+    .sort()
+    .map((key) => [key, metadata[key]!]);
+}
+
+/** Canonical JSON of an entry's content, excluding its own hash and the previous hash. */
+export function canonicalEntry(entry: ChainEntry): string {
+  return JSON.stringify([
+    'entry/v1',
+    entry.bookId,
+    entry.id,
+    entry.seq,
+    entry.kind,
+    entry.idempotencyKey,
+    entry.effectiveAt.toISOString(),
+    entry.recordedAt.toISOString(),
+    entry.memo,
+    sortedMetadata(entry.metadata),
+    entry.reversesId,
+    entry.pendingId,
+    entry.expiresAt ? entry.expiresAt.toISOString() : null,
+    entry.postedBy,
+    entry.lines.map((l) => [l.accountId, l.side, l.amount, l.unitCode]),
+  ]);
+}
+
+/** The text hashed for a chain link: previous hash, newline, canonical content. */
+export function chainLinkText(prevHash: string, entry: ChainEntry): string {
+  return `${prevHash}\n${canonicalEntry(entry)}`;
+}
+
+/**
+ * Canonical JSON of a request, for idempotency. Arrays keep their order (line order is part of
+ * the entry); object keys are sorted; `undefined` becomes null so "absent" and "null" agree.
+ */
+export function canonicalRequest(operation: string, input: unknown): string {
+  return JSON.stringify([operation, normalise(input)]);
+}
+
+function normalise(value: unknown): unknown {
+  if (value === undefined || value === null) return null;
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(normalise);
+  if (typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value as object).sort()) {
+      out[key] = normalise((value as Record<string, unknown>)[key]);
+    }
+    return out;
+  }
+  return value;
+}
