@@ -1,19 +1,27 @@
 /**
- * The GraphQL schema. STUB: being written (owner: lead). `buildSchema()` and `GraphQLContext`
- * keep these signatures.
+ * The GraphQL schema: the builder, then every type module, then `toSchema()`.
  */
-import { GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
-import type { Logger } from 'pino';
-import type { Services } from '../server/app/index.js';
+import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { builder } from './builder.js';
+import './scalars.js';
+import './errors.js';
+import './types/book.js';
+import './types/account.js';
+import './types/entry.js';
+import './types/reports.js';
+import './types/queries.js';
+import './types/mutations.js';
 
-export interface GraphQLContext {
-  services: Services;
-  requestId: string;
-  logger: Logger;
-}
+export type { GraphQLContext } from './context.js';
+
+let built: GraphQLSchema | null = null;
 
 export function buildSchema(): GraphQLSchema {
-  return new GraphQLSchema({
-    query: new GraphQLObjectType({ name: 'Query', fields: { ping: { type: GraphQLString, resolve: () => 'pong' } } }),
-  });
+  built ??= builder.toSchema();
+  return built;
+}
+
+/** The SDL committed as schema/schema.graphql (sorted so diffs are stable). */
+export function printSchemaSdl(): string {
+  return `${printSchema(lexicographicSortSchema(buildSchema()))}\n`;
 }

@@ -1,20 +1,35 @@
 /**
- * Use cases of the ledger, wired to one ORM. STUB: being written (owner: lead). The signature of
- * `createServices` and `Services.close` is fixed; more members will be added.
+ * Use cases of the service, wired to one ORM and its connection pool.
  */
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
+import { nativePool } from '../db/orm.js';
+import { LedgerService } from './ledger-service.js';
+
+export { UnavailableError } from './errors.js';
+export type * from './ledger-service.js';
+export { LedgerService } from './ledger-service.js';
 
 export interface ServiceDeps {
   orm: MikroORM;
   logger: Logger;
+  /** Interval of the pending-entry expiry sweep; 0 disables it (tests drive it by hand). */
+  expirySweepMs?: number;
 }
 
 export interface Services {
-  /** Stops background work (the entry batcher, the pending-expiry sweeper) and waits for it. */
+  ledger: LedgerService;
+  /** Stops background work (the entry batcher, the pending-entry expiry sweeper) and waits for it. */
   close(): Promise<void>;
 }
 
-export async function createServices(_deps: ServiceDeps): Promise<Services> {
-  return { close: async () => {} };
+export async function createServices(deps: ServiceDeps): Promise<Services> {
+  const pool = await nativePool(deps.orm);
+  const ledger = new LedgerService(deps.orm, pool, deps.logger);
+  const sweepMs = deps.expirySweepMs ?? 5_000;
+  if (sweepMs > 0) ledger.startExpirySweeper(sweepMs);
+  return {
+    ledger,
+    close: () => ledger.close(),
+  };
 }

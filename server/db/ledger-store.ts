@@ -54,7 +54,7 @@ export interface AccountRow extends AccountState {
   createdAt: Date;
 }
 
-const ms = (col: string) => `(extract(epoch from ${col}) * 1000)::bigint::text`;
+export const ms = (col: string) => `(extract(epoch from ${col}) * 1000)::bigint::text`;
 
 const ACCOUNT_COLUMNS = `a.book_id, a.id, a.code, a.name, a.type, a.unit_code, u.scale, a.parent_id,
   a.lower_bound::text as lower_bound, a.upper_bound::text as upper_bound,
@@ -153,11 +153,11 @@ export async function listAccounts(
   return rows.map(accountFromRow);
 }
 
-const ENTRY_COLUMNS = `e.book_id, e.id, e.seq::text as seq, e.kind, e.idempotency_key, e.request_hash,
+export const ENTRY_COLUMNS = `e.book_id, e.id, e.seq::text as seq, e.kind, e.idempotency_key, e.request_hash,
   ${ms('e.effective_at')} as effective_at, ${ms('e.recorded_at')} as recorded_at, e.memo, e.metadata,
   e.reverses_id, e.pending_id, ${ms('e.expires_at')} as expires_at, e.posted_by, e.prev_hash, e.hash`;
 
-const LINES_JSON = `coalesce((select json_agg(json_build_array(l.line_no, l.account_id, l.side, l.amount::text, l.unit_code, u.scale, l.phase) order by l.line_no)
+export const LINES_JSON = `coalesce((select json_agg(json_build_array(l.line_no, l.account_id, l.side, l.amount::text, l.unit_code, u.scale, l.phase) order by l.line_no)
     from journal_line l join book_unit u on u.book_id = l.book_id and u.code = l.unit_code
    where l.book_id = e.book_id and l.entry_id = e.id), '[]'::json) as lines`;
 

@@ -69,7 +69,8 @@ export function chainLinkText(prevHash: string, entry: ChainEntry): string {
 
 /**
  * Canonical JSON of a request, for idempotency. Arrays keep their order (line order is part of
- * the entry); object keys are sorted; `undefined` becomes null so "absent" and "null" agree.
+ * the entry); object keys are sorted; keys whose value is null or undefined are dropped, so
+ * "absent" and "null" agree.
  */
 export function canonicalRequest(operation: string, input: unknown): string {
   return JSON.stringify([operation, normalise(input)]);
@@ -80,11 +81,15 @@ function normalise(value: unknown): unknown {
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map(normalise);
   if (typeof value === 'object') {
-    const out: Record<string, unknown> = {};
+    // Absent and null keys are dropped so they agree; Object.fromEntries keeps a "__proto__" key
+    // as an ordinary property where assignment would not.
+    const entries: [string, unknown][] = [];
     for (const key of Object.keys(value as object).sort()) {
-      out[key] = normalise((value as Record<string, unknown>)[key]);
+      const v = (value as Record<string, unknown>)[key];
+      if (v === undefined || v === null) continue;
+      entries.push([key, normalise(v)]);
     }
-    return out;
+    return Object.fromEntries(entries);
   }
   return value;
 }

@@ -92,8 +92,9 @@ export function validateMetadata(
   metadata: MetadataEntry[] | null,
   field = 'metadata',
 ): Record<string, string> | LedgerError {
-  const result: Record<string, string> = {};
-  if (metadata === null) return result;
+  // A Map, then Object.fromEntries: plain assignment would send a "__proto__" key to the setter.
+  const result = new Map<string, string>();
+  if (metadata === null) return {};
   if (metadata.length > LIMITS.metadataKeysMax) {
     return new LedgerError('INVALID_METADATA', `metadata may have at most ${LIMITS.metadataKeysMax} keys`, field);
   }
@@ -112,12 +113,12 @@ export function validateMetadata(
         `${field}[${i}].value`,
       );
     }
-    if (Object.hasOwn(result, key)) {
+    if (result.has(key)) {
       return new LedgerError('INVALID_METADATA', `metadata key "${key}" appears twice`, `${field}[${i}].key`);
     }
-    result[key] = value;
+    result.set(key, value);
   }
-  return result;
+  return Object.fromEntries(result);
 }
 
 /**
@@ -211,7 +212,11 @@ export function resolveLines(
   const imbalance = unitImbalances(resolved);
   if (imbalance.size > 0) {
     const detail = [...imbalance.entries()]
-      .map(([unit, diff]) => `${unit}: debits exceed credits by ${diff.toString()}`)
+      .map(([unit, diff]) =>
+        diff.isPositive()
+          ? `${unit}: debits exceed credits by ${diff.toString()}`
+          : `${unit}: credits exceed debits by ${diff.negated().toString()}`,
+      )
       .join('; ');
     return new LedgerError('UNBALANCED_ENTRY', `debits must equal credits for every unit (${detail})`, 'lines');
   }

@@ -1,0 +1,47 @@
+/** Domain rejections as data: every payload carries `userErrors` with a stable code. */
+import { GraphQLError } from 'graphql';
+import { UnavailableError } from '../server/app/index.js';
+import { ERROR_CODES, LedgerError } from '../server/ledger/index.js';
+import { builder } from './builder.js';
+
+export const ErrorCodeEnum = builder.enumType('ErrorCode', {
+  description: 'Stable codes of domain rejections. New codes may be added; existing ones never change meaning.',
+  values: ERROR_CODES,
+});
+
+export const UserErrorRef = builder.objectRef<LedgerError>('UserError').implement({
+  description: 'Why a request was rejected. Nothing was changed.',
+  fields: (t) => ({
+    code: t.field({ type: ErrorCodeEnum, resolve: (e) => e.code }),
+    message: t.exposeString('message'),
+    field: t.string({
+      nullable: true,
+      description: 'Path of the offending input field, e.g. `lines[1].amount` or `entries[3].lines`.',
+      resolve: (e) => e.field,
+    }),
+  }),
+});
+
+/** Failures of the service itself become top-level errors with a stable code, not userErrors. */
+export function rethrowServiceError(error: unknown): never {
+  if (error instanceof UnavailableError) {
+    throw new GraphQLError('The ledger database is unavailable; retry later with the same idempotencyKey.', {
+      extensions: { code: 'UNAVAILABLE', http: { status: 503 } },
+    });
+  }
+  throw error;
+}
+
+export async function guard<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    rethrowServiceError(error);
+  }
+}
+
+export function badInput(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+}
+
+export { LedgerError };

@@ -1,0 +1,43 @@
+/**
+ * Global ids. Accounts and entries carry their book in the id (`Account:<book>:<account>`), so every
+ * lookup reaches the row by its primary key, which starts with the book (the distribution key).
+ */
+import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
+
+export interface BookScopedId {
+  bookId: string;
+  id: string;
+}
+
+export function scopedId(bookId: string, id: string): string {
+  return `${bookId}:${id}`;
+}
+
+export function parseScopedId(raw: string): BookScopedId | null {
+  const parts = raw.split(':');
+  if (parts.length !== 2 || !parts[0] || !parts[1]) return null;
+  return { bookId: parts[0], id: parts[1] };
+}
+
+/** Decodes a global id of the given type; null when it is malformed or names another type. */
+export function decodeId(globalId: string, typename: string): string | null {
+  try {
+    const decoded = decodeGlobalID(globalId);
+    return decoded.typename === typename ? decoded.id : null;
+  } catch {
+    return null;
+  }
+}
+
+export function decodeScopedId(globalId: string, typename: 'Account' | 'JournalEntry'): BookScopedId | null {
+  const raw = decodeId(globalId, typename);
+  return raw === null ? null : parseScopedId(raw);
+}
+
+export function bookGlobalId(bookId: string): string {
+  return encodeGlobalID('Book', bookId);
+}
+
+export function accountGlobalId(bookId: string, id: string): string {
+  return encodeGlobalID('Account', scopedId(bookId, id));
+}

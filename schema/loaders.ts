@@ -1,0 +1,54 @@
+/**
+ * Per-request batch loaders, so nested fields (an entry's lines' accounts, a page of entries'
+ * links) cost one query per level rather than one per row.
+ */
+import DataLoader from 'dataloader';
+import type { AccountRow, EntryLinks, EntryRecord } from '../server/db/ledger-store.js';
+import type { BookRecord } from '../server/app/index.js';
+import type { GraphQLContext } from './context.js';
+import { parseScopedId, scopedId } from './ids.js';
+
+export interface Loaders {
+  book: DataLoader<string, BookRecord | null>;
+  account: DataLoader<string, AccountRow | null>;
+  entry: DataLoader<string, EntryRecord | null>;
+  entryLinks: DataLoader<string, EntryLinks>;
+}
+
+const cache = new WeakMap<GraphQLContext, Loaders>();
+
+function scopedKeys(keys: readonly string[]) {
+  return keys.map(parseScopedId).filter((k): k is { bookId: string; id: string } => k !== null);
+}
+
+export function loaders(ctx: GraphQLContext): Loaders {
+  let l = cache.get(ctx);
+  if (l) return l;
+  const ledger = ctx.services.ledger;
+  l = {
+    book: new DataLoader(async (ids) => {
+      const books = await ledger.getBooks([...ids]);
+      const byId = new Map(books.map((b) => [b.id, b]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
+    account: new DataLoader(async (keys) => {
+      const rows = await ledger.getAccounts(scopedKeys(keys));
+      const byKey = new Map(rows.map((a) => [scopedId(a.bookId, a.id), a]));
+      return keys.map((k) => byKey.get(k) ?? null);
+    }),
+    entry: new DataLoader(async (keys) => {
+      const rows = await ledger.getEntries(scopedKeys(keys));
+      const byKey = new Map(rows.map((e) => [scopedId(e.bookId, e.id), e]));
+      return keys.map((k) => byKey.get(k) ?? null);
+    }),
+    entryLinks: new DataLoader(async (keys) => {
+      const links = await ledger.getEntryLinks(scopedKeys(keys));
+      return keys.map((k) => {
+        const p = parseScopedId(k);
+        return (p && links.get(`${p.bookId}/${p.id}`)) || { reversedBy: null, resolvedBy: null, resolutionKind: null };
+      });
+    }),
+  };
+  cache.set(ctx, l);
+  return l;
+}

@@ -1,0 +1,127 @@
+import { builder } from '../builder.js';
+import { guard } from '../errors.js';
+import { decodeId, decodeScopedId, scopedId } from '../ids.js';
+import { loaders } from '../loaders.js';
+import {
+  AccountBalanceRef,
+  AccountRef,
+  AccountTypeEnum,
+  BookRef,
+  ChainVerificationRef,
+  EntryKindEnum,
+  JournalEntryRef,
+  TrialBalanceRef,
+} from '../refs.js';
+import { AccountConnection, BookConnection, listAccounts } from './book.js';
+import { JournalEntryConnection, listEntries } from './entry.js';
+import { decodeCursor, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, pageSize, toConnection } from '../connection.js';
+import { LedgerError } from '../../server/ledger/index.js';
+
+const PAGE_DOC = `Page size, 1 to ${PAGE_SIZE_MAX}; default ${PAGE_SIZE_DEFAULT}.`;
+const bookIdOf = (id: string) => decodeId(id, 'Book') ?? '';
+
+builder.queryFields((t) => ({
+  book: t.field({
+    type: BookRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_r, args, ctx) => guard(() => loaders(ctx).book.load(bookIdOf(String(args.id)))),
+  }),
+  books: t.field({
+    type: BookConnection,
+    description: 'Books in creation order.',
+    args: { first: t.arg.int({ description: PAGE_DOC }), after: t.arg.string() },
+    resolve: async (_r, args, ctx) => {
+      const limit = pageSize(args.first);
+      const after = decodeCursor(args.after, 1);
+      const rows = await guard(() => ctx.services.ledger.listBooks(after?.[0] ?? null, limit + 1));
+      return toConnection(rows, limit, (b) => [b.id]);
+    },
+  }),
+  account: t.field({
+    type: AccountRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_r, args, ctx) => {
+      const key = decodeScopedId(String(args.id), 'Account');
+      return key ? guard(() => loaders(ctx).account.load(scopedId(key.bookId, key.id))) : null;
+    },
+  }),
+  accounts: t.field({
+    type: AccountConnection,
+    description: 'Accounts of a book ordered by code.',
+    args: {
+      bookId: t.arg.id({ required: true }),
+      first: t.arg.int({ description: PAGE_DOC }),
+      after: t.arg.string(),
+      type: t.arg({ type: AccountTypeEnum }),
+      includeClosed: t.arg.boolean({ defaultValue: true }),
+    },
+    resolve: (_r, args, ctx) => listAccounts(ctx, bookIdOf(String(args.bookId)), args),
+  }),
+  journalEntry: t.field({
+    type: JournalEntryRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_r, args, ctx) => {
+      const key = decodeScopedId(String(args.id), 'JournalEntry');
+      return key ? guard(() => loaders(ctx).entry.load(scopedId(key.bookId, key.id))) : null;
+    },
+  }),
+  journalEntries: t.field({
+    type: JournalEntryConnection,
+    description:
+      'Entries of a book in (effectiveAt, recording) order; `from` is inclusive and `to` exclusive on effectiveAt. ' +
+      'With `accountId`, only entries with a line on that account.',
+    args: {
+      bookId: t.arg.id({ required: true }),
+      accountId: t.arg.id(),
+      from: t.arg({ type: 'DateTime' }),
+      to: t.arg({ type: 'DateTime' }),
+      kinds: t.arg({ type: [EntryKindEnum] }),
+      first: t.arg.int({ description: PAGE_DOC }),
+      after: t.arg.string(),
+    },
+    resolve: (_r, args, ctx) => {
+      const bookId = bookIdOf(String(args.bookId));
+      let accountId: string | null = null;
+      if (args.accountId) {
+        const key = decodeScopedId(String(args.accountId), 'Account');
+        if (!key || key.bookId !== bookId) return toConnection([], 1, () => []);
+        accountId = key.id;
+      }
+      return listEntries(ctx, { ...args, bookId, accountId });
+    },
+  }),
+  accountBalance: t.field({
+    type: AccountBalanceRef,
+    nullable: true,
+    description: 'Current balances, or the posted balance as of an instant (inclusive) when `asOf` is given.',
+    args: { accountId: t.arg.id({ required: true }), asOf: t.arg({ type: 'DateTime' }) },
+    resolve: async (_r, args, ctx) => {
+      const key = decodeScopedId(String(args.accountId), 'Account');
+      if (!key) return null;
+      const account = await guard(() => loaders(ctx).account.load(scopedId(key.bookId, key.id)));
+      return account ? guard(() => ctx.services.ledger.balance(account, args.asOf ?? null)) : null;
+    },
+  }),
+  trialBalance: t.field({
+    type: TrialBalanceRef,
+    nullable: true,
+    args: { bookId: t.arg.id({ required: true }), asOf: t.arg({ type: 'DateTime' }) },
+    resolve: async (_r, args, ctx) => {
+      const result = await guard(() => ctx.services.ledger.trialBalance(bookIdOf(String(args.bookId)), args.asOf ?? null));
+      return result instanceof LedgerError ? null : result;
+    },
+  }),
+  verifyBookChain: t.field({
+    type: ChainVerificationRef,
+    nullable: true,
+    description: 'Recomputes the book\'s hash chain and names the first entry that does not match.',
+    args: { bookId: t.arg.id({ required: true }) },
+    resolve: async (_r, args, ctx) => {
+      const result = await guard(() => ctx.services.ledger.verifyChain(bookIdOf(String(args.bookId))));
+      return result instanceof LedgerError ? null : result;
+    },
+  }),
+}));
