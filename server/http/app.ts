@@ -96,6 +96,8 @@ export function buildApp({ config, logger, orm, schema, services }: AppDeps): ex
   // --- request id and access log -------------------------------------------------------------
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
+    // Read now: inside a mounted router `req.path` is relative to the mount point.
+    const { method, path } = req;
     const incoming = req.get(REQUEST_ID_HEADER);
     const requestId = incoming !== undefined && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     const requestLogger = logger.child({ requestId });
@@ -109,8 +111,8 @@ export function buildApp({ config, logger, orm, schema, services }: AppDeps): ex
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       requestLogger.info(
         {
-          method: req.method,
-          path: req.path,
+          method,
+          path,
           status: res.statusCode,
           ms: Math.round(ms * 100) / 100,
           ...(res.writableFinished ? {} : { aborted: true }),

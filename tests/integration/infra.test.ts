@@ -106,6 +106,11 @@ describe('with the real schema', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ msg: 'request', method: 'GET', path: '/healthz', status: 200 });
     expect(typeof lines[0]?.ms).toBe('number');
+
+    await graphql(server.url, '{ __typename }', { 'x-request-id': 'gql-path-1' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const graphqlLine = server.logs.find((line) => line.requestId === 'gql-path-1' && line.msg === 'request');
+    expect(graphqlLine).toMatchObject({ method: 'POST', path: '/graphql', status: 200 });
   });
 
   it('replaces an unsafe or missing request id with a UUID', async () => {
