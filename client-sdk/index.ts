@@ -1,0 +1,511 @@
+/**
+ * Solidarity Ledger client SDK: a small typed facade over graphql-request and the documents generated
+ * from client-sdk/operations (see README.md next to this file).
+ *
+ *   const ledger = createLedgerClient({ url: 'https://ledger.example/graphql', token });
+ *   const { entry, replayed, userErrors } = await ledger.postJournalEntry({ bookId, idempotencyKey, lines });
+ *   for await (const entry of ledger.iterateJournalEntries({ bookId })) { ... }
+ *
+ * Nothing here imports the server: the SDK knows the API only through the generated code.
+ */
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import type { DocumentNode } from 'graphql';
+import { ClientError, GraphQLClient, type RequestOptions } from 'graphql-request';
+import { LedgerClientError, type LedgerClientErrorCode, type LedgerGraphQLError } from './errors.js';
+import {
+  AccountBalanceDocument,
+  type AccountBalanceQuery,
+  type AccountBalanceQueryVariables,
+  AccountDocument,
+  type AccountQuery,
+  type AccountQueryVariables,
+  AccountsDocument,
+  type AccountsQuery,
+  type AccountsQueryVariables,
+  BookDocument,
+  type BookQuery,
+  type BookQueryVariables,
+  BooksDocument,
+  type BooksQuery,
+  type BooksQueryVariables,
+  CloseAccountDocument,
+  type CloseAccountInput,
+  type CloseAccountMutation,
+  CommitPendingEntryDocument,
+  type CommitPendingEntryInput,
+  type CommitPendingEntryMutation,
+  CreateAccountDocument,
+  type CreateAccountInput,
+  type CreateAccountMutation,
+  CreateBookDocument,
+  type CreateBookInput,
+  type CreateBookMutation,
+  JournalEntriesDocument,
+  type JournalEntriesQuery,
+  type JournalEntriesQueryVariables,
+  JournalEntryDocument,
+  type JournalEntryQuery,
+  type JournalEntryQueryVariables,
+  NodeDocument,
+  type NodeQuery,
+  type NodeQueryVariables,
+  PostJournalEntriesDocument,
+  type PostJournalEntriesInput,
+  type PostJournalEntriesMutation,
+  PostJournalEntryDocument,
+  type PostJournalEntryInput,
+  type PostJournalEntryMutation,
+  PostPendingEntryDocument,
+  type PostPendingEntryInput,
+  type PostPendingEntryMutation,
+  ReverseJournalEntryDocument,
+  type ReverseJournalEntryInput,
+  type ReverseJournalEntryMutation,
+  TrialBalanceDocument,
+  type TrialBalanceQuery,
+  type TrialBalanceQueryVariables,
+  VerifyBookChainDocument,
+  type VerifyBookChainQuery,
+  type VerifyBookChainQueryVariables,
+  VoidPendingEntryDocument,
+  type VoidPendingEntryInput,
+  type VoidPendingEntryMutation,
+} from './generated/graphql.js';
+import {
+  type ConnectionPage,
+  MAX_PAGE_SIZE,
+  type PageFetcher,
+  type PaginateOptions,
+  paginate,
+} from './paginate.js';
+import {
+  backoffDelayMs,
+  DEFAULT_RETRIES,
+  DEFAULT_RETRY_BASE_DELAY_MS,
+  DEFAULT_RETRY_MAX_DELAY_MS,
+  isSafeToRetry,
+  type OperationKind,
+  parseRetryAfterMs,
+  RETRYABLE_ERROR_CODES,
+  type RetryPolicy,
+  sleep,
+} from './retry.js';
+
+export * from './errors.js';
+export * from './generated/graphql.js';
+export {
+  type ConnectionPage,
+  MAX_PAGE_SIZE,
+  type PageFetcher,
+  type PaginateOptions,
+  paginate,
+} from './paginate.js';
+export { carriesIdempotencyKey, isSafeToRetry, RETRYABLE_ERROR_CODES, type RetryPolicy } from './retry.js';
+export type { TypedDocumentNode };
+
+/** Response (and request) header carrying the id the server logs each request under. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+export interface LedgerClientOptions {
+  /** The GraphQL endpoint, e.g. `http://127.0.0.1:4000/graphql`. */
+  url: string;
+  /** Sent as `Authorization: Bearer <token>`; a function is called before every attempt (token refresh). */
+  token?: string | (() => string | Promise<string>);
+  /** A fetch implementation (default `globalThis.fetch`). */
+  fetch?: typeof globalThis.fetch;
+  /** Retries after the first attempt for operations that are safe to repeat; default 3 (4 attempts). 0 disables. */
+  retries?: number;
+  /** Time limit of one attempt (not of all retries together); default 30 000 ms. */
+  timeoutMs?: number;
+  /** Extra headers on every request. */
+  headers?: Record<string, string>;
+  /** First backoff before jitter, doubling each retry; default 200 ms. */
+  retryBaseDelayMs?: number;
+  /** Longest single backoff, Retry-After included; default 10 000 ms. */
+  retryMaxDelayMs?: number;
+  /** Called before each retry's backoff, e.g. to log it. */
+  onRetry?: (event: RetryEvent) => void;
+}
+
+export interface RetryEvent {
+  operationName: string | undefined;
+  /** The attempt that failed (1 for the first). */
+  attempt: number;
+  delayMs: number;
+  error: LedgerClientError;
+}
+
+/** Per-call options. */
+export interface CallOptions {
+  /** Aborts the call (current attempt and any backoff); an aborted call is not retried. */
+  signal?: AbortSignal;
+  /** Extra headers for this call; `x-request-id` here replaces the id the SDK generates. */
+  headers?: Record<string, string>;
+}
+
+/** Variables argument of {@link LedgerClient.request}: optional when the operation needs none. */
+export type RequestArgs<TVariables> =
+  Record<string, never> extends TVariables
+    ? [variables?: TVariables, options?: CallOptions]
+    : [variables: TVariables, options?: CallOptions];
+
+/** Connection variables for the iterators: `after` is theirs to manage; `first` defaults to 100. */
+export type IterateVariables<TVariables> = Omit<TVariables, 'after'>;
+
+type NodeOf<TConnection> = TConnection extends ConnectionPage<infer TNode> ? TNode : never;
+export type Book = NodeOf<BooksQuery['books']>;
+export type Account = NodeOf<AccountsQuery['accounts']>;
+export type JournalEntry = NodeOf<JournalEntriesQuery['journalEntries']>;
+
+export interface LedgerClient {
+  /** Sends any typed document (generated, or your own with codegen) with the same retry and error rules. */
+  request<TResult, TVariables extends object>(
+    document: TypedDocumentNode<TResult, TVariables>,
+    ...args: RequestArgs<TVariables>
+  ): Promise<TResult>;
+
+  // Queries (retried on transient failures).
+  book(variables: BookQueryVariables, options?: CallOptions): Promise<BookQuery['book']>;
+  books(variables?: BooksQueryVariables, options?: CallOptions): Promise<BooksQuery['books']>;
+  account(variables: AccountQueryVariables, options?: CallOptions): Promise<AccountQuery['account']>;
+  accounts(variables: AccountsQueryVariables, options?: CallOptions): Promise<AccountsQuery['accounts']>;
+  journalEntry(
+    variables: JournalEntryQueryVariables,
+    options?: CallOptions,
+  ): Promise<JournalEntryQuery['journalEntry']>;
+  journalEntries(
+    variables: JournalEntriesQueryVariables,
+    options?: CallOptions,
+  ): Promise<JournalEntriesQuery['journalEntries']>;
+  accountBalance(
+    variables: AccountBalanceQueryVariables,
+    options?: CallOptions,
+  ): Promise<AccountBalanceQuery['accountBalance']>;
+  trialBalance(
+    variables: TrialBalanceQueryVariables,
+    options?: CallOptions,
+  ): Promise<TrialBalanceQuery['trialBalance']>;
+  verifyBookChain(
+    variables: VerifyBookChainQueryVariables,
+    options?: CallOptions,
+  ): Promise<VerifyBookChainQuery['verifyBookChain']>;
+  node(variables: NodeQueryVariables, options?: CallOptions): Promise<NodeQuery['node']>;
+
+  // Mutations without an idempotencyKey: sent exactly once, never retried.
+  createBook(input: CreateBookInput, options?: CallOptions): Promise<CreateBookMutation['createBook']>;
+  createAccount(
+    input: CreateAccountInput,
+    options?: CallOptions,
+  ): Promise<CreateAccountMutation['createAccount']>;
+  closeAccount(
+    input: CloseAccountInput,
+    options?: CallOptions,
+  ): Promise<CloseAccountMutation['closeAccount']>;
+
+  // Money-moving mutations: retried with the same idempotencyKey; a repeat answers `replayed: true`.
+  postJournalEntry(
+    input: PostJournalEntryInput,
+    options?: CallOptions,
+  ): Promise<PostJournalEntryMutation['postJournalEntry']>;
+  /** Retried only when every entry carries an idempotencyKey (the schema requires it). */
+  postJournalEntries(
+    input: PostJournalEntriesInput,
+    options?: CallOptions,
+  ): Promise<PostJournalEntriesMutation['postJournalEntries']>;
+  reverseJournalEntry(
+    input: ReverseJournalEntryInput,
+    options?: CallOptions,
+  ): Promise<ReverseJournalEntryMutation['reverseJournalEntry']>;
+  postPendingEntry(
+    input: PostPendingEntryInput,
+    options?: CallOptions,
+  ): Promise<PostPendingEntryMutation['postPendingEntry']>;
+  commitPendingEntry(
+    input: CommitPendingEntryInput,
+    options?: CallOptions,
+  ): Promise<CommitPendingEntryMutation['commitPendingEntry']>;
+  voidPendingEntry(
+    input: VoidPendingEntryInput,
+    options?: CallOptions,
+  ): Promise<VoidPendingEntryMutation['voidPendingEntry']>;
+
+  // Walking connections.
+  /** Yields every node of any forward connection; see {@link paginate}. */
+  paginate<TNode>(
+    fetchPage: PageFetcher<TNode>,
+    options?: PaginateOptions,
+  ): AsyncGenerator<TNode, void, undefined>;
+  iterateBooks(
+    variables?: IterateVariables<BooksQueryVariables>,
+    options?: CallOptions & PaginateOptions,
+  ): AsyncGenerator<Book, void, undefined>;
+  iterateAccounts(
+    variables: IterateVariables<AccountsQueryVariables>,
+    options?: CallOptions & PaginateOptions,
+  ): AsyncGenerator<Account, void, undefined>;
+  iterateJournalEntries(
+    variables: IterateVariables<JournalEntriesQueryVariables>,
+    options?: CallOptions & PaginateOptions,
+  ): AsyncGenerator<JournalEntry, void, undefined>;
+}
+
+export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
+  const policy: RetryPolicy = {
+    retries: nonNegativeInteger('retries', options.retries ?? DEFAULT_RETRIES),
+    baseDelayMs: nonNegativeInteger(
+      'retryBaseDelayMs',
+      options.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS,
+    ),
+    maxDelayMs: nonNegativeInteger('retryMaxDelayMs', options.retryMaxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS),
+  };
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive, got ${timeoutMs}`);
+  // `fetch` is looked up per request so that a test or polyfill replacing globalThis.fetch later works.
+  const graphql = new GraphQLClient(options.url, {
+    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+  });
+
+  async function send<TResult, TVariables extends object>(
+    document: TypedDocumentNode<TResult, TVariables>,
+    variables: TVariables | undefined,
+    call: CallOptions = {},
+  ): Promise<TResult> {
+    const operation = describeOperation(document);
+    // Frozen copy: every attempt sends the very same variables (and idempotencyKey), even if the
+    // caller mutates its object while we back off.
+    const sent = variables === undefined ? undefined : structuredClone(variables);
+    const attemptsMax = isSafeToRetry(operation.kind, sent) ? policy.retries + 1 : 1;
+    const callHeaders = new Headers(options.headers);
+    for (const [name, value] of Object.entries(call.headers ?? {})) callHeaders.set(name, value);
+    const requestIdBase = callHeaders.get(REQUEST_ID_HEADER) ?? globalThis.crypto.randomUUID();
+
+    for (let attempt = 1; ; attempt++) {
+      // One id per attempt, sharing a prefix, so the server's log lines of all attempts are found together.
+      const requestId = attempt === 1 ? requestIdBase : `${requestIdBase}-${attempt}`;
+      const headers = new Headers(callHeaders);
+      headers.set(REQUEST_ID_HEADER, requestId);
+      const token = typeof options.token === 'function' ? await options.token() : options.token;
+      if (token !== undefined && token !== '') headers.set('authorization', `Bearer ${token}`);
+
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
+      try {
+        return await graphql.request<TResult, TVariables>({
+          document,
+          variables: sent,
+          requestHeaders: headers,
+          signal,
+        } as unknown as RequestOptions<TVariables, TResult>);
+      } catch (raw) {
+        const failure = toLedgerClientError(raw, {
+          operationName: operation.name,
+          requestId,
+          attempts: attempt,
+          aborted: call.signal?.aborted === true,
+          timedOut: timeout.aborted,
+          timeoutMs,
+        });
+        if (!failure.error.retryable || attempt >= attemptsMax) throw failure.error;
+        const delayMs = backoffDelayMs(policy, attempt, failure.retryAfterMs);
+        options.onRetry?.({ operationName: operation.name, attempt, delayMs, error: failure.error });
+        try {
+          await sleep(delayMs, call.signal);
+        } catch (reason) {
+          throw toLedgerClientError(reason, {
+            operationName: operation.name,
+            requestId,
+            attempts: attempt,
+            aborted: true,
+            timedOut: false,
+            timeoutMs,
+          }).error;
+        }
+      }
+    }
+  }
+
+  const request = <TResult, TVariables extends object>(
+    document: TypedDocumentNode<TResult, TVariables>,
+    ...[variables, call]: RequestArgs<TVariables>
+  ): Promise<TResult> => send(document, variables, call);
+
+  /** A method that sends `document` with `variables` and returns the root field `field`. */
+  function query<TResult, TVariables extends object, K extends keyof TResult>(
+    document: TypedDocumentNode<TResult, TVariables>,
+    field: K,
+  ) {
+    return async (variables: TVariables, call?: CallOptions): Promise<TResult[K]> =>
+      (await send(document, variables, call))[field];
+  }
+
+  /** A mutation method: wraps `input` as `{ input }` and returns the payload. */
+  function mutation<TResult, TInput, K extends keyof TResult>(
+    document: TypedDocumentNode<TResult, { input: TInput }>,
+    field: K,
+  ) {
+    return async (input: TInput, call?: CallOptions): Promise<TResult[K]> =>
+      (await send(document, { input }, call))[field];
+  }
+
+  const books = query(BooksDocument, 'books');
+  const accounts = query(AccountsDocument, 'accounts');
+  const journalEntries = query(JournalEntriesDocument, 'journalEntries');
+
+  function iterate<TVariables extends { first?: number | null }, TNode>(
+    fetch: (variables: TVariables, call?: CallOptions) => Promise<ConnectionPage<TNode>>,
+    variables: Omit<TVariables, 'after'>,
+    { maxPages, ...call }: CallOptions & PaginateOptions = {},
+  ): AsyncGenerator<TNode, void, undefined> {
+    const first = variables.first ?? MAX_PAGE_SIZE;
+    return paginate(
+      (after) => fetch({ ...variables, first, after } as unknown as TVariables, call),
+      maxPages === undefined ? {} : { maxPages },
+    );
+  }
+
+  return {
+    request,
+    book: query(BookDocument, 'book'),
+    books: (variables = {}, call) => books(variables, call),
+    account: query(AccountDocument, 'account'),
+    accounts,
+    journalEntry: query(JournalEntryDocument, 'journalEntry'),
+    journalEntries,
+    accountBalance: query(AccountBalanceDocument, 'accountBalance'),
+    trialBalance: query(TrialBalanceDocument, 'trialBalance'),
+    verifyBookChain: query(VerifyBookChainDocument, 'verifyBookChain'),
+    node: query(NodeDocument, 'node'),
+    createBook: mutation(CreateBookDocument, 'createBook'),
+    createAccount: mutation(CreateAccountDocument, 'createAccount'),
+    closeAccount: mutation(CloseAccountDocument, 'closeAccount'),
+    postJournalEntry: mutation(PostJournalEntryDocument, 'postJournalEntry'),
+    postJournalEntries: mutation(PostJournalEntriesDocument, 'postJournalEntries'),
+    reverseJournalEntry: mutation(ReverseJournalEntryDocument, 'reverseJournalEntry'),
+    postPendingEntry: mutation(PostPendingEntryDocument, 'postPendingEntry'),
+    commitPendingEntry: mutation(CommitPendingEntryDocument, 'commitPendingEntry'),
+    voidPendingEntry: mutation(VoidPendingEntryDocument, 'voidPendingEntry'),
+    paginate: (fetchPage, paginateOptions) => paginate(fetchPage, paginateOptions),
+    iterateBooks: (variables = {}, call) => iterate(books, variables, call),
+    iterateAccounts: (variables, call) => iterate(accounts, variables, call),
+    iterateJournalEntries: (variables, call) => iterate(journalEntries, variables, call),
+  };
+}
+
+// --- internals ------------------------------------------------------------------------------------
+
+function describeOperation(document: DocumentNode): {
+  kind: OperationKind;
+  name: string | undefined;
+} {
+  for (const definition of document.definitions) {
+    if (definition.kind === 'OperationDefinition') {
+      return { kind: definition.operation as OperationKind, name: definition.name?.value };
+    }
+  }
+  throw new TypeError('The document has no operation (only fragments?).');
+}
+
+interface FailureContext {
+  operationName: string | undefined;
+  /** The id the SDK sent for this attempt. */
+  requestId: string;
+  attempts: number;
+  /** The caller's signal fired. */
+  aborted: boolean;
+  /** This attempt's time limit passed. */
+  timedOut: boolean;
+  timeoutMs: number;
+}
+
+/** Classifies whatever one attempt threw; `retryAfterMs` is the server's Retry-After, if any. */
+function toLedgerClientError(
+  raw: unknown,
+  context: FailureContext,
+): { error: LedgerClientError; retryAfterMs: number | undefined } {
+  const base = { operationName: context.operationName, attempts: context.attempts, cause: raw };
+  const label = context.operationName ?? 'GraphQL request';
+
+  if (raw instanceof ClientError) {
+    const { response } = raw;
+    const errors = (response.errors ?? []) as readonly LedgerGraphQLError[];
+    const status = response.status;
+    const codes = errors.map((error) => error.extensions?.code).filter((code) => typeof code === 'string');
+    const headers = response.headers as Headers | undefined;
+    const requestId =
+      headers?.get(REQUEST_ID_HEADER) ??
+      stringOrUndefined(errors[0]?.extensions?.requestId) ??
+      context.requestId;
+    const retryable =
+      status >= 500 || status === 429 || codes.some((code) => RETRYABLE_ERROR_CODES.has(code as string));
+    const code: LedgerClientErrorCode =
+      (codes[0] as string | undefined) ??
+      (errors.length > 0
+        ? 'GRAPHQL_ERROR'
+        : status >= 200 && status < 300
+          ? 'INVALID_RESPONSE'
+          : 'HTTP_ERROR');
+    const detail = errors[0]?.message ?? `HTTP ${status}`;
+    return {
+      error: new LedgerClientError({
+        ...base,
+        code,
+        message: `${label} failed: ${detail} (${code}, request ${requestId})`,
+        requestId,
+        status,
+        errors,
+        data: response.data,
+        retryable,
+      }),
+      retryAfterMs: parseRetryAfterMs(headers?.get('retry-after')),
+    };
+  }
+
+  const noResponse = (code: LedgerClientErrorCode, message: string, retryable: boolean) => ({
+    error: new LedgerClientError({
+      ...base,
+      code,
+      message: `${label} failed: ${message} (${code}, request ${context.requestId})`,
+      requestId: context.requestId,
+      status: undefined,
+      errors: [],
+      data: undefined,
+      retryable,
+    }),
+    retryAfterMs: undefined,
+  });
+  if (context.aborted) return noResponse('ABORTED', 'aborted by the caller', false);
+  if (context.timedOut || isNamed(raw, 'TimeoutError')) {
+    return noResponse('TIMEOUT', `no response within ${context.timeoutMs} ms`, true);
+  }
+  if (isNetworkError(raw)) return noResponse('NETWORK_ERROR', describe(raw), true);
+  return noResponse('INVALID_RESPONSE', describe(raw), false);
+}
+
+/** fetch (undici) rejects with a TypeError for refused, reset or dropped connections; node-fetch with FetchError. */
+function isNetworkError(error: unknown): boolean {
+  if (error instanceof TypeError) return true;
+  if (isNamed(error, 'FetchError')) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code);
+}
+
+function isNamed(error: unknown, name: string): boolean {
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === name;
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  return `${error.message}${cause}`;
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function nonNegativeInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0)
+    throw new RangeError(`${name} must be a non-negative integer, got ${value}`);
+  return value;
+}

@@ -1,0 +1,110 @@
+/**
+ * When the SDK may send a request again, and how long it waits first.
+ *
+ * A request is repeated only when repeating it cannot do anything twice:
+ * - queries (reads);
+ * - mutations whose variables carry an idempotencyKey (`input.idempotencyKey`, or for
+ *   postJournalEntries every `input.entries[i].idempotencyKey`): the server answers a repeat with the
+ *   original result and `replayed: true`. The very same variables are sent on every attempt.
+ * Mutations without a key (createBook, createAccount, closeAccount) are sent once.
+ *
+ * And only after failures that say nothing was decided or that the server asks to come back later:
+ * no response (network error, timeout), HTTP 5xx or 429, or a top-level GraphQL error whose
+ * `extensions.code` is UNAVAILABLE or THROTTLED.
+ */
+
+export type OperationKind = 'query' | 'mutation' | 'subscription';
+
+/** Top-level error codes that mean "nothing happened, try again later". */
+export const RETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set(['UNAVAILABLE', 'THROTTLED']);
+
+export interface RetryPolicy {
+  /** Retries after the first attempt (so `retries + 1` attempts at most). */
+  readonly retries: number;
+  /** Backoff before the first retry; doubles each retry (before jitter). */
+  readonly baseDelayMs: number;
+  /** Upper bound of one backoff, Retry-After included. */
+  readonly maxDelayMs: number;
+}
+
+export const DEFAULT_RETRIES = 3;
+export const DEFAULT_RETRY_BASE_DELAY_MS = 200;
+export const DEFAULT_RETRY_MAX_DELAY_MS = 10_000;
+
+/** Whether an operation of this kind with these variables may be sent more than once. */
+export function isSafeToRetry(kind: OperationKind, variables: unknown): boolean {
+  if (kind === 'query') return true;
+  if (kind === 'mutation') return carriesIdempotencyKey(variables);
+  return false;
+}
+
+/**
+ * True when the mutation's variables make it idempotent: `idempotencyKey` on the variables or on
+ * `input`, or an `input.entries` list (postJournalEntries) whose every entry has one.
+ */
+export function carriesIdempotencyKey(variables: unknown): boolean {
+  if (!isRecord(variables)) return false;
+  if (isKey(variables.idempotencyKey)) return true;
+  const input = variables.input;
+  if (!isRecord(input)) return false;
+  if (isKey(input.idempotencyKey)) return true;
+  const entries = input.entries;
+  return (
+    Array.isArray(entries) &&
+    entries.length > 0 &&
+    entries.every((entry) => isRecord(entry) && isKey(entry.idempotencyKey))
+  );
+}
+
+/**
+ * Delay before retry number `retry` (1 for the first retry): exponential with "equal jitter" (half
+ * fixed, half random) so that clients failing together do not come back together, and never less
+ * than what the server asked for with Retry-After; both bounded by `maxDelayMs`.
+ */
+export function backoffDelayMs(
+  policy: RetryPolicy,
+  retry: number,
+  retryAfterMs: number | undefined,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
+  const jittered = ceiling / 2 + random() * (ceiling / 2);
+  const floor = retryAfterMs === undefined ? 0 : Math.min(policy.maxDelayMs, retryAfterMs);
+  return Math.round(Math.max(jittered, floor));
+}
+
+/** Retry-After as milliseconds: delta-seconds or an HTTP date. */
+export function parseRetryAfterMs(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (value === null || value === undefined || value.trim() === '') return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function isKey(value: unknown): boolean {
+  return typeof value === 'string' && value.length > 0;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
