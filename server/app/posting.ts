@@ -13,8 +13,9 @@
  * accounts in (book, id) order, both FOR NO KEY UPDATE, so bounds are checked against state no
  * other writer can change before commit, and two flushes never wait on each other in a cycle.
  */
-import type { Logger } from 'pino';
+
 import type { Pool, PoolClient } from 'pg';
+import type { Logger } from 'pino';
 import {
   type AccountRow,
   type DayTotal,
@@ -86,7 +87,9 @@ export function isEntryOp(op: PostOp): op is EntryOp {
   return op.kind === 'STANDARD' || op.kind === 'PENDING';
 }
 
-export type OpResult = { ok: true; entry: EntryRecord; replayed: boolean } | { ok: false; error: LedgerError };
+export type OpResult =
+  | { ok: true; entry: EntryRecord; replayed: boolean }
+  | { ok: false; error: LedgerError };
 
 interface Item {
   ops: PostOp[];
@@ -203,7 +206,10 @@ export class PostingEngine {
     } catch (error) {
       if (group.length > 1 && !(error instanceof UnavailableError)) {
         // Nothing was committed. Isolate the item that broke the group so the others still post.
-        this.logger.warn({ err: error, items: group.length }, 'entry group failed; posting its items one by one');
+        this.logger.warn(
+          { err: error, items: group.length },
+          'entry group failed; posting its items one by one',
+        );
         for (const item of group) await this.flushGroup([item]);
         return;
       }
@@ -239,7 +245,9 @@ export class PostingEngine {
   }
 
   private async loadReplays(decisions: Decision[][]): Promise<Map<string, EntryRecord>> {
-    const wanted = decisions.flat().flatMap((d) => (d.type === 'replay' ? [{ bookId: d.bookId, id: d.id }] : []));
+    const wanted = decisions
+      .flat()
+      .flatMap((d) => (d.type === 'replay' ? [{ bookId: d.bookId, id: d.id }] : []));
     const found = await findEntries(this.pool, wanted);
     return new Map(found.map((e) => [key(e.bookId, e.id), e]));
   }
@@ -277,9 +285,15 @@ export class PostingEngine {
         'idempotencyKey',
       );
       if (found) {
-        decisions[i] = found.requestHash === op.requestHash ? { type: 'replay', bookId: op.bookId, id: found.id } : { type: 'error', error: reused };
+        decisions[i] =
+          found.requestHash === op.requestHash
+            ? { type: 'replay', bookId: op.bookId, id: found.id }
+            : { type: 'error', error: reused };
       } else if (earlier !== undefined) {
-        decisions[i] = ops[earlier]!.requestHash === op.requestHash ? { type: 'same-as', index: earlier } : { type: 'error', error: reused };
+        decisions[i] =
+          ops[earlier]!.requestHash === op.requestHash
+            ? { type: 'same-as', index: earlier }
+            : { type: 'error', error: reused };
       } else {
         claimed.set(k, i);
       }
@@ -292,7 +306,10 @@ export class PostingEngine {
         : [],
     );
     const targets = new Map((await findEntries(client, targetKeys)).map((e) => [key(e.bookId, e.id), e]));
-    const links = await findEntryLinks(client, [...targets.values()].map((e) => ({ bookId: e.bookId, id: e.id })));
+    const links = await findEntryLinks(
+      client,
+      [...targets.values()].map((e) => ({ bookId: e.bookId, id: e.id })),
+    );
 
     // Lock every account any op touches, in one statement, in (book, id) order.
     const accountKeys = new Map<string, { bookId: string; id: string }>();
@@ -300,16 +317,20 @@ export class PostingEngine {
       if (decisions[i] !== null) return;
       if (isEntryOp(op)) {
         for (const line of op.entry.lines) {
-          if (isUuid(line.accountId)) accountKeys.set(key(op.bookId, line.accountId), { bookId: op.bookId, id: line.accountId });
+          if (isUuid(line.accountId))
+            accountKeys.set(key(op.bookId, line.accountId), { bookId: op.bookId, id: line.accountId });
         }
       } else {
         const target = targets.get(key(op.bookId, op.targetId));
-        for (const line of target?.lines ?? []) accountKeys.set(key(op.bookId, line.accountId), { bookId: op.bookId, id: line.accountId });
+        for (const line of target?.lines ?? [])
+          accountKeys.set(key(op.bookId, line.accountId), { bookId: op.bookId, id: line.accountId });
       }
     });
     const accounts = await lockAccounts(
       client,
-      [...accountKeys.values()].sort((a, b) => (a.bookId === b.bookId ? cmp(a.id, b.id) : cmp(a.bookId, b.bookId))),
+      [...accountKeys.values()].sort((a, b) =>
+        a.bookId === b.bookId ? cmp(a.id, b.id) : cmp(a.bookId, b.bookId),
+      ),
     );
 
     // Decide item by item against the working state.
@@ -360,11 +381,15 @@ export class PostingEngine {
         // All or nothing: drop the stage; every op that was not the cause says why it did not post.
         for (let j = 0; j < item.ops.length; j++) {
           const d = itemDecisions[j];
-          if (d?.type === 'error' && j === failedAt) continue;
-          if (d?.type === 'error') continue;
+          // Errors keep their own reason; replays were posted by an earlier request and stay so.
+          if (d?.type === 'error' || d?.type === 'replay') continue;
           itemDecisions[j] = {
             type: 'error',
-            error: new LedgerError('BATCH_ITEM_FAILED', `not posted: entries[${failedAt}] was rejected and the batch is atomic`, null),
+            error: new LedgerError(
+              'BATCH_ITEM_FAILED',
+              `not posted: entries[${failedAt}] was rejected and the batch is atomic`,
+              null,
+            ),
           };
         }
       } else {
@@ -396,7 +421,12 @@ function cmp(a: string, b: string): number {
 }
 
 function pickTotals(t: AccountTotals): AccountTotals {
-  return { postedDebits: t.postedDebits, postedCredits: t.postedCredits, pendingDebits: t.pendingDebits, pendingCredits: t.pendingCredits };
+  return {
+    postedDebits: t.postedDebits,
+    postedCredits: t.postedCredits,
+    pendingDebits: t.pendingDebits,
+    pendingCredits: t.pendingCredits,
+  };
 }
 
 function toRecord(entry: NewEntry): EntryRecord {
@@ -411,7 +441,13 @@ function dayTotals(entries: NewEntry[]): DayTotal[] {
       if (line.phase !== 'POSTED') continue;
       const day = line.effectiveAt.toISOString().slice(0, 10);
       const k = `${entry.bookId}/${line.accountId}/${day}`;
-      const t = totals.get(k) ?? { bookId: entry.bookId, accountId: line.accountId, day, debits: ZERO, credits: ZERO };
+      const t = totals.get(k) ?? {
+        bookId: entry.bookId,
+        accountId: line.accountId,
+        day,
+        debits: ZERO,
+        credits: ZERO,
+      };
       if (line.side === 'DEBIT') t.debits = t.debits.plus(line.amount);
       else t.credits = t.credits.plus(line.amount);
       totals.set(k, t);
@@ -425,14 +461,18 @@ function precheck(op: PostOp, now: Date): Decision | null {
   const error = (() => {
     if (!isUuid(op.bookId)) return new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId');
     if (isEntryOp(op)) {
-      return validateEntryShape(op.entry) ?? (op.kind === 'PENDING' ? validateExpiresAt(op.expiresAt, now) : null);
+      return (
+        validateEntryShape(op.entry) ?? (op.kind === 'PENDING' ? validateExpiresAt(op.expiresAt, now) : null)
+      );
     }
     const metadata = validateMetadata(op.metadata);
     return (
       validateIdempotencyKey(op.idempotencyKey) ??
       validateMemo(op.memo) ??
       (metadata instanceof LedgerError ? metadata : null) ??
-      (isUuid(op.targetId) ? null : new LedgerError('UNKNOWN_ENTRY', 'no such journal entry in this book', 'entryId'))
+      (isUuid(op.targetId)
+        ? null
+        : new LedgerError('UNKNOWN_ENTRY', 'no such journal entry in this book', 'entryId'))
     );
   })();
   return error ? { type: 'error', error } : null;
@@ -498,7 +538,9 @@ function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
       if (target.kind === 'PENDING' || target.kind === 'VOID') {
         return new LedgerError(
           'NOT_REVERSIBLE',
-          target.kind === 'PENDING' ? 'a pending entry is voided, not reversed' : 'a void moves no money and cannot be reversed',
+          target.kind === 'PENDING'
+            ? 'a pending entry is voided, not reversed'
+            : 'a void moves no money and cannot be reversed',
           'entryId',
         );
       }
@@ -509,12 +551,21 @@ function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
       effectiveAt = op.effectiveAt ?? target.effectiveAt;
       movement = 'POST';
     } else {
-      if (target.kind !== 'PENDING') return new LedgerError('NOT_PENDING', 'this entry is not a pending entry', 'entryId');
+      if (target.kind !== 'PENDING')
+        return new LedgerError('NOT_PENDING', 'this entry is not a pending entry', 'entryId');
       if (link.resolvedBy || ctx.isTargetUsed(targetKey)) {
-        return new LedgerError('PENDING_ALREADY_RESOLVED', 'this pending entry has already been posted or voided', 'entryId');
+        return new LedgerError(
+          'PENDING_ALREADY_RESOLVED',
+          'this pending entry has already been posted or voided',
+          'entryId',
+        );
       }
       if (op.kind === 'COMMIT' && target.expiresAt && target.expiresAt.getTime() <= now.getTime()) {
-        return new LedgerError('PENDING_EXPIRED', 'this pending entry expired and can no longer be posted', 'entryId');
+        return new LedgerError(
+          'PENDING_EXPIRED',
+          'this pending entry expired and can no longer be posted',
+          'entryId',
+        );
       }
       lines = target.lines;
       effectiveAt = op.effectiveAt ?? now;
@@ -580,5 +631,9 @@ function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
   const hash = entryHash(ctx.head.hash, body);
   const totals = new Map<string, AccountTotals>();
   for (const [accountId, t] of applied) totals.set(key(op.bookId, accountId), t);
-  return { entry: { ...body, requestHash: op.requestHash, prevHash: ctx.head.hash, hash }, totals, targetKey };
+  return {
+    entry: { ...body, requestHash: op.requestHash, prevHash: ctx.head.hash, hash },
+    totals,
+    targetKey,
+  };
 }
