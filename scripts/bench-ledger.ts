@@ -1,0 +1,1271 @@
+/**
+ * Ledger throughput benchmark: the GraphQL API against plain interactive SQL on one PostgreSQL.
+ * Run `npm run bench:ledger -- --help` for the options; the output is a table on stdout and
+ * BENCHMARKS.md. Progress goes to stderr.
+ *
+ * Processes (so none of them steals the event loop of another):
+ *   this orchestrator ── embedded PostgreSQL (or a fresh database on DATABASE_URL's server)
+ *                    ├─ the service: `node --import tsx server/main.ts` (DATABASE_URL = bench database)
+ *                    ├─ scripts/bench/load-worker.ts: autocannon, one per API scenario
+ *                    └─ scripts/bench/sql-worker.ts: 16 `pg` clients, one per SQL scenario
+ *
+ * The orchestrator samples the server's memory (/proc VmRSS every 200 ms, VmHWM per scenario),
+ * the CPU of every process during each measured window, and checks after each scenario that the
+ * number of entries in the database matches what the answers reported.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { pino } from 'pino';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from '../server/db/embedded.js';
+import { CREATE_ACCOUNT, CREATE_BOOK } from './bench/ledger-api.js';
+import type { LoadWorkerConfig, WorkerOutput } from './bench/load-worker.js';
+import {
+  clusterCpuSeconds,
+  machineCpu,
+  parentPid,
+  processCpuSeconds,
+  readMemory,
+  resetPeakMemory,
+} from './bench/proc.js';
+import type { SqlWorkerConfig, SqlWorkerOutput } from './bench/sql-worker.js';
+
+const repoRoot = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+const SCENARIOS = {
+  'single-spread': { label: 'API single entries, spread', kind: 'api', mode: 'single', hot: false },
+  'single-hot': { label: 'API single entries, hot account', kind: 'api', mode: 'single', hot: true },
+  'batch-spread': { label: 'API batches (INDEPENDENT), spread', kind: 'api', mode: 'batch', hot: false },
+  'sql-spread': { label: 'plain SQL, spread', kind: 'sql', mode: 'single', hot: false },
+  'sql-hot': { label: 'plain SQL, hot account', kind: 'sql', mode: 'single', hot: true },
+} as const;
+type ScenarioId = keyof typeof SCENARIOS;
+const SCENARIO_IDS = Object.keys(SCENARIOS) as ScenarioId[];
+
+const USAGE = `Ledger benchmark: GraphQL API vs plain interactive SQL on one PostgreSQL.
+
+Usage: npm run bench:ledger -- [options]
+       npx tsx scripts/bench-ledger.ts [options]
+
+Starts a fresh embedded PostgreSQL (data under os.tmpdir(), deleted at the end) or, when
+DATABASE_URL is set (or --database-url given), creates a fresh database on that server and drops
+it at the end. Starts the service as a child process on that database, creates one book (USD,
+scale 2) with --accounts accounts, then runs each scenario for --duration seconds after a
+--warmup, with --connections concurrent clients:
+
+  single-spread  API postJournalEntry, two random accounts per entry
+  single-hot     API postJournalEntry, one hot account on one side of every entry
+  batch-spread   API postJournalEntries (INDEPENDENT), --batch-size entries per call, spread
+  sql-spread     plain interactive SQL through pg (BEGIN, INSERT entry, one multi-row INSERT of
+                 the two lines, two UPDATEs of balances in id order, COMMIT), spread
+  sql-hot        the same, one hot account
+
+Load comes from separate processes (autocannon for the API, pg clients for SQL). Prints a table
+on stdout, progress on stderr, and writes BENCHMARKS.md.
+
+Options:
+  --duration <s>        measured seconds per scenario (default 10)
+  --warmup <s>          warm-up seconds before each scenario, not counted (default 2)
+  --connections <n>     concurrent clients: autocannon connections / pg clients (default 16)
+  --accounts <n>        accounts in the book and in the SQL baseline (default 10000)
+  --batch-size <n>      entries per postJournalEntries call (default 500, at most 1000)
+  --scenarios <list>    comma-separated subset of: ${SCENARIO_IDS.join(', ')} (default all)
+  --output <file>       report file (default BENCHMARKS.md in the checkout)
+  --no-write            print the table only, do not write the report
+  --database-url <url>  use this PostgreSQL server instead of an embedded one (default: $DATABASE_URL)
+  --keep-database       do not drop the bench database on --database-url's server
+  --db-pool-max <n>     DB_POOL_MAX for the service (default: the service's own default)
+  --pg-setting <k=v>    extra setting for the embedded PostgreSQL (repeatable), e.g. synchronous_commit=off
+  -h, --help            this text
+
+Targets checked in the report: API single entries >= 1.0 x plain SQL (spread and hot); batches
+>= 5,000 entries/s; hot >= 70% of spread; p99 < 50 ms at 16 clients; server peak RSS < 250 MB.
+`;
+
+interface Options {
+  durationSeconds: number;
+  warmupSeconds: number;
+  connections: number;
+  accounts: number;
+  batchSize: number;
+  scenarios: ScenarioId[];
+  output: string | null;
+  databaseUrl: string | undefined;
+  keepDatabase: boolean;
+  dbPoolMax: number | undefined;
+  pgSettings: Record<string, string>;
+}
+
+class UsageError extends Error {}
+
+function parseOptions(argv: string[]): Options | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      accounts: { type: 'string' },
+      'batch-size': { type: 'string' },
+      scenarios: { type: 'string' },
+      output: { type: 'string' },
+      'no-write': { type: 'boolean' },
+      'database-url': { type: 'string' },
+      'keep-database': { type: 'boolean' },
+      'db-pool-max': { type: 'string' },
+      'pg-setting': { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  const number = (name: string, raw: string | undefined, fallback: number, min: number, max: number) => {
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < min || value > max) {
+      throw new UsageError(`--${name} must be a number between ${min} and ${max} (got ${raw})`);
+    }
+    return value;
+  };
+  const integer = (name: string, raw: string | undefined, fallback: number, min: number, max: number) => {
+    const value = number(name, raw, fallback, min, max);
+    if (!Number.isInteger(value)) throw new UsageError(`--${name} must be an integer (got ${raw})`);
+    return value;
+  };
+  let scenarios = SCENARIO_IDS;
+  if (values.scenarios !== undefined) {
+    const chosen = values.scenarios
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const unknown = chosen.filter((s) => !(s in SCENARIOS));
+    if (unknown.length > 0 || chosen.length === 0) {
+      throw new UsageError(
+        `--scenarios: unknown ${unknown.join(', ') || '(empty)'}; choose from ${SCENARIO_IDS.join(', ')}`,
+      );
+    }
+    scenarios = SCENARIO_IDS.filter((id) => chosen.includes(id));
+  }
+  const pgSettings: Record<string, string> = {};
+  for (const item of values['pg-setting'] ?? []) {
+    const match = /^([a-z_.]+)=(.+)$/i.exec(item);
+    if (!match) throw new UsageError(`--pg-setting must look like name=value (got ${item})`);
+    pgSettings[match[1]!] = match[2]!;
+  }
+  const databaseUrl = values['database-url'] ?? (process.env.DATABASE_URL?.trim() || undefined);
+  if (databaseUrl !== undefined && Object.keys(pgSettings).length > 0) {
+    throw new UsageError('--pg-setting applies to the embedded PostgreSQL only, not to DATABASE_URL');
+  }
+  return {
+    durationSeconds: number('duration', values.duration, 10, 1, 3600),
+    warmupSeconds: number('warmup', values.warmup, 2, 0, 600),
+    connections: integer('connections', values.connections, 16, 1, 1000),
+    accounts: integer('accounts', values.accounts, 10_000, 3, 1_000_000),
+    batchSize: integer('batch-size', values['batch-size'], 500, 1, 1000),
+    scenarios,
+    output: values['no-write'] ? null : path.resolve(values.output ?? path.join(repoRoot, 'BENCHMARKS.md')),
+    databaseUrl,
+    keepDatabase: values['keep-database'] ?? false,
+    dbPoolMax:
+      values['db-pool-max'] === undefined
+        ? undefined
+        : integer('db-pool-max', values['db-pool-max'], 10, 1, 1000),
+    pgSettings,
+  };
+}
+
+/** The command line that reproduces this run, as the user would type it (passwords hidden). */
+function commandLine(argv: string[]): string {
+  const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`);
+  const args = argv.map((arg) => (/^postgres(ql)?:\/\//.test(arg) ? redactUrl(arg) : arg)).map(quote);
+  const event = process.env.npm_lifecycle_event;
+  const base =
+    event === 'bench:ledger' || event === 'bench'
+      ? `npm run ${event}${args.length > 0 ? ' --' : ''}`
+      : 'npx tsx scripts/bench-ledger.ts';
+  const env =
+    process.env.DATABASE_URL?.trim() && !argv.includes('--database-url') ? 'DATABASE_URL=<redacted> ' : '';
+  return `${env}${base}${args.length > 0 ? ` ${args.join(' ')}` : ''}`;
+}
+
+function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '<url>';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Calls `onLine` for every complete line of a stream. */
+function eachLine(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
+  if (!stream) return;
+  let partial = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) if (line.trim() !== '') onLine(line);
+  });
+  stream.on('end', () => {
+    if (partial.trim() !== '') onLine(partial);
+  });
+}
+
+const isRunning = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+
+/** SIGTERM, wait up to `graceMs`, then SIGKILL; resolves once the process has exited. */
+async function stopChild(child: ChildProcess, graceMs: number, name: string): Promise<void> {
+  if (!isRunning(child)) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timedOut = await Promise.race([exited.then(() => false), sleep(graceMs, true)]);
+  if (timedOut && isRunning(child)) {
+    log(`${name} (pid ${child.pid}) did not stop within ${graceMs / 1000} s of SIGTERM; sending SIGKILL`);
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+const fmtInt = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '—');
+const fmtMs = (value: number) => (Number.isFinite(value) ? value.toFixed(1) : '—');
+const fmtRatio = (value: number | undefined) =>
+  value !== undefined && Number.isFinite(value) ? value.toFixed(2) : '—';
+const fmtPct = (value: number) => (Number.isFinite(value) ? `${Math.round(value)}%` : '—');
+
+// ---------------------------------------------------------------------------------------------
+// Database: embedded cluster, or a fresh database on an external server
+
+interface BenchDatabase {
+  url: string;
+  description: string;
+  /** Drops the database / stops the cluster. Idempotent. */
+  close(): Promise<void>;
+}
+
+async function openDatabase(options: Options, tmpDir: string): Promise<BenchDatabase> {
+  if (options.databaseUrl) {
+    const name = `ledger_bench_${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}_${process.pid}`;
+    const admin = new pg.Client({ connectionString: options.databaseUrl });
+    await admin.connect();
+    try {
+      await admin.query(`create database ${admin.escapeIdentifier(name)}`);
+    } finally {
+      await admin.end();
+    }
+    const url = new URL(options.databaseUrl);
+    url.pathname = `/${name}`;
+    log(`created database ${name} on ${url.host}`);
+    let closed = false;
+    return {
+      url: url.toString(),
+      description: `database ${name} on ${url.host} (DATABASE_URL), created for this run`,
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        if (options.keepDatabase) {
+          log(`kept database ${name} (--keep-database)`);
+          return;
+        }
+        const client = new pg.Client({ connectionString: options.databaseUrl });
+        await client.connect();
+        try {
+          await client.query(`drop database if exists ${client.escapeIdentifier(name)} with (force)`);
+          log(`dropped database ${name}`);
+        } finally {
+          await client.end();
+        }
+      },
+    };
+  }
+  const dataDir = path.join(tmpDir, 'pgdata');
+  const logger = pino(
+    { level: 'warn', base: { component: 'bench' } },
+    pino.destination({ dest: 2, sync: true }),
+  );
+  const started = performance.now();
+  log(`starting an embedded PostgreSQL in ${dataDir}`);
+  const cluster: EmbeddedPostgres = await startEmbeddedPostgres({
+    dataDir,
+    logger,
+    database: 'ledger_bench',
+    settings: options.pgSettings,
+  });
+  log(
+    `embedded PostgreSQL ready on port ${cluster.port} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+  let closed = false;
+  return {
+    url: cluster.url,
+    description:
+      'embedded PostgreSQL (fresh data folder under os.tmpdir(), removed after the run), default settings',
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await cluster.stop();
+      // As root the launcher may have put the data elsewhere (a folder the postgres user can reach).
+      if (path.resolve(cluster.dataDir) !== path.resolve(dataDir)) {
+        await fs.rm(cluster.dataDir, { recursive: true, force: true });
+      }
+      log('embedded PostgreSQL stopped');
+    },
+  };
+}
+
+interface DatabaseFacts {
+  version: string;
+  settings: Record<string, string>;
+  postmasterPid: number | undefined;
+}
+
+async function databaseFacts(client: pg.Client): Promise<DatabaseFacts> {
+  const version = (await client.query<{ v: string }>('select version() as v')).rows[0]?.v ?? 'unknown';
+  const names = [
+    'server_version',
+    'fsync',
+    'synchronous_commit',
+    'shared_buffers',
+    'max_connections',
+    'wal_level',
+  ];
+  const settings: Record<string, string> = {};
+  for (const name of names) {
+    settings[name] =
+      (await client.query<{ s: string }>(`select current_setting($1) as s`, [name])).rows[0]?.s ?? '?';
+  }
+  const backend = (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]?.pid;
+  // The backend's parent is the postmaster (when PostgreSQL runs on this machine).
+  const postmasterPid = backend !== undefined ? parentPid(backend) : undefined;
+  return { version, settings, postmasterPid };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The service under test
+
+interface Server {
+  child: ChildProcess;
+  pid: number;
+  origin: string;
+  recentOutput: string[];
+}
+
+async function startServer(databaseUrl: string, options: Options): Promise<Server> {
+  // main.ts logs its port only at level info; at warn we must choose the port ourselves.
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+  };
+  if (options.dbPoolMax !== undefined) env.DB_POOL_MAX = String(options.dbPoolMax);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (child.pid === undefined) throw new Error('could not start the service process');
+  const recentOutput: string[] = [];
+  const onLine = (line: string) => {
+    recentOutput.push(line);
+    if (recentOutput.length > 40) recentOutput.shift();
+    process.stderr.write(`[server] ${line}\n`);
+  };
+  eachLine(child.stdout, onLine);
+  eachLine(child.stderr, onLine);
+  const server: Server = { child, pid: child.pid, origin: `http://127.0.0.1:${port}`, recentOutput };
+  activeChildren.add(child);
+  child.on('exit', () => activeChildren.delete(child));
+
+  const started = performance.now();
+  const deadline = Date.now() + 90_000;
+  while (true) {
+    if (!isRunning(child)) {
+      throw new Error(
+        `the service exited while starting (code ${child.exitCode ?? child.signalCode}):\n${recentOutput.join('\n')}`,
+      );
+    }
+    if (Date.now() > deadline)
+      throw new Error(`the service was not ready within 90 s:\n${recentOutput.join('\n')}`);
+    try {
+      const response = await fetch(`${server.origin}/readyz`, { signal: AbortSignal.timeout(3000) });
+      await response.arrayBuffer();
+      if (response.status === 200) break;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(100);
+  }
+  log(
+    `service ready at ${server.origin}/graphql (pid ${server.pid}) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+  return server;
+}
+
+async function graphql<T>(origin: string, query: string, variables: Record<string, unknown>): Promise<T> {
+  const response = await fetch(`${origin}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ query, variables }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await response.text();
+  let body: { data?: T; errors?: { message: string }[] };
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error(`HTTP ${response.status}: ${text.slice(0, 300)}`);
+  }
+  if (body.errors?.length) throw new Error(`GraphQL errors: ${body.errors.map((e) => e.message).join('; ')}`);
+  if (!response.ok || !body.data) throw new Error(`HTTP ${response.status}: ${text.slice(0, 300)}`);
+  return body.data;
+}
+
+interface UserErrors {
+  userErrors: { code: string; message: string; field: string | null }[];
+}
+
+interface Book {
+  bookId: string;
+  accountIds: string[];
+}
+
+/** One book (USD, scale 2) and `count` ASSET accounts without bounds, through the API, 16 at a time. */
+async function createBook(origin: string, count: number): Promise<Book> {
+  const created = await graphql<{ createBook: UserErrors & { book: { id: string } | null } }>(
+    origin,
+    CREATE_BOOK,
+    {
+      input: { name: `Benchmark ${new Date().toISOString()}`, units: [{ code: 'USD', scale: 2 }] },
+    },
+  );
+  const bookId = created.createBook.book?.id;
+  if (!bookId) throw new Error(`createBook failed: ${JSON.stringify(created.createBook.userErrors)}`);
+
+  const accountIds: string[] = new Array(count);
+  const started = performance.now();
+  let next = 0;
+  let done = 0;
+  let lastReport = started;
+  const digits = String(count - 1).length;
+  const createOne = async (index: number) => {
+    const code = `BENCH-${String(index).padStart(digits, '0')}`;
+    const result = await graphql<{ createAccount: UserErrors & { account: { id: string } | null } }>(
+      origin,
+      CREATE_ACCOUNT,
+      { input: { bookId, code, name: `Bench account ${index}`, type: 'ASSET', unit: 'USD' } },
+    );
+    const id = result.createAccount.account?.id;
+    if (!id)
+      throw new Error(`createAccount ${code} failed: ${JSON.stringify(result.createAccount.userErrors)}`);
+    accountIds[index] = id;
+  };
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < count) {
+        const index = next++;
+        await createOne(index);
+        done += 1;
+        const now = performance.now();
+        if (now - lastReport > 2000 || done === count) {
+          lastReport = now;
+          const rate = done / ((now - started) / 1000);
+          log(`accounts: ${done}/${count} (${Math.round(rate)}/s)`);
+        }
+      }
+    }),
+  );
+  log(`created book and ${count} accounts in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return { bookId, accountIds };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring a scenario
+
+interface CpuSnapshot {
+  at: number;
+  server: number | undefined;
+  postgres: number | undefined;
+  worker: number | undefined;
+  self: number;
+  machine: ReturnType<typeof machineCpu>;
+}
+
+/** CPU use in a window, each as % of one core (100% = one core busy the whole window). */
+interface CpuShare {
+  server: number;
+  postgres: number;
+  loadGenerator: number;
+  orchestrator: number;
+  /** Busy CPU of everything else on the machine (other engineers' tests, the OS). */
+  other: number;
+  idle: number;
+}
+
+function cpuSnapshot(
+  serverPid: number,
+  postmasterPid: number | undefined,
+  workerPid: number | undefined,
+): CpuSnapshot {
+  const self = process.cpuUsage();
+  return {
+    at: performance.now(),
+    server: processCpuSeconds(serverPid),
+    postgres: postmasterPid !== undefined ? clusterCpuSeconds(postmasterPid) : undefined,
+    worker: workerPid !== undefined ? processCpuSeconds(workerPid) : undefined,
+    self: (self.user + self.system) / 1e6,
+    machine: machineCpu(),
+  };
+}
+
+function cpuShare(a: CpuSnapshot, b: CpuSnapshot, workerCpuSeconds: number | undefined): CpuShare {
+  const seconds = (b.at - a.at) / 1000;
+  const pct = (x: number | undefined, y: number | undefined) =>
+    x !== undefined && y !== undefined ? ((y - x) / seconds) * 100 : Number.NaN;
+  const server = pct(a.server, b.server);
+  const postgres = pct(a.postgres, b.postgres);
+  // The worker may exit before the last snapshot: fall back on its own report.
+  let loadGenerator = pct(a.worker, b.worker);
+  if (!Number.isFinite(loadGenerator) && workerCpuSeconds !== undefined)
+    loadGenerator = (workerCpuSeconds / seconds) * 100;
+  const orchestrator = pct(a.self, b.self);
+  const busy = pct(a.machine?.busySeconds, b.machine?.busySeconds);
+  const idle = pct(a.machine?.idleSeconds, b.machine?.idleSeconds);
+  const known = [server, postgres, loadGenerator, orchestrator]
+    .filter(Number.isFinite)
+    .reduce((s, v) => s + v, 0);
+  return { server, postgres, loadGenerator, orchestrator, other: Math.max(0, busy - known), idle };
+}
+
+/** Samples the server's VmRSS every 200 ms; `window()` starts a new per-scenario maximum. */
+class MemorySampler {
+  private timer: NodeJS.Timeout;
+  windowMaxKb = 0;
+  overallMaxKb = 0;
+  peakResettable = false;
+
+  constructor(private readonly pid: number) {
+    const first = readMemory(pid);
+    if (first) this.overallMaxKb = first.hwmKb; // peak since the service started (start-up, setup)
+    this.timer = setInterval(() => this.sample(), 200);
+    this.timer.unref();
+  }
+
+  private sample(): number {
+    const memory = readMemory(this.pid);
+    if (!memory) return 0;
+    this.windowMaxKb = Math.max(this.windowMaxKb, memory.rssKb);
+    this.overallMaxKb = Math.max(this.overallMaxKb, memory.rssKb, memory.hwmKb);
+    return memory.rssKb;
+  }
+
+  /** Starts a window: the peak (VmHWM) is reset to the current RSS when the kernel allows it. */
+  startWindow(): void {
+    const before = readMemory(this.pid);
+    if (before) this.overallMaxKb = Math.max(this.overallMaxKb, before.hwmKb);
+    this.peakResettable = resetPeakMemory(this.pid);
+    this.windowMaxKb = 0;
+    this.sample();
+  }
+
+  /** Peak RSS of the window: VmHWM (exact) or the highest 200 ms sample, whichever is higher. */
+  endWindow(): number {
+    this.sample();
+    const memory = readMemory(this.pid);
+    const hwm = memory && this.peakResettable ? memory.hwmKb : 0;
+    return Math.max(this.windowMaxKb, hwm);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+interface ScenarioResult {
+  id: ScenarioId;
+  entriesPerSecond: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Server peak RSS in the scenario, MiB (API scenarios only). */
+  serverPeakMb: number | undefined;
+  cpu: CpuShare;
+  okRequests: number;
+  failedRequests: number;
+  transportErrors: number;
+  problems: Record<string, number>;
+  /** Entries counted in the database during the scenario vs what the answers reported. */
+  dbEntries: number;
+  reportedEntries: number;
+  tolerance: number;
+  /** Human-readable verdict of the database check. */
+  check: string;
+  checkPassed: boolean;
+}
+
+interface RunningWorker {
+  child: ChildProcess;
+  stdout: Promise<string>;
+  exit: Promise<number | null>;
+  cpuWindow: Promise<[CpuSnapshot, CpuSnapshot]>;
+}
+
+/** Starts a worker script and snapshots CPU at its `@phase main` and `@phase done` markers. */
+function startWorker(
+  script: string,
+  configFile: string,
+  serverPid: number,
+  postmasterPid: number | undefined,
+): RunningWorker {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, configFile], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  activeChildren.add(child);
+  child.on('exit', () => activeChildren.delete(child));
+  const name = path.basename(script, '.ts');
+  let stdout = '';
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  let mainSnapshot: CpuSnapshot | undefined;
+  let resolveWindow!: (window: [CpuSnapshot, CpuSnapshot]) => void;
+  const cpuWindow = new Promise<[CpuSnapshot, CpuSnapshot]>((resolve) => {
+    resolveWindow = resolve;
+  });
+  eachLine(child.stderr, (line) => {
+    if (line === '@phase main') {
+      mainSnapshot = cpuSnapshot(serverPid, postmasterPid, child.pid);
+      log(`${name}: measuring`);
+    } else if (line === '@phase done') {
+      const end = cpuSnapshot(serverPid, postmasterPid, child.pid);
+      resolveWindow([mainSnapshot ?? end, end]);
+    } else if (line === '@phase warmup') log(`${name}: warming up`);
+    else process.stderr.write(`[${name}] ${line}\n`);
+  });
+  const exit = new Promise<number | null>((resolve) => {
+    child.on('exit', (code) => resolve(code));
+    child.on('error', () => resolve(-1));
+  });
+  const stdoutDone = new Promise<string>((resolve) => {
+    if (!child.stdout) return resolve('');
+    child.stdout.on('end', () => resolve(stdout));
+  });
+  return { child, stdout: stdoutDone, exit, cpuWindow };
+}
+
+async function countRows(client: pg.Client, table: string): Promise<number> {
+  const exists = await client.query<{ t: string | null }>('select to_regclass($1)::text as t', [table]);
+  if (!exists.rows[0]?.t) return 0;
+  const { rows } = await client.query<{ n: string }>(`select count(*) as n from ${table}`);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Waits until the count stops moving (requests still in flight when the load stopped). */
+async function settledCount(client: pg.Client, table: string): Promise<number> {
+  let last = await countRows(client, table);
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    await sleep(300);
+    const now = await countRows(client, table);
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
+}
+
+interface Context {
+  options: Options;
+  tmpDir: string;
+  server: Server;
+  verifier: pg.Client;
+  databaseUrl: string;
+  postmasterPid: number | undefined;
+  memory: MemorySampler;
+  book: Book | undefined;
+  runId: string;
+}
+
+async function runApiScenario(ctx: Context, id: ScenarioId): Promise<ScenarioResult> {
+  const scenario = SCENARIOS[id];
+  const { options, book } = ctx;
+  if (!book) throw new Error('no book');
+  const hotAccountId = scenario.hot ? book.accountIds[0] : undefined;
+  const config: LoadWorkerConfig = {
+    url: `${ctx.server.origin}/graphql`,
+    bookId: book.bookId,
+    // The hot account is on one side; the other side never repeats it.
+    accountIds: scenario.hot ? book.accountIds.slice(1) : book.accountIds,
+    hotAccountId,
+    unit: 'USD',
+    mode: scenario.mode,
+    batchSize: options.batchSize,
+    connections: options.connections,
+    durationSeconds: options.durationSeconds,
+    warmupSeconds: options.warmupSeconds,
+    keyPrefix: `${ctx.runId}.${id}`,
+    timeoutSeconds: scenario.mode === 'batch' ? 60 : 10,
+  };
+  const configFile = path.join(ctx.tmpDir, `${id}.json`);
+  await fs.writeFile(configFile, JSON.stringify(config));
+
+  const before = await countRows(ctx.verifier, 'journal_entry');
+  ctx.memory.startWindow();
+  const worker = startWorker(
+    path.join('scripts', 'bench', 'load-worker.ts'),
+    configFile,
+    ctx.server.pid,
+    ctx.postmasterPid,
+  );
+  const [code, stdout] = await Promise.all([worker.exit, worker.stdout]);
+  if (code !== 0) throw new Error(`load worker for ${id} exited with code ${code}`);
+  const output = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as WorkerOutput;
+  const [cpuA, cpuB] = await worker.cpuWindow;
+  const serverPeakKb = ctx.memory.endWindow();
+  const after = await settledCount(ctx.verifier, 'journal_entry');
+
+  const { main, warmup } = output;
+  const result = main.autocannon;
+  const perRequest = scenario.mode === 'batch' ? options.batchSize : 1;
+  const reported = main.counts.postedEntries + (warmup?.counts.postedEntries ?? 0);
+  const dbEntries = after - before;
+  // Requests in flight when autocannon stops (at the end of warm-up and of the run) are not
+  // answered to it but may still be committed by the server: at most one per connection per phase.
+  const tolerance = options.connections * perRequest * (warmup ? 2 : 1);
+  const difference = dbEntries - reported;
+  const checkPassed = difference >= 0 && difference <= tolerance;
+  const check = checkPassed
+    ? `ok: ${fmtInt(dbEntries)} new entries in the database, ${fmtInt(reported)} reported posted (+${difference} unanswered in-flight, tolerance ${tolerance})`
+    : `MISMATCH: ${fmtInt(dbEntries)} new entries in the database but ${fmtInt(reported)} reported posted (difference ${difference}, tolerance 0..${tolerance})`;
+  const problems = { ...main.counts.problems };
+  const transportErrors = result.errors + result.non2xx;
+  if (result.errors > 0) problems[`transport errors (${result.timeouts} timeouts)`] = result.errors;
+  if (result.non2xx > 0) problems['non-2xx responses'] = result.non2xx;
+  return {
+    id,
+    entriesPerSecond: main.counts.okEntries / result.duration,
+    requestsPerSecond: main.counts.okRequests / result.duration,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    serverPeakMb: serverPeakKb / 1024,
+    cpu: cpuShare(cpuA, cpuB, main.cpuSeconds),
+    okRequests: main.counts.okRequests,
+    failedRequests: main.counts.failedRequests,
+    transportErrors,
+    problems,
+    dbEntries,
+    reportedEntries: reported,
+    tolerance,
+    check,
+    checkPassed,
+  };
+}
+
+async function runSqlScenario(ctx: Context, id: ScenarioId): Promise<ScenarioResult> {
+  const scenario = SCENARIOS[id];
+  const { options } = ctx;
+  const config: SqlWorkerConfig = {
+    databaseUrl: ctx.databaseUrl,
+    accounts: options.accounts,
+    clients: options.connections,
+    durationSeconds: options.durationSeconds,
+    warmupSeconds: options.warmupSeconds,
+    hot: scenario.hot,
+  };
+  const configFile = path.join(ctx.tmpDir, `${id}.json`);
+  await fs.writeFile(configFile, JSON.stringify(config));
+  // The worker creates the tables and accounts the first time (before the warm-up).
+  const before = await countRows(ctx.verifier, 'bench_sql_entry');
+  const worker = startWorker(
+    path.join('scripts', 'bench', 'sql-worker.ts'),
+    configFile,
+    ctx.server.pid,
+    ctx.postmasterPid,
+  );
+  const [code, stdout] = await Promise.all([worker.exit, worker.stdout]);
+  if (code !== 0) throw new Error(`sql worker for ${id} exited with code ${code}`);
+  const output = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as SqlWorkerOutput;
+  const [cpuA, cpuB] = await worker.cpuWindow;
+  const after = await countRows(ctx.verifier, 'bench_sql_entry');
+  const balance = await ctx.verifier.query<{ s: string }>(
+    'select coalesce(sum(balance), 0)::text as s from bench_sql_account',
+  );
+  const balanced = Number(balance.rows[0]?.s) === 0;
+  const dbEntries = after - before;
+  const checkPassed = dbEntries === output.committedTotal && balanced;
+  const errorCount = Object.values(output.errors).reduce((s, n) => s + n, 0);
+  const check =
+    `${checkPassed ? 'ok' : 'MISMATCH'}: ${fmtInt(dbEntries)} new rows in bench_sql_entry, ${fmtInt(output.committedTotal)} commits reported; ` +
+    `sum of balances ${balance.rows[0]?.s}`;
+  return {
+    id,
+    entriesPerSecond: output.entriesPerSecond,
+    requestsPerSecond: output.entriesPerSecond,
+    p50Ms: output.latencyMs.p50,
+    p99Ms: output.latencyMs.p99,
+    serverPeakMb: undefined,
+    cpu: cpuShare(cpuA, cpuB, output.cpuSeconds),
+    okRequests: output.committed,
+    failedRequests: errorCount,
+    transportErrors: 0,
+    problems: Object.fromEntries(Object.entries(output.errors).map(([k, v]) => [`SQLSTATE ${k}`, v])),
+    dbEntries,
+    reportedEntries: output.committedTotal,
+    tolerance: 0,
+    check,
+    checkPassed,
+  };
+}
+
+/** Debits equal credits over the book, and every entry has its two lines. */
+async function checkLedger(client: pg.Client): Promise<string> {
+  const totals = await client.query<{ d: string; c: string }>(
+    'select coalesce(sum(posted_debits), 0)::text as d, coalesce(sum(posted_credits), 0)::text as c from account',
+  );
+  const counts = await client.query<{ e: string; l: string }>(
+    'select (select count(*) from journal_entry)::text as e, (select count(*) from journal_line)::text as l',
+  );
+  const { d, c } = totals.rows[0]!;
+  const { e, l } = counts.rows[0]!;
+  const ok = d === c && Number(l) === 2 * Number(e);
+  return `${ok ? 'ok' : 'PROBLEM'}: ${fmtInt(Number(e))} entries, ${fmtInt(Number(l))} lines, posted debits ${d} = credits ${c}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+interface Target {
+  name: string;
+  value: string;
+  met: boolean | undefined;
+}
+
+function targets(
+  results: Map<ScenarioId, ScenarioResult>,
+  overallPeakMb: number | undefined,
+  connections: number,
+): Target[] {
+  const get = (id: ScenarioId) => results.get(id);
+  const ratio = (a: ScenarioId, b: ScenarioId) => {
+    const x = get(a);
+    const y = get(b);
+    return x && y ? x.entriesPerSecond / y.entriesPerSecond : undefined;
+  };
+  const list: Target[] = [];
+  const spreadRatio = ratio('single-spread', 'sql-spread');
+  list.push({
+    name: 'API single entries >= 1.0 x plain SQL (spread)',
+    value: spreadRatio === undefined ? 'not measured' : `${spreadRatio.toFixed(2)} x`,
+    met: spreadRatio === undefined ? undefined : spreadRatio >= 1.0,
+  });
+  const hotRatio = ratio('single-hot', 'sql-hot');
+  list.push({
+    name: 'API single entries >= 1.0 x plain SQL (hot)',
+    value: hotRatio === undefined ? 'not measured' : `${hotRatio.toFixed(2)} x`,
+    met: hotRatio === undefined ? undefined : hotRatio >= 1.0,
+  });
+  const batch = get('batch-spread');
+  list.push({
+    name: 'API batches >= 5,000 entries/s',
+    value: batch ? `${fmtInt(batch.entriesPerSecond)} entries/s` : 'not measured',
+    met: batch ? batch.entriesPerSecond >= 5000 : undefined,
+  });
+  const hotSpread = ratio('single-hot', 'single-spread');
+  list.push({
+    name: 'API hot >= 70% of spread throughput',
+    value: hotSpread === undefined ? 'not measured' : fmtPct(hotSpread * 100),
+    met: hotSpread === undefined ? undefined : hotSpread >= 0.7,
+  });
+  for (const id of ['single-spread', 'single-hot'] as const) {
+    const r = get(id);
+    list.push({
+      name: `p99 < 50 ms at ${connections} clients (${id})`,
+      value: r ? `${fmtMs(r.p99Ms)} ms` : 'not measured',
+      met: r ? r.p99Ms < 50 : undefined,
+    });
+  }
+  list.push({
+    name: 'server peak RSS < 250 MB',
+    value: overallPeakMb === undefined ? 'not measured' : `${Math.round(overallPeakMb)} MB`,
+    met: overallPeakMb === undefined ? undefined : overallPeakMb < 250,
+  });
+  return list;
+}
+
+function ratios(
+  results: Map<ScenarioId, ScenarioResult>,
+  id: ScenarioId,
+): { apiSql?: number; hotSpread?: number } {
+  const eps = (x: ScenarioId) => results.get(x)?.entriesPerSecond;
+  const div = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? a / b : undefined);
+  switch (id) {
+    case 'single-spread':
+      return { apiSql: div(eps('single-spread'), eps('sql-spread')) };
+    case 'single-hot':
+      return {
+        apiSql: div(eps('single-hot'), eps('sql-hot')),
+        hotSpread: div(eps('single-hot'), eps('single-spread')),
+      };
+    case 'sql-hot':
+      return { hotSpread: div(eps('sql-hot'), eps('sql-spread')) };
+    default:
+      return {};
+  }
+}
+
+function markdownTable(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function resultsTable(results: Map<ScenarioId, ScenarioResult>, batchSize: number): string {
+  const rows = [...results.values()].map((r) => {
+    const { apiSql, hotSpread } = ratios(results, r.id);
+    const label =
+      r.id === 'batch-spread' ? `${SCENARIOS[r.id].label}, ${batchSize}/call` : SCENARIOS[r.id].label;
+    return [
+      label,
+      fmtInt(r.entriesPerSecond),
+      fmtMs(r.p50Ms),
+      fmtMs(r.p99Ms),
+      r.serverPeakMb === undefined ? '—' : fmtInt(r.serverPeakMb),
+      fmtRatio(apiSql),
+      fmtRatio(hotSpread),
+    ];
+  });
+  return markdownTable(
+    ['scenario', 'entries/s', 'p50 ms', 'p99 ms', 'server peak RSS MB', 'ratio API/SQL', 'hot/spread'],
+    rows,
+  );
+}
+
+function cpuTable(results: Map<ScenarioId, ScenarioResult>): string {
+  const rows = [...results.values()].map((r) => [
+    SCENARIOS[r.id].label,
+    fmtPct(r.cpu.server),
+    fmtPct(r.cpu.postgres),
+    fmtPct(r.cpu.loadGenerator),
+    fmtPct(r.cpu.other + r.cpu.orchestrator),
+    fmtPct(r.cpu.idle),
+  ]);
+  return markdownTable(['scenario', 'server (node)', 'PostgreSQL', 'load generator', 'other', 'idle'], rows);
+}
+
+function checksTable(results: Map<ScenarioId, ScenarioResult>): string {
+  const rows = [...results.values()].map((r) => {
+    const problems = Object.entries(r.problems)
+      .map(([what, n]) => `${n} × ${what.replaceAll('|', '\\|')}`)
+      .join('; ');
+    return [
+      SCENARIOS[r.id].label,
+      fmtInt(r.okRequests),
+      fmtInt(r.failedRequests + r.transportErrors),
+      problems || 'none',
+      r.check,
+    ];
+  });
+  return markdownTable(
+    ['scenario', 'successes (measured)', 'failures (measured)', 'failure kinds', 'database check'],
+    rows,
+  );
+}
+
+interface ReportInput {
+  options: Options;
+  command: string;
+  startedAt: Date;
+  facts: DatabaseFacts;
+  databaseDescription: string;
+  results: Map<ScenarioId, ScenarioResult>;
+  overallPeakMb: number | undefined;
+  peakResettable: boolean;
+  ledgerCheck: string | undefined;
+  loadBefore: number[];
+  loadAfter: number[];
+  serverNode: string;
+}
+
+function report(input: ReportInput): string {
+  const { options, results, facts } = input;
+  const cpus = os.cpus();
+  const targetRows = targets(results, input.overallPeakMb, options.connections).map((t) => [
+    t.name,
+    t.value,
+    t.met === undefined ? 'not measured' : t.met ? '**met**' : '**not met**',
+  ]);
+  const settings = Object.entries(facts.settings)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  return `# Benchmarks
+
+Written by \`scripts/bench-ledger.ts\`; regenerate with the command below. Numbers from one run on a
+shared 2-core machine where other work (tests) may run at the same time: compare within a run,
+and treat differences of 10-20% between runs as noise.
+
+- **Date:** ${input.startedAt.toISOString()}
+- **Command:** \`${input.command}\`
+- **Machine:** ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, ${os.type()} ${os.release()} ${os.arch()}
+- **Load average** before / after: ${input.loadBefore.map((v) => v.toFixed(2)).join(' ')} / ${input.loadAfter.map((v) => v.toFixed(2)).join(' ')}
+- **Node:** ${input.serverNode} (service, workers and orchestrator)
+- **PostgreSQL:** ${facts.version}
+- **Database:** ${input.databaseDescription}; ${settings}
+- **Parameters:** ${options.durationSeconds} s measured after ${options.warmupSeconds} s warm-up per scenario, ${options.connections} concurrent clients, ${fmtInt(options.accounts)} accounts, batches of ${options.batchSize}, service DB_POOL_MAX=${options.dbPoolMax ?? 'default'}
+
+## Results
+
+${resultsTable(results, options.batchSize)}
+
+- entries/s counts only fully successful answers: HTTP 2xx, no GraphQL errors, no userErrors,
+  not replayed; for batches only calls with \`postedCount\` = ${options.batchSize} (entries/s = ${options.batchSize} × successful calls/s).
+  Latency is per HTTP request for the API (per batch call for batches; autocannon, all 2xx
+  answers) and per transaction (BEGIN sent to COMMIT answered) for plain SQL.
+- ratio API/SQL: single spread ÷ SQL spread, single hot ÷ SQL hot. hot/spread: each hot row ÷ its spread row.
+- server peak RSS: the service process's ${input.peakResettable ? 'VmHWM, reset at the start of each scenario' : 'highest VmRSS sampled every 200 ms'} (${input.peakResettable ? 'and VmRSS sampled every 200 ms' : 'VmHWM could not be reset per scenario'}); peak over the whole run, start-up and setup included: ${input.overallPeakMb === undefined ? '—' : `${Math.round(input.overallPeakMb)} MB`}.
+- API load: autocannon 9 in its own process, ${options.connections} connections, a fresh body per request
+  (unique idempotency key, random accounts, random amount 1.00-100.00 USD). Hot: account 0 is on a
+  random side of every entry, a random other account on the other side.
+- Plain SQL: ${options.connections} \`pg\` clients in their own process, each looping over \`BEGIN; INSERT entry;
+  INSERT both lines (one multi-row INSERT); UPDATE balance of the lower account id; UPDATE the
+  other; COMMIT\` (named prepared statements, 6 round trips) on tables \`bench_sql_account\`,
+  \`bench_sql_entry\`, \`bench_sql_line\` (primary keys, lines referencing entry and account,
+  index on line account) in the same database.
+
+## Targets
+
+${markdownTable(['target', 'measured', 'status'], targetRows)}
+
+## Where the time goes
+
+CPU during each measured window, in % of one core (the machine has ${cpus.length} cores = ${cpus.length * 100}%),
+from /proc: the service process, the PostgreSQL cluster (postmaster and all its children), the
+load-generator process, and everything else (other engineers' tests, the orchestrator, the OS).
+
+${cpuTable(results)}
+
+## Checks
+
+${checksTable(results)}
+
+${input.ledgerCheck ? `Ledger after the API scenarios: ${input.ledgerCheck}.` : ''}
+`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main and cleanup
+
+const activeChildren = new Set<ChildProcess>();
+const cleanups: { name: string; run: () => Promise<void> }[] = [];
+let cleaning: Promise<void> | undefined;
+
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    // Workers first (they load the server), then the server, then the database, then files.
+    for (const child of [...activeChildren]) {
+      if (child.pid !== serverPid) await stopChild(child, 5_000, `worker`);
+    }
+    for (const { name, run } of cleanups.reverse()) {
+      try {
+        await run();
+      } catch (error) {
+        log(`cleanup step "${name}" failed: ${(error as Error).message}`);
+      }
+    }
+  })();
+  return cleaning;
+}
+
+let serverPid: number | undefined;
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  let options: Options;
+  try {
+    const parsed = parseOptions(argv);
+    if (parsed === 'help') {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    options = parsed;
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`${(error as Error).message}\n\nRun with --help for the options.\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 24)
+    log(`warning: running on Node ${process.versions.node}; run through npm (Node 24 from node_modules)`);
+
+  const startedAt = new Date();
+  const command = commandLine(argv);
+  const loadBefore = os.loadavg();
+  const runId = `bench-${startedAt.getTime().toString(36)}-${process.pid}`;
+  log(`${command}`);
+
+  // Mode 0755: as root, PostgreSQL runs as the "postgres" user, which must traverse the folder.
+  const tmpDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ledger-bench-'));
+  await fs.chmod(tmpDir, 0o755);
+  cleanups.push({ name: 'temporary folder', run: () => fs.rm(tmpDir, { recursive: true, force: true }) });
+
+  const database = await openDatabase(options, tmpDir);
+  cleanups.push({ name: 'database', run: () => database.close() });
+
+  const verifier = new pg.Client({ connectionString: database.url });
+  await verifier.connect();
+  cleanups.push({ name: 'verifier connection', run: () => verifier.end() });
+  const facts = await databaseFacts(verifier);
+  log(
+    `PostgreSQL ${facts.settings.server_version}; postmaster pid ${facts.postmasterPid ?? 'unknown (not local?)'}`,
+  );
+
+  const server = await startServer(database.url, options);
+  serverPid = server.pid;
+  cleanups.push({ name: 'service', run: () => stopChild(server.child, 10_000, 'service') });
+  const memory = new MemorySampler(server.pid);
+  cleanups.push({ name: 'memory sampler', run: async () => memory.stop() });
+  server.child.on('exit', (code, signal) => {
+    if (!cleaning)
+      log(`the service exited unexpectedly (code ${code ?? signal}):\n${server.recentOutput.join('\n')}`);
+  });
+
+  const needsBook = options.scenarios.some((id) => SCENARIOS[id].kind === 'api');
+  const book = needsBook ? await createBook(server.origin, options.accounts) : undefined;
+  const ctx: Context = {
+    options,
+    tmpDir,
+    server,
+    verifier,
+    databaseUrl: database.url,
+    postmasterPid: facts.postmasterPid,
+    memory,
+    book,
+    runId,
+  };
+
+  const results = new Map<ScenarioId, ScenarioResult>();
+  let ledgerCheck: string | undefined;
+  for (const id of options.scenarios) {
+    if (!isRunning(server.child)) throw new Error('the service is not running');
+    const scenario = SCENARIOS[id];
+    log(
+      `scenario ${id}: ${scenario.label}, ${options.warmupSeconds} s warm-up + ${options.durationSeconds} s`,
+    );
+    const result = scenario.kind === 'api' ? await runApiScenario(ctx, id) : await runSqlScenario(ctx, id);
+    results.set(id, result);
+    log(
+      `scenario ${id}: ${fmtInt(result.entriesPerSecond)} entries/s, p50 ${fmtMs(result.p50Ms)} ms, p99 ${fmtMs(result.p99Ms)} ms` +
+        `${result.serverPeakMb !== undefined ? `, server peak ${fmtInt(result.serverPeakMb)} MB` : ''}; ` +
+        `CPU server ${fmtPct(result.cpu.server)}, postgres ${fmtPct(result.cpu.postgres)}, load ${fmtPct(result.cpu.loadGenerator)}, ` +
+        `other ${fmtPct(result.cpu.other)}, idle ${fmtPct(result.cpu.idle)}`,
+    );
+    log(`scenario ${id}: ${result.check}`);
+    if (result.failedRequests + result.transportErrors > 0) {
+      log(`scenario ${id}: failures: ${JSON.stringify(result.problems)}`);
+    }
+    if (scenario.kind === 'api') ledgerCheck = await checkLedger(verifier);
+  }
+  if (ledgerCheck) log(`ledger: ${ledgerCheck}`);
+  memory.endWindow();
+  const apiPeaks = [...results.values()].flatMap((r) =>
+    r.serverPeakMb === undefined ? [] : [r.serverPeakMb],
+  );
+  const overallPeakMb = apiPeaks.length > 0 ? Math.max(memory.overallMaxKb / 1024, ...apiPeaks) : undefined;
+
+  const text = report({
+    options,
+    command,
+    startedAt,
+    facts,
+    databaseDescription: database.description,
+    results,
+    overallPeakMb,
+    peakResettable: memory.peakResettable,
+    ledgerCheck,
+    loadBefore,
+    loadAfter: os.loadavg(),
+    serverNode: `v${process.versions.node}`,
+  });
+  process.stdout.write(`\n${resultsTable(results, options.batchSize)}\n\n`);
+  process.stdout.write(
+    `${markdownTable(
+      ['target', 'measured', 'status'],
+      targets(results, overallPeakMb, options.connections).map((t) => [
+        t.name,
+        t.value,
+        t.met === undefined ? 'not measured' : t.met ? 'met' : 'NOT MET',
+      ]),
+    )}\n\n${cpuTable(results)}\n\n`,
+  );
+  if (options.output) {
+    await fs.writeFile(options.output, text);
+    log(`wrote ${options.output}`);
+  }
+  const failedChecks = [...results.values()].filter((r) => !r.checkPassed);
+  if (failedChecks.length > 0 || ledgerCheck?.startsWith('PROBLEM')) {
+    log(`database checks failed for: ${failedChecks.map((r) => r.id).join(', ') || 'ledger totals'}`);
+    return 1;
+  }
+  return 0;
+}
+
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    if (interrupted) {
+      // Second signal: do not wait any longer.
+      for (const child of activeChildren) child.kill('SIGKILL');
+      process.exit(130);
+    }
+    interrupted = true;
+    log(`${signal}: stopping and cleaning up (again to force)`);
+    cleanUp().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  });
+}
+// Last resort if something calls process.exit: never leave a child behind.
+process.on('exit', () => {
+  for (const child of activeChildren) if (isRunning(child)) child.kill('SIGKILL');
+});
+
+let exitCode = 1;
+try {
+  exitCode = await main();
+} catch (error) {
+  if (!interrupted) log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+} finally {
+  if (!interrupted) await cleanUp();
+}
+if (!interrupted) process.exit(exitCode);
+// Interrupted: the signal handler exits once cleanup is done.

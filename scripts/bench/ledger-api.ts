@@ -1,0 +1,176 @@
+/**
+ * The GraphQL documents the benchmark sends, the request bodies it builds, and the checks that
+ * decide whether an answer counts as a success. Shared by the orchestrator (setup) and the load
+ * worker (load), so both speak the same API.
+ */
+
+export const CREATE_BOOK = `mutation BenchCreateBook($input: CreateBookInput!) {
+  createBook(input: $input) { book { id } userErrors { code message field } }
+}`;
+
+export const CREATE_ACCOUNT = `mutation BenchCreateAccount($input: CreateAccountInput!) {
+  createAccount(input: $input) { account { id } userErrors { code message field } }
+}`;
+
+export const POST_ENTRY = `mutation BenchPost($input: PostJournalEntryInput!) {
+  postJournalEntry(input: $input) { entry { id } replayed userErrors { code message field } }
+}`;
+
+export const POST_ENTRIES = `mutation BenchPostMany($input: PostJournalEntriesInput!) {
+  postJournalEntries(input: $input) {
+    postedCount
+    userErrors { code message field }
+    results { index replayed entry { id } userErrors { code } }
+  }
+}`;
+
+export interface LineInput {
+  accountId: string;
+  side: 'DEBIT' | 'CREDIT';
+  amount: string;
+  unit: string;
+}
+
+export interface EntryShape {
+  /** Global ids of every account entries may use. */
+  accountIds: string[];
+  /** Hot scenario: this account is on one side of every entry; undefined for spread. */
+  hotAccountId?: string;
+  unit: string;
+}
+
+/** A random amount between 1.00 and 100.00, written with scale 2. */
+export function randomAmount(): string {
+  const cents = 100 + Math.floor(Math.random() * 9901);
+  return `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
+}
+
+/**
+ * Two lines moving one amount between two different accounts: both random (spread), or the hot
+ * account on a random side and a random other account on the other (hot).
+ */
+export function randomLines(shape: EntryShape): LineInput[] {
+  const { accountIds, hotAccountId, unit } = shape;
+  const pick = () => accountIds[Math.floor(Math.random() * accountIds.length)]!;
+  const first = hotAccountId ?? pick();
+  let second = pick();
+  while (second === first) second = pick();
+  const amount = randomAmount();
+  const hotSide: LineInput['side'] = Math.random() < 0.5 ? 'DEBIT' : 'CREDIT';
+  const otherSide: LineInput['side'] = hotSide === 'DEBIT' ? 'CREDIT' : 'DEBIT';
+  return [
+    { accountId: first, side: hotSide, amount, unit },
+    { accountId: second, side: otherSide, amount, unit },
+  ];
+}
+
+export function singleEntryBody(bookId: string, idempotencyKey: string, shape: EntryShape): string {
+  return JSON.stringify({
+    query: POST_ENTRY,
+    operationName: 'BenchPost',
+    variables: { input: { bookId, idempotencyKey, lines: randomLines(shape) } },
+  });
+}
+
+export function batchBody(bookId: string, keyPrefix: string, size: number, shape: EntryShape): string {
+  const entries = [];
+  for (let i = 0; i < size; i += 1)
+    entries.push({ idempotencyKey: `${keyPrefix}.${i}`, lines: randomLines(shape) });
+  return JSON.stringify({
+    query: POST_ENTRIES,
+    operationName: 'BenchPostMany',
+    variables: { input: { bookId, mode: 'INDEPENDENT', entries } },
+  });
+}
+
+/** What one HTTP answer contributed. */
+export interface Verdict {
+  /** The request fully succeeded (every entry posted, no error of any kind). */
+  ok: boolean;
+  /** Entries this answer says were newly posted (for checking against the database). */
+  posted: number;
+  /** Why it did not fully succeed, short, for the report. */
+  problem?: string;
+}
+
+interface GraphQLAnswer<T> {
+  data?: T | null;
+  errors?: { message?: string; extensions?: { code?: string } }[];
+}
+
+interface UserError {
+  code: string;
+  message?: string;
+  field?: string | null;
+}
+
+function parse<T>(status: number, body: string): GraphQLAnswer<T> | Verdict {
+  if (status < 200 || status >= 300)
+    return { ok: false, posted: 0, problem: `HTTP ${status}: ${body.slice(0, 160)}` };
+  try {
+    const answer = JSON.parse(body) as GraphQLAnswer<T>;
+    if (answer.errors && answer.errors.length > 0) {
+      const first = answer.errors[0]!;
+      return {
+        ok: false,
+        posted: 0,
+        problem: `GraphQL error ${first.extensions?.code ?? ''}: ${first.message ?? ''}`,
+      };
+    }
+    return answer;
+  } catch {
+    return { ok: false, posted: 0, problem: `unparsable body: ${body.slice(0, 160)}` };
+  }
+}
+
+const userErrorText = (errors: UserError[]) =>
+  `userErrors ${errors.map((e) => `${e.code}${e.field ? `@${e.field}` : ''}${e.message ? ` (${e.message})` : ''}`).join(', ')}`;
+
+export function judgeSingle(status: number, body: string): Verdict {
+  const answer = parse<{
+    postJournalEntry: { entry: { id: string } | null; replayed: boolean; userErrors: UserError[] } | null;
+  }>(status, body);
+  if ('ok' in answer) return answer;
+  const payload = answer.data?.postJournalEntry;
+  if (!payload) return { ok: false, posted: 0, problem: 'no postJournalEntry payload' };
+  if (payload.userErrors.length > 0)
+    return { ok: false, posted: 0, problem: userErrorText(payload.userErrors) };
+  if (!payload.entry?.id) return { ok: false, posted: 0, problem: 'no entry id and no userErrors' };
+  // A replay would mean the bench sent a key twice: the entry was not posted by this request.
+  if (payload.replayed) return { ok: false, posted: 0, problem: 'replayed (idempotency key sent twice)' };
+  return { ok: true, posted: 1 };
+}
+
+export function judgeBatch(status: number, body: string, size: number): Verdict {
+  const answer = parse<{
+    postJournalEntries: {
+      postedCount: number;
+      userErrors: UserError[];
+      results: {
+        index: number;
+        replayed: boolean;
+        entry: { id: string } | null;
+        userErrors: { code: string }[];
+      }[];
+    } | null;
+  }>(status, body);
+  if ('ok' in answer) return answer;
+  const payload = answer.data?.postJournalEntries;
+  if (!payload) return { ok: false, posted: 0, problem: 'no postJournalEntries payload' };
+  const posted = payload.postedCount;
+  if (payload.userErrors.length > 0) return { ok: false, posted, problem: userErrorText(payload.userErrors) };
+  if (posted !== size) {
+    const codes = new Set(payload.results.flatMap((r) => r.userErrors.map((e) => e.code)));
+    return {
+      ok: false,
+      posted,
+      problem: `postedCount ${posted} of ${size}; entry errors: ${[...codes].join(', ')}`,
+    };
+  }
+  const withIds = payload.results.filter(
+    (r) => r.entry?.id && r.userErrors.length === 0 && !r.replayed,
+  ).length;
+  if (withIds !== size)
+    return { ok: false, posted, problem: `postedCount ${size} but ${withIds} results with an entry id` };
+  return { ok: true, posted };
+}
