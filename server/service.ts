@@ -93,8 +93,8 @@ export async function startService(config: Config, logger?: Logger): Promise<Run
   }
 }
 
-/** Stops accepting, waits for in-flight requests up to DRAIN_TIMEOUT_MS, then cuts the rest. */
-async function closeServer(server: Server, log: Logger): Promise<void> {
+/** Stops accepting, waits for in-flight requests up to `timeoutMs`, then cuts the rest. */
+export async function closeServer(server: Server, log: Logger, timeoutMs = DRAIN_TIMEOUT_MS): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   // Keep-alive connections would hold close() until their idle timeout: close each one as soon
   // as its last request has been answered.
@@ -102,7 +102,7 @@ async function closeServer(server: Server, log: Logger): Promise<void> {
   const sweeper = setInterval(() => server.closeIdleConnections(), 50);
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(true), DRAIN_TIMEOUT_MS);
+    timer = setTimeout(() => resolve(true), timeoutMs);
   });
   const late = await Promise.race([closed.then(() => false), timedOut]);
   clearTimeout(timer);

@@ -258,13 +258,28 @@ async function locateBinaries(runAs: RunAs | undefined, log: Logger): Promise<Bi
       { from: nativeDir, to: copy, blocked },
       `The postgres user cannot traverse ${blocked}, so the PostgreSQL binaries are copied to ${copy}.`,
     );
+    // Copies of processes that died while copying.
+    const parent = path.dirname(copy);
+    const stagingPrefix = `${path.basename(copy)}.tmp-`;
+    for (const name of await fs.readdir(parent)) {
+      const pid = Number.parseInt(name.slice(stagingPrefix.length), 10);
+      if (name.startsWith(stagingPrefix) && !isAlive(pid)) {
+        await fs.rm(path.join(parent, name), { recursive: true, force: true });
+      }
+    }
+    // Copy aside, then rename into place: `copy` only ever exists complete. If another process
+    // got there first, keep its copy (it may be running from it) and drop ours.
     const staging = `${copy}.tmp-${process.pid}`;
     await fs.rm(staging, { recursive: true, force: true });
     await fs.cp(nativeDir, staging, { recursive: true, verbatimSymlinks: true });
     await fs.chmod(staging, 0o755);
     await fs.writeFile(path.join(staging, '.complete'), `${version}\n`);
-    await fs.rm(copy, { recursive: true, force: true });
-    await fs.rename(staging, copy);
+    try {
+      await fs.rename(staging, copy);
+    } catch (error) {
+      if (!existsSync(path.join(copy, '.complete'))) throw error;
+      await fs.rm(staging, { recursive: true, force: true });
+    }
   }
   return {
     postgres: path.join(copy, 'bin', path.basename(postgres)),

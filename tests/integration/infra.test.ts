@@ -4,8 +4,10 @@
  * embedded PostgreSQL surviving a SIGKILL.
  */
 
+import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -18,6 +20,8 @@ import {
 } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSRF_HEADERS, GRAPHQL_LIMITS } from '../../server/http/app.js';
+import { createLogger } from '../../server/http/logger.js';
+import { closeServer } from '../../server/service.js';
 import { createScratchDatabase } from '../helpers/database.js';
 import { spawnServerProcess, startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -384,9 +388,48 @@ describe('readiness', () => {
   });
 });
 
+describe('draining', () => {
+  it('answers in-flight requests, refuses new connections, and bounds the wait', async () => {
+    const logger = createLogger({ level: 'silent' });
+    const server = createServer((req, res) => {
+      const delayMs = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('ms'));
+      setTimeout(() => res.end('done'), delayMs);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    // An idle keep-alive connection must not hold the drain.
+    await (await fetch(`${base}/?ms=0`)).text();
+
+    const inFlight = fetch(`${base}/?ms=400`).then((response) => response.text());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = Date.now();
+    const closing = closeServer(server, logger, 5_000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await expect(fetch(`${base}/?ms=0`)).rejects.toThrow();
+    expect(await inFlight).toBe('done');
+    await closing;
+    expect(Date.now() - started).toBeLessThan(2_000);
+
+    // A request slower than the bound is cut off.
+    const slowServer = createServer((_req, res) => {
+      setTimeout(() => res.end('late'), 10_000);
+    });
+    slowServer.listen(0, '127.0.0.1');
+    await once(slowServer, 'listening');
+    const slow = fetch(`http://127.0.0.1:${(slowServer.address() as { port: number }).port}/`).then(
+      (response) => response.text(),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const cutAt = Date.now();
+    await closeServer(slowServer, logger, 300);
+    expect(Date.now() - cutAt).toBeLessThan(2_000);
+    await expect(slow).rejects.toThrow();
+  });
+});
+
 describe('the server process', () => {
   it('prints usage with --help', async () => {
-    const { spawnSync } = await import('node:child_process');
     const result = spawnSync(process.execPath, ['--import', 'tsx', 'server/main.ts', '--help'], {
       encoding: 'utf8',
     });
@@ -397,7 +440,6 @@ describe('the server process', () => {
   });
 
   it('exits 1 with a plain message on bad configuration', async () => {
-    const { spawnSync } = await import('node:child_process');
     const result = spawnSync(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
       encoding: 'utf8',
       env: { ...process.env, PORT: 'eighty' },
@@ -408,7 +450,6 @@ describe('the server process', () => {
   });
 
   it('exits non-zero with a clear message when the database is unreachable', async () => {
-    const { spawnSync } = await import('node:child_process');
     const result = spawnSync(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
       encoding: 'utf8',
       env: { ...process.env, PORT: '0', DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing' },
