@@ -9,12 +9,14 @@ import { badInput } from './errors.js';
 export const PAGE_SIZE_MAX = 100;
 export const PAGE_SIZE_DEFAULT = 50;
 
-export const PageInfoRef = builder.objectRef<{ hasNextPage: boolean; endCursor: string | null }>('PageInfo').implement({
-  fields: (t) => ({
-    hasNextPage: t.exposeBoolean('hasNextPage'),
-    endCursor: t.string({ nullable: true, resolve: (p) => p.endCursor }),
-  }),
-});
+export const PageInfoRef = builder
+  .objectRef<{ hasNextPage: boolean; endCursor: string | null }>('PageInfo')
+  .implement({
+    fields: (t) => ({
+      hasNextPage: t.exposeBoolean('hasNextPage'),
+      endCursor: t.string({ nullable: true, resolve: (p) => p.endCursor }),
+    }),
+  });
 
 export interface Connection<T> {
   edges: { cursor: string; node: T }[];
@@ -48,7 +50,8 @@ export function decodeCursor(cursor: string | null | undefined, arity: number): 
   if (cursor === null || cursor === undefined) return null;
   try {
     const parts = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(parts) && parts.length === arity && parts.every((p) => typeof p === 'string')) return parts;
+    if (Array.isArray(parts) && parts.length === arity && parts.every((p) => typeof p === 'string'))
+      return parts;
   } catch {
     // fall through
   }
@@ -69,4 +72,3 @@ export function toConnection<T>(rows: T[], limit: number, cursorOf: (row: T) => 
   const edges = page.map((node) => ({ cursor: encodeCursor(cursorOf(node)), node }));
   return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
 }
-

@@ -5,7 +5,8 @@ import { ERROR_CODES, LedgerError } from '../server/ledger/index.js';
 import { builder } from './builder.js';
 
 export const ErrorCodeEnum = builder.enumType('ErrorCode', {
-  description: 'Stable codes of domain rejections. New codes may be added; existing ones never change meaning.',
+  description:
+    'Stable codes of domain rejections. New codes may be added; existing ones never change meaning.',
   values: ERROR_CODES,
 });
 

@@ -3,8 +3,8 @@
  * links) cost one query per level rather than one per row.
  */
 import DataLoader from 'dataloader';
-import type { AccountRow, EntryLinks, EntryRecord } from '../server/db/ledger-store.js';
 import type { BookRecord } from '../server/app/index.js';
+import type { AccountRow, EntryLinks, EntryRecord } from '../server/db/ledger-store.js';
 import type { GraphQLContext } from './context.js';
 import { parseScopedId, scopedId } from './ids.js';
 
@@ -45,7 +45,13 @@ export function loaders(ctx: GraphQLContext): Loaders {
       const links = await ledger.getEntryLinks(scopedKeys(keys));
       return keys.map((k) => {
         const p = parseScopedId(k);
-        return (p && links.get(`${p.bookId}/${p.id}`)) || { reversedBy: null, resolvedBy: null, resolutionKind: null };
+        return (
+          (p && links.get(`${p.bookId}/${p.id}`)) || {
+            reversedBy: null,
+            resolvedBy: null,
+            resolutionKind: null,
+          }
+        );
       });
     }),
   };

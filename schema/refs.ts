@@ -1,7 +1,14 @@
 /** Object refs declared up front so types in different files can point at each other. */
-import type { BalanceRecord, BookRecord, ChainVerification, TrialBalance, TrialBalanceLine, TrialBalanceUnit } from '../server/app/index.js';
+import type {
+  BalanceRecord,
+  BookRecord,
+  ChainVerification,
+  TrialBalance,
+  TrialBalanceLine,
+  TrialBalanceUnit,
+} from '../server/app/index.js';
 import type { AccountRow, EntryRecord, LineRecord } from '../server/db/ledger-store.js';
-import { type AccountType, ACCOUNT_TYPES, ENTRY_KINDS, SIDES, type Unit } from '../server/ledger/index.js';
+import { ACCOUNT_TYPES, type AccountType, ENTRY_KINDS, SIDES, type Unit } from '../server/ledger/index.js';
 import { builder } from './builder.js';
 
 export const BookRef = builder.objectRef<BookRecord>('Book');
@@ -15,7 +22,8 @@ export const TrialBalanceUnitRef = builder.objectRef<TrialBalanceUnit>('TrialBal
 export const ChainVerificationRef = builder.objectRef<ChainVerification>('ChainVerification');
 
 export const AccountTypeEnum = builder.enumType('AccountType', {
-  description: 'ASSET and EXPENSE accounts are debit-normal; LIABILITY, EQUITY and REVENUE are credit-normal.',
+  description:
+    'ASSET and EXPENSE accounts are debit-normal; LIABILITY, EQUITY and REVENUE are credit-normal.',
   values: ACCOUNT_TYPES,
 });
 export const SideEnum = builder.enumType('Side', { values: SIDES });
@@ -26,12 +34,14 @@ export const EntryKindEnum = builder.enumType('JournalEntryKind', {
   values: ENTRY_KINDS,
 });
 export const EntryStatusEnum = builder.enumType('JournalEntryStatus', {
-  description: 'POSTED counts in posted balances; PENDING reserves; VOIDED and EXPIRED pending entries released their reservation.',
+  description:
+    'POSTED counts in posted balances; PENDING reserves; VOIDED and EXPIRED pending entries released their reservation.',
   values: ['POSTED', 'PENDING', 'COMMITTED', 'VOIDED', 'EXPIRED'] as const,
 });
 
 export const UnitRef = builder.objectRef<Unit>('Unit').implement({
-  description: 'A unit of account: a currency (ISO 4217) or a custom unit such as HOUR, with a fixed number of decimal places.',
+  description:
+    'A unit of account: a currency (ISO 4217) or a custom unit such as HOUR, with a fixed number of decimal places.',
   fields: (t) => ({
     code: t.exposeString('code'),
     scale: t.exposeInt('scale', { description: 'Decimal places every amount in this unit has (0 to 18).' }),
@@ -43,7 +53,8 @@ export const MetadataEntryRef = builder.objectRef<{ key: string; value: string }
 });
 
 export const MetadataInput = builder.inputType('MetadataInput', {
-  description: 'One metadata pair. At most 50 pairs per entry; keys 1-40 characters of letters, digits and _ . : -; values up to 500 characters.',
+  description:
+    'One metadata pair. At most 50 pairs per entry; keys 1-40 characters of letters, digits and _ . : -; values up to 500 characters.',
   fields: (t) => ({ key: t.string({ required: true }), value: t.string({ required: true }) }),
 });
 

@@ -7,14 +7,18 @@ import { isDecimalLiteral } from '../server/ledger/index.js';
 import { builder } from './builder.js';
 
 function invalidAmount(detail: string): GraphQLError {
-  return new GraphQLError(`Decimal must be a string holding a plain decimal number such as "12.50": ${detail}`, {
-    extensions: { code: 'INVALID_AMOUNT' },
-  });
+  return new GraphQLError(
+    `Decimal must be a string holding a plain decimal number such as "12.50": ${detail}`,
+    {
+      extensions: { code: 'INVALID_AMOUNT' },
+    },
+  );
 }
 
 function parseDecimal(value: unknown): string {
   if (typeof value !== 'string') throw invalidAmount(`got a ${typeof value}`);
-  if (value.length > 60 || !isDecimalLiteral(value)) throw invalidAmount(`"${value.slice(0, 60)}" is not one`);
+  if (value.length > 60 || !isDecimalLiteral(value))
+    throw invalidAmount(`"${value.slice(0, 60)}" is not one`);
   return value;
 }
 
@@ -34,19 +38,25 @@ const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\
 
 function parseDateTime(value: unknown): Date {
   if (typeof value !== 'string' || !ISO_INSTANT.test(value)) {
-    throw new GraphQLError('DateTime must be an ISO-8601 instant with a time zone, for example "2026-01-31T12:00:00Z"', {
-      extensions: { code: 'INVALID_INPUT' },
-    });
+    throw new GraphQLError(
+      'DateTime must be an ISO-8601 instant with a time zone, for example "2026-01-31T12:00:00Z"',
+      {
+        extensions: { code: 'INVALID_INPUT' },
+      },
+    );
   }
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) {
-    throw new GraphQLError(`DateTime "${value}" is not a valid instant`, { extensions: { code: 'INVALID_INPUT' } });
+    throw new GraphQLError(`DateTime "${value}" is not a valid instant`, {
+      extensions: { code: 'INVALID_INPUT' },
+    });
   }
   return date;
 }
 
 builder.scalarType('DateTime', {
-  description: 'An instant as an ISO-8601 string with a time zone, millisecond precision, e.g. "2026-01-31T12:00:00.000Z".',
+  description:
+    'An instant as an ISO-8601 string with a time zone, millisecond precision, e.g. "2026-01-31T12:00:00.000Z".',
   serialize: (value) => (value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString()),
   parseValue: parseDateTime,
   parseLiteral: (ast) => {

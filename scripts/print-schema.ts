@@ -9,7 +9,9 @@ import { printSchemaSdl } from '../schema/index.js';
 const target = fileURLToPath(new URL('../schema/schema.graphql', import.meta.url));
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
-  console.log('Usage: tsx scripts/print-schema.ts [--check]\n\nWrites schema/schema.graphql from the Pothos builder.\n  --check  do not write; exit 1 when the committed file differs');
+  console.log(
+    'Usage: tsx scripts/print-schema.ts [--check]\n\nWrites schema/schema.graphql from the Pothos builder.\n  --check  do not write; exit 1 when the committed file differs',
+  );
   process.exit(0);
 }
 const sdl = printSchemaSdl();

@@ -10,9 +10,15 @@ import { JournalEntryConnection, listEntries } from './entry.js';
 builder.node(AccountRef, {
   description: 'An account of a book, in one unit, with optional balance bounds.',
   id: { resolve: (a) => scopedId(a.bookId, a.id) },
-  loadMany: (ids, ctx) => loaders(ctx).account.loadMany(ids).then((r) => r.map((x) => (x instanceof Error ? null : x))),
+  loadMany: (ids, ctx) =>
+    loaders(ctx)
+      .account.loadMany(ids)
+      .then((r) => r.map((x) => (x instanceof Error ? null : x))),
   fields: (t) => ({
-    book: t.field({ type: BookRef, resolve: async (a, _args, ctx) => (await loaders(ctx).book.load(a.bookId))! }),
+    book: t.field({
+      type: BookRef,
+      resolve: async (a, _args, ctx) => (await loaders(ctx).book.load(a.bookId))!,
+    }),
     code: t.exposeString('code', { description: 'Unique within the book.' }),
     name: t.exposeString('name'),
     type: t.field({ type: AccountTypeEnum, resolve: (a) => a.type }),
@@ -20,7 +26,8 @@ builder.node(AccountRef, {
     parent: t.field({
       type: AccountRef,
       nullable: true,
-      resolve: (a, _args, ctx) => (a.parentId ? loaders(ctx).account.load(scopedId(a.bookId, a.parentId)) : null),
+      resolve: (a, _args, ctx) =>
+        a.parentId ? loaders(ctx).account.load(scopedId(a.bookId, a.parentId)) : null,
     }),
     children: t.field({
       type: AccountConnection,
@@ -50,7 +57,12 @@ builder.node(AccountRef, {
     journalEntries: t.field({
       type: JournalEntryConnection,
       description: 'Entries with a line on this account, in (effectiveAt, recording) order.',
-      args: { first: t.arg.int(), after: t.arg.string(), from: t.arg({ type: 'DateTime' }), to: t.arg({ type: 'DateTime' }) },
+      args: {
+        first: t.arg.int(),
+        after: t.arg.string(),
+        from: t.arg({ type: 'DateTime' }),
+        to: t.arg({ type: 'DateTime' }),
+      },
       resolve: (a, args, ctx) => listEntries(ctx, { bookId: a.bookId, accountId: a.id, ...args }),
     }),
   }),
@@ -58,15 +70,27 @@ builder.node(AccountRef, {
 
 AccountBalanceRef.implement({
   description:
-    'Balances in the account\'s normal direction (debit for ASSET and EXPENSE, credit otherwise). Pending figures are ' +
+    "Balances in the account's normal direction (debit for ASSET and EXPENSE, credit otherwise). Pending figures are " +
     'only known for the present and are null when `asOf` is given.',
   fields: (t) => ({
     account: t.field({ type: AccountRef, resolve: (b) => b.account }),
     asOf: t.field({ type: 'DateTime', nullable: true, resolve: (b) => b.asOf }),
     unit: t.field({ type: UnitRef, resolve: (b) => b.account.unit }),
-    debits: t.field({ type: 'Decimal', description: 'Sum of posted debits.', resolve: (b) => formatAmount(b.debits, b.account.unit.scale) }),
-    credits: t.field({ type: 'Decimal', description: 'Sum of posted credits.', resolve: (b) => formatAmount(b.credits, b.account.unit.scale) }),
-    posted: t.field({ type: 'Decimal', description: 'Posted balance.', resolve: (b) => formatAmount(b.posted, b.account.unit.scale) }),
+    debits: t.field({
+      type: 'Decimal',
+      description: 'Sum of posted debits.',
+      resolve: (b) => formatAmount(b.debits, b.account.unit.scale),
+    }),
+    credits: t.field({
+      type: 'Decimal',
+      description: 'Sum of posted credits.',
+      resolve: (b) => formatAmount(b.credits, b.account.unit.scale),
+    }),
+    posted: t.field({
+      type: 'Decimal',
+      description: 'Posted balance.',
+      resolve: (b) => formatAmount(b.posted, b.account.unit.scale),
+    }),
     pendingDebits: t.field({
       type: 'Decimal',
       nullable: true,
@@ -80,7 +104,8 @@ AccountBalanceRef.implement({
     available: t.field({
       type: 'Decimal',
       nullable: true,
-      description: 'Posted balance less every pending decrease: what is left above the lower bound if all pending entries post.',
+      description:
+        'Posted balance less every pending decrease: what is left above the lower bound if all pending entries post.',
       resolve: (b) => (b.available ? formatAmount(b.available, b.account.unit.scale) : null),
     }),
     projected: t.field({
@@ -91,9 +116,13 @@ AccountBalanceRef.implement({
     }),
     rollup: t.field({
       type: 'Decimal',
-      description: 'Posted balance of this account together with all its descendants (same unit), in this account\'s normal direction.',
+      description:
+        "Posted balance of this account together with all its descendants (same unit), in this account's normal direction.",
       resolve: async (b, _args, ctx) =>
-        formatAmount(await guard(() => ctx.services.ledger.rollupBalance(b.account, b.asOf)), b.account.unit.scale),
+        formatAmount(
+          await guard(() => ctx.services.ledger.rollupBalance(b.account, b.asOf)),
+          b.account.unit.scale,
+        ),
     }),
   }),
 });

@@ -7,7 +7,10 @@ import { AccountRef, AccountTypeEnum, BookRef, UnitRef } from '../refs.js';
 builder.node(BookRef, {
   description: 'A set of accounts kept together: one per co-op, one per mutual-credit network.',
   id: { resolve: (b) => b.id },
-  loadMany: (ids, ctx) => loaders(ctx).book.loadMany(ids).then((r) => r.map((x) => (x instanceof Error ? null : x))),
+  loadMany: (ids, ctx) =>
+    loaders(ctx)
+      .book.loadMany(ids)
+      .then((r) => r.map((x) => (x instanceof Error ? null : x))),
   fields: (t) => ({
     name: t.exposeString('name'),
     description: t.exposeString('description'),
@@ -19,7 +22,10 @@ builder.node(BookRef, {
       description: 'Entries posted in this book so far (a decimal integer string).',
       resolve: (b) => b.entryCount,
     }),
-    headHash: t.string({ description: 'Hash of the last entry in the chain (64 zeros before the first).', resolve: (b) => b.lastHash }),
+    headHash: t.string({
+      description: 'Hash of the last entry in the chain (64 zeros before the first).',
+      resolve: (b) => b.lastHash,
+    }),
     createdAt: t.field({ type: 'DateTime', resolve: (b) => b.createdAt }),
     accounts: t.field({
       type: AccountConnection,
@@ -41,7 +47,12 @@ export const AccountConnection = connectionType('Account', AccountRef);
 export async function listAccounts(
   ctx: Parameters<typeof loaders>[0],
   bookId: string,
-  args: { first?: number | null; after?: string | null; type?: (typeof AccountTypeEnum)['$inferType'] | null; includeClosed?: boolean | null },
+  args: {
+    first?: number | null;
+    after?: string | null;
+    type?: (typeof AccountTypeEnum)['$inferType'] | null;
+    includeClosed?: boolean | null;
+  },
   parentId?: string | null,
 ) {
   const limit = pageSize(args.first);

@@ -1,5 +1,5 @@
-import { formatAmount } from '../../server/ledger/index.js';
 import type { EntryRecord } from '../../server/db/ledger-store.js';
+import { formatAmount } from '../../server/ledger/index.js';
 import { builder } from '../builder.js';
 import { connectionType, decodeCursor, pageSize, toConnection } from '../connection.js';
 import type { GraphQLContext } from '../context.js';
@@ -24,10 +24,19 @@ const linked = (ctx: GraphQLContext, e: EntryRecord, id: string | null) =>
 builder.node(JournalEntryRef, {
   description: 'An immutable, balanced journal entry. Corrections are new entries (reversals), never edits.',
   id: { resolve: (e) => scopedId(e.bookId, e.id) },
-  loadMany: (ids, ctx) => loaders(ctx).entry.loadMany(ids).then((r) => r.map((x) => (x instanceof Error ? null : x))),
+  loadMany: (ids, ctx) =>
+    loaders(ctx)
+      .entry.loadMany(ids)
+      .then((r) => r.map((x) => (x instanceof Error ? null : x))),
   fields: (t) => ({
-    book: t.field({ type: BookRef, resolve: async (e, _a, ctx) => (await loaders(ctx).book.load(e.bookId))! }),
-    seq: t.string({ description: 'Position in the book\'s hash chain, from 1 (a decimal integer string).', resolve: (e) => e.seq }),
+    book: t.field({
+      type: BookRef,
+      resolve: async (e, _a, ctx) => (await loaders(ctx).book.load(e.bookId))!,
+    }),
+    seq: t.string({
+      description: "Position in the book's hash chain, from 1 (a decimal integer string).",
+      resolve: (e) => e.seq,
+    }),
     kind: t.field({ type: EntryKindEnum, resolve: (e) => e.kind }),
     status: t.field({
       type: EntryStatusEnum,
@@ -43,8 +52,16 @@ builder.node(JournalEntryRef, {
       },
     }),
     idempotencyKey: t.exposeString('idempotencyKey'),
-    effectiveAt: t.field({ type: 'DateTime', description: 'When the entry counts for balances.', resolve: (e) => e.effectiveAt }),
-    recordedAt: t.field({ type: 'DateTime', description: 'When the server recorded it.', resolve: (e) => e.recordedAt }),
+    effectiveAt: t.field({
+      type: 'DateTime',
+      description: 'When the entry counts for balances.',
+      resolve: (e) => e.effectiveAt,
+    }),
+    recordedAt: t.field({
+      type: 'DateTime',
+      description: 'When the server recorded it.',
+      resolve: (e) => e.recordedAt,
+    }),
     memo: t.exposeString('memo'),
     metadata: t.field({
       type: [MetadataEntryRef],
@@ -53,12 +70,20 @@ builder.node(JournalEntryRef, {
           .sort()
           .map((key) => ({ key, value: e.metadata[key]! })),
     }),
-    lines: t.field({ type: [JournalLineRef], resolve: (e) => e.lines.map((l) => ({ ...l, bookId: e.bookId })) }),
-    reverses: t.field({ type: JournalEntryRef, nullable: true, resolve: (e, _a, ctx) => linked(ctx, e, e.reversesId) }),
+    lines: t.field({
+      type: [JournalLineRef],
+      resolve: (e) => e.lines.map((l) => ({ ...l, bookId: e.bookId })),
+    }),
+    reverses: t.field({
+      type: JournalEntryRef,
+      nullable: true,
+      resolve: (e, _a, ctx) => linked(ctx, e, e.reversesId),
+    }),
     reversedBy: t.field({
       type: JournalEntryRef,
       nullable: true,
-      resolve: async (e, _a, ctx) => linked(ctx, e, (await loaders(ctx).entryLinks.load(scopedId(e.bookId, e.id))).reversedBy),
+      resolve: async (e, _a, ctx) =>
+        linked(ctx, e, (await loaders(ctx).entryLinks.load(scopedId(e.bookId, e.id))).reversedBy),
     }),
     pendingEntry: t.field({
       type: JournalEntryRef,
@@ -70,12 +95,15 @@ builder.node(JournalEntryRef, {
       type: JournalEntryRef,
       nullable: true,
       description: 'For PENDING entries: the COMMIT or VOID entry that resolved it.',
-      resolve: async (e, _a, ctx) => linked(ctx, e, (await loaders(ctx).entryLinks.load(scopedId(e.bookId, e.id))).resolvedBy),
+      resolve: async (e, _a, ctx) =>
+        linked(ctx, e, (await loaders(ctx).entryLinks.load(scopedId(e.bookId, e.id))).resolvedBy),
     }),
     expiresAt: t.field({ type: 'DateTime', nullable: true, resolve: (e) => e.expiresAt }),
     postedBy: t.string({ nullable: true, resolve: (e) => e.postedBy }),
     prevHash: t.exposeString('prevHash'),
-    hash: t.exposeString('hash', { description: 'SHA-256 over the previous hash and this entry\'s canonical content.' }),
+    hash: t.exposeString('hash', {
+      description: "SHA-256 over the previous hash and this entry's canonical content.",
+    }),
   }),
 });
 
@@ -89,7 +117,10 @@ JournalLineRef.implement({
     side: t.field({ type: SideEnum, resolve: (l) => l.side }),
     amount: t.field({ type: 'Decimal', resolve: (l) => formatAmount(l.amount, l.scale) }),
     unit: t.field({ type: UnitRef, resolve: (l) => ({ code: l.unitCode, scale: l.scale }) }),
-    pending: t.boolean({ description: 'True for the lines of a PENDING entry (reservations).', resolve: (l) => l.phase === 'PENDING' }),
+    pending: t.boolean({
+      description: 'True for the lines of a PENDING entry (reservations).',
+      resolve: (l) => l.phase === 'PENDING',
+    }),
   }),
 });
 
@@ -109,7 +140,8 @@ export async function listEntries(
 ) {
   const limit = pageSize(args.first);
   const after = decodeCursor(args.after, 2);
-  if (after && !after.every((part) => /^-?\d{1,19}$/.test(part))) throw badInput('`after` is not a cursor returned by this connection');
+  if (after && !after.every((part) => /^-?\d{1,19}$/.test(part)))
+    throw badInput('`after` is not a cursor returned by this connection');
   const rows = await guard(() =>
     ctx.services.ledger.listEntries({
       bookId: args.bookId,

@@ -8,11 +8,11 @@ import type { OpResult } from '../../server/app/posting.js';
 import type { EntryInput } from '../../server/ledger/index.js';
 import { LedgerError } from '../../server/ledger/index.js';
 import { builder } from '../builder.js';
+import type { GraphQLContext } from '../context.js';
 import { guard, UserErrorRef } from '../errors.js';
 import { decodeId, decodeScopedId } from '../ids.js';
-import { AccountRef, AccountTypeEnum, BookRef, JournalEntryRef, MetadataInput, SideEnum } from '../refs.js';
 import { loaders } from '../loaders.js';
-import type { GraphQLContext } from '../context.js';
+import { AccountRef, AccountTypeEnum, BookRef, JournalEntryRef, MetadataInput, SideEnum } from '../refs.js';
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 type InputFields = PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject'>;
@@ -28,17 +28,32 @@ const JournalLineInput = builder.inputType('JournalLineInput', {
   fields: (t) => ({
     accountId: t.id({ required: true }),
     side: t.field({ type: SideEnum, required: true }),
-    amount: t.field({ type: 'Decimal', required: true, description: 'Positive, at most the unit\'s scale in decimal places.' }),
-    unit: t.string({ required: true, description: 'Must be the account\'s unit (a guard against posting in the wrong unit).' }),
+    amount: t.field({
+      type: 'Decimal',
+      required: true,
+      description: "Positive, at most the unit's scale in decimal places.",
+    }),
+    unit: t.string({
+      required: true,
+      description: "Must be the account's unit (a guard against posting in the wrong unit).",
+    }),
   }),
 });
 
 const entryFields = (t: InputFields) => ({
-  idempotencyKey: t.string({ required: true, description: '1-128 printable ASCII characters, unique per book.' }),
-  lines: t.field({ type: [JournalLineInput], required: true, description: '2 to 100 lines; debits equal credits per unit.' }),
+  idempotencyKey: t.string({
+    required: true,
+    description: '1-128 printable ASCII characters, unique per book.',
+  }),
+  lines: t.field({
+    type: [JournalLineInput],
+    required: true,
+    description: '2 to 100 lines; debits equal credits per unit.',
+  }),
   effectiveAt: t.field({
     type: 'DateTime',
-    description: 'When the entry counts; defaults to now. Not in the future; at most the book\'s maxBackdateDays in the past.',
+    description:
+      "When the entry counts; defaults to now. Not in the future; at most the book's maxBackdateDays in the past.",
   }),
   memo: t.string({ description: 'Up to 1000 characters.' }),
   metadata: t.field({ type: [MetadataInput] }),
@@ -68,7 +83,8 @@ function entryPayload(name: string, related?: { field: string; description: stri
     fields: (t) => ({
       entry: t.field({ type: JournalEntryRef, nullable: true, resolve: (p) => p.entry }),
       replayed: t.boolean({
-        description: 'True when this answer repeats an earlier request with the same idempotencyKey; nothing new was posted.',
+        description:
+          'True when this answer repeats an earlier request with the same idempotencyKey; nothing new was posted.',
         resolve: (p) => p.replayed,
       }),
       userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
@@ -78,7 +94,8 @@ function entryPayload(name: string, related?: { field: string; description: stri
               type: JournalEntryRef,
               nullable: true,
               description: related.description,
-              resolve: (p, _a, ctx) => (p.relatedId && p.bookId ? loaders(ctx).entry.load(`${p.bookId}:${p.relatedId}`) : null),
+              resolve: (p, _a, ctx) =>
+                p.relatedId && p.bookId ? loaders(ctx).entry.load(`${p.bookId}:${p.relatedId}`) : null,
             }),
           }
         : {}),
@@ -88,7 +105,13 @@ function entryPayload(name: string, related?: { field: string; description: stri
 
 function toPayload(result: OpResult, relatedId: string | null = null): EntryPayload {
   return result.ok
-    ? { entry: result.entry, replayed: result.replayed, userErrors: [], bookId: result.entry.bookId, relatedId }
+    ? {
+        entry: result.entry,
+        replayed: result.replayed,
+        userErrors: [],
+        bookId: result.entry.bookId,
+        relatedId,
+      }
     : { entry: null, replayed: false, userErrors: [result.error], bookId: null, relatedId: null };
 }
 
@@ -111,38 +134,49 @@ const VoidPendingEntryPayload = entryPayload('VoidPendingEntryPayload', {
   description: 'The pending entry that was voided.',
 });
 
-const BatchResultRef = builder.objectRef<EntryPayload & { index: number }>('PostJournalEntriesResult').implement({
-  fields: (t) => ({
-    index: t.exposeInt('index', { description: 'Position of the entry in the input list.' }),
-    entry: t.field({ type: JournalEntryRef, nullable: true, resolve: (p) => p.entry }),
-    replayed: t.boolean({ resolve: (p) => p.replayed }),
-    userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
-  }),
-});
-
-const PostJournalEntriesPayload = builder
-  .objectRef<{ results: (EntryPayload & { index: number })[]; userErrors: LedgerError[] }>('PostJournalEntriesPayload')
+const BatchResultRef = builder
+  .objectRef<EntryPayload & { index: number }>('PostJournalEntriesResult')
   .implement({
     fields: (t) => ({
-      results: t.field({ type: [BatchResultRef], description: 'One result per input entry, in input order.', resolve: (p) => p.results }),
+      index: t.exposeInt('index', { description: 'Position of the entry in the input list.' }),
+      entry: t.field({ type: JournalEntryRef, nullable: true, resolve: (p) => p.entry }),
+      replayed: t.boolean({ resolve: (p) => p.replayed }),
+      userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
+    }),
+  });
+
+const PostJournalEntriesPayload = builder
+  .objectRef<{ results: (EntryPayload & { index: number })[]; userErrors: LedgerError[] }>(
+    'PostJournalEntriesPayload',
+  )
+  .implement({
+    fields: (t) => ({
+      results: t.field({
+        type: [BatchResultRef],
+        description: 'One result per input entry, in input order.',
+        resolve: (p) => p.results,
+      }),
       postedCount: t.int({
         description: 'Entries posted by this call (replays not counted).',
         resolve: (p) => p.results.filter((r) => r.entry && !r.replayed).length,
       }),
       userErrors: t.field({
         type: [UserErrorRef],
-        description: 'Errors of the whole batch; per-entry errors are in `results` (paths start with entries[i]).',
+        description:
+          'Errors of the whole batch; per-entry errors are in `results` (paths start with entries[i]).',
         resolve: (p) => p.userErrors,
       }),
     }),
   });
 
-const BookPayload = builder.objectRef<{ book: unknown; userErrors: LedgerError[] }>('CreateBookPayload').implement({
-  fields: (t) => ({
-    book: t.field({ type: BookRef, nullable: true, resolve: (p) => p.book as never }),
-    userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
-  }),
-});
+const BookPayload = builder
+  .objectRef<{ book: unknown; userErrors: LedgerError[] }>('CreateBookPayload')
+  .implement({
+    fields: (t) => ({
+      book: t.field({ type: BookRef, nullable: true, resolve: (p) => p.book as never }),
+      userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
+    }),
+  });
 
 function accountPayload(name: string) {
   return builder.objectRef<{ account: unknown; userErrors: LedgerError[] }>(name).implement({
@@ -171,7 +205,12 @@ function toEntryInput(bookId: string, raw: RawEntryInput): EntryInput {
     idempotencyKey: raw.idempotencyKey,
     lines: raw.lines.map((l) => {
       const key = decodeScopedId(String(l.accountId), 'Account');
-      return { accountId: key && key.bookId === bookId ? key.id : '', side: l.side, amount: l.amount, unit: l.unit };
+      return {
+        accountId: key && key.bookId === bookId ? key.id : '',
+        side: l.side,
+        amount: l.amount,
+        unit: l.unit,
+      };
     }),
     effectiveAt: raw.effectiveAt ?? null,
     memo: raw.memo ?? null,
@@ -207,8 +246,14 @@ const CreateBookInput = builder.inputType('CreateBookInput', {
   fields: (t) => ({
     name: t.string({ required: true }),
     description: t.string(),
-    units: t.field({ type: [UnitInput], required: true, description: 'The units this book may hold (1 to 50).' }),
-    maxBackdateDays: t.int({ description: 'How far in the past entries may be effective; default 366, at most 36600.' }),
+    units: t.field({
+      type: [UnitInput],
+      required: true,
+      description: 'The units this book may hold (1 to 50).',
+    }),
+    maxBackdateDays: t.int({
+      description: 'How far in the past entries may be effective; default 366, at most 36600.',
+    }),
   }),
 });
 
@@ -218,9 +263,12 @@ const CreateAccountInput = builder.inputType('CreateAccountInput', {
     code: t.string({ required: true, description: 'Unique in the book: 1-64 of letters, digits, _ . : -' }),
     name: t.string({ required: true }),
     type: t.field({ type: AccountTypeEnum, required: true }),
-    unit: t.string({ required: true, description: 'One of the book\'s units.' }),
+    unit: t.string({ required: true, description: "One of the book's units." }),
     parentId: t.id({ description: 'A parent account in the same book and unit, for roll-ups.' }),
-    lowerBound: t.field({ type: 'Decimal', description: 'Lowest balance allowed (normal direction); negative for a credit limit.' }),
+    lowerBound: t.field({
+      type: 'Decimal',
+      description: 'Lowest balance allowed (normal direction); negative for a credit limit.',
+    }),
     upperBound: t.field({ type: 'Decimal', description: 'Highest balance allowed (normal direction).' }),
   }),
 });
@@ -243,7 +291,8 @@ const PostPendingEntryInput = builder.inputType('PostPendingEntryInput', {
     ...entryFields(t),
     expiresAt: t.field({
       type: 'DateTime',
-      description: 'After this instant the entry can no longer be posted and its reservation is released. At most 366 days ahead.',
+      description:
+        'After this instant the entry can no longer be posted and its reservation is released. At most 366 days ahead.',
     }),
   }),
 });
@@ -257,7 +306,7 @@ const refFields = (t: InputFields, effectiveDoc: string) => ({
 });
 
 const ReverseJournalEntryInput = builder.inputType('ReverseJournalEntryInput', {
-  fields: (t) => refFields(t, 'When the reversal counts; defaults to the original entry\'s effectiveAt.'),
+  fields: (t) => refFields(t, "When the reversal counts; defaults to the original entry's effectiveAt."),
 });
 const CommitPendingEntryInput = builder.inputType('CommitPendingEntryInput', {
   fields: (t) => refFields(t, 'When the posted amounts count; defaults to now.'),
@@ -282,7 +331,9 @@ builder.mutationFields((t) => ({
           maxBackdateDays: input.maxBackdateDays ?? null,
         }),
       );
-      return result instanceof LedgerError ? { book: null, userErrors: [result] } : { book: result, userErrors: [] };
+      return result instanceof LedgerError
+        ? { book: null, userErrors: [result] }
+        : { book: result, userErrors: [] };
     },
   }),
   createAccount: t.field({
@@ -307,19 +358,31 @@ builder.mutationFields((t) => ({
           upperBound: input.upperBound ?? null,
         }),
       );
-      return result instanceof LedgerError ? { account: null, userErrors: [result] } : { account: result, userErrors: [] };
+      return result instanceof LedgerError
+        ? { account: null, userErrors: [result] }
+        : { account: result, userErrors: [] };
     },
   }),
   closeAccount: t.field({
     type: CloseAccountPayload,
-    description: 'Closes an account with a zero balance and no pending entries; a closed account takes no new lines.',
-    args: { input: t.arg({ type: builder.inputType('CloseAccountInput', { fields: (f) => ({ accountId: f.id({ required: true }) }) }), required: true }) },
+    description:
+      'Closes an account with a zero balance and no pending entries; a closed account takes no new lines.',
+    args: {
+      input: t.arg({
+        type: builder.inputType('CloseAccountInput', {
+          fields: (f) => ({ accountId: f.id({ required: true }) }),
+        }),
+        required: true,
+      }),
+    },
     resolve: async (_r, { input }, ctx) => {
       const key = decodeScopedId(String(input.accountId), 'Account');
       const result = key
         ? await run(ctx, (l) => l.closeAccount(key.bookId, key.id))
         : new LedgerError('UNKNOWN_ACCOUNT', 'no such account', 'accountId');
-      return result instanceof LedgerError ? { account: null, userErrors: [result] } : { account: result, userErrors: [] };
+      return result instanceof LedgerError
+        ? { account: null, userErrors: [result] }
+        : { account: result, userErrors: [] };
     },
   }),
   postJournalEntry: t.field({
@@ -332,7 +395,8 @@ builder.mutationFields((t) => ({
   }),
   postJournalEntries: t.field({
     type: PostJournalEntriesPayload,
-    description: 'Posts up to 1000 entries in one call, atomically or independently, in one set-based transaction.',
+    description:
+      'Posts up to 1000 entries in one call, atomically or independently, in one set-based transaction.',
     args: { input: t.arg({ type: PostJournalEntriesInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
       const bookId = bookIdOf(input.bookId);
@@ -349,16 +413,20 @@ builder.mutationFields((t) => ({
   }),
   postPendingEntry: t.field({
     type: PostPendingEntryPayload,
-    description: 'Posts a PENDING entry: it reserves against bounds but does not count in posted balances until committed.',
+    description:
+      'Posts a PENDING entry: it reserves against bounds but does not count in posted balances until committed.',
     args: { input: t.arg({ type: PostPendingEntryInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
       const bookId = bookIdOf(input.bookId);
-      return toPayload(await run(ctx, (l) => l.postPending(bookId, toEntryInput(bookId, input), input.expiresAt ?? null)));
+      return toPayload(
+        await run(ctx, (l) => l.postPending(bookId, toEntryInput(bookId, input), input.expiresAt ?? null)),
+      );
     },
   }),
   reverseJournalEntry: t.field({
     type: ReverseJournalEntryPayload,
-    description: 'Posts a new entry with every line of the original on the other side. An entry can be reversed once.',
+    description:
+      'Posts a new entry with every line of the original on the other side. An entry can be reversed once.',
     args: { input: t.arg({ type: ReverseJournalEntryInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
       const ref = refInput(input);
@@ -368,7 +436,8 @@ builder.mutationFields((t) => ({
   }),
   commitPendingEntry: t.field({
     type: CommitPendingEntryPayload,
-    description: 'Posts a pending entry (exactly once, before it expires) as a new COMMIT entry with the same lines.',
+    description:
+      'Posts a pending entry (exactly once, before it expires) as a new COMMIT entry with the same lines.',
     args: { input: t.arg({ type: CommitPendingEntryInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
       const ref = refInput(input);

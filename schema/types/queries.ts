@@ -1,4 +1,6 @@
+import { LedgerError } from '../../server/ledger/index.js';
 import { builder } from '../builder.js';
+import { decodeCursor, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, pageSize, toConnection } from '../connection.js';
 import { guard } from '../errors.js';
 import { decodeId, decodeScopedId, scopedId } from '../ids.js';
 import { loaders } from '../loaders.js';
@@ -14,8 +16,6 @@ import {
 } from '../refs.js';
 import { AccountConnection, BookConnection, listAccounts } from './book.js';
 import { JournalEntryConnection, listEntries } from './entry.js';
-import { decodeCursor, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, pageSize, toConnection } from '../connection.js';
-import { LedgerError } from '../../server/ledger/index.js';
 
 const PAGE_DOC = `Page size, 1 to ${PAGE_SIZE_MAX}; default ${PAGE_SIZE_DEFAULT}.`;
 const bookIdOf = (id: string) => decodeId(id, 'Book') ?? '';
@@ -110,14 +110,16 @@ builder.queryFields((t) => ({
     nullable: true,
     args: { bookId: t.arg.id({ required: true }), asOf: t.arg({ type: 'DateTime' }) },
     resolve: async (_r, args, ctx) => {
-      const result = await guard(() => ctx.services.ledger.trialBalance(bookIdOf(String(args.bookId)), args.asOf ?? null));
+      const result = await guard(() =>
+        ctx.services.ledger.trialBalance(bookIdOf(String(args.bookId)), args.asOf ?? null),
+      );
       return result instanceof LedgerError ? null : result;
     },
   }),
   verifyBookChain: t.field({
     type: ChainVerificationRef,
     nullable: true,
-    description: 'Recomputes the book\'s hash chain and names the first entry that does not match.',
+    description: "Recomputes the book's hash chain and names the first entry that does not match.",
     args: { bookId: t.arg.id({ required: true }) },
     resolve: async (_r, args, ctx) => {
       const result = await guard(() => ctx.services.ledger.verifyChain(bookIdOf(String(args.bookId))));

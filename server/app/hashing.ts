@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type ChainEntry, canonicalRequest, chainLinkText, formatAmount } from '../ledger/index.js';
 import type { EntryRecord } from '../db/ledger-store.js';
+import { type ChainEntry, canonicalRequest, chainLinkText, formatAmount } from '../ledger/index.js';
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -34,6 +34,9 @@ export function chainEntryOf(entry: Omit<EntryRecord, 'requestHash' | 'prevHash'
   };
 }
 
-export function entryHash(prevHash: string, entry: Omit<EntryRecord, 'requestHash' | 'prevHash' | 'hash'>): string {
+export function entryHash(
+  prevHash: string,
+  entry: Omit<EntryRecord, 'requestHash' | 'prevHash' | 'hash'>,
+): string {
   return sha256(chainLinkText(prevHash, chainEntryOf(entry)));
 }

@@ -4,10 +4,16 @@
  * results are domain records or LedgerErrors, never GraphQL shapes.
  */
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { Logger } from 'pino';
 import type { Pool } from 'pg';
+import type { Logger } from 'pino';
 import { BookEntity, BookUnitEntity } from '../db/entities.js';
-import { type EntryCursor, entriesBySeq, lineSums, listEntries, postedTotalsAsOf } from '../db/ledger-reads.js';
+import {
+  type EntryCursor,
+  entriesBySeq,
+  lineSums,
+  listEntries,
+  postedTotalsAsOf,
+} from '../db/ledger-reads.js';
 import {
   type AccountRow,
   type EntryLinks,
@@ -36,7 +42,7 @@ import {
 } from '../ledger/index.js';
 import { entryHash, requestHash } from './hashing.js';
 import { isUuid, uuidv7 } from './ids.js';
-import { type OpResult, type PostOp, PostingEngine } from './posting.js';
+import { type OpResult, PostingEngine, type PostOp } from './posting.js';
 import { withTransaction } from './transaction.js';
 
 export const DEFAULT_MAX_BACKDATE_DAYS = 366;
@@ -155,7 +161,11 @@ export class LedgerService {
   async createBook(input: CreateBookInput): Promise<BookRecord | LedgerError> {
     const name = input.name.trim();
     if (name.length === 0 || input.name.length > BOOK_NAME_LENGTH_MAX) {
-      return new LedgerError('INVALID_INPUT', `book name must be 1 to ${BOOK_NAME_LENGTH_MAX} characters`, 'name');
+      return new LedgerError(
+        'INVALID_INPUT',
+        `book name must be 1 to ${BOOK_NAME_LENGTH_MAX} characters`,
+        'name',
+      );
     }
     if ((input.description ?? '').length > 2000) {
       return new LedgerError('INVALID_INPUT', 'description must be at most 2000 characters', 'description');
@@ -167,12 +177,17 @@ export class LedgerService {
     for (const [i, unit] of input.units.entries()) {
       const error = validateUnit(unit, `units[${i}]`);
       if (error) return error;
-      if (seen.has(unit.code)) return new LedgerError('INVALID_UNIT', `unit ${unit.code} is listed twice`, `units[${i}].code`);
+      if (seen.has(unit.code))
+        return new LedgerError('INVALID_UNIT', `unit ${unit.code} is listed twice`, `units[${i}].code`);
       seen.add(unit.code);
     }
     const maxBackdateDays = input.maxBackdateDays ?? DEFAULT_MAX_BACKDATE_DAYS;
     if (!Number.isInteger(maxBackdateDays) || maxBackdateDays < 0 || maxBackdateDays > 36_600) {
-      return new LedgerError('INVALID_INPUT', 'maxBackdateDays must be an integer from 0 to 36600', 'maxBackdateDays');
+      return new LedgerError(
+        'INVALID_INPUT',
+        'maxBackdateDays must be an integer from 0 to 36600',
+        'maxBackdateDays',
+      );
     }
     const em = this.orm.em.fork();
     const id = uuidv7();
@@ -187,7 +202,8 @@ export class LedgerService {
         createdAt: new Date(),
       });
       await tx.flush();
-      for (const unit of input.units) tx.create(BookUnitEntity, { bookId: id, code: unit.code, scale: unit.scale });
+      for (const unit of input.units)
+        tx.create(BookUnitEntity, { bookId: id, code: unit.code, scale: unit.scale });
     });
     return (await this.getBooks([id]))[0]!;
   }
@@ -209,10 +225,22 @@ export class LedgerService {
 
   private async withUnits(
     em: MikroORM['em'],
-    books: { id: string; name: string; description: string; maxBackdateDays: number; entrySeq: string; lastHash: string; createdAt: Date }[],
+    books: {
+      id: string;
+      name: string;
+      description: string;
+      maxBackdateDays: number;
+      entrySeq: string;
+      lastHash: string;
+      createdAt: Date;
+    }[],
   ): Promise<BookRecord[]> {
     if (books.length === 0) return [];
-    const units = await em.find(BookUnitEntity, { bookId: { $in: books.map((b) => b.id) } }, { orderBy: { code: 'asc' } });
+    const units = await em.find(
+      BookUnitEntity,
+      { bookId: { $in: books.map((b) => b.id) } },
+      { orderBy: { code: 'asc' } },
+    );
     return books.map((b) => ({
       id: b.id,
       name: b.name,
@@ -234,10 +262,17 @@ export class LedgerService {
     const draft = validateAccountDraft({ ...input, unit });
     if (draft instanceof LedgerError) return draft;
     if (input.parentId !== null) {
-      const [parent] = isUuid(input.parentId) ? await findAccounts(this.pool, [{ bookId: input.bookId, id: input.parentId }]) : [];
-      if (!parent) return new LedgerError('INVALID_PARENT', 'the parent account is not in this book', 'parentId');
+      const [parent] = isUuid(input.parentId)
+        ? await findAccounts(this.pool, [{ bookId: input.bookId, id: input.parentId }])
+        : [];
+      if (!parent)
+        return new LedgerError('INVALID_PARENT', 'the parent account is not in this book', 'parentId');
       if (parent.unit.code !== unit.code) {
-        return new LedgerError('INVALID_PARENT', 'a parent account must hold the same unit as its children', 'parentId');
+        return new LedgerError(
+          'INVALID_PARENT',
+          'a parent account must hold the same unit as its children',
+          'parentId',
+        );
       }
     }
     const id = uuidv7();
@@ -259,7 +294,11 @@ export class LedgerService {
       );
     } catch (error) {
       if ((error as { code?: string }).code === '23505') {
-        return new LedgerError('DUPLICATE_CODE', `an account with code ${input.code} already exists in this book`, 'code');
+        return new LedgerError(
+          'DUPLICATE_CODE',
+          `an account with code ${input.code} already exists in this book`,
+          'code',
+        );
       }
       throw error;
     }
@@ -268,14 +307,16 @@ export class LedgerService {
 
   /** Closes an account whose posted balance is zero and that holds no reservation. */
   async closeAccount(bookId: string, accountId: string): Promise<AccountRow | LedgerError> {
-    if (!isUuid(bookId) || !isUuid(accountId)) return new LedgerError('UNKNOWN_ACCOUNT', 'no such account', 'accountId');
+    if (!isUuid(bookId) || !isUuid(accountId))
+      return new LedgerError('UNKNOWN_ACCOUNT', 'no such account', 'accountId');
     return withTransaction(this.pool, async (client) => {
       // Same lock order as the posting engine: the book's chain head, then the account.
       const books = await lockBooks(client, [bookId]);
       if (!books.has(bookId)) return new LedgerError('UNKNOWN_ACCOUNT', 'no such account', 'accountId');
       const account = (await lockAccounts(client, [{ bookId, id: accountId }])).get(`${bookId}/${accountId}`);
       if (!account) return new LedgerError('UNKNOWN_ACCOUNT', 'no such account', 'accountId');
-      if (account.closed) return new LedgerError('ACCOUNT_CLOSED', 'the account is already closed', 'accountId');
+      if (account.closed)
+        return new LedgerError('ACCOUNT_CLOSED', 'the account is already closed', 'accountId');
       const view = balanceView(account.type, account);
       if (!view.posted.isZero() || !account.pendingDebits.isZero() || !account.pendingCredits.isZero()) {
         return new LedgerError(
@@ -284,7 +325,10 @@ export class LedgerService {
           'accountId',
         );
       }
-      await client.query('update account set closed_at = now() where book_id = $1 and id = $2', [bookId, accountId]);
+      await client.query('update account set closed_at = now() where book_id = $1 and id = $2', [
+        bookId,
+        accountId,
+      ]);
       return (await findAccounts(client, [{ bookId, id: accountId }]))[0]!;
     });
   }
@@ -298,7 +342,13 @@ export class LedgerService {
 
   async listAccounts(
     bookId: string,
-    options: { afterCode: string | null; limit: number; includeClosed: boolean; type: AccountType | null; parentId?: string | null },
+    options: {
+      afterCode: string | null;
+      limit: number;
+      includeClosed: boolean;
+      type: AccountType | null;
+      parentId?: string | null;
+    },
   ): Promise<AccountRow[]> {
     if (!isUuid(bookId)) return [];
     return listAccounts(this.pool, bookId, options);
@@ -306,7 +356,12 @@ export class LedgerService {
 
   // ---------- entries ----------
 
-  private entryOp(bookId: string, kind: 'STANDARD' | 'PENDING', entry: EntryInput, expiresAt: Date | null): PostOp {
+  private entryOp(
+    bookId: string,
+    kind: 'STANDARD' | 'PENDING',
+    entry: EntryInput,
+    expiresAt: Date | null,
+  ): PostOp {
     const hash = requestHash(kind === 'STANDARD' ? 'postJournalEntry' : 'postPendingEntry', {
       bookId,
       entry,
@@ -320,13 +375,23 @@ export class LedgerService {
     return result!;
   }
 
-  async postEntries(bookId: string, entries: EntryInput[], atomic: boolean): Promise<OpResult[] | LedgerError> {
+  async postEntries(
+    bookId: string,
+    entries: EntryInput[],
+    atomic: boolean,
+  ): Promise<OpResult[] | LedgerError> {
     if (entries.length === 0 || entries.length > LIMITS.entriesPerBatchMax) {
-      return new LedgerError('BATCH_TOO_LARGE', `a batch holds 1 to ${LIMITS.entriesPerBatchMax} entries`, 'entries');
+      return new LedgerError(
+        'BATCH_TOO_LARGE',
+        `a batch holds 1 to ${LIMITS.entriesPerBatchMax} entries`,
+        'entries',
+      );
     }
     const ops = entries.map((e) => this.entryOp(bookId, 'STANDARD', e, null));
     const results = await this.engine.submit(ops, atomic);
-    return results.map((r, i) => (r.ok ? r : { ok: false as const, error: r.error.withFieldPrefix(`entries[${i}]`) }));
+    return results.map((r, i) =>
+      r.ok ? r : { ok: false as const, error: r.error.withFieldPrefix(`entries[${i}]`) },
+    );
   }
 
   async postPending(bookId: string, entry: EntryInput, expiresAt: Date | null): Promise<OpResult> {
@@ -335,7 +400,11 @@ export class LedgerService {
   }
 
   private async refOp(kind: 'REVERSAL' | 'COMMIT' | 'VOID', input: RefInput): Promise<OpResult> {
-    const operation = { REVERSAL: 'reverseJournalEntry', COMMIT: 'commitPendingEntry', VOID: 'voidPendingEntry' }[kind];
+    const operation = {
+      REVERSAL: 'reverseJournalEntry',
+      COMMIT: 'commitPendingEntry',
+      VOID: 'voidPendingEntry',
+    }[kind];
     const op: PostOp = {
       kind,
       bookId: input.bookId,
@@ -386,7 +455,17 @@ export class LedgerService {
         memo: 'expired',
         metadata: null,
       };
-      return { kind: 'VOID', bookId: r.book_id, targetId: r.id, idempotencyKey: input.idempotencyKey, effectiveAt: null, memo: 'expired', metadata: null, postedBy: 'system:expiry', requestHash: requestHash('expirePendingEntry', input) };
+      return {
+        kind: 'VOID',
+        bookId: r.book_id,
+        targetId: r.id,
+        idempotencyKey: input.idempotencyKey,
+        effectiveAt: null,
+        memo: 'expired',
+        metadata: null,
+        postedBy: 'system:expiry',
+        requestHash: requestHash('expirePendingEntry', input),
+      };
     });
     const results = await this.engine.submit(ops, false);
     return results.filter((r) => r.ok && !r.replayed).length;
@@ -440,11 +519,18 @@ export class LedgerService {
         projected: view.projected,
       };
     }
-    const totals = (await postedTotalsAsOf(this.pool, account.bookId, [account.id], asOf)).get(account.id) ?? {
+    const totals = (await postedTotalsAsOf(this.pool, account.bookId, [account.id], asOf)).get(
+      account.id,
+    ) ?? {
       debits: ZERO,
       credits: ZERO,
     };
-    const view = balanceView(account.type, { postedDebits: totals.debits, postedCredits: totals.credits, pendingDebits: ZERO, pendingCredits: ZERO });
+    const view = balanceView(account.type, {
+      postedDebits: totals.debits,
+      postedCredits: totals.credits,
+      pendingDebits: ZERO,
+      pendingCredits: ZERO,
+    });
     return {
       account,
       asOf,
@@ -472,7 +558,10 @@ export class LedgerService {
     let debits = ZERO;
     let credits = ZERO;
     if (asOf === null) {
-      for (const a of await findAccounts(this.pool, ids.map((id) => ({ bookId: account.bookId, id })))) {
+      for (const a of await findAccounts(
+        this.pool,
+        ids.map((id) => ({ bookId: account.bookId, id })),
+      )) {
         debits = debits.plus(a.postedDebits);
         credits = credits.plus(a.postedCredits);
       }
@@ -491,7 +580,12 @@ export class LedgerService {
     if (!book) return new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId');
     const accounts: AccountRow[] = [];
     for (let after: string | null = null; ; ) {
-      const page = await listAccounts(this.pool, bookId, { afterCode: after, limit: 1000, includeClosed: true, type: null });
+      const page = await listAccounts(this.pool, bookId, {
+        afterCode: after,
+        limit: 1000,
+        includeClosed: true,
+        type: null,
+      });
       accounts.push(...page);
       if (page.length < 1000) break;
       after = page[page.length - 1]!.code;
@@ -542,9 +636,12 @@ export class LedgerService {
     for (;;) {
       const page = await entriesBySeq(this.pool, bookId, expectedSeq - 1n, 1000);
       for (const entry of page) {
-        if (BigInt(entry.seq) !== expectedSeq) return fail(entry.id, entry.seq, `expected entry number ${expectedSeq}, found ${entry.seq}`);
-        if (entry.prevHash !== prevHash) return fail(entry.id, entry.seq, 'prevHash does not match the previous entry');
-        if (entryHash(prevHash, entry) !== entry.hash) return fail(entry.id, entry.seq, 'content does not match its hash');
+        if (BigInt(entry.seq) !== expectedSeq)
+          return fail(entry.id, entry.seq, `expected entry number ${expectedSeq}, found ${entry.seq}`);
+        if (entry.prevHash !== prevHash)
+          return fail(entry.id, entry.seq, 'prevHash does not match the previous entry');
+        if (entryHash(prevHash, entry) !== entry.hash)
+          return fail(entry.id, entry.seq, 'content does not match its hash');
         prevHash = entry.hash;
         expectedSeq++;
         checked++;
@@ -552,22 +649,42 @@ export class LedgerService {
       if (page.length < 1000) break;
     }
     if (BigInt(book.entryCount) !== expectedSeq - 1n) {
-      return fail(null, book.entryCount, `the book's head says ${book.entryCount} entries but ${expectedSeq - 1n} were found`);
+      return fail(
+        null,
+        book.entryCount,
+        `the book's head says ${book.entryCount} entries but ${expectedSeq - 1n} were found`,
+      );
     }
-    if (book.lastHash !== prevHash) return fail(null, book.entryCount, "the book's head hash does not match its last entry");
+    if (book.lastHash !== prevHash)
+      return fail(null, book.entryCount, "the book's head hash does not match its last entry");
     return { bookId, ok: true, entriesChecked: checked, headHash: prevHash, firstMismatch: null };
   }
 
   /** Compares every account's stored totals with the sums of its lines (a check, not a request path). */
   async checkConsistency(bookId: string): Promise<ConsistencyReport> {
     const sums = await lineSums(this.pool, bookId);
-    const accounts = await listAccounts(this.pool, bookId, { afterCode: null, limit: 100_000, includeClosed: true, type: null });
+    const accounts = await listAccounts(this.pool, bookId, {
+      afterCode: null,
+      limit: 100_000,
+      includeClosed: true,
+      type: null,
+    });
     const mismatches: ConsistencyReport['mismatches'] = [];
     for (const a of accounts) {
-      const s = sums.get(a.id) ?? { postedDebits: ZERO, postedCredits: ZERO, pendingDebits: ZERO, pendingCredits: ZERO };
+      const s = sums.get(a.id) ?? {
+        postedDebits: ZERO,
+        postedCredits: ZERO,
+        pendingDebits: ZERO,
+        pendingCredits: ZERO,
+      };
       for (const field of ['postedDebits', 'postedCredits', 'pendingDebits', 'pendingCredits'] as const) {
         if (!a[field].equals(s[field])) {
-          mismatches.push({ accountId: a.id, field, stored: a[field].toFixed(), fromLines: s[field].toFixed() });
+          mismatches.push({
+            accountId: a.id,
+            field,
+            stored: a[field].toFixed(),
+            fromLines: s[field].toFixed(),
+          });
         }
       }
     }

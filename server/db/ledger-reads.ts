@@ -58,7 +58,12 @@ export async function listEntries(db: Queryable, f: EntryFilter): Promise<EntryR
 }
 
 /** Entries of a book in chain order, a page at a time, for chain verification. */
-export async function entriesBySeq(db: Queryable, bookId: string, afterSeq: bigint, limit: number): Promise<EntryRecord[]> {
+export async function entriesBySeq(
+  db: Queryable,
+  bookId: string,
+  afterSeq: bigint,
+  limit: number,
+): Promise<EntryRecord[]> {
   const { rows } = await db.query(
     `select ${ENTRY_COLUMNS}, ${LINES_JSON} from journal_entry e
       where e.book_id = $1 and e.seq > $2::bigint order by e.seq limit $3`,
@@ -109,7 +114,8 @@ export async function postedTotalsAsOf(
     [bookId, accountIds, String(asOf.getTime())],
   );
   const out = new Map<string, PostedTotals>();
-  for (const r of rows) out.set(r.account_id, { debits: new Decimal(r.debits), credits: new Decimal(r.credits) });
+  for (const r of rows)
+    out.set(r.account_id, { debits: new Decimal(r.debits), credits: new Decimal(r.credits) });
   return out;
 }
 
@@ -132,7 +138,12 @@ export async function descendantIds(db: Queryable, bookId: string, accountId: st
 export async function lineSums(
   db: Queryable,
   bookId: string,
-): Promise<Map<string, { postedDebits: Decimal; postedCredits: Decimal; pendingDebits: Decimal; pendingCredits: Decimal }>> {
+): Promise<
+  Map<
+    string,
+    { postedDebits: Decimal; postedCredits: Decimal; pendingDebits: Decimal; pendingCredits: Decimal }
+  >
+> {
   const { rows } = await db.query(
     `select l.account_id,
             sum(case when l.phase = 'POSTED' and l.side = 'DEBIT' then l.amount else 0 end)::text as pd,

@@ -98,7 +98,12 @@ export async function lockBooks(db: Queryable, bookIds: string[]): Promise<Map<s
   return new Map(
     rows.map((r) => [
       r.id,
-      { id: r.id, entrySeq: BigInt(r.entry_seq), lastHash: r.last_hash, maxBackdateDays: Number(r.max_backdate_days) },
+      {
+        id: r.id,
+        entrySeq: BigInt(r.entry_seq),
+        lastHash: r.last_hash,
+        maxBackdateDays: Number(r.max_backdate_days),
+      },
     ]),
   );
 }
@@ -120,7 +125,10 @@ export async function lockAccounts(
   return new Map(rows.map((r) => [`${r.book_id}/${r.id}`, accountFromRow(r)]));
 }
 
-export async function findAccounts(db: Queryable, keys: { bookId: string; id: string }[]): Promise<AccountRow[]> {
+export async function findAccounts(
+  db: Queryable,
+  keys: { bookId: string; id: string }[],
+): Promise<AccountRow[]> {
   if (keys.length === 0) return [];
   const { rows } = await db.query(
     `select ${ACCOUNT_COLUMNS}
@@ -134,7 +142,13 @@ export async function findAccounts(db: Queryable, keys: { bookId: string; id: st
 export async function listAccounts(
   db: Queryable,
   bookId: string,
-  options: { afterCode: string | null; limit: number; includeClosed: boolean; type: AccountType | null; parentId?: string | null },
+  options: {
+    afterCode: string | null;
+    limit: number;
+    includeClosed: boolean;
+    type: AccountType | null;
+    parentId?: string | null;
+  },
 ): Promise<AccountRow[]> {
   const params: unknown[] = [bookId, options.afterCode, options.limit, options.includeClosed, options.type];
   let parentFilter = '';
@@ -194,7 +208,10 @@ export function entryFromRow(row: Record<string, unknown>): EntryRecord {
   };
 }
 
-export async function findEntries(db: Queryable, keys: { bookId: string; id: string }[]): Promise<EntryRecord[]> {
+export async function findEntries(
+  db: Queryable,
+  keys: { bookId: string; id: string }[],
+): Promise<EntryRecord[]> {
   if (keys.length === 0) return [];
   const { rows } = await db.query(
     `select ${ENTRY_COLUMNS}, ${LINES_JSON}
@@ -217,7 +234,9 @@ export async function findByIdempotencyKeys(
        join unnest($1::uuid[], $2::text[]) k(book_id, key) on e.book_id = k.book_id and e.idempotency_key = k.key`,
     [keys.map((k) => k.bookId), keys.map((k) => k.key)],
   );
-  return new Map(rows.map((r) => [`${r.book_id}/${r.idempotency_key}`, { id: r.id, requestHash: r.request_hash }]));
+  return new Map(
+    rows.map((r) => [`${r.book_id}/${r.idempotency_key}`, { id: r.id, requestHash: r.request_hash }]),
+  );
 }
 
 export interface EntryLinks {
@@ -233,7 +252,8 @@ export async function findEntryLinks(
 ): Promise<Map<string, EntryLinks>> {
   const out = new Map<string, EntryLinks>();
   if (keys.length === 0) return out;
-  for (const k of keys) out.set(`${k.bookId}/${k.id}`, { reversedBy: null, resolvedBy: null, resolutionKind: null });
+  for (const k of keys)
+    out.set(`${k.bookId}/${k.id}`, { reversedBy: null, resolvedBy: null, resolutionKind: null });
   const { rows } = await db.query(
     `select r.book_id, coalesce(r.reverses_id, r.pending_id) as target, r.id, r.kind
        from journal_entry r
@@ -309,7 +329,9 @@ export async function writeEntries(
       entries.map((e) => e.hash),
     ],
   );
-  const lines = entries.flatMap((e) => e.lines.map((l) => ({ ...l, bookId: e.bookId, entryId: e.id, seq: e.seq })));
+  const lines = entries.flatMap((e) =>
+    e.lines.map((l) => ({ ...l, bookId: e.bookId, entryId: e.id, seq: e.seq })),
+  );
   if (lines.length > 0) {
     await db.query(
       `insert into journal_line (book_id, entry_id, line_no, account_id, side, amount, unit_code, effective_at, phase, seq)

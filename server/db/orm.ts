@@ -2,8 +2,9 @@
  * MikroORM bootstrap. One ORM per process; the pg pool behind it is shared by the
  * ORM's entity manager and by the set-based write path (see `nativePool`).
  */
-import { MikroORM } from '@mikro-orm/postgresql';
+
 import { Migrator } from '@mikro-orm/migrations';
+import { MikroORM } from '@mikro-orm/postgresql';
 import type { Pool } from 'pg';
 import { entities } from './entities.js';
 import { migrationsList } from './migrations/index.js';
@@ -29,6 +30,7 @@ export async function createOrm(url: string, options: OrmOptions = {}): Promise<
       transactional: true,
       allOrNothing: true,
       snapshot: false,
+      silent: true,
     },
     discovery: { warnWhenNoEntities: false },
     // Entities here are read models; writes of the ledger go through set-based SQL.

@@ -103,20 +103,34 @@ export function validateAccountDraft(
   }
   const name = draft.name.trim();
   if (name.length === 0 || draft.name.length > ACCOUNT_NAME_LENGTH_MAX) {
-    return new LedgerError('INVALID_INPUT', `account name must be 1 to ${ACCOUNT_NAME_LENGTH_MAX} characters`, 'name');
+    return new LedgerError(
+      'INVALID_INPUT',
+      `account name must be 1 to ${ACCOUNT_NAME_LENGTH_MAX} characters`,
+      'name',
+    );
   }
   if (!ACCOUNT_TYPES.includes(draft.type)) {
-    return new LedgerError('INVALID_INPUT', `account type must be one of ${ACCOUNT_TYPES.join(', ')}`, 'type');
+    return new LedgerError(
+      'INVALID_INPUT',
+      `account type must be one of ${ACCOUNT_TYPES.join(', ')}`,
+      'type',
+    );
   }
   let lowerBound: Decimal | null = null;
   let upperBound: Decimal | null = null;
   if (draft.lowerBound !== null) {
-    const parsed = parseAmount(draft.lowerBound, draft.unit, 'lowerBound', { allowNegative: true, allowZero: true });
+    const parsed = parseAmount(draft.lowerBound, draft.unit, 'lowerBound', {
+      allowNegative: true,
+      allowZero: true,
+    });
     if (parsed instanceof LedgerError) return parsed;
     lowerBound = parsed;
   }
   if (draft.upperBound !== null) {
-    const parsed = parseAmount(draft.upperBound, draft.unit, 'upperBound', { allowNegative: true, allowZero: true });
+    const parsed = parseAmount(draft.upperBound, draft.unit, 'upperBound', {
+      allowNegative: true,
+      allowZero: true,
+    });
     if (parsed instanceof LedgerError) return parsed;
     upperBound = parsed;
   }

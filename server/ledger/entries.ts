@@ -75,7 +75,11 @@ export function validateIdempotencyKey(key: string, field = 'idempotencyKey'): L
     );
   }
   if (!IDEMPOTENCY_KEY.test(key)) {
-    return new LedgerError('INVALID_IDEMPOTENCY_KEY', 'idempotencyKey must be printable ASCII without spaces', field);
+    return new LedgerError(
+      'INVALID_IDEMPOTENCY_KEY',
+      'idempotencyKey must be printable ASCII without spaces',
+      field,
+    );
   }
   return null;
 }
@@ -96,7 +100,11 @@ export function validateMetadata(
   const result = new Map<string, string>();
   if (metadata === null) return {};
   if (metadata.length > LIMITS.metadataKeysMax) {
-    return new LedgerError('INVALID_METADATA', `metadata may have at most ${LIMITS.metadataKeysMax} keys`, field);
+    return new LedgerError(
+      'INVALID_METADATA',
+      `metadata may have at most ${LIMITS.metadataKeysMax} keys`,
+      field,
+    );
   }
   for (const [i, { key, value }] of metadata.entries()) {
     if (key.length === 0 || key.length > LIMITS.metadataKeyLengthMax || !METADATA_KEY.test(key)) {
@@ -132,7 +140,8 @@ export function validateEffectiveAt(
   field = 'effectiveAt',
 ): LedgerError | null {
   const t = effectiveAt.getTime();
-  if (Number.isNaN(t)) return new LedgerError('INVALID_EFFECTIVE_AT', 'effectiveAt is not a valid instant', field);
+  if (Number.isNaN(t))
+    return new LedgerError('INVALID_EFFECTIVE_AT', 'effectiveAt is not a valid instant', field);
   if (t > now.getTime() + LIMITS.effectiveAtFutureToleranceMs) {
     return new LedgerError('INVALID_EFFECTIVE_AT', 'effectiveAt must not be in the future', field);
   }
@@ -147,7 +156,11 @@ export function validateEffectiveAt(
   return null;
 }
 
-export function validateExpiresAt(expiresAt: Date | null, now: Date, field = 'expiresAt'): LedgerError | null {
+export function validateExpiresAt(
+  expiresAt: Date | null,
+  now: Date,
+  field = 'expiresAt',
+): LedgerError | null {
   if (expiresAt === null) return null;
   const t = expiresAt.getTime();
   if (Number.isNaN(t) || t <= now.getTime()) {
@@ -194,7 +207,8 @@ export function resolveLines(
   const resolved: ResolvedLine[] = [];
   for (const [i, line] of lines.entries()) {
     const account = accounts.get(line.accountId);
-    if (!account) return new LedgerError('UNKNOWN_ACCOUNT', 'no such account in this book', `lines[${i}].accountId`);
+    if (!account)
+      return new LedgerError('UNKNOWN_ACCOUNT', 'no such account in this book', `lines[${i}].accountId`);
     if (line.unit !== account.unit.code) {
       return new LedgerError(
         'UNIT_MISMATCH',
@@ -207,7 +221,13 @@ export function resolveLines(
     if (account.closed && !options.allowClosed) {
       return new LedgerError('ACCOUNT_CLOSED', 'the account is closed', `lines[${i}].accountId`);
     }
-    resolved.push({ accountId: account.id, side: line.side, amount, unitCode: account.unit.code, scale: account.unit.scale });
+    resolved.push({
+      accountId: account.id,
+      side: line.side,
+      amount,
+      unitCode: account.unit.code,
+      scale: account.unit.scale,
+    });
   }
   const imbalance = unitImbalances(resolved);
   if (imbalance.size > 0) {
@@ -218,13 +238,19 @@ export function resolveLines(
           : `${unit}: credits exceed debits by ${diff.negated().toString()}`,
       )
       .join('; ');
-    return new LedgerError('UNBALANCED_ENTRY', `debits must equal credits for every unit (${detail})`, 'lines');
+    return new LedgerError(
+      'UNBALANCED_ENTRY',
+      `debits must equal credits for every unit (${detail})`,
+      'lines',
+    );
   }
   return resolved;
 }
 
 /** Debits minus credits per unit, for units where they differ. */
-export function unitImbalances(lines: readonly { side: Side; amount: Decimal; unitCode: string }[]): Map<string, Decimal> {
+export function unitImbalances(
+  lines: readonly { side: Side; amount: Decimal; unitCode: string }[],
+): Map<string, Decimal> {
   const net = new Map<string, Decimal>();
   for (const line of lines) {
     const signed = line.side === 'DEBIT' ? line.amount : line.amount.negated();
@@ -240,7 +266,12 @@ export function reversalLines<T extends { side: Side }>(lines: readonly T[]): T[
 }
 
 /** Applies one movement of one line to totals, returning new totals. */
-export function moveTotals(totals: AccountTotals, movement: Movement, side: Side, amount: Decimal): AccountTotals {
+export function moveTotals(
+  totals: AccountTotals,
+  movement: Movement,
+  side: Side,
+  amount: Decimal,
+): AccountTotals {
   const debit = side === 'DEBIT';
   const next = { ...totals };
   switch (movement) {
@@ -282,10 +313,18 @@ export function moveTotals(totals: AccountTotals, movement: Movement, side: Side
 export function crossesBound(account: AccountState, before: AccountTotals, after: AccountTotals): boolean {
   const b = balanceView(account.type, before);
   const a = balanceView(account.type, after);
-  if (account.lowerBound !== null && a.available.lessThan(account.lowerBound) && a.available.lessThan(b.available)) {
+  if (
+    account.lowerBound !== null &&
+    a.available.lessThan(account.lowerBound) &&
+    a.available.lessThan(b.available)
+  ) {
     return true;
   }
-  if (account.upperBound !== null && a.projected.greaterThan(account.upperBound) && a.projected.greaterThan(b.projected)) {
+  if (
+    account.upperBound !== null &&
+    a.projected.greaterThan(account.upperBound) &&
+    a.projected.greaterThan(b.projected)
+  ) {
     return true;
   }
   return false;

@@ -41,7 +41,11 @@ export function validateUnit(unit: Unit, field: string): LedgerError | null {
     );
   }
   if (!Number.isInteger(unit.scale) || unit.scale < 0 || unit.scale > UNIT_SCALE_MAX) {
-    return new LedgerError('INVALID_UNIT', `unit scale must be an integer from 0 to ${UNIT_SCALE_MAX}`, field);
+    return new LedgerError(
+      'INVALID_UNIT',
+      `unit scale must be an integer from 0 to ${UNIT_SCALE_MAX}`,
+      field,
+    );
   }
   return null;
 }

@@ -54,7 +54,9 @@ create table account (
   foreign key (book_id, parent_id) references account (book_id, id),
   check (lower_bound is null or upper_bound is null or lower_bound <= upper_bound)
 );`);
-    this.addSql('create index account_parent_idx on account (book_id, parent_id) where parent_id is not null;');
+    this.addSql(
+      'create index account_parent_idx on account (book_id, parent_id) where parent_id is not null;',
+    );
     this.addSql(`
 create table journal_entry (
   book_id uuid not null references book (id),
@@ -104,7 +106,9 @@ create table journal_line (
   foreign key (book_id, entry_id) references journal_entry (book_id, id),
   foreign key (book_id, account_id) references account (book_id, id)
 );`);
-    this.addSql('create index journal_line_account_idx on journal_line (book_id, account_id, effective_at, seq);');
+    this.addSql(
+      'create index journal_line_account_idx on journal_line (book_id, account_id, effective_at, seq);',
+    );
     this.addSql(`
 -- Posted movement per account per UTC day of effective_at: balance as of any instant is the sum
 -- of whole days before it plus the lines of its own day, never a scan of every line.
@@ -135,7 +139,9 @@ $$;`);
   }
 
   override down(): void {
-    this.addSql('drop table if exists account_day_total, journal_line, journal_entry, account, book_unit, book cascade;');
+    this.addSql(
+      'drop table if exists account_day_total, journal_line, journal_entry, account, book_unit, book cascade;',
+    );
     this.addSql('drop function if exists ledger_reject_mutation();');
   }
 }
