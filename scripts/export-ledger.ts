@@ -1,0 +1,61 @@
+/**
+ * Exports a book's posted journal as hledger or beancount text, through the GraphQL API and the SDK.
+ *
+ *   npx tsx scripts/export-ledger.ts --url http://localhost:4000/graphql --book <Book id> --format hledger > book.journal
+ *   hledger -f book.journal check && hledger -f book.journal balance
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createLedgerClient } from '../client-sdk/index.js';
+import { type ExportFormat, renderJournal } from './lib/plain-text-export.js';
+
+const usage = `Usage: tsx scripts/export-ledger.ts --book ID [--url URL] [--format hledger|beancount] [--out FILE] [--token T]
+
+Writes the posted entries of a book as a plain-text journal for hledger or beancount, so that an
+independent tool can check that every transaction balances and recompute the balances.
+
+  --book ID        the book's global id (required)
+  --url URL        GraphQL endpoint (default http://localhost:4000/graphql)
+  --format F       hledger (default) or beancount
+  --out FILE       write to FILE instead of standard output
+  --token T        bearer token, when the server requires one`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      book: { type: 'string' },
+      url: { type: 'string', default: 'http://localhost:4000/graphql' },
+      format: { type: 'string', default: 'hledger' },
+      out: { type: 'string' },
+      token: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    return;
+  }
+  if (!values.book) throw new Error('--book is required\n\n' + usage);
+  if (values.format !== 'hledger' && values.format !== 'beancount') {
+    throw new Error(`--format must be hledger or beancount, not "${values.format}"`);
+  }
+  const client = createLedgerClient({ url: values.url!, token: values.token });
+  const book = await client.book({ id: values.book });
+  if (!book) throw new Error(`no book with id ${values.book} at ${values.url}`);
+  const accounts = [];
+  for await (const a of client.iterateAccounts({ bookId: values.book })) accounts.push(a);
+  const entries = [];
+  for await (const e of client.iterateJournalEntries({ bookId: values.book })) {
+    entries.push(e);
+    if (entries.length % 5000 === 0) process.stderr.write(`\r${entries.length} entries read`);
+  }
+  if (entries.length >= 5000) process.stderr.write('\n');
+  const text = renderJournal(accounts, entries, values.format as ExportFormat, book.name);
+  if (values.out) writeFileSync(values.out, text);
+  else process.stdout.write(text);
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

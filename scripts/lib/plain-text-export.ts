@@ -1,0 +1,96 @@
+/**
+ * Writes a book's posted entries as a plain-text accounting journal (hledger or beancount), so an
+ * independent tool (`hledger check`, `bean-check`) can confirm that every transaction balances and
+ * recompute balances the ledger reports. Pending and void entries move no posted money and are
+ * left out; reversals and commits are ordinary posted transactions.
+ */
+
+export interface ExportAccount {
+  id: string;
+  code: string;
+  type: 'ASSET' | 'LIABILITY' | 'EQUITY' | 'REVENUE' | 'EXPENSE';
+}
+
+export interface ExportEntry {
+  id: string;
+  seq: string;
+  kind: string;
+  effectiveAt: string;
+  memo: string;
+  lines: { side: 'DEBIT' | 'CREDIT'; amount: string; unit: { code: string }; account: { id: string } }[];
+}
+
+export type ExportFormat = 'hledger' | 'beancount';
+
+const POSTED_KINDS = new Set(['STANDARD', 'REVERSAL', 'COMMIT']);
+
+const BEANCOUNT_ROOT: Record<ExportAccount['type'], string> = {
+  ASSET: 'Assets',
+  LIABILITY: 'Liabilities',
+  EQUITY: 'Equity',
+  REVENUE: 'Income',
+  EXPENSE: 'Expenses',
+};
+
+/** Account names per format, unique even when two codes sanitise to the same text. */
+export function accountNames(accounts: ExportAccount[], format: ExportFormat): Map<string, string> {
+  const names = new Map<string, string>();
+  const taken = new Set<string>();
+  for (const a of [...accounts].sort((x, y) => (x.code < y.code ? -1 : 1))) {
+    let name: string;
+    if (format === 'hledger') {
+      // hledger separates components with ':' and ends a name at two spaces: codes have neither issue.
+      name = `${a.type.toLowerCase()}:${a.code}`;
+    } else {
+      const component = a.code.replace(/[^A-Za-z0-9-]/g, '-');
+      name = `${BEANCOUNT_ROOT[a.type]}:${/^[A-Z0-9]/.test(component) ? component : `X${component}`}`;
+    }
+    let unique = name;
+    for (let n = 2; taken.has(unique); n++) unique = `${name}-${n}`;
+    taken.add(unique);
+    names.set(a.id, unique);
+  }
+  return names;
+}
+
+function signed(side: 'DEBIT' | 'CREDIT', amount: string): string {
+  return side === 'DEBIT' ? amount : `-${amount}`;
+}
+
+export function renderJournal(
+  accounts: ExportAccount[],
+  entries: ExportEntry[],
+  format: ExportFormat,
+  bookName: string,
+): string {
+  const names = accountNames(accounts, format);
+  const posted = entries.filter((e) => POSTED_KINDS.has(e.kind));
+  const out: string[] = [];
+  const comment = format === 'hledger' ? ';' : ';';
+  out.push(
+    `${comment} Solidarity Ledger export of book "${bookName.replace(/\s+/g, ' ')}": ${posted.length} posted entries`,
+  );
+  out.push('');
+  if (format === 'beancount') {
+    const first = posted.map((e) => e.effectiveAt.slice(0, 10)).sort()[0] ?? '1970-01-01';
+    for (const a of accounts) out.push(`${first} open ${names.get(a.id)}`);
+    out.push('');
+  }
+  for (const e of posted) {
+    const date = e.effectiveAt.slice(0, 10);
+    const memo = e.memo.replace(/[\r\n"\\]+/g, ' ').trim() || `${e.kind.toLowerCase()} ${e.seq}`;
+    if (format === 'hledger') {
+      out.push(`${date} * ${memo}  ; seq:${e.seq}, kind:${e.kind}, id:${e.id}`);
+    } else {
+      out.push(`${date} * "${memo}"`);
+      out.push(`  seq: "${e.seq}"`);
+    }
+    for (const l of e.lines) {
+      const amount = signed(l.side, l.amount);
+      const commodity = format === 'hledger' ? `"${l.unit.code}"` : l.unit.code;
+      out.push(`    ${names.get(l.account.id) ?? `unknown:${l.account.id}`}  ${amount} ${commodity}`);
+    }
+    out.push('');
+  }
+  return `${out.join('\n')}\n`;
+}
