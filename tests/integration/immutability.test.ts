@@ -1,0 +1,290 @@
+/**
+ * Entries are append-only, and the database itself says so: UPDATE, DELETE and TRUNCATE on
+ * journal_entry and journal_line are refused by triggers, whoever connects (these statements run
+ * through a direct `pg` connection as a superuser, not through the service). And when someone who
+ * can switch the triggers off edits history anyway, verifyBookChain names the first entry that
+ * no longer matches its hash.
+ *
+ * Every destructive statement runs in a transaction that is rolled back, so a regression here
+ * cannot wipe the entries of the other test files sharing the database; every tampering happens
+ * in a book of its own.
+ */
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LedgerClient } from '../../client-sdk/index.js';
+import {
+  type CreatedAccount,
+  type CreatedBook,
+  connectPg,
+  createAccount,
+  createBook,
+  credit,
+  debit,
+  decodeGlobalId,
+  ledgerClient,
+  newKey,
+} from '../helpers/ledger.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+let server: TestServer;
+let ledger: LedgerClient;
+let db: pg.Client;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  ledger = ledgerClient(server.url);
+  db = await connectPg();
+});
+
+afterAll(async () => {
+  await db?.end();
+  await server?.stop();
+});
+
+interface Fixture {
+  book: CreatedBook;
+  bookUuid: string;
+  accounts: Record<'cash' | 'bank' | 'equity', CreatedAccount>;
+  /** Raw ids and global ids of the entries, by seq (1-based index 0). */
+  entries: { id: string; uuid: string; seq: string; memo: string }[];
+}
+
+/** A book of its own with `count` posted entries. */
+async function fixture(count = 4): Promise<Fixture> {
+  const book = await createBook(ledger);
+  const accounts = {
+    cash: await createAccount(ledger, book.id, { code: 'cash', type: 'ASSET' }),
+    bank: await createAccount(ledger, book.id, { code: 'bank', type: 'ASSET' }),
+    equity: await createAccount(ledger, book.id, { code: 'equity', type: 'EQUITY' }),
+  };
+  const batch = await ledger.postJournalEntries({
+    bookId: book.id,
+    mode: 'ATOMIC',
+    entries: Array.from({ length: count }, (_, i) => ({
+      idempotencyKey: newKey('imm'),
+      memo: `entry ${i + 1}`,
+      metadata: [{ key: 'n', value: String(i + 1) }],
+      lines: [debit(accounts.cash, `${10 + i}.00`), credit(accounts.equity, `${10 + i}.00`)],
+    })),
+  });
+  expect(batch.postedCount).toBe(count);
+  const entries = batch.results.map((r) => ({
+    id: r.entry!.id,
+    uuid: decodeGlobalId(r.entry!.id).id,
+    seq: r.entry!.seq,
+    memo: r.entry!.memo,
+  }));
+  expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: count }, (_, i) => String(i + 1)));
+  expect((await ledger.verifyBookChain({ bookId: book.id }))!.ok).toBe(true);
+  return { book, bookUuid: decodeGlobalId(book.id).id, accounts, entries };
+}
+
+/** Runs `sql` in a transaction that is always rolled back; returns the error it raised, if any. */
+async function attempt(sql: string, params: unknown[] = []): Promise<(Error & { code?: string }) | null> {
+  await db.query('begin');
+  try {
+    await db.query(sql, params);
+    return null;
+  } catch (error) {
+    return error as Error & { code?: string };
+  } finally {
+    await db.query('rollback');
+  }
+}
+
+/** Edits history the only way left: as a superuser, with the immutability triggers off. */
+async function tamper(statements: [string, unknown[]][]): Promise<void> {
+  await db.query('begin');
+  try {
+    await db.query('alter table journal_entry disable trigger journal_entry_immutable');
+    await db.query('alter table journal_line disable trigger journal_line_immutable');
+    for (const [sql, params] of statements) {
+      const result = await db.query(sql, params);
+      expect(result.rowCount, sql).toBeGreaterThan(0);
+    }
+    await db.query('alter table journal_line enable trigger journal_line_immutable');
+    await db.query('alter table journal_entry enable trigger journal_entry_immutable');
+    await db.query('commit');
+  } catch (error) {
+    await db.query('rollback');
+    throw error;
+  }
+}
+
+describe('the database refuses to change entries', () => {
+  let f: Fixture;
+  beforeAll(async () => {
+    f = await fixture(3);
+  });
+
+  it.each([
+    ['update journal_entry set memo = $2 where book_id = $1', ['x']],
+    ['update journal_entry set effective_at = effective_at - $2::interval where book_id = $1', ['1 day']],
+    ['update journal_line set amount = amount + 1 where book_id = $1', []],
+    [
+      'update journal_line set side = case side when $2 then $3 else $2 end where book_id = $1',
+      ['DEBIT', 'CREDIT'],
+    ],
+    ['delete from journal_line where book_id = $1', []],
+    ['delete from journal_entry where book_id = $1 and seq = 3', []],
+  ])('refuses %s', async (sql, extra) => {
+    const error = await attempt(sql, [f.bookUuid, ...extra]);
+    expect(error).not.toBeNull();
+    // restrict_violation, raised by the ledger_reject_mutation trigger.
+    expect(error!.code).toBe('23001');
+    expect(error!.message).toMatch(/append-only/);
+  });
+
+  it('refuses to truncate the entries or their lines', async () => {
+    for (const sql of [
+      'truncate journal_line',
+      'truncate journal_entry cascade',
+      'truncate journal_line, journal_entry',
+    ]) {
+      const error = await attempt(sql);
+      expect({ sql, code: error?.code }).toEqual({ sql, code: '23001' });
+    }
+    // Without CASCADE the foreign key from journal_line refuses it even before the trigger would.
+    expect(await attempt('truncate journal_entry')).not.toBeNull();
+  });
+
+  it('still holds every entry unchanged and verifiable afterwards', async () => {
+    const { rows } = await db.query(
+      `select e.seq::text as seq, e.memo, count(l.*)::int as lines, sum(l.amount)::text as amount
+         from journal_entry e join journal_line l on l.book_id = e.book_id and l.entry_id = e.id
+        where e.book_id = $1 group by e.seq, e.memo order by e.seq`,
+      [f.bookUuid],
+    );
+    expect(rows).toEqual([
+      { seq: '1', memo: 'entry 1', lines: 2, amount: '20.000000000000000000' },
+      { seq: '2', memo: 'entry 2', lines: 2, amount: '22.000000000000000000' },
+      { seq: '3', memo: 'entry 3', lines: 2, amount: '24.000000000000000000' },
+    ]);
+    expect(await ledger.verifyBookChain({ bookId: f.book.id })).toMatchObject({
+      ok: true,
+      entriesChecked: 3,
+    });
+  });
+});
+
+describe('verifyBookChain finds tampering', () => {
+  const entryEdit =
+    (sql: string, ...params: unknown[]) =>
+    (f: Fixture, target: Fixture['entries'][number]) =>
+      [[sql, [f.bookUuid, target.uuid, ...params]]] as [string, unknown[]][];
+
+  it.each([
+    [
+      'a memo',
+      2,
+      entryEdit('update journal_entry set memo = $3 where book_id = $1 and id = $2', 'rewritten'),
+    ],
+    [
+      'an effectiveAt',
+      3,
+      entryEdit(
+        "update journal_entry set effective_at = effective_at - interval '1 day' where book_id = $1 and id = $2",
+      ),
+    ],
+    [
+      'metadata',
+      1,
+      entryEdit(`update journal_entry set metadata = '{"n":"99"}'::jsonb where book_id = $1 and id = $2`),
+    ],
+    [
+      'an idempotency key',
+      4,
+      entryEdit('update journal_entry set idempotency_key = $3 where book_id = $1 and id = $2', 'forged'),
+    ],
+    [
+      'a line amount',
+      2,
+      entryEdit(
+        'update journal_line set amount = amount + 0.01 where book_id = $1 and entry_id = $2 and line_no = 1',
+      ),
+    ],
+    // Balanced edits: the entry still balances, only the chain can tell.
+    [
+      'both sides of an entry',
+      3,
+      entryEdit(
+        `update journal_line set side = case side when 'DEBIT' then 'CREDIT' else 'DEBIT' end where book_id = $1 and entry_id = $2`,
+      ),
+    ],
+    [
+      'the account of a line',
+      2,
+      (f: Fixture, target: Fixture['entries'][number]) =>
+        [
+          [
+            'update journal_line set account_id = $3 where book_id = $1 and entry_id = $2 and line_no = 1',
+            [f.bookUuid, target.uuid, decodeGlobalId(f.accounts.bank.id).id],
+          ],
+        ] as [string, unknown[]][],
+    ],
+  ] as const)('names the entry after changing %s (seq %i)', async (_what, seq, edit) => {
+    const f = await fixture(4);
+    const target = f.entries[seq - 1]!;
+    await tamper(edit(f, target));
+    const verified = await ledger.verifyBookChain({ bookId: f.book.id });
+    expect(verified).toMatchObject({
+      ok: false,
+      entriesChecked: seq - 1,
+      firstMismatch: { seq: String(seq), entry: { id: target.id } },
+      book: { id: f.book.id },
+    });
+    expect(verified!.firstMismatch!.reason).toMatch(/hash/);
+  });
+
+  it('names the entry after one that was deleted from the middle of the chain', async () => {
+    const f = await fixture(4);
+    const gone = f.entries[1]!;
+    await tamper([
+      ['delete from journal_line where book_id = $1 and entry_id = $2', [f.bookUuid, gone.uuid]],
+      ['delete from journal_entry where book_id = $1 and id = $2', [f.bookUuid, gone.uuid]],
+    ]);
+    const verified = await ledger.verifyBookChain({ bookId: f.book.id });
+    expect(verified).toMatchObject({
+      ok: false,
+      entriesChecked: 1,
+      firstMismatch: { seq: '3', entry: { id: f.entries[2]!.id } },
+    });
+  });
+
+  it('notices the last entry missing although the rest of the chain is intact', async () => {
+    const f = await fixture(3);
+    const last = f.entries[2]!;
+    await tamper([
+      ['delete from journal_line where book_id = $1 and entry_id = $2', [f.bookUuid, last.uuid]],
+      ['delete from journal_entry where book_id = $1 and id = $2', [f.bookUuid, last.uuid]],
+    ]);
+    const verified = await ledger.verifyBookChain({ bookId: f.book.id });
+    expect(verified).toMatchObject({
+      ok: false,
+      entriesChecked: 2,
+      firstMismatch: { seq: '3', entry: null },
+    });
+  });
+
+  it('leaves other books verifiable', async () => {
+    const healthy = await fixture(2);
+    const tampered = await fixture(2);
+    await tamper([
+      [
+        'update journal_entry set memo = $3 where book_id = $1 and id = $2',
+        [tampered.bookUuid, tampered.entries[0]!.uuid, 'x'],
+      ],
+    ]);
+    expect((await ledger.verifyBookChain({ bookId: tampered.book.id }))!.ok).toBe(false);
+    expect(await ledger.verifyBookChain({ bookId: healthy.book.id })).toMatchObject({
+      ok: true,
+      entriesChecked: 2,
+    });
+    // The triggers are back on: the same edit is refused again.
+    const error = await attempt('update journal_entry set memo = $2 where book_id = $1', [
+      healthy.bookUuid,
+      'y',
+    ]);
+    expect(error?.code).toBe('23001');
+  });
+});
