@@ -13,7 +13,7 @@
  * the CPU of every process during each measured window, and checks after each scenario that the
  * number of entries in the database matches what the answers reported.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -26,6 +26,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { pino } from 'pino';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../server/db/embedded.js';
+import { ActivitySampler, type ActivitySummary, type TableStats } from './bench/activity.js';
 import { CREATE_ACCOUNT, CREATE_BOOK } from './bench/ledger-api.js';
 import type { LoadWorkerConfig, WorkerOutput } from './bench/load-worker.js';
 import {
@@ -85,6 +86,10 @@ Options:
   --no-write            print the table only, do not write the report
   --database-url <url>  use this PostgreSQL server instead of an embedded one (default: $DATABASE_URL)
   --keep-database       do not drop the bench database on --database-url's server
+  --analyze             run ANALYZE on the bench database halfway through each warm-up: stands in
+                        for autovacuum, which a fresh database has not run yet (PostgreSQL then
+                        re-plans cached statements, foreign-key checks included, for the current
+                        table sizes). Off by default: the default measures the fresh database as is.
   --db-pool-max <n>     DB_POOL_MAX for the service (default: the service's own default)
   --pg-setting <k=v>    extra setting for the embedded PostgreSQL (repeatable), e.g. synchronous_commit=off
   -h, --help            this text
@@ -103,6 +108,7 @@ interface Options {
   output: string | null;
   databaseUrl: string | undefined;
   keepDatabase: boolean;
+  analyze: boolean;
   dbPoolMax: number | undefined;
   pgSettings: Record<string, string>;
 }
@@ -125,6 +131,7 @@ function parseOptions(argv: string[]): Options | 'help' {
       'no-write': { type: 'boolean' },
       'database-url': { type: 'string' },
       'keep-database': { type: 'boolean' },
+      analyze: { type: 'boolean' },
       'db-pool-max': { type: 'string' },
       'pg-setting': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
@@ -178,6 +185,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     output: values['no-write'] ? null : path.resolve(values.output ?? path.join(repoRoot, 'BENCHMARKS.md')),
     databaseUrl,
     keepDatabase: values['keep-database'] ?? false,
+    analyze: values.analyze ?? false,
     dbPoolMax:
       values['db-pool-max'] === undefined
         ? undefined
@@ -328,7 +336,14 @@ async function openDatabase(options: Options, tmpDir: string): Promise<BenchData
   return {
     url: cluster.url,
     description:
-      'embedded PostgreSQL (fresh data folder under os.tmpdir(), removed after the run), default settings',
+      `embedded PostgreSQL, fresh data folder under os.tmpdir() (${filesystemOf(cluster.dataDir)}), removed after the run, ` +
+      `default settings${
+        Object.keys(options.pgSettings).length > 0
+          ? ` except ${Object.entries(options.pgSettings)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(', ')}`
+          : ''
+      }`,
     close: async () => {
       if (closed) return;
       closed = true;
@@ -340,6 +355,13 @@ async function openDatabase(options: Options, tmpDir: string): Promise<BenchData
       log('embedded PostgreSQL stopped');
     },
   };
+}
+
+/** The file system type and device of a folder, e.g. "ext4 on /dev/vda". */
+function filesystemOf(dir: string): string {
+  const out = spawnSync('df', ['--output=fstype,source', dir], { encoding: 'utf8' });
+  const [type, source] = (out.stdout ?? '').trim().split('\n')[1]?.trim().split(/\s+/) ?? [];
+  return type ? `${type} on ${source}` : 'file system unknown';
 }
 
 interface DatabaseFacts {
@@ -632,22 +654,34 @@ interface ScenarioResult {
   /** Human-readable verdict of the database check. */
   check: string;
   checkPassed: boolean;
+  /** What the database sessions were doing during the measured window. */
+  activity: ActivitySummary;
+  /** Sequential scans in the measured window, from pg_stat_user_tables (backends report about once a second). */
+  seqScans: string;
+}
+
+interface Measured {
+  cpu: [CpuSnapshot, CpuSnapshot];
+  activity: ActivitySummary;
+  /** Sequential scans in the window, from pg_stat_user_tables. */
+  seqScans: string;
 }
 
 interface RunningWorker {
   child: ChildProcess;
   stdout: Promise<string>;
   exit: Promise<number | null>;
-  cpuWindow: Promise<[CpuSnapshot, CpuSnapshot]>;
+  /** CPU and database activity over the measured window (between the worker's markers). */
+  measured: Promise<Measured>;
 }
 
-/** Starts a worker script and snapshots CPU at its `@phase main` and `@phase done` markers. */
-function startWorker(
-  script: string,
-  configFile: string,
-  serverPid: number,
-  postmasterPid: number | undefined,
-): RunningWorker {
+/**
+ * Starts a worker script; at its `@phase main` marker snapshots CPU and starts sampling database
+ * activity, at `@phase done` takes the second snapshot and stops sampling.
+ */
+function startWorker(script: string, configFile: string, ctx: Context): RunningWorker {
+  const serverPid = ctx.server.pid;
+  const { postmasterPid, activity } = ctx;
   const child = spawn(process.execPath, ['--import', 'tsx', script, configFile], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -661,19 +695,33 @@ function startWorker(
     stdout += chunk;
   });
   let mainSnapshot: CpuSnapshot | undefined;
-  let resolveWindow!: (window: [CpuSnapshot, CpuSnapshot]) => void;
-  const cpuWindow = new Promise<[CpuSnapshot, CpuSnapshot]>((resolve) => {
-    resolveWindow = resolve;
+  let analyzed: Promise<void> = Promise.resolve();
+  let statsBefore: Promise<TableStats> = Promise.resolve(new Map());
+  let resolveMeasured!: (measured: Measured) => void;
+  const measured = new Promise<Measured>((resolve) => {
+    resolveMeasured = resolve;
   });
   eachLine(child.stderr, (line) => {
     if (line === '@phase main') {
       mainSnapshot = cpuSnapshot(serverPid, postmasterPid, child.pid);
+      statsBefore = activity.tableStats();
+      activity.start();
       log(`${name}: measuring`);
     } else if (line === '@phase done') {
       const end = cpuSnapshot(serverPid, postmasterPid, child.pid);
-      resolveWindow([mainSnapshot ?? end, end]);
-    } else if (line === '@phase warmup') log(`${name}: warming up`);
-    else process.stderr.write(`[${name}] ${line}\n`);
+      const summary = activity.stop();
+      const statsAfter = activity.tableStats();
+      void Promise.all([statsBefore, statsAfter]).then(([before, after]) =>
+        resolveMeasured({
+          cpu: [mainSnapshot ?? end, end],
+          activity: summary,
+          seqScans: seqScanSummary(before, after),
+        }),
+      );
+    } else if (line === '@phase warmup') {
+      log(`${name}: warming up`);
+      if (ctx.options.analyze) analyzed = analyzeLater(ctx, (ctx.options.warmupSeconds * 1000) / 2);
+    } else process.stderr.write(`[${name}] ${line}\n`);
   });
   const exit = new Promise<number | null>((resolve) => {
     child.on('exit', (code) => resolve(code));
@@ -683,7 +731,32 @@ function startWorker(
     if (!child.stdout) return resolve('');
     child.stdout.on('end', () => resolve(stdout));
   });
-  return { child, stdout: stdoutDone, exit, cpuWindow };
+  // The ANALYZE (if any) finishes before the caller reads counts on the same connection.
+  const stdoutAfterAnalyze = stdoutDone.then(async (text) => {
+    await analyzed;
+    return text;
+  });
+  return { child, stdout: stdoutAfterAnalyze, exit, measured };
+}
+
+/** `--analyze`: ANALYZE the whole bench database after `delayMs` (halfway through the warm-up). */
+async function analyzeLater(ctx: Context, delayMs: number): Promise<void> {
+  await sleep(delayMs);
+  const started = performance.now();
+  try {
+    await ctx.verifier.query('analyze');
+    log(`ANALYZE took ${Math.round(performance.now() - started)} ms`);
+  } catch (error) {
+    log(`ANALYZE failed: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Makes this session report its table statistics now (PostgreSQL 15+), so the counting scans of
+ * the orchestrator show up before the next measured window instead of inside it.
+ */
+async function flushOwnStats(client: pg.Client): Promise<void> {
+  await client.query('select pg_stat_force_next_flush()').catch(() => {});
 }
 
 async function countRows(client: pg.Client, table: string): Promise<number> {
@@ -693,17 +766,59 @@ async function countRows(client: pg.Client, table: string): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
-/** Waits until the count stops moving (requests still in flight when the load stopped). */
-async function settledCount(client: pg.Client, table: string): Promise<number> {
+/**
+ * Waits until the service has finished the requests still in flight when the load stopped (the
+ * server keeps processing a request whose client went away): the row count stops moving, no
+ * database session of this database is busy, and the service process is nearly idle, twice in a
+ * row 500 ms apart. Returns the final count.
+ */
+async function waitForQuiet(client: pg.Client, table: string, serverPid: number): Promise<number> {
+  const started = Date.now();
   let last = await countRows(client, table);
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    await sleep(300);
-    const now = await countRows(client, table);
-    if (now === last) return now;
-    last = now;
+  let lastCpu = processCpuSeconds(serverPid) ?? 0;
+  let quietPolls = 0;
+  while (Date.now() - started < 120_000) {
+    await sleep(500);
+    const count = await countRows(client, table);
+    const busy = await client.query<{ n: string }>(
+      `select count(*) as n from pg_stat_activity
+        where datname = current_database() and pid <> pg_backend_pid() and state is not null and state <> 'idle'`,
+    );
+    const cpu = processCpuSeconds(serverPid) ?? 0;
+    const quiet = count === last && Number(busy.rows[0]?.n) === 0 && cpu - lastCpu < 0.05;
+    quietPolls = quiet ? quietPolls + 1 : 0;
+    last = count;
+    lastCpu = cpu;
+    if (quietPolls >= 2) break;
   }
+  const waited = (Date.now() - started) / 1000;
+  if (waited > 2) log(`waited ${waited.toFixed(1)} s for the service to finish requests left in flight`);
+  await flushOwnStats(client);
   return last;
+}
+
+/** The tables read most by sequential scans between two snapshots, e.g. "journal_entry: 120 scans, 1,200,000 rows". */
+function seqScanSummary(before: TableStats, after: TableStats): string {
+  const rows = [...after.entries()]
+    .map(([name, a]) => {
+      const b = before.get(name) ?? { seqScan: 0, seqTupRead: 0, idxScan: 0 };
+      return {
+        name,
+        scans: a.seqScan - b.seqScan,
+        rows: a.seqTupRead - b.seqTupRead,
+        idx: a.idxScan - b.idxScan,
+      };
+    })
+    .filter((t) => t.rows > 0)
+    .sort((x, y) => y.rows - x.rows)
+    .slice(0, 3);
+  if (rows.length === 0) return 'no rows read by sequential scans';
+  return rows
+    .map(
+      (t) =>
+        `${t.name}: ${fmtInt(t.scans)} seq scans read ${fmtInt(t.rows)} rows (${fmtInt(t.idx)} index scans)`,
+    )
+    .join('; ');
 }
 
 interface Context {
@@ -714,6 +829,7 @@ interface Context {
   databaseUrl: string;
   postmasterPid: number | undefined;
   memory: MemorySampler;
+  activity: ActivitySampler;
   book: Book | undefined;
   runId: string;
 }
@@ -742,54 +858,55 @@ async function runApiScenario(ctx: Context, id: ScenarioId): Promise<ScenarioRes
   await fs.writeFile(configFile, JSON.stringify(config));
 
   const before = await countRows(ctx.verifier, 'journal_entry');
+  await flushOwnStats(ctx.verifier);
   ctx.memory.startWindow();
-  const worker = startWorker(
-    path.join('scripts', 'bench', 'load-worker.ts'),
-    configFile,
-    ctx.server.pid,
-    ctx.postmasterPid,
-  );
+  const worker = startWorker(path.join('scripts', 'bench', 'load-worker.ts'), configFile, ctx);
   const [code, stdout] = await Promise.all([worker.exit, worker.stdout]);
   if (code !== 0) throw new Error(`load worker for ${id} exited with code ${code}`);
   const output = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as WorkerOutput;
-  const [cpuA, cpuB] = await worker.cpuWindow;
-  const serverPeakKb = ctx.memory.endWindow();
-  const after = await settledCount(ctx.verifier, 'journal_entry');
+  const {
+    cpu: [cpuA, cpuB],
+    activity,
+    seqScans,
+  } = await worker.measured;
+  const after = await waitForQuiet(ctx.verifier, 'journal_entry', ctx.server.pid);
 
-  const { main, warmup } = output;
-  const result = main.autocannon;
+  // After the quiet wait: the peak includes requests the server finished after the load stopped.
+  const serverPeakKb = ctx.memory.endWindow();
+
+  const { window, total } = output;
   const perRequest = scenario.mode === 'batch' ? options.batchSize : 1;
-  const reported = main.counts.postedEntries + (warmup?.counts.postedEntries ?? 0);
+  const reported = total.postedEntries;
   const dbEntries = after - before;
-  // Requests in flight when autocannon stops (at the end of warm-up and of the run) are not
-  // answered to it but may still be committed by the server: at most one per connection per phase.
-  const tolerance = options.connections * perRequest * (warmup ? 2 : 1);
+  // Requests in flight when autocannon stops are never answered to it but may still be committed
+  // by the server: at most one request per connection.
+  const tolerance = options.connections * perRequest;
   const difference = dbEntries - reported;
   const checkPassed = difference >= 0 && difference <= tolerance;
   const check = checkPassed
-    ? `ok: ${fmtInt(dbEntries)} new entries in the database, ${fmtInt(reported)} reported posted (+${difference} unanswered in-flight, tolerance ${tolerance})`
-    : `MISMATCH: ${fmtInt(dbEntries)} new entries in the database but ${fmtInt(reported)} reported posted (difference ${difference}, tolerance 0..${tolerance})`;
-  const problems = { ...main.counts.problems };
-  const transportErrors = result.errors + result.non2xx;
-  if (result.errors > 0) problems[`transport errors (${result.timeouts} timeouts)`] = result.errors;
-  if (result.non2xx > 0) problems['non-2xx responses'] = result.non2xx;
+    ? `ok: ${fmtInt(dbEntries)} new entries in the database, ${fmtInt(reported)} reported posted by the answers ` +
+      `(+${difference} from requests unanswered when the load stopped; at most ${tolerance})`
+    : `MISMATCH: ${fmtInt(dbEntries)} new entries in the database but ${fmtInt(reported)} reported posted ` +
+      `(difference ${difference}, expected 0..${tolerance})`;
   return {
     id,
-    entriesPerSecond: main.counts.okEntries / result.duration,
-    requestsPerSecond: main.counts.okRequests / result.duration,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
+    entriesPerSecond: window.okEntries / window.seconds,
+    requestsPerSecond: window.okRequests / window.seconds,
+    p50Ms: window.latencyMs.p50,
+    p99Ms: window.latencyMs.p99,
     serverPeakMb: serverPeakKb / 1024,
-    cpu: cpuShare(cpuA, cpuB, main.cpuSeconds),
-    okRequests: main.counts.okRequests,
-    failedRequests: main.counts.failedRequests,
-    transportErrors,
-    problems,
+    cpu: cpuShare(cpuA, cpuB, window.cpuSeconds),
+    okRequests: window.okRequests,
+    failedRequests: window.failedRequests,
+    transportErrors: window.transportErrors,
+    problems: window.problems,
     dbEntries,
     reportedEntries: reported,
     tolerance,
     check,
     checkPassed,
+    activity,
+    seqScans,
   };
 }
 
@@ -808,21 +925,23 @@ async function runSqlScenario(ctx: Context, id: ScenarioId): Promise<ScenarioRes
   await fs.writeFile(configFile, JSON.stringify(config));
   // The worker creates the tables and accounts the first time (before the warm-up).
   const before = await countRows(ctx.verifier, 'bench_sql_entry');
-  const worker = startWorker(
-    path.join('scripts', 'bench', 'sql-worker.ts'),
-    configFile,
-    ctx.server.pid,
-    ctx.postmasterPid,
-  );
+  await flushOwnStats(ctx.verifier);
+  const worker = startWorker(path.join('scripts', 'bench', 'sql-worker.ts'), configFile, ctx);
   const [code, stdout] = await Promise.all([worker.exit, worker.stdout]);
   if (code !== 0) throw new Error(`sql worker for ${id} exited with code ${code}`);
   const output = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as SqlWorkerOutput;
-  const [cpuA, cpuB] = await worker.cpuWindow;
+  const {
+    cpu: [cpuA, cpuB],
+    activity,
+    seqScans,
+  } = await worker.measured;
   const after = await countRows(ctx.verifier, 'bench_sql_entry');
+
   const balance = await ctx.verifier.query<{ s: string }>(
     'select coalesce(sum(balance), 0)::text as s from bench_sql_account',
   );
   const balanced = Number(balance.rows[0]?.s) === 0;
+  await flushOwnStats(ctx.verifier);
   const dbEntries = after - before;
   const checkPassed = dbEntries === output.committedTotal && balanced;
   const errorCount = Object.values(output.errors).reduce((s, n) => s + n, 0);
@@ -846,6 +965,8 @@ async function runSqlScenario(ctx: Context, id: ScenarioId): Promise<ScenarioRes
     tolerance: 0,
     check,
     checkPassed,
+    activity,
+    seqScans,
   };
 }
 
@@ -905,7 +1026,7 @@ function targets(
   const hotSpread = ratio('single-hot', 'single-spread');
   list.push({
     name: 'API hot >= 70% of spread throughput',
-    value: hotSpread === undefined ? 'not measured' : fmtPct(hotSpread * 100),
+    value: hotSpread === undefined ? 'not measured' : `${(hotSpread * 100).toFixed(1)}%`,
     met: hotSpread === undefined ? undefined : hotSpread >= 0.7,
   });
   for (const id of ['single-spread', 'single-hot'] as const) {
@@ -983,6 +1104,24 @@ function cpuTable(results: Map<ScenarioId, ScenarioResult>): string {
   return markdownTable(['scenario', 'server (node)', 'PostgreSQL', 'load generator', 'other', 'idle'], rows);
 }
 
+function activitySection(results: Map<ScenarioId, ScenarioResult>): string {
+  const parts = [...results.values()].map((r) => {
+    const lines = r.activity.top.map(
+      (line) => `  - ${line.sessions.toFixed(2)} × ${line.what}: \`${line.query.replaceAll('`', "'")}\``,
+    );
+    return (
+      `- **${SCENARIOS[r.id].label}**: on average ${r.activity.busySessions.toFixed(1)} sessions busy ` +
+      `(${r.activity.samples} samples); most often:\n${lines.join('\n') || '  - (nothing sampled)'}\n` +
+      `  - sequential scans in the window (pg_stat_user_tables; backends report about once a second): ${r.seqScans}`
+    );
+  });
+  return `Database sessions during each measured window, from pg_stat_activity sampled every 200 ms
+(average number of sessions in each state; \`idle in transaction\` means the database waits for
+the client inside an open transaction, \`CPU\` means no wait event was reported):
+
+${parts.join('\n')}`;
+}
+
 function checksTable(results: Map<ScenarioId, ScenarioResult>): string {
   const rows = [...results.values()].map((r) => {
     const problems = Object.entries(r.problems)
@@ -1041,7 +1180,7 @@ and treat differences of 10-20% between runs as noise.
 - **Node:** ${input.serverNode} (service, workers and orchestrator)
 - **PostgreSQL:** ${facts.version}
 - **Database:** ${input.databaseDescription}; ${settings}
-- **Parameters:** ${options.durationSeconds} s measured after ${options.warmupSeconds} s warm-up per scenario, ${options.connections} concurrent clients, ${fmtInt(options.accounts)} accounts, batches of ${options.batchSize}, service DB_POOL_MAX=${options.dbPoolMax ?? 'default'}
+- **Parameters:** ${options.durationSeconds} s measured after ${options.warmupSeconds} s warm-up per scenario, ${options.connections} concurrent clients, ${fmtInt(options.accounts)} accounts, batches of ${options.batchSize}, service DB_POOL_MAX=${options.dbPoolMax ?? 'default'}, ${options.analyze ? 'ANALYZE halfway through each warm-up (--analyze)' : 'no ANALYZE during the run (autovacuum only)'}
 
 ## Results
 
@@ -1074,11 +1213,23 @@ load-generator process, and everything else (other engineers' tests, the orchest
 
 ${cpuTable(results)}
 
+${activitySection(results)}
+
 ## Checks
 
 ${checksTable(results)}
 
 ${input.ledgerCheck ? `Ledger after the API scenarios: ${input.ledgerCheck}.` : ''}
+
+${
+  options.analyze
+    ? 'With `--analyze`, the bench database was ANALYZEd halfway through each warm-up, standing in for autovacuum: ' +
+      'statements are planned for the tables as they are during the run.'
+    : 'The database is measured as a new deployment would be: the tables start empty and autovacuum has not ' +
+      'analyzed them yet during the run, so a statement planned while its tables were tiny (foreign-key checks ' +
+      'included, which each pooled connection plans once) can keep a sequential-scan plan until the next ANALYZE; ' +
+      'the sequential scans listed above show whether that happened. `--analyze` measures the state after autovacuum.'
+}
 `;
 }
 
@@ -1147,6 +1298,9 @@ async function main(): Promise<number> {
   await verifier.connect();
   cleanups.push({ name: 'verifier connection', run: () => verifier.end() });
   const facts = await databaseFacts(verifier);
+  const activity = new ActivitySampler(database.url);
+  await activity.connect();
+  cleanups.push({ name: 'activity sampler', run: () => activity.close() });
   log(
     `PostgreSQL ${facts.settings.server_version}; postmaster pid ${facts.postmasterPid ?? 'unknown (not local?)'}`,
   );
@@ -1171,6 +1325,7 @@ async function main(): Promise<number> {
     databaseUrl: database.url,
     postmasterPid: facts.postmasterPid,
     memory,
+    activity,
     book,
     runId,
   };
@@ -1192,12 +1347,15 @@ async function main(): Promise<number> {
         `other ${fmtPct(result.cpu.other)}, idle ${fmtPct(result.cpu.idle)}`,
     );
     log(`scenario ${id}: ${result.check}`);
+    log(`scenario ${id}: ${result.seqScans}`);
     if (result.failedRequests + result.transportErrors > 0) {
       log(`scenario ${id}: failures: ${JSON.stringify(result.problems)}`);
     }
-    if (scenario.kind === 'api') ledgerCheck = await checkLedger(verifier);
   }
-  if (ledgerCheck) log(`ledger: ${ledgerCheck}`);
+  if (options.scenarios.some((id) => SCENARIOS[id].kind === 'api')) {
+    ledgerCheck = await checkLedger(verifier);
+    log(`ledger: ${ledgerCheck}`);
+  }
   memory.endWindow();
   const apiPeaks = [...results.values()].flatMap((r) =>
     r.serverPeakMb === undefined ? [] : [r.serverPeakMb],

@@ -4,15 +4,20 @@
  *
  * Usage: tsx scripts/bench/load-worker.ts <config.json>
  *
- * Runs autocannon twice against the GraphQL endpoint: a warm-up, then the measured run. Every
- * request gets a fresh body (a unique idempotency key and random accounts) from `setupRequest`,
- * and every response is parsed in `onResponse`: only answers with HTTP 2xx, no GraphQL errors, no
- * userErrors, not replayed (and for batches postedCount = batch size) count as successes.
+ * One continuous autocannon run of warm-up + measured seconds against the GraphQL endpoint (one
+ * run, so requests left in flight at the end of the warm-up never pile onto the measured window).
+ * Every request gets a fresh body (a unique idempotency key, random accounts and amount) from
+ * `setupRequest`, and every response is parsed in `onResponse`: only answers with HTTP 2xx, no
+ * GraphQL errors, no userErrors, not replayed (and for batches postedCount = batch size) count as
+ * successes. Counts and latencies of the measured window come from the responses that complete
+ * inside it (autocannon's `response` event gives each one's latency); autocannon's own result,
+ * which covers the whole run, is printed too.
  *
  * stderr: progress, and phase markers `@phase warmup|main|done` the orchestrator times CPU by.
- * stdout: one JSON line, `WorkerOutput`, the autocannon results and the success counts.
+ * stdout: one JSON line, `WorkerOutput`.
  */
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import autocannon, { type AutocannonResult } from 'autocannon';
 import {
   batchBody,
@@ -36,17 +41,21 @@ export interface LoadWorkerConfig {
   connections: number;
   durationSeconds: number;
   warmupSeconds: number;
-  /** Unique per run and scenario; idempotency keys are `<prefix>.<phase>.<n>`. */
+  /** Unique per run and scenario; idempotency keys are `<prefix>.<n>` (batch entries `<prefix>.<n>.<i>`). */
   keyPrefix: string;
   /** Seconds before autocannon gives up on one request. */
   timeoutSeconds: number;
 }
 
-export interface PhaseCounts {
+export interface Counts {
+  /** Responses received. */
+  answered: number;
   /** Requests that fully succeeded. */
   okRequests: number;
   /** Requests answered but not fully successful (any reason). */
   failedRequests: number;
+  /** Timeouts and connection errors (no answer). */
+  transportErrors: number;
   /** Entries the answers say were posted (successful or partial). */
   postedEntries: number;
   /** Entries in fully successful requests. */
@@ -55,44 +64,65 @@ export interface PhaseCounts {
   problems: Record<string, number>;
 }
 
-export interface PhaseResult {
-  counts: PhaseCounts;
-  autocannon: AutocannonResult;
-  /** CPU seconds this worker process used during the phase (user + system). */
-  cpuSeconds: number;
-}
-
 export interface WorkerOutput {
-  warmup: PhaseResult | null;
-  main: PhaseResult;
+  /** The measured window: responses completed between the end of the warm-up and the end. */
+  window: Counts & {
+    seconds: number;
+    latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+    /** CPU seconds this worker used in the window (user + system). */
+    cpuSeconds: number;
+  };
+  /** Warm-up and window together (for checking against the database). */
+  total: Counts;
+  /** autocannon's result for the whole run (warm-up included). */
+  autocannon: AutocannonResult;
 }
 
-function progress(message: string): void {
-  process.stderr.write(`${message}\n`);
+const emptyCounts = (): Counts => ({
+  answered: 0,
+  okRequests: 0,
+  failedRequests: 0,
+  transportErrors: 0,
+  postedEntries: 0,
+  okEntries: 0,
+  problems: {},
+});
+
+function record(counts: Counts, verdict: Verdict): void {
+  counts.answered += 1;
+  counts.postedEntries += verdict.posted;
+  if (verdict.ok) {
+    counts.okRequests += 1;
+    counts.okEntries += verdict.posted;
+    return;
+  }
+  counts.failedRequests += 1;
+  addProblem(counts, verdict.problem ?? 'unknown');
 }
 
-async function runPhase(
-  config: LoadWorkerConfig,
-  phase: string,
-  durationSeconds: number,
-): Promise<PhaseResult> {
+function addProblem(counts: Counts, problem: string): void {
+  if (problem in counts.problems) counts.problems[problem]! += 1;
+  else if (Object.keys(counts.problems).length < 10) counts.problems[problem] = 1;
+  else counts.problems['(other problems)'] = (counts.problems['(other problems)'] ?? 0) + 1;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}
+
+async function run(config: LoadWorkerConfig): Promise<WorkerOutput> {
   const endpoint = new URL(config.url);
   const shape: EntryShape = {
     accountIds: config.accountIds,
     hotAccountId: config.hotAccountId,
     unit: config.unit,
   };
-  const counts: PhaseCounts = {
-    okRequests: 0,
-    failedRequests: 0,
-    postedEntries: 0,
-    okEntries: 0,
-    problems: {},
-  };
   let sequence = 0;
   const nextKey = () => {
     sequence += 1;
-    return `${config.keyPrefix}.${phase}.${sequence}`;
+    return `${config.keyPrefix}.${sequence}`;
   };
   const buildBody =
     config.mode === 'single'
@@ -103,25 +133,39 @@ async function runPhase(
       ? (status: number, body: string): Verdict => judgeSingle(status, body)
       : (status: number, body: string): Verdict => judgeBatch(status, body, config.batchSize);
 
-  const record = (verdict: Verdict) => {
-    counts.postedEntries += verdict.posted;
-    if (verdict.ok) {
-      counts.okRequests += 1;
-      counts.okEntries += verdict.posted;
-      return;
-    }
-    counts.failedRequests += 1;
-    const problem = verdict.problem ?? 'unknown';
-    if (problem in counts.problems) counts.problems[problem]! += 1;
-    else if (Object.keys(counts.problems).length < 10) counts.problems[problem] = 1;
-    else counts.problems['(other problems)'] = (counts.problems['(other problems)'] ?? 0) + 1;
-  };
+  const total = emptyCounts();
+  const window = emptyCounts();
+  const latencies: number[] = [];
+  const start = performance.now();
+  const windowStart = start + config.warmupSeconds * 1000;
+  const windowEnd = windowStart + config.durationSeconds * 1000;
+  const inWindow = (now: number) => now >= windowStart && now <= windowEnd;
+  // onResponse (the body) runs just before autocannon's `response` event (the latency) for the
+  // same response, synchronously: the verdict is handed from one to the other.
+  let lastVerdict: Verdict | undefined;
 
-  const cpuBefore = process.cpuUsage();
+  if (config.warmupSeconds > 0) process.stderr.write('@phase warmup\n');
+  let cpuAtWindow = process.cpuUsage();
+  let cpuInWindow: NodeJS.CpuUsage | undefined;
+  const markWindow = setTimeout(
+    () => {
+      cpuAtWindow = process.cpuUsage();
+      process.stderr.write('@phase main\n');
+    },
+    Math.max(0, windowStart - performance.now()),
+  );
+  const markEnd = setTimeout(
+    () => {
+      cpuInWindow = process.cpuUsage(cpuAtWindow);
+      process.stderr.write('@phase done\n');
+    },
+    Math.max(0, windowEnd - performance.now()),
+  );
+
   const instance = autocannon({
     url: endpoint.origin,
     connections: config.connections,
-    duration: durationSeconds,
+    duration: config.warmupSeconds + config.durationSeconds,
     timeout: config.timeoutSeconds,
     requests: [
       {
@@ -130,13 +174,57 @@ async function runPhase(
         headers: { 'content-type': 'application/json', accept: 'application/json' },
         // Called for every request: a fresh idempotency key and fresh random accounts each time.
         setupRequest: (request) => ({ ...request, body: buildBody() }),
-        onResponse: (status, body) => record(judge(status, String(body))),
+        onResponse: (status, body) => {
+          lastVerdict = judge(status, String(body));
+        },
       },
     ],
   });
+  instance.on('response', (...args: unknown[]) => {
+    const responseTimeMs = args[3] as number;
+    const verdict = lastVerdict ?? { ok: false, posted: 0, problem: 'response without a parsed body' };
+    lastVerdict = undefined;
+    record(total, verdict);
+    if (inWindow(performance.now())) {
+      record(window, verdict);
+      latencies.push(responseTimeMs);
+    }
+  });
+  instance.on('reqError', (...args: unknown[]) => {
+    const error = args[0] as Error | undefined;
+    const problem = `no answer: ${error?.message ?? 'request error'}`;
+    total.transportErrors += 1;
+    addProblem(total, problem);
+    if (inWindow(performance.now())) {
+      window.transportErrors += 1;
+      addProblem(window, problem);
+    }
+  });
   const result = await instance;
-  const cpu = process.cpuUsage(cpuBefore);
-  return { counts, autocannon: result, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+  clearTimeout(markWindow);
+  clearTimeout(markEnd);
+  if (!cpuInWindow) {
+    cpuInWindow = process.cpuUsage(cpuAtWindow);
+    process.stderr.write('@phase done\n');
+  }
+
+  const sorted = latencies.sort((a, b) => a - b);
+  return {
+    window: {
+      ...window,
+      seconds: config.durationSeconds,
+      latencyMs: {
+        p50: percentile(sorted, 50),
+        p90: percentile(sorted, 90),
+        p99: percentile(sorted, 99),
+        max: sorted.at(-1) ?? Number.NaN,
+        mean: sorted.reduce((sum, value) => sum + value, 0) / Math.max(1, sorted.length),
+      },
+      cpuSeconds: (cpuInWindow.user + cpuInWindow.system) / 1e6,
+    },
+    total,
+    autocannon: result,
+  };
 }
 
 async function main(): Promise<void> {
@@ -148,16 +236,7 @@ async function main(): Promise<void> {
     process.exit(file ? 0 : 2);
   }
   const config = JSON.parse(readFileSync(file, 'utf8')) as LoadWorkerConfig;
-
-  let warmup: PhaseResult | null = null;
-  if (config.warmupSeconds > 0) {
-    progress('@phase warmup');
-    warmup = await runPhase(config, 'w', config.warmupSeconds);
-  }
-  progress('@phase main');
-  const main = await runPhase(config, 'm', config.durationSeconds);
-  progress('@phase done');
-  const output: WorkerOutput = { warmup, main };
+  const output = await run(config);
   process.stdout.write(`${JSON.stringify(output)}\n`);
 }
 

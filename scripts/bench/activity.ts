@@ -1,0 +1,119 @@
+/**
+ * Samples pg_stat_activity of the bench database every 200 ms while a scenario is measured, to
+ * show what the database sessions were doing: running a statement (on CPU or waiting on a lock,
+ * WAL flush, I/O...) or sitting `idle in transaction` (waiting for the application).
+ */
+import pg from 'pg';
+
+export interface ActivityLine {
+  /** Average number of sessions in this state over the samples. */
+  sessions: number;
+  /** e.g. `active, Lock:transactionid` or `idle in transaction, Client:ClientRead`. */
+  what: string;
+  /** The statement (first characters, whitespace collapsed). */
+  query: string;
+}
+
+export interface ActivitySummary {
+  samples: number;
+  /** Average non-idle sessions. */
+  busySessions: number;
+  top: ActivityLine[];
+}
+
+export type TableStats = Map<string, { seqScan: number; seqTupRead: number; idxScan: number }>;
+
+export class ActivitySampler {
+  private readonly client: pg.Client;
+  private timer: NodeJS.Timeout | undefined;
+  private counts = new Map<string, number>();
+  private samples = 0;
+  private busy = 0;
+  private inFlight = false;
+
+  constructor(url: string) {
+    this.client = new pg.Client({ connectionString: url, application_name: 'bench-activity-sampler' });
+  }
+
+  async connect(): Promise<void> {
+    await this.client.connect();
+  }
+
+  start(): void {
+    this.stop();
+    this.counts = new Map();
+    this.samples = 0;
+    this.busy = 0;
+    this.timer = setInterval(() => void this.sample(), 200);
+  }
+
+  private async sample(): Promise<void> {
+    if (this.inFlight) return;
+    this.inFlight = true;
+    try {
+      const { rows } = await this.client.query<{ state: string; wait: string | null; query: string }>(
+        `select state,
+                case when wait_event is null then null else wait_event_type || ':' || wait_event end as wait,
+                left(regexp_replace(query, '\\s+', ' ', 'g'), 90) as query
+           from pg_stat_activity
+          where datname = current_database() and pid <> pg_backend_pid()
+            and state is not null and state <> 'idle'`,
+      );
+      this.samples += 1;
+      this.busy += rows.length;
+      for (const row of rows) {
+        const what = row.wait
+          ? `${row.state}, ${row.wait}`
+          : `${row.state}${row.state === 'active' ? ', CPU' : ''}`;
+        const key = `${what}\u0000${row.query}`;
+        this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+      }
+    } catch {
+      // A failed sample is skipped.
+    } finally {
+      this.inFlight = false;
+    }
+  }
+
+  /** Stops sampling and returns the most frequent states. */
+  stop(limit = 6): ActivitySummary {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    const samples = Math.max(1, this.samples);
+    const top = [...this.counts.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, limit)
+      .map(([key, count]) => {
+        const [what = '', query = ''] = key.split('\u0000');
+        return { sessions: count / samples, what, query };
+      });
+    return { samples: this.samples, busySessions: this.busy / samples, top };
+  }
+
+  /** Scan counters of every table (pg_stat_user_tables); an empty map if the query fails. */
+  async tableStats(): Promise<TableStats> {
+    try {
+      const { rows } = await this.client.query<{
+        relname: string;
+        seq_scan: string;
+        seq_tup_read: string;
+        idx_scan: string;
+      }>(
+        'select relname, seq_scan, seq_tup_read, coalesce(idx_scan, 0) as idx_scan from pg_stat_user_tables',
+      );
+      return new Map(
+        rows.map((r) => [
+          r.relname,
+          { seqScan: Number(r.seq_scan), seqTupRead: Number(r.seq_tup_read), idxScan: Number(r.idx_scan) },
+        ]),
+      );
+    } catch {
+      return new Map();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.stop();
+    await this.client.end();
+  }
+}
