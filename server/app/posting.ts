@@ -553,17 +553,21 @@ function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
     } else {
       if (target.kind !== 'PENDING')
         return new LedgerError('NOT_PENDING', 'this entry is not a pending entry', 'entryId');
+      // Expiry is answered before resolution: once the sweep has voided an expired entry, a commit
+      // still hears PENDING_EXPIRED, whether or not the sweep ran first. (In the same flush no
+      // commit of an expired entry can succeed, so an earlier resolution there was a void.)
+      const expired = target.expiresAt !== null && target.expiresAt.getTime() <= now.getTime();
+      if (op.kind === 'COMMIT' && expired && link.resolutionKind !== 'COMMIT') {
+        return new LedgerError(
+          'PENDING_EXPIRED',
+          'this pending entry expired and can no longer be posted',
+          'entryId',
+        );
+      }
       if (link.resolvedBy || ctx.isTargetUsed(targetKey)) {
         return new LedgerError(
           'PENDING_ALREADY_RESOLVED',
           'this pending entry has already been posted or voided',
-          'entryId',
-        );
-      }
-      if (op.kind === 'COMMIT' && target.expiresAt && target.expiresAt.getTime() <= now.getTime()) {
-        return new LedgerError(
-          'PENDING_EXPIRED',
-          'this pending entry expired and can no longer be posted',
           'entryId',
         );
       }
