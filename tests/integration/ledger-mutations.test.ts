@@ -908,6 +908,19 @@ describe('idempotency', () => {
     expect(there.entry!.book.id).toBe(otherBook.id);
   });
 
+  it('replays through postJournalEntry an entry first posted in a batch', async () => {
+    const entry = {
+      idempotencyKey: newKey('batched'),
+      memo: 'x',
+      lines: [debit(a.cash, '4.00'), credit(a.sales, '4.00')],
+    };
+    const batch = await ledger.postJournalEntries({ bookId: book.id, mode: 'INDEPENDENT', entries: [entry] });
+    expect(batch.postedCount).toBe(1);
+    const single = await ledger.postJournalEntry({ bookId: book.id, ...entry });
+    expect(single.replayed).toBe(true);
+    expect(single.entry!.id).toBe(batch.results[0]!.entry!.id);
+  });
+
   it('answers concurrent repeats of one request with one entry', async () => {
     const input: PostJournalEntryInput = {
       bookId: book.id,
@@ -1101,6 +1114,25 @@ describe('reverseJournalEntry', () => {
       undefined,
     );
     expect((await ledger.journalEntry({ id: income.id }))!.reversedBy).toBeNull();
+  });
+
+  it('lets exactly one of several concurrent reversals of an entry through', async () => {
+    const original = await postOk([debit(a.cash, '8.00'), credit(a.sales, '8.00')]);
+    const count = BigInt(await entryCount());
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        ledger.reverseJournalEntry({ entryId: original.id, idempotencyKey: newKey('race-rev') }),
+      ),
+    );
+    const winners = results.filter((r) => r.entry !== null);
+    expect(winners).toHaveLength(1);
+    expect(results.filter((r) => r.entry === null).map((r) => r.userErrors.map((e) => e.code))).toEqual(
+      Array.from({ length: 7 }, () => ['ALREADY_REVERSED']),
+    );
+    expect(BigInt(await entryCount())).toBe(count + 1n);
+    expect((await ledger.journalEntry({ id: original.id }))!.reversedBy).toEqual({
+      id: winners[0]!.entry!.id,
+    });
   });
 
   it('refuses unknown entries and ids of other types', async () => {
@@ -1606,6 +1638,29 @@ describe('postJournalEntries', () => {
     expect(batch.results[5]!.entry!.id).toBe(batch.results[4]!.entry!.id);
     expect(batch.postedCount).toBe(3);
     expect(BigInt(await entryCount())).toBe(count + 3n);
+  });
+
+  it('refuses, in an ATOMIC batch, a key given twice with different input, and posts nothing', async () => {
+    const count = await entryCount();
+    const key = newKey('twice');
+    const batch = await ledger.postJournalEntries({
+      bookId: book.id,
+      mode: 'ATOMIC',
+      entries: [
+        { idempotencyKey: key, lines: [debit(a.cash, '1.00'), credit(a.equity, '1.00')] },
+        { idempotencyKey: key, lines: [debit(a.cash, '2.00'), credit(a.equity, '2.00')] },
+      ],
+    });
+    expect(batch.postedCount).toBe(0);
+    expect(batch.results.map((r) => r.userErrors.map((e) => [e.code, e.field]))).toEqual([
+      [['BATCH_ITEM_FAILED', 'entries[0]']],
+      [['IDEMPOTENCY_KEY_REUSED', 'entries[1].idempotencyKey']],
+    ]);
+    expect(await entryCount()).toBe(count);
+    // The key was not used up.
+    expect(
+      (await post([debit(a.cash, '2.00'), credit(a.equity, '2.00')], { idempotencyKey: key })).replayed,
+    ).toBe(false);
   });
 
   it('takes 1000 entries, and refuses 1001 (a body well under the 1 MiB limit) and an empty batch', async () => {
