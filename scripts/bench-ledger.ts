@@ -663,7 +663,7 @@ interface ScenarioResult {
 interface Measured {
   cpu: [CpuSnapshot, CpuSnapshot];
   activity: ActivitySummary;
-  /** Sequential scans in the window, from pg_stat_user_tables. */
+  /** The scans that read the most rows in the window, from pg_stat_user_tables/indexes. */
   seqScans: string;
 }
 
@@ -797,26 +797,21 @@ async function waitForQuiet(client: pg.Client, table: string, serverPid: number)
   return last;
 }
 
-/** The tables read most by sequential scans between two snapshots, e.g. "journal_entry: 120 scans, 1,200,000 rows". */
+/** The tables and indexes that read the most rows between two snapshots, e.g. "journal_entry: 120 scans, 1,200,000 rows". */
 function seqScanSummary(before: TableStats, after: TableStats): string {
   const rows = [...after.entries()]
     .map(([name, a]) => {
-      const b = before.get(name) ?? { seqScan: 0, seqTupRead: 0, idxScan: 0 };
-      return {
-        name,
-        scans: a.seqScan - b.seqScan,
-        rows: a.seqTupRead - b.seqTupRead,
-        idx: a.idxScan - b.idxScan,
-      };
+      const b = before.get(name) ?? { scans: 0, tuples: 0 };
+      return { name, scans: a.scans - b.scans, tuples: a.tuples - b.tuples };
     })
-    .filter((t) => t.rows > 0)
-    .sort((x, y) => y.rows - x.rows)
+    .filter((t) => t.tuples > 0)
+    .sort((x, y) => y.tuples - x.tuples)
     .slice(0, 3);
-  if (rows.length === 0) return 'no rows read by sequential scans';
+  if (rows.length === 0) return 'no rows read by scans';
   return rows
     .map(
       (t) =>
-        `${t.name}: ${fmtInt(t.scans)} seq scans read ${fmtInt(t.rows)} rows (${fmtInt(t.idx)} index scans)`,
+        `${t.name}: ${fmtInt(t.scans)} scans read ${fmtInt(t.tuples)} rows (${fmtInt(t.tuples / Math.max(1, t.scans))} per scan)`,
     )
     .join('; ');
 }
@@ -1112,7 +1107,7 @@ function activitySection(results: Map<ScenarioId, ScenarioResult>): string {
     return (
       `- **${SCENARIOS[r.id].label}**: on average ${r.activity.busySessions.toFixed(1)} sessions busy ` +
       `(${r.activity.samples} samples); most often:\n${lines.join('\n') || '  - (nothing sampled)'}\n` +
-      `  - sequential scans in the window (pg_stat_user_tables; backends report about once a second): ${r.seqScans}`
+      `  - most rows read in the window (pg_stat_user_tables/indexes; backends report about once a second): ${r.seqScans}`
     );
   });
   return `Database sessions during each measured window, from pg_stat_activity sampled every 200 ms
@@ -1208,7 +1203,7 @@ ${markdownTable(['target', 'measured', 'status'], targetRows)}
 ## Where the time goes
 
 CPU during each measured window, in % of one core (the machine has ${cpus.length} cores = ${cpus.length * 100}%),
-from /proc: the service process, the PostgreSQL cluster (postmaster and all its children), the
+from /proc: the service process, the PostgreSQL cluster (postmaster and all its children${options.databaseUrl ? ', which on a shared DATABASE_URL server includes other databases' : ''}), the
 load-generator process, and everything else (other engineers' tests, the orchestrator, the OS).
 
 ${cpuTable(results)}
@@ -1228,7 +1223,7 @@ ${
     : 'The database is measured as a new deployment would be: the tables start empty and autovacuum has not ' +
       'analyzed them yet during the run, so a statement planned while its tables were tiny (foreign-key checks ' +
       'included, which each pooled connection plans once) can keep a sequential-scan plan until the next ANALYZE; ' +
-      'the sequential scans listed above show whether that happened. `--analyze` measures the state after autovacuum.'
+      'the rows read per scan listed above show whether that happened. `--analyze` measures the state after autovacuum.'
 }
 `;
 }
@@ -1400,15 +1395,20 @@ async function main(): Promise<number> {
 }
 
 let interrupted = false;
+let firstSignalAt = 0;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
     if (interrupted) {
-      // Second signal: do not wait any longer.
+      // One Ctrl-C often arrives twice (from the terminal, and relayed by npm or tsx): only a
+      // signal well after the first one forces an exit without waiting for the cleanup.
+      if (Date.now() - firstSignalAt < 3000) return;
+      log(`${signal} again: exiting without waiting for the cleanup`);
       for (const child of activeChildren) child.kill('SIGKILL');
       process.exit(130);
     }
     interrupted = true;
-    log(`${signal}: stopping and cleaning up (again to force)`);
+    firstSignalAt = Date.now();
+    log(`${signal}: stopping and cleaning up (send it again after 3 s to force)`);
     cleanUp().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   });
 }

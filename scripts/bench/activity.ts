@@ -21,7 +21,8 @@ export interface ActivitySummary {
   top: ActivityLine[];
 }
 
-export type TableStats = Map<string, { seqScan: number; seqTupRead: number; idxScan: number }>;
+/** Scans and the rows (index entries) they read, per table (sequential) or index. */
+export type TableStats = Map<string, { scans: number; tuples: number }>;
 
 export class ActivitySampler {
   private readonly client: pg.Client;
@@ -90,23 +91,20 @@ export class ActivitySampler {
     return { samples: this.samples, busySessions: this.busy / samples, top };
   }
 
-  /** Scan counters of every table (pg_stat_user_tables); an empty map if the query fails. */
+  /**
+   * Scan counters of every table (sequential scans) and index (index scans), keyed by a readable
+   * name; an empty map if the query fails.
+   */
   async tableStats(): Promise<TableStats> {
     try {
-      const { rows } = await this.client.query<{
-        relname: string;
-        seq_scan: string;
-        seq_tup_read: string;
-        idx_scan: string;
-      }>(
-        'select relname, seq_scan, seq_tup_read, coalesce(idx_scan, 0) as idx_scan from pg_stat_user_tables',
+      const { rows } = await this.client.query<{ name: string; scans: string; tuples: string }>(
+        `select relname || ' (sequential scans)' as name, seq_scan as scans, seq_tup_read as tuples
+           from pg_stat_user_tables
+         union all
+         select indexrelname || ' on ' || relname, idx_scan, idx_tup_read
+           from pg_stat_user_indexes`,
       );
-      return new Map(
-        rows.map((r) => [
-          r.relname,
-          { seqScan: Number(r.seq_scan), seqTupRead: Number(r.seq_tup_read), idxScan: Number(r.idx_scan) },
-        ]),
-      );
+      return new Map(rows.map((r) => [r.name, { scans: Number(r.scans), tuples: Number(r.tuples) }]));
     } catch {
       return new Map();
     }
