@@ -380,7 +380,10 @@ export class LedgerService {
     entries: EntryInput[],
     atomic: boolean,
   ): Promise<OpResult[] | LedgerError> {
-    if (entries.length === 0 || entries.length > LIMITS.entriesPerBatchMax) {
+    if (entries.length === 0) {
+      return new LedgerError('INVALID_INPUT', 'a batch holds at least one entry', 'entries');
+    }
+    if (entries.length > LIMITS.entriesPerBatchMax) {
       return new LedgerError(
         'BATCH_TOO_LARGE',
         `a batch holds 1 to ${LIMITS.entriesPerBatchMax} entries`,
