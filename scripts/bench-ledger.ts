@@ -1145,6 +1145,8 @@ interface ReportInput {
   results: Map<ScenarioId, ScenarioResult>;
   overallPeakMb: number | undefined;
   peakResettable: boolean;
+  /** RSS of the service right after /readyz answered, before any load. */
+  readyRssMb: number;
   ledgerCheck: string | undefined;
   loadBefore: number[];
   loadAfter: number[];
@@ -1183,10 +1185,10 @@ ${resultsTable(results, options.batchSize)}
 
 - entries/s counts only fully successful answers: HTTP 2xx, no GraphQL errors, no userErrors,
   not replayed; for batches only calls with \`postedCount\` = ${options.batchSize} (entries/s = ${options.batchSize} × successful calls/s).
-  Latency is per HTTP request for the API (per batch call for batches; autocannon, all 2xx
-  answers) and per transaction (BEGIN sent to COMMIT answered) for plain SQL.
+  Latency is per HTTP request for the API (per call for batches), as autocannon timed every
+  answer completed in the window, and per transaction (BEGIN sent to COMMIT answered) for plain SQL.
 - ratio API/SQL: single spread ÷ SQL spread, single hot ÷ SQL hot. hot/spread: each hot row ÷ its spread row.
-- server peak RSS: the service process's ${input.peakResettable ? 'VmHWM, reset at the start of each scenario' : 'highest VmRSS sampled every 200 ms'} (${input.peakResettable ? 'and VmRSS sampled every 200 ms' : 'VmHWM could not be reset per scenario'}); peak over the whole run, start-up and setup included: ${input.overallPeakMb === undefined ? '—' : `${Math.round(input.overallPeakMb)} MB`}.
+- server peak RSS: the service process's ${input.peakResettable ? 'VmHWM, reset at the start of each scenario' : 'highest VmRSS sampled every 200 ms'} (${input.peakResettable ? 'and VmRSS sampled every 200 ms' : 'VmHWM could not be reset per scenario'}); peak over the whole run, start-up and setup included: ${input.overallPeakMb === undefined ? '—' : `${Math.round(input.overallPeakMb)} MB`}; RSS when ready, before any request: ${fmtInt(input.readyRssMb)} MB.
 - API load: autocannon 9 in its own process, ${options.connections} connections, a fresh body per request
   (unique idempotency key, random accounts, random amount 1.00-100.00 USD). Hot: account 0 is on a
   random side of every entry, a random other account on the other side.
@@ -1304,6 +1306,8 @@ async function main(): Promise<number> {
   serverPid = server.pid;
   cleanups.push({ name: 'service', run: () => stopChild(server.child, 10_000, 'service') });
   const memory = new MemorySampler(server.pid);
+  const readyRssMb = (readMemory(server.pid)?.rssKb ?? Number.NaN) / 1024;
+  log(`service RSS when ready: ${fmtInt(readyRssMb)} MB`);
   cleanups.push({ name: 'memory sampler', run: async () => memory.stop() });
   server.child.on('exit', (code, signal) => {
     if (!cleaning)
@@ -1366,6 +1370,7 @@ async function main(): Promise<number> {
     results,
     overallPeakMb,
     peakResettable: memory.peakResettable,
+    readyRssMb,
     ledgerCheck,
     loadBefore,
     loadAfter: os.loadavg(),
