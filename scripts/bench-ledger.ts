@@ -1224,7 +1224,7 @@ ${
       'statements are planned for the tables as they are during the run.'
     : 'The database is measured as a new deployment would be: the tables start empty and autovacuum has not ' +
       'analyzed them yet during the run, so a statement planned while its tables were tiny (foreign-key checks ' +
-      'included, which each pooled connection plans once) can keep a sequential-scan plan until the next ANALYZE; ' +
+      'included, which each pooled connection plans once) can keep a plan made for tiny tables (a sequential scan, or an index that matches only `book_id`) until the next ANALYZE; ' +
       'the rows read per scan listed above show whether that happened. `--analyze` measures the state after autovacuum.'
 }
 `;
