@@ -21,6 +21,7 @@ import {
   findAccounts,
   findEntries,
   findEntryLinks,
+  findExpiredPending,
   listAccounts,
   lockAccounts,
   lockBooks,
@@ -441,17 +442,11 @@ export class LedgerService {
    * longer be committed.
    */
   async expirePending(now: Date = new Date(), limit = 500): Promise<number> {
-    const { rows } = await this.pool.query(
-      `select p.book_id, p.id from journal_entry p
-        where p.kind = 'PENDING' and p.expires_at <= $1::timestamptz
-          and not exists (select 1 from journal_entry r where r.book_id = p.book_id and r.pending_id = p.id)
-        order by p.expires_at limit $2`,
-      [now.toISOString(), limit],
-    );
+    const rows = await findExpiredPending(this.pool, now, limit);
     if (rows.length === 0) return 0;
     const ops: PostOp[] = rows.map((r) => {
       const input: RefInput = {
-        bookId: r.book_id,
+        bookId: r.bookId,
         entryId: r.id,
         idempotencyKey: `expire:${r.id}`,
         effectiveAt: null,
@@ -460,7 +455,7 @@ export class LedgerService {
       };
       return {
         kind: 'VOID',
-        bookId: r.book_id,
+        bookId: r.bookId,
         targetId: r.id,
         idempotencyKey: input.idempotencyKey,
         effectiveAt: null,

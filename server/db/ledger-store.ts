@@ -62,6 +62,16 @@ const ACCOUNT_COLUMNS = `a.book_id, a.id, a.code, a.name, a.type, a.unit_code, u
   a.posted_debits::text as posted_debits, a.posted_credits::text as posted_credits,
   a.pending_debits::text as pending_debits, a.pending_credits::text as pending_credits`;
 
+/**
+ * Distinct book ids and ids of a key list. Lookups use `book_id = any($1) and id = any($2)`, which
+ * PostgreSQL answers with index scans whatever its statistics say (a join against unnest() can
+ * turn into a hash join over the whole table). Ids are UUIDv7, unique across books in practice,
+ * and callers look results up by the exact (book, id) pair, so a cross combination costs nothing.
+ */
+function anyKeys(keys: { bookId: string; id: string }[]): [string[], string[]] {
+  return [[...new Set(keys.map((k) => k.bookId))], [...new Set(keys.map((k) => k.id))]];
+}
+
 function toDate(text: string | null): Date | null {
   return text === null ? null : new Date(Number(text));
 }
@@ -117,10 +127,10 @@ export async function lockAccounts(
   const { rows } = await db.query(
     `select ${ACCOUNT_COLUMNS}
        from account a join book_unit u on u.book_id = a.book_id and u.code = a.unit_code
-      where (a.book_id, a.id) in (select * from unnest($1::uuid[], $2::uuid[]))
+      where a.book_id = any($1::uuid[]) and a.id = any($2::uuid[])
       order by a.book_id, a.id
       for no key update of a`,
-    [keys.map((k) => k.bookId), keys.map((k) => k.id)],
+    anyKeys(keys),
   );
   return new Map(rows.map((r) => [`${r.book_id}/${r.id}`, accountFromRow(r)]));
 }
@@ -133,8 +143,8 @@ export async function findAccounts(
   const { rows } = await db.query(
     `select ${ACCOUNT_COLUMNS}
        from account a join book_unit u on u.book_id = a.book_id and u.code = a.unit_code
-      where (a.book_id, a.id) in (select * from unnest($1::uuid[], $2::uuid[]))`,
-    [keys.map((k) => k.bookId), keys.map((k) => k.id)],
+      where a.book_id = any($1::uuid[]) and a.id = any($2::uuid[])`,
+    anyKeys(keys),
   );
   return rows.map(accountFromRow);
 }
@@ -216,8 +226,8 @@ export async function findEntries(
   const { rows } = await db.query(
     `select ${ENTRY_COLUMNS}, ${LINES_JSON}
        from journal_entry e
-      where (e.book_id, e.id) in (select * from unnest($1::uuid[], $2::uuid[]))`,
-    [keys.map((k) => k.bookId), keys.map((k) => k.id)],
+      where e.book_id = any($1::uuid[]) and e.id = any($2::uuid[])`,
+    anyKeys(keys),
   );
   return rows.map(entryFromRow);
 }
@@ -231,8 +241,8 @@ export async function findByIdempotencyKeys(
   const { rows } = await db.query(
     `select e.book_id, e.idempotency_key, e.id, e.request_hash
        from journal_entry e
-       join unnest($1::uuid[], $2::text[]) k(book_id, key) on e.book_id = k.book_id and e.idempotency_key = k.key`,
-    [keys.map((k) => k.bookId), keys.map((k) => k.key)],
+      where e.book_id = any($1::uuid[]) and e.idempotency_key = any($2::text[])`,
+    anyKeys(keys.map((k) => ({ bookId: k.bookId, id: k.key }))),
   );
   return new Map(
     rows.map((r) => [`${r.book_id}/${r.idempotency_key}`, { id: r.id, requestHash: r.request_hash }]),
@@ -254,15 +264,16 @@ export async function findEntryLinks(
   if (keys.length === 0) return out;
   for (const k of keys)
     out.set(`${k.bookId}/${k.id}`, { reversedBy: null, resolvedBy: null, resolutionKind: null });
+  const [bookIds, ids] = anyKeys(keys);
   const { rows } = await db.query(
     `select r.book_id, coalesce(r.reverses_id, r.pending_id) as target, r.id, r.kind
        from journal_entry r
-       join unnest($1::uuid[], $2::uuid[]) k(book_id, id)
-         on r.book_id = k.book_id and (r.reverses_id = k.id or r.pending_id = k.id)`,
-    [keys.map((k) => k.bookId), keys.map((k) => k.id)],
+      where r.book_id = any($1::uuid[]) and (r.reverses_id = any($2::uuid[]) or r.pending_id = any($2::uuid[]))`,
+    [bookIds, ids],
   );
   for (const r of rows) {
-    const links = out.get(`${r.book_id}/${r.target}`)!;
+    const links = out.get(`${r.book_id}/${r.target}`);
+    if (!links) continue;
     if (r.kind === 'REVERSAL') links.reversedBy = r.id;
     else {
       links.resolvedBy = r.id;
@@ -293,7 +304,11 @@ export interface DayTotal {
   credits: Decimal;
 }
 
-/** Writes a group of accepted entries: five statements whatever the number of entries. */
+/**
+ * Writes a group of accepted entries in ONE statement (data-modifying CTEs), whatever the number
+ * of entries: one round trip instead of one per table. Foreign-key checks run at the end of the
+ * statement, so lines may reference entries inserted by the same statement.
+ */
 export async function writeEntries(
   db: Queryable,
   entries: NewEntry[],
@@ -302,14 +317,55 @@ export async function writeEntries(
   heads: { bookId: string; entrySeq: bigint; lastHash: string }[],
 ): Promise<void> {
   if (entries.length === 0) return;
+  const lines = entries.flatMap((e) =>
+    e.lines.map((l) => ({ ...l, bookId: e.bookId, entryId: e.id, seq: e.seq })),
+  );
+  const opened = entries.filter((e) => e.kind === 'PENDING');
+  const resolved = entries.filter((e) => e.pendingId !== null);
+  const at = (p: string) => `(timestamptz 'epoch' + ${p} * interval '1 millisecond')`;
   await db.query(
-    `insert into journal_entry (book_id, id, seq, kind, idempotency_key, request_hash, effective_at, recorded_at,
-        memo, metadata, reverses_id, pending_id, expires_at, posted_by, prev_hash, hash)
-     select b, i, s, k, ik, rh, (timestamptz 'epoch' + ea * interval '1 millisecond'), (timestamptz 'epoch' + ra * interval '1 millisecond'), m, md::jsonb,
-            rv, pd, (timestamptz 'epoch' + ex * interval '1 millisecond'), pb, ph, h
-       from unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[],
-                   $9::text[], $10::text[], $11::uuid[], $12::uuid[], $13::bigint[], $14::text[], $15::text[], $16::text[])
-         as v(b, i, s, k, ik, rh, ea, ra, m, md, rv, pd, ex, pb, ph, h)`,
+    `with
+     e as (
+       insert into journal_entry (book_id, id, seq, kind, idempotency_key, request_hash, effective_at, recorded_at,
+           memo, metadata, reverses_id, pending_id, expires_at, posted_by, prev_hash, hash)
+       select b, i, s, k, ik, rh, ${at('ea')}, ${at('ra')}, m, md::jsonb, rv, pd, ${at('ex')}, pb, ph, h
+         from unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+                     $8::bigint[], $9::text[], $10::text[], $11::uuid[], $12::uuid[], $13::bigint[], $14::text[],
+                     $15::text[], $16::text[])
+           as v(b, i, s, k, ik, rh, ea, ra, m, md, rv, pd, ex, pb, ph, h)
+       returning 1),
+     l as (
+       insert into journal_line (book_id, entry_id, line_no, account_id, side, amount, unit_code, effective_at, phase, seq)
+       select b, e, n, a, s, amt, u, ${at('ea')}, ph, sq
+         from unnest($17::uuid[], $18::uuid[], $19::smallint[], $20::uuid[], $21::text[], $22::numeric[], $23::text[],
+                     $24::bigint[], $25::text[], $26::bigint[]) as v(b, e, n, a, s, amt, u, ea, ph, sq)
+       returning 1),
+     a as (
+       update account a set posted_debits = v.pd, posted_credits = v.pc, pending_debits = v.ped, pending_credits = v.pec
+         from unnest($27::uuid[], $28::uuid[], $29::numeric[], $30::numeric[], $31::numeric[], $32::numeric[])
+           as v(b, i, pd, pc, ped, pec)
+        where a.book_id = v.b and a.id = v.i
+       returning 1),
+     d as (
+       insert into account_day_total as t (book_id, account_id, day, debits, credits)
+       select * from unnest($33::uuid[], $34::uuid[], $35::date[], $36::numeric[], $37::numeric[])
+       on conflict (book_id, account_id, day)
+       do update set debits = t.debits + excluded.debits, credits = t.credits + excluded.credits
+       returning 1),
+     h as (
+       update book b set entry_seq = v.s, last_hash = v.h
+         from unnest($38::uuid[], $39::bigint[], $40::text[]) as v(i, s, h) where b.id = v.i
+       returning 1),
+     po as (
+       insert into pending_open (book_id, entry_id, expires_at)
+       select b, i, ${at('ex')} from unnest($41::uuid[], $42::uuid[], $43::bigint[]) as v(b, i, ex)
+       returning 1),
+     pc as (
+       delete from pending_open p using unnest($44::uuid[], $45::uuid[]) as v(b, i)
+        where p.book_id = v.b and p.entry_id = v.i
+       returning 1)
+     select (select count(*) from e) as entries, (select count(*) from l) as lines, (select count(*) from a) as accounts,
+            (select count(*) from h) as heads, (select count(*) from pc) as resolved`,
     [
       entries.map((e) => e.bookId),
       entries.map((e) => e.id),
@@ -327,65 +383,50 @@ export async function writeEntries(
       entries.map((e) => e.postedBy),
       entries.map((e) => e.prevHash),
       entries.map((e) => e.hash),
+      lines.map((l) => l.bookId),
+      lines.map((l) => l.entryId),
+      lines.map((l) => l.lineNo),
+      lines.map((l) => l.accountId),
+      lines.map((l) => l.side),
+      lines.map((l) => l.amount.toFixed()),
+      lines.map((l) => l.unitCode),
+      lines.map((l) => String(l.effectiveAt.getTime())),
+      lines.map((l) => l.phase),
+      lines.map((l) => l.seq),
+      accounts.map((a) => a.bookId),
+      accounts.map((a) => a.id),
+      accounts.map((a) => a.postedDebits.toFixed()),
+      accounts.map((a) => a.postedCredits.toFixed()),
+      accounts.map((a) => a.pendingDebits.toFixed()),
+      accounts.map((a) => a.pendingCredits.toFixed()),
+      dayTotals.map((d) => d.bookId),
+      dayTotals.map((d) => d.accountId),
+      dayTotals.map((d) => d.day),
+      dayTotals.map((d) => d.debits.toFixed()),
+      dayTotals.map((d) => d.credits.toFixed()),
+      heads.map((h) => h.bookId),
+      heads.map((h) => h.entrySeq.toString()),
+      heads.map((h) => h.lastHash),
+      opened.map((e) => e.bookId),
+      opened.map((e) => e.id),
+      opened.map((e) => (e.expiresAt ? String(e.expiresAt.getTime()) : null)),
+      resolved.map((e) => e.bookId),
+      resolved.map((e) => e.pendingId),
     ],
   );
-  const lines = entries.flatMap((e) =>
-    e.lines.map((l) => ({ ...l, bookId: e.bookId, entryId: e.id, seq: e.seq })),
+}
+
+/** Open pending entries whose expiry has passed, oldest first. */
+export async function findExpiredPending(
+  db: Queryable,
+  now: Date,
+  limit: number,
+): Promise<{ bookId: string; id: string }[]> {
+  const { rows } = await db.query(
+    `select book_id, entry_id from pending_open
+      where expires_at <= (timestamptz 'epoch' + $1::bigint * interval '1 millisecond')
+      order by expires_at limit $2`,
+    [String(now.getTime()), limit],
   );
-  if (lines.length > 0) {
-    await db.query(
-      `insert into journal_line (book_id, entry_id, line_no, account_id, side, amount, unit_code, effective_at, phase, seq)
-       select b, e, n, a, s, amt, u, (timestamptz 'epoch' + ea * interval '1 millisecond'), ph, sq
-         from unnest($1::uuid[], $2::uuid[], $3::smallint[], $4::uuid[], $5::text[], $6::numeric[], $7::text[],
-                     $8::bigint[], $9::text[], $10::bigint[]) as v(b, e, n, a, s, amt, u, ea, ph, sq)`,
-      [
-        lines.map((l) => l.bookId),
-        lines.map((l) => l.entryId),
-        lines.map((l) => l.lineNo),
-        lines.map((l) => l.accountId),
-        lines.map((l) => l.side),
-        lines.map((l) => l.amount.toFixed()),
-        lines.map((l) => l.unitCode),
-        lines.map((l) => String(l.effectiveAt.getTime())),
-        lines.map((l) => l.phase),
-        lines.map((l) => l.seq),
-      ],
-    );
-  }
-  if (accounts.length > 0) {
-    await db.query(
-      `update account a set posted_debits = v.pd, posted_credits = v.pc, pending_debits = v.ped, pending_credits = v.pec
-         from unnest($1::uuid[], $2::uuid[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[])
-           as v(b, i, pd, pc, ped, pec)
-        where a.book_id = v.b and a.id = v.i`,
-      [
-        accounts.map((a) => a.bookId),
-        accounts.map((a) => a.id),
-        accounts.map((a) => a.postedDebits.toFixed()),
-        accounts.map((a) => a.postedCredits.toFixed()),
-        accounts.map((a) => a.pendingDebits.toFixed()),
-        accounts.map((a) => a.pendingCredits.toFixed()),
-      ],
-    );
-  }
-  if (dayTotals.length > 0) {
-    await db.query(
-      `insert into account_day_total as t (book_id, account_id, day, debits, credits)
-       select * from unnest($1::uuid[], $2::uuid[], $3::date[], $4::numeric[], $5::numeric[])
-       on conflict (book_id, account_id, day)
-       do update set debits = t.debits + excluded.debits, credits = t.credits + excluded.credits`,
-      [
-        dayTotals.map((d) => d.bookId),
-        dayTotals.map((d) => d.accountId),
-        dayTotals.map((d) => d.day),
-        dayTotals.map((d) => d.debits.toFixed()),
-        dayTotals.map((d) => d.credits.toFixed()),
-      ],
-    );
-  }
-  await db.query(
-    `update book b set entry_seq = v.s, last_hash = v.h
-       from unnest($1::uuid[], $2::bigint[], $3::text[]) as v(i, s, h) where b.id = v.i`,
-    [heads.map((h) => h.bookId), heads.map((h) => h.entrySeq.toString()), heads.map((h) => h.lastHash)],
-  );
+  return rows.map((r) => ({ bookId: r.book_id, id: r.entry_id }));
 }

@@ -139,13 +139,15 @@ describe('the database refuses to change entries', () => {
     for (const sql of [
       'truncate journal_line',
       'truncate journal_entry cascade',
-      'truncate journal_line, journal_entry',
+      'truncate journal_line, journal_entry, pending_open',
     ]) {
       const error = await attempt(sql);
       expect({ sql, code: error?.code }).toEqual({ sql, code: '23001' });
     }
-    // Without CASCADE the foreign key from journal_line refuses it even before the trigger would.
+    // Without CASCADE, or without every table that references them, the foreign keys refuse it
+    // even before the trigger would.
     expect(await attempt('truncate journal_entry')).not.toBeNull();
+    expect(await attempt('truncate journal_line, journal_entry')).not.toBeNull();
   });
 
   it('still holds every entry unchanged and verifiable afterwards', async () => {

@@ -8,6 +8,13 @@ import { Migration } from '@mikro-orm/migrations';
  *
  * Amounts are NUMERIC(38,18): scales 0..18 fit exactly and the application limits amounts to 18
  * integer digits, so account totals keep 20 integer digits of headroom.
+ *
+ * Primary keys are added after the other indexes on purpose. Foreign-key checks run a cached
+ * generic plan (`where book_id = $1 and id = $2`); on a new, empty table every index that starts
+ * with book_id costs the same, PostgreSQL keeps the last one it considered, and a plan on, say,
+ * (book_id, effective_at) then scans the whole book for every line inserted. Created last, the
+ * primary key wins the tie; once statistics exist it wins on cost (see also the statistics
+ * keeper in server/app/posting.ts).
  */
 export class Migration20261125000000_ledger_core extends Migration {
   override name = 'Migration20261125000000_ledger_core';
@@ -48,14 +55,16 @@ create table account (
   pending_debits numeric(38, 18) not null default 0 check (pending_debits >= 0),
   pending_credits numeric(38, 18) not null default 0 check (pending_credits >= 0),
   created_at timestamptz not null,
-  primary key (book_id, id),
-  unique (book_id, code),
+  constraint account_book_code_key unique (book_id, code),
   foreign key (book_id, unit_code) references book_unit (book_id, code),
-  foreign key (book_id, parent_id) references account (book_id, id),
   check (lower_bound is null or upper_bound is null or lower_bound <= upper_bound)
 );`);
     this.addSql(
       'create index account_parent_idx on account (book_id, parent_id) where parent_id is not null;',
+    );
+    this.addSql('alter table account add constraint account_pkey primary key (book_id, id);');
+    this.addSql(
+      'alter table account add constraint account_parent_fkey foreign key (book_id, parent_id) references account (book_id, id);',
     );
     this.addSql(`
 create table journal_entry (
@@ -75,19 +84,23 @@ create table journal_entry (
   posted_by text null,
   prev_hash text not null,
   hash text not null,
-  primary key (book_id, id),
-  unique (book_id, seq),
-  unique (book_id, idempotency_key),
+  constraint journal_entry_seq_key unique (book_id, seq),
+  constraint journal_entry_idempotency_key unique (book_id, idempotency_key),
   -- an entry is reversed at most once, a pending entry is resolved at most once
-  unique (book_id, reverses_id),
-  unique (book_id, pending_id),
-  foreign key (book_id, reverses_id) references journal_entry (book_id, id),
-  foreign key (book_id, pending_id) references journal_entry (book_id, id),
+  constraint journal_entry_reverses_key unique (book_id, reverses_id),
+  constraint journal_entry_pending_key unique (book_id, pending_id),
   check ((kind = 'REVERSAL') = (reverses_id is not null)),
   check ((kind in ('COMMIT', 'VOID')) = (pending_id is not null)),
   check (kind = 'PENDING' or expires_at is null)
 );`);
     this.addSql('create index journal_entry_effective_idx on journal_entry (book_id, effective_at, seq);');
+    this.addSql('alter table journal_entry add constraint journal_entry_pkey primary key (book_id, id);');
+    this.addSql(
+      'alter table journal_entry add constraint journal_entry_reverses_fkey foreign key (book_id, reverses_id) references journal_entry (book_id, id);',
+    );
+    this.addSql(
+      'alter table journal_entry add constraint journal_entry_pending_fkey foreign key (book_id, pending_id) references journal_entry (book_id, id);',
+    );
     this.addSql(`
 create table journal_line (
   book_id uuid not null,
@@ -102,12 +115,14 @@ create table journal_line (
   -- PENDING lines reserve against bounds; POSTED lines count in the posted balance
   phase text not null check (phase in ('POSTED', 'PENDING')),
   seq bigint not null,
-  primary key (book_id, entry_id, line_no),
   foreign key (book_id, entry_id) references journal_entry (book_id, id),
   foreign key (book_id, account_id) references account (book_id, id)
 );`);
     this.addSql(
       'create index journal_line_account_idx on journal_line (book_id, account_id, effective_at, seq);',
+    );
+    this.addSql(
+      'alter table journal_line add constraint journal_line_pkey primary key (book_id, entry_id, line_no);',
     );
     this.addSql(`
 -- Posted movement per account per UTC day of effective_at: balance as of any instant is the sum
@@ -121,6 +136,19 @@ create table account_day_total (
   primary key (book_id, account_id, day),
   foreign key (book_id, account_id) references account (book_id, id)
 );`);
+    this.addSql(`
+-- Pending entries not yet committed or voided (the journal itself is append-only, so this small
+-- mutable table is what the expiry sweep reads; a row leaves when its entry is resolved).
+create table pending_open (
+  book_id uuid not null,
+  entry_id uuid not null,
+  expires_at timestamptz null,
+  primary key (book_id, entry_id),
+  foreign key (book_id, entry_id) references journal_entry (book_id, id)
+);`);
+    this.addSql(
+      'create index pending_open_expiry_idx on pending_open (expires_at) where expires_at is not null;',
+    );
     this.addSql(`
 create function ledger_reject_mutation() returns trigger language plpgsql as $$
 begin
@@ -140,7 +168,7 @@ $$;`);
 
   override down(): void {
     this.addSql(
-      'drop table if exists account_day_total, journal_line, journal_entry, account, book_unit, book cascade;',
+      'drop table if exists pending_open, account_day_total, journal_line, journal_entry, account, book_unit, book cascade;',
     );
     this.addSql('drop function if exists ledger_reject_mutation();');
   }
