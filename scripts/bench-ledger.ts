@@ -5,7 +5,7 @@
  *
  * Processes (so none of them steals the event loop of another):
  *   this orchestrator ── embedded PostgreSQL (or a fresh database on DATABASE_URL's server)
- *                    ├─ the service: `node --import tsx server/main.ts` (DATABASE_URL = bench database)
+ *                    ├─ the service: as `npm start` runs it (DATABASE_URL = bench database)
  *                    ├─ scripts/bench/load-worker.ts: autocannon, one per API scenario
  *                    └─ scripts/bench/sql-worker.ts: 16 `pg` clients, one per SQL scenario
  *
@@ -13,8 +13,9 @@
  * the CPU of every process during each measured window, and checks after each scenario that the
  * number of entries in the database matches what the answers reported.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -401,6 +402,24 @@ interface Server {
   recentOutput: string[];
 }
 
+/** The node arguments of package.json's `start` script, after building dist/ the same way. */
+function serverCommand(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const match = /(?:^|&&)\s*node\s+([^&]+)$/.exec(pkg.scripts.start ?? '');
+  if (!match) throw new Error('package.json "start" must end with `node <flags> <script>`');
+  execFileSync(
+    process.execPath,
+    [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: repoRoot,
+      stdio: 'inherit',
+    },
+  );
+  return match[1]!.trim().split(/\s+/);
+}
+
 async function startServer(databaseUrl: string, options: Options): Promise<Server> {
   // main.ts logs its port only at level info; at warn we must choose the port ourselves.
   const port = await freePort();
@@ -412,7 +431,9 @@ async function startServer(databaseUrl: string, options: Options): Promise<Serve
     LOG_LEVEL: 'warn',
   };
   if (options.dbPoolMax !== undefined) env.DB_POOL_MAX = String(options.dbPoolMax);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  // The same command `npm start` runs (build, then node with the flags in package.json), so the
+  // figures are those of the service as users start it.
+  const child = spawn(process.execPath, serverCommand(), {
     cwd: repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 /**
  * Service configuration from environment variables, validated once at start-up.
  *
@@ -8,8 +9,15 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The checkout this file belongs to: relative paths (DATA_DIR) resolve against it. */
-export const repoRoot: string = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
+/** The checkout: relative paths (DATA_DIR) resolve against it; the nearest folder above this module with a package.json (works from dist/ too). */
+function findRepoRoot(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(start, '..');
+  }
+}
+
+export const repoRoot: string = findRepoRoot(path.dirname(fileURLToPath(import.meta.url)));
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

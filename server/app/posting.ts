@@ -21,11 +21,9 @@ import {
   type DayTotal,
   type EntryLinks,
   type EntryRecord,
-  findByIdempotencyKeys,
   findEntries,
-  findEntryLinks,
   lockAccounts,
-  lockBooks,
+  lockPhase,
   type NewEntry,
   writeEntries,
 } from '../db/ledger-store.js';
@@ -113,12 +111,23 @@ export interface PostingEngineOptions {
 
 const key = (bookId: string, id: string) => `${bookId}/${id}`;
 
+/** Flushes in flight at once: one before its commit, one committing (see preCommitOwner). */
+const FLUSHES_IN_FLIGHT_MAX = 2;
+
 export class PostingEngine {
   private readonly queue: Item[] = [];
-  private flushing = false;
   private closed = false;
-  private idle: Promise<void> = Promise.resolve();
-  private markIdle: () => void = () => {};
+  /** Flushes started and not finished. */
+  private inFlight = 0;
+  /**
+   * The flush that has not yet reached its commit, if any. Only one flush at a time may be before
+   * its commit, so groups stay large; the next one starts as soon as the current one sends COMMIT,
+   * and its BEGIN and reads wait on the book lock in PostgreSQL instead of in this process, which
+   * takes the round trips between two flushes off the critical path.
+   */
+  private preCommitOwner: object | null = null;
+  private startScheduled = false;
+  private idleWaiters: (() => void)[] = [];
   private readonly opsPerFlushMax: number;
   private readonly clock: () => Date;
   /** Statistics keeper: entries posted by this process, and the count that triggers the next ANALYZE. */
@@ -171,42 +180,65 @@ export class PostingEngine {
   /** Stops taking work and waits for queued work to finish. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.flushing || this.queue.length > 0) await this.idle;
+    if (this.inFlight === 0 && this.queue.length === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
   private schedule(): void {
-    if (this.flushing) return;
-    this.flushing = true;
-    this.idle = new Promise((r) => {
-      this.markIdle = r;
-    });
+    if (this.startScheduled || this.queue.length === 0) return;
+    if (this.preCommitOwner !== null || this.inFlight >= FLUSHES_IN_FLIGHT_MAX) return;
+    this.startScheduled = true;
     // setImmediate lets requests parsed in the same event-loop turn join this flush.
-    setImmediate(() => void this.run());
+    setImmediate(() => {
+      this.startScheduled = false;
+      this.startFlush();
+    });
   }
 
-  private async run(): Promise<void> {
-    try {
-      while (this.queue.length > 0) {
-        const group: Item[] = [];
-        let ops = 0;
-        while (this.queue.length > 0) {
-          const next = this.queue[0]!;
-          if (group.length > 0 && ops + next.ops.length > this.opsPerFlushMax) break;
-          group.push(this.queue.shift()!);
-          ops += next.ops.length;
-        }
-        await this.flushGroup(group);
-      }
-    } finally {
-      this.flushing = false;
-      this.markIdle();
+  private startFlush(): void {
+    if (this.queue.length === 0 || this.preCommitOwner !== null || this.inFlight >= FLUSHES_IN_FLIGHT_MAX)
+      return;
+    const group: Item[] = [];
+    let ops = 0;
+    while (this.queue.length > 0) {
+      const next = this.queue[0]!;
+      if (group.length > 0 && ops + next.ops.length > this.opsPerFlushMax) break;
+      group.push(this.queue.shift()!);
+      ops += next.ops.length;
     }
+    const token = {};
+    this.preCommitOwner = token;
+    this.inFlight++;
+    const releasePreCommit = () => {
+      if (this.preCommitOwner === token) {
+        this.preCommitOwner = null;
+        this.schedule();
+      }
+    };
+    this.flushGroup(group, releasePreCommit)
+      .catch((error) => this.logger.error({ err: error }, 'posting flush failed unexpectedly'))
+      .finally(() => {
+        this.inFlight--;
+        releasePreCommit();
+        this.schedule();
+        if (this.inFlight === 0 && this.queue.length === 0) {
+          for (const resolve of this.idleWaiters.splice(0)) resolve();
+        }
+      });
   }
 
-  private async flushGroup(group: Item[]): Promise<void> {
+  private async flushGroup(group: Item[], atCommit: () => void): Promise<void> {
     let decisions: Decision[][];
     try {
-      decisions = await withTransaction(this.pool, (client) => this.process(client, group));
+      decisions = await withTransaction(
+        this.pool,
+        async (client) => {
+          const out = await this.process(client, group);
+          atCommit();
+          return out;
+        },
+        { beginInWork: true },
+      );
     } catch (error) {
       if (group.length > 1 && !(error instanceof UnavailableError)) {
         // Nothing was committed. Isolate the item that broke the group so the others still post.
@@ -214,7 +246,7 @@ export class PostingEngine {
           { err: error, items: group.length },
           'entry group failed; posting its items one by one',
         );
-        for (const item of group) await this.flushGroup([item]);
+        for (const item of group) await this.flushGroup([item], atCommit);
         return;
       }
       for (const item of group) item.reject(error);
@@ -287,21 +319,34 @@ export class PostingEngine {
     const ops = group.flatMap((item) => item.ops);
     const decisions: (Decision | null)[] = ops.map((op) => precheck(op, now));
 
-    const bookIds = [...new Set(ops.filter((_, i) => decisions[i] === null).map((op) => op.bookId))].sort();
-    const books = await lockBooks(client, bookIds);
+    // Everything the flush reads, in one round trip that opens the transaction and takes the
+    // book locks first (see lockPhase). Idempotency lookups are race-free because the book lock is
+    // held: no other writer of the book can insert a key between this read and our commit.
+    const live = ops.filter((_, i) => decisions[i] === null);
+    const keyOf = (op: PostOp) => (isEntryOp(op) ? op.entry.idempotencyKey : op.idempotencyKey);
+    const accountKeys = new Map<string, { bookId: string; id: string }>();
+    for (const op of live) {
+      if (!isEntryOp(op)) continue;
+      for (const line of op.entry.lines) {
+        if (isUuid(line.accountId))
+          accountKeys.set(key(op.bookId, line.accountId), { bookId: op.bookId, id: line.accountId });
+      }
+    }
+    const read = await lockPhase(client, {
+      bookIds: [...new Set(live.map((op) => op.bookId))].sort(),
+      idempotencyKeys: live.map((op) => ({ bookId: op.bookId, key: keyOf(op) })),
+      targets: live.flatMap((op) =>
+        !isEntryOp(op) && isUuid(op.targetId) ? [{ bookId: op.bookId, id: op.targetId }] : [],
+      ),
+      accounts: [...accountKeys.values()],
+    });
+    const { books, existingKeys: existing, links } = read;
+    const accounts = read.accounts;
     ops.forEach((op, i) => {
       if (decisions[i] === null && !books.has(op.bookId)) {
         decisions[i] = { type: 'error', error: new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId') };
       }
     });
-
-    // Idempotency, safe from races because the book lock is held: no other writer of the book
-    // can insert a key between this read and our commit.
-    const keyOf = (op: PostOp) => (isEntryOp(op) ? op.entry.idempotencyKey : op.idempotencyKey);
-    const existing = await findByIdempotencyKeys(
-      client,
-      ops.flatMap((op, i) => (decisions[i] === null ? [{ bookId: op.bookId, key: keyOf(op) }] : [])),
-    );
     const claimed = new Map<string, number>();
     ops.forEach((op, i) => {
       if (decisions[i] !== null) return;
@@ -328,39 +373,20 @@ export class PostingEngine {
       }
     });
 
-    // Entries that reversals, commits and voids refer to, with their links, read under the book lock.
-    const targetKeys = ops.flatMap((op, i) =>
-      decisions[i] === null && !isEntryOp(op) && isUuid(op.targetId)
-        ? [{ bookId: op.bookId, id: op.targetId }]
-        : [],
-    );
-    const targets = new Map((await findEntries(client, targetKeys)).map((e) => [key(e.bookId, e.id), e]));
-    const links = await findEntryLinks(
-      client,
-      [...targets.values()].map((e) => ({ bookId: e.bookId, id: e.id })),
-    );
-
-    // Lock every account any op touches, in one statement, in (book, id) order.
-    const accountKeys = new Map<string, { bookId: string; id: string }>();
-    ops.forEach((op, i) => {
-      if (decisions[i] !== null) return;
-      if (isEntryOp(op)) {
-        for (const line of op.entry.lines) {
-          if (isUuid(line.accountId))
-            accountKeys.set(key(op.bookId, line.accountId), { bookId: op.bookId, id: line.accountId });
-        }
-      } else {
-        const target = targets.get(key(op.bookId, op.targetId));
-        for (const line of target?.lines ?? [])
-          accountKeys.set(key(op.bookId, line.accountId), { bookId: op.bookId, id: line.accountId });
+    // Accounts of the entries that reversals and resolutions refer to, when not locked yet. Every
+    // writer of a book holds its book lock before any of its accounts, so the order in which
+    // accounts are locked after it cannot deadlock.
+    const targets = new Map(read.targets.map((e) => [key(e.bookId, e.id), e]));
+    const extra = new Map<string, { bookId: string; id: string }>();
+    for (const target of targets.values()) {
+      for (const line of target.lines) {
+        const k = key(target.bookId, line.accountId);
+        if (!accounts.has(k)) extra.set(k, { bookId: target.bookId, id: line.accountId });
       }
-    });
-    const accounts = await lockAccounts(
-      client,
-      [...accountKeys.values()].sort((a, b) =>
-        a.bookId === b.bookId ? cmp(a.id, b.id) : cmp(a.bookId, b.bookId),
-      ),
-    );
+    }
+    if (extra.size > 0) {
+      for (const [k, row] of await lockAccounts(client, [...extra.values()])) accounts.set(k, row);
+    }
 
     // Decide item by item against the working state.
     const working = new Map<string, AccountTotals>();
@@ -443,10 +469,6 @@ export class PostingEngine {
     }
     return out;
   }
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function pickTotals(t: AccountTotals): AccountTotals {

@@ -8,7 +8,16 @@ import { isConnectionError, isRetryable, UnavailableError } from './errors.js';
 
 export const TRANSACTION_ATTEMPTS_MAX = 5;
 
-export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+export interface TransactionOptions {
+  /** The work sends BEGIN itself, together with its first statements (saves a round trip). */
+  beginInWork?: boolean;
+}
+
+export async function withTransaction<T>(
+  pool: Pool,
+  work: (client: PoolClient) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     let client: PoolClient;
     try {
@@ -18,7 +27,7 @@ export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) 
     }
     let broken = false;
     try {
-      await client.query('begin');
+      if (!options.beginInWork) await client.query('begin');
       const result = await work(client);
       await client.query('commit');
       return result;

@@ -3,11 +3,13 @@
  * group of entries costs a fixed number of round trips whatever its size. Numbers and instants are
  * read as text / epoch milliseconds so nothing passes through a JavaScript float.
  */
-import type { Pool, PoolClient } from 'pg';
+import pg, { type Pool, type PoolClient } from 'pg';
 import type { AccountState, AccountType, EntryKind, Side } from '../ledger/index.js';
 import { Decimal } from '../ledger/index.js';
 
 export type Queryable = Pool | PoolClient;
+
+const { escapeLiteral } = pg;
 
 export interface BookHead {
   id: string;
@@ -429,4 +431,104 @@ export async function findExpiredPending(
     [String(now.getTime()), limit],
   );
   return rows.map((r) => ({ bookId: r.book_id, id: r.entry_id }));
+}
+
+/** A SQL array literal of uuids; each id must already be validated as a uuid. */
+function uuidArray(ids: string[]): string {
+  return `array[${ids.map((id) => escapeLiteral(id)).join(',')}]::uuid[]`;
+}
+
+function textArray(values: string[]): string {
+  return `array[${values.map((v) => escapeLiteral(v)).join(',')}]::text[]`;
+}
+
+export interface LockPhaseRequest {
+  bookIds: string[];
+  idempotencyKeys: { bookId: string; key: string }[];
+  targets: { bookId: string; id: string }[];
+  accounts: { bookId: string; id: string }[];
+}
+
+export interface LockPhaseResult {
+  books: Map<string, BookHead>;
+  existingKeys: Map<string, { id: string; requestHash: string }>;
+  targets: EntryRecord[];
+  links: Map<string, EntryLinks>;
+  accounts: Map<string, AccountRow>;
+}
+
+/**
+ * Opens the transaction and does every read of a posting flush in ONE round trip (a multi-statement
+ * simple query, so values are inlined as escaped literals; ids are validated uuids): BEGIN, lock the
+ * books' chain heads in id order, then (under that lock, so no other writer can interleave) look
+ * up idempotency keys, the entries that reversals and resolutions refer to, their links, and lock
+ * the accounts the new entries name.
+ */
+export async function lockPhase(client: PoolClient, r: LockPhaseRequest): Promise<LockPhaseResult> {
+  const statements = [
+    'begin',
+    `select id, entry_seq::text as entry_seq, last_hash, max_backdate_days
+       from book where id = any(${uuidArray(r.bookIds)}) order by id for no key update`,
+  ];
+  const [keyBooks, keyValues] = anyKeys(r.idempotencyKeys.map((k) => ({ bookId: k.bookId, id: k.key })));
+  statements.push(
+    `select e.book_id, e.idempotency_key, e.id, e.request_hash from journal_entry e
+      where e.book_id = any(${uuidArray(keyBooks)}) and e.idempotency_key = any(${textArray(keyValues)})`,
+  );
+  const [targetBooks, targetIds] = anyKeys(r.targets);
+  statements.push(
+    `select ${ENTRY_COLUMNS}, ${LINES_JSON} from journal_entry e
+      where e.book_id = any(${uuidArray(targetBooks)}) and e.id = any(${uuidArray(targetIds)})`,
+    `select r.book_id, coalesce(r.reverses_id, r.pending_id) as target, r.id, r.kind from journal_entry r
+      where r.book_id = any(${uuidArray(targetBooks)})
+        and (r.reverses_id = any(${uuidArray(targetIds)}) or r.pending_id = any(${uuidArray(targetIds)}))`,
+  );
+  const [accountBooks, accountIds] = anyKeys(r.accounts);
+  statements.push(
+    `select ${ACCOUNT_COLUMNS}
+       from account a join book_unit u on u.book_id = a.book_id and u.code = a.unit_code
+      where a.book_id = any(${uuidArray(accountBooks)}) and a.id = any(${uuidArray(accountIds)})
+      order by a.book_id, a.id for no key update of a`,
+  );
+  const results = (await client.query(statements.join(';\n'))) as unknown as {
+    rows: Record<string, unknown>[];
+  }[];
+  const [, booksResult, keysResult, targetsResult, linksResult, accountsResult] = results;
+  const books = new Map(
+    booksResult!.rows.map((row) => [
+      row.id as string,
+      {
+        id: row.id as string,
+        entrySeq: BigInt(row.entry_seq as string),
+        lastHash: row.last_hash as string,
+        maxBackdateDays: Number(row.max_backdate_days),
+      },
+    ]),
+  );
+  const existingKeys = new Map(
+    keysResult!.rows.map((row) => [
+      `${row.book_id}/${row.idempotency_key}`,
+      { id: row.id as string, requestHash: row.request_hash as string },
+    ]),
+  );
+  const targets = targetsResult!.rows.map(entryFromRow);
+  const links = new Map<string, EntryLinks>();
+  for (const t of targets)
+    links.set(`${t.bookId}/${t.id}`, { reversedBy: null, resolvedBy: null, resolutionKind: null });
+  for (const row of linksResult!.rows) {
+    const link = links.get(`${row.book_id}/${row.target}`);
+    if (!link) continue;
+    if (row.kind === 'REVERSAL') link.reversedBy = row.id as string;
+    else {
+      link.resolvedBy = row.id as string;
+      link.resolutionKind = row.kind as 'COMMIT' | 'VOID';
+    }
+  }
+  const accounts = new Map(
+    accountsResult!.rows.map((row) => [
+      `${row.book_id}/${row.id}`,
+      accountFromRow(row as Record<string, string>),
+    ]),
+  );
+  return { books, existingKeys, targets, links, accounts };
 }
