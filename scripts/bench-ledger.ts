@@ -402,13 +402,16 @@ interface Server {
   recentOutput: string[];
 }
 
-/** The node arguments of package.json's `start` script, after building dist/ the same way. */
-function serverCommand(): string[] {
+/**
+ * The command of package.json's `start` script (environment assignments and node arguments), after
+ * building dist/ the same way, so the figures are those of the service as users start it.
+ */
+function serverCommand(): { env: Record<string, string>; args: string[] } {
   const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
     scripts: Record<string, string>;
   };
-  const match = /(?:^|&&)\s*node\s+([^&]+)$/.exec(pkg.scripts.start ?? '');
-  if (!match) throw new Error('package.json "start" must end with `node <flags> <script>`');
+  const match = /(?:^|&&)\s*((?:[A-Z_]+=\S+\s+)*)node\s+([^&]+)$/.exec(pkg.scripts.start ?? '');
+  if (!match) throw new Error('package.json "start" must end with `[VAR=value ...] node <flags> <script>`');
   execFileSync(
     process.execPath,
     [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
@@ -417,7 +420,20 @@ function serverCommand(): string[] {
       stdio: 'inherit',
     },
   );
-  return match[1]!.trim().split(/\s+/);
+  const env = Object.fromEntries(
+    match[1]!
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((pair) => pair.split('=', 2) as [string, string]),
+  );
+  // Expand `${VAR:-default}` as the shell running `npm start` would.
+  const expand = (word: string) =>
+    word.replace(
+      /\$\{([A-Z_]+):-([^}]*)\}/g,
+      (_all, name: string, fallback: string) => process.env[name] || fallback,
+    );
+  return { env, args: match[2]!.trim().split(/\s+/).map(expand) };
 }
 
 async function startServer(databaseUrl: string, options: Options): Promise<Server> {
@@ -433,9 +449,10 @@ async function startServer(databaseUrl: string, options: Options): Promise<Serve
   if (options.dbPoolMax !== undefined) env.DB_POOL_MAX = String(options.dbPoolMax);
   // The same command `npm start` runs (build, then node with the flags in package.json), so the
   // figures are those of the service as users start it.
-  const child = spawn(process.execPath, serverCommand(), {
+  const command = serverCommand();
+  const child = spawn(process.execPath, command.args, {
     cwd: repoRoot,
-    env,
+    env: { ...env, ...command.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (child.pid === undefined) throw new Error('could not start the service process');

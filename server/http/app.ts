@@ -250,7 +250,7 @@ export function buildApp({ config, logger, orm, schema, services }: AppDeps): ex
   // limit. Compressed bodies are refused (415): their size after inflation is unknown up front.
   const readBody = express.raw({ type: () => true, limit: config.bodyLimitBytes, inflate: false });
 
-  app.use(GRAPHQL_ENDPOINT, csrfGuard, readBody, (req: Request, res: Response) => {
+  app.use(GRAPHQL_ENDPOINT, csrfGuard, largeBodyGate(), readBody, (req: Request, res: Response) => {
     const state: RequestState = { requestId: res.locals.requestId, logger: res.locals.logger };
     requestStore.run(state, () => {
       // An empty body must not look like a parsed one (whatwg-node would then read the stream).
@@ -295,6 +295,67 @@ export function buildApp({ config, logger, orm, schema, services }: AppDeps): ex
 }
 
 /** yoga renders GraphiQL for a GET that accepts HTML (the same test as its `shouldRenderGraphiQL`). */
+/**
+ * Admission of large requests (batches of entries): at most `largeInFlightMax` bodies over
+ * `largeBodyBytes` are read and processed at once; the others wait, unread, in a bounded queue
+ * (their bytes stay in the kernel's socket buffers), and past the queue they get 503 THROTTLED.
+ * The posting engine handles one group at a time anyway, so this costs no throughput; it bounds
+ * the memory that sixteen concurrent 1,000-entry batches would otherwise hold at once.
+ */
+export const LARGE_REQUEST_LIMITS = {
+  largeBodyBytes: 64 * 1024,
+  largeInFlightMax: 2,
+  largeQueueMax: 256,
+} as const;
+
+function largeBodyGate() {
+  let inFlight = 0;
+  const waiting: (() => void)[] = [];
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else inFlight--;
+  };
+  return (req: Request, res: Response, next: NextFunction) => {
+    const declared = Number(req.get('content-length') ?? Number.NaN);
+    const large = Number.isNaN(declared)
+      ? req.get('transfer-encoding') !== undefined
+      : declared > LARGE_REQUEST_LIMITS.largeBodyBytes;
+    if (!large) return next();
+    let released = false;
+    const admit = () => {
+      res.once('close', () => {
+        if (!released) {
+          released = true;
+          release();
+        }
+      });
+      next();
+    };
+    if (inFlight < LARGE_REQUEST_LIMITS.largeInFlightMax) {
+      inFlight++;
+      return admit();
+    }
+    if (waiting.length >= LARGE_REQUEST_LIMITS.largeQueueMax) {
+      res.set('retry-after', '1');
+      return sendError(res, 503, 'THROTTLED', {
+        message: 'Too many large requests are waiting; retry shortly.',
+      });
+    }
+    // A client that gives up while queued leaves the queue.
+    const entry = () => {
+      res.off('close', abandon);
+      admit();
+    };
+    const abandon = () => {
+      const i = waiting.indexOf(entry);
+      if (i >= 0) waiting.splice(i, 1);
+    };
+    res.once('close', abandon);
+    waiting.push(entry);
+  };
+}
+
 function wantsGraphiQL(req: Request): boolean {
   return req.method === 'GET' && (req.get('accept') ?? '').includes('text/html');
 }
