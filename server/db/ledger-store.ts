@@ -306,27 +306,9 @@ export interface DayTotal {
   credits: Decimal;
 }
 
-/**
- * Writes a group of accepted entries in ONE statement (data-modifying CTEs), whatever the number
- * of entries: one round trip instead of one per table. Foreign-key checks run at the end of the
- * statement, so lines may reference entries inserted by the same statement.
- */
-export async function writeEntries(
-  db: Queryable,
-  entries: NewEntry[],
-  accounts: AccountUpdate[],
-  dayTotals: DayTotal[],
-  heads: { bookId: string; entrySeq: bigint; lastHash: string }[],
-): Promise<void> {
-  if (entries.length === 0) return;
-  const lines = entries.flatMap((e) =>
-    e.lines.map((l) => ({ ...l, bookId: e.bookId, entryId: e.id, seq: e.seq })),
-  );
-  const opened = entries.filter((e) => e.kind === 'PENDING');
-  const resolved = entries.filter((e) => e.pendingId !== null);
-  const at = (p: string) => `(timestamptz 'epoch' + ${p} * interval '1 millisecond')`;
-  await db.query(
-    `with
+const at = (p: string) => `(timestamptz 'epoch' + ${p} * interval '1 millisecond')`;
+
+const WRITE_ENTRIES_SQL = `with
      e as (
        insert into journal_entry (book_id, id, seq, kind, idempotency_key, request_hash, effective_at, recorded_at,
            memo, metadata, reverses_id, pending_id, expires_at, posted_by, prev_hash, hash)
@@ -367,8 +349,31 @@ export async function writeEntries(
         where p.book_id = v.b and p.entry_id = v.i
        returning 1)
      select (select count(*) from e) as entries, (select count(*) from l) as lines, (select count(*) from a) as accounts,
-            (select count(*) from h) as heads, (select count(*) from pc) as resolved`,
-    [
+            (select count(*) from h) as heads, (select count(*) from pc) as resolved`;
+
+/**
+ * Writes a group of accepted entries in ONE statement (data-modifying CTEs), whatever the number
+ * of entries: one round trip instead of one per table. Foreign-key checks run at the end of the
+ * statement, so lines may reference entries inserted by the same statement.
+ */
+export async function writeEntries(
+  db: Queryable,
+  entries: NewEntry[],
+  accounts: AccountUpdate[],
+  dayTotals: DayTotal[],
+  heads: { bookId: string; entrySeq: bigint; lastHash: string }[],
+): Promise<void> {
+  if (entries.length === 0) return;
+  const lines = entries.flatMap((e) =>
+    e.lines.map((l) => ({ ...l, bookId: e.bookId, entryId: e.id, seq: e.seq })),
+  );
+  const opened = entries.filter((e) => e.kind === 'PENDING');
+  const resolved = entries.filter((e) => e.pendingId !== null);
+  await db.query({
+    // Named: each pooled connection parses and plans this statement once, not on every flush.
+    name: 'ledger-write-entries',
+    text: WRITE_ENTRIES_SQL,
+    values: [
       entries.map((e) => e.bookId),
       entries.map((e) => e.id),
       entries.map((e) => e.seq),
@@ -415,7 +420,7 @@ export async function writeEntries(
       resolved.map((e) => e.bookId),
       resolved.map((e) => e.pendingId),
     ],
-  );
+  });
 }
 
 /** Open pending entries whose expiry has passed, oldest first. */

@@ -86,14 +86,19 @@ create table journal_entry (
   hash text not null,
   constraint journal_entry_seq_key unique (book_id, seq),
   constraint journal_entry_idempotency_key unique (book_id, idempotency_key),
-  -- an entry is reversed at most once, a pending entry is resolved at most once
-  constraint journal_entry_reverses_key unique (book_id, reverses_id),
-  constraint journal_entry_pending_key unique (book_id, pending_id),
   check ((kind = 'REVERSAL') = (reverses_id is not null)),
   check ((kind in ('COMMIT', 'VOID')) = (pending_id is not null)),
   check (kind = 'PENDING' or expires_at is null)
 );`);
     this.addSql('create index journal_entry_effective_idx on journal_entry (book_id, effective_at, seq);');
+    // An entry is reversed at most once, a pending entry is resolved at most once. Partial: most
+    // entries have neither link, and those cost nothing to index.
+    this.addSql(
+      'create unique index journal_entry_reverses_key on journal_entry (book_id, reverses_id) where reverses_id is not null;',
+    );
+    this.addSql(
+      'create unique index journal_entry_pending_key on journal_entry (book_id, pending_id) where pending_id is not null;',
+    );
     this.addSql('alter table journal_entry add constraint journal_entry_pkey primary key (book_id, id);');
     this.addSql(
       'alter table journal_entry add constraint journal_entry_reverses_fkey foreign key (book_id, reverses_id) references journal_entry (book_id, id);',
