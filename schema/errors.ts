@@ -1,6 +1,6 @@
 /** Domain rejections as data: every payload carries `userErrors` with a stable code. */
 import { GraphQLError } from 'graphql';
-import { UnavailableError } from '../server/app/index.js';
+import { isConnectionError, UnavailableError } from '../server/app/index.js';
 import { ERROR_CODES, LedgerError } from '../server/ledger/index.js';
 import { builder } from './builder.js';
 
@@ -25,7 +25,7 @@ export const UserErrorRef = builder.objectRef<LedgerError>('UserError').implemen
 
 /** Failures of the service itself become top-level errors with a stable code, not userErrors. */
 export function rethrowServiceError(error: unknown): never {
-  if (error instanceof UnavailableError) {
+  if (error instanceof UnavailableError || isConnectionError(error)) {
     throw new GraphQLError('The ledger database is unavailable; retry later with the same idempotencyKey.', {
       extensions: { code: 'UNAVAILABLE', http: { status: 503 } },
     });

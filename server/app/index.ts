@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { nativePool } from '../db/orm.js';
 import { LedgerService } from './ledger-service.js';
 
-export { UnavailableError } from './errors.js';
+export { isConnectionError, UnavailableError } from './errors.js';
 export type * from './ledger-service.js';
 export { LedgerService } from './ledger-service.js';
 
