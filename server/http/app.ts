@@ -76,6 +76,8 @@ export interface AppDeps {
   orm: MikroORM;
   schema: GraphQLSchema;
   services: Services;
+  /** Overrides of LARGE_REQUEST_LIMITS (tests use small ones). */
+  largeRequestLimits?: Partial<typeof LARGE_REQUEST_LIMITS>;
 }
 
 interface RequestState {
@@ -85,7 +87,14 @@ interface RequestState {
 
 type ServerContext = { req: Request; res: Response };
 
-export function buildApp({ config, logger, orm, schema, services }: AppDeps): express.Express {
+export function buildApp({
+  config,
+  logger,
+  orm,
+  schema,
+  services,
+  largeRequestLimits,
+}: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -250,14 +259,20 @@ export function buildApp({ config, logger, orm, schema, services }: AppDeps): ex
   // limit. Compressed bodies are refused (415): their size after inflation is unknown up front.
   const readBody = express.raw({ type: () => true, limit: config.bodyLimitBytes, inflate: false });
 
-  app.use(GRAPHQL_ENDPOINT, csrfGuard, largeBodyGate(), readBody, (req: Request, res: Response) => {
-    const state: RequestState = { requestId: res.locals.requestId, logger: res.locals.logger };
-    requestStore.run(state, () => {
-      // An empty body must not look like a parsed one (whatwg-node would then read the stream).
-      if (Buffer.isBuffer(req.body) && req.body.length === 0) req.body = undefined;
-      void yoga.requestListener(req, res);
-    });
-  });
+  app.use(
+    GRAPHQL_ENDPOINT,
+    csrfGuard,
+    largeBodyGate({ ...LARGE_REQUEST_LIMITS, ...largeRequestLimits }),
+    readBody,
+    (req: Request, res: Response) => {
+      const state: RequestState = { requestId: res.locals.requestId, logger: res.locals.logger };
+      requestStore.run(state, () => {
+        // An empty body must not look like a parsed one (whatwg-node would then read the stream).
+        if (Buffer.isBuffer(req.body) && req.body.length === 0) req.body = undefined;
+        void yoga.requestListener(req, res);
+      });
+    },
+  );
 
   // --- fallbacks -----------------------------------------------------------------------------
   app.use((_req, res) => {
@@ -308,7 +323,7 @@ export const LARGE_REQUEST_LIMITS = {
   largeQueueMax: 256,
 } as const;
 
-function largeBodyGate() {
+function largeBodyGate(limits: { largeBodyBytes: number; largeInFlightMax: number; largeQueueMax: number }) {
   let inFlight = 0;
   const waiting: (() => void)[] = [];
   const release = () => {
@@ -320,7 +335,7 @@ function largeBodyGate() {
     const declared = Number(req.get('content-length') ?? Number.NaN);
     const large = Number.isNaN(declared)
       ? req.get('transfer-encoding') !== undefined
-      : declared > LARGE_REQUEST_LIMITS.largeBodyBytes;
+      : declared > limits.largeBodyBytes;
     if (!large) return next();
     let released = false;
     const admit = () => {
@@ -332,11 +347,11 @@ function largeBodyGate() {
       });
       next();
     };
-    if (inFlight < LARGE_REQUEST_LIMITS.largeInFlightMax) {
+    if (inFlight < limits.largeInFlightMax) {
       inFlight++;
       return admit();
     }
-    if (waiting.length >= LARGE_REQUEST_LIMITS.largeQueueMax) {
+    if (waiting.length >= limits.largeQueueMax) {
       res.set('retry-after', '1');
       return sendError(res, 503, 'THROTTLED', {
         message: 'Too many large requests are waiting; retry shortly.',

@@ -20,7 +20,7 @@ import { buildSchema } from '../../schema/index.js';
 import { createServices, type Services } from '../../server/app/index.js';
 import { type Config, loadConfig, repoRoot } from '../../server/config.js';
 import { createOrm } from '../../server/db/orm.js';
-import { buildApp } from '../../server/http/app.js';
+import { type AppDeps, buildApp } from '../../server/http/app.js';
 import { createLogger } from '../../server/http/logger.js';
 
 export type LogLine = Record<string, unknown> & { level: string; msg: string };
@@ -32,6 +32,8 @@ export interface TestServerOptions {
   schema?: GraphQLSchema;
   /** Default: the run's migrated database. */
   databaseUrl?: string;
+  /** Overrides of the admission limits for large requests. */
+  largeRequestLimits?: AppDeps['largeRequestLimits'];
 }
 
 export interface TestServer {
@@ -56,7 +58,14 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   let server: Server | undefined;
   try {
     services = await createServices({ orm, logger });
-    const app = buildApp({ config, logger, orm, schema: options.schema ?? buildSchema(), services });
+    const app = buildApp({
+      config,
+      logger,
+      orm,
+      schema: options.schema ?? buildSchema(),
+      services,
+      largeRequestLimits: options.largeRequestLimits,
+    });
     server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');
   } catch (error) {
