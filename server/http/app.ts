@@ -77,7 +77,7 @@ export interface AppDeps {
   schema: GraphQLSchema;
   services: Services;
   /** Overrides of LARGE_REQUEST_LIMITS (tests use small ones). */
-  largeRequestLimits?: Partial<typeof LARGE_REQUEST_LIMITS>;
+  largeRequestLimits?: Partial<LargeRequestLimits>;
 }
 
 interface RequestState {
@@ -317,13 +317,19 @@ export function buildApp({
  * The posting engine handles one group at a time anyway, so this costs no throughput; it bounds
  * the memory that sixteen concurrent 1,000-entry batches would otherwise hold at once.
  */
-export const LARGE_REQUEST_LIMITS = {
+export interface LargeRequestLimits {
+  largeBodyBytes: number;
+  largeInFlightMax: number;
+  largeQueueMax: number;
+}
+
+export const LARGE_REQUEST_LIMITS: Readonly<LargeRequestLimits> = {
   largeBodyBytes: 64 * 1024,
   largeInFlightMax: 2,
   largeQueueMax: 256,
-} as const;
+};
 
-function largeBodyGate(limits: { largeBodyBytes: number; largeInFlightMax: number; largeQueueMax: number }) {
+function largeBodyGate(limits: LargeRequestLimits) {
   let inFlight = 0;
   const waiting: (() => void)[] = [];
   const release = () => {
