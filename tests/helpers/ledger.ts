@@ -16,10 +16,15 @@ import {
   LedgerClientError,
   type UnitInput,
 } from '../../client-sdk/index.js';
+import { type AuthOptions, fetchWithToken, resolveToken } from './auth.js';
 
-/** An SDK client with retries off: every fault of the server surfaces in the test. */
-export function ledgerClient(url: string): LedgerClient {
-  return createLedgerClient({ url, retries: 0, timeoutMs: 60_000 });
+/**
+ * An SDK client with retries off: every fault of the server surfaces in the test. It sends the
+ * run's ADMIN token unless `token` says otherwise (another token, or null for none).
+ */
+export function ledgerClient(url: string, options: AuthOptions = {}): LedgerClient {
+  const token = resolveToken(options.token);
+  return createLedgerClient({ url, retries: 0, timeoutMs: 60_000, ...(token === null ? {} : { token }) });
 }
 
 /** A short random suffix so names and keys never collide between test files sharing the database. */
@@ -145,24 +150,40 @@ export async function expectClientError(call: Promise<unknown>): Promise<LedgerC
   throw new Error('expected the call to fail with a LedgerClientError, but it succeeded');
 }
 
-/** Posts a raw GraphQL document (for what the typed SDK cannot express: JSON numbers, literals). */
-export async function rawGraphQL(
-  url: string,
-  query: string,
-  variables: Record<string, unknown> = {},
-): Promise<{
+export interface RawGraphQLOptions extends AuthOptions {
+  /** More request headers (an `authorization` here replaces the one `token` would send). */
+  headers?: Record<string, string>;
+}
+
+export interface RawGraphQLAnswer {
   status: number;
+  headers: Headers;
   body: {
     data?: Record<string, unknown> | null;
     errors?: { message: string; extensions?: Record<string, unknown> }[];
   };
-}> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: response.status, body: (await response.json()) as never };
+}
+
+/**
+ * Posts a raw GraphQL document (for what the typed SDK cannot express: JSON numbers, literals,
+ * requests without or with another token). Sends the run's ADMIN token by default.
+ */
+export async function rawGraphQL(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  options: RawGraphQLOptions = {},
+): Promise<RawGraphQLAnswer> {
+  const response = await fetchWithToken(
+    url,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...options.headers },
+      body: JSON.stringify({ query, variables }),
+    },
+    options,
+  );
+  return { status: response.status, headers: response.headers, body: (await response.json()) as never };
 }
 
 /** Polls `condition` until it holds (a condition, never a fixed sleep); fails after `timeoutMs`. */

@@ -5,6 +5,9 @@
  *   what it logged (`logs`).
  * - `spawnServerProcess()` runs `server/main.ts` as a child process, exactly as in production
  *   (Node + tsx), for restart and signal tests. It is stopped by its own pid, never through npm.
+ *
+ * Both act for the run's ADMIN token (`inject('adminToken')`, registered by the global setup): the
+ * child gets it as ADMIN_TOKEN, and `adminToken` on the returned handle is what to send.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -39,6 +42,8 @@ export interface TestServerOptions {
 export interface TestServer {
   /** The GraphQL endpoint, http://127.0.0.1:<port>/graphql. */
   url: string;
+  /** The run's ADMIN token (what the helpers send by default). */
+  adminToken: string;
   /** http://127.0.0.1:<port> */
   baseUrl: string;
   port: number;
@@ -50,7 +55,14 @@ export interface TestServer {
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const config: Config = { ...loadConfig({}), port: 0, host: '127.0.0.1', ...options.config };
+  const adminToken = inject('adminToken');
+  // ADMIN_TOKEN as a child process gets it; the token is already registered by the global setup.
+  const config: Config = {
+    ...loadConfig({ ADMIN_TOKEN: adminToken }),
+    port: 0,
+    host: '127.0.0.1',
+    ...options.config,
+  };
   const logs: LogLine[] = [];
   const logger = createLogger({ level: 'debug', destination: collect(logs) });
   const orm = await createOrm(options.databaseUrl ?? inject('databaseUrl'), { poolMax: config.dbPoolMax });
@@ -80,6 +92,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   let stopped: Promise<void> | undefined;
   return {
     url: `${baseUrl}/graphql`,
+    adminToken,
     baseUrl,
     port,
     orm,
@@ -115,6 +128,11 @@ export interface SpawnOptions {
   databaseUrl?: string;
   /** Default 0: a free port, read back from the server's "listening" log line. */
   port?: number;
+  /**
+   * ADMIN_TOKEN for the child. Default: the run's ADMIN token; null: none (ADMIN_TOKEN is removed
+   * from the inherited environment too). An ADMIN_TOKEN in `env` wins over this.
+   */
+  adminToken?: string | null;
   /** More environment variables for the child. */
   env?: Record<string, string>;
   /** How long to wait for /readyz to answer 200. */
@@ -124,6 +142,8 @@ export interface SpawnOptions {
 export interface ServerProcess {
   /** The GraphQL endpoint. */
   url: string;
+  /** The ADMIN_TOKEN the child was started with (null: none). */
+  adminToken: string | null;
   baseUrl: string;
   port: number;
   pid: number;
@@ -138,16 +158,21 @@ export interface ServerProcess {
 }
 
 export async function spawnServerProcess(options: SpawnOptions = {}): Promise<ServerProcess> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: options.databaseUrl ?? inject('databaseUrl'),
+    PORT: String(options.port ?? 0),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+  };
+  const token = options.adminToken === undefined ? inject('adminToken') : options.adminToken;
+  if (token === null) delete env.ADMIN_TOKEN;
+  else env.ADMIN_TOKEN = token;
+  Object.assign(env, options.env);
+  const adminToken = env.ADMIN_TOKEN ?? null;
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join('server', 'main.ts')], {
     cwd: repoRoot,
-    env: {
-      ...process.env,
-      DATABASE_URL: options.databaseUrl ?? inject('databaseUrl'),
-      PORT: String(options.port ?? 0),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      ...options.env,
-    },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -207,6 +232,7 @@ export async function spawnServerProcess(options: SpawnOptions = {}): Promise<Se
   const baseUrl = `http://127.0.0.1:${port}`;
   return {
     url: `${baseUrl}/graphql`,
+    adminToken,
     baseUrl,
     port: port as number,
     pid,

@@ -4,6 +4,7 @@
  */
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authHeaders, fetchWithToken } from '../helpers/auth.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
@@ -37,7 +38,7 @@ function openPost(length: number): {
     port: url.port,
     path: url.pathname,
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'content-length': String(length) },
+    headers: { 'content-type': 'application/json', 'content-length': String(length), ...authHeaders() },
   });
   const answer = new Promise<Answer>((resolve, reject) => {
     req.on('response', (res) => {
@@ -70,7 +71,7 @@ describe('large request admission', () => {
     const aBody = paddedQuery(size);
     a.req.write(aBody.slice(0, 100));
     // Small requests pass while A holds the slot.
-    const small = await fetch(server.url, {
+    const small = await fetchWithToken(server.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: '{ books(first: 1) { edges { cursor } } }' }),

@@ -22,13 +22,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSRF_HEADERS, GRAPHQL_LIMITS } from '../../server/http/app.js';
 import { createLogger } from '../../server/http/logger.js';
 import { closeServer } from '../../server/service.js';
+import { authHeaders, fetchWithToken } from '../helpers/auth.js';
 import { createScratchDatabase } from '../helpers/database.js';
 import { spawnServerProcess, startTestServer, type TestServer } from '../helpers/server.js';
 
 const json = { 'content-type': 'application/json' };
 
+/** A GraphQL POST with the run's ADMIN token. */
 async function graphql(url: string, query: string, headers: Record<string, string> = {}) {
-  const response = await fetch(url, {
+  const response = await fetchWithToken(url, {
     method: 'POST',
     headers: { ...json, ...headers },
     body: JSON.stringify({ query }),
@@ -131,7 +133,7 @@ describe('with the real schema', () => {
   });
 
   it('sets security headers and no CORS headers by default', async () => {
-    const response = await fetch(server.url, {
+    const response = await fetchWithToken(server.url, {
       method: 'POST',
       headers: { ...json, origin: 'https://evil.example.org' },
       body: JSON.stringify({ query: '{ __typename }' }),
@@ -146,7 +148,7 @@ describe('with the real schema', () => {
   });
 
   it('serves GraphiQL to browsers with a CSP that lets its page load', async () => {
-    const response = await fetch(server.url, { headers: { accept: 'text/html' } });
+    const response = await fetchWithToken(server.url, { headers: { accept: 'text/html' } });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/html');
     const html = await response.text();
@@ -162,11 +164,11 @@ describe('with the real schema', () => {
   });
 
   it('refuses requests a browser could send cross-site without a preflight (CSRF)', async () => {
-    const get = await fetch(`${server.url}?query=${encodeURIComponent('{ __typename }')}`);
+    const get = await fetchWithToken(`${server.url}?query=${encodeURIComponent('{ __typename }')}`);
     expect(get.status).toBe(403);
     expect((await get.json()).errors[0].extensions.code).toBe('CSRF_PREVENTED');
 
-    const form = await fetch(server.url, {
+    const form = await fetchWithToken(server.url, {
       method: 'POST',
       headers: { 'content-type': 'text/plain' },
       body: JSON.stringify({ query: '{ __typename }' }),
@@ -174,7 +176,7 @@ describe('with the real schema', () => {
     expect(form.status).toBe(403);
 
     for (const header of CSRF_HEADERS) {
-      const allowed = await fetch(`${server.url}?query=${encodeURIComponent('{ __typename }')}`, {
+      const allowed = await fetchWithToken(`${server.url}?query=${encodeURIComponent('{ __typename }')}`, {
         headers: { [header]: '1', accept: 'application/json' },
       });
       expect(allowed.status).toBe(200);
@@ -205,12 +207,16 @@ describe('request body limit', () => {
   it('accepts a body at the limit', async () => {
     const body = padded(limit);
     expect(Buffer.byteLength(body)).toBe(limit);
-    const response = await fetch(server.url, { method: 'POST', headers: json, body });
+    const response = await fetchWithToken(server.url, { method: 'POST', headers: json, body });
     expect(response.status).toBe(200);
   });
 
   it('refuses a declared content-length over the limit with 413 JSON', async () => {
-    const response = await fetch(server.url, { method: 'POST', headers: json, body: padded(limit + 1) });
+    const response = await fetchWithToken(server.url, {
+      method: 'POST',
+      headers: json,
+      body: padded(limit + 1),
+    });
     expect(response.status).toBe(413);
     expect(await response.json()).toEqual({
       errors: [
@@ -224,13 +230,17 @@ describe('request body limit', () => {
 
   it('counts streamed bytes when no content-length is sent (chunked)', async () => {
     const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = httpRequest(server.url, { method: 'POST', headers: json }, (res) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => {
-          text += chunk.toString('utf8');
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      });
+      const req = httpRequest(
+        server.url,
+        { method: 'POST', headers: { ...json, ...authHeaders() } },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => {
+            text += chunk.toString('utf8');
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
       req.on('error', reject);
       // Three chunks of 2 KiB: the third passes the limit.
       req.write('{"query":"{ __typename }","extensions":{"pad":"');
@@ -314,7 +324,9 @@ describe('configuration switches', () => {
     try {
       const { body } = await graphql(server.url, '{ __schema { queryType { name } } }');
       expect(body.errors?.[0]?.message).toMatch(/introspection/i);
-      const page = await fetch(server.url, { headers: { accept: 'text/html', 'x-graphql-csrf': '1' } });
+      const page = await fetchWithToken(server.url, {
+        headers: { accept: 'text/html', 'x-graphql-csrf': '1' },
+      });
       expect(page.headers.get('content-type') ?? '').not.toContain('text/html');
     } finally {
       await server.stop();
@@ -336,7 +348,7 @@ describe('configuration switches', () => {
       expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example.org');
       expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
 
-      const allowed = await fetch(server.url, {
+      const allowed = await fetchWithToken(server.url, {
         method: 'POST',
         headers: { ...json, origin: 'https://app.example.org' },
         body: JSON.stringify({ query: '{ __typename }' }),
@@ -344,7 +356,7 @@ describe('configuration switches', () => {
       expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.org');
       expect(allowed.headers.get('access-control-expose-headers')).toContain('x-request-id');
 
-      const other = await fetch(server.url, {
+      const other = await fetchWithToken(server.url, {
         method: 'POST',
         headers: { ...json, origin: 'https://evil.example.org' },
         body: JSON.stringify({ query: '{ __typename }' }),

@@ -13,6 +13,7 @@ import {
   type MetadataInput,
   type PostJournalEntryInput,
 } from '../../client-sdk/index.js';
+import { adminToken } from '../helpers/auth.js';
 import {
   type CreatedAccount,
   type CreatedBook,
@@ -1775,6 +1776,7 @@ describe('closeAccount', () => {
 function ledgerClientWithBodySizes(sizes: number[]): LedgerClient {
   return createLedgerClient({
     url: server.url,
+    token: adminToken(),
     retries: 0,
     fetch: (input, init) => {
       const body = init?.body;

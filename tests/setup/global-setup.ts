@@ -5,6 +5,10 @@
  * - otherwise: one embedded PostgreSQL in a fresh folder under os.tmpdir(), stopped and removed
  *   at the end (folders left by killed runs are cleaned first).
  * Tests get the URL with `inject('databaseUrl')`.
+ *
+ * An ADMIN token is registered in that database (as the service's ADMIN_TOKEN bootstrap would) and
+ * provided as `inject('adminToken')`: the test helpers send it by default, and child server
+ * processes get it as ADMIN_TOKEN (already registered, so concurrent starts never race to add it).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -12,14 +16,17 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { AuthService, newTokenString } from '../../server/app/auth.js';
 import { clearStalePostmaster, isAlive, startEmbeddedPostgres } from '../../server/db/embedded.js';
-import { createOrm, migrate } from '../../server/db/orm.js';
+import { createOrm, migrate, nativePool } from '../../server/db/orm.js';
 import { createLogger } from '../../server/http/logger.js';
 
 declare module 'vitest' {
   interface ProvidedContext {
     /** URL of the migrated database of this test run. */
     databaseUrl: string;
+    /** An ADMIN token registered in that database (`Authorization: Bearer <token>`). */
+    adminToken: string;
   }
 }
 
@@ -33,10 +40,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const started = Date.now();
   const external = process.env.DATABASE_URL?.trim();
   const run = external ? await createRunDatabase(external) : await startRunCluster();
+  const adminToken = newTokenString();
   try {
     const orm = await createOrm(run.url, { poolMax: 2 });
     try {
       await migrate(orm);
+      await new AuthService(await nativePool(orm), logger).bootstrap(adminToken);
     } finally {
       await orm.close();
     }
@@ -46,6 +55,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   logger.info({ ms: Date.now() - started, embedded: !external }, 'test database ready');
   project.provide('databaseUrl', run.url);
+  project.provide('adminToken', adminToken);
   return run.stop;
 }
 
