@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { pino } from 'pino';
+import { newTokenString } from '../server/app/auth.js';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../server/db/embedded.js';
 import { ActivitySampler, type ActivitySummary, type TableStats } from './bench/activity.js';
 import { CREATE_ACCOUNT, CREATE_BOOK } from './bench/ledger-api.js';
@@ -399,6 +400,8 @@ interface Server {
   child: ChildProcess;
   pid: number;
   origin: string;
+  /** The ADMIN token the service was started with (ADMIN_TOKEN); every request sends it. */
+  token: string;
   recentOutput: string[];
 }
 
@@ -439,12 +442,17 @@ function serverCommand(): { env: Record<string, string>; args: string[] } {
 async function startServer(databaseUrl: string, options: Options): Promise<Server> {
   // main.ts logs its port only at level info; at warn we must choose the port ourselves.
   const port = await freePort();
+  // A fresh ADMIN token for this run: the service registers it at start, the bench sends it.
+  const token = newTokenString();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: databaseUrl,
     PORT: String(port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
+    ADMIN_TOKEN: token,
+    // The per-token rate limit would cap the load at its own figure: off for the bench.
+    RATE_LIMIT_PER_SECOND: '0',
   };
   if (options.dbPoolMax !== undefined) env.DB_POOL_MAX = String(options.dbPoolMax);
   // The same command `npm start` runs (build, then node with the flags in package.json), so the
@@ -464,7 +472,13 @@ async function startServer(databaseUrl: string, options: Options): Promise<Serve
   };
   eachLine(child.stdout, onLine);
   eachLine(child.stderr, onLine);
-  const server: Server = { child, pid: child.pid, origin: `http://127.0.0.1:${port}`, recentOutput };
+  const server: Server = {
+    child,
+    pid: child.pid,
+    origin: `http://127.0.0.1:${port}`,
+    token,
+    recentOutput,
+  };
   activeChildren.add(child);
   child.on('exit', () => activeChildren.delete(child));
 
@@ -493,10 +507,14 @@ async function startServer(databaseUrl: string, options: Options): Promise<Serve
   return server;
 }
 
-async function graphql<T>(origin: string, query: string, variables: Record<string, unknown>): Promise<T> {
-  const response = await fetch(`${origin}/graphql`, {
+async function graphql<T>(server: Server, query: string, variables: Record<string, unknown>): Promise<T> {
+  const response = await fetch(`${server.origin}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      authorization: `Bearer ${server.token}`,
+    },
     body: JSON.stringify({ query, variables }),
     signal: AbortSignal.timeout(30_000),
   });
@@ -522,9 +540,9 @@ interface Book {
 }
 
 /** One book (USD, scale 2) and `count` ASSET accounts without bounds, through the API, 16 at a time. */
-async function createBook(origin: string, count: number): Promise<Book> {
+async function createBook(server: Server, count: number): Promise<Book> {
   const created = await graphql<{ createBook: UserErrors & { book: { id: string } | null } }>(
-    origin,
+    server,
     CREATE_BOOK,
     {
       input: { name: `Benchmark ${new Date().toISOString()}`, units: [{ code: 'USD', scale: 2 }] },
@@ -542,7 +560,7 @@ async function createBook(origin: string, count: number): Promise<Book> {
   const createOne = async (index: number) => {
     const code = `BENCH-${String(index).padStart(digits, '0')}`;
     const result = await graphql<{ createAccount: UserErrors & { account: { id: string } | null } }>(
-      origin,
+      server,
       CREATE_ACCOUNT,
       { input: { bookId, code, name: `Bench account ${index}`, type: 'ASSET', unit: 'USD' } },
     );
@@ -874,6 +892,7 @@ async function runApiScenario(ctx: Context, id: ScenarioId): Promise<ScenarioRes
   const hotAccountId = scenario.hot ? book.accountIds[0] : undefined;
   const config: LoadWorkerConfig = {
     url: `${ctx.server.origin}/graphql`,
+    token: ctx.server.token,
     bookId: book.bookId,
     // The hot account is on one side; the other side never repeats it.
     accountIds: scenario.hot ? book.accountIds.slice(1) : book.accountIds,
@@ -888,7 +907,8 @@ async function runApiScenario(ctx: Context, id: ScenarioId): Promise<ScenarioRes
     timeoutSeconds: scenario.mode === 'batch' ? 60 : 10,
   };
   const configFile = path.join(ctx.tmpDir, `${id}.json`);
-  await fs.writeFile(configFile, JSON.stringify(config));
+  // It holds the ADMIN token: readable by this user only.
+  await fs.writeFile(configFile, JSON.stringify(config), { mode: 0o600 });
 
   const before = await countRows(ctx.verifier, 'journal_entry');
   await flushOwnStats(ctx.verifier);
@@ -1353,7 +1373,7 @@ async function main(): Promise<number> {
   });
 
   const needsBook = options.scenarios.some((id) => SCENARIOS[id].kind === 'api');
-  const book = needsBook ? await createBook(server.origin, options.accounts) : undefined;
+  const book = needsBook ? await createBook(server, options.accounts) : undefined;
   const ctx: Context = {
     options,
     tmpDir,

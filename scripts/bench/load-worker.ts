@@ -31,6 +31,8 @@ import {
 export interface LoadWorkerConfig {
   /** GraphQL endpoint, e.g. http://127.0.0.1:4321/graphql */
   url: string;
+  /** API token sent as `Authorization: Bearer <token>` on every request. */
+  token: string;
   bookId: string;
   accountIds: string[];
   hotAccountId?: string;
@@ -171,7 +173,11 @@ async function run(config: LoadWorkerConfig): Promise<WorkerOutput> {
       {
         method: 'POST',
         path: endpoint.pathname,
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          authorization: `Bearer ${config.token}`,
+        },
         // Called for every request: a fresh idempotency key and fresh random accounts each time.
         setupRequest: (request) => ({ ...request, body: buildBody() }),
         onResponse: (status, body) => {
