@@ -22,6 +22,8 @@ import {
   AccountsDocument,
   type AccountsQuery,
   type AccountsQueryVariables,
+  ApiTokensDocument,
+  type ApiTokensQuery,
   BookDocument,
   type BookQuery,
   type BookQueryVariables,
@@ -40,6 +42,9 @@ import {
   CreateBookDocument,
   type CreateBookInput,
   type CreateBookMutation,
+  IssueApiTokenDocument,
+  type IssueApiTokenInput,
+  type IssueApiTokenMutation,
   JournalEntriesDocument,
   type JournalEntriesQuery,
   type JournalEntriesQueryVariables,
@@ -61,12 +66,17 @@ import {
   ReverseJournalEntryDocument,
   type ReverseJournalEntryInput,
   type ReverseJournalEntryMutation,
+  RevokeApiTokenDocument,
+  type RevokeApiTokenInput,
+  type RevokeApiTokenMutation,
   TrialBalanceDocument,
   type TrialBalanceQuery,
   type TrialBalanceQueryVariables,
   VerifyBookChainDocument,
   type VerifyBookChainQuery,
   type VerifyBookChainQueryVariables,
+  ViewerDocument,
+  type ViewerQuery,
   VoidPendingEntryDocument,
   type VoidPendingEntryInput,
   type VoidPendingEntryMutation,
@@ -230,6 +240,19 @@ export interface LedgerClient {
     options?: CallOptions,
   ): Promise<VoidPendingEntryMutation['voidPendingEntry']>;
 
+  // Identities. `viewer` answers null without a token; the token operations are for admins.
+  viewer(options?: CallOptions): Promise<ViewerQuery['viewer']>;
+  apiTokens(options?: CallOptions): Promise<ApiTokensQuery['apiTokens']>;
+  /** Not retried (it carries no idempotency key). The token in the answer is shown only once. */
+  issueApiToken(
+    input: IssueApiTokenInput,
+    options?: CallOptions,
+  ): Promise<IssueApiTokenMutation['issueApiToken']>;
+  revokeApiToken(
+    input: RevokeApiTokenInput,
+    options?: CallOptions,
+  ): Promise<RevokeApiTokenMutation['revokeApiToken']>;
+
   // Walking connections.
   /** Yields every node of any forward connection; see {@link paginate}. */
   paginate<TNode>(
@@ -385,6 +408,10 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
     postPendingEntry: mutation(PostPendingEntryDocument, 'postPendingEntry'),
     commitPendingEntry: mutation(CommitPendingEntryDocument, 'commitPendingEntry'),
     voidPendingEntry: mutation(VoidPendingEntryDocument, 'voidPendingEntry'),
+    viewer: async (call) => (await send(ViewerDocument, {}, call)).viewer,
+    apiTokens: async (call) => (await send(ApiTokensDocument, {}, call)).apiTokens,
+    issueApiToken: mutation(IssueApiTokenDocument, 'issueApiToken'),
+    revokeApiToken: mutation(RevokeApiTokenDocument, 'revokeApiToken'),
     paginate: (fetchPage, paginateOptions) => paginate(fetchPage, paginateOptions),
     iterateBooks: (variables = {}, call) => iterate(books, variables, call),
     iterateAccounts: (variables, call) => iterate(accounts, variables, call),

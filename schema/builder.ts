@@ -1,13 +1,34 @@
 /**
  * The one Pothos builder. Fields are non-null unless marked (`defaultFieldNullability: false`) so
  * SDK users do not null-check what is always there.
+ *
+ * Authorization is declared on the schema with scope-auth: every root field states its scopes
+ * (tests/integration/authorization.test.ts fails for a root field without them), and every type
+ * that belongs to a tenant checks its tenant on the object itself (`bookRead`, `accountRead`), so
+ * an object reached through any path (node, nested fields, connections) is checked again.
+ * Resolvers of root fields also filter by tenant first and answer "not found" (null, an empty
+ * connection, UNKNOWN_* codes) for what the caller may not see, so no answer reveals another
+ * tenant's ids.
  */
 import SchemaBuilder from '@pothos/core';
 import RelayPlugin, { decodeGlobalID } from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { GraphQLError } from 'graphql';
+import { canReadAccount, canReadBook, isAdmin } from '../server/app/auth.js';
 import type { GraphQLContext } from './context.js';
+import { parseScopedId } from './ids.js';
 
-/** Types that implement Node; `node(id:)` resolves only these. */
+/** Types that implement Node; `node(id:)` resolves only these, and only within the caller's tenants. */
 const NODE_TYPENAMES = new Set(['Book', 'Account', 'JournalEntry']);
+
+function mayReadNode(ctx: GraphQLContext, typename: string, id: string): boolean {
+  if (typename === 'Book') return canReadBook(ctx.principal, id);
+  const key = parseScopedId(id);
+  if (!key) return false;
+  return typename === 'Account'
+    ? canReadAccount(ctx.principal, key.bookId, key.id)
+    : canReadBook(ctx.principal, key.bookId);
+}
 
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
@@ -16,9 +37,39 @@ export const builder = new SchemaBuilder<{
     Decimal: { Input: string; Output: string };
     DateTime: { Input: Date; Output: Date };
   };
+  AuthScopes: {
+    /** Anyone, with or without a token. */
+    public: boolean;
+    /** Any valid token. */
+    authenticated: boolean;
+    /** An ADMIN grant. */
+    admin: boolean;
+    /** May read (and, for now, write) this book: ADMIN, or TREASURER / NETWORK_STEWARD of it. */
+    bookRead: string;
+    /** May read this account (`<book>:<account>`): a reader of its book, or the MEMBER it belongs to. */
+    accountRead: string;
+  };
 }>({
-  plugins: [RelayPlugin],
+  plugins: [ScopeAuthPlugin, RelayPlugin],
   defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: (ctx) => ({
+      public: true,
+      authenticated: ctx.principal !== null,
+      admin: isAdmin(ctx.principal),
+      bookRead: (bookId) => canReadBook(ctx.principal, bookId),
+      accountRead: (key) => {
+        const parsed = parseScopedId(key);
+        return parsed !== null && canReadAccount(ctx.principal, parsed.bookId, parsed.id);
+      },
+    }),
+    unauthorizedError: (_parent, ctx) =>
+      ctx.principal === null
+        ? new GraphQLError('Authentication required: send "Authorization: Bearer <token>".', {
+            extensions: { code: 'UNAUTHENTICATED' },
+          })
+        : new GraphQLError('Not allowed for this token.', { extensions: { code: 'FORBIDDEN' } }),
+  },
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
@@ -32,8 +83,11 @@ export const builder = new SchemaBuilder<{
     },
     nodeQueryOptions: {
       nullable: true,
-      resolve: (_root, args, _ctx, _info, resolveNode) =>
-        NODE_TYPENAMES.has(args.id.typename) ? resolveNode(args.id) : null,
+      authScopes: { authenticated: true },
+      resolve: (_root, args, ctx, _info, resolveNode) =>
+        NODE_TYPENAMES.has(args.id.typename) && mayReadNode(ctx, args.id.typename, args.id.id)
+          ? resolveNode(args.id)
+          : null,
     },
     nodesQueryOptions: false,
   },

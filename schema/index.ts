@@ -11,6 +11,7 @@ import './types/entry.js';
 import './types/reports.js';
 import './types/queries.js';
 import './types/mutations.js';
+import './types/auth.js';
 
 export type { GraphQLContext } from './context.js';
 

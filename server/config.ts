@@ -40,6 +40,10 @@ export interface Config {
   dbPoolMax: number;
   /** Origins allowed by CORS; empty means no CORS headers at all (same-origin only). */
   corsOrigins: string[];
+  /** A token to register as an ADMIN token at start (bootstrap); null: print a new one if none exists. */
+  adminToken: string | null;
+  /** Requests per second allowed per token (bursts of twice that); 0 disables the limit. */
+  rateLimitPerSecond: number;
 }
 
 /** One documented variable: the single source for `--help`, the README table and defaults. */
@@ -82,6 +86,17 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     default: '(none)',
     description:
       'Comma-separated origins allowed by CORS, e.g. https://app.example.org. None: same-origin only.',
+  },
+  {
+    name: 'ADMIN_TOKEN',
+    default: '(unset)',
+    description:
+      'An API token (slt_<32 hex>_<43 base64url>) registered as an ADMIN token at start. Unset: on first start a new admin token is printed once.',
+  },
+  {
+    name: 'RATE_LIMIT_PER_SECOND',
+    default: '200',
+    description: 'Requests per second per token, in bursts of up to twice that (0..100000; 0 disables).',
   },
 ];
 
@@ -170,6 +185,14 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
+  const adminToken = read('ADMIN_TOKEN') ?? null;
+  if (adminToken !== null && !/^slt_[0-9a-f]{32}_[A-Za-z0-9_-]{43}$/.test(adminToken)) {
+    issues.push(
+      'ADMIN_TOKEN is invalid: expected a token of the form slt_<32 hex>_<43 base64url> (value not shown).',
+    );
+  }
+  const rateLimitPerSecond = int('RATE_LIMIT_PER_SECOND', 200, 0, 100_000);
+
   if (issues.length > 0) throw new ConfigError(issues);
   return {
     port,
@@ -182,6 +205,8 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes,
     dbPoolMax,
     corsOrigins,
+    adminToken,
+    rateLimitPerSecond,
   };
 }
 

@@ -53,6 +53,17 @@ export async function startService(config: Config, logger?: Logger): Promise<Run
     const services = await createServices({ orm, logger: log });
     cleanups.push({ name: 'services', run: () => services.close() });
 
+    // First start: make sure an administrator can get in (ADMIN_TOKEN, or a new token shown once).
+    const bootstrapToken = await services.auth.bootstrap(config.adminToken);
+    if (bootstrapToken) {
+      // Printed on stderr, not logged: log pipelines keep what they receive, this must be seen once.
+      process.stderr.write(
+        `\nNo administrator token existed, so one was created. It is shown only now; keep it safe:\n\n  ${bootstrapToken}\n\n` +
+          'Send it as "Authorization: Bearer <token>". Issue narrower tokens with scripts/tokens.ts.\n\n',
+      );
+      log.warn('created the first administrator token (printed once on stderr)');
+    }
+
     const schema = buildSchema();
     const app = buildApp({ config, logger: log, orm, schema, services });
 

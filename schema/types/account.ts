@@ -9,6 +9,7 @@ import { JournalEntryConnection, listEntries } from './entry.js';
 
 builder.node(AccountRef, {
   description: 'An account of a book, in one unit, with optional balance bounds.',
+  authScopes: (a) => ({ $any: { bookRead: a.bookId, accountRead: scopedId(a.bookId, a.id) } }),
   id: { resolve: (a) => scopedId(a.bookId, a.id) },
   loadMany: (ids, ctx) =>
     loaders(ctx)
@@ -69,6 +70,9 @@ builder.node(AccountRef, {
 });
 
 AccountBalanceRef.implement({
+  authScopes: (b) => ({
+    $any: { bookRead: b.account.bookId, accountRead: scopedId(b.account.bookId, b.account.id) },
+  }),
   description:
     "Balances in the account's normal direction (debit for ASSET and EXPENSE, credit otherwise). Pending figures are " +
     'only known for the present and are null when `asOf` is given.',

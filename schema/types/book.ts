@@ -6,6 +6,7 @@ import { AccountRef, AccountTypeEnum, BookRef, UnitRef } from '../refs.js';
 
 builder.node(BookRef, {
   description: 'A set of accounts kept together: one per co-op, one per mutual-credit network.',
+  authScopes: (b) => ({ bookRead: b.id }),
   id: { resolve: (b) => b.id },
   loadMany: (ids, ctx) =>
     loaders(ctx)

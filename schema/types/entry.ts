@@ -23,6 +23,7 @@ const linked = (ctx: GraphQLContext, e: EntryRecord, id: string | null) =>
 
 builder.node(JournalEntryRef, {
   description: 'An immutable, balanced journal entry. Corrections are new entries (reversals), never edits.',
+  authScopes: (e) => ({ bookRead: e.bookId }),
   id: { resolve: (e) => scopedId(e.bookId, e.id) },
   loadMany: (ids, ctx) =>
     loaders(ctx)

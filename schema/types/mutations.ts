@@ -4,6 +4,8 @@
  * the original entry (`replayed: true`) and posts nothing; with different input it is
  * IDEMPOTENCY_KEY_REUSED. Keys are scoped to the book and kept as long as the entry (forever).
  */
+
+import { canWriteBook } from '../../server/app/auth.js';
 import type { OpResult } from '../../server/app/posting.js';
 import type { EntryInput } from '../../server/ledger/index.js';
 import { LedgerError } from '../../server/ledger/index.js';
@@ -318,9 +320,17 @@ const VoidPendingEntryInput = builder.inputType('VoidPendingEntryInput', {
 const run = <T>(ctx: GraphQLContext, work: (ledger: GraphQLContext['services']['ledger']) => Promise<T>) =>
   guard(() => work(ctx.services.ledger));
 
+/** The book, when the caller may write it; '' (an unknown book) otherwise, so nothing leaks. */
+const writableBook = (ctx: GraphQLContext, bookId: string) =>
+  canWriteBook(ctx.principal, bookId) ? bookId : '';
+const actorOf = (ctx: GraphQLContext) => ctx.principal?.id ?? null;
+
 builder.mutationFields((t) => ({
   createBook: t.field({
     type: BookPayload,
+    description:
+      'Creates a book (admins only; a co-op or network then gets a TREASURER or NETWORK_STEWARD token for it).',
+    authScopes: { admin: true },
     args: { input: t.arg({ type: CreateBookInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
       const result = await run(ctx, (l) =>
@@ -338,9 +348,10 @@ builder.mutationFields((t) => ({
   }),
   createAccount: t.field({
     type: CreateAccountPayload,
+    authScopes: { authenticated: true },
     args: { input: t.arg({ type: CreateAccountInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
-      const bookId = bookIdOf(input.bookId);
+      const bookId = writableBook(ctx, bookIdOf(input.bookId));
       let parentId: string | null = null;
       if (input.parentId !== null && input.parentId !== undefined) {
         const key = decodeScopedId(String(input.parentId), 'Account');
@@ -367,6 +378,7 @@ builder.mutationFields((t) => ({
     type: CloseAccountPayload,
     description:
       'Closes an account with a zero balance and no pending entries; a closed account takes no new lines.',
+    authScopes: { authenticated: true },
     args: {
       input: t.arg({
         type: builder.inputType('CloseAccountInput', {
@@ -377,9 +389,10 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_r, { input }, ctx) => {
       const key = decodeScopedId(String(input.accountId), 'Account');
-      const result = key
-        ? await run(ctx, (l) => l.closeAccount(key.bookId, key.id))
-        : new LedgerError('UNKNOWN_ACCOUNT', 'no such account', 'accountId');
+      const result =
+        key && canWriteBook(ctx.principal, key.bookId)
+          ? await run(ctx, (l) => l.closeAccount(key.bookId, key.id))
+          : new LedgerError('UNKNOWN_ACCOUNT', 'no such account', 'accountId');
       return result instanceof LedgerError
         ? { account: null, userErrors: [result] }
         : { account: result, userErrors: [] };
@@ -387,24 +400,27 @@ builder.mutationFields((t) => ({
   }),
   postJournalEntry: t.field({
     type: PostJournalEntryPayload,
+    authScopes: { authenticated: true },
     args: { input: t.arg({ type: PostJournalEntryInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
-      const bookId = bookIdOf(input.bookId);
-      return toPayload(await run(ctx, (l) => l.postEntry(bookId, toEntryInput(bookId, input))));
+      const bookId = writableBook(ctx, bookIdOf(input.bookId));
+      return toPayload(await run(ctx, (l) => l.postEntry(bookId, toEntryInput(bookId, input), actorOf(ctx))));
     },
   }),
   postJournalEntries: t.field({
     type: PostJournalEntriesPayload,
     description:
       'Posts up to 1000 entries in one call, atomically or independently, in one set-based transaction.',
+    authScopes: { authenticated: true },
     args: { input: t.arg({ type: PostJournalEntriesInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
-      const bookId = bookIdOf(input.bookId);
+      const bookId = writableBook(ctx, bookIdOf(input.bookId));
       const result = await run(ctx, (l) =>
         l.postEntries(
           bookId,
           input.entries.map((e) => toEntryInput(bookId, e)),
           input.mode === 'ATOMIC',
+          actorOf(ctx),
         ),
       );
       if (result instanceof LedgerError) return { results: [], userErrors: [result] };
@@ -415,11 +431,14 @@ builder.mutationFields((t) => ({
     type: PostPendingEntryPayload,
     description:
       'Posts a PENDING entry: it reserves against bounds but does not count in posted balances until committed.',
+    authScopes: { authenticated: true },
     args: { input: t.arg({ type: PostPendingEntryInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
-      const bookId = bookIdOf(input.bookId);
+      const bookId = writableBook(ctx, bookIdOf(input.bookId));
       return toPayload(
-        await run(ctx, (l) => l.postPending(bookId, toEntryInput(bookId, input), input.expiresAt ?? null)),
+        await run(ctx, (l) =>
+          l.postPending(bookId, toEntryInput(bookId, input), input.expiresAt ?? null, actorOf(ctx)),
+        ),
       );
     },
   }),
@@ -427,32 +446,35 @@ builder.mutationFields((t) => ({
     type: ReverseJournalEntryPayload,
     description:
       'Posts a new entry with every line of the original on the other side. An entry can be reversed once.',
+    authScopes: { authenticated: true },
     args: { input: t.arg({ type: ReverseJournalEntryInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
       const ref = refInput(input);
-      if (!ref.bookId) return rejected(unknownEntry());
-      return toPayload(await run(ctx, (l) => l.reverseEntry(ref)), ref.entryId);
+      if (!ref.bookId || !canWriteBook(ctx.principal, ref.bookId)) return rejected(unknownEntry());
+      return toPayload(await run(ctx, (l) => l.reverseEntry(ref, actorOf(ctx))), ref.entryId);
     },
   }),
   commitPendingEntry: t.field({
     type: CommitPendingEntryPayload,
     description:
       'Posts a pending entry (exactly once, before it expires) as a new COMMIT entry with the same lines.',
+    authScopes: { authenticated: true },
     args: { input: t.arg({ type: CommitPendingEntryInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
       const ref = refInput(input);
-      if (!ref.bookId) return rejected(unknownEntry());
-      return toPayload(await run(ctx, (l) => l.commitPending(ref)), ref.entryId);
+      if (!ref.bookId || !canWriteBook(ctx.principal, ref.bookId)) return rejected(unknownEntry());
+      return toPayload(await run(ctx, (l) => l.commitPending(ref, actorOf(ctx))), ref.entryId);
     },
   }),
   voidPendingEntry: t.field({
     type: VoidPendingEntryPayload,
     description: 'Releases a pending entry (exactly once) with a new VOID entry; nothing is posted.',
+    authScopes: { authenticated: true },
     args: { input: t.arg({ type: VoidPendingEntryInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
       const ref = refInput(input);
-      if (!ref.bookId) return rejected(unknownEntry());
-      return toPayload(await run(ctx, (l) => l.voidPending(ref)), ref.entryId);
+      if (!ref.bookId || !canWriteBook(ctx.principal, ref.bookId)) return rejected(unknownEntry());
+      return toPayload(await run(ctx, (l) => l.voidPending(ref, actorOf(ctx))), ref.entryId);
     },
   }),
 }));

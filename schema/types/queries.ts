@@ -1,3 +1,4 @@
+import { canReadAccount, canReadBook, isAdmin, readableBooks } from '../../server/app/auth.js';
 import { LedgerError } from '../../server/ledger/index.js';
 import { builder } from '../builder.js';
 import { decodeCursor, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, pageSize, toConnection } from '../connection.js';
@@ -24,32 +25,42 @@ builder.queryFields((t) => ({
   book: t.field({
     type: BookRef,
     nullable: true,
+    authScopes: { authenticated: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_r, args, ctx) => guard(() => loaders(ctx).book.load(bookIdOf(String(args.id)))),
+    resolve: (_r, args, ctx) => {
+      const bookId = bookIdOf(String(args.id));
+      return canReadBook(ctx.principal, bookId) ? guard(() => loaders(ctx).book.load(bookId)) : null;
+    },
   }),
   books: t.field({
     type: BookConnection,
-    description: 'Books in creation order.',
+    description: 'Books the caller may read (all of them for an admin), in creation order.',
+    authScopes: { authenticated: true },
     args: { first: t.arg.int({ description: PAGE_DOC }), after: t.arg.string() },
     resolve: async (_r, args, ctx) => {
       const limit = pageSize(args.first);
       const after = decodeCursor(args.after, 1);
-      const rows = await guard(() => ctx.services.ledger.listBooks(after?.[0] ?? null, limit + 1));
+      const only = isAdmin(ctx.principal) ? null : (readableBooks(ctx.principal) ?? []);
+      const rows = await guard(() => ctx.services.ledger.listBooks(after?.[0] ?? null, limit + 1, only));
       return toConnection(rows, limit, (b) => [b.id]);
     },
   }),
   account: t.field({
     type: AccountRef,
     nullable: true,
+    authScopes: { authenticated: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_r, args, ctx) => {
       const key = decodeScopedId(String(args.id), 'Account');
-      return key ? guard(() => loaders(ctx).account.load(scopedId(key.bookId, key.id))) : null;
+      return key && canReadAccount(ctx.principal, key.bookId, key.id)
+        ? guard(() => loaders(ctx).account.load(scopedId(key.bookId, key.id)))
+        : null;
     },
   }),
   accounts: t.field({
     type: AccountConnection,
     description: 'Accounts of a book ordered by code.',
+    authScopes: { authenticated: true },
     args: {
       bookId: t.arg.id({ required: true }),
       first: t.arg.int({ description: PAGE_DOC }),
@@ -57,15 +68,23 @@ builder.queryFields((t) => ({
       type: t.arg({ type: AccountTypeEnum }),
       includeClosed: t.arg.boolean({ defaultValue: true }),
     },
-    resolve: (_r, args, ctx) => listAccounts(ctx, bookIdOf(String(args.bookId)), args),
+    resolve: (_r, args, ctx) => {
+      const bookId = bookIdOf(String(args.bookId));
+      return canReadBook(ctx.principal, bookId)
+        ? listAccounts(ctx, bookId, args)
+        : toConnection([], 1, () => []);
+    },
   }),
   journalEntry: t.field({
     type: JournalEntryRef,
     nullable: true,
+    authScopes: { authenticated: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_r, args, ctx) => {
       const key = decodeScopedId(String(args.id), 'JournalEntry');
-      return key ? guard(() => loaders(ctx).entry.load(scopedId(key.bookId, key.id))) : null;
+      return key && canReadBook(ctx.principal, key.bookId)
+        ? guard(() => loaders(ctx).entry.load(scopedId(key.bookId, key.id)))
+        : null;
     },
   }),
   journalEntries: t.field({
@@ -73,6 +92,7 @@ builder.queryFields((t) => ({
     description:
       'Entries of a book in (effectiveAt, recording) order; `from` is inclusive and `to` exclusive on effectiveAt. ' +
       'With `accountId`, only entries with a line on that account.',
+    authScopes: { authenticated: true },
     args: {
       bookId: t.arg.id({ required: true }),
       accountId: t.arg.id(),
@@ -84,6 +104,7 @@ builder.queryFields((t) => ({
     },
     resolve: (_r, args, ctx) => {
       const bookId = bookIdOf(String(args.bookId));
+      if (!canReadBook(ctx.principal, bookId)) return toConnection([], 1, () => []);
       let accountId: string | null = null;
       if (args.accountId) {
         const key = decodeScopedId(String(args.accountId), 'Account');
@@ -97,10 +118,11 @@ builder.queryFields((t) => ({
     type: AccountBalanceRef,
     nullable: true,
     description: 'Current balances, or the posted balance as of an instant (inclusive) when `asOf` is given.',
+    authScopes: { authenticated: true },
     args: { accountId: t.arg.id({ required: true }), asOf: t.arg({ type: 'DateTime' }) },
     resolve: async (_r, args, ctx) => {
       const key = decodeScopedId(String(args.accountId), 'Account');
-      if (!key) return null;
+      if (!key || !canReadAccount(ctx.principal, key.bookId, key.id)) return null;
       const account = await guard(() => loaders(ctx).account.load(scopedId(key.bookId, key.id)));
       return account ? guard(() => ctx.services.ledger.balance(account, args.asOf ?? null)) : null;
     },
@@ -108,11 +130,12 @@ builder.queryFields((t) => ({
   trialBalance: t.field({
     type: TrialBalanceRef,
     nullable: true,
+    authScopes: { authenticated: true },
     args: { bookId: t.arg.id({ required: true }), asOf: t.arg({ type: 'DateTime' }) },
     resolve: async (_r, args, ctx) => {
-      const result = await guard(() =>
-        ctx.services.ledger.trialBalance(bookIdOf(String(args.bookId)), args.asOf ?? null),
-      );
+      const bookId = bookIdOf(String(args.bookId));
+      if (!canReadBook(ctx.principal, bookId)) return null;
+      const result = await guard(() => ctx.services.ledger.trialBalance(bookId, args.asOf ?? null));
       return result instanceof LedgerError ? null : result;
     },
   }),
@@ -120,9 +143,12 @@ builder.queryFields((t) => ({
     type: ChainVerificationRef,
     nullable: true,
     description: "Recomputes the book's hash chain and names the first entry that does not match.",
+    authScopes: { authenticated: true },
     args: { bookId: t.arg.id({ required: true }) },
     resolve: async (_r, args, ctx) => {
-      const result = await guard(() => ctx.services.ledger.verifyChain(bookIdOf(String(args.bookId))));
+      const bookId = bookIdOf(String(args.bookId));
+      if (!canReadBook(ctx.principal, bookId)) return null;
+      const result = await guard(() => ctx.services.ledger.verifyChain(bookId));
       return result instanceof LedgerError ? null : result;
     },
   }),

@@ -14,6 +14,7 @@ import {
 } from '../refs.js';
 
 TrialBalanceRef.implement({
+  authScopes: (tb) => ({ bookRead: tb.bookId }),
   description:
     "Every account's net debit or credit balance; in each unit the debit and credit columns are equal.",
   fields: (t) => ({
@@ -74,6 +75,7 @@ const ChainMismatchRef = builder
   });
 
 ChainVerificationRef.implement({
+  authScopes: (v) => ({ bookRead: v.bookId }),
   fields: (t) => ({
     book: t.field({
       type: BookRef,

@@ -4,8 +4,10 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { nativePool } from '../db/orm.js';
+import { AuthService } from './auth.js';
 import { LedgerService } from './ledger-service.js';
 
+export * from './auth.js';
 export { isConnectionError, UnavailableError } from './errors.js';
 export type * from './ledger-service.js';
 export { LedgerService } from './ledger-service.js';
@@ -19,6 +21,7 @@ export interface ServiceDeps {
 
 export interface Services {
   ledger: LedgerService;
+  auth: AuthService;
   /** Stops background work (the entry batcher, the pending-entry expiry sweeper) and waits for it. */
   close(): Promise<void>;
 }
@@ -30,6 +33,7 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
   if (sweepMs > 0) ledger.startExpirySweeper(sweepMs);
   return {
     ledger,
+    auth: new AuthService(pool, deps.logger),
     close: () => ledger.close(),
   };
 }

@@ -217,9 +217,20 @@ export class LedgerService {
     return this.withUnits(em, books);
   }
 
-  async listBooks(afterId: string | null, limit: number): Promise<BookRecord[]> {
+  /** Books in id (creation) order; `onlyIds` restricts them to those (a caller's tenants). */
+  async listBooks(
+    afterId: string | null,
+    limit: number,
+    onlyIds: string[] | null = null,
+  ): Promise<BookRecord[]> {
     const em = this.orm.em.fork();
-    const where = afterId && isUuid(afterId) ? { id: { $gt: afterId } } : {};
+    const where: Record<string, unknown> = {};
+    if (afterId && isUuid(afterId)) where.id = { $gt: afterId };
+    if (onlyIds !== null) {
+      const ids = onlyIds.filter(isUuid);
+      if (ids.length === 0) return [];
+      where.id = { ...((where.id as object) ?? {}), $in: ids };
+    }
     const books = await em.find(BookEntity, where, { orderBy: { id: 'asc' }, limit });
     return this.withUnits(em, books);
   }
@@ -362,17 +373,19 @@ export class LedgerService {
     kind: 'STANDARD' | 'PENDING',
     entry: EntryInput,
     expiresAt: Date | null,
+    actor: string | null,
   ): PostOp {
     const hash = requestHash(kind === 'STANDARD' ? 'postJournalEntry' : 'postPendingEntry', {
       bookId,
       entry,
       expiresAt,
     });
-    return { kind, bookId, entry, expiresAt, postedBy: null, requestHash: hash };
+    return { kind, bookId, entry, expiresAt, postedBy: actor, requestHash: hash };
   }
 
-  async postEntry(bookId: string, entry: EntryInput): Promise<OpResult> {
-    const [result] = await this.engine.submit([this.entryOp(bookId, 'STANDARD', entry, null)], true);
+  /** `actor` is the principal recorded on the entry as `postedBy`. */
+  async postEntry(bookId: string, entry: EntryInput, actor: string | null = null): Promise<OpResult> {
+    const [result] = await this.engine.submit([this.entryOp(bookId, 'STANDARD', entry, null, actor)], true);
     return result!;
   }
 
@@ -380,6 +393,7 @@ export class LedgerService {
     bookId: string,
     entries: EntryInput[],
     atomic: boolean,
+    actor: string | null = null,
   ): Promise<OpResult[] | LedgerError> {
     if (entries.length === 0) {
       return new LedgerError('INVALID_INPUT', 'a batch holds at least one entry', 'entries');
@@ -391,19 +405,31 @@ export class LedgerService {
         'entries',
       );
     }
-    const ops = entries.map((e) => this.entryOp(bookId, 'STANDARD', e, null));
+    const ops = entries.map((e) => this.entryOp(bookId, 'STANDARD', e, null, actor));
     const results = await this.engine.submit(ops, atomic);
     return results.map((r, i) =>
       r.ok ? r : { ok: false as const, error: r.error.withFieldPrefix(`entries[${i}]`) },
     );
   }
 
-  async postPending(bookId: string, entry: EntryInput, expiresAt: Date | null): Promise<OpResult> {
-    const [result] = await this.engine.submit([this.entryOp(bookId, 'PENDING', entry, expiresAt)], true);
+  async postPending(
+    bookId: string,
+    entry: EntryInput,
+    expiresAt: Date | null,
+    actor: string | null = null,
+  ): Promise<OpResult> {
+    const [result] = await this.engine.submit(
+      [this.entryOp(bookId, 'PENDING', entry, expiresAt, actor)],
+      true,
+    );
     return result!;
   }
 
-  private async refOp(kind: 'REVERSAL' | 'COMMIT' | 'VOID', input: RefInput): Promise<OpResult> {
+  private async refOp(
+    kind: 'REVERSAL' | 'COMMIT' | 'VOID',
+    input: RefInput,
+    actor: string | null,
+  ): Promise<OpResult> {
     const operation = {
       REVERSAL: 'reverseJournalEntry',
       COMMIT: 'commitPendingEntry',
@@ -417,23 +443,23 @@ export class LedgerService {
       effectiveAt: input.effectiveAt,
       memo: input.memo,
       metadata: input.metadata,
-      postedBy: null,
+      postedBy: actor,
       requestHash: requestHash(operation, input),
     };
     const [result] = await this.engine.submit([op], true);
     return result!;
   }
 
-  reverseEntry(input: RefInput): Promise<OpResult> {
-    return this.refOp('REVERSAL', input);
+  reverseEntry(input: RefInput, actor: string | null = null): Promise<OpResult> {
+    return this.refOp('REVERSAL', input, actor);
   }
 
-  commitPending(input: RefInput): Promise<OpResult> {
-    return this.refOp('COMMIT', input);
+  commitPending(input: RefInput, actor: string | null = null): Promise<OpResult> {
+    return this.refOp('COMMIT', input, actor);
   }
 
-  voidPending(input: RefInput): Promise<OpResult> {
-    return this.refOp('VOID', input);
+  voidPending(input: RefInput, actor: string | null = null): Promise<OpResult> {
+    return this.refOp('VOID', input, actor);
   }
 
   /**

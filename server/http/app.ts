@@ -19,7 +19,7 @@ import { createYoga, type Plugin, maskError as yogaMaskError } from 'graphql-yog
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { GraphQLContext } from '../../schema/index.js';
-import type { Services } from '../app/index.js';
+import type { Principal, Services } from '../app/index.js';
 import type { Config } from '../config.js';
 import { pendingMigrations } from '../db/orm.js';
 
@@ -71,7 +71,10 @@ const NON_PREFLIGHTED_CONTENT_TYPES = [
 export const GRAPHQL_ENDPOINT = '/graphql';
 
 export interface AppDeps {
-  config: Pick<Config, 'graphiql' | 'introspection' | 'bodyLimitBytes' | 'corsOrigins'>;
+  config: Pick<
+    Config,
+    'graphiql' | 'introspection' | 'bodyLimitBytes' | 'corsOrigins' | 'rateLimitPerSecond'
+  >;
   logger: Logger;
   orm: MikroORM;
   schema: GraphQLSchema;
@@ -201,6 +204,7 @@ export function buildApp({
       services,
       requestId: res.locals.requestId as string,
       logger: res.locals.logger as Logger,
+      principal: (res.locals.principal as Principal | null) ?? null,
     }),
     maskedErrors: {
       maskError(error, message): Error {
@@ -259,9 +263,48 @@ export function buildApp({
   // limit. Compressed bodies are refused (415): their size after inflation is unknown up front.
   const readBody = express.raw({ type: () => true, limit: config.bodyLimitBytes, inflate: false });
 
+  // Authentication: no Authorization header means anonymous (the schema then allows only what is
+  // public); a header that is not a valid, live token is refused here with 401, whatever the query.
+  const limiter = new TokenRateLimiter(config.rateLimitPerSecond);
+  const authenticate = async (req: Request, res: Response, next: NextFunction) => {
+    res.locals.principal = null;
+    if (req.method === 'OPTIONS' || (config.graphiql && wantsGraphiQL(req))) return next();
+    const header = req.get('authorization');
+    if (header === undefined) return next();
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    let failure = 'MALFORMED';
+    if (match) {
+      try {
+        const result = await services.auth.authenticate(match[1]!);
+        if ('principal' in result) {
+          const wait = limiter.take(result.principal.tokenId);
+          if (wait > 0) {
+            res.set('retry-after', String(Math.ceil(wait / 1000)));
+            return sendError(res, 429, 'THROTTLED', {
+              message: `Too many requests for this token; retry in ${Math.ceil(wait / 1000)} s.`,
+            });
+          }
+          res.locals.principal = result.principal;
+          res.locals.logger = (res.locals.logger as Logger).child({ principal: result.principal.id });
+          return next();
+        }
+        failure = result.failure;
+      } catch (error) {
+        return next(error);
+      }
+    }
+    (res.locals.logger as Logger).info({ failure }, 'authentication refused');
+    res.set('www-authenticate', 'Bearer');
+    // One answer for every failure, so a caller cannot probe which tokens exist.
+    sendError(res, 401, 'UNAUTHENTICATED', {
+      message: 'The bearer token is not valid (malformed, unknown, expired or revoked).',
+    });
+  };
+
   app.use(
     GRAPHQL_ENDPOINT,
     csrfGuard,
+    authenticate,
     largeBodyGate({ ...LARGE_REQUEST_LIMITS, ...largeRequestLimits }),
     readBody,
     (req: Request, res: Response) => {
@@ -375,6 +418,32 @@ function largeBodyGate(limits: LargeRequestLimits) {
     res.once('close', abandon);
     waiting.push(entry);
   };
+}
+
+/**
+ * Per-token rate limit: a token bucket of `perSecond` tokens a second holding at most twice that.
+ * Kept in memory per process (several processes each apply it); 0 disables it.
+ */
+export class TokenRateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(private readonly perSecond: number) {}
+
+  /** Takes one request for `key`; returns 0 when allowed, else the milliseconds to wait. */
+  take(key: string, now = Date.now()): number {
+    if (this.perSecond <= 0) return 0;
+    const capacity = this.perSecond * 2;
+    const bucket = this.buckets.get(key) ?? { tokens: capacity, at: now };
+    bucket.tokens = Math.min(capacity, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond);
+    bucket.at = now;
+    this.buckets.set(key, bucket);
+    if (this.buckets.size > 100_000) this.buckets.delete(this.buckets.keys().next().value!);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - bucket.tokens) / this.perSecond) * 1000);
+  }
 }
 
 function wantsGraphiQL(req: Request): boolean {

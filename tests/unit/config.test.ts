@@ -31,6 +31,8 @@ describe('loadConfig', () => {
       bodyLimitBytes: DEFAULT_BODY_LIMIT_BYTES,
       dbPoolMax: 10,
       corsOrigins: [],
+      adminToken: null,
+      rateLimitPerSecond: 200,
     });
   });
 
@@ -46,6 +48,8 @@ describe('loadConfig', () => {
       BODY_LIMIT_BYTES: '2048',
       DB_POOL_MAX: '25',
       CORS_ORIGINS: 'https://app.example.org, http://localhost:5173',
+      ADMIN_TOKEN: `slt_${'a'.repeat(32)}_${'b'.repeat(43)}`,
+      RATE_LIMIT_PER_SECOND: '0',
     });
     expect(config).toEqual({
       port: 0,
@@ -58,6 +62,8 @@ describe('loadConfig', () => {
       bodyLimitBytes: 2048,
       dbPoolMax: 25,
       corsOrigins: ['https://app.example.org', 'http://localhost:5173'],
+      adminToken: `slt_${'a'.repeat(32)}_${'b'.repeat(43)}`,
+      rateLimitPerSecond: 0,
     });
   });
 

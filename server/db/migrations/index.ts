@@ -3,7 +3,9 @@
  * (see shared/STACK-NOTES.md). Append new migrations here in order.
  */
 import { Migration20261125000000_ledger_core } from './Migration20261125000000_ledger_core.js';
+import { Migration20261125100000_identities } from './Migration20261125100000_identities.js';
 
 export const migrationsList = [
   { name: 'Migration20261125000000_ledger_core', class: Migration20261125000000_ledger_core },
+  { name: 'Migration20261125100000_identities', class: Migration20261125100000_identities },
 ];
