@@ -1,0 +1,888 @@
+/**
+ * The authorization matrix: every root field of the schema (Query and Mutation, read from
+ * `buildSchema()`) times every kind of caller, each sent as a real request over HTTP against real
+ * PostgreSQL, with minimal valid variables.
+ *
+ * RULES below is the table of who may do what. It must name exactly the root fields of the schema:
+ * a new operation without a rule fails here (its own test and the coverage test), and so does a
+ * rule for a field that no longer exists. Each rule also states the scope-auth options the field
+ * must declare (read from `field.extensions.pothosOptions.authScopes`, where Pothos keeps them), so
+ * a field whose declared scopes change without the table changing fails too.
+ *
+ * Outcomes:
+ * - ALLOW: HTTP 200, no errors, the expected data (ids checked; mutations: the effect is in the
+ *   database afterwards);
+ * - NOT_FOUND: HTTP 200, no errors, and the answer of a missing object: null, an empty connection,
+ *   or userErrors UNKNOWN_BOOK / UNKNOWN_ACCOUNT / UNKNOWN_ENTRY (for `viewer` without a token: null);
+ *   mutations leave no effect;
+ * - FORBIDDEN / UNAUTHENTICATED: HTTP 200 with a top-level error of that code at the field's path,
+ *   no data for it, no effect;
+ * - HTTP_401: the request is refused before GraphQL (expired and revoked tokens), no effect.
+ *
+ * Every answer to a non-admin caller is also scanned for ids it must not contain: the other
+ * tenant's (book B) for callers of book A, and for a member every id of A but their own account.
+ */
+
+import SchemaBuilder from '@pothos/core';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import {
+  type GraphQLField,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  getNamedType,
+  isObjectType,
+} from 'graphql';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LedgerClient } from '../../client-sdk/index.js';
+import { buildSchema } from '../../schema/index.js';
+import {
+  type CreatedAccount,
+  connectPg,
+  createAccount,
+  createAccounts,
+  createBook,
+  credit,
+  debit,
+  decodeGlobalId,
+  ledgerClient,
+  newKey,
+  rawGraphQL,
+  uniqueSuffix,
+} from '../helpers/ledger.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { expectRefusedToken, issueToken, leaksIn, TOKEN_PATTERN, tokenIdOf } from '../helpers/tokens.js';
+
+// ---------------------------------------------------------------------------------------------
+// Callers and outcomes
+
+const CALLERS = [
+  'anonymous',
+  'expiredToken',
+  'revokedToken',
+  'admin',
+  'treasurerA',
+  'treasurerAonB',
+  'memberA',
+  'stewardA',
+  'cityAnalyst',
+] as const;
+type Caller = (typeof CALLERS)[number];
+
+type Outcome = 'ALLOW' | 'NOT_FOUND' | 'FORBIDDEN' | 'UNAUTHENTICATED' | 'HTTP_401';
+type Expectations = Readonly<Record<Caller, Outcome>>;
+
+/** Which book each caller aims at: the treasurer of A once at A and once at B (cross-tenant). */
+const TARGET: Record<Caller, 'A' | 'B'> = {
+  anonymous: 'A',
+  expiredToken: 'A',
+  revokedToken: 'A',
+  admin: 'A',
+  treasurerA: 'A',
+  treasurerAonB: 'B',
+  memberA: 'A',
+  stewardA: 'A',
+  cityAnalyst: 'A',
+};
+
+/** Refusals that do not depend on the operation. */
+const NO_VALID_TOKEN = {
+  anonymous: 'UNAUTHENTICATED',
+  expiredToken: 'HTTP_401',
+  revokedToken: 'HTTP_401',
+} as const;
+
+/** Reads and writes of one book: its treasurers and stewards (and admins); others see nothing. */
+const BOOK_TENANT: Expectations = {
+  ...NO_VALID_TOKEN,
+  admin: 'ALLOW',
+  treasurerA: 'ALLOW',
+  treasurerAonB: 'NOT_FOUND',
+  memberA: 'NOT_FOUND',
+  stewardA: 'ALLOW',
+  cityAnalyst: 'NOT_FOUND',
+};
+
+/** Reads of one account: as BOOK_TENANT, and the MEMBER it belongs to. */
+const ACCOUNT_READ: Expectations = { ...BOOK_TENANT, memberA: 'ALLOW' };
+
+/** Instance administration. */
+const ADMIN_ONLY: Expectations = {
+  ...NO_VALID_TOKEN,
+  admin: 'ALLOW',
+  treasurerA: 'FORBIDDEN',
+  treasurerAonB: 'FORBIDDEN',
+  memberA: 'FORBIDDEN',
+  stewardA: 'FORBIDDEN',
+  cityAnalyst: 'FORBIDDEN',
+};
+
+/** `viewer`: public; null (NOT_FOUND) without a token. */
+const PUBLIC: Expectations = {
+  anonymous: 'NOT_FOUND',
+  expiredToken: 'HTTP_401',
+  revokedToken: 'HTTP_401',
+  admin: 'ALLOW',
+  treasurerA: 'ALLOW',
+  treasurerAonB: 'ALLOW',
+  memberA: 'ALLOW',
+  stewardA: 'ALLOW',
+  cityAnalyst: 'ALLOW',
+};
+
+/**
+ * `books` takes no book: every caller lists the books they may read (the treasurer of A "acting on
+ * B" still sees exactly A); a caller with no book sees an empty list.
+ */
+const BOOK_LIST: Expectations = { ...BOOK_TENANT, treasurerAonB: 'ALLOW' };
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+
+interface Tenant {
+  name: 'A' | 'B';
+  bookId: string;
+  cash: CreatedAccount;
+  revenue: CreatedAccount;
+  entryId: string;
+  /** Every raw uuid of this tenant's objects (book, accounts, entries), including those made later. */
+  ids: Set<string>;
+}
+
+interface CallerState {
+  /** undefined: the run's admin token; null: no header. */
+  token: string | null | undefined;
+  tokenId: string | null;
+}
+
+interface Ctx {
+  caller: Caller;
+  state: CallerState;
+  tenant: Tenant;
+  /** The treasurer token's id (for the admin's apiTokens listing). */
+  treasurerTokenId: string;
+}
+
+/** What one request sends, and for mutations how to see whether it did anything. */
+interface Probe {
+  query: string;
+  variables?: Record<string, unknown>;
+  /** Whether the mutation's effect is in the database now. */
+  effect?: () => Promise<boolean>;
+}
+
+/** A field's value in an answer: its shape is what the assertions check. */
+// biome-ignore lint/suspicious/noExplicitAny: answers are untyped JSON, checked by the assertions
+type Answer = any;
+
+interface Rule {
+  /** The scope-auth options the field must declare. */
+  scopes: Record<string, unknown>;
+  expect: Expectations;
+  probe(ctx: Ctx): Promise<Probe> | Probe;
+  /** Asserts the field's value when allowed. */
+  allowed(value: Answer, ctx: Ctx): void;
+  /** Asserts the field's value when it answers "not found" (not needed when no caller gets NOT_FOUND). */
+  notFound?(value: Answer, ctx: Ctx): void;
+}
+
+let server: TestServer;
+let admin: LedgerClient;
+let db: pg.Client;
+const tenants = {} as Record<'A' | 'B', Tenant>;
+const callers = {} as Record<Caller, CallerState>;
+let memberAccount: CreatedAccount;
+let treasurerTokenId: string;
+
+function remember(tenant: Tenant, globalId: string): string {
+  const { typename, bookId, id } = decodeGlobalId(globalId);
+  tenant.ids.add(typename === 'Book' ? bookId : id);
+  return globalId;
+}
+
+async function freshAccount(tenant: Tenant): Promise<CreatedAccount> {
+  const account = await createAccount(admin, tenant.bookId, {
+    code: `fresh-${uniqueSuffix()}`,
+    type: 'ASSET',
+  });
+  remember(tenant, account.id);
+  return account;
+}
+
+async function postEntry(tenant: Tenant, amount = '1.00'): Promise<string> {
+  const payload = await admin.postJournalEntry({
+    bookId: tenant.bookId,
+    idempotencyKey: newKey('authz'),
+    lines: [debit(tenant.cash, amount), credit(tenant.revenue, amount)],
+  });
+  expect(payload.userErrors).toEqual([]);
+  return remember(tenant, payload.entry!.id);
+}
+
+async function postPending(tenant: Tenant): Promise<string> {
+  const payload = await admin.postPendingEntry({
+    bookId: tenant.bookId,
+    idempotencyKey: newKey('authz-pending'),
+    lines: [debit(tenant.cash, '1.00'), credit(tenant.revenue, '1.00')],
+  });
+  expect(payload.userErrors).toEqual([]);
+  return remember(tenant, payload.entry!.id);
+}
+
+async function exists(sql: string, params: unknown[]): Promise<boolean> {
+  const { rows } = await db.query(sql, params);
+  return rows.length > 0;
+}
+
+const rawId = (globalId: string) => decodeGlobalId(globalId).id;
+
+function lines(tenant: Tenant) {
+  return [debit(tenant.cash, '1.00'), credit(tenant.revenue, '1.00')];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shapes of answers
+
+const ids = (connection: { edges: { node: { id: string } }[] }) => connection.edges.map((e) => e.node.id);
+
+function expectEmptyConnection(value: unknown): void {
+  expect(value).toEqual({ edges: [], pageInfo: { hasNextPage: false } });
+}
+
+function expectNull(value: unknown): void {
+  expect(value).toBeNull();
+}
+
+/** A rejected mutation payload: exactly one user error of `code`, and no object. */
+function expectUserError(code: string, objectField: string) {
+  return (value: Answer) => {
+    expect(value.userErrors.map((e: { code: string }) => e.code)).toEqual([code]);
+    expect(value[objectField]).toBeNull();
+  };
+}
+
+const CONNECTION = 'edges { node { id } } pageInfo { hasNextPage }';
+const USER_ERRORS = 'userErrors { code field }';
+
+// ---------------------------------------------------------------------------------------------
+// The rule table: every root field, by "Type.field".
+
+const RULES: Record<string, Rule> = {
+  'Query.viewer': {
+    scopes: { public: true },
+    expect: PUBLIC,
+    probe: () => ({ query: 'query { viewer { tokenId principalId grants { role scope } } }' }),
+    allowed: (v, { state }) => {
+      expect(v.tokenId).toBe(state.tokenId);
+      expect(v.principalId).toMatch(/^[0-9a-f-]{36}$/);
+    },
+    notFound: expectNull,
+  },
+  'Query.apiTokens': {
+    scopes: { admin: true },
+    expect: ADMIN_ONLY,
+    probe: () => ({ query: 'query { apiTokens { id principalName } }' }),
+    allowed: (v, ctx) => expect(v.map((t: { id: string }) => t.id)).toContain(ctx.treasurerTokenId),
+  },
+  'Query.book': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: ({ tenant }) => ({
+      query: 'query($id: ID!) { book(id: $id) { id name } }',
+      variables: { id: tenant.bookId },
+    }),
+    allowed: (v, { tenant }) => expect(v.id).toBe(tenant.bookId),
+    notFound: expectNull,
+  },
+  'Query.books': {
+    scopes: { authenticated: true },
+    expect: BOOK_LIST,
+    probe: () => ({ query: `query { books(first: 100) { ${CONNECTION} } }` }),
+    allowed: (v, { caller }) => {
+      // An admin reads every book of the run (other files make theirs); a treasurer or steward
+      // exactly their own.
+      if (caller === 'admin') expect(v.edges.length).toBeGreaterThan(0);
+      else expect(ids(v)).toEqual([tenants.A.bookId]);
+    },
+    notFound: expectEmptyConnection,
+  },
+  'Query.account': {
+    scopes: { authenticated: true },
+    expect: ACCOUNT_READ,
+    probe: ({ tenant }) => ({
+      query: 'query($id: ID!) { account(id: $id) { id code } }',
+      variables: { id: tenant.cash.id },
+    }),
+    allowed: (v, { tenant }) => expect(v).toEqual({ id: tenant.cash.id, code: tenant.cash.code }),
+    notFound: expectNull,
+  },
+  'Query.accounts': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: ({ tenant }) => ({
+      query: `query($bookId: ID!) { accounts(bookId: $bookId, first: 100) { ${CONNECTION} } }`,
+      variables: { bookId: tenant.bookId },
+    }),
+    allowed: (v, { tenant }) =>
+      expect(ids(v)).toEqual(expect.arrayContaining([tenant.cash.id, tenant.revenue.id])),
+    notFound: expectEmptyConnection,
+  },
+  'Query.journalEntry': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: ({ tenant }) => ({
+      query: 'query($id: ID!) { journalEntry(id: $id) { id kind } }',
+      variables: { id: tenant.entryId },
+    }),
+    allowed: (v, { tenant }) => expect(v).toEqual({ id: tenant.entryId, kind: 'STANDARD' }),
+    notFound: expectNull,
+  },
+  'Query.journalEntries': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: ({ tenant }) => ({
+      query: `query($bookId: ID!) { journalEntries(bookId: $bookId, first: 100) { ${CONNECTION} } }`,
+      variables: { bookId: tenant.bookId },
+    }),
+    allowed: (v, { tenant }) => expect(ids(v)).toContain(tenant.entryId),
+    notFound: expectEmptyConnection,
+  },
+  'Query.accountBalance': {
+    scopes: { authenticated: true },
+    expect: ACCOUNT_READ,
+    probe: ({ tenant }) => ({
+      query: 'query($id: ID!) { accountBalance(accountId: $id) { posted account { id } } }',
+      variables: { id: tenant.cash.id },
+    }),
+    allowed: (v, { tenant }) => {
+      expect(v.account.id).toBe(tenant.cash.id);
+      expect(v.posted).toMatch(/^\d+\.\d\d$/);
+      expect(v.posted).not.toBe('0.00');
+    },
+    notFound: expectNull,
+  },
+  'Query.trialBalance': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: ({ tenant }) => ({
+      query: 'query($bookId: ID!) { trialBalance(bookId: $bookId) { balanced book { id } } }',
+      variables: { bookId: tenant.bookId },
+    }),
+    allowed: (v, { tenant }) => expect(v).toEqual({ balanced: true, book: { id: tenant.bookId } }),
+    notFound: expectNull,
+  },
+  'Query.verifyBookChain': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: ({ tenant }) => ({
+      query: 'query($bookId: ID!) { verifyBookChain(bookId: $bookId) { ok entriesChecked book { id } } }',
+      variables: { bookId: tenant.bookId },
+    }),
+    allowed: (v, { tenant }) => {
+      expect(v.ok).toBe(true);
+      expect(v.entriesChecked).toBeGreaterThan(0);
+      expect(v.book.id).toBe(tenant.bookId);
+    },
+    notFound: expectNull,
+  },
+  'Query.node': {
+    scopes: { authenticated: true },
+    expect: ACCOUNT_READ,
+    probe: ({ tenant }) => ({
+      query: 'query($id: ID!) { node(id: $id) { id ... on Account { code } } }',
+      variables: { id: tenant.cash.id },
+    }),
+    allowed: (v, { tenant }) => expect(v).toEqual({ id: tenant.cash.id, code: tenant.cash.code }),
+    notFound: expectNull,
+  },
+
+  'Mutation.createBook': {
+    scopes: { admin: true },
+    expect: ADMIN_ONLY,
+    probe: () => {
+      const name = `authz book ${uniqueSuffix()}`;
+      return {
+        query: `mutation($input: CreateBookInput!) { createBook(input: $input) { book { id name } ${USER_ERRORS} } }`,
+        variables: { input: { name, units: [{ code: 'USD', scale: 2 }] } },
+        effect: () => exists('select 1 from book where name = $1', [name]),
+      };
+    },
+    allowed: (v) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.book.name).toMatch(/^authz book /);
+    },
+  },
+  'Mutation.createAccount': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: ({ tenant }) => {
+      const code = `new-${uniqueSuffix()}`;
+      return {
+        query: `mutation($input: CreateAccountInput!) { createAccount(input: $input) { account { id code } ${USER_ERRORS} } }`,
+        variables: { input: { bookId: tenant.bookId, code, name: code, type: 'ASSET', unit: 'USD' } },
+        effect: () => exists('select 1 from account where code = $1', [code]),
+      };
+    },
+    allowed: (v, { tenant }) => {
+      expect(v.userErrors).toEqual([]);
+      remember(tenant, v.account.id);
+      expect(decodeGlobalId(v.account.id).bookId).toBe(rawId(tenant.bookId));
+    },
+    notFound: expectUserError('UNKNOWN_BOOK', 'account'),
+  },
+  'Mutation.closeAccount': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      const account = await freshAccount(tenant);
+      return {
+        query: `mutation($input: CloseAccountInput!) { closeAccount(input: $input) { account { id closed } ${USER_ERRORS} } }`,
+        variables: { input: { accountId: account.id } },
+        effect: () =>
+          exists('select 1 from account where book_id = $1 and id = $2 and closed_at is not null', [
+            decodeGlobalId(account.id).bookId,
+            rawId(account.id),
+          ]),
+      };
+    },
+    allowed: (v) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.account.closed).toBe(true);
+    },
+    notFound: expectUserError('UNKNOWN_ACCOUNT', 'account'),
+  },
+  'Mutation.postJournalEntry': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: ({ tenant }) => {
+      const idempotencyKey = newKey('authz-post');
+      return {
+        query: `mutation($input: PostJournalEntryInput!) { postJournalEntry(input: $input) { entry { id } ${USER_ERRORS} } }`,
+        variables: { input: { bookId: tenant.bookId, idempotencyKey, lines: lines(tenant) } },
+        effect: () => exists('select 1 from journal_entry where idempotency_key = $1', [idempotencyKey]),
+      };
+    },
+    allowed: (v, { tenant }) => {
+      expect(v.userErrors).toEqual([]);
+      remember(tenant, v.entry.id);
+    },
+    notFound: expectUserError('UNKNOWN_BOOK', 'entry'),
+  },
+  'Mutation.postJournalEntries': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: ({ tenant }) => {
+      const idempotencyKey = newKey('authz-batch');
+      return {
+        query: `mutation($input: PostJournalEntriesInput!) { postJournalEntries(input: $input) {
+          postedCount results { index entry { id } userErrors { code } } ${USER_ERRORS} } }`,
+        variables: {
+          input: {
+            bookId: tenant.bookId,
+            mode: 'ATOMIC',
+            entries: [{ idempotencyKey, lines: lines(tenant) }],
+          },
+        },
+        effect: () => exists('select 1 from journal_entry where idempotency_key = $1', [idempotencyKey]),
+      };
+    },
+    allowed: (v, { tenant }) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.postedCount).toBe(1);
+      expect(v.results[0].userErrors).toEqual([]);
+      remember(tenant, v.results[0].entry.id);
+    },
+    notFound: (v) => {
+      expect(v.postedCount).toBe(0);
+      const codes = [
+        ...v.userErrors.map((e: { code: string }) => e.code),
+        ...v.results.flatMap((r: { userErrors: { code: string }[] }) => r.userErrors.map((e) => e.code)),
+      ];
+      expect(codes.length).toBeGreaterThan(0);
+      expect(new Set(codes)).toEqual(new Set(['UNKNOWN_BOOK']));
+      for (const r of v.results) expect(r.entry).toBeNull();
+    },
+  },
+  'Mutation.postPendingEntry': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: ({ tenant }) => {
+      const idempotencyKey = newKey('authz-pending');
+      return {
+        query: `mutation($input: PostPendingEntryInput!) { postPendingEntry(input: $input) { entry { id kind } ${USER_ERRORS} } }`,
+        variables: { input: { bookId: tenant.bookId, idempotencyKey, lines: lines(tenant) } },
+        effect: () => exists('select 1 from journal_entry where idempotency_key = $1', [idempotencyKey]),
+      };
+    },
+    allowed: (v, { tenant }) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.entry.kind).toBe('PENDING');
+      remember(tenant, v.entry.id);
+    },
+    notFound: expectUserError('UNKNOWN_BOOK', 'entry'),
+  },
+  'Mutation.reverseJournalEntry': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      const entryId = await postEntry(tenant);
+      return {
+        query: `mutation($input: ReverseJournalEntryInput!) { reverseJournalEntry(input: $input) {
+          entry { id kind } reversedEntry { id } ${USER_ERRORS} } }`,
+        variables: { input: { entryId, idempotencyKey: newKey('authz-reverse') } },
+        effect: () =>
+          exists('select 1 from journal_entry where book_id = $1 and reverses_id = $2', [
+            decodeGlobalId(entryId).bookId,
+            rawId(entryId),
+          ]),
+      };
+    },
+    allowed: (v, { tenant }) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.entry.kind).toBe('REVERSAL');
+      remember(tenant, v.entry.id);
+    },
+    notFound: expectUserError('UNKNOWN_ENTRY', 'entry'),
+  },
+  'Mutation.commitPendingEntry': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      const entryId = await postPending(tenant);
+      return {
+        query: `mutation($input: CommitPendingEntryInput!) { commitPendingEntry(input: $input) {
+          entry { id kind } pendingEntry { id } ${USER_ERRORS} } }`,
+        variables: { input: { entryId, idempotencyKey: newKey('authz-commit') } },
+        effect: () =>
+          exists("select 1 from journal_entry where book_id = $1 and pending_id = $2 and kind = 'COMMIT'", [
+            decodeGlobalId(entryId).bookId,
+            rawId(entryId),
+          ]),
+      };
+    },
+    allowed: (v, { tenant }) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.entry.kind).toBe('COMMIT');
+      remember(tenant, v.entry.id);
+    },
+    notFound: expectUserError('UNKNOWN_ENTRY', 'entry'),
+  },
+  'Mutation.voidPendingEntry': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      const entryId = await postPending(tenant);
+      return {
+        query: `mutation($input: VoidPendingEntryInput!) { voidPendingEntry(input: $input) {
+          entry { id kind } pendingEntry { id } ${USER_ERRORS} } }`,
+        variables: { input: { entryId, idempotencyKey: newKey('authz-void') } },
+        effect: () =>
+          exists("select 1 from journal_entry where book_id = $1 and pending_id = $2 and kind = 'VOID'", [
+            decodeGlobalId(entryId).bookId,
+            rawId(entryId),
+          ]),
+      };
+    },
+    allowed: (v, { tenant }) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.entry.kind).toBe('VOID');
+      remember(tenant, v.entry.id);
+    },
+    notFound: expectUserError('UNKNOWN_ENTRY', 'entry'),
+  },
+  'Mutation.issueApiToken': {
+    scopes: { admin: true },
+    expect: ADMIN_ONLY,
+    probe: () => {
+      const principalName = `authz issued ${uniqueSuffix()}`;
+      return {
+        query: `mutation($input: IssueApiTokenInput!) { issueApiToken(input: $input) { token apiToken { id } ${USER_ERRORS} } }`,
+        variables: { input: { principalName, grants: [{ role: 'CITY_ANALYST', scope: 'Nowhere' }] } },
+        effect: () => exists('select 1 from principal where name = $1', [principalName]),
+      };
+    },
+    allowed: (v) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.token).toMatch(TOKEN_PATTERN);
+      expect(tokenIdOf(v.token)).toBe(v.apiToken.id);
+    },
+  },
+  'Mutation.revokeApiToken': {
+    scopes: { admin: true },
+    expect: ADMIN_ONLY,
+    probe: async () => {
+      const victim = await issueToken(admin, { grants: [{ role: 'CITY_ANALYST', scope: 'Nowhere' }] });
+      return {
+        query: `mutation($input: RevokeApiTokenInput!) { revokeApiToken(input: $input) { apiToken { id revokedAt } ${USER_ERRORS} } }`,
+        variables: { input: { tokenId: victim.tokenId } },
+        effect: () =>
+          exists('select 1 from api_token where id = $1 and revoked_at is not null', [victim.tokenId]),
+      };
+    },
+    allowed: (v) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.apiToken.revokedAt).not.toBeNull();
+    },
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Reading the schema
+
+const schema = buildSchema();
+
+function rootFields(s: GraphQLSchema): Map<string, GraphQLField<unknown, unknown>> {
+  const out = new Map<string, GraphQLField<unknown, unknown>>();
+  for (const type of [s.getQueryType(), s.getMutationType(), s.getSubscriptionType()]) {
+    if (!type) continue;
+    for (const [name, field] of Object.entries(type.getFields())) out.set(`${type.name}.${name}`, field);
+  }
+  return out;
+}
+
+/** The scope-auth options Pothos recorded for a field or type, if any. */
+function declaredScopes(thing: { extensions?: unknown }): unknown {
+  return (thing.extensions as { pothosOptions?: { authScopes?: unknown } } | undefined)?.pothosOptions
+    ?.authScopes;
+}
+
+/** The builder's scopes (schema/builder.ts AuthScopes). */
+const KNOWN_SCOPES = ['public', 'authenticated', 'admin', 'bookRead', 'accountRead'];
+
+/** Root fields whose scope-auth options are missing or name no known scope. */
+function fieldsWithoutScopes(s: GraphQLSchema): string[] {
+  const out: string[] = [];
+  for (const [name, field] of rootFields(s)) {
+    const scopes = declaredScopes(field);
+    const ok =
+      typeof scopes === 'function' ||
+      (typeof scopes === 'object' &&
+        scopes !== null &&
+        Object.keys(scopes).length > 0 &&
+        Object.keys(scopes).every((k) => KNOWN_SCOPES.includes(k) || k.startsWith('$')));
+    if (!ok) out.push(name);
+  }
+  return out;
+}
+
+const fields = rootFields(schema);
+const OPERATIONS = [...fields.keys()].sort();
+
+describe('the rule table and the schema', () => {
+  it('lists a rule for every root field and no rule for a field that does not exist', () => {
+    expect(OPERATIONS.length).toBeGreaterThan(20);
+    const missing = OPERATIONS.filter((op) => !(op in RULES));
+    const stale = Object.keys(RULES).filter((op) => !fields.has(op));
+    expect({ missing, stale }).toEqual({ missing: [], stale: [] });
+  });
+
+  it('every root field declares scope-auth options, the ones its rule expects', () => {
+    expect(fieldsWithoutScopes(schema)).toEqual([]);
+    for (const op of OPERATIONS) {
+      expect({ op, scopes: declaredScopes(fields.get(op)!) }).toEqual({ op, scopes: RULES[op]?.scopes });
+    }
+  });
+
+  it('rules agree with the scopes: public fields answer anonymous callers, admin fields only admins', () => {
+    for (const [op, rule] of Object.entries(RULES)) {
+      const allowedTo = CALLERS.filter((c) => rule.expect[c] === 'ALLOW');
+      if ('admin' in rule.scopes) expect({ op, allowedTo }).toEqual({ op, allowedTo: ['admin'] });
+      if ('public' in rule.scopes)
+        expect({ op, anonymous: rule.expect.anonymous }).not.toEqual({ op, anonymous: 'UNAUTHENTICATED' });
+      if ('authenticated' in rule.scopes)
+        expect({ op, anonymous: rule.expect.anonymous }).toEqual({ op, anonymous: 'UNAUTHENTICATED' });
+      for (const c of CALLERS) {
+        if (rule.expect[c] === 'NOT_FOUND')
+          expect({ op, hasNotFound: !!rule.notFound }).toEqual({ op, hasNotFound: true });
+      }
+    }
+  });
+
+  it('the scope check itself finds a root field declared without authScopes', () => {
+    // A throwaway schema with the same plugin: one field with scopes, one without. If Pothos kept
+    // its options somewhere else, the check would report both (and every real field above).
+    const probe = new SchemaBuilder<{ Context: object; AuthScopes: { admin: boolean } }>({
+      plugins: [ScopeAuthPlugin],
+      scopeAuth: { authScopes: () => ({ admin: true }) },
+    });
+    probe.queryType({
+      fields: (t) => ({
+        guarded: t.string({ authScopes: { admin: true }, resolve: () => 'x' }),
+        bare: t.string({ resolve: () => 'x' }),
+      }),
+    });
+    probe.mutationType({
+      fields: (t) => ({ bareMutation: t.string({ resolve: () => 'x' }) }),
+    });
+    expect(fieldsWithoutScopes(probe.toSchema()).sort()).toEqual(['Mutation.bareMutation', 'Query.bare']);
+  });
+
+  it('every type that holds a tenant object checks its tenant itself, so nested paths are checked again', () => {
+    const nodeTypes = schema.getImplementations(schema.getType('Node') as never).objects.map((t) => t.name);
+    expect(nodeTypes.sort()).toEqual(['Account', 'Book', 'JournalEntry']);
+    const guarded = [...nodeTypes, 'AccountBalance', 'TrialBalance', 'ChainVerification', 'ApiToken'];
+    for (const name of guarded) {
+      const type = schema.getType(name);
+      expect(type && isObjectType(type)).toBe(true);
+      expect({ name, scoped: declaredScopes(type as GraphQLObjectType) !== undefined }).toEqual({
+        name,
+        scoped: true,
+      });
+    }
+    // Types inside a tenant object (lines, trial balance rows, chain mismatches) carry no check of
+    // their own: they must be reachable only through fields of checked types (or of each other).
+    const inside = ['JournalLine', 'TrialBalanceLine', 'TrialBalanceUnit', 'ChainMismatch'];
+    const typeMap = schema.getTypeMap();
+    for (const type of Object.values(typeMap)) {
+      if (!isObjectType(type) || type.name.startsWith('__')) continue;
+      for (const field of Object.values(type.getFields())) {
+        const target = getNamedType(field.type).name;
+        if (!inside.includes(target)) continue;
+        expect({
+          at: `${type.name}.${field.name}`,
+          guardedParent: [...guarded, ...inside].includes(type.name),
+        }).toEqual({
+          at: `${type.name}.${field.name}`,
+          guardedParent: true,
+        });
+      }
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The matrix
+
+beforeAll(async () => {
+  // Rate limiting is tokens.test.ts's subject; here it would only slow the fixtures down.
+  server = await startTestServer({ config: { rateLimitPerSecond: 0 } });
+  admin = ledgerClient(server.url);
+  db = await connectPg();
+  for (const name of ['A', 'B'] as const) {
+    const book = await createBook(admin, { name: `authz ${name} ${uniqueSuffix()}` });
+    const accounts = await createAccounts(admin, book.id, [
+      { code: 'cash', type: 'ASSET' },
+      { code: 'revenue', type: 'REVENUE' },
+    ]);
+    const tenant: Tenant = {
+      name,
+      bookId: book.id,
+      cash: accounts.cash,
+      revenue: accounts.revenue,
+      entryId: '',
+      ids: new Set(),
+    };
+    remember(tenant, book.id);
+    remember(tenant, accounts.cash.id);
+    remember(tenant, accounts.revenue.id);
+    tenant.entryId = await postEntry(tenant, '10.00');
+    tenants[name] = tenant;
+  }
+  memberAccount = tenants.A.cash;
+
+  const A = tenants.A.bookId;
+  const treasurer = await issueToken(admin, { grants: [{ role: 'TREASURER', scope: A }] });
+  treasurerTokenId = treasurer.tokenId;
+  const member = await issueToken(admin, { grants: [{ role: 'MEMBER', scope: memberAccount.id }] });
+  const steward = await issueToken(admin, { grants: [{ role: 'NETWORK_STEWARD', scope: A }] });
+  const analyst = await issueToken(admin, { grants: [{ role: 'CITY_ANALYST', scope: 'Springfield' }] });
+  // Expired and revoked tokens are ADMIN tokens: if either were accepted, it would be allowed everything.
+  const expired = await issueToken(admin, {
+    grants: [{ role: 'ADMIN', scope: '' }],
+    expiresAt: new Date(Date.now() + 3_600_000),
+  });
+  // The API only takes future expiries: move this one into the past before it is ever used.
+  await db.query("update api_token set expires_at = now() - interval '1 minute' where id = $1", [
+    expired.tokenId,
+  ]);
+  const revoked = await issueToken(admin, { grants: [{ role: 'ADMIN', scope: '' }] });
+  expect((await ledgerClient(server.url, { token: revoked.token }).viewer())?.tokenId).toBe(revoked.tokenId);
+  const revokedPayload = await admin.revokeApiToken({ tokenId: revoked.tokenId });
+  expect(revokedPayload.userErrors).toEqual([]);
+
+  const scoped = (t: { token: string; tokenId: string }): CallerState => ({
+    token: t.token,
+    tokenId: t.tokenId,
+  });
+  Object.assign(callers, {
+    anonymous: { token: null, tokenId: null },
+    expiredToken: scoped(expired),
+    revokedToken: scoped(revoked),
+    admin: { token: undefined, tokenId: tokenIdOf(server.adminToken) },
+    treasurerA: scoped(treasurer),
+    treasurerAonB: scoped(treasurer),
+    memberA: scoped(member),
+    stewardA: scoped(steward),
+    cityAnalyst: scoped(analyst),
+  } satisfies Record<Caller, CallerState>);
+});
+
+afterAll(async () => {
+  await db?.end();
+  await server?.stop();
+});
+
+/** Ids a caller's answers must never contain. */
+function forbiddenIdsFor(caller: Caller): Set<string> {
+  const A = tenants.A.ids;
+  const B = tenants.B.ids;
+  switch (caller) {
+    case 'admin':
+      return new Set();
+    case 'treasurerA':
+    case 'treasurerAonB':
+    case 'stewardA':
+      return new Set(B);
+    case 'memberA': {
+      // Their own account's global id carries A's book id; nothing else of A.
+      const own = new Set([rawId(tenants.A.bookId), rawId(memberAccount.id)]);
+      return new Set([...B, ...[...A].filter((id) => !own.has(id))]);
+    }
+    default:
+      return new Set([...A, ...B]);
+  }
+}
+
+for (const op of OPERATIONS) {
+  const [, fieldName] = op.split('.') as [string, string];
+  describe(op, () => {
+    for (const caller of CALLERS) {
+      const outcome = RULES[op]?.expect[caller];
+      it(`${caller}: ${outcome ?? 'NO RULE'}`, async () => {
+        const rule = RULES[op];
+        if (!rule) throw new Error(`${op} has no rule in RULES: add one (who may call it?)`);
+        const ctx: Ctx = {
+          caller,
+          state: callers[caller],
+          tenant: tenants[TARGET[caller]],
+          treasurerTokenId,
+        };
+        const probe = await rule.probe(ctx);
+        const answer = await rawGraphQL(server.url, probe.query, probe.variables ?? {}, {
+          token: ctx.state.token,
+        });
+        const context = { op, caller, outcome, status: answer.status, body: answer.body };
+
+        if (outcome === 'HTTP_401') {
+          expectRefusedToken(answer);
+        } else {
+          expect(answer.status, JSON.stringify(context)).toBe(200);
+          const value = answer.body.data?.[fieldName];
+          if (outcome === 'ALLOW' || outcome === 'NOT_FOUND') {
+            expect(answer.body.errors, JSON.stringify(context)).toBeUndefined();
+            if (outcome === 'ALLOW') rule.allowed(value, ctx);
+            else rule.notFound!(value, ctx);
+          } else {
+            expect(answer.body.errors, JSON.stringify(context)).toEqual([
+              expect.objectContaining({ path: [fieldName], extensions: { code: outcome } }),
+            ]);
+            expect(value ?? null).toBeNull();
+          }
+        }
+
+        if (probe.effect) expect(await probe.effect(), 'effect in the database').toBe(outcome === 'ALLOW');
+        expect(leaksIn(answer.body, forbiddenIdsFor(caller)), 'ids the caller must not see').toEqual([]);
+      });
+    }
+  });
+}
