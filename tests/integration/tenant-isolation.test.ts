@@ -589,6 +589,46 @@ describe('writes into B', () => {
   });
 });
 
+describe('idempotency keys', () => {
+  it("a key used in B posts a new entry in A: no replay of B's entry, no conflict", async () => {
+    const { rows } = await db.query(
+      'select idempotency_key from journal_entry where book_id = $1 and id = $2',
+      [B.raw, raw(bEntry)],
+    );
+    const key = rows[0].idempotency_key as string;
+    const before = await snapshot(B.raw);
+    for (const amount of ['100.00', '9.00']) {
+      // The same lines as B's entry (so a replay across books would look "the same"), then others.
+      const answer = await asTreasurer(
+        `mutation($input: PostJournalEntryInput!) { postJournalEntry(input: $input) {
+          entry { id idempotencyKey book { id } } replayed userErrors { code } } }`,
+        {
+          input: {
+            bookId: A.id,
+            idempotencyKey: key,
+            lines: [debit(a.cash, amount), credit(a.revenue, amount)],
+          },
+        },
+      );
+      const r = answer.body.data?.postJournalEntry as {
+        entry: { id: string; book: { id: string } } | null;
+        replayed: boolean;
+        userErrors: { code: string }[];
+      };
+      if (amount === '100.00') {
+        expect(r.userErrors).toEqual([]);
+        expect(r.replayed).toBe(false);
+        expect(r.entry?.book.id).toBe(A.id);
+        remember(A, r.entry!.id);
+      } else {
+        // Now the key is A's own: different input is a reuse, as in any book.
+        expect(r.userErrors.map((e) => e.code)).toEqual(['IDEMPOTENCY_KEY_REUSED']);
+      }
+    }
+    expect(await snapshot(B.raw)).toEqual(before);
+  });
+});
+
 describe('postedBy', () => {
   it("entries record the principal that posted them: the treasurer's id, not the admin's", async () => {
     const viewer = await asTreasurer('query { viewer { principalId } }');
@@ -744,6 +784,20 @@ describe('a MEMBER of an account in A', () => {
       Buffer.from(m[1]!, 'base64').toString('utf8'),
     );
     expect(decoded.join(' ')).not.toContain('capital-alice-2026');
+  });
+
+  // SECURITY BUG, same cause (fails today): `edges { cursor }` of their own account's
+  // `journalEntries` lists one cursor per entry, each decoding to [effectiveAt in ms, seq]: the
+  // member learns how many entries touch the account, when, and each entry's position in the
+  // book's chain (so the book's activity between them), although JournalEntry is refused to a
+  // member. Expected: no edges (or FORBIDDEN); actual: the edges with their cursors.
+  it.fails("selecting only cursors of their account's journalEntries reveals nothing of the entries", async () => {
+    const answer = await asMember(
+      'query($own: ID!) { account(id: $own) { journalEntries { edges { cursor } pageInfo { hasNextPage } } } }',
+      { own: a.capital.id },
+    );
+    const account = answer.body.data?.account as { journalEntries: { edges: unknown[] } } | null | undefined;
+    expect(account?.journalEntries.edges ?? []).toEqual([]);
   });
 
   it('cannot write: posting, closing, creating answer not found', async () => {
