@@ -1,3 +1,4 @@
+import { canReadBook } from '../../server/app/auth.js';
 import { builder } from '../builder.js';
 import { connectionType, decodeCursor, pageSize, toConnection } from '../connection.js';
 import { guard } from '../errors.js';
@@ -58,6 +59,9 @@ export async function listAccounts(
 ) {
   const limit = pageSize(args.first);
   const after = decodeCursor(args.after, 1);
+  // Edges and cursors are data too (a cursor holds the account code): only readers of the book
+  // get any, whatever object the connection hangs from (a member's own account included).
+  if (!canReadBook(ctx.principal, bookId)) return toConnection([], limit, () => []);
   const rows = await guard(() =>
     ctx.services.ledger.listAccounts(bookId, {
       afterCode: after?.[0] ?? null,

@@ -1,3 +1,4 @@
+import { canReadBook } from '../../server/app/auth.js';
 import type { EntryRecord } from '../../server/db/ledger-store.js';
 import { formatAmount } from '../../server/ledger/index.js';
 import { builder } from '../builder.js';
@@ -141,6 +142,8 @@ export async function listEntries(
 ) {
   const limit = pageSize(args.first);
   const after = decodeCursor(args.after, 2);
+  // Cursors hold effectiveAt and seq: only readers of the book get edges, whatever the parent.
+  if (!canReadBook(ctx.principal, args.bookId)) return toConnection([], limit, () => []);
   if (after && !after.every((part) => /^-?\d{1,19}$/.test(part)))
     throw badInput('`after` is not a cursor returned by this connection');
   const rows = await guard(() =>
