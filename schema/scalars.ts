@@ -34,10 +34,29 @@ builder.scalarType('Decimal', {
   },
 });
 
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(:(\d{2})(\.\d{1,9})?)?(Z|[+-](\d{2}):(\d{2}))$/;
+
+/** True when the written calendar fields exist (no Feb 30, no hour 24): Date would roll them over. */
+function fieldsExist(m: RegExpExecArray): boolean {
+  const [year, month, day, hour, minute] = [1, 2, 3, 4, 5].map((i) => Number(m[i]));
+  const second = m[7] === undefined ? 0 : Number(m[7]);
+  const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
+  const offsetOk = m[9] === 'Z' || (Number(m[10]) <= 23 && Number(m[11]) <= 59);
+  return (
+    month! >= 1 &&
+    month! <= 12 &&
+    day! >= 1 &&
+    day! <= daysInMonth &&
+    hour! <= 23 &&
+    minute! <= 59 &&
+    second <= 59 &&
+    offsetOk
+  );
+}
 
 function parseDateTime(value: unknown): Date {
-  if (typeof value !== 'string' || !ISO_INSTANT.test(value)) {
+  const match = typeof value === 'string' ? ISO_INSTANT.exec(value) : null;
+  if (typeof value !== 'string' || !match || !fieldsExist(match)) {
     throw new GraphQLError(
       'DateTime must be an ISO-8601 instant with a time zone, for example "2026-01-31T12:00:00Z"',
       {

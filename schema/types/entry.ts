@@ -144,7 +144,12 @@ export async function listEntries(
   const after = decodeCursor(args.after, 2);
   // Cursors hold effectiveAt and seq: only readers of the book get edges, whatever the parent.
   if (!canReadBook(ctx.principal, args.bookId)) return toConnection([], limit, () => []);
-  if (after && !after.every((part) => /^-?\d{1,19}$/.test(part)))
+  // Both parts must be numbers PostgreSQL takes: an instant JavaScript can represent (ms within
+  // +-8.64e15) and a positive bigint sequence number.
+  if (
+    after &&
+    !(/^-?\d{1,16}$/.test(after[0]!) && Math.abs(Number(after[0])) <= 8.64e15 && /^\d{1,18}$/.test(after[1]!))
+  )
     throw badInput('`after` is not a cursor returned by this connection');
   const rows = await guard(() =>
     ctx.services.ledger.listEntries({

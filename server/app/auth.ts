@@ -287,7 +287,7 @@ export class AuthService {
   async revokeToken(tokenId: string): Promise<TokenRecord | LedgerError> {
     const { rowCount } = await this.pool.query(
       'update api_token set revoked_at = coalesce(revoked_at, now()) where id = $1',
-      [/^[0-9a-f-]{36}$/.test(tokenId) ? tokenId : '00000000-0000-0000-0000-000000000000'],
+      [UUID_SCOPE.test(tokenId) ? tokenId : '00000000-0000-0000-0000-000000000000'],
     );
     if (!rowCount) return new LedgerError('INVALID_INPUT', 'no such token', 'tokenId');
     this.cache.delete(tokenId);

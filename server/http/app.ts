@@ -14,7 +14,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import cors from 'cors';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { type GraphQLSchema, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { GraphQLError, type GraphQLSchema, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type Plugin, maskError as yogaMaskError } from 'graphql-yoga';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
@@ -225,6 +225,7 @@ export function buildApp({
       },
     },
     plugins: [
+      codeEveryError(),
       EnvelopArmorPlugin({
         maxDepth: { n: GRAPHQL_LIMITS.maxDepth, ignoreIntrospection: true },
         maxAliases: { n: GRAPHQL_LIMITS.maxAliases },
@@ -301,12 +302,59 @@ export function buildApp({
     });
   };
 
+  // A body declared larger than the limit is refused before a byte of it is read, and the
+  // connection closed, so a client cannot hold a slot by declaring a large body and stalling.
+  const declaredLimit = (req: Request, res: Response, next: NextFunction) => {
+    const declared = Number(req.get('content-length') ?? 0);
+    if (!(declared > config.bodyLimitBytes)) return next();
+    res.set('connection', 'close');
+    sendError(res, 413, 'PAYLOAD_TOO_LARGE', {
+      message: `The request body is larger than the limit of ${config.bodyLimitBytes} bytes.`,
+      limitBytes: config.bodyLimitBytes,
+    });
+  };
+
+  // What yoga would parse from the URL or a form body must be well-formed JSON, and no string may
+  // hold U+0000 (PostgreSQL text cannot store it): refused here with a clear 400 instead of
+  // failing deep inside with an unexpected error.
+  const checkInput = (req: Request, res: Response, next: NextFunction) => {
+    const params: URLSearchParams[] = [new URL(req.originalUrl, 'http://localhost').searchParams];
+    const body = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+    if (/application\/x-www-form-urlencoded/i.test(req.get('content-type') ?? ''))
+      params.push(new URLSearchParams(body));
+    for (const p of params) {
+      for (const name of ['variables', 'extensions']) {
+        const raw = p.get(name);
+        if (raw === null || raw === '') continue;
+        try {
+          JSON.parse(raw);
+        } catch {
+          return sendError(res, 400, 'BAD_REQUEST', {
+            message: `The "${name}" parameter is not valid JSON.`,
+          });
+        }
+      }
+    }
+    if (
+      body.includes('\0') ||
+      /(^|[^\\])(\\\\)*\\u0000/i.test(body) ||
+      params.some((p) => p.toString().includes('%00'))
+    ) {
+      return sendError(res, 400, 'INVALID_INPUT', {
+        message: 'Strings must not contain the NUL character (U+0000).',
+      });
+    }
+    next();
+  };
+
   app.use(
     GRAPHQL_ENDPOINT,
     csrfGuard,
     authenticate,
+    declaredLimit,
     largeBodyGate({ ...LARGE_REQUEST_LIMITS, ...largeRequestLimits }),
     readBody,
+    checkInput,
     (req: Request, res: Response) => {
       const state: RequestState = { requestId: res.locals.requestId, logger: res.locals.logger };
       requestStore.run(state, () => {
@@ -444,6 +492,38 @@ export class TokenRateLimiter {
     }
     return Math.ceil(((1 - bucket.tokens) / this.perSecond) * 1000);
   }
+}
+
+/**
+ * Gives every error that lacks one a stable `extensions.code`: parse errors (graphql-armor's
+ * token limit included) GRAPHQL_PARSE_FAILED, other errors raised before execution (validation,
+ * depth, aliases, cost, an operation type the schema lacks) GRAPHQL_VALIDATION_FAILED.
+ */
+function codeEveryError(): Plugin {
+  const withCode = (error: GraphQLError): GraphQLError => {
+    if (error.extensions?.code !== undefined || error.path !== undefined) return error;
+    const code = error.message.startsWith('Syntax Error')
+      ? 'GRAPHQL_PARSE_FAILED'
+      : 'GRAPHQL_VALIDATION_FAILED';
+    return new GraphQLError(error.message, {
+      nodes: error.nodes,
+      source: error.source,
+      positions: error.positions,
+      originalError: error.originalError,
+      extensions: { ...error.extensions, code },
+    });
+  };
+  return {
+    onResultProcess({ result, setResult }) {
+      if (Array.isArray(result) || !result || typeof result !== 'object' || !('errors' in result)) return;
+      const errors = (result as { errors?: readonly GraphQLError[] }).errors;
+      if (!errors?.length) return;
+      setResult({
+        ...(result as object),
+        errors: errors.map((e) => (e instanceof GraphQLError ? withCode(e) : e)),
+      } as never);
+    },
+  };
 }
 
 function wantsGraphiQL(req: Request): boolean {

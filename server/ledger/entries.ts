@@ -12,7 +12,7 @@ import {
   type Side,
 } from './accounts.js';
 import { invariant, LedgerError } from './errors.js';
-import { type Decimal, parseAmount, ZERO } from './money.js';
+import { type Decimal, parseAmount, TOTAL_LIMIT, ZERO } from './money.js';
 
 export const ENTRY_KINDS = ['STANDARD', 'REVERSAL', 'PENDING', 'COMMIT', 'VOID'] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
@@ -350,6 +350,18 @@ export function applyLines(
   for (const [i, line] of lines.entries()) {
     const account = accounts.get(line.accountId)!;
     const after = next.get(line.accountId)!;
+    if (
+      after.postedDebits.gte(TOTAL_LIMIT) ||
+      after.postedCredits.gte(TOTAL_LIMIT) ||
+      after.pendingDebits.gte(TOTAL_LIMIT) ||
+      after.pendingCredits.gte(TOTAL_LIMIT)
+    ) {
+      return new LedgerError(
+        'INVALID_AMOUNT',
+        "the entry would take the account's running totals past 10^20, the largest amount the ledger holds",
+        `lines[${i}].amount`,
+      );
+    }
     if (crossesBound(account, account, after)) {
       return new LedgerError(
         'BALANCE_BOUND_EXCEEDED',

@@ -20,6 +20,8 @@ export const ZERO: Decimal = new Decimal(0);
 export const UNIT_SCALE_MAX = 18;
 /** Integer digits an amount or bound may have; sums keep headroom inside NUMERIC(38,18). */
 export const AMOUNT_INTEGER_DIGITS_MAX = 18;
+/** Account totals (sums of amounts) must stay below 10^20: NUMERIC(38,18) holds 20 integer digits. */
+export const TOTAL_LIMIT = new Decimal(10).pow(20);
 
 /** ISO 4217 codes (`USD`) or custom ones (`HOUR`, `NET_CREDIT`): 2..16 of A-Z, 0-9 and `_`. */
 const UNIT_CODE = /^[A-Z][A-Z0-9_]{1,15}$/;
