@@ -148,6 +148,13 @@ export class AuthService {
     private readonly logger: Logger,
   ) {}
 
+  /** True when a token's verification is answered from the cache (no database lookup). */
+  isCached(token: string, now = Date.now()): boolean {
+    const parsed = parseToken(token);
+    const entry = parsed ? this.cache.get(parsed.tokenId) : undefined;
+    return entry !== undefined && now - entry.fetchedAt <= TOKEN_CACHE_MS;
+  }
+
   /** The principal a bearer token acts for, or why it does not act for anyone. */
   async authenticate(
     token: string,

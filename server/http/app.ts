@@ -270,10 +270,25 @@ export function buildApp({
   const authenticate = async (req: Request, res: Response, next: NextFunction) => {
     res.locals.principal = null;
     if (req.method === 'OPTIONS' || (config.graphiql && wantsGraphiQL(req))) return next();
+    // Callers without a valid token (none, or a refused one) share a budget per client address:
+    // they are cheap to refuse, but an unknown token id still costs a database lookup. Requests
+    // with a valid token never draw on it.
+    const ipKey = `ip:${req.ip ?? req.socket.remoteAddress ?? ''}`;
+    const throttleAnonymous = (consume = true): boolean => {
+      const wait = consume ? limiter.take(ipKey) : limiter.peek(ipKey);
+      if (wait === 0) return false;
+      res.set('retry-after', String(Math.ceil(wait / 1000)));
+      sendError(res, 429, 'THROTTLED', {
+        message: `Too many requests; retry in ${Math.ceil(wait / 1000)} s.`,
+      });
+      return true;
+    };
     const header = req.get('authorization');
-    if (header === undefined) return next();
+    if (header === undefined) return throttleAnonymous() ? undefined : next();
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     let failure = 'MALFORMED';
+    // A token already verified costs nothing to check again; only lookups are held back.
+    if (match && !services.auth.isCached(match[1]!) && throttleAnonymous(false)) return;
     if (match) {
       try {
         const result = await services.auth.authenticate(match[1]!);
@@ -294,6 +309,7 @@ export function buildApp({
         return next(error);
       }
     }
+    if (throttleAnonymous()) return;
     (res.locals.logger as Logger).info({ failure }, 'authentication refused');
     res.set('www-authenticate', 'Bearer');
     // One answer for every failure, so a caller cannot probe which tokens exist.
@@ -476,6 +492,15 @@ export class TokenRateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(private readonly perSecond: number) {}
+
+  /** Like `take` without taking: 0 when a request would be allowed now. */
+  peek(key: string, now = Date.now()): number {
+    if (this.perSecond <= 0) return 0;
+    const bucket = this.buckets.get(key);
+    if (!bucket) return 0;
+    const tokens = Math.min(this.perSecond * 2, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond);
+    return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) / this.perSecond) * 1000);
+  }
 
   /** Takes one request for `key`; returns 0 when allowed, else the milliseconds to wait. */
   take(key: string, now = Date.now()): number {
