@@ -54,6 +54,9 @@ import {
   NodeDocument,
   type NodeQuery,
   type NodeQueryVariables,
+  OwnAccountDocument,
+  type OwnAccountQuery,
+  type OwnAccountQueryVariables,
   PostJournalEntriesDocument,
   type PostJournalEntriesInput,
   type PostJournalEntriesMutation,
@@ -240,6 +243,9 @@ export interface LedgerClient {
     options?: CallOptions,
   ): Promise<VoidPendingEntryMutation['voidPendingEntry']>;
 
+  /** An account and its balance with nothing beyond it: what a MEMBER token may read. */
+  ownAccount(variables: OwnAccountQueryVariables, options?: CallOptions): Promise<OwnAccountQuery['account']>;
+
   // Identities. `viewer` answers null without a token; the token operations are for admins.
   viewer(options?: CallOptions): Promise<ViewerQuery['viewer']>;
   apiTokens(options?: CallOptions): Promise<ApiTokensQuery['apiTokens']>;
@@ -408,6 +414,7 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
     postPendingEntry: mutation(PostPendingEntryDocument, 'postPendingEntry'),
     commitPendingEntry: mutation(CommitPendingEntryDocument, 'commitPendingEntry'),
     voidPendingEntry: mutation(VoidPendingEntryDocument, 'voidPendingEntry'),
+    ownAccount: query(OwnAccountDocument, 'account'),
     viewer: async (call) => (await send(ViewerDocument, {}, call)).viewer,
     apiTokens: async (call) => (await send(ApiTokensDocument, {}, call)).apiTokens,
     issueApiToken: mutation(IssueApiTokenDocument, 'issueApiToken'),

@@ -772,6 +772,17 @@ describe('a MEMBER of an account in A', () => {
     }
   });
 
+  it("reads their own account and balance through the SDK's ownAccount, and nothing through account()", async () => {
+    const client = ledgerClient(server.url, { token: member.token });
+    const own = await client.ownAccount({ id: a.capital.id });
+    expect(own).toMatchObject({ id: a.capital.id, balance: { account: { id: a.capital.id } } });
+    expect(typeof own!.balance.posted).toBe('string');
+    // The full fragment selects the book, which a member may not read.
+    await expect(client.account({ id: a.capital.id })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    // Another account of the book is not found.
+    expect(await client.ownAccount({ id: a.cash.id })).toBeNull();
+  });
+
   // Connection cursors are data (a child account's cursor is its code): a member who selects only
   // `edges { cursor }` of their own account's `children` must get nothing of those accounts.
   it("selecting only cursors of their account's children reveals nothing of those accounts", async () => {
