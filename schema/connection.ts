@@ -66,6 +66,11 @@ export function pageSize(first: number | null | undefined): number {
   return n;
 }
 
+/** A page with nothing on it: what a caller gets for a book it may not read. */
+export function emptyConnection(): Connection<never> {
+  return { edges: [], pageInfo: { hasNextPage: false, endCursor: null } };
+}
+
 /** Shapes `limit + 1` fetched rows into a page. */
 export function toConnection<T>(rows: T[], limit: number, cursorOf: (row: T) => string[]): Connection<T> {
   const page = rows.slice(0, limit);

@@ -29,6 +29,11 @@ export function decodeId(globalId: string, typename: string): string | null {
   }
 }
 
+/** A Book's raw id from its global id; '' (which no book has) when it is not one. */
+export function decodeBookId(globalId: string | number): string {
+  return decodeId(String(globalId), 'Book') ?? '';
+}
+
 export function decodeScopedId(globalId: string, typename: 'Account' | 'JournalEntry'): BookScopedId | null {
   const raw = decodeId(globalId, typename);
   return raw === null ? null : parseScopedId(raw);

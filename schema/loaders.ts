@@ -58,3 +58,12 @@ export function loaders(ctx: GraphQLContext): Loaders {
   cache.set(ctx, l);
   return l;
 }
+
+/** Loads nodes for `node(id:)`: a failed or missing one answers null, never an error. */
+export async function loadNodes<T>(
+  loader: DataLoader<string, T | null>,
+  ids: readonly string[],
+): Promise<(T | null)[]> {
+  const results = await loader.loadMany(ids);
+  return results.map((r) => (r instanceof Error ? null : r));
+}

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     console.log(usage);
     return;
   }
-  if (!values.book) throw new Error('--book is required\n\n' + usage);
+  if (!values.book) throw new Error(`--book is required\n\n${usage}`);
   if (values.format !== 'hledger' && values.format !== 'beancount') {
     throw new Error(`--format must be hledger or beancount, not "${values.format}"`);
   }

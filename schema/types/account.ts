@@ -2,7 +2,7 @@ import { formatAmount } from '../../server/ledger/index.js';
 import { builder } from '../builder.js';
 import { guard } from '../errors.js';
 import { scopedId } from '../ids.js';
-import { loaders } from '../loaders.js';
+import { loaders, loadNodes } from '../loaders.js';
 import { AccountBalanceRef, AccountRef, AccountTypeEnum, BookRef, UnitRef } from '../refs.js';
 import { AccountConnection, listAccounts } from './book.js';
 import { JournalEntryConnection, listEntries } from './entry.js';
@@ -11,10 +11,7 @@ builder.node(AccountRef, {
   description: 'An account of a book, in one unit, with optional balance bounds.',
   authScopes: (a) => ({ $any: { bookRead: a.bookId, accountRead: scopedId(a.bookId, a.id) } }),
   id: { resolve: (a) => scopedId(a.bookId, a.id) },
-  loadMany: (ids, ctx) =>
-    loaders(ctx)
-      .account.loadMany(ids)
-      .then((r) => r.map((x) => (x instanceof Error ? null : x))),
+  loadMany: (ids, ctx) => loadNodes(loaders(ctx).account, ids),
   fields: (t) => ({
     book: t.field({
       type: BookRef,

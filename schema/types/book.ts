@@ -1,18 +1,15 @@
 import { canReadBook } from '../../server/app/auth.js';
 import { builder } from '../builder.js';
-import { connectionType, decodeCursor, pageSize, toConnection } from '../connection.js';
+import { connectionType, decodeCursor, emptyConnection, pageSize, toConnection } from '../connection.js';
 import { guard } from '../errors.js';
-import { loaders } from '../loaders.js';
+import { loaders, loadNodes } from '../loaders.js';
 import { AccountRef, AccountTypeEnum, BookRef, UnitRef } from '../refs.js';
 
 builder.node(BookRef, {
   description: 'A set of accounts kept together: one per co-op, one per mutual-credit network.',
   authScopes: (b) => ({ bookRead: b.id }),
   id: { resolve: (b) => b.id },
-  loadMany: (ids, ctx) =>
-    loaders(ctx)
-      .book.loadMany(ids)
-      .then((r) => r.map((x) => (x instanceof Error ? null : x))),
+  loadMany: (ids, ctx) => loadNodes(loaders(ctx).book, ids),
   fields: (t) => ({
     name: t.exposeString('name'),
     description: t.exposeString('description'),
@@ -61,7 +58,7 @@ export async function listAccounts(
   const after = decodeCursor(args.after, 1);
   // Edges and cursors are data too (a cursor holds the account code): only readers of the book
   // get any, whatever object the connection hangs from (a member's own account included).
-  if (!canReadBook(ctx.principal, bookId)) return toConnection([], limit, () => []);
+  if (!canReadBook(ctx.principal, bookId)) return emptyConnection();
   const rows = await guard(() =>
     ctx.services.ledger.listAccounts(bookId, {
       afterCode: after?.[0] ?? null,

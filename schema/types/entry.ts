@@ -1,12 +1,13 @@
 import { canReadBook } from '../../server/app/auth.js';
+import { EXPIRY_ACTOR } from '../../server/app/index.js';
 import type { EntryRecord } from '../../server/db/ledger-store.js';
 import { formatAmount } from '../../server/ledger/index.js';
 import { builder } from '../builder.js';
-import { connectionType, decodeCursor, pageSize, toConnection } from '../connection.js';
+import { connectionType, decodeCursor, emptyConnection, pageSize, toConnection } from '../connection.js';
 import type { GraphQLContext } from '../context.js';
 import { badInput, guard } from '../errors.js';
 import { scopedId } from '../ids.js';
-import { loaders } from '../loaders.js';
+import { loaders, loadNodes } from '../loaders.js';
 import {
   AccountRef,
   BookRef,
@@ -26,10 +27,7 @@ builder.node(JournalEntryRef, {
   description: 'An immutable, balanced journal entry. Corrections are new entries (reversals), never edits.',
   authScopes: (e) => ({ bookRead: e.bookId }),
   id: { resolve: (e) => scopedId(e.bookId, e.id) },
-  loadMany: (ids, ctx) =>
-    loaders(ctx)
-      .entry.loadMany(ids)
-      .then((r) => r.map((x) => (x instanceof Error ? null : x))),
+  loadMany: (ids, ctx) => loadNodes(loaders(ctx).entry, ids),
   fields: (t) => ({
     book: t.field({
       type: BookRef,
@@ -48,7 +46,7 @@ builder.node(JournalEntryRef, {
         if (links.resolutionKind === 'COMMIT') return 'COMMITTED';
         if (links.resolutionKind === 'VOID') {
           const resolution = await loaders(ctx).entry.load(scopedId(e.bookId, links.resolvedBy!));
-          return resolution?.postedBy === 'system:expiry' ? 'EXPIRED' : 'VOIDED';
+          return resolution?.postedBy === EXPIRY_ACTOR ? 'EXPIRED' : 'VOIDED';
         }
         return e.expiresAt && e.expiresAt.getTime() <= Date.now() ? 'EXPIRED' : 'PENDING';
       },
@@ -143,7 +141,7 @@ export async function listEntries(
   const limit = pageSize(args.first);
   const after = decodeCursor(args.after, 2);
   // Cursors hold effectiveAt and seq: only readers of the book get edges, whatever the parent.
-  if (!canReadBook(ctx.principal, args.bookId)) return toConnection([], limit, () => []);
+  if (!canReadBook(ctx.principal, args.bookId)) return emptyConnection();
   // Both parts must be numbers PostgreSQL takes: an instant JavaScript can represent (ms within
   // +-8.64e15) and a positive bigint sequence number.
   if (

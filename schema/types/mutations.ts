@@ -12,7 +12,7 @@ import { LedgerError } from '../../server/ledger/index.js';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import { guard, UserErrorRef } from '../errors.js';
-import { decodeId, decodeScopedId } from '../ids.js';
+import { decodeBookId, decodeScopedId } from '../ids.js';
 import { loaders } from '../loaders.js';
 import { AccountRef, AccountTypeEnum, BookRef, JournalEntryRef, MetadataInput, SideEnum } from '../refs.js';
 
@@ -220,8 +220,6 @@ function toEntryInput(bookId: string, raw: RawEntryInput): EntryInput {
   };
 }
 
-const bookIdOf = (id: string | number) => decodeId(String(id), 'Book') ?? '';
-
 function refInput(raw: {
   entryId: string | number;
   idempotencyKey: string;
@@ -351,7 +349,7 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: CreateAccountInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
-      const bookId = writableBook(ctx, bookIdOf(input.bookId));
+      const bookId = writableBook(ctx, decodeBookId(input.bookId));
       let parentId: string | null = null;
       if (input.parentId !== null && input.parentId !== undefined) {
         const key = decodeScopedId(String(input.parentId), 'Account');
@@ -403,7 +401,7 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: PostJournalEntryInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
-      const bookId = writableBook(ctx, bookIdOf(input.bookId));
+      const bookId = writableBook(ctx, decodeBookId(input.bookId));
       return toPayload(await run(ctx, (l) => l.postEntry(bookId, toEntryInput(bookId, input), actorOf(ctx))));
     },
   }),
@@ -414,7 +412,7 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: PostJournalEntriesInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
-      const bookId = writableBook(ctx, bookIdOf(input.bookId));
+      const bookId = writableBook(ctx, decodeBookId(input.bookId));
       const result = await run(ctx, (l) =>
         l.postEntries(
           bookId,
@@ -434,7 +432,7 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: PostPendingEntryInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
-      const bookId = writableBook(ctx, bookIdOf(input.bookId));
+      const bookId = writableBook(ctx, decodeBookId(input.bookId));
       return toPayload(
         await run(ctx, (l) =>
           l.postPending(bookId, toEntryInput(bookId, input), input.expiresAt ?? null, actorOf(ctx)),

@@ -1,9 +1,16 @@
 import { canReadAccount, canReadBook, isAdmin, readableBooks } from '../../server/app/auth.js';
 import { LedgerError } from '../../server/ledger/index.js';
 import { builder } from '../builder.js';
-import { decodeCursor, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, pageSize, toConnection } from '../connection.js';
+import {
+  decodeCursor,
+  emptyConnection,
+  PAGE_SIZE_DEFAULT,
+  PAGE_SIZE_MAX,
+  pageSize,
+  toConnection,
+} from '../connection.js';
 import { guard } from '../errors.js';
-import { decodeId, decodeScopedId, scopedId } from '../ids.js';
+import { decodeBookId, decodeScopedId, scopedId } from '../ids.js';
 import { loaders } from '../loaders.js';
 import {
   AccountBalanceRef,
@@ -19,7 +26,6 @@ import { AccountConnection, BookConnection, listAccounts } from './book.js';
 import { JournalEntryConnection, listEntries } from './entry.js';
 
 const PAGE_DOC = `Page size, 1 to ${PAGE_SIZE_MAX}; default ${PAGE_SIZE_DEFAULT}.`;
-const bookIdOf = (id: string) => decodeId(id, 'Book') ?? '';
 
 builder.queryFields((t) => ({
   book: t.field({
@@ -28,7 +34,7 @@ builder.queryFields((t) => ({
     authScopes: { authenticated: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_r, args, ctx) => {
-      const bookId = bookIdOf(String(args.id));
+      const bookId = decodeBookId(String(args.id));
       return canReadBook(ctx.principal, bookId) ? guard(() => loaders(ctx).book.load(bookId)) : null;
     },
   }),
@@ -69,10 +75,8 @@ builder.queryFields((t) => ({
       includeClosed: t.arg.boolean({ defaultValue: true }),
     },
     resolve: (_r, args, ctx) => {
-      const bookId = bookIdOf(String(args.bookId));
-      return canReadBook(ctx.principal, bookId)
-        ? listAccounts(ctx, bookId, args)
-        : toConnection([], 1, () => []);
+      const bookId = decodeBookId(String(args.bookId));
+      return canReadBook(ctx.principal, bookId) ? listAccounts(ctx, bookId, args) : emptyConnection();
     },
   }),
   journalEntry: t.field({
@@ -103,12 +107,12 @@ builder.queryFields((t) => ({
       after: t.arg.string(),
     },
     resolve: (_r, args, ctx) => {
-      const bookId = bookIdOf(String(args.bookId));
-      if (!canReadBook(ctx.principal, bookId)) return toConnection([], 1, () => []);
+      const bookId = decodeBookId(String(args.bookId));
+      if (!canReadBook(ctx.principal, bookId)) return emptyConnection();
       let accountId: string | null = null;
       if (args.accountId) {
         const key = decodeScopedId(String(args.accountId), 'Account');
-        if (!key || key.bookId !== bookId) return toConnection([], 1, () => []);
+        if (!key || key.bookId !== bookId) return emptyConnection();
         accountId = key.id;
       }
       return listEntries(ctx, { ...args, bookId, accountId });
@@ -133,7 +137,7 @@ builder.queryFields((t) => ({
     authScopes: { authenticated: true },
     args: { bookId: t.arg.id({ required: true }), asOf: t.arg({ type: 'DateTime' }) },
     resolve: async (_r, args, ctx) => {
-      const bookId = bookIdOf(String(args.bookId));
+      const bookId = decodeBookId(String(args.bookId));
       if (!canReadBook(ctx.principal, bookId)) return null;
       const result = await guard(() => ctx.services.ledger.trialBalance(bookId, args.asOf ?? null));
       return result instanceof LedgerError ? null : result;
@@ -146,7 +150,7 @@ builder.queryFields((t) => ({
     authScopes: { authenticated: true },
     args: { bookId: t.arg.id({ required: true }) },
     resolve: async (_r, args, ctx) => {
-      const bookId = bookIdOf(String(args.bookId));
+      const bookId = decodeBookId(String(args.bookId));
       if (!canReadBook(ctx.principal, bookId)) return null;
       const result = await guard(() => ctx.services.ledger.verifyChain(bookId));
       return result instanceof LedgerError ? null : result;

@@ -150,8 +150,9 @@ export class AuthService {
 
   /** True when a token's verification is answered from the cache (no database lookup). */
   isCached(token: string, now = Date.now()): boolean {
-    const parsed = parseToken(token);
-    const entry = parsed ? this.cache.get(parsed.tokenId) : undefined;
+    // The id alone (no hashing): authenticate() verifies the secret right after.
+    const match = TOKEN.exec(token);
+    const entry = match ? this.cache.get(hexToUuid(match[1]!)) : undefined;
     return entry !== undefined && now - entry.fetchedAt <= TOKEN_CACHE_MS;
   }
 

@@ -10,7 +10,7 @@ import { LedgerService } from './ledger-service.js';
 export * from './auth.js';
 export { isConnectionError, UnavailableError } from './errors.js';
 export type * from './ledger-service.js';
-export { LedgerService } from './ledger-service.js';
+export { EXPIRY_ACTOR, LedgerService } from './ledger-service.js';
 
 export interface ServiceDeps {
   orm: MikroORM;

@@ -8,13 +8,15 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { BookEntity, BookUnitEntity } from '../db/entities.js';
 import {
-  type EntryCursor,
+  descendantIds,
+  type EntryFilter,
   entriesBySeq,
   lineSums,
   listEntries,
   postedTotalsAsOf,
 } from '../db/ledger-reads.js';
 import {
+  type AccountListOptions,
   type AccountRow,
   type EntryLinks,
   type EntryRecord,
@@ -47,6 +49,8 @@ import { type OpResult, PostingEngine, type PostOp } from './posting.js';
 import { withTransaction } from './transaction.js';
 
 export const DEFAULT_MAX_BACKDATE_DAYS = 366;
+/** `postedBy` of the VOID entries the expiry sweep posts. */
+export const EXPIRY_ACTOR = 'system:expiry';
 export const UNITS_PER_BOOK_MAX = 50;
 
 export interface BookRecord {
@@ -352,16 +356,7 @@ export class LedgerService {
     );
   }
 
-  async listAccounts(
-    bookId: string,
-    options: {
-      afterCode: string | null;
-      limit: number;
-      includeClosed: boolean;
-      type: AccountType | null;
-      parentId?: string | null;
-    },
-  ): Promise<AccountRow[]> {
+  async listAccounts(bookId: string, options: AccountListOptions): Promise<AccountRow[]> {
     if (!isUuid(bookId)) return [];
     return listAccounts(this.pool, bookId, options);
   }
@@ -425,17 +420,16 @@ export class LedgerService {
     return result!;
   }
 
-  private async refOp(
+  /** The op that reverses, commits or voids `input.entryId`; `operation` names the request for its hash. */
+  private refPostOp(
     kind: 'REVERSAL' | 'COMMIT' | 'VOID',
     input: RefInput,
     actor: string | null,
-  ): Promise<OpResult> {
-    const operation = {
-      REVERSAL: 'reverseJournalEntry',
-      COMMIT: 'commitPendingEntry',
-      VOID: 'voidPendingEntry',
-    }[kind];
-    const op: PostOp = {
+    operation = { REVERSAL: 'reverseJournalEntry', COMMIT: 'commitPendingEntry', VOID: 'voidPendingEntry' }[
+      kind
+    ],
+  ): PostOp {
+    return {
       kind,
       bookId: input.bookId,
       targetId: input.entryId,
@@ -446,7 +440,14 @@ export class LedgerService {
       postedBy: actor,
       requestHash: requestHash(operation, input),
     };
-    const [result] = await this.engine.submit([op], true);
+  }
+
+  private async refOp(
+    kind: 'REVERSAL' | 'COMMIT' | 'VOID',
+    input: RefInput,
+    actor: string | null,
+  ): Promise<OpResult> {
+    const [result] = await this.engine.submit([this.refPostOp(kind, input, actor)], true);
     return result!;
   }
 
@@ -470,27 +471,21 @@ export class LedgerService {
   async expirePending(now: Date = new Date(), limit = 500): Promise<number> {
     const rows = await findExpiredPending(this.pool, now, limit);
     if (rows.length === 0) return 0;
-    const ops: PostOp[] = rows.map((r) => {
-      const input: RefInput = {
-        bookId: r.bookId,
-        entryId: r.id,
-        idempotencyKey: `expire:${r.id}`,
-        effectiveAt: null,
-        memo: 'expired',
-        metadata: null,
-      };
-      return {
-        kind: 'VOID',
-        bookId: r.bookId,
-        targetId: r.id,
-        idempotencyKey: input.idempotencyKey,
-        effectiveAt: null,
-        memo: 'expired',
-        metadata: null,
-        postedBy: 'system:expiry',
-        requestHash: requestHash('expirePendingEntry', input),
-      };
-    });
+    const ops = rows.map((r) =>
+      this.refPostOp(
+        'VOID',
+        {
+          bookId: r.bookId,
+          entryId: r.id,
+          idempotencyKey: `expire:${r.id}`,
+          effectiveAt: null,
+          memo: 'expired',
+          metadata: null,
+        },
+        EXPIRY_ACTOR,
+        'expirePendingEntry',
+      ),
+    );
     const results = await this.engine.submit(ops, false);
     return results.filter((r) => r.ok && !r.replayed).length;
   }
@@ -513,15 +508,7 @@ export class LedgerService {
     return findEntryLinks(this.pool, keys);
   }
 
-  async listEntries(filter: {
-    bookId: string;
-    accountId: string | null;
-    from: Date | null;
-    to: Date | null;
-    kinds: string[] | null;
-    after: EntryCursor | null;
-    limit: number;
-  }): Promise<EntryRecord[]> {
+  async listEntries(filter: EntryFilter): Promise<EntryRecord[]> {
     if (!isUuid(filter.bookId) || (filter.accountId !== null && !isUuid(filter.accountId))) return [];
     return listEntries(this.pool, filter);
   }
@@ -570,15 +557,7 @@ export class LedgerService {
 
   /** Posted balance of an account with all its descendants, in the account's normal direction. */
   async rollupBalance(account: AccountRow, asOf: Date | null): Promise<Decimal> {
-    const { rows } = await this.pool.query(
-      `with recursive tree(id) as (
-         select id from account where book_id = $1 and id = $2
-         union
-         select a.id from account a join tree t on a.book_id = $1 and a.parent_id = t.id
-       ) select array_agg(id) as ids from tree`,
-      [account.bookId, account.id],
-    );
-    const ids: string[] = rows[0]?.ids ?? [account.id];
+    const ids = await descendantIds(this.pool, account.bookId, account.id);
     let debits = ZERO;
     let credits = ZERO;
     if (asOf === null) {

@@ -127,8 +127,6 @@ export class PostingEngine {
    */
   private preCommitOwner: object | null = null;
   private startScheduled = false;
-  /** Cumulative counters, for metrics and benchmarks (milliseconds are wall-clock per stage). */
-  readonly stats = { flushes: 0, ops: 0, posted: 0, readMs: 0, decideMs: 0, writeMs: 0, commitMs: 0 };
   private idleWaiters: (() => void)[] = [];
   private readonly opsPerFlushMax: number;
   private readonly clock: () => Date;
@@ -231,14 +229,12 @@ export class PostingEngine {
 
   private async flushGroup(group: Item[], atCommit: () => void): Promise<void> {
     let decisions: Decision[][];
-    let committing = 0;
     try {
       decisions = await withTransaction(
         this.pool,
         async (client) => {
           const out = await this.process(client, group);
           atCommit();
-          committing = performance.now();
           return out;
         },
         { beginInWork: true },
@@ -264,9 +260,6 @@ export class PostingEngine {
       return;
     }
     const flat = decisions.flat();
-    this.stats.flushes++;
-    this.stats.ops += flat.length;
-    this.stats.commitMs += performance.now() - committing;
     this.entriesWritten += flat.filter((d) => d.type === 'posted').length;
     if (this.entriesWritten >= this.nextAnalyzeAt) this.analyze();
     group.forEach((item, i) => {
@@ -339,7 +332,6 @@ export class PostingEngine {
           accountKeys.set(key(op.bookId, line.accountId), { bookId: op.bookId, id: line.accountId });
       }
     }
-    const started = performance.now();
     const read = await lockPhase(client, {
       bookIds: [...new Set(live.map((op) => op.bookId))].sort(),
       idempotencyKeys: live.map((op) => ({ bookId: op.bookId, key: keyOf(op) })),
@@ -396,8 +388,6 @@ export class PostingEngine {
       for (const [k, row] of await lockAccounts(client, [...extra.values()])) accounts.set(k, row);
     }
 
-    const decideStarted = performance.now();
-    this.stats.readMs += decideStarted - started;
     // Decide item by item against the working state.
     const working = new Map<string, AccountTotals>();
     const heads = new Map([...books.values()].map((b) => [b.id, { seq: b.entrySeq, hash: b.lastHash }]));
@@ -475,11 +465,7 @@ export class PostingEngine {
       const headUpdates = [...heads.entries()]
         .filter(([bookId, h]) => h.seq !== books.get(bookId)!.entrySeq)
         .map(([bookId, h]) => ({ bookId, entrySeq: h.seq, lastHash: h.hash }));
-      const writeStarted = performance.now();
-      this.stats.decideMs += writeStarted - decideStarted;
       await writeEntries(client, posted, accountUpdates, dayTotals(posted), headUpdates);
-      this.stats.writeMs += performance.now() - writeStarted;
-      this.stats.posted += posted.length;
     }
     return out;
   }

@@ -2,7 +2,7 @@
  * Read queries of the ledger. Balances come from the account rows (current) or from the per-day
  * totals plus one day of lines (as of an instant), never from a scan of every line.
  */
-import { Decimal, ZERO } from '../ledger/index.js';
+import { Decimal } from '../ledger/index.js';
 import { ENTRY_COLUMNS, type EntryRecord, entryFromRow, LINES_JSON, type Queryable } from './ledger-store.js';
 
 export interface EntryCursor {
@@ -118,8 +118,6 @@ export async function postedTotalsAsOf(
     out.set(r.account_id, { debits: new Decimal(r.debits), credits: new Decimal(r.credits) });
   return out;
 }
-
-export const NO_TOTALS: PostedTotals = { debits: ZERO, credits: ZERO };
 
 /** The account and all its descendants (ids), following parent links. */
 export async function descendantIds(db: Queryable, bookId: string, accountId: string): Promise<string[]> {

@@ -151,16 +151,19 @@ export async function findAccounts(
   return rows.map(accountFromRow);
 }
 
+export interface AccountListOptions {
+  afterCode: string | null;
+  limit: number;
+  includeClosed: boolean;
+  type: AccountType | null;
+  /** When given, only children of this account (null: only top-level accounts). */
+  parentId?: string | null;
+}
+
 export async function listAccounts(
   db: Queryable,
   bookId: string,
-  options: {
-    afterCode: string | null;
-    limit: number;
-    includeClosed: boolean;
-    type: AccountType | null;
-    parentId?: string | null;
-  },
+  options: AccountListOptions,
 ): Promise<AccountRow[]> {
   const params: unknown[] = [bookId, options.afterCode, options.limit, options.includeClosed, options.type];
   let parentFilter = '';
@@ -234,27 +237,36 @@ export async function findEntries(
   return rows.map(entryFromRow);
 }
 
-/** Entries already holding these idempotency keys: id and request hash only. */
-export async function findByIdempotencyKeys(
-  db: Queryable,
-  keys: { bookId: string; key: string }[],
-): Promise<Map<string, { id: string; requestHash: string }>> {
-  if (keys.length === 0) return new Map();
-  const { rows } = await db.query(
-    `select e.book_id, e.idempotency_key, e.id, e.request_hash
-       from journal_entry e
-      where e.book_id = any($1::uuid[]) and e.idempotency_key = any($2::text[])`,
-    anyKeys(keys.map((k) => ({ bookId: k.bookId, id: k.key }))),
-  );
-  return new Map(
-    rows.map((r) => [`${r.book_id}/${r.idempotency_key}`, { id: r.id, requestHash: r.request_hash }]),
-  );
-}
-
 export interface EntryLinks {
   reversedBy: string | null;
   resolvedBy: string | null;
   resolutionKind: 'COMMIT' | 'VOID' | null;
+}
+
+/** Entries that reverse or resolve the entries in `ids` (SQL expressions of uuid arrays). */
+function linksSql(bookIds: string, ids: string): string {
+  return `select r.book_id, coalesce(r.reverses_id, r.pending_id) as target, r.id, r.kind
+       from journal_entry r
+      where r.book_id = any(${bookIds}) and (r.reverses_id = any(${ids}) or r.pending_id = any(${ids}))`;
+}
+
+function linksFromRows(
+  keys: { bookId: string; id: string }[],
+  rows: Record<string, unknown>[],
+): Map<string, EntryLinks> {
+  const out = new Map<string, EntryLinks>();
+  for (const k of keys)
+    out.set(`${k.bookId}/${k.id}`, { reversedBy: null, resolvedBy: null, resolutionKind: null });
+  for (const r of rows) {
+    const links = out.get(`${r.book_id}/${r.target}`);
+    if (!links) continue;
+    if (r.kind === 'REVERSAL') links.reversedBy = r.id as string;
+    else {
+      links.resolvedBy = r.id as string;
+      links.resolutionKind = r.kind as 'COMMIT' | 'VOID';
+    }
+  }
+  return out;
 }
 
 /** Which entries reverse or resolve the given ones (the other half of the two-way links). */
@@ -262,27 +274,9 @@ export async function findEntryLinks(
   db: Queryable,
   keys: { bookId: string; id: string }[],
 ): Promise<Map<string, EntryLinks>> {
-  const out = new Map<string, EntryLinks>();
-  if (keys.length === 0) return out;
-  for (const k of keys)
-    out.set(`${k.bookId}/${k.id}`, { reversedBy: null, resolvedBy: null, resolutionKind: null });
-  const [bookIds, ids] = anyKeys(keys);
-  const { rows } = await db.query(
-    `select r.book_id, coalesce(r.reverses_id, r.pending_id) as target, r.id, r.kind
-       from journal_entry r
-      where r.book_id = any($1::uuid[]) and (r.reverses_id = any($2::uuid[]) or r.pending_id = any($2::uuid[]))`,
-    [bookIds, ids],
-  );
-  for (const r of rows) {
-    const links = out.get(`${r.book_id}/${r.target}`);
-    if (!links) continue;
-    if (r.kind === 'REVERSAL') links.reversedBy = r.id;
-    else {
-      links.resolvedBy = r.id;
-      links.resolutionKind = r.kind;
-    }
-  }
-  return out;
+  if (keys.length === 0) return new Map();
+  const { rows } = await db.query(linksSql('$1::uuid[]', '$2::uuid[]'), anyKeys(keys));
+  return linksFromRows(keys, rows);
 }
 
 export interface NewEntry extends Omit<EntryRecord, 'lines'> {
@@ -484,9 +478,7 @@ export async function lockPhase(client: PoolClient, r: LockPhaseRequest): Promis
   statements.push(
     `select ${ENTRY_COLUMNS}, ${LINES_JSON} from journal_entry e
       where e.book_id = any(${uuidArray(targetBooks)}) and e.id = any(${uuidArray(targetIds)})`,
-    `select r.book_id, coalesce(r.reverses_id, r.pending_id) as target, r.id, r.kind from journal_entry r
-      where r.book_id = any(${uuidArray(targetBooks)})
-        and (r.reverses_id = any(${uuidArray(targetIds)}) or r.pending_id = any(${uuidArray(targetIds)}))`,
+    linksSql(uuidArray(targetBooks), uuidArray(targetIds)),
   );
   const [accountBooks, accountIds] = anyKeys(r.accounts);
   statements.push(
@@ -517,18 +509,7 @@ export async function lockPhase(client: PoolClient, r: LockPhaseRequest): Promis
     ]),
   );
   const targets = targetsResult!.rows.map(entryFromRow);
-  const links = new Map<string, EntryLinks>();
-  for (const t of targets)
-    links.set(`${t.bookId}/${t.id}`, { reversedBy: null, resolvedBy: null, resolutionKind: null });
-  for (const row of linksResult!.rows) {
-    const link = links.get(`${row.book_id}/${row.target}`);
-    if (!link) continue;
-    if (row.kind === 'REVERSAL') link.reversedBy = row.id as string;
-    else {
-      link.resolvedBy = row.id as string;
-      link.resolutionKind = row.kind as 'COMMIT' | 'VOID';
-    }
-  }
+  const links = linksFromRows(targets, linksResult!.rows);
   const accounts = new Map(
     accountsResult!.rows.map((row) => [
       `${row.book_id}/${row.id}`,

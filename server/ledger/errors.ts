@@ -50,10 +50,6 @@ export class LedgerError {
   }
 }
 
-export function isLedgerError(value: unknown): value is LedgerError {
-  return value instanceof LedgerError;
-}
-
 /** A broken invariant: a bug, never a user's mistake. Thrown, never returned. */
 export class InvariantError extends Error {
   override name = 'InvariantError';
