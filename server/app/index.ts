@@ -5,9 +5,12 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { nativePool } from '../db/orm.js';
 import { AuthService } from './auth.js';
+import { CoopService } from './coop-service.js';
 import { LedgerService } from './ledger-service.js';
 
 export * from './auth.js';
+export type { ImportInput, ImportKind, ImportResult, RowError } from './coop-import.js';
+export * from './coop-service.js';
 export { isConnectionError, UnavailableError } from './errors.js';
 export type * from './ledger-service.js';
 export { EXPIRY_ACTOR, LedgerService } from './ledger-service.js';
@@ -22,6 +25,7 @@ export interface ServiceDeps {
 export interface Services {
   ledger: LedgerService;
   auth: AuthService;
+  coops: CoopService;
   /** Stops background work (the entry batcher, the pending-entry expiry sweeper) and waits for it. */
   close(): Promise<void>;
 }
@@ -34,6 +38,7 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
   return {
     ledger,
     auth: new AuthService(pool, deps.logger),
+    coops: new CoopService(pool, ledger),
     close: () => ledger.close(),
   };
 }

@@ -111,6 +111,11 @@ export interface PostingEngineOptions {
 
 const key = (bookId: string, id: string) => `${bookId}/${id}`;
 
+/** Thrown inside submitWith's transaction to roll it back with an answer. */
+class RolledBack {
+  constructor(readonly outcome: Decision[] | LedgerError) {}
+}
+
 /** Flushes in flight at once: one before its commit, one committing (see preCommitOwner). */
 const FLUSHES_IN_FLIGHT_MAX = 2;
 
@@ -175,6 +180,42 @@ export class PostingEngine {
       }
       this.schedule();
     });
+  }
+
+  /**
+   * Posts ops all or nothing in one transaction together with writes of their own: `prepare` runs
+   * first in the transaction (it must lock the book row first, like every writer, then may lock
+   * and read accounts, insert rows such as a new member's accounts) and returns the ops to post.
+   * If any op is rejected, the whole transaction rolls back, `prepare`'s writes included, and the
+   * rejections are returned. Runs beside the group queue: PostgreSQL's book and account locks
+   * order it with every flush. `prepare` may return a LedgerError to roll back without posting.
+   */
+  async submitWith<T>(
+    prepare: (client: PoolClient) => Promise<{ ops: PostOp[]; value: T } | LedgerError>,
+  ): Promise<{ results: OpResult[]; value: T } | LedgerError> {
+    if (this.closed) throw new UnavailableError('the service is shutting down');
+    let outcome: { decisions: Decision[]; value: T } | LedgerError;
+    try {
+      outcome = await withTransaction(this.pool, async (client) => {
+        const prepared = await prepare(client);
+        if (prepared instanceof LedgerError) throw new RolledBack(prepared);
+        const item: Item = { ops: prepared.ops, atomic: true, resolve: () => {}, reject: () => {} };
+        const [decisions] = prepared.ops.length > 0 ? await this.process(client, [item]) : [[]];
+        if (decisions!.some((d) => d.type === 'error')) throw new RolledBack(decisions!);
+        return { decisions: decisions!, value: prepared.value };
+      });
+    } catch (error) {
+      if (!(error instanceof RolledBack)) throw error;
+      if (error.outcome instanceof LedgerError) return error.outcome;
+      const flat = error.outcome;
+      const replays = await this.loadReplays([flat]);
+      return { results: flat.map((d) => this.finalise(d, flat, replays)), value: undefined as T };
+    }
+    if (outcome instanceof LedgerError) return outcome;
+    const flat = outcome.decisions;
+    const replays = await this.loadReplays([flat]);
+    this.entriesWritten += flat.filter((d) => d.type === 'posted').length;
+    return { results: flat.map((d) => this.finalise(d, flat, replays)), value: outcome.value };
   }
 
   /** Stops taking work and waits for queued work to finish. */

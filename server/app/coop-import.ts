@@ -1,0 +1,481 @@
+/**
+ * Bulk import of members and of buy-in payments from CSV, all or nothing per file.
+ *
+ * Every row is checked first and every problem reported (row = the file's line number, the header
+ * is line 1) without touching anything. A file without problems is then applied in ONE
+ * transaction: parties, memberships, their accounts and events, and every entry, through the
+ * posting engine's submitWith; if the ledger still rejects an entry (a bound, a closed account, a
+ * date past the book's backdating limit), the whole file rolls back and that row is reported.
+ * The import is idempotent: the same key and the same file answer with the first result.
+ *
+ * MEMBERS columns (header names, any order, case-insensitive):
+ *   name (required), class (required: a member class code), applied_on (required: YYYY-MM-DD),
+ *   kind (person | organization; default person), email, phone, address,
+ *   external_ref (your own id for the member, unique in the co-op; payments files may use it),
+ *   status (applicant | candidate | active; default applicant), status_on (default applied_on).
+ * PAYMENTS columns:
+ *   member (required: member number or external_ref), paid_on (required), amount (required),
+ *   method (cash | bank; default bank), reference (the entry's memo).
+ */
+import type { Pool } from 'pg';
+import {
+  type ErrorCode,
+  isLeaving,
+  LedgerError,
+  type MembershipState,
+  PARTY_KINDS,
+  type PartyKind,
+  parseAmount,
+  validateDate,
+  validateIdempotencyKey,
+  type ZERO,
+} from '../ledger/index.js';
+import {
+  type CoopService,
+  insertParty,
+  lockBook,
+  type MembershipRecord,
+  type PaymentMethod,
+  paymentEntry,
+  prepareJoin,
+  reusedKey,
+  standardOp,
+  todayUtc,
+} from './coop-service.js';
+import { CsvSyntaxError, parseCsv } from './csv.js';
+import { requestHash } from './hashing.js';
+import { uuidv7 } from './ids.js';
+import type { LedgerService } from './ledger-service.js';
+import type { PostOp } from './posting.js';
+
+export const IMPORT_ROWS_MAX = 5_000;
+export const IMPORT_KEY_LENGTH_MAX = 80;
+
+export type ImportKind = 'MEMBERS' | 'PAYMENTS';
+
+export interface RowError {
+  row: number;
+  column: string | null;
+  code: ErrorCode;
+  message: string;
+}
+
+export interface ImportResult {
+  imported: boolean;
+  replayed: boolean;
+  /** Data rows read (the header and blank lines not counted). */
+  rows: number;
+  membershipsCreated: number;
+  paymentsPosted: number;
+  rowErrors: RowError[];
+}
+
+export interface ImportInput {
+  bookId: string;
+  kind: ImportKind;
+  csv: string;
+  idempotencyKey: string;
+}
+
+const COLUMNS: Record<ImportKind, { required: string[]; optional: string[] }> = {
+  MEMBERS: {
+    required: ['name', 'class', 'applied_on'],
+    optional: ['kind', 'email', 'phone', 'address', 'external_ref', 'status', 'status_on'],
+  },
+  PAYMENTS: { required: ['member', 'paid_on', 'amount'], optional: ['method', 'reference'] },
+};
+
+const IMPORT_STATUSES: Record<string, MembershipState> = {
+  applicant: 'APPLICANT',
+  candidate: 'CANDIDATE',
+  active: 'ACTIVE',
+};
+
+interface MemberRow {
+  line: number;
+  name: string;
+  classId: string;
+  appliedOn: string;
+  kind: PartyKind;
+  email: string;
+  phone: string;
+  address: string;
+  externalRef: string | null;
+  status: MembershipState;
+  statusOn: string;
+}
+
+interface PaymentRow {
+  line: number;
+  membership: MembershipRecord;
+  paidOn: string;
+  amount: string;
+  method: PaymentMethod;
+  reference: string | null;
+}
+
+function failure(rows: number, rowErrors: RowError[]): ImportResult {
+  return { imported: false, replayed: false, rows, membershipsCreated: 0, paymentsPosted: 0, rowErrors };
+}
+
+export async function importCsv(
+  deps: { pool: Pool; ledger: LedgerService; coops: CoopService; clock: () => Date },
+  input: ImportInput,
+  actor: string | null,
+): Promise<ImportResult | LedgerError> {
+  const keyError = validateIdempotencyKey(input.idempotencyKey);
+  if (keyError) return keyError;
+  if (input.idempotencyKey.length > IMPORT_KEY_LENGTH_MAX)
+    return new LedgerError(
+      'INVALID_IDEMPOTENCY_KEY',
+      `idempotencyKey must be 1 to ${IMPORT_KEY_LENGTH_MAX} characters here`,
+      'idempotencyKey',
+    );
+  if (input.kind !== 'MEMBERS' && input.kind !== 'PAYMENTS')
+    return new LedgerError('INVALID_INPUT', 'kind must be MEMBERS or PAYMENTS', 'kind');
+  const [coop] = await deps.coops.getCoops([input.bookId]);
+  if (!coop) return new LedgerError('UNKNOWN_COOP', 'no such co-op', 'coopId');
+  const hash = requestHash('importMembersCsv', input);
+  const prior = await deps.pool.query(
+    'select request_hash, result from coop_import where book_id = $1 and idempotency_key = $2',
+    [input.bookId, input.idempotencyKey],
+  );
+  if (prior.rows[0]) {
+    if (prior.rows[0].request_hash !== hash) return reusedKey();
+    return { ...(prior.rows[0].result as ImportResult), replayed: true };
+  }
+
+  let records: ReturnType<typeof parseCsv>;
+  try {
+    records = parseCsv(input.csv);
+  } catch (error) {
+    if (error instanceof CsvSyntaxError)
+      return failure(0, [{ row: error.line, column: null, code: 'INVALID_CSV', message: error.message }]);
+    throw error;
+  }
+  if (records.length === 0)
+    return failure(0, [
+      { row: 1, column: null, code: 'INVALID_CSV', message: 'the file is empty: a header row is needed' },
+    ]);
+  const [header, ...data] = records;
+  const names = header!.fields.map((f) => f.trim().toLowerCase());
+  const spec = COLUMNS[input.kind];
+  const headerErrors: RowError[] = [];
+  for (const [i, name] of names.entries()) {
+    if (![...spec.required, ...spec.optional].includes(name))
+      headerErrors.push({
+        row: header!.line,
+        column: header!.fields[i] ?? null,
+        code: 'INVALID_CSV',
+        message: `unknown column "${header!.fields[i]}" (expected: ${[...spec.required, ...spec.optional].join(', ')})`,
+      });
+    else if (names.indexOf(name) !== i)
+      headerErrors.push({
+        row: header!.line,
+        column: name,
+        code: 'INVALID_CSV',
+        message: `column ${name} appears twice`,
+      });
+  }
+  for (const name of spec.required) {
+    if (!names.includes(name))
+      headerErrors.push({
+        row: header!.line,
+        column: name,
+        code: 'INVALID_CSV',
+        message: `the column ${name} is missing`,
+      });
+  }
+  if (headerErrors.length > 0) return failure(data.length, headerErrors);
+  if (data.length === 0)
+    return failure(0, [
+      { row: header!.line, column: null, code: 'INVALID_CSV', message: 'the file has no data rows' },
+    ]);
+  if (data.length > IMPORT_ROWS_MAX)
+    return failure(data.length, [
+      {
+        row: data[IMPORT_ROWS_MAX]!.line,
+        column: null,
+        code: 'INVALID_CSV',
+        message: `at most ${IMPORT_ROWS_MAX} rows per file`,
+      },
+    ]);
+
+  const rowErrors: RowError[] = [];
+  const today = todayUtc(deps.clock());
+  const cells = data.map((record) => {
+    if (record.fields.length !== names.length)
+      rowErrors.push({
+        row: record.line,
+        column: null,
+        code: 'INVALID_CSV',
+        message: `${record.fields.length} fields where the header has ${names.length}`,
+      });
+    const get = (column: string) => (record.fields[names.indexOf(column)] ?? '').trim();
+    return { line: record.line, get };
+  });
+  if (rowErrors.length > 0) return failure(data.length, rowErrors);
+  const add = (row: number, column: string | null, error: LedgerError) =>
+    rowErrors.push({ row, column, code: error.code, message: error.message });
+  const checkDate = (row: number, column: string, value: string): boolean => {
+    const error = validateDate(value, column);
+    if (error) add(row, column, error);
+    else if (value > today) add(row, column, new LedgerError('INVALID_DATE', `${column} is in the future`));
+    return !error && value <= today;
+  };
+
+  if (input.kind === 'MEMBERS') {
+    const classes = new Map((await deps.coops.listMemberClasses(input.bookId)).map((c) => [c.code, c]));
+    const refs = new Map<string, number>();
+    const wantedRefs = cells.map((c) => c.get('external_ref')).filter((r) => r !== '');
+    const { rows: taken } = await deps.pool.query(
+      'select external_ref from party where book_id = $1 and external_ref = any($2::text[])',
+      [input.bookId, wantedRefs],
+    );
+    const takenRefs = new Set(taken.map((r) => r.external_ref as string));
+    const parsed: MemberRow[] = [];
+    for (const { line, get } of cells) {
+      const before = rowErrors.length;
+      const kindText = get('kind').toUpperCase() || 'PERSON';
+      const kind = PARTY_KINDS.find((k) => k === kindText);
+      if (!kind) add(line, 'kind', new LedgerError('INVALID_INPUT', 'kind must be person or organization'));
+      const party = {
+        kind: kind ?? 'PERSON',
+        name: get('name'),
+        email: get('email'),
+        phone: get('phone'),
+        address: get('address'),
+        externalRef: get('external_ref') || null,
+      };
+      const partyError = deps.coops.validateParty(party);
+      if (partyError) add(line, toColumn(partyError.field), partyError);
+      if (party.externalRef) {
+        if (refs.has(party.externalRef))
+          add(
+            line,
+            'external_ref',
+            new LedgerError('INVALID_INPUT', `external_ref is also on line ${refs.get(party.externalRef)}`),
+          );
+        else if (takenRefs.has(party.externalRef))
+          add(
+            line,
+            'external_ref',
+            new LedgerError('INVALID_INPUT', 'external_ref is already used in this co-op'),
+          );
+        refs.set(party.externalRef, line);
+      }
+      const cls = classes.get(get('class'));
+      if (!cls)
+        add(
+          line,
+          'class',
+          new LedgerError('UNKNOWN_MEMBER_CLASS', `no member class with code "${get('class')}"`),
+        );
+      const appliedOn = get('applied_on');
+      const appliedOk = checkDate(line, 'applied_on', appliedOn);
+      const status = IMPORT_STATUSES[get('status').toLowerCase() || 'applicant'];
+      if (!status)
+        add(
+          line,
+          'status',
+          new LedgerError('INVALID_INPUT', 'status must be applicant, candidate or active'),
+        );
+      const statusOn = get('status_on') || appliedOn;
+      if (get('status_on') && checkDate(line, 'status_on', statusOn) && appliedOk && statusOn < appliedOn)
+        add(line, 'status_on', new LedgerError('INVALID_DATE', 'status_on is before applied_on'));
+      if (rowErrors.length === before)
+        parsed.push({ line, ...party, kind: kind!, classId: cls!.id, appliedOn, status: status!, statusOn });
+    }
+    if (rowErrors.length > 0) return failure(data.length, rowErrors);
+    return apply(deps, input, hash, actor, data.length, async (client, lineOfOp) => {
+      const ops: PostOp[] = [];
+      for (const row of parsed) {
+        const partyId = uuidv7();
+        await insertParty(client, input.bookId, partyId, row);
+        const joined = await prepareJoin(client, {
+          bookId: input.bookId,
+          partyId,
+          classId: row.classId,
+          appliedOn: row.appliedOn,
+          idempotencyKey: `${input.idempotencyKey}#${row.line}`,
+          requestHash: requestHash('importMembersCsv.row', { hash, line: row.line }),
+          note: `imported (file key ${input.idempotencyKey}, line ${row.line})`,
+          actor,
+          transitions: row.status === 'APPLICANT' ? [] : [{ toState: row.status, effectiveOn: row.statusOn }],
+        });
+        if (joined instanceof LedgerError) return { line: row.line, error: joined };
+        for (const op of joined.ops) {
+          lineOfOp.push(row.line);
+          ops.push(op);
+        }
+      }
+      return { ops, memberships: parsed.length, payments: 0 };
+    });
+  }
+
+  // PAYMENTS
+  const { rows: members } = await deps.pool.query(
+    `select m.member_number, m.id, p.external_ref from membership m join party p on p.book_id = m.book_id and p.id = m.party_id
+      where m.book_id = $1 order by m.member_number`,
+    [input.bookId],
+  );
+  const byNumber = new Map(members.map((m) => [String(m.member_number), m.id as string]));
+  // An external ref names the party's latest membership.
+  const byRef = new Map(
+    members.filter((m) => m.external_ref).map((m) => [m.external_ref as string, m.id as string]),
+  );
+  const ids = [
+    ...new Set(cells.map((c) => byNumber.get(c.get('member')) ?? byRef.get(c.get('member'))).filter(Boolean)),
+  ];
+  const memberships = new Map(
+    (await deps.coops.getMemberships(ids.map((id) => ({ bookId: input.bookId, id: id! })))).map((m) => [
+      m.id,
+      m,
+    ]),
+  );
+  const outstanding = new Map<string, ReturnType<typeof ZERO.plus>>();
+  for (const m of memberships.values())
+    outstanding.set(m.id, (await deps.coops.balances(m)).subscriptionOutstanding);
+  const parsed: PaymentRow[] = [];
+  for (const { line, get } of cells) {
+    const before = rowErrors.length;
+    const id = byNumber.get(get('member')) ?? byRef.get(get('member'));
+    const membership = id ? memberships.get(id) : undefined;
+    if (!membership)
+      add(
+        line,
+        'member',
+        new LedgerError('UNKNOWN_MEMBERSHIP', `no member with number or external_ref "${get('member')}"`),
+      );
+    else if (isLeaving(membership.state))
+      add(
+        line,
+        'member',
+        new LedgerError('MEMBERSHIP_ENDED', `membership ${membership.memberNumber} is ${membership.state}`),
+      );
+    const paidOn = get('paid_on');
+    checkDate(line, 'paid_on', paidOn);
+    const amount = parseAmount(get('amount'), coop.baseCurrency, 'amount');
+    if (amount instanceof LedgerError) add(line, 'amount', amount);
+    else if (membership) {
+      const left = outstanding.get(membership.id)!;
+      if (amount.gt(left))
+        add(
+          line,
+          'amount',
+          new LedgerError(
+            'PAYMENT_EXCEEDS_OUTSTANDING',
+            `member ${membership.memberNumber} owes ${left.toFixed(coop.baseCurrency.scale)} at this row`,
+          ),
+        );
+      else outstanding.set(membership.id, left.minus(amount));
+    }
+    const methodText = get('method').toUpperCase() || 'BANK';
+    if (methodText !== 'CASH' && methodText !== 'BANK')
+      add(line, 'method', new LedgerError('INVALID_INPUT', 'method must be cash or bank'));
+    const reference = get('reference');
+    if (reference.length > 1000)
+      add(line, 'reference', new LedgerError('INVALID_INPUT', 'reference is over 1000 characters'));
+    if (rowErrors.length === before)
+      parsed.push({
+        line,
+        membership: membership!,
+        paidOn,
+        amount: (amount as ReturnType<typeof ZERO.plus>).toFixed(coop.baseCurrency.scale),
+        method: methodText as PaymentMethod,
+        reference: reference || null,
+      });
+  }
+  if (rowErrors.length > 0) return failure(data.length, rowErrors);
+  return apply(deps, input, hash, actor, data.length, async (_client, lineOfOp) => {
+    const ops = parsed.map((row) => {
+      lineOfOp.push(row.line);
+      const entry = paymentEntry(coop, row.membership, 'INSTALMENT', row.amount, {
+        paidOn: row.paidOn,
+        method: row.method,
+        idempotencyKey: `${input.idempotencyKey}#${row.line}`,
+        memo: row.reference,
+      });
+      return standardOp(input.bookId, entry, actor);
+    });
+    return { ops, memberships: 0, payments: parsed.length };
+  });
+}
+
+function toColumn(field: string | null): string | null {
+  if (field === null) return null;
+  return { externalRef: 'external_ref' }[field] ?? field;
+}
+
+/** Applies a checked file in one transaction; a rejection anywhere rolls all of it back. */
+async function apply(
+  deps: { ledger: LedgerService },
+  input: ImportInput,
+  hash: string,
+  actor: string | null,
+  rows: number,
+  build: (
+    client: import('pg').PoolClient,
+    lineOfOp: number[],
+  ) => Promise<
+    { ops: PostOp[]; memberships: number; payments: number } | { line: number; error: LedgerError }
+  >,
+): Promise<ImportResult | LedgerError> {
+  const lineOfOp: number[] = [];
+  let failedAt: { line: number; error: LedgerError } | null = null;
+  let replay: ImportResult | null = null;
+  const outcome = await deps.ledger.engine.submitWith<ImportResult>(async (client) => {
+    if (!(await lockBook(client, input.bookId)))
+      return new LedgerError('UNKNOWN_COOP', 'no such co-op', 'coopId');
+    // A concurrent request with the same key may have finished first: answer as it did.
+    const { rows: prior } = await client.query(
+      'select request_hash, result from coop_import where book_id = $1 and idempotency_key = $2',
+      [input.bookId, input.idempotencyKey],
+    );
+    if (prior[0]) {
+      if (prior[0].request_hash !== hash) return reusedKey();
+      replay = { ...(prior[0].result as ImportResult), replayed: true };
+      return { ops: [], value: replay };
+    }
+    const built = await build(client, lineOfOp);
+    if ('error' in built) {
+      failedAt = built;
+      return built.error;
+    }
+    const result: ImportResult = {
+      imported: true,
+      replayed: false,
+      rows,
+      membershipsCreated: built.memberships,
+      paymentsPosted: built.payments,
+      rowErrors: [],
+    };
+    await client.query(
+      `insert into coop_import (book_id, idempotency_key, request_hash, kind, result, recorded_at, recorded_by)
+       values ($1, $2, $3, $4, $5, now(), $6)`,
+      [input.bookId, input.idempotencyKey, hash, input.kind, JSON.stringify(result), actor],
+    );
+    return { ops: built.ops, value: result };
+  });
+  if (outcome instanceof LedgerError) {
+    const failed = failedAt as { line: number; error: LedgerError } | null;
+    if (failed)
+      return failure(rows, [
+        { row: failed.line, column: null, code: failed.error.code, message: failed.error.message },
+      ]);
+    return outcome;
+  }
+  const rejected = outcome.results
+    .map((r, i) => ({ r, line: lineOfOp[i]! }))
+    .filter(({ r }) => !r.ok && r.error.code !== 'BATCH_ITEM_FAILED');
+  if (rejected.length > 0) {
+    return failure(
+      rows,
+      rejected.map(({ r, line }) => {
+        const error = (r as { ok: false; error: LedgerError }).error;
+        return { row: line, column: error.field, code: error.code, message: error.message };
+      }),
+    );
+  }
+  return outcome.value;
+}

@@ -1,0 +1,1583 @@
+/**
+ * Cooperatives and their members: the use cases. A co-op is its book (same id): creating one
+ * creates the book, its unit (the base currency) and the default chart of accounts in one
+ * transaction. Every money event of a membership is a balanced entry in that book, posted through
+ * the posting engine in the same transaction as the membership rows it goes with
+ * (PostingEngine.submitWith), so a membership and its money never disagree.
+ *
+ * Lock order, as everywhere: the book row (chain head) first, then the co-op row, then accounts.
+ */
+import type { Pool, PoolClient } from 'pg';
+import { postedTotalsAsOf } from '../db/ledger-reads.js';
+import {
+  type AccountRow,
+  ENTRY_COLUMNS,
+  type EntryRecord,
+  entryFromRow,
+  findAccounts,
+  LINES_JSON,
+  lockAccounts,
+} from '../db/ledger-store.js';
+import {
+  balanceView,
+  COOP_KINDS,
+  type CoopAccountPurpose,
+  type CoopKind,
+  checkTransition,
+  DEFAULT_CHART,
+  Decimal,
+  type EntryInput,
+  GENESIS_HASH,
+  type Instalment,
+  instalmentSchedule,
+  isLeaving,
+  isMonthDay,
+  LedgerError,
+  type LineInput,
+  MEMBER_ACCOUNT_PARENT,
+  MEMBER_ACCOUNT_ROLES,
+  MEMBER_CLASS_LIMITS,
+  type MemberAccountRole,
+  type MembershipState,
+  memberAccountCode,
+  memberAccountName,
+  memberAccountType,
+  PARTY_KINDS,
+  type PartyKind,
+  parseAmount,
+  REDEMPTION_RULES,
+  type RedemptionRule,
+  type StateEvent,
+  type Unit,
+  validateDate,
+  validateIdempotencyKey,
+  validateUnit,
+  votingRoll,
+  ZERO,
+} from '../ledger/index.js';
+import { type ImportInput, type ImportResult, importCsv } from './coop-import.js';
+import { requestHash } from './hashing.js';
+import { isUuid, uuidv7 } from './ids.js';
+import type { LedgerService } from './ledger-service.js';
+import type { OpResult, PostOp } from './posting.js';
+import { withTransaction } from './transaction.js';
+
+export const COOP_BOOK_BACKDATE_DAYS_DEFAULT = 3660;
+export const JOIN_KEY_LENGTH_MAX = 100;
+
+/** What a membership transaction answers: the membership, and the key of its entry on a replay. */
+interface Outcome {
+  id: string;
+  replayed: boolean;
+  entryKey: string | null;
+}
+
+export interface CoopRecord {
+  id: string;
+  name: string;
+  kind: CoopKind;
+  naicsCode: string;
+  city: string;
+  neighbourhood: string;
+  latitude: string | null;
+  longitude: string | null;
+  foundedOn: string;
+  legalForm: string;
+  fiscalYearStart: string;
+  baseCurrency: Unit;
+  redemptionRule: RedemptionRule;
+  dataSharingConsent: boolean;
+  dataSharingConsentAt: Date | null;
+  publicListing: boolean;
+  description: string;
+  website: string;
+  createdAt: Date;
+  updatedAt: Date;
+  /** The chart's accounts by purpose. */
+  accounts: Record<CoopAccountPurpose, string>;
+}
+
+export interface CoopProfileInput {
+  name?: string | null;
+  kind?: CoopKind | null;
+  naicsCode?: string | null;
+  city?: string | null;
+  neighbourhood?: string | null;
+  latitude?: string | null;
+  longitude?: string | null;
+  foundedOn?: string | null;
+  legalForm?: string | null;
+  fiscalYearStart?: string | null;
+  redemptionRule?: RedemptionRule | null;
+  dataSharingConsent?: boolean | null;
+  publicListing?: boolean | null;
+  description?: string | null;
+  website?: string | null;
+}
+
+export interface CreateCoopInput extends CoopProfileInput {
+  name: string;
+  kind: CoopKind;
+  naicsCode: string;
+  city: string;
+  foundedOn: string;
+  legalForm: string;
+  baseCurrency: Unit;
+  maxBackdateDays?: number | null;
+}
+
+export interface MemberClassRecord {
+  bookId: string;
+  id: string;
+  code: string;
+  name: string;
+  buyIn: Decimal;
+  unit: Unit;
+  instalmentCount: number;
+  instalmentIntervalMonths: number;
+  voting: boolean;
+  transferable: boolean;
+  createdAt: Date;
+}
+
+export interface CreateMemberClassInput {
+  bookId: string;
+  code: string;
+  name: string;
+  buyIn: string;
+  instalmentCount?: number | null;
+  instalmentIntervalMonths?: number | null;
+  voting: boolean;
+  transferable?: boolean | null;
+}
+
+export interface PartyRecord {
+  bookId: string;
+  id: string;
+  kind: PartyKind;
+  name: string;
+  email: string;
+  phone: string;
+  address: string;
+  organizationCoopId: string | null;
+  externalRef: string | null;
+  createdAt: Date;
+}
+
+export interface RegisterPartyInput {
+  bookId: string;
+  kind?: PartyKind | null;
+  name: string;
+  email?: string | null;
+  phone?: string | null;
+  address?: string | null;
+  organizationCoopId?: string | null;
+  externalRef?: string | null;
+}
+
+export interface MembershipRecord {
+  bookId: string;
+  id: string;
+  memberNumber: number;
+  partyId: string;
+  classId: string;
+  state: MembershipState;
+  stateSince: string;
+  appliedOn: string;
+  subscribed: Decimal;
+  subscriptionCancelled: Decimal;
+  accounts: Record<MemberAccountRole, string>;
+  createdAt: Date;
+}
+
+export interface MembershipEventRecord {
+  seq: number;
+  fromState: MembershipState | null;
+  toState: MembershipState;
+  effectiveOn: string;
+  recordedAt: Date;
+  recordedBy: string | null;
+  note: string;
+  entryId: string | null;
+}
+
+export type PaymentMethod = 'CASH' | 'BANK';
+
+export interface JoinInput {
+  bookId: string;
+  partyId: string;
+  classId: string;
+  appliedOn: string;
+  idempotencyKey: string;
+  note?: string | null;
+}
+
+export interface ChangeStateInput {
+  bookId: string;
+  membershipId: string;
+  toState: MembershipState;
+  effectiveOn: string;
+  idempotencyKey: string;
+  note?: string | null;
+  /** How a REPAY_NOW redemption is paid; BANK when absent. */
+  method?: PaymentMethod | null;
+}
+
+export interface PaymentInput {
+  bookId: string;
+  membershipId: string;
+  amount: string;
+  paidOn: string;
+  method: PaymentMethod;
+  idempotencyKey: string;
+  memo?: string | null;
+}
+
+export interface TransferInput {
+  bookId: string;
+  fromMembershipId: string;
+  toMembershipId: string;
+  amount: string;
+  effectiveOn: string;
+  idempotencyKey: string;
+  memo?: string | null;
+}
+
+export interface MembershipResult {
+  membership: MembershipRecord;
+  entryId: string | null;
+  replayed: boolean;
+}
+
+export interface StatementAccount {
+  role: MemberAccountRole;
+  accountId: string;
+  /** Posted balance at the start of `from` (00:00 UTC), in the account's normal direction. */
+  opening: Decimal;
+  /** Posted balance at the end of `to` (24:00 UTC). */
+  closing: Decimal;
+}
+
+export interface MemberStatement {
+  from: string;
+  to: string;
+  accounts: StatementAccount[];
+  /** The member's capital: paid-up share capital plus internal capital account. */
+  capitalOpening: Decimal;
+  capitalClosing: Decimal;
+  /** Entries touching any of the member's accounts, effective within the period, oldest first. */
+  entries: EntryRecord[];
+  /** True when the period holds more than STATEMENT_ENTRIES_MAX entries (only the first are listed). */
+  truncated: boolean;
+}
+
+export const STATEMENT_ENTRIES_MAX = 1000;
+
+export interface MemberBalances {
+  shareCapital: Decimal;
+  subscriptionOutstanding: Decimal;
+  internalCapital: Decimal;
+  redemptionPayable: Decimal;
+  /** Paid towards the subscription: subscribed less outstanding less cancelled. */
+  paidIn: Decimal;
+}
+
+/** Entry effective instant for a calendar date: 00:00 UTC of that day (deterministic, so a retried request hashes the same). */
+export function dayStart(date: string): Date {
+  return new Date(`${date}T00:00:00.000Z`);
+}
+
+export function todayUtc(now: Date = new Date()): string {
+  return now.toISOString().slice(0, 10);
+}
+
+const COOP_COLUMNS = `c.book_id, c.name, c.kind, c.naics_code, c.city, c.neighbourhood, c.latitude::text as latitude,
+  c.longitude::text as longitude, to_char(c.founded_on, 'YYYY-MM-DD') as founded_on, c.legal_form, c.fiscal_year_start,
+  c.base_currency, u.scale as base_scale, c.redemption_rule, c.data_sharing_consent, c.data_sharing_consent_at,
+  c.public_listing, c.description, c.website, c.created_at, c.updated_at,
+  (select json_object_agg(a.purpose, a.account_id) from coop_account a where a.book_id = c.book_id) as accounts`;
+const COOP_FROM = 'coop c join book_unit u on u.book_id = c.book_id and u.code = c.base_currency';
+
+function coopFromRow(r: Record<string, unknown>): CoopRecord {
+  return {
+    id: r.book_id as string,
+    name: r.name as string,
+    kind: r.kind as CoopKind,
+    naicsCode: r.naics_code as string,
+    city: r.city as string,
+    neighbourhood: r.neighbourhood as string,
+    latitude: (r.latitude as string | null) ?? null,
+    longitude: (r.longitude as string | null) ?? null,
+    foundedOn: r.founded_on as string,
+    legalForm: r.legal_form as string,
+    fiscalYearStart: r.fiscal_year_start as string,
+    baseCurrency: { code: r.base_currency as string, scale: Number(r.base_scale) },
+    redemptionRule: r.redemption_rule as RedemptionRule,
+    dataSharingConsent: r.data_sharing_consent as boolean,
+    dataSharingConsentAt: r.data_sharing_consent_at ? new Date(r.data_sharing_consent_at as string) : null,
+    publicListing: r.public_listing as boolean,
+    description: r.description as string,
+    website: r.website as string,
+    createdAt: new Date(r.created_at as string),
+    updatedAt: new Date(r.updated_at as string),
+    accounts: r.accounts as Record<CoopAccountPurpose, string>,
+  };
+}
+
+const CLASS_COLUMNS = `m.book_id, m.id, m.code, m.name, m.buy_in::text as buy_in, c.base_currency, u.scale,
+  m.instalment_count, m.instalment_interval_months, m.voting, m.transferable, m.created_at`;
+const CLASS_FROM = `member_class m join coop c on c.book_id = m.book_id
+  join book_unit u on u.book_id = c.book_id and u.code = c.base_currency`;
+
+function classFromRow(r: Record<string, unknown>): MemberClassRecord {
+  return {
+    bookId: r.book_id as string,
+    id: r.id as string,
+    code: r.code as string,
+    name: r.name as string,
+    buyIn: new Decimal(r.buy_in as string),
+    unit: { code: r.base_currency as string, scale: Number(r.scale) },
+    instalmentCount: Number(r.instalment_count),
+    instalmentIntervalMonths: Number(r.instalment_interval_months),
+    voting: r.voting as boolean,
+    transferable: r.transferable as boolean,
+    createdAt: new Date(r.created_at as string),
+  };
+}
+
+function partyFromRow(r: Record<string, unknown>): PartyRecord {
+  return {
+    bookId: r.book_id as string,
+    id: r.id as string,
+    kind: r.kind as PartyKind,
+    name: r.name as string,
+    email: r.email as string,
+    phone: r.phone as string,
+    address: r.address as string,
+    organizationCoopId: (r.organization_coop_id as string | null) ?? null,
+    externalRef: (r.external_ref as string | null) ?? null,
+    createdAt: new Date(r.created_at as string),
+  };
+}
+
+const MEMBERSHIP_COLUMNS = `m.book_id, m.id, m.member_number, m.party_id, m.class_id, m.state,
+  to_char(m.state_since, 'YYYY-MM-DD') as state_since, to_char(m.applied_on, 'YYYY-MM-DD') as applied_on,
+  m.subscribed::text as subscribed, m.subscription_cancelled::text as subscription_cancelled,
+  m.share_capital_account_id, m.subscription_receivable_account_id, m.subscribed_unpaid_account_id,
+  m.internal_capital_account_id, m.redemption_payable_account_id, m.idempotency_key, m.request_hash, m.created_at`;
+
+const ACCOUNT_COLUMN_OF: Record<MemberAccountRole, string> = {
+  SHARE_CAPITAL: 'share_capital_account_id',
+  SUBSCRIPTION_RECEIVABLE: 'subscription_receivable_account_id',
+  SUBSCRIBED_UNPAID: 'subscribed_unpaid_account_id',
+  INTERNAL_CAPITAL: 'internal_capital_account_id',
+  REDEMPTION_PAYABLE: 'redemption_payable_account_id',
+};
+
+function membershipFromRow(r: Record<string, unknown>): MembershipRecord {
+  return {
+    bookId: r.book_id as string,
+    id: r.id as string,
+    memberNumber: Number(r.member_number),
+    partyId: r.party_id as string,
+    classId: r.class_id as string,
+    state: r.state as MembershipState,
+    stateSince: r.state_since as string,
+    appliedOn: r.applied_on as string,
+    subscribed: new Decimal(r.subscribed as string),
+    subscriptionCancelled: new Decimal(r.subscription_cancelled as string),
+    accounts: Object.fromEntries(
+      MEMBER_ACCOUNT_ROLES.map((role) => [role, r[ACCOUNT_COLUMN_OF[role]] as string]),
+    ) as Record<MemberAccountRole, string>,
+    createdAt: new Date(r.created_at as string),
+  };
+}
+
+function text(value: string | null | undefined, field: string, max: number, min = 0): LedgerError | null {
+  const v = (value ?? '').trim();
+  if (v.length < min || v.length > max) {
+    return new LedgerError(
+      'INVALID_INPUT',
+      min > 0 ? `${field} must be ${min} to ${max} characters` : `${field} must be at most ${max} characters`,
+      field,
+    );
+  }
+  if ([...v].some((c) => c.charCodeAt(0) < 32 && c !== '\n' && c !== '\r' && c !== '\t'))
+    return new LedgerError('INVALID_INPUT', `${field} holds control characters`, field);
+  return null;
+}
+
+const NAICS = /^[0-9]{2,6}$/;
+const COORD = /^-?[0-9]{1,3}(\.[0-9]{1,6})?$/;
+
+/** Checks a co-op's profile fields that are present. */
+export function validateCoopProfile(input: CoopProfileInput): LedgerError | null {
+  if (input.name != null) {
+    const e = text(input.name, 'name', 200, 1);
+    if (e) return e;
+  }
+  if (input.kind != null && !COOP_KINDS.includes(input.kind))
+    return new LedgerError('INVALID_INPUT', `kind must be one of ${COOP_KINDS.join(', ')}`, 'kind');
+  if (input.naicsCode != null && !NAICS.test(input.naicsCode))
+    return new LedgerError('INVALID_INPUT', 'naicsCode must be a NAICS code of 2 to 6 digits', 'naicsCode');
+  if (input.city != null) {
+    const e = text(input.city, 'city', 100, 1);
+    if (e) return e;
+  }
+  for (const field of ['neighbourhood', 'legalForm'] as const) {
+    const value = input[field];
+    if (value != null) {
+      const e = text(value, field, 100, field === 'legalForm' ? 1 : 0);
+      if (e) return e;
+    }
+  }
+  if ((input.latitude == null) !== (input.longitude == null))
+    return new LedgerError('INVALID_INPUT', 'give both latitude and longitude, or neither', 'latitude');
+  if (input.latitude != null) {
+    if (!COORD.test(input.latitude) || Math.abs(Number(input.latitude)) > 90)
+      return new LedgerError(
+        'INVALID_INPUT',
+        'latitude must be a decimal from -90 to 90, up to 6 places',
+        'latitude',
+      );
+    if (!COORD.test(input.longitude!) || Math.abs(Number(input.longitude)) > 180)
+      return new LedgerError(
+        'INVALID_INPUT',
+        'longitude must be a decimal from -180 to 180, up to 6 places',
+        'longitude',
+      );
+  }
+  if (input.foundedOn != null) {
+    const e = validateDate(input.foundedOn, 'foundedOn');
+    if (e) return e;
+  }
+  if (input.fiscalYearStart != null && !isMonthDay(input.fiscalYearStart))
+    return new LedgerError('INVALID_INPUT', 'fiscalYearStart must be MM-DD (not 02-29)', 'fiscalYearStart');
+  if (input.redemptionRule != null && !REDEMPTION_RULES.includes(input.redemptionRule))
+    return new LedgerError(
+      'INVALID_INPUT',
+      `redemptionRule must be one of ${REDEMPTION_RULES.join(', ')}`,
+      'redemptionRule',
+    );
+  if (input.description != null) {
+    const e = text(input.description, 'description', 2000);
+    if (e) return e;
+  }
+  if (input.website != null && input.website !== '') {
+    if (input.website.length > 500 || !/^https?:\/\/[^\s]+$/.test(input.website))
+      return new LedgerError(
+        'INVALID_INPUT',
+        'website must be an http(s) URL of at most 500 characters',
+        'website',
+      );
+  }
+  return null;
+}
+
+export class CoopService {
+  constructor(
+    private readonly pool: Pool,
+    private readonly ledger: LedgerService,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  // ---------- co-ops ----------
+
+  async createCoop(input: CreateCoopInput): Promise<CoopRecord | LedgerError> {
+    const profile = validateCoopProfile(input);
+    if (profile) return profile;
+    const unitError = validateUnit(input.baseCurrency, 'baseCurrency');
+    if (unitError) return unitError;
+    const backdate = input.maxBackdateDays ?? COOP_BOOK_BACKDATE_DAYS_DEFAULT;
+    if (!Number.isInteger(backdate) || backdate < 0 || backdate > 36_600)
+      return new LedgerError(
+        'INVALID_INPUT',
+        'maxBackdateDays must be an integer from 0 to 36600',
+        'maxBackdateDays',
+      );
+    if (input.foundedOn > todayUtc(this.clock()))
+      return new LedgerError('INVALID_DATE', 'foundedOn is in the future', 'foundedOn');
+    const id = uuidv7();
+    const unit = input.baseCurrency;
+    await withTransaction(this.pool, async (client) => {
+      await client.query(
+        `insert into book (id, name, description, max_backdate_days, entry_seq, last_hash, created_at)
+         values ($1, $2, $3, $4, 0, $5, now())`,
+        [id, input.name.trim(), `Books of the co-op ${input.name.trim()}`, backdate, GENESIS_HASH],
+      );
+      await client.query('insert into book_unit (book_id, code, scale) values ($1, $2, $3)', [
+        id,
+        unit.code,
+        unit.scale,
+      ]);
+      const consent = input.dataSharingConsent ?? false;
+      await client.query(
+        `insert into coop (book_id, name, kind, naics_code, city, neighbourhood, latitude, longitude, founded_on,
+           legal_form, fiscal_year_start, base_currency, redemption_rule, data_sharing_consent, data_sharing_consent_at,
+           public_listing, description, website, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, case when $14 then now() end, $15, $16, $17, now(), now())`,
+        [
+          id,
+          input.name.trim(),
+          input.kind,
+          input.naicsCode,
+          input.city.trim(),
+          (input.neighbourhood ?? '').trim(),
+          input.latitude ?? null,
+          input.longitude ?? null,
+          input.foundedOn,
+          input.legalForm.trim(),
+          input.fiscalYearStart ?? '01-01',
+          unit.code,
+          input.redemptionRule ?? 'REPAY_NOW',
+          consent,
+          input.publicListing ?? false,
+          (input.description ?? '').trim(),
+          input.website ?? '',
+        ],
+      );
+      const ids = DEFAULT_CHART.map(() => uuidv7());
+      await client.query(
+        `insert into account (book_id, id, code, name, type, unit_code, created_at)
+         select $1, i, c, n, t, $2, now() from unnest($3::uuid[], $4::text[], $5::text[], $6::text[]) as x(i, c, n, t)`,
+        [
+          id,
+          unit.code,
+          ids,
+          DEFAULT_CHART.map((a) => a.code),
+          DEFAULT_CHART.map((a) => a.name),
+          DEFAULT_CHART.map((a) => a.type),
+        ],
+      );
+      await client.query(
+        `insert into coop_account (book_id, purpose, account_id)
+         select $1, p, a from unnest($2::text[], $3::uuid[]) as x(p, a)`,
+        [id, DEFAULT_CHART.map((a) => a.purpose), ids],
+      );
+    });
+    return (await this.getCoops([id]))[0]!;
+  }
+
+  async updateCoop(bookId: string, input: CoopProfileInput): Promise<CoopRecord | LedgerError> {
+    const error = validateCoopProfile(input);
+    if (error) return error;
+    if (input.foundedOn != null && input.foundedOn > todayUtc(this.clock()))
+      return new LedgerError('INVALID_DATE', 'foundedOn is in the future', 'foundedOn');
+    if (!isUuid(bookId)) return new LedgerError('UNKNOWN_COOP', 'no such co-op', 'coopId');
+    const sets: string[] = [];
+    const params: unknown[] = [bookId];
+    const set = (column: string, value: unknown) => {
+      params.push(value);
+      sets.push(`${column} = $${params.length}`);
+    };
+    if (input.name != null) set('name', input.name.trim());
+    if (input.kind != null) set('kind', input.kind);
+    if (input.naicsCode != null) set('naics_code', input.naicsCode);
+    if (input.city != null) set('city', input.city.trim());
+    if (input.neighbourhood != null) set('neighbourhood', input.neighbourhood.trim());
+    if (input.latitude != null) {
+      set('latitude', input.latitude);
+      set('longitude', input.longitude);
+    }
+    if (input.foundedOn != null) set('founded_on', input.foundedOn);
+    if (input.legalForm != null) set('legal_form', input.legalForm.trim());
+    if (input.fiscalYearStart != null) set('fiscal_year_start', input.fiscalYearStart);
+    if (input.redemptionRule != null) set('redemption_rule', input.redemptionRule);
+    if (input.publicListing != null) set('public_listing', input.publicListing);
+    if (input.description != null) set('description', input.description.trim());
+    if (input.website != null) set('website', input.website);
+    if (input.dataSharingConsent != null) {
+      set('data_sharing_consent', input.dataSharingConsent);
+      // The date the consent was given; kept when it is re-affirmed, cleared when withdrawn.
+      sets.push(
+        `data_sharing_consent_at = case when $${params.length} then coalesce(case when data_sharing_consent then data_sharing_consent_at end, now()) end`,
+      );
+    }
+    const { rowCount } = await this.pool.query(
+      `update coop set ${[...sets, 'updated_at = now()'].join(', ')} where book_id = $1`,
+      params,
+    );
+    if (!rowCount) return new LedgerError('UNKNOWN_COOP', 'no such co-op', 'coopId');
+    return (await this.getCoops([bookId]))[0]!;
+  }
+
+  async getCoops(ids: string[]): Promise<CoopRecord[]> {
+    const valid = ids.filter(isUuid);
+    if (valid.length === 0) return [];
+    const { rows } = await this.pool.query(
+      `select ${COOP_COLUMNS} from ${COOP_FROM} where c.book_id = any($1::uuid[])`,
+      [valid],
+    );
+    return rows.map(coopFromRow);
+  }
+
+  /** Co-ops in id (creation) order; `onlyIds` restricts them to those (a caller's tenants). */
+  async listCoops(afterId: string | null, limit: number, onlyIds: string[] | null): Promise<CoopRecord[]> {
+    const { rows } = await this.pool.query(
+      `select ${COOP_COLUMNS} from ${COOP_FROM}
+        where ($1::uuid is null or c.book_id > $1::uuid) and ($3::uuid[] is null or c.book_id = any($3::uuid[]))
+        order by c.book_id limit $2`,
+      [afterId && isUuid(afterId) ? afterId : null, limit, onlyIds === null ? null : onlyIds.filter(isUuid)],
+    );
+    return rows.map(coopFromRow);
+  }
+
+  /** The public directory: co-ops that opted in to being listed, by name. */
+  async listDirectory(
+    after: { name: string; id: string } | null,
+    limit: number,
+    filter: { city?: string | null; kind?: CoopKind | null },
+  ): Promise<CoopRecord[]> {
+    const { rows } = await this.pool.query(
+      `select ${COOP_COLUMNS} from ${COOP_FROM}
+        where c.public_listing
+          and ($1::text is null or (c.name, c.book_id) > ($1::text, $2::uuid))
+          and ($4::text is null or lower(c.city) = lower($4)) and ($5::text is null or c.kind = $5)
+        order by c.name, c.book_id limit $3`,
+      [after?.name ?? null, after?.id ?? null, limit, filter.city ?? null, filter.kind ?? null],
+    );
+    return rows.map(coopFromRow);
+  }
+
+  // ---------- member classes ----------
+
+  async createMemberClass(input: CreateMemberClassInput): Promise<MemberClassRecord | LedgerError> {
+    const [coop] = await this.getCoops([input.bookId]);
+    if (!coop) return new LedgerError('UNKNOWN_COOP', 'no such co-op', 'coopId');
+    if (!/^[A-Za-z0-9_-]{1,40}$/.test(input.code))
+      return new LedgerError('INVALID_INPUT', 'code must be 1 to 40 of A-Z, a-z, 0-9, _ and -', 'code');
+    const nameError = text(input.name, 'name', 200, 1);
+    if (nameError) return nameError;
+    const buyIn = parseAmount(input.buyIn, coop.baseCurrency, 'buyIn', { allowZero: true });
+    if (buyIn instanceof LedgerError) return buyIn;
+    const count = input.instalmentCount ?? 1;
+    if (!Number.isInteger(count) || count < 1 || count > MEMBER_CLASS_LIMITS.instalmentCountMax)
+      return new LedgerError(
+        'INVALID_INPUT',
+        `instalmentCount must be 1 to ${MEMBER_CLASS_LIMITS.instalmentCountMax}`,
+        'instalmentCount',
+      );
+    const interval = input.instalmentIntervalMonths ?? 1;
+    if (
+      !Number.isInteger(interval) ||
+      interval < 1 ||
+      interval > MEMBER_CLASS_LIMITS.instalmentIntervalMonthsMax
+    )
+      return new LedgerError(
+        'INVALID_INPUT',
+        `instalmentIntervalMonths must be 1 to ${MEMBER_CLASS_LIMITS.instalmentIntervalMonthsMax}`,
+        'instalmentIntervalMonths',
+      );
+    const step = new Decimal(10).pow(-coop.baseCurrency.scale);
+    if (buyIn.gt(ZERO) && buyIn.lt(step.times(count)))
+      return new LedgerError(
+        'INVALID_INPUT',
+        'the buy-in is too small to split into that many instalments',
+        'instalmentCount',
+      );
+    const id = uuidv7();
+    const { rows } = await this.pool.query(
+      `insert into member_class (book_id, id, code, name, buy_in, instalment_count, instalment_interval_months, voting, transferable, created_at)
+       select $1, $2, $3, $4, $5, $6, $7, $8, $9, now()
+        where (select count(*) from member_class where book_id = $1) < $10
+       on conflict (book_id, code) do nothing
+       returning id`,
+      [
+        input.bookId,
+        id,
+        input.code,
+        input.name.trim(),
+        buyIn.toFixed(),
+        count,
+        interval,
+        input.voting,
+        input.transferable ?? false,
+        MEMBER_CLASS_LIMITS.classesPerCoopMax,
+      ],
+    );
+    if (rows.length === 0) {
+      const { rows: existing } = await this.pool.query(
+        'select 1 from member_class where book_id = $1 and code = $2',
+        [input.bookId, input.code],
+      );
+      return existing.length > 0
+        ? new LedgerError('DUPLICATE_MEMBER_CLASS', `a member class with code ${input.code} exists`, 'code')
+        : new LedgerError(
+            'INVALID_INPUT',
+            `a co-op has at most ${MEMBER_CLASS_LIMITS.classesPerCoopMax} member classes`,
+            'code',
+          );
+    }
+    return (await this.getMemberClasses([{ bookId: input.bookId, id }]))[0]!;
+  }
+
+  async getMemberClasses(keys: { bookId: string; id: string }[]): Promise<MemberClassRecord[]> {
+    const valid = keys.filter((k) => isUuid(k.bookId) && isUuid(k.id));
+    if (valid.length === 0) return [];
+    const { rows } = await this.pool.query(
+      `select ${CLASS_COLUMNS} from ${CLASS_FROM} where (m.book_id, m.id) in (select * from unnest($1::uuid[], $2::uuid[]))`,
+      [valid.map((k) => k.bookId), valid.map((k) => k.id)],
+    );
+    return rows.map(classFromRow);
+  }
+
+  async listMemberClasses(bookId: string): Promise<MemberClassRecord[]> {
+    if (!isUuid(bookId)) return [];
+    const { rows } = await this.pool.query(
+      `select ${CLASS_COLUMNS} from ${CLASS_FROM} where m.book_id = $1 order by m.code`,
+      [bookId],
+    );
+    return rows.map(classFromRow);
+  }
+
+  // ---------- parties (people and organisations) ----------
+
+  /** Checks a party's fields; `prefix` names the input in errors. */
+  validateParty(input: Omit<RegisterPartyInput, 'bookId'>): LedgerError | null {
+    if (input.kind != null && !PARTY_KINDS.includes(input.kind))
+      return new LedgerError('INVALID_INPUT', `kind must be one of ${PARTY_KINDS.join(', ')}`, 'kind');
+    return (
+      text(input.name, 'name', 200, 1) ??
+      text(input.email, 'email', 254) ??
+      (input.email && !/^[^\s@]+@[^\s@]+$/.test(input.email.trim())
+        ? new LedgerError('INVALID_INPUT', 'email must look like name@host', 'email')
+        : null) ??
+      text(input.phone, 'phone', 50) ??
+      text(input.address, 'address', 500) ??
+      (input.externalRef != null ? text(input.externalRef, 'externalRef', 100, 1) : null)
+    );
+  }
+
+  async registerParty(input: RegisterPartyInput): Promise<PartyRecord | LedgerError> {
+    const error = this.validateParty(input);
+    if (error) return error;
+    const [coop] = await this.getCoops([input.bookId]);
+    if (!coop) return new LedgerError('UNKNOWN_COOP', 'no such co-op', 'coopId');
+    if (input.organizationCoopId != null) {
+      if ((input.kind ?? 'PERSON') !== 'ORGANIZATION')
+        return new LedgerError('INVALID_INPUT', 'only an ORGANIZATION can be a co-op', 'organizationCoopId');
+      if (!isUuid(input.organizationCoopId) || (await this.getCoops([input.organizationCoopId])).length === 0)
+        return new LedgerError('UNKNOWN_COOP', 'no such co-op', 'organizationCoopId');
+    }
+    const id = uuidv7();
+    try {
+      await insertParty(this.pool, input.bookId, id, input);
+    } catch (e) {
+      if ((e as { code?: string }).code === '23505')
+        return new LedgerError('INVALID_INPUT', 'externalRef is already used in this co-op', 'externalRef');
+      throw e;
+    }
+    return (await this.getParties([{ bookId: input.bookId, id }]))[0]!;
+  }
+
+  async getParties(keys: { bookId: string; id: string }[]): Promise<PartyRecord[]> {
+    const valid = keys.filter((k) => isUuid(k.bookId) && isUuid(k.id));
+    if (valid.length === 0) return [];
+    const { rows } = await this.pool.query(
+      'select * from party where (book_id, id) in (select * from unnest($1::uuid[], $2::uuid[]))',
+      [valid.map((k) => k.bookId), valid.map((k) => k.id)],
+    );
+    return rows.map(partyFromRow);
+  }
+
+  async listParties(bookId: string, afterId: string | null, limit: number): Promise<PartyRecord[]> {
+    if (!isUuid(bookId)) return [];
+    const { rows } = await this.pool.query(
+      `select * from party where book_id = $1 and ($2::uuid is null or id > $2::uuid) order by id limit $3`,
+      [bookId, afterId && isUuid(afterId) ? afterId : null, limit],
+    );
+    return rows.map(partyFromRow);
+  }
+
+  // ---------- memberships ----------
+
+  async getMemberships(keys: { bookId: string; id: string }[]): Promise<MembershipRecord[]> {
+    const valid = keys.filter((k) => isUuid(k.bookId) && isUuid(k.id));
+    if (valid.length === 0) return [];
+    const { rows } = await this.pool.query(
+      `select ${MEMBERSHIP_COLUMNS} from membership m
+        where (m.book_id, m.id) in (select * from unnest($1::uuid[], $2::uuid[]))`,
+      [valid.map((k) => k.bookId), valid.map((k) => k.id)],
+    );
+    return rows.map(membershipFromRow);
+  }
+
+  async listMemberships(
+    bookId: string,
+    options: {
+      afterNumber: number | null;
+      limit: number;
+      state: MembershipState | null;
+      partyId?: string | null;
+    },
+  ): Promise<MembershipRecord[]> {
+    if (!isUuid(bookId)) return [];
+    const { rows } = await this.pool.query(
+      `select ${MEMBERSHIP_COLUMNS} from membership m
+        where m.book_id = $1 and ($2::int is null or m.member_number > $2) and ($4::text is null or m.state = $4)
+          and ($5::uuid is null or m.party_id = $5::uuid)
+        order by m.member_number limit $3`,
+      [
+        bookId,
+        options.afterNumber,
+        options.limit,
+        options.state,
+        options.partyId && isUuid(options.partyId) ? options.partyId : null,
+      ],
+    );
+    return rows.map(membershipFromRow);
+  }
+
+  /** Memberships that a MEMBER grant on `<book>:<account>` belongs to (any of the member's accounts). */
+  async membershipIdsOfAccounts(keys: { bookId: string; id: string }[]): Promise<string[]> {
+    const valid = keys.filter((k) => isUuid(k.bookId) && isUuid(k.id));
+    if (valid.length === 0) return [];
+    const { rows } = await this.pool.query(
+      `select distinct m.book_id, m.id from membership m join unnest($1::uuid[], $2::uuid[]) as k(b, a) on m.book_id = k.b
+        and k.a in (m.share_capital_account_id, m.subscription_receivable_account_id, m.subscribed_unpaid_account_id,
+                    m.internal_capital_account_id, m.redemption_payable_account_id)`,
+      [valid.map((k) => k.bookId), valid.map((k) => k.id)],
+    );
+    return rows.map((r) => `${r.book_id}:${r.id}`);
+  }
+
+  async events(bookId: string, membershipId: string): Promise<MembershipEventRecord[]> {
+    if (!isUuid(bookId) || !isUuid(membershipId)) return [];
+    const { rows } = await this.pool.query(
+      `select e.seq, e.from_state, e.to_state, to_char(e.effective_on, 'YYYY-MM-DD') as effective_on, e.recorded_at,
+              e.recorded_by, e.note, j.id as entry_id
+         from membership_event e join membership m on m.book_id = e.book_id and m.id = e.membership_id
+         left join journal_entry j on j.book_id = e.book_id
+          and j.idempotency_key = coalesce(e.idempotency_key, case when e.seq = 1 then m.idempotency_key || ':subscription' end)
+        where e.book_id = $1 and e.membership_id = $2 order by e.seq`,
+      [bookId, membershipId],
+    );
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      fromState: r.from_state,
+      toState: r.to_state,
+      effectiveOn: r.effective_on,
+      recordedAt: new Date(r.recorded_at),
+      recordedBy: r.recorded_by,
+      note: r.note,
+      entryId: r.entry_id,
+    }));
+  }
+
+  /** Parties that MEMBER grants (`<book>:<account>`) belong to, as `<book>:<party>`. */
+  async partyIdsOfAccounts(keys: { bookId: string; id: string }[]): Promise<string[]> {
+    const valid = keys.filter((k) => isUuid(k.bookId) && isUuid(k.id));
+    if (valid.length === 0) return [];
+    const { rows } = await this.pool.query(
+      `select distinct m.book_id, m.party_id from membership m join unnest($1::uuid[], $2::uuid[]) as k(b, a) on m.book_id = k.b
+        and k.a in (m.share_capital_account_id, m.subscription_receivable_account_id, m.subscribed_unpaid_account_id,
+                    m.internal_capital_account_id, m.redemption_payable_account_id)`,
+      [valid.map((k) => k.bookId), valid.map((k) => k.id)],
+    );
+    return rows.map((r) => `${r.book_id}:${r.party_id}`);
+  }
+
+  /** The member's accounts over a period (dates inclusive): opening and closing balances and the entries between. */
+  async statement(m: MembershipRecord, from: string, to: string): Promise<MemberStatement | LedgerError> {
+    const error = validateDate(from, 'from') ?? validateDate(to, 'to');
+    if (error) return error;
+    if (to < from) return new LedgerError('INVALID_DATE', 'to is before from', 'to');
+    const ids = MEMBER_ACCOUNT_ROLES.map((role) => m.accounts[role]);
+    const start = dayStart(from);
+    const end = new Date(dayStart(to).getTime() + 86_400_000);
+    const [rows, opening, closing, entries] = await Promise.all([
+      findAccounts(
+        this.pool,
+        ids.map((id) => ({ bookId: m.bookId, id })),
+      ),
+      postedTotalsAsOf(this.pool, m.bookId, ids, new Date(start.getTime() - 1)),
+      postedTotalsAsOf(this.pool, m.bookId, ids, new Date(end.getTime() - 1)),
+      this.pool.query(
+        `select ${ENTRY_COLUMNS}, ${LINES_JSON} from journal_entry e
+          where e.book_id = $1 and e.effective_at >= $3 and e.effective_at < $4
+            and exists (select 1 from journal_line l where l.book_id = e.book_id and l.entry_id = e.id and l.account_id = any($2::uuid[]))
+          order by e.effective_at, e.seq limit $5`,
+        [m.bookId, ids, start, end, STATEMENT_ENTRIES_MAX + 1],
+      ),
+    ]);
+    const typeOf = new Map(rows.map((r) => [r.id, r.type]));
+    const posted = (totals: Map<string, { debits: Decimal; credits: Decimal }>, id: string) => {
+      const t = totals.get(id) ?? { debits: ZERO, credits: ZERO };
+      return balanceView(typeOf.get(id)!, {
+        postedDebits: t.debits,
+        postedCredits: t.credits,
+        pendingDebits: ZERO,
+        pendingCredits: ZERO,
+      }).posted;
+    };
+    const accounts = MEMBER_ACCOUNT_ROLES.map((role) => ({
+      role,
+      accountId: m.accounts[role],
+      opening: posted(opening, m.accounts[role]),
+      closing: posted(closing, m.accounts[role]),
+    }));
+    const capital = (pick: 'opening' | 'closing') =>
+      accounts
+        .filter((a) => a.role === 'SHARE_CAPITAL' || a.role === 'INTERNAL_CAPITAL')
+        .reduce((sum, a) => sum.plus(a[pick]), ZERO);
+    return {
+      from,
+      to,
+      accounts,
+      capitalOpening: capital('opening'),
+      capitalClosing: capital('closing'),
+      entries: entries.rows.slice(0, STATEMENT_ENTRIES_MAX).map(entryFromRow),
+      truncated: entries.rows.length > STATEMENT_ENTRIES_MAX,
+    };
+  }
+
+  async balances(m: MembershipRecord): Promise<MemberBalances> {
+    const rows = await findAccounts(
+      this.pool,
+      MEMBER_ACCOUNT_ROLES.map((role) => ({ bookId: m.bookId, id: m.accounts[role] })),
+    );
+    return memberBalances(m, rows);
+  }
+
+  async schedule(m: MembershipRecord): Promise<Instalment[]> {
+    const [cls] = await this.getMemberClasses([{ bookId: m.bookId, id: m.classId }]);
+    const b = await this.balances(m);
+    return instalmentSchedule({
+      buyIn: m.subscribed,
+      scale: cls!.unit.scale,
+      count: cls!.instalmentCount,
+      intervalMonths: cls!.instalmentIntervalMonths,
+      startOn: m.appliedOn,
+      paidTotal: b.paidIn,
+      today: todayUtc(this.clock()),
+      ended: isLeaving(m.state),
+    });
+  }
+
+  /** Joins a party to the co-op as an APPLICANT of a class, subscribing to the class's buy-in. */
+  async join(input: JoinInput, actor: string | null): Promise<MembershipResult | LedgerError> {
+    const keyError = validateIdempotencyKey(input.idempotencyKey);
+    if (keyError) return keyError;
+    // The subscription entry's key is this key + ":subscription", which must fit the ledger's 128.
+    if (input.idempotencyKey.length > JOIN_KEY_LENGTH_MAX)
+      return new LedgerError(
+        'INVALID_IDEMPOTENCY_KEY',
+        `idempotencyKey must be 1 to ${JOIN_KEY_LENGTH_MAX} characters here`,
+        'idempotencyKey',
+      );
+    const dateError = validateDate(input.appliedOn, 'appliedOn');
+    if (dateError) return dateError;
+    if (input.appliedOn > todayUtc(this.clock()))
+      return new LedgerError('INVALID_DATE', 'appliedOn is in the future', 'appliedOn');
+    const noteError = text(input.note, 'note', 1000);
+    if (noteError) return noteError;
+    const hash = requestHash('joinCoop', input);
+    const outcome = await this.ledger.engine.submitWith<Outcome>(async (client) => {
+      await lockBook(client, input.bookId);
+      const existing = await membershipByKey(client, input.bookId, input.idempotencyKey);
+      if (existing) {
+        if (existing.hash !== hash) return reusedKey();
+        return {
+          ops: [],
+          value: { id: existing.id, replayed: true, entryKey: `${input.idempotencyKey}:subscription` },
+        };
+      }
+      const prepared = await prepareJoin(client, {
+        bookId: input.bookId,
+        partyId: input.partyId,
+        classId: input.classId,
+        appliedOn: input.appliedOn,
+        idempotencyKey: input.idempotencyKey,
+        requestHash: hash,
+        note: input.note ?? '',
+        actor,
+      });
+      if (prepared instanceof LedgerError) return prepared;
+      return { ops: prepared.ops, value: { id: prepared.membershipId, replayed: false, entryKey: null } };
+    });
+    return this.membershipOutcome(input.bookId, outcome);
+  }
+
+  private async membershipOutcome(
+    bookId: string,
+    outcome: { results: OpResult[]; value: Outcome } | LedgerError,
+  ): Promise<MembershipResult | LedgerError> {
+    if (outcome instanceof LedgerError) return outcome;
+    const failed = outcome.results.find((r) => !r.ok);
+    if (failed && !failed.ok) return failed.error;
+    const [membership] = await this.getMemberships([{ bookId, id: outcome.value.id }]);
+    const entry = outcome.results[0];
+    let entryId = entry?.ok ? entry.entry.id : null;
+    if (outcome.value.entryKey !== null) {
+      const { rows } = await this.pool.query(
+        'select id from journal_entry where book_id = $1 and idempotency_key = $2',
+        [bookId, outcome.value.entryKey],
+      );
+      entryId = rows[0]?.id ?? null;
+    }
+    return { membership: membership!, entryId, replayed: outcome.value.replayed };
+  }
+
+  /**
+   * Moves a membership to another state, recording who did it and when. Leaving (WITHDRAWN or
+   * TERMINATED) cancels the unpaid subscription and redeems the member's paid-up share capital and
+   * positive internal capital by the co-op's rule, in one balanced entry.
+   */
+  async changeState(input: ChangeStateInput, actor: string | null): Promise<MembershipResult | LedgerError> {
+    const keyError = validateIdempotencyKey(input.idempotencyKey);
+    if (keyError) return keyError;
+    const dateError = validateDate(input.effectiveOn, 'effectiveOn');
+    if (dateError) return dateError;
+    const noteError = text(input.note, 'note', 1000);
+    if (noteError) return noteError;
+    if (!isUuid(input.bookId) || !isUuid(input.membershipId))
+      return new LedgerError('UNKNOWN_MEMBERSHIP', 'no such membership', 'membershipId');
+    const hash = requestHash('changeMembershipState', input);
+    const today = todayUtc(this.clock());
+    const outcome = await this.ledger.engine.submitWith<Outcome>(async (client) => {
+      await lockBook(client, input.bookId);
+      const { rows: prior } = await client.query(
+        'select request_hash from membership_event where book_id = $1 and idempotency_key = $2',
+        [input.bookId, input.idempotencyKey],
+      );
+      if (prior[0]) {
+        if (prior[0].request_hash !== hash) return reusedKey();
+        return { ops: [], value: { id: input.membershipId, replayed: true, entryKey: input.idempotencyKey } };
+      }
+      const prepared = await prepareTransition(client, {
+        bookId: input.bookId,
+        membershipId: input.membershipId,
+        toState: input.toState,
+        effectiveOn: input.effectiveOn,
+        today,
+        note: input.note ?? '',
+        method: input.method ?? 'BANK',
+        idempotencyKey: input.idempotencyKey,
+        requestHash: hash,
+        actor,
+      });
+      if (prepared instanceof LedgerError) return prepared;
+      return { ops: prepared, value: { id: input.membershipId, replayed: false, entryKey: null } };
+    });
+    return this.membershipOutcome(input.bookId, outcome);
+  }
+
+  /** A buy-in instalment: cash or bank against the member's share capital. */
+  async payInstalment(input: PaymentInput, actor: string | null): Promise<MembershipResult | LedgerError> {
+    return this.payment(input, actor, 'INSTALMENT');
+  }
+
+  /** Pays out (part of) a redemption held for a former member under the HOLD rule. */
+  async repayRedemption(input: PaymentInput, actor: string | null): Promise<MembershipResult | LedgerError> {
+    return this.payment(input, actor, 'REDEMPTION');
+  }
+
+  private async payment(
+    input: PaymentInput,
+    actor: string | null,
+    kind: 'INSTALMENT' | 'REDEMPTION',
+  ): Promise<MembershipResult | LedgerError> {
+    const dateError = validateDate(input.paidOn, 'paidOn');
+    if (dateError) return dateError;
+    if (input.method !== 'CASH' && input.method !== 'BANK')
+      return new LedgerError('INVALID_INPUT', 'method must be CASH or BANK', 'method');
+    const [membership] = await this.getMemberships([{ bookId: input.bookId, id: input.membershipId }]);
+    if (!membership) return new LedgerError('UNKNOWN_MEMBERSHIP', 'no such membership', 'membershipId');
+    const [coop] = await this.getCoops([input.bookId]);
+    const amount = parseAmount(input.amount, coop!.baseCurrency, 'amount');
+    if (amount instanceof LedgerError) return amount;
+    // A retry of a request that was posted answers as a replay, whatever has happened since.
+    const seen = await this.pool.query(
+      'select 1 from journal_entry where book_id = $1 and idempotency_key = $2',
+      [input.bookId, input.idempotencyKey],
+    );
+    if (seen.rows.length === 0) {
+      if (kind === 'INSTALMENT' && isLeaving(membership.state))
+        return new LedgerError('MEMBERSHIP_ENDED', `the membership is ${membership.state}`, 'membershipId');
+      if (kind === 'REDEMPTION' && !isLeaving(membership.state))
+        return new LedgerError(
+          'NOTHING_OUTSTANDING',
+          'the member has not left; nothing is held for them',
+          'membershipId',
+        );
+    }
+    const entry = paymentEntry(coop!, membership, kind, amount.toFixed(coop!.baseCurrency.scale), input);
+    const result = await this.ledger.postEntry(input.bookId, entry, actor);
+    if (!result.ok) {
+      if (result.error.code === 'BALANCE_BOUND_EXCEEDED') {
+        return new LedgerError(
+          'PAYMENT_EXCEEDS_OUTSTANDING',
+          kind === 'INSTALMENT'
+            ? 'the payment is more than the subscription still outstanding'
+            : 'the payment is more than the redemption still held',
+          'amount',
+        );
+      }
+      return result.error;
+    }
+    const [fresh] = await this.getMemberships([{ bookId: input.bookId, id: input.membershipId }]);
+    return { membership: fresh!, entryId: result.entry.id, replayed: result.replayed };
+  }
+
+  /** Moves paid-up share capital from one member to another, where both classes allow it. */
+  async transferShares(input: TransferInput, actor: string | null): Promise<MembershipResult | LedgerError> {
+    const dateError = validateDate(input.effectiveOn, 'effectiveOn');
+    if (dateError) return dateError;
+    if (input.fromMembershipId === input.toMembershipId)
+      return new LedgerError(
+        'INVALID_INPUT',
+        'a member cannot transfer shares to themselves',
+        'toMembershipId',
+      );
+    const found = await this.getMemberships([
+      { bookId: input.bookId, id: input.fromMembershipId },
+      { bookId: input.bookId, id: input.toMembershipId },
+    ]);
+    const from = found.find((m) => m.id === input.fromMembershipId);
+    const to = found.find((m) => m.id === input.toMembershipId);
+    if (!from) return new LedgerError('UNKNOWN_MEMBERSHIP', 'no such membership', 'fromMembershipId');
+    if (!to) return new LedgerError('UNKNOWN_MEMBERSHIP', 'no such membership', 'toMembershipId');
+    const [coop] = await this.getCoops([input.bookId]);
+    const amount = parseAmount(input.amount, coop!.baseCurrency, 'amount');
+    if (amount instanceof LedgerError) return amount;
+    const seen = await this.pool.query(
+      'select 1 from journal_entry where book_id = $1 and idempotency_key = $2',
+      [input.bookId, input.idempotencyKey],
+    );
+    if (seen.rows.length === 0) {
+      for (const [m, field] of [
+        [from, 'fromMembershipId'],
+        [to, 'toMembershipId'],
+      ] as const) {
+        if (isLeaving(m.state))
+          return new LedgerError('MEMBERSHIP_ENDED', `the membership is ${m.state}`, field);
+      }
+      const classes = await this.getMemberClasses([
+        { bookId: input.bookId, id: from.classId },
+        { bookId: input.bookId, id: to.classId },
+      ]);
+      if (classes.some((c) => !c.transferable))
+        return new LedgerError(
+          'NOT_TRANSFERABLE',
+          'a member class involved does not allow share transfers',
+          'amount',
+        );
+    }
+    const value = amount.toFixed(coop!.baseCurrency.scale);
+    const unit = coop!.baseCurrency.code;
+    const result = await this.ledger.postEntry(
+      input.bookId,
+      {
+        idempotencyKey: input.idempotencyKey,
+        effectiveAt: dayStart(input.effectiveOn),
+        memo: input.memo ?? `Share transfer from member ${from.memberNumber} to member ${to.memberNumber}`,
+        metadata: [{ key: 'coop.event', value: 'SHARE_TRANSFER' }],
+        lines: [
+          { accountId: from.accounts.SHARE_CAPITAL, side: 'DEBIT', amount: value, unit },
+          { accountId: to.accounts.SHARE_CAPITAL, side: 'CREDIT', amount: value, unit },
+        ],
+      },
+      actor,
+    );
+    if (!result.ok) {
+      if (result.error.code === 'BALANCE_BOUND_EXCEEDED')
+        return new LedgerError(
+          'INSUFFICIENT_SHARES',
+          'the seller holds less paid-up share capital than that',
+          'amount',
+        );
+      return result.error;
+    }
+    const [fresh] = await this.getMemberships([{ bookId: input.bookId, id: from.id }]);
+    return { membership: fresh!, entryId: result.entry.id, replayed: result.replayed };
+  }
+
+  /** Bulk import of members or payments from CSV, all or nothing per file (see coop-import.ts). */
+  importCsv(input: ImportInput, actor: string | null): Promise<ImportResult | LedgerError> {
+    return importCsv({ pool: this.pool, ledger: this.ledger, coops: this, clock: this.clock }, input, actor);
+  }
+
+  /** Members entitled to vote on a date: ACTIVE that day, in a voting class; one member, one vote. */
+  async votingRoll(
+    bookId: string,
+    on: string,
+  ): Promise<{ membership: MembershipRecord; party: PartyRecord }[]> {
+    if (!isUuid(bookId)) return [];
+    const { rows } = await this.pool.query(
+      `select ${MEMBERSHIP_COLUMNS}, c.voting,
+              (select json_agg(json_build_array(e.to_state, to_char(e.effective_on, 'YYYY-MM-DD'), e.seq) order by e.seq)
+                 from membership_event e where e.book_id = m.book_id and e.membership_id = m.id) as events
+         from membership m join member_class c on c.book_id = m.book_id and c.id = m.class_id
+        where m.book_id = $1 and m.applied_on <= $2::date
+        order by m.member_number`,
+      [bookId, on],
+    );
+    const memberships = votingRoll(
+      rows.map((r) => ({
+        partyId: r.party_id as string,
+        voting: r.voting as boolean,
+        events: (r.events as [MembershipState, string, number][]).map(
+          ([toState, effectiveOn, seq]): StateEvent => ({ toState, effectiveOn, seq }),
+        ),
+        item: membershipFromRow(r),
+      })),
+      on,
+    );
+    const parties = await this.getParties(memberships.map((m) => ({ bookId, id: m.partyId })));
+    const byId = new Map(parties.map((p) => [p.id, p]));
+    return memberships.map((membership) => ({ membership, party: byId.get(membership.partyId)! }));
+  }
+}
+
+// ---------- building blocks shared with the CSV import ----------
+
+export function reusedKey(): LedgerError {
+  return new LedgerError(
+    'IDEMPOTENCY_KEY_REUSED',
+    'this idempotencyKey was already used with a different request',
+    'idempotencyKey',
+  );
+}
+
+/** The book's chain-head lock: every writer of a book takes it first. */
+export async function lockBook(client: PoolClient, bookId: string): Promise<boolean> {
+  if (!isUuid(bookId)) return false;
+  const { rows } = await client.query('select 1 from book where id = $1 for no key update', [bookId]);
+  return rows.length > 0;
+}
+
+async function membershipByKey(
+  client: PoolClient,
+  bookId: string,
+  key: string,
+): Promise<{ id: string; hash: string } | null> {
+  const { rows } = await client.query(
+    'select id, request_hash from membership where book_id = $1 and idempotency_key = $2',
+    [bookId, key],
+  );
+  return rows[0] ? { id: rows[0].id, hash: rows[0].request_hash } : null;
+}
+
+export async function insertParty(
+  db: Pool | PoolClient,
+  bookId: string,
+  id: string,
+  input: Omit<RegisterPartyInput, 'bookId'>,
+): Promise<void> {
+  await db.query(
+    `insert into party (book_id, id, kind, name, email, phone, address, organization_coop_id, external_ref, created_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())`,
+    [
+      bookId,
+      id,
+      input.kind ?? 'PERSON',
+      input.name.trim(),
+      (input.email ?? '').trim(),
+      (input.phone ?? '').trim(),
+      (input.address ?? '').trim(),
+      input.organizationCoopId ?? null,
+      input.externalRef ?? null,
+    ],
+  );
+}
+
+export interface PrepareJoin {
+  bookId: string;
+  partyId: string;
+  classId: string;
+  appliedOn: string;
+  idempotencyKey: string;
+  requestHash: string;
+  note: string;
+  actor: string | null;
+  /** Further transitions recorded right after joining (the CSV import's status column). */
+  transitions?: { toState: MembershipState; effectiveOn: string }[];
+}
+
+/**
+ * Inside a transaction holding the book lock: the membership row, the member's accounts, the
+ * APPLICANT event, and the subscription entry to post (none when the buy-in is zero).
+ */
+export async function prepareJoin(
+  client: PoolClient,
+  p: PrepareJoin,
+): Promise<{ membershipId: string; memberNumber: number; ops: PostOp[] } | LedgerError> {
+  if (!isUuid(p.partyId))
+    return new LedgerError('UNKNOWN_PARTY', 'no such person or organisation', 'partyId');
+  if (!isUuid(p.classId)) return new LedgerError('UNKNOWN_MEMBER_CLASS', 'no such member class', 'classId');
+  const { rows: coopRows } = await client.query(
+    `update coop set member_seq = member_seq + 1 where book_id = $1
+     returning member_seq, base_currency, (select json_object_agg(purpose, account_id) from coop_account where book_id = $1) as accounts`,
+    [p.bookId],
+  );
+  const coop = coopRows[0];
+  if (!coop) return new LedgerError('UNKNOWN_COOP', 'no such co-op', 'coopId');
+  const { rows: partyRows } = await client.query('select 1 from party where book_id = $1 and id = $2', [
+    p.bookId,
+    p.partyId,
+  ]);
+  if (!partyRows[0]) return new LedgerError('UNKNOWN_PARTY', 'no such person or organisation', 'partyId');
+  const { rows: classRows } = await client.query(
+    'select buy_in::text as buy_in from member_class where book_id = $1 and id = $2',
+    [p.bookId, p.classId],
+  );
+  if (!classRows[0]) return new LedgerError('UNKNOWN_MEMBER_CLASS', 'no such member class', 'classId');
+  const { rows: open } = await client.query(
+    `select member_number from membership where book_id = $1 and party_id = $2 and state not in ('WITHDRAWN', 'TERMINATED')`,
+    [p.bookId, p.partyId],
+  );
+  if (open[0])
+    return new LedgerError(
+      'ALREADY_MEMBER',
+      `this person or organisation already holds membership ${open[0].member_number}`,
+      'partyId',
+    );
+  const memberNumber = Number(coop.member_seq);
+  const parents = coop.accounts as Record<CoopAccountPurpose, string>;
+  const accountIds = Object.fromEntries(MEMBER_ACCOUNT_ROLES.map((r) => [r, uuidv7()])) as Record<
+    MemberAccountRole,
+    string
+  >;
+  // Every member account but internal capital has a lower bound of zero: the ledger itself then
+  // refuses an overpayment, an over-redemption or a transfer of shares the member does not hold.
+  await client.query(
+    `insert into account (book_id, id, code, name, type, unit_code, parent_id, lower_bound, created_at)
+     select $1, i, c, n, t, $2, pa, lb, now()
+       from unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::uuid[], $8::numeric[]) as x(i, c, n, t, pa, lb)`,
+    [
+      p.bookId,
+      coop.base_currency,
+      MEMBER_ACCOUNT_ROLES.map((r) => accountIds[r]),
+      MEMBER_ACCOUNT_ROLES.map((r) => memberAccountCode(r, memberNumber)),
+      MEMBER_ACCOUNT_ROLES.map((r) => memberAccountName(r, memberNumber)),
+      MEMBER_ACCOUNT_ROLES.map((r) => memberAccountType(r)),
+      MEMBER_ACCOUNT_ROLES.map((r) => parents[MEMBER_ACCOUNT_PARENT[r]]),
+      MEMBER_ACCOUNT_ROLES.map((r) => (r === 'INTERNAL_CAPITAL' ? null : '0')),
+    ],
+  );
+  const id = uuidv7();
+  const steps = p.transitions ?? [];
+  const finalState =
+    steps.length > 0 ? steps[steps.length - 1]! : { toState: 'APPLICANT' as const, effectiveOn: p.appliedOn };
+  await client.query(
+    `insert into membership (book_id, id, member_number, party_id, class_id, state, state_since, applied_on, subscribed,
+       share_capital_account_id, subscription_receivable_account_id, subscribed_unpaid_account_id,
+       internal_capital_account_id, redemption_payable_account_id, idempotency_key, request_hash, created_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now())`,
+    [
+      p.bookId,
+      id,
+      memberNumber,
+      p.partyId,
+      p.classId,
+      finalState.toState,
+      finalState.effectiveOn,
+      p.appliedOn,
+      classRows[0].buy_in,
+      accountIds.SHARE_CAPITAL,
+      accountIds.SUBSCRIPTION_RECEIVABLE,
+      accountIds.SUBSCRIBED_UNPAID,
+      accountIds.INTERNAL_CAPITAL,
+      accountIds.REDEMPTION_PAYABLE,
+      p.idempotencyKey,
+      p.requestHash,
+    ],
+  );
+  const events = [{ fromState: null, toState: 'APPLICANT', effectiveOn: p.appliedOn }];
+  let from: MembershipState = 'APPLICANT';
+  for (const step of steps) {
+    events.push({ fromState: from, toState: step.toState, effectiveOn: step.effectiveOn } as never);
+    from = step.toState;
+  }
+  await client.query(
+    `insert into membership_event (book_id, membership_id, seq, from_state, to_state, effective_on, recorded_at, recorded_by, note)
+     select $1, $2, s, f, t, d, now(), $3, case when s = 1 then $4 else '' end
+       from unnest($5::int[], $6::text[], $7::text[], $8::date[]) as x(s, f, t, d)`,
+    [
+      p.bookId,
+      id,
+      p.actor,
+      p.note,
+      events.map((_, i) => i + 1),
+      events.map((e) => e.fromState),
+      events.map((e) => e.toState),
+      events.map((e) => e.effectiveOn),
+    ],
+  );
+  const buyIn = new Decimal(classRows[0].buy_in as string);
+  const ops: PostOp[] = [];
+  if (buyIn.gt(ZERO)) {
+    const amount = buyIn.toFixed();
+    const entry: EntryInput = {
+      idempotencyKey: `${p.idempotencyKey}:subscription`,
+      effectiveAt: dayStart(p.appliedOn),
+      memo: `Share subscription, member ${memberNumber}`,
+      metadata: [
+        { key: 'coop.event', value: 'SUBSCRIPTION' },
+        { key: 'coop.membership', value: id },
+      ],
+      lines: [
+        { accountId: accountIds.SUBSCRIPTION_RECEIVABLE, side: 'DEBIT', amount, unit: coop.base_currency },
+        { accountId: accountIds.SUBSCRIBED_UNPAID, side: 'CREDIT', amount, unit: coop.base_currency },
+      ],
+    };
+    ops.push(standardOp(p.bookId, entry, p.actor));
+  }
+  return { membershipId: id, memberNumber, ops };
+}
+
+/** An op posting a standard entry, hashed like postJournalEntry so replays and reuse are detected. */
+export function standardOp(bookId: string, entry: EntryInput, actor: string | null): PostOp {
+  return {
+    kind: 'STANDARD',
+    bookId,
+    entry,
+    expiresAt: null,
+    postedBy: actor,
+    requestHash: requestHash('postJournalEntry', { bookId, entry, expiresAt: null }),
+  };
+}
+
+interface PrepareTransition {
+  bookId: string;
+  membershipId: string;
+  toState: MembershipState;
+  effectiveOn: string;
+  today: string;
+  note: string;
+  method: PaymentMethod;
+  idempotencyKey: string;
+  requestHash: string;
+  actor: string | null;
+}
+
+async function prepareTransition(client: PoolClient, p: PrepareTransition): Promise<PostOp[] | LedgerError> {
+  const { rows } = await client.query(
+    `select ${MEMBERSHIP_COLUMNS}, c.base_currency, c.redemption_rule,
+            (select json_object_agg(purpose, account_id) from coop_account where book_id = m.book_id) as coop_accounts,
+            (select to_char(max(effective_on), 'YYYY-MM-DD') from membership_event e where e.book_id = m.book_id and e.membership_id = m.id) as last_on,
+            (select max(seq) from membership_event e where e.book_id = m.book_id and e.membership_id = m.id) as last_seq
+       from membership m join coop c on c.book_id = m.book_id
+      where m.book_id = $1 and m.id = $2 for no key update of m`,
+    [p.bookId, p.membershipId],
+  );
+  if (!rows[0]) return new LedgerError('UNKNOWN_MEMBERSHIP', 'no such membership', 'membershipId');
+  const m = membershipFromRow(rows[0]);
+  const error = checkTransition(m.state, p.toState, rows[0].last_on, p.effectiveOn, p.today);
+  if (error) return error;
+  const ops: PostOp[] = [];
+  let cancelled = ZERO;
+  if (isLeaving(p.toState)) {
+    const locked = await lockAccounts(
+      client,
+      MEMBER_ACCOUNT_ROLES.map((role) => ({ bookId: m.bookId, id: m.accounts[role] })),
+    );
+    const b = memberBalances(m, [...locked.values()]);
+    const unit = rows[0].base_currency as string;
+    const coopAccounts = rows[0].coop_accounts as Record<CoopAccountPurpose, string>;
+    const payTo =
+      rows[0].redemption_rule === 'HOLD'
+        ? m.accounts.REDEMPTION_PAYABLE
+        : coopAccounts[p.method === 'CASH' ? 'CASH' : 'BANK'];
+    const lines: LineInput[] = [];
+    const pair = (debit: string, credit: string, amount: Decimal) => {
+      if (amount.lte(ZERO)) return;
+      lines.push({ accountId: debit, side: 'DEBIT', amount: amount.toFixed(), unit });
+      lines.push({ accountId: credit, side: 'CREDIT', amount: amount.toFixed(), unit });
+    };
+    pair(m.accounts.SUBSCRIBED_UNPAID, m.accounts.SUBSCRIPTION_RECEIVABLE, b.subscriptionOutstanding);
+    pair(m.accounts.SHARE_CAPITAL, payTo, b.shareCapital);
+    pair(m.accounts.INTERNAL_CAPITAL, payTo, b.internalCapital);
+    cancelled = b.subscriptionOutstanding;
+    if (lines.length > 0) {
+      const entry: EntryInput = {
+        idempotencyKey: p.idempotencyKey,
+        effectiveAt: dayStart(p.effectiveOn),
+        memo: `Membership ${m.memberNumber} ${p.toState === 'WITHDRAWN' ? 'withdrawn' : 'terminated'}: ${
+          rows[0].redemption_rule === 'HOLD' ? 'redemption held for the former member' : 'shares redeemed'
+        }`,
+        metadata: [
+          { key: 'coop.event', value: 'REDEMPTION' },
+          { key: 'coop.membership', value: m.id },
+        ],
+        lines,
+      };
+      ops.push(standardOp(m.bookId, entry, p.actor));
+    }
+  }
+  await client.query(
+    `update membership set state = $3, state_since = $4, subscription_cancelled = subscription_cancelled + $5
+      where book_id = $1 and id = $2`,
+    [m.bookId, m.id, p.toState, p.effectiveOn, cancelled.toFixed()],
+  );
+  await client.query(
+    `insert into membership_event (book_id, membership_id, seq, from_state, to_state, effective_on, recorded_at, recorded_by, note, idempotency_key, request_hash)
+     values ($1, $2, $3, $4, $5, $6, now(), $7, $8, $9, $10)`,
+    [
+      m.bookId,
+      m.id,
+      Number(rows[0].last_seq) + 1,
+      m.state,
+      p.toState,
+      p.effectiveOn,
+      p.actor,
+      p.note,
+      p.idempotencyKey,
+      p.requestHash,
+    ],
+  );
+  return ops;
+}
+
+export function memberBalances(m: MembershipRecord, rows: AccountRow[]): MemberBalances {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const posted = (role: MemberAccountRole) => {
+    const row = byId.get(m.accounts[role]);
+    return row ? balanceView(row.type, row).posted : ZERO;
+  };
+  const outstanding = posted('SUBSCRIPTION_RECEIVABLE');
+  return {
+    shareCapital: posted('SHARE_CAPITAL'),
+    subscriptionOutstanding: outstanding,
+    internalCapital: posted('INTERNAL_CAPITAL'),
+    redemptionPayable: posted('REDEMPTION_PAYABLE'),
+    paidIn: m.subscribed.minus(outstanding).minus(m.subscriptionCancelled),
+  };
+}
+
+export function paymentEntry(
+  coop: CoopRecord,
+  m: MembershipRecord,
+  kind: 'INSTALMENT' | 'REDEMPTION',
+  amount: string,
+  input: { paidOn: string; method: PaymentMethod; idempotencyKey: string; memo?: string | null },
+): EntryInput {
+  const unit = coop.baseCurrency.code;
+  const money = coop.accounts[input.method === 'CASH' ? 'CASH' : 'BANK'];
+  const lines: LineInput[] =
+    kind === 'INSTALMENT'
+      ? [
+          { accountId: money, side: 'DEBIT', amount, unit },
+          { accountId: m.accounts.SHARE_CAPITAL, side: 'CREDIT', amount, unit },
+          { accountId: m.accounts.SUBSCRIBED_UNPAID, side: 'DEBIT', amount, unit },
+          { accountId: m.accounts.SUBSCRIPTION_RECEIVABLE, side: 'CREDIT', amount, unit },
+        ]
+      : [
+          { accountId: m.accounts.REDEMPTION_PAYABLE, side: 'DEBIT', amount, unit },
+          { accountId: money, side: 'CREDIT', amount, unit },
+        ];
+  return {
+    idempotencyKey: input.idempotencyKey,
+    effectiveAt: dayStart(input.paidOn),
+    memo:
+      input.memo ??
+      (kind === 'INSTALMENT'
+        ? `Buy-in instalment, member ${m.memberNumber}`
+        : `Redemption repaid to former member ${m.memberNumber}`),
+    metadata: [
+      { key: 'coop.event', value: kind === 'INSTALMENT' ? 'INSTALMENT' : 'REDEMPTION_REPAID' },
+      { key: 'coop.membership', value: m.id },
+    ],
+    lines,
+  };
+}
