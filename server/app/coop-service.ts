@@ -995,16 +995,17 @@ export class CoopService {
       if (prepared instanceof LedgerError) return prepared;
       return { ops: prepared.ops, value: { id: prepared.membershipId, replayed: false, entryKey: null } };
     });
-    return this.membershipOutcome(input.bookId, outcome);
+    return this.membershipOutcome(input.bookId, outcome, 'appliedOn');
   }
 
   private async membershipOutcome(
     bookId: string,
     outcome: { results: OpResult[]; value: Outcome } | LedgerError,
+    dateField: string,
   ): Promise<MembershipResult | LedgerError> {
     if (outcome instanceof LedgerError) return outcome;
     const failed = outcome.results.find((r) => !r.ok);
-    if (failed && !failed.ok) return failed.error;
+    if (failed && !failed.ok) return asInputField(failed.error, dateField);
     const [membership] = await this.getMemberships([{ bookId, id: outcome.value.id }]);
     const entry = outcome.results[0];
     let entryId = entry?.ok ? entry.entry.id : null;
@@ -1059,7 +1060,7 @@ export class CoopService {
       if (prepared instanceof LedgerError) return prepared;
       return { ops: prepared, value: { id: input.membershipId, replayed: false, entryKey: null } };
     });
-    return this.membershipOutcome(input.bookId, outcome);
+    return this.membershipOutcome(input.bookId, outcome, 'effectiveOn');
   }
 
   /** A buy-in instalment: cash or bank against the member's share capital. */
@@ -1113,7 +1114,7 @@ export class CoopService {
           'amount',
         );
       }
-      return result.error;
+      return asInputField(result.error, 'paidOn');
     }
     const [fresh] = await this.getMemberships([{ bookId: input.bookId, id: input.membershipId }]);
     return { membership: fresh!, entryId: result.entry.id, replayed: result.replayed };
@@ -1186,7 +1187,7 @@ export class CoopService {
           'the seller holds less paid-up share capital than that',
           'amount',
         );
-      return result.error;
+      return asInputField(result.error, 'effectiveOn');
     }
     const [fresh] = await this.getMemberships([{ bookId: input.bookId, id: from.id }]);
     return { membership: fresh!, entryId: result.entry.id, replayed: result.replayed };
@@ -1230,6 +1231,16 @@ export class CoopService {
 }
 
 // ---------- building blocks shared with the CSV import ----------
+
+/**
+ * A ledger rejection of an entry this module built, told in the caller's terms: the entry's date
+ * is the request's date field; line-level fields name nothing the caller sent.
+ */
+function asInputField(error: LedgerError, dateField: string): LedgerError {
+  if (error.field === 'effectiveAt') return new LedgerError(error.code, error.message, dateField);
+  if (error.field?.startsWith('lines')) return new LedgerError(error.code, error.message, null);
+  return error;
+}
 
 export function reusedKey(): LedgerError {
   return new LedgerError(
