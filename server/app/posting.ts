@@ -14,6 +14,7 @@
  * other writer can change before commit, and two flushes never wait on each other in a cycle.
  */
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import {
@@ -89,9 +90,17 @@ export type OpResult =
   | { ok: true; entry: EntryRecord; replayed: boolean }
   | { ok: false; error: LedgerError };
 
+/**
+ * The abort signal of the HTTP request being served (set by server/http around each request):
+ * it fires when the client goes away before its answer. The engine reads it in `submit`.
+ */
+export const requestSignal = new AsyncLocalStorage<AbortSignal>();
+
 interface Item {
   ops: PostOp[];
   atomic: boolean;
+  /** Fires when the client that sent these ops has gone (see `process`). */
+  signal: AbortSignal | undefined;
   resolve: (results: OpResult[]) => void;
   reject: (error: unknown) => void;
 }
@@ -101,7 +110,8 @@ type Decision =
   | { type: 'posted'; entry: EntryRecord }
   | { type: 'error'; error: LedgerError }
   | { type: 'replay'; bookId: string; id: string }
-  | { type: 'same-as'; index: number };
+  | { type: 'same-as'; index: number }
+  | { type: 'abandoned' };
 
 export interface PostingEngineOptions {
   /** Most ops posted by one flush; the rest wait for the next. Bounds a transaction's size. */
@@ -153,9 +163,10 @@ export class PostingEngine {
   submit(ops: PostOp[], atomic: boolean): Promise<OpResult[]> {
     if (this.closed) return Promise.reject(new UnavailableError('the service is shutting down'));
     if (ops.length === 0) return Promise.resolve([]);
+    const signal = requestSignal.getStore();
     return new Promise((resolve, reject) => {
       if (atomic) {
-        this.queue.push({ ops, atomic: true, resolve, reject });
+        this.queue.push({ ops, atomic: true, signal, resolve, reject });
       } else {
         // Independent ops: one item each, answered together.
         const results: OpResult[] = new Array(ops.length);
@@ -165,6 +176,7 @@ export class PostingEngine {
           this.queue.push({
             ops: [op],
             atomic: false,
+            signal,
             resolve: ([r]) => {
               results[i] = r!;
               if (--remaining === 0 && !failed) resolve(results);
@@ -199,7 +211,13 @@ export class PostingEngine {
       outcome = await withTransaction(this.pool, async (client) => {
         const prepared = await prepare(client);
         if (prepared instanceof LedgerError) throw new RolledBack(prepared);
-        const item: Item = { ops: prepared.ops, atomic: true, resolve: () => {}, reject: () => {} };
+        const item: Item = {
+          ops: prepared.ops,
+          atomic: true,
+          signal: undefined,
+          resolve: () => {},
+          reject: () => {},
+        };
         const [decisions] = prepared.ops.length > 0 ? await this.process(client, [item]) : [[]];
         if (decisions!.some((d) => d.type === 'error')) throw new RolledBack(decisions!);
         return { decisions: decisions!, value: prepared.value };
@@ -304,7 +322,13 @@ export class PostingEngine {
     this.entriesWritten += flat.filter((d) => d.type === 'posted').length;
     if (this.entriesWritten >= this.nextAnalyzeAt) this.analyze();
     group.forEach((item, i) => {
-      item.resolve(decisions[i]!.map((d) => this.finalise(d, flat, replays)));
+      if (decisions[i]!.some((d) => d.type === 'abandoned')) {
+        item.reject(
+          new UnavailableError('the client went away before the entry was posted; nothing was posted'),
+        );
+      } else {
+        item.resolve(decisions[i]!.map((d) => this.finalise(d, flat, replays)));
+      }
     });
   }
 
@@ -343,6 +367,9 @@ export class PostingEngine {
         const original = this.finalise(flat[d.index]!, flat, replays);
         return original.ok ? { ...original, replayed: true } : original;
       }
+      case 'abandoned':
+        // Items with an abandoned op are rejected whole in flushGroup, never finalised.
+        throw new Error('an abandoned op has no result');
     }
   }
 
@@ -383,6 +410,21 @@ export class PostingEngine {
     });
     const { books, existingKeys: existing, links } = read;
     const accounts = read.accounts;
+
+    // Requests whose client has gone away (its time limit ran out, its connection dropped) are not
+    // posted. Checked now, with the locks held and just before deciding, so that a stale attempt
+    // the server reads late (after a pause, from a full socket buffer) cannot post after the
+    // client's retry of the same key was answered: a key that retry was told is rejected would
+    // otherwise end up posted. Decided before the idempotency claims below, so a live resend of
+    // the same key in this group claims the key itself. A client that left after this point has
+    // its op posted, and its retry gets the replay.
+    let offset0 = 0;
+    for (const item of group) {
+      if (item.signal?.aborted) {
+        for (let j = 0; j < item.ops.length; j++) decisions[offset0 + j] = { type: 'abandoned' };
+      }
+      offset0 += item.ops.length;
+    }
     ops.forEach((op, i) => {
       if (decisions[i] === null && !books.has(op.bookId)) {
         decisions[i] = { type: 'error', error: new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId') };

@@ -41,6 +41,11 @@ export interface EmbeddedPostgresOptions {
   database?: string;
   /** Extra `postgres -c name=value` settings (tests turn `fsync` off). */
   settings?: Record<string, string>;
+  /**
+   * Listen on this port instead of a free one chosen at start. The bank test and the reliability
+   * tests restart a cluster they stopped on the same port, so the service's DATABASE_URL stays valid.
+   */
+  port?: number;
 }
 
 export interface EmbeddedPostgres {
@@ -49,6 +54,8 @@ export interface EmbeddedPostgres {
   /** The data folder actually used (may be the fallback under os.tmpdir()). */
   dataDir: string;
   port: number;
+  /** Process id of the postmaster (fault-injection tools send it SIGQUIT: an immediate stop). */
+  pid: number;
   /** URL of a database on this cluster (for tests that create databases). */
   urlFor(database: string): string;
   /** Fast shutdown (SIGINT), bounded; idempotent. */
@@ -115,7 +122,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const credentials = readCredentials(dataDir);
   await clearStalePostmaster(dataDir, log);
 
-  const cluster = await startCluster(dataDir, binaries, runAs, options.settings ?? {}, log);
+  const cluster = await startCluster(dataDir, binaries, runAs, options.settings ?? {}, log, options.port);
   const urlFor = (name: string) =>
     `postgresql://${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}` +
     `@127.0.0.1:${cluster.port}/${encodeURIComponent(name)}`;
@@ -126,7 +133,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     throw error;
   }
   log.info({ dataDir, port: cluster.port, database }, 'embedded PostgreSQL ready');
-  return { url: urlFor(database), dataDir, port: cluster.port, urlFor, stop: cluster.stop };
+  return { url: urlFor(database), dataDir, port: cluster.port, pid: cluster.pid, urlFor, stop: cluster.stop };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -528,6 +535,7 @@ function freePort(): Promise<number> {
 
 interface Cluster {
   port: number;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -552,10 +560,11 @@ async function startCluster(
   runAs: RunAs | undefined,
   settings: Record<string, string>,
   log: Logger,
+  fixedPort?: number,
 ): Promise<Cluster> {
   let lastError: Error | undefined;
   for (let attempt = 1; attempt <= 3; attempt += 1) {
-    const port = await freePort();
+    const port = fixedPort ?? (await freePort());
     try {
       return await startOnce(dataDir, binaries, runAs, settings, port, log);
     } catch (error) {
@@ -662,7 +671,7 @@ async function startOnce(
     if (ready) break;
     await sleep(25);
   }
-  return { port, stop };
+  return { port, pid: child.pid as number, stop };
 }
 
 async function createDatabaseIfMissing(adminUrl: string, database: string): Promise<void> {

@@ -9,6 +9,12 @@ import type { Pool } from 'pg';
 import { entities } from './entities.js';
 import { migrationsList } from './migrations/index.js';
 
+/** How long a request waits for a database connection before it fails with UNAVAILABLE. */
+export const DB_CONNECT_TIMEOUT_MS = 5_000;
+
+/** `application_name` of the service's PostgreSQL sessions. */
+export const DB_APPLICATION_NAME = 'solidarity-ledger';
+
 export interface OrmOptions {
   /** Maximum pool size. The write path needs few connections because it groups entries. */
   poolMax?: number;
@@ -22,8 +28,14 @@ export async function createOrm(url: string, options: OrmOptions = {}): Promise<
     extensions: [Migrator],
     debug: options.debug ?? false,
     pool: { min: 0, max: options.poolMax ?? 10 },
-    // A failed connection must surface to the caller quickly instead of hanging a request.
-    driverOptions: { connectionTimeoutMillis: 5_000 },
+    driverOptions: {
+      // A failed connection must surface to the caller quickly instead of hanging a request
+      // (a refused connection fails at once; this bounds an unreachable host or a full pool).
+      connectionTimeoutMillis: DB_CONNECT_TIMEOUT_MS,
+      // Names the service's sessions in pg_stat_activity, so operators (and the bank test's
+      // connection-termination fault) can tell them from other clients of the same database.
+      application_name: DB_APPLICATION_NAME,
+    },
     migrations: {
       migrationsList,
       tableName: 'mikro_orm_migrations',

@@ -19,7 +19,8 @@ import { createYoga, type Plugin, maskError as yogaMaskError } from 'graphql-yog
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { GraphQLContext } from '../../schema/index.js';
-import type { Principal, Services } from '../app/index.js';
+import { isConnectionError, type Principal, type Services, UnavailableError } from '../app/index.js';
+import { requestSignal } from '../app/posting.js';
 import type { Config } from '../config.js';
 import { pendingMigrations } from '../db/orm.js';
 
@@ -209,6 +210,11 @@ export function buildApp({
     maskedErrors: {
       maskError(error, message): Error {
         if (isCodedGraphQLError(error)) return error as Error;
+        // The database went away under a field that does not guard its own reads (a nested
+        // loader such as `entry.lines.account`): answer UNAVAILABLE, as the guarded root fields
+        // do, instead of an internal error. Found by the bank test (connection termination).
+        const cause = (error as { originalError?: unknown }).originalError ?? error;
+        if (cause instanceof UnavailableError || isConnectionError(cause)) return unavailableError(error);
         // Never expose internals, whatever NODE_ENV says.
         const masked = yogaMaskError(error, message, false);
         if (masked === error) return masked;
@@ -306,6 +312,12 @@ export function buildApp({
         }
         failure = result.failure;
       } catch (error) {
+        // A token not verified in the last few seconds needs the database: while it is down the
+        // answer is UNAVAILABLE (retry), like any other request, not an internal error.
+        if (error instanceof UnavailableError || isConnectionError(error)) {
+          res.set('retry-after', '1');
+          return sendError(res, 503, 'UNAVAILABLE', { message: UNAVAILABLE_MESSAGE });
+        }
         return next(error);
       }
     }
@@ -373,11 +385,20 @@ export function buildApp({
     checkInput,
     (req: Request, res: Response) => {
       const state: RequestState = { requestId: res.locals.requestId, logger: res.locals.logger };
-      requestStore.run(state, () => {
-        // An empty body must not look like a parsed one (whatwg-node would then read the stream).
-        if (Buffer.isBuffer(req.body) && req.body.length === 0) req.body = undefined;
-        void yoga.requestListener(req, res);
+      // Fires when the client goes away before its answer: the posting engine then does not post
+      // its entries (see `requestSignal` in server/app/posting.ts).
+      const gone = new AbortController();
+      res.once('close', () => {
+        if (!res.writableFinished) gone.abort();
       });
+      if (req.socket.destroyed) gone.abort();
+      requestSignal.run(gone.signal, () =>
+        requestStore.run(state, () => {
+          // An empty body must not look like a parsed one (whatwg-node would then read the stream).
+          if (Buffer.isBuffer(req.body) && req.body.length === 0) req.body = undefined;
+          void yoga.requestListener(req, res);
+        }),
+      );
     },
   );
 
@@ -571,6 +592,21 @@ function httpStatusOf(error: unknown): number | undefined {
     (error as { status?: unknown; statusCode?: unknown }).status ??
     (error as { statusCode?: unknown }).statusCode;
   return typeof status === 'number' ? status : undefined;
+}
+
+/** The top-level error for "the database cannot be reached now": retry (with the same idempotency key). */
+export const UNAVAILABLE_MESSAGE =
+  'The ledger database is unavailable; retry later with the same idempotencyKey.';
+
+function unavailableError(error?: unknown): GraphQLError {
+  const at = error instanceof GraphQLError ? error : undefined;
+  return new GraphQLError(UNAVAILABLE_MESSAGE, {
+    nodes: at?.nodes,
+    source: at?.source,
+    positions: at?.positions,
+    path: at?.path,
+    extensions: { code: 'UNAVAILABLE', http: { status: 503 } },
+  });
 }
 
 function isGraphQLErrorLike(value: unknown): value is { extensions: Record<string, unknown> } {

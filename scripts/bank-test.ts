@@ -1,0 +1,468 @@
+/**
+ * The bank test: nothing lost, nothing doubled, through crashes and restarts.
+ * Run `npm run bank-test -- --help` for the options.
+ *
+ * Processes:
+ *   this harness ── its own embedded PostgreSQL (or a fresh database on --database-url's server)
+ *                ├─ the service: `node --import tsx server/main.ts`, DATABASE_URL = that database
+ *                └─ (in-process) W workers and R readers using the SDK over loopback HTTP
+ *
+ * Every operation's outcome is recorded and unknown ones are resent with the same idempotency key
+ * until they are ok or rejected; faults are injected on a seeded schedule; at the end the journal
+ * is compared with the outcomes and the checks are printed as a table (exit 1 on any violation)
+ * and written to RELIABILITY.md.
+ */
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { createLedgerClient } from '../client-sdk/index.js';
+import { newTokenString } from '../server/app/auth.js';
+import { redactUrl } from '../server/config.js';
+import { type CheckRow, runChecks, type Tally } from './bank/checks.js';
+import { FAULT_KINDS, type FaultEvent, type FaultKind, runFaults } from './bank/faults.js';
+import { Prng } from './bank/prng.js';
+import { freePort, type HarnessDatabase, openHarnessDatabase, ServiceProcess } from './bank/processes.js';
+import { createBank, newStats, type OpRecord, runReader, runWorker } from './bank/workload.js';
+
+const repoRoot = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
+
+const SHORT_SECONDS = 40;
+const LONG_SECONDS = 300;
+
+const USAGE = `Bank test: concurrent payments through the SDK while the service and its database are
+crashed, paused and cut off; then checks that nothing was lost or doubled.
+
+Usage: npm run bank-test -- [options]
+       npx tsx scripts/bank-test.ts [options]
+
+Starts its own embedded PostgreSQL (fresh folder under os.tmpdir(), removed afterwards) or, with
+--database-url / DATABASE_URL, a fresh database on that server (dropped afterwards; that server
+is never stopped). Starts the service as a child process on it, creates a book of --accounts
+accounts (zero balances, credit limits, some upper bounds), then for the load time runs
+--workers workers sending payments (postJournalEntry), batches (postJournalEntries, ATOMIC and
+INDEPENDENT) and two-phase entries (postPendingEntry then commit or void), each with its own
+idempotency key, and --readers readers checking the trial balance (all balances at one moment).
+Unknown outcomes (timeout, dropped connection, UNAVAILABLE) are resent with the same key until
+the ledger answers ok or rejected. Loopback only.
+
+Faults, on a schedule drawn from --seed (one every few seconds, kinds taken in turn):
+  kill        SIGKILL of the service, then a restart           (off: --no-kill)
+  pause       SIGSTOP of the service for up to 2.5 s, SIGCONT   (off: --no-pause)
+  db-restart  immediate stop of PostgreSQL, then a start        (off: --no-db-restart; skipped
+              on --database-url, whose server is not ours)
+  terminate   pg_terminate_backend() of the service's sessions  (off: --no-terminate)
+  timeouts    client time limits of 2-40 ms on some requests    (off: --no-timeouts)
+
+Checks at the end (a table on stdout; exit status 1 on any violation): every read summed to
+zero within bounds; every acknowledged op is in the journal exactly once and as sent; every
+rejected op is absent; no op left unknown; stored balances equal the sums of lines and of the
+acknowledged ops; no balance beyond its bounds; the trial balance holds; the hash chain verifies;
+SIGTERM stops the service cleanly.
+
+Options:
+  --short               about 60 s in all: ${SHORT_SECONDS} s of load (the default; what CI runs)
+  --long                ${LONG_SECONDS} s of load
+  --duration <s>        seconds of load (overrides --short/--long)
+  --seed <n>            seed of the op sequences and the fault schedule (default 1)
+  --workers <n>         concurrent writers (default 8)
+  --readers <n>         concurrent trial-balance readers (default 2)
+  --accounts <n>        accounts in the book, 2..1000 (default 50)
+  --no-kill, --no-pause, --no-db-restart, --no-terminate, --no-timeouts
+                        switch a fault off
+  --database-url <url>  use this PostgreSQL server (default: $DATABASE_URL, else embedded)
+  --keep-database       do not drop the run's database on that server
+  --out <file>          report file (default RELIABILITY.md in the checkout)
+  --no-write            print the table only, do not write the report
+  --verbose             echo the service's log lines
+  -h, --help            this text
+`;
+
+interface Options {
+  loadSeconds: number;
+  mode: string;
+  seed: number;
+  workers: number;
+  readers: number;
+  accounts: number;
+  faults: FaultKind[];
+  shortTimeouts: boolean;
+  databaseUrl: string | undefined;
+  keepDatabase: boolean;
+  out: string | null;
+  verbose: boolean;
+}
+
+class UsageError extends Error {}
+
+function parseOptions(argv: string[]): Options | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      short: { type: 'boolean' },
+      long: { type: 'boolean' },
+      duration: { type: 'string' },
+      seed: { type: 'string' },
+      workers: { type: 'string' },
+      readers: { type: 'string' },
+      accounts: { type: 'string' },
+      'no-kill': { type: 'boolean' },
+      'no-pause': { type: 'boolean' },
+      'no-db-restart': { type: 'boolean' },
+      'no-terminate': { type: 'boolean' },
+      'no-timeouts': { type: 'boolean' },
+      'database-url': { type: 'string' },
+      'keep-database': { type: 'boolean' },
+      out: { type: 'string' },
+      'no-write': { type: 'boolean' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  const integer = (name: string, raw: string | undefined, fallback: number, min: number, max: number) => {
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got ${raw})`);
+    }
+    return value;
+  };
+  if (values.short && values.long) throw new UsageError('--short and --long exclude each other');
+  const mode = values.duration !== undefined ? 'custom' : values.long ? 'long' : 'short';
+  const loadSeconds = integer(
+    'duration',
+    values.duration,
+    mode === 'long' ? LONG_SECONDS : SHORT_SECONDS,
+    5,
+    24 * 3600,
+  );
+  const databaseUrl = values['database-url'] ?? (process.env.DATABASE_URL?.trim() || undefined);
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new UsageError(
+      `--database-url must be a postgres:// or postgresql:// URL (got ${redactUrl(databaseUrl)})`,
+    );
+  }
+  const off: Record<FaultKind, boolean | undefined> = {
+    kill: values['no-kill'],
+    pause: values['no-pause'],
+    'db-restart': values['no-db-restart'],
+    terminate: values['no-terminate'],
+  };
+  return {
+    loadSeconds,
+    mode,
+    seed: integer('seed', values.seed, 1, 0, 2 ** 32 - 1),
+    workers: integer('workers', values.workers, 8, 1, 256),
+    readers: integer('readers', values.readers, 2, 0, 16),
+    // One trial balance page holds 1,000 accounts: more and a read would no longer be one snapshot.
+    accounts: integer('accounts', values.accounts, 50, 2, 1000),
+    faults: FAULT_KINDS.filter((kind) => !off[kind]),
+    shortTimeouts: !values['no-timeouts'],
+    databaseUrl,
+    keepDatabase: values['keep-database'] ?? false,
+    out: values['no-write'] ? null : path.resolve(values.out ?? path.join(repoRoot, 'RELIABILITY.md')),
+    verbose: values.verbose ?? false,
+  };
+}
+
+/** The command line that reproduces this run, as typed (passwords hidden). */
+function commandLine(argv: string[]): string {
+  const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`);
+  const args = argv.map((arg) => (/^postgres(ql)?:\/\//.test(arg) ? redactUrl(arg) : arg)).map(quote);
+  const base =
+    process.env.npm_lifecycle_event === 'bank-test'
+      ? `npm run bank-test${args.length > 0 ? ' --' : ''}`
+      : 'npx tsx scripts/bank-test.ts';
+  const env =
+    process.env.DATABASE_URL?.trim() && !argv.includes('--database-url') ? 'DATABASE_URL=<redacted> ' : '';
+  return `${env}${base}${args.length > 0 ? ` ${args.join(' ')}` : ''}`;
+}
+
+const log = (message: string) =>
+  process.stderr.write(`[bank ${(performance.now() / 1000).toFixed(1).padStart(5)} s] ${message}\n`);
+
+/** What Ctrl-C must clean up. */
+const active: { service?: ServiceProcess; database?: HarnessDatabase } = {};
+
+interface RunResult {
+  rows: CheckRow[];
+  tally: Tally;
+  faults: FaultEvent[];
+  skipped: string[];
+  requests: number;
+  unknownByReason: Map<string, number>;
+  shortTimeouts: { sent: number; fired: number };
+  restarts: number;
+  database: string;
+  postgresVersion: string;
+  loadSeconds: number;
+  totalSeconds: number;
+}
+
+async function run(options: Options): Promise<RunResult> {
+  const startedAt = Date.now();
+  const skipped: string[] = [];
+  let database: HarnessDatabase | undefined;
+  let service: ServiceProcess | undefined;
+  try {
+    database = await openHarnessDatabase(options.databaseUrl, { keepDatabase: options.keepDatabase, log });
+    active.database = database;
+    let faultKinds = options.faults;
+    if (!database.owned && faultKinds.includes('db-restart')) {
+      faultKinds = faultKinds.filter((kind) => kind !== 'db-restart');
+      skipped.push('db-restart (the PostgreSQL at --database-url is not ours to stop)');
+      log('skipping the db-restart fault: the PostgreSQL at --database-url is not ours to stop');
+    }
+    const adminToken = newTokenString();
+    service = new ServiceProcess({
+      databaseUrl: database.url,
+      adminToken,
+      port: await freePort(),
+      onLine: options.verbose ? (line) => process.stderr.write(`[service] ${line}\n`) : undefined,
+    });
+    active.service = service;
+    log(`starting the service on ${service.origin}`);
+    const startMs = await service.start(90_000);
+    log(`service ready in ${startMs} ms`);
+    const client = createLedgerClient({ url: service.url, token: adminToken, retries: 0, timeoutMs: 30_000 });
+
+    const runId = `bank-s${options.seed}-${Date.now().toString(36)}`;
+    const bank = await createBank(client, runId, options.accounts, Prng.derive(options.seed, 'accounts'));
+    log(`book ${bank.rawBookId}: ${bank.accounts.length} accounts`);
+
+    const ops: OpRecord[] = [];
+    const stats = newStats();
+    const faults: FaultEvent[] = [];
+    let stopping = false;
+    let giveUpAt = Number.POSITIVE_INFINITY;
+    const loadStartedAt = Date.now();
+    const loadOptions = {
+      client,
+      bank,
+      runId,
+      seed: options.seed,
+      shortTimeouts: options.shortTimeouts,
+      timeoutMs: 10_000,
+      stats,
+      ops,
+      stopping: () => stopping,
+      giveUpAt: () => giveUpAt,
+    };
+    const progress = setInterval(() => {
+      const count = (outcome: string) => ops.filter((op) => op.outcome === outcome).length;
+      log(
+        `${Math.round((Date.now() - loadStartedAt) / 1000)} s: ops ${ops.length} (ok ${count('ok')}, rejected ` +
+          `${count('rejected')}, unknown now ${count('unknown')}), requests ${stats.requests}, reads ${stats.reads}, ` +
+          `faults ${faults.length}`,
+      );
+    }, 5_000);
+    const workers = Array.from({ length: options.workers }, (_, i) => runWorker(loadOptions, i));
+    const readers = Array.from({ length: options.readers }, (_, i) => runReader(loadOptions, i));
+    const injector = runFaults({
+      kinds: faultKinds,
+      rng: Prng.derive(options.seed, 'faults'),
+      service,
+      database,
+      gapMs: options.mode === 'long' || options.loadSeconds > 120 ? [3_000, 8_000] : [2_500, 5_000],
+      startedAt: loadStartedAt,
+      stopping: () => stopping,
+      events: faults,
+      log,
+    });
+
+    await sleep(options.loadSeconds * 1000);
+    log('load time over: no new operations or faults; finishing the ones in flight');
+    stopping = true;
+    await injector;
+    // The last fault has healed (service restarted, PostgreSQL up). Ops still unknown get a
+    // minute more of retries, then count as unresolved.
+    giveUpAt = Date.now() + 60_000;
+    await Promise.all([...workers, ...readers]);
+    clearInterval(progress);
+    const loadSeconds = (Date.now() - loadStartedAt) / 1000;
+    if (!service.isRunning()) await service.start();
+
+    log('checking');
+    const db = new pg.Pool({ connectionString: database.url, application_name: 'bank-test', max: 1 });
+    let checked: Awaited<ReturnType<typeof runChecks>>;
+    let postgresVersion: string;
+    try {
+      postgresVersion = (await db.query<{ v: string }>('show server_version')).rows[0]?.v ?? '?';
+      checked = await runChecks(db, client, bank, ops, stats);
+    } finally {
+      await db.end();
+    }
+
+    // Graceful stop: SIGTERM must drain and exit 0 (not be killed after the grace period).
+    const exit = await service.stop(20_000);
+    const clean = exit.code === 0 && exit.signal === null;
+    checked.rows.push({
+      name: 'SIGTERM stops the service cleanly',
+      ok: clean,
+      problems: clean ? 0 : 1,
+      detail: clean ? 'exit code 0' : `exit ${JSON.stringify(exit)}:\n${service.recentOutput()}`,
+    });
+    if (!clean) checked.tally.violations++;
+
+    return {
+      rows: checked.rows,
+      tally: checked.tally,
+      faults,
+      skipped,
+      requests: stats.requests,
+      unknownByReason: stats.unknownByReason,
+      shortTimeouts: { sent: stats.shortTimeoutsSent, fired: stats.shortTimeoutsFired },
+      restarts: service.starts - 1,
+      database: database.description,
+      postgresVersion,
+      loadSeconds,
+      totalSeconds: (Date.now() - startedAt) / 1000,
+    };
+  } finally {
+    await service?.kill().catch(() => {});
+    await database?.close().catch((error: unknown) => log(`could not clean up the database: ${error}`));
+  }
+}
+
+function faultCounts(result: RunResult): string {
+  const counts = new Map<string, number>();
+  for (const event of result.faults) counts.set(event.kind, (counts.get(event.kind) ?? 0) + 1);
+  return [...counts].map(([kind, n]) => `${kind} ${n}`).join(', ') || 'none';
+}
+
+function summaryRows(result: RunResult): [string, string][] {
+  const t = result.tally;
+  const unknown = [...result.unknownByReason].map(([reason, n]) => `${reason} ${n}`).join(', ');
+  return [
+    ['operations', String(t.operations)],
+    ['requests sent (retries included)', String(result.requests)],
+    ['faults injected', `${result.faults.length} (${faultCounts(result)})`],
+    [
+      'client timeouts that fired',
+      `${result.shortTimeouts.fired} of ${result.shortTimeouts.sent} requests sent with a 2-40 ms limit`,
+    ],
+    ['service restarts', String(result.restarts)],
+    ['answers with no decision, resent', unknown || '0'],
+    ['acknowledged', String(t.acknowledged)],
+    ['rejected', String(t.rejected)],
+    ['unresolved', String(t.unresolved)],
+    ['lost', String(t.lost)],
+    ['duplicated', String(t.duplicated)],
+    ['violations', String(t.violations)],
+  ];
+}
+
+function printTable(result: RunResult): void {
+  const out: string[] = [''];
+  for (const [name, value] of summaryRows(result)) out.push(`  ${name.padEnd(34)} ${value}`);
+  out.push('');
+  for (const row of result.rows) out.push(`  ${row.ok ? 'ok  ' : 'FAIL'}  ${row.name}: ${row.detail}`);
+  for (const skip of result.skipped) out.push(`  skip  ${skip}`);
+  out.push('');
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+function report(result: RunResult, options: Options, command: string): string {
+  const md = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+  const lines = [
+    '# Reliability',
+    '',
+    'Results of the bank test (`scripts/bank-test.ts`, see the README section "Reliability"): concurrent',
+    'payments through the SDK while the service is killed, paused and cut off from PostgreSQL, and',
+    'PostgreSQL itself is stopped; then the journal is compared with what every client was told.',
+    '',
+    `Command: \`${command}\``,
+    '',
+    `Run on ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version}, PostgreSQL ` +
+      `${result.postgresVersion}, ${result.database}. Seed ${options.seed}, ${options.workers} workers, ` +
+      `${options.readers} readers, ${options.accounts} accounts, ${Math.round(result.loadSeconds)} s of load ` +
+      `(drain included), ${Math.round(result.totalSeconds)} s in all.`,
+    '',
+    '| | |',
+    '|---|---|',
+    ...summaryRows(result).map(([name, value]) => `| ${name} | ${md(value)} |`),
+    '',
+    '| check | result | detail |',
+    '|---|---|---|',
+    ...result.rows.map((row) => `| ${md(row.name)} | ${row.ok ? 'ok' : '**FAIL**'} | ${md(row.detail)} |`),
+    ...result.skipped.map((skip) => `| ${md(skip)} | skipped | |`),
+    '',
+    '## Faults injected',
+    '',
+    '| at (s) | fault | what happened |',
+    '|---|---|---|',
+    ...result.faults.map((f) => `| ${f.atSeconds.toFixed(1)} | ${f.kind} | ${md(f.detail)} |`),
+    '',
+    `Client time limits of 2 to 40 ms were put on ${result.shortTimeouts.sent} requests (a third of the batches, 4%`,
+    `of the others); ${result.shortTimeouts.fired} of them ran out before the answer, left their op unknown, and`,
+    'the op was resent with the same key.',
+    '',
+    'CI runs the short mode on every change (`.ci/run`): `npm run bank-test -- --short --no-write`',
+    '(about 60 s). The op sequences and the fault schedule follow from the seed; the interleaving of',
+    'concurrent requests and where each fault lands do not, so two runs with one seed differ in detail.',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  let options: Options | 'help';
+  try {
+    options = parseOptions(argv);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  if (options === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  log(
+    `seed ${options.seed}, ${options.loadSeconds} s of load (${options.mode}), ${options.workers} workers, ` +
+      `${options.readers} readers, ${options.accounts} accounts, faults: ${options.faults.join(', ') || 'none'}` +
+      `${options.shortTimeouts ? ', client timeouts' : ''}`,
+  );
+  const result = await run(options);
+  printTable(result);
+  if (options.out) {
+    writeFileSync(options.out, report(result, options, commandLine(argv)));
+    log(`wrote ${path.relative(process.cwd(), options.out) || options.out}`);
+  }
+  const t = result.tally;
+  log(
+    `${t.violations === 0 ? 'PASS' : 'FAIL'}: ${t.operations} ops, ${t.acknowledged} acknowledged, lost ${t.lost}, ` +
+      `duplicated ${t.duplicated}, violations ${t.violations}, ${Math.round(result.totalSeconds)} s`,
+  );
+  process.exitCode = t.violations === 0 ? 0 : 1;
+}
+
+// Ctrl-C: stop the service and the cluster (removing its folder), then leave.
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    log(`${signal}: stopping the service and the database (again to leave at once)`);
+    void (async () => {
+      await active.service?.kill().catch(() => {});
+      await active.database?.close().catch(() => {});
+      process.exit(130);
+    })();
+  });
+}
+
+main().catch((error: unknown) => {
+  log(`error: ${(error as Error).stack ?? error}`);
+  process.exit(process.exitCode && process.exitCode !== 0 ? process.exitCode : 1);
+});

@@ -1,0 +1,284 @@
+/**
+ * The bank test's verdict: what the clients were told against what the database holds.
+ *
+ * The journal is read over the harness's own `pg` connection (never trusting the API for this),
+ * and the trial balance and hash chain through the API, as a user would check them.
+ */
+import type pg from 'pg';
+import type { LedgerClient } from '../../client-sdk/index.js';
+import { lineSums } from '../../server/db/ledger-reads.js';
+import { listAccounts } from '../../server/db/ledger-store.js';
+import { Decimal, ZERO } from '../../server/ledger/money.js';
+import type { LoadStats, OpRecord } from './workload.js';
+import { type Bank, rawIds } from './workload.js';
+
+export interface CheckRow {
+  name: string;
+  ok: boolean;
+  /** Problems found (0 when ok). */
+  problems: number;
+  detail: string;
+}
+
+export interface Tally {
+  operations: number;
+  acknowledged: number;
+  rejected: number;
+  unresolved: number;
+  lost: number;
+  duplicated: number;
+  violations: number;
+}
+
+interface JournalRow {
+  id: string;
+  key: string;
+  kind: string;
+  pendingId: string | null;
+  lines: string[];
+}
+
+const MAX_EXAMPLES = 5;
+
+function examples(items: string[]): string {
+  if (items.length === 0) return '';
+  const shown = items.slice(0, MAX_EXAMPLES).join('; ');
+  return items.length > MAX_EXAMPLES ? `${shown}; and ${items.length - MAX_EXAMPLES} more` : shown;
+}
+
+const lineKey = (accountRawId: string, side: string, amount: string) =>
+  `${accountRawId}|${side}|${new Decimal(amount).toFixed(2)}`;
+
+export async function runChecks(
+  db: pg.Pool,
+  client: LedgerClient,
+  bank: Bank,
+  ops: OpRecord[],
+  stats: LoadStats,
+): Promise<{ rows: CheckRow[]; tally: Tally }> {
+  const rows: CheckRow[] = [];
+  const add = (name: string, problems: string[], okDetail: string) =>
+    rows.push({
+      name,
+      ok: problems.length === 0,
+      problems: problems.length,
+      detail: problems.length === 0 ? okDetail : examples(problems),
+    });
+  const book = bank.rawBookId;
+
+  // --- the journal, read directly -------------------------------------------------------------
+  const { rows: entryRows } = await db.query<{
+    id: string;
+    key: string;
+    kind: string;
+    pending_id: string | null;
+  }>('select id, idempotency_key as key, kind, pending_id from journal_entry where book_id = $1', [book]);
+  const { rows: lineRows } = await db.query<{
+    entry_id: string;
+    account_id: string;
+    side: string;
+    amount: string;
+  }>('select entry_id, account_id, side, amount::text as amount from journal_line where book_id = $1', [
+    book,
+  ]);
+  const linesByEntry = new Map<string, string[]>();
+  for (const line of lineRows) {
+    const list = linesByEntry.get(line.entry_id) ?? [];
+    list.push(lineKey(line.account_id, line.side, line.amount));
+    linesByEntry.set(line.entry_id, list);
+  }
+  const byKey = new Map<string, JournalRow[]>();
+  for (const e of entryRows) {
+    const list = byKey.get(e.key) ?? [];
+    list.push({
+      id: e.id,
+      key: e.key,
+      kind: e.kind,
+      pendingId: e.pending_id,
+      lines: linesByEntry.get(e.id) ?? [],
+    });
+    byKey.set(e.key, list);
+  }
+  const opsByKey = new Map(ops.map((op) => [op.key, op]));
+
+  // --- acknowledged: in the journal exactly once, as sent -------------------------------------
+  const lost: string[] = [];
+  const duplicated: string[] = [];
+  const mismatched: string[] = [];
+  const expectedKind: Record<OpRecord['kind'], string> = {
+    PAYMENT: 'STANDARD',
+    BATCH_ITEM: 'STANDARD',
+    PENDING: 'PENDING',
+    COMMIT: 'COMMIT',
+    VOID: 'VOID',
+  };
+  const sentLines = (op: OpRecord) =>
+    op.lines.map((l) => lineKey(rawIds(l.accountId).id, l.side, l.amount)).sort();
+  for (const op of ops) {
+    if (op.outcome !== 'ok') continue;
+    const found = byKey.get(op.key) ?? [];
+    if (found.length === 0) {
+      lost.push(op.key);
+      continue;
+    }
+    if (found.length > 1) duplicated.push(`${op.key} x${found.length}`);
+    const entry = found[0]!;
+    const problems: string[] = [];
+    if (entry.id !== op.entryId) problems.push(`entry ${entry.id}, acknowledged ${op.entryId}`);
+    if (entry.kind !== expectedKind[op.kind]) problems.push(`kind ${entry.kind}`);
+    let wantLines = sentLines(op);
+    if (op.kind === 'COMMIT' || op.kind === 'VOID') {
+      const pending = opsByKey.get(op.pendingKey!)!;
+      if (entry.pendingId !== pending.entryId) problems.push('resolves another entry');
+      wantLines = op.kind === 'COMMIT' ? sentLines(pending) : [];
+    }
+    if (JSON.stringify([...entry.lines].sort()) !== JSON.stringify(wantLines)) problems.push('lines differ');
+    if (problems.length > 0) mismatched.push(`${op.key}: ${problems.join(', ')}`);
+  }
+  // Entries of this book that no acknowledged op accounts for (a key never sent, or posted twice).
+  for (const [key, found] of byKey) {
+    if (!opsByKey.has(key)) duplicated.push(`${key}: in the journal but never sent`);
+    else if (found.length > 1 && opsByKey.get(key)!.outcome !== 'ok')
+      duplicated.push(`${key} x${found.length}`);
+  }
+  const acknowledged = ops.filter((op) => op.outcome === 'ok');
+  add(
+    'every acknowledged op is in the journal',
+    lost.map((k) => `${k} missing`),
+    `${acknowledged.length} of ${acknowledged.length} found`,
+  );
+  add('no op is in the journal twice', duplicated, `${entryRows.length} entries, one per key`);
+  add('journal entries match what was sent', mismatched, 'ids, kinds, pending links and lines agree');
+
+  // --- rejected: absent ------------------------------------------------------------------------
+  const rejected = ops.filter((op) => op.outcome === 'rejected');
+  const rejectedPresent = rejected.filter((op) => byKey.has(op.key)).map((op) => `${op.key} (${op.code})`);
+  const codes = new Map<string, number>();
+  for (const op of rejected) codes.set(op.code!, (codes.get(op.code!) ?? 0) + 1);
+  add(
+    'every rejected op is absent from the journal',
+    rejectedPresent.map((k) => `${k} present`),
+    `${rejected.length} absent (${[...codes].map(([c, n]) => `${c} ${n}`).join(', ') || 'none'})`,
+  );
+
+  // --- unknown at the end ------------------------------------------------------------------------
+  const unresolved = ops.filter((op) => op.outcome === 'unknown');
+  add(
+    'every op ended ok or rejected',
+    unresolved.map((op) => `${op.key} unknown after ${op.attempts} attempts`),
+    `${ops.filter((op) => op.unknownAttempts > 0).length} ops were unknown for a while and resolved by retrying`,
+  );
+
+  // --- answers ---------------------------------------------------------------------------------
+  add('no impossible answer (key reuse on resend, half-posted atomic batch)', stats.anomalies, 'none');
+
+  // --- reads during the run ----------------------------------------------------------------------
+  add(
+    'every read of all balances summed to zero within bounds',
+    stats.readViolations,
+    `${stats.reads} trial balances read (${stats.readFailures} reads failed during faults)`,
+  );
+
+  // --- balances: stored = lines = what was acknowledged --------------------------------------------
+  const accounts = await listAccounts(db, book, {
+    afterCode: null,
+    limit: 100_000,
+    includeClosed: true,
+    type: null,
+  });
+  const sums = await lineSums(db, book);
+  const stored: string[] = [];
+  for (const a of accounts) {
+    const s = sums.get(a.id) ?? {
+      postedDebits: ZERO,
+      postedCredits: ZERO,
+      pendingDebits: ZERO,
+      pendingCredits: ZERO,
+    };
+    for (const field of ['postedDebits', 'postedCredits', 'pendingDebits', 'pendingCredits'] as const) {
+      if (!a[field].equals(s[field]))
+        stored.push(`${a.code} ${field} stored ${a[field].toFixed(2)}, lines ${s[field].toFixed(2)}`);
+    }
+  }
+  add("each account's stored balance equals the sum of its lines", stored, `${accounts.length} accounts`);
+
+  const expectedPosted = new Map<string, Decimal>();
+  const expectedPending = new Map<string, Decimal>();
+  const move = (into: Map<string, Decimal>, lines: OpRecord['lines']) => {
+    for (const l of lines) {
+      const id = rawIds(l.accountId).id;
+      const signed = l.side === 'DEBIT' ? new Decimal(l.amount) : new Decimal(l.amount).negated();
+      into.set(id, (into.get(id) ?? ZERO).plus(signed));
+    }
+  };
+  const resolved = new Set<string>();
+  for (const op of acknowledged) {
+    if (op.kind === 'PAYMENT' || op.kind === 'BATCH_ITEM') move(expectedPosted, op.lines);
+    if (op.kind === 'COMMIT') move(expectedPosted, opsByKey.get(op.pendingKey!)!.lines);
+    if (op.kind === 'COMMIT' || op.kind === 'VOID') resolved.add(op.pendingKey!);
+  }
+  for (const op of acknowledged)
+    if (op.kind === 'PENDING' && !resolved.has(op.key)) move(expectedPending, op.lines);
+  const drift: string[] = [];
+  const beyond: string[] = [];
+  const bounds = new Map(bank.accounts.map((a) => [a.rawId, a]));
+  let total = ZERO;
+  for (const a of accounts) {
+    const posted = a.postedDebits.minus(a.postedCredits);
+    total = total.plus(posted);
+    const want = expectedPosted.get(a.id) ?? ZERO;
+    if (!posted.equals(want))
+      drift.push(`${a.code} posted ${posted.toFixed(2)}, acknowledged ops make ${want.toFixed(2)}`);
+    const pendingNet = a.pendingDebits.minus(a.pendingCredits);
+    const wantPending = expectedPending.get(a.id) ?? ZERO;
+    if (!pendingNet.equals(wantPending))
+      drift.push(`${a.code} pending ${pendingNet.toFixed(2)}, expected ${wantPending.toFixed(2)}`);
+    // Worst cases: available (posted less pending decreases) and projected (plus pending increases).
+    const available = posted.minus(a.pendingCredits);
+    const projected = posted.plus(a.pendingDebits);
+    const b = bounds.get(a.id)!;
+    if (available.lessThan(b.lowerBound))
+      beyond.push(`${a.code} available ${available.toFixed(2)} < ${b.lowerBound.toFixed(2)}`);
+    if (b.upperBound && projected.greaterThan(b.upperBound))
+      beyond.push(`${a.code} projected ${projected.toFixed(2)} > ${b.upperBound.toFixed(2)}`);
+  }
+  add('each balance equals the sum of the acknowledged ops', drift, 'posted and pending, every account');
+  add(
+    'no balance beyond its bounds at the end',
+    beyond,
+    'available >= lower bound, projected <= upper bound',
+  );
+  add('final balances sum to zero', total.isZero() ? [] : [`sum ${total.toFixed(2)}`], 'sum 0.00');
+
+  // --- through the API ---------------------------------------------------------------------------
+  const trial = await client.trialBalance({ bookId: bank.bookId });
+  add(
+    'the trial balance holds',
+    trial?.balanced && trial.units.every((u) => u.balanced && u.debitBalanceTotal === u.creditBalanceTotal)
+      ? []
+      : [`trialBalance: ${JSON.stringify(trial?.units)}`],
+    `debit balances ${trial?.units[0]?.debitBalanceTotal} = credit balances ${trial?.units[0]?.creditBalanceTotal}`,
+  );
+  const chain = await client.verifyBookChain({ bookId: bank.bookId });
+  add(
+    'the hash chain verifies',
+    chain?.ok && chain.entriesChecked === entryRows.length
+      ? []
+      : [`verifyBookChain: ${JSON.stringify(chain)} (journal has ${entryRows.length} entries)`],
+    `${chain?.entriesChecked} entries checked`,
+  );
+
+  const violations = rows.reduce((sum, r) => sum + r.problems, 0);
+  return {
+    rows,
+    tally: {
+      operations: ops.length,
+      acknowledged: acknowledged.length,
+      rejected: rejected.length,
+      unresolved: unresolved.length,
+      lost: lost.length,
+      duplicated: duplicated.length,
+      violations,
+    },
+  };
+}

@@ -1,0 +1,290 @@
+/**
+ * The processes the bank test runs and breaks: its own PostgreSQL (embedded, or a fresh database
+ * on a server the user names) and the service as a child process.
+ *
+ * The harness owns its embedded cluster, apart from the service, so that it can stop PostgreSQL
+ * the hard way (SIGQUIT to the postmaster: `pg_ctl stop -m immediate`) and start it again on the
+ * same data folder and port while the service keeps running. A server named by --database-url is
+ * not ours: it is never stopped, only a database created on it for the run (and dropped after).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { pino } from 'pino';
+import { redactUrl } from '../../server/config.js';
+import { isAlive, startEmbeddedPostgres } from '../../server/db/embedded.js';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL
+
+export interface HarnessDatabase {
+  /** URL of the run's database (what the service gets as DATABASE_URL). */
+  url: string;
+  /** Where it lives, for the report. */
+  description: string;
+  /** True when the harness started the cluster and may stop it (the db-restart fault). */
+  owned: boolean;
+  /** Immediate stop (SIGQUIT to the postmaster), then start again on the same folder and port. */
+  restartImmediately(downMs: number): Promise<void>;
+  /** Stops the cluster and removes its folder, or drops the run's database. Idempotent. */
+  close(): Promise<void>;
+}
+
+const TMP_PREFIX = 'solidarity-ledger-bank-';
+
+export async function openHarnessDatabase(
+  externalUrl: string | undefined,
+  options: { keepDatabase: boolean; log: (message: string) => void },
+): Promise<HarnessDatabase> {
+  const { log } = options;
+  if (externalUrl) {
+    // A database of its own on the user's server: the run's checks, and the termination of
+    // connections, then concern nothing else on that server.
+    const name = `ledger_bank_${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}_${process.pid}`;
+    const admin = new pg.Client({ connectionString: externalUrl });
+    await admin.connect();
+    try {
+      await admin.query(`create database ${admin.escapeIdentifier(name)}`);
+    } finally {
+      await admin.end();
+    }
+    const url = new URL(externalUrl);
+    url.pathname = `/${name}`;
+    log(`created database ${name} on ${url.host}`);
+    let closed = false;
+    return {
+      url: url.toString(),
+      description: `database ${name} created on ${redactUrl(externalUrl)} (--database-url)`,
+      owned: false,
+      restartImmediately: () => Promise.reject(new Error('not our PostgreSQL: it is never stopped')),
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        if (options.keepDatabase) {
+          log(`kept database ${name} (--keep-database)`);
+          return;
+        }
+        const client = new pg.Client({ connectionString: externalUrl });
+        await client.connect();
+        try {
+          await client.query(`drop database if exists ${client.escapeIdentifier(name)} with (force)`);
+        } finally {
+          await client.end();
+        }
+      },
+    };
+  }
+
+  await removeAbandonedFolders(log);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), TMP_PREFIX));
+  // mkdtemp makes 0700; as root PostgreSQL runs as "postgres", which must traverse it.
+  await fs.chmod(dir, 0o755);
+  await fs.writeFile(path.join(dir, 'owner.pid'), `${process.pid}\n`);
+  const dataDir = path.join(dir, 'data');
+  const logger = pino({ level: 'warn', base: { component: 'bank-test' } }, pino.destination({ dest: 2 }));
+  let cluster = await startEmbeddedPostgres({ dataDir, logger, database: 'ledger_bank' });
+  const port = cluster.port;
+  let closed = false;
+  return {
+    url: cluster.url,
+    description: `embedded PostgreSQL started by the harness (data under ${dir}, removed after the run)`,
+    owned: true,
+    restartImmediately: async (downMs: number) => {
+      const pid = cluster.pid;
+      // SIGQUIT = immediate shutdown: every backend quits at once, no checkpoint; the next start
+      // runs crash recovery, as after a power cut of the database alone.
+      process.kill(pid, 'SIGQUIT');
+      const deadline = Date.now() + 15_000;
+      while (isAlive(pid) && Date.now() < deadline) await sleep(20);
+      if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      await sleep(downMs);
+      // Same folder, same port: the service's DATABASE_URL stays valid. A port still held for a
+      // moment is retried by the launcher.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          cluster = await startEmbeddedPostgres({ dataDir, logger, database: 'ledger_bank', port });
+          return;
+        } catch (error) {
+          if (attempt >= 10) throw error;
+          await sleep(300);
+        }
+      }
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await cluster.stop();
+      await fs.rm(dir, { recursive: true, force: true });
+      if (path.resolve(cluster.dataDir) !== path.resolve(dataDir)) {
+        await fs.rm(cluster.dataDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** Folders of earlier runs whose harness process is gone (SIGKILLed): removed. */
+async function removeAbandonedFolders(log: (message: string) => void): Promise<void> {
+  const tmp = os.tmpdir();
+  for (const name of await fs.readdir(tmp)) {
+    if (!name.startsWith(TMP_PREFIX)) continue;
+    const dir = path.join(tmp, name);
+    try {
+      const owner = Number.parseInt(await fs.readFile(path.join(dir, 'owner.pid'), 'utf8'), 10);
+      if (Number.isSafeInteger(owner) && isAlive(owner)) continue;
+      const pidFile = await fs.readFile(path.join(dir, 'data', 'postmaster.pid'), 'utf8').catch(() => '');
+      const postmaster = Number.parseInt(pidFile.split('\n')[0] ?? '', 10);
+      if (Number.isSafeInteger(postmaster) && postmaster > 0 && isAlive(postmaster)) {
+        process.kill(postmaster, 'SIGQUIT');
+        await sleep(500);
+      }
+      await fs.rm(dir, { recursive: true, force: true });
+      log(`removed ${dir}, left by an earlier run`);
+    } catch {
+      // Another run's folder being created, or not ours to remove: leave it.
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The service
+
+export interface ServiceOptions {
+  databaseUrl: string;
+  adminToken: string;
+  port: number;
+  /** Where the service's output goes (its last lines are kept for error messages). */
+  onLine?: (line: string) => void;
+}
+
+/**
+ * The service as a child process (`node --import tsx server/main.ts`), on a fixed port so that
+ * the clients' URL survives restarts. Signals go to its own pid, never through npm.
+ */
+export class ServiceProcess {
+  private child: ChildProcess | undefined;
+  private readonly recent: string[] = [];
+  readonly origin: string;
+  readonly url: string;
+  starts = 0;
+
+  constructor(private readonly options: ServiceOptions) {
+    this.origin = `http://127.0.0.1:${options.port}`;
+    this.url = `${this.origin}/graphql`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  isRunning(): boolean {
+    const child = this.child;
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  }
+
+  recentOutput(): string {
+    return this.recent.join('\n');
+  }
+
+  /** Starts the process and waits until /readyz answers 200. Returns the milliseconds it took. */
+  async start(readyTimeoutMs = 60_000): Promise<number> {
+    if (this.isRunning()) throw new Error('the service is already running');
+    const started = Date.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join('server', 'main.ts')], {
+      cwd: path.resolve(import.meta.dirname, '..', '..'),
+      env: {
+        ...process.env,
+        DATABASE_URL: this.options.databaseUrl,
+        PORT: String(this.options.port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        ADMIN_TOKEN: this.options.adminToken,
+        // The workers send far more than a client normally would; the limit is not under test.
+        RATE_LIMIT_PER_SECOND: '0',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    this.starts++;
+    const onData = (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line.trim() === '') continue;
+        this.recent.push(line);
+        if (this.recent.length > 40) this.recent.shift();
+        this.options.onLine?.(line);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    const deadline = Date.now() + readyTimeoutMs;
+    while (true) {
+      if (!this.isRunning()) {
+        throw new Error(
+          `the service exited while starting (${child.exitCode ?? child.signalCode}):\n${this.recentOutput()}`,
+        );
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `the service was not ready within ${readyTimeoutMs / 1000} s:\n${this.recentOutput()}`,
+        );
+      }
+      if ((await this.readyStatus()) === 200) return Date.now() - started;
+      await sleep(50);
+    }
+  }
+
+  /** HTTP status of /readyz, or 0 when nothing answers within a second. */
+  async readyStatus(): Promise<number> {
+    try {
+      const response = await fetch(`${this.origin}/readyz`, { signal: AbortSignal.timeout(1_000) });
+      await response.arrayBuffer();
+      return response.status;
+    } catch {
+      return 0;
+    }
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    if (this.isRunning() && this.child?.pid !== undefined) process.kill(this.child.pid, signal);
+  }
+
+  /** SIGKILL and wait for the exit. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || !this.isRunning()) return;
+    const exited = once(child, 'exit');
+    this.signal('SIGKILL');
+    await exited;
+  }
+
+  /** SIGTERM (a paused process is resumed first), then SIGKILL after `graceMs`. Returns the exit. */
+  async stop(graceMs = 20_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const child = this.child;
+    if (!child) return { code: null, signal: null };
+    if (!this.isRunning()) return { code: child.exitCode, signal: child.signalCode };
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    this.signal('SIGCONT');
+    this.signal('SIGTERM');
+    const result = await Promise.race([exited, sleep(graceMs, undefined, { ref: false })]);
+    if (result) return { code: result[0], signal: result[1] };
+    this.signal('SIGKILL');
+    const [code, signal] = await exited;
+    return { code, signal };
+  }
+}
