@@ -323,6 +323,7 @@ export class PostingEngine {
     if (this.entriesWritten >= this.nextAnalyzeAt) this.analyze();
     group.forEach((item, i) => {
       if (decisions[i]!.some((d) => d.type === 'abandoned')) {
+        this.logger.info({ ops: item.ops.length }, 'not posted: the client went away before the decision');
         item.reject(
           new UnavailableError('the client went away before the entry was posted; nothing was posted'),
         );
