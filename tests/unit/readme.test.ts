@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { TOKEN_CACHE_MS } from '../../server/app/auth.js';
 import { CONFIG_VARIABLES, DEFAULT_BODY_LIMIT_BYTES, repoRoot } from '../../server/config.js';
+import { DB_CONNECT_TIMEOUT_MS } from '../../server/db/orm.js';
 import { CSRF_HEADERS, GRAPHQL_LIMITS, READINESS_TIMEOUT_MS } from '../../server/http/app.js';
 import { DRAIN_TIMEOUT_MS } from '../../server/service.js';
 
@@ -46,5 +48,13 @@ describe('README', () => {
     const health = prose('Health endpoints');
     expect(health).toContain(`gives up after ${READINESS_TIMEOUT_MS / 1000} s`);
     expect(health).toContain(`up to ${DRAIN_TIMEOUT_MS / 1000} s`);
+  });
+
+  it('states the bounds of the Reliability section', () => {
+    const reliability = prose('Reliability');
+    expect(reliability).toContain(`bounded by ${DB_CONNECT_TIMEOUT_MS / 1000} s (\`DB_CONNECT_TIMEOUT_MS\``);
+    expect(reliability).toContain(`a token not verified in the last ${TOKEN_CACHE_MS / 1000} s`);
+    expect(reliability).toContain(`in-flight requests (up to ${DRAIN_TIMEOUT_MS / 1000} s)`);
+    expect(reliability).toContain('Idempotency keys are kept forever');
   });
 });
