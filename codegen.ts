@@ -25,7 +25,7 @@ const config: CodegenConfig = {
         // NodeNext needs explicit extensions on relative imports (STACK-NOTES: inside `config`,
         // not `presetConfig`).
         importExtension: '.js',
-        scalars: { Decimal: 'string', DateTime: 'string' },
+        scalars: { Decimal: 'string', DateTime: 'string', Date: 'string' },
         strictScalars: true,
         enumsAsTypes: true,
         useTypeImports: true,

@@ -30,33 +30,77 @@ import {
   BooksDocument,
   type BooksQuery,
   type BooksQueryVariables,
+  ChangeMembershipStateDocument,
+  type ChangeMembershipStateInput,
+  type ChangeMembershipStateMutation,
   CloseAccountDocument,
   type CloseAccountInput,
   type CloseAccountMutation,
   CommitPendingEntryDocument,
   type CommitPendingEntryInput,
   type CommitPendingEntryMutation,
+  CoopDirectoryDocument,
+  type CoopDirectoryQuery,
+  type CoopDirectoryQueryVariables,
+  CoopDocument,
+  CoopMembershipsDocument,
+  type CoopMembershipsQuery,
+  type CoopMembershipsQueryVariables,
+  CoopPartiesDocument,
+  type CoopPartiesQuery,
+  type CoopPartiesQueryVariables,
+  type CoopQuery,
+  type CoopQueryVariables,
+  CoopsDocument,
+  type CoopsQuery,
+  type CoopsQueryVariables,
   CreateAccountDocument,
   type CreateAccountInput,
   type CreateAccountMutation,
   CreateBookDocument,
   type CreateBookInput,
   type CreateBookMutation,
+  CreateCoopDocument,
+  type CreateCoopInput,
+  type CreateCoopMutation,
+  CreateMemberClassDocument,
+  type CreateMemberClassInput,
+  type CreateMemberClassMutation,
+  ImportMembersCsvDocument,
+  type ImportMembersCsvInput,
+  type ImportMembersCsvMutation,
   IssueApiTokenDocument,
   type IssueApiTokenInput,
   type IssueApiTokenMutation,
+  JoinCoopDocument,
+  type JoinCoopInput,
+  type JoinCoopMutation,
   JournalEntriesDocument,
   type JournalEntriesQuery,
   type JournalEntriesQueryVariables,
   JournalEntryDocument,
   type JournalEntryQuery,
   type JournalEntryQueryVariables,
+  MemberStatementDocument,
+  type MemberStatementQuery,
+  type MemberStatementQueryVariables,
+  MembershipDocument,
+  type MembershipQuery,
+  type MembershipQueryVariables,
+  MyMembershipsDocument,
+  type MyMembershipsQuery,
   NodeDocument,
   type NodeQuery,
   type NodeQueryVariables,
   OwnAccountDocument,
   type OwnAccountQuery,
   type OwnAccountQueryVariables,
+  PartyDocument,
+  type PartyQuery,
+  type PartyQueryVariables,
+  PayInstalmentDocument,
+  type PayInstalmentInput,
+  type PayInstalmentMutation,
   PostJournalEntriesDocument,
   type PostJournalEntriesInput,
   type PostJournalEntriesMutation,
@@ -66,15 +110,27 @@ import {
   PostPendingEntryDocument,
   type PostPendingEntryInput,
   type PostPendingEntryMutation,
+  RegisterPartyDocument,
+  type RegisterPartyInput,
+  type RegisterPartyMutation,
+  RepayRedemptionDocument,
+  type RepayRedemptionInput,
+  type RepayRedemptionMutation,
   ReverseJournalEntryDocument,
   type ReverseJournalEntryInput,
   type ReverseJournalEntryMutation,
   RevokeApiTokenDocument,
   type RevokeApiTokenInput,
   type RevokeApiTokenMutation,
+  TransferSharesDocument,
+  type TransferSharesInput,
+  type TransferSharesMutation,
   TrialBalanceDocument,
   type TrialBalanceQuery,
   type TrialBalanceQueryVariables,
+  UpdateCoopDocument,
+  type UpdateCoopInput,
+  type UpdateCoopMutation,
   VerifyBookChainDocument,
   type VerifyBookChainQuery,
   type VerifyBookChainQueryVariables,
@@ -83,6 +139,9 @@ import {
   VoidPendingEntryDocument,
   type VoidPendingEntryInput,
   type VoidPendingEntryMutation,
+  VotingRollDocument,
+  type VotingRollQuery,
+  type VotingRollQueryVariables,
 } from './generated/graphql.js';
 import {
   type ConnectionPage,
@@ -170,6 +229,15 @@ type NodeOf<TConnection> = TConnection extends ConnectionPage<infer TNode> ? TNo
 export type Book = NodeOf<BooksQuery['books']>;
 export type Account = NodeOf<AccountsQuery['accounts']>;
 export type JournalEntry = NodeOf<JournalEntriesQuery['journalEntries']>;
+export type Coop = NodeOf<CoopsQuery['coops']>;
+export type DirectoryEntry = NodeOf<CoopDirectoryQuery['coopDirectory']>;
+export type Membership = NodeOf<NonNullable<CoopMembershipsQuery['coop']>['memberships']>;
+export type Party = NodeOf<NonNullable<CoopPartiesQuery['coop']>['parties']>;
+
+/** Variables of {@link LedgerClient.iterateMemberships}: a co-op's memberships, optionally in one state. */
+export type CoopMembershipsVariables = CoopMembershipsQueryVariables;
+/** Variables of {@link LedgerClient.iterateParties}. */
+export type CoopPartiesVariables = CoopPartiesQueryVariables;
 
 export interface LedgerClient {
   /** Sends any typed document (generated, or your own with codegen) with the same retry and error rules. */
@@ -246,6 +314,87 @@ export interface LedgerClient {
   /** An account and its balance with nothing beyond it: what a MEMBER token may read. */
   ownAccount(variables: OwnAccountQueryVariables, options?: CallOptions): Promise<OwnAccountQuery['account']>;
 
+  // Cooperatives and their members. A co-op is its book (Coop.book); TREASURER grants are on the book id.
+  /** A co-op, with its member classes; null unless the caller is one of its treasurers (or an admin). */
+  coop(variables: CoopQueryVariables, options?: CallOptions): Promise<CoopQuery['coop']>;
+  /** Co-ops the caller may read, a page at a time. */
+  coops(variables?: CoopsQueryVariables, options?: CallOptions): Promise<CoopsQuery['coops']>;
+  /** A page of the public directory (listed co-ops only; no token needed). */
+  coopDirectory(
+    variables?: CoopDirectoryQueryVariables,
+    options?: CallOptions,
+  ): Promise<CoopDirectoryQuery['coopDirectory']>;
+  /** A page of a co-op's memberships; null when the caller may not read the co-op. */
+  coopMemberships(
+    variables: CoopMembershipsQueryVariables,
+    options?: CallOptions,
+  ): Promise<NonNullable<CoopMembershipsQuery['coop']>['memberships'] | null>;
+  /** A page of a co-op's register of people and organisations; null when the caller may not read the co-op. */
+  coopParties(
+    variables: CoopPartiesQueryVariables,
+    options?: CallOptions,
+  ): Promise<NonNullable<CoopPartiesQuery['coop']>['parties'] | null>;
+  /** A membership with its history and schedule; null unless the caller is a treasurer of its co-op or the member. */
+  membership(
+    variables: MembershipQueryVariables,
+    options?: CallOptions,
+  ): Promise<MembershipQuery['membership']>;
+  /** The memberships a MEMBER token's grants name (empty for other tokens). */
+  myMemberships(options?: CallOptions): Promise<MyMembershipsQuery['myMemberships']>;
+  /** A person or organisation; null unless the caller is a treasurer of its co-op or that person. */
+  party(variables: PartyQueryVariables, options?: CallOptions): Promise<PartyQuery['party']>;
+  /** Who may vote on a date (`on`: "YYYY-MM-DD"); null unless the caller is a treasurer of the co-op. */
+  votingRoll(
+    variables: VotingRollQueryVariables,
+    options?: CallOptions,
+  ): Promise<VotingRollQuery['votingRoll']>;
+  /** A member's accounts over a period (inclusive dates); for its co-op's treasurers and the member. */
+  memberStatement(
+    variables: MemberStatementQueryVariables,
+    options?: CallOptions,
+  ): Promise<MemberStatementQuery['memberStatement']>;
+  /** Admins only. Not retried (no idempotency key). */
+  createCoop(input: CreateCoopInput, options?: CallOptions): Promise<CreateCoopMutation['createCoop']>;
+  /** Not retried (no idempotency key). */
+  updateCoop(input: UpdateCoopInput, options?: CallOptions): Promise<UpdateCoopMutation['updateCoop']>;
+  /** Not retried (no idempotency key). */
+  createMemberClass(
+    input: CreateMemberClassInput,
+    options?: CallOptions,
+  ): Promise<CreateMemberClassMutation['createMemberClass']>;
+  /** Not retried (no idempotency key). */
+  registerParty(
+    input: RegisterPartyInput,
+    options?: CallOptions,
+  ): Promise<RegisterPartyMutation['registerParty']>;
+  /** Retried with the same idempotencyKey; a repeat answers `replayed: true`. */
+  joinCoop(input: JoinCoopInput, options?: CallOptions): Promise<JoinCoopMutation['joinCoop']>;
+  /** Retried with the same idempotencyKey. */
+  changeMembershipState(
+    input: ChangeMembershipStateInput,
+    options?: CallOptions,
+  ): Promise<ChangeMembershipStateMutation['changeMembershipState']>;
+  /** Retried with the same idempotencyKey. */
+  payInstalment(
+    input: PayInstalmentInput,
+    options?: CallOptions,
+  ): Promise<PayInstalmentMutation['payInstalment']>;
+  /** Retried with the same idempotencyKey. */
+  repayRedemption(
+    input: RepayRedemptionInput,
+    options?: CallOptions,
+  ): Promise<RepayRedemptionMutation['repayRedemption']>;
+  /** Retried with the same idempotencyKey. */
+  transferShares(
+    input: TransferSharesInput,
+    options?: CallOptions,
+  ): Promise<TransferSharesMutation['transferShares']>;
+  /** All or nothing per file; retried with the same idempotencyKey (a repeat answers `replayed: true`). */
+  importMembersCsv(
+    input: ImportMembersCsvInput,
+    options?: CallOptions,
+  ): Promise<ImportMembersCsvMutation['importMembersCsv']>;
+
   // Identities. `viewer` answers null without a token; the token operations are for admins.
   viewer(options?: CallOptions): Promise<ViewerQuery['viewer']>;
   apiTokens(options?: CallOptions): Promise<ApiTokensQuery['apiTokens']>;
@@ -277,6 +426,24 @@ export interface LedgerClient {
     variables: IterateVariables<JournalEntriesQueryVariables>,
     options?: CallOptions & PaginateOptions,
   ): AsyncGenerator<JournalEntry, void, undefined>;
+  iterateCoops(
+    variables?: IterateVariables<CoopsQueryVariables>,
+    options?: CallOptions & PaginateOptions,
+  ): AsyncGenerator<Coop, void, undefined>;
+  /** Every listed co-op of the public directory (optionally of one city or kind). */
+  iterateCoopDirectory(
+    variables?: IterateVariables<CoopDirectoryQueryVariables>,
+    options?: CallOptions & PaginateOptions,
+  ): AsyncGenerator<DirectoryEntry, void, undefined>;
+  /** Every membership of a co-op by member number (nothing when the caller may not read the co-op). */
+  iterateMemberships(
+    variables: IterateVariables<CoopMembershipsQueryVariables>,
+    options?: CallOptions & PaginateOptions,
+  ): AsyncGenerator<Membership, void, undefined>;
+  iterateParties(
+    variables: IterateVariables<CoopPartiesQueryVariables>,
+    options?: CallOptions & PaginateOptions,
+  ): AsyncGenerator<Party, void, undefined>;
 }
 
 export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
@@ -380,6 +547,13 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
   const books = query(BooksDocument, 'books');
   const accounts = query(AccountsDocument, 'accounts');
   const journalEntries = query(JournalEntriesDocument, 'journalEntries');
+  const coops = query(CoopsDocument, 'coops');
+  const coopDirectory = query(CoopDirectoryDocument, 'coopDirectory');
+  const noPage = { edges: [], pageInfo: { hasNextPage: false, endCursor: null } };
+  const coopMemberships = async (variables: CoopMembershipsQueryVariables, call?: CallOptions) =>
+    (await send(CoopMembershipsDocument, variables, call)).coop?.memberships ?? null;
+  const coopParties = async (variables: CoopPartiesQueryVariables, call?: CallOptions) =>
+    (await send(CoopPartiesDocument, variables, call)).coop?.parties ?? null;
 
   function iterate<TVariables extends { first?: number | null }, TNode>(
     fetch: (variables: TVariables, call?: CallOptions) => Promise<ConnectionPage<TNode>>,
@@ -415,6 +589,26 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
     commitPendingEntry: mutation(CommitPendingEntryDocument, 'commitPendingEntry'),
     voidPendingEntry: mutation(VoidPendingEntryDocument, 'voidPendingEntry'),
     ownAccount: query(OwnAccountDocument, 'account'),
+    coop: query(CoopDocument, 'coop'),
+    coops: (variables = {}, call) => coops(variables, call),
+    coopDirectory: (variables = {}, call) => coopDirectory(variables, call),
+    coopMemberships,
+    coopParties,
+    membership: query(MembershipDocument, 'membership'),
+    myMemberships: async (call) => (await send(MyMembershipsDocument, {}, call)).myMemberships,
+    party: query(PartyDocument, 'party'),
+    votingRoll: query(VotingRollDocument, 'votingRoll'),
+    memberStatement: query(MemberStatementDocument, 'memberStatement'),
+    createCoop: mutation(CreateCoopDocument, 'createCoop'),
+    updateCoop: mutation(UpdateCoopDocument, 'updateCoop'),
+    createMemberClass: mutation(CreateMemberClassDocument, 'createMemberClass'),
+    registerParty: mutation(RegisterPartyDocument, 'registerParty'),
+    joinCoop: mutation(JoinCoopDocument, 'joinCoop'),
+    changeMembershipState: mutation(ChangeMembershipStateDocument, 'changeMembershipState'),
+    payInstalment: mutation(PayInstalmentDocument, 'payInstalment'),
+    repayRedemption: mutation(RepayRedemptionDocument, 'repayRedemption'),
+    transferShares: mutation(TransferSharesDocument, 'transferShares'),
+    importMembersCsv: mutation(ImportMembersCsvDocument, 'importMembersCsv'),
     viewer: async (call) => (await send(ViewerDocument, {}, call)).viewer,
     apiTokens: async (call) => (await send(ApiTokensDocument, {}, call)).apiTokens,
     issueApiToken: mutation(IssueApiTokenDocument, 'issueApiToken'),
@@ -423,6 +617,20 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
     iterateBooks: (variables = {}, call) => iterate(books, variables, call),
     iterateAccounts: (variables, call) => iterate(accounts, variables, call),
     iterateJournalEntries: (variables, call) => iterate(journalEntries, variables, call),
+    iterateCoops: (variables = {}, call) => iterate(coops, variables, call),
+    iterateCoopDirectory: (variables = {}, call) => iterate(coopDirectory, variables, call),
+    iterateMemberships: (variables, call) =>
+      iterate(
+        async (v: CoopMembershipsQueryVariables, c?: CallOptions) => (await coopMemberships(v, c)) ?? noPage,
+        variables,
+        call,
+      ),
+    iterateParties: (variables, call) =>
+      iterate(
+        async (v: CoopPartiesQueryVariables, c?: CallOptions) => (await coopParties(v, c)) ?? noPage,
+        variables,
+        call,
+      ),
   };
 }
 

@@ -16,18 +16,39 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLError } from 'graphql';
 import { canReadAccount, canReadBook, isAdmin } from '../server/app/auth.js';
 import type { GraphQLContext } from './context.js';
+import { canReadParty, isMemberOfBook } from './coop-access.js';
 import { parseScopedId } from './ids.js';
 
 /** Types that implement Node; `node(id:)` resolves only these, and only within the caller's tenants. */
-const NODE_TYPENAMES = new Set(['Book', 'Account', 'JournalEntry']);
+const NODE_TYPENAMES = new Set([
+  'Book',
+  'Account',
+  'JournalEntry',
+  'Coop',
+  'MemberClass',
+  'Party',
+  'Membership',
+]);
 
+/**
+ * A first, id-only filter of `node(id:)`. For Party and Membership a member of the book passes
+ * here; their loaders then keep only the member's own (schema/types/coop.ts), so another member's
+ * id answers null too.
+ */
 function mayReadNode(ctx: GraphQLContext, typename: string, id: string): boolean {
-  if (typename === 'Book') return canReadBook(ctx.principal, id);
+  if (typename === 'Book' || typename === 'Coop') return canReadBook(ctx.principal, id);
   const key = parseScopedId(id);
   if (!key) return false;
-  return typename === 'Account'
-    ? canReadAccount(ctx.principal, key.bookId, key.id)
-    : canReadBook(ctx.principal, key.bookId);
+  switch (typename) {
+    case 'Account':
+      return canReadAccount(ctx.principal, key.bookId, key.id);
+    case 'MemberClass':
+    case 'Party':
+    case 'Membership':
+      return canReadBook(ctx.principal, key.bookId) || isMemberOfBook(ctx.principal, key.bookId);
+    default:
+      return canReadBook(ctx.principal, key.bookId);
+  }
 }
 
 export const builder = new SchemaBuilder<{
@@ -36,6 +57,7 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     Decimal: { Input: string; Output: string };
     DateTime: { Input: Date; Output: Date };
+    Date: { Input: string; Output: string };
   };
   AuthScopes: {
     /** Anyone, with or without a token. */
@@ -48,6 +70,10 @@ export const builder = new SchemaBuilder<{
     bookRead: string;
     /** May read this account (`<book>:<account>`): a reader of its book, or the MEMBER it belongs to. */
     accountRead: string;
+    /** May read this party and its memberships (`<book>:<party>`): a reader of its book, or the person (MEMBER grants on their accounts). */
+    partyRead: string;
+    /** Holds a MEMBER grant on some account of this book (a co-op's member classes are theirs to read). */
+    coopMember: string;
   };
 }>({
   plugins: [ScopeAuthPlugin, RelayPlugin],
@@ -62,6 +88,11 @@ export const builder = new SchemaBuilder<{
         const parsed = parseScopedId(key);
         return parsed !== null && canReadAccount(ctx.principal, parsed.bookId, parsed.id);
       },
+      partyRead: async (key) => {
+        const parsed = parseScopedId(key);
+        return parsed !== null && (await canReadParty(ctx, parsed.bookId, parsed.id));
+      },
+      coopMember: (bookId) => isMemberOfBook(ctx.principal, bookId),
     }),
     unauthorizedError: (_parent, ctx) =>
       ctx.principal === null

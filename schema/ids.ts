@@ -34,7 +34,15 @@ export function decodeBookId(globalId: string | number): string {
   return decodeId(String(globalId), 'Book') ?? '';
 }
 
-export function decodeScopedId(globalId: string, typename: 'Account' | 'JournalEntry'): BookScopedId | null {
+/** A Coop's raw id (its book's id) from its global id; '' when it is not one. */
+export function decodeCoopId(globalId: string | number): string {
+  return decodeId(String(globalId), 'Coop') ?? '';
+}
+
+export function decodeScopedId(
+  globalId: string,
+  typename: 'Account' | 'JournalEntry' | 'MemberClass' | 'Party' | 'Membership',
+): BookScopedId | null {
   const raw = decodeId(globalId, typename);
   return raw === null ? null : parseScopedId(raw);
 }

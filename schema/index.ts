@@ -12,6 +12,8 @@ import './types/reports.js';
 import './types/queries.js';
 import './types/mutations.js';
 import './types/auth.js';
+import './types/coop.js';
+import './types/coop-mutations.js';
 
 export type { GraphQLContext } from './context.js';
 

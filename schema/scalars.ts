@@ -3,7 +3,7 @@
  * refused here with INVALID_AMOUNT; the unit's scale is checked by the ledger, which knows the unit.
  */
 import { GraphQLError, Kind } from 'graphql';
-import { isDecimalLiteral } from '../server/ledger/index.js';
+import { isCalendarDate, isDecimalLiteral } from '../server/ledger/index.js';
 import { builder } from './builder.js';
 
 function invalidAmount(detail: string): GraphQLError {
@@ -83,5 +83,35 @@ builder.scalarType('DateTime', {
       throw new GraphQLError('DateTime must be a string', { extensions: { code: 'INVALID_INPUT' } });
     }
     return parseDateTime(ast.value);
+  },
+});
+
+function parseDate(value: unknown): string {
+  if (typeof value !== 'string' || value.length !== 10 || !isCalendarDate(value)) {
+    throw new GraphQLError(
+      'Date must be a calendar date "YYYY-MM-DD" from 1900-01-01 to 2999-12-31, e.g. "2026-01-31"',
+      {
+        extensions: { code: 'INVALID_DATE' },
+      },
+    );
+  }
+  return value;
+}
+
+builder.scalarType('Date', {
+  description:
+    'A calendar date as a string "YYYY-MM-DD" (no time, no zone), from 1900-01-01 to 2999-12-31; dates that do not exist (2026-02-30) are refused. ' +
+    'Membership events happen on a day; money events dated by a Date count from 00:00 UTC of that day.',
+  serialize: (value) => {
+    const text = String(value);
+    if (!isCalendarDate(text)) throw new GraphQLError('Date: not a calendar date');
+    return text;
+  },
+  parseValue: parseDate,
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.STRING) {
+      throw new GraphQLError('Date must be a string "YYYY-MM-DD"', { extensions: { code: 'INVALID_DATE' } });
+    }
+    return parseDate(ast.value);
   },
 });

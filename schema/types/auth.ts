@@ -22,7 +22,8 @@ function scopeToApi(g: Grant): string {
 
 function scopeFromApi(g: Grant): Grant {
   if (g.role === 'TREASURER' || g.role === 'NETWORK_STEWARD') {
-    return { role: g.role, scope: decodeId(g.scope, 'Book') ?? g.scope };
+    // A co-op is its book: its Coop id names the same book.
+    return { role: g.role, scope: decodeId(g.scope, 'Book') ?? decodeId(g.scope, 'Coop') ?? g.scope };
   }
   if (g.role === 'MEMBER') {
     const key = decodeScopedId(g.scope, 'Account');
@@ -49,7 +50,7 @@ const RoleGrantInput = builder.inputType('RoleGrantInput', {
     scope: t.string({
       required: true,
       description:
-        "'' for ADMIN; a Book id for TREASURER and NETWORK_STEWARD; an Account id (the member's own) for MEMBER; a city name for CITY_ANALYST.",
+        "'' for ADMIN; a Book id (or a Coop id, the same book) for TREASURER and NETWORK_STEWARD; an Account id (the member's own) for MEMBER; a city name for CITY_ANALYST.",
     }),
   }),
 });

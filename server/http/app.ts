@@ -19,6 +19,7 @@ import { createYoga, type Plugin, maskError as yogaMaskError } from 'graphql-yog
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { GraphQLContext } from '../../schema/index.js';
+import { directoryProfilePath, murmurationsProfile } from '../app/directory.js';
 import { isConnectionError, type Principal, type Services, UnavailableError } from '../app/index.js';
 import { requestSignal } from '../app/posting.js';
 import type { Config } from '../config.js';
@@ -179,6 +180,20 @@ export function buildApp({
   // --- health --------------------------------------------------------------------------------
   app.get('/healthz', (_req, res) => {
     res.set('cache-control', 'no-store').json({ status: 'ok' });
+  });
+
+  // --- public directory (issue 5): the Murmurations profile of a listed co-op, no token needed --
+  app.get('/directory/coops/:id.json', async (req, res) => {
+    const [coop] = await services.coops.getCoops([String(req.params.id)]);
+    if (!coop?.publicListing) {
+      res.status(404).json({ error: 'no listed co-op with this id' });
+      return;
+    }
+    const profileUrl = `${req.protocol}://${req.get('host')}${directoryProfilePath(coop.id)}`;
+    res
+      .set('cache-control', 'no-cache')
+      .type('application/json')
+      .send(JSON.stringify(murmurationsProfile(coop, { profileUrl })));
   });
 
   app.get('/readyz', async (_req, res) => {

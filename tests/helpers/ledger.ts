@@ -119,11 +119,12 @@ export function credit(account: CreatedAccount, amount: string, unit = account.u
   return { accountId: account.id, side: 'CREDIT', amount, unit };
 }
 
-/** The raw (database) ids inside a Relay global id: `Book:<uuid>` or `Account:<book>:<uuid>`. */
+/** The raw (database) ids inside a Relay global id: `Book:<uuid>`, `Coop:<uuid>` or `Account:<book>:<uuid>`. */
 export function decodeGlobalId(globalId: string): { typename: string; bookId: string; id: string } {
   const text = Buffer.from(globalId, 'base64').toString('utf8');
   const [typename, ...rest] = text.split(':');
-  if (typename === 'Book' && rest.length === 1) return { typename, bookId: rest[0]!, id: rest[0]! };
+  if ((typename === 'Book' || typename === 'Coop') && rest.length === 1)
+    return { typename, bookId: rest[0]!, id: rest[0]! };
   if (rest.length !== 2) throw new Error(`not a global id this helper knows: ${globalId} (${text})`);
   return { typename: typename!, bookId: rest[0]!, id: rest[1]! };
 }

@@ -21,6 +21,12 @@
  *
  * Every answer to a non-admin caller is also scanned for ids it must not contain: the other
  * tenant's (book B) for callers of book A, and for a member every id of A but their own account.
+ *
+ * The tenants are co-ops (a co-op is its book, issue 5), each with a member class, a person and a
+ * membership, so the co-op fields are probed the same way. The member's token holds two MEMBER
+ * grants: the book's cash account (the ledger's rules) and the share-capital account of their own
+ * membership (which makes them the person of that membership: they read it, their party and their
+ * statement, nothing else of the co-op).
  */
 
 import SchemaBuilder from '@pothos/core';
@@ -41,7 +47,6 @@ import {
   connectPg,
   createAccount,
   createAccounts,
-  createBook,
   credit,
   debit,
   decodeGlobalId,
@@ -106,6 +111,20 @@ const BOOK_TENANT: Expectations = {
 /** Reads of one account: as BOOK_TENANT, and the MEMBER it belongs to. */
 const ACCOUNT_READ: Expectations = { ...BOOK_TENANT, memberA: 'ALLOW' };
 
+/** Personal data (a membership, a party, a statement): the co-op's treasurers and the person. */
+const PERSONAL: Expectations = { ...BOOK_TENANT, memberA: 'ALLOW' };
+
+/** `myMemberships`: a member's own; every other token gets an empty list. */
+const OWN_MEMBERSHIPS: Expectations = {
+  ...NO_VALID_TOKEN,
+  admin: 'NOT_FOUND',
+  treasurerA: 'NOT_FOUND',
+  treasurerAonB: 'NOT_FOUND',
+  memberA: 'ALLOW',
+  stewardA: 'NOT_FOUND',
+  cityAnalyst: 'NOT_FOUND',
+};
+
 /** Instance administration. */
 const ADMIN_ONLY: Expectations = {
   ...NO_VALID_TOKEN,
@@ -130,6 +149,9 @@ const PUBLIC: Expectations = {
   cityAnalyst: 'ALLOW',
 };
 
+/** The public directory: anyone, with or without a token (refused tokens still get 401). */
+const DIRECTORY: Expectations = { ...PUBLIC, anonymous: 'ALLOW' };
+
 /**
  * `books` takes no book: every caller lists the books they may read (the treasurer of A "acting on
  * B" still sees exactly A); a caller with no book sees an empty list.
@@ -142,6 +164,15 @@ const BOOK_LIST: Expectations = { ...BOOK_TENANT, treasurerAonB: 'ALLOW' };
 interface Tenant {
   name: 'A' | 'B';
   bookId: string;
+  /** The co-op whose book this is (same raw id). */
+  coopId: string;
+  classId: string;
+  partyId: string;
+  membershipId: string;
+  /** The membership's share-capital account (the member's MEMBER grant names it). */
+  shareCapitalId: string;
+  /** A class whose shares may be transferred. */
+  transferableClassId: string;
   cash: CreatedAccount;
   revenue: CreatedAccount;
   entryId: string;
@@ -229,12 +260,85 @@ async function postPending(tenant: Tenant): Promise<string> {
   return remember(tenant, payload.entry!.id);
 }
 
+function coopInput(name: string) {
+  return {
+    name,
+    kind: 'WORKER',
+    naicsCode: '5415',
+    city: 'Authzville',
+    foundedOn: '2020-01-01',
+    legalForm: 'cooperative',
+    baseCurrency: { code: 'USD', scale: 2 },
+    redemptionRule: 'HOLD',
+  } as const;
+}
+
 async function exists(sql: string, params: unknown[]): Promise<boolean> {
   const { rows } = await db.query(sql, params);
   return rows.length > 0;
 }
 
 const rawId = (globalId: string) => decodeGlobalId(globalId).id;
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+/** A person registered in the tenant's co-op, joined to its class; returns the membership. */
+async function freshMembership(
+  tenant: Tenant,
+  classId = tenant.classId,
+): Promise<{ id: string; partyId: string; shareCapitalId: string }> {
+  const party = await admin.registerParty({ coopId: tenant.coopId, name: `authz person ${uniqueSuffix()}` });
+  expect(party.userErrors).toEqual([]);
+  remember(tenant, party.party!.id);
+  const joined = await admin.joinCoop({
+    coopId: tenant.coopId,
+    partyId: party.party!.id,
+    memberClassId: classId,
+    appliedOn: today(),
+    idempotencyKey: newKey('authz-join'),
+  });
+  expect(joined.userErrors).toEqual([]);
+  const m = joined.membership!;
+  remember(tenant, m.id);
+  for (const account of Object.values(m.accounts)) if (account) remember(tenant, account.id);
+  if (joined.entry) remember(tenant, joined.entry.id);
+  return { id: m.id, partyId: party.party!.id, shareCapitalId: m.accounts.shareCapital!.id };
+}
+
+async function payIn(tenant: Tenant, membershipId: string, amount: string): Promise<void> {
+  const paid = await admin.payInstalment({
+    membershipId,
+    amount,
+    paidOn: today(),
+    method: 'BANK',
+    idempotencyKey: newKey('authz-pay'),
+  });
+  expect(paid.userErrors).toEqual([]);
+  remember(tenant, paid.entry!.id);
+}
+
+async function changeState(
+  tenant: Tenant,
+  membershipId: string,
+  toState: 'ACTIVE' | 'WITHDRAWN',
+): Promise<void> {
+  const changed = await admin.changeMembershipState({
+    membershipId,
+    toState,
+    effectiveOn: today(),
+    idempotencyKey: newKey('authz-state'),
+  });
+  expect(changed.userErrors).toEqual([]);
+  if (changed.entry) remember(tenant, changed.entry.id);
+}
+
+/** A rejected import payload: exactly one user error of `code`, nothing imported. */
+function expectImportRefused(code: string) {
+  return (value: Answer) => {
+    expect(value.userErrors.map((e: { code: string }) => e.code)).toEqual([code]);
+    expect(value.imported).toBe(false);
+  };
+}
 
 function lines(tenant: Tenant) {
   return [debit(tenant.cash, '1.00'), credit(tenant.revenue, '1.00')];
@@ -393,6 +497,105 @@ const RULES: Record<string, Rule> = {
       variables: { id: tenant.cash.id },
     }),
     allowed: (v, { tenant }) => expect(v).toEqual({ id: tenant.cash.id, code: tenant.cash.code }),
+    notFound: expectNull,
+  },
+
+  'Query.coop': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: ({ tenant }) => ({
+      query: 'query($id: ID!) { coop(id: $id) { id name book { id } } }',
+      variables: { id: tenant.coopId },
+    }),
+    allowed: (v, { tenant }) => expect(v).toMatchObject({ id: tenant.coopId, book: { id: tenant.bookId } }),
+    notFound: expectNull,
+  },
+  'Query.coops': {
+    scopes: { authenticated: true },
+    expect: BOOK_LIST,
+    probe: () => ({ query: `query { coops(first: 100) { ${CONNECTION} } }` }),
+    allowed: (v, { caller }) => {
+      if (caller === 'admin') expect(v.edges.length).toBeGreaterThan(0);
+      else expect(ids(v)).toEqual([tenants.A.coopId]);
+    },
+    notFound: expectEmptyConnection,
+  },
+  'Query.coopDirectory': {
+    scopes: { public: true },
+    expect: DIRECTORY,
+    probe: () => ({
+      query: 'query { coopDirectory(first: 100, city: "Authzville") { edges { node { id name city } } } }',
+    }),
+    // The tenants are not listed: nobody finds them in the directory.
+    allowed: (v) => expect(v.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([]),
+  },
+  'Query.membership': {
+    scopes: { authenticated: true },
+    expect: PERSONAL,
+    probe: ({ tenant }) => ({
+      query: 'query($id: ID!) { membership(id: $id) { id memberNumber coop { id } party { id name } } }',
+      variables: { id: tenant.membershipId },
+    }),
+    allowed: (v, { tenant, caller }) => {
+      expect(v).toMatchObject({ id: tenant.membershipId, memberNumber: 1, party: { id: tenant.partyId } });
+      // The member reads their membership but not the Coop object.
+      expect(v.coop).toEqual(caller === 'memberA' ? null : { id: tenant.coopId });
+    },
+    notFound: expectNull,
+  },
+  'Query.party': {
+    scopes: { authenticated: true },
+    expect: PERSONAL,
+    probe: ({ tenant }) => ({
+      query: 'query($id: ID!) { party(id: $id) { id name email memberships { id } } }',
+      variables: { id: tenant.partyId },
+    }),
+    allowed: (v, { tenant }) => {
+      expect(v).toMatchObject({ id: tenant.partyId, email: 'person@example.org' });
+      expect(v.memberships.map((m: { id: string }) => m.id)).toEqual([tenant.membershipId]);
+    },
+    notFound: expectNull,
+  },
+  'Query.myMemberships': {
+    scopes: { authenticated: true },
+    expect: OWN_MEMBERSHIPS,
+    probe: () => ({ query: 'query { myMemberships { id state } }' }),
+    allowed: (v, { tenant }) => expect(v).toEqual([{ id: tenant.membershipId, state: 'ACTIVE' }]),
+    notFound: (v) => expect(v).toEqual([]),
+  },
+  'Query.votingRoll': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: ({ tenant }) => ({
+      query:
+        'query($id: ID!, $on: Date!) { votingRoll(coopId: $id, on: $on) { votes entries { membership { id } } } }',
+      variables: { id: tenant.coopId, on: today() },
+    }),
+    allowed: (v, { tenant }) => {
+      expect(v.votes).toBe(1);
+      expect(v.entries).toEqual([{ membership: { id: tenant.membershipId } }]);
+    },
+    notFound: expectNull,
+  },
+  'Query.memberStatement': {
+    scopes: { authenticated: true },
+    expect: PERSONAL,
+    probe: ({ tenant }) => ({
+      query: `query($id: ID!, $from: Date!, $to: Date!) { memberStatement(membershipId: $id, from: $from, to: $to) {
+        capitalClosing movements { event } entries { id } accounts { role account { id } } } }`,
+      variables: { id: tenant.membershipId, from: '2000-01-01', to: today() },
+    }),
+    allowed: (v, { tenant, caller }) => {
+      expect(v.capitalClosing).toBe('50.00');
+      expect(v.movements.map((m: { event: string }) => m.event)).toEqual(['SUBSCRIPTION', 'INSTALMENT']);
+      // Whole entries and the other accounts are the treasurers'; the member sees their own lines.
+      if (caller === 'memberA') {
+        expect(v.entries).toBeNull();
+        expect(v.accounts.filter((a: { account: unknown }) => a.account !== null)).toEqual([
+          { role: 'SHARE_CAPITAL', account: { id: tenant.shareCapitalId } },
+        ]);
+      } else expect(v.entries).toHaveLength(2);
+    },
     notFound: expectNull,
   },
 
@@ -590,6 +793,232 @@ const RULES: Record<string, Rule> = {
     },
     notFound: expectUserError('UNKNOWN_ENTRY', 'entry'),
   },
+  'Mutation.createCoop': {
+    scopes: { admin: true },
+    expect: ADMIN_ONLY,
+    probe: () => {
+      const name = `authz coop ${uniqueSuffix()}`;
+      return {
+        query: `mutation($input: CreateCoopInput!) { createCoop(input: $input) { coop { id name } ${USER_ERRORS} } }`,
+        variables: { input: coopInput(name) },
+        effect: () => exists('select 1 from coop where name = $1', [name]),
+      };
+    },
+    allowed: (v) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.coop.name).toMatch(/^authz coop /);
+    },
+  },
+  'Mutation.updateCoop': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: ({ tenant }) => {
+      const description = `updated ${uniqueSuffix()}`;
+      return {
+        query: `mutation($input: UpdateCoopInput!) { updateCoop(input: $input) { coop { id description } ${USER_ERRORS} } }`,
+        variables: { input: { coopId: tenant.coopId, description } },
+        effect: () => exists('select 1 from coop where description = $1', [description]),
+      };
+    },
+    allowed: (v, { tenant }) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.coop.id).toBe(tenant.coopId);
+    },
+    notFound: expectUserError('UNKNOWN_COOP', 'coop'),
+  },
+  'Mutation.createMemberClass': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: ({ tenant }) => {
+      const code = `C-${uniqueSuffix()}`;
+      return {
+        query: `mutation($input: CreateMemberClassInput!) { createMemberClass(input: $input) { memberClass { id code } ${USER_ERRORS} } }`,
+        variables: { input: { coopId: tenant.coopId, code, name: code, buyIn: '10.00', voting: false } },
+        effect: () => exists('select 1 from member_class where code = $1', [code]),
+      };
+    },
+    allowed: (v, { tenant }) => {
+      expect(v.userErrors).toEqual([]);
+      remember(tenant, v.memberClass.id);
+    },
+    notFound: expectUserError('UNKNOWN_COOP', 'memberClass'),
+  },
+  'Mutation.registerParty': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: ({ tenant }) => {
+      const name = `authz party ${uniqueSuffix()}`;
+      return {
+        query: `mutation($input: RegisterPartyInput!) { registerParty(input: $input) { party { id name } ${USER_ERRORS} } }`,
+        variables: { input: { coopId: tenant.coopId, name } },
+        effect: () => exists('select 1 from party where name = $1', [name]),
+      };
+    },
+    allowed: (v, { tenant }) => {
+      expect(v.userErrors).toEqual([]);
+      remember(tenant, v.party.id);
+    },
+    notFound: expectUserError('UNKNOWN_COOP', 'party'),
+  },
+  'Mutation.joinCoop': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      const party = await admin.registerParty({
+        coopId: tenant.coopId,
+        name: `authz joiner ${uniqueSuffix()}`,
+      });
+      remember(tenant, party.party!.id);
+      const key = newKey('authz-join');
+      return {
+        query: `mutation($input: JoinCoopInput!) { joinCoop(input: $input) { membership { id } entry { id } replayed ${USER_ERRORS} } }`,
+        variables: {
+          input: {
+            coopId: tenant.coopId,
+            partyId: party.party!.id,
+            memberClassId: tenant.classId,
+            appliedOn: today(),
+            idempotencyKey: key,
+          },
+        },
+        effect: () => exists('select 1 from membership where idempotency_key = $1', [key]),
+      };
+    },
+    allowed: (v, { tenant }) => {
+      expect(v.userErrors).toEqual([]);
+      remember(tenant, v.membership.id);
+      remember(tenant, v.entry.id);
+    },
+    notFound: expectUserError('UNKNOWN_COOP', 'membership'),
+  },
+  'Mutation.changeMembershipState': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      const m = await freshMembership(tenant);
+      const key = newKey('authz-state');
+      return {
+        query: `mutation($input: ChangeMembershipStateInput!) { changeMembershipState(input: $input) {
+          membership { id state } ${USER_ERRORS} } }`,
+        variables: {
+          input: { membershipId: m.id, toState: 'CANDIDATE', effectiveOn: today(), idempotencyKey: key },
+        },
+        effect: () => exists('select 1 from membership_event where idempotency_key = $1', [key]),
+      };
+    },
+    allowed: (v) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.membership.state).toBe('CANDIDATE');
+    },
+    notFound: expectUserError('UNKNOWN_MEMBERSHIP', 'membership'),
+  },
+  'Mutation.payInstalment': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      const m = await freshMembership(tenant);
+      const key = newKey('authz-pay');
+      return {
+        query: `mutation($input: PayInstalmentInput!) { payInstalment(input: $input) {
+          membership { id paidIn } entry { id } ${USER_ERRORS} } }`,
+        variables: {
+          input: { membershipId: m.id, amount: '1.00', paidOn: today(), method: 'CASH', idempotencyKey: key },
+        },
+        effect: () => exists('select 1 from journal_entry where idempotency_key = $1', [key]),
+      };
+    },
+    allowed: (v, { tenant }) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.membership.paidIn).toBe('1.00');
+      remember(tenant, v.entry.id);
+    },
+    notFound: expectUserError('UNKNOWN_MEMBERSHIP', 'membership'),
+  },
+  'Mutation.repayRedemption': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      // A former member whose capital is held (the tenants' rule is HOLD).
+      const m = await freshMembership(tenant);
+      await payIn(tenant, m.id, '10.00');
+      await changeState(tenant, m.id, 'WITHDRAWN');
+      const key = newKey('authz-repay');
+      return {
+        query: `mutation($input: RepayRedemptionInput!) { repayRedemption(input: $input) {
+          membership { id redemptionPayable } entry { id } ${USER_ERRORS} } }`,
+        variables: {
+          input: { membershipId: m.id, amount: '1.00', paidOn: today(), method: 'BANK', idempotencyKey: key },
+        },
+        effect: () => exists('select 1 from journal_entry where idempotency_key = $1', [key]),
+      };
+    },
+    allowed: (v, { tenant }) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.membership.redemptionPayable).toBe('9.00');
+      remember(tenant, v.entry.id);
+    },
+    notFound: expectUserError('UNKNOWN_MEMBERSHIP', 'membership'),
+  },
+  'Mutation.transferShares': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      const seller = await freshMembership(tenant, tenant.transferableClassId);
+      const buyer = await freshMembership(tenant, tenant.transferableClassId);
+      await payIn(tenant, seller.id, '10.00');
+      const key = newKey('authz-transfer');
+      return {
+        query: `mutation($input: TransferSharesInput!) { transferShares(input: $input) {
+          membership { id shareCapital } entry { id } ${USER_ERRORS} } }`,
+        variables: {
+          input: {
+            fromMembershipId: seller.id,
+            toMembershipId: buyer.id,
+            amount: '1.00',
+            effectiveOn: today(),
+            idempotencyKey: key,
+          },
+        },
+        effect: () => exists('select 1 from journal_entry where idempotency_key = $1', [key]),
+      };
+    },
+    allowed: (v, { tenant }) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.membership.shareCapital).toBe('9.00');
+      remember(tenant, v.entry.id);
+    },
+    notFound: expectUserError('UNKNOWN_MEMBERSHIP', 'membership'),
+  },
+  'Mutation.importMembersCsv': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: ({ tenant }) => {
+      const name = `authz imported ${uniqueSuffix()}`;
+      return {
+        query: `mutation($input: ImportMembersCsvInput!) { importMembersCsv(input: $input) {
+          imported replayed rows membershipsCreated rowErrors { row code } ${USER_ERRORS} } }`,
+        variables: {
+          input: {
+            coopId: tenant.coopId,
+            kind: 'MEMBERS',
+            csv: `name,class,applied_on\n${name},W,${today()}\n`,
+            idempotencyKey: newKey('authz-import'),
+          },
+        },
+        effect: () => exists('select 1 from party where name = $1', [name]),
+      };
+    },
+    allowed: (v) => {
+      expect(v).toMatchObject({
+        imported: true,
+        replayed: false,
+        rows: 1,
+        membershipsCreated: 1,
+        userErrors: [],
+      });
+    },
+    notFound: expectImportRefused('UNKNOWN_COOP'),
+  },
   'Mutation.issueApiToken': {
     scopes: { admin: true },
     expect: ADMIN_ONLY,
@@ -647,7 +1076,15 @@ function declaredScopes(thing: { extensions?: unknown }): unknown {
 }
 
 /** The builder's scopes (schema/builder.ts AuthScopes). */
-const KNOWN_SCOPES = ['public', 'authenticated', 'admin', 'bookRead', 'accountRead'];
+const KNOWN_SCOPES = [
+  'public',
+  'authenticated',
+  'admin',
+  'bookRead',
+  'accountRead',
+  'partyRead',
+  'coopMember',
+];
 
 /** Root fields whose scope-auth options are missing or name no known scope. */
 function fieldsWithoutScopes(s: GraphQLSchema): string[] {
@@ -719,8 +1156,24 @@ describe('the rule table and the schema', () => {
 
   it('every type that holds a tenant object checks its tenant itself, so nested paths are checked again', () => {
     const nodeTypes = schema.getImplementations(schema.getType('Node') as never).objects.map((t) => t.name);
-    expect(nodeTypes.sort()).toEqual(['Account', 'Book', 'JournalEntry']);
-    const guarded = [...nodeTypes, 'AccountBalance', 'TrialBalance', 'ChainVerification', 'ApiToken'];
+    expect(nodeTypes.sort()).toEqual([
+      'Account',
+      'Book',
+      'Coop',
+      'JournalEntry',
+      'MemberClass',
+      'Membership',
+      'Party',
+    ]);
+    const guarded = [
+      ...nodeTypes,
+      'AccountBalance',
+      'TrialBalance',
+      'ChainVerification',
+      'ApiToken',
+      'VotingRoll',
+      'MemberStatement',
+    ];
     for (const name of guarded) {
       const type = schema.getType(name);
       expect(type && isObjectType(type)).toBe(true);
@@ -731,7 +1184,20 @@ describe('the rule table and the schema', () => {
     }
     // Types inside a tenant object (lines, trial balance rows, chain mismatches) carry no check of
     // their own: they must be reachable only through fields of checked types (or of each other).
-    const inside = ['JournalLine', 'TrialBalanceLine', 'TrialBalanceUnit', 'ChainMismatch'];
+    const inside = [
+      'JournalLine',
+      'TrialBalanceLine',
+      'TrialBalanceUnit',
+      'ChainMismatch',
+      'CoopAccount',
+      'VotingRollEntry',
+      'MemberAccounts',
+      'MembershipEvent',
+      'Instalment',
+      'MemberStatementAccount',
+      'MemberMovement',
+      'MemberAccountChange',
+    ];
     const typeMap = schema.getTypeMap();
     for (const type of Object.values(typeMap)) {
       if (!isObjectType(type) || type.name.startsWith('__')) continue;
@@ -759,31 +1225,94 @@ beforeAll(async () => {
   admin = ledgerClient(server.url);
   db = await connectPg();
   for (const name of ['A', 'B'] as const) {
-    const book = await createBook(admin, { name: `authz ${name} ${uniqueSuffix()}` });
-    const accounts = await createAccounts(admin, book.id, [
-      { code: 'cash', type: 'ASSET' },
-      { code: 'revenue', type: 'REVENUE' },
+    // A co-op (not publicly listed), and so its book with the default chart.
+    const created = await admin.createCoop(coopInput(`authz ${name} ${uniqueSuffix()}`));
+    expect(created.userErrors).toEqual([]);
+    const coop = created.coop!;
+    // Codes that sort before the chart's and the members' accounts (`accounts(first: 100)` finds them).
+    const { '0cash': cash, '0revenue': revenue } = await createAccounts(admin, coop.book.id, [
+      { code: '0cash', type: 'ASSET' },
+      { code: '0revenue', type: 'REVENUE' },
     ]);
+    const accounts = { cash, revenue };
     const tenant: Tenant = {
       name,
-      bookId: book.id,
+      bookId: coop.book.id,
+      coopId: coop.id,
+      classId: '',
+      transferableClassId: '',
+      partyId: '',
+      membershipId: '',
+      shareCapitalId: '',
       cash: accounts.cash,
       revenue: accounts.revenue,
       entryId: '',
       ids: new Set(),
     };
-    remember(tenant, book.id);
+    remember(tenant, coop.book.id);
+    for (const a of coop.chartOfAccounts) remember(tenant, a.account.id);
     remember(tenant, accounts.cash.id);
     remember(tenant, accounts.revenue.id);
     tenant.entryId = await postEntry(tenant, '10.00');
+    // A voting class (buy-in 100.00 in 2 instalments), a transferable one, and one ACTIVE member
+    // who has paid 50.00.
+    for (const [code, transferable] of [
+      ['W', false],
+      ['T', true],
+    ] as const) {
+      const cls = await admin.createMemberClass({
+        coopId: coop.id,
+        code,
+        name: code,
+        buyIn: code === 'W' ? '100.00' : '10.00',
+        instalmentCount: code === 'W' ? 2 : 1,
+        voting: code === 'W',
+        transferable,
+      });
+      expect(cls.userErrors).toEqual([]);
+      remember(tenant, cls.memberClass!.id);
+      if (code === 'W') tenant.classId = cls.memberClass!.id;
+      else tenant.transferableClassId = cls.memberClass!.id;
+    }
+    const party = await admin.registerParty({
+      coopId: coop.id,
+      name: `person ${name}`,
+      email: 'person@example.org',
+    });
+    expect(party.userErrors).toEqual([]);
+    remember(tenant, party.party!.id);
+    const joined = await admin.joinCoop({
+      coopId: coop.id,
+      partyId: party.party!.id,
+      memberClassId: tenant.classId,
+      appliedOn: today(),
+      idempotencyKey: newKey('authz-join'),
+    });
+    expect(joined.userErrors).toEqual([]);
+    const m = joined.membership!;
+    remember(tenant, m.id);
+    remember(tenant, joined.entry!.id);
+    for (const account of Object.values(m.accounts)) if (account) remember(tenant, account.id);
+    Object.assign(tenant, {
+      partyId: party.party!.id,
+      membershipId: m.id,
+      shareCapitalId: m.accounts.shareCapital!.id,
+    });
     tenants[name] = tenant;
+    await payIn(tenant, m.id, '50.00');
+    await changeState(tenant, m.id, 'ACTIVE');
   }
   memberAccount = tenants.A.cash;
 
   const A = tenants.A.bookId;
   const treasurer = await issueToken(admin, { grants: [{ role: 'TREASURER', scope: A }] });
   treasurerTokenId = treasurer.tokenId;
-  const member = await issueToken(admin, { grants: [{ role: 'MEMBER', scope: memberAccount.id }] });
+  const member = await issueToken(admin, {
+    grants: [
+      { role: 'MEMBER', scope: memberAccount.id },
+      { role: 'MEMBER', scope: tenants.A.shareCapitalId },
+    ],
+  });
   const steward = await issueToken(admin, { grants: [{ role: 'NETWORK_STEWARD', scope: A }] });
   const analyst = await issueToken(admin, { grants: [{ role: 'CITY_ANALYST', scope: 'Springfield' }] });
   // Expired and revoked tokens are ADMIN tokens: if either were accepted, it would be allowed everything.
@@ -834,8 +1363,16 @@ function forbiddenIdsFor(caller: Caller): Set<string> {
     case 'stewardA':
       return new Set(B);
     case 'memberA': {
-      // Their own account's global id carries A's book id; nothing else of A.
-      const own = new Set([rawId(tenants.A.bookId), rawId(memberAccount.id)]);
+      // Their own accounts' global ids carry A's book id; besides, their membership, their party
+      // and the member classes of their co-op; nothing else of A.
+      const own = new Set([
+        rawId(tenants.A.bookId),
+        rawId(memberAccount.id),
+        rawId(tenants.A.shareCapitalId),
+        rawId(tenants.A.membershipId),
+        rawId(tenants.A.partyId),
+        rawId(tenants.A.classId),
+      ]);
       return new Set([...B, ...[...A].filter((id) => !own.has(id))]);
     }
     default:

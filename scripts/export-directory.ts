@@ -1,0 +1,83 @@
+/**
+ * Exports the public co-op directory as Murmurations profiles (schema
+ * solidarity_economy_initiatives-v0.2.0), one JSON file per listed co-op plus an index.json, through
+ * the GraphQL API and the SDK. The directory is public: no token is needed.
+ *
+ *   npm run export:directory -- --url http://localhost:4000/graphql --out ./directory
+ *
+ * Other solidarity-economy maps can then pick the files up (or the live route
+ * GET /directory/coops/<id>.json on the server).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type CoopKind, createLedgerClient } from '../client-sdk/index.js';
+
+const usage = `Usage: tsx scripts/export-directory.ts [--url URL] [--out DIR] [--public-url URL] [--city C] [--kind K] [--token T]
+
+Writes one Murmurations profile (JSON) per co-op listed in the public directory, named
+<co-op uuid>.json, and index.json listing them (name, city, kind, file, profile URL).
+
+  --url URL         GraphQL endpoint (default http://localhost:4000/graphql)
+  --out DIR         directory to write to (default ./directory-export; created if missing)
+  --public-url URL  where the server is reachable publicly (default: the origin of --url); profiles
+                    of co-ops without a website use <public-url>/directory/coops/<uuid>.json as primary_url
+  --city C          only co-ops of this city
+  --kind K          only co-ops of this kind (WORKER, CONSUMER, PRODUCER, ...)
+  --token T         bearer token (not needed: the directory is public)`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      url: { type: 'string', default: 'http://localhost:4000/graphql' },
+      out: { type: 'string', default: 'directory-export' },
+      'public-url': { type: 'string' },
+      city: { type: 'string' },
+      kind: { type: 'string' },
+      token: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    return;
+  }
+  const publicBaseUrl = values['public-url'] ?? new URL(values.url!).origin;
+  const client = createLedgerClient({ url: values.url!, token: values.token });
+  mkdirSync(values.out!, { recursive: true });
+  const index: { id: string; name: string; city: string; kind: string; file: string; profileUrl: string }[] =
+    [];
+  for await (const entry of client.iterateCoopDirectory({
+    publicBaseUrl,
+    ...(values.city ? { city: values.city } : {}),
+    ...(values.kind ? { kind: values.kind as CoopKind } : {}),
+  })) {
+    const uuid = /\/directory\/coops\/([0-9a-f-]{36})\.json$/.exec(entry.profilePath)?.[1];
+    if (!uuid) throw new Error(`unexpected profile path ${entry.profilePath}`);
+    const file = `${uuid}.json`;
+    writeFileSync(
+      join(values.out!, file),
+      `${JSON.stringify(JSON.parse(entry.murmurationsProfile), null, 2)}\n`,
+    );
+    index.push({
+      id: entry.id,
+      name: entry.name,
+      city: entry.city,
+      kind: entry.kind,
+      file,
+      profileUrl: `${publicBaseUrl.replace(/\/+$/, '')}${entry.profilePath}`,
+    });
+    process.stderr.write(`\r${index.length} profiles written`);
+  }
+  if (index.length > 0) process.stderr.write('\n');
+  writeFileSync(
+    join(values.out!, 'index.json'),
+    `${JSON.stringify({ schema: 'solidarity_economy_initiatives-v0.2.0', exportedAt: new Date().toISOString(), coops: index }, null, 2)}\n`,
+  );
+  console.error(`wrote ${index.length} profiles and index.json to ${values.out}`);
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
