@@ -294,7 +294,8 @@ async function run(options: Options): Promise<RunResult> {
     let checked: Awaited<ReturnType<typeof runChecks>>;
     let postgresVersion: string;
     try {
-      postgresVersion = (await db.query<{ v: string }>('show server_version')).rows[0]?.v ?? '?';
+      postgresVersion =
+        (await db.query<{ v: string }>("select current_setting('server_version') as v")).rows[0]?.v ?? '?';
       checked = await runChecks(db, client, bank, ops, stats);
     } finally {
       await db.end();
@@ -341,7 +342,7 @@ function summaryRows(result: RunResult): [string, string][] {
   const t = result.tally;
   const unknown = [...result.unknownByReason].map(([reason, n]) => `${reason} ${n}`).join(', ');
   return [
-    ['operations', String(t.operations)],
+    ['operations (batch entries one by one)', String(t.operations)],
     ['requests sent (retries included)', String(result.requests)],
     ['faults injected', `${result.faults.length} (${faultCounts(result)})`],
     [
@@ -361,7 +362,7 @@ function summaryRows(result: RunResult): [string, string][] {
 
 function printTable(result: RunResult): void {
   const out: string[] = [''];
-  for (const [name, value] of summaryRows(result)) out.push(`  ${name.padEnd(34)} ${value}`);
+  for (const [name, value] of summaryRows(result)) out.push(`  ${name.padEnd(38)} ${value}`);
   out.push('');
   for (const row of result.rows) out.push(`  ${row.ok ? 'ok  ' : 'FAIL'}  ${row.name}: ${row.detail}`);
   for (const skip of result.skipped) out.push(`  skip  ${skip}`);

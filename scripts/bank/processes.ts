@@ -104,7 +104,8 @@ export async function openHarnessDatabase(
   let closed = false;
   return {
     url: cluster.url,
-    description: `embedded PostgreSQL started by the harness (data under ${dir}, removed after the run)`,
+    description:
+      'its own embedded PostgreSQL (a fresh folder under the temporary directory, removed after the run)',
     owned: true,
     restartImmediately: async (downMs: number) => {
       const pid = cluster.pid;
