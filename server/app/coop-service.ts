@@ -1198,18 +1198,23 @@ export class CoopService {
     return importCsv({ pool: this.pool, ledger: this.ledger, coops: this, clock: this.clock }, input, actor);
   }
 
-  /** Members entitled to vote on a date: ACTIVE that day, in a voting class; one member, one vote. */
+  /**
+   * Members entitled to vote on a date: ACTIVE that day, in a voting class; one member, one vote.
+   * The whole roll in one answer (a roll is read as a whole; a co-op's members are thousands at most).
+   */
   async votingRoll(
     bookId: string,
     on: string,
   ): Promise<{ membership: MembershipRecord; party: PartyRecord }[]> {
-    if (!isUuid(bookId)) return [];
+    if (!isUuid(bookId) || validateDate(on, 'on')) return [];
     const { rows } = await this.pool.query(
       `select ${MEMBERSHIP_COLUMNS}, c.voting,
               (select json_agg(json_build_array(e.to_state, to_char(e.effective_on, 'YYYY-MM-DD'), e.seq) order by e.seq)
                  from membership_event e where e.book_id = m.book_id and e.membership_id = m.id) as events
          from membership m join member_class c on c.book_id = m.book_id and c.id = m.class_id
-        where m.book_id = $1 and m.applied_on <= $2::date
+        where m.book_id = $1 and m.applied_on <= $2::date and c.voting
+          -- a membership that had ended by that day cannot be on the roll
+          and not (m.state in ('WITHDRAWN', 'TERMINATED') and m.state_since <= $2::date)
         order by m.member_number`,
       [bookId, on],
     );

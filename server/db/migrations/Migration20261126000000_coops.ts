@@ -37,7 +37,8 @@ create table coop (
   updated_at timestamptz not null,
   check ((latitude is null) = (longitude is null))
 );`);
-    this.addSql('create index coop_city_idx on coop (city, neighbourhood);');
+    // The public directory filters listed co-ops by city, case-insensitively, ordered by name.
+    this.addSql('create index coop_directory_idx on coop (lower(city), name, book_id) where public_listing;');
     this.addSql(`
 create table coop_account (
   book_id uuid not null references coop (book_id),
