@@ -138,7 +138,7 @@ export function validateAccountDraft(
     return new LedgerError('INVALID_INPUT', 'lowerBound must not be greater than upperBound', 'lowerBound');
   }
   // A new account starts at zero, so its bounds must admit zero.
-  if ((lowerBound && lowerBound.greaterThan(0)) || (upperBound && upperBound.lessThan(0))) {
+  if (lowerBound?.greaterThan(0) || upperBound?.lessThan(0)) {
     return new LedgerError(
       'INVALID_INPUT',
       'bounds must admit a zero balance (lowerBound <= 0 <= upperBound) since accounts open at zero',
