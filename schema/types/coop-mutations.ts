@@ -449,6 +449,38 @@ function profileOf(input: Record<string, unknown>): CoopProfileInput {
 
 // ---------- mutations ----------
 
+/** payInstalment and repayRedemption: the same input, one use case each. */
+async function payment(
+  ctx: GraphQLContext,
+  input: {
+    membershipId: string | number;
+    amount: string;
+    paidOn: string;
+    method: 'CASH' | 'BANK';
+    idempotencyKey: string;
+    memo?: string | null;
+  },
+  useCase: 'payInstalment' | 'repayRedemption',
+) {
+  const key = writableMembership(ctx, String(input.membershipId));
+  if (!key) return rejectedMembership(unknownMembership());
+  const result = await guard(() =>
+    ctx.services.coops[useCase](
+      {
+        bookId: key.bookId,
+        membershipId: key.id,
+        amount: input.amount,
+        paidOn: input.paidOn,
+        method: input.method,
+        idempotencyKey: input.idempotencyKey,
+        memo: input.memo ?? null,
+      },
+      actorOf(ctx),
+    ),
+  );
+  return toMembershipPayload(result, ctx);
+}
+
 builder.mutationFields((t) => ({
   createCoop: t.field({
     type: CreateCoopPayload,
@@ -609,25 +641,7 @@ builder.mutationFields((t) => ({
       "Records a buy-in payment: Dr cash or bank / Cr the member's share capital, and the receivable goes down by as much.",
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: PayInstalmentInput, required: true }) },
-    resolve: async (_r, { input }, ctx) => {
-      const key = writableMembership(ctx, input.membershipId);
-      if (!key) return rejectedMembership(unknownMembership());
-      const result = await guard(() =>
-        ctx.services.coops.payInstalment(
-          {
-            bookId: key.bookId,
-            membershipId: key.id,
-            amount: input.amount,
-            paidOn: input.paidOn,
-            method: input.method,
-            idempotencyKey: input.idempotencyKey,
-            memo: input.memo ?? null,
-          },
-          actorOf(ctx),
-        ),
-      );
-      return toMembershipPayload(result, ctx);
-    },
+    resolve: (_r, { input }, ctx) => payment(ctx, input, 'payInstalment'),
   }),
   repayRedemption: t.field({
     type: RepayRedemptionPayload,
@@ -635,25 +649,7 @@ builder.mutationFields((t) => ({
       'Pays out (part of) the capital held for a former member under the HOLD rule: Dr redemption payable / Cr cash or bank.',
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: RepayRedemptionInput, required: true }) },
-    resolve: async (_r, { input }, ctx) => {
-      const key = writableMembership(ctx, input.membershipId);
-      if (!key) return rejectedMembership(unknownMembership());
-      const result = await guard(() =>
-        ctx.services.coops.repayRedemption(
-          {
-            bookId: key.bookId,
-            membershipId: key.id,
-            amount: input.amount,
-            paidOn: input.paidOn,
-            method: input.method,
-            idempotencyKey: input.idempotencyKey,
-            memo: input.memo ?? null,
-          },
-          actorOf(ctx),
-        ),
-      );
-      return toMembershipPayload(result, ctx);
-    },
+    resolve: (_r, { input }, ctx) => payment(ctx, input, 'repayRedemption'),
   }),
   transferShares: t.field({
     type: TransferSharesPayload,
