@@ -828,12 +828,24 @@ export class CoopService {
     return rows.map(membershipFromRow);
   }
 
-  /** Memberships that a MEMBER grant on `<book>:<account>` belongs to (any of the member's accounts). */
-  async membershipIdsOfAccounts(keys: { bookId: string; id: string }[]): Promise<string[]> {
+  /** Memberships that MEMBER grants (`<book>:<account>`, any of the member's accounts) belong to, as `<book>:<membership>`. */
+  membershipIdsOfAccounts(keys: { bookId: string; id: string }[]): Promise<string[]> {
+    return this.ofAccounts(keys, 'id');
+  }
+
+  /** Parties that MEMBER grants (`<book>:<account>`) belong to, as `<book>:<party>`. */
+  partyIdsOfAccounts(keys: { bookId: string; id: string }[]): Promise<string[]> {
+    return this.ofAccounts(keys, 'party_id');
+  }
+
+  private async ofAccounts(
+    keys: { bookId: string; id: string }[],
+    column: 'id' | 'party_id',
+  ): Promise<string[]> {
     const valid = keys.filter((k) => isUuid(k.bookId) && isUuid(k.id));
     if (valid.length === 0) return [];
     const { rows } = await this.pool.query(
-      `select distinct m.book_id, m.id from membership m join unnest($1::uuid[], $2::uuid[]) as k(b, a) on m.book_id = k.b
+      `select distinct m.book_id, m.${column} as id from membership m join unnest($1::uuid[], $2::uuid[]) as k(b, a) on m.book_id = k.b
         and k.a in (m.share_capital_account_id, m.subscription_receivable_account_id, m.subscribed_unpaid_account_id,
                     m.internal_capital_account_id, m.redemption_payable_account_id)`,
       [valid.map((k) => k.bookId), valid.map((k) => k.id)],
@@ -862,19 +874,6 @@ export class CoopService {
       note: r.note,
       entryId: r.entry_id,
     }));
-  }
-
-  /** Parties that MEMBER grants (`<book>:<account>`) belong to, as `<book>:<party>`. */
-  async partyIdsOfAccounts(keys: { bookId: string; id: string }[]): Promise<string[]> {
-    const valid = keys.filter((k) => isUuid(k.bookId) && isUuid(k.id));
-    if (valid.length === 0) return [];
-    const { rows } = await this.pool.query(
-      `select distinct m.book_id, m.party_id from membership m join unnest($1::uuid[], $2::uuid[]) as k(b, a) on m.book_id = k.b
-        and k.a in (m.share_capital_account_id, m.subscription_receivable_account_id, m.subscribed_unpaid_account_id,
-                    m.internal_capital_account_id, m.redemption_payable_account_id)`,
-      [valid.map((k) => k.bookId), valid.map((k) => k.id)],
-    );
-    return rows.map((r) => `${r.book_id}:${r.party_id}`);
   }
 
   /** The member's accounts over a period (dates inclusive): opening and closing balances and the entries between. */
