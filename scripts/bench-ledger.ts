@@ -13,11 +13,11 @@
  * the CPU of every process during each measured window, and checks after each scenario that the
  * number of entries in the database matches what the answers reported.
  */
+
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -40,6 +40,7 @@ import {
   resetPeakMemory,
 } from './bench/proc.js';
 import type { SqlWorkerConfig, SqlWorkerOutput } from './bench/sql-worker.js';
+import { freePort } from './lib/ports.js';
 
 const repoRoot = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -224,18 +225,6 @@ function redactUrl(value: string): string {
 // Small helpers
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Calls `onLine` for every complete line of a stream. */
 function eachLine(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {

@@ -7,10 +7,13 @@
  * same data folder and port while the service keeps running. A server named by --database-url is
  * not ours: it is never stopped, only a database created on it for the run (and dropped after).
  */
+import { freePort } from '../lib/ports.js';
+
+export { freePort };
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,18 +21,6 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { redactUrl } from '../../server/config.js';
 import { isAlive, startEmbeddedPostgres } from '../../server/db/embedded.js';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL
