@@ -1081,41 +1081,69 @@ export class CoopService {
     if (dateError) return dateError;
     if (input.method !== 'CASH' && input.method !== 'BANK')
       return new LedgerError('INVALID_INPUT', 'method must be CASH or BANK', 'method');
-    const [membership] = await this.getMemberships([{ bookId: input.bookId, id: input.membershipId }]);
-    if (!membership) return new LedgerError('UNKNOWN_MEMBERSHIP', 'no such membership', 'membershipId');
     const [coop] = await this.getCoops([input.bookId]);
-    const amount = parseAmount(input.amount, coop!.baseCurrency, 'amount');
+    if (!coop) return new LedgerError('UNKNOWN_MEMBERSHIP', 'no such membership', 'membershipId');
+    const amount = parseAmount(input.amount, coop.baseCurrency, 'amount');
     if (amount instanceof LedgerError) return amount;
-    // A retry of a request that was posted answers as a replay, whatever has happened since.
-    const seen = await this.pool.query(
-      'select 1 from journal_entry where book_id = $1 and idempotency_key = $2',
-      [input.bookId, input.idempotencyKey],
-    );
-    if (seen.rows.length === 0) {
-      if (kind === 'INSTALMENT' && isLeaving(membership.state))
-        return new LedgerError('MEMBERSHIP_ENDED', `the membership is ${membership.state}`, 'membershipId');
-      if (kind === 'REDEMPTION' && !isLeaving(membership.state))
-        return new LedgerError(
-          'NOTHING_OUTSTANDING',
-          'the member has not left; nothing is held for them',
-          'membershipId',
-        );
-    }
-    const entry = paymentEntry(coop!, membership, kind, amount.toFixed(coop!.baseCurrency.scale), input);
-    const result = await this.ledger.postEntry(input.bookId, entry, actor);
-    if (!result.ok) {
-      if (result.error.code === 'BALANCE_BOUND_EXCEEDED') {
-        return new LedgerError(
-          'PAYMENT_EXCEEDS_OUTSTANDING',
-          kind === 'INSTALMENT'
-            ? 'the payment is more than the subscription still outstanding'
-            : 'the payment is more than the redemption still held',
-          'amount',
-        );
+    const outcome = await this.ledger.engine.submitWith<string>(async (client) => {
+      await lockBook(client, input.bookId);
+      const [m] = await lockMemberships(client, input.bookId, [input.membershipId]);
+      if (!m) return new LedgerError('UNKNOWN_MEMBERSHIP', 'no such membership', 'membershipId');
+      // A retry of a request that was posted answers as a replay, whatever has happened since.
+      if (!(await keyUsed(client, input.bookId, input.idempotencyKey))) {
+        if (kind === 'INSTALMENT' && isLeaving(m.state))
+          return new LedgerError('MEMBERSHIP_ENDED', `the membership is ${m.state}`, 'membershipId');
+        if (kind === 'REDEMPTION' && !isLeaving(m.state))
+          return new LedgerError(
+            'NOTHING_OUTSTANDING',
+            'the member has not left; nothing is held for them',
+            'membershipId',
+          );
+        // Dated in order, so no member account is ever below zero on any date: an instalment not
+        // before the subscription, a repayment not before the redemption it pays.
+        const earliest = kind === 'INSTALMENT' ? m.appliedOn : m.stateSince;
+        if (input.paidOn < earliest)
+          return new LedgerError(
+            'INVALID_DATE',
+            kind === 'INSTALMENT'
+              ? `paidOn is before the membership began (${earliest})`
+              : `paidOn is before the member left (${earliest})`,
+            'paidOn',
+          );
       }
-      return asInputField(result.error, 'paidOn');
+      const entry = paymentEntry(coop, m, kind, amount.toFixed(coop.baseCurrency.scale), input);
+      return { ops: [standardOp(input.bookId, entry, actor)], value: m.id };
+    });
+    return this.entryOutcome(input.bookId, outcome, 'paidOn', () =>
+      kind === 'INSTALMENT'
+        ? new LedgerError(
+            'PAYMENT_EXCEEDS_OUTSTANDING',
+            'the payment is more than the subscription still outstanding',
+            'amount',
+          )
+        : new LedgerError(
+            'PAYMENT_EXCEEDS_OUTSTANDING',
+            'the payment is more than the redemption still held',
+            'amount',
+          ),
+    );
+  }
+
+  /** The answer to a request that posts one entry for a membership (`value` is its id). */
+  private async entryOutcome(
+    bookId: string,
+    outcome: { results: OpResult[]; value: string } | LedgerError,
+    dateField: string,
+    boundExceeded: () => LedgerError,
+  ): Promise<MembershipResult | LedgerError> {
+    if (outcome instanceof LedgerError) return outcome;
+    const result = outcome.results[0]!;
+    if (!result.ok) {
+      // The bounds of the member's accounts (zero) are what a too-large amount runs into.
+      if (result.error.code === 'BALANCE_BOUND_EXCEEDED') return boundExceeded();
+      return asInputField(result.error, dateField);
     }
-    const [fresh] = await this.getMemberships([{ bookId: input.bookId, id: input.membershipId }]);
+    const [fresh] = await this.getMemberships([{ bookId, id: outcome.value }]);
     return { membership: fresh!, entryId: result.entry.id, replayed: result.replayed };
   }
 
@@ -1129,45 +1157,55 @@ export class CoopService {
         'a member cannot transfer shares to themselves',
         'toMembershipId',
       );
-    const found = await this.getMemberships([
-      { bookId: input.bookId, id: input.fromMembershipId },
-      { bookId: input.bookId, id: input.toMembershipId },
-    ]);
-    const from = found.find((m) => m.id === input.fromMembershipId);
-    const to = found.find((m) => m.id === input.toMembershipId);
-    if (!from) return new LedgerError('UNKNOWN_MEMBERSHIP', 'no such membership', 'fromMembershipId');
-    if (!to) return new LedgerError('UNKNOWN_MEMBERSHIP', 'no such membership', 'toMembershipId');
     const [coop] = await this.getCoops([input.bookId]);
-    const amount = parseAmount(input.amount, coop!.baseCurrency, 'amount');
+    if (!coop) return new LedgerError('UNKNOWN_MEMBERSHIP', 'no such membership', 'fromMembershipId');
+    const amount = parseAmount(input.amount, coop.baseCurrency, 'amount');
     if (amount instanceof LedgerError) return amount;
-    const seen = await this.pool.query(
-      'select 1 from journal_entry where book_id = $1 and idempotency_key = $2',
-      [input.bookId, input.idempotencyKey],
-    );
-    if (seen.rows.length === 0) {
-      for (const [m, field] of [
-        [from, 'fromMembershipId'],
-        [to, 'toMembershipId'],
-      ] as const) {
-        if (isLeaving(m.state))
-          return new LedgerError('MEMBERSHIP_ENDED', `the membership is ${m.state}`, field);
-      }
-      const classes = await this.getMemberClasses([
-        { bookId: input.bookId, id: from.classId },
-        { bookId: input.bookId, id: to.classId },
+    const outcome = await this.ledger.engine.submitWith<string>(async (client) => {
+      await lockBook(client, input.bookId);
+      const found = await lockMemberships(client, input.bookId, [
+        input.fromMembershipId,
+        input.toMembershipId,
       ]);
-      if (classes.some((c) => !c.transferable))
-        return new LedgerError(
-          'NOT_TRANSFERABLE',
-          'a member class involved does not allow share transfers',
-          'amount',
+      const from = found.find((m) => m.id === input.fromMembershipId);
+      const to = found.find((m) => m.id === input.toMembershipId);
+      if (!from) return new LedgerError('UNKNOWN_MEMBERSHIP', 'no such membership', 'fromMembershipId');
+      if (!to) return new LedgerError('UNKNOWN_MEMBERSHIP', 'no such membership', 'toMembershipId');
+      if (!(await keyUsed(client, input.bookId, input.idempotencyKey))) {
+        for (const [m, field] of [
+          [from, 'fromMembershipId'],
+          [to, 'toMembershipId'],
+        ] as const) {
+          if (isLeaving(m.state))
+            return new LedgerError('MEMBERSHIP_ENDED', `the membership is ${m.state}`, field);
+        }
+        const { rows: classes } = await client.query(
+          'select bool_and(transferable) as ok from member_class where book_id = $1 and id = any($2::uuid[])',
+          [input.bookId, [from.classId, to.classId]],
         );
-    }
-    const value = amount.toFixed(coop!.baseCurrency.scale);
-    const unit = coop!.baseCurrency.code;
-    const result = await this.ledger.postEntry(
-      input.bookId,
-      {
+        if (!classes[0]?.ok)
+          return new LedgerError(
+            'NOT_TRANSFERABLE',
+            'a member class involved does not allow share transfers',
+            'amount',
+          );
+        // Not before anything already on the seller's share capital (so the shares sold were held
+        // on that day and on every later one) nor before the buyer joined.
+        const latest = await latestEntryDate(client, input.bookId, [from.accounts.SHARE_CAPITAL]);
+        const earliest = [latest, from.appliedOn, to.appliedOn]
+          .filter((d): d is string => d !== null)
+          .sort()
+          .pop()!;
+        if (input.effectiveOn < earliest)
+          return new LedgerError(
+            'INVALID_DATE',
+            `effectiveOn must be on or after ${earliest} (the members' latest share movement or joining)`,
+            'effectiveOn',
+          );
+      }
+      const value = amount.toFixed(coop.baseCurrency.scale);
+      const unit = coop.baseCurrency.code;
+      const entry: EntryInput = {
         idempotencyKey: input.idempotencyKey,
         effectiveAt: dayStart(input.effectiveOn),
         memo: input.memo ?? `Share transfer from member ${from.memberNumber} to member ${to.memberNumber}`,
@@ -1176,20 +1214,20 @@ export class CoopService {
           { accountId: from.accounts.SHARE_CAPITAL, side: 'DEBIT', amount: value, unit },
           { accountId: to.accounts.SHARE_CAPITAL, side: 'CREDIT', amount: value, unit },
         ],
-      },
-      actor,
-    );
-    if (!result.ok) {
-      if (result.error.code === 'BALANCE_BOUND_EXCEEDED')
-        return new LedgerError(
+      };
+      return { ops: [standardOp(input.bookId, entry, actor)], value: from.id };
+    });
+    return this.entryOutcome(
+      input.bookId,
+      outcome,
+      'effectiveOn',
+      () =>
+        new LedgerError(
           'INSUFFICIENT_SHARES',
           'the seller holds less paid-up share capital than that',
           'amount',
-        );
-      return asInputField(result.error, 'effectiveOn');
-    }
-    const [fresh] = await this.getMemberships([{ bookId: input.bookId, id: from.id }]);
-    return { membership: fresh!, entryId: result.entry.id, replayed: result.replayed };
+        ),
+    );
   }
 
   /** Bulk import of members or payments from CSV, all or nothing per file (see coop-import.ts). */
@@ -1259,6 +1297,44 @@ export async function lockBook(client: PoolClient, bookId: string): Promise<bool
   if (!isUuid(bookId)) return false;
   const { rows } = await client.query('select 1 from book where id = $1 for no key update', [bookId]);
   return rows.length > 0;
+}
+
+/** Locks memberships (in id order, like every writer) and reads them; unknown ids are left out. */
+async function lockMemberships(
+  client: PoolClient,
+  bookId: string,
+  ids: string[],
+): Promise<MembershipRecord[]> {
+  const valid = ids.filter(isUuid);
+  if (!isUuid(bookId) || valid.length === 0) return [];
+  const { rows } = await client.query(
+    `select ${MEMBERSHIP_COLUMNS} from membership m where m.book_id = $1 and m.id = any($2::uuid[])
+      order by m.id for no key update`,
+    [bookId, valid],
+  );
+  return rows.map(membershipFromRow);
+}
+
+async function keyUsed(client: PoolClient, bookId: string, key: string): Promise<boolean> {
+  const { rows } = await client.query(
+    'select 1 from journal_entry where book_id = $1 and idempotency_key = $2',
+    [bookId, key],
+  );
+  return rows.length > 0;
+}
+
+/** The UTC day of the latest posted line on these accounts (null when there is none). */
+async function latestEntryDate(
+  client: PoolClient,
+  bookId: string,
+  accountIds: string[],
+): Promise<string | null> {
+  const { rows } = await client.query(
+    `select to_char(max(effective_at) at time zone 'UTC', 'YYYY-MM-DD') as day from journal_line
+      where book_id = $1 and account_id = any($2::uuid[])`,
+    [bookId, accountIds],
+  );
+  return rows[0]?.day ?? null;
 }
 
 async function membershipByKey(
@@ -1346,6 +1422,17 @@ export async function prepareJoin(
       'ALREADY_MEMBER',
       `this person or organisation already holds membership ${open[0].member_number}`,
       'partyId',
+    );
+  // A rejoining member's new membership begins after the previous one ended, so no day has two.
+  const { rows: previous } = await client.query(
+    `select to_char(max(state_since), 'YYYY-MM-DD') as ended_on from membership where book_id = $1 and party_id = $2`,
+    [p.bookId, p.partyId],
+  );
+  if (previous[0]?.ended_on && p.appliedOn < previous[0].ended_on)
+    return new LedgerError(
+      'INVALID_DATE',
+      `appliedOn is before this member's previous membership ended (${previous[0].ended_on})`,
+      'appliedOn',
     );
   const memberNumber = Number(coop.member_seq);
   const parents = coop.accounts as Record<CoopAccountPurpose, string>;
@@ -1483,6 +1570,15 @@ async function prepareTransition(client: PoolClient, p: PrepareTransition): Prom
   const ops: PostOp[] = [];
   let cancelled = ZERO;
   if (isLeaving(p.toState)) {
+    // The redemption takes the balances as they finally are; dated before a later movement, it
+    // would redeem capital the member did not yet hold on that day.
+    const latest = await latestEntryDate(client, m.bookId, Object.values(m.accounts));
+    if (latest !== null && p.effectiveOn < latest)
+      return new LedgerError(
+        'INVALID_DATE',
+        `a member cannot leave before the latest entry on their accounts (${latest})`,
+        'effectiveOn',
+      );
     const locked = await lockAccounts(
       client,
       MEMBER_ACCOUNT_ROLES.map((role) => ({ bookId: m.bookId, id: m.accounts[role] })),

@@ -248,7 +248,9 @@ export function buildApp({
     plugins: [
       codeEveryError(),
       EnvelopArmorPlugin({
-        maxDepth: { n: GRAPHQL_LIMITS.maxDepth, ignoreIntrospection: true },
+        // Depth is the nesting of fields; a fragment spread is not a level of its own, so clients
+        // that organise their selections in fragments are not held to a shallower limit.
+        maxDepth: { n: GRAPHQL_LIMITS.maxDepth, ignoreIntrospection: true, flattenFragments: true },
         maxAliases: { n: GRAPHQL_LIMITS.maxAliases },
         maxTokens: { n: GRAPHQL_LIMITS.maxTokens },
         maxDirectives: { n: GRAPHQL_LIMITS.maxDirectives },
@@ -258,6 +260,7 @@ export function buildApp({
           scalarCost: GRAPHQL_LIMITS.scalarCost,
           depthCostFactor: GRAPHQL_LIMITS.depthCostFactor,
           ignoreIntrospection: true,
+          flattenFragments: true,
         },
         // "Did you mean ...?" would reveal the schema that disabled introspection hides.
         blockFieldSuggestion: { enabled: !config.introspection },

@@ -256,6 +256,20 @@ describe('co-op membership use cases', () => {
     expect(events[0]!.entryId).toBe(joined.entryId);
     expect(events[3]!.entryId).toBe(left.entryId);
 
+    const rejoinEarly = await coops().join(
+      {
+        bookId: coop.id,
+        partyId: party.id,
+        classId: workerClass.id,
+        appliedOn: daysAgo(2),
+        idempotencyKey: `rejoin-${run}`,
+      },
+      'tester',
+    );
+    expect(rejoinEarly instanceof LedgerError && [rejoinEarly.code, rejoinEarly.field]).toEqual([
+      'INVALID_DATE',
+      'appliedOn',
+    ]);
     const statement = ok(await coops().statement(left.membership, daysAgo(80), daysAgo(0)));
     expect(statement.entries.length).toBe(4);
     expect(statement.capitalOpening.isZero()).toBe(true);
