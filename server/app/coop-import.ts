@@ -18,7 +18,9 @@
  *   method (cash | bank; default bank), reference (the entry's memo).
  */
 import type { Pool } from 'pg';
+import { findAccounts } from '../db/ledger-store.js';
 import {
+  balanceView,
   type ErrorCode,
   isLeaving,
   LedgerError,
@@ -28,16 +30,16 @@ import {
   parseAmount,
   validateDate,
   validateIdempotencyKey,
-  type ZERO,
+  ZERO,
 } from '../ledger/index.js';
 import {
   type CoopService,
-  insertParty,
+  insertParties,
   lockBook,
   type MembershipRecord,
   type PaymentMethod,
   paymentEntry,
-  prepareJoin,
+  prepareJoins,
   reusedKey,
   standardOp,
   todayUtc,
@@ -288,27 +290,34 @@ export async function importCsv(
     }
     if (rowErrors.length > 0) return failure(data.length, rowErrors);
     return apply(deps, input, hash, actor, data.length, async (client, lineOfOp) => {
-      const ops: PostOp[] = [];
-      for (const row of parsed) {
-        const partyId = uuidv7();
-        await insertParty(client, input.bookId, partyId, row);
-        const joined = await prepareJoin(client, {
-          bookId: input.bookId,
-          partyId,
+      const partyIds = parsed.map(() => uuidv7());
+      await insertParties(
+        client,
+        input.bookId,
+        parsed.map((row, i) => ({ ...row, id: partyIds[i]! })),
+      );
+      const joined = await prepareJoins(
+        client,
+        input.bookId,
+        parsed.map((row, i) => ({
+          partyId: partyIds[i]!,
           classId: row.classId,
           appliedOn: row.appliedOn,
           idempotencyKey: `${input.idempotencyKey}#${row.line}`,
           requestHash: requestHash('importMembersCsv.row', { hash, line: row.line }),
           note: `imported (file key ${input.idempotencyKey}, line ${row.line})`,
-          actor,
           transitions: row.status === 'APPLICANT' ? [] : [{ toState: row.status, effectiveOn: row.statusOn }],
-        });
-        if (joined instanceof LedgerError) return { line: row.line, error: joined };
-        for (const op of joined.ops) {
-          lineOfOp.push(row.line);
+        })),
+        actor,
+      );
+      if (!Array.isArray(joined)) return { line: parsed[joined.index]!.line, error: joined.error };
+      const ops: PostOp[] = [];
+      joined.forEach((j, i) => {
+        for (const op of j.ops) {
+          lineOfOp.push(parsed[i]!.line);
           ops.push(op);
         }
-      }
+      });
       return { ops, memberships: parsed.length, payments: 0 };
     });
   }
@@ -333,9 +342,15 @@ export async function importCsv(
       m,
     ]),
   );
+  // What each member still owes, read in one query for the whole file.
+  const receivables = await findAccounts(
+    deps.pool,
+    [...memberships.values()].map((m) => ({ bookId: input.bookId, id: m.accounts.SUBSCRIPTION_RECEIVABLE })),
+  );
+  const owed = new Map(receivables.map((a) => [a.id, balanceView(a.type, a).posted]));
   const outstanding = new Map<string, ReturnType<typeof ZERO.plus>>();
   for (const m of memberships.values())
-    outstanding.set(m.id, (await deps.coops.balances(m)).subscriptionOutstanding);
+    outstanding.set(m.id, owed.get(m.accounts.SUBSCRIPTION_RECEIVABLE) ?? ZERO);
   const parsed: PaymentRow[] = [];
   for (const { line, get } of cells) {
     const before = rowErrors.length;

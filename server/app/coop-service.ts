@@ -761,7 +761,7 @@ export class CoopService {
     }
     const id = uuidv7();
     try {
-      await insertParty(this.pool, input.bookId, id, input);
+      await insertParties(this.pool, input.bookId, [{ ...input, id }]);
     } catch (e) {
       if ((e as { code?: string }).code === '23505')
         return new LedgerError('INVALID_INPUT', 'externalRef is already used in this co-op', 'externalRef');
@@ -981,18 +981,24 @@ export class CoopService {
           value: { id: existing.id, replayed: true, entryKey: `${input.idempotencyKey}:subscription` },
         };
       }
-      const prepared = await prepareJoin(client, {
-        bookId: input.bookId,
-        partyId: input.partyId,
-        classId: input.classId,
-        appliedOn: input.appliedOn,
-        idempotencyKey: input.idempotencyKey,
-        requestHash: hash,
-        note: input.note ?? '',
+      const prepared = await prepareJoins(
+        client,
+        input.bookId,
+        [
+          {
+            partyId: input.partyId,
+            classId: input.classId,
+            appliedOn: input.appliedOn,
+            idempotencyKey: input.idempotencyKey,
+            requestHash: hash,
+            note: input.note ?? '',
+          },
+        ],
         actor,
-      });
-      if (prepared instanceof LedgerError) return prepared;
-      return { ops: prepared.ops, value: { id: prepared.membershipId, replayed: false, entryKey: null } };
+      );
+      if (!Array.isArray(prepared)) return prepared.error;
+      const [joined] = prepared;
+      return { ops: joined!.ops, value: { id: joined!.membershipId, replayed: false, entryKey: null } };
     });
     return this.membershipOutcome(input.bookId, outcome, 'appliedOn');
   }
@@ -1349,97 +1355,152 @@ async function membershipByKey(
   return rows[0] ? { id: rows[0].id, hash: rows[0].request_hash } : null;
 }
 
-export async function insertParty(
+/** Inserts parties with one statement (the CSV import brings thousands). */
+export async function insertParties(
   db: Pool | PoolClient,
   bookId: string,
-  id: string,
-  input: Omit<RegisterPartyInput, 'bookId'>,
+  parties: (Omit<RegisterPartyInput, 'bookId'> & { id: string })[],
 ): Promise<void> {
+  const column = (f: (p: (typeof parties)[number]) => unknown) => parties.map(f);
   await db.query(
     `insert into party (book_id, id, kind, name, email, phone, address, organization_coop_id, external_ref, created_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())`,
+     select $1, i, k, n, e, ph, a, o, r, now()
+       from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::uuid[], $9::text[])
+         as x(i, k, n, e, ph, a, o, r)`,
     [
       bookId,
-      id,
-      input.kind ?? 'PERSON',
-      input.name.trim(),
-      (input.email ?? '').trim(),
-      (input.phone ?? '').trim(),
-      (input.address ?? '').trim(),
-      input.organizationCoopId ?? null,
-      input.externalRef ?? null,
+      column((p) => p.id),
+      column((p) => p.kind ?? 'PERSON'),
+      column((p) => p.name.trim()),
+      column((p) => (p.email ?? '').trim()),
+      column((p) => (p.phone ?? '').trim()),
+      column((p) => (p.address ?? '').trim()),
+      column((p) => p.organizationCoopId ?? null),
+      column((p) => p.externalRef ?? null),
     ],
   );
 }
 
 export interface PrepareJoin {
-  bookId: string;
   partyId: string;
   classId: string;
   appliedOn: string;
   idempotencyKey: string;
   requestHash: string;
   note: string;
-  actor: string | null;
   /** Further transitions recorded right after joining (the CSV import's status column). */
   transitions?: { toState: MembershipState; effectiveOn: string }[];
 }
 
+export interface PreparedJoin {
+  membershipId: string;
+  memberNumber: number;
+  /** The subscription entry to post (none when the buy-in is zero). */
+  ops: PostOp[];
+}
+
 /**
- * Inside a transaction holding the book lock: the membership row, the member's accounts, the
- * APPLICANT event, and the subscription entry to post (none when the buy-in is zero).
+ * Inside a transaction holding the book lock, for any number of joins at once with a fixed number
+ * of statements (set-based, so an import of thousands of members stays a few round trips): the
+ * membership rows, each member's accounts, the APPLICANT events (and any further transitions),
+ * and the subscription entries to post. The first join that cannot be made answers, by its index.
  */
-export async function prepareJoin(
+export async function prepareJoins(
   client: PoolClient,
-  p: PrepareJoin,
-): Promise<{ membershipId: string; memberNumber: number; ops: PostOp[] } | LedgerError> {
-  if (!isUuid(p.partyId))
-    return new LedgerError('UNKNOWN_PARTY', 'no such person or organisation', 'partyId');
-  if (!isUuid(p.classId)) return new LedgerError('UNKNOWN_MEMBER_CLASS', 'no such member class', 'classId');
-  const { rows: coopRows } = await client.query(
-    `update coop set member_seq = member_seq + 1 where book_id = $1
-     returning member_seq, base_currency, (select json_object_agg(purpose, account_id) from coop_account where book_id = $1) as accounts`,
-    [p.bookId],
-  );
+  bookId: string,
+  joins: PrepareJoin[],
+  actor: string | null,
+): Promise<PreparedJoin[] | { index: number; error: LedgerError }> {
+  for (const [index, j] of joins.entries()) {
+    if (!isUuid(j.partyId))
+      return { index, error: new LedgerError('UNKNOWN_PARTY', 'no such person or organisation', 'partyId') };
+    if (!isUuid(j.classId))
+      return { index, error: new LedgerError('UNKNOWN_MEMBER_CLASS', 'no such member class', 'classId') };
+  }
+  const partyIds = [...new Set(joins.map((j) => j.partyId))];
+  const [coopRows, parties, classes, history] = [
+    (
+      await client.query(
+        `update coop set member_seq = member_seq + $2 where book_id = $1
+         returning member_seq, base_currency, (select json_object_agg(purpose, account_id) from coop_account where book_id = $1) as accounts`,
+        [bookId, joins.length],
+      )
+    ).rows,
+    (
+      await client.query('select id from party where book_id = $1 and id = any($2::uuid[])', [
+        bookId,
+        partyIds,
+      ])
+    ).rows,
+    (
+      await client.query(
+        'select id, buy_in::text as buy_in from member_class where book_id = $1 and id = any($2::uuid[])',
+        [bookId, [...new Set(joins.map((j) => j.classId))]],
+      )
+    ).rows,
+    (
+      await client.query(
+        `select party_id, min(member_number) filter (where state not in ('WITHDRAWN', 'TERMINATED')) as open_number,
+                to_char(max(state_since), 'YYYY-MM-DD') as ended_on
+           from membership where book_id = $1 and party_id = any($2::uuid[]) group by party_id`,
+        [bookId, partyIds],
+      )
+    ).rows,
+  ];
   const coop = coopRows[0];
-  if (!coop) return new LedgerError('UNKNOWN_COOP', 'no such co-op', 'coopId');
-  const { rows: partyRows } = await client.query('select 1 from party where book_id = $1 and id = $2', [
-    p.bookId,
-    p.partyId,
-  ]);
-  if (!partyRows[0]) return new LedgerError('UNKNOWN_PARTY', 'no such person or organisation', 'partyId');
-  const { rows: classRows } = await client.query(
-    'select buy_in::text as buy_in from member_class where book_id = $1 and id = $2',
-    [p.bookId, p.classId],
-  );
-  if (!classRows[0]) return new LedgerError('UNKNOWN_MEMBER_CLASS', 'no such member class', 'classId');
-  const { rows: open } = await client.query(
-    `select member_number from membership where book_id = $1 and party_id = $2 and state not in ('WITHDRAWN', 'TERMINATED')`,
-    [p.bookId, p.partyId],
-  );
-  if (open[0])
-    return new LedgerError(
-      'ALREADY_MEMBER',
-      `this person or organisation already holds membership ${open[0].member_number}`,
-      'partyId',
-    );
-  // A rejoining member's new membership begins after the previous one ended, so no day has two.
-  const { rows: previous } = await client.query(
-    `select to_char(max(state_since), 'YYYY-MM-DD') as ended_on from membership where book_id = $1 and party_id = $2`,
-    [p.bookId, p.partyId],
-  );
-  if (previous[0]?.ended_on && p.appliedOn < previous[0].ended_on)
-    return new LedgerError(
-      'INVALID_DATE',
-      `appliedOn is before this member's previous membership ended (${previous[0].ended_on})`,
-      'appliedOn',
-    );
-  const memberNumber = Number(coop.member_seq);
+  if (!coop) return { index: 0, error: new LedgerError('UNKNOWN_COOP', 'no such co-op', 'coopId') };
+  const knownParties = new Set(parties.map((r) => r.id as string));
+  const buyIns = new Map(classes.map((r) => [r.id as string, new Decimal(r.buy_in as string)]));
+  const before = new Map(history.map((r) => [r.party_id as string, r]));
+  const seen = new Set<string>();
+  for (const [index, j] of joins.entries()) {
+    if (!knownParties.has(j.partyId))
+      return { index, error: new LedgerError('UNKNOWN_PARTY', 'no such person or organisation', 'partyId') };
+    if (!buyIns.has(j.classId))
+      return { index, error: new LedgerError('UNKNOWN_MEMBER_CLASS', 'no such member class', 'classId') };
+    const h = before.get(j.partyId);
+    if (h?.open_number != null || seen.has(j.partyId))
+      return {
+        index,
+        error: new LedgerError(
+          'ALREADY_MEMBER',
+          h?.open_number != null
+            ? `this person or organisation already holds membership ${h.open_number}`
+            : 'this person or organisation joins twice',
+          'partyId',
+        ),
+      };
+    seen.add(j.partyId);
+    // A rejoining member's new membership begins after the previous one ended, so no day has two.
+    if (h?.ended_on && j.appliedOn < h.ended_on)
+      return {
+        index,
+        error: new LedgerError(
+          'INVALID_DATE',
+          `appliedOn is before this member's previous membership ended (${h.ended_on})`,
+          'appliedOn',
+        ),
+      };
+  }
+  const firstNumber = Number(coop.member_seq) - joins.length + 1;
+  const unit = coop.base_currency as string;
   const parents = coop.accounts as Record<CoopAccountPurpose, string>;
-  const accountIds = Object.fromEntries(MEMBER_ACCOUNT_ROLES.map((r) => [r, uuidv7()])) as Record<
-    MemberAccountRole,
-    string
-  >;
+  const prepared = joins.map((j, i) => {
+    const memberNumber = firstNumber + i;
+    const accounts = Object.fromEntries(MEMBER_ACCOUNT_ROLES.map((r) => [r, uuidv7()])) as Record<
+      MemberAccountRole,
+      string
+    >;
+    const steps = j.transitions ?? [];
+    const events: { fromState: MembershipState | null; toState: MembershipState; effectiveOn: string }[] = [
+      { fromState: null, toState: 'APPLICANT', effectiveOn: j.appliedOn },
+    ];
+    for (const step of steps) events.push({ fromState: events.at(-1)!.toState, ...step });
+    return { j, memberNumber, accounts, events, id: uuidv7() };
+  });
+  const memberAccounts = prepared.flatMap((m) =>
+    MEMBER_ACCOUNT_ROLES.map((role) => ({ role, id: m.accounts[role], memberNumber: m.memberNumber })),
+  );
   // Every member account but internal capital has a lower bound of zero: the ledger itself then
   // refuses an overpayment, an over-redemption or a transfer of shares the member does not hold.
   await client.query(
@@ -1447,85 +1508,87 @@ export async function prepareJoin(
      select $1, i, c, n, t, $2, pa, lb, now()
        from unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::uuid[], $8::numeric[]) as x(i, c, n, t, pa, lb)`,
     [
-      p.bookId,
-      coop.base_currency,
-      MEMBER_ACCOUNT_ROLES.map((r) => accountIds[r]),
-      MEMBER_ACCOUNT_ROLES.map((r) => memberAccountCode(r, memberNumber)),
-      MEMBER_ACCOUNT_ROLES.map((r) => memberAccountName(r, memberNumber)),
-      MEMBER_ACCOUNT_ROLES.map((r) => memberAccountType(r)),
-      MEMBER_ACCOUNT_ROLES.map((r) => parents[MEMBER_ACCOUNT_PARENT[r]]),
-      MEMBER_ACCOUNT_ROLES.map((r) => (r === 'INTERNAL_CAPITAL' ? null : '0')),
+      bookId,
+      unit,
+      memberAccounts.map((a) => a.id),
+      memberAccounts.map((a) => memberAccountCode(a.role, a.memberNumber)),
+      memberAccounts.map((a) => memberAccountName(a.role, a.memberNumber)),
+      memberAccounts.map((a) => memberAccountType(a.role)),
+      memberAccounts.map((a) => parents[MEMBER_ACCOUNT_PARENT[a.role]]),
+      memberAccounts.map((a) => (a.role === 'INTERNAL_CAPITAL' ? null : '0')),
     ],
   );
-  const id = uuidv7();
-  const steps = p.transitions ?? [];
-  const finalState =
-    steps.length > 0 ? steps[steps.length - 1]! : { toState: 'APPLICANT' as const, effectiveOn: p.appliedOn };
+  const column = (f: (m: (typeof prepared)[number]) => unknown) => prepared.map(f);
   await client.query(
     `insert into membership (book_id, id, member_number, party_id, class_id, state, state_since, applied_on, subscribed,
        share_capital_account_id, subscription_receivable_account_id, subscribed_unpaid_account_id,
        internal_capital_account_id, redemption_payable_account_id, idempotency_key, request_hash, created_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now())`,
+     select $1, id, n, p, c, s, ss, ao, b, a1, a2, a3, a4, a5, k, h, now()
+       from unnest($2::uuid[], $3::int[], $4::uuid[], $5::uuid[], $6::text[], $7::date[], $8::date[], $9::numeric[],
+                   $10::uuid[], $11::uuid[], $12::uuid[], $13::uuid[], $14::uuid[], $15::text[], $16::text[])
+         as x(id, n, p, c, s, ss, ao, b, a1, a2, a3, a4, a5, k, h)`,
     [
-      p.bookId,
-      id,
-      memberNumber,
-      p.partyId,
-      p.classId,
-      finalState.toState,
-      finalState.effectiveOn,
-      p.appliedOn,
-      classRows[0].buy_in,
-      accountIds.SHARE_CAPITAL,
-      accountIds.SUBSCRIPTION_RECEIVABLE,
-      accountIds.SUBSCRIBED_UNPAID,
-      accountIds.INTERNAL_CAPITAL,
-      accountIds.REDEMPTION_PAYABLE,
-      p.idempotencyKey,
-      p.requestHash,
+      bookId,
+      column((m) => m.id),
+      column((m) => m.memberNumber),
+      column((m) => m.j.partyId),
+      column((m) => m.j.classId),
+      column((m) => m.events.at(-1)!.toState),
+      column((m) => m.events.at(-1)!.effectiveOn),
+      column((m) => m.j.appliedOn),
+      column((m) => buyIns.get(m.j.classId)!.toFixed()),
+      column((m) => m.accounts.SHARE_CAPITAL),
+      column((m) => m.accounts.SUBSCRIPTION_RECEIVABLE),
+      column((m) => m.accounts.SUBSCRIBED_UNPAID),
+      column((m) => m.accounts.INTERNAL_CAPITAL),
+      column((m) => m.accounts.REDEMPTION_PAYABLE),
+      column((m) => m.j.idempotencyKey),
+      column((m) => m.j.requestHash),
     ],
   );
-  const events = [{ fromState: null, toState: 'APPLICANT', effectiveOn: p.appliedOn }];
-  let from: MembershipState = 'APPLICANT';
-  for (const step of steps) {
-    events.push({ fromState: from, toState: step.toState, effectiveOn: step.effectiveOn } as never);
-    from = step.toState;
-  }
+  const events = prepared.flatMap((m) => m.events.map((e, i) => ({ ...e, m, seq: i + 1 })));
   await client.query(
     `insert into membership_event (book_id, membership_id, seq, from_state, to_state, effective_on, recorded_at, recorded_by, note)
-     select $1, $2, s, f, t, d, now(), $3, case when s = 1 then $4 else '' end
-       from unnest($5::int[], $6::text[], $7::text[], $8::date[]) as x(s, f, t, d)`,
+     select $1, m, s, f, t, d, now(), $2, n
+       from unnest($3::uuid[], $4::int[], $5::text[], $6::text[], $7::date[], $8::text[]) as x(m, s, f, t, d, n)`,
     [
-      p.bookId,
-      id,
-      p.actor,
-      p.note,
-      events.map((_, i) => i + 1),
+      bookId,
+      actor,
+      events.map((e) => e.m.id),
+      events.map((e) => e.seq),
       events.map((e) => e.fromState),
       events.map((e) => e.toState),
       events.map((e) => e.effectiveOn),
+      events.map((e) => (e.seq === 1 ? e.m.j.note : '')),
     ],
   );
-  const buyIn = new Decimal(classRows[0].buy_in as string);
-  const ops: PostOp[] = [];
-  if (buyIn.gt(ZERO)) {
-    const amount = buyIn.toFixed();
-    const entry: EntryInput = {
-      idempotencyKey: `${p.idempotencyKey}:subscription`,
-      effectiveAt: dayStart(p.appliedOn),
-      memo: `Share subscription, member ${memberNumber}`,
-      metadata: [
-        { key: 'coop.event', value: 'SUBSCRIPTION' },
-        { key: 'coop.membership', value: id },
-      ],
-      lines: [
-        { accountId: accountIds.SUBSCRIPTION_RECEIVABLE, side: 'DEBIT', amount, unit: coop.base_currency },
-        { accountId: accountIds.SUBSCRIBED_UNPAID, side: 'CREDIT', amount, unit: coop.base_currency },
-      ],
-    };
-    ops.push(standardOp(p.bookId, entry, p.actor));
-  }
-  return { membershipId: id, memberNumber, ops };
+  return prepared.map((m) => {
+    const buyIn = buyIns.get(m.j.classId)!;
+    const ops: PostOp[] = [];
+    if (buyIn.gt(ZERO)) {
+      const amount = buyIn.toFixed();
+      ops.push(
+        standardOp(
+          bookId,
+          {
+            idempotencyKey: `${m.j.idempotencyKey}:subscription`,
+            effectiveAt: dayStart(m.j.appliedOn),
+            memo: `Share subscription, member ${m.memberNumber}`,
+            metadata: [
+              { key: 'coop.event', value: 'SUBSCRIPTION' },
+              { key: 'coop.membership', value: m.id },
+            ],
+            lines: [
+              { accountId: m.accounts.SUBSCRIPTION_RECEIVABLE, side: 'DEBIT', amount, unit },
+              { accountId: m.accounts.SUBSCRIBED_UNPAID, side: 'CREDIT', amount, unit },
+            ],
+          },
+          actor,
+        ),
+      );
+    }
+    return { membershipId: m.id, memberNumber: m.memberNumber, ops };
+  });
 }
 
 /** An op posting a standard entry, hashed like postJournalEntry so replays and reuse are detected. */
