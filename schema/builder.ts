@@ -13,9 +13,8 @@
 import SchemaBuilder from '@pothos/core';
 import RelayPlugin, { decodeGlobalID } from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import { GraphQLError } from 'graphql';
 import { canReadAccount, canReadBook, isAdmin } from '../server/app/auth.js';
-import type { GraphQLContext } from './context.js';
+import { forbiddenError, type GraphQLContext, unauthenticatedError } from './context.js';
 import { canReadParty, isMemberOfBook } from './coop-access.js';
 import { parseScopedId } from './ids.js';
 
@@ -94,12 +93,7 @@ export const builder = new SchemaBuilder<{
       },
       coopMember: (bookId) => isMemberOfBook(ctx.principal, bookId),
     }),
-    unauthorizedError: (_parent, ctx) =>
-      ctx.principal === null
-        ? new GraphQLError('Authentication required: send "Authorization: Bearer <token>".', {
-            extensions: { code: 'UNAUTHENTICATED' },
-          })
-        : new GraphQLError('Not allowed for this token.', { extensions: { code: 'FORBIDDEN' } }),
+    unauthorizedError: (_parent, ctx) => (ctx.principal === null ? unauthenticatedError() : forbiddenError()),
   },
   relay: {
     clientMutationId: 'omit',

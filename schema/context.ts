@@ -1,3 +1,4 @@
+import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import type { Principal, Services } from '../server/app/index.js';
 
@@ -7,4 +8,26 @@ export interface GraphQLContext {
   logger: Logger;
   /** Who is asking: null for an anonymous request (no Authorization header). */
   principal: Principal | null;
+}
+
+/** The top-level error of a request without a token where one is needed (scope-auth's too). */
+export function unauthenticatedError(): GraphQLError {
+  return new GraphQLError('Authentication required: send "Authorization: Bearer <token>".', {
+    extensions: { code: 'UNAUTHENTICATED' },
+  });
+}
+
+/** The top-level error of a token that may not do what it asks (scope-auth's, and a use case's). */
+export function forbiddenError(): GraphQLError {
+  return new GraphQLError('Not allowed for this token.', { extensions: { code: 'FORBIDDEN' } });
+}
+
+/**
+ * The principal a mutation acts for, handed to its use case. Every root mutation declares
+ * `authenticated` or `admin`, so scope-auth has refused an anonymous request before a resolver runs;
+ * this only keeps that true should a field ever lose its scopes.
+ */
+export function actorOf(ctx: GraphQLContext): Principal {
+  if (!ctx.principal) throw unauthenticatedError();
+  return ctx.principal;
 }

@@ -1,8 +1,9 @@
 /** Domain rejections as data: every payload carries `userErrors` with a stable code. */
 import { GraphQLError } from 'graphql';
-import { isConnectionError, UnavailableError } from '../server/app/index.js';
+import { ForbiddenError, isConnectionError, UnavailableError } from '../server/app/index.js';
 import { ERROR_CODES, LedgerError } from '../server/ledger/index.js';
 import { builder } from './builder.js';
+import { forbiddenError } from './context.js';
 
 export const ErrorCodeEnum = builder.enumType('ErrorCode', {
   description:
@@ -23,8 +24,13 @@ export const UserErrorRef = builder.objectRef<LedgerError>('UserError').implemen
   }),
 });
 
-/** Failures of the service itself become top-level errors with a stable code, not userErrors. */
+/**
+ * Failures of the service itself, and a use case's refusal of its caller, become top-level errors
+ * with a stable code, not userErrors.
+ */
 export function rethrowServiceError(error: unknown): never {
+  // Scope-auth refuses such callers first; a use case refusing one answers the same way.
+  if (error instanceof ForbiddenError) throw forbiddenError();
   if (error instanceof UnavailableError || isConnectionError(error)) {
     throw new GraphQLError('The ledger database is unavailable; retry later with the same idempotencyKey.', {
       extensions: { code: 'UNAVAILABLE', http: { status: 503 } },

@@ -3,6 +3,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { type Grant, ROLES, type TokenRecord } from '../../server/app/auth.js';
 import { LedgerError } from '../../server/ledger/index.js';
 import { builder } from '../builder.js';
+import { actorOf } from '../context.js';
 import { guard, UserErrorRef } from '../errors.js';
 import { decodeId, decodeScopedId } from '../ids.js';
 
@@ -151,12 +152,15 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_r, { input }, ctx) => {
       const result = await guard(() =>
-        ctx.services.auth.issueToken({
-          principalName: input.principalName,
-          grants: input.grants.map(scopeFromApi),
-          label: input.label ?? '',
-          expiresAt: input.expiresAt ?? null,
-        }),
+        ctx.services.auth.issueToken(
+          {
+            principalName: input.principalName,
+            grants: input.grants.map(scopeFromApi),
+            label: input.label ?? '',
+            expiresAt: input.expiresAt ?? null,
+          },
+          actorOf(ctx),
+        ),
       );
       return result instanceof LedgerError
         ? { token: null, apiToken: null, userErrors: [result] }
@@ -176,7 +180,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_r, { input }, ctx) => {
-      const result = await guard(() => ctx.services.auth.revokeToken(String(input.tokenId)));
+      const result = await guard(() => ctx.services.auth.revokeToken(String(input.tokenId), actorOf(ctx)));
       return result instanceof LedgerError
         ? { apiToken: null, userErrors: [result] }
         : { apiToken: result, userErrors: [] };

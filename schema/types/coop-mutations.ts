@@ -4,9 +4,9 @@
  * the original answer with `replayed: true`; different input: IDEMPOTENCY_KEY_REUSED). A caller
  * who may not write the co-op gets the answer of an unknown one (UNKNOWN_COOP, UNKNOWN_MEMBERSHIP,
  * ...), so nothing reveals another tenant's ids. Creating a co-op is for admins; everything else
- * for the co-op's treasurers (and admins).
+ * for the co-op's treasurers (and admins). Those checks are CoopService's (after scope-auth here):
+ * resolvers decode ids and call one use case with the caller.
  */
-import { canWriteBook } from '../../server/app/auth.js';
 import type {
   CoopProfileInput,
   CoopRecord,
@@ -17,7 +17,7 @@ import type {
 } from '../../server/app/index.js';
 import { LedgerError } from '../../server/ledger/index.js';
 import { builder } from '../builder.js';
-import type { GraphQLContext } from '../context.js';
+import { actorOf, type GraphQLContext } from '../context.js';
 import { coopLoaders } from '../coop-loaders.js';
 import { ErrorCodeEnum, guard, UserErrorRef } from '../errors.js';
 import { decodeCoopId, decodeScopedId, scopedId } from '../ids.js';
@@ -38,21 +38,9 @@ import {
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 type InputFields = PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject'>;
 
-const actorOf = (ctx: GraphQLContext) => ctx.principal?.id ?? null;
-const unknownCoop = (field = 'coopId') => new LedgerError('UNKNOWN_COOP', 'no such co-op', field);
-const unknownMembership = (field = 'membershipId') =>
-  new LedgerError('UNKNOWN_MEMBERSHIP', 'no such membership', field);
-
-/** The co-op's raw id when the caller may write it; null otherwise (answered as unknown). */
-function writableCoop(ctx: GraphQLContext, globalId: string | number): string | null {
-  const id = decodeCoopId(globalId);
-  return id !== '' && canWriteBook(ctx.principal, id) ? id : null;
-}
-
-/** A membership's (book, id) when the caller may write its co-op; null otherwise. */
-function writableMembership(ctx: GraphQLContext, globalId: string | number) {
-  const key = decodeScopedId(String(globalId), 'Membership');
-  return key && canWriteBook(ctx.principal, key.bookId) ? key : null;
+/** A membership's (book, id); ('', '') when the id is not one (unknown to the service). */
+function membershipKey(globalId: string | number) {
+  return decodeScopedId(String(globalId), 'Membership') ?? { bookId: '', id: '' };
 }
 
 /** The raw id of a book-scoped global id when it is of `bookId`; '' (unknown to the service) otherwise. */
@@ -462,8 +450,7 @@ async function payment(
   },
   useCase: 'payInstalment' | 'repayRedemption',
 ) {
-  const key = writableMembership(ctx, String(input.membershipId));
-  if (!key) return rejectedMembership(unknownMembership());
+  const key = membershipKey(input.membershipId);
   const result = await guard(() =>
     ctx.services.coops[useCase](
       {
@@ -491,17 +478,20 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateCoopInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
       const result = await guard(() =>
-        ctx.services.coops.createCoop({
-          ...profileOf(input),
-          name: input.name,
-          kind: input.kind,
-          naicsCode: input.naicsCode,
-          city: input.city,
-          foundedOn: input.foundedOn,
-          legalForm: input.legalForm,
-          baseCurrency: input.baseCurrency,
-          maxBackdateDays: input.maxBackdateDays ?? null,
-        }),
+        ctx.services.coops.createCoop(
+          {
+            ...profileOf(input),
+            name: input.name,
+            kind: input.kind,
+            naicsCode: input.naicsCode,
+            city: input.city,
+            foundedOn: input.foundedOn,
+            legalForm: input.legalForm,
+            baseCurrency: input.baseCurrency,
+            maxBackdateDays: input.maxBackdateDays ?? null,
+          },
+          actorOf(ctx),
+        ),
       );
       return result instanceof LedgerError
         ? { coop: null, userErrors: [result] }
@@ -515,9 +505,8 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: UpdateCoopInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
-      const id = writableCoop(ctx, input.coopId);
-      if (!id) return { coop: null, userErrors: [unknownCoop()] };
-      const result = await guard(() => ctx.services.coops.updateCoop(id, profileOf(input)));
+      const id = decodeCoopId(input.coopId);
+      const result = await guard(() => ctx.services.coops.updateCoop(id, profileOf(input), actorOf(ctx)));
       return result instanceof LedgerError
         ? { coop: null, userErrors: [result] }
         : { coop: result, userErrors: [] };
@@ -529,19 +518,20 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: CreateMemberClassInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
-      const id = writableCoop(ctx, input.coopId);
-      if (!id) return { memberClass: null, userErrors: [unknownCoop()] };
       const result = await guard(() =>
-        ctx.services.coops.createMemberClass({
-          bookId: id,
-          code: input.code,
-          name: input.name,
-          buyIn: input.buyIn,
-          instalmentCount: input.instalmentCount ?? null,
-          instalmentIntervalMonths: input.instalmentIntervalMonths ?? null,
-          voting: input.voting,
-          transferable: input.transferable ?? null,
-        }),
+        ctx.services.coops.createMemberClass(
+          {
+            bookId: decodeCoopId(input.coopId),
+            code: input.code,
+            name: input.name,
+            buyIn: input.buyIn,
+            instalmentCount: input.instalmentCount ?? null,
+            instalmentIntervalMonths: input.instalmentIntervalMonths ?? null,
+            voting: input.voting,
+            transferable: input.transferable ?? null,
+          },
+          actorOf(ctx),
+        ),
       );
       return result instanceof LedgerError
         ? { memberClass: null, userErrors: [result] }
@@ -554,25 +544,24 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: RegisterPartyInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
-      const id = writableCoop(ctx, input.coopId);
-      if (!id) return { party: null, userErrors: [unknownCoop()] };
-      let organizationCoopId: string | null = null;
-      if (input.organizationCoopId !== null && input.organizationCoopId !== undefined) {
-        organizationCoopId = decodeCoopId(input.organizationCoopId);
-        if (organizationCoopId === '')
-          return { party: null, userErrors: [unknownCoop('organizationCoopId')] };
-      }
       const result = await guard(() =>
-        ctx.services.coops.registerParty({
-          bookId: id,
-          kind: input.kind ?? null,
-          name: input.name,
-          email: input.email ?? null,
-          phone: input.phone ?? null,
-          address: input.address ?? null,
-          organizationCoopId,
-          externalRef: input.externalRef ?? null,
-        }),
+        ctx.services.coops.registerParty(
+          {
+            bookId: decodeCoopId(input.coopId),
+            kind: input.kind ?? null,
+            name: input.name,
+            email: input.email ?? null,
+            phone: input.phone ?? null,
+            address: input.address ?? null,
+            // '' when it is not a Coop id: the service answers UNKNOWN_COOP for it.
+            organizationCoopId:
+              input.organizationCoopId === null || input.organizationCoopId === undefined
+                ? null
+                : decodeCoopId(input.organizationCoopId),
+            externalRef: input.externalRef ?? null,
+          },
+          actorOf(ctx),
+        ),
       );
       return result instanceof LedgerError
         ? { party: null, userErrors: [result] }
@@ -587,8 +576,7 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: JoinCoopInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
-      const id = writableCoop(ctx, input.coopId);
-      if (!id) return rejectedMembership(unknownCoop());
+      const id = decodeCoopId(input.coopId);
       const result = await guard(() =>
         ctx.services.coops.join(
           {
@@ -616,8 +604,7 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: ChangeMembershipStateInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
-      const key = writableMembership(ctx, input.membershipId);
-      if (!key) return rejectedMembership(unknownMembership());
+      const key = membershipKey(input.membershipId);
       const result = await guard(() =>
         ctx.services.coops.changeState(
           {
@@ -658,8 +645,7 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: TransferSharesInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
-      const from = writableMembership(ctx, input.fromMembershipId);
-      if (!from) return rejectedMembership(unknownMembership('fromMembershipId'));
+      const from = membershipKey(input.fromMembershipId);
       const result = await guard(() =>
         ctx.services.coops.transferShares(
           {
@@ -685,11 +671,14 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: ImportMembersCsvInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
-      const id = writableCoop(ctx, input.coopId);
-      if (!id) return rejectedImport(unknownCoop());
       const result = await guard(() =>
         ctx.services.coops.importCsv(
-          { bookId: id, kind: input.kind, csv: input.csv, idempotencyKey: input.idempotencyKey },
+          {
+            bookId: decodeCoopId(input.coopId),
+            kind: input.kind,
+            csv: input.csv,
+            idempotencyKey: input.idempotencyKey,
+          },
           actorOf(ctx),
         ),
       );

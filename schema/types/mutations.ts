@@ -3,14 +3,17 @@
  * money-moving mutation takes an `idempotencyKey`: the same key with the same input answers with
  * the original entry (`replayed: true`) and posts nothing; with different input it is
  * IDEMPOTENCY_KEY_REUSED. Keys are scoped to the book and kept as long as the entry (forever).
+ *
+ * Resolvers decode ids and call one use case with the caller (LedgerService checks what the caller
+ * may write, after scope-auth here; a caller of another book gets UNKNOWN_BOOK / UNKNOWN_ACCOUNT /
+ * UNKNOWN_ENTRY from it).
  */
 
-import { canWriteBook } from '../../server/app/auth.js';
 import type { OpResult } from '../../server/app/posting.js';
 import type { EntryInput } from '../../server/ledger/index.js';
 import { LedgerError } from '../../server/ledger/index.js';
 import { builder } from '../builder.js';
-import type { GraphQLContext } from '../context.js';
+import { actorOf, type GraphQLContext } from '../context.js';
 import { guard, UserErrorRef } from '../errors.js';
 import { decodeBookId, decodeScopedId } from '../ids.js';
 import { loaders } from '../loaders.js';
@@ -115,10 +118,6 @@ function toPayload(result: OpResult, relatedId: string | null = null): EntryPayl
         relatedId,
       }
     : { entry: null, replayed: false, userErrors: [result.error], bookId: null, relatedId: null };
-}
-
-function rejected(error: LedgerError): EntryPayload {
-  return { entry: null, replayed: false, userErrors: [error], bookId: null, relatedId: null };
 }
 
 const PostJournalEntryPayload = entryPayload('PostJournalEntryPayload');
@@ -238,8 +237,6 @@ function refInput(raw: {
   };
 }
 
-const unknownEntry = () => new LedgerError('UNKNOWN_ENTRY', 'no such journal entry', 'entryId');
-
 // ---------- mutations ----------
 
 const CreateBookInput = builder.inputType('CreateBookInput', {
@@ -318,11 +315,6 @@ const VoidPendingEntryInput = builder.inputType('VoidPendingEntryInput', {
 const run = <T>(ctx: GraphQLContext, work: (ledger: GraphQLContext['services']['ledger']) => Promise<T>) =>
   guard(() => work(ctx.services.ledger));
 
-/** The book, when the caller may write it; '' (an unknown book) otherwise, so nothing leaks. */
-const writableBook = (ctx: GraphQLContext, bookId: string) =>
-  canWriteBook(ctx.principal, bookId) ? bookId : '';
-const actorOf = (ctx: GraphQLContext) => ctx.principal?.id ?? null;
-
 builder.mutationFields((t) => ({
   createBook: t.field({
     type: BookPayload,
@@ -332,12 +324,15 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateBookInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
       const result = await run(ctx, (l) =>
-        l.createBook({
-          name: input.name,
-          description: input.description ?? null,
-          units: input.units,
-          maxBackdateDays: input.maxBackdateDays ?? null,
-        }),
+        l.createBook(
+          {
+            name: input.name,
+            description: input.description ?? null,
+            units: input.units,
+            maxBackdateDays: input.maxBackdateDays ?? null,
+          },
+          actorOf(ctx),
+        ),
       );
       return result instanceof LedgerError
         ? { book: null, userErrors: [result] }
@@ -349,23 +344,26 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: CreateAccountInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
-      const bookId = writableBook(ctx, decodeBookId(input.bookId));
+      const bookId = decodeBookId(input.bookId);
       let parentId: string | null = null;
       if (input.parentId !== null && input.parentId !== undefined) {
         const key = decodeScopedId(String(input.parentId), 'Account');
         parentId = key && key.bookId === bookId ? key.id : '';
       }
       const result = await run(ctx, (l) =>
-        l.createAccount({
-          bookId,
-          code: input.code,
-          name: input.name,
-          type: input.type,
-          unit: input.unit,
-          parentId,
-          lowerBound: input.lowerBound ?? null,
-          upperBound: input.upperBound ?? null,
-        }),
+        l.createAccount(
+          {
+            bookId,
+            code: input.code,
+            name: input.name,
+            type: input.type,
+            unit: input.unit,
+            parentId,
+            lowerBound: input.lowerBound ?? null,
+            upperBound: input.upperBound ?? null,
+          },
+          actorOf(ctx),
+        ),
       );
       return result instanceof LedgerError
         ? { account: null, userErrors: [result] }
@@ -387,10 +385,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_r, { input }, ctx) => {
       const key = decodeScopedId(String(input.accountId), 'Account');
-      const result =
-        key && canWriteBook(ctx.principal, key.bookId)
-          ? await run(ctx, (l) => l.closeAccount(key.bookId, key.id))
-          : new LedgerError('UNKNOWN_ACCOUNT', 'no such account', 'accountId');
+      const result = await run(ctx, (l) => l.closeAccount(key?.bookId ?? '', key?.id ?? '', actorOf(ctx)));
       return result instanceof LedgerError
         ? { account: null, userErrors: [result] }
         : { account: result, userErrors: [] };
@@ -401,7 +396,7 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: PostJournalEntryInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
-      const bookId = writableBook(ctx, decodeBookId(input.bookId));
+      const bookId = decodeBookId(input.bookId);
       return toPayload(await run(ctx, (l) => l.postEntry(bookId, toEntryInput(bookId, input), actorOf(ctx))));
     },
   }),
@@ -412,7 +407,7 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: PostJournalEntriesInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
-      const bookId = writableBook(ctx, decodeBookId(input.bookId));
+      const bookId = decodeBookId(input.bookId);
       const result = await run(ctx, (l) =>
         l.postEntries(
           bookId,
@@ -432,7 +427,7 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: PostPendingEntryInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
-      const bookId = writableBook(ctx, decodeBookId(input.bookId));
+      const bookId = decodeBookId(input.bookId);
       return toPayload(
         await run(ctx, (l) =>
           l.postPending(bookId, toEntryInput(bookId, input), input.expiresAt ?? null, actorOf(ctx)),
@@ -448,7 +443,6 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: ReverseJournalEntryInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
       const ref = refInput(input);
-      if (!ref.bookId || !canWriteBook(ctx.principal, ref.bookId)) return rejected(unknownEntry());
       return toPayload(await run(ctx, (l) => l.reverseEntry(ref, actorOf(ctx))), ref.entryId);
     },
   }),
@@ -460,7 +454,6 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CommitPendingEntryInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
       const ref = refInput(input);
-      if (!ref.bookId || !canWriteBook(ctx.principal, ref.bookId)) return rejected(unknownEntry());
       return toPayload(await run(ctx, (l) => l.commitPending(ref, actorOf(ctx))), ref.entryId);
     },
   }),
@@ -471,7 +464,6 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: VoidPendingEntryInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
       const ref = refInput(input);
-      if (!ref.bookId || !canWriteBook(ctx.principal, ref.bookId)) return rejected(unknownEntry());
       return toPayload(await run(ctx, (l) => l.voidPending(ref, actorOf(ctx))), ref.entryId);
     },
   }),

@@ -11,6 +11,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { LedgerError } from '../ledger/index.js';
+import { ForbiddenError } from './errors.js';
 import { uuidv7 } from './ids.js';
 
 export const ROLES = ['ADMIN', 'TREASURER', 'MEMBER', 'NETWORK_STEWARD', 'CITY_ANALYST'] as const;
@@ -109,6 +110,15 @@ export function canWriteBook(p: Principal | null, bookId: string): boolean {
 
 export const canReadBook = canWriteBook;
 
+/**
+ * Whether the actor may change this book (a co-op is its book) through a use case. '' is what the
+ * API makes of an id it cannot decode: it names no book, not even for an admin, so the use case
+ * answers as for an unknown one.
+ */
+export function mayWriteBook(actor: Principal, bookId: string): boolean {
+  return bookId !== '' && canWriteBook(actor, bookId);
+}
+
 /** A member reads their own account (its balance), nothing else of the book. */
 export function canReadAccount(p: Principal | null, bookId: string, accountId: string): boolean {
   if (canReadBook(p, bookId)) return true;
@@ -127,6 +137,28 @@ export function readableBooks(p: Principal | null): string[] | null {
   ];
 }
 
+/**
+ * The principal of work done on nobody's behalf (the pending-entry expiry sweep, the first-start
+ * bootstrap, scripts and tests that call use cases directly): an ADMIN with the id `system:<name>`,
+ * which is what entries and membership events record as their author. No token stands behind it.
+ */
+export function systemPrincipal(name: string): Principal {
+  return {
+    id: `system:${name}`,
+    name: `system:${name}`,
+    tokenId: '',
+    grants: [{ role: 'ADMIN', scope: '' }],
+  };
+}
+
+/**
+ * Admin-only use cases throw for anyone else. The API's scope-auth has refused those callers with
+ * FORBIDDEN before the use case runs; this keeps other callers to the same rule.
+ */
+export function requireAdmin(actor: Principal, what: string): void {
+  if (!isAdmin(actor)) throw new ForbiddenError(`only an administrator may ${what}`);
+}
+
 // ---------- storage ----------
 
 export type AuthFailure = 'MALFORMED' | 'UNKNOWN' | 'EXPIRED' | 'REVOKED';
@@ -138,6 +170,9 @@ interface Cached {
   expiresAt: Date | null;
   fetchedAt: number;
 }
+
+/** Who issues the first ADMIN token: nobody yet, so the system. */
+const BOOTSTRAP = systemPrincipal('bootstrap');
 
 export class AuthService {
   private readonly cache = new Map<string, Cached>();
@@ -218,15 +253,19 @@ export class AuthService {
       .catch((error) => this.logger.warn({ err: error }, 'could not record token use'));
   }
 
-  /** Creates a principal with grants and a first token. Returns the token, shown only now. */
-  async issueToken(input: {
-    principalName: string;
-    grants: Grant[];
-    label: string;
-    expiresAt: Date | null;
-    /** A token to store instead of a new random one (the bootstrap's ADMIN_TOKEN). */
-    presetToken?: string;
-  }): Promise<{ token: string; record: TokenRecord } | LedgerError> {
+  /** Creates a principal with grants and a first token (admins only). Returns the token, shown only now. */
+  async issueToken(
+    input: {
+      principalName: string;
+      grants: Grant[];
+      label: string;
+      expiresAt: Date | null;
+      /** A token to store instead of a new random one (the bootstrap's ADMIN_TOKEN). */
+      presetToken?: string;
+    },
+    actor: Principal,
+  ): Promise<{ token: string; record: TokenRecord } | LedgerError> {
+    requireAdmin(actor, 'issue tokens');
     const name = input.principalName.trim();
     if (name.length === 0 || name.length > 200) {
       return new LedgerError('INVALID_INPUT', 'principal name must be 1 to 200 characters', 'principalName');
@@ -292,7 +331,9 @@ export class AuthService {
     return { token, record };
   }
 
-  async revokeToken(tokenId: string): Promise<TokenRecord | LedgerError> {
+  /** Revokes a token (admins only); every process refuses it within TOKEN_CACHE_MS. */
+  async revokeToken(tokenId: string, actor: Principal): Promise<TokenRecord | LedgerError> {
+    requireAdmin(actor, 'revoke tokens');
     const { rowCount } = await this.pool.query(
       'update api_token set revoked_at = coalesce(revoked_at, now()) where id = $1',
       [UUID_SCOPE.test(tokenId) ? tokenId : '00000000-0000-0000-0000-000000000000'],
@@ -343,13 +384,16 @@ export class AuthService {
           throw new Error('ADMIN_TOKEN clashes with another token');
         return null;
       }
-      const issued = await this.issueToken({
-        principalName: 'admin',
-        grants: [{ role: 'ADMIN', scope: '' }],
-        label: 'ADMIN_TOKEN',
-        expiresAt: null,
-        presetToken: adminToken,
-      });
+      const issued = await this.issueToken(
+        {
+          principalName: 'admin',
+          grants: [{ role: 'ADMIN', scope: '' }],
+          label: 'ADMIN_TOKEN',
+          expiresAt: null,
+          presetToken: adminToken,
+        },
+        BOOTSTRAP,
+      );
       if (issued instanceof LedgerError) throw new Error(issued.message);
       return null;
     }
@@ -358,12 +402,10 @@ export class AuthService {
         where t.revoked_at is null and (t.expires_at is null or t.expires_at > now()) limit 1`,
     );
     if (rows.length > 0) return null;
-    const issued = await this.issueToken({
-      principalName: 'admin',
-      grants: [{ role: 'ADMIN', scope: '' }],
-      label: 'bootstrap',
-      expiresAt: null,
-    });
+    const issued = await this.issueToken(
+      { principalName: 'admin', grants: [{ role: 'ADMIN', scope: '' }], label: 'bootstrap', expiresAt: null },
+      BOOTSTRAP,
+    );
     if (issued instanceof LedgerError) throw new Error(issued.message);
     return issued.token;
   }

@@ -6,6 +6,12 @@
  * (PostingEngine.submitWith), so a membership and its money never disagree.
  *
  * Lock order, as everywhere: the book row (chain head) first, then the co-op row, then accounts.
+ *
+ * Every write takes the acting principal (`actor`, last) and checks it before anything else:
+ * creating a co-op is for admins; everything else for the co-op's treasurers (and admins). A
+ * principal who may not write the co-op gets the answer of an unknown co-op or membership
+ * (UNKNOWN_COOP, UNKNOWN_MEMBERSHIP), so nothing reveals another tenant's ids. Membership events and
+ * entries record the actor's id (`recordedBy`, `postedBy`).
  */
 import type { Pool, PoolClient } from 'pg';
 import { postedTotalsAsOf } from '../db/ledger-reads.js';
@@ -55,6 +61,7 @@ import {
   votingRoll,
   ZERO,
 } from '../ledger/index.js';
+import { mayWriteBook, type Principal, requireAdmin } from './auth.js';
 import { type ImportInput, type ImportResult, importCsv } from './coop-import.js';
 import { requestHash } from './hashing.js';
 import { isUuid, uuidv7 } from './ids.js';
@@ -474,6 +481,11 @@ export function validateCoopProfile(input: CoopProfileInput): LedgerError | null
   return null;
 }
 
+// The answers to an actor who may not write the co-op: those of an unknown co-op or membership.
+const unknownCoop = (field = 'coopId') => new LedgerError('UNKNOWN_COOP', 'no such co-op', field);
+const unknownMembership = (field = 'membershipId') =>
+  new LedgerError('UNKNOWN_MEMBERSHIP', 'no such membership', field);
+
 export class CoopService {
   constructor(
     private readonly pool: Pool,
@@ -483,7 +495,9 @@ export class CoopService {
 
   // ---------- co-ops ----------
 
-  async createCoop(input: CreateCoopInput): Promise<CoopRecord | LedgerError> {
+  /** Admins only; the co-op's treasurers then get a TREASURER grant on it. */
+  async createCoop(input: CreateCoopInput, actor: Principal): Promise<CoopRecord | LedgerError> {
+    requireAdmin(actor, 'create a co-op');
     const profile = validateCoopProfile(input);
     if (profile) return profile;
     const unitError = validateUnit(input.baseCurrency, 'baseCurrency');
@@ -558,7 +572,12 @@ export class CoopService {
     return (await this.getCoops([id]))[0]!;
   }
 
-  async updateCoop(bookId: string, input: CoopProfileInput): Promise<CoopRecord | LedgerError> {
+  async updateCoop(
+    bookId: string,
+    input: CoopProfileInput,
+    actor: Principal,
+  ): Promise<CoopRecord | LedgerError> {
+    if (!mayWriteBook(actor, bookId)) return unknownCoop();
     const error = validateCoopProfile(input);
     if (error) return error;
     if (input.foundedOn != null && input.foundedOn > todayUtc(this.clock()))
@@ -641,7 +660,11 @@ export class CoopService {
 
   // ---------- member classes ----------
 
-  async createMemberClass(input: CreateMemberClassInput): Promise<MemberClassRecord | LedgerError> {
+  async createMemberClass(
+    input: CreateMemberClassInput,
+    actor: Principal,
+  ): Promise<MemberClassRecord | LedgerError> {
+    if (!mayWriteBook(actor, input.bookId)) return unknownCoop();
     const [coop] = await this.getCoops([input.bookId]);
     if (!coop) return new LedgerError('UNKNOWN_COOP', 'no such co-op', 'coopId');
     if (!/^[A-Za-z0-9_-]{1,40}$/.test(input.code))
@@ -748,7 +771,10 @@ export class CoopService {
     );
   }
 
-  async registerParty(input: RegisterPartyInput): Promise<PartyRecord | LedgerError> {
+  async registerParty(input: RegisterPartyInput, actor: Principal): Promise<PartyRecord | LedgerError> {
+    if (!mayWriteBook(actor, input.bookId)) return unknownCoop();
+    // '' is what the API makes of a co-op id it cannot decode: no co-op, answered before the rest.
+    if (input.organizationCoopId === '') return unknownCoop('organizationCoopId');
     const error = this.validateParty(input);
     if (error) return error;
     const [coop] = await this.getCoops([input.bookId]);
@@ -954,7 +980,8 @@ export class CoopService {
   }
 
   /** Joins a party to the co-op as an APPLICANT of a class, subscribing to the class's buy-in. */
-  async join(input: JoinInput, actor: string | null): Promise<MembershipResult | LedgerError> {
+  async join(input: JoinInput, actor: Principal): Promise<MembershipResult | LedgerError> {
+    if (!mayWriteBook(actor, input.bookId)) return unknownCoop();
     const keyError = validateIdempotencyKey(input.idempotencyKey);
     if (keyError) return keyError;
     // The subscription entry's key is this key + ":subscription", which must fit the ledger's 128.
@@ -994,7 +1021,7 @@ export class CoopService {
             note: input.note ?? '',
           },
         ],
-        actor,
+        actor.id,
       );
       if (!Array.isArray(prepared)) return prepared.error;
       const [joined] = prepared;
@@ -1029,7 +1056,8 @@ export class CoopService {
    * TERMINATED) cancels the unpaid subscription and redeems the member's paid-up share capital and
    * positive internal capital by the co-op's rule, in one balanced entry.
    */
-  async changeState(input: ChangeStateInput, actor: string | null): Promise<MembershipResult | LedgerError> {
+  async changeState(input: ChangeStateInput, actor: Principal): Promise<MembershipResult | LedgerError> {
+    if (!mayWriteBook(actor, input.bookId)) return unknownMembership();
     const keyError = validateIdempotencyKey(input.idempotencyKey);
     if (keyError) return keyError;
     const dateError = validateDate(input.effectiveOn, 'effectiveOn');
@@ -1060,7 +1088,7 @@ export class CoopService {
         method: input.method ?? 'BANK',
         idempotencyKey: input.idempotencyKey,
         requestHash: hash,
-        actor,
+        actor: actor.id,
       });
       if (prepared instanceof LedgerError) return prepared;
       return { ops: prepared, value: { id: input.membershipId, replayed: false, entryKey: null } };
@@ -1069,18 +1097,21 @@ export class CoopService {
   }
 
   /** A buy-in instalment: cash or bank against the member's share capital. */
-  async payInstalment(input: PaymentInput, actor: string | null): Promise<MembershipResult | LedgerError> {
-    return this.payment(input, actor, 'INSTALMENT');
+  async payInstalment(input: PaymentInput, actor: Principal): Promise<MembershipResult | LedgerError> {
+    if (!mayWriteBook(actor, input.bookId)) return unknownMembership();
+    return this.payment(input, actor.id, 'INSTALMENT');
   }
 
   /** Pays out (part of) a redemption held for a former member under the HOLD rule. */
-  async repayRedemption(input: PaymentInput, actor: string | null): Promise<MembershipResult | LedgerError> {
-    return this.payment(input, actor, 'REDEMPTION');
+  async repayRedemption(input: PaymentInput, actor: Principal): Promise<MembershipResult | LedgerError> {
+    if (!mayWriteBook(actor, input.bookId)) return unknownMembership();
+    return this.payment(input, actor.id, 'REDEMPTION');
   }
 
+  /** `actor` is the id of a principal already allowed to write the book. */
   private async payment(
     input: PaymentInput,
-    actor: string | null,
+    actor: string,
     kind: 'INSTALMENT' | 'REDEMPTION',
   ): Promise<MembershipResult | LedgerError> {
     const dateError = validateDate(input.paidOn, 'paidOn');
@@ -1154,7 +1185,8 @@ export class CoopService {
   }
 
   /** Moves paid-up share capital from one member to another, where both classes allow it. */
-  async transferShares(input: TransferInput, actor: string | null): Promise<MembershipResult | LedgerError> {
+  async transferShares(input: TransferInput, actor: Principal): Promise<MembershipResult | LedgerError> {
+    if (!mayWriteBook(actor, input.bookId)) return unknownMembership('fromMembershipId');
     const dateError = validateDate(input.effectiveOn, 'effectiveOn');
     if (dateError) return dateError;
     if (input.fromMembershipId === input.toMembershipId)
@@ -1221,7 +1253,7 @@ export class CoopService {
           { accountId: to.accounts.SHARE_CAPITAL, side: 'CREDIT', amount: value, unit },
         ],
       };
-      return { ops: [standardOp(input.bookId, entry, actor)], value: from.id };
+      return { ops: [standardOp(input.bookId, entry, actor.id)], value: from.id };
     });
     return this.entryOutcome(
       input.bookId,
@@ -1237,8 +1269,13 @@ export class CoopService {
   }
 
   /** Bulk import of members or payments from CSV, all or nothing per file (see coop-import.ts). */
-  importCsv(input: ImportInput, actor: string | null): Promise<ImportResult | LedgerError> {
-    return importCsv({ pool: this.pool, ledger: this.ledger, coops: this, clock: this.clock }, input, actor);
+  async importCsv(input: ImportInput, actor: Principal): Promise<ImportResult | LedgerError> {
+    if (!mayWriteBook(actor, input.bookId)) return unknownCoop();
+    return importCsv(
+      { pool: this.pool, ledger: this.ledger, coops: this, clock: this.clock },
+      input,
+      actor.id,
+    );
   }
 
   /**

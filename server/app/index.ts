@@ -11,9 +11,9 @@ import { LedgerService } from './ledger-service.js';
 export * from './auth.js';
 export type { ImportInput, ImportKind, ImportResult, RowError } from './coop-import.js';
 export * from './coop-service.js';
-export { isConnectionError, UnavailableError } from './errors.js';
+export { ForbiddenError, isConnectionError, UnavailableError } from './errors.js';
 export type * from './ledger-service.js';
-export { EXPIRY_ACTOR, LedgerService } from './ledger-service.js';
+export { EXPIRY_ACTOR, EXPIRY_PRINCIPAL, LedgerService } from './ledger-service.js';
 
 export interface ServiceDeps {
   orm: MikroORM;

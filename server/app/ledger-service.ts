@@ -2,6 +2,12 @@
  * Use cases of the ledger core. Each write is one database transaction (through withTransaction or
  * the posting engine); reads are single queries. Inputs arrive already decoded from global ids;
  * results are domain records or LedgerErrors, never GraphQL shapes.
+ *
+ * Every write takes the acting principal (`actor`, last) and checks it before anything else: a
+ * principal who may not write the book gets the answer of an unknown book, account or entry
+ * (UNKNOWN_BOOK, UNKNOWN_ACCOUNT, UNKNOWN_ENTRY), so nothing reveals another tenant's ids; creating
+ * a book is for admins. Entries record the actor's id as `postedBy`. Work done on nobody's behalf
+ * acts as a system principal (systemPrincipal), never without one.
  */
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Pool } from 'pg';
@@ -43,14 +49,17 @@ import {
   validateUnit,
   ZERO,
 } from '../ledger/index.js';
+import { mayWriteBook, type Principal, requireAdmin, systemPrincipal } from './auth.js';
 import { entryHash, requestHash } from './hashing.js';
 import { isUuid, uuidv7 } from './ids.js';
 import { type OpResult, PostingEngine, type PostOp } from './posting.js';
 import { withTransaction } from './transaction.js';
 
 export const DEFAULT_MAX_BACKDATE_DAYS = 366;
-/** `postedBy` of the VOID entries the expiry sweep posts. */
-export const EXPIRY_ACTOR = 'system:expiry';
+/** The principal of the expiry sweep; its id is the `postedBy` of the VOID entries it posts. */
+export const EXPIRY_PRINCIPAL = systemPrincipal('expiry');
+/** `postedBy` of the VOID entries the expiry sweep posts ('system:expiry'). */
+export const EXPIRY_ACTOR = EXPIRY_PRINCIPAL.id;
 export const UNITS_PER_BOOK_MAX = 50;
 
 export interface BookRecord {
@@ -144,6 +153,11 @@ export interface ConsistencyReport {
 
 const BOOK_NAME_LENGTH_MAX = 200;
 
+// The answers to an actor who may not write the book: those of an unknown book, account or entry.
+const unknownBook = () => new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId');
+const unknownAccount = () => new LedgerError('UNKNOWN_ACCOUNT', 'no such account', 'accountId');
+const unknownEntry = () => new LedgerError('UNKNOWN_ENTRY', 'no such journal entry', 'entryId');
+
 export class LedgerService {
   readonly engine: PostingEngine;
   private expiryTimer: NodeJS.Timeout | null = null;
@@ -163,7 +177,9 @@ export class LedgerService {
 
   // ---------- books and accounts ----------
 
-  async createBook(input: CreateBookInput): Promise<BookRecord | LedgerError> {
+  /** Admins only (a co-op or network then gets a TREASURER or NETWORK_STEWARD grant on it). */
+  async createBook(input: CreateBookInput, actor: Principal): Promise<BookRecord | LedgerError> {
+    requireAdmin(actor, 'create a book');
     const name = input.name.trim();
     if (name.length === 0 || input.name.length > BOOK_NAME_LENGTH_MAX) {
       return new LedgerError(
@@ -269,7 +285,8 @@ export class LedgerService {
     }));
   }
 
-  async createAccount(input: CreateAccountInput): Promise<AccountRow | LedgerError> {
+  async createAccount(input: CreateAccountInput, actor: Principal): Promise<AccountRow | LedgerError> {
+    if (!mayWriteBook(actor, input.bookId)) return unknownBook();
     if (!isUuid(input.bookId)) return new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId');
     const [book] = await this.getBooks([input.bookId]);
     if (!book) return new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId');
@@ -322,7 +339,8 @@ export class LedgerService {
   }
 
   /** Closes an account whose posted balance is zero and that holds no reservation. */
-  async closeAccount(bookId: string, accountId: string): Promise<AccountRow | LedgerError> {
+  async closeAccount(bookId: string, accountId: string, actor: Principal): Promise<AccountRow | LedgerError> {
+    if (!mayWriteBook(actor, bookId)) return unknownAccount();
     if (!isUuid(bookId) || !isUuid(accountId))
       return new LedgerError('UNKNOWN_ACCOUNT', 'no such account', 'accountId');
     return withTransaction(this.pool, async (client) => {
@@ -378,9 +396,13 @@ export class LedgerService {
     return { kind, bookId, entry, expiresAt, postedBy: actor, requestHash: hash };
   }
 
-  /** `actor` is the principal recorded on the entry as `postedBy`. */
-  async postEntry(bookId: string, entry: EntryInput, actor: string | null = null): Promise<OpResult> {
-    const [result] = await this.engine.submit([this.entryOp(bookId, 'STANDARD', entry, null, actor)], true);
+  /** `actor` must be allowed to write the book; its id is recorded on the entry as `postedBy`. */
+  async postEntry(bookId: string, entry: EntryInput, actor: Principal): Promise<OpResult> {
+    if (!mayWriteBook(actor, bookId)) return { ok: false, error: unknownBook() };
+    const [result] = await this.engine.submit(
+      [this.entryOp(bookId, 'STANDARD', entry, null, actor.id)],
+      true,
+    );
     return result!;
   }
 
@@ -388,8 +410,10 @@ export class LedgerService {
     bookId: string,
     entries: EntryInput[],
     atomic: boolean,
-    actor: string | null = null,
+    actor: Principal,
   ): Promise<OpResult[] | LedgerError> {
+    // The batch's size is checked before the actor: it needs nothing and says nothing about any
+    // book, and a caller of another book has always been told about it first.
     if (entries.length === 0) {
       return new LedgerError('INVALID_INPUT', 'a batch holds at least one entry', 'entries');
     }
@@ -400,7 +424,14 @@ export class LedgerService {
         'entries',
       );
     }
-    const ops = entries.map((e) => this.entryOp(bookId, 'STANDARD', e, null, actor));
+    if (!mayWriteBook(actor, bookId)) {
+      // Each entry of the batch is rejected as the posting engine rejects an entry of no book.
+      return entries.map((_, i) => ({
+        ok: false as const,
+        error: unknownBook().withFieldPrefix(`entries[${i}]`),
+      }));
+    }
+    const ops = entries.map((e) => this.entryOp(bookId, 'STANDARD', e, null, actor.id));
     const results = await this.engine.submit(ops, atomic);
     return results.map((r, i) =>
       r.ok ? r : { ok: false as const, error: r.error.withFieldPrefix(`entries[${i}]`) },
@@ -411,10 +442,11 @@ export class LedgerService {
     bookId: string,
     entry: EntryInput,
     expiresAt: Date | null,
-    actor: string | null = null,
+    actor: Principal,
   ): Promise<OpResult> {
+    if (!mayWriteBook(actor, bookId)) return { ok: false, error: unknownBook() };
     const [result] = await this.engine.submit(
-      [this.entryOp(bookId, 'PENDING', entry, expiresAt, actor)],
+      [this.entryOp(bookId, 'PENDING', entry, expiresAt, actor.id)],
       true,
     );
     return result!;
@@ -445,21 +477,22 @@ export class LedgerService {
   private async refOp(
     kind: 'REVERSAL' | 'COMMIT' | 'VOID',
     input: RefInput,
-    actor: string | null,
+    actor: Principal,
   ): Promise<OpResult> {
-    const [result] = await this.engine.submit([this.refPostOp(kind, input, actor)], true);
+    if (!mayWriteBook(actor, input.bookId)) return { ok: false, error: unknownEntry() };
+    const [result] = await this.engine.submit([this.refPostOp(kind, input, actor.id)], true);
     return result!;
   }
 
-  reverseEntry(input: RefInput, actor: string | null = null): Promise<OpResult> {
+  reverseEntry(input: RefInput, actor: Principal): Promise<OpResult> {
     return this.refOp('REVERSAL', input, actor);
   }
 
-  commitPending(input: RefInput, actor: string | null = null): Promise<OpResult> {
+  commitPending(input: RefInput, actor: Principal): Promise<OpResult> {
     return this.refOp('COMMIT', input, actor);
   }
 
-  voidPending(input: RefInput, actor: string | null = null): Promise<OpResult> {
+  voidPending(input: RefInput, actor: Principal): Promise<OpResult> {
     return this.refOp('VOID', input, actor);
   }
 
@@ -482,7 +515,7 @@ export class LedgerService {
           memo: 'expired',
           metadata: null,
         },
-        EXPIRY_ACTOR,
+        EXPIRY_PRINCIPAL.id,
         'expirePendingEntry',
       ),
     );

@@ -4,12 +4,19 @@
  * trial balance holds, the chain verifies) after each step, including rejected and replayed ones.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CoopRecord, MemberClassRecord, MembershipRecord } from '../../server/app/index.js';
+import {
+  type CoopRecord,
+  type MemberClassRecord,
+  type MembershipRecord,
+  systemPrincipal,
+} from '../../server/app/index.js';
 import { Decimal, LedgerError } from '../../server/ledger/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
 const run = Math.random().toString(36).slice(2, 8);
+/** The use cases are called directly, on nobody's behalf: as a system principal (an ADMIN). */
+const TESTER = systemPrincipal('tester');
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -41,17 +48,20 @@ async function newCoop(
   overrides: Partial<Parameters<TestServer['services']['coops']['createCoop']>[0]> = {},
 ) {
   return ok(
-    await server.services.coops.createCoop({
-      name: `Bakery ${run}`,
-      kind: 'WORKER',
-      naicsCode: '311811',
-      city: 'Springfield',
-      neighbourhood: 'Riverside',
-      foundedOn: '2019-05-01',
-      legalForm: 'LCA cooperative',
-      baseCurrency: { code: 'USD', scale: 2 },
-      ...overrides,
-    }),
+    await server.services.coops.createCoop(
+      {
+        name: `Bakery ${run}`,
+        kind: 'WORKER',
+        naicsCode: '311811',
+        city: 'Springfield',
+        neighbourhood: 'Riverside',
+        foundedOn: '2019-05-01',
+        legalForm: 'LCA cooperative',
+        baseCurrency: { code: 'USD', scale: 2 },
+        ...overrides,
+      },
+      TESTER,
+    ),
   );
 }
 
@@ -64,16 +74,19 @@ describe('co-op membership use cases', () => {
   beforeAll(async () => {
     coop = await newCoop();
     workerClass = ok(
-      await coops().createMemberClass({
-        bookId: coop.id,
-        code: 'WORKER',
-        name: 'Worker-owner',
-        buyIn: '1000.00',
-        instalmentCount: 3,
-        instalmentIntervalMonths: 1,
-        voting: true,
-        transferable: true,
-      }),
+      await coops().createMemberClass(
+        {
+          bookId: coop.id,
+          code: 'WORKER',
+          name: 'Worker-owner',
+          buyIn: '1000.00',
+          instalmentCount: 3,
+          instalmentIntervalMonths: 1,
+          voting: true,
+          transferable: true,
+        },
+        TESTER,
+      ),
     );
   });
 
@@ -106,7 +119,7 @@ describe('co-op membership use cases', () => {
 
   it('joins, pays instalments, activates, and leaves with redemption', async () => {
     const party = ok(
-      await coops().registerParty({ bookId: coop.id, name: 'Ada Baker', email: 'ada@example.org' }),
+      await coops().registerParty({ bookId: coop.id, name: 'Ada Baker', email: 'ada@example.org' }, TESTER),
     );
     const joined = ok(
       await coops().join(
@@ -117,7 +130,7 @@ describe('co-op membership use cases', () => {
           appliedOn: daysAgo(70),
           idempotencyKey: `join-${run}`,
         },
-        'tester',
+        TESTER,
       ),
     );
     membership = joined.membership;
@@ -138,7 +151,7 @@ describe('co-op membership use cases', () => {
           appliedOn: daysAgo(70),
           idempotencyKey: `join-${run}`,
         },
-        'tester',
+        TESTER,
       ),
     );
     expect(again.replayed).toBe(true);
@@ -153,14 +166,14 @@ describe('co-op membership use cases', () => {
         appliedOn: daysAgo(70),
         idempotencyKey: `join2-${run}`,
       },
-      'tester',
+      TESTER,
     );
     expect(second instanceof LedgerError && second.code).toBe('ALREADY_MEMBER');
 
     const pay = (amount: string, key: string, paidOn = daysAgo(30)) =>
       coops().payInstalment(
         { bookId: coop.id, membershipId: membership.id, amount, paidOn, method: 'BANK', idempotencyKey: key },
-        'tester',
+        TESTER,
       );
     ok(await pay('333.34', `p1-${run}`));
     expect((await pay('333.34', `p1-${run}`)) as { replayed: boolean }).toMatchObject({ replayed: true });
@@ -183,7 +196,7 @@ describe('co-op membership use cases', () => {
         effectiveOn: daysAgo(4),
         idempotencyKey: `s0-${run}`,
       },
-      'tester',
+      TESTER,
     );
     expect(illegal instanceof LedgerError && illegal.code).toBe('ILLEGAL_TRANSITION');
     ok(
@@ -195,7 +208,7 @@ describe('co-op membership use cases', () => {
           effectiveOn: daysAgo(20),
           idempotencyKey: `s1-${run}`,
         },
-        'tester',
+        TESTER,
       ),
     );
     const backdated = await coops().changeState(
@@ -206,7 +219,7 @@ describe('co-op membership use cases', () => {
         effectiveOn: daysAgo(25),
         idempotencyKey: `s2x-${run}`,
       },
-      'tester',
+      TESTER,
     );
     expect(backdated instanceof LedgerError && backdated.code).toBe('INVALID_DATE');
     ok(
@@ -218,7 +231,7 @@ describe('co-op membership use cases', () => {
           effectiveOn: daysAgo(10),
           idempotencyKey: `s2-${run}`,
         },
-        'tester',
+        TESTER,
       ),
     );
     expect((await coops().votingRoll(coop.id, daysAgo(15))).map((r) => r.membership.id)).toEqual([]);
@@ -236,7 +249,7 @@ describe('co-op membership use cases', () => {
           idempotencyKey: `s3-${run}`,
           method: 'CASH',
         },
-        'tester',
+        TESTER,
       ),
     );
     expect(left.entryId).not.toBeNull();
@@ -264,7 +277,7 @@ describe('co-op membership use cases', () => {
         appliedOn: daysAgo(2),
         idempotencyKey: `rejoin-${run}`,
       },
-      'tester',
+      TESTER,
     );
     expect(rejoinEarly instanceof LedgerError && [rejoinEarly.code, rejoinEarly.field]).toEqual([
       'INVALID_DATE',
@@ -288,14 +301,14 @@ describe('co-op membership use cases', () => {
     const result = ok(
       await coops().importCsv(
         { bookId: coop.id, kind: 'MEMBERS', csv: good, idempotencyKey: `imp-${run}` },
-        'tester',
+        TESTER,
       ),
     );
     expect(result).toMatchObject({ imported: true, membershipsCreated: 2, rowErrors: [] });
     const replay = ok(
       await coops().importCsv(
         { bookId: coop.id, kind: 'MEMBERS', csv: good, idempotencyKey: `imp-${run}` },
-        'tester',
+        TESTER,
       ),
     );
     expect(replay.replayed).toBe(true);
@@ -311,7 +324,7 @@ describe('co-op membership use cases', () => {
     const rejected = ok(
       await coops().importCsv(
         { bookId: coop.id, kind: 'MEMBERS', csv: bad, idempotencyKey: `imp-bad-${run}` },
-        'tester',
+        TESTER,
       ),
     );
     expect(rejected.imported).toBe(false);
@@ -331,7 +344,7 @@ describe('co-op membership use cases', () => {
     const paid = ok(
       await coops().importCsv(
         { bookId: coop.id, kind: 'PAYMENTS', csv: payments, idempotencyKey: `pay-${run}` },
-        'tester',
+        TESTER,
       ),
     );
     expect(paid).toMatchObject({ imported: true, paymentsPosted: 2 });
@@ -345,7 +358,7 @@ describe('co-op membership use cases', () => {
           ),
           idempotencyKey: `pay-over-${run}`,
         },
-        'tester',
+        TESTER,
       ),
     );
     expect(overpaid.rowErrors.map((e) => [e.row, e.code])).toEqual([[3, 'PAYMENT_EXCEEDS_OUTSTANDING']]);
