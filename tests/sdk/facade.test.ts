@@ -267,7 +267,7 @@ describe('retry policy', () => {
     expect(received).toHaveLength(1);
   });
 
-  it('stops after the bounded number of attempts (default 4) and reports the last failure', async () => {
+  it('stops after the bounded number of attempts (default 6) and reports the last failure', async () => {
     responder = () =>
       reply(200, {
         data: null,
@@ -278,8 +278,8 @@ describe('retry policy', () => {
       .books()
       .catch((e: unknown) => e);
 
-    expect(error).toMatchObject({ code: 'THROTTLED', attempts: 4, status: 200 });
-    expect(received).toHaveLength(4);
+    expect(error).toMatchObject({ code: 'THROTTLED', attempts: 6, status: 200 });
+    expect(received).toHaveLength(6);
   });
 
   it('honours `retries: 0`', async () => {
