@@ -46,6 +46,9 @@ import {
   CoopMembershipsDocument,
   type CoopMembershipsQuery,
   type CoopMembershipsQueryVariables,
+  CoopMemberTokensDocument,
+  type CoopMemberTokensQuery,
+  type CoopMemberTokensQueryVariables,
   CoopPartiesDocument,
   type CoopPartiesQuery,
   type CoopPartiesQueryVariables,
@@ -72,6 +75,9 @@ import {
   IssueApiTokenDocument,
   type IssueApiTokenInput,
   type IssueApiTokenMutation,
+  IssueMemberTokenDocument,
+  type IssueMemberTokenInput,
+  type IssueMemberTokenMutation,
   JoinCoopDocument,
   type JoinCoopInput,
   type JoinCoopMutation,
@@ -122,6 +128,9 @@ import {
   RevokeApiTokenDocument,
   type RevokeApiTokenInput,
   type RevokeApiTokenMutation,
+  RevokeMemberTokenDocument,
+  type RevokeMemberTokenInput,
+  type RevokeMemberTokenMutation,
   TransferSharesDocument,
   type TransferSharesInput,
   type TransferSharesMutation,
@@ -394,6 +403,25 @@ export interface LedgerClient {
     input: ImportMembersCsvInput,
     options?: CallOptions,
   ): Promise<ImportMembersCsvMutation['importMembersCsv']>;
+  /**
+   * A co-op's treasurers invite a member: a token with MEMBER grants on the membership's own
+   * accounts. Not retried (no idempotency key: a repeat would issue a second token); the token in
+   * the answer is shown only once.
+   */
+  issueMemberToken(
+    input: IssueMemberTokenInput,
+    options?: CallOptions,
+  ): Promise<IssueMemberTokenMutation['issueMemberToken']>;
+  /** Revokes one of the co-op's member tokens (another token id answers like an unknown one). Not retried. */
+  revokeMemberToken(
+    input: RevokeMemberTokenInput,
+    options?: CallOptions,
+  ): Promise<RevokeMemberTokenMutation['revokeMemberToken']>;
+  /** The co-op's member tokens (no secrets); null when the caller may not read the co-op. */
+  memberTokens(
+    variables: CoopMemberTokensQueryVariables,
+    options?: CallOptions,
+  ): Promise<NonNullable<CoopMemberTokensQuery['coop']>['memberTokens'] | null>;
 
   // Identities. `viewer` answers null without a token; the token operations are for admins.
   viewer(options?: CallOptions): Promise<ViewerQuery['viewer']>;
@@ -609,6 +637,10 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
     repayRedemption: mutation(RepayRedemptionDocument, 'repayRedemption'),
     transferShares: mutation(TransferSharesDocument, 'transferShares'),
     importMembersCsv: mutation(ImportMembersCsvDocument, 'importMembersCsv'),
+    issueMemberToken: mutation(IssueMemberTokenDocument, 'issueMemberToken'),
+    revokeMemberToken: mutation(RevokeMemberTokenDocument, 'revokeMemberToken'),
+    memberTokens: async (variables, call) =>
+      (await send(CoopMemberTokensDocument, variables, call)).coop?.memberTokens ?? null,
     viewer: async (call) => (await send(ViewerDocument, {}, call)).viewer,
     apiTokens: async (call) => (await send(ApiTokensDocument, {}, call)).apiTokens,
     issueApiToken: mutation(IssueApiTokenDocument, 'issueApiToken'),

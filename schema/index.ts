@@ -14,6 +14,7 @@ import './types/mutations.js';
 import './types/auth.js';
 import './types/coop.js';
 import './types/coop-mutations.js';
+import './types/member-tokens.js';
 
 export type { GraphQLContext } from './context.js';
 

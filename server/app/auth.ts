@@ -171,6 +171,14 @@ interface Cached {
   fetchedAt: number;
 }
 
+/**
+ * The answer for a token id that names no token (or one the caller may not touch): one answer for
+ * both, so token ids cannot be probed.
+ */
+export function unknownToken(): LedgerError {
+  return new LedgerError('INVALID_INPUT', 'no such token', 'tokenId');
+}
+
 /** Who issues the first ADMIN token: nobody yet, so the system. */
 const BOOTSTRAP = systemPrincipal('bootstrap');
 
@@ -338,7 +346,7 @@ export class AuthService {
       'update api_token set revoked_at = coalesce(revoked_at, now()) where id = $1',
       [UUID_SCOPE.test(tokenId) ? tokenId : '00000000-0000-0000-0000-000000000000'],
     );
-    if (!rowCount) return new LedgerError('INVALID_INPUT', 'no such token', 'tokenId');
+    if (!rowCount) return unknownToken();
     this.cache.delete(tokenId);
     return (await this.listTokens({ tokenId }))[0]!;
   }

@@ -12,6 +12,11 @@
  * principal who may not write the co-op gets the answer of an unknown co-op or membership
  * (UNKNOWN_COOP, UNKNOWN_MEMBERSHIP), so nothing reveals another tenant's ids. Membership events and
  * entries record the actor's id (`recordedBy`, `postedBy`).
+ *
+ * Member tokens: a treasurer invites a member by issuing a token whose MEMBER grants name the
+ * member's five accounts, so the person reads their own membership, party, schedule and statement
+ * without an admin. The token is issued through AuthService (admins only) as the system principal
+ * `coop-invite`, after the treasurer check here; the label records who issued it.
  */
 import type { Pool, PoolClient } from 'pg';
 import { postedTotalsAsOf } from '../db/ledger-reads.js';
@@ -61,7 +66,14 @@ import {
   votingRoll,
   ZERO,
 } from '../ledger/index.js';
-import { mayWriteBook, type Principal, requireAdmin } from './auth.js';
+import {
+  type AuthService,
+  mayWriteBook,
+  type Principal,
+  requireAdmin,
+  systemPrincipal,
+  unknownToken,
+} from './auth.js';
 import { type ImportInput, type ImportResult, importCsv } from './coop-import.js';
 import { requestHash } from './hashing.js';
 import { isUuid, uuidv7 } from './ids.js';
@@ -70,6 +82,8 @@ import type { OpResult, PostOp } from './posting.js';
 import { withTransaction } from './transaction.js';
 
 export const COOP_BOOK_BACKDATE_DAYS_DEFAULT = 3660;
+/** Member tokens listed for a co-op at most (oldest first), as apiTokens lists at most 1,000. */
+export const MEMBER_TOKENS_MAX = 1000;
 export const JOIN_KEY_LENGTH_MAX = 100;
 
 /** What a membership transaction answers: the membership, and the key of its entry on a replay. */
@@ -490,6 +504,7 @@ export class CoopService {
   constructor(
     private readonly pool: Pool,
     private readonly ledger: LedgerService,
+    private readonly auth: AuthService,
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
@@ -1313,7 +1328,152 @@ export class CoopService {
     const byId = new Map(parties.map((p) => [p.id, p]));
     return memberships.map((membership) => ({ membership, party: byId.get(membership.partyId)! }));
   }
+
+  // ---------- member tokens ----------
+
+  /**
+   * A treasurer invites a member: a new principal, named without personal data
+   * (`member <number> of <co-op>`), with MEMBER grants on each of the member's five accounts, and
+   * a token for it. The token is in the answer only (shown once). Any membership state is accepted:
+   * a former member still reads their statement and the capital held for them.
+   */
+  async issueMemberToken(
+    input: IssueMemberTokenInput,
+    actor: Principal,
+  ): Promise<{ token: string; memberToken: MemberTokenRecord } | LedgerError> {
+    if (!mayWriteBook(actor, input.bookId)) return unknownMembership();
+    const labelError = text(input.label, 'label', 200);
+    if (labelError) return labelError;
+    const [membership] = await this.getMemberships([{ bookId: input.bookId, id: input.membershipId }]);
+    if (!membership) return unknownMembership();
+    const [coop] = await this.getCoops([input.bookId]);
+    if (!coop) return unknownMembership();
+    const prefix = `member ${membership.memberNumber} of `;
+    const issued = await this.auth.issueToken(
+      {
+        // A principal name is at most 200 characters; a long co-op name is cut.
+        principalName: `${prefix}${coop.name}`.slice(0, 200),
+        grants: MEMBER_ACCOUNT_ROLES.map((role) => ({
+          role: 'MEMBER' as const,
+          scope: `${membership.bookId}:${membership.accounts[role]}`,
+        })),
+        label: input.label?.trim() || `issued by ${actor.id}`,
+        expiresAt: input.expiresAt ?? null,
+      },
+      INVITER,
+    );
+    if (issued instanceof LedgerError) return issued;
+    const [memberToken] = await this.memberTokenRecords(input.bookId, issued.record.id);
+    return { token: issued.token, memberToken: memberToken! };
+  }
+
+  /**
+   * Revokes a member token of the co-op: one whose grants are all MEMBER grants on accounts of this
+   * book. Any other token (an admin's, a treasurer's, another co-op's member's), an unknown one, or
+   * a co-op the actor may not write answers like an unknown token in AuthService.revokeToken, so
+   * token ids cannot be probed. Revoking again keeps the first revocation time.
+   */
+  async revokeMemberToken(
+    input: RevokeMemberTokenInput,
+    actor: Principal,
+  ): Promise<MemberTokenRecord | LedgerError> {
+    if (!mayWriteBook(actor, input.bookId)) return unknownToken();
+    if (!isUuid(input.bookId) || !isUuid(input.tokenId)) return unknownToken();
+    const [found] = await this.memberTokenRecords(input.bookId, input.tokenId);
+    if (!found) return unknownToken();
+    // Grants never change after a token is issued, so the check above still holds here.
+    const revoked = await this.auth.revokeToken(input.tokenId, INVITER);
+    if (revoked instanceof LedgerError) return revoked;
+    return (await this.memberTokenRecords(input.bookId, input.tokenId))[0]!;
+  }
+
+  /** The co-op's member tokens, oldest first (at most MEMBER_TOKENS_MAX); empty for anyone who may not write it. */
+  async memberTokens(bookId: string, actor: Principal): Promise<MemberTokenRecord[]> {
+    if (!mayWriteBook(actor, bookId) || !isUuid(bookId)) return [];
+    return this.memberTokenRecords(bookId, null);
+  }
+
+  private async memberTokenRecords(bookId: string, tokenId: string | null): Promise<MemberTokenRecord[]> {
+    const { rows } = await this.pool.query(MEMBER_TOKENS_SQL, [bookId, tokenId, MEMBER_TOKENS_MAX]);
+    const date = (v: unknown) => (v === null ? null : new Date(v as string));
+    return rows.map((r) => ({
+      bookId,
+      id: r.id,
+      label: r.label,
+      membershipId: r.membership_id ?? null,
+      createdAt: new Date(r.created_at),
+      expiresAt: date(r.expires_at),
+      revokedAt: date(r.revoked_at),
+      lastUsedAt: date(r.last_used_at),
+    }));
+  }
 }
+
+// ---------- member tokens ----------
+
+/** A co-op's member token as its treasurers see it: no secret, no grants, no principal name. */
+export interface MemberTokenRecord {
+  bookId: string;
+  /** The token id (as in ApiToken.id and Viewer.tokenId). */
+  id: string;
+  label: string;
+  /** The membership whose accounts the token's grants name; null when they name none or several. */
+  membershipId: string | null;
+  createdAt: Date;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
+export interface IssueMemberTokenInput {
+  bookId: string;
+  membershipId: string;
+  /** What the token is for (up to 200 characters); default `issued by <issuing principal id>`. */
+  label?: string | null;
+  expiresAt?: Date | null;
+}
+
+export interface RevokeMemberTokenInput {
+  bookId: string;
+  tokenId: string;
+}
+
+/**
+ * Who issues and revokes member tokens in AuthService (which takes admins only): the system, on
+ * behalf of a treasurer CoopService has checked first.
+ */
+const INVITER = systemPrincipal('coop-invite');
+
+/**
+ * A co-op's member tokens: tokens whose grants are all MEMBER grants on accounts of the book (at
+ * least one), with the membership they name. `$1` is a checked uuid, so `like $1::text || ':%'` holds
+ * no wildcard but the suffix one.
+ */
+const MEMBER_TOKENS_SQL = `
+with tokens as (
+  select t.id, t.principal_id, t.label, t.created_at, t.expires_at, t.revoked_at, t.last_used_at
+    from api_token t
+   where t.principal_id in (select g.principal_id from role_grant g where g.role = 'MEMBER' and g.scope_id like $1::text || ':%')
+     and not exists (select 1 from role_grant g where g.principal_id = t.principal_id
+                      and (g.role <> 'MEMBER' or g.scope_id not like $1::text || ':%'))
+     and ($2::uuid is null or t.id = $2::uuid)
+   order by t.created_at, t.id limit $3
+), member_accounts as (
+  select m.id::text as membership_id, a.account_id::text as account_id
+    from membership m
+   cross join lateral (values (m.share_capital_account_id), (m.subscription_receivable_account_id),
+     (m.subscribed_unpaid_account_id), (m.internal_capital_account_id), (m.redemption_payable_account_id)) as a(account_id)
+   where m.book_id = $1::uuid
+), owners as (
+  select k.id, min(a.membership_id) as membership_id, count(distinct a.membership_id) as memberships
+    from tokens k join role_grant g on g.principal_id = k.principal_id
+    join member_accounts a on a.account_id = split_part(g.scope_id, ':', 2)
+   group by k.id
+)
+select k.id, k.label, k.created_at, k.expires_at, k.revoked_at, k.last_used_at,
+       case when o.memberships = 1 then o.membership_id end as membership_id
+  from tokens k left join owners o on o.id = k.id
+ order by k.created_at, k.id`;
 
 // ---------- building blocks shared with the CSV import ----------
 

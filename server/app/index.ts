@@ -35,10 +35,11 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
   const ledger = new LedgerService(deps.orm, pool, deps.logger);
   const sweepMs = deps.expirySweepMs ?? 5_000;
   if (sweepMs > 0) ledger.startExpirySweeper(sweepMs);
+  const auth = new AuthService(pool, deps.logger);
   return {
     ledger,
-    auth: new AuthService(pool, deps.logger),
-    coops: new CoopService(pool, ledger),
+    auth,
+    coops: new CoopService(pool, ledger, auth),
     close: () => ledger.close(),
   };
 }

@@ -13,7 +13,8 @@
  * - ALLOW: HTTP 200, no errors, the expected data (ids checked; mutations: the effect is in the
  *   database afterwards);
  * - NOT_FOUND: HTTP 200, no errors, and the answer of a missing object: null, an empty connection,
- *   or userErrors UNKNOWN_BOOK / UNKNOWN_ACCOUNT / UNKNOWN_ENTRY (for `viewer` without a token: null);
+ *   or userErrors UNKNOWN_BOOK / UNKNOWN_ACCOUNT / UNKNOWN_ENTRY / UNKNOWN_COOP / UNKNOWN_MEMBERSHIP,
+ *   or for revokeMemberToken that of an unknown token (for `viewer` without a token: null);
  *   mutations leave no effect;
  * - FORBIDDEN / UNAUTHENTICATED: HTTP 200 with a top-level error of that code at the field's path,
  *   no data for it, no effect;
@@ -1019,6 +1020,47 @@ const RULES: Record<string, Rule> = {
     },
     notFound: expectImportRefused('UNKNOWN_COOP'),
   },
+  'Mutation.issueMemberToken': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: ({ tenant }) => {
+      const label = `authz invite ${uniqueSuffix()}`;
+      return {
+        query: `mutation($input: IssueMemberTokenInput!) { issueMemberToken(input: $input) {
+          token memberToken { id label membership { id } } ${USER_ERRORS} } }`,
+        variables: { input: { membershipId: tenant.membershipId, label } },
+        effect: () => exists('select 1 from api_token where label = $1', [label]),
+      };
+    },
+    allowed: (v, { tenant }) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.token).toMatch(TOKEN_PATTERN);
+      expect(tokenIdOf(v.token)).toBe(v.memberToken.id);
+      expect(v.memberToken.membership.id).toBe(tenant.membershipId);
+    },
+    notFound: expectUserError('UNKNOWN_MEMBERSHIP', 'memberToken'),
+  },
+  'Mutation.revokeMemberToken': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      const issued = await admin.issueMemberToken({ membershipId: tenant.membershipId });
+      expect(issued.userErrors).toEqual([]);
+      const tokenId = issued.memberToken!.id;
+      return {
+        query: `mutation($input: RevokeMemberTokenInput!) { revokeMemberToken(input: $input) {
+          memberToken { id revokedAt } ${USER_ERRORS} } }`,
+        variables: { input: { coopId: tenant.coopId, tokenId } },
+        effect: () => exists('select 1 from api_token where id = $1 and revoked_at is not null', [tokenId]),
+      };
+    },
+    allowed: (v) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.memberToken.revokedAt).not.toBeNull();
+    },
+    // The answer of an unknown token (AuthService.revokeToken's), so token ids cannot be probed.
+    notFound: expectUserError('INVALID_INPUT', 'memberToken'),
+  },
   'Mutation.issueApiToken': {
     scopes: { admin: true },
     expect: ADMIN_ONLY,
@@ -1171,6 +1213,7 @@ describe('the rule table and the schema', () => {
       'TrialBalance',
       'ChainVerification',
       'ApiToken',
+      'MemberToken',
       'VotingRoll',
       'MemberStatement',
     ];

@@ -2,8 +2,8 @@
  * The use cases check their caller themselves, below the API: every mutating use case of
  * LedgerService, CoopService and AuthService is called directly (no HTTP, no scope-auth) with
  * principals that may not write the book: the treasurer of another book, a member of this one, a
- * city analyst. Each is refused with the answer of an unknown book, account, entry, co-op or
- * membership (the same code and field the API gives) and nothing changes in either book; the
+ * city analyst. Each is refused with the answer of an unknown book, account, entry, co-op,
+ * membership or token (the same code and field the API gives) and nothing changes in either book; the
  * book's own treasurer then succeeds with the same request, recorded under their id. Admin-only use
  * cases (creating a book or a co-op, issuing and revoking tokens) throw ForbiddenError for anyone
  * but an admin.
@@ -13,6 +13,7 @@ import {
   type CoopRecord,
   ForbiddenError,
   type MembershipRecord,
+  type MemberTokenRecord,
   type Principal,
   systemPrincipal,
 } from '../../server/app/index.js';
@@ -60,6 +61,9 @@ async function snapshot(bookId: string): Promise<Record<string, unknown>> {
             (select count(*)::int from membership_event where book_id = $1) as membership_events,
             (select count(*)::int from coop_import where book_id = $1) as imports,
             (select updated_at from coop where book_id = $1) as coop_updated_at,
+            (select count(*)::int from role_grant where role = 'MEMBER' and scope_id like $1::text || ':%') as member_grants,
+            (select count(*)::int from api_token t where t.revoked_at is not null and exists (
+               select 1 from role_grant g where g.principal_id = t.principal_id and g.scope_id like $1::text || ':%')) as revoked_member_tokens,
             (select description from coop where book_id = $1) as coop_description`,
     [bookId],
   );
@@ -110,6 +114,8 @@ describe('mutating use cases check their caller', () => {
   let toCommit: string;
   let toVoid: string;
   let newParty: string;
+  /** A member token of A, issued by the system (revokeMemberToken's target). */
+  let invited: string;
 
   const ledger = () => server.services.ledger;
   const coops = () => server.services.coops;
@@ -197,6 +203,8 @@ describe('mutating use cases check their caller', () => {
     first = await member('First');
     second = await member('Second');
     newParty = ok(await coops().registerParty({ bookId: A.id, name: 'Third' }, SYSTEM)).id;
+    invited = ok(await coops().issueMemberToken({ bookId: A.id, membershipId: first.id }, SYSTEM)).memberToken
+      .id;
 
     treasurerA = principal('treasurer-a', [{ role: 'TREASURER', scope: A.id }]);
     outsiders = [
@@ -365,6 +373,30 @@ describe('mutating use cases check their caller', () => {
       accepted: (r) => expect(r).toMatchObject({ replayed: false }),
     },
     {
+      name: 'issueMemberToken',
+      refusal: { code: 'UNKNOWN_MEMBERSHIP', field: 'membershipId' },
+      attempt: (actor) =>
+        coops().issueMemberToken({ bookId: A.id, membershipId: second.id, label: `invite-${run}` }, actor),
+      accepted: async (r) => {
+        const issued = r as { token: string; memberToken: MemberTokenRecord };
+        expect(issued.memberToken).toMatchObject({ membershipId: second.id, label: `invite-${run}` });
+        const auth = await server.services.auth.authenticate(issued.token);
+        expect(auth).toMatchObject({ principal: { name: `member ${second.memberNumber} of ${A.name}` } });
+        const grants = 'principal' in auth ? auth.principal.grants : [];
+        expect(grants.map((g) => `${g.role} ${g.scope}`).sort()).toEqual(
+          Object.values(second.accounts)
+            .map((account) => `MEMBER ${A.id}:${account}`)
+            .sort(),
+        );
+      },
+    },
+    {
+      name: 'revokeMemberToken',
+      refusal: { code: 'INVALID_INPUT', field: 'tokenId' },
+      attempt: (actor) => coops().revokeMemberToken({ bookId: A.id, tokenId: invited }, actor),
+      accepted: (r) => expect((r as MemberTokenRecord).revokedAt).not.toBeNull(),
+    },
+    {
       name: 'changeState',
       refusal: { code: 'UNKNOWN_MEMBERSHIP', field: 'membershipId' },
       attempt: (actor) =>
@@ -435,6 +467,16 @@ describe('mutating use cases check their caller', () => {
       expect(await snapshot(A.id)).not.toEqual(before);
     });
   }
+
+  it("memberTokens lists the co-op's member tokens for its treasurer only", async () => {
+    const listed = await coops().memberTokens(A.id, treasurerA);
+    expect(listed.map((t) => t.id)).toContain(invited);
+    expect(listed.every((t) => t.bookId === A.id)).toBe(true);
+    for (const [who, outsider] of outsiders) {
+      expect({ who, listed: await coops().memberTokens(A.id, outsider) }).toEqual({ who, listed: [] });
+    }
+    expect(await coops().memberTokens(B.id, treasurerA)).toEqual([]);
+  });
 
   it('ids that name nothing are refused as unknown, even for an admin', async () => {
     const admin = principal('admin', [{ role: 'ADMIN', scope: '' }]);
