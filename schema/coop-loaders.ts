@@ -50,7 +50,7 @@ export function coopLoaders(ctx: GraphQLContext): CoopLoaders {
     membership: new DataLoader(async (keys) =>
       byScopedKey(keys, await coops.getMemberships(scopedKeys(keys))),
     ),
-    balances: new DataLoader((memberships) => Promise.all(memberships.map((m) => coops.balances(m))), {
+    balances: new DataLoader((memberships) => coops.balancesOf(memberships), {
       cacheKeyFn: (m) => scopedId(m.bookId, m.id),
     }),
   };

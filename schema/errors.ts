@@ -31,12 +31,24 @@ export const UserErrorRef = builder.objectRef<LedgerError>('UserError').implemen
 export function rethrowServiceError(error: unknown): never {
   // Scope-auth refuses such callers first; a use case refusing one answers the same way.
   if (error instanceof ForbiddenError) throw forbiddenError();
-  if (error instanceof UnavailableError || isConnectionError(error)) {
-    throw new GraphQLError('The ledger database is unavailable; retry later with the same idempotencyKey.', {
-      extensions: { code: 'UNAVAILABLE', http: { status: 503 } },
-    });
-  }
+  if (error instanceof UnavailableError || isConnectionError(error)) throw unavailableError();
   throw error;
+}
+
+/** The top-level error for "the database cannot be reached now": retry (with the same idempotency key). */
+export const UNAVAILABLE_MESSAGE =
+  'The ledger database is unavailable; retry later with the same idempotencyKey.';
+
+/** UNAVAILABLE (HTTP 503), at the place of `at` when it is a field's error. */
+export function unavailableError(at?: unknown): GraphQLError {
+  const located = at instanceof GraphQLError ? at : undefined;
+  return new GraphQLError(UNAVAILABLE_MESSAGE, {
+    nodes: located?.nodes,
+    source: located?.source,
+    positions: located?.positions,
+    path: located?.path,
+    extensions: { code: 'UNAVAILABLE', http: { status: 503 } },
+  });
 }
 
 export async function guard<T>(work: () => Promise<T>): Promise<T> {

@@ -7,13 +7,17 @@
  * for the co-op's treasurers (and admins). Those checks are CoopService's (after scope-auth here):
  * resolvers decode ids and call one use case with the caller.
  */
+
+import { IMPORT_KEY_LENGTH_MAX, IMPORT_ROWS_MAX } from '../../server/app/coop-import.js';
 import type {
   CoopProfileInput,
   CoopRecord,
+  ImportResult,
   MemberClassRecord,
   MembershipRecord,
   MembershipResult,
   PartyRecord,
+  RowError,
 } from '../../server/app/index.js';
 import { LedgerError } from '../../server/ledger/index.js';
 import { builder } from '../builder.js';
@@ -347,7 +351,7 @@ const ImportMembersCsvInput = builder.inputType('ImportMembersCsvInput', {
     csv: t.string({
       required: true,
       description:
-        'The file as text, a header line first (column names in any order, case-insensitive), at most 5000 rows. ' +
+        `The file as text, a header line first (column names in any order, case-insensitive), at most ${IMPORT_ROWS_MAX} rows. ` +
         'MEMBERS: name, class (a member class code), applied_on (YYYY-MM-DD) required; kind (person | organization), ' +
         'email, phone, address, external_ref, status (applicant | candidate | active), status_on optional. ' +
         'PAYMENTS: member (member number or external_ref), paid_on, amount required; method (cash | bank, default bank), ' +
@@ -355,20 +359,12 @@ const ImportMembersCsvInput = builder.inputType('ImportMembersCsvInput', {
     }),
     idempotencyKey: t.string({
       required: true,
-      description:
-        'Names this import (1 to 80 characters): the same key and file answer the first import again (replayed); another file is IDEMPOTENCY_KEY_REUSED.',
+      description: `Names this import (1 to ${IMPORT_KEY_LENGTH_MAX} characters): the same key and file answer the first import again (replayed); another file is IDEMPOTENCY_KEY_REUSED.`,
     }),
   }),
 });
 
-interface ImportRowErrorValue {
-  row: number;
-  column: string | null;
-  code: LedgerError['code'];
-  message: string;
-}
-
-const ImportRowErrorRef = builder.objectRef<ImportRowErrorValue>('ImportRowError').implement({
+const ImportRowErrorRef = builder.objectRef<RowError>('ImportRowError').implement({
   description: 'A problem with one row of an imported file.',
   fields: (t) => ({
     row: t.exposeInt('row', { description: 'Line number in the file; the header is line 1.' }),
@@ -382,15 +378,7 @@ const ImportRowErrorRef = builder.objectRef<ImportRowErrorValue>('ImportRowError
   }),
 });
 
-interface ImportPayloadValue {
-  imported: boolean;
-  replayed: boolean;
-  rows: number;
-  membershipsCreated: number;
-  paymentsPosted: number;
-  rowErrors: ImportRowErrorValue[];
-  userErrors: LedgerError[];
-}
+type ImportPayloadValue = ImportResult & { userErrors: LedgerError[] };
 
 const ImportMembersCsvPayload = builder.objectRef<ImportPayloadValue>('ImportMembersCsvPayload').implement({
   description:

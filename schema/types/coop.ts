@@ -19,6 +19,7 @@ import { canReadAccount, canReadBook, isAdmin, readableBooks } from '../../serve
 import { directoryProfilePath, murmurationsProfile } from '../../server/app/directory.js';
 import type {
   CoopRecord,
+  MemberBalances,
   MemberClassRecord,
   MemberStatement,
   MembershipEventRecord,
@@ -31,6 +32,7 @@ import {
   COOP_ACCOUNT_PURPOSES,
   COOP_KINDS,
   type CoopAccountPurpose,
+  type Decimal,
   formatAmount,
   type Instalment,
   LedgerError,
@@ -151,10 +153,6 @@ function memberAccount(ctx: GraphQLContext, m: MembershipRecord, role: MemberAcc
 /** Raises a domain error of a query (queries have no userErrors) as a top-level error with its code. */
 function queryError(error: LedgerError): GraphQLError {
   return new GraphQLError(error.message, { extensions: { code: error.code, field: error.field } });
-}
-
-function dateRange(from: string, to: string): void {
-  if (to < from) throw queryError(new LedgerError('INVALID_DATE', 'to is before from', 'to'));
 }
 
 // ---------- Coop ----------
@@ -700,7 +698,6 @@ export async function statementOf(
   from: string,
   to: string,
 ): Promise<StatementView> {
-  dateRange(from, to);
   const [statement, unit] = await Promise.all([
     guard(() => ctx.services.coops.statement(m, from, to)),
     unitOf(ctx, m),
@@ -711,13 +708,7 @@ export async function statementOf(
 }
 
 /** A money field of a membership, from its balances. */
-function money(
-  description: string,
-  pick: (
-    b: Awaited<ReturnType<GraphQLContext['services']['coops']['balances']>>,
-    m: MembershipRecord,
-  ) => import('decimal.js').Decimal,
-) {
+function money(description: string, pick: (b: MemberBalances, m: MembershipRecord) => Decimal) {
   return {
     description,
     resolve: async (m: MembershipRecord, _a: unknown, ctx: GraphQLContext) => {
@@ -819,8 +810,11 @@ builder.node(MembershipRef, {
       type: [InstalmentRef],
       description: 'The buy-in instalment plan and how far it is paid (empty for a zero buy-in).',
       resolve: async (m, _a, ctx) => {
-        const [rows, unit] = await Promise.all([guard(() => ctx.services.coops.schedule(m)), unitOf(ctx, m)]);
-        return rows.map((i) => ({ ...i, scale: unit.scale }));
+        const [cls, b] = await Promise.all([
+          guard(() => classOf(ctx, m)),
+          guard(() => coopLoaders(ctx).balances.load(m)),
+        ]);
+        return ctx.services.coops.scheduleOf(m, cls, b).map((i) => ({ ...i, scale: cls.unit.scale }));
       },
     }),
     statement: t.field({

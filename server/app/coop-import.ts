@@ -41,13 +41,12 @@ import {
   paymentEntry,
   prepareJoins,
   reusedKey,
-  standardOp,
   todayUtc,
 } from './coop-service.js';
 import { CsvSyntaxError, parseCsv } from './csv.js';
 import { requestHash } from './hashing.js';
 import { uuidv7 } from './ids.js';
-import type { LedgerService } from './ledger-service.js';
+import { entryOp, type LedgerService } from './ledger-service.js';
 import type { PostOp } from './posting.js';
 
 export const IMPORT_ROWS_MAX = 5_000;
@@ -411,7 +410,7 @@ export async function importCsv(
         idempotencyKey: `${input.idempotencyKey}#${row.line}`,
         memo: row.reference,
       });
-      return standardOp(input.bookId, entry, actor);
+      return entryOp(input.bookId, 'STANDARD', entry, null, actor);
     });
     return { ops, memberships: 0, payments: parsed.length };
   });

@@ -28,6 +28,7 @@ import {
   findAccounts,
   LINES_JSON,
   lockAccounts,
+  lockBooks,
 } from '../db/ledger-store.js';
 import {
   balanceView,
@@ -77,7 +78,7 @@ import {
 import { type ImportInput, type ImportResult, importCsv } from './coop-import.js';
 import { requestHash } from './hashing.js';
 import { isUuid, uuidv7 } from './ids.js';
-import type { LedgerService } from './ledger-service.js';
+import { checkMaxBackdateDays, entryOp, type LedgerService } from './ledger-service.js';
 import type { OpResult, PostOp } from './posting.js';
 import { withTransaction } from './transaction.js';
 
@@ -395,6 +396,9 @@ const ACCOUNT_COLUMN_OF: Record<MemberAccountRole, string> = {
   REDEMPTION_PAYABLE: 'redemption_payable_account_id',
 };
 
+/** A membership's five account columns, for `account in (...)` tests. */
+const MEMBER_ACCOUNT_COLUMNS = MEMBER_ACCOUNT_ROLES.map((role) => `m.${ACCOUNT_COLUMN_OF[role]}`).join(', ');
+
 function membershipFromRow(r: Record<string, unknown>): MembershipRecord {
   return {
     bookId: r.book_id as string,
@@ -518,12 +522,8 @@ export class CoopService {
     const unitError = validateUnit(input.baseCurrency, 'baseCurrency');
     if (unitError) return unitError;
     const backdate = input.maxBackdateDays ?? COOP_BOOK_BACKDATE_DAYS_DEFAULT;
-    if (!Number.isInteger(backdate) || backdate < 0 || backdate > 36_600)
-      return new LedgerError(
-        'INVALID_INPUT',
-        'maxBackdateDays must be an integer from 0 to 36600',
-        'maxBackdateDays',
-      );
+    const backdateError = checkMaxBackdateDays(backdate);
+    if (backdateError) return backdateError;
     if (input.foundedOn > todayUtc(this.clock()))
       return new LedgerError('INVALID_DATE', 'foundedOn is in the future', 'foundedOn');
     const id = uuidv7();
@@ -597,7 +597,7 @@ export class CoopService {
     if (error) return error;
     if (input.foundedOn != null && input.foundedOn > todayUtc(this.clock()))
       return new LedgerError('INVALID_DATE', 'foundedOn is in the future', 'foundedOn');
-    if (!isUuid(bookId)) return new LedgerError('UNKNOWN_COOP', 'no such co-op', 'coopId');
+    if (!isUuid(bookId)) return unknownCoop();
     const sets: string[] = [];
     const params: unknown[] = [bookId];
     const set = (column: string, value: unknown) => {
@@ -631,7 +631,7 @@ export class CoopService {
       `update coop set ${[...sets, 'updated_at = now()'].join(', ')} where book_id = $1`,
       params,
     );
-    if (!rowCount) return new LedgerError('UNKNOWN_COOP', 'no such co-op', 'coopId');
+    if (!rowCount) return unknownCoop();
     return (await this.getCoops([bookId]))[0]!;
   }
 
@@ -681,7 +681,7 @@ export class CoopService {
   ): Promise<MemberClassRecord | LedgerError> {
     if (!mayWriteBook(actor, input.bookId)) return unknownCoop();
     const [coop] = await this.getCoops([input.bookId]);
-    if (!coop) return new LedgerError('UNKNOWN_COOP', 'no such co-op', 'coopId');
+    if (!coop) return unknownCoop();
     if (!/^[A-Za-z0-9_-]{1,40}$/.test(input.code))
       return new LedgerError('INVALID_INPUT', 'code must be 1 to 40 of A-Z, a-z, 0-9, _ and -', 'code');
     const nameError = text(input.name, 'name', 200, 1);
@@ -770,7 +770,7 @@ export class CoopService {
 
   // ---------- parties (people and organisations) ----------
 
-  /** Checks a party's fields; `prefix` names the input in errors. */
+  /** Checks a party's fields (also each row of a members file). */
   validateParty(input: Omit<RegisterPartyInput, 'bookId'>): LedgerError | null {
     if (input.kind != null && !PARTY_KINDS.includes(input.kind))
       return new LedgerError('INVALID_INPUT', `kind must be one of ${PARTY_KINDS.join(', ')}`, 'kind');
@@ -793,12 +793,12 @@ export class CoopService {
     const error = this.validateParty(input);
     if (error) return error;
     const [coop] = await this.getCoops([input.bookId]);
-    if (!coop) return new LedgerError('UNKNOWN_COOP', 'no such co-op', 'coopId');
+    if (!coop) return unknownCoop();
     if (input.organizationCoopId != null) {
       if ((input.kind ?? 'PERSON') !== 'ORGANIZATION')
         return new LedgerError('INVALID_INPUT', 'only an ORGANIZATION can be a co-op', 'organizationCoopId');
       if (!isUuid(input.organizationCoopId) || (await this.getCoops([input.organizationCoopId])).length === 0)
-        return new LedgerError('UNKNOWN_COOP', 'no such co-op', 'organizationCoopId');
+        return unknownCoop('organizationCoopId');
     }
     const id = uuidv7();
     try {
@@ -887,8 +887,7 @@ export class CoopService {
     if (valid.length === 0) return [];
     const { rows } = await this.pool.query(
       `select distinct m.book_id, m.${column} as id from membership m join unnest($1::uuid[], $2::uuid[]) as k(b, a) on m.book_id = k.b
-        and k.a in (m.share_capital_account_id, m.subscription_receivable_account_id, m.subscribed_unpaid_account_id,
-                    m.internal_capital_account_id, m.redemption_payable_account_id)`,
+        and k.a in (${MEMBER_ACCOUNT_COLUMNS})`,
       [valid.map((k) => k.bookId), valid.map((k) => k.id)],
     );
     return rows.map((r) => `${r.book_id}:${r.id}`);
@@ -972,21 +971,35 @@ export class CoopService {
   }
 
   async balances(m: MembershipRecord): Promise<MemberBalances> {
+    return (await this.balancesOf([m]))[0]!;
+  }
+
+  /** Balances of many memberships, their accounts read in one query. */
+  async balancesOf(memberships: readonly MembershipRecord[]): Promise<MemberBalances[]> {
     const rows = await findAccounts(
       this.pool,
-      MEMBER_ACCOUNT_ROLES.map((role) => ({ bookId: m.bookId, id: m.accounts[role] })),
+      memberships.flatMap((m) =>
+        MEMBER_ACCOUNT_ROLES.map((role) => ({ bookId: m.bookId, id: m.accounts[role] })),
+      ),
     );
-    return memberBalances(m, rows);
+    return memberships.map((m) => memberBalances(m, rows));
   }
 
   async schedule(m: MembershipRecord): Promise<Instalment[]> {
-    const [cls] = await this.getMemberClasses([{ bookId: m.bookId, id: m.classId }]);
-    const b = await this.balances(m);
+    const [[cls], b] = await Promise.all([
+      this.getMemberClasses([{ bookId: m.bookId, id: m.classId }]),
+      this.balances(m),
+    ]);
+    return this.scheduleOf(m, cls!, b);
+  }
+
+  /** The instalment plan of a membership whose class and balances are at hand (no I/O). */
+  scheduleOf(m: MembershipRecord, cls: MemberClassRecord, b: MemberBalances): Instalment[] {
     return instalmentSchedule({
       buyIn: m.subscribed,
-      scale: cls!.unit.scale,
-      count: cls!.instalmentCount,
-      intervalMonths: cls!.instalmentIntervalMonths,
+      scale: cls.unit.scale,
+      count: cls.instalmentCount,
+      intervalMonths: cls.instalmentIntervalMonths,
       startOn: m.appliedOn,
       paidTotal: b.paidIn,
       today: todayUtc(this.clock()),
@@ -1055,14 +1068,12 @@ export class CoopService {
     if (failed && !failed.ok) return asInputField(failed.error, dateField);
     const [membership] = await this.getMemberships([{ bookId, id: outcome.value.id }]);
     const entry = outcome.results[0];
-    let entryId = entry?.ok ? entry.entry.id : null;
-    if (outcome.value.entryKey !== null) {
-      const { rows } = await this.pool.query(
-        'select id from journal_entry where book_id = $1 and idempotency_key = $2',
-        [bookId, outcome.value.entryKey],
-      );
-      entryId = rows[0]?.id ?? null;
-    }
+    const entryId =
+      outcome.value.entryKey !== null
+        ? await entryIdByKey(this.pool, bookId, outcome.value.entryKey)
+        : entry?.ok
+          ? entry.entry.id
+          : null;
     return { membership: membership!, entryId, replayed: outcome.value.replayed };
   }
 
@@ -1079,8 +1090,7 @@ export class CoopService {
     if (dateError) return dateError;
     const noteError = text(input.note, 'note', 1000);
     if (noteError) return noteError;
-    if (!isUuid(input.bookId) || !isUuid(input.membershipId))
-      return new LedgerError('UNKNOWN_MEMBERSHIP', 'no such membership', 'membershipId');
+    if (!isUuid(input.bookId) || !isUuid(input.membershipId)) return unknownMembership();
     const hash = requestHash('changeMembershipState', input);
     const today = todayUtc(this.clock());
     const outcome = await this.ledger.engine.submitWith<Outcome>(async (client) => {
@@ -1134,15 +1144,15 @@ export class CoopService {
     if (input.method !== 'CASH' && input.method !== 'BANK')
       return new LedgerError('INVALID_INPUT', 'method must be CASH or BANK', 'method');
     const [coop] = await this.getCoops([input.bookId]);
-    if (!coop) return new LedgerError('UNKNOWN_MEMBERSHIP', 'no such membership', 'membershipId');
+    if (!coop) return unknownMembership();
     const amount = parseAmount(input.amount, coop.baseCurrency, 'amount');
     if (amount instanceof LedgerError) return amount;
     const outcome = await this.ledger.engine.submitWith<string>(async (client) => {
       await lockBook(client, input.bookId);
       const [m] = await lockMemberships(client, input.bookId, [input.membershipId]);
-      if (!m) return new LedgerError('UNKNOWN_MEMBERSHIP', 'no such membership', 'membershipId');
+      if (!m) return unknownMembership();
       // A retry of a request that was posted answers as a replay, whatever has happened since.
-      if (!(await keyUsed(client, input.bookId, input.idempotencyKey))) {
+      if ((await entryIdByKey(client, input.bookId, input.idempotencyKey)) === null) {
         if (kind === 'INSTALMENT' && isLeaving(m.state))
           return new LedgerError('MEMBERSHIP_ENDED', `the membership is ${m.state}`, 'membershipId');
         if (kind === 'REDEMPTION' && !isLeaving(m.state))
@@ -1164,20 +1174,20 @@ export class CoopService {
           );
       }
       const entry = paymentEntry(coop, m, kind, amount.toFixed(coop.baseCurrency.scale), input);
-      return { ops: [standardOp(input.bookId, entry, actor)], value: m.id };
+      return { ops: [entryOp(input.bookId, 'STANDARD', entry, null, actor)], value: m.id };
     });
-    return this.entryOutcome(input.bookId, outcome, 'paidOn', () =>
-      kind === 'INSTALMENT'
-        ? new LedgerError(
-            'PAYMENT_EXCEEDS_OUTSTANDING',
-            'the payment is more than the subscription still outstanding',
-            'amount',
-          )
-        : new LedgerError(
-            'PAYMENT_EXCEEDS_OUTSTANDING',
-            'the payment is more than the redemption still held',
-            'amount',
-          ),
+    return this.entryOutcome(
+      input.bookId,
+      outcome,
+      'paidOn',
+      () =>
+        new LedgerError(
+          'PAYMENT_EXCEEDS_OUTSTANDING',
+          kind === 'INSTALMENT'
+            ? 'the payment is more than the subscription still outstanding'
+            : 'the payment is more than the redemption still held',
+          'amount',
+        ),
     );
   }
 
@@ -1211,7 +1221,7 @@ export class CoopService {
         'toMembershipId',
       );
     const [coop] = await this.getCoops([input.bookId]);
-    if (!coop) return new LedgerError('UNKNOWN_MEMBERSHIP', 'no such membership', 'fromMembershipId');
+    if (!coop) return unknownMembership('fromMembershipId');
     const amount = parseAmount(input.amount, coop.baseCurrency, 'amount');
     if (amount instanceof LedgerError) return amount;
     const outcome = await this.ledger.engine.submitWith<string>(async (client) => {
@@ -1222,9 +1232,9 @@ export class CoopService {
       ]);
       const from = found.find((m) => m.id === input.fromMembershipId);
       const to = found.find((m) => m.id === input.toMembershipId);
-      if (!from) return new LedgerError('UNKNOWN_MEMBERSHIP', 'no such membership', 'fromMembershipId');
-      if (!to) return new LedgerError('UNKNOWN_MEMBERSHIP', 'no such membership', 'toMembershipId');
-      if (!(await keyUsed(client, input.bookId, input.idempotencyKey))) {
+      if (!from) return unknownMembership('fromMembershipId');
+      if (!to) return unknownMembership('toMembershipId');
+      if ((await entryIdByKey(client, input.bookId, input.idempotencyKey)) === null) {
         for (const [m, field] of [
           [from, 'fromMembershipId'],
           [to, 'toMembershipId'],
@@ -1268,7 +1278,7 @@ export class CoopService {
           { accountId: to.accounts.SHARE_CAPITAL, side: 'CREDIT', amount: value, unit },
         ],
       };
-      return { ops: [standardOp(input.bookId, entry, actor.id)], value: from.id };
+      return { ops: [entryOp(input.bookId, 'STANDARD', entry, null, actor.id)], value: from.id };
     });
     return this.entryOutcome(
       input.bookId,
@@ -1461,8 +1471,7 @@ with tokens as (
 ), member_accounts as (
   select m.id::text as membership_id, a.account_id::text as account_id
     from membership m
-   cross join lateral (values (m.share_capital_account_id), (m.subscription_receivable_account_id),
-     (m.subscribed_unpaid_account_id), (m.internal_capital_account_id), (m.redemption_payable_account_id)) as a(account_id)
+   cross join lateral unnest(array[${MEMBER_ACCOUNT_COLUMNS}]) as a(account_id)
    where m.book_id = $1::uuid
 ), owners as (
   select k.id, min(a.membership_id) as membership_id, count(distinct a.membership_id) as memberships
@@ -1497,9 +1506,7 @@ export function reusedKey(): LedgerError {
 
 /** The book's chain-head lock: every writer of a book takes it first. */
 export async function lockBook(client: PoolClient, bookId: string): Promise<boolean> {
-  if (!isUuid(bookId)) return false;
-  const { rows } = await client.query('select 1 from book where id = $1 for no key update', [bookId]);
-  return rows.length > 0;
+  return isUuid(bookId) && (await lockBooks(client, [bookId])).has(bookId);
 }
 
 /** Locks memberships (in id order, like every writer) and reads them; unknown ids are left out. */
@@ -1518,12 +1525,13 @@ async function lockMemberships(
   return rows.map(membershipFromRow);
 }
 
-async function keyUsed(client: PoolClient, bookId: string, key: string): Promise<boolean> {
-  const { rows } = await client.query(
-    'select 1 from journal_entry where book_id = $1 and idempotency_key = $2',
+/** The entry posted with this idempotency key in the book, if any. */
+async function entryIdByKey(db: Pool | PoolClient, bookId: string, key: string): Promise<string | null> {
+  const { rows } = await db.query(
+    'select id from journal_entry where book_id = $1 and idempotency_key = $2',
     [bookId, key],
   );
-  return rows.length > 0;
+  return rows[0]?.id ?? null;
 }
 
 /** The UTC day of the latest posted line on these accounts (null when there is none). */
@@ -1645,7 +1653,7 @@ export async function prepareJoins(
     ).rows,
   ];
   const coop = coopRows[0];
-  if (!coop) return { index: 0, error: new LedgerError('UNKNOWN_COOP', 'no such co-op', 'coopId') };
+  if (!coop) return { index: 0, error: unknownCoop() };
   const knownParties = new Set(parties.map((r) => r.id as string));
   const buyIns = new Map(classes.map((r) => [r.id as string, new Decimal(r.buy_in as string)]));
   const before = new Map(history.map((r) => [r.party_id as string, r]));
@@ -1765,8 +1773,9 @@ export async function prepareJoins(
     if (buyIn.gt(ZERO)) {
       const amount = buyIn.toFixed();
       ops.push(
-        standardOp(
+        entryOp(
           bookId,
+          'STANDARD',
           {
             idempotencyKey: `${m.j.idempotencyKey}:subscription`,
             effectiveAt: dayStart(m.j.appliedOn),
@@ -1780,24 +1789,13 @@ export async function prepareJoins(
               { accountId: m.accounts.SUBSCRIBED_UNPAID, side: 'CREDIT', amount, unit },
             ],
           },
+          null,
           actor,
         ),
       );
     }
     return { membershipId: m.id, memberNumber: m.memberNumber, ops };
   });
-}
-
-/** An op posting a standard entry, hashed like postJournalEntry so replays and reuse are detected. */
-export function standardOp(bookId: string, entry: EntryInput, actor: string | null): PostOp {
-  return {
-    kind: 'STANDARD',
-    bookId,
-    entry,
-    expiresAt: null,
-    postedBy: actor,
-    requestHash: requestHash('postJournalEntry', { bookId, entry, expiresAt: null }),
-  };
 }
 
 interface PrepareTransition {
@@ -1823,7 +1821,7 @@ async function prepareTransition(client: PoolClient, p: PrepareTransition): Prom
       where m.book_id = $1 and m.id = $2 for no key update of m`,
     [p.bookId, p.membershipId],
   );
-  if (!rows[0]) return new LedgerError('UNKNOWN_MEMBERSHIP', 'no such membership', 'membershipId');
+  if (!rows[0]) return unknownMembership();
   const m = membershipFromRow(rows[0]);
   const error = checkTransition(m.state, p.toState, rows[0].last_on, p.effectiveOn, p.today);
   if (error) return error;
@@ -1873,7 +1871,7 @@ async function prepareTransition(client: PoolClient, p: PrepareTransition): Prom
         ],
         lines,
       };
-      ops.push(standardOp(m.bookId, entry, p.actor));
+      ops.push(entryOp(m.bookId, 'STANDARD', entry, null, p.actor));
     }
   }
   await client.query(

@@ -158,6 +158,37 @@ const unknownBook = () => new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookI
 const unknownAccount = () => new LedgerError('UNKNOWN_ACCOUNT', 'no such account', 'accountId');
 const unknownEntry = () => new LedgerError('UNKNOWN_ENTRY', 'no such journal entry', 'entryId');
 
+/**
+ * The op that posts a standard or pending entry, hashed as postJournalEntry / postPendingEntry
+ * requests are, so a replay (same key, same entry) and a reuse (same key, other entry) are told
+ * apart whoever builds the entry (the API, or a use case such as a membership payment).
+ */
+export function entryOp(
+  bookId: string,
+  kind: 'STANDARD' | 'PENDING',
+  entry: EntryInput,
+  expiresAt: Date | null,
+  postedBy: string | null,
+): PostOp {
+  const hash = requestHash(kind === 'STANDARD' ? 'postJournalEntry' : 'postPendingEntry', {
+    bookId,
+    entry,
+    expiresAt,
+  });
+  return { kind, bookId, entry, expiresAt, postedBy, requestHash: hash };
+}
+
+/** A book's backdating limit: whole days, 0 to 36,600 (the column's check). */
+export function checkMaxBackdateDays(days: number): LedgerError | null {
+  return Number.isInteger(days) && days >= 0 && days <= 36_600
+    ? null
+    : new LedgerError(
+        'INVALID_INPUT',
+        'maxBackdateDays must be an integer from 0 to 36600',
+        'maxBackdateDays',
+      );
+}
+
 export class LedgerService {
   readonly engine: PostingEngine;
   private expiryTimer: NodeJS.Timeout | null = null;
@@ -203,13 +234,8 @@ export class LedgerService {
       seen.add(unit.code);
     }
     const maxBackdateDays = input.maxBackdateDays ?? DEFAULT_MAX_BACKDATE_DAYS;
-    if (!Number.isInteger(maxBackdateDays) || maxBackdateDays < 0 || maxBackdateDays > 36_600) {
-      return new LedgerError(
-        'INVALID_INPUT',
-        'maxBackdateDays must be an integer from 0 to 36600',
-        'maxBackdateDays',
-      );
-    }
+    const backdateError = checkMaxBackdateDays(maxBackdateDays);
+    if (backdateError) return backdateError;
     const em = this.orm.em.fork();
     const id = uuidv7();
     await em.transactional(async (tx) => {
@@ -381,28 +407,10 @@ export class LedgerService {
 
   // ---------- entries ----------
 
-  private entryOp(
-    bookId: string,
-    kind: 'STANDARD' | 'PENDING',
-    entry: EntryInput,
-    expiresAt: Date | null,
-    actor: string | null,
-  ): PostOp {
-    const hash = requestHash(kind === 'STANDARD' ? 'postJournalEntry' : 'postPendingEntry', {
-      bookId,
-      entry,
-      expiresAt,
-    });
-    return { kind, bookId, entry, expiresAt, postedBy: actor, requestHash: hash };
-  }
-
   /** `actor` must be allowed to write the book; its id is recorded on the entry as `postedBy`. */
   async postEntry(bookId: string, entry: EntryInput, actor: Principal): Promise<OpResult> {
     if (!mayWriteBook(actor, bookId)) return { ok: false, error: unknownBook() };
-    const [result] = await this.engine.submit(
-      [this.entryOp(bookId, 'STANDARD', entry, null, actor.id)],
-      true,
-    );
+    const [result] = await this.engine.submit([entryOp(bookId, 'STANDARD', entry, null, actor.id)], true);
     return result!;
   }
 
@@ -431,7 +439,7 @@ export class LedgerService {
         error: unknownBook().withFieldPrefix(`entries[${i}]`),
       }));
     }
-    const ops = entries.map((e) => this.entryOp(bookId, 'STANDARD', e, null, actor.id));
+    const ops = entries.map((e) => entryOp(bookId, 'STANDARD', e, null, actor.id));
     const results = await this.engine.submit(ops, atomic);
     return results.map((r, i) =>
       r.ok ? r : { ok: false as const, error: r.error.withFieldPrefix(`entries[${i}]`) },
@@ -445,10 +453,7 @@ export class LedgerService {
     actor: Principal,
   ): Promise<OpResult> {
     if (!mayWriteBook(actor, bookId)) return { ok: false, error: unknownBook() };
-    const [result] = await this.engine.submit(
-      [this.entryOp(bookId, 'PENDING', entry, expiresAt, actor.id)],
-      true,
-    );
+    const [result] = await this.engine.submit([entryOp(bookId, 'PENDING', entry, expiresAt, actor.id)], true);
     return result!;
   }
 

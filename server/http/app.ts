@@ -18,7 +18,11 @@ import { GraphQLError, type GraphQLSchema, NoSchemaIntrospectionCustomRule } fro
 import { createYoga, type Plugin, maskError as yogaMaskError } from 'graphql-yoga';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
+import { UNAVAILABLE_MESSAGE, unavailableError } from '../../schema/errors.js';
 import type { GraphQLContext } from '../../schema/index.js';
+
+export { UNAVAILABLE_MESSAGE };
+
 import { directoryProfilePath, murmurationsProfile } from '../app/directory.js';
 import { isConnectionError, type Principal, type Services, UnavailableError } from '../app/index.js';
 import { requestSignal } from '../app/posting.js';
@@ -183,8 +187,15 @@ export function buildApp({
   });
 
   // --- public directory (issue 5): the Murmurations profile of a listed co-op, no token needed --
-  app.get('/directory/coops/:id.json', async (req, res) => {
-    const [coop] = await services.coops.getCoops([String(req.params.id)]);
+  app.get('/directory/coops/:id.json', async (req, res, next) => {
+    let coop: Awaited<ReturnType<typeof services.coops.getCoops>>[number] | undefined;
+    try {
+      [coop] = await services.coops.getCoops([String(req.params.id)]);
+    } catch (error) {
+      // While the database is down: UNAVAILABLE, like every other request.
+      if (!(error instanceof UnavailableError || isConnectionError(error))) return next(error);
+      return sendUnavailable(res);
+    }
     if (!coop?.publicListing) {
       res.status(404).json({ error: 'no listed co-op with this id' });
       return;
@@ -332,10 +343,7 @@ export function buildApp({
       } catch (error) {
         // A token not verified in the last few seconds needs the database: while it is down the
         // answer is UNAVAILABLE (retry), like any other request, not an internal error.
-        if (error instanceof UnavailableError || isConnectionError(error)) {
-          res.set('retry-after', '1');
-          return sendError(res, 503, 'UNAVAILABLE', { message: UNAVAILABLE_MESSAGE });
-        }
+        if (error instanceof UnavailableError || isConnectionError(error)) return sendUnavailable(res);
         return next(error);
       }
     }
@@ -595,6 +603,12 @@ function wantsGraphiQL(req: Request): boolean {
 }
 
 /** Errors shaped like GraphQL's, in the JSON body every GraphQL client already reads. */
+/** 503 UNAVAILABLE for a request that needed the database while it is down: retry in a second. */
+function sendUnavailable(res: Response): void {
+  res.set('retry-after', '1');
+  sendError(res, 503, 'UNAVAILABLE', { message: UNAVAILABLE_MESSAGE });
+}
+
 function sendError(
   res: Response,
   status: number,
@@ -610,21 +624,6 @@ function httpStatusOf(error: unknown): number | undefined {
     (error as { status?: unknown; statusCode?: unknown }).status ??
     (error as { statusCode?: unknown }).statusCode;
   return typeof status === 'number' ? status : undefined;
-}
-
-/** The top-level error for "the database cannot be reached now": retry (with the same idempotency key). */
-export const UNAVAILABLE_MESSAGE =
-  'The ledger database is unavailable; retry later with the same idempotencyKey.';
-
-function unavailableError(error?: unknown): GraphQLError {
-  const at = error instanceof GraphQLError ? error : undefined;
-  return new GraphQLError(UNAVAILABLE_MESSAGE, {
-    nodes: at?.nodes,
-    source: at?.source,
-    positions: at?.positions,
-    path: at?.path,
-    extensions: { code: 'UNAVAILABLE', http: { status: 503 } },
-  });
 }
 
 function isGraphQLErrorLike(value: unknown): value is { extensions: Record<string, unknown> } {
