@@ -17,7 +17,7 @@
  *   member (required: member number or external_ref), paid_on (required), amount (required),
  *   method (cash | bank; default bank), reference (the entry's memo).
  */
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { findAccounts } from '../db/ledger-store.js';
 import {
   balanceView,
@@ -42,6 +42,7 @@ import {
   prepareJoins,
   reusedKey,
   todayUtc,
+  unknownCoop,
 } from './coop-service.js';
 import { CsvSyntaxError, parseCsv } from './csv.js';
 import { requestHash } from './hashing.js';
@@ -115,6 +116,25 @@ interface PaymentRow {
   reference: string | null;
 }
 
+/** The answer of an earlier import with this key: a replay for the same file, a reuse error for another. */
+async function priorImport(
+  db: Pool | PoolClient,
+  input: ImportInput,
+  hash: string,
+): Promise<ImportResult | LedgerError | null> {
+  const { rows } = await db.query(
+    'select request_hash, result from coop_import where book_id = $1 and idempotency_key = $2',
+    [input.bookId, input.idempotencyKey],
+  );
+  if (!rows[0]) return null;
+  if (rows[0].request_hash !== hash) return reusedKey();
+  return { ...(rows[0].result as ImportResult), replayed: true };
+}
+
+function invalidCsv(row: number, column: string | null, message: string): RowError {
+  return { row, column, code: 'INVALID_CSV', message };
+}
+
 function failure(rows: number, rowErrors: RowError[]): ImportResult {
   return { imported: false, replayed: false, rows, membershipsCreated: 0, paymentsPosted: 0, rowErrors };
 }
@@ -135,83 +155,54 @@ export async function importCsv(
   if (input.kind !== 'MEMBERS' && input.kind !== 'PAYMENTS')
     return new LedgerError('INVALID_INPUT', 'kind must be MEMBERS or PAYMENTS', 'kind');
   const [coop] = await deps.coops.getCoops([input.bookId]);
-  if (!coop) return new LedgerError('UNKNOWN_COOP', 'no such co-op', 'coopId');
+  if (!coop) return unknownCoop();
   const hash = requestHash('importMembersCsv', input);
-  const prior = await deps.pool.query(
-    'select request_hash, result from coop_import where book_id = $1 and idempotency_key = $2',
-    [input.bookId, input.idempotencyKey],
-  );
-  if (prior.rows[0]) {
-    if (prior.rows[0].request_hash !== hash) return reusedKey();
-    return { ...(prior.rows[0].result as ImportResult), replayed: true };
-  }
+  const prior = await priorImport(deps.pool, input, hash);
+  if (prior) return prior;
 
   let records: ReturnType<typeof parseCsv>;
   try {
     records = parseCsv(input.csv);
   } catch (error) {
-    if (error instanceof CsvSyntaxError)
-      return failure(0, [{ row: error.line, column: null, code: 'INVALID_CSV', message: error.message }]);
+    if (error instanceof CsvSyntaxError) return failure(0, [invalidCsv(error.line, null, error.message)]);
     throw error;
   }
   if (records.length === 0)
-    return failure(0, [
-      { row: 1, column: null, code: 'INVALID_CSV', message: 'the file is empty: a header row is needed' },
-    ]);
+    return failure(0, [invalidCsv(1, null, 'the file is empty: a header row is needed')]);
   const [header, ...data] = records;
   const names = header!.fields.map((f) => f.trim().toLowerCase());
   const spec = COLUMNS[input.kind];
   const headerErrors: RowError[] = [];
   for (const [i, name] of names.entries()) {
     if (![...spec.required, ...spec.optional].includes(name))
-      headerErrors.push({
-        row: header!.line,
-        column: header!.fields[i] ?? null,
-        code: 'INVALID_CSV',
-        message: `unknown column "${header!.fields[i]}" (expected: ${[...spec.required, ...spec.optional].join(', ')})`,
-      });
+      headerErrors.push(
+        invalidCsv(
+          header!.line,
+          header!.fields[i] ?? null,
+          `unknown column "${header!.fields[i]}" (expected: ${[...spec.required, ...spec.optional].join(', ')})`,
+        ),
+      );
     else if (names.indexOf(name) !== i)
-      headerErrors.push({
-        row: header!.line,
-        column: name,
-        code: 'INVALID_CSV',
-        message: `column ${name} appears twice`,
-      });
+      headerErrors.push(invalidCsv(header!.line, name, `column ${name} appears twice`));
   }
   for (const name of spec.required) {
     if (!names.includes(name))
-      headerErrors.push({
-        row: header!.line,
-        column: name,
-        code: 'INVALID_CSV',
-        message: `the column ${name} is missing`,
-      });
+      headerErrors.push(invalidCsv(header!.line, name, `the column ${name} is missing`));
   }
   if (headerErrors.length > 0) return failure(data.length, headerErrors);
-  if (data.length === 0)
-    return failure(0, [
-      { row: header!.line, column: null, code: 'INVALID_CSV', message: 'the file has no data rows' },
-    ]);
+  if (data.length === 0) return failure(0, [invalidCsv(header!.line, null, 'the file has no data rows')]);
   if (data.length > IMPORT_ROWS_MAX)
     return failure(data.length, [
-      {
-        row: data[IMPORT_ROWS_MAX]!.line,
-        column: null,
-        code: 'INVALID_CSV',
-        message: `at most ${IMPORT_ROWS_MAX} rows per file`,
-      },
+      invalidCsv(data[IMPORT_ROWS_MAX]!.line, null, `at most ${IMPORT_ROWS_MAX} rows per file`),
     ]);
 
   const rowErrors: RowError[] = [];
   const today = todayUtc(deps.clock());
   const cells = data.map((record) => {
     if (record.fields.length !== names.length)
-      rowErrors.push({
-        row: record.line,
-        column: null,
-        code: 'INVALID_CSV',
-        message: `${record.fields.length} fields where the header has ${names.length}`,
-      });
+      rowErrors.push(
+        invalidCsv(record.line, null, `${record.fields.length} fields where the header has ${names.length}`),
+      );
     const get = (column: string) => (record.fields[names.indexOf(column)] ?? '').trim();
     return { line: record.line, get };
   });
@@ -437,20 +428,12 @@ async function apply(
 ): Promise<ImportResult | LedgerError> {
   const lineOfOp: number[] = [];
   let failedAt: { line: number; error: LedgerError } | null = null;
-  let replay: ImportResult | null = null;
   const outcome = await deps.ledger.engine.submitWith<ImportResult>(async (client) => {
-    if (!(await lockBook(client, input.bookId)))
-      return new LedgerError('UNKNOWN_COOP', 'no such co-op', 'coopId');
+    if (!(await lockBook(client, input.bookId))) return unknownCoop();
     // A concurrent request with the same key may have finished first: answer as it did.
-    const { rows: prior } = await client.query(
-      'select request_hash, result from coop_import where book_id = $1 and idempotency_key = $2',
-      [input.bookId, input.idempotencyKey],
-    );
-    if (prior[0]) {
-      if (prior[0].request_hash !== hash) return reusedKey();
-      replay = { ...(prior[0].result as ImportResult), replayed: true };
-      return { ops: [], value: replay };
-    }
+    const prior = await priorImport(client, input, hash);
+    if (prior instanceof LedgerError) return prior;
+    if (prior) return { ops: [], value: prior };
     const built = await build(client, lineOfOp);
     if ('error' in built) {
       failedAt = built;

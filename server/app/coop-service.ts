@@ -500,7 +500,7 @@ export function validateCoopProfile(input: CoopProfileInput): LedgerError | null
 }
 
 // The answers to an actor who may not write the co-op: those of an unknown co-op or membership.
-const unknownCoop = (field = 'coopId') => new LedgerError('UNKNOWN_COOP', 'no such co-op', field);
+export const unknownCoop = (field = 'coopId') => new LedgerError('UNKNOWN_COOP', 'no such co-op', field);
 const unknownMembership = (field = 'membershipId') =>
   new LedgerError('UNKNOWN_MEMBERSHIP', 'no such membership', field);
 
