@@ -16,6 +16,7 @@ import {
   LedgerClientError,
   type UnitInput,
 } from '../../client-sdk/index.js';
+import { LedgerError } from '../../server/ledger/index.js';
 import { type AuthOptions, fetchWithToken, resolveToken } from './auth.js';
 
 /**
@@ -185,6 +186,12 @@ export async function rawGraphQL(
     options,
   );
   return { status: response.status, headers: response.headers, body: (await response.json()) as never };
+}
+
+/** The value of a use case that answered a value, or a failed test naming the LedgerError it answered. */
+export function orThrow<T>(value: T | LedgerError): T {
+  if (value instanceof LedgerError) throw new Error(`${value.code}: ${value.message} (${value.field})`);
+  return value;
 }
 
 /** Polls `condition` until it holds (a condition, never a fixed sleep); fails after `timeoutMs`. */

@@ -283,6 +283,9 @@ const rawId = (globalId: string) => decodeGlobalId(globalId).id;
 
 const today = () => new Date().toISOString().slice(0, 10);
 
+/** The one publicly listed co-op of Authzville (the directory's control). */
+let listedCoopId = '';
+
 /** A person registered in the tenant's co-op, joined to its class; returns the membership. */
 async function freshMembership(
   tenant: Tenant,
@@ -527,8 +530,8 @@ const RULES: Record<string, Rule> = {
     probe: () => ({
       query: 'query { coopDirectory(first: 100, city: "Authzville") { edges { node { id name city } } } }',
     }),
-    // The tenants are not listed: nobody finds them in the directory.
-    allowed: (v) => expect(v.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([]),
+    // Everybody finds the one listed co-op of Authzville, and nobody finds the tenants (not listed).
+    allowed: (v) => expect(v.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([listedCoopId]),
   },
   'Query.membership': {
     scopes: { authenticated: true },
@@ -1267,6 +1270,12 @@ beforeAll(async () => {
   server = await startTestServer({ config: { rateLimitPerSecond: 0 } });
   admin = ledgerClient(server.url);
   db = await connectPg();
+  const listed = await admin.createCoop({
+    ...coopInput(`authz listed ${uniqueSuffix()}`),
+    publicListing: true,
+  });
+  expect(listed.userErrors).toEqual([]);
+  listedCoopId = listed.coop!.id;
   for (const name of ['A', 'B'] as const) {
     // A co-op (not publicly listed), and so its book with the default chart.
     const created = await admin.createCoop(coopInput(`authz ${name} ${uniqueSuffix()}`));

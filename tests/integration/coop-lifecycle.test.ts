@@ -695,25 +695,29 @@ describe('dated money events keep every member account within its bounds on ever
 
   it('a payment dated before the member joined', async () => {
     const m = await join(coop, { classId, appliedOn: D });
-    await coop.treasurer.payInstalment({
+    const paid = await coop.treasurer.payInstalment({
       membershipId: m.membership.id,
       amount: '100.00',
       paidOn: addDays(D, -50),
       method: 'BANK',
       idempotencyKey: newKey('pay'),
     });
+    expect(paid.userErrors.map((e) => [e.code, e.field])).toEqual([['INVALID_DATE', 'paidOn']]);
+    expect(paid.entry).toBeNull();
     await expectNoNegativeBalance(m.membership.id, [addDays(D, -50), addDays(D, -1), D, today()]);
   });
 
   it('leaving dated before a later-dated payment', async () => {
     const m = await join(coop, { classId, appliedOn: D });
     await pay(coop, m.membership.id, '400.00', addDays(D, 30));
-    await coop.treasurer.changeMembershipState({
+    const left = await coop.treasurer.changeMembershipState({
       membershipId: m.membership.id,
       toState: 'WITHDRAWN',
       effectiveOn: addDays(D, 10),
       idempotencyKey: newKey('leave'),
     });
+    expect(left.userErrors.map((e) => [e.code, e.field])).toEqual([['INVALID_DATE', 'effectiveOn']]);
+    expect(left.entry).toBeNull();
     await expectNoNegativeBalance(m.membership.id, [addDays(D, 10), addDays(D, 20), addDays(D, 30), today()]);
   });
 
@@ -721,13 +725,15 @@ describe('dated money events keep every member account within its bounds on ever
     const seller = await join(coop, { classId: tradable, appliedOn: D });
     const buyer = await join(coop, { classId: tradable, appliedOn: D });
     await pay(coop, seller.membership.id, '100.00', addDays(D, 50));
-    await coop.treasurer.transferShares({
+    const moved = await coop.treasurer.transferShares({
       fromMembershipId: seller.membership.id,
       toMembershipId: buyer.membership.id,
       amount: '100.00',
       effectiveOn: addDays(D, 5),
       idempotencyKey: newKey('transfer'),
     });
+    expect(moved.userErrors.map((e) => [e.code, e.field])).toEqual([['INVALID_DATE', 'effectiveOn']]);
+    expect(moved.entry).toBeNull();
     await expectNoNegativeBalance(seller.membership.id, [addDays(D, 5), addDays(D, 49), today()]);
   });
 });

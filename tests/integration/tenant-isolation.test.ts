@@ -790,6 +790,9 @@ describe('a MEMBER of an account in A', () => {
       'query($own: ID!) { account(id: $own) { children { edges { cursor } pageInfo { endCursor } } } }',
       { own: a.capital.id },
     );
+    expect(answer.body.errors).toBeUndefined();
+    const children = (answer.body.data?.account as { children: { edges: unknown[] } } | null)?.children;
+    expect(children).toBeDefined();
     const text = JSON.stringify(answer.body);
     const decoded = [...text.matchAll(/"(?:cursor|endCursor)":"([^"]+)"/g)].map((m) =>
       Buffer.from(m[1]!, 'base64').toString('utf8'),
@@ -804,8 +807,10 @@ describe('a MEMBER of an account in A', () => {
       'query($own: ID!) { account(id: $own) { journalEntries { edges { cursor } pageInfo { hasNextPage } } } }',
       { own: a.capital.id },
     );
+    expect(answer.body.errors).toBeUndefined();
     const account = answer.body.data?.account as { journalEntries: { edges: unknown[] } } | null | undefined;
-    expect(account?.journalEntries.edges ?? []).toEqual([]);
+    expect(account).not.toBeNull();
+    expect(account!.journalEntries.edges).toEqual([]);
   });
 
   it('cannot write: posting, closing, creating answer not found', async () => {

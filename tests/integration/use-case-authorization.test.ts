@@ -19,20 +19,13 @@ import {
 } from '../../server/app/index.js';
 import type { OpResult } from '../../server/app/posting.js';
 import { type EntryInput, LedgerError } from '../../server/ledger/index.js';
+import { daysAgo } from '../helpers/coop.js';
+import { orThrow as ok, uniqueSuffix } from '../helpers/ledger.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
-const run = Math.random().toString(36).slice(2, 8);
+const run = uniqueSuffix();
 const SYSTEM = systemPrincipal('use-case-authorization-test');
-
-function daysAgo(n: number): string {
-  return new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
-}
-
-function ok<T>(value: T | LedgerError): T {
-  if (value instanceof LedgerError) throw new Error(`${value.code}: ${value.message} (${value.field})`);
-  return value;
-}
 
 function posted(result: OpResult): Extract<OpResult, { ok: true }>['entry'] {
   if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message} (${result.error.field})`);

@@ -1150,10 +1150,7 @@ describe('canonicalRequest', () => {
     expect(canonicalRequest('op', { at })).toBe(canonicalRequest('op', { at: '2026-01-02T03:04:05.678Z' }));
   });
 
-  // KNOWN BUG (server/ledger/chain.ts, normalise): the doc comment says "`undefined` becomes null so
-  // 'absent' and 'null' agree", but a key that is absent is left out while a null key is kept, so a
-  // retry that omits an optional field hashes differently from one that sends it as null.
-  // `it.fails` keeps the suite green until the fix lands; then flip it to `it`.
+  // Absent and null keys hash alike, so a retry that omits an optional field replays (they once did not).
   it('treats an absent key like a null one, as its doc comment says', () => {
     expect(canonicalRequest('op', { a: 1 })).toBe(canonicalRequest('op', { a: 1, memo: null }));
   });

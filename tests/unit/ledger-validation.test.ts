@@ -198,11 +198,7 @@ describe('validateMetadata', () => {
     expect(Object.keys(result)).toEqual(['constructor', 'toString', 'hasOwnProperty']);
   });
 
-  // KNOWN BUG (server/ledger/entries.ts, validateMetadata): "__proto__" passes the key pattern, but
-  // `result[key] = value` on a plain object literal hits the __proto__ setter, which ignores a string:
-  // the pair is silently dropped ({} comes back) and a repeated "__proto__" is never reported as a
-  // duplicate. It should either be rejected (INVALID_METADATA) or kept as an own key.
-  // `it.fails` keeps the suite green until the fix lands; then flip it to `it`.
+  // A "__proto__" key is kept as an own key or rejected, never silently dropped (it once was).
   it('never silently drops a "__proto__" key', () => {
     const result = validateMetadata([{ key: '__proto__', value: 'x' }]);
     const keptOrRejected = result instanceof LedgerError || Object.hasOwn(result, '__proto__');
