@@ -195,7 +195,7 @@ export interface LedgerClientOptions {
   token?: string | (() => string | Promise<string>);
   /** A fetch implementation (default `globalThis.fetch`). */
   fetch?: typeof globalThis.fetch;
-  /** Retries after the first attempt for operations that are safe to repeat; default 3 (4 attempts). 0 disables. */
+  /** Retries after the first attempt for operations that are safe to repeat; default 5 (6 attempts). 0 disables. */
   retries?: number;
   /** Time limit of one attempt (not of all retries together); default 30 000 ms. */
   timeoutMs?: number;

@@ -47,6 +47,10 @@ export function decodeScopedId(
   return raw === null ? null : parseScopedId(raw);
 }
 
+export function coopGlobalId(bookId: string): string {
+  return encodeGlobalID('Coop', bookId);
+}
+
 export function bookGlobalId(bookId: string): string {
   return encodeGlobalID('Book', bookId);
 }

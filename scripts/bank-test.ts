@@ -26,8 +26,20 @@ import { redactUrl } from '../server/config.js';
 import { type CheckRow, runChecks, type Tally } from './bank/checks.js';
 import { FAULT_KINDS, type FaultEvent, type FaultKind, runFaults } from './bank/faults.js';
 import { Prng } from './bank/prng.js';
-import { freePort, type HarnessDatabase, openHarnessDatabase, ServiceProcess } from './bank/processes.js';
-import { createBank, newStats, type OpRecord, runReader, runWorker } from './bank/workload.js';
+import { type HarnessDatabase, openHarnessDatabase, ServiceProcess } from './bank/processes.js';
+import {
+  createBank,
+  newStats,
+  type OpRecord,
+  runReader,
+  runWorker,
+  SHORT_TIMEOUT_MAX_MS,
+  SHORT_TIMEOUT_MIN_MS,
+  SHORT_TIMEOUT_SHARE_BATCH,
+  SHORT_TIMEOUT_SHARE_SINGLE,
+} from './bank/workload.js';
+import { commandLine } from './lib/cli.js';
+import { freePort } from './lib/ports.js';
 
 const repoRoot = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -56,7 +68,7 @@ Faults, on a schedule drawn from --seed (one every few seconds, kinds taken in t
   db-restart  immediate stop of PostgreSQL, then a start        (off: --no-db-restart; skipped
               on --database-url, whose server is not ours)
   terminate   pg_terminate_backend() of the service's sessions  (off: --no-terminate)
-  timeouts    client time limits of 2-40 ms on some requests    (off: --no-timeouts)
+  timeouts    client time limits of ${SHORT_TIMEOUT_MIN_MS}-${SHORT_TIMEOUT_MAX_MS} ms on some requests    (off: --no-timeouts)
 
 Checks at the end (a table on stdout; exit status 1 on any violation): every read summed to
 zero within bounds; every acknowledged op is in the journal exactly once and as sent; every
@@ -172,19 +184,6 @@ function parseOptions(argv: string[]): Options | 'help' {
   };
 }
 
-/** The command line that reproduces this run, as typed (passwords hidden). */
-function commandLine(argv: string[]): string {
-  const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`);
-  const args = argv.map((arg) => (/^postgres(ql)?:\/\//.test(arg) ? redactUrl(arg) : arg)).map(quote);
-  const base =
-    process.env.npm_lifecycle_event === 'bank-test'
-      ? `npm run bank-test${args.length > 0 ? ' --' : ''}`
-      : 'npx tsx scripts/bank-test.ts';
-  const env =
-    process.env.DATABASE_URL?.trim() && !argv.includes('--database-url') ? 'DATABASE_URL=<redacted> ' : '';
-  return `${env}${base}${args.length > 0 ? ` ${args.join(' ')}` : ''}`;
-}
-
 const log = (message: string) =>
   process.stderr.write(`[bank ${(performance.now() / 1000).toFixed(1).padStart(5)} s] ${message}\n`);
 
@@ -198,7 +197,8 @@ interface RunResult {
   skipped: string[];
   requests: number;
   unknownByReason: Map<string, number>;
-  shortTimeouts: { sent: number; fired: number };
+  /** Requests sent with a short client time limit and how many ran out; undefined with --no-timeouts. */
+  shortTimeouts: { sent: number; fired: number } | undefined;
   restarts: number;
   database: string;
   postgresVersion: string;
@@ -270,7 +270,7 @@ async function run(options: Options): Promise<RunResult> {
       rng: Prng.derive(options.seed, 'faults'),
       service,
       database,
-      gapMs: options.mode === 'long' || options.loadSeconds > 120 ? [3_000, 8_000] : [2_500, 5_000],
+      gapMs: options.loadSeconds > 120 ? [3_000, 8_000] : [2_500, 5_000],
       startedAt: loadStartedAt,
       stopping: () => stopping,
       events: faults,
@@ -319,7 +319,9 @@ async function run(options: Options): Promise<RunResult> {
       skipped,
       requests: stats.requests,
       unknownByReason: stats.unknownByReason,
-      shortTimeouts: { sent: stats.shortTimeoutsSent, fired: stats.shortTimeoutsFired },
+      shortTimeouts: options.shortTimeouts
+        ? { sent: stats.shortTimeoutsSent, fired: stats.shortTimeoutsFired }
+        : undefined,
       restarts: service.starts - 1,
       database: database.description,
       postgresVersion,
@@ -345,10 +347,15 @@ function summaryRows(result: RunResult): [string, string][] {
     ['operations (batch entries one by one)', String(t.operations)],
     ['requests sent (retries included)', String(result.requests)],
     ['faults injected', `${result.faults.length} (${faultCounts(result)})`],
-    [
-      'client timeouts that fired',
-      `${result.shortTimeouts.fired} of ${result.shortTimeouts.sent} requests sent with a 2-40 ms limit`,
-    ],
+    ...(result.shortTimeouts
+      ? [
+          [
+            'client timeouts that fired',
+            `${result.shortTimeouts.fired} of ${result.shortTimeouts.sent} requests sent with a ` +
+              `${SHORT_TIMEOUT_MIN_MS}-${SHORT_TIMEOUT_MAX_MS} ms limit`,
+          ] as [string, string],
+        ]
+      : []),
     ['service restarts', String(result.restarts)],
     ['answers with no decision, resent', unknown || '0'],
     ['acknowledged', String(t.acknowledged)],
@@ -368,6 +375,11 @@ function printTable(result: RunResult): void {
   for (const skip of result.skipped) out.push(`  skip  ${skip}`);
   out.push('');
   process.stdout.write(`${out.join('\n')}\n`);
+}
+
+/** A share in words, as the report words it: "a third" for about 1/3, else a whole percentage. */
+function share(fraction: number): string {
+  return Math.abs(fraction - 1 / 3) < 0.05 ? 'a third' : `${Math.round(fraction * 100)}%`;
 }
 
 function report(result: RunResult, options: Options, command: string): string {
@@ -401,10 +413,15 @@ function report(result: RunResult, options: Options, command: string): string {
     '|---|---|---|',
     ...result.faults.map((f) => `| ${f.atSeconds.toFixed(1)} | ${f.kind} | ${md(f.detail)} |`),
     '',
-    `Client time limits of 2 to 40 ms were put on ${result.shortTimeouts.sent} requests (a third of the batches, 4%`,
-    `of the others); ${result.shortTimeouts.fired} of them ran out before the answer, left their op unknown, and`,
-    'the op was resent with the same key.',
-    '',
+    ...(result.shortTimeouts
+      ? [
+          `Client time limits of ${SHORT_TIMEOUT_MIN_MS} to ${SHORT_TIMEOUT_MAX_MS} ms were put on ${result.shortTimeouts.sent} requests ` +
+            `(${share(SHORT_TIMEOUT_SHARE_BATCH)} of the batches, ${share(SHORT_TIMEOUT_SHARE_SINGLE)}`,
+          `of the others); ${result.shortTimeouts.fired} of them ran out before the answer, left their op unknown, and`,
+          'the op was resent with the same key.',
+          '',
+        ]
+      : []),
     'CI runs the short mode on every change (`.ci/run`): `npm run bank-test -- --short --no-write`',
     '(about 60 s). The op sequences and the fault schedule follow from the seed; the interleaving of',
     'concurrent requests and where each fault lands do not, so two runs with one seed differ in detail.',
@@ -437,7 +454,10 @@ async function main(): Promise<void> {
   const result = await run(options);
   printTable(result);
   if (options.out) {
-    writeFileSync(options.out, report(result, options, commandLine(argv)));
+    writeFileSync(
+      options.out,
+      report(result, options, commandLine(argv, ['bank-test'], 'scripts/bank-test.ts')),
+    );
     log(`wrote ${path.relative(process.cwd(), options.out) || options.out}`);
   }
   const t = result.tally;

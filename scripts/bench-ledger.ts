@@ -40,6 +40,7 @@ import {
   resetPeakMemory,
 } from './bench/proc.js';
 import type { SqlWorkerConfig, SqlWorkerOutput } from './bench/sql-worker.js';
+import { commandLine } from './lib/cli.js';
 import { freePort } from './lib/ports.js';
 
 const repoRoot = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -89,10 +90,11 @@ Options:
   --no-write            print the table only, do not write the report
   --database-url <url>  use this PostgreSQL server instead of an embedded one (default: $DATABASE_URL)
   --keep-database       do not drop the bench database on --database-url's server
-  --analyze             run ANALYZE on the bench database halfway through each warm-up: stands in
-                        for autovacuum, which a fresh database has not run yet (PostgreSQL then
-                        re-plans cached statements, foreign-key checks included, for the current
-                        table sizes). Off by default: the default measures the fresh database as is.
+  --analyze             also run ANALYZE on the whole bench database halfway through each warm-up
+                        (PostgreSQL then re-plans cached statements, foreign-key checks included,
+                        for the current table sizes). Off by default: the bench sends no ANALYZE,
+                        but the service's statistics keeper ANALYZEs the ledger tables after 1,000
+                        entries and each time that count doubles, and autovacuum runs as usual.
   --db-pool-max <n>     DB_POOL_MAX for the service (default: the service's own default)
   --pg-setting <k=v>    extra setting for the embedded PostgreSQL (repeatable), e.g. synchronous_commit=off
   -h, --help            this text
@@ -195,30 +197,6 @@ function parseOptions(argv: string[]): Options | 'help' {
         : integer('db-pool-max', values['db-pool-max'], 10, 1, 1000),
     pgSettings,
   };
-}
-
-/** The command line that reproduces this run, as the user would type it (passwords hidden). */
-function commandLine(argv: string[]): string {
-  const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`);
-  const args = argv.map((arg) => (/^postgres(ql)?:\/\//.test(arg) ? redactUrl(arg) : arg)).map(quote);
-  const event = process.env.npm_lifecycle_event;
-  const base =
-    event === 'bench:ledger' || event === 'bench'
-      ? `npm run ${event}${args.length > 0 ? ' --' : ''}`
-      : 'npx tsx scripts/bench-ledger.ts';
-  const env =
-    process.env.DATABASE_URL?.trim() && !argv.includes('--database-url') ? 'DATABASE_URL=<redacted> ' : '';
-  return `${env}${base}${args.length > 0 ? ` ${args.join(' ')}` : ''}`;
-}
-
-function redactUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    if (url.password) url.password = '***';
-    return url.toString();
-  } catch {
-    return '<url>';
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -649,12 +627,11 @@ class MemorySampler {
     this.timer.unref();
   }
 
-  private sample(): number {
+  private sample(): void {
     const memory = readMemory(this.pid);
-    if (!memory) return 0;
+    if (!memory) return;
     this.windowMaxKb = Math.max(this.windowMaxKb, memory.rssKb);
     this.overallMaxKb = Math.max(this.overallMaxKb, memory.rssKb, memory.hwmKb);
-    return memory.rssKb;
   }
 
   /** Starts a window: the peak (VmHWM) is reset to the current RSS when the kernel allows it. */
@@ -682,7 +659,6 @@ class MemorySampler {
 interface ScenarioResult {
   id: ScenarioId;
   entriesPerSecond: number;
-  requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
   /** Server peak RSS in the scenario, MiB (API scenarios only). */
@@ -692,11 +668,7 @@ interface ScenarioResult {
   failedRequests: number;
   transportErrors: number;
   problems: Record<string, number>;
-  /** Entries counted in the database during the scenario vs what the answers reported. */
-  dbEntries: number;
-  reportedEntries: number;
-  tolerance: number;
-  /** Human-readable verdict of the database check. */
+  /** Human-readable verdict of the database check: entries counted in the database during the scenario vs what the answers reported. */
   check: string;
   checkPassed: boolean;
   /** What the database sessions were doing during the measured window. */
@@ -933,7 +905,6 @@ async function runApiScenario(ctx: Context, id: ScenarioId): Promise<ScenarioRes
   return {
     id,
     entriesPerSecond: window.okEntries / window.seconds,
-    requestsPerSecond: window.okRequests / window.seconds,
     p50Ms: window.latencyMs.p50,
     p99Ms: window.latencyMs.p99,
     serverPeakMb: serverPeakKb / 1024,
@@ -942,9 +913,6 @@ async function runApiScenario(ctx: Context, id: ScenarioId): Promise<ScenarioRes
     failedRequests: window.failedRequests,
     transportErrors: window.transportErrors,
     problems: window.problems,
-    dbEntries,
-    reportedEntries: reported,
-    tolerance,
     check,
     checkPassed,
     activity,
@@ -993,7 +961,6 @@ async function runSqlScenario(ctx: Context, id: ScenarioId): Promise<ScenarioRes
   return {
     id,
     entriesPerSecond: output.entriesPerSecond,
-    requestsPerSecond: output.entriesPerSecond,
     p50Ms: output.latencyMs.p50,
     p99Ms: output.latencyMs.p99,
     serverPeakMb: undefined,
@@ -1002,9 +969,6 @@ async function runSqlScenario(ctx: Context, id: ScenarioId): Promise<ScenarioRes
     failedRequests: errorCount,
     transportErrors: 0,
     problems: Object.fromEntries(Object.entries(output.errors).map(([k, v]) => [`SQLSTATE ${k}`, v])),
-    dbEntries,
-    reportedEntries: output.committedTotal,
-    tolerance: 0,
     check,
     checkPassed,
     activity,
@@ -1208,13 +1172,18 @@ function report(input: ReportInput): string {
     t.value,
     t.met === undefined ? 'not measured' : t.met ? '**met**' : '**not met**',
   ]);
+  const autocannonVersion = (
+    JSON.parse(readFileSync(path.join(repoRoot, 'node_modules/autocannon/package.json'), 'utf8')) as {
+      version: string;
+    }
+  ).version;
   const settings = Object.entries(facts.settings)
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');
   return `# Benchmarks
 
 Written by \`scripts/bench-ledger.ts\`; regenerate with the command below. Numbers from one run on a
-shared 2-core machine where other work (tests) may run at the same time: compare within a run,
+shared ${cpus.length}-core machine where other work (tests) may run at the same time: compare within a run,
 and treat differences of 10-20% between runs as noise.
 
 - **Date:** ${input.startedAt.toISOString()}
@@ -1224,7 +1193,7 @@ and treat differences of 10-20% between runs as noise.
 - **Node:** ${input.serverNode} (service, workers and orchestrator)
 - **PostgreSQL:** ${facts.version}
 - **Database:** ${input.databaseDescription}; ${settings}
-- **Parameters:** ${options.durationSeconds} s measured after ${options.warmupSeconds} s warm-up per scenario, ${options.connections} concurrent clients, ${fmtInt(options.accounts)} accounts, batches of ${options.batchSize}, service DB_POOL_MAX=${options.dbPoolMax ?? 'default'}, ${options.analyze ? 'ANALYZE halfway through each warm-up (--analyze)' : 'no ANALYZE during the run (autovacuum only)'}
+- **Parameters:** ${options.durationSeconds} s measured after ${options.warmupSeconds} s warm-up per scenario, ${options.connections} concurrent clients, ${fmtInt(options.accounts)} accounts, batches of ${options.batchSize}, service DB_POOL_MAX=${options.dbPoolMax ?? 'default'}, ${options.analyze ? "ANALYZE of the whole database halfway through each warm-up (--analyze), besides the service's own" : "no ANALYZE sent by the bench (the service's statistics keeper ANALYZEs the ledger tables after 1,000 entries and each time the count doubles; autovacuum as usual)"}
 
 ## Results
 
@@ -1236,12 +1205,13 @@ ${resultsTable(results, options.batchSize)}
   answer completed in the window, and per transaction (BEGIN sent to COMMIT answered) for plain SQL.
 - ratio API/SQL: single spread ÷ SQL spread, single hot ÷ SQL hot. hot/spread: each hot row ÷ its spread row.
 - server peak RSS: the service process's ${input.peakResettable ? 'VmHWM, reset at the start of each scenario' : 'highest VmRSS sampled every 200 ms'} (${input.peakResettable ? 'and VmRSS sampled every 200 ms' : 'VmHWM could not be reset per scenario'}); peak over the whole run, start-up and setup included: ${input.overallPeakMb === undefined ? '—' : `${Math.round(input.overallPeakMb)} MB`}; RSS when ready, before any request: ${fmtInt(input.readyRssMb)} MB.
-- API load: autocannon 9 in its own process, ${options.connections} connections, a fresh body per request
+- API load: autocannon ${autocannonVersion} in its own process, ${options.connections} connections, a fresh body per request
   (unique idempotency key, random accounts, random amount 1.00-100.00 USD). Hot: account 0 is on a
   random side of every entry, a random other account on the other side.
 - Plain SQL: ${options.connections} \`pg\` clients in their own process, each looping over \`BEGIN; INSERT entry;
   INSERT both lines (one multi-row INSERT); UPDATE balance of the lower account id; UPDATE the
-  other; COMMIT\` (named prepared statements, 6 round trips) on tables \`bench_sql_account\`,
+  other; COMMIT\` (3 named prepared statements run 4 times, the UPDATE twice, plus BEGIN and COMMIT:
+  6 round trips) on tables \`bench_sql_account\`,
   \`bench_sql_entry\`, \`bench_sql_line\` (primary keys, lines referencing entry and account,
   index on line account) in the same database.
 
@@ -1267,12 +1237,16 @@ ${input.ledgerCheck ? `Ledger after the API scenarios: ${input.ledgerCheck}.` : 
 
 ${
   options.analyze
-    ? 'With `--analyze`, the bench database was ANALYZEd halfway through each warm-up, standing in for autovacuum: ' +
-      'statements are planned for the tables as they are during the run.'
-    : 'The database is measured as a new deployment would be: the tables start empty and autovacuum has not ' +
-      'analyzed them yet during the run, so a statement planned while its tables were tiny (foreign-key checks ' +
-      'included, which each pooled connection plans once) can keep a plan made for tiny tables (a sequential scan, or an index that matches only `book_id`) until the next ANALYZE; ' +
-      'the rows read per scan listed above show whether that happened. `--analyze` measures the state after autovacuum.'
+    ? 'With `--analyze`, the whole bench database was ANALYZEd halfway through each warm-up, on top of the ' +
+      "service's statistics keeper (which ANALYZEs the ledger tables after 1,000 entries and each time the count " +
+      'doubles): statements are planned for the tables as they are during the run.'
+    : 'The database is measured as a new deployment would be: the tables start empty and the bench sends no ANALYZE, ' +
+      "but the service's statistics keeper ANALYZEs the ledger tables (journal_entry, journal_line, account, " +
+      'account_day_total, pending_open) after its first 1,000 entries and each time that count doubles, and ' +
+      'autovacuum runs as usual. Between two ANALYZEs a statement planned while its tables were smaller ' +
+      '(foreign-key checks included, which each pooled connection plans once) can keep a plan made for smaller ' +
+      'tables (a sequential scan, or an index that matches only `book_id`); the rows read per scan listed above ' +
+      'show whether that happened. `--analyze` also ANALYZEs the whole database halfway through each warm-up.'
 }
 `;
 }
@@ -1325,7 +1299,7 @@ async function main(): Promise<number> {
     log(`warning: running on Node ${process.versions.node}; run through npm (Node 24 from node_modules)`);
 
   const startedAt = new Date();
-  const command = commandLine(argv);
+  const command = commandLine(argv, ['bench:ledger', 'bench'], 'scripts/bench-ledger.ts');
   const loadBefore = os.loadavg();
   const runId = `bench-${startedAt.getTime().toString(36)}-${process.pid}`;
   log(`${command}`);
@@ -1398,7 +1372,7 @@ async function main(): Promise<number> {
       log(`scenario ${id}: failures: ${JSON.stringify(result.problems)}`);
     }
   }
-  if (options.scenarios.some((id) => SCENARIOS[id].kind === 'api')) {
+  if (needsBook) {
     ledgerCheck = await checkLedger(verifier);
     log(`ledger: ${ledgerCheck}`);
   }

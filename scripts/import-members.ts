@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type CoopImportKind, createLedgerClient, LedgerClientError } from '../client-sdk/index.js';
+import { coopGlobalId } from '../schema/ids.js';
 
 const usage = `Usage: npm run import:members -- --coop ID --file PATH [--kind members|payments] [--url URL] [--token T] [--key K]
 
@@ -94,7 +95,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     url,
     token: token.trim(),
     // A raw uuid is the co-op's book id: the Coop id is its global id.
-    coopId: UUID.test(coop) ? Buffer.from(`Coop:${coop.toLowerCase()}`, 'utf8').toString('base64') : coop,
+    coopId: UUID.test(coop) ? coopGlobalId(coop.toLowerCase()) : coop,
     kind: kind === 'members' ? 'MEMBERS' : 'PAYMENTS',
     file,
     key,

@@ -6,8 +6,7 @@
  */
 import type pg from 'pg';
 import type { LedgerClient } from '../../client-sdk/index.js';
-import { lineSums } from '../../server/db/ledger-reads.js';
-import { listAccounts } from '../../server/db/ledger-store.js';
+import { balanceMismatches } from '../../server/db/ledger-reads.js';
 import { Decimal, ZERO } from '../../server/ledger/money.js';
 import type { LoadStats, OpRecord } from './workload.js';
 import { type Bank, rawIds } from './workload.js';
@@ -180,26 +179,10 @@ export async function runChecks(
   );
 
   // --- balances: stored = lines = what was acknowledged --------------------------------------------
-  const accounts = await listAccounts(db, book, {
-    afterCode: null,
-    limit: 100_000,
-    includeClosed: true,
-    type: null,
-  });
-  const sums = await lineSums(db, book);
-  const stored: string[] = [];
-  for (const a of accounts) {
-    const s = sums.get(a.id) ?? {
-      postedDebits: ZERO,
-      postedCredits: ZERO,
-      pendingDebits: ZERO,
-      pendingCredits: ZERO,
-    };
-    for (const field of ['postedDebits', 'postedCredits', 'pendingDebits', 'pendingCredits'] as const) {
-      if (!a[field].equals(s[field]))
-        stored.push(`${a.code} ${field} stored ${a[field].toFixed(2)}, lines ${s[field].toFixed(2)}`);
-    }
-  }
+  const { accounts, mismatches } = await balanceMismatches(db, book);
+  const stored = mismatches.map(
+    (m) => `${m.account.code} ${m.field} stored ${m.stored.toFixed(2)}, lines ${m.fromLines.toFixed(2)}`,
+  );
   add("each account's stored balance equals the sum of its lines", stored, `${accounts.length} accounts`);
 
   const expectedPosted = new Map<string, Decimal>();

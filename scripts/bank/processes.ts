@@ -7,10 +7,6 @@
  * same data folder and port while the service keeps running. A server named by --database-url is
  * not ours: it is never stopped, only a database created on it for the run (and dropped after).
  */
-import { freePort } from '../lib/ports.js';
-
-export { freePort };
-
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs/promises';

@@ -11,6 +11,7 @@
  * Money is kept as decimal strings and decimal.js values, never as JS numbers.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import {
   type JournalLineInput,
   type LedgerClient,
@@ -19,6 +20,8 @@ import {
   type PostJournalEntryInput,
   type PostPendingEntryInput,
 } from '../../client-sdk/index.js';
+import { backoffDelayMs, type RetryPolicy } from '../../client-sdk/retry.js';
+import { type BookScopedId, decodeId, decodeScopedId, scopedId } from '../../schema/ids.js';
 import { Decimal, ZERO } from '../../server/ledger/money.js';
 import { Prng } from './prng.js';
 
@@ -41,11 +44,13 @@ export interface Bank {
   accounts: BankAccount[];
 }
 
-/** Decodes a Relay global id of this API (base64 of `Type:bookId[:id]`). */
-export function rawIds(globalId: string): { bookId: string; id: string } {
-  const [, bookId, id] = Buffer.from(globalId, 'base64').toString('utf8').split(':');
-  if (!bookId) throw new Error(`not a global id: ${globalId}`);
-  return { bookId, id: id ?? bookId };
+/** The raw ids in an Account, JournalEntry or Book global id (for a book, `id` is its own id). */
+export function rawIds(globalId: string): BookScopedId {
+  const scoped = decodeScopedId(globalId, 'Account') ?? decodeScopedId(globalId, 'JournalEntry');
+  if (scoped) return scoped;
+  const bookId = decodeId(globalId, 'Book');
+  if (bookId) return { bookId, id: bookId };
+  throw new Error(`not the global id of an account, entry or book: ${globalId}`);
 }
 
 /**
@@ -167,11 +172,18 @@ export interface LoadOptions {
   giveUpAt: () => number;
 }
 
-/** Sleeps between retries of an unknown op: 50 ms doubling to 1 s. */
-function backoffMs(attempt: number, rng: Prng): number {
-  const ceiling = Math.min(1_000, 50 * 2 ** Math.min(attempt - 1, 5));
-  return ceiling / 2 + rng.next() * (ceiling / 2);
-}
+/**
+ * Sleeps between resends of an unknown op: 50 ms doubling to 1 s, with the SDK's jitter drawn from
+ * the seeded generator. `retries` is unused: the bank resends until the op is decided or time is up.
+ */
+const RESEND_POLICY: RetryPolicy = { retries: Number.POSITIVE_INFINITY, baseDelayMs: 50, maxDelayMs: 1_000 };
+
+/** Share of batches / of other requests sent with a deliberately short client time limit. */
+export const SHORT_TIMEOUT_SHARE_BATCH = 0.3;
+export const SHORT_TIMEOUT_SHARE_SINGLE = 0.04;
+/** Bounds (ms) of those short time limits. */
+export const SHORT_TIMEOUT_MIN_MS = 2;
+export const SHORT_TIMEOUT_MAX_MS = 40;
 
 type Answer<T> = { kind: 'answer'; value: T } | { kind: 'unknown'; reason: string };
 
@@ -188,8 +200,9 @@ async function attempt<T>(
 ): Promise<Answer<T>> {
   const { stats } = options;
   stats.requests++;
-  const short = options.shortTimeouts && rng.chance(isBatch ? 0.3 : 0.04);
-  const limitMs = short ? rng.int(2, 40) : options.timeoutMs;
+  const short =
+    options.shortTimeouts && rng.chance(isBatch ? SHORT_TIMEOUT_SHARE_BATCH : SHORT_TIMEOUT_SHARE_SINGLE);
+  const limitMs = short ? rng.int(SHORT_TIMEOUT_MIN_MS, SHORT_TIMEOUT_MAX_MS) : options.timeoutMs;
   if (short) stats.shortTimeoutsSent++;
   try {
     return { kind: 'answer', value: await send(AbortSignal.timeout(limitMs)) };
@@ -225,7 +238,7 @@ async function untilDecided<T>(
     }
     for (const record of records) record.unknownAttempts++;
     if (Date.now() >= options.giveUpAt()) return;
-    await sleep(backoffMs(n, rng));
+    await sleep(backoffDelayMs(RESEND_POLICY, n, undefined, () => rng.next()));
   }
 }
 
@@ -360,7 +373,7 @@ export async function runWorker(options: LoadOptions, index: number): Promise<vo
         [],
         pending.key,
       );
-      const entryId = encodeEntryId(bank.rawBookId, pending.entryId!);
+      const entryId = encodeGlobalID('JournalEntry', scopedId(bank.rawBookId, pending.entryId!));
       const ref = { entryId, idempotencyKey: resolution.key };
       await untilDecided(
         options,
@@ -373,10 +386,6 @@ export async function runWorker(options: LoadOptions, index: number): Promise<vo
       );
     }
   }
-}
-
-function encodeEntryId(rawBookId: string, rawEntryId: string): string {
-  return Buffer.from(`JournalEntry:${rawBookId}:${rawEntryId}`, 'utf8').toString('base64');
 }
 
 /**

@@ -10,15 +10,14 @@
  * `setupRequest`, and every response is parsed in `onResponse`: only answers with HTTP 2xx, no
  * GraphQL errors, no userErrors, not replayed (and for batches postedCount = batch size) count as
  * successes. Counts and latencies of the measured window come from the responses that complete
- * inside it (autocannon's `response` event gives each one's latency); autocannon's own result,
- * which covers the whole run, is printed too.
+ * inside it (autocannon's `response` event gives each one's latency).
  *
  * stderr: progress, and phase markers `@phase warmup|main|done` the orchestrator times CPU by.
  * stdout: one JSON line, `WorkerOutput`.
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import autocannon, { type AutocannonResult } from 'autocannon';
+import autocannon from 'autocannon';
 import {
   batchBody,
   type EntryShape,
@@ -27,6 +26,7 @@ import {
   singleEntryBody,
   type Verdict,
 } from './ledger-api.js';
+import { percentile } from './stats.js';
 
 export interface LoadWorkerConfig {
   /** GraphQL endpoint, e.g. http://127.0.0.1:4321/graphql */
@@ -50,8 +50,6 @@ export interface LoadWorkerConfig {
 }
 
 export interface Counts {
-  /** Responses received. */
-  answered: number;
   /** Requests that fully succeeded. */
   okRequests: number;
   /** Requests answered but not fully successful (any reason). */
@@ -70,18 +68,15 @@ export interface WorkerOutput {
   /** The measured window: responses completed between the end of the warm-up and the end. */
   window: Counts & {
     seconds: number;
-    latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+    latencyMs: { p50: number; p99: number };
     /** CPU seconds this worker used in the window (user + system). */
     cpuSeconds: number;
   };
   /** Warm-up and window together (for checking against the database). */
   total: Counts;
-  /** autocannon's result for the whole run (warm-up included). */
-  autocannon: AutocannonResult;
 }
 
 const emptyCounts = (): Counts => ({
-  answered: 0,
   okRequests: 0,
   failedRequests: 0,
   transportErrors: 0,
@@ -91,7 +86,6 @@ const emptyCounts = (): Counts => ({
 });
 
 function record(counts: Counts, verdict: Verdict): void {
-  counts.answered += 1;
   counts.postedEntries += verdict.posted;
   if (verdict.ok) {
     counts.okRequests += 1;
@@ -106,12 +100,6 @@ function addProblem(counts: Counts, problem: string): void {
   if (problem in counts.problems) counts.problems[problem]! += 1;
   else if (Object.keys(counts.problems).length < 10) counts.problems[problem] = 1;
   else counts.problems['(other problems)'] = (counts.problems['(other problems)'] ?? 0) + 1;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
 }
 
 async function run(config: LoadWorkerConfig): Promise<WorkerOutput> {
@@ -206,7 +194,7 @@ async function run(config: LoadWorkerConfig): Promise<WorkerOutput> {
       addProblem(window, problem);
     }
   });
-  const result = await instance;
+  await instance;
   clearTimeout(markWindow);
   clearTimeout(markEnd);
   if (!cpuInWindow) {
@@ -221,15 +209,11 @@ async function run(config: LoadWorkerConfig): Promise<WorkerOutput> {
       seconds: config.durationSeconds,
       latencyMs: {
         p50: percentile(sorted, 50),
-        p90: percentile(sorted, 90),
         p99: percentile(sorted, 99),
-        max: sorted.at(-1) ?? Number.NaN,
-        mean: sorted.reduce((sum, value) => sum + value, 0) / Math.max(1, sorted.length),
       },
       cpuSeconds: (cpuInWindow.user + cpuInWindow.system) / 1e6,
     },
     total,
-    autocannon: result,
   };
 }
 

@@ -25,6 +25,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
+import { randomAmount } from './ledger-api.js';
+import { percentile } from './stats.js';
 
 export interface SqlWorkerConfig {
   databaseUrl: string;
@@ -41,9 +43,8 @@ export interface SqlWorkerOutput {
   committed: number;
   /** Every transaction committed by this run, warm-up and stragglers included (to check against the table). */
   committedTotal: number;
-  windowSeconds: number;
   entriesPerSecond: number;
-  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  latencyMs: { p50: number; p99: number };
   /** Failed transactions by SQLSTATE (rolled back, not retried). */
   errors: Record<string, number>;
   /** CPU seconds this worker used in the measured window. */
@@ -109,12 +110,6 @@ async function prepare(config: SqlWorkerConfig): Promise<void> {
   }
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
-}
-
 async function main(): Promise<void> {
   const file = process.argv[2];
   if (!file || file === '--help' || file === '-h') {
@@ -149,8 +144,7 @@ async function main(): Promise<void> {
   const transfer = async (client: pg.Client) => {
     const first = config.hot ? 1 : pickOther(0);
     const second = pickOther(first);
-    const cents = 100 + Math.floor(Math.random() * 9901);
-    const amount = `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
+    const amount = randomAmount();
     // Debit adds to the balance, credit subtracts; which account is debited is random.
     const [debit, credit] = Math.random() < 0.5 ? [first, second] : [second, first];
     const id = randomUUID();
@@ -210,19 +204,13 @@ async function main(): Promise<void> {
   await Promise.all(clients.map((client) => client.end()));
 
   const sorted = latencies.slice().sort((a, b) => a - b);
-  const mean = sorted.reduce((sum, value) => sum + value, 0) / Math.max(1, sorted.length);
-  const windowSeconds = config.durationSeconds;
   const output: SqlWorkerOutput = {
     committed: sorted.length,
     committedTotal,
-    windowSeconds,
-    entriesPerSecond: sorted.length / windowSeconds,
+    entriesPerSecond: sorted.length / config.durationSeconds,
     latencyMs: {
       p50: percentile(sorted, 50),
-      p90: percentile(sorted, 90),
       p99: percentile(sorted, 99),
-      max: sorted.at(-1) ?? Number.NaN,
-      mean,
     },
     errors,
     cpuSeconds: (cpuAtEnd.user + cpuAtEnd.system) / 1e6,

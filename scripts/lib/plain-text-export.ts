@@ -66,9 +66,8 @@ export function renderJournal(
   const names = accountNames(accounts, format);
   const posted = entries.filter((e) => POSTED_KINDS.has(e.kind));
   const out: string[] = [];
-  const comment = format === 'hledger' ? ';' : ';';
   out.push(
-    `${comment} Solidarity Ledger export of book "${bookName.replace(/\s+/g, ' ')}": ${posted.length} posted entries`,
+    `; Solidarity Ledger export of book "${bookName.replace(/\s+/g, ' ')}": ${posted.length} posted entries`,
   );
   out.push('');
   if (format === 'beancount') {

@@ -14,10 +14,10 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { BookEntity, BookUnitEntity } from '../db/entities.js';
 import {
+  balanceMismatches,
   descendantIds,
   type EntryFilter,
   entriesBySeq,
-  lineSums,
   listEntries,
   postedTotalsAsOf,
 } from '../db/ledger-reads.js';
@@ -703,32 +703,16 @@ export class LedgerService {
 
   /** Compares every account's stored totals with the sums of its lines (a check, not a request path). */
   async checkConsistency(bookId: string): Promise<ConsistencyReport> {
-    const sums = await lineSums(this.pool, bookId);
-    const accounts = await listAccounts(this.pool, bookId, {
-      afterCode: null,
-      limit: 100_000,
-      includeClosed: true,
-      type: null,
-    });
-    const mismatches: ConsistencyReport['mismatches'] = [];
-    for (const a of accounts) {
-      const s = sums.get(a.id) ?? {
-        postedDebits: ZERO,
-        postedCredits: ZERO,
-        pendingDebits: ZERO,
-        pendingCredits: ZERO,
-      };
-      for (const field of ['postedDebits', 'postedCredits', 'pendingDebits', 'pendingCredits'] as const) {
-        if (!a[field].equals(s[field])) {
-          mismatches.push({
-            accountId: a.id,
-            field,
-            stored: a[field].toFixed(),
-            fromLines: s[field].toFixed(),
-          });
-        }
-      }
-    }
-    return { ok: mismatches.length === 0, accountsChecked: accounts.length, mismatches };
+    const { accounts, mismatches } = await balanceMismatches(this.pool, bookId);
+    return {
+      ok: mismatches.length === 0,
+      accountsChecked: accounts.length,
+      mismatches: mismatches.map((m) => ({
+        accountId: m.account.id,
+        field: m.field,
+        stored: m.stored.toFixed(),
+        fromLines: m.fromLines.toFixed(),
+      })),
+    };
   }
 }

@@ -2,8 +2,16 @@
  * Read queries of the ledger. Balances come from the account rows (current) or from the per-day
  * totals plus one day of lines (as of an instant), never from a scan of every line.
  */
-import { Decimal } from '../ledger/index.js';
-import { ENTRY_COLUMNS, type EntryRecord, entryFromRow, LINES_JSON, type Queryable } from './ledger-store.js';
+import { Decimal, ZERO } from '../ledger/index.js';
+import {
+  type AccountRow,
+  ENTRY_COLUMNS,
+  type EntryRecord,
+  entryFromRow,
+  LINES_JSON,
+  listAccounts,
+  type Queryable,
+} from './ledger-store.js';
 
 export interface EntryCursor {
   effectiveAtMs: string;
@@ -165,4 +173,41 @@ export async function lineSums(
       },
     ]),
   );
+}
+
+export type BalanceField = 'postedDebits' | 'postedCredits' | 'pendingDebits' | 'pendingCredits';
+
+export interface BalanceMismatch {
+  account: AccountRow;
+  field: BalanceField;
+  stored: Decimal;
+  fromLines: Decimal;
+}
+
+/**
+ * Every account of a book (closed ones included) whose stored totals differ from the sums of its
+ * lines, one mismatch per differing field, with the accounts checked. For consistency checks.
+ */
+export async function balanceMismatches(
+  db: Queryable,
+  bookId: string,
+): Promise<{ accounts: AccountRow[]; mismatches: BalanceMismatch[] }> {
+  const sums = await lineSums(db, bookId);
+  const accounts = await listAccounts(db, bookId, {
+    afterCode: null,
+    limit: 100_000,
+    includeClosed: true,
+    type: null,
+  });
+  const mismatches: BalanceMismatch[] = [];
+  for (const account of accounts) {
+    const s = sums.get(account.id);
+    for (const field of ['postedDebits', 'postedCredits', 'pendingDebits', 'pendingCredits'] as const) {
+      const fromLines = s?.[field] ?? ZERO;
+      if (!account[field].equals(fromLines)) {
+        mismatches.push({ account, field, stored: account[field], fromLines });
+      }
+    }
+  }
+  return { accounts, mismatches };
 }
