@@ -13,7 +13,7 @@
 import SchemaBuilder from '@pothos/core';
 import RelayPlugin, { decodeGlobalID } from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import { canReadAccount, canReadBook, isAdmin } from '../server/app/auth.js';
+import { canReadAccount, canReadBook, isAdmin } from '../server/core/index.js';
 import { forbiddenError, type GraphQLContext, unauthenticatedError } from './context.js';
 import { canReadParty, isMemberOfBook } from './coop-access.js';
 import { parseScopedId } from './ids.js';

@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
-import type { Principal, Services } from '../server/app/index.js';
+import type { Principal } from '../server/core/index.js';
+import type { Services } from '../server/services.js';
 
 export interface GraphQLContext {
   services: Services;

@@ -11,7 +11,7 @@
  *   profile, never the Coop object, other members, or the voting roll.
  * - Anyone else (a city analyst, a member of another co-op) reads none of it.
  */
-import { canReadBook, type Principal } from '../server/app/auth.js';
+import { canReadBook, type Principal } from '../server/core/index.js';
 import type { GraphQLContext } from './context.js';
 import { scopedId } from './ids.js';
 

@@ -6,7 +6,7 @@ import type {
   MemberClassRecord,
   MembershipRecord,
   PartyRecord,
-} from '../server/app/index.js';
+} from '../server/coops/index.js';
 import type { GraphQLContext } from './context.js';
 import { type BookScopedId, parseScopedId, scopedId } from './ids.js';
 

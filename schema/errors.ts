@@ -1,7 +1,8 @@
 /** Domain rejections as data: every payload carries `userErrors` with a stable code. */
 import { GraphQLError } from 'graphql';
-import { ForbiddenError, isConnectionError, UnavailableError } from '../server/app/index.js';
-import { ERROR_CODES, LedgerError } from '../server/ledger/index.js';
+import { ERROR_CODES, ForbiddenError, LedgerError } from '../server/core/index.js';
+import { isConnectionError, UnavailableError } from '../server/platform/errors.js';
+import { UNAVAILABLE_MESSAGE, unavailableError } from '../server/platform/http/errors.js';
 import { builder } from './builder.js';
 import { forbiddenError } from './context.js';
 
@@ -35,22 +36,6 @@ export function rethrowServiceError(error: unknown): never {
   throw error;
 }
 
-/** The top-level error for "the database cannot be reached now": retry (with the same idempotency key). */
-export const UNAVAILABLE_MESSAGE =
-  'The ledger database is unavailable; retry later with the same idempotencyKey.';
-
-/** UNAVAILABLE (HTTP 503), at the place of `at` when it is a field's error. */
-export function unavailableError(at?: unknown): GraphQLError {
-  const located = at instanceof GraphQLError ? at : undefined;
-  return new GraphQLError(UNAVAILABLE_MESSAGE, {
-    nodes: located?.nodes,
-    source: located?.source,
-    positions: located?.positions,
-    path: located?.path,
-    extensions: { code: 'UNAVAILABLE', http: { status: 503 } },
-  });
-}
-
 export async function guard<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
@@ -63,4 +48,4 @@ export function badInput(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
 }
 
-export { LedgerError };
+export { LedgerError, UNAVAILABLE_MESSAGE, unavailableError };

@@ -3,8 +3,7 @@
  * links) cost one query per level rather than one per row.
  */
 import DataLoader from 'dataloader';
-import type { BookRecord } from '../server/app/index.js';
-import type { AccountRow, EntryLinks, EntryRecord } from '../server/db/ledger-store.js';
+import type { AccountRow, BookRecord, EntryLinks, EntryRecord } from '../server/ledger/index.js';
 import type { GraphQLContext } from './context.js';
 import { parseScopedId, scopedId } from './ids.js';
 

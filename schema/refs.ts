@@ -1,14 +1,17 @@
 /** Object refs declared up front so types in different files can point at each other. */
+
+import { ACCOUNT_TYPES, type AccountType, ENTRY_KINDS, SIDES, type Unit } from '../server/core/index.js';
 import type {
+  AccountRow,
   BalanceRecord,
   BookRecord,
   ChainVerification,
+  EntryRecord,
+  LineRecord,
   TrialBalance,
   TrialBalanceLine,
   TrialBalanceUnit,
-} from '../server/app/index.js';
-import type { AccountRow, EntryRecord, LineRecord } from '../server/db/ledger-store.js';
-import { ACCOUNT_TYPES, type AccountType, ENTRY_KINDS, SIDES, type Unit } from '../server/ledger/index.js';
+} from '../server/ledger/index.js';
 import { builder } from './builder.js';
 
 export const BookRef = builder.objectRef<BookRecord>('Book');

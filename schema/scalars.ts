@@ -3,7 +3,7 @@
  * refused here with INVALID_AMOUNT; the unit's scale is checked by the ledger, which knows the unit.
  */
 import { GraphQLError, Kind } from 'graphql';
-import { isCalendarDate, isDecimalLiteral } from '../server/ledger/index.js';
+import { isCalendarDate, isDecimalLiteral } from '../server/core/index.js';
 import { builder } from './builder.js';
 
 function invalidAmount(detail: string): GraphQLError {

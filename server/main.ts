@@ -2,8 +2,8 @@
  * Command-line entry: `tsx server/main.ts` (what `npm start` runs). Reads the configuration from
  * the environment, starts the service, and stops it gracefully on SIGTERM, SIGINT or SIGHUP.
  */
-import { CONFIG_VARIABLES, ConfigError, loadConfig } from './config.js';
-import { createLogger } from './http/logger.js';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from './platform/config.js';
+import { createLogger } from './platform/logger.js';
 import { startService } from './service.js';
 
 const USAGE = `Solidarity Ledger: a double-entry ledger served over GraphQL.

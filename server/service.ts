@@ -6,14 +6,18 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type express from 'express';
+import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
-import { buildSchema } from '../schema/index.js';
-import { createServices } from './app/index.js';
-import type { Config } from './config.js';
-import { openDatabase } from './db/database.js';
-import { createOrm, migrate } from './db/orm.js';
-import { buildApp, GRAPHQL_ENDPOINT } from './http/app.js';
-import { createLogger } from './http/logger.js';
+import { buildSchema, type GraphQLContext } from '../schema/index.js';
+import { directoryRoute } from './coops/index.js';
+import type { Config } from './platform/config.js';
+import { openDatabase } from './platform/db/database.js';
+import { migrate } from './platform/db/orm.js';
+import { type AppDeps, buildApp, GRAPHQL_ENDPOINT } from './platform/http/app.js';
+import { createLogger } from './platform/logger.js';
+import { createOrm, createServices, type Services } from './services.js';
 
 /** How long `stop()` waits for in-flight requests before closing their connections. */
 export const DRAIN_TIMEOUT_MS = 10_000;
@@ -65,7 +69,7 @@ export async function startService(config: Config, logger?: Logger): Promise<Run
     }
 
     const schema = buildSchema();
-    const app = buildApp({ config, logger: log, orm, schema, services });
+    const app = buildServiceApp({ config, logger: log, orm, schema, services });
 
     const server = app.listen(config.port, config.host);
     await Promise.race([
@@ -102,6 +106,23 @@ export async function startService(config: Config, logger?: Logger): Promise<Run
     await cleanUp();
     throw error;
   }
+}
+
+export interface ServiceAppDeps
+  extends Pick<AppDeps<GraphQLContext>, 'config' | 'logger' | 'largeRequestLimits'> {
+  orm: MikroORM;
+  schema: GraphQLSchema;
+  services: Services;
+}
+
+/** The HTTP app of the platform, serving the schema over the domains' use cases (never listens). */
+export function buildServiceApp({ services, ...deps }: ServiceAppDeps): express.Express {
+  return buildApp<GraphQLContext>({
+    ...deps,
+    authenticator: services.auth,
+    context: (base) => ({ ...base, services }),
+    publicRoutes: [directoryRoute((ids) => services.coops.getCoops(ids))],
+  });
 }
 
 /** Stops accepting, waits for in-flight requests up to `timeoutMs`, then cuts the rest. */

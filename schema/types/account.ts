@@ -1,4 +1,4 @@
-import { formatAmount } from '../../server/ledger/index.js';
+import { formatAmount } from '../../server/core/index.js';
 import { builder } from '../builder.js';
 import { guard } from '../errors.js';
 import { scopedId } from '../ids.js';

@@ -1,7 +1,7 @@
 /** API tokens and who is asking. Token management is for admins only. */
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { type Grant, ROLES, type TokenRecord } from '../../server/app/auth.js';
-import { LedgerError } from '../../server/ledger/index.js';
+import type { TokenRecord } from '../../server/auth/index.js';
+import { type Grant, LedgerError, ROLES } from '../../server/core/index.js';
 import { builder } from '../builder.js';
 import { actorOf } from '../context.js';
 import { guard, UserErrorRef } from '../errors.js';

@@ -1,4 +1,4 @@
-import { canReadBook } from '../../server/app/auth.js';
+import { canReadBook } from '../../server/core/index.js';
 import { builder } from '../builder.js';
 import { connectionType, decodeCursor, emptyConnection, pageSize, toConnection } from '../connection.js';
 import { guard } from '../errors.js';

@@ -8,7 +8,6 @@
  * resolvers decode ids and call one use case with the caller.
  */
 
-import { IMPORT_KEY_LENGTH_MAX, IMPORT_ROWS_MAX } from '../../server/app/coop-import.js';
 import type {
   CoopProfileInput,
   CoopRecord,
@@ -18,8 +17,9 @@ import type {
   MembershipResult,
   PartyRecord,
   RowError,
-} from '../../server/app/index.js';
-import { LedgerError } from '../../server/ledger/index.js';
+} from '../../server/coops/index.js';
+import { IMPORT_KEY_LENGTH_MAX, IMPORT_ROWS_MAX } from '../../server/coops/index.js';
+import { LedgerError } from '../../server/core/index.js';
 import { builder } from '../builder.js';
 import { actorOf, type GraphQLContext } from '../context.js';
 import { coopLoaders } from '../coop-loaders.js';

@@ -15,8 +15,6 @@
  */
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { GraphQLError } from 'graphql';
-import { canReadAccount, canReadBook, isAdmin, readableBooks } from '../../server/app/auth.js';
-import { directoryProfilePath, murmurationsProfile } from '../../server/app/directory.js';
 import type {
   CoopRecord,
   MemberBalances,
@@ -26,23 +24,28 @@ import type {
   MembershipRecord,
   PartyRecord,
   StatementAccount,
-} from '../../server/app/index.js';
-import type { EntryRecord } from '../../server/db/ledger-store.js';
+} from '../../server/coops/index.js';
+import { directoryProfilePath, murmurationsProfile } from '../../server/coops/index.js';
 import {
   COOP_ACCOUNT_PURPOSES,
   COOP_KINDS,
   type CoopAccountPurpose,
+  canReadAccount,
+  canReadBook,
   type Decimal,
   formatAmount,
   type Instalment,
+  isAdmin,
   LedgerError,
   MEMBER_ACCOUNT_ROLES,
   MEMBERSHIP_STATES,
   type MemberAccountRole,
   PARTY_KINDS,
   REDEMPTION_RULES,
+  readableBooks,
   type Unit,
-} from '../../server/ledger/index.js';
+} from '../../server/core/index.js';
+import type { EntryRecord } from '../../server/ledger/index.js';
 import { builder } from '../builder.js';
 import {
   connectionType,

@@ -1,7 +1,6 @@
-import { canReadBook } from '../../server/app/auth.js';
-import { EXPIRY_ACTOR } from '../../server/app/index.js';
-import type { EntryRecord } from '../../server/db/ledger-store.js';
-import { formatAmount } from '../../server/ledger/index.js';
+import { canReadBook, formatAmount } from '../../server/core/index.js';
+import type { EntryRecord } from '../../server/ledger/index.js';
+import { EXPIRY_ACTOR } from '../../server/ledger/index.js';
 import { builder } from '../builder.js';
 import { connectionType, decodeCursor, emptyConnection, pageSize, toConnection } from '../connection.js';
 import type { GraphQLContext } from '../context.js';

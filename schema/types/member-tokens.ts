@@ -7,8 +7,8 @@
  * Checks are CoopService's (after scope-auth here): a caller who may not write the co-op gets the
  * answer of an unknown membership or an unknown token.
  */
-import type { MemberTokenRecord } from '../../server/app/index.js';
-import { LedgerError } from '../../server/ledger/index.js';
+import type { MemberTokenRecord } from '../../server/coops/index.js';
+import { LedgerError } from '../../server/core/index.js';
 import { builder } from '../builder.js';
 import { actorOf } from '../context.js';
 import { guard, UserErrorRef } from '../errors.js';

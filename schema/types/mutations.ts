@@ -9,9 +9,9 @@
  * UNKNOWN_ENTRY from it).
  */
 
-import type { OpResult } from '../../server/app/posting.js';
-import type { EntryInput } from '../../server/ledger/index.js';
-import { LedgerError } from '../../server/ledger/index.js';
+import type { EntryInput } from '../../server/core/index.js';
+import { LedgerError } from '../../server/core/index.js';
+import type { OpResult } from '../../server/ledger/index.js';
 import { builder } from '../builder.js';
 import { actorOf, type GraphQLContext } from '../context.js';
 import { guard, UserErrorRef } from '../errors.js';

@@ -1,5 +1,4 @@
-import { canReadAccount, canReadBook, isAdmin, readableBooks } from '../../server/app/auth.js';
-import { LedgerError } from '../../server/ledger/index.js';
+import { canReadAccount, canReadBook, isAdmin, LedgerError, readableBooks } from '../../server/core/index.js';
 import { builder } from '../builder.js';
 import {
   decodeCursor,

@@ -6,8 +6,8 @@
  */
 import type pg from 'pg';
 import type { LedgerClient } from '../../client-sdk/index.js';
-import { balanceMismatches } from '../../server/db/ledger-reads.js';
-import { Decimal, ZERO } from '../../server/ledger/money.js';
+import { Decimal, ZERO } from '../../server/core/money.js';
+import { balanceMismatches } from '../../server/ledger/index.js';
 import type { LoadStats, OpRecord } from './workload.js';
 import { type Bank, rawIds } from './workload.js';
 

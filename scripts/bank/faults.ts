@@ -13,7 +13,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { DB_APPLICATION_NAME } from '../../server/db/orm.js';
+import { DB_APPLICATION_NAME } from '../../server/platform/db/orm.js';
 import type { Prng } from './prng.js';
 import type { HarnessDatabase, ServiceProcess } from './processes.js';
 

@@ -15,8 +15,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { pino } from 'pino';
-import { redactUrl } from '../../server/config.js';
-import { isAlive, startEmbeddedPostgres } from '../../server/db/embedded.js';
+import { redactUrl } from '../../server/platform/config.js';
+import { isAlive, startEmbeddedPostgres } from '../../server/platform/db/embedded.js';
 
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL

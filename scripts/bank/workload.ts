@@ -22,7 +22,7 @@ import {
 } from '../../client-sdk/index.js';
 import { backoffDelayMs, type RetryPolicy } from '../../client-sdk/retry.js';
 import { type BookScopedId, decodeId, decodeScopedId, scopedId } from '../../schema/ids.js';
-import { Decimal, ZERO } from '../../server/ledger/money.js';
+import { Decimal, ZERO } from '../../server/core/money.js';
 import { Prng } from './prng.js';
 
 export const UNIT = 'USD';

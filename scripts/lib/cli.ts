@@ -1,5 +1,5 @@
 /** Helpers shared by the command-line scripts. */
-import { redactUrl } from '../../server/config.js';
+import { redactUrl } from '../../server/platform/config.js';
 
 /**
  * The command line that reproduces this run, as the user would type it (passwords hidden):

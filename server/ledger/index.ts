@@ -1,6 +1,29 @@
-export * from './accounts.js';
-export * from './chain.js';
-export * from './entries.js';
-export * from './errors.js';
-export * from './membership.js';
-export * from './money.js';
+/**
+ * The ledger domain's public face: books, accounts and entries (LedgerService), the posting engine
+ * every writer of entries goes through, and the records they answer with. Other domains build their
+ * entries with `entryOp` and post them through `engine.submitWith`, and use the in-transaction
+ * building blocks below (locks in the ledger's order, lookups of entries by key) inside it; they
+ * never read the ledger's tables themselves.
+ */
+export { chainEntryOf, entryHash } from './chain-hash.js';
+export { ledgerEntities } from './entities.js';
+export { isEntryOp, type OpResult, PostingEngine, type PostOp } from './posting.js';
+export * from './service.js';
+export {
+  type AccountListOptions,
+  type AccountRow,
+  type EntryLinks,
+  type EntryRecord,
+  findAccounts,
+  type LineRecord,
+  lockAccounts,
+  lockBooks,
+  type Queryable,
+} from './store.js';
+export {
+  type BalanceMismatch,
+  balanceMismatches,
+  type EntryFilter,
+  type PostedTotals,
+  postedTotalsAsOf,
+} from './store-reads.js';

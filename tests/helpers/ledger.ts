@@ -16,7 +16,7 @@ import {
   LedgerClientError,
   type UnitInput,
 } from '../../client-sdk/index.js';
-import { LedgerError } from '../../server/ledger/index.js';
+import { LedgerError } from '../../server/core/index.js';
 import { type AuthOptions, fetchWithToken, resolveToken } from './auth.js';
 
 /**

@@ -20,11 +20,11 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { GraphQLSchema } from 'graphql';
 import { inject } from 'vitest';
 import { buildSchema } from '../../schema/index.js';
-import { createServices, type Services } from '../../server/app/index.js';
-import { type Config, loadConfig, repoRoot } from '../../server/config.js';
-import { createOrm } from '../../server/db/orm.js';
-import { type AppDeps, buildApp } from '../../server/http/app.js';
-import { createLogger } from '../../server/http/logger.js';
+import { type Config, loadConfig, repoRoot } from '../../server/platform/config.js';
+import type { AppDeps } from '../../server/platform/http/app.js';
+import { createLogger } from '../../server/platform/logger.js';
+import { buildServiceApp } from '../../server/service.js';
+import { createOrm, createServices, type Services } from '../../server/services.js';
 
 export type LogLine = Record<string, unknown> & { level: string; msg: string };
 
@@ -70,7 +70,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   let server: Server | undefined;
   try {
     services = await createServices({ orm, logger });
-    const app = buildApp({
+    const app = buildServiceApp({
       config,
       logger,
       orm,

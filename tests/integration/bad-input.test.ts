@@ -25,8 +25,8 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
-import { DEFAULT_BODY_LIMIT_BYTES } from '../../server/config.js';
-import { GRAPHQL_LIMITS } from '../../server/http/app.js';
+import { DEFAULT_BODY_LIMIT_BYTES } from '../../server/platform/config.js';
+import { GRAPHQL_LIMITS } from '../../server/platform/http/app.js';
 import { adminToken, authHeaders } from '../helpers/auth.js';
 import {
   connectPg,

@@ -4,13 +4,8 @@
  * trial balance holds, the chain verifies) after each step, including rejected and replayed ones.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type CoopRecord,
-  type MemberClassRecord,
-  type MembershipRecord,
-  systemPrincipal,
-} from '../../server/app/index.js';
-import { Decimal, LedgerError } from '../../server/ledger/index.js';
+import type { CoopRecord, MemberClassRecord, MembershipRecord } from '../../server/coops/index.js';
+import { Decimal, LedgerError, systemPrincipal } from '../../server/core/index.js';
 import { daysAgo } from '../helpers/coop.js';
 import { orThrow as ok, uniqueSuffix } from '../helpers/ledger.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';

@@ -19,8 +19,8 @@ import {
   GraphQLString,
 } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CSRF_HEADERS, GRAPHQL_LIMITS } from '../../server/http/app.js';
-import { createLogger } from '../../server/http/logger.js';
+import { CSRF_HEADERS, GRAPHQL_LIMITS } from '../../server/platform/http/app.js';
+import { createLogger } from '../../server/platform/logger.js';
 import { closeServer } from '../../server/service.js';
 import { authHeaders, fetchWithToken } from '../helpers/auth.js';
 import { createScratchDatabase } from '../helpers/database.js';

@@ -12,7 +12,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
-import { TOKEN_CACHE_MS } from '../../server/app/auth.js';
+import { TOKEN_CACHE_MS } from '../../server/auth/service.js';
 import {
   type CoopFixture,
   createClass,

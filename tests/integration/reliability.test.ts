@@ -19,11 +19,11 @@ import { GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LedgerClientError, PostJournalEntryInput } from '../../client-sdk/index.js';
-import { repoRoot } from '../../server/config.js';
-import { type EmbeddedPostgres, isAlive, startEmbeddedPostgres } from '../../server/db/embedded.js';
-import { DB_APPLICATION_NAME } from '../../server/db/orm.js';
-import { UNAVAILABLE_MESSAGE } from '../../server/http/app.js';
-import { createLogger } from '../../server/http/logger.js';
+import { repoRoot } from '../../server/platform/config.js';
+import { type EmbeddedPostgres, isAlive, startEmbeddedPostgres } from '../../server/platform/db/embedded.js';
+import { DB_APPLICATION_NAME } from '../../server/platform/db/orm.js';
+import { UNAVAILABLE_MESSAGE } from '../../server/platform/http/app.js';
+import { createLogger } from '../../server/platform/logger.js';
 import {
   createAccount,
   createBook,

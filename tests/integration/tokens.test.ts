@@ -10,7 +10,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
 import { buildSchema } from '../../schema/index.js';
-import { TOKEN_CACHE_MS } from '../../server/app/auth.js';
+import { TOKEN_CACHE_MS } from '../../server/auth/service.js';
 import { createScratchDatabase } from '../helpers/database.js';
 import { connectPg, createBook, ledgerClient, rawGraphQL, uniqueSuffix, waitFor } from '../helpers/ledger.js';
 import { spawnServerProcess, startTestServer, type TestServer } from '../helpers/server.js';

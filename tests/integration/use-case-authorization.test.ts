@@ -9,16 +9,15 @@
  * but an admin.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CoopRecord, MembershipRecord, MemberTokenRecord } from '../../server/coops/index.js';
 import {
-  type CoopRecord,
+  type EntryInput,
   ForbiddenError,
-  type MembershipRecord,
-  type MemberTokenRecord,
+  LedgerError,
   type Principal,
   systemPrincipal,
-} from '../../server/app/index.js';
-import type { OpResult } from '../../server/app/posting.js';
-import { type EntryInput, LedgerError } from '../../server/ledger/index.js';
+} from '../../server/core/index.js';
+import type { OpResult } from '../../server/ledger/index.js';
 import { daysAgo } from '../helpers/coop.js';
 import { orThrow as ok, uniqueSuffix } from '../helpers/ledger.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';

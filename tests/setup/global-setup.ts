@@ -16,10 +16,11 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { AuthService, newTokenString } from '../../server/app/auth.js';
-import { clearStalePostmaster, isAlive, startEmbeddedPostgres } from '../../server/db/embedded.js';
-import { createOrm, migrate, nativePool } from '../../server/db/orm.js';
-import { createLogger } from '../../server/http/logger.js';
+import { createAuthService, newTokenString } from '../../server/auth/index.js';
+import { clearStalePostmaster, isAlive, startEmbeddedPostgres } from '../../server/platform/db/embedded.js';
+import { migrate, nativePool } from '../../server/platform/db/orm.js';
+import { createLogger } from '../../server/platform/logger.js';
+import { createOrm } from '../../server/services.js';
 
 declare module 'vitest' {
   interface ProvidedContext {
@@ -45,7 +46,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const orm = await createOrm(run.url, { poolMax: 2 });
     try {
       await migrate(orm);
-      await new AuthService(await nativePool(orm), logger).bootstrap(adminToken);
+      await createAuthService(orm, await nativePool(orm), logger).bootstrap(adminToken);
     } finally {
       await orm.close();
     }

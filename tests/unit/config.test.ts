@@ -6,7 +6,7 @@ import {
   loadConfig,
   redactUrl,
   repoRoot,
-} from '../../server/config.js';
+} from '../../server/platform/config.js';
 
 function errorOf(env: Record<string, string>): ConfigError {
   try {

@@ -34,7 +34,7 @@ import {
   type Unit,
   ZERO,
   ZERO_TOTALS,
-} from '../../server/ledger/index.js';
+} from '../../server/core/index.js';
 
 const NUM_RUNS = 300;
 const run = { numRuns: NUM_RUNS };

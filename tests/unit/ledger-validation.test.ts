@@ -26,7 +26,7 @@ import {
   validateMetadata,
   validateUnit,
   ZERO_TOTALS,
-} from '../../server/ledger/index.js';
+} from '../../server/core/index.js';
 
 /** Codes the pure core itself produces; the rest of ERROR_CODES come from the application layer. */
 const PURE_CORE_CODES: ErrorCode[] = [

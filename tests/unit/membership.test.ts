@@ -1,7 +1,7 @@
 /** The pure membership rules and the CSV reader. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CsvSyntaxError, parseCsv } from '../../server/app/csv.js';
+import { CsvSyntaxError, parseCsv } from '../../server/coops/csv.js';
 import {
   addMonths,
   checkTransition,
@@ -16,7 +16,7 @@ import {
   stateOn,
   TRANSITIONS,
   votingRoll,
-} from '../../server/ledger/index.js';
+} from '../../server/core/index.js';
 
 describe('splitEvenly', () => {
   it('splits into parts at the scale that sum exactly and differ by at most one smallest unit', () => {

@@ -2,10 +2,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TOKEN_CACHE_MS } from '../../server/app/auth.js';
-import { CONFIG_VARIABLES, DEFAULT_BODY_LIMIT_BYTES, repoRoot } from '../../server/config.js';
-import { DB_CONNECT_TIMEOUT_MS } from '../../server/db/orm.js';
-import { CSRF_HEADERS, GRAPHQL_LIMITS, READINESS_TIMEOUT_MS } from '../../server/http/app.js';
+import { TOKEN_CACHE_MS } from '../../server/auth/service.js';
+import { CONFIG_VARIABLES, DEFAULT_BODY_LIMIT_BYTES, repoRoot } from '../../server/platform/config.js';
+import { DB_CONNECT_TIMEOUT_MS } from '../../server/platform/db/orm.js';
+import { CSRF_HEADERS, GRAPHQL_LIMITS, READINESS_TIMEOUT_MS } from '../../server/platform/http/app.js';
 import { DRAIN_TIMEOUT_MS } from '../../server/service.js';
 
 const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');

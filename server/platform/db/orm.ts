@@ -3,10 +3,10 @@
  * ORM's entity manager and by the set-based write path (see `nativePool`).
  */
 
+import type { EntityName } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM } from '@mikro-orm/postgresql';
 import type { Pool } from 'pg';
-import { entities } from './entities.js';
 import { migrationsList } from './migrations/index.js';
 
 /** How long a request waits for a database connection before it fails with UNAVAILABLE. */
@@ -16,6 +16,8 @@ export const DB_CONNECT_TIMEOUT_MS = 5_000;
 export const DB_APPLICATION_NAME = 'solidarity-ledger';
 
 export interface OrmOptions {
+  /** The domains' entities (the platform knows none itself; see server/compose.ts). */
+  entities?: EntityName[];
   /** Maximum pool size. The write path needs few connections because it groups entries. */
   poolMax?: number;
   debug?: boolean;
@@ -24,7 +26,7 @@ export interface OrmOptions {
 export async function createOrm(url: string, options: OrmOptions = {}): Promise<MikroORM> {
   return MikroORM.init({
     clientUrl: url,
-    entities,
+    entities: options.entities ?? [],
     extensions: [Migrator],
     debug: options.debug ?? false,
     pool: { min: 0, max: options.poolMax ?? 10 },

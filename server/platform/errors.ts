@@ -8,16 +8,6 @@ export class UnavailableError extends Error {
   readonly code = 'UNAVAILABLE';
 }
 
-/**
- * A use case was called by a principal it never serves (an admin-only one by a non-admin). The API
- * refuses such callers on the schema (scope-auth) before any use case runs, so through GraphQL this
- * is never reached; a direct caller gets it thrown, like any other programmer error.
- */
-export class ForbiddenError extends Error {
-  override name = 'ForbiddenError';
-  readonly code = 'FORBIDDEN';
-}
-
 const CONNECTION_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',

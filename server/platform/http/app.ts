@@ -18,16 +18,14 @@ import { GraphQLError, type GraphQLSchema, NoSchemaIntrospectionCustomRule } fro
 import { createYoga, type Plugin, maskError as yogaMaskError } from 'graphql-yoga';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
-import { UNAVAILABLE_MESSAGE, unavailableError } from '../../schema/errors.js';
-import type { GraphQLContext } from '../../schema/index.js';
-
-export { UNAVAILABLE_MESSAGE };
-
-import { directoryProfilePath, murmurationsProfile } from '../app/directory.js';
-import { isConnectionError, type Principal, type Services, UnavailableError } from '../app/index.js';
-import { requestSignal } from '../app/posting.js';
+import type { Principal } from '../../core/index.js';
 import type { Config } from '../config.js';
 import { pendingMigrations } from '../db/orm.js';
+import { isConnectionError, UnavailableError } from '../errors.js';
+import { requestSignal } from '../request-signal.js';
+import { UNAVAILABLE_MESSAGE, unavailableError } from './errors.js';
+
+export { UNAVAILABLE_MESSAGE };
 
 /**
  * Limits on GraphQL documents, enforced by graphql-armor before execution. Read by the README
@@ -76,7 +74,36 @@ const NON_PREFLIGHTED_CONTENT_TYPES = [
 
 export const GRAPHQL_ENDPOINT = '/graphql';
 
-export interface AppDeps {
+/** Verifies bearer tokens (the auth domain's service, seen by the platform only through this). */
+export interface Authenticator {
+  /** True when a token's verification is answered without the database. */
+  isCached(token: string): boolean;
+  authenticate(token: string): Promise<{ principal: Principal } | { failure: string }>;
+}
+
+/** What every request's GraphQL context is built from; the composition root adds the use cases. */
+export interface RequestBase {
+  requestId: string;
+  logger: Logger;
+  /** Who is asking: null for an anonymous request (no Authorization header). */
+  principal: Principal | null;
+}
+
+/**
+ * A public GET route outside GraphQL (no token needed), such as a directory profile: `handle`
+ * answers a status and a JSON body, or null for 404. While the database is down it answers 503
+ * UNAVAILABLE, like every other request.
+ */
+export interface PublicRoute {
+  /** An express path, e.g. `/directory/coops/:id.json`. */
+  path: string;
+  handle(
+    params: Record<string, string>,
+    request: { origin: string },
+  ): Promise<{ status: number; body: unknown; cacheControl?: string }>;
+}
+
+export interface AppDeps<TContext extends object = RequestBase> {
   config: Pick<
     Config,
     'graphiql' | 'introspection' | 'bodyLimitBytes' | 'corsOrigins' | 'rateLimitPerSecond'
@@ -84,7 +111,10 @@ export interface AppDeps {
   logger: Logger;
   orm: MikroORM;
   schema: GraphQLSchema;
-  services: Services;
+  authenticator: Authenticator;
+  /** The GraphQL context of a request. */
+  context: (base: RequestBase) => TContext;
+  publicRoutes?: PublicRoute[];
   /** Overrides of LARGE_REQUEST_LIMITS (tests use small ones). */
   largeRequestLimits?: Partial<LargeRequestLimits>;
 }
@@ -96,14 +126,16 @@ interface RequestState {
 
 type ServerContext = { req: Request; res: Response };
 
-export function buildApp({
+export function buildApp<TContext extends object>({
   config,
   logger,
   orm,
   schema,
-  services,
+  authenticator,
+  context,
+  publicRoutes = [],
   largeRequestLimits,
-}: AppDeps): express.Express {
+}: AppDeps<TContext>): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -186,26 +218,23 @@ export function buildApp({
     res.set('cache-control', 'no-store').json({ status: 'ok' });
   });
 
-  // --- public directory (issue 5): the Murmurations profile of a listed co-op, no token needed --
-  app.get('/directory/coops/:id.json', async (req, res, next) => {
-    let coop: Awaited<ReturnType<typeof services.coops.getCoops>>[number] | undefined;
-    try {
-      [coop] = await services.coops.getCoops([String(req.params.id)]);
-    } catch (error) {
-      // While the database is down: UNAVAILABLE, like every other request.
-      if (!(error instanceof UnavailableError || isConnectionError(error))) return next(error);
-      return sendUnavailable(res);
-    }
-    if (!coop?.publicListing) {
-      res.status(404).json({ error: 'no listed co-op with this id' });
-      return;
-    }
-    const profileUrl = `${req.protocol}://${req.get('host')}${directoryProfilePath(coop.id)}`;
-    res
-      .set('cache-control', 'no-cache')
-      .type('application/json')
-      .send(JSON.stringify(murmurationsProfile(coop, { profileUrl })));
-  });
+  // --- public routes (no token needed), e.g. a co-op's directory profile -----------------------
+  for (const route of publicRoutes) {
+    app.get(route.path, async (req, res, next) => {
+      let answer: Awaited<ReturnType<PublicRoute['handle']>>;
+      try {
+        answer = await route.handle(req.params as Record<string, string>, {
+          origin: `${req.protocol}://${req.get('host')}`,
+        });
+      } catch (error) {
+        // While the database is down: UNAVAILABLE, like every other request.
+        if (!(error instanceof UnavailableError || isConnectionError(error))) return next(error);
+        return sendUnavailable(res);
+      }
+      if (answer.cacheControl) res.set('cache-control', answer.cacheControl);
+      res.status(answer.status).type('application/json').send(JSON.stringify(answer.body));
+    });
+  }
 
   app.get('/readyz', async (_req, res) => {
     const reason = await readinessProblem(orm);
@@ -218,7 +247,7 @@ export function buildApp({
   });
 
   // --- GraphQL -------------------------------------------------------------------------------
-  const yoga = createYoga<ServerContext, GraphQLContext>({
+  const yoga = createYoga<ServerContext, TContext>({
     schema,
     graphqlEndpoint: GRAPHQL_ENDPOINT,
     graphiql: config.graphiql ? { title: 'Solidarity Ledger' } : false,
@@ -227,12 +256,12 @@ export function buildApp({
     cors: false,
     multipart: false,
     logging: yogaLogger(logger),
-    context: ({ res }): GraphQLContext => ({
-      services,
-      requestId: res.locals.requestId as string,
-      logger: res.locals.logger as Logger,
-      principal: (res.locals.principal as Principal | null) ?? null,
-    }),
+    context: ({ res }): TContext =>
+      context({
+        requestId: res.locals.requestId as string,
+        logger: res.locals.logger as Logger,
+        principal: (res.locals.principal as Principal | null) ?? null,
+      }),
     maskedErrors: {
       maskError(error, message): Error {
         if (isCodedGraphQLError(error)) return error as Error;
@@ -323,10 +352,10 @@ export function buildApp({
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     let failure = 'MALFORMED';
     // A token already verified costs nothing to check again; only lookups are held back.
-    if (match && !services.auth.isCached(match[1]!) && throttleAnonymous(false)) return;
+    if (match && !authenticator.isCached(match[1]!) && throttleAnonymous(false)) return;
     if (match) {
       try {
-        const result = await services.auth.authenticate(match[1]!);
+        const result = await authenticator.authenticate(match[1]!);
         if ('principal' in result) {
           const wait = limiter.take(result.principal.tokenId);
           if (wait > 0) {
@@ -412,7 +441,7 @@ export function buildApp({
     (req: Request, res: Response) => {
       const state: RequestState = { requestId: res.locals.requestId, logger: res.locals.logger };
       // Fires when the client goes away before its answer: the posting engine then does not post
-      // its entries (see `requestSignal` in server/app/posting.ts).
+      // its entries (see `requestSignal` in server/platform/request-signal.ts).
       const gone = new AbortController();
       res.once('close', () => {
         if (!res.writableFinished) gone.abort();

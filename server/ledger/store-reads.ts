@@ -2,7 +2,7 @@
  * Read queries of the ledger. Balances come from the account rows (current) or from the per-day
  * totals plus one day of lines (as of an instant), never from a scan of every line.
  */
-import { Decimal, ZERO } from '../ledger/index.js';
+import { Decimal, ZERO } from '../core/index.js';
 import {
   type AccountRow,
   ENTRY_COLUMNS,
@@ -11,7 +11,7 @@ import {
   LINES_JSON,
   listAccounts,
   type Queryable,
-} from './ledger-store.js';
+} from './store.js';
 
 export interface EntryCursor {
   effectiveAtMs: string;

@@ -18,7 +18,6 @@
  *   method (cash | bank; default bank), reference (the entry's memo).
  */
 import type { Pool, PoolClient } from 'pg';
-import { findAccounts } from '../db/ledger-store.js';
 import {
   balanceView,
   type ErrorCode,
@@ -31,7 +30,13 @@ import {
   validateDate,
   validateIdempotencyKey,
   ZERO,
-} from '../ledger/index.js';
+} from '../core/index.js';
+import type { PostOp } from '../ledger/posting.js';
+import { entryOp, type LedgerService } from '../ledger/service.js';
+import { findAccounts } from '../ledger/store.js';
+import { requestHash } from '../platform/hashing.js';
+import { uuidv7 } from '../platform/ids.js';
+import { CsvSyntaxError, parseCsv } from './csv.js';
 import {
   type CoopService,
   insertParties,
@@ -43,12 +48,7 @@ import {
   reusedKey,
   todayUtc,
   unknownCoop,
-} from './coop-service.js';
-import { CsvSyntaxError, parseCsv } from './csv.js';
-import { requestHash } from './hashing.js';
-import { uuidv7 } from './ids.js';
-import { entryOp, type LedgerService } from './ledger-service.js';
-import type { PostOp } from './posting.js';
+} from './service.js';
 
 export const IMPORT_ROWS_MAX = 5_000;
 export const IMPORT_KEY_LENGTH_MAX = 80;

@@ -3,7 +3,7 @@
  * Children carry `requestId` so every line of a request can be found with one grep.
  */
 import { type DestinationStream, type Logger, pino } from 'pino';
-import type { LogLevel } from '../config.js';
+import type { LogLevel } from './config.js';
 
 export type { Logger };
 

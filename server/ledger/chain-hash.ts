@@ -1,14 +1,7 @@
-import { createHash } from 'node:crypto';
-import type { EntryRecord } from '../db/ledger-store.js';
-import { type ChainEntry, canonicalRequest, chainLinkText, formatAmount } from '../ledger/index.js';
-
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-export function requestHash(operation: string, input: unknown): string {
-  return sha256(canonicalRequest(operation, input));
-}
+/** The hash of one link of a book's chain, from an entry as stored (the rules are in server/core/chain.ts). */
+import { type ChainEntry, chainLinkText, formatAmount } from '../core/index.js';
+import { sha256 } from '../platform/hashing.js';
+import type { EntryRecord } from './store.js';
 
 export function chainEntryOf(entry: Omit<EntryRecord, 'requestHash' | 'prevHash' | 'hash'>): ChainEntry {
   return {

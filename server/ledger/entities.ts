@@ -1,11 +1,11 @@
 /**
  * MikroORM entities (defineEntity, no decorators). They map the tables created by the committed
  * migrations; the migrations, not these definitions, are the source of truth for the schema.
- * Ledger writes of entries and lines go through set-based SQL (server/db/posting-sql.ts), so the
+ * Ledger writes of entries and lines go through set-based SQL (server/ledger/store.ts), so the
  * journal entities are read-only here.
  */
 import { defineEntity, p } from '@mikro-orm/core';
-import { DecimalType } from './decimal-type.js';
+import { DecimalType } from '../platform/db/decimal-type.js';
 
 export const BookEntity = defineEntity({
   name: 'Book',
@@ -55,4 +55,4 @@ export const AccountEntity = defineEntity({
   primaryKeys: ['bookId', 'id'],
 });
 
-export const entities = [BookEntity, BookUnitEntity, AccountEntity];
+export const ledgerEntities = [BookEntity, BookUnitEntity, AccountEntity];

@@ -11,7 +11,8 @@
  * Only public fields of a co-op go in (those it chose to list): never members, money, consent or
  * anything personal. Pure: no I/O; the caller passes where the profile is published.
  */
-import type { CoopRecord } from './coop-service.js';
+import type { PublicRoute } from '../platform/http/app.js';
+import type { CoopRecord } from './service.js';
 
 export const MURMURATIONS_SCHEMA = 'solidarity_economy_initiatives-v0.2.0';
 
@@ -45,7 +46,7 @@ export type DirectoryCoop = Pick<
   | 'website'
 >;
 
-/** Path of a listed co-op's profile on this server (served by server/http/app.ts). */
+/** Path of a listed co-op's profile on this server (served by `directoryRoute`). */
 export function directoryProfilePath(coopId: string): string {
   return `/directory/coops/${coopId}.json`;
 }
@@ -82,4 +83,17 @@ export function murmurationsProfile(
     profile.geolocation = { lat: Number(coop.latitude), lon: Number(coop.longitude) };
   }
   return profile;
+}
+
+/** `GET /directory/coops/:id.json`: the Murmurations profile of a listed co-op, no token needed. */
+export function directoryRoute(getCoops: (ids: string[]) => Promise<CoopRecord[]>): PublicRoute {
+  return {
+    path: '/directory/coops/:id.json',
+    async handle(params, request) {
+      const [coop] = await getCoops([String(params.id)]);
+      if (!coop?.publicListing) return { status: 404, body: { error: 'no listed co-op with this id' } };
+      const profileUrl = `${request.origin}${directoryProfilePath(coop.id)}`;
+      return { status: 200, body: murmurationsProfile(coop, { profileUrl }), cacheControl: 'no-cache' };
+    },
+  };
 }

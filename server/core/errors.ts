@@ -72,3 +72,13 @@ export class InvariantError extends Error {
 export function invariant(condition: unknown, message: string): asserts condition {
   if (!condition) throw new InvariantError(message);
 }
+
+/**
+ * A use case was called by a principal it never serves (an admin-only one by a non-admin). The API
+ * refuses such callers on the schema (scope-auth) before any use case runs, so through GraphQL this
+ * is never reached; a direct caller gets it thrown, like any other programmer error.
+ */
+export class ForbiddenError extends Error {
+  override name = 'ForbiddenError';
+  readonly code = 'FORBIDDEN';
+}

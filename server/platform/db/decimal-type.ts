@@ -1,6 +1,6 @@
 /** NUMERIC <-> Decimal. pg hands NUMERIC over as a string, which converts exactly. */
 import { Type } from '@mikro-orm/core';
-import { Decimal } from '../ledger/money.js';
+import { Decimal } from '../../core/money.js';
 
 export class DecimalType extends Type<Decimal | null, string | null> {
   override convertToDatabaseValue(value: Decimal | null): string | null {

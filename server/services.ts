@@ -1,19 +1,21 @@
 /**
- * Use cases of the service, wired to one ORM and its connection pool.
+ * The domains' use cases, wired to one ORM and its connection pool: the composition root of the
+ * server's domains (platform below, schema and HTTP above in server/service.ts).
  */
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
-import { nativePool } from '../db/orm.js';
-import { AuthService } from './auth.js';
-import { CoopService } from './coop-service.js';
-import { LedgerService } from './ledger-service.js';
+import { type AuthService, authEntities, createAuthService } from './auth/index.js';
+import { CoopService } from './coops/index.js';
+import { LedgerService, ledgerEntities } from './ledger/index.js';
+import { createOrm as createPlatformOrm, nativePool, type OrmOptions } from './platform/db/orm.js';
 
-export * from './auth.js';
-export type { ImportInput, ImportKind, ImportResult, RowError } from './coop-import.js';
-export * from './coop-service.js';
-export { ForbiddenError, isConnectionError, UnavailableError } from './errors.js';
-export type * from './ledger-service.js';
-export { EXPIRY_ACTOR, EXPIRY_PRINCIPAL, LedgerService } from './ledger-service.js';
+/** Every domain's MikroORM entities. */
+export const entities = [...ledgerEntities, ...authEntities];
+
+/** The ORM over the service's database, with every domain's entities. */
+export function createOrm(url: string, options: Omit<OrmOptions, 'entities'> = {}): Promise<MikroORM> {
+  return createPlatformOrm(url, { ...options, entities });
+}
 
 export interface ServiceDeps {
   orm: MikroORM;
@@ -35,7 +37,7 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
   const ledger = new LedgerService(deps.orm, pool, deps.logger);
   const sweepMs = deps.expirySweepMs ?? 5_000;
   if (sweepMs > 0) ledger.startExpirySweeper(sweepMs);
-  const auth = new AuthService(pool, deps.logger);
+  const auth = createAuthService(deps.orm, pool, deps.logger);
   return {
     ledger,
     auth,

@@ -4,8 +4,8 @@
  * read as text / epoch milliseconds so nothing passes through a JavaScript float.
  */
 import pg, { type Pool, type PoolClient } from 'pg';
-import type { AccountState, AccountType, EntryKind, Side } from '../ledger/index.js';
-import { Decimal } from '../ledger/index.js';
+import type { AccountState, AccountType, EntryKind, Side } from '../core/index.js';
+import { Decimal } from '../core/index.js';
 
 export type Queryable = Pool | PoolClient;
 
@@ -517,4 +517,40 @@ export async function lockPhase(client: PoolClient, r: LockPhaseRequest): Promis
     ]),
   );
   return { books, existingKeys, targets, links, accounts };
+}
+
+/** Refreshes planner statistics of the ledger tables (see the posting engine's statistics keeper). */
+export async function analyzeLedgerTables(db: Queryable): Promise<void> {
+  await db.query('analyze journal_entry, journal_line, account, account_day_total, pending_open');
+}
+
+export interface NewAccount {
+  bookId: string;
+  id: string;
+  code: string;
+  name: string;
+  type: string;
+  unitCode: string;
+  parentId: string | null;
+  lowerBound: string | null;
+  upperBound: string | null;
+}
+
+/** Inserts an account; false when its code is already taken in the book. */
+export async function insertAccount(db: Queryable, a: NewAccount): Promise<boolean> {
+  try {
+    await db.query(
+      `insert into account (book_id, id, code, name, type, unit_code, parent_id, lower_bound, upper_bound, created_at)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())`,
+      [a.bookId, a.id, a.code, a.name, a.type, a.unitCode, a.parentId, a.lowerBound, a.upperBound],
+    );
+    return true;
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') return false;
+    throw error;
+  }
+}
+
+export async function markAccountClosed(db: Queryable, bookId: string, accountId: string): Promise<void> {
+  await db.query('update account set closed_at = now() where book_id = $1 and id = $2', [bookId, accountId]);
 }

@@ -12,28 +12,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import { BookEntity, BookUnitEntity } from '../db/entities.js';
-import {
-  balanceMismatches,
-  descendantIds,
-  type EntryFilter,
-  entriesBySeq,
-  listEntries,
-  postedTotalsAsOf,
-} from '../db/ledger-reads.js';
-import {
-  type AccountListOptions,
-  type AccountRow,
-  type EntryLinks,
-  type EntryRecord,
-  findAccounts,
-  findEntries,
-  findEntryLinks,
-  findExpiredPending,
-  listAccounts,
-  lockAccounts,
-  lockBooks,
-} from '../db/ledger-store.js';
 import {
   type AccountType,
   balanceView,
@@ -43,17 +21,45 @@ import {
   LedgerError,
   LIMITS,
   type MetadataEntry,
+  mayWriteBook,
   normalSide,
+  type Principal,
+  requireAdmin,
+  systemPrincipal,
   type Unit,
   validateAccountDraft,
   validateUnit,
   ZERO,
-} from '../ledger/index.js';
-import { mayWriteBook, type Principal, requireAdmin, systemPrincipal } from './auth.js';
-import { entryHash, requestHash } from './hashing.js';
-import { isUuid, uuidv7 } from './ids.js';
+} from '../core/index.js';
+import { requestHash } from '../platform/hashing.js';
+import { isUuid, uuidv7 } from '../platform/ids.js';
+import { withTransaction } from '../platform/transaction.js';
+import { entryHash } from './chain-hash.js';
+import { BookEntity, BookUnitEntity } from './entities.js';
 import { type OpResult, PostingEngine, type PostOp } from './posting.js';
-import { withTransaction } from './transaction.js';
+import {
+  type AccountListOptions,
+  type AccountRow,
+  type EntryLinks,
+  type EntryRecord,
+  findAccounts,
+  findEntries,
+  findEntryLinks,
+  findExpiredPending,
+  insertAccount,
+  listAccounts,
+  lockAccounts,
+  lockBooks,
+  markAccountClosed,
+} from './store.js';
+import {
+  balanceMismatches,
+  descendantIds,
+  type EntryFilter,
+  entriesBySeq,
+  listEntries,
+  postedTotalsAsOf,
+} from './store-reads.js';
 
 export const DEFAULT_MAX_BACKDATE_DAYS = 366;
 /** The principal of the expiry sweep; its id is the `postedBy` of the VOID entries it posts. */
@@ -335,31 +341,23 @@ export class LedgerService {
       }
     }
     const id = uuidv7();
-    try {
-      await this.pool.query(
-        `insert into account (book_id, id, code, name, type, unit_code, parent_id, lower_bound, upper_bound, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())`,
-        [
-          input.bookId,
-          id,
-          input.code,
-          input.name.trim(),
-          input.type,
-          unit.code,
-          input.parentId,
-          draft.lowerBound?.toFixed() ?? null,
-          draft.upperBound?.toFixed() ?? null,
-        ],
+    const inserted = await insertAccount(this.pool, {
+      bookId: input.bookId,
+      id,
+      code: input.code,
+      name: input.name.trim(),
+      type: input.type,
+      unitCode: unit.code,
+      parentId: input.parentId,
+      lowerBound: draft.lowerBound?.toFixed() ?? null,
+      upperBound: draft.upperBound?.toFixed() ?? null,
+    });
+    if (!inserted) {
+      return new LedgerError(
+        'DUPLICATE_CODE',
+        `an account with code ${input.code} already exists in this book`,
+        'code',
       );
-    } catch (error) {
-      if ((error as { code?: string }).code === '23505') {
-        return new LedgerError(
-          'DUPLICATE_CODE',
-          `an account with code ${input.code} already exists in this book`,
-          'code',
-        );
-      }
-      throw error;
     }
     return (await findAccounts(this.pool, [{ bookId: input.bookId, id }]))[0]!;
   }
@@ -385,10 +383,7 @@ export class LedgerService {
           'accountId',
         );
       }
-      await client.query('update account set closed_at = now() where book_id = $1 and id = $2', [
-        bookId,
-        accountId,
-      ]);
+      await markAccountClosed(client, bookId, accountId);
       return (await findAccounts(client, [{ bookId, id: accountId }]))[0]!;
     });
   }

@@ -19,17 +19,7 @@
  * `coop-invite`, after the treasurer check here; the label records who issued it.
  */
 import type { Pool, PoolClient } from 'pg';
-import { postedTotalsAsOf } from '../db/ledger-reads.js';
-import {
-  type AccountRow,
-  ENTRY_COLUMNS,
-  type EntryRecord,
-  entryFromRow,
-  findAccounts,
-  LINES_JSON,
-  lockAccounts,
-  lockBooks,
-} from '../db/ledger-store.js';
+import { type AuthService, unknownToken } from '../auth/index.js';
 import {
   balanceView,
   COOP_KINDS,
@@ -51,36 +41,43 @@ import {
   MEMBER_CLASS_LIMITS,
   type MemberAccountRole,
   type MembershipState,
+  mayWriteBook,
   memberAccountCode,
   memberAccountName,
   memberAccountType,
   PARTY_KINDS,
   type PartyKind,
+  type Principal,
   parseAmount,
   REDEMPTION_RULES,
   type RedemptionRule,
+  requireAdmin,
   type StateEvent,
+  systemPrincipal,
   type Unit,
   validateDate,
   validateIdempotencyKey,
   validateUnit,
   votingRoll,
   ZERO,
-} from '../ledger/index.js';
+} from '../core/index.js';
+import type { OpResult, PostOp } from '../ledger/posting.js';
+import { checkMaxBackdateDays, entryOp, type LedgerService } from '../ledger/service.js';
 import {
-  type AuthService,
-  mayWriteBook,
-  type Principal,
-  requireAdmin,
-  systemPrincipal,
-  unknownToken,
-} from './auth.js';
-import { type ImportInput, type ImportResult, importCsv } from './coop-import.js';
-import { requestHash } from './hashing.js';
-import { isUuid, uuidv7 } from './ids.js';
-import { checkMaxBackdateDays, entryOp, type LedgerService } from './ledger-service.js';
-import type { OpResult, PostOp } from './posting.js';
-import { withTransaction } from './transaction.js';
+  type AccountRow,
+  ENTRY_COLUMNS,
+  type EntryRecord,
+  entryFromRow,
+  findAccounts,
+  LINES_JSON,
+  lockAccounts,
+  lockBooks,
+} from '../ledger/store.js';
+import { postedTotalsAsOf } from '../ledger/store-reads.js';
+import { requestHash } from '../platform/hashing.js';
+import { isUuid, uuidv7 } from '../platform/ids.js';
+import { withTransaction } from '../platform/transaction.js';
+import { type ImportInput, type ImportResult, importCsv } from './import.js';
 
 export const COOP_BOOK_BACKDATE_DAYS_DEFAULT = 3660;
 /** Member tokens listed for a co-op at most (oldest first), as apiTokens lists at most 1,000. */

@@ -14,20 +14,8 @@
  * other writer can change before commit, and two flushes never wait on each other in a cycle.
  */
 
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
-import {
-  type AccountRow,
-  type DayTotal,
-  type EntryLinks,
-  type EntryRecord,
-  findEntries,
-  lockAccounts,
-  lockPhase,
-  type NewEntry,
-  writeEntries,
-} from '../db/ledger-store.js';
 import {
   type AccountState,
   type AccountTotals,
@@ -50,11 +38,24 @@ import {
   validateMemo,
   validateMetadata,
   ZERO,
-} from '../ledger/index.js';
-import { UnavailableError } from './errors.js';
-import { entryHash } from './hashing.js';
-import { isUuid, uuidv7 } from './ids.js';
-import { withTransaction } from './transaction.js';
+} from '../core/index.js';
+import { UnavailableError } from '../platform/errors.js';
+import { isUuid, uuidv7 } from '../platform/ids.js';
+import { requestSignal } from '../platform/request-signal.js';
+import { withTransaction } from '../platform/transaction.js';
+import { entryHash } from './chain-hash.js';
+import {
+  type AccountRow,
+  analyzeLedgerTables,
+  type DayTotal,
+  type EntryLinks,
+  type EntryRecord,
+  findEntries,
+  lockAccounts,
+  lockPhase,
+  type NewEntry,
+  writeEntries,
+} from './store.js';
 
 interface OpBase {
   bookId: string;
@@ -90,11 +91,7 @@ export type OpResult =
   | { ok: true; entry: EntryRecord; replayed: boolean }
   | { ok: false; error: LedgerError };
 
-/**
- * The abort signal of the HTTP request being served (set by server/http around each request):
- * it fires when the client goes away before its answer. The engine reads it in `submit`.
- */
-export const requestSignal = new AsyncLocalStorage<AbortSignal>();
+export { requestSignal };
 
 interface Item {
   ops: PostOp[];
@@ -344,8 +341,7 @@ export class PostingEngine {
     if (this.analyzing) return;
     this.analyzing = true;
     this.nextAnalyzeAt = this.entriesWritten * 2;
-    this.pool
-      .query('analyze journal_entry, journal_line, account, account_day_total, pending_open')
+    analyzeLedgerTables(this.pool)
       .catch((error) => {
         // Without the privilege (a role that does not own the tables) autovacuum remains in charge.
         this.logger.warn({ err: error }, 'could not refresh ledger statistics; leaving it to autovacuum');

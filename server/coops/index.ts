@@ -1,0 +1,14 @@
+/**
+ * The co-ops domain's public face: co-ops, member classes, parties, memberships and their money,
+ * the voting roll, statements, CSV imports, member tokens and the public directory.
+ */
+export { directoryProfilePath, directoryRoute, murmurationsProfile } from './directory.js';
+export {
+  IMPORT_KEY_LENGTH_MAX,
+  IMPORT_ROWS_MAX,
+  type ImportInput,
+  type ImportKind,
+  type ImportResult,
+  type RowError,
+} from './import.js';
+export * from './service.js';
