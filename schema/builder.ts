@@ -3,7 +3,7 @@
  * SDK users do not null-check what is always there.
  *
  * Authorization is declared on the schema with scope-auth: every root field states its scopes
- * (tests/integration/authorization.test.ts fails for a root field without them), and every type
+ * (tests/auth/authorization.test.ts fails for a root field without them), and every type
  * that belongs to a tenant checks its tenant on the object itself (`bookRead`, `accountRead`), so
  * an object reached through any path (node, nested fields, connections) is checked again.
  * Resolvers of root fields also filter by tenant first and answer "not found" (null, an empty
@@ -14,8 +14,8 @@ import SchemaBuilder from '@pothos/core';
 import RelayPlugin, { decodeGlobalID } from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { canReadAccount, canReadBook, isAdmin } from '../server/core/index.js';
+import { canReadParty, isMemberOfBook } from './access.js';
 import { forbiddenError, type GraphQLContext, unauthenticatedError } from './context.js';
-import { canReadParty, isMemberOfBook } from './coop-access.js';
 import { parseScopedId } from './ids.js';
 
 /** Types that implement Node; `node(id:)` resolves only these, and only within the caller's tenants. */
@@ -31,8 +31,8 @@ const NODE_TYPENAMES = new Set([
 
 /**
  * A first, id-only filter of `node(id:)`. For Party and Membership a member of the book passes
- * here; their loaders then keep only the member's own (schema/types/coop.ts), so another member's
- * id answers null too.
+ * here; their loaders then keep only the member's own (schema/coops/memberships.ts), so another
+ * member's id answers null too.
  */
 function mayReadNode(ctx: GraphQLContext, typename: string, id: string): boolean {
   if (typename === 'Book' || typename === 'Coop') return canReadBook(ctx.principal, id);
@@ -120,3 +120,7 @@ export const builder = new SchemaBuilder<{
 
 builder.queryType({});
 builder.mutationType({});
+
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+/** The builder of an input type's fields, for helpers that give several inputs the same fields. */
+export type InputFields = PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject'>;

@@ -8,6 +8,8 @@ import { badInput } from './errors.js';
 
 export const PAGE_SIZE_MAX = 100;
 export const PAGE_SIZE_DEFAULT = 50;
+/** The description of every connection's `first` argument. */
+export const PAGE_DOC = `Page size, 1 to ${PAGE_SIZE_MAX}; default ${PAGE_SIZE_DEFAULT}.`;
 
 export const PageInfoRef = builder
   .objectRef<{ hasNextPage: boolean; endCursor: string | null }>('PageInfo')

@@ -1,10 +1,22 @@
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
+import type { AuthService } from '../server/auth/index.js';
+import type { CoopService } from '../server/coops/index.js';
 import type { Principal } from '../server/core/index.js';
-import type { Services } from '../server/services.js';
+import type { LedgerService } from '../server/ledger/index.js';
+
+/**
+ * The use cases resolvers call, each through its domain's public face (server/services.ts wires
+ * them; the schema needs no more of the composition root than this).
+ */
+export interface SchemaServices {
+  ledger: LedgerService;
+  auth: AuthService;
+  coops: CoopService;
+}
 
 export interface GraphQLContext {
-  services: Services;
+  services: SchemaServices;
   requestId: string;
   logger: Logger;
   /** Who is asking: null for an anonymous request (no Authorization header). */

@@ -1,20 +1,13 @@
 /**
- * The GraphQL schema: the builder, then every type module, then `toSchema()`.
+ * The GraphQL schema: the builder, then every domain's types (schema/<domain>/), then `toSchema()`.
  */
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from './builder.js';
 import './scalars.js';
 import './errors.js';
-import './types/book.js';
-import './types/account.js';
-import './types/entry.js';
-import './types/reports.js';
-import './types/queries.js';
-import './types/mutations.js';
-import './types/auth.js';
-import './types/coop.js';
-import './types/coop-mutations.js';
-import './types/member-tokens.js';
+import './ledger/index.js';
+import './auth/index.js';
+import './coops/index.js';
 
 export type { GraphQLContext } from './context.js';
 

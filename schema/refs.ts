@@ -61,4 +61,4 @@ export const MetadataInput = builder.inputType('MetadataInput', {
   fields: (t) => ({ key: t.string({ required: true }), value: t.string({ required: true }) }),
 });
 
-export type { AccountType };
+export type { AccountType, EntryRecord };

@@ -5,12 +5,12 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { type AuthService, authEntities, createAuthService } from './auth/index.js';
-import { CoopService } from './coops/index.js';
+import { CoopService, coopEntities } from './coops/index.js';
 import { LedgerService, ledgerEntities } from './ledger/index.js';
 import { createOrm as createPlatformOrm, nativePool, type OrmOptions } from './platform/db/orm.js';
 
 /** Every domain's MikroORM entities. */
-export const entities = [...ledgerEntities, ...authEntities];
+export const entities = [...ledgerEntities, ...authEntities, ...coopEntities];
 
 /** The ORM over the service's database, with every domain's entities. */
 export function createOrm(url: string, options: Omit<OrmOptions, 'entities'> = {}): Promise<MikroORM> {
@@ -41,7 +41,7 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
   return {
     ledger,
     auth,
-    coops: new CoopService(pool, ledger, auth),
+    coops: new CoopService(deps.orm, pool, ledger, auth),
     close: () => ledger.close(),
   };
 }

@@ -3,8 +3,8 @@
  * are pure and live in server/core (access.ts); this domain stores and verifies tokens.
  */
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { Pool } from 'pg';
 import type { Logger } from 'pino';
+import type { DbPool } from '../platform/transaction.js';
 import { AuthService } from './service.js';
 import { AuthStore } from './store.js';
 
@@ -13,6 +13,6 @@ export { type AuthFailure, AuthService, TOKEN_CACHE_MS, unknownToken } from './s
 export { TOKENS_LISTED_MAX, type TokenRecord } from './store.js';
 export { mintToken, newTokenString, parseToken } from './tokens.js';
 
-export function createAuthService(orm: MikroORM, pool: Pool, logger: Logger): AuthService {
+export function createAuthService(orm: MikroORM, pool: DbPool, logger: Logger): AuthService {
   return new AuthService(new AuthStore(orm, pool), logger);
 }

@@ -12,7 +12,7 @@
  * anything personal. Pure: no I/O; the caller passes where the profile is published.
  */
 import type { PublicRoute } from '../platform/http/app.js';
-import type { CoopRecord } from './service.js';
+import type { CoopRecord } from './records.js';
 
 export const MURMURATIONS_SCHEMA = 'solidarity_economy_initiatives-v0.2.0';
 

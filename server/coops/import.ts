@@ -17,7 +17,6 @@
  *   member (required: member number or external_ref), paid_on (required), amount (required),
  *   method (cash | bank; default bank), reference (the entry's memo).
  */
-import type { Pool, PoolClient } from 'pg';
 import {
   balanceView,
   type ErrorCode,
@@ -31,24 +30,18 @@ import {
   validateIdempotencyKey,
   ZERO,
 } from '../core/index.js';
-import type { PostOp } from '../ledger/posting.js';
-import { entryOp, type LedgerService } from '../ledger/service.js';
-import { findAccounts } from '../ledger/store.js';
+import { entryOp, findAccounts, type PostOp } from '../ledger/index.js';
 import { requestHash } from '../platform/hashing.js';
 import { uuidv7 } from '../platform/ids.js';
+import type { Queryable, TxClient } from '../platform/transaction.js';
 import { CsvSyntaxError, parseCsv } from './csv.js';
-import {
-  type CoopService,
-  insertParties,
-  lockBook,
-  type MembershipRecord,
-  type PaymentMethod,
-  paymentEntry,
-  prepareJoins,
-  reusedKey,
-  todayUtc,
-  unknownCoop,
-} from './service.js';
+import type { CoopDeps } from './deps.js';
+import { prepareJoins } from './joining.js';
+import { lockBook } from './memberships.js';
+import { getMemberships } from './reading.js';
+import type { MembershipRecord, PaymentMethod } from './records.js';
+import { getCoops, listMemberClasses } from './register.js';
+import { paymentEntry, reusedKey, todayUtc, unknownCoop, validateParty } from './rules.js';
 
 export const IMPORT_ROWS_MAX = 5_000;
 export const IMPORT_KEY_LENGTH_MAX = 80;
@@ -118,17 +111,15 @@ interface PaymentRow {
 
 /** The answer of an earlier import with this key: a replay for the same file, a reuse error for another. */
 async function priorImport(
-  db: Pool | PoolClient,
+  deps: CoopDeps,
+  db: Queryable,
   input: ImportInput,
   hash: string,
 ): Promise<ImportResult | LedgerError | null> {
-  const { rows } = await db.query(
-    'select request_hash, result from coop_import where book_id = $1 and idempotency_key = $2',
-    [input.bookId, input.idempotencyKey],
-  );
-  if (!rows[0]) return null;
-  if (rows[0].request_hash !== hash) return reusedKey();
-  return { ...(rows[0].result as ImportResult), replayed: true };
+  const prior = await deps.store.priorImport(db, input.bookId, input.idempotencyKey);
+  if (!prior) return null;
+  if (prior.requestHash !== hash) return reusedKey();
+  return { ...(prior.result as ImportResult), replayed: true };
 }
 
 function invalidCsv(row: number, column: string | null, message: string): RowError {
@@ -140,7 +131,7 @@ function failure(rows: number, rowErrors: RowError[]): ImportResult {
 }
 
 export async function importCsv(
-  deps: { pool: Pool; ledger: LedgerService; coops: CoopService; clock: () => Date },
+  deps: CoopDeps,
   input: ImportInput,
   actor: string | null,
 ): Promise<ImportResult | LedgerError> {
@@ -154,10 +145,10 @@ export async function importCsv(
     );
   if (input.kind !== 'MEMBERS' && input.kind !== 'PAYMENTS')
     return new LedgerError('INVALID_INPUT', 'kind must be MEMBERS or PAYMENTS', 'kind');
-  const [coop] = await deps.coops.getCoops([input.bookId]);
+  const [coop] = await getCoops(deps, [input.bookId]);
   if (!coop) return unknownCoop();
   const hash = requestHash('importMembersCsv', input);
-  const prior = await priorImport(deps.pool, input, hash);
+  const prior = await priorImport(deps, deps.pool, input, hash);
   if (prior) return prior;
 
   let records: ReturnType<typeof parseCsv>;
@@ -217,14 +208,10 @@ export async function importCsv(
   };
 
   if (input.kind === 'MEMBERS') {
-    const classes = new Map((await deps.coops.listMemberClasses(input.bookId)).map((c) => [c.code, c]));
+    const classes = new Map((await listMemberClasses(deps, input.bookId)).map((c) => [c.code, c]));
     const refs = new Map<string, number>();
     const wantedRefs = cells.map((c) => c.get('external_ref')).filter((r) => r !== '');
-    const { rows: taken } = await deps.pool.query(
-      'select external_ref from party where book_id = $1 and external_ref = any($2::text[])',
-      [input.bookId, wantedRefs],
-    );
-    const takenRefs = new Set(taken.map((r) => r.external_ref as string));
+    const takenRefs = await deps.store.takenExternalRefs(input.bookId, wantedRefs);
     const parsed: MemberRow[] = [];
     for (const { line, get } of cells) {
       const before = rowErrors.length;
@@ -239,7 +226,7 @@ export async function importCsv(
         address: get('address'),
         externalRef: get('external_ref') || null,
       };
-      const partyError = deps.coops.validateParty(party);
+      const partyError = validateParty(party);
       if (partyError) add(line, toColumn(partyError.field), partyError);
       if (party.externalRef) {
         if (refs.has(party.externalRef))
@@ -281,12 +268,13 @@ export async function importCsv(
     if (rowErrors.length > 0) return failure(data.length, rowErrors);
     return apply(deps, input, hash, actor, data.length, async (client, lineOfOp) => {
       const partyIds = parsed.map(() => uuidv7());
-      await insertParties(
+      await deps.store.insertParties(
         client,
         input.bookId,
         parsed.map((row, i) => ({ ...row, id: partyIds[i]! })),
       );
       const joined = await prepareJoins(
+        deps.store,
         client,
         input.bookId,
         parsed.map((row, i) => ({
@@ -313,24 +301,20 @@ export async function importCsv(
   }
 
   // PAYMENTS
-  const { rows: members } = await deps.pool.query(
-    `select m.member_number, m.id, p.external_ref from membership m join party p on p.book_id = m.book_id and p.id = m.party_id
-      where m.book_id = $1 order by m.member_number`,
-    [input.bookId],
-  );
-  const byNumber = new Map(members.map((m) => [String(m.member_number), m.id as string]));
+  const members = await deps.store.memberNumbersAndRefs(input.bookId);
+  const byNumber = new Map(members.map((m) => [String(m.memberNumber), m.id]));
   // An external ref names the party's latest membership.
-  const byRef = new Map(
-    members.filter((m) => m.external_ref).map((m) => [m.external_ref as string, m.id as string]),
-  );
+  const byRef = new Map(members.filter((m) => m.externalRef).map((m) => [m.externalRef!, m.id]));
   const ids = [
     ...new Set(cells.map((c) => byNumber.get(c.get('member')) ?? byRef.get(c.get('member'))).filter(Boolean)),
   ];
   const memberships = new Map(
-    (await deps.coops.getMemberships(ids.map((id) => ({ bookId: input.bookId, id: id! })))).map((m) => [
-      m.id,
-      m,
-    ]),
+    (
+      await getMemberships(
+        deps,
+        ids.map((id) => ({ bookId: input.bookId, id: id! })),
+      )
+    ).map((m) => [m.id, m]),
   );
   // What each member still owes, read in one query for the whole file.
   const receivables = await findAccounts(
@@ -414,13 +398,13 @@ function toColumn(field: string | null): string | null {
 
 /** Applies a checked file in one transaction; a rejection anywhere rolls all of it back. */
 async function apply(
-  deps: { ledger: LedgerService },
+  deps: CoopDeps,
   input: ImportInput,
   hash: string,
   actor: string | null,
   rows: number,
   build: (
-    client: import('pg').PoolClient,
+    client: TxClient,
     lineOfOp: number[],
   ) => Promise<
     { ops: PostOp[]; memberships: number; payments: number } | { line: number; error: LedgerError }
@@ -431,7 +415,7 @@ async function apply(
   const outcome = await deps.ledger.engine.submitWith<ImportResult>(async (client) => {
     if (!(await lockBook(client, input.bookId))) return unknownCoop();
     // A concurrent request with the same key may have finished first: answer as it did.
-    const prior = await priorImport(client, input, hash);
+    const prior = await priorImport(deps, client, input, hash);
     if (prior instanceof LedgerError) return prior;
     if (prior) return { ops: [], value: prior };
     const built = await build(client, lineOfOp);
@@ -447,11 +431,14 @@ async function apply(
       paymentsPosted: built.payments,
       rowErrors: [],
     };
-    await client.query(
-      `insert into coop_import (book_id, idempotency_key, request_hash, kind, result, recorded_at, recorded_by)
-       values ($1, $2, $3, $4, $5, now(), $6)`,
-      [input.bookId, input.idempotencyKey, hash, input.kind, JSON.stringify(result), actor],
-    );
+    await deps.store.recordImport(client, {
+      bookId: input.bookId,
+      idempotencyKey: input.idempotencyKey,
+      requestHash: hash,
+      kind: input.kind,
+      result,
+      actor,
+    });
     return { ops: built.ops, value: result };
   });
   if (outcome instanceof LedgerError) {

@@ -2,7 +2,9 @@
  * The co-ops domain's public face: co-ops, member classes, parties, memberships and their money,
  * the voting roll, statements, CSV imports, member tokens and the public directory.
  */
+export type { EntryRecord } from '../ledger/index.js';
 export { directoryProfilePath, directoryRoute, murmurationsProfile } from './directory.js';
+export { coopEntities } from './entities.js';
 export {
   IMPORT_KEY_LENGTH_MAX,
   IMPORT_ROWS_MAX,
@@ -11,4 +13,6 @@ export {
   type ImportResult,
   type RowError,
 } from './import.js';
-export * from './service.js';
+export * from './records.js';
+export { dayStart, todayUtc, unknownCoop, validateCoopProfile } from './rules.js';
+export { CoopService } from './service.js';

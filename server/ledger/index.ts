@@ -8,17 +8,22 @@
 export { chainEntryOf, entryHash } from './chain-hash.js';
 export { ledgerEntities } from './entities.js';
 export { isEntryOp, type OpResult, PostingEngine, type PostOp } from './posting.js';
+export * from './records.js';
 export * from './service.js';
 export {
   type AccountListOptions,
   type AccountRow,
   type EntryLinks,
   type EntryRecord,
+  entriesOnAccounts,
+  entryIdByKey,
   findAccounts,
+  insertAccounts,
+  insertBookRow,
   type LineRecord,
+  latestLineDay,
   lockAccounts,
   lockBooks,
-  type Queryable,
 } from './store.js';
 export {
   type BalanceMismatch,

@@ -14,41 +14,16 @@
  * other writer can change before commit, and two flushes never wait on each other in a cycle.
  */
 
-import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
-import {
-  type AccountState,
-  type AccountTotals,
-  applyLines,
-  type Decimal,
-  type EntryInput,
-  type EntryKind,
-  invariant,
-  LedgerError,
-  type MetadataEntry,
-  type Movement,
-  movementForKind,
-  resolveLines,
-  reversalLines,
-  type Side,
-  validateEffectiveAt,
-  validateEntryShape,
-  validateExpiresAt,
-  validateIdempotencyKey,
-  validateMemo,
-  validateMetadata,
-  ZERO,
-} from '../core/index.js';
+import { type AccountTotals, LedgerError } from '../core/index.js';
 import { UnavailableError } from '../platform/errors.js';
-import { isUuid, uuidv7 } from '../platform/ids.js';
+import { isUuid } from '../platform/ids.js';
 import { requestSignal } from '../platform/request-signal.js';
-import { withTransaction } from '../platform/transaction.js';
-import { entryHash } from './chain-hash.js';
+import { type DbPool, type TxClient, withTransaction } from '../platform/transaction.js';
+import { dayTotals, decide, key, pickTotals, precheck, toRecord } from './decide.js';
+import { isEntryOp, type OpResult, type PostOp } from './ops.js';
 import {
-  type AccountRow,
   analyzeLedgerTables,
-  type DayTotal,
-  type EntryLinks,
   type EntryRecord,
   findEntries,
   lockAccounts,
@@ -57,40 +32,7 @@ import {
   writeEntries,
 } from './store.js';
 
-interface OpBase {
-  bookId: string;
-  postedBy: string | null;
-  /** SHA-256 of the canonical request: same key + same hash = replay, different hash = reuse error. */
-  requestHash: string;
-}
-
-/** Posts new lines: a standard entry or a pending (two-phase) one. */
-export interface EntryOp extends OpBase {
-  kind: 'STANDARD' | 'PENDING';
-  entry: EntryInput;
-  expiresAt: Date | null;
-}
-
-/** Acts on an existing entry: reverses it, or commits or voids a pending one. */
-export interface RefOp extends OpBase {
-  kind: 'REVERSAL' | 'COMMIT' | 'VOID';
-  targetId: string;
-  idempotencyKey: string;
-  effectiveAt: Date | null;
-  memo: string | null;
-  metadata: MetadataEntry[] | null;
-}
-
-export type PostOp = EntryOp | RefOp;
-
-export function isEntryOp(op: PostOp): op is EntryOp {
-  return op.kind === 'STANDARD' || op.kind === 'PENDING';
-}
-
-export type OpResult =
-  | { ok: true; entry: EntryRecord; replayed: boolean }
-  | { ok: false; error: LedgerError };
-
+export { isEntryOp, type OpResult, type PostOp } from './ops.js';
 export { requestSignal };
 
 interface Item {
@@ -115,8 +57,6 @@ export interface PostingEngineOptions {
   opsPerFlushMax?: number;
   clock?: () => Date;
 }
-
-const key = (bookId: string, id: string) => `${bookId}/${id}`;
 
 /** Thrown inside submitWith's transaction to roll it back with an answer. */
 class RolledBack {
@@ -148,7 +88,7 @@ export class PostingEngine {
   private analyzing = false;
 
   constructor(
-    private readonly pool: Pool,
+    private readonly pool: DbPool,
     private readonly logger: Logger,
     options: PostingEngineOptions = {},
   ) {
@@ -200,7 +140,7 @@ export class PostingEngine {
    * order it with every flush. `prepare` may return a LedgerError to roll back without posting.
    */
   async submitWith<T>(
-    prepare: (client: PoolClient) => Promise<{ ops: PostOp[]; value: T } | LedgerError>,
+    prepare: (client: TxClient) => Promise<{ ops: PostOp[]; value: T } | LedgerError>,
   ): Promise<{ results: OpResult[]; value: T } | LedgerError> {
     if (this.closed) throw new UnavailableError('the service is shutting down');
     let outcome: { decisions: Decision[]; value: T } | LedgerError;
@@ -379,10 +319,13 @@ export class PostingEngine {
   }
 
   /** One transaction for a whole group. Returns a decision per op, per item. */
-  private async process(client: PoolClient, group: Item[]): Promise<Decision[][]> {
+  private async process(client: TxClient, group: Item[]): Promise<Decision[][]> {
     const now = this.clock();
     const ops = group.flatMap((item) => item.ops);
-    const decisions: (Decision | null)[] = ops.map((op) => precheck(op, now));
+    const decisions: (Decision | null)[] = ops.map((op) => {
+      const error = precheck(op, now);
+      return error ? { type: 'error', error } : null;
+    });
 
     // Everything the flush reads, in one round trip that opens the transaction and takes the
     // book locks first (see lockPhase). Idempotency lookups are race-free because the book lock is
@@ -549,226 +492,4 @@ export class PostingEngine {
     }
     return out;
   }
-}
-
-function pickTotals(t: AccountTotals): AccountTotals {
-  return {
-    postedDebits: t.postedDebits,
-    postedCredits: t.postedCredits,
-    pendingDebits: t.pendingDebits,
-    pendingCredits: t.pendingCredits,
-  };
-}
-
-function toRecord(entry: NewEntry): EntryRecord {
-  return { ...entry, lines: entry.lines.map(({ effectiveAt: _e, ...line }) => line) };
-}
-
-/** Posted movement per account and UTC day, for the balance-as-of snapshots. */
-function dayTotals(entries: NewEntry[]): DayTotal[] {
-  const totals = new Map<string, DayTotal>();
-  for (const entry of entries) {
-    for (const line of entry.lines) {
-      if (line.phase !== 'POSTED') continue;
-      const day = line.effectiveAt.toISOString().slice(0, 10);
-      const k = `${entry.bookId}/${line.accountId}/${day}`;
-      const t = totals.get(k) ?? {
-        bookId: entry.bookId,
-        accountId: line.accountId,
-        day,
-        debits: ZERO,
-        credits: ZERO,
-      };
-      if (line.side === 'DEBIT') t.debits = t.debits.plus(line.amount);
-      else t.credits = t.credits.plus(line.amount);
-      totals.set(k, t);
-    }
-  }
-  return [...totals.values()];
-}
-
-/** Checks that need nothing from the database. */
-function precheck(op: PostOp, now: Date): Decision | null {
-  const error = (() => {
-    if (!isUuid(op.bookId)) return new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId');
-    if (isEntryOp(op)) {
-      return (
-        validateEntryShape(op.entry) ?? (op.kind === 'PENDING' ? validateExpiresAt(op.expiresAt, now) : null)
-      );
-    }
-    const metadata = validateMetadata(op.metadata);
-    return (
-      validateIdempotencyKey(op.idempotencyKey) ??
-      validateMemo(op.memo) ??
-      (metadata instanceof LedgerError ? metadata : null) ??
-      (isUuid(op.targetId)
-        ? null
-        : new LedgerError('UNKNOWN_ENTRY', 'no such journal entry in this book', 'entryId'))
-    );
-  })();
-  return error ? { type: 'error', error } : null;
-}
-
-interface DecideContext {
-  now: Date;
-  book: { maxBackdateDays: number };
-  head: { seq: bigint; hash: string };
-  accounts: Map<string, AccountRow>;
-  totalsOf: (accountKey: string) => AccountTotals;
-  targets: Map<string, EntryRecord>;
-  links: Map<string, EntryLinks>;
-  isTargetUsed: (targetKey: string) => boolean;
-}
-
-interface Decided {
-  entry: NewEntry;
-  totals: Map<string, AccountTotals>;
-  targetKey: string | null;
-}
-
-/** Decides one op against the current working state; pure apart from minting an id. */
-function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
-  const { now } = ctx;
-  let lines: { accountId: string; side: Side; amount: Decimal; unitCode: string; scale: number }[];
-  let effectiveAt: Date;
-  let targetKey: string | null = null;
-  let movement: Movement;
-  let memo: string;
-  let metadataInput: MetadataEntry[] | null;
-  let idempotencyKey: string;
-  let expiresAt: Date | null = null;
-
-  // Account states of this book as they stand now (locked row + earlier ops of this flush).
-  const view = new Map<string, AccountState>();
-  const addView = (accountId: string) => {
-    const k = key(op.bookId, accountId);
-    const row = ctx.accounts.get(k);
-    if (row) view.set(accountId, { ...row, ...pickTotals(ctx.totalsOf(k)) });
-  };
-
-  if (isEntryOp(op)) {
-    for (const line of op.entry.lines) addView(line.accountId);
-    const resolved = resolveLines(op.entry.lines, view);
-    if (resolved instanceof LedgerError) return resolved;
-    lines = resolved;
-    effectiveAt = op.entry.effectiveAt ?? now;
-    const dateError = validateEffectiveAt(effectiveAt, now, ctx.book.maxBackdateDays);
-    if (dateError) return dateError;
-    movement = movementForKind(op.kind)!;
-    memo = op.entry.memo ?? '';
-    metadataInput = op.entry.metadata;
-    idempotencyKey = op.entry.idempotencyKey;
-    expiresAt = op.kind === 'PENDING' ? op.expiresAt : null;
-  } else {
-    targetKey = key(op.bookId, op.targetId);
-    const target = ctx.targets.get(targetKey);
-    if (!target) return new LedgerError('UNKNOWN_ENTRY', 'no such journal entry in this book', 'entryId');
-    const link = ctx.links.get(targetKey)!;
-    for (const line of target.lines) addView(line.accountId);
-    if (op.kind === 'REVERSAL') {
-      if (target.kind === 'PENDING' || target.kind === 'VOID') {
-        return new LedgerError(
-          'NOT_REVERSIBLE',
-          target.kind === 'PENDING'
-            ? 'a pending entry is voided, not reversed'
-            : 'a void moves no money and cannot be reversed',
-          'entryId',
-        );
-      }
-      if (link.reversedBy || ctx.isTargetUsed(targetKey)) {
-        return new LedgerError('ALREADY_REVERSED', 'this entry has already been reversed', 'entryId');
-      }
-      lines = reversalLines(target.lines);
-      effectiveAt = op.effectiveAt ?? target.effectiveAt;
-      movement = 'POST';
-    } else {
-      if (target.kind !== 'PENDING')
-        return new LedgerError('NOT_PENDING', 'this entry is not a pending entry', 'entryId');
-      // Expiry is answered before resolution: once the sweep has voided an expired entry, a commit
-      // still hears PENDING_EXPIRED, whether or not the sweep ran first. (In the same flush no
-      // commit of an expired entry can succeed, so an earlier resolution there was a void.)
-      const expired = target.expiresAt !== null && target.expiresAt.getTime() <= now.getTime();
-      if (op.kind === 'COMMIT' && expired && link.resolutionKind !== 'COMMIT') {
-        return new LedgerError(
-          'PENDING_EXPIRED',
-          'this pending entry expired and can no longer be posted',
-          'entryId',
-        );
-      }
-      if (link.resolvedBy || ctx.isTargetUsed(targetKey)) {
-        return new LedgerError(
-          'PENDING_ALREADY_RESOLVED',
-          'this pending entry has already been posted or voided',
-          'entryId',
-        );
-      }
-      lines = target.lines;
-      effectiveAt = op.effectiveAt ?? now;
-      movement = op.kind === 'COMMIT' ? 'COMMIT' : 'RELEASE';
-    }
-    const dateError = validateEffectiveAt(effectiveAt, now, ctx.book.maxBackdateDays);
-    if (dateError) {
-      return op.effectiveAt
-        ? dateError
-        : new LedgerError(
-            'INVALID_EFFECTIVE_AT',
-            `${dateError.message}; the default (the original entry's effectiveAt) is outside the window, so give effectiveAt`,
-            'effectiveAt',
-          );
-    }
-    // Moving money into or out of a closed account is refused; releasing a reservation is not.
-    if (movement !== 'RELEASE') {
-      for (const line of lines) {
-        if (view.get(line.accountId)?.closed) {
-          return new LedgerError('ACCOUNT_CLOSED', 'an account of this entry has been closed', 'entryId');
-        }
-      }
-    }
-    memo = op.memo ?? '';
-    metadataInput = op.metadata;
-    idempotencyKey = op.idempotencyKey;
-  }
-
-  const applied = applyLines(view, lines, movement);
-  if (applied instanceof LedgerError) return applied;
-  const metadata = validateMetadata(metadataInput);
-  invariant(!(metadata instanceof LedgerError), 'metadata was validated in precheck');
-
-  const kind: EntryKind = op.kind;
-  const phase = kind === 'PENDING' ? 'PENDING' : 'POSTED';
-  const storedLines = kind === 'VOID' ? [] : lines;
-  const seq = (ctx.head.seq + 1n).toString();
-  const body = {
-    bookId: op.bookId,
-    id: uuidv7(now.getTime()),
-    seq,
-    kind,
-    idempotencyKey,
-    effectiveAt,
-    recordedAt: now,
-    memo,
-    metadata,
-    reversesId: kind === 'REVERSAL' && !isEntryOp(op) ? op.targetId : null,
-    pendingId: (kind === 'COMMIT' || kind === 'VOID') && !isEntryOp(op) ? op.targetId : null,
-    expiresAt,
-    postedBy: op.postedBy,
-    lines: storedLines.map((l, n) => ({
-      lineNo: n + 1,
-      accountId: l.accountId,
-      side: l.side,
-      amount: l.amount,
-      unitCode: l.unitCode,
-      scale: l.scale,
-      phase: phase as 'POSTED' | 'PENDING',
-      effectiveAt,
-    })),
-  };
-  const hash = entryHash(ctx.head.hash, body);
-  const totals = new Map<string, AccountTotals>();
-  for (const [accountId, t] of applied) totals.set(key(op.bookId, accountId), t);
-  return {
-    entry: { ...body, requestHash: op.requestHash, prevHash: ctx.head.hash, hash },
-    totals,
-    targetKey,
-  };
 }

@@ -10,33 +10,37 @@
  * acts as a system principal (systemPrincipal), never without one.
  */
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import {
-  type AccountType,
   balanceView,
   type Decimal,
   type EntryInput,
   GENESIS_HASH,
   LedgerError,
   LIMITS,
-  type MetadataEntry,
   mayWriteBook,
-  normalSide,
   type Principal,
   requireAdmin,
   systemPrincipal,
-  type Unit,
   validateAccountDraft,
   validateUnit,
-  ZERO,
 } from '../core/index.js';
 import { requestHash } from '../platform/hashing.js';
 import { isUuid, uuidv7 } from '../platform/ids.js';
-import { withTransaction } from '../platform/transaction.js';
-import { entryHash } from './chain-hash.js';
+import { type DbPool, withTransaction } from '../platform/transaction.js';
 import { BookEntity, BookUnitEntity } from './entities.js';
 import { type OpResult, PostingEngine, type PostOp } from './posting.js';
+import type {
+  BalanceRecord,
+  BookRecord,
+  ChainVerification,
+  ConsistencyReport,
+  CreateAccountInput,
+  CreateBookInput,
+  RefInput,
+  TrialBalance,
+} from './records.js';
+import { balance, checkConsistency, rollupBalance, trialBalance, verifyChain } from './reports.js';
 import {
   type AccountListOptions,
   type AccountRow,
@@ -52,14 +56,7 @@ import {
   lockBooks,
   markAccountClosed,
 } from './store.js';
-import {
-  balanceMismatches,
-  descendantIds,
-  type EntryFilter,
-  entriesBySeq,
-  listEntries,
-  postedTotalsAsOf,
-} from './store-reads.js';
+import { type EntryFilter, listEntries } from './store-reads.js';
 
 export const DEFAULT_MAX_BACKDATE_DAYS = 366;
 /** The principal of the expiry sweep; its id is the `postedBy` of the VOID entries it posts. */
@@ -67,95 +64,6 @@ export const EXPIRY_PRINCIPAL = systemPrincipal('expiry');
 /** `postedBy` of the VOID entries the expiry sweep posts ('system:expiry'). */
 export const EXPIRY_ACTOR = EXPIRY_PRINCIPAL.id;
 export const UNITS_PER_BOOK_MAX = 50;
-
-export interface BookRecord {
-  id: string;
-  name: string;
-  description: string;
-  maxBackdateDays: number;
-  entryCount: string;
-  lastHash: string;
-  createdAt: Date;
-  units: Unit[];
-}
-
-export interface CreateBookInput {
-  name: string;
-  description: string | null;
-  units: Unit[];
-  maxBackdateDays: number | null;
-}
-
-export interface CreateAccountInput {
-  bookId: string;
-  code: string;
-  name: string;
-  type: AccountType;
-  unit: string;
-  parentId: string | null;
-  lowerBound: string | null;
-  upperBound: string | null;
-}
-
-export interface RefInput {
-  bookId: string;
-  entryId: string;
-  idempotencyKey: string;
-  effectiveAt: Date | null;
-  memo: string | null;
-  metadata: MetadataEntry[] | null;
-}
-
-export interface BalanceRecord {
-  account: AccountRow;
-  asOf: Date | null;
-  debits: Decimal;
-  credits: Decimal;
-  posted: Decimal;
-  /** Null for a historical balance: pending state is only known for now. */
-  pendingDebits: Decimal | null;
-  pendingCredits: Decimal | null;
-  available: Decimal | null;
-  projected: Decimal | null;
-}
-
-export interface TrialBalanceLine {
-  account: AccountRow;
-  debits: Decimal;
-  credits: Decimal;
-  /** Net balance on the debit side (debits > credits), else zero. */
-  debitBalance: Decimal;
-  creditBalance: Decimal;
-}
-
-export interface TrialBalanceUnit {
-  unit: Unit;
-  debitBalanceTotal: Decimal;
-  creditBalanceTotal: Decimal;
-  balanced: boolean;
-}
-
-export interface TrialBalance {
-  bookId: string;
-  asOf: Date | null;
-  lines: TrialBalanceLine[];
-  units: TrialBalanceUnit[];
-  balanced: boolean;
-}
-
-export interface ChainVerification {
-  bookId: string;
-  ok: boolean;
-  entriesChecked: number;
-  headHash: string;
-  firstMismatch: { entryId: string | null; seq: string; reason: string } | null;
-}
-
-export interface ConsistencyReport {
-  ok: boolean;
-  accountsChecked: number;
-  mismatches: { accountId: string; field: string; stored: string; fromLines: string }[];
-}
 
 const BOOK_NAME_LENGTH_MAX = 200;
 
@@ -201,7 +109,7 @@ export class LedgerService {
 
   constructor(
     private readonly orm: MikroORM,
-    readonly pool: Pool,
+    readonly pool: DbPool,
     private readonly logger: Logger,
   ) {
     this.engine = new PostingEngine(pool, logger);
@@ -546,168 +454,33 @@ export class LedgerService {
     return listEntries(this.pool, filter);
   }
 
-  // ---------- balances ----------
+  // ---------- balances, reports and integrity (reports.ts) ----------
 
-  async balance(account: AccountRow, asOf: Date | null): Promise<BalanceRecord> {
-    if (asOf === null) {
-      const view = balanceView(account.type, account);
-      return {
-        account,
-        asOf: null,
-        debits: account.postedDebits,
-        credits: account.postedCredits,
-        posted: view.posted,
-        pendingDebits: account.pendingDebits,
-        pendingCredits: account.pendingCredits,
-        available: view.available,
-        projected: view.projected,
-      };
-    }
-    const totals = (await postedTotalsAsOf(this.pool, account.bookId, [account.id], asOf)).get(
-      account.id,
-    ) ?? {
-      debits: ZERO,
-      credits: ZERO,
-    };
-    const view = balanceView(account.type, {
-      postedDebits: totals.debits,
-      postedCredits: totals.credits,
-      pendingDebits: ZERO,
-      pendingCredits: ZERO,
-    });
-    return {
-      account,
-      asOf,
-      debits: totals.debits,
-      credits: totals.credits,
-      posted: view.posted,
-      pendingDebits: null,
-      pendingCredits: null,
-      available: null,
-      projected: null,
-    };
+  balance(account: AccountRow, asOf: Date | null): Promise<BalanceRecord> {
+    return balance(this.pool, account, asOf);
   }
 
   /** Posted balance of an account with all its descendants, in the account's normal direction. */
-  async rollupBalance(account: AccountRow, asOf: Date | null): Promise<Decimal> {
-    const ids = await descendantIds(this.pool, account.bookId, account.id);
-    let debits = ZERO;
-    let credits = ZERO;
-    if (asOf === null) {
-      for (const a of await findAccounts(
-        this.pool,
-        ids.map((id) => ({ bookId: account.bookId, id })),
-      )) {
-        debits = debits.plus(a.postedDebits);
-        credits = credits.plus(a.postedCredits);
-      }
-    } else {
-      for (const t of (await postedTotalsAsOf(this.pool, account.bookId, ids, asOf)).values()) {
-        debits = debits.plus(t.debits);
-        credits = credits.plus(t.credits);
-      }
-    }
-    return normalSide(account.type) === 'DEBIT' ? debits.minus(credits) : credits.minus(debits);
+  rollupBalance(account: AccountRow, asOf: Date | null): Promise<Decimal> {
+    return rollupBalance(this.pool, account, asOf);
   }
 
   /** Every account's debits and credits, with totals per unit; debits equal credits in each unit. */
   async trialBalance(bookId: string, asOf: Date | null): Promise<TrialBalance | LedgerError> {
     const [book] = await this.getBooks([bookId]);
     if (!book) return new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId');
-    const accounts: AccountRow[] = [];
-    for (let after: string | null = null; ; ) {
-      const page = await listAccounts(this.pool, bookId, {
-        afterCode: after,
-        limit: 1000,
-        includeClosed: true,
-        type: null,
-      });
-      accounts.push(...page);
-      if (page.length < 1000) break;
-      after = page[page.length - 1]!.code;
-    }
-    const historical = asOf ? await postedTotalsAsOf(this.pool, bookId, null, asOf) : null;
-    const lines: TrialBalanceLine[] = accounts.map((account) => {
-      const t = historical
-        ? (historical.get(account.id) ?? { debits: ZERO, credits: ZERO })
-        : { debits: account.postedDebits, credits: account.postedCredits };
-      const net = t.debits.minus(t.credits);
-      return {
-        account,
-        debits: t.debits,
-        credits: t.credits,
-        debitBalance: net.isPositive() && !net.isZero() ? net : ZERO,
-        creditBalance: net.isNegative() && !net.isZero() ? net.negated() : ZERO,
-      };
-    });
-    const units = book.units.map((unit) => {
-      let debit = ZERO;
-      let credit = ZERO;
-      for (const line of lines) {
-        if (line.account.unit.code !== unit.code) continue;
-        debit = debit.plus(line.debitBalance);
-        credit = credit.plus(line.creditBalance);
-      }
-      return { unit, debitBalanceTotal: debit, creditBalanceTotal: credit, balanced: debit.equals(credit) };
-    });
-    return { bookId, asOf, lines, units, balanced: units.every((u) => u.balanced) };
+    return trialBalance(this.pool, book, asOf);
   }
-
-  // ---------- integrity ----------
 
   /** Recomputes the book's hash chain from its entries and names the first link that does not match. */
   async verifyChain(bookId: string): Promise<ChainVerification | LedgerError> {
     const [book] = await this.getBooks([bookId]);
     if (!book) return new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId');
-    let prevHash = GENESIS_HASH;
-    let expectedSeq = 1n;
-    let checked = 0;
-    const fail = (entryId: string | null, seq: string, reason: string): ChainVerification => ({
-      bookId,
-      ok: false,
-      entriesChecked: checked,
-      headHash: book.lastHash,
-      firstMismatch: { entryId, seq, reason },
-    });
-    for (;;) {
-      const page = await entriesBySeq(this.pool, bookId, expectedSeq - 1n, 1000);
-      for (const entry of page) {
-        if (BigInt(entry.seq) !== expectedSeq)
-          return fail(entry.id, entry.seq, `expected entry number ${expectedSeq}, found ${entry.seq}`);
-        if (entry.prevHash !== prevHash)
-          return fail(entry.id, entry.seq, 'prevHash does not match the previous entry');
-        if (entryHash(prevHash, entry) !== entry.hash)
-          return fail(entry.id, entry.seq, 'content does not match its hash');
-        prevHash = entry.hash;
-        expectedSeq++;
-        checked++;
-      }
-      if (page.length < 1000) break;
-    }
-    if (BigInt(book.entryCount) !== expectedSeq - 1n) {
-      return fail(
-        null,
-        book.entryCount,
-        `the book's head says ${book.entryCount} entries but ${expectedSeq - 1n} were found`,
-      );
-    }
-    if (book.lastHash !== prevHash)
-      return fail(null, book.entryCount, "the book's head hash does not match its last entry");
-    return { bookId, ok: true, entriesChecked: checked, headHash: prevHash, firstMismatch: null };
+    return verifyChain(this.pool, book);
   }
 
   /** Compares every account's stored totals with the sums of its lines (a check, not a request path). */
-  async checkConsistency(bookId: string): Promise<ConsistencyReport> {
-    const { accounts, mismatches } = await balanceMismatches(this.pool, bookId);
-    return {
-      ok: mismatches.length === 0,
-      accountsChecked: accounts.length,
-      mismatches: mismatches.map((m) => ({
-        accountId: m.account.id,
-        field: m.field,
-        stored: m.stored.toFixed(),
-        fromLines: m.fromLines.toFixed(),
-      })),
-    };
+  checkConsistency(bookId: string): Promise<ConsistencyReport> {
+    return checkConsistency(this.pool, bookId);
   }
 }

@@ -3,11 +3,13 @@
  * group of entries costs a fixed number of round trips whatever its size. Numbers and instants are
  * read as text / epoch milliseconds so nothing passes through a JavaScript float.
  */
-import pg, { type Pool, type PoolClient } from 'pg';
+import pg, { type PoolClient } from 'pg';
 import type { AccountState, AccountType, EntryKind, Side } from '../core/index.js';
 import { Decimal } from '../core/index.js';
 
-export type Queryable = Pool | PoolClient;
+export type { Queryable } from '../platform/transaction.js';
+
+import type { Queryable } from '../platform/transaction.js';
 
 const { escapeLiteral } = pg;
 
@@ -553,4 +555,98 @@ export async function insertAccount(db: Queryable, a: NewAccount): Promise<boole
 
 export async function markAccountClosed(db: Queryable, bookId: string, accountId: string): Promise<void> {
   await db.query('update account set closed_at = now() where book_id = $1 and id = $2', [bookId, accountId]);
+}
+
+// ---------- building blocks other domains use inside their own transactions ----------
+
+/** A book row with its units, inside the caller's transaction (a co-op's book is made with its co-op). */
+export async function insertBookRow(
+  db: Queryable,
+  book: { id: string; name: string; description: string; maxBackdateDays: number; genesisHash: string },
+  units: { code: string; scale: number }[],
+): Promise<void> {
+  await db.query(
+    `insert into book (id, name, description, max_backdate_days, entry_seq, last_hash, created_at)
+     values ($1, $2, $3, $4, 0, $5, now())`,
+    [book.id, book.name, book.description, book.maxBackdateDays, book.genesisHash],
+  );
+  await db.query(
+    `insert into book_unit (book_id, code, scale)
+     select $1, c, s from unnest($2::text[], $3::int[]) as x(c, s)`,
+    [book.id, units.map((u) => u.code), units.map((u) => u.scale)],
+  );
+}
+
+/** Accounts of one unit inserted with one statement (a chart, or the accounts of many members). */
+export async function insertAccounts(
+  db: Queryable,
+  bookId: string,
+  unitCode: string,
+  accounts: {
+    id: string;
+    code: string;
+    name: string;
+    type: AccountType;
+    parentId?: string | null;
+    lowerBound?: string | null;
+  }[],
+): Promise<void> {
+  const column = <T>(f: (a: (typeof accounts)[number]) => T) => accounts.map(f);
+  await db.query(
+    `insert into account (book_id, id, code, name, type, unit_code, parent_id, lower_bound, created_at)
+     select $1, i, c, n, t, $2, pa, lb, now()
+       from unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::uuid[], $8::numeric[]) as x(i, c, n, t, pa, lb)`,
+    [
+      bookId,
+      unitCode,
+      column((a) => a.id),
+      column((a) => a.code),
+      column((a) => a.name),
+      column((a) => a.type),
+      column((a) => a.parentId ?? null),
+      column((a) => a.lowerBound ?? null),
+    ],
+  );
+}
+
+/** The entry posted with this idempotency key in the book, if any. */
+export async function entryIdByKey(db: Queryable, bookId: string, key: string): Promise<string | null> {
+  const { rows } = await db.query(
+    'select id from journal_entry where book_id = $1 and idempotency_key = $2',
+    [bookId, key],
+  );
+  return rows[0]?.id ?? null;
+}
+
+/** The UTC day of the latest posted line on these accounts (null when there is none). */
+export async function latestLineDay(
+  db: Queryable,
+  bookId: string,
+  accountIds: string[],
+): Promise<string | null> {
+  const { rows } = await db.query(
+    `select to_char(max(effective_at) at time zone 'UTC', 'YYYY-MM-DD') as day from journal_line
+      where book_id = $1 and account_id = any($2::uuid[])`,
+    [bookId, accountIds],
+  );
+  return rows[0]?.day ?? null;
+}
+
+/** Entries with a line on any of these accounts, effective in [from, to), oldest first, at most `limit`. */
+export async function entriesOnAccounts(
+  db: Queryable,
+  bookId: string,
+  accountIds: string[],
+  from: Date,
+  to: Date,
+  limit: number,
+): Promise<EntryRecord[]> {
+  const { rows } = await db.query(
+    `select ${ENTRY_COLUMNS}, ${LINES_JSON} from journal_entry e
+      where e.book_id = $1 and e.effective_at >= $3 and e.effective_at < $4
+        and exists (select 1 from journal_line l where l.book_id = e.book_id and l.entry_id = e.id and l.account_id = any($2::uuid[]))
+      order by e.effective_at, e.seq limit $5`,
+    [bookId, accountIds, from, to, limit],
+  );
+  return rows.map(entryFromRow);
 }

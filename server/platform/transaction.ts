@@ -8,6 +8,13 @@ import { isConnectionError, isRetryable, UnavailableError } from './errors.js';
 
 export const TRANSACTION_ATTEMPTS_MAX = 5;
 
+/** The connection a transaction runs on; use cases hand it to stores without knowing the driver. */
+export type TxClient = PoolClient;
+/** The connection pool; stores query it for reads outside a transaction. */
+export type DbPool = Pool;
+/** What a store reads from: the pool, or a transaction's connection. */
+export type Queryable = Pool | PoolClient;
+
 export interface TransactionOptions {
   /** The work sends BEGIN itself, together with its first statements (saves a round trip). */
   beginInWork?: boolean;

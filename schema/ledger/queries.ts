@@ -1,13 +1,6 @@
 import { canReadAccount, canReadBook, isAdmin, LedgerError, readableBooks } from '../../server/core/index.js';
 import { builder } from '../builder.js';
-import {
-  decodeCursor,
-  emptyConnection,
-  PAGE_SIZE_DEFAULT,
-  PAGE_SIZE_MAX,
-  pageSize,
-  toConnection,
-} from '../connection.js';
+import { decodeCursor, emptyConnection, PAGE_DOC, pageSize, toConnection } from '../connection.js';
 import { guard } from '../errors.js';
 import { decodeBookId, decodeScopedId, scopedId } from '../ids.js';
 import { loaders } from '../loaders.js';
@@ -23,8 +16,6 @@ import {
 } from '../refs.js';
 import { AccountConnection, BookConnection, listAccounts } from './book.js';
 import { JournalEntryConnection, listEntries } from './entry.js';
-
-const PAGE_DOC = `Page size, 1 to ${PAGE_SIZE_MAX}; default ${PAGE_SIZE_DEFAULT}.`;
 
 builder.queryFields((t) => ({
   book: t.field({

@@ -10,6 +10,10 @@
  *   and that party's memberships; of the co-op itself only its member classes and its public
  *   profile, never the Coop object, other members, or the voting roll.
  * - Anyone else (a city analyst, a member of another co-op) reads none of it.
+ *
+ * Shared rather than in schema/coops/ because the builder's auth scopes (`partyRead`,
+ * `coopMember`) and `node(id:)` filter are declared once for every domain and call these; a shared
+ * file never imports a domain folder. The co-op types' own read helpers are schema/coops/access.ts.
  */
 import { canReadBook, type Principal } from '../server/core/index.js';
 import type { GraphQLContext } from './context.js';

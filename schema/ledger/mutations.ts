@@ -12,15 +12,12 @@
 import type { EntryInput } from '../../server/core/index.js';
 import { LedgerError } from '../../server/core/index.js';
 import type { OpResult } from '../../server/ledger/index.js';
-import { builder } from '../builder.js';
+import { builder, type InputFields } from '../builder.js';
 import { actorOf, type GraphQLContext } from '../context.js';
 import { guard, UserErrorRef } from '../errors.js';
 import { decodeBookId, decodeScopedId } from '../ids.js';
 import { loaders } from '../loaders.js';
 import { AccountRef, AccountTypeEnum, BookRef, JournalEntryRef, MetadataInput, SideEnum } from '../refs.js';
-
-type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
-type InputFields = PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject'>;
 
 const UnitInput = builder.inputType('UnitInput', {
   fields: (t) => ({

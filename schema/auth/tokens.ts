@@ -1,60 +1,10 @@
-/** API tokens and who is asking. Token management is for admins only. */
-import { encodeGlobalID } from '@pothos/plugin-relay';
+/** API tokens: issued, listed and revoked by admins only. */
 import type { TokenRecord } from '../../server/auth/index.js';
-import { type Grant, LedgerError, ROLES } from '../../server/core/index.js';
+import { LedgerError } from '../../server/core/index.js';
 import { builder } from '../builder.js';
 import { actorOf } from '../context.js';
 import { guard, UserErrorRef } from '../errors.js';
-import { decodeId, decodeScopedId } from '../ids.js';
-
-const RoleEnum = builder.enumType('Role', {
-  description:
-    'ADMIN: the instance. TREASURER: reads and writes one co-op book. MEMBER: reads one account (their own). ' +
-    'NETWORK_STEWARD: reads and writes one mutual-credit network book. CITY_ANALYST: city aggregates only.',
-  values: ROLES,
-});
-
-/** Grants store raw ids; the API shows and takes global ids, like everywhere else. */
-function scopeToApi(g: Grant): string {
-  if (g.role === 'TREASURER' || g.role === 'NETWORK_STEWARD') return encodeGlobalID('Book', g.scope);
-  if (g.role === 'MEMBER') return encodeGlobalID('Account', g.scope);
-  return g.scope;
-}
-
-function scopeFromApi(g: Grant): Grant {
-  if (g.role === 'TREASURER' || g.role === 'NETWORK_STEWARD') {
-    // A co-op is its book: its Coop id names the same book.
-    return { role: g.role, scope: decodeId(g.scope, 'Book') ?? decodeId(g.scope, 'Coop') ?? g.scope };
-  }
-  if (g.role === 'MEMBER') {
-    const key = decodeScopedId(g.scope, 'Account');
-    return { role: g.role, scope: key ? `${key.bookId}:${key.id}` : g.scope };
-  }
-  return g;
-}
-
-const RoleGrantRef = builder.objectRef<Grant>('RoleGrant').implement({
-  description: 'A role on a tenant.',
-  fields: (t) => ({
-    role: t.field({ type: RoleEnum, resolve: (g) => g.role }),
-    scope: t.string({
-      description:
-        "'' for ADMIN; the Book id for TREASURER and NETWORK_STEWARD; the Account id for MEMBER; a city for CITY_ANALYST.",
-      resolve: (g) => scopeToApi(g),
-    }),
-  }),
-});
-
-const RoleGrantInput = builder.inputType('RoleGrantInput', {
-  fields: (t) => ({
-    role: t.field({ type: RoleEnum, required: true }),
-    scope: t.string({
-      required: true,
-      description:
-        "'' for ADMIN; a Book id (or a Coop id, the same book) for TREASURER and NETWORK_STEWARD; an Account id (the member's own) for MEMBER; a city name for CITY_ANALYST.",
-    }),
-  }),
-});
+import { RoleGrantInput, RoleGrantRef, scopeFromApi } from './grants.js';
 
 const ApiTokenRef = builder.objectRef<TokenRecord>('ApiToken').implement({
   description: 'An API token; its secret is shown only once, when it is issued.',
@@ -71,34 +21,7 @@ const ApiTokenRef = builder.objectRef<TokenRecord>('ApiToken').implement({
   }),
 });
 
-const ViewerRef = builder
-  .objectRef<{ principalId: string; principalName: string; tokenId: string; grants: Grant[] }>('Viewer')
-  .implement({
-    description: 'The principal the request acts for.',
-    fields: (t) => ({
-      principalId: t.exposeID('principalId'),
-      principalName: t.exposeString('principalName'),
-      tokenId: t.exposeID('tokenId'),
-      grants: t.field({ type: [RoleGrantRef], resolve: (v) => v.grants }),
-    }),
-  });
-
 builder.queryFields((t) => ({
-  viewer: t.field({
-    type: ViewerRef,
-    nullable: true,
-    description: 'Who the request acts for; null without a token.',
-    authScopes: { public: true },
-    resolve: (_r, _a, ctx) =>
-      ctx.principal
-        ? {
-            principalId: ctx.principal.id,
-            principalName: ctx.principal.name,
-            tokenId: ctx.principal.tokenId,
-            grants: ctx.principal.grants,
-          }
-        : null,
-  }),
   apiTokens: t.field({
     type: [ApiTokenRef],
     description: 'Every API token (at most 1,000, oldest first). Admins only.',

@@ -1,4 +1,4 @@
-/** Per-request batch loaders of co-op objects (see loaders.ts for the ledger's). */
+/** Per-request batch loaders of co-op objects (schema/loaders.ts has the ledger's, which every domain uses). */
 import DataLoader from 'dataloader';
 import type {
   CoopRecord,
@@ -6,9 +6,10 @@ import type {
   MemberClassRecord,
   MembershipRecord,
   PartyRecord,
-} from '../server/coops/index.js';
-import type { GraphQLContext } from './context.js';
-import { type BookScopedId, parseScopedId, scopedId } from './ids.js';
+} from '../../server/coops/index.js';
+import type { Unit } from '../../server/core/index.js';
+import type { GraphQLContext } from '../context.js';
+import { type BookScopedId, parseScopedId, scopedId } from '../ids.js';
 
 export interface CoopLoaders {
   coop: DataLoader<string, CoopRecord | null>;
@@ -56,4 +57,12 @@ export function coopLoaders(ctx: GraphQLContext): CoopLoaders {
   };
   cache.set(ctx, l);
   return l;
+}
+
+export async function classOf(ctx: GraphQLContext, m: MembershipRecord): Promise<MemberClassRecord> {
+  return (await coopLoaders(ctx).memberClass.load(scopedId(m.bookId, m.classId)))!;
+}
+
+export async function unitOf(ctx: GraphQLContext, m: MembershipRecord): Promise<Unit> {
+  return (await classOf(ctx, m)).unit;
 }

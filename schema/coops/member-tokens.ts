@@ -13,7 +13,8 @@ import { builder } from '../builder.js';
 import { actorOf } from '../context.js';
 import { guard, UserErrorRef } from '../errors.js';
 import { decodeCoopId, decodeScopedId } from '../ids.js';
-import { CoopRef, loadMembership, MembershipRef } from './coop.js';
+import { loadMembership } from './access.js';
+import { CoopRef, MembershipRef } from './refs.js';
 
 export const MemberTokenRef = builder.objectRef<MemberTokenRecord>('MemberToken').implement({
   description:

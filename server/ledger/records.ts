@@ -1,0 +1,92 @@
+/** The records and inputs of the ledger's use cases. No logic. */
+import type { AccountType, Decimal, MetadataEntry, Unit } from '../core/index.js';
+import type { AccountRow } from './store.js';
+
+export interface BookRecord {
+  id: string;
+  name: string;
+  description: string;
+  maxBackdateDays: number;
+  entryCount: string;
+  lastHash: string;
+  createdAt: Date;
+  units: Unit[];
+}
+
+export interface CreateBookInput {
+  name: string;
+  description: string | null;
+  units: Unit[];
+  maxBackdateDays: number | null;
+}
+
+export interface CreateAccountInput {
+  bookId: string;
+  code: string;
+  name: string;
+  type: AccountType;
+  unit: string;
+  parentId: string | null;
+  lowerBound: string | null;
+  upperBound: string | null;
+}
+
+export interface RefInput {
+  bookId: string;
+  entryId: string;
+  idempotencyKey: string;
+  effectiveAt: Date | null;
+  memo: string | null;
+  metadata: MetadataEntry[] | null;
+}
+
+export interface BalanceRecord {
+  account: AccountRow;
+  asOf: Date | null;
+  debits: Decimal;
+  credits: Decimal;
+  posted: Decimal;
+  /** Null for a historical balance: pending state is only known for now. */
+  pendingDebits: Decimal | null;
+  pendingCredits: Decimal | null;
+  available: Decimal | null;
+  projected: Decimal | null;
+}
+
+export interface TrialBalanceLine {
+  account: AccountRow;
+  debits: Decimal;
+  credits: Decimal;
+  /** Net balance on the debit side (debits > credits), else zero. */
+  debitBalance: Decimal;
+  creditBalance: Decimal;
+}
+
+export interface TrialBalanceUnit {
+  unit: Unit;
+  debitBalanceTotal: Decimal;
+  creditBalanceTotal: Decimal;
+  balanced: boolean;
+}
+
+export interface TrialBalance {
+  bookId: string;
+  asOf: Date | null;
+  lines: TrialBalanceLine[];
+  units: TrialBalanceUnit[];
+  balanced: boolean;
+}
+
+export interface ChainVerification {
+  bookId: string;
+  ok: boolean;
+  entriesChecked: number;
+  headHash: string;
+  firstMismatch: { entryId: string | null; seq: string; reason: string } | null;
+}
+
+export interface ConsistencyReport {
+  ok: boolean;
+  accountsChecked: number;
+  mismatches: { accountId: string; field: string; stored: string; fromLines: string }[];
+}

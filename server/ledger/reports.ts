@@ -1,0 +1,174 @@
+/**
+ * Reading the books: balances now and at any instant, roll-ups, the trial balance, and the
+ * integrity checks (the hash chain, stored totals against the lines).
+ */
+import { balanceView, type Decimal, GENESIS_HASH, normalSide, ZERO } from '../core/index.js';
+import type { DbPool } from '../platform/transaction.js';
+import { entryHash } from './chain-hash.js';
+import type {
+  BalanceRecord,
+  BookRecord,
+  ChainVerification,
+  ConsistencyReport,
+  TrialBalance,
+  TrialBalanceLine,
+} from './records.js';
+import { type AccountRow, findAccounts, listAccounts } from './store.js';
+import { balanceMismatches, descendantIds, entriesBySeq, postedTotalsAsOf } from './store-reads.js';
+
+export async function balance(pool: DbPool, account: AccountRow, asOf: Date | null): Promise<BalanceRecord> {
+  if (asOf === null) {
+    const view = balanceView(account.type, account);
+    return {
+      account,
+      asOf: null,
+      debits: account.postedDebits,
+      credits: account.postedCredits,
+      posted: view.posted,
+      pendingDebits: account.pendingDebits,
+      pendingCredits: account.pendingCredits,
+      available: view.available,
+      projected: view.projected,
+    };
+  }
+  const totals = (await postedTotalsAsOf(pool, account.bookId, [account.id], asOf)).get(account.id) ?? {
+    debits: ZERO,
+    credits: ZERO,
+  };
+  const view = balanceView(account.type, {
+    postedDebits: totals.debits,
+    postedCredits: totals.credits,
+    pendingDebits: ZERO,
+    pendingCredits: ZERO,
+  });
+  return {
+    account,
+    asOf,
+    debits: totals.debits,
+    credits: totals.credits,
+    posted: view.posted,
+    pendingDebits: null,
+    pendingCredits: null,
+    available: null,
+    projected: null,
+  };
+}
+
+/** Posted balance of an account with all its descendants, in the account's normal direction. */
+export async function rollupBalance(pool: DbPool, account: AccountRow, asOf: Date | null): Promise<Decimal> {
+  const ids = await descendantIds(pool, account.bookId, account.id);
+  let debits = ZERO;
+  let credits = ZERO;
+  if (asOf === null) {
+    for (const a of await findAccounts(
+      pool,
+      ids.map((id) => ({ bookId: account.bookId, id })),
+    )) {
+      debits = debits.plus(a.postedDebits);
+      credits = credits.plus(a.postedCredits);
+    }
+  } else {
+    for (const t of (await postedTotalsAsOf(pool, account.bookId, ids, asOf)).values()) {
+      debits = debits.plus(t.debits);
+      credits = credits.plus(t.credits);
+    }
+  }
+  return normalSide(account.type) === 'DEBIT' ? debits.minus(credits) : credits.minus(debits);
+}
+
+/** Every account's debits and credits, with totals per unit; debits equal credits in each unit. */
+export async function trialBalance(pool: DbPool, book: BookRecord, asOf: Date | null): Promise<TrialBalance> {
+  const bookId = book.id;
+  const accounts: AccountRow[] = [];
+  for (let after: string | null = null; ; ) {
+    const page = await listAccounts(pool, bookId, {
+      afterCode: after,
+      limit: 1000,
+      includeClosed: true,
+      type: null,
+    });
+    accounts.push(...page);
+    if (page.length < 1000) break;
+    after = page[page.length - 1]!.code;
+  }
+  const historical = asOf ? await postedTotalsAsOf(pool, bookId, null, asOf) : null;
+  const lines: TrialBalanceLine[] = accounts.map((account) => {
+    const t = historical
+      ? (historical.get(account.id) ?? { debits: ZERO, credits: ZERO })
+      : { debits: account.postedDebits, credits: account.postedCredits };
+    const net = t.debits.minus(t.credits);
+    return {
+      account,
+      debits: t.debits,
+      credits: t.credits,
+      debitBalance: net.isPositive() && !net.isZero() ? net : ZERO,
+      creditBalance: net.isNegative() && !net.isZero() ? net.negated() : ZERO,
+    };
+  });
+  const units = book.units.map((unit) => {
+    let debit = ZERO;
+    let credit = ZERO;
+    for (const line of lines) {
+      if (line.account.unit.code !== unit.code) continue;
+      debit = debit.plus(line.debitBalance);
+      credit = credit.plus(line.creditBalance);
+    }
+    return { unit, debitBalanceTotal: debit, creditBalanceTotal: credit, balanced: debit.equals(credit) };
+  });
+  return { bookId, asOf, lines, units, balanced: units.every((u) => u.balanced) };
+}
+
+/** Recomputes the book's hash chain from its entries and names the first link that does not match. */
+export async function verifyChain(pool: DbPool, book: BookRecord): Promise<ChainVerification> {
+  const bookId = book.id;
+  let prevHash = GENESIS_HASH;
+  let expectedSeq = 1n;
+  let checked = 0;
+  const fail = (entryId: string | null, seq: string, reason: string): ChainVerification => ({
+    bookId,
+    ok: false,
+    entriesChecked: checked,
+    headHash: book.lastHash,
+    firstMismatch: { entryId, seq, reason },
+  });
+  for (;;) {
+    const page = await entriesBySeq(pool, bookId, expectedSeq - 1n, 1000);
+    for (const entry of page) {
+      if (BigInt(entry.seq) !== expectedSeq)
+        return fail(entry.id, entry.seq, `expected entry number ${expectedSeq}, found ${entry.seq}`);
+      if (entry.prevHash !== prevHash)
+        return fail(entry.id, entry.seq, 'prevHash does not match the previous entry');
+      if (entryHash(prevHash, entry) !== entry.hash)
+        return fail(entry.id, entry.seq, 'content does not match its hash');
+      prevHash = entry.hash;
+      expectedSeq++;
+      checked++;
+    }
+    if (page.length < 1000) break;
+  }
+  if (BigInt(book.entryCount) !== expectedSeq - 1n) {
+    return fail(
+      null,
+      book.entryCount,
+      `the book's head says ${book.entryCount} entries but ${expectedSeq - 1n} were found`,
+    );
+  }
+  if (book.lastHash !== prevHash)
+    return fail(null, book.entryCount, "the book's head hash does not match its last entry");
+  return { bookId, ok: true, entriesChecked: checked, headHash: prevHash, firstMismatch: null };
+}
+
+/** Compares every account's stored totals with the sums of its lines (a check, not a request path). */
+export async function checkConsistency(pool: DbPool, bookId: string): Promise<ConsistencyReport> {
+  const { accounts, mismatches } = await balanceMismatches(pool, bookId);
+  return {
+    ok: mismatches.length === 0,
+    accountsChecked: accounts.length,
+    mismatches: mismatches.map((m) => ({
+      accountId: m.account.id,
+      field: m.field,
+      stored: m.stored.toFixed(),
+      fromLines: m.fromLines.toFixed(),
+    })),
+  };
+}
