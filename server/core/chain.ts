@@ -1,11 +1,13 @@
 /**
  * Canonical content of entries and requests. The hash chain and idempotency both hash these
  * strings; the hashing itself (SHA-256) is done by the caller so this module stays free of I/O
- * and platform imports. Field order is fixed and amounts are written at their unit's scale, so
- * the same entry always yields the same text whatever the source (memory or database).
+ * and platform imports. Field order is fixed and amounts are written by `chainAmount` (at their
+ * unit's scale when that is exact), so the same entry always yields the same text whatever the
+ * source (memory or database), and a different stored value always yields a different text.
  */
 import type { Side } from './accounts.js';
 import type { EntryKind } from './entries.js';
+import type { Decimal } from './money.js';
 
 /** The hash that precedes a book's first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -13,7 +15,7 @@ export const GENESIS_HASH = '0'.repeat(64);
 export interface ChainLine {
   accountId: string;
   side: Side;
-  /** Formatted at the unit's scale. */
+  /** Written by `chainAmount`. */
   amount: string;
   unitCode: string;
 }
@@ -33,6 +35,17 @@ export interface ChainEntry {
   expiresAt: Date | null;
   postedBy: string | null;
   lines: ChainLine[];
+}
+
+/**
+ * The text an amount is hashed as: its exact value. Written at the unit's scale when that is
+ * exact, which every amount the ledger accepts is (so chains hashed before this rule keep
+ * verifying), and in full otherwise: a stored amount changed below its unit's scale (10.004 in a
+ * unit of scale 2) no longer hashes like the amount that was posted. The two forms never collide:
+ * the full form is used only with more than `scale` decimals, the other has exactly `scale`.
+ */
+export function chainAmount(value: Decimal, scale: number): string {
+  return value.decimalPlaces() <= scale ? value.toFixed(scale) : value.toFixed();
 }
 
 function sortedMetadata(metadata: Record<string, string>): [string, string][] {

@@ -1,5 +1,5 @@
 /** The hash of one link of a book's chain, from an entry as stored (the rules are in server/core/chain.ts). */
-import { type ChainEntry, chainLinkText, formatAmount } from '../core/index.js';
+import { type ChainEntry, chainAmount, chainLinkText } from '../core/index.js';
 import { sha256 } from '../platform/hashing.js';
 import type { EntryRecord } from './store.js';
 
@@ -21,7 +21,7 @@ export function chainEntryOf(entry: Omit<EntryRecord, 'requestHash' | 'prevHash'
     lines: entry.lines.map((l) => ({
       accountId: l.accountId,
       side: l.side,
-      amount: formatAmount(l.amount, l.scale),
+      amount: chainAmount(l.amount, l.scale),
       unitCode: l.unitCode,
     })),
   };

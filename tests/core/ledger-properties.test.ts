@@ -15,6 +15,7 @@ import {
   type ChainEntry,
   canonicalEntry,
   canonicalRequest,
+  chainAmount,
   Decimal,
   ENTRY_KINDS,
   formatAmount,
@@ -1178,5 +1179,63 @@ describe('movements', () => {
     for (const movement of ['POST', 'RESERVE', 'COMMIT', 'RELEASE'] as const) {
       expect(apply(accounts, lines, movement)).not.toBeInstanceOf(LedgerError);
     }
+  });
+});
+
+// The chain hashes the exact stored amount (issue 10 item 2): amounts the ledger accepts keep the
+// text they were always hashed with, and a change below the unit's scale changes the text.
+describe('chainAmount', () => {
+  const scaleArb = fc.integer({ min: 0, max: UNIT_SCALE_MAX });
+  /** A NUMERIC(38,18) value as the database returns it: 18 decimals, trailing zeros included. */
+  const stored = (minor: bigint, scale: number) =>
+    new Decimal(minorToLiteral(minor * 10n ** BigInt(UNIT_SCALE_MAX - scale), UNIT_SCALE_MAX));
+
+  it('writes an amount of at most `scale` decimals exactly as before: at the unit scale', () => {
+    fc.assert(
+      fc.property(scaleArb, fc.bigInt({ min: 1n, max: 10n ** 36n - 1n }), (scale, minor) => {
+        const value = stored(minor, scale);
+        // What the chain hashed before the rule changed, and what a posted entry hashes now.
+        expect(chainAmount(value, scale)).toBe(formatAmount(value, scale));
+        expect(chainAmount(value, scale)).toBe(minorToLiteral(minor, scale));
+      }),
+      run,
+    );
+  });
+
+  it('writes a finer amount in full, never as the amount it rounds to', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: UNIT_SCALE_MAX - 1 }),
+        fc.bigInt({ min: 1n, max: 10n ** 36n - 1n }),
+        (scale, minor18) => {
+          const value = new Decimal(minorToLiteral(minor18, UNIT_SCALE_MAX));
+          fc.pre(value.decimalPlaces() > scale);
+          const text = chainAmount(value, scale);
+          expect(new Decimal(text).equals(value)).toBe(true);
+          expect(text).not.toBe(formatAmount(value, scale));
+          expect(text).not.toBe(chainAmount(value.toDecimalPlaces(scale, Decimal.ROUND_DOWN), scale));
+        },
+      ),
+      run,
+    );
+  });
+
+  it('gives different values different texts (10.00 and 10.004 in a unit of scale 2)', () => {
+    expect(chainAmount(new Decimal('10.000000000000000000'), 2)).toBe('10.00');
+    expect(chainAmount(new Decimal('10.004000000000000000'), 2)).toBe('10.004');
+    fc.assert(
+      fc.property(
+        scaleArb,
+        fc.bigInt({ min: 1n, max: 10n ** 30n }),
+        fc.bigInt({ min: 1n, max: 10n ** 30n }),
+        (scale, a, b) => {
+          fc.pre(a !== b);
+          const x = new Decimal(minorToLiteral(a, UNIT_SCALE_MAX));
+          const y = new Decimal(minorToLiteral(b, UNIT_SCALE_MAX));
+          expect(chainAmount(x, scale)).not.toBe(chainAmount(y, scale));
+        },
+      ),
+      run,
+    );
   });
 });

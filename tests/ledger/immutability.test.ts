@@ -92,18 +92,25 @@ async function attempt(sql: string, params: unknown[] = []): Promise<(Error & { 
   }
 }
 
-/** Edits history the only way left: as a superuser, with the immutability triggers off. */
-async function tamper(statements: [string, unknown[]][]): Promise<void> {
+/**
+ * Edits history the only way left: as a superuser, with the immutability triggers off (and, with
+ * `scaleCheckOff`, the trigger that refuses line amounts finer than their unit).
+ */
+async function tamper(statements: [string, unknown[]][], { scaleCheckOff = false } = {}): Promise<void> {
+  const triggers: [string, string][] = [
+    ['journal_entry', 'journal_entry_immutable'],
+    ['journal_line', 'journal_line_immutable'],
+    ...(scaleCheckOff ? [['journal_line', 'journal_line_scale_update'] as [string, string]] : []),
+  ];
   await db.query('begin');
   try {
-    await db.query('alter table journal_entry disable trigger journal_entry_immutable');
-    await db.query('alter table journal_line disable trigger journal_line_immutable');
+    for (const [table, trigger] of triggers)
+      await db.query(`alter table ${table} disable trigger ${trigger}`);
     for (const [sql, params] of statements) {
       const result = await db.query(sql, params);
       expect(result.rowCount, sql).toBeGreaterThan(0);
     }
-    await db.query('alter table journal_line enable trigger journal_line_immutable');
-    await db.query('alter table journal_entry enable trigger journal_entry_immutable');
+    for (const [table, trigger] of triggers) await db.query(`alter table ${table} enable trigger ${trigger}`);
     await db.query('commit');
   } catch (error) {
     await db.query('rollback');
@@ -167,6 +174,79 @@ describe('the database refuses to change entries', () => {
       ok: true,
       entriesChecked: 3,
     });
+  });
+});
+
+describe('the database refuses amounts finer than their unit (issue 10 item 2)', () => {
+  let f: Fixture;
+  beforeAll(async () => {
+    f = await fixture(2);
+  });
+
+  /** Runs `statements` in a transaction that is rolled back; the first error, if any. */
+  async function attemptAll(statements: string[], params: unknown[]) {
+    await db.query('begin');
+    try {
+      for (const sql of statements) await db.query(sql, sql.includes('$1') ? params : []);
+      return null;
+    } catch (error) {
+      return error as Error & { code?: string };
+    } finally {
+      await db.query('rollback');
+    }
+  }
+
+  it('refuses a new line of 10.004 USD', async () => {
+    const insert = (amount: string) =>
+      attempt(
+        `insert into journal_line (book_id, entry_id, line_no, account_id, side, amount, unit_code, effective_at, phase, seq)
+         select book_id, entry_id, 99, account_id, side, $2::numeric, unit_code, effective_at, phase, seq
+           from journal_line where book_id = $1 and entry_id = $3 and line_no = 1`,
+        [f.bookUuid, amount, f.entries[0]!.uuid],
+      );
+    const error = await insert('10.004');
+    expect(error?.code).toBe('23514'); // check_violation
+    expect(error?.message).toMatch(/more decimal places than its unit allows/);
+    // The control: the same insert at the unit's scale is not refused by it.
+    expect(await insert('10.01')).toBeNull();
+  });
+
+  it('refuses a line changed by 0.004 even with the immutability trigger off', async () => {
+    const off = 'alter table journal_line disable trigger journal_line_immutable';
+    const error = await attemptAll(
+      [off, 'update journal_line set amount = amount + 0.004 where book_id = $1 and line_no = 1'],
+      [f.bookUuid],
+    );
+    expect(error?.code).toBe('23514');
+    // With the trigger off, a change at the unit's scale goes through (it is the chain that sees it).
+    expect(
+      await attemptAll(
+        [off, 'update journal_line set amount = amount + 0.01 where book_id = $1 and line_no = 1'],
+        [f.bookUuid],
+      ),
+    ).toBeNull();
+  });
+
+  it.each([
+    ['lower_bound = -0.001', true],
+    ['upper_bound = 100.005', true],
+    ['posted_debits = posted_debits + 0.004', true],
+    ['pending_credits = pending_credits + 0.000000000000000001', true],
+    ['lower_bound = -0.01, upper_bound = 100.10, posted_debits = posted_debits + 1.25', false],
+  ])('on an account: %s is refused: %s', async (set, refused) => {
+    const error = await attemptAll([`update account set ${set} where book_id = $1`], [f.bookUuid]);
+    expect(error?.code ?? null).toBe(refused ? '23514' : null);
+  });
+
+  it('refuses a new account with a bound finer than its unit', async () => {
+    const insert = (bound: string) =>
+      attempt(
+        `insert into account (book_id, id, code, name, type, unit_code, lower_bound, created_at)
+         values ($1, gen_random_uuid(), 'fine', 'fine', 'ASSET', 'USD', $2::numeric, now())`,
+        [f.bookUuid, bound],
+      );
+    expect((await insert('-5.001'))?.code).toBe('23514');
+    expect(await insert('-5.00')).toBeNull();
   });
 });
 
@@ -235,6 +315,33 @@ describe('verifyBookChain finds tampering', () => {
       entriesChecked: seq - 1,
       firstMismatch: { seq: String(seq), entry: { id: target.id } },
       book: { id: f.book.id },
+    });
+    expect(verified!.firstMismatch!.reason).toMatch(/hash/);
+  });
+
+  // Issue 10 item 2: amounts were hashed at the unit's scale, so 10.004 hashed like 10.00.
+  it('names the entry after changing a line amount by 0.004 USD, below the unit scale', async () => {
+    const f = await fixture(4);
+    const target = f.entries[1]!;
+    await tamper(
+      [
+        [
+          'update journal_line set amount = amount + 0.004 where book_id = $1 and entry_id = $2 and line_no = 1',
+          [f.bookUuid, target.uuid],
+        ],
+      ],
+      { scaleCheckOff: true },
+    );
+    const { rows } = await db.query(
+      'select amount::text as amount from journal_line where book_id = $1 and entry_id = $2 and line_no = 1',
+      [f.bookUuid, target.uuid],
+    );
+    expect(rows[0].amount).toBe('11.004000000000000000');
+    const verified = await ledger.verifyBookChain({ bookId: f.book.id });
+    expect(verified).toMatchObject({
+      ok: false,
+      entriesChecked: 1,
+      firstMismatch: { seq: '2', entry: { id: target.id } },
     });
     expect(verified!.firstMismatch!.reason).toMatch(/hash/);
   });
