@@ -18,13 +18,24 @@ import {
   GraphQLSchema,
   GraphQLString,
 } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CSRF_HEADERS, GRAPHQL_LIMITS } from '../../server/platform/http/app.js';
 import { createLogger } from '../../server/platform/logger.js';
 import { closeServer } from '../../server/service.js';
 import { authHeaders, fetchWithToken } from '../helpers/auth.js';
 import { createScratchDatabase } from '../helpers/database.js';
-import { waitFor } from '../helpers/ledger.js';
+import {
+  connectPg,
+  createAccount,
+  createBook,
+  credit,
+  debit,
+  decodeGlobalId,
+  ledgerClient,
+  newKey,
+  waitFor,
+} from '../helpers/ledger.js';
+import { holdBookLock } from '../helpers/locks.js';
 import { spawnServerProcess, startTestServer, type TestServer } from '../helpers/server.js';
 
 const json = { 'content-type': 'application/json' };
@@ -490,11 +501,61 @@ describe('the server process', () => {
 
   it('drains and exits 0 on SIGTERM', async () => {
     const child = await spawnServerProcess();
-    const { body } = await graphql(child.url, '{ __typename }');
-    expect(body).toEqual({ data: { __typename: 'Query' } });
-    const result = await child.stop();
-    expect(result).toEqual({ code: 0, signal: null });
-    expect(child.output()).toContain('"msg":"stopped"');
+    const ledger = ledgerClient(child.url);
+    const book = await createBook(ledger);
+    const cash = await createAccount(ledger, book.id, { code: 'cash', type: 'ASSET' });
+    const equity = await createAccount(ledger, book.id, { code: 'equity', type: 'EQUITY' });
+    // A payment held in flight: the book's chain head is locked from outside, so it waits.
+    const lock = await holdBookLock(inject('databaseUrl'), book.id);
+    let exited = false;
+    try {
+      const key = newKey('in-flight');
+      let settled = false;
+      const payment = ledger
+        .postJournalEntry({
+          bookId: book.id,
+          idempotencyKey: key,
+          lines: [debit(cash, '7.00'), credit(equity, '7.00')],
+        })
+        .finally(() => {
+          settled = true;
+        });
+      await waitFor(async () => (await lock.waiters()) > 0, { what: 'the payment to wait for the lock' });
+      void child.exited.then(() => {
+        exited = true;
+      });
+      child.kill('SIGTERM');
+      await waitFor(
+        () => exited || child.output().includes('"msg":"stopping: draining in-flight requests"'),
+        {
+          what: 'the service to start draining',
+        },
+      );
+      // New connections are refused at once, while the process waits for the payment.
+      await expect(fetch(`${child.baseUrl}/healthz`)).rejects.toThrow();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect([exited, settled]).toEqual([false, false]);
+      await lock.release();
+      // Answered after the signal, and posted.
+      const answer = await payment;
+      expect(answer.userErrors).toEqual([]);
+      expect(answer.entry?.lines.map((line) => line.amount)).toEqual(['7.00', '7.00']);
+      expect(await child.exited).toEqual({ code: 0, signal: null });
+      expect(child.output()).toContain('"msg":"stopped"');
+      const db = await connectPg();
+      try {
+        const { rows } = await db.query<{ n: string }>(
+          'select count(*) as n from journal_entry where book_id = $1 and idempotency_key = $2',
+          [decodeGlobalId(book.id).id, key],
+        );
+        expect(rows[0]!.n).toBe('1');
+      } finally {
+        await db.end();
+      }
+    } finally {
+      await lock.release();
+      if (!exited) await child.stop();
+    }
   });
 
   it('restarts on its embedded PostgreSQL after being killed with SIGKILL', async () => {

@@ -15,6 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -36,6 +37,7 @@ import {
   rawGraphQL,
   waitFor,
 } from '../helpers/ledger.js';
+import { holdBookLock } from '../helpers/locks.js';
 import { type ServerProcess, spawnServerProcess, startTestServer } from '../helpers/server.js';
 
 const logger = createLogger({ level: 'warn' });
@@ -115,48 +117,121 @@ async function entriesWithKey(databaseUrl: string, bookId: string, key: string):
 }
 
 describe('SIGTERM', () => {
+  /** The URL of the embedded PostgreSQL a service process started (from its log and data folder). */
+  function embeddedUrl(server: ServerProcess): string {
+    const line = server
+      .output()
+      .split('\n')
+      .find((l) => l.includes('"msg":"embedded PostgreSQL ready"'));
+    if (!line) throw new Error(`the service did not start an embedded PostgreSQL:\n${server.output()}`);
+    const { dataDir, port } = JSON.parse(line) as { dataDir: string; port: number };
+    const { user, password } = JSON.parse(
+      readFileSync(path.join(dataDir, 'ledger-embedded.json'), 'utf8'),
+    ) as {
+      user: string;
+      password: string;
+    };
+    return `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/ledger`;
+  }
+
+  /** Requests the service has read whole and is executing (yoga's debug line, one per request). */
+  function requestsStarted(server: ServerProcess): number {
+    return server.output().split('"args":["Processing GraphQL Parameters"]').length - 1;
+  }
+
   it('drains in-flight requests, then closes the pool and the embedded PostgreSQL cleanly', async () => {
     const dataDir = path.join(await tempDir(), 'data');
     const env = { DATA_DIR: dataDir };
-    const server = await spawnTracked({ databaseUrl: '', env });
+    // At debug level the service logs each request it starts executing: the test knows which are in flight.
+    const server = await spawnTracked({ databaseUrl: '', env: { ...env, LOG_LEVEL: 'debug' } });
     const { ledger, book, cash, entry } = await setupBook(server.url);
     const pid = postmasterPid(dataDir);
     expect(pid).toBeDefined();
 
-    // Forty payments at once; SIGTERM as soon as the first is answered, so the others are in flight.
-    const inputs = Array.from({ length: 40 }, (_, i) => entry(newKey(`drain-${i}`), `${i + 1}.00`));
-    const sent = inputs.map((input) => ledger.postJournalEntry(input));
-    await Promise.race(sent);
-    server.kill('SIGTERM');
-    const settled = await Promise.allSettled(sent);
-    expect(await server.exited).toEqual({ code: 0, signal: null });
+    // The book's chain head is held locked from outside, so its payments wait in PostgreSQL: twenty
+    // are in flight (read whole, executing) when SIGTERM arrives, and stay so for a while after it.
+    const lock = await holdBookLock(embeddedUrl(server), book.id);
+    cleanups.push(() => lock.release());
+    const inFlight = Array.from({ length: 20 }, (_, i) => entry(newKey(`drain-${i}`), `${i + 1}.00`));
+    const started = requestsStarted(server);
+    // Each outcome with the instant it came: a payload, or the error the SDK threw.
+    let settledCount = 0;
+    const sent = inFlight.map((input) =>
+      ledger
+        .postJournalEntry(input)
+        .then(
+          (payload) => ({ payload, error: undefined, at: Date.now() }),
+          (error: unknown) => ({ payload: undefined, error, at: Date.now() }),
+        )
+        .finally(() => {
+          settledCount++;
+        }),
+    );
+    await waitFor(() => requestsStarted(server) === started + inFlight.length, {
+      what: 'the service to be executing every in-flight request',
+    });
+    await waitFor(async () => (await lock.waiters()) > 0, { what: 'a payment to wait for the lock' });
 
-    // Answered ones were posted; the others never reached the server (refused or closed
-    // connections), never an error from a request cut off half-way.
-    const answered = settled.flatMap((s, i) => (s.status === 'fulfilled' ? [i] : []));
-    for (const s of settled) {
-      if (s.status === 'fulfilled') expect(s.value.userErrors).toEqual([]);
-      else expect((s.reason as LedgerClientError).code).toBe('NETWORK_ERROR');
+    const signalledAt = Date.now();
+    let exited = false;
+    void server.exited.then(() => {
+      exited = true;
+    });
+    server.kill('SIGTERM');
+    await waitFor(() => exited || server.output().includes('"msg":"stopping: draining in-flight requests"'), {
+      what: 'the service to start draining',
+    });
+    // Sent after the signal: the service no longer accepts connections, so these are not answered.
+    const late = Array.from({ length: 5 }, (_, i) => entry(newKey(`late-${i}`), `${i + 21}.00`));
+    for (const result of await Promise.allSettled(late.map((input) => ledger.postJournalEntry(input)))) {
+      expect(result.status).toBe('rejected');
+      expect((result as PromiseRejectedResult).reason).toMatchObject({ code: 'NETWORK_ERROR' });
     }
-    expect(answered.length).toBeGreaterThan(0);
+    // Draining: the process waits for the in-flight payments, which cannot finish while the lock is held.
+    await sleep(500);
+    expect(exited).toBe(false);
+    expect(settledCount).toBe(0);
+    await lock.release();
+
+    // Every in-flight payment is answered, after the signal, posted; then the process exits 0.
+    const settled = await Promise.all(sent);
+    expect(settled.map((o) => o.error)).toEqual(inFlight.map(() => undefined));
+    const answers = settled.map((o) => o.payload!);
+    for (const [i, payload] of answers.entries()) {
+      expect(payload.userErrors).toEqual([]);
+      expect(payload.replayed).toBe(false);
+      expect(payload.entry).not.toBeNull();
+      expect(settled[i]!.at).toBeGreaterThan(signalledAt);
+    }
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(server.output()).toContain('"msg":"stopped"');
     // PostgreSQL was shut down, not left running or killed: no lock file, control file says so.
     expect(pid !== undefined && isAlive(pid)).toBe(false);
     expect(postmasterPid(dataDir)).toBeUndefined();
     expect(controlState(dataDir)).toBe(DB_SHUTDOWNED);
 
-    // A new process on the same folder: the answered entries are there, and resending every
-    // request posts the missing ones once and replays the others.
+    // A new process on the same folder. Resending every request with its key: the answered ones
+    // replay their entry, the unanswered ones post now, each exactly once.
     const second = await spawnTracked({ databaseUrl: '', env });
     const again = ledgerClient(second.url);
-    for (const [i, input] of inputs.entries()) {
+    for (const [i, input] of inFlight.entries()) {
       const payload = await again.postJournalEntry(input);
       expect(payload.userErrors).toEqual([]);
-      if (answered.includes(i)) expect(payload.replayed).toBe(true);
+      expect(payload.replayed).toBe(true);
+      expect(payload.entry!.id).toBe(answers[i]!.entry!.id);
     }
-    const total = inputs.reduce((sum, _, i) => sum + (i + 1), 0);
+    for (const input of late) {
+      const payload = await again.postJournalEntry(input);
+      expect(payload.userErrors).toEqual([]);
+      expect(payload.replayed).toBe(false);
+      expect((await again.postJournalEntry(input)).replayed).toBe(true);
+    }
+    const all = [...inFlight, ...late];
+    const total = all.reduce((sum, input) => sum + Number(input.lines[0]!.amount), 0);
     expect((await again.accountBalance({ accountId: cash.id }))!.posted).toBe(`${total}.00`);
-    expect((await again.book({ id: book.id }))!.entryCount).toBe(String(inputs.length));
-  });
+    expect((await again.book({ id: book.id }))!.entryCount).toBe(String(all.length));
+    // Two starts of an embedded PostgreSQL, an initdb and a drain: on a busy machine, well over 30 s.
+  }, 120_000);
 });
 
 describe('restart after SIGKILL', () => {
