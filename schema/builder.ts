@@ -17,6 +17,7 @@ import { canReadAccount, canReadBook, isAdmin } from '../server/core/index.js';
 import { canReadParty, isMemberOfBook } from './access.js';
 import { forbiddenError, type GraphQLContext, unauthenticatedError } from './context.js';
 import { parseScopedId } from './ids.js';
+import WellFormedInputPlugin from './well-formed-input.js';
 
 /** Types that implement Node; `node(id:)` resolves only these, and only within the caller's tenants. */
 const NODE_TYPENAMES = new Set([
@@ -75,7 +76,9 @@ export const builder = new SchemaBuilder<{
     coopMember: string;
   };
 }>({
-  plugins: [ScopeAuthPlugin, RelayPlugin],
+  // Order matters: scope-auth's wrapper is outermost (a refused caller is refused first), then the
+  // check that every string argument is storable (schema/well-formed-input.ts).
+  plugins: [ScopeAuthPlugin, RelayPlugin, WellFormedInputPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     authScopes: (ctx) => ({
