@@ -24,6 +24,9 @@ import {
   type AccountsQueryVariables,
   ApiTokensDocument,
   type ApiTokensQuery,
+  AuditBookDocument,
+  type AuditBookQuery,
+  type AuditBookQueryVariables,
   BookDocument,
   type BookQuery,
   type BookQueryVariables,
@@ -280,6 +283,8 @@ export interface LedgerClient {
     variables: VerifyBookChainQueryVariables,
     options?: CallOptions,
   ): Promise<VerifyBookChainQuery['verifyBookChain']>;
+  /** The hash chain plus every stored account total and day total recomputed from the lines. */
+  auditBook(variables: AuditBookQueryVariables, options?: CallOptions): Promise<AuditBookQuery['auditBook']>;
   node(variables: NodeQueryVariables, options?: CallOptions): Promise<NodeQuery['node']>;
 
   // Mutations without an idempotencyKey: sent exactly once, never retried.
@@ -606,6 +611,7 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
     accountBalance: query(AccountBalanceDocument, 'accountBalance'),
     trialBalance: query(TrialBalanceDocument, 'trialBalance'),
     verifyBookChain: query(VerifyBookChainDocument, 'verifyBookChain'),
+    auditBook: query(AuditBookDocument, 'auditBook'),
     node: query(NodeDocument, 'node'),
     createBook: mutation(CreateBookDocument, 'createBook'),
     createAccount: mutation(CreateAccountDocument, 'createAccount'),

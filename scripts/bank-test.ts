@@ -74,7 +74,8 @@ Checks at the end (a table on stdout; exit status 1 on any violation): every rea
 zero within bounds; every acknowledged op is in the journal exactly once and as sent; every
 rejected op is absent; no op left unknown; stored balances equal the sums of lines and of the
 acknowledged ops; no balance beyond its bounds; the trial balance holds; the hash chain verifies;
-SIGTERM stops the service cleanly.
+the audit (auditBook: chain, account totals and day totals recomputed from the lines) finds
+nothing; SIGTERM stops the service cleanly.
 
 Options:
   --short               about 60 s in all: ${SHORT_SECONDS} s of load (the default; what CI runs)

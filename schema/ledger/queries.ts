@@ -16,6 +16,7 @@ import {
 } from '../refs.js';
 import { AccountConnection, BookConnection, listAccounts } from './book.js';
 import { JournalEntryConnection, listEntries } from './entry.js';
+import { BookAuditRef } from './reports.js';
 
 builder.queryFields((t) => ({
   book: t.field({
@@ -143,6 +144,21 @@ builder.queryFields((t) => ({
       const bookId = decodeBookId(String(args.bookId));
       if (!canReadBook(ctx.principal, bookId)) return null;
       const result = await guard(() => ctx.services.ledger.verifyChain(bookId));
+      return result instanceof LedgerError ? null : result;
+    },
+  }),
+  auditBook: t.field({
+    type: BookAuditRef,
+    nullable: true,
+    description:
+      "Audits a book: verifies its hash chain and recomputes every account's stored totals and every per-day total " +
+      'from the lines, reporting each mismatch. Reads the whole book. Null for a book the caller cannot read.',
+    authScopes: { authenticated: true },
+    args: { bookId: t.arg.id({ required: true }) },
+    resolve: async (_r, args, ctx) => {
+      const bookId = decodeBookId(String(args.bookId));
+      if (!canReadBook(ctx.principal, bookId)) return null;
+      const result = await guard(() => ctx.services.ledger.auditBook(bookId));
       return result instanceof LedgerError ? null : result;
     },
   }),

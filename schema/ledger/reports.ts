@@ -1,4 +1,5 @@
-import { formatAmount } from '../../server/core/index.js';
+import { chainAmount, formatAmount } from '../../server/core/index.js';
+import type { AuditMismatch, BookAudit } from '../../server/ledger/index.js';
 import { builder } from '../builder.js';
 import { scopedId } from '../ids.js';
 import { loaders } from '../loaders.js';
@@ -90,6 +91,71 @@ ChainVerificationRef.implement({
       description:
         'The first entry whose link does not match, or the head when the entries are fine but the head is not.',
       resolve: (v) => (v.firstMismatch ? { bookId: v.bookId, ...v.firstMismatch } : null),
+    }),
+  }),
+});
+
+const AuditFieldEnum = builder.enumType('AuditField', {
+  description:
+    "What an audit compared: one of an account's running totals (POSTED_DEBITS, POSTED_CREDITS, PENDING_DEBITS, PENDING_CREDITS) " +
+    "or one UTC day's posted movement (DAY_DEBITS, DAY_CREDITS), which balances as of an instant are read from.",
+  values: [
+    'POSTED_DEBITS',
+    'POSTED_CREDITS',
+    'PENDING_DEBITS',
+    'PENDING_CREDITS',
+    'DAY_DEBITS',
+    'DAY_CREDITS',
+  ] as const,
+});
+
+const AuditMismatchRef = builder.objectRef<AuditMismatch>('AuditMismatch').implement({
+  description: 'A stored total that differs from what the lines make.',
+  fields: (t) => ({
+    account: t.field({ type: AccountRef, resolve: (m) => m.account }),
+    field: t.field({ type: AuditFieldEnum, resolve: (m) => m.field }),
+    day: t.field({
+      type: 'Date',
+      nullable: true,
+      description: 'The UTC day of a DAY_DEBITS or DAY_CREDITS mismatch; null for running totals.',
+      resolve: (m) => m.day,
+    }),
+    // Exact values: at the unit's scale, or in full when a stored value is finer than its unit.
+    stored: t.field({
+      type: 'Decimal',
+      description: 'The value stored (a missing day total is 0).',
+      resolve: (m) => chainAmount(m.stored, m.account.unit.scale),
+    }),
+    recomputed: t.field({
+      type: 'Decimal',
+      description: "The value recomputed from the book's lines.",
+      resolve: (m) => chainAmount(m.recomputed, m.account.unit.scale),
+    }),
+  }),
+});
+
+export const BookAuditRef = builder.objectRef<BookAudit>('BookAudit').implement({
+  authScopes: (a) => ({ bookRead: a.bookId }),
+  description:
+    "An audit of a book: its hash chain, and every stored account total and per-day total recomputed from the book's lines.",
+  fields: (t) => ({
+    book: t.field({
+      type: BookRef,
+      resolve: async (a, _a, ctx) => (await loaders(ctx).book.load(a.bookId))!,
+    }),
+    ok: t.exposeBoolean('ok', {
+      description: 'The chain verifies and every stored total equals what the lines make.',
+    }),
+    chain: t.field({ type: ChainVerificationRef, resolve: (a) => a.chain }),
+    accountsChecked: t.exposeInt('accountsChecked'),
+    dayTotalsChecked: t.exposeInt('dayTotalsChecked', {
+      description: '(account, UTC day) pairs compared: stored day totals and days with posted lines.',
+    }),
+    mismatchCount: t.exposeInt('mismatchCount', { description: 'Every mismatch found.' }),
+    mismatches: t.field({
+      type: [AuditMismatchRef],
+      description: 'The mismatches, at most 1000 (mismatchCount counts them all).',
+      resolve: (a) => a.mismatches,
     }),
   }),
 });

@@ -250,6 +250,27 @@ export async function runChecks(
       : [`verifyBookChain: ${JSON.stringify(chain)} (journal has ${entryRows.length} entries)`],
     `${chain?.entriesChecked} entries checked`,
   );
+  // The audit recomputes what the chain does not cover: every stored account total and per-day
+  // total (what balances as of an instant are read from), from the lines.
+  const audit = await client.auditBook({ bookId: bank.bookId });
+  add(
+    'the audit finds nothing (chain, account totals and day totals recomputed from the lines)',
+    !audit
+      ? ['auditBook answered null']
+      : [
+          ...(audit.chain.ok
+            ? []
+            : [`chain: ${audit.chain.firstMismatch?.reason} (seq ${audit.chain.firstMismatch?.seq})`]),
+          ...audit.mismatches.map(
+            (m) =>
+              `${m.account.code} ${m.field}${m.day ? ` ${m.day}` : ''} stored ${m.stored}, lines ${m.recomputed}`,
+          ),
+          ...(audit.mismatchCount > audit.mismatches.length
+            ? [`and ${audit.mismatchCount - audit.mismatches.length} more mismatches`]
+            : []),
+        ],
+    `${audit?.accountsChecked} accounts, ${audit?.dayTotalsChecked} day totals`,
+  );
 
   const violations = rows.reduce((sum, r) => sum + r.problems, 0);
   return {

@@ -90,3 +90,33 @@ export interface ConsistencyReport {
   accountsChecked: number;
   mismatches: { accountId: string; field: string; stored: string; fromLines: string }[];
 }
+
+/** What an audit compares: an account's four running totals, or one UTC day's posted movement. */
+export type AuditField =
+  | 'POSTED_DEBITS'
+  | 'POSTED_CREDITS'
+  | 'PENDING_DEBITS'
+  | 'PENDING_CREDITS'
+  | 'DAY_DEBITS'
+  | 'DAY_CREDITS';
+
+export interface AuditMismatch {
+  account: AccountRow;
+  field: AuditField;
+  /** The UTC day (YYYY-MM-DD) of a day total; null for the account's running totals. */
+  day: string | null;
+  stored: Decimal;
+  recomputed: Decimal;
+}
+
+export interface BookAudit {
+  bookId: string;
+  /** The chain verifies and every stored total equals what the lines make. */
+  ok: boolean;
+  chain: ChainVerification;
+  accountsChecked: number;
+  dayTotalsChecked: number;
+  /** Every mismatch found; `mismatches` lists the first AUDIT_MISMATCHES_MAX of them. */
+  mismatchCount: number;
+  mismatches: AuditMismatch[];
+}

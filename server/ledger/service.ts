@@ -32,6 +32,7 @@ import { BookEntity, BookUnitEntity } from './entities.js';
 import { type OpResult, PostingEngine, type PostOp } from './posting.js';
 import type {
   BalanceRecord,
+  BookAudit,
   BookRecord,
   ChainVerification,
   ConsistencyReport,
@@ -40,7 +41,7 @@ import type {
   RefInput,
   TrialBalance,
 } from './records.js';
-import { balance, checkConsistency, rollupBalance, trialBalance, verifyChain } from './reports.js';
+import { auditBook, balance, checkConsistency, rollupBalance, trialBalance, verifyChain } from './reports.js';
 import {
   type AccountListOptions,
   type AccountRow,
@@ -477,6 +478,16 @@ export class LedgerService {
     const [book] = await this.getBooks([bookId]);
     if (!book) return new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId');
     return verifyChain(this.pool, book);
+  }
+
+  /**
+   * The audit of a book: its hash chain, and every stored running total and per-day total
+   * recomputed from the lines, each difference reported. Reads the whole book.
+   */
+  async auditBook(bookId: string): Promise<BookAudit | LedgerError> {
+    const [book] = await this.getBooks([bookId]);
+    if (!book) return new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId');
+    return auditBook(this.pool, book);
   }
 
   /** Compares every account's stored totals with the sums of its lines (a check, not a request path). */

@@ -493,6 +493,17 @@ const RULES: Record<string, Rule> = {
     },
     notFound: expectNull,
   },
+  'Query.auditBook': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: ({ tenant }) => ({
+      query: 'query($bookId: ID!) { auditBook(bookId: $bookId) { ok mismatchCount book { id } } }',
+      variables: { bookId: tenant.bookId },
+    }),
+    allowed: (v, { tenant }) =>
+      expect(v).toEqual({ ok: true, mismatchCount: 0, book: { id: tenant.bookId } }),
+    notFound: expectNull,
+  },
   'Query.node': {
     scopes: { authenticated: true },
     expect: ACCOUNT_READ,

@@ -78,4 +78,28 @@ describe('the bank test checks', () => {
     expect(tally.duplicated).toBe(1);
     expect(tally.violations).toBeGreaterThanOrEqual(5);
   });
+
+  it('name a stored day total that no longer matches the lines (the audit query)', async () => {
+    const honest = await pay('e', '1.00');
+    const payee = rawIds(bank.accounts[0]!.id);
+    // One day's row (the latest), whatever the number of days the payments span.
+    const oneDay = `book_id = $1 and account_id = $2
+      and day = (select max(day) from account_day_total where book_id = $1 and account_id = $2)`;
+    const changed = await db.query(`update account_day_total set debits = debits + 5 where ${oneDay}`, [
+      payee.bookId,
+      payee.id,
+    ]);
+    expect(changed.rowCount).toBe(1);
+    try {
+      const { rows } = await runChecks(db, client, bank, [honest], newStats());
+      const audit = rows.find((row) => row.name.startsWith('the audit finds nothing'))!;
+      expect(audit).toMatchObject({ ok: false, problems: 1 });
+      expect(audit.detail).toMatch(/ DAY_DEBITS \d{4}-\d\d-\d\d stored \d+\.\d\d, lines \d+\.\d\d$/);
+    } finally {
+      await db.query(`update account_day_total set debits = debits - 5 where ${oneDay}`, [
+        payee.bookId,
+        payee.id,
+      ]);
+    }
+  });
 });
