@@ -637,10 +637,9 @@ describe('REPAY_NOW: join, instalments, active, leave paid out in cash; a second
 });
 
 describe('the SDK', () => {
-  // BUG (client-sdk/operations/coops.graphql, query CoopMemberships): the document is 13 levels
-  // deep (coop > memberships > edges > node > MembershipFields > memberClass > unit > ...) and the
-  // server refuses documents deeper than 12 (GRAPHQL_PARSE_FAILED), so coopMemberships and
-  // iterateMemberships always fail.
+  // A regression guard: the SDK's CoopMemberships document was once refused by the depth limit
+  // (12), which counted its fragment spreads as levels (13); depth now counts fields only
+  // (server/platform/http/app.ts), and this keeps the SDK's own documents within it.
   it("lists a co-op's memberships (coopMemberships, iterateMemberships)", async () => {
     const coop = await setupCoop(server.url, admin);
     const classId = await createClass(coop, { code: 'W', name: 'Worker', buyIn: '10.00', voting: true });
@@ -656,15 +655,12 @@ describe('the SDK', () => {
 });
 
 describe('dated money events keep every member account within its bounds on every date', () => {
-  // BUG (server/app/coop-service.ts): a member's accounts have a lower bound of zero ("the ledger
-  // itself then refuses an overpayment, an over-redemption or a transfer of shares the member does
-  // not hold", prepareJoin), but the bound is checked on the current balance only, and neither
-  // payment() nor transferShares() nor prepareTransition() compares the entry's date with the
-  // member's other entries. So a payment dated before the member joined, a leaving dated before a
-  // later-dated payment, and a transfer dated before the seller paid are all accepted, and the
-  // member's statement (and the book's trial balance as of those days) shows negative share
-  // capital or a negative receivable. Whatever the fix (refuse such dates, or post as of the date),
-  // no member account may be below zero on any date.
+  // A member's accounts have a lower bound of zero, but a bound is checked on the current balance:
+  // a payment dated before the member joined, a leaving dated before a later-dated payment, or a
+  // transfer dated before the seller paid would leave an account below zero on earlier dates (they
+  // once were accepted). Money events are now dated in order (README, "Co-ops and members") and
+  // such dates are refused with INVALID_DATE, posting nothing: no member account is below zero on
+  // any date.
   const BOUNDED = ['SHARE_CAPITAL', 'SUBSCRIPTION_RECEIVABLE', 'SUBSCRIBED_UNPAID', 'REDEMPTION_PAYABLE'];
   let coop: CoopFixture;
   let classId: string;

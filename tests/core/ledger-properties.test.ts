@@ -1156,9 +1156,10 @@ describe('canonicalRequest', () => {
     expect(canonicalRequest('op', { a: 1 })).toBe(canonicalRequest('op', { a: 1, memo: null }));
   });
 
-  // KNOWN BUG (server/ledger/chain.ts, normalise): `out[key] = ...` with key "__proto__" sets the
-  // prototype instead of a property, so an own "__proto__" key (as JSON.parse produces) vanishes
-  // and two different requests canonicalise the same.
+  // A regression guard (fixed: server/core/chain.ts, normalise builds objects with
+  // Object.fromEntries): with `out[key] = ...`, a "__proto__" key sets the prototype instead of a
+  // property, so an own "__proto__" key (as JSON.parse produces) vanished and two different
+  // requests canonicalised the same.
   it('does not drop an own "__proto__" key', () => {
     const withProto = JSON.parse('{"__proto__":{"a":1},"b":1}') as unknown;
     expect(canonicalRequest('op', withProto)).not.toBe(canonicalRequest('op', { b: 1 }));
