@@ -163,7 +163,7 @@ import {
   paginate,
 } from './paginate.js';
 import {
-  backoffDelayMs,
+  AttemptFailure,
   DEFAULT_RETRIES,
   DEFAULT_RETRY_BASE_DELAY_MS,
   DEFAULT_RETRY_MAX_DELAY_MS,
@@ -172,7 +172,7 @@ import {
   parseRetryAfterMs,
   RETRYABLE_ERROR_CODES,
   type RetryPolicy,
-  sleep,
+  withRetries,
 } from './retry.js';
 
 export * from './errors.js';
@@ -504,54 +504,58 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
     // Frozen copy: every attempt sends the very same variables (and idempotencyKey), even if the
     // caller mutates its object while we back off.
     const sent = variables === undefined ? undefined : structuredClone(variables);
-    const attemptsMax = isSafeToRetry(operation.kind, sent) ? policy.retries + 1 : 1;
     const callHeaders = new Headers(options.headers);
     for (const [name, value] of Object.entries(call.headers ?? {})) callHeaders.set(name, value);
     const requestIdBase = callHeaders.get(REQUEST_ID_HEADER) ?? globalThis.crypto.randomUUID();
+    // One id per attempt, sharing a prefix, so the server's log lines of all attempts are found together.
+    const requestIdOf = (attempt: number) => (attempt <= 1 ? requestIdBase : `${requestIdBase}-${attempt}`);
 
-    for (let attempt = 1; ; attempt++) {
-      // One id per attempt, sharing a prefix, so the server's log lines of all attempts are found together.
-      const requestId = attempt === 1 ? requestIdBase : `${requestIdBase}-${attempt}`;
-      const headers = new Headers(callHeaders);
-      headers.set(REQUEST_ID_HEADER, requestId);
-      const token = typeof options.token === 'function' ? await options.token() : options.token;
-      if (token !== undefined && token !== '') headers.set('authorization', `Bearer ${token}`);
+    return withRetries<TResult, LedgerClientError>(
+      async (attempt) => {
+        const requestId = requestIdOf(attempt);
+        const headers = new Headers(callHeaders);
+        headers.set(REQUEST_ID_HEADER, requestId);
+        const token = typeof options.token === 'function' ? await options.token() : options.token;
+        if (token !== undefined && token !== '') headers.set('authorization', `Bearer ${token}`);
 
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
-      try {
-        return await graphql.request<TResult, TVariables>({
-          document,
-          variables: sent,
-          requestHeaders: headers,
-          signal,
-        } as unknown as RequestOptions<TVariables, TResult>);
-      } catch (raw) {
-        const failure = toLedgerClientError(raw, {
-          operationName: operation.name,
-          requestId,
-          attempts: attempt,
-          aborted: call.signal?.aborted === true,
-          timedOut: timeout.aborted,
-          timeoutMs,
-        });
-        if (!failure.error.retryable || attempt >= attemptsMax) throw failure.error;
-        const delayMs = backoffDelayMs(policy, attempt, failure.retryAfterMs);
-        options.onRetry?.({ operationName: operation.name, attempt, delayMs, error: failure.error });
+        const timeout = AbortSignal.timeout(timeoutMs);
+        const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
         try {
-          await sleep(delayMs, call.signal);
-        } catch (reason) {
-          throw toLedgerClientError(reason, {
+          return await graphql.request<TResult, TVariables>({
+            document,
+            variables: sent,
+            requestHeaders: headers,
+            signal,
+          } as unknown as RequestOptions<TVariables, TResult>);
+        } catch (raw) {
+          const { error, retryAfterMs } = toLedgerClientError(raw, {
             operationName: operation.name,
             requestId,
             attempts: attempt,
+            aborted: call.signal?.aborted === true,
+            timedOut: timeout.aborted,
+            timeoutMs,
+          });
+          throw new AttemptFailure(error, error.retryable, retryAfterMs);
+        }
+      },
+      {
+        policy,
+        safeToRetry: isSafeToRetry(operation.kind, sent),
+        signal: call.signal,
+        onRetry: (attempt, delayMs, error) =>
+          options.onRetry?.({ operationName: operation.name, attempt, delayMs, error }),
+        aborted: (reason, attempts) =>
+          toLedgerClientError(reason, {
+            operationName: operation.name,
+            requestId: requestIdOf(attempts),
+            attempts,
             aborted: true,
             timedOut: false,
             timeoutMs,
-          }).error;
-        }
-      }
-    }
+          }).error,
+      },
+    );
   }
 
   const request = <TResult, TVariables extends object>(

@@ -11,7 +11,13 @@
  * And only after failures that say nothing was decided or that the server asks to come back later:
  * no response (network error, timeout), HTTP 5xx or 429, or a top-level GraphQL error whose
  * `extensions.code` is UNAVAILABLE or THROTTLED.
+ *
+ * The loop is p-retry's (`withRetries`); the delay before each retry is ours (`backoffDelayMs`),
+ * because p-retry's own backoff cannot wait for the server's Retry-After, loses its jitter once the
+ * delay reaches its cap (every client then comes back at the same moment), and draws from
+ * Math.random, where the bank test needs a seeded generator to replay a run.
  */
+import pRetry, { AbortError } from 'p-retry';
 
 export type OperationKind = 'query' | 'mutation' | 'subscription';
 
@@ -103,6 +109,83 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** What an attempt throws when it failed: the caller's error, and whether another attempt may follow. */
+export class AttemptFailure<E extends Error> extends Error {
+  constructor(
+    readonly error: E,
+    /** A transient kind of failure: nothing was decided, or the server asks to come back later. */
+    readonly retryable: boolean,
+    /** The server's Retry-After, if it sent one. */
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(error.message);
+  }
+}
+
+export interface RetryLoop<E extends Error> {
+  policy: RetryPolicy;
+  /** False for an operation that must be sent once (see isSafeToRetry). */
+  safeToRetry: boolean;
+  /** The caller's signal: ends a backoff at once (each attempt should watch it too). */
+  signal?: AbortSignal;
+  /** Called before each retry's backoff with the attempt that failed (1 for the first). */
+  onRetry?: (attempt: number, delayMs: number, error: E) => void;
+  /** The error to throw when `signal` ends a backoff, after `attempts` attempts. */
+  aborted: (reason: unknown, attempts: number) => E;
+}
+
+/**
+ * Calls `attempt` (with its number, from 1) until it answers, throws anything other than a
+ * retryable AttemptFailure, or `policy.retries` retries are spent; then throws the last failure's
+ * error. Between attempts it waits `backoffDelayMs`.
+ *
+ * The caller's signal is not given to p-retry: p-retry would reject with the abort reason even when
+ * the attempt under way had just answered (a posted entry reported as aborted). The attempt watches
+ * the signal itself, and the backoff below ends on it.
+ */
+export async function withRetries<T, E extends Error>(
+  attempt: (attemptNumber: number) => Promise<T>,
+  loop: RetryLoop<E>,
+): Promise<T> {
+  // What ends the loop early (a failure not to retry, an abort during a backoff), thrown as it is.
+  let stop: { thrown: unknown } | undefined;
+  try {
+    return await pRetry(
+      async (attemptNumber) => {
+        try {
+          return await attempt(attemptNumber);
+        } catch (thrown) {
+          if (thrown instanceof AttemptFailure && thrown.retryable) throw thrown;
+          stop = { thrown: thrown instanceof AttemptFailure ? thrown.error : thrown };
+          throw new AbortError('not retried');
+        }
+      },
+      {
+        retries: loop.safeToRetry ? loop.policy.retries : 0,
+        // No delay of p-retry's own: ours is waited in onFailedAttempt, before the next attempt.
+        minTimeout: 0,
+        onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+          if (retriesLeft <= 0) return; // no attempt follows
+          const failure = error as AttemptFailure<E>;
+          const delayMs = backoffDelayMs(loop.policy, attemptNumber, failure.retryAfterMs);
+          loop.onRetry?.(attemptNumber, delayMs, failure.error);
+          try {
+            await sleep(delayMs, loop.signal);
+          } catch (reason) {
+            stop = { thrown: loop.aborted(reason, attemptNumber) };
+            throw reason;
+          }
+        },
+      },
+    );
+  } catch (thrown) {
+    if (stop) throw stop.thrown;
+    // The retries are spent: the caller gets the last attempt's error.
+    if (thrown instanceof AttemptFailure) throw thrown.error;
+    throw thrown;
+  }
 }
 
 function isKey(value: unknown): boolean {
