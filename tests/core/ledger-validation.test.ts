@@ -217,23 +217,22 @@ describe('validateMetadata', () => {
 describe('validateEffectiveAt', () => {
   const at = (offsetMs: number) => new Date(NOW.getTime() + offsetMs);
 
-  it('accepts now, the future tolerance exactly, and the backdate window exactly', () => {
+  // The README's limits, as literals: at most 60 s in the future; at most maxBackdateDays back.
+  it('accepts now, 60 s ahead exactly, and the backdate window exactly', () => {
     expect(validateEffectiveAt(NOW, NOW, 30)).toBeNull();
-    expect(validateEffectiveAt(at(LIMITS.effectiveAtFutureToleranceMs), NOW, 30)).toBeNull();
+    expect(validateEffectiveAt(at(60_000), NOW, 30)).toBeNull();
     expect(validateEffectiveAt(at(-30 * DAY), NOW, 30)).toBeNull();
+    expect(validateEffectiveAt(at(-366 * DAY), NOW, 366)).toBeNull();
   });
 
-  it('rejects beyond the future tolerance', () => {
-    expectError(
-      validateEffectiveAt(at(LIMITS.effectiveAtFutureToleranceMs + 1), NOW, 30),
-      'INVALID_EFFECTIVE_AT',
-      'effectiveAt',
-    );
+  it('rejects more than 60 s ahead', () => {
+    expectError(validateEffectiveAt(at(60_001), NOW, 30), 'INVALID_EFFECTIVE_AT', 'effectiveAt');
     expectError(validateEffectiveAt(at(365 * DAY), NOW, 30), 'INVALID_EFFECTIVE_AT', 'effectiveAt');
   });
 
   it('rejects before the backdate window', () => {
     expectError(validateEffectiveAt(at(-30 * DAY - 1), NOW, 30), 'INVALID_EFFECTIVE_AT', 'effectiveAt');
+    expectError(validateEffectiveAt(at(-366 * DAY - 1), NOW, 366), 'INVALID_EFFECTIVE_AT', 'effectiveAt');
     // A window of zero days: only now (and the future tolerance).
     expect(validateEffectiveAt(NOW, NOW, 0)).toBeNull();
     expectError(validateEffectiveAt(at(-1), NOW, 0), 'INVALID_EFFECTIVE_AT', 'effectiveAt');
