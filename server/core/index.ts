@@ -5,3 +5,5 @@ export * from './entries.js';
 export * from './errors.js';
 export * from './membership.js';
 export * from './money.js';
+export * from './patronage.js';
+export * from './patronage-policy.js';
