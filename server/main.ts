@@ -1,19 +1,23 @@
 /**
- * Command-line entry: `tsx server/main.ts` (what `npm start` runs). Reads the configuration from
- * the environment, starts the service, and stops it gracefully on SIGTERM, SIGINT or SIGHUP.
+ * Command-line entry: `tsx server/main.ts`, or `npm start` (scripts/start.ts compiles it to dist/
+ * when the sources changed, then runs dist/server/main.js). Reads the configuration from the
+ * environment, checks that the port is free, starts the service, and stops it gracefully on
+ * SIGTERM, SIGINT or SIGHUP.
  */
 import { CONFIG_VARIABLES, ConfigError, loadConfig } from './platform/config.js';
 import { createLogger } from './platform/logger.js';
-import { startService } from './service.js';
+import { checkPortFree, isListenError, PortUnavailableError, portUnavailable } from './port-check.js';
 
 const USAGE = `Solidarity Ledger: a double-entry ledger served over GraphQL.
 
-Usage: npm start            (or: npx tsx server/main.ts)
+Usage: npm start            (compiles to dist/ when the sources changed, then runs it)
+       npx tsx server/main.ts (runs from the sources)
        npx tsx server/main.ts --help
 
 Starts the HTTP server with GraphQL at /graphql (GraphiQL in a browser), /healthz and /readyz.
-Without DATABASE_URL it starts an embedded PostgreSQL in DATA_DIR. Pending migrations are
-applied at start. SIGTERM or SIGINT drains in-flight requests and exits 0.
+A port already in use stops it at once (before any database or token is created). Without
+DATABASE_URL it starts an embedded PostgreSQL in DATA_DIR. Pending migrations are applied at
+start. SIGTERM or SIGINT drains in-flight requests and exits 0.
 
 Environment variables:
 ${CONFIG_VARIABLES.map((v) => `  ${v.name.padEnd(17)} ${v.description} Default: ${v.default}.`).join('\n')}
@@ -41,7 +45,20 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  // Before anything is created (an embedded database, a first admin token): a port clash fails now.
+  try {
+    await checkPortFree(config.port, config.host);
+  } catch (error) {
+    if (error instanceof PortUnavailableError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+
   const logger = createLogger({ level: config.logLevel });
+  // Loaded only now (a second or more of modules): a bad setting or a taken port fails before.
+  const { startService } = await import('./service.js');
   let service: Awaited<ReturnType<typeof startService>> | undefined;
   let stopRequested: NodeJS.Signals | undefined;
 
@@ -69,7 +86,12 @@ async function main(): Promise<void> {
   try {
     service = await startService(config, logger);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    // The port can still be taken between the check above and the server's listen.
+    const message = isListenError(error)
+      ? portUnavailable(config.port, config.host, error).message
+      : error instanceof Error
+        ? error.message
+        : String(error);
     logger.fatal({ err: error }, `startup failed: ${message}`);
     process.stderr.write(`Startup failed: ${message}\n`);
     process.exit(1);
