@@ -334,7 +334,39 @@ describe('balances as of past instants', () => {
     expect(trial!.asOf).toBeNull();
     expect(trial!.balanced).toBe(true);
     expect(trial!.units.map((u) => u.unit.code).sort()).toEqual(['HOUR', 'USD']);
+    // Every account of the book, closed or not, zero or not, in code order: the loop below checks
+    // each one (it would pass on an empty list).
+    expect(trial!.lines.map((line) => line.account.code)).toEqual([
+      '1000-assets',
+      '1100-cash',
+      '1200-bank',
+      '1210-savings',
+      '1900-allowance',
+      '2000-loan',
+      '4000-sales',
+      '5000-costs',
+      '7000-time',
+      '7100-owed',
+    ]);
     const now = Date.now() + 1000;
+    // The totals per unit are the sums of the hand-computed balances, and the model moves both units.
+    for (const unit of trial!.units) {
+      const ofUnit = Object.values(acc).filter((account) => account.unit === unit.unit.code);
+      const sum = (side: 'debitBalance' | 'creditBalance') =>
+        fromMinor(
+          ofUnit.reduce(
+            (total, account) => total + toMinor(expectedLine(account, now)[side], unit.unit.scale),
+            0n,
+          ),
+          unit.unit.scale,
+        );
+      expect(unit).toMatchObject({
+        balanced: true,
+        debitBalanceTotal: sum('debitBalance'),
+        creditBalanceTotal: sum('creditBalance'),
+      });
+      expect(toMinor(unit.debitBalanceTotal, unit.unit.scale)).toBeGreaterThan(0n);
+    }
     for (const line of trial!.lines) {
       const account = Object.values(acc).find((a) => a.id === line.account.id)!;
       expect({ code: account.code, ...line }).toMatchObject({
@@ -433,34 +465,67 @@ describe('journalEntries pagination and filters', () => {
     expect(iterated).toEqual(expected.map((e) => e.id));
   });
 
-  it('stays complete and duplicate-free while new entries are posted during the walk', async () => {
+  // The walk is not a snapshot: a page after a cursor lists the entries whose (effectiveAt, seq)
+  // comes after the cursor's, as they stand when the page is read (README, "Reading": forward-only
+  // connections in (effectiveAt, seq) order; a cursor is the last edge's pair). So, during a walk:
+  // - every entry that existed when it began is listed exactly once, in order, whatever is posted;
+  // - an entry posted ahead of the cursor (effective now, or backdated to a point not yet reached)
+  //   is listed in its place;
+  // - an entry backdated behind the cursor is not listed by this walk (it sorts before pages
+  //   already read; listing it would break the order), and no entry is listed twice for it (as an
+  //   offset would do): the next walk lists it in its place.
+  it('stays complete and duplicate-free while new entries are posted during the walk, backdated ones too', async () => {
+    const post = async (effectiveAt?: number) => {
+      const extra = await ledger.postJournalEntry({
+        bookId: book.id,
+        idempotencyKey: newKey(),
+        ...(effectiveAt === undefined ? {} : { effectiveAt: new Date(effectiveAt).toISOString() }),
+        lines: [debit(a.cash, '1.00'), credit(a.sales, '1.00')],
+      });
+      expect(extra.userErrors).toEqual([]);
+      const entry = {
+        id: extra.entry!.id,
+        at: Date.parse(extra.entry!.effectiveAt),
+        seq: BigInt(extra.entry!.seq),
+        kind: 'STANDARD',
+        accounts: new Set([a.cash.id, a.sales.id]),
+      };
+      expected.push(entry);
+      return entry;
+    };
     const seen: string[] = [];
     let after: string | undefined;
-    let added = 0;
+    let pages = 0;
+    let behind: Awaited<ReturnType<typeof post>> | undefined;
+    let ahead: Awaited<ReturnType<typeof post>> | undefined;
     for (;;) {
       const page = await ledger.journalEntries({ bookId: book.id, first: 40, ...(after ? { after } : {}) });
       seen.push(...page.edges.map((e) => e.node.id));
-      if (added < 3) {
+      pages++;
+      if (pages <= 3) {
         // Effective now: later than everything already listed, so it belongs at the end.
-        const extra = await ledger.postJournalEntry({
-          bookId: book.id,
-          idempotencyKey: newKey(),
-          lines: [debit(a.cash, '1.00'), credit(a.sales, '1.00')],
-        });
-        expected.push({
-          id: extra.entry!.id,
-          at: Date.parse(extra.entry!.effectiveAt),
-          seq: BigInt(extra.entry!.seq),
-          kind: 'STANDARD',
-          accounts: new Set([a.cash.id, a.sales.id]),
-        });
-        added++;
+        await post();
+      }
+      if (pages === 1) {
+        // Backdated behind the cursor: before every entry of the book (the cursor is past the
+        // first 40). And backdated ahead of it: after the batch's last instant (base + 19 h).
+        behind = await post(base - 60_000);
+        ahead = await post(base + 19 * 3_600_000 + 60_000);
+        expect(behind.at).toBeLessThan(Date.parse(page.edges.at(-1)!.node.effectiveAt));
+        expect(ahead.at).toBeGreaterThan(Date.parse(page.edges.at(-1)!.node.effectiveAt));
       }
       if (!page.pageInfo.hasNextPage) break;
       after = page.pageInfo.endCursor!;
     }
+    expected.sort((x, y) => x.at - y.at || Number(x.seq - y.seq));
     expect(new Set(seen).size).toBe(seen.length);
-    expect(seen).toEqual(expected.map((e) => e.id));
+    expect(seen).toContain(ahead!.id);
+    expect(seen).not.toContain(behind!.id);
+    expect(seen).toEqual(expected.filter((e) => e.id !== behind!.id).map((e) => e.id));
+    // A walk begun afterwards lists the backdated entry first, in its place.
+    const again = await walk({ bookId: book.id, first: 100 });
+    expect(again[0]).toBe(behind!.id);
+    expect(again).toEqual(expected.map((e) => e.id));
   });
 
   it('filters by account (an entry with two lines on it listed once), by [from, to) and by kind', async () => {
