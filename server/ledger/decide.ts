@@ -68,15 +68,14 @@ export function dayTotals(entries: NewEntry[]): DayTotal[] {
   return [...totals.values()];
 }
 
-/** Checks that need nothing from the database. */
-export function precheck(op: PostOp, now: Date): LedgerError | null {
+/**
+ * Checks that need nothing from the database nor the clock: the same input always gets the same
+ * answer here, so these refusals are not remembered under the key (see decide for the others).
+ */
+export function precheck(op: PostOp): LedgerError | null {
   const error = (() => {
     if (!isUuid(op.bookId)) return new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId');
-    if (isEntryOp(op)) {
-      return (
-        validateEntryShape(op.entry) ?? (op.kind === 'PENDING' ? validateExpiresAt(op.expiresAt, now) : null)
-      );
-    }
+    if (isEntryOp(op)) return validateEntryShape(op.entry);
     const metadata = validateMetadata(op.metadata);
     return (
       validateIdempotencyKey(op.idempotencyKey) ??
@@ -107,7 +106,10 @@ export interface Decided {
   targetKey: string | null;
 }
 
-/** Decides one op against the current working state; pure apart from minting an id. */
+/**
+ * Decides one op against the current working state (the locked accounts, the book's chain head,
+ * the clock); pure apart from minting an id. Its refusals are remembered under the op's key.
+ */
 export function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
   const { now } = ctx;
   let lines: { accountId: string; side: Side; amount: Decimal; unitCode: string; scale: number }[];
@@ -135,6 +137,9 @@ export function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
     effectiveAt = op.entry.effectiveAt ?? now;
     const dateError = validateEffectiveAt(effectiveAt, now, ctx.book.maxBackdateDays);
     if (dateError) return dateError;
+    // Against the clock, so decided here with the locks held and remembered like any refusal.
+    const expiryError = op.kind === 'PENDING' ? validateExpiresAt(op.expiresAt, now) : null;
+    if (expiryError) return expiryError;
     movement = movementForKind(op.kind)!;
     memo = op.entry.memo ?? '';
     metadataInput = op.entry.metadata;

@@ -15,7 +15,7 @@
  */
 
 import type { Logger } from 'pino';
-import { type AccountTotals, LedgerError } from '../core/index.js';
+import { type AccountTotals, type ErrorCode, LedgerError } from '../core/index.js';
 import { UnavailableError } from '../platform/errors.js';
 import { isUuid } from '../platform/ids.js';
 import { requestSignal } from '../platform/request-signal.js';
@@ -29,6 +29,7 @@ import {
   lockAccounts,
   lockPhase,
   type NewEntry,
+  type Refusal,
   writeEntries,
 } from './store.js';
 
@@ -44,10 +45,13 @@ interface Item {
   reject: (error: unknown) => void;
 }
 
-/** What a flush decided for one op before the post-commit replay loads. */
+/**
+ * What a flush decided for one op before the post-commit replay loads. An error decided against
+ * the locked state (by `decide`) carries the refusal to remember under its key.
+ */
 type Decision =
   | { type: 'posted'; entry: EntryRecord }
-  | { type: 'error'; error: LedgerError }
+  | { type: 'error'; error: LedgerError; refusal?: Refusal }
   | { type: 'replay'; bookId: string; id: string }
   | { type: 'same-as'; index: number }
   | { type: 'abandoned' };
@@ -323,7 +327,7 @@ export class PostingEngine {
     const now = this.clock();
     const ops = group.flatMap((item) => item.ops);
     const decisions: (Decision | null)[] = ops.map((op) => {
-      const error = precheck(op, now);
+      const error = precheck(op);
       return error ? { type: 'error', error } : null;
     });
 
@@ -382,10 +386,14 @@ export class PostingEngine {
         'idempotencyKey',
       );
       if (found) {
-        decisions[i] =
-          found.requestHash === op.requestHash
-            ? { type: 'replay', bookId: op.bookId, id: found.id }
-            : { type: 'error', error: reused };
+        // The first decision for a key is the only one: a posted entry is replayed, and so is a
+        // refusal (a stale copy of a refused request never posts later).
+        if (found.requestHash !== op.requestHash) decisions[i] = { type: 'error', error: reused };
+        else if (found.refusal === null) decisions[i] = { type: 'replay', bookId: op.bookId, id: found.id };
+        else {
+          const r = found.refusal;
+          decisions[i] = { type: 'error', error: new LedgerError(r.code as ErrorCode, r.message, r.field) };
+        }
       } else if (earlier !== undefined) {
         decisions[i] =
           ops[earlier]!.requestHash === op.requestHash
@@ -445,7 +453,16 @@ export class PostingEngine {
           isTargetUsed: (k) => usedTargets.has(k) || stageTargets.has(k),
         });
         if (result instanceof LedgerError) {
-          itemDecisions[j] = { type: 'error', error: result };
+          // Decided against the locked state: remembered under the key (see journal_refusal).
+          const refusal: Refusal = {
+            bookId: op.bookId,
+            idempotencyKey: keyOf(op),
+            requestHash: op.requestHash,
+            code: result.code,
+            message: result.message,
+            field: result.field,
+          };
+          itemDecisions[j] = { type: 'error', error: result, refusal };
           failedAt = failedAt < 0 ? j : failedAt;
           continue;
         }
@@ -480,7 +497,12 @@ export class PostingEngine {
       offset += item.ops.length;
     }
 
-    if (posted.length > 0) {
+    // Refusals decided against the locked state, remembered with the postings in the same
+    // statement (no round trip of their own). An atomic batch remembers the entry that caused it
+    // to fail, not its BATCH_ITEM_FAILED neighbours: a copy of the same batch fails on that
+    // entry's remembered refusal again, and the neighbours' keys were never decided on their own.
+    const refusals = out.flat().flatMap((d) => (d.type === 'error' && d.refusal ? [d.refusal] : []));
+    if (posted.length > 0 || refusals.length > 0) {
       const accountUpdates = [...working.entries()].map(([k, t]) => {
         const a = accounts.get(k)!;
         return { bookId: a.bookId, id: a.id, ...pickTotals(t) };
@@ -488,7 +510,7 @@ export class PostingEngine {
       const headUpdates = [...heads.entries()]
         .filter(([bookId, h]) => h.seq !== books.get(bookId)!.entrySeq)
         .map(([bookId, h]) => ({ bookId, entrySeq: h.seq, lastHash: h.hash }));
-      await writeEntries(client, posted, accountUpdates, dayTotals(posted), headUpdates);
+      await writeEntries(client, posted, accountUpdates, dayTotals(posted), headUpdates, refusals, now);
     }
     return out;
   }

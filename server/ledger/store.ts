@@ -294,6 +294,16 @@ export interface AccountUpdate {
   pendingCredits: Decimal;
 }
 
+/** A refusal decided under the book lock, remembered under its idempotency key (journal_refusal). */
+export interface Refusal {
+  bookId: string;
+  idempotencyKey: string;
+  requestHash: string;
+  code: string;
+  message: string;
+  field: string | null;
+}
+
 export interface DayTotal {
   bookId: string;
   accountId: string;
@@ -343,14 +353,20 @@ const WRITE_ENTRIES_SQL = `with
      pc as (
        delete from pending_open p using unnest($44::uuid[], $45::uuid[]) as v(b, i)
         where p.book_id = v.b and p.entry_id = v.i
+       returning 1),
+     rf as (
+       insert into journal_refusal (book_id, idempotency_key, request_hash, code, message, field, recorded_at)
+       select b, k, rh, c, m, f, ${at('$52')}
+         from unnest($46::uuid[], $47::text[], $48::text[], $49::text[], $50::text[], $51::text[]) as v(b, k, rh, c, m, f)
        returning 1)
      select (select count(*) from e) as entries, (select count(*) from l) as lines, (select count(*) from a) as accounts,
-            (select count(*) from h) as heads, (select count(*) from pc) as resolved`;
+            (select count(*) from h) as heads, (select count(*) from pc) as resolved, (select count(*) from rf) as refusals`;
 
 /**
- * Writes a group of accepted entries in ONE statement (data-modifying CTEs), whatever the number
- * of entries: one round trip instead of one per table. Foreign-key checks run at the end of the
- * statement, so lines may reference entries inserted by the same statement.
+ * Writes a group of accepted entries, and the refusals decided with them, in ONE statement
+ * (data-modifying CTEs), whatever the number of entries: one round trip instead of one per table.
+ * Foreign-key checks run at the end of the statement, so lines may reference entries inserted by
+ * the same statement.
  */
 export async function writeEntries(
   db: Queryable,
@@ -358,8 +374,10 @@ export async function writeEntries(
   accounts: AccountUpdate[],
   dayTotals: DayTotal[],
   heads: { bookId: string; entrySeq: bigint; lastHash: string }[],
+  refusals: Refusal[] = [],
+  recordedAt: Date = new Date(),
 ): Promise<void> {
-  if (entries.length === 0) return;
+  if (entries.length === 0 && refusals.length === 0) return;
   const lines = entries.flatMap((e) =>
     e.lines.map((l) => ({ ...l, bookId: e.bookId, entryId: e.id, seq: e.seq })),
   );
@@ -415,6 +433,13 @@ export async function writeEntries(
       opened.map((e) => (e.expiresAt ? String(e.expiresAt.getTime()) : null)),
       resolved.map((e) => e.bookId),
       resolved.map((e) => e.pendingId),
+      refusals.map((r) => r.bookId),
+      refusals.map((r) => r.idempotencyKey),
+      refusals.map((r) => r.requestHash),
+      refusals.map((r) => r.code),
+      refusals.map((r) => r.message),
+      refusals.map((r) => r.field),
+      String(recordedAt.getTime()),
     ],
   });
 }
@@ -450,9 +475,14 @@ export interface LockPhaseRequest {
   accounts: { bookId: string; id: string }[];
 }
 
+/** What a key was decided as before: the entry it posted, or the refusal it was answered with. */
+export type KeyDecision =
+  | { id: string; requestHash: string; refusal: null }
+  | { id: null; requestHash: string; refusal: { code: string; message: string; field: string | null } };
+
 export interface LockPhaseResult {
   books: Map<string, BookHead>;
-  existingKeys: Map<string, { id: string; requestHash: string }>;
+  existingKeys: Map<string, KeyDecision>;
   targets: EntryRecord[];
   links: Map<string, EntryLinks>;
   accounts: Map<string, AccountRow>;
@@ -473,8 +503,13 @@ export async function lockPhase(client: PoolClient, r: LockPhaseRequest): Promis
   ];
   const [keyBooks, keyValues] = anyKeys(r.idempotencyKeys.map((k) => ({ bookId: k.bookId, id: k.key })));
   statements.push(
-    `select e.book_id, e.idempotency_key, e.id, e.request_hash from journal_entry e
-      where e.book_id = any(${uuidArray(keyBooks)}) and e.idempotency_key = any(${textArray(keyValues)})`,
+    `select e.book_id, e.idempotency_key, e.id, e.request_hash, null as code, null as message, null as field
+       from journal_entry e
+      where e.book_id = any(${uuidArray(keyBooks)}) and e.idempotency_key = any(${textArray(keyValues)})
+     union all
+     select r.book_id, r.idempotency_key, null, r.request_hash, r.code, r.message, r.field
+       from journal_refusal r
+      where r.book_id = any(${uuidArray(keyBooks)}) and r.idempotency_key = any(${textArray(keyValues)})`,
   );
   const [targetBooks, targetIds] = anyKeys(r.targets);
   statements.push(
@@ -504,10 +539,20 @@ export async function lockPhase(client: PoolClient, r: LockPhaseRequest): Promis
       },
     ]),
   );
-  const existingKeys = new Map(
+  const existingKeys = new Map<string, KeyDecision>(
     keysResult!.rows.map((row) => [
       `${row.book_id}/${row.idempotency_key}`,
-      { id: row.id as string, requestHash: row.request_hash as string },
+      row.id === null
+        ? {
+            id: null,
+            requestHash: row.request_hash as string,
+            refusal: {
+              code: row.code as string,
+              message: row.message as string,
+              field: (row.field as string | null) ?? null,
+            },
+          }
+        : { id: row.id as string, requestHash: row.request_hash as string, refusal: null },
     ]),
   );
   const targets = targetsResult!.rows.map(entryFromRow);

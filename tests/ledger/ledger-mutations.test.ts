@@ -902,14 +902,20 @@ describe('idempotency', () => {
     expect((await balanceOf(spend.cash)).posted).toBe('0.00');
   });
 
-  it('does not use up a key on a rejected request', async () => {
+  // Issue 10 item 4: the first decision for a key is the only one, refusals included.
+  it('answers a key refused under the lock with its refusal, and a corrected request needs a new key', async () => {
     const key = newKey('retry');
+    const unbalanced = () => post([debit(a.cash, '1.00'), credit(a.sales, '2.00')], { idempotencyKey: key });
+    await expectRejected(unbalanced, 'UNBALANCED_ENTRY', 'lines');
+    await expectRejected(unbalanced, 'UNBALANCED_ENTRY', 'lines');
     await expectRejected(
-      () => post([debit(a.cash, '1.00'), credit(a.sales, '2.00')], { idempotencyKey: key }),
-      'UNBALANCED_ENTRY',
-      'lines',
+      () => post([debit(a.cash, '2.00'), credit(a.sales, '2.00')], { idempotencyKey: key }),
+      'IDEMPOTENCY_KEY_REUSED',
+      'idempotencyKey',
     );
-    const fixed = await post([debit(a.cash, '2.00'), credit(a.sales, '2.00')], { idempotencyKey: key });
+    const fixed = await post([debit(a.cash, '2.00'), credit(a.sales, '2.00')], {
+      idempotencyKey: newKey('retry'),
+    });
     expect(fixed.userErrors).toEqual([]);
     expect(fixed.replayed).toBe(false);
   });
