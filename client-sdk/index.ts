@@ -371,12 +371,12 @@ export interface LedgerClient {
   createCoop(input: CreateCoopInput, options?: CallOptions): Promise<CreateCoopMutation['createCoop']>;
   /** Not retried (no idempotency key). */
   updateCoop(input: UpdateCoopInput, options?: CallOptions): Promise<UpdateCoopMutation['updateCoop']>;
-  /** Not retried (no idempotency key). */
+  /** Retried when `idempotencyKey` is given (a repeat answers `replayed: true`); sent once without one. */
   createMemberClass(
     input: CreateMemberClassInput,
     options?: CallOptions,
   ): Promise<CreateMemberClassMutation['createMemberClass']>;
-  /** Not retried (no idempotency key). */
+  /** Retried when `idempotencyKey` is given (a repeat answers `replayed: true`); sent once without one. */
   registerParty(
     input: RegisterPartyInput,
     options?: CallOptions,

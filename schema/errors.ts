@@ -44,6 +44,16 @@ export async function guard<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Every problem a rejection carries, for `userErrors`: a use case that finds several problems in
+ * one request answers the first as a LedgerError whose `all` lists every one (the co-ops domain's
+ * InputProblems), so callers that handle one LedgerError keep working.
+ */
+export function userErrorsOf(error: LedgerError): LedgerError[] {
+  const all = (error as { all?: unknown }).all;
+  return Array.isArray(all) && all.length > 0 ? (all as LedgerError[]) : [error];
+}
+
 export function badInput(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
 }

@@ -29,14 +29,25 @@ export function decodeId(globalId: string, typename: string): string | null {
   }
 }
 
-/** A Book's raw id from its global id; '' (which no book has) when it is not one. */
-export function decodeBookId(globalId: string | number): string {
-  return decodeId(String(globalId), 'Book') ?? '';
+/**
+ * A co-op is its book (the same raw id), so its Coop id and its Book id name the same thing:
+ * wherever a book is expected (`book(id:)`, `trialBalance(bookId:)`, `postJournalEntry(bookId:)`,
+ * ...) a Coop id works too, and wherever a co-op is expected a Book id works (a book that is no
+ * co-op then answers as an unknown co-op). Any other id decodes to '' (which no book has).
+ */
+function decodeBookOrCoop(globalId: string | number): string {
+  const text = String(globalId);
+  return decodeId(text, 'Book') ?? decodeId(text, 'Coop') ?? '';
 }
 
-/** A Coop's raw id (its book's id) from its global id; '' when it is not one. */
+/** A Book's raw id from its global id (or its co-op's); '' (which no book has) when it is neither. */
+export function decodeBookId(globalId: string | number): string {
+  return decodeBookOrCoop(globalId);
+}
+
+/** A Coop's raw id (its book's id) from its global id (or its Book id); '' when it is neither. */
 export function decodeCoopId(globalId: string | number): string {
-  return decodeId(String(globalId), 'Coop') ?? '';
+  return decodeBookOrCoop(globalId);
 }
 
 export function decodeScopedId(

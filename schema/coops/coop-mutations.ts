@@ -19,7 +19,7 @@ import type {
 import { LedgerError } from '../../server/core/index.js';
 import { builder, type InputFields } from '../builder.js';
 import { actorOf } from '../context.js';
-import { guard, UserErrorRef } from '../errors.js';
+import { guard, UserErrorRef, userErrorsOf } from '../errors.js';
 import { decodeCoopId } from '../ids.js';
 import {
   CoopKindEnum,
@@ -42,20 +42,29 @@ const CoopPayloadRef = (name: string) =>
 const CreateCoopPayload = CoopPayloadRef('CreateCoopPayload');
 const UpdateCoopPayload = CoopPayloadRef('UpdateCoopPayload');
 
+const REPLAYED_DOC =
+  'True when this answer repeats an earlier request with the same idempotencyKey; nothing new was created.';
+
 const CreateMemberClassPayload = builder
-  .objectRef<{ memberClass: MemberClassRecord | null; userErrors: LedgerError[] }>('CreateMemberClassPayload')
+  .objectRef<{ memberClass: MemberClassRecord | null; replayed: boolean; userErrors: LedgerError[] }>(
+    'CreateMemberClassPayload',
+  )
   .implement({
     fields: (t) => ({
       memberClass: t.field({ type: MemberClassRef, nullable: true, resolve: (p) => p.memberClass }),
+      replayed: t.boolean({ description: REPLAYED_DOC, resolve: (p) => p.replayed }),
       userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
     }),
   });
 
 const RegisterPartyPayload = builder
-  .objectRef<{ party: PartyRecord | null; userErrors: LedgerError[] }>('RegisterPartyPayload')
+  .objectRef<{ party: PartyRecord | null; replayed: boolean; userErrors: LedgerError[] }>(
+    'RegisterPartyPayload',
+  )
   .implement({
     fields: (t) => ({
       party: t.field({ type: PartyRef, nullable: true, resolve: (p) => p.party }),
+      replayed: t.boolean({ description: REPLAYED_DOC, resolve: (p) => p.replayed }),
       userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
     }),
   });
@@ -125,6 +134,18 @@ const UpdateCoopInput = builder.inputType('UpdateCoopInput', {
   }),
 });
 
+/**
+ * The register's writes take an optional key (a schema addition that breaks no client): with one,
+ * a retry is safe (the SDK then retries these calls too); without one the call is sent once.
+ */
+const optionalKeyField = (t: InputFields, what: string) =>
+  t.string({
+    description:
+      `Optional, 1-128 printable ASCII characters, unique per co-op: the same key and input answer the first ${what} ` +
+      'again (`replayed: true`) and create nothing; the same key with other input is IDEMPOTENCY_KEY_REUSED. ' +
+      'Without a key every call creates anew.',
+  });
+
 const CreateMemberClassInput = builder.inputType('CreateMemberClassInput', {
   fields: (t) => ({
     coopId: t.id({ required: true }),
@@ -139,6 +160,7 @@ const CreateMemberClassInput = builder.inputType('CreateMemberClassInput', {
     instalmentIntervalMonths: t.int({ description: 'Months between instalments, 1 to 24; default 1.' }),
     voting: t.boolean({ required: true, description: 'Whether ACTIVE members of this class vote.' }),
     transferable: t.boolean({ description: 'Whether shares may be transferred; default false.' }),
+    idempotencyKey: optionalKeyField(t, 'class'),
   }),
 });
 
@@ -152,11 +174,13 @@ const RegisterPartyInput = builder.inputType('RegisterPartyInput', {
     address: t.string({ description: 'Up to 500 characters.' }),
     organizationCoopId: t.id({
       description:
-        'For an ORGANIZATION that is itself a co-op on this ledger (a federation member): its Coop id.',
+        'For an ORGANIZATION that is itself a co-op on this ledger (a federation member): its Coop id. It must be a ' +
+        'co-op the caller may see (listed in the public directory, or one the caller reads); any other id is UNKNOWN_COOP.',
     }),
     externalRef: t.string({
       description: "The co-op's own reference, unique in the co-op, 1 to 100 characters.",
     }),
+    idempotencyKey: optionalKeyField(t, 'party'),
   }),
 });
 
@@ -195,7 +219,7 @@ builder.mutationFields((t) => ({
         ),
       );
       return result instanceof LedgerError
-        ? { coop: null, userErrors: [result] }
+        ? { coop: null, userErrors: userErrorsOf(result) }
         : { coop: result, userErrors: [] };
     },
   }),
@@ -209,13 +233,15 @@ builder.mutationFields((t) => ({
       const id = decodeCoopId(input.coopId);
       const result = await guard(() => ctx.services.coops.updateCoop(id, profileOf(input), actorOf(ctx)));
       return result instanceof LedgerError
-        ? { coop: null, userErrors: [result] }
+        ? { coop: null, userErrors: userErrorsOf(result) }
         : { coop: result, userErrors: [] };
     },
   }),
   createMemberClass: t.field({
     type: CreateMemberClassPayload,
-    description: 'Adds a member class to a co-op (at most 50).',
+    description:
+      'Adds a member class to a co-op (at most 50). With an idempotencyKey, a repeat answers the first class. ' +
+      'Every problem of the input is reported at once.',
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: CreateMemberClassInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
@@ -230,18 +256,21 @@ builder.mutationFields((t) => ({
             instalmentIntervalMonths: input.instalmentIntervalMonths ?? null,
             voting: input.voting,
             transferable: input.transferable ?? null,
+            idempotencyKey: input.idempotencyKey ?? null,
           },
           actorOf(ctx),
         ),
       );
       return result instanceof LedgerError
-        ? { memberClass: null, userErrors: [result] }
-        : { memberClass: result, userErrors: [] };
+        ? { memberClass: null, replayed: false, userErrors: userErrorsOf(result) }
+        : { memberClass: result, replayed: result.replayed, userErrors: [] };
     },
   }),
   registerParty: t.field({
     type: RegisterPartyPayload,
-    description: "Registers a person or organisation in a co-op's register (before they join).",
+    description:
+      "Registers a person or organisation in a co-op's register (before they join). With an idempotencyKey, a repeat " +
+      'answers the first party. Every problem of the input is reported at once.',
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: RegisterPartyInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
@@ -260,13 +289,14 @@ builder.mutationFields((t) => ({
                 ? null
                 : decodeCoopId(input.organizationCoopId),
             externalRef: input.externalRef ?? null,
+            idempotencyKey: input.idempotencyKey ?? null,
           },
           actorOf(ctx),
         ),
       );
       return result instanceof LedgerError
-        ? { party: null, userErrors: [result] }
-        : { party: result, userErrors: [] };
+        ? { party: null, replayed: false, userErrors: userErrorsOf(result) }
+        : { party: result, replayed: result.replayed, userErrors: [] };
     },
   }),
 }));

@@ -7,7 +7,7 @@ import type { MembershipRecord, MembershipResult } from '../../server/coops/inde
 import { LedgerError } from '../../server/core/index.js';
 import { builder, type InputFields } from '../builder.js';
 import { actorOf, type GraphQLContext } from '../context.js';
-import { guard, UserErrorRef } from '../errors.js';
+import { guard, UserErrorRef, userErrorsOf } from '../errors.js';
 import { decodeCoopId, decodeScopedId, scopedId } from '../ids.js';
 import { loaders } from '../loaders.js';
 import { JournalEntryRef } from '../refs.js';
@@ -86,7 +86,7 @@ function toMembershipPayload(
   result: MembershipResult | LedgerError,
   ctx: GraphQLContext,
 ): MembershipPayloadValue {
-  if (result instanceof LedgerError) return rejectedMembership(result);
+  if (result instanceof LedgerError) return rejectedMembership(...userErrorsOf(result));
   coopLoaders(ctx).membership.prime(
     scopedId(result.membership.bookId, result.membership.id),
     result.membership,
@@ -99,8 +99,8 @@ function toMembershipPayload(
   };
 }
 
-function rejectedMembership(error: LedgerError): MembershipPayloadValue {
-  return { membership: null, entryId: null, replayed: false, userErrors: [error] };
+function rejectedMembership(...errors: LedgerError[]): MembershipPayloadValue {
+  return { membership: null, entryId: null, replayed: false, userErrors: errors };
 }
 
 // ---------- inputs ----------
@@ -238,9 +238,13 @@ builder.mutationFields((t) => ({
           actorOf(ctx),
         ),
       );
-      if (result instanceof LedgerError && result.field === 'classId') {
-        return rejectedMembership(new LedgerError(result.code, result.message, 'memberClassId'));
-      }
+      // The use case names the class `classId`; the input calls it `memberClassId`.
+      if (result instanceof LedgerError)
+        return rejectedMembership(
+          ...userErrorsOf(result).map((e) =>
+            e.field === 'classId' ? new LedgerError(e.code, e.message, 'memberClassId') : e,
+          ),
+        );
       return toMembershipPayload(result, ctx);
     },
   }),

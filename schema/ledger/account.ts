@@ -1,4 +1,4 @@
-import { formatAmount } from '../../server/core/index.js';
+import { canReadAccount, formatAmount } from '../../server/core/index.js';
 import { builder } from '../builder.js';
 import { guard } from '../errors.js';
 import { scopedId } from '../ids.js';
@@ -24,8 +24,13 @@ builder.node(AccountRef, {
     parent: t.field({
       type: AccountRef,
       nullable: true,
+      description:
+        'The parent account (same book and unit), for roll-ups; null when there is none or the caller may not read it ' +
+        '(a MEMBER token reads only the accounts its grants name).',
       resolve: (a, _args, ctx) =>
-        a.parentId ? loaders(ctx).account.load(scopedId(a.bookId, a.parentId)) : null,
+        a.parentId && canReadAccount(ctx.principal, a.bookId, a.parentId)
+          ? loaders(ctx).account.load(scopedId(a.bookId, a.parentId))
+          : null,
     }),
     children: t.field({
       type: AccountConnection,

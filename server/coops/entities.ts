@@ -43,6 +43,8 @@ export const PartyEntity = defineEntity({
     address: p.text(),
     organizationCoopId: p.uuid().nullable().fieldName('organization_coop_id'),
     externalRef: p.text().nullable().fieldName('external_ref'),
+    idempotencyKey: p.text().nullable().fieldName('idempotency_key'),
+    requestHash: p.text().nullable().fieldName('request_hash'),
     createdAt: p.datetime().fieldName('created_at'),
   },
   primaryKeys: ['bookId', 'id'],

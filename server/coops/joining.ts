@@ -23,8 +23,22 @@ import { entryOp, insertAccounts, latestLineDay, lockAccounts, type PostOp } fro
 import { isUuid, uuidv7 } from '../platform/ids.js';
 import type { TxClient } from '../platform/transaction.js';
 import type { PaymentMethod } from './records.js';
-import { dayStart, memberBalances, unknownCoop, unknownMembership } from './rules.js';
+import {
+  dayStart,
+  InputProblems,
+  memberBalances,
+  unknownClass,
+  unknownCoop,
+  unknownMembership,
+  unknownParty,
+} from './rules.js';
 import type { CoopStore } from './store.js';
+
+/** null for no problem, the problem itself for one, an InputProblems carrying all for several. */
+function oneOrAll(problems: (LedgerError | null)[]): LedgerError | null {
+  const found = problems.filter((p): p is LedgerError => p !== null);
+  return found.length === 0 ? null : found.length === 1 ? found[0]! : new InputProblems(found);
+}
 
 export interface PrepareJoin {
   partyId: string;
@@ -58,10 +72,9 @@ export async function prepareJoins(
   actor: string | null,
 ): Promise<PreparedJoin[] | { index: number; error: LedgerError }> {
   for (const [index, j] of joins.entries()) {
-    if (!isUuid(j.partyId))
-      return { index, error: new LedgerError('UNKNOWN_PARTY', 'no such person or organisation', 'partyId') };
-    if (!isUuid(j.classId))
-      return { index, error: new LedgerError('UNKNOWN_MEMBER_CLASS', 'no such member class', 'classId') };
+    const unknown = [isUuid(j.partyId) ? null : unknownParty(), isUuid(j.classId) ? null : unknownClass()];
+    const error = oneOrAll(unknown);
+    if (error) return { index, error };
   }
   const partyIds = [...new Set(joins.map((j) => j.partyId))];
   const coop = await store.reserveMemberNumbers(client, bookId, joins.length);
@@ -71,10 +84,11 @@ export async function prepareJoins(
   if (!coop) return { index: 0, error: unknownCoop() };
   const seen = new Set<string>();
   for (const [index, j] of joins.entries()) {
-    if (!knownParties.has(j.partyId))
-      return { index, error: new LedgerError('UNKNOWN_PARTY', 'no such person or organisation', 'partyId') };
-    if (!buyIns.has(j.classId))
-      return { index, error: new LedgerError('UNKNOWN_MEMBER_CLASS', 'no such member class', 'classId') };
+    const unknown = oneOrAll([
+      knownParties.has(j.partyId) ? null : unknownParty(),
+      buyIns.has(j.classId) ? null : unknownClass(),
+    ]);
+    if (unknown) return { index, error: unknown };
     const h = before.get(j.partyId);
     if (h?.openNumber != null || seen.has(j.partyId))
       return {

@@ -38,12 +38,15 @@ import { getCoops } from './register.js';
 import {
   asInputField,
   dayStart,
+  InputProblems,
   paymentEntry,
   reusedKey,
   text,
   todayUtc,
+  unknownClass,
   unknownCoop,
   unknownMembership,
+  unknownParty,
 } from './rules.js';
 
 /** What a membership transaction answers: the membership, and the key of its entry on a replay. */
@@ -65,21 +68,28 @@ export async function join(
   actor: Principal,
 ): Promise<MembershipResult | LedgerError> {
   if (!mayWriteBook(actor, input.bookId)) return unknownCoop();
-  const keyError = validateIdempotencyKey(input.idempotencyKey);
-  if (keyError) return keyError;
-  // The subscription entry's key is this key + ":subscription", which must fit the ledger's 128.
-  if (input.idempotencyKey.length > JOIN_KEY_LENGTH_MAX)
-    return new LedgerError(
-      'INVALID_IDEMPOTENCY_KEY',
-      `idempotencyKey must be 1 to ${JOIN_KEY_LENGTH_MAX} characters here`,
-      'idempotencyKey',
-    );
-  const dateError = validateDate(input.appliedOn, 'appliedOn');
-  if (dateError) return dateError;
-  if (input.appliedOn > todayUtc(deps.clock()))
-    return new LedgerError('INVALID_DATE', 'appliedOn is in the future', 'appliedOn');
-  const noteError = text(input.note, 'note', 1000);
-  if (noteError) return noteError;
+  // Every problem found without the database, at once (the ids' existence is checked below, both
+  // together too).
+  const problems: (LedgerError | null)[] = [
+    validateIdempotencyKey(input.idempotencyKey) ??
+      // The subscription entry's key is this key + ":subscription", which must fit the ledger's 128.
+      (input.idempotencyKey.length > JOIN_KEY_LENGTH_MAX
+        ? new LedgerError(
+            'INVALID_IDEMPOTENCY_KEY',
+            `idempotencyKey must be 1 to ${JOIN_KEY_LENGTH_MAX} characters here`,
+            'idempotencyKey',
+          )
+        : null),
+    isUuid(input.partyId) ? null : unknownParty(),
+    isUuid(input.classId) ? null : unknownClass(),
+    validateDate(input.appliedOn, 'appliedOn') ??
+      (input.appliedOn > todayUtc(deps.clock())
+        ? new LedgerError('INVALID_DATE', 'appliedOn is in the future', 'appliedOn')
+        : null),
+    text(input.note, 'note', 1000),
+  ];
+  const found = problems.filter((p): p is LedgerError => p !== null);
+  if (found.length > 0) return found.length === 1 ? found[0]! : new InputProblems(found);
   const hash = requestHash('joinCoop', input);
   const outcome = await deps.ledger.engine.submitWith<Outcome>(async (client) => {
     await lockBook(client, input.bookId);

@@ -95,6 +95,8 @@ export interface CreateMemberClassInput {
   instalmentIntervalMonths?: number | null;
   voting: boolean;
   transferable?: boolean | null;
+  /** Optional: the same key and input answer the first class again (replayed); other input IDEMPOTENCY_KEY_REUSED. */
+  idempotencyKey?: string | null;
 }
 
 export interface PartyRecord {
@@ -119,6 +121,8 @@ export interface RegisterPartyInput {
   address?: string | null;
   organizationCoopId?: string | null;
   externalRef?: string | null;
+  /** Optional: the same key and input answer the first party again (replayed); other input IDEMPOTENCY_KEY_REUSED. */
+  idempotencyKey?: string | null;
 }
 
 export interface MembershipRecord {

@@ -121,26 +121,51 @@ export function validateCoopProfile(input: CoopProfileInput): LedgerError | null
   return null;
 }
 
-/** Checks a party's fields (also each row of a members file). */
+/** Checks a party's fields (also each row of a members file): the first problem, or null. */
 export function validateParty(input: Omit<RegisterPartyInput, 'bookId'>): LedgerError | null {
-  if (input.kind != null && !PARTY_KINDS.includes(input.kind))
-    return new LedgerError('INVALID_INPUT', `kind must be one of ${PARTY_KINDS.join(', ')}`, 'kind');
-  return (
-    text(input.name, 'name', 200, 1) ??
+  return partyProblems(input)[0] ?? null;
+}
+
+/** Every problem with a party's fields, in field order (registerParty reports them all at once). */
+export function partyProblems(input: Omit<RegisterPartyInput, 'bookId'>): LedgerError[] {
+  const problems: (LedgerError | null)[] = [
+    input.kind != null && !PARTY_KINDS.includes(input.kind)
+      ? new LedgerError('INVALID_INPUT', `kind must be one of ${PARTY_KINDS.join(', ')}`, 'kind')
+      : null,
+    text(input.name, 'name', 200, 1),
     text(input.email, 'email', 254) ??
-    (input.email && !/^[^\s@]+@[^\s@]+$/.test(input.email.trim())
-      ? new LedgerError('INVALID_INPUT', 'email must look like name@host', 'email')
-      : null) ??
-    text(input.phone, 'phone', 50) ??
-    text(input.address, 'address', 500) ??
-    (input.externalRef != null ? text(input.externalRef, 'externalRef', 100, 1) : null)
-  );
+      (input.email && !/^[^\s@]+@[^\s@]+$/.test(input.email.trim())
+        ? new LedgerError('INVALID_INPUT', 'email must look like name@host', 'email')
+        : null),
+    text(input.phone, 'phone', 50),
+    text(input.address, 'address', 500),
+    input.externalRef != null ? text(input.externalRef, 'externalRef', 100, 1) : null,
+  ];
+  return problems.filter((p): p is LedgerError => p !== null);
+}
+
+/**
+ * Several problems of one request, answered at once: it is the first problem (a LedgerError, so
+ * every caller that handles one handles this), and `all` lists every one in field order, which
+ * the API returns as `userErrors`.
+ */
+export class InputProblems extends LedgerError {
+  readonly all: readonly LedgerError[];
+
+  constructor(problems: readonly LedgerError[]) {
+    const first = problems[0]!;
+    super(first.code, first.message, first.field);
+    this.all = problems;
+  }
 }
 
 // The answers to an actor who may not write the co-op: those of an unknown co-op or membership.
 export const unknownCoop = (field = 'coopId') => new LedgerError('UNKNOWN_COOP', 'no such co-op', field);
 export const unknownMembership = (field = 'membershipId') =>
   new LedgerError('UNKNOWN_MEMBERSHIP', 'no such membership', field);
+export const unknownParty = () =>
+  new LedgerError('UNKNOWN_PARTY', 'no such person or organisation', 'partyId');
+export const unknownClass = () => new LedgerError('UNKNOWN_MEMBER_CLASS', 'no such member class', 'classId');
 
 /**
  * A ledger rejection of an entry this module built, told in the caller's terms: the entry's date

@@ -90,10 +90,11 @@ export class CoopService {
     return register.listDirectory(this.deps, after, limit, filter);
   }
 
+  /** With an idempotencyKey, a repeat answers the first class (`replayed`); every input problem at once. */
   createMemberClass(
     input: CreateMemberClassInput,
     actor: Principal,
-  ): Promise<MemberClassRecord | LedgerError> {
+  ): Promise<register.RegisterResult<MemberClassRecord>> {
     return register.createMemberClass(this.deps, input, actor);
   }
 
@@ -110,7 +111,8 @@ export class CoopService {
     return validateParty(input);
   }
 
-  registerParty(input: RegisterPartyInput, actor: Principal): Promise<PartyRecord | LedgerError> {
+  /** With an idempotencyKey, a repeat answers the first party (`replayed`); every input problem at once. */
+  registerParty(input: RegisterPartyInput, actor: Principal): Promise<register.RegisterResult<PartyRecord>> {
     return register.registerParty(this.deps, input, actor);
   }
 

@@ -289,7 +289,10 @@ export class CoopStore {
 
   // ---------- member classes ----------
 
-  /** Inserts a class unless its code is taken or the co-op already has `classesMax` classes. */
+  /**
+   * Inserts a class unless its code is taken, the co-op already has `classesMax` classes, or its
+   * idempotency key is taken (the caller then looks the key up: a replay or a reused key).
+   */
   async insertMemberClass(
     c: {
       bookId: string;
@@ -301,14 +304,17 @@ export class CoopStore {
       instalmentIntervalMonths: number;
       voting: boolean;
       transferable: boolean;
+      idempotencyKey: string | null;
+      requestHash: string | null;
     },
     classesMax: number,
-  ): Promise<'inserted' | 'duplicate' | 'full'> {
+  ): Promise<'inserted' | 'duplicate' | 'full' | 'key taken'> {
     const { rows } = await this.db.query(
-      `insert into member_class (book_id, id, code, name, buy_in, instalment_count, instalment_interval_months, voting, transferable, created_at)
-       select $1, $2, $3, $4, $5, $6, $7, $8, $9, now()
+      `insert into member_class (book_id, id, code, name, buy_in, instalment_count, instalment_interval_months, voting, transferable,
+                                 idempotency_key, request_hash, created_at)
+       select $1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $12, now()
         where (select count(*) from member_class where book_id = $1) < $10
-       on conflict (book_id, code) do nothing
+       on conflict do nothing
        returning id`,
       [
         c.bookId,
@@ -321,14 +327,27 @@ export class CoopStore {
         c.voting,
         c.transferable,
         classesMax,
+        c.idempotencyKey,
+        c.requestHash,
       ],
     );
     if (rows.length > 0) return 'inserted';
+    if (c.idempotencyKey !== null && (await this.memberClassByKey(c.bookId, c.idempotencyKey)))
+      return 'key taken';
     const { rows: existing } = await this.db.query(
       'select 1 from member_class where book_id = $1 and code = $2',
       [c.bookId, c.code],
     );
     return existing.length > 0 ? 'duplicate' : 'full';
+  }
+
+  /** The class an idempotency key created, with the hash of the request that created it. */
+  async memberClassByKey(bookId: string, key: string): Promise<{ id: string; requestHash: string } | null> {
+    const { rows } = await this.db.query(
+      'select id, request_hash from member_class where book_id = $1 and idempotency_key = $2',
+      [bookId, key],
+    );
+    return rows[0] ? { id: rows[0].id as string, requestHash: rows[0].request_hash as string } : null;
   }
 
   async findMemberClasses(keys: Key[]): Promise<MemberClassRecord[]> {
@@ -367,10 +386,13 @@ export class CoopStore {
 
   // ---------- parties ----------
 
-  /** One party; false when its externalRef is already used in the co-op. */
+  /**
+   * One party; 'taken' when its externalRef or its idempotency key is already used in the co-op
+   * (the caller looks the key up to tell a replay or a reused key from a taken externalRef).
+   */
   async insertParty(
-    party: Omit<RegisterPartyInput, 'bookId'> & { bookId: string; id: string },
-  ): Promise<boolean> {
+    party: Omit<RegisterPartyInput, 'bookId'> & { bookId: string; id: string; requestHash: string | null },
+  ): Promise<'inserted' | 'taken'> {
     const em = this.orm.em.fork();
     em.create(PartyEntity, {
       bookId: party.bookId,
@@ -382,15 +404,23 @@ export class CoopStore {
       address: (party.address ?? '').trim(),
       organizationCoopId: party.organizationCoopId ?? null,
       externalRef: party.externalRef ?? null,
+      idempotencyKey: party.idempotencyKey ?? null,
+      requestHash: party.requestHash,
       createdAt: new Date(),
     });
     try {
       await em.flush();
-      return true;
+      return 'inserted';
     } catch (error) {
-      if (error instanceof UniqueConstraintViolationException) return false;
+      if (error instanceof UniqueConstraintViolationException) return 'taken';
       throw error;
     }
+  }
+
+  /** The party an idempotency key registered, with the hash of the request that registered it. */
+  async partyByKey(bookId: string, key: string): Promise<{ id: string; requestHash: string } | null> {
+    const found = await this.orm.em.fork().findOne(PartyEntity, { bookId, idempotencyKey: key });
+    return found ? { id: found.id, requestHash: found.requestHash! } : null;
   }
 
   /** Inserts parties with one statement (the CSV import brings thousands). */

@@ -451,8 +451,11 @@ describe('who reads a person’s data', () => {
       appliedOn: today(),
       idempotencyKey: newKey('join'),
     });
-    expect(crossed.userErrors.length).toBe(1);
-    expect(['UNKNOWN_PARTY', 'UNKNOWN_MEMBER_CLASS']).toContain(crossed.userErrors[0]!.code);
+    // Both ids are foreign: both are reported (every input problem at once, issue 11).
+    expect(crossed.userErrors.map((e) => [e.code, e.field])).toEqual([
+      ['UNKNOWN_PARTY', 'partyId'],
+      ['UNKNOWN_MEMBER_CLASS', 'memberClassId'],
+    ]);
     expect(await stateOfA()).toBe(before);
     // Its own co-op lists its own people only.
     const own = await listMemberships(server.url, coopB.treasurerToken, coopB.id);

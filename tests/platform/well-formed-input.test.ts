@@ -295,7 +295,7 @@ describe('every mutation of the schema', () => {
       if (payload.userErrors.some((e) => e.field === null))
         failures.push(`${mutation.name}: a userError without a field`);
       // Nothing was created: every other field of the payload is empty.
-      for (const [field, value] of Object.entries(payload)) {
+      for (const [field, value] of Object.entries(payload as Record<string, unknown>)) {
         if (field === 'userErrors') continue;
         if (
           !(value === null || value === false || value === 0 || (Array.isArray(value) && value.length === 0))
