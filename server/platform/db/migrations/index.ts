@@ -6,6 +6,7 @@ import { Migration20261125000000_ledger_core } from './Migration20261125000000_l
 import { Migration20261125100000_identities } from './Migration20261125100000_identities.js';
 import { Migration20261126000000_coops } from './Migration20261126000000_coops.js';
 import { Migration20261206100000_amount_scale } from './Migration20261206100000_amount_scale.js';
+import { Migration20261206200000_refusals } from './Migration20261206200000_refusals.js';
 import { Migration20261207130000_register_idempotency } from './Migration20261207130000_register_idempotency.js';
 
 export const migrationsList = [
@@ -13,6 +14,7 @@ export const migrationsList = [
   { name: 'Migration20261125100000_identities', class: Migration20261125100000_identities },
   { name: 'Migration20261126000000_coops', class: Migration20261126000000_coops },
   { name: 'Migration20261206100000_amount_scale', class: Migration20261206100000_amount_scale },
+  { name: 'Migration20261206200000_refusals', class: Migration20261206200000_refusals },
   {
     name: 'Migration20261207130000_register_idempotency',
     class: Migration20261207130000_register_idempotency,
