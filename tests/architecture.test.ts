@@ -677,6 +677,14 @@ describe('rule 2: SQL and pg only in stores, entities, migrations and server/pla
       ).not.toEqual([]);
     }
     expect(tsFiles('server/platform/db/migrations')).not.toEqual([]);
+    // schema/ is checked too (its resolvers call use cases): its shared files and each domain folder.
+    expect(SCHEMA_FILES.filter((f) => schemaFolderOf(f) === null)).not.toEqual([]);
+    for (const folder of ['auth', 'coops', 'ledger']) {
+      expect(
+        SCHEMA_FILES.filter((f) => schemaFolderOf(f) === folder),
+        `schema/${folder}/`,
+      ).not.toEqual([]);
+    }
     // The detector is not blind: the ledger's store is full of SQL and queries.
     const findings = scanSource(sourceOf('server/ledger/store.ts')).literals.filter((l) =>
       SQL_TEXT.test(l.text),
@@ -902,6 +910,13 @@ describe('rule 6: nothing in server/ imports schema/, except the composition roo
   it('has server files and schema files, and the composition root does import schema/', () => {
     expect(SERVER_FILES.length).toBeGreaterThan(COMPOSITION_ROOT.size);
     expect(SCHEMA_FILES).not.toEqual([]);
+    // Every part of server/ is checked: core, platform and the domains.
+    for (const folder of ['server/core', 'server/platform', 'server/auth', 'server/coops', 'server/ledger']) {
+      expect(
+        SERVER_FILES.filter((f) => isUnder(f, folder)),
+        folder,
+      ).not.toEqual([]);
+    }
     const rootImports = [...COMPOSITION_ROOT]
       .filter((f) => SERVER_FILES.includes(f))
       .flatMap((f) => importsOf(sourceOf(f)).map(({ spec }) => targetOf(f, spec)));
@@ -939,6 +954,22 @@ describe('rule 7: no import cycles between files of server/ and schema/', () => 
     const edges = [...graph.values()].flat();
     expect(edges.length).toBeGreaterThan(nodes.length / 2);
     expect(graph.get('server/services.ts') ?? []).toEqual(expect.arrayContaining(['server/ledger/index.ts']));
+    // Every part of both folders is in the graph, with an import of its own.
+    for (const folder of [
+      'server/core',
+      'server/platform',
+      'server/auth',
+      'server/coops',
+      'server/ledger',
+      'schema/auth',
+      'schema/coops',
+      'schema/ledger',
+    ]) {
+      expect(
+        nodes.filter((f) => isUnder(f, folder) && graph.get(f)!.length > 0),
+        folder,
+      ).not.toEqual([]);
+    }
   });
 
   it('holds over server/ and schema/', () => {
@@ -978,6 +1009,7 @@ describe('rule 8: no use-case file of a domain over 600 lines', () => {
   const useCaseFiles = SERVER_FILES.filter((f) => domainOf(f) !== null && !mayHoldSql(f));
 
   it('has use-case files to check', () => {
+    expect(DOMAINS).toEqual(expect.arrayContaining(['auth', 'coops', 'ledger']));
     for (const domain of DOMAINS) {
       expect(
         useCaseFiles.filter((f) => domainOf(f) === domain),
