@@ -3,7 +3,7 @@
  * solidarity_economy_initiatives-v0.2.0), one JSON file per listed co-op plus an index.json, through
  * the GraphQL API and the SDK. The directory is public: no token is needed.
  *
- *   npm run export:directory -- --url http://localhost:4000/graphql --out ./directory
+ *   LEDGER_URL=http://localhost:4000/graphql npm run export:directory -- --out ./directory
  *
  * Other solidarity-economy maps can then pick the files up (or the live route
  * GET /directory/coops/<id>.json on the server).
@@ -11,25 +11,30 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type CoopKind, createLedgerClient } from '../client-sdk/index.js';
+import type { CoopKind } from '../client-sdk/index.js';
+import { connectionHelp, connectLedger } from './lib/cli.js';
 
 const usage = `Usage: tsx scripts/export-directory.ts [--url URL] [--out DIR] [--public-url URL] [--city C] [--kind K] [--token T]
 
 Writes one Murmurations profile (JSON) per co-op listed in the public directory, named
 <co-op uuid>.json, and index.json listing them (name, city, kind, file, profile URL).
 
-  --url URL         GraphQL endpoint (default http://localhost:4000/graphql)
+  --url URL         the service's GraphQL endpoint (default: $LEDGER_URL, else http://localhost:4000/graphql)
   --out DIR         directory to write to (default ./directory-export; created if missing)
   --public-url URL  where the server is reachable publicly (default: the origin of --url); profiles
                     of co-ops without a website use <public-url>/directory/coops/<uuid>.json as primary_url
   --city C          only co-ops of this city
   --kind K          only co-ops of this kind (WORKER, CONSUMER, PRODUCER, ...)
-  --token T         bearer token (not needed: the directory is public)`;
+  --token T         bearer token (default: $LEDGER_TOKEN; not needed: the directory is public)
+
+${connectionHelp('a bearer token, sent when set (the directory needs none)')}
+
+Fails at once when nothing listens at the address.`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      url: { type: 'string', default: 'http://localhost:4000/graphql' },
+      url: { type: 'string' },
       out: { type: 'string', default: 'directory-export' },
       'public-url': { type: 'string' },
       city: { type: 'string' },
@@ -42,8 +47,8 @@ async function main(): Promise<void> {
     console.log(usage);
     return;
   }
-  const publicBaseUrl = values['public-url'] ?? new URL(values.url!).origin;
-  const client = createLedgerClient({ url: values.url!, token: values.token });
+  const { client, address } = await connectLedger({ url: values.url, token: values.token });
+  const publicBaseUrl = values['public-url'] ?? new URL(address.url).origin;
   mkdirSync(values.out!, { recursive: true });
   const index: { id: string; name: string; city: string; kind: string; file: string; profileUrl: string }[] =
     [];

@@ -1,12 +1,12 @@
 /**
  * Exports a book's posted journal as hledger or beancount text, through the GraphQL API and the SDK.
  *
- *   npx tsx scripts/export-ledger.ts --url http://localhost:4000/graphql --book <Book id> --format hledger > book.journal
+ *   LEDGER_URL=http://localhost:4000/graphql LEDGER_TOKEN=slt_... npx tsx scripts/export-ledger.ts --book <Book id> --format hledger > book.journal
  *   hledger -f book.journal check && hledger -f book.journal balance
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createLedgerClient } from '../client-sdk/index.js';
+import { connectionHelp, connectLedger } from './lib/cli.js';
 import { type ExportFormat, renderJournal } from './lib/plain-text-export.js';
 
 const usage = `Usage: tsx scripts/export-ledger.ts --book ID [--url URL] [--format hledger|beancount] [--out FILE] [--token T]
@@ -15,16 +15,20 @@ Writes the posted entries of a book as a plain-text journal for hledger or beanc
 independent tool can check that every transaction balances and recompute the balances.
 
   --book ID        the book's global id (required)
-  --url URL        GraphQL endpoint (default http://localhost:4000/graphql)
+  --url URL        the service's GraphQL endpoint (default: $LEDGER_URL, else http://localhost:4000/graphql)
   --format F       hledger (default) or beancount
   --out FILE       write to FILE instead of standard output
-  --token T        bearer token, when the server requires one`;
+  --token T        bearer token of someone who may read the book (default: $LEDGER_TOKEN)
+
+${connectionHelp('the bearer token of someone who may read the book')}
+
+Fails at once when nothing listens at the address.`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       book: { type: 'string' },
-      url: { type: 'string', default: 'http://localhost:4000/graphql' },
+      url: { type: 'string' },
       format: { type: 'string', default: 'hledger' },
       out: { type: 'string' },
       token: { type: 'string' },
@@ -39,9 +43,9 @@ async function main(): Promise<void> {
   if (values.format !== 'hledger' && values.format !== 'beancount') {
     throw new Error(`--format must be hledger or beancount, not "${values.format}"`);
   }
-  const client = createLedgerClient({ url: values.url!, token: values.token });
+  const { client, address } = await connectLedger({ url: values.url, token: values.token });
   const book = await client.book({ id: values.book });
-  if (!book) throw new Error(`no book with id ${values.book} at ${values.url}`);
+  if (!book) throw new Error(`no book with id ${values.book} at ${address.url} that this token may read`);
   const accounts = [];
   for await (const a of client.iterateAccounts({ bookId: values.book })) accounts.push(a);
   const entries = [];

@@ -14,6 +14,14 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type CoopImportKind, createLedgerClient, LedgerClientError } from '../client-sdk/index.js';
 import { coopGlobalId } from '../schema/ids.js';
+import {
+  CliError,
+  connectionHelp,
+  ensureListening,
+  type LedgerAddress,
+  ledgerAddress,
+  ledgerToken,
+} from './lib/cli.js';
 
 const usage = `Usage: npm run import:members -- --coop ID --file PATH [--kind members|payments] [--url URL] [--token T] [--key K]
 
@@ -27,14 +35,17 @@ rows are listed, by line of the file: the header is line 1).
                                 external_ref, status (applicant|candidate|active), status_on optional
                       payments: member (member number or external_ref), paid_on, amount required;
                                 method (cash|bank), reference optional
-  --url URL         GraphQL endpoint (default http://localhost:4000/graphql)
-  --token T         bearer token of one of the co-op's treasurers (default: env LEDGER_TOKEN)
+  --url URL         the service's GraphQL endpoint (default: $LEDGER_URL, else http://localhost:4000/graphql)
+  --token T         bearer token of one of the co-op's treasurers (default: $LEDGER_TOKEN)
   --key K           idempotency key, 1 to 80 characters (default: derived from the file's SHA-256,
                     so importing the same file again is a replay that changes nothing)
   -h, --help        this help
 
+${connectionHelp("the token of one of the co-op's treasurers")}
+
 Exit status: 0 imported or replayed; 1 the file has bad rows (nothing was imported);
-2 usage error, unreadable file, refused token or unknown co-op.`;
+2 usage error, unreadable file, refused token, unknown co-op, or nothing listens at the address
+(checked before anything is sent, without retrying).`;
 
 const KEY_LENGTH_MAX = 80;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -42,7 +53,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 class UsageError extends Error {}
 
 interface Options {
-  url: string;
+  address: LedgerAddress;
   token: string;
   coopId: string;
   kind: CoopImportKind;
@@ -56,7 +67,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     ({ values } = parseArgs({
       args: argv,
       options: {
-        url: { type: 'string', default: 'http://localhost:4000/graphql' },
+        url: { type: 'string' },
         token: { type: 'string' },
         coop: { type: 'string' },
         kind: { type: 'string', default: 'members' },
@@ -78,22 +89,21 @@ function parseOptions(argv: string[]): Options | 'help' {
   const kind = String(values.kind).toLowerCase();
   if (kind !== 'members' && kind !== 'payments')
     throw new UsageError(`--kind must be members or payments, not "${values.kind}"`);
-  const token = (values.token as string | undefined) ?? process.env.LEDGER_TOKEN ?? '';
-  if (token.trim() === '')
+  const token = ledgerToken(values.token as string | undefined);
+  if (token === undefined)
     throw new UsageError('a token is needed: --token T or the environment variable LEDGER_TOKEN');
   const key = values.key as string | undefined;
   if (key !== undefined && (key.length < 1 || key.length > KEY_LENGTH_MAX))
     throw new UsageError(`--key must be 1 to ${KEY_LENGTH_MAX} characters`);
-  const url = values.url as string;
+  let address: LedgerAddress;
   try {
-    const parsed = new URL(url);
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http');
-  } catch {
-    throw new UsageError(`--url must be an http(s) URL, not "${url}"`);
+    address = ledgerAddress(values.url as string | undefined);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
   }
   return {
-    url,
-    token: token.trim(),
+    address,
+    token,
     // A raw uuid is the co-op's book id: the Coop id is its global id.
     coopId: UUID.test(coop) ? coopGlobalId(coop.toLowerCase()) : coop,
     kind: kind === 'members' ? 'MEMBERS' : 'PAYMENTS',
@@ -142,7 +152,14 @@ async function main(argv: string[]): Promise<number> {
       KEY_LENGTH_MAX,
     );
 
-  const client = createLedgerClient({ url: options.url, token: options.token, timeoutMs: 120_000 });
+  try {
+    await ensureListening(options.address);
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    console.error(`import-members: ${error.message}`);
+    return 2;
+  }
+  const client = createLedgerClient({ url: options.address.url, token: options.token, timeoutMs: 120_000 });
   let result: Awaited<ReturnType<typeof client.importMembersCsv>>;
   try {
     result = await client.importMembersCsv({

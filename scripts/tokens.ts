@@ -6,11 +6,13 @@
  *   npx tsx scripts/tokens.ts revoke <token id>
  */
 import { parseArgs } from 'node:util';
-import { createLedgerClient, type Role } from '../client-sdk/index.js';
+import type { Role } from '../client-sdk/index.js';
+import { connectionHelp, connectLedger, ledgerToken } from './lib/cli.js';
 
 const usage = `Usage: tsx scripts/tokens.ts <issue|list|revoke> [options]
 
-Manages API tokens through the GraphQL API. Acts with an admin token from --token or LEDGER_TOKEN.
+Manages API tokens through the GraphQL API of the service at LEDGER_URL (or --url), acting with
+an admin token from LEDGER_TOKEN (or --token).
 
   issue --name NAME --grant ROLE[:SCOPE] [--grant ...] [--label TEXT] [--expires-in-days N]
         Creates a principal with the grants and prints its token (shown only once).
@@ -21,9 +23,13 @@ Manages API tokens through the GraphQL API. Acts with an admin token from --toke
         Revokes a token; every server refuses it within 5 seconds.
 
 Options:
-  --url URL      GraphQL endpoint (default http://localhost:4000/graphql)
+  --url URL      the service's GraphQL endpoint (default: $LEDGER_URL, else http://localhost:4000/graphql)
   --token T      admin token (default: $LEDGER_TOKEN)
-  -h, --help     this text`;
+  -h, --help     this text
+
+${connectionHelp('an admin token')}
+
+Fails at once when nothing listens at the address.`;
 
 const ROLES = ['ADMIN', 'TREASURER', 'MEMBER', 'NETWORK_STEWARD', 'CITY_ANALYST'];
 
@@ -31,7 +37,7 @@ async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
-      url: { type: 'string', default: 'http://localhost:4000/graphql' },
+      url: { type: 'string' },
       token: { type: 'string' },
       name: { type: 'string' },
       grant: { type: 'string', multiple: true },
@@ -45,9 +51,11 @@ async function main(): Promise<void> {
     console.log(usage);
     return;
   }
-  const token = values.token ?? process.env.LEDGER_TOKEN;
-  if (!token) throw new Error('an admin token is needed: --token or LEDGER_TOKEN');
-  const client = createLedgerClient({ url: values.url!, token });
+  if (!['list', 'issue', 'revoke'].includes(command))
+    throw new Error(`unknown command "${command}"\n\n${usage}`);
+  const token = ledgerToken(values.token);
+  if (!token) throw new Error('an admin token is needed: LEDGER_TOKEN or --token');
+  const { client } = await connectLedger({ url: values.url, token });
   if (command === 'list') {
     for (const t of await client.apiTokens()) {
       const state = t.revokedAt
@@ -86,14 +94,13 @@ async function main(): Promise<void> {
     }
     console.error(`token id ${result.apiToken!.id}; the token below is shown only now:`);
     console.log(result.token);
-  } else if (command === 'revoke') {
+  } else {
+    // revoke
     const id = rest[0];
     if (!id) throw new Error('revoke needs a token id');
     const result = await client.revokeApiToken({ tokenId: id });
     if (result.userErrors.length > 0) throw new Error(result.userErrors.map((e) => e.message).join('\n'));
     console.log(`revoked ${id} at ${result.apiToken!.revokedAt}`);
-  } else {
-    throw new Error(`unknown command "${command}"\n\n${usage}`);
   }
 }
 
