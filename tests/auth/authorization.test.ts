@@ -353,6 +353,30 @@ function lines(tenant: Tenant) {
 
 const ids = (connection: { edges: { node: { id: string } }[] }) => connection.edges.map((e) => e.node.id);
 
+/**
+ * The cursor of the edge just before `id` in a listing (books or co-ops, as the admin reads
+ * them), or null when it comes first; throws when `id` is not listed at all.
+ */
+async function cursorBefore(
+  list: (variables: { first: number; after?: string }) => Promise<{
+    edges: { cursor: string; node: { id: string } }[];
+    pageInfo: { hasNextPage: boolean; endCursor?: string | null };
+  }>,
+  id: string,
+): Promise<string | null> {
+  let previous: string | null = null;
+  let after: string | undefined;
+  for (;;) {
+    const page = await list({ first: 100, ...(after ? { after } : {}) });
+    for (const edge of page.edges) {
+      if (edge.node.id === id) return previous;
+      previous = edge.cursor;
+    }
+    if (!page.pageInfo.hasNextPage) throw new Error(`${id} is not listed`);
+    after = page.pageInfo.endCursor!;
+  }
+}
+
 function expectEmptyConnection(value: unknown): void {
   expect(value).toEqual({ edges: [], pageInfo: { hasNextPage: false } });
 }
@@ -405,11 +429,17 @@ const RULES: Record<string, Rule> = {
   'Query.books': {
     scopes: { authenticated: true },
     expect: BOOK_LIST,
-    probe: () => ({ query: `query { books(first: 100) { ${CONNECTION} } }` }),
-    allowed: (v, { caller }) => {
-      // An admin reads every book of the run (other files make theirs); a treasurer or steward
-      // exactly their own.
-      if (caller === 'admin') expect(v.edges.length).toBeGreaterThan(0);
+    // An admin reads every book of the run (other files make theirs, more than a page of them):
+    // its page starts just before the tenant's book, which must come first.
+    probe: async ({ caller, tenant }) => ({
+      query: `query($after: String) { books(first: 100, after: $after) { ${CONNECTION} } }`,
+      variables: {
+        after: caller === 'admin' ? await cursorBefore((v) => admin.books(v), tenant.bookId) : null,
+      },
+    }),
+    allowed: (v, { caller, tenant }) => {
+      // A treasurer or steward reads exactly their own.
+      if (caller === 'admin') expect(ids(v)[0]).toBe(tenant.bookId);
       else expect(ids(v)).toEqual([tenants.A.bookId]);
     },
     notFound: expectEmptyConnection,
@@ -528,9 +558,14 @@ const RULES: Record<string, Rule> = {
   'Query.coops': {
     scopes: { authenticated: true },
     expect: BOOK_LIST,
-    probe: () => ({ query: `query { coops(first: 100) { ${CONNECTION} } }` }),
-    allowed: (v, { caller }) => {
-      if (caller === 'admin') expect(v.edges.length).toBeGreaterThan(0);
+    probe: async ({ caller, tenant }) => ({
+      query: `query($after: String) { coops(first: 100, after: $after) { ${CONNECTION} } }`,
+      variables: {
+        after: caller === 'admin' ? await cursorBefore((v) => admin.coops(v), tenant.coopId) : null,
+      },
+    }),
+    allowed: (v, { caller, tenant }) => {
+      if (caller === 'admin') expect(ids(v)[0]).toBe(tenant.coopId);
       else expect(ids(v)).toEqual([tenants.A.coopId]);
     },
     notFound: expectEmptyConnection,
