@@ -39,6 +39,9 @@ import {
   CloseAccountDocument,
   type CloseAccountInput,
   type CloseAccountMutation,
+  CommitPatronageAllocationDocument,
+  type CommitPatronageAllocationInput,
+  type CommitPatronageAllocationMutation,
   CommitPendingEntryDocument,
   type CommitPendingEntryInput,
   type CommitPendingEntryMutation,
@@ -75,6 +78,9 @@ import {
   ImportMembersCsvDocument,
   type ImportMembersCsvInput,
   type ImportMembersCsvMutation,
+  ImportPatronageCsvDocument,
+  type ImportPatronageCsvInput,
+  type ImportPatronageCsvMutation,
   IssueApiTokenDocument,
   type IssueApiTokenInput,
   type IssueApiTokenMutation,
@@ -98,6 +104,8 @@ import {
   type MembershipQueryVariables,
   MyMembershipsDocument,
   type MyMembershipsQuery,
+  MyPatronageAllocationsDocument,
+  type MyPatronageAllocationsQuery,
   NodeDocument,
   type NodeQuery,
   type NodeQueryVariables,
@@ -107,9 +115,33 @@ import {
   PartyDocument,
   type PartyQuery,
   type PartyQueryVariables,
+  PatronageNoticeDocument,
+  type PatronageNoticeQuery,
+  type PatronageNoticeQueryVariables,
+  PatronagePoliciesDocument,
+  type PatronagePoliciesQuery,
+  type PatronagePoliciesQueryVariables,
+  PatronagePolicyDocument,
+  type PatronagePolicyQuery,
+  type PatronagePolicyQueryVariables,
+  PatronageRecordsDocument,
+  type PatronageRecordsQuery,
+  type PatronageRecordsQueryVariables,
+  PatronageRunDocument,
+  type PatronageRunQuery,
+  type PatronageRunQueryVariables,
+  PatronageRunsDocument,
+  type PatronageRunsQuery,
+  type PatronageRunsQueryVariables,
+  PatronageTaxFormsDocument,
+  type PatronageTaxFormsQuery,
+  type PatronageTaxFormsQueryVariables,
   PayInstalmentDocument,
   type PayInstalmentInput,
   type PayInstalmentMutation,
+  PayPatronageCashDocument,
+  type PayPatronageCashInput,
+  type PayPatronageCashMutation,
   PostJournalEntriesDocument,
   type PostJournalEntriesInput,
   type PostJournalEntriesMutation,
@@ -119,6 +151,15 @@ import {
   PostPendingEntryDocument,
   type PostPendingEntryInput,
   type PostPendingEntryMutation,
+  PreviewPatronageAllocationDocument,
+  type PreviewPatronageAllocationQuery,
+  type PreviewPatronageAllocationQueryVariables,
+  RecordPatronageDocument,
+  type RecordPatronageInput,
+  type RecordPatronageMutation,
+  RedeemRetainedPatronageDocument,
+  type RedeemRetainedPatronageInput,
+  type RedeemRetainedPatronageMutation,
   RegisterPartyDocument,
   type RegisterPartyInput,
   type RegisterPartyMutation,
@@ -128,12 +169,21 @@ import {
   ReverseJournalEntryDocument,
   type ReverseJournalEntryInput,
   type ReverseJournalEntryMutation,
+  ReversePatronageAllocationDocument,
+  type ReversePatronageAllocationInput,
+  type ReversePatronageAllocationMutation,
   RevokeApiTokenDocument,
   type RevokeApiTokenInput,
   type RevokeApiTokenMutation,
   RevokeMemberTokenDocument,
   type RevokeMemberTokenInput,
   type RevokeMemberTokenMutation,
+  SetPatronageConsentDocument,
+  type SetPatronageConsentInput,
+  type SetPatronageConsentMutation,
+  SetPatronagePolicyDocument,
+  type SetPatronagePolicyInput,
+  type SetPatronagePolicyMutation,
   TransferSharesDocument,
   type TransferSharesInput,
   type TransferSharesMutation,
@@ -146,6 +196,9 @@ import {
   VerifyBookChainDocument,
   type VerifyBookChainQuery,
   type VerifyBookChainQueryVariables,
+  VerifyPatronageRunDocument,
+  type VerifyPatronageRunQuery,
+  type VerifyPatronageRunQueryVariables,
   ViewerDocument,
   type ViewerQuery,
   VoidPendingEntryDocument,
@@ -428,6 +481,103 @@ export interface LedgerClient {
     options?: CallOptions,
   ): Promise<NonNullable<CoopMemberTokensQuery['coop']>['memberTokens'] | null>;
 
+  // Patronage (issue 13). Treasurers (and admins) set the policy, record patronage, preview, commit,
+  // reverse and pay runs; a MEMBER token reads its own allocations and notices.
+  /** The latest policy version (or `version`); null unless the caller is a treasurer of the co-op. */
+  patronagePolicy(
+    variables: PatronagePolicyQueryVariables,
+    options?: CallOptions,
+  ): Promise<PatronagePolicyQuery['patronagePolicy']>;
+  /** Every policy version, oldest first. */
+  patronagePolicies(
+    variables: PatronagePoliciesQueryVariables,
+    options?: CallOptions,
+  ): Promise<PatronagePoliciesQuery['patronagePolicies']>;
+  /** A run's figures computed now, nothing posted (`preview` null with `userErrors` on a rejection). */
+  previewPatronageAllocation(
+    variables: PreviewPatronageAllocationQueryVariables,
+    options?: CallOptions,
+  ): Promise<PreviewPatronageAllocationQuery['previewPatronageAllocation']>;
+  /** A run with a page of its allocations; null unless the caller is a treasurer of the co-op. */
+  patronageRun(
+    variables: PatronageRunQueryVariables,
+    options?: CallOptions,
+  ): Promise<PatronageRunQuery['patronageRun']>;
+  /** A page of the co-op's runs, newest first. */
+  patronageRuns(
+    variables: PatronageRunsQueryVariables,
+    options?: CallOptions,
+  ): Promise<PatronageRunsQuery['patronageRuns']>;
+  /** Recomputes a run from its stored inputs: hash and every cent. */
+  verifyPatronageRun(
+    variables: VerifyPatronageRunQueryVariables,
+    options?: CallOptions,
+  ): Promise<VerifyPatronageRunQuery['verifyPatronageRun']>;
+  /** A page of the co-op's patronage records. */
+  patronageRecords(
+    variables: PatronageRecordsQueryVariables,
+    options?: CallOptions,
+  ): Promise<PatronageRecordsQuery['patronageRecords']>;
+  /** The caller's own allocations (a MEMBER token's), newest fiscal year first. */
+  myPatronageAllocations(
+    options?: CallOptions,
+  ): Promise<MyPatronageAllocationsQuery['myPatronageAllocations']>;
+  /** A member's notice of allocation (HTML and base64 PDF); for treasurers and that member. */
+  patronageNotice(
+    variables: PatronageNoticeQueryVariables,
+    options?: CallOptions,
+  ): Promise<PatronageNoticeQuery['patronageNotice']>;
+  /** The notice's PDF as bytes; null when the notice is not the caller's to read. */
+  patronageNoticePdf(
+    variables: PatronageNoticeQueryVariables,
+    options?: CallOptions,
+  ): Promise<Uint8Array | null>;
+  /** 1099-PATR data for a calendar year (CSV and rows). */
+  patronageTaxForms(
+    variables: PatronageTaxFormsQueryVariables,
+    options?: CallOptions,
+  ): Promise<PatronageTaxFormsQuery['patronageTaxForms']>;
+  /** A new policy version. Retried only when `idempotencyKey` is given. */
+  setPatronagePolicy(
+    input: SetPatronagePolicyInput,
+    options?: CallOptions,
+  ): Promise<SetPatronagePolicyMutation['setPatronagePolicy']>;
+  /** Not retried (no idempotency key); setting the same consent again changes nothing. */
+  setPatronageConsent(
+    input: SetPatronageConsentInput,
+    options?: CallOptions,
+  ): Promise<SetPatronageConsentMutation['setPatronageConsent']>;
+  /** Retried with the same idempotencyKey. */
+  recordPatronage(
+    input: RecordPatronageInput,
+    options?: CallOptions,
+  ): Promise<RecordPatronageMutation['recordPatronage']>;
+  /** Retried with the same idempotencyKey; the same key and file answer the first import. */
+  importPatronageCsv(
+    input: ImportPatronageCsvInput,
+    options?: CallOptions,
+  ): Promise<ImportPatronageCsvMutation['importPatronageCsv']>;
+  /** Retried with the same idempotencyKey; a repeat answers `replayed: true` and posts nothing. */
+  commitPatronageAllocation(
+    input: CommitPatronageAllocationInput,
+    options?: CallOptions,
+  ): Promise<CommitPatronageAllocationMutation['commitPatronageAllocation']>;
+  /** Retried with the same idempotencyKey. */
+  reversePatronageAllocation(
+    input: ReversePatronageAllocationInput,
+    options?: CallOptions,
+  ): Promise<ReversePatronageAllocationMutation['reversePatronageAllocation']>;
+  /** Retried with the same idempotencyKey. */
+  payPatronageCash(
+    input: PayPatronageCashInput,
+    options?: CallOptions,
+  ): Promise<PayPatronageCashMutation['payPatronageCash']>;
+  /** Retried with the same idempotencyKey. */
+  redeemRetainedPatronage(
+    input: RedeemRetainedPatronageInput,
+    options?: CallOptions,
+  ): Promise<RedeemRetainedPatronageMutation['redeemRetainedPatronage']>;
+
   // Identities. `viewer` answers null without a token; the token operations are for admins.
   viewer(options?: CallOptions): Promise<ViewerQuery['viewer']>;
   apiTokens(options?: CallOptions): Promise<ApiTokensQuery['apiTokens']>;
@@ -655,6 +805,29 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
     apiTokens: async (call) => (await send(ApiTokensDocument, {}, call)).apiTokens,
     issueApiToken: mutation(IssueApiTokenDocument, 'issueApiToken'),
     revokeApiToken: mutation(RevokeApiTokenDocument, 'revokeApiToken'),
+    patronagePolicy: query(PatronagePolicyDocument, 'patronagePolicy'),
+    patronagePolicies: query(PatronagePoliciesDocument, 'patronagePolicies'),
+    previewPatronageAllocation: query(PreviewPatronageAllocationDocument, 'previewPatronageAllocation'),
+    patronageRun: query(PatronageRunDocument, 'patronageRun'),
+    patronageRuns: query(PatronageRunsDocument, 'patronageRuns'),
+    verifyPatronageRun: query(VerifyPatronageRunDocument, 'verifyPatronageRun'),
+    patronageRecords: query(PatronageRecordsDocument, 'patronageRecords'),
+    myPatronageAllocations: async (call) =>
+      (await send(MyPatronageAllocationsDocument, {}, call)).myPatronageAllocations,
+    patronageNotice: query(PatronageNoticeDocument, 'patronageNotice'),
+    patronageNoticePdf: async (variables, call) => {
+      const notice = (await send(PatronageNoticeDocument, variables, call)).patronageNotice;
+      return notice ? Uint8Array.from(atob(notice.pdfBase64), (c) => c.charCodeAt(0)) : null;
+    },
+    patronageTaxForms: query(PatronageTaxFormsDocument, 'patronageTaxForms'),
+    setPatronagePolicy: mutation(SetPatronagePolicyDocument, 'setPatronagePolicy'),
+    setPatronageConsent: mutation(SetPatronageConsentDocument, 'setPatronageConsent'),
+    recordPatronage: mutation(RecordPatronageDocument, 'recordPatronage'),
+    importPatronageCsv: mutation(ImportPatronageCsvDocument, 'importPatronageCsv'),
+    commitPatronageAllocation: mutation(CommitPatronageAllocationDocument, 'commitPatronageAllocation'),
+    reversePatronageAllocation: mutation(ReversePatronageAllocationDocument, 'reversePatronageAllocation'),
+    payPatronageCash: mutation(PayPatronageCashDocument, 'payPatronageCash'),
+    redeemRetainedPatronage: mutation(RedeemRetainedPatronageDocument, 'redeemRetainedPatronage'),
     paginate: (fetchPage, paginateOptions) => paginate(fetchPage, paginateOptions),
     iterateBooks: (variables = {}, call) => iterate(books, variables, call),
     iterateAccounts: (variables, call) => iterate(accounts, variables, call),

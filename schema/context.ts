@@ -4,6 +4,7 @@ import type { AuthService } from '../server/auth/index.js';
 import type { CoopService } from '../server/coops/index.js';
 import type { Principal } from '../server/core/index.js';
 import type { LedgerService } from '../server/ledger/index.js';
+import type { PatronageService } from '../server/patronage/index.js';
 
 /**
  * The use cases resolvers call, each through its domain's public face (server/services.ts wires
@@ -13,6 +14,7 @@ export interface SchemaServices {
   ledger: LedgerService;
   auth: AuthService;
   coops: CoopService;
+  patronage: PatronageService;
 }
 
 export interface GraphQLContext {

@@ -8,6 +8,7 @@ import './errors.js';
 import './ledger/index.js';
 import './auth/index.js';
 import './coops/index.js';
+import './patronage/index.js';
 
 export type { GraphQLContext } from './context.js';
 

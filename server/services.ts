@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { type AuthService, authEntities, createAuthService } from './auth/index.js';
 import { CoopService, coopEntities } from './coops/index.js';
 import { LedgerService, ledgerEntities } from './ledger/index.js';
+import { PatronageService } from './patronage/index.js';
 import { createOrm as createPlatformOrm, nativePool, type OrmOptions } from './platform/db/orm.js';
 
 /** Every domain's MikroORM entities. */
@@ -28,6 +29,7 @@ export interface Services {
   ledger: LedgerService;
   auth: AuthService;
   coops: CoopService;
+  patronage: PatronageService;
   /** Stops background work (the entry batcher, the pending-entry expiry sweeper) and waits for it. */
   close(): Promise<void>;
 }
@@ -38,10 +40,15 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
   const sweepMs = deps.expirySweepMs ?? 5_000;
   if (sweepMs > 0) ledger.startExpirySweeper(sweepMs);
   const auth = createAuthService(deps.orm, pool, deps.logger);
+  const coops = new CoopService(deps.orm, pool, ledger, auth);
+  const patronage = new PatronageService(pool, ledger, coops);
+  // Leaving follows the patronage policy's departing rule for retained allocations.
+  coops.onLeaving((client, event) => patronage.onLeaving(client, event));
   return {
     ledger,
     auth,
-    coops: new CoopService(deps.orm, pool, ledger, auth),
+    coops,
+    patronage,
     close: () => ledger.close(),
   };
 }

@@ -3,6 +3,8 @@
  * the voting roll, statements, CSV imports, member tokens and the public directory.
  */
 export type { EntryRecord } from '../ledger/index.js';
+export { type CsvRecord, CsvSyntaxError, parseCsv } from './csv.js';
+export type { LeavingHook } from './deps.js';
 export { directoryProfilePath, directoryRoute, murmurationsProfile } from './directory.js';
 export { coopEntities } from './entities.js';
 export {
@@ -14,5 +16,6 @@ export {
   type RowError,
 } from './import.js';
 export * from './records.js';
-export { dayStart, todayUtc, unknownCoop, validateCoopProfile } from './rules.js';
+export { dayStart, todayUtc, unknownCoop, unknownMembership, validateCoopProfile } from './rules.js';
 export { CoopService } from './service.js';
+export { memberRoster, type RosterMember } from './store-roster.js';

@@ -22,6 +22,7 @@ import {
 import { entryOp, insertAccounts, latestLineDay, lockAccounts, type PostOp } from '../ledger/index.js';
 import { isUuid, uuidv7 } from '../platform/ids.js';
 import type { TxClient } from '../platform/transaction.js';
+import type { LeavingHook } from './deps.js';
 import type { PaymentMethod } from './records.js';
 import {
   dayStart,
@@ -218,6 +219,7 @@ export interface PrepareTransition {
   idempotencyKey: string;
   requestHash: string;
   actor: string | null;
+  onLeaving?: LeavingHook;
 }
 
 /**
@@ -265,7 +267,17 @@ export async function prepareTransition(
     };
     pair(m.accounts.SUBSCRIBED_UNPAID, m.accounts.SUBSCRIPTION_RECEIVABLE, b.subscriptionOutstanding);
     pair(m.accounts.SHARE_CAPITAL, payTo, b.shareCapital);
-    pair(m.accounts.INTERNAL_CAPITAL, payTo, b.internalCapital);
+    // Part of a positive internal capital may stay for another domain's rule (see LeavingHook).
+    const kept = p.onLeaving
+      ? await p.onLeaving(client, {
+          bookId: m.bookId,
+          membershipId: m.id,
+          effectiveOn: p.effectiveOn,
+          internalCapital: b.internalCapital,
+          idempotencyKey: p.idempotencyKey,
+        })
+      : ZERO;
+    pair(m.accounts.INTERNAL_CAPITAL, payTo, b.internalCapital.minus(kept));
     cancelled = b.subscriptionOutstanding;
     if (lines.length > 0) {
       const entry: EntryInput = {

@@ -182,6 +182,7 @@ export async function changeState(
       idempotencyKey: input.idempotencyKey,
       requestHash: hash,
       actor: actor.id,
+      onLeaving: deps.leaving,
     });
     if (prepared instanceof LedgerError) return prepared;
     return { ops: prepared, value: { id: input.membershipId, replayed: false, entryKey: null } };

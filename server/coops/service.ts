@@ -19,7 +19,7 @@ import type { Instalment, LedgerError, MembershipState, Principal } from '../cor
 import { mayWriteBook } from '../core/index.js';
 import type { LedgerService } from '../ledger/index.js';
 import type { DbPool } from '../platform/transaction.js';
-import type { CoopDeps } from './deps.js';
+import type { CoopDeps, LeavingHook } from './deps.js';
 import { type ImportInput, type ImportResult, importCsv } from './import.js';
 import * as tokens from './member-tokens.js';
 import * as memberships from './memberships.js';
@@ -62,6 +62,11 @@ export class CoopService {
     clock: () => Date = () => new Date(),
   ) {
     this.deps = { pool, store: new CoopStore(orm, pool), ledger, auth, clock };
+  }
+
+  /** Lets another domain take part in leaving (patronage's departing rule); set by the composition root. */
+  onLeaving(hook: LeavingHook): void {
+    this.deps.leaving = hook;
   }
 
   // ---------- co-ops, member classes, parties ----------

@@ -7,6 +7,7 @@ import { Migration20261125100000_identities } from './Migration20261125100000_id
 import { Migration20261126000000_coops } from './Migration20261126000000_coops.js';
 import { Migration20261206100000_amount_scale } from './Migration20261206100000_amount_scale.js';
 import { Migration20261206200000_refusals } from './Migration20261206200000_refusals.js';
+import { Migration20261207120000_patronage } from './Migration20261207120000_patronage.js';
 import { Migration20261207130000_register_idempotency } from './Migration20261207130000_register_idempotency.js';
 
 export const migrationsList = [
@@ -15,6 +16,7 @@ export const migrationsList = [
   { name: 'Migration20261126000000_coops', class: Migration20261126000000_coops },
   { name: 'Migration20261206100000_amount_scale', class: Migration20261206100000_amount_scale },
   { name: 'Migration20261206200000_refusals', class: Migration20261206200000_refusals },
+  { name: 'Migration20261207120000_patronage', class: Migration20261207120000_patronage },
   {
     name: 'Migration20261207130000_register_idempotency',
     class: Migration20261207130000_register_idempotency,

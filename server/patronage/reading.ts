@@ -1,0 +1,170 @@
+/**
+ * Reading runs: records of stored runs, their allocations, and verification (recomputing a run
+ * from its stored inputs and comparing the hash and every cent).
+ */
+import { Decimal, LedgerError } from '../core/index.js';
+import { isUuid } from '../platform/ids.js';
+import { computeFigures, inputsHash, type RunInputs } from './compute.js';
+import type { PatronageDeps } from './deps.js';
+import type { AllocationLine, RunMeasure, RunRecord, RunVerification } from './records.js';
+import {
+  type AllocationRow,
+  findRuns,
+  listRuns as listRunRows,
+  type RunRow,
+  runAllocations,
+} from './store.js';
+
+export function runRecord(row: RunRow): RunRecord {
+  const s = row.summary as {
+    periodStart: string;
+    periodEnd: string;
+    currency: RunRecord['currency'];
+    noticeType: RunRecord['noticeType'];
+    revolvingYears: number;
+    lossRule: RunRecord['lossRule'];
+    departingRule: RunRecord['departingRule'];
+    measures: (Omit<RunMeasure, 'weight' | 'total'> & { weight: string; total: string })[];
+  };
+  return {
+    id: row.id,
+    bookId: row.bookId,
+    fiscalYear: row.fiscalYear,
+    periodStart: s.periodStart,
+    periodEnd: s.periodEnd,
+    currency: s.currency,
+    kind: row.kind,
+    status: row.status,
+    surplus: row.surplus,
+    surplusSource: row.surplusSource,
+    reserve: row.reserve,
+    community: row.community,
+    memberPool: row.memberPool,
+    belowMinimum: row.belowMinimum,
+    cashTotal: row.cashTotal,
+    retainedTotal: row.retainedTotal,
+    allocatedOn: row.allocatedOn,
+    policyVersion: row.policyVersion,
+    noticeType: s.noticeType,
+    revolvingYears: s.revolvingYears,
+    lossRule: s.lossRule,
+    departingRule: s.departingRule,
+    measures: s.measures.map((m) => ({ ...m, weight: new Decimal(m.weight), total: new Decimal(m.total) })),
+    inputsHash: row.inputsHash,
+    idempotencyKey: row.idempotencyKey,
+    entryCount: row.entryCount,
+    createdAt: row.createdAt,
+    createdBy: row.createdBy,
+    reversedAt: row.reversedAt,
+    reversedBy: row.reversedBy,
+    reversalKey: row.reversalKey,
+    memberCount: row.memberCount,
+  };
+}
+
+export async function getRuns(
+  deps: PatronageDeps,
+  keys: { bookId: string; id: string }[],
+): Promise<RunRecord[]> {
+  const valid = keys.filter((k) => isUuid(k.bookId) && isUuid(k.id));
+  return (await findRuns(deps.pool, valid)).map(runRecord);
+}
+
+/** A co-op's runs, newest first. */
+export async function listRuns(
+  deps: PatronageDeps,
+  bookId: string,
+  afterId: string | null,
+  limit: number,
+): Promise<RunRecord[]> {
+  if (!isUuid(bookId)) return [];
+  return (await listRunRows(deps.pool, bookId, afterId && isUuid(afterId) ? afterId : null, limit)).map(
+    runRecord,
+  );
+}
+
+export function allocationLine(a: AllocationRow): AllocationLine {
+  return {
+    bookId: a.bookId,
+    membershipId: a.membershipId,
+    memberNumber: a.memberNumber,
+    classCode: a.classCode,
+    former: a.former,
+    patronage: a.patronage.map((p) => ({
+      measure: p.measure,
+      unit: p.unit,
+      counted: new Decimal(p.counted),
+      excluded: new Decimal(p.excluded),
+    })),
+    share: a.share,
+    allocation: a.allocation,
+    cash: a.cash,
+    retained: a.retained,
+    belowMinimum: a.belowMinimum,
+    qualified: a.qualified,
+    consent: a.consent,
+    cashPaid: a.cashPaid,
+    redeemed: a.redeemed,
+    writtenOff: a.writtenOff,
+  };
+}
+
+export async function allocationsOf(
+  deps: PatronageDeps,
+  bookId: string,
+  runId: string,
+  afterNumber: number | null,
+  limit: number,
+): Promise<(AllocationLine & { runId: string; fiscalYear: number })[]> {
+  if (!isUuid(bookId) || !isUuid(runId)) return [];
+  return (await runAllocations(deps.pool, bookId, runId, afterNumber, limit)).map((a) => ({
+    ...allocationLine(a),
+    runId: a.runId,
+    fiscalYear: a.fiscalYear,
+  }));
+}
+
+/** Recomputes a run from its stored inputs and compares hash, pools and every member's cents. */
+export async function verifyRun(
+  deps: PatronageDeps,
+  bookId: string,
+  runId: string,
+): Promise<RunVerification | null> {
+  if (!isUuid(bookId) || !isUuid(runId)) return null;
+  const [row] = await findRuns(deps.pool, [{ bookId, id: runId }], true);
+  if (!row) return null;
+  const inputs = row.inputs as unknown as RunInputs;
+  const inputsHashMatches = inputsHash(inputs) === row.inputsHash;
+  const mismatches: string[] = [];
+  const figures = computeFigures(inputs);
+  if (figures instanceof LedgerError)
+    return { runId, inputsHashMatches, figuresMatch: false, mismatches: [figures.message] };
+  const same = (label: string, a: Decimal, b: Decimal) => {
+    if (!a.eq(b)) mismatches.push(`${label}: stored ${b.toFixed()}, recomputed ${a.toFixed()}`);
+  };
+  same('surplus', figures.surplus, row.surplus);
+  same('reserve', figures.reserve, row.reserve);
+  same('community', figures.community, row.community);
+  same('memberPool', figures.memberPool, row.memberPool);
+  same('belowMinimum', figures.belowMinimum, row.belowMinimum);
+  const stored = new Map<string, AllocationRow>();
+  for (let after: number | null = null; ; ) {
+    const page = await runAllocations(deps.pool, bookId, runId, after, 5_000);
+    for (const a of page) stored.set(a.membershipId, a);
+    if (page.length < 5_000) break;
+    after = page.at(-1)!.memberNumber;
+  }
+  if (stored.size !== figures.lines.length)
+    mismatches.push(`members: stored ${stored.size}, recomputed ${figures.lines.length}`);
+  for (const l of figures.lines) {
+    const a = stored.get(l.membershipId);
+    if (!a) {
+      mismatches.push(`member ${l.memberNumber}: not stored`);
+      continue;
+    }
+    same(`member ${l.memberNumber} allocation`, l.allocation, a.allocation);
+    same(`member ${l.memberNumber} cash`, l.cash, a.cash);
+    same(`member ${l.memberNumber} retained`, l.retained, a.retained);
+  }
+  return { runId, inputsHashMatches, figuresMatch: mismatches.length === 0, mismatches };
+}
