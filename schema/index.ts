@@ -11,6 +11,8 @@ import './coops/index.js';
 import './patronage/index.js';
 
 export type { GraphQLContext } from './context.js';
+/** Short, coded variable coercion errors: a yoga plugin for the service's yoga instance. */
+export { inputErrorsPlugin, shortenInputError } from './input-errors.js';
 
 let built: GraphQLSchema | null = null;
 

@@ -34,7 +34,18 @@ builder.scalarType('Decimal', {
   },
 });
 
+/*
+ * Date and DateTime are the project's own rather than `graphql-scalars`' (2.0.0 was tried against
+ * this graphql 16.15.0): its scalars answer a bad value with no `extensions.code` (a client could
+ * not tell a bad date from any other error, and this API answers INVALID_DATE for both), its
+ * DateTime refuses a plain date (which `effectiveAt` takes here, as 00:00 UTC) and accepts years
+ * such as 0001, its Date parses to a JS Date (a time-zone trap for a calendar day) and its
+ * LocalDate has no range. Wrapping them to keep this API's properties would leave them doing only
+ * what the regular expression below does, for a 6.7 MB dependency.
+ */
+
 const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(:(\d{2})(\.\d{1,9})?)?(Z|[+-](\d{2}):(\d{2}))$/;
+const PLAIN_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** True when the written calendar fields exist (no Feb 30, no hour 24): Date would roll them over. */
 function fieldsExist(m: RegExpExecArray): boolean {
@@ -54,54 +65,54 @@ function fieldsExist(m: RegExpExecArray): boolean {
   );
 }
 
+/** A malformed Date or DateTime: INVALID_DATE, like every other date problem of the API. */
+function invalidDate(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'INVALID_DATE' } });
+}
+
+const DATETIME_FORMS =
+  'DateTime must be an ISO-8601 instant with a time zone ("2026-01-31T12:00:00Z") or a calendar date ("2026-01-31", read as 00:00 UTC)';
+
 function parseDateTime(value: unknown): Date {
-  const match = typeof value === 'string' ? ISO_INSTANT.exec(value) : null;
-  if (typeof value !== 'string' || !match || !fieldsExist(match)) {
-    throw new GraphQLError(
-      'DateTime must be an ISO-8601 instant with a time zone, for example "2026-01-31T12:00:00Z"',
-      {
-        extensions: { code: 'INVALID_INPUT' },
-      },
-    );
+  if (typeof value !== 'string') throw invalidDate(`${DATETIME_FORMS}; got a ${typeof value}`);
+  // A plain calendar date is that day's 00:00 UTC: how membership money is dated (payInstalment's
+  // paidOn), so `effectiveAt: "2026-11-01"` means what a Date field would.
+  if (PLAIN_DATE.test(value)) {
+    if (!isCalendarDate(value)) throw invalidDate(`"${value}" is not a calendar date`);
+    return new Date(`${value}T00:00:00.000Z`);
   }
+  const match = ISO_INSTANT.exec(value);
+  if (!match || !fieldsExist(match)) throw invalidDate(DATETIME_FORMS);
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) {
-    throw new GraphQLError(`DateTime "${value}" is not a valid instant`, {
-      extensions: { code: 'INVALID_INPUT' },
-    });
-  }
+  if (Number.isNaN(date.getTime())) throw invalidDate(`DateTime "${value}" is not a valid instant`);
   return date;
 }
 
 builder.scalarType('DateTime', {
   description:
-    'An instant as an ISO-8601 string with a time zone, millisecond precision, e.g. "2026-01-31T12:00:00.000Z".',
+    'An instant as an ISO-8601 string with a time zone, millisecond precision, e.g. "2026-01-31T12:00:00.000Z". ' +
+    'Inputs may also be a calendar date "YYYY-MM-DD", read as 00:00 UTC of that day. A malformed value is INVALID_DATE.',
   serialize: (value) => (value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString()),
   parseValue: parseDateTime,
   parseLiteral: (ast) => {
-    if (ast.kind !== Kind.STRING) {
-      throw new GraphQLError('DateTime must be a string', { extensions: { code: 'INVALID_INPUT' } });
-    }
+    if (ast.kind !== Kind.STRING) throw invalidDate(`${DATETIME_FORMS}; got a ${ast.kind} literal`);
     return parseDateTime(ast.value);
   },
 });
 
+const DATE_FORM =
+  'Date must be a calendar date "YYYY-MM-DD" from 1900-01-01 to 2999-12-31, e.g. "2026-01-31"';
+
 function parseDate(value: unknown): string {
-  if (typeof value !== 'string' || value.length !== 10 || !isCalendarDate(value)) {
-    throw new GraphQLError(
-      'Date must be a calendar date "YYYY-MM-DD" from 1900-01-01 to 2999-12-31, e.g. "2026-01-31"',
-      {
-        extensions: { code: 'INVALID_DATE' },
-      },
-    );
-  }
+  if (typeof value !== 'string' || value.length !== 10 || !isCalendarDate(value))
+    throw invalidDate(DATE_FORM);
   return value;
 }
 
 builder.scalarType('Date', {
   description:
     'A calendar date as a string "YYYY-MM-DD" (no time, no zone), from 1900-01-01 to 2999-12-31; dates that do not exist (2026-02-30) are refused. ' +
-    'Membership events happen on a day; money events dated by a Date count from 00:00 UTC of that day.',
+    'Membership events happen on a day; money events dated by a Date count from 00:00 UTC of that day. A malformed value is INVALID_DATE.',
   serialize: (value) => {
     const text = String(value);
     if (!isCalendarDate(text)) throw new GraphQLError('Date: not a calendar date');
@@ -109,9 +120,7 @@ builder.scalarType('Date', {
   },
   parseValue: parseDate,
   parseLiteral: (ast) => {
-    if (ast.kind !== Kind.STRING) {
-      throw new GraphQLError('Date must be a string "YYYY-MM-DD"', { extensions: { code: 'INVALID_DATE' } });
-    }
+    if (ast.kind !== Kind.STRING) throw invalidDate(`${DATE_FORM}; got a ${ast.kind} literal`);
     return parseDate(ast.value);
   },
 });

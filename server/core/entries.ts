@@ -12,7 +12,7 @@ import {
   type Side,
 } from './accounts.js';
 import { invariant, LedgerError } from './errors.js';
-import { type Decimal, parseAmount, TOTAL_LIMIT, ZERO } from './money.js';
+import { type Decimal, formatAmount, parseAmount, TOTAL_LIMIT, ZERO } from './money.js';
 
 export const ENTRY_KINDS = ['STANDARD', 'REVERSAL', 'PENDING', 'COMMIT', 'VOID'] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
@@ -231,11 +231,13 @@ export function resolveLines(
   }
   const imbalance = unitImbalances(resolved);
   if (imbalance.size > 0) {
+    // Amounts in messages are written at their unit's scale, as everywhere ("1.00", not "1").
+    const scaleOf = new Map(resolved.map((l) => [l.unitCode, l.scale]));
     const detail = [...imbalance.entries()]
       .map(([unit, diff]) =>
         diff.isPositive()
-          ? `${unit}: debits exceed credits by ${diff.toString()}`
-          : `${unit}: credits exceed debits by ${diff.negated().toString()}`,
+          ? `${unit}: debits exceed credits by ${formatAmount(diff, scaleOf.get(unit)!)}`
+          : `${unit}: credits exceed debits by ${formatAmount(diff.negated(), scaleOf.get(unit)!)}`,
       )
       .join('; ');
     return new LedgerError(

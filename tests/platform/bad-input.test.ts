@@ -2187,7 +2187,6 @@ batch('scalars', () => [
       ['"2026-13-45T99:99:99Z"', '2026-13-45T99:99:99Z'],
       ['no time zone', '2026-01-01T00:00:00'],
       ['year 99999', '99999-01-01T00:00:00Z'],
-      ['a date only', '2026-01-01'],
       ['an empty string', ''],
       ['a space instead of T', '2026-01-01 00:00:00Z'],
       ['an offset of +25:00', '2026-01-01T00:00:00+25:00'],
@@ -2200,8 +2199,15 @@ batch('scalars', () => [
   ).map(([what, value]) => ({
     name: `DateTime effectiveAt: ${what}`,
     send: () => post({ effectiveAt: value }),
-    outcome: rejects('INVALID_INPUT'),
+    // A malformed Date or DateTime is INVALID_DATE (issue 11: one code for both scalars).
+    outcome: rejects('INVALID_DATE'),
   })),
+  {
+    // A plain date is read as 00:00 UTC of the day (issue 11); this one is before the window.
+    name: 'DateTime effectiveAt: a plain date, before the backdating window',
+    send: () => post({ effectiveAt: '2001-01-01' }),
+    outcome: rejects('INVALID_EFFECTIVE_AT'),
+  },
   {
     name: 'DateTime effectiveAt: in the future',
     send: () => post({ effectiveAt: '2999-01-01T00:00:00Z' }),
@@ -2221,7 +2227,7 @@ batch('scalars', () => [
     // The odd book allows 100 years of backdating, so only the calendar can refuse this date.
     name: 'DateTime effectiveAt: February 30',
     send: () => post({ effectiveAt: '2024-02-30T12:00:00Z' }, odd.misc),
-    outcome: rejects('INVALID_INPUT'),
+    outcome: rejects('INVALID_DATE'),
     regression: DATE_REGRESSION,
   },
   {
@@ -2230,7 +2236,7 @@ batch('scalars', () => [
       gql('query($a: ID!) { accountBalance(accountId: $a, asOf: "2025-02-29T00:00:00Z") { posted } }', {
         a: main.cash,
       }),
-    outcome: rejects('INVALID_INPUT'),
+    outcome: rejects('INVALID_DATE'),
     regression: DATE_REGRESSION,
   },
   {
@@ -2249,7 +2255,7 @@ batch('scalars', () => [
   {
     name: 'DateTime asOf: an inline Int literal',
     send: () => gql('query($a: ID!) { accountBalance(accountId: $a, asOf: 5) { posted } }', { a: main.cash }),
-    outcome: rejects('INVALID_INPUT'),
+    outcome: rejects('INVALID_DATE'),
   },
   {
     name: 'DateTime from: garbage (journalEntries)',
@@ -2257,7 +2263,7 @@ batch('scalars', () => [
       gql('query($b: ID!) { journalEntries(bookId: $b, from: "last tuesday") { edges { cursor } } }', {
         b: main.id,
       }),
-    outcome: rejects('INVALID_INPUT'),
+    outcome: rejects('INVALID_DATE'),
   },
   {
     name: 'DateTime asOf: an object (trialBalance)',
@@ -2266,7 +2272,7 @@ batch('scalars', () => [
         b: main.id,
         d: { year: 2026 },
       }),
-    outcome: rejects('INVALID_INPUT'),
+    outcome: rejects('INVALID_DATE'),
   },
   {
     name: 'DateTime expiresAt of a token: in the past',
