@@ -430,6 +430,37 @@ describe('a worker co-op allocates its 2025 surplus', () => {
   });
 });
 
+describe('a member leaves after the allocation (PAY_AT_ONCE, the default departing rule)', () => {
+  it('the leaving entry redeems their retained allocation with their capital, recorded against the allocation', async () => {
+    const left = await coop.treasurer.changeMembershipState({
+      membershipId: c.id,
+      toState: 'WITHDRAWN',
+      effectiveOn: '2026-03-10',
+      idempotencyKey: newKey('leave'),
+    });
+    expect(left.userErrors).toEqual([]);
+    // REPAY_NOW by bank: the whole internal capital (the 1,440.00 retained) is paid out.
+    expect(left.entry!.lines.map((l) => [l.account.code, l.side, l.amount])).toEqual([
+      [c.internalCapitalCode, 'DEBIT', '1440.00'],
+      ['1010', 'CREDIT', '1440.00'],
+    ]);
+    book.post([
+      [c.internalCapitalCode, 'DEBIT', '1440.00'],
+      ['1010', 'CREDIT', '1440.00'],
+    ]);
+    await book.check('after C left');
+    const run = await coop.treasurer.patronageRun({ id: runId, first: 100 });
+    const mine = run!.allocations.edges.find((e) => e.node.memberNumber === c.number)!.node;
+    expect([mine.retained, mine.redeemed, mine.outstanding]).toEqual(['1440.00', '1440.00', '0.00']);
+    // A qualified notice was income when issued: its redemption is not reported again (box 5 stays 0).
+    const { forms } = await coop.treasurer.patronageTaxForms({ coopId: coop.id, taxYear: 2026 });
+    expect(forms!.rows.find((r) => r.name === 'Cleo Worker')).toMatchObject({
+      box1: '1800.00',
+      box5: '0.00',
+    });
+  });
+});
+
 describe('who may see and do what', () => {
   it('a member reads their own allocation and notice, nothing of other members or the run', async () => {
     const token = await memberToken(admin, a.internalCapitalId);
