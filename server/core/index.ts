@@ -3,6 +3,7 @@ export * from './accounts.js';
 export * from './chain.js';
 export * from './entries.js';
 export * from './errors.js';
+export * from './history.js';
 export * from './membership.js';
 export * from './money.js';
 export * from './patronage.js';

@@ -7,8 +7,12 @@ import {
   type AccountState,
   type AccountTotals,
   applyLines,
+  type BalanceMovement,
+  balanceView,
   type Decimal,
   type EntryKind,
+  firstBoundBreach,
+  formatAmount,
   invariant,
   LedgerError,
   type MetadataEntry,
@@ -17,6 +21,7 @@ import {
   resolveLines,
   reversalLines,
   type Side,
+  signedAmount,
   validateEffectiveAt,
   validateEntryShape,
   validateExpiresAt,
@@ -89,6 +94,24 @@ export function precheck(op: PostOp): LedgerError | null {
   return error;
 }
 
+/**
+ * The instant an op's lines would count in posted balances, or null when it posts none (a pending
+ * entry reserves, a void releases) or its target is unknown. Defaults: now for an entry; the
+ * original's instant for a reversal; now for a commit, but not before its pending entry.
+ */
+export function postingInstant(op: PostOp, target: EntryRecord | undefined, now: Date): Date | null {
+  if (isEntryOp(op)) return op.kind === 'STANDARD' ? (op.entry.effectiveAt ?? now) : null;
+  if (op.kind === 'VOID' || !target) return null;
+  if (op.kind === 'REVERSAL') return op.effectiveAt ?? target.effectiveAt;
+  return op.effectiveAt ?? (target.effectiveAt.getTime() > now.getTime() ? target.effectiveAt : now);
+}
+
+/** The accounts an op's lines name (an entry's own, or its target's). */
+export function accountsOf(op: PostOp, target: EntryRecord | undefined): string[] {
+  if (isEntryOp(op)) return op.entry.lines.map((l) => l.accountId);
+  return target ? target.lines.map((l) => l.accountId) : [];
+}
+
 export interface DecideContext {
   now: Date;
   book: { maxBackdateDays: number };
@@ -98,6 +121,12 @@ export interface DecideContext {
   targets: Map<string, EntryRecord>;
   links: Map<string, EntryLinks>;
   isTargetUsed: (targetKey: string) => boolean;
+  /**
+   * Posted movements of an account (by key) with an instant after `atMs`, in balance order: those
+   * in the database and those of entries decided earlier in this flush. Empty when there are none,
+   * which is the common case (an entry dated now on an account with no later line).
+   */
+  laterMovements: (accountKey: string, atMs: number) => BalanceMovement[];
 }
 
 export interface Decided {
@@ -165,7 +194,7 @@ export function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
         return new LedgerError('ALREADY_REVERSED', 'this entry has already been reversed', 'entryId');
       }
       lines = reversalLines(target.lines);
-      effectiveAt = op.effectiveAt ?? target.effectiveAt;
+      effectiveAt = postingInstant(op, target, now)!;
       movement = 'POST';
     } else {
       if (target.kind !== 'PENDING')
@@ -189,8 +218,19 @@ export function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
         );
       }
       lines = target.lines;
-      effectiveAt = op.effectiveAt ?? now;
+      effectiveAt = op.kind === 'COMMIT' ? postingInstant(op, target, now)! : (op.effectiveAt ?? now);
       movement = op.kind === 'COMMIT' ? 'COMMIT' : 'RELEASE';
+    }
+    // A reversal undoes its original from some instant on, a commit posts what was reserved: neither
+    // can count before the entry it acts on.
+    if (op.kind !== 'VOID' && effectiveAt.getTime() < target.effectiveAt.getTime()) {
+      return new LedgerError(
+        'INVALID_EFFECTIVE_AT',
+        `${op.kind === 'REVERSAL' ? 'a reversal' : 'a commit'} cannot be dated before the entry it ${
+          op.kind === 'REVERSAL' ? 'reverses' : 'commits'
+        } (${target.effectiveAt.toISOString()})`,
+        'effectiveAt',
+      );
     }
     const dateError = validateEffectiveAt(effectiveAt, now, ctx.book.maxBackdateDays);
     if (dateError) {
@@ -217,6 +257,10 @@ export function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
 
   const applied = applyLines(view, lines, movement);
   if (applied instanceof LedgerError) return applied;
+  if (movement === 'POST' || movement === 'COMMIT') {
+    const breach = historicalBreach(op.bookId, view, lines, effectiveAt, ctx);
+    if (breach) return breach;
+  }
   const metadata = validateMetadata(metadataInput);
   invariant(!(metadata instanceof LedgerError), 'metadata was validated in precheck');
 
@@ -257,4 +301,47 @@ export function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
     totals,
     targetKey,
   };
+}
+
+/**
+ * Bounds at every instant: an entry dated before some of an account's movements must keep the
+ * posted balance within bounds after each of them too (firstBoundBreach). Accounts without bounds,
+ * or without later movements (the common case), cost one map lookup.
+ */
+function historicalBreach(
+  bookId: string,
+  view: Map<string, AccountState>,
+  lines: readonly { accountId: string; side: Side; amount: Decimal }[],
+  effectiveAt: Date,
+  ctx: DecideContext,
+): LedgerError | null {
+  const deltas = new Map<string, { delta: Decimal; index: number }>();
+  for (const [index, line] of lines.entries()) {
+    const account = view.get(line.accountId)!;
+    if (account.lowerBound === null && account.upperBound === null) continue;
+    const d = deltas.get(line.accountId) ?? { delta: ZERO, index };
+    d.delta = d.delta.plus(signedAmount(account.type, line.side, line.amount));
+    deltas.set(line.accountId, d);
+  }
+  for (const [accountId, { delta, index }] of deltas) {
+    const later = ctx.laterMovements(key(bookId, accountId), effectiveAt.getTime());
+    if (later.length === 0) continue; // nothing after it: the check of the current balance covers it
+    const account = view.get(accountId)!;
+    const current = balanceView(account.type, account).posted;
+    const breach = firstBoundBreach(account, current, later, effectiveAt.getTime(), delta);
+    if (breach) {
+      const scale = account.unit.scale;
+      return new LedgerError(
+        'BALANCE_BOUND_EXCEEDED',
+        `the entry would take the account ${breach.bound === 'lower' ? 'below its lower' : 'above its upper'} bound on ${new Date(
+          breach.atMs,
+        ).toISOString()}: its balance would be ${formatAmount(breach.balance, scale)} against a bound of ${formatAmount(
+          breach.limit,
+          scale,
+        )} (bounds hold at every instant, also before later entries)`,
+        `lines[${index}].accountId`,
+      );
+    }
+  }
+  return null;
 }

@@ -15,18 +15,39 @@
  */
 
 import type { Logger } from 'pino';
-import { type AccountTotals, type ErrorCode, LedgerError } from '../core/index.js';
+import {
+  type AccountTotals,
+  type BalanceMovement,
+  compareMovements,
+  type ErrorCode,
+  invariant,
+  LedgerError,
+  normalSide,
+  signedAmount,
+  ZERO,
+} from '../core/index.js';
 import { UnavailableError } from '../platform/errors.js';
 import { isUuid } from '../platform/ids.js';
 import { requestSignal } from '../platform/request-signal.js';
 import { type DbPool, type TxClient, withTransaction } from '../platform/transaction.js';
-import { dayTotals, decide, key, pickTotals, precheck, toRecord } from './decide.js';
+import {
+  accountsOf,
+  dayTotals,
+  decide,
+  key,
+  pickTotals,
+  postingInstant,
+  precheck,
+  toRecord,
+} from './decide.js';
 import { isEntryOp, type OpResult, type PostOp } from './ops.js';
 import {
+  type AccountRow,
   analyzeLedgerTables,
   type EntryRecord,
   findEntries,
-  lockAccounts,
+  laterMovements,
+  lockAccountsForPosting,
   lockPhase,
   type NewEntry,
   type Refusal,
@@ -415,9 +436,61 @@ export class PostingEngine {
         if (!accounts.has(k)) extra.set(k, { bookId: target.bookId, id: line.accountId });
       }
     }
+    const latestLineAt = read.latestLineAt;
     if (extra.size > 0) {
-      for (const [k, row] of await lockAccounts(client, [...extra.values()])) accounts.set(k, row);
+      const locked = await lockAccountsForPosting(client, [...extra.values()]);
+      for (const [k, row] of locked.accounts) accounts.set(k, row);
+      for (const [k, at] of locked.latestLineAt) latestLineAt.set(k, at);
     }
+
+    // Bounds hold at every instant (see firstBoundBreach): an op whose lines count before the latest
+    // line of a bounded account is checked against the balances after each later movement, read
+    // here for all such ops at once. None of them in the group (the common case): no query.
+    const historyFrom = new Map<string, { bookId: string; accountId: string; afterMs: number }>();
+    ops.forEach((op, i) => {
+      if (decisions[i] !== null) return;
+      const target = isEntryOp(op) ? undefined : targets.get(key(op.bookId, op.targetId));
+      const at = postingInstant(op, target, now)?.getTime();
+      if (at === undefined || Number.isNaN(at)) return;
+      for (const accountId of accountsOf(op, target)) {
+        const k = key(op.bookId, accountId);
+        const latest = latestLineAt.get(k);
+        if (latest === undefined || latest <= at) continue;
+        const wanted = historyFrom.get(k);
+        if (!wanted || at < wanted.afterMs) historyFrom.set(k, { bookId: op.bookId, accountId, afterMs: at });
+      }
+    });
+    const stored = new Map<string, BalanceMovement[]>();
+    if (historyFrom.size > 0) {
+      for (const m of await laterMovements(client, [...historyFrom.values()])) {
+        const k = key(m.bookId, m.accountId);
+        const type = accounts.get(k)!.type;
+        const list = stored.get(k) ?? [];
+        list.push({
+          atMs: m.atMs,
+          seq: m.seq,
+          delta: normalSide(type) === 'DEBIT' ? m.netDebit : m.netDebit.negated(),
+        });
+        stored.set(k, list);
+      }
+    }
+    // Movements of bounded accounts by entries decided in this flush: of items already kept
+    // (flushMoves) and of the item being decided (stageMoves).
+    const flushMoves = new Map<string, BalanceMovement[]>();
+    let stageMoves = new Map<string, BalanceMovement[]>();
+    const laterMovementsOf = (k: string, atMs: number): BalanceMovement[] => {
+      const latest = latestLineAt.get(k);
+      let out: BalanceMovement[] = [];
+      if (latest !== undefined && latest > atMs) {
+        const from = historyFrom.get(k);
+        invariant(from !== undefined && from.afterMs <= atMs, `history of ${k} must be read from ${atMs}`);
+        out = (stored.get(k) ?? []).filter((m) => m.atMs > atMs);
+      }
+      const decided = [...(flushMoves.get(k) ?? []), ...(stageMoves.get(k) ?? [])].filter(
+        (m) => m.atMs > atMs,
+      );
+      return decided.length === 0 ? out : [...out, ...decided].sort(compareMovements);
+    };
 
     // Decide item by item against the working state.
     const working = new Map<string, AccountTotals>();
@@ -431,6 +504,7 @@ export class PostingEngine {
       const stageTotals = new Map<string, AccountTotals>();
       const stageHeads = new Map<string, { seq: bigint; hash: string }>();
       const stageTargets = new Set<string>();
+      stageMoves = new Map();
       const stageEntries: NewEntry[] = [];
       let failedAt = -1;
       for (let j = 0; j < item.ops.length; j++) {
@@ -451,6 +525,7 @@ export class PostingEngine {
           targets,
           links,
           isTargetUsed: (k) => usedTargets.has(k) || stageTargets.has(k),
+          laterMovements: laterMovementsOf,
         });
         if (result instanceof LedgerError) {
           // Decided against the locked state: remembered under the key (see journal_refusal).
@@ -469,6 +544,7 @@ export class PostingEngine {
         for (const [k, totals] of result.totals) stageTotals.set(k, totals);
         stageHeads.set(op.bookId, { seq: BigInt(result.entry.seq), hash: result.entry.hash });
         if (result.targetKey) stageTargets.add(result.targetKey);
+        recordMoves(stageMoves, result.entry, accounts);
         stageEntries.push(result.entry);
         itemDecisions[j] = { type: 'posted', entry: toRecord(result.entry) };
       }
@@ -491,6 +567,7 @@ export class PostingEngine {
         for (const [k, totals] of stageTotals) working.set(k, totals);
         for (const [b, h] of stageHeads) heads.set(b, h);
         for (const t of stageTargets) usedTargets.add(t);
+        for (const [k, moves] of stageMoves) flushMoves.set(k, [...(flushMoves.get(k) ?? []), ...moves]);
         posted.push(...stageEntries);
       }
       out.push(itemDecisions as Decision[]);
@@ -514,4 +591,29 @@ export class PostingEngine {
     }
     return out;
   }
+}
+
+/**
+ * Adds a decided entry's posted movements of bounded accounts to `into` (one per account), so that
+ * entries decided after it in the same flush are checked against it (only bounded accounts are
+ * ever checked).
+ */
+function recordMoves(
+  into: Map<string, BalanceMovement[]>,
+  entry: NewEntry,
+  accounts: Map<string, AccountRow>,
+): void {
+  let perAccount: Map<string, BalanceMovement> | null = null;
+  for (const line of entry.lines) {
+    if (line.phase !== 'POSTED') continue;
+    const k = key(entry.bookId, line.accountId);
+    const account = accounts.get(k)!;
+    if (account.lowerBound === null && account.upperBound === null) continue;
+    perAccount ??= new Map();
+    const m = perAccount.get(k) ?? { atMs: line.effectiveAt.getTime(), seq: BigInt(entry.seq), delta: ZERO };
+    m.delta = m.delta.plus(signedAmount(account.type, line.side, line.amount));
+    perAccount.set(k, m);
+  }
+  if (perAccount === null) return;
+  for (const [k, m] of perAccount) into.set(k, [...(into.get(k) ?? []), m]);
 }

@@ -67,6 +67,25 @@ const ACCOUNT_COLUMNS = `a.book_id, a.id, a.code, a.name, a.type, a.unit_code, u
   a.pending_debits::text as pending_debits, a.pending_credits::text as pending_credits`;
 
 /**
+ * The instant of a bounded account's latest line (ms text; null for an account without bounds or
+ * lines): the posting engine checks an entry against the balances after it only when the account
+ * has a line later than the entry (see firstBoundBreach). One backward probe of the line index.
+ */
+const LATEST_LINE_COLUMN = `case when a.lower_bound is not null or a.upper_bound is not null then
+    (select ${ms('max(l.effective_at)')} from journal_line l where l.book_id = a.book_id and l.account_id = a.id)
+  end as latest_line_at`;
+
+/** Latest-line instants (ms) of the bounded accounts among lock rows, by `book/id`. */
+function latestLinesOf(rows: Record<string, unknown>[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const row of rows) {
+    if (row.latest_line_at !== null && row.latest_line_at !== undefined)
+      out.set(`${row.book_id}/${row.id}`, Number(row.latest_line_at));
+  }
+  return out;
+}
+
+/**
  * Distinct book ids and ids of a key list. Lookups use `book_id = any($1) and id = any($2)`, which
  * PostgreSQL answers with index scans whatever its statistics say (a join against unnest() can
  * turn into a hash join over the whole table). Ids are UUIDv7, unique across books in practice,
@@ -137,6 +156,66 @@ export async function lockAccounts(
     anyKeys(keys),
   );
   return new Map(rows.map((r) => [`${r.book_id}/${r.id}`, accountFromRow(r)]));
+}
+
+/** lockAccounts for the posting engine: also the instant of each bounded account's latest line. */
+export async function lockAccountsForPosting(
+  db: Queryable,
+  keys: { bookId: string; id: string }[],
+): Promise<{ accounts: Map<string, AccountRow>; latestLineAt: Map<string, number> }> {
+  if (keys.length === 0) return { accounts: new Map(), latestLineAt: new Map() };
+  const { rows } = await db.query(
+    `select ${ACCOUNT_COLUMNS}, ${LATEST_LINE_COLUMN}
+       from account a join book_unit u on u.book_id = a.book_id and u.code = a.unit_code
+      where a.book_id = any($1::uuid[]) and a.id = any($2::uuid[])
+      order by a.book_id, a.id
+      for no key update of a`,
+    anyKeys(keys),
+  );
+  return {
+    accounts: new Map(rows.map((r) => [`${r.book_id}/${r.id}`, accountFromRow(r)])),
+    latestLineAt: latestLinesOf(rows),
+  };
+}
+
+/** A posted movement of an account by one entry: net debits (debits less credits) of its lines. */
+export interface LineMovement {
+  bookId: string;
+  accountId: string;
+  atMs: number;
+  seq: bigint;
+  netDebit: Decimal;
+}
+
+/**
+ * Posted movements of accounts after an instant each (exclusive), one per entry, in (effective
+ * instant, seq) order: what the posting engine checks a backdated entry against. Only called
+ * for bounded accounts that have a line later than an entry being posted.
+ */
+export async function laterMovements(
+  db: Queryable,
+  wanted: { bookId: string; accountId: string; afterMs: number }[],
+): Promise<LineMovement[]> {
+  if (wanted.length === 0) return [];
+  const { rows } = await db.query(
+    `select l.book_id, l.account_id, ${ms('l.effective_at')} as at, l.seq::text as seq,
+            sum(case when l.side = 'DEBIT' then l.amount else -l.amount end)::text as net_debit
+       from unnest($1::uuid[], $2::uuid[], $3::bigint[]) as c(b, a, t)
+       join journal_line l
+         on l.book_id = c.b and l.account_id = c.a
+        and l.effective_at > (timestamptz 'epoch' + c.t * interval '1 millisecond')
+      where l.phase = 'POSTED'
+      group by l.book_id, l.account_id, l.effective_at, l.seq
+      order by l.book_id, l.account_id, l.effective_at, l.seq`,
+    [wanted.map((w) => w.bookId), wanted.map((w) => w.accountId), wanted.map((w) => String(w.afterMs))],
+  );
+  return rows.map((r) => ({
+    bookId: r.book_id,
+    accountId: r.account_id,
+    atMs: Number(r.at),
+    seq: BigInt(r.seq),
+    netDebit: new Decimal(r.net_debit),
+  }));
 }
 
 export async function findAccounts(
@@ -486,6 +565,8 @@ export interface LockPhaseResult {
   targets: EntryRecord[];
   links: Map<string, EntryLinks>;
   accounts: Map<string, AccountRow>;
+  /** Instant (ms) of the latest line of each locked bounded account that has lines. */
+  latestLineAt: Map<string, number>;
 }
 
 /**
@@ -519,7 +600,7 @@ export async function lockPhase(client: PoolClient, r: LockPhaseRequest): Promis
   );
   const [accountBooks, accountIds] = anyKeys(r.accounts);
   statements.push(
-    `select ${ACCOUNT_COLUMNS}
+    `select ${ACCOUNT_COLUMNS}, ${LATEST_LINE_COLUMN}
        from account a join book_unit u on u.book_id = a.book_id and u.code = a.unit_code
       where a.book_id = any(${uuidArray(accountBooks)}) and a.id = any(${uuidArray(accountIds)})
       order by a.book_id, a.id for no key update of a`,
@@ -563,7 +644,7 @@ export async function lockPhase(client: PoolClient, r: LockPhaseRequest): Promis
       accountFromRow(row as Record<string, string>),
     ]),
   );
-  return { books, existingKeys, targets, links, accounts };
+  return { books, existingKeys, targets, links, accounts, latestLineAt: latestLinesOf(accountsResult!.rows) };
 }
 
 /** Refreshes planner statistics of the ledger tables (see the posting engine's statistics keeper). */
