@@ -3,8 +3,9 @@
  * Run `npm run bank-test -- --help` for the options.
  *
  * Processes:
- *   this harness ── its own embedded PostgreSQL (or a fresh database on --database-url's server)
- *                ├─ the service: `node --import tsx server/main.ts`, DATABASE_URL = that database
+ *   this harness ├─ the service: `node --import tsx server/main.ts` on its own embedded PostgreSQL
+ *                │  (DATA_DIR: a fresh folder of the harness), or on a fresh database on
+ *                │  --database-url's server (DATABASE_URL)
  *                └─ (in-process) W workers and R readers using the SDK over loopback HTTP
  *
  * Every operation's outcome is recorded and unknown ones are resent with the same idempotency key
@@ -24,7 +25,7 @@ import { createLedgerClient } from '../client-sdk/index.js';
 import { newTokenString } from '../server/auth/index.js';
 import { redactUrl } from '../server/platform/config.js';
 import { type CheckRow, runChecks, type Tally } from './bank/checks.js';
-import { FAULT_KINDS, type FaultEvent, type FaultKind, runFaults } from './bank/faults.js';
+import { FAULT_KINDS, type FaultEvent, type FaultKind, POSTMASTER_FAULTS, runFaults } from './bank/faults.js';
 import { Prng } from './bank/prng.js';
 import { type HarnessDatabase, openHarnessDatabase, ServiceProcess } from './bank/processes.js';
 import {
@@ -52,9 +53,9 @@ crashed, paused and cut off; then checks that nothing was lost or doubled.
 Usage: npm run bank-test -- [options]
        npx tsx scripts/bank-test.ts [options]
 
-Starts its own embedded PostgreSQL (fresh folder under os.tmpdir(), removed afterwards) or, with
---database-url / DATABASE_URL, a fresh database on that server (dropped afterwards; that server
-is never stopped). Starts the service as a child process on it, creates a book of --accounts
+Starts the service as a child process on its own embedded PostgreSQL (DATA_DIR: a fresh folder
+under os.tmpdir(), removed afterwards) or, with --database-url / DATABASE_URL, on a fresh database
+on that server (dropped afterwards; that server is never stopped). Creates a book of --accounts
 accounts (zero balances, credit limits, some upper bounds), then for the load time runs
 --workers workers sending payments (postJournalEntry), batches (postJournalEntries, ATOMIC and
 INDEPENDENT) and two-phase entries (postPendingEntry then commit or void), each with its own
@@ -65,8 +66,11 @@ the ledger answers ok or rejected. Loopback only.
 Faults, on a schedule drawn from --seed (one every few seconds, kinds taken in turn):
   kill        SIGKILL of the service, then a restart           (off: --no-kill)
   pause       SIGSTOP of the service for up to 2.5 s, SIGCONT   (off: --no-pause)
-  db-restart  immediate stop of PostgreSQL, then a start        (off: --no-db-restart; skipped
-              on --database-url, whose server is not ours)
+  db-restart  immediate stop of the service's PostgreSQL (SIGQUIT to its postmaster); the
+              service must start it again by itself                (off: --no-db-restart)
+  postmaster-kill  SIGKILL of the service's PostgreSQL postmaster; the service must start it
+              again by itself                                      (off: --no-postmaster-kill)
+              (these two need the service's embedded PostgreSQL: skipped on --database-url)
   terminate   pg_terminate_backend() of the service's sessions  (off: --no-terminate)
   timeouts    client time limits of ${SHORT_TIMEOUT_MIN_MS}-${SHORT_TIMEOUT_MAX_MS} ms on some requests    (off: --no-timeouts)
 
@@ -85,7 +89,7 @@ Options:
   --workers <n>         concurrent writers (default 8)
   --readers <n>         concurrent trial-balance readers (default 2)
   --accounts <n>        accounts in the book, 2..1000 (default 50)
-  --no-kill, --no-pause, --no-db-restart, --no-terminate, --no-timeouts
+  --no-kill, --no-pause, --no-db-restart, --no-postmaster-kill, --no-terminate, --no-timeouts
                         switch a fault off
   --database-url <url>  use this PostgreSQL server (default: $DATABASE_URL, else embedded)
   --keep-database       do not drop the run's database on that server
@@ -128,6 +132,7 @@ function parseOptions(argv: string[]): Options | 'help' {
       'no-kill': { type: 'boolean' },
       'no-pause': { type: 'boolean' },
       'no-db-restart': { type: 'boolean' },
+      'no-postmaster-kill': { type: 'boolean' },
       'no-terminate': { type: 'boolean' },
       'no-timeouts': { type: 'boolean' },
       'database-url': { type: 'string' },
@@ -166,6 +171,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     kill: values['no-kill'],
     pause: values['no-pause'],
     'db-restart': values['no-db-restart'],
+    'postmaster-kill': values['no-postmaster-kill'],
     terminate: values['no-terminate'],
   };
   return {
@@ -216,14 +222,15 @@ async function run(options: Options): Promise<RunResult> {
     database = await openHarnessDatabase(options.databaseUrl, { keepDatabase: options.keepDatabase, log });
     active.database = database;
     let faultKinds = options.faults;
-    if (!database.owned && faultKinds.includes('db-restart')) {
-      faultKinds = faultKinds.filter((kind) => kind !== 'db-restart');
-      skipped.push('db-restart (the PostgreSQL at --database-url is not ours to stop)');
-      log('skipping the db-restart fault: the PostgreSQL at --database-url is not ours to stop');
+    for (const kind of POSTMASTER_FAULTS) {
+      if (database.owned || !faultKinds.includes(kind)) continue;
+      faultKinds = faultKinds.filter((k) => k !== kind);
+      skipped.push(`${kind} (the PostgreSQL at --database-url is not ours to stop)`);
+      log(`skipping the ${kind} fault: the PostgreSQL at --database-url is not ours to stop`);
     }
     const adminToken = newTokenString();
     service = new ServiceProcess({
-      databaseUrl: database.url,
+      databaseEnv: database.serviceEnv,
       adminToken,
       port: await freePort(),
       onLine: options.verbose ? (line) => process.stderr.write(`[service] ${line}\n`) : undefined,

@@ -29,22 +29,47 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-export async function startService(config: Config, logger?: Logger): Promise<RunningService> {
+export interface StartOptions {
+  /**
+   * Called when the service cannot go on (its embedded PostgreSQL died and could not be started
+   * again). By default the service stops (draining what it can) and the process exits with code 1,
+   * so a supervisor restarts it; /healthz answers 503 until the server closes.
+   */
+  onFatal?: (error: Error, stop: () => Promise<void>) => void;
+}
+
+export async function startService(
+  config: Config,
+  logger?: Logger,
+  options: StartOptions = {},
+): Promise<RunningService> {
   const log = logger ?? createLogger({ level: config.logLevel });
   const cleanups: { name: string; run: () => Promise<void> }[] = [];
-  const cleanUp = async () => {
-    for (const { name, run } of cleanups.reverse()) {
-      try {
-        await run();
-      } catch (error) {
-        log.error({ err: error, step: name }, 'error while shutting down');
+  let stopping: Promise<void> | undefined;
+  // Once, whoever asks first (SIGTERM, a fatal failure, a failed start).
+  const cleanUp = () => {
+    stopping ??= (async () => {
+      for (const { name, run } of cleanups.reverse()) {
+        try {
+          await run();
+        } catch (error) {
+          log.error({ err: error, step: name }, 'error while shutting down');
+        }
       }
-    }
-    cleanups.length = 0;
+      cleanups.length = 0;
+    })();
+    return stopping;
   };
+  const onFatal =
+    options.onFatal ??
+    ((error: Error, stop: () => Promise<void>) => {
+      log.fatal({ err: error }, 'the service cannot recover; stopping and exiting with code 1');
+      process.exitCode = 1;
+      void stop().finally(() => process.exit(1));
+    });
 
   try {
-    const database = await openDatabase(config, log);
+    const database = await openDatabase(config, log, { onFailure: (error) => onFatal(error, cleanUp) });
     cleanups.push({ name: 'database', run: () => database.stop() });
 
     const orm = await createOrm(database.url, { poolMax: config.dbPoolMax });
@@ -69,7 +94,14 @@ export async function startService(config: Config, logger?: Logger): Promise<Run
     }
 
     const schema = buildSchema();
-    const app = buildServiceApp({ config, logger: log, orm, schema, services });
+    const app = buildServiceApp({
+      config,
+      logger: log,
+      orm,
+      schema,
+      services,
+      processState: () => database.state(),
+    });
 
     const server = app.listen(config.port, config.host);
     await Promise.race([
@@ -89,17 +121,13 @@ export async function startService(config: Config, logger?: Logger): Promise<Run
     const url = `http://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${port}${GRAPHQL_ENDPOINT}`;
     log.info({ url, host: config.host, port, embeddedDatabase: database.embedded }, `listening on ${url}`);
 
-    let stopping: Promise<void> | undefined;
     return {
       url,
       port,
-      stop: () => {
-        stopping ??= (async () => {
-          log.info('stopping: draining in-flight requests');
-          await cleanUp();
-          log.info('stopped');
-        })();
-        return stopping;
+      stop: async () => {
+        if (!stopping) log.info('stopping: draining in-flight requests');
+        await cleanUp();
+        log.info('stopped');
       },
     };
   } catch (error) {
@@ -109,7 +137,8 @@ export async function startService(config: Config, logger?: Logger): Promise<Run
 }
 
 export interface ServiceAppDeps
-  extends Pick<AppDeps<GraphQLContext>, 'config' | 'logger' | 'largeRequestLimits'> {
+  extends Pick<AppDeps<GraphQLContext>, 'logger' | 'largeRequestLimits' | 'bodyRate' | 'processState'> {
+  config: AppDeps<GraphQLContext>['config'] & Pick<Config, 'publicUrl'>;
   orm: MikroORM;
   schema: GraphQLSchema;
   services: Services;
@@ -121,7 +150,10 @@ export function buildServiceApp({ services, ...deps }: ServiceAppDeps): express.
     ...deps,
     authenticator: services.auth,
     context: (base) => ({ ...base, services }),
-    publicRoutes: [directoryRoute((ids) => services.coops.getCoops(ids))],
+    // Public links come from PUBLIC_URL (or are relative), never from the request's Host header.
+    publicRoutes: [
+      directoryRoute((ids) => services.coops.getCoops(ids), { publicUrl: deps.config.publicUrl }),
+    ],
   });
 }
 

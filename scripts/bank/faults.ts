@@ -2,12 +2,18 @@
  * Faults on a seeded schedule: one every few seconds, the kinds taken in a shuffled cycle so each
  * enabled kind comes up about equally often.
  *
- *   kill       SIGKILL of the service, then a restart (same port, same database)
- *   pause      SIGSTOP of the service for a moment, then SIGCONT
- *   db-restart immediate stop of PostgreSQL (SIGQUIT to the postmaster), then a start on the same
- *              data folder and port; only for the harness's own embedded cluster
- *   terminate  pg_terminate_backend() of every session of the service (application_name
- *              'solidarity-ledger') in the run's database; the harness's own session is spared
+ *   kill             SIGKILL of the service, then a restart (same port, same database)
+ *   pause            SIGSTOP of the service for a moment, then SIGCONT
+ *   db-restart       immediate stop of the service's embedded PostgreSQL (SIGQUIT to the
+ *                    postmaster); the service must start it again by itself
+ *   postmaster-kill  SIGKILL of the service's embedded postmaster (a crash: its backends are
+ *                    orphaned until they notice); the service must start it again by itself
+ *   terminate        pg_terminate_backend() of every session of the service (application_name
+ *                    'solidarity-ledger') in the run's database; the harness's own session is spared
+ *
+ * db-restart and postmaster-kill need the service's own embedded PostgreSQL (not --database-url).
+ * When the service does not recover by itself within RECOVERY_TIMEOUT_MS (or exits, as it does when
+ * it cannot), the fault is reported as failed and the harness restarts the service.
  *
  * Client timeouts shorter than some requests are drawn by the workers (see workload.ts).
  */
@@ -17,7 +23,11 @@ import { DB_APPLICATION_NAME } from '../../server/platform/db/orm.js';
 import type { Prng } from './prng.js';
 import type { HarnessDatabase, ServiceProcess } from './processes.js';
 
-export const FAULT_KINDS = ['kill', 'pause', 'db-restart', 'terminate'] as const;
+export const FAULT_KINDS = ['kill', 'pause', 'db-restart', 'postmaster-kill', 'terminate'] as const;
+/** The faults that stop the service's own embedded PostgreSQL. */
+export const POSTMASTER_FAULTS: readonly FaultKind[] = ['db-restart', 'postmaster-kill'];
+/** How long the service may take to start its PostgreSQL again and be ready. */
+export const RECOVERY_TIMEOUT_MS = 60_000;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultEvent {
@@ -85,17 +95,52 @@ async function inject(kind: FaultKind, options: FaultOptions): Promise<string> {
       service.signal('SIGCONT');
       return `SIGSTOP for ${pauseMs} ms, then SIGCONT`;
     }
-    case 'db-restart': {
-      const downMs = rng.int(200, 2_000);
+    case 'db-restart':
+    case 'postmaster-kill': {
+      const signal: NodeJS.Signals = kind === 'db-restart' ? 'SIGQUIT' : 'SIGKILL';
       const started = Date.now();
-      await database.restartImmediately(downMs);
-      return `PostgreSQL stopped (immediate) and started again after ${Date.now() - started} ms`;
+      const pid = database.signalPostmaster(signal);
+      const servicePid = service.pid;
+      const restarted = await awaitRecovery(service, database, pid);
+      const what = kind === 'db-restart' ? 'stopped (immediate, SIGQUIT)' : 'killed (SIGKILL)';
+      return (
+        `postmaster ${pid} ${what}; the service (pid ${servicePid}) started PostgreSQL again ` +
+        `(postmaster ${restarted}) and was ready in ${Date.now() - started} ms`
+      );
     }
     case 'terminate': {
       const killed = await terminateServiceSessions(database.url);
       return `terminated ${killed} service session(s)`;
     }
   }
+}
+
+/**
+ * Waits until the service has started a new postmaster (not `dead`) and answers /readyz 200, in the
+ * same process; returns the new postmaster's pid. Throws (after restarting the service, so the run
+ * goes on) when it exits or does not recover in time.
+ */
+async function awaitRecovery(
+  service: ServiceProcess,
+  database: HarnessDatabase,
+  dead: number,
+): Promise<number> {
+  const deadline = Date.now() + RECOVERY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (!service.isRunning()) {
+      const exit = service.exitStatus();
+      await service.start();
+      throw new Error(`the service exited (${exit}) instead of restarting its PostgreSQL; restarted it`);
+    }
+    const now = database.postmasterPid();
+    if (now !== undefined && now !== dead && (await service.readyStatus()) === 200) return now;
+    await sleep(50);
+  }
+  await service.kill();
+  await service.start();
+  throw new Error(
+    `the service did not recover within ${RECOVERY_TIMEOUT_MS / 1000} s; killed and restarted it`,
+  );
 }
 
 /** pg_terminate_backend() of the service's sessions in the run's database; returns how many. */

@@ -1,11 +1,13 @@
 /**
- * The processes the bank test runs and breaks: its own PostgreSQL (embedded, or a fresh database
- * on a server the user names) and the service as a child process.
+ * The processes the bank test runs and breaks: the run's PostgreSQL (the service's own embedded
+ * one, or a fresh database on a server the user names) and the service as a child process.
  *
- * The harness owns its embedded cluster, apart from the service, so that it can stop PostgreSQL
- * the hard way (SIGQUIT to the postmaster: `pg_ctl stop -m immediate`) and start it again on the
- * same data folder and port while the service keeps running. A server named by --database-url is
- * not ours: it is never stopped, only a database created on it for the run (and dropped after).
+ * By default the service runs as `npm start` does, on an embedded PostgreSQL of its own, in a
+ * fresh folder of the harness (DATA_DIR): the faults then stop or kill that postmaster (SIGQUIT:
+ * `pg_ctl stop -m immediate`; SIGKILL: a crash) and the service must start it again by itself. The
+ * harness reads the cluster's URL from the folder (its credentials and postmaster.pid), since the
+ * port changes when the service itself is restarted. A server named by --database-url is not ours:
+ * it is never stopped, only a database created on it for the run (and dropped after).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -14,23 +16,26 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { pino } from 'pino';
 import { redactUrl } from '../../server/platform/config.js';
-import { isAlive, startEmbeddedPostgres } from '../../server/platform/db/embedded.js';
+import { embeddedClusterUrl, isAlive, postmasterPidOf } from '../../server/platform/db/embedded.js';
 
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL
 
 export interface HarnessDatabase {
-  /** URL of the run's database (what the service gets as DATABASE_URL). */
-  url: string;
+  /** URL of the run's database as it is now (throws while the service's cluster is not running). */
+  readonly url: string;
   /** Where it lives, for the report. */
   description: string;
-  /** True when the harness started the cluster and may stop it (the db-restart fault). */
+  /** The service's database settings: DATABASE_URL, or DATA_DIR for an embedded cluster of its own. */
+  serviceEnv: Record<string, string>;
+  /** True when the run's PostgreSQL is the service's own embedded one, whose postmaster the faults may stop. */
   owned: boolean;
-  /** Immediate stop (SIGQUIT to the postmaster), then start again on the same folder and port. */
-  restartImmediately(downMs: number): Promise<void>;
-  /** Stops the cluster and removes its folder, or drops the run's database. Idempotent. */
+  /** The pid of the service's postmaster now (undefined while none runs). */
+  postmasterPid(): number | undefined;
+  /** Sends `signal` to the service's postmaster; returns its pid. */
+  signalPostmaster(signal: NodeJS.Signals): number;
+  /** Stops what is left of the cluster and removes its folder, or drops the run's database. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -59,8 +64,12 @@ export async function openHarnessDatabase(
     return {
       url: url.toString(),
       description: `database ${name} created on ${redactUrl(externalUrl)} (--database-url)`,
+      serviceEnv: { DATABASE_URL: url.toString() },
       owned: false,
-      restartImmediately: () => Promise.reject(new Error('not our PostgreSQL: it is never stopped')),
+      postmasterPid: () => undefined,
+      signalPostmaster: () => {
+        throw new Error('not our PostgreSQL: it is never stopped');
+      },
       close: async () => {
         if (closed) return;
         closed = true;
@@ -84,45 +93,41 @@ export async function openHarnessDatabase(
   // mkdtemp makes 0700; as root PostgreSQL runs as "postgres", which must traverse it.
   await fs.chmod(dir, 0o755);
   await fs.writeFile(path.join(dir, 'owner.pid'), `${process.pid}\n`);
+  // The service initialises the cluster here on its first start (as `npm start` does in DATA_DIR).
   const dataDir = path.join(dir, 'data');
-  const logger = pino({ level: 'warn', base: { component: 'bank-test' } }, pino.destination({ dest: 2 }));
-  let cluster = await startEmbeddedPostgres({ dataDir, logger, database: 'ledger_bank' });
-  const port = cluster.port;
   let closed = false;
   return {
-    url: cluster.url,
+    get url(): string {
+      const url = embeddedClusterUrl(dataDir);
+      if (url === undefined) throw new Error(`no PostgreSQL is running in ${dataDir}`);
+      return url;
+    },
     description:
-      'its own embedded PostgreSQL (a fresh folder under the temporary directory, removed after the run)',
+      "the service's own embedded PostgreSQL (DATA_DIR: a fresh folder under the temporary directory, removed after the run)",
+    serviceEnv: { DATABASE_URL: '', DATA_DIR: dataDir },
     owned: true,
-    restartImmediately: async (downMs: number) => {
-      const pid = cluster.pid;
-      // SIGQUIT = immediate shutdown: every backend quits at once, no checkpoint; the next start
-      // runs crash recovery, as after a power cut of the database alone.
-      process.kill(pid, 'SIGQUIT');
-      const deadline = Date.now() + 15_000;
-      while (isAlive(pid) && Date.now() < deadline) await sleep(20);
-      if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-      await sleep(downMs);
-      // Same folder, same port: the service's DATABASE_URL stays valid. A port still held for a
-      // moment is retried by the launcher.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          cluster = await startEmbeddedPostgres({ dataDir, logger, database: 'ledger_bank', port });
-          return;
-        } catch (error) {
-          if (attempt >= 10) throw error;
-          await sleep(300);
-        }
-      }
+    postmasterPid: () => {
+      const pid = postmasterPidOf(dataDir);
+      return pid !== undefined && isAlive(pid) ? pid : undefined;
+    },
+    signalPostmaster: (signal: NodeJS.Signals) => {
+      const pid = postmasterPidOf(dataDir);
+      if (pid === undefined || !isAlive(pid)) throw new Error(`no postmaster is running in ${dataDir}`);
+      process.kill(pid, signal);
+      return pid;
     },
     close: async () => {
       if (closed) return;
       closed = true;
-      await cluster.stop();
-      await fs.rm(dir, { recursive: true, force: true });
-      if (path.resolve(cluster.dataDir) !== path.resolve(dataDir)) {
-        await fs.rm(cluster.dataDir, { recursive: true, force: true });
+      // The service stops its cluster when it stops; one left by a killed service is quit here.
+      const pid = postmasterPidOf(dataDir);
+      if (pid !== undefined && isAlive(pid)) {
+        process.kill(pid, 'SIGQUIT');
+        const deadline = Date.now() + 15_000;
+        while (isAlive(pid) && Date.now() < deadline) await sleep(20);
+        if (isAlive(pid)) process.kill(pid, 'SIGKILL');
       }
+      await fs.rm(dir, { recursive: true, force: true });
     },
   };
 }
@@ -154,7 +159,8 @@ async function removeAbandonedFolders(log: (message: string) => void): Promise<v
 // The service
 
 export interface ServiceOptions {
-  databaseUrl: string;
+  /** DATABASE_URL, or DATA_DIR (HarnessDatabase.serviceEnv). */
+  databaseEnv: Record<string, string>;
   adminToken: string;
   port: number;
   /** Where the service's output goes (its last lines are kept for error messages). */
@@ -190,6 +196,14 @@ export class ServiceProcess {
     return this.recent.join('\n');
   }
 
+  /** How the last process ended ('code 1', 'signal SIGKILL'), for reports. */
+  exitStatus(): string {
+    const child = this.child;
+    if (!child) return 'not started';
+    if (child.exitCode !== null) return `code ${child.exitCode}`;
+    return child.signalCode ? `signal ${child.signalCode}` : 'running';
+  }
+
   /** Starts the process and waits until /readyz answers 200. Returns the milliseconds it took. */
   async start(readyTimeoutMs = 60_000): Promise<number> {
     if (this.isRunning()) throw new Error('the service is already running');
@@ -198,7 +212,7 @@ export class ServiceProcess {
       cwd: path.resolve(import.meta.dirname, '..', '..'),
       env: {
         ...process.env,
-        DATABASE_URL: this.options.databaseUrl,
+        ...this.options.databaseEnv,
         PORT: String(this.options.port),
         HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',

@@ -85,14 +85,23 @@ export function murmurationsProfile(
   return profile;
 }
 
-/** `GET /directory/coops/:id.json`: the Murmurations profile of a listed co-op, no token needed. */
-export function directoryRoute(getCoops: (ids: string[]) => Promise<CoopRecord[]>): PublicRoute {
+/**
+ * `GET /directory/coops/:id.json`: the Murmurations profile of a listed co-op, no token needed.
+ * `publicUrl` is where the service is reached from outside (PUBLIC_URL, e.g.
+ * https://ledger.example.org): a co-op without a website of its own gets
+ * `<publicUrl>/directory/coops/<id>.json` as `primary_url`, or the path alone when it is not
+ * configured. Never anything from the request (its Host header is the client's to choose).
+ */
+export function directoryRoute(
+  getCoops: (ids: string[]) => Promise<CoopRecord[]>,
+  { publicUrl }: { publicUrl: string | null },
+): PublicRoute {
   return {
     path: '/directory/coops/:id.json',
-    async handle(params, request) {
+    async handle(params) {
       const [coop] = await getCoops([String(params.id)]);
       if (!coop?.publicListing) return { status: 404, body: { error: 'no listed co-op with this id' } };
-      const profileUrl = `${request.origin}${directoryProfilePath(coop.id)}`;
+      const profileUrl = `${publicUrl ?? ''}${directoryProfilePath(coop.id)}`;
       return { status: 200, body: murmurationsProfile(coop, { profileUrl }), cacheControl: 'no-cache' };
     },
   };

@@ -1,13 +1,16 @@
 import { existsSync } from 'node:fs';
 /**
- * Service configuration from environment variables, validated once at start-up.
+ * Service configuration from environment variables, validated once at start-up with a zod schema
+ * (one entry per variable, below).
  *
  * Every variable is optional; a bad value stops the service with a `ConfigError` that names the
- * variable and the value (passwords in DATABASE_URL are redacted), so a typo never falls back
- * to a default silently. An empty string counts as unset, as most env-file tools write it.
+ * variable and the value (passwords in DATABASE_URL are redacted, ADMIN_TOKEN is never shown), so
+ * a typo never falls back to a default silently. An empty string counts as unset, as most env-file
+ * tools write it.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
 
 /** The checkout: relative paths (DATA_DIR) resolve against it; the nearest folder above this module with a package.json (works from dist/ too). */
 function findRepoRoot(start: string): string {
@@ -44,6 +47,12 @@ export interface Config {
   adminToken: string | null;
   /** Requests per second allowed per token (bursts of twice that); 0 disables the limit. */
   rateLimitPerSecond: number;
+  /**
+   * Where the service is reached from outside (scheme, host, optional port and path, no trailing
+   * slash), e.g. https://ledger.example.org; public links (directory profiles) are built on it.
+   * Null: such links are relative. Never taken from a request's Host header.
+   */
+  publicUrl: string | null;
 }
 
 /** One documented variable: the single source for `--help`, the README table and defaults. */
@@ -96,7 +105,14 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   {
     name: 'RATE_LIMIT_PER_SECOND',
     default: '200',
-    description: 'Requests per second per token, in bursts of up to twice that (0..100000; 0 disables).',
+    description:
+      'Requests per second per token (or per client address without one), in bursts of up to twice that (0..100000; 0 disables).',
+  },
+  {
+    name: 'PUBLIC_URL',
+    default: '(unset)',
+    description:
+      'The URL the service is reached at from outside, e.g. https://ledger.example.org; public links (directory profiles) start with it. Unset: those links are relative.',
   },
 ];
 
@@ -113,104 +129,32 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-/** Reads and validates the configuration; throws `ConfigError` listing every bad variable. */
-export function loadConfig(env: Env = process.env): Config {
-  const issues: string[] = [];
-  const read = (name: string): string | undefined => {
-    const value = env[name];
-    return value === undefined || value.trim() === '' ? undefined : value.trim();
-  };
-  const bad = (name: string, value: string, expected: string): void => {
-    issues.push(`${name}=${JSON.stringify(value)} is invalid: expected ${expected}.`);
-  };
+// ---------------------------------------------------------------------------------------------
+// The schema. Each variable arrives as a trimmed string, or undefined when unset or empty; the
+// message of an issue is what was expected ("an integer between 0 and 65535"). A custom issue may
+// name the offending part of the value in `params.value` (one origin of CORS_ORIGINS).
 
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = read(name);
-    if (raw === undefined) return fallback;
-    const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-    if (!Number.isSafeInteger(value) || value < min || value > max) {
-      bad(name, raw, `an integer between ${min} and ${max}`);
-      return fallback;
-    }
-    return value;
-  };
+const integer = (fallback: number, min: number, max: number) => {
+  const expected = `an integer between ${min} and ${max}`;
+  return z
+    .string()
+    .regex(/^\d+$/, expected)
+    .transform(Number)
+    .pipe(
+      z.number().int(expected).min(min, expected).max(max, expected).refine(Number.isSafeInteger, expected),
+    )
+    .default(fallback);
+};
 
-  const bool = (name: string, fallback: boolean): boolean => {
-    const raw = read(name);
-    if (raw === undefined) return fallback;
-    const lower = raw.toLowerCase();
-    if (['true', '1', 'yes', 'on'].includes(lower)) return true;
-    if (['false', '0', 'no', 'off'].includes(lower)) return false;
-    bad(name, raw, 'true or false');
-    return fallback;
-  };
+const boolean = (fallback: boolean) =>
+  z
+    .string()
+    .toLowerCase()
+    .pipe(z.enum(['true', '1', 'yes', 'on', 'false', '0', 'no', 'off'], 'true or false'))
+    .transform((value) => ['true', '1', 'yes', 'on'].includes(value))
+    .default(fallback);
 
-  const port = int('PORT', 4000, 0, 65535);
-
-  const host = read('HOST') ?? '127.0.0.1';
-  if (/\s|\//.test(host)) bad('HOST', host, 'a host name or IP address');
-
-  let databaseUrl = read('DATABASE_URL');
-  if (databaseUrl !== undefined) {
-    const problem = checkDatabaseUrl(databaseUrl);
-    if (problem) {
-      bad('DATABASE_URL', redactUrl(databaseUrl), problem);
-      databaseUrl = undefined;
-    }
-  }
-
-  const dataDir = path.resolve(repoRoot, read('DATA_DIR') ?? '.data/postgres');
-
-  const rawLevel = read('LOG_LEVEL');
-  let logLevel: LogLevel = 'info';
-  if (rawLevel !== undefined) {
-    const lower = rawLevel.toLowerCase();
-    if ((LOG_LEVELS as readonly string[]).includes(lower)) logLevel = lower as LogLevel;
-    else bad('LOG_LEVEL', rawLevel, `one of ${LOG_LEVELS.join(', ')}`);
-  }
-
-  const graphiql = bool('GRAPHIQL', true);
-  const introspection = bool('INTROSPECTION', true);
-  const bodyLimitBytes = int('BODY_LIMIT_BYTES', DEFAULT_BODY_LIMIT_BYTES, 1024, 64 * 1024 * 1024);
-  const dbPoolMax = int('DB_POOL_MAX', 10, 1, 1000);
-
-  const corsOrigins: string[] = [];
-  const rawCors = read('CORS_ORIGINS');
-  if (rawCors !== undefined) {
-    for (const item of rawCors.split(',')) {
-      const origin = item.trim();
-      if (origin === '') continue;
-      if (isOrigin(origin)) corsOrigins.push(origin.replace(/\/$/, ''));
-      else bad('CORS_ORIGINS', origin, 'origins like https://app.example.org (scheme, host, optional port)');
-    }
-  }
-
-  const adminToken = read('ADMIN_TOKEN') ?? null;
-  if (adminToken !== null && !/^slt_[0-9a-f]{32}_[A-Za-z0-9_-]{43}$/.test(adminToken)) {
-    issues.push(
-      'ADMIN_TOKEN is invalid: expected a token of the form slt_<32 hex>_<43 base64url> (value not shown).',
-    );
-  }
-  const rateLimitPerSecond = int('RATE_LIMIT_PER_SECOND', 200, 0, 100_000);
-
-  if (issues.length > 0) throw new ConfigError(issues);
-  return {
-    port,
-    host,
-    databaseUrl,
-    dataDir,
-    logLevel,
-    graphiql,
-    introspection,
-    bodyLimitBytes,
-    dbPoolMax,
-    corsOrigins,
-    adminToken,
-    rateLimitPerSecond,
-  };
-}
-
-function checkDatabaseUrl(value: string): string | undefined {
+function databaseUrlProblem(value: string): string | undefined {
   let url: URL;
   try {
     url = new URL(value);
@@ -224,6 +168,143 @@ function checkDatabaseUrl(value: string): string | undefined {
   return undefined;
 }
 
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value.replace(/\/$/, '');
+  } catch {
+    return false;
+  }
+}
+
+/** An http(s) URL without credentials, query or fragment; returned without a trailing slash. */
+function publicUrlOf(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') return undefined;
+  if (value.includes('?') || value.includes('#')) return undefined;
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
+const ENV_SCHEMA = z.object({
+  PORT: integer(4000, 0, 65535),
+  HOST: z
+    .string()
+    .regex(/^[^\s/]+$/, 'a host name or IP address')
+    .default('127.0.0.1'),
+  DATABASE_URL: z
+    .string()
+    .superRefine((value, ctx) => {
+      const problem = databaseUrlProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
+  DATA_DIR: z
+    .string()
+    .default('.data/postgres')
+    .transform((dir) => path.resolve(repoRoot, dir)),
+  LOG_LEVEL: z
+    .string()
+    .toLowerCase()
+    .pipe(z.enum(LOG_LEVELS, `one of ${LOG_LEVELS.join(', ')}`))
+    .default('info'),
+  GRAPHIQL: boolean(true),
+  INTROSPECTION: boolean(true),
+  BODY_LIMIT_BYTES: integer(DEFAULT_BODY_LIMIT_BYTES, 1024, 64 * 1024 * 1024),
+  DB_POOL_MAX: integer(10, 1, 1000),
+  CORS_ORIGINS: z
+    .string()
+    .transform((raw, ctx) => {
+      const origins: string[] = [];
+      for (const item of raw.split(',')) {
+        const origin = item.trim();
+        if (origin === '') continue;
+        if (isOrigin(origin)) origins.push(origin.replace(/\/$/, ''));
+        else {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'origins like https://app.example.org (scheme, host, optional port)',
+            params: { value: origin },
+          });
+        }
+      }
+      return origins;
+    })
+    .default([]),
+  ADMIN_TOKEN: z
+    .string()
+    .regex(/^slt_[0-9a-f]{32}_[A-Za-z0-9_-]{43}$/, 'a token of the form slt_<32 hex>_<43 base64url>')
+    .nullable()
+    .default(null),
+  RATE_LIMIT_PER_SECOND: integer(200, 0, 100_000),
+  PUBLIC_URL: z
+    .string()
+    .transform((raw, ctx) => {
+      const url = publicUrlOf(raw);
+      if (url === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'an http:// or https:// URL such as https://ledger.example.org (an optional path; no query, fragment or credentials)',
+        });
+        return z.NEVER;
+      }
+      return url;
+    })
+    .nullable()
+    .default(null),
+});
+
+/** What a message may show of a variable's value. */
+function shown(name: string, value: string): string | undefined {
+  if (name === 'ADMIN_TOKEN') return undefined;
+  if (name === 'DATABASE_URL') return redactUrl(value);
+  return value;
+}
+
+/** Reads and validates the configuration; throws `ConfigError` listing every bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const input: Record<string, string | undefined> = {};
+  for (const { name } of CONFIG_VARIABLES) {
+    const value = env[name]?.trim();
+    input[name] = value === undefined || value === '' ? undefined : value;
+  }
+  const parsed = ENV_SCHEMA.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0]);
+        const part = (issue as { params?: { value?: unknown } }).params?.value;
+        const value = shown(name, typeof part === 'string' ? part : (input[name] ?? ''));
+        return value === undefined
+          ? `${name} is invalid: expected ${issue.message} (value not shown).`
+          : `${name}=${JSON.stringify(value)} is invalid: expected ${issue.message}.`;
+      }),
+    );
+  }
+  const v = parsed.data;
+  return {
+    port: v.PORT,
+    host: v.HOST,
+    databaseUrl: v.DATABASE_URL,
+    dataDir: v.DATA_DIR,
+    logLevel: v.LOG_LEVEL,
+    graphiql: v.GRAPHIQL,
+    introspection: v.INTROSPECTION,
+    bodyLimitBytes: v.BODY_LIMIT_BYTES,
+    dbPoolMax: v.DB_POOL_MAX,
+    corsOrigins: v.CORS_ORIGINS,
+    adminToken: v.ADMIN_TOKEN,
+    rateLimitPerSecond: v.RATE_LIMIT_PER_SECOND,
+    publicUrl: v.PUBLIC_URL,
+  };
+}
+
 /** The URL with its password replaced, for messages and logs. */
 export function redactUrl(value: string): string {
   try {
@@ -233,14 +314,5 @@ export function redactUrl(value: string): string {
   } catch {
     // Not a URL: hide anything between ':' and '@' that could be a password.
     return value.replace(/:[^:@/]*@/, ':***@');
-  }
-}
-
-function isOrigin(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value.replace(/\/$/, '');
-  } catch {
-    return false;
   }
 }

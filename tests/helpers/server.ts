@@ -37,6 +37,8 @@ export interface TestServerOptions {
   databaseUrl?: string;
   /** Overrides of the admission limits for large requests. */
   largeRequestLimits?: AppDeps['largeRequestLimits'];
+  /** Overrides of the minimum rate at which a request body must arrive. */
+  bodyRate?: AppDeps['bodyRate'];
 }
 
 export interface TestServer {
@@ -77,6 +79,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       schema: options.schema ?? buildSchema(),
       services,
       largeRequestLimits: options.largeRequestLimits,
+      bodyRate: options.bodyRate,
     });
     server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');

@@ -33,6 +33,7 @@ describe('loadConfig', () => {
       corsOrigins: [],
       adminToken: null,
       rateLimitPerSecond: 200,
+      publicUrl: null,
     });
   });
 
@@ -50,6 +51,7 @@ describe('loadConfig', () => {
       CORS_ORIGINS: 'https://app.example.org, http://localhost:5173',
       ADMIN_TOKEN: `slt_${'a'.repeat(32)}_${'b'.repeat(43)}`,
       RATE_LIMIT_PER_SECOND: '0',
+      PUBLIC_URL: 'https://ledger.example.org/books/',
     });
     expect(config).toEqual({
       port: 0,
@@ -64,6 +66,7 @@ describe('loadConfig', () => {
       corsOrigins: ['https://app.example.org', 'http://localhost:5173'],
       adminToken: `slt_${'a'.repeat(32)}_${'b'.repeat(43)}`,
       rateLimitPerSecond: 0,
+      publicUrl: 'https://ledger.example.org/books',
     });
   });
 
@@ -94,10 +97,48 @@ describe('loadConfig', () => {
     ['CORS_ORIGINS', 'https://ok.example.org,ftp://bad.example.org', 'CORS_ORIGINS="ftp://bad.example.org"'],
     ['CORS_ORIGINS', 'https://app.example.org/path', 'CORS_ORIGINS="https://app.example.org/path"'],
     ['HOST', 'local host', 'HOST="local host"'],
+    [
+      'PUBLIC_URL',
+      'ledger.example.org',
+      'PUBLIC_URL="ledger.example.org" is invalid: expected an http:// or https:// URL',
+    ],
+    ['PUBLIC_URL', 'ftp://ledger.example.org', 'PUBLIC_URL="ftp://ledger.example.org" is invalid'],
+    [
+      'PUBLIC_URL',
+      'https://ledger.example.org/?x=1',
+      'PUBLIC_URL="https://ledger.example.org/?x=1" is invalid',
+    ],
+    [
+      'PUBLIC_URL',
+      'https://u:p@ledger.example.org',
+      'PUBLIC_URL="https://u:p@ledger.example.org" is invalid',
+    ],
+    [
+      'RATE_LIMIT_PER_SECOND',
+      '100001',
+      'RATE_LIMIT_PER_SECOND="100001" is invalid: expected an integer between 0 and 100000.',
+    ],
+    [
+      'ADMIN_TOKEN',
+      'slt_short',
+      'ADMIN_TOKEN is invalid: expected a token of the form slt_<32 hex>_<43 base64url> (value not shown).',
+    ],
   ])('rejects %s=%s naming the variable and the value', (name, value, message) => {
     const error = errorOf({ [name]: value });
     expect(error.message).toContain(message);
     expect(error.issues).toHaveLength(1);
+  });
+
+  it('takes PUBLIC_URL with or without a path, and drops a trailing slash', () => {
+    expect(loadConfig({ PUBLIC_URL: 'http://127.0.0.1:4000/' }).publicUrl).toBe('http://127.0.0.1:4000');
+    expect(loadConfig({ PUBLIC_URL: 'https://example.org/ledger' }).publicUrl).toBe(
+      'https://example.org/ledger',
+    );
+  });
+
+  it('never shows the ADMIN_TOKEN it refuses', () => {
+    const error = errorOf({ ADMIN_TOKEN: 'slt_secret-value' });
+    expect(error.message).not.toContain('secret-value');
   });
 
   it('reports every bad variable at once', () => {

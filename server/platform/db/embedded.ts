@@ -46,6 +46,17 @@ export interface EmbeddedPostgresOptions {
    * tests restart a cluster they stopped on the same port, so the service's DATABASE_URL stays valid.
    */
   port?: number;
+  /**
+   * Start an existing cluster only: a missing or empty data folder is an error instead of being
+   * initialised (a restart after a crash must never replace the data with an empty cluster).
+   */
+  mustExist?: boolean;
+}
+
+/** How the postmaster ended. */
+export interface PostmasterExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 export interface EmbeddedPostgres {
@@ -56,6 +67,8 @@ export interface EmbeddedPostgres {
   port: number;
   /** Process id of the postmaster (fault-injection tools send it SIGQUIT: an immediate stop). */
   pid: number;
+  /** Resolves when the postmaster exits, whatever the reason (`stop()` included). */
+  exited: Promise<PostmasterExit>;
   /** URL of a database on this cluster (for tests that create databases). */
   urlFor(database: string): string;
   /** Fast shutdown (SIGINT), bounded; idempotent. */
@@ -112,8 +125,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const binaries = await locateBinaries(runAs, log);
   await makeParent(dataDir, runAs);
   await removeAbandonedInitDirs(dataDir, log);
-  if (await isEmptyOrMissing(dataDir)) await initialise(dataDir, binaries, runAs, log);
-  else if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+  if (await isEmptyOrMissing(dataDir)) {
+    if (options.mustExist) {
+      throw new EmbeddedPostgresError(
+        `The embedded PostgreSQL data folder ${dataDir} is missing or empty; it is not initialised again ` +
+          'on a restart, so no data is replaced by an empty cluster.',
+      );
+    }
+    await initialise(dataDir, binaries, runAs, log);
+  } else if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     throw new EmbeddedPostgresError(
       `The embedded PostgreSQL data folder ${dataDir} is not empty and is not a PostgreSQL data folder. ` +
         'Point DATA_DIR at an empty or missing folder, or set DATABASE_URL.',
@@ -132,8 +152,52 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await cluster.stop();
     throw error;
   }
-  log.info({ dataDir, port: cluster.port, database }, 'embedded PostgreSQL ready');
-  return { url: urlFor(database), dataDir, port: cluster.port, pid: cluster.pid, urlFor, stop: cluster.stop };
+  log.info({ dataDir, port: cluster.port, database, postgresPid: cluster.pid }, 'embedded PostgreSQL ready');
+  return {
+    url: urlFor(database),
+    dataDir,
+    port: cluster.port,
+    pid: cluster.pid,
+    exited: cluster.exited,
+    urlFor,
+    stop: cluster.stop,
+  };
+}
+
+/**
+ * The URL of `database` on the cluster running in `dataDir` (its credentials and the port its
+ * postmaster.pid names), or undefined when none runs there: for tools that watch a cluster the
+ * service started (the bank test).
+ */
+export function embeddedClusterUrl(dataDir: string, database = 'ledger'): string | undefined {
+  let credentials: Credentials;
+  let lines: string[];
+  try {
+    credentials = readCredentials(dataDir);
+    lines = readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number.parseInt(lines[0] ?? '', 10);
+  const port = Number.parseInt(lines[3] ?? '', 10);
+  if (!Number.isSafeInteger(pid) || !isAlive(pid) || !Number.isSafeInteger(port)) return undefined;
+  return (
+    `postgresql://${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}` +
+    `@127.0.0.1:${port}/${encodeURIComponent(database)}`
+  );
+}
+
+/** The pid in `dataDir`'s postmaster.pid, or undefined without one. */
+export function postmasterPidOf(dataDir: string): number | undefined {
+  try {
+    const pid = Number.parseInt(
+      readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0] ?? '',
+      10,
+    );
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -451,7 +515,7 @@ export async function clearStalePostmaster(dataDir: string, log: Logger): Promis
   const info = Number.isSafeInteger(pid) && pid > 0 && isAlive(pid) ? processInfo(pid) : undefined;
   const isPostgres = info?.names.some((name) => name === 'postgres' || name === 'postmaster') ?? false;
   if (!info || !isPostgres) {
-    log.warn({ pidFile, pid }, 'removing a stale postmaster.pid (its process is not running)');
+    log.warn({ pidFile, postgresPid: pid }, 'removing a stale postmaster.pid (its process is not running)');
     await fs.rm(pidFile, { force: true });
     return;
   }
@@ -464,7 +528,7 @@ export async function clearStalePostmaster(dataDir: string, log: Logger): Promis
         `${info.ppid} (${owner.args.slice(0, 120)}). Stop that process first, use another DATA_DIR, or set DATABASE_URL.`,
     );
   }
-  log.warn({ pid, dataDir }, 'stopping a PostgreSQL left running by a crashed process');
+  log.warn({ postgresPid: pid, dataDir }, 'stopping a PostgreSQL left running by a crashed process');
   await terminate(pid, log);
   await fs.rm(pidFile, { force: true });
 }
@@ -487,7 +551,7 @@ async function terminate(pid: number, log: Logger): Promise<void> {
       if (!isAlive(pid)) return;
       await sleep(50);
     }
-    log.warn({ pid, signal }, 'PostgreSQL did not stop in time; escalating');
+    log.warn({ postgresPid: pid, signal }, 'PostgreSQL did not stop in time; escalating');
   }
   throw new EmbeddedPostgresError(`Could not stop PostgreSQL process ${pid}.`);
 }
@@ -536,6 +600,7 @@ function freePort(): Promise<number> {
 interface Cluster {
   port: number;
   pid: number;
+  exited: Promise<PostmasterExit>;
   stop(): Promise<void>;
 }
 
@@ -625,15 +690,17 @@ async function startOnce(
   };
   child.stdout.on('data', lineReader());
   child.stderr.on('data', lineReader());
-  const exited = new Promise<void>((resolve) => {
-    child.on('exit', () => {
+  const exited = new Promise<PostmasterExit>((resolve) => {
+    child.on('exit', (code, signal) => {
       running.delete(child);
-      resolve();
+      if (ready)
+        log.debug({ postgresPid: child.pid, code, signal, recent: recent.slice(-5) }, 'postmaster exited');
+      resolve({ code, signal });
     });
     child.on('error', (error) => {
       recent.push(String(error));
       running.delete(child);
-      resolve();
+      resolve({ code: null, signal: null });
     });
   });
   const isRunning = () => child.exitCode === null && child.signalCode === null && running.has(child);
@@ -646,7 +713,10 @@ async function startOnce(
       sleep(STOP_TIMEOUT_MS, true, { ref: false }),
     ]);
     if (timedOut && isRunning()) {
-      log.warn({ pid: child.pid }, 'PostgreSQL did not stop within the fast-shutdown timeout; quitting it');
+      log.warn(
+        { postgresPid: child.pid },
+        'PostgreSQL did not stop within the fast-shutdown timeout; quitting it',
+      );
       child.kill('SIGQUIT');
       await Promise.race([exited, sleep(5_000, undefined, { ref: false })]);
       if (isRunning()) child.kill('SIGKILL');
@@ -671,7 +741,7 @@ async function startOnce(
     if (ready) break;
     await sleep(25);
   }
-  return { port, pid: child.pid as number, stop };
+  return { port, pid: child.pid as number, exited, stop };
 }
 
 async function createDatabaseIfMissing(adminUrl: string, database: string): Promise<void> {

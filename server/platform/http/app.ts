@@ -4,18 +4,33 @@
  * `server/service.ts` decide how it is served.
  *
  * Order of the middleware (each stage can answer before the next runs):
- *   request id + access log -> security headers (helmet) -> CORS -> /healthz, /readyz
- *   -> /graphql: CSRF guard -> body limit (raw bytes, before yoga parses) -> yoga
+ *   request id + access log (pino-http) -> rate limit per client address (every route but the
+ *   GraphQL requests, which are limited per token below) -> security headers (helmet) -> CORS
+ *   -> /healthz, /readyz -> public routes -> GraphiQL's assets
+ *   -> /graphql: authentication and rate limit (per token, or per address without one)
+ *      -> declared body size -> admission of large bodies (per-token share) -> body read at a
+ *      minimum rate (raw bytes, before yoga parses) -> input checks -> yoga (CSRF prevention,
+ *      token and nesting limits while parsing, graphql-armor)
  *   -> 404 -> error handler (JSON; unexpected errors masked and logged with the request id)
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomUUID } from 'node:crypto';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import cors from 'cors';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { GraphQLError, type GraphQLSchema, NoSchemaIntrospectionCustomRule } from 'graphql';
-import { createYoga, type Plugin, maskError as yogaMaskError } from 'graphql-yoga';
+import {
+  type DocumentNode,
+  GraphQLError,
+  type GraphQLSchema,
+  Lexer,
+  NoSchemaIntrospectionCustomRule,
+  type ParseOptions,
+  parse,
+  Source,
+  TokenKind,
+} from 'graphql';
+import { createGraphQLError, createYoga, type Plugin, maskError as yogaMaskError } from 'graphql-yoga';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { Principal } from '../../core/index.js';
@@ -23,24 +38,57 @@ import type { Config } from '../config.js';
 import { pendingMigrations } from '../db/orm.js';
 import { isConnectionError, UnavailableError } from '../errors.js';
 import { requestSignal } from '../request-signal.js';
-import { UNAVAILABLE_MESSAGE, unavailableError } from './errors.js';
+import { accessLog, graphqlOutcome, REQUEST_ID_HEADER, requestLogger } from './access-log.js';
+import { sendError, sendUnavailable, UNAVAILABLE_MESSAGE, unavailableError } from './errors.js';
+import {
+  GRAPHIQL_ASSETS_PATH,
+  graphiqlAssetRoutes,
+  graphiqlPageHeaders,
+  renderGraphiQLPage,
+} from './graphiql.js';
+import { healthRoutes, type ProcessState } from './health.js';
+import {
+  BODY_MIN_RATE,
+  type BodyLimit,
+  type BodyRate,
+  LARGE_REQUEST_LIMITS,
+  type LargeRequestLimits,
+  largeBodyGate,
+  readBody,
+  sendThrottled,
+  sendTooLarge,
+  TokenRateLimiter,
+} from './limits.js';
 
-export { UNAVAILABLE_MESSAGE };
+export { type ProcessState, READINESS_CACHE_MS, READINESS_TIMEOUT_MS } from './health.js';
+export {
+  BODY_MIN_RATE,
+  type BodyRate,
+  LARGE_REQUEST_LIMITS,
+  type LargeRequestLimits,
+  TokenRateLimiter,
+} from './limits.js';
+export { GRAPHIQL_ASSETS_PATH, REQUEST_ID_HEADER, UNAVAILABLE_MESSAGE };
 
 /**
- * Limits on GraphQL documents, enforced by graphql-armor before execution. Read by the README
- * and tests: change them here only.
+ * Limits on GraphQL documents. Read by the README and tests: change them here only.
  *
- * The cost model is graphql-armor's: a scalar field costs `scalarCost`, an object field
- * `objectCost` plus `depthCostFactor` times its children, multiplied by a literal `first`/`last`
- * argument. `entries(first: 100)` with ids, dates, metadata and lines with their accounts costs
- * about 10,000; two nested 100-item connections cost about 1,000,000 and are refused. A `first`
- * passed as a variable counts as 1 here; the schema caps `first` at 100 itself.
+ * `maxTokens` and `maxNesting` are checked while the document is read, before the (recursive)
+ * parser runs, by an iterative pass of graphql's own lexer: a list literal nested 100,000 deep is
+ * refused there (400 GRAPHQL_PARSE_FAILED) instead of overflowing the parser's stack. Nesting
+ * counts open brackets, braces and parentheses; the depth limit of 12 fields is far below it.
+ *
+ * The rest are enforced by graphql-armor before execution. Its cost model: a scalar field costs
+ * `scalarCost`, an object field `objectCost` plus `depthCostFactor` times its children, multiplied
+ * by a literal `first`/`last` argument. `entries(first: 100)` with ids, dates, metadata and lines
+ * with their accounts costs about 10,000; two nested 100-item connections cost about 1,000,000 and
+ * are refused. A `first` passed as a variable counts as 1 here; the schema caps `first` at 100.
  */
 export const GRAPHQL_LIMITS = {
   maxDepth: 12,
   maxAliases: 30,
   maxTokens: 5000,
+  maxNesting: 100,
   maxDirectives: 50,
   maxCost: 20_000,
   objectCost: 2,
@@ -48,17 +96,11 @@ export const GRAPHQL_LIMITS = {
   depthCostFactor: 1.5,
 } as const;
 
-/** How long /readyz waits for the database before answering 503. */
-export const READINESS_TIMEOUT_MS = 2000;
-
-export const REQUEST_ID_HEADER = 'x-request-id';
-const SANE_REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
-
 /**
- * CSRF prevention (the rule of Apollo Server and of `@graphql-yoga/plugin-csrf-prevention`, which
- * graphql-yoga 5 does not bundle): a request a browser may send cross-site without a CORS
- * preflight (a GET, or a POST whose content type is form or text) must carry one of these
- * headers. `application/json` POSTs, which every GraphQL client sends, need nothing.
+ * CSRF prevention (`@graphql-yoga/plugin-csrf-prevention`, the rule of Apollo Server): a request a
+ * browser may send cross-site without a CORS preflight (a GET, or a POST whose content type is a
+ * form or text) must carry one of these headers. `application/json` POSTs, which every GraphQL
+ * client sends, need nothing.
  */
 export const CSRF_HEADERS = [
   'x-graphql-csrf',
@@ -66,11 +108,6 @@ export const CSRF_HEADERS = [
   'x-apollo-operation-name',
   'x-graphql-yoga-csrf',
 ] as const;
-const NON_PREFLIGHTED_CONTENT_TYPES = [
-  'application/x-www-form-urlencoded',
-  'multipart/form-data',
-  'text/plain',
-];
 
 export const GRAPHQL_ENDPOINT = '/graphql';
 
@@ -91,16 +128,14 @@ export interface RequestBase {
 
 /**
  * A public GET route outside GraphQL (no token needed), such as a directory profile: `handle`
- * answers a status and a JSON body, or null for 404. While the database is down it answers 503
- * UNAVAILABLE, like every other request.
+ * answers a status and a JSON body. It gets the path's parameters only: nothing a client sends in
+ * its headers (a route that needs the service's public address is given PUBLIC_URL when built).
+ * While the database is down it answers 503 UNAVAILABLE, like every other request.
  */
 export interface PublicRoute {
   /** An express path, e.g. `/directory/coops/:id.json`. */
   path: string;
-  handle(
-    params: Record<string, string>,
-    request: { origin: string },
-  ): Promise<{ status: number; body: unknown; cacheControl?: string }>;
+  handle(params: Record<string, string>): Promise<{ status: number; body: unknown; cacheControl?: string }>;
 }
 
 export interface AppDeps<TContext extends object = RequestBase> {
@@ -117,6 +152,12 @@ export interface AppDeps<TContext extends object = RequestBase> {
   publicRoutes?: PublicRoute[];
   /** Overrides of LARGE_REQUEST_LIMITS (tests use small ones). */
   largeRequestLimits?: Partial<LargeRequestLimits>;
+  /** Overrides of BODY_MIN_RATE (tests use a short grace). */
+  bodyRate?: Partial<BodyRate>;
+  /** The process's own state (its embedded PostgreSQL's supervisor), for /healthz and /readyz. */
+  processState?: () => ProcessState;
+  /** The readiness check; by default `select 1` and no pending migration on `orm`. */
+  readinessProblem?: () => Promise<string | undefined>;
 }
 
 interface RequestState {
@@ -135,68 +176,44 @@ export function buildApp<TContext extends object>({
   context,
   publicRoutes = [],
   largeRequestLimits,
+  bodyRate,
+  processState,
+  readinessProblem,
 }: AppDeps<TContext>): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  const large: LargeRequestLimits = { ...LARGE_REQUEST_LIMITS, ...largeRequestLimits };
 
   // Holds the request id while yoga runs, so `maskError` (which gets no context) can log it.
   const requestStore = new AsyncLocalStorage<RequestState>();
 
   // --- request id and access log -------------------------------------------------------------
+  app.use(accessLog(logger), (req, res, next) => {
+    requestLogger(req, res);
+    next();
+  });
+
+  // --- rate limit per client address ----------------------------------------------------------
+  // Every route is limited. GraphQL requests are limited by `authenticate` below, per token (or
+  // per address without one); everything else (health, public routes, GraphiQL, 404s) here, per
+  // client address, from the same budget as anonymous GraphQL requests.
+  const limiter = new TokenRateLimiter(config.rateLimitPerSecond);
+  const addressKey = (req: Request) => `ip:${req.ip ?? req.socket.remoteAddress ?? ''}`;
+  const limitedInGraphQL = (req: Request) =>
+    req.path === GRAPHQL_ENDPOINT && req.method !== 'OPTIONS' && !(config.graphiql && wantsGraphiQL(req));
   app.use((req, res, next) => {
-    const started = process.hrtime.bigint();
-    // Read now: inside a mounted router `req.path` is relative to the mount point.
-    const { method, path } = req;
-    const incoming = req.get(REQUEST_ID_HEADER);
-    const requestId = incoming !== undefined && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    const requestLogger = logger.child({ requestId });
-    res.locals.requestId = requestId;
-    res.locals.logger = requestLogger;
-    res.setHeader(REQUEST_ID_HEADER, requestId);
-    let logged = false;
-    const logLine = () => {
-      if (logged) return;
-      logged = true;
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      requestLogger.info(
-        {
-          method,
-          path,
-          status: res.statusCode,
-          ms: Math.round(ms * 100) / 100,
-          ...(res.writableFinished ? {} : { aborted: true }),
-        },
-        'request',
-      );
-    };
-    res.on('finish', logLine);
-    res.on('close', logLine);
+    if (limitedInGraphQL(req)) return next();
+    const wait = limiter.take(addressKey(req));
+    if (wait > 0) return sendThrottled(res, wait, '');
     next();
   });
 
   // --- security headers ----------------------------------------------------------------------
   const strictHeaders = helmet();
-  // GraphiQL's page (yoga's) loads its script, styles and editor workers from unpkg.com and
-  // starts them with inline scripts: only that HTML response gets a CSP that allows them.
-  const graphiqlHeaders = helmet({
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'", "'unsafe-inline'", 'https://unpkg.com', 'blob:'],
-        workerSrc: ["'self'", 'blob:'],
-        styleSrc: ["'self'", "'unsafe-inline'", 'https://unpkg.com'],
-        connectSrc: ["'self'", 'https://unpkg.com'],
-        imgSrc: ["'self'", 'data:', 'https://raw.githubusercontent.com'],
-        fontSrc: ["'self'", 'data:', 'https://unpkg.com'],
-        // The page calls this server over plain http on localhost: do not upgrade it to https.
-        upgradeInsecureRequests: null,
-      },
-    },
-  });
   app.use((req, res, next) => {
     if (config.graphiql && req.path === GRAPHQL_ENDPOINT && wantsGraphiQL(req))
-      graphiqlHeaders(req, res, next);
+      graphiqlPageHeaders(req, res, next);
     else strictHeaders(req, res, next);
   });
 
@@ -214,8 +231,9 @@ export function buildApp<TContext extends object>({
   }
 
   // --- health --------------------------------------------------------------------------------
-  app.get('/healthz', (_req, res) => {
-    res.set('cache-control', 'no-store').json({ status: 'ok' });
+  healthRoutes(app, {
+    readinessProblem: readinessProblem ?? (() => databaseProblem(orm)),
+    processState,
   });
 
   // --- public routes (no token needed), e.g. a co-op's directory profile -----------------------
@@ -223,9 +241,7 @@ export function buildApp<TContext extends object>({
     app.get(route.path, async (req, res, next) => {
       let answer: Awaited<ReturnType<PublicRoute['handle']>>;
       try {
-        answer = await route.handle(req.params as Record<string, string>, {
-          origin: `${req.protocol}://${req.get('host')}`,
-        });
+        answer = await route.handle(req.params as Record<string, string>);
       } catch (error) {
         // While the database is down: UNAVAILABLE, like every other request.
         if (!(error instanceof UnavailableError || isConnectionError(error))) return next(error);
@@ -236,21 +252,15 @@ export function buildApp<TContext extends object>({
     });
   }
 
-  app.get('/readyz', async (_req, res) => {
-    const reason = await readinessProblem(orm);
-    res.set('cache-control', 'no-store');
-    if (reason === undefined) res.json({ status: 'ready' });
-    else {
-      (res.locals.logger as Logger).warn({ reason }, 'not ready');
-      res.status(503).json({ status: 'not ready', reason });
-    }
-  });
+  // --- GraphiQL's page and assets, all from this service ---------------------------------------
+  if (config.graphiql) graphiqlAssetRoutes(app);
 
   // --- GraphQL -------------------------------------------------------------------------------
   const yoga = createYoga<ServerContext, TContext>({
     schema,
     graphqlEndpoint: GRAPHQL_ENDPOINT,
     graphiql: config.graphiql ? { title: 'Solidarity Ledger' } : false,
+    renderGraphiQL: renderGraphiQLPage,
     landingPage: false,
     // CORS is express's job (above); yoga's default would reflect any origin.
     cors: false,
@@ -286,13 +296,17 @@ export function buildApp<TContext extends object>({
       },
     },
     plugins: [
+      csrfPrevention(),
+      parseWithinLimits(),
       codeEveryError(),
+      graphqlOutcome(),
       EnvelopArmorPlugin({
         // Depth is the nesting of fields; a fragment spread is not a level of its own, so clients
         // that organise their selections in fragments are not held to a shallower limit.
         maxDepth: { n: GRAPHQL_LIMITS.maxDepth, ignoreIntrospection: true, flattenFragments: true },
         maxAliases: { n: GRAPHQL_LIMITS.maxAliases },
-        maxTokens: { n: GRAPHQL_LIMITS.maxTokens },
+        // Checked while parsing by `parseWithinLimits` (graphql-armor's counts after the fact).
+        maxTokens: { enabled: false },
         maxDirectives: { n: GRAPHQL_LIMITS.maxDirectives },
         costLimit: {
           maxCost: GRAPHQL_LIMITS.maxCost,
@@ -309,42 +323,20 @@ export function buildApp<TContext extends object>({
     ],
   });
 
-  const csrfGuard = (req: Request, res: Response, next: NextFunction) => {
-    if (req.method === 'OPTIONS' || (config.graphiql && wantsGraphiQL(req))) return next();
-    const contentType = req.get('content-type');
-    const essence = contentType?.split(';')[0]?.trim().toLowerCase();
-    const preflighted =
-      essence !== undefined && essence !== '' && !NON_PREFLIGHTED_CONTENT_TYPES.includes(essence);
-    if (preflighted || CSRF_HEADERS.some((name) => (req.get(name) ?? '') !== '')) return next();
-    sendError(res, 403, 'CSRF_PREVENTED', {
-      message:
-        'This request was blocked as a possible cross-site request forgery: send it with ' +
-        `"content-type: application/json", or add a non-empty "${CSRF_HEADERS[0]}" header.`,
-    });
-  };
-
-  // Reads the whole body as bytes before yoga sees it: a declared content-length over the limit is
-  // refused without reading, and a streamed (chunked) body is refused as soon as it passes the
-  // limit. Compressed bodies are refused (415): their size after inflation is unknown up front.
-  const readBody = express.raw({ type: () => true, limit: config.bodyLimitBytes, inflate: false });
-
   // Authentication: no Authorization header means anonymous (the schema then allows only what is
   // public); a header that is not a valid, live token is refused here with 401, whatever the query.
-  const limiter = new TokenRateLimiter(config.rateLimitPerSecond);
   const authenticate = async (req: Request, res: Response, next: NextFunction) => {
     res.locals.principal = null;
+    // Already counted by the per-address limit above.
     if (req.method === 'OPTIONS' || (config.graphiql && wantsGraphiQL(req))) return next();
     // Callers without a valid token (none, or a refused one) share a budget per client address:
     // they are cheap to refuse, but an unknown token id still costs a database lookup. Requests
     // with a valid token never draw on it.
-    const ipKey = `ip:${req.ip ?? req.socket.remoteAddress ?? ''}`;
+    const ipKey = addressKey(req);
     const throttleAnonymous = (consume = true): boolean => {
       const wait = consume ? limiter.take(ipKey) : limiter.peek(ipKey);
       if (wait === 0) return false;
-      res.set('retry-after', String(Math.ceil(wait / 1000)));
-      sendError(res, 429, 'THROTTLED', {
-        message: `Too many requests; retry in ${Math.ceil(wait / 1000)} s.`,
-      });
+      sendThrottled(res, wait, '');
       return true;
     };
     const header = req.get('authorization');
@@ -358,12 +350,7 @@ export function buildApp<TContext extends object>({
         const result = await authenticator.authenticate(match[1]!);
         if ('principal' in result) {
           const wait = limiter.take(result.principal.tokenId);
-          if (wait > 0) {
-            res.set('retry-after', String(Math.ceil(wait / 1000)));
-            return sendError(res, 429, 'THROTTLED', {
-              message: `Too many requests for this token; retry in ${Math.ceil(wait / 1000)} s.`,
-            });
-          }
+          if (wait > 0) return sendThrottled(res, wait, ' for this token');
           res.locals.principal = result.principal;
           res.locals.logger = (res.locals.logger as Logger).child({ principal: result.principal.id });
           return next();
@@ -385,16 +372,28 @@ export function buildApp<TContext extends object>({
     });
   };
 
+  // How much a caller may send: BODY_LIMIT_BYTES with a verified token; without one (only public
+  // fields answer), at most the large-request threshold, so anonymous bodies never take a slot.
+  const bodyLimitOf = (res: Response): BodyLimit =>
+    res.locals.principal
+      ? {
+          bytes: config.bodyLimitBytes,
+          message: `The request body is larger than the limit of ${config.bodyLimitBytes} bytes.`,
+        }
+      : {
+          bytes: Math.min(config.bodyLimitBytes, large.largeBodyBytes),
+          message:
+            `The request body is larger than the limit of ${Math.min(config.bodyLimitBytes, large.largeBodyBytes)} ` +
+            'bytes for requests without a bearer token; send larger requests with your token.',
+        };
+
   // A body declared larger than the limit is refused before a byte of it is read, and the
   // connection closed, so a client cannot hold a slot by declaring a large body and stalling.
   const declaredLimit = (req: Request, res: Response, next: NextFunction) => {
+    const limit = bodyLimitOf(res);
     const declared = Number(req.get('content-length') ?? 0);
-    if (!(declared > config.bodyLimitBytes)) return next();
-    res.set('connection', 'close');
-    sendError(res, 413, 'PAYLOAD_TOO_LARGE', {
-      message: `The request body is larger than the limit of ${config.bodyLimitBytes} bytes.`,
-      limitBytes: config.bodyLimitBytes,
-    });
+    if (declared > limit.bytes) return sendTooLarge(res, limit);
+    next();
   };
 
   // What yoga would parse from the URL or a form body must be well-formed JSON, and no string may
@@ -432,11 +431,10 @@ export function buildApp<TContext extends object>({
 
   app.use(
     GRAPHQL_ENDPOINT,
-    csrfGuard,
     authenticate,
     declaredLimit,
-    largeBodyGate({ ...LARGE_REQUEST_LIMITS, ...largeRequestLimits }),
-    readBody,
+    largeBodyGate(large, (res) => (res.locals.principal as Principal | null)?.tokenId),
+    readBody(bodyLimitOf, { ...BODY_MIN_RATE, ...bodyRate }),
     checkInput,
     (req: Request, res: Response) => {
       const state: RequestState = { requestId: res.locals.requestId, logger: res.locals.logger };
@@ -466,19 +464,6 @@ export function buildApp<TContext extends object>({
     if (res.headersSent) return next(error);
     const requestLogger = (res.locals.logger as Logger | undefined) ?? logger;
     const status = httpStatusOf(error);
-    if (status === 413) {
-      // The rest of an oversized body is not worth reading: close the connection after answering.
-      res.set('connection', 'close');
-      return sendError(res, 413, 'PAYLOAD_TOO_LARGE', {
-        message: `The request body is larger than the limit of ${config.bodyLimitBytes} bytes.`,
-        limitBytes: config.bodyLimitBytes,
-      });
-    }
-    if (status === 415) {
-      return sendError(res, 415, 'UNSUPPORTED_ENCODING', {
-        message: 'Compressed request bodies are not accepted; send the body uncompressed.',
-      });
-    }
     if (status !== undefined && status >= 400 && status < 500) {
       return sendError(res, status, 'BAD_REQUEST', { message: 'The request could not be read.' });
     }
@@ -492,113 +477,99 @@ export function buildApp<TContext extends object>({
   return app;
 }
 
-/** yoga renders GraphiQL for a GET that accepts HTML (the same test as its `shouldRenderGraphiQL`). */
 /**
- * Admission of large requests (batches of entries): at most `largeInFlightMax` bodies over
- * `largeBodyBytes` are read and processed at once; the others wait, unread, in a bounded queue
- * (their bytes stay in the kernel's socket buffers), and past the queue they get 503 THROTTLED.
- * The posting engine handles one group at a time anyway, so this costs no throughput; it bounds
- * the memory that sixteen concurrent 1,000-entry batches would otherwise hold at once.
+ * `@graphql-yoga/plugin-csrf-prevention` with this service's answer: 403 and the code
+ * CSRF_PREVENTED, with a message that says what to send instead.
  */
-export interface LargeRequestLimits {
-  largeBodyBytes: number;
-  largeInFlightMax: number;
-  largeQueueMax: number;
+function csrfPrevention(): Plugin {
+  const library = useCSRFPrevention({ requestHeaders: [...CSRF_HEADERS] });
+  return {
+    onRequestParse(payload) {
+      try {
+        return library.onRequestParse?.(payload as never);
+      } catch {
+        throw createGraphQLError(
+          'This request was blocked as a possible cross-site request forgery: send it with ' +
+            `"content-type: application/json", or add a "${CSRF_HEADERS[0]}" header.`,
+          { extensions: { code: 'CSRF_PREVENTED', http: { status: 403 } } },
+        );
+      }
+    },
+  };
 }
 
-export const LARGE_REQUEST_LIMITS: Readonly<LargeRequestLimits> = {
-  largeBodyBytes: 64 * 1024,
-  largeInFlightMax: 2,
-  largeQueueMax: 256,
-};
+/** Marks the refusals of `parseDocument`, which answer 400 whatever the client accepts. */
+const DOCUMENT_LIMIT = Symbol('document limit');
 
-function largeBodyGate(limits: LargeRequestLimits) {
-  let inFlight = 0;
-  const waiting: (() => void)[] = [];
-  const release = () => {
-    const next = waiting.shift();
-    if (next) next();
-    else inFlight--;
-  };
-  return (req: Request, res: Response, next: NextFunction) => {
-    const declared = Number(req.get('content-length') ?? Number.NaN);
-    const large = Number.isNaN(declared)
-      ? req.get('transfer-encoding') !== undefined
-      : declared > limits.largeBodyBytes;
-    if (!large) return next();
-    let released = false;
-    const admit = () => {
-      res.once('close', () => {
-        if (!released) {
-          released = true;
-          release();
+/** A refusal while reading the document: 400 GRAPHQL_PARSE_FAILED. */
+function documentLimitError(message: string): GraphQLError {
+  return Object.assign(
+    new GraphQLError(`Syntax Error: ${message}`, {
+      extensions: { code: 'GRAPHQL_PARSE_FAILED', http: { status: 400, spec: false } },
+    }),
+    { [DOCUMENT_LIMIT]: true },
+  );
+}
+
+const OPENING = new Set<string>([TokenKind.BRACKET_L, TokenKind.BRACE_L, TokenKind.PAREN_L]);
+const CLOSING = new Set<string>([TokenKind.BRACKET_R, TokenKind.BRACE_R, TokenKind.PAREN_R]);
+
+/**
+ * Parses a document within GRAPHQL_LIMITS.maxTokens and maxNesting. graphql's parser is recursive
+ * (a nested list literal is a nested call), so its own `maxTokens` comes too late for a document
+ * of 5,000 `[`: the stack overflows at about 2,000 levels. graphql's lexer is iterative, so a first
+ * pass with it counts tokens and nesting and refuses before the parser runs.
+ */
+export function parseDocument(source: string | Source, options?: ParseOptions): DocumentNode {
+  const lexer = new Lexer(typeof source === 'string' ? new Source(source) : source);
+  let tokens = 0;
+  let depth = 0;
+  let deepest = 0;
+  for (let token = lexer.advance(); token.kind !== TokenKind.EOF; token = lexer.advance()) {
+    tokens++;
+    if (tokens > GRAPHQL_LIMITS.maxTokens) {
+      throw documentLimitError(`Token limit of ${GRAPHQL_LIMITS.maxTokens} exceeded.`);
+    }
+    if (OPENING.has(token.kind)) deepest = Math.max(deepest, ++depth);
+    else if (CLOSING.has(token.kind)) depth--;
+  }
+  if (deepest > GRAPHQL_LIMITS.maxNesting) {
+    throw documentLimitError(
+      `Nesting limit of ${GRAPHQL_LIMITS.maxNesting} exceeded: brackets, braces and parentheses nest ${deepest} deep.`,
+    );
+  }
+  try {
+    return parse(source, { ...options, maxTokens: GRAPHQL_LIMITS.maxTokens });
+  } catch (error) {
+    // Not expected within the limits above; a stack overflow is still a refusal, never a 500.
+    if (error instanceof RangeError) throw documentLimitError('The document is nested too deeply.');
+    throw error;
+  }
+}
+
+function parseWithinLimits(): Plugin {
+  return {
+    onParse({ setParseFn }) {
+      setParseFn(parseDocument);
+    },
+    // yoga marks every parse error a "spec" error once parsed (`http.spec = true`), which it
+    // answers 200 to clients that accept application/json; a document refused for its size is a
+    // 400 for every client. Undone here, before the result is written.
+    onResultProcess({ result }) {
+      const errors = (result as { errors?: unknown[] } | null)?.errors;
+      for (const error of Array.isArray(errors) ? errors : []) {
+        if (error instanceof GraphQLError && DOCUMENT_LIMIT in error) {
+          (error.extensions as { http: { spec: boolean } }).http.spec = false;
         }
-      });
-      next();
-    };
-    if (inFlight < limits.largeInFlightMax) {
-      inFlight++;
-      return admit();
-    }
-    if (waiting.length >= limits.largeQueueMax) {
-      res.set('retry-after', '1');
-      return sendError(res, 503, 'THROTTLED', {
-        message: 'Too many large requests are waiting; retry shortly.',
-      });
-    }
-    // A client that gives up while queued leaves the queue.
-    const entry = () => {
-      res.off('close', abandon);
-      admit();
-    };
-    const abandon = () => {
-      const i = waiting.indexOf(entry);
-      if (i >= 0) waiting.splice(i, 1);
-    };
-    res.once('close', abandon);
-    waiting.push(entry);
+      }
+    },
   };
 }
 
 /**
- * Per-token rate limit: a token bucket of `perSecond` tokens a second holding at most twice that.
- * Kept in memory per process (several processes each apply it); 0 disables it.
- */
-export class TokenRateLimiter {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
-
-  constructor(private readonly perSecond: number) {}
-
-  /** Like `take` without taking: 0 when a request would be allowed now. */
-  peek(key: string, now = Date.now()): number {
-    if (this.perSecond <= 0) return 0;
-    const bucket = this.buckets.get(key);
-    if (!bucket) return 0;
-    const tokens = Math.min(this.perSecond * 2, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond);
-    return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) / this.perSecond) * 1000);
-  }
-
-  /** Takes one request for `key`; returns 0 when allowed, else the milliseconds to wait. */
-  take(key: string, now = Date.now()): number {
-    if (this.perSecond <= 0) return 0;
-    const capacity = this.perSecond * 2;
-    const bucket = this.buckets.get(key) ?? { tokens: capacity, at: now };
-    bucket.tokens = Math.min(capacity, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond);
-    bucket.at = now;
-    this.buckets.set(key, bucket);
-    if (this.buckets.size > 100_000) this.buckets.delete(this.buckets.keys().next().value!);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return 0;
-    }
-    return Math.ceil(((1 - bucket.tokens) / this.perSecond) * 1000);
-  }
-}
-
-/**
- * Gives every error that lacks one a stable `extensions.code`: parse errors (graphql-armor's
- * token limit included) GRAPHQL_PARSE_FAILED, other errors raised before execution (validation,
- * depth, aliases, cost, an operation type the schema lacks) GRAPHQL_VALIDATION_FAILED.
+ * Gives every error that lacks one a stable `extensions.code`: parse errors GRAPHQL_PARSE_FAILED,
+ * other errors raised before execution (validation, depth, aliases, cost, an operation type the
+ * schema lacks) GRAPHQL_VALIDATION_FAILED.
  */
 function codeEveryError(): Plugin {
   const withCode = (error: GraphQLError): GraphQLError => {
@@ -627,24 +598,9 @@ function codeEveryError(): Plugin {
   };
 }
 
+/** yoga renders GraphiQL for a GET that accepts HTML (the same test as its `shouldRenderGraphiQL`). */
 function wantsGraphiQL(req: Request): boolean {
   return req.method === 'GET' && (req.get('accept') ?? '').includes('text/html');
-}
-
-/** Errors shaped like GraphQL's, in the JSON body every GraphQL client already reads. */
-/** 503 UNAVAILABLE for a request that needed the database while it is down: retry in a second. */
-function sendUnavailable(res: Response): void {
-  res.set('retry-after', '1');
-  sendError(res, 503, 'UNAVAILABLE', { message: UNAVAILABLE_MESSAGE });
-}
-
-function sendError(
-  res: Response,
-  status: number,
-  code: string,
-  { message, ...extensions }: { message: string } & Record<string, unknown>,
-): void {
-  res.status(status).json({ errors: [{ message, extensions: { code, ...extensions } }] });
 }
 
 function httpStatusOf(error: unknown): number | undefined {
@@ -679,33 +635,20 @@ function isCodedGraphQLError(error: unknown): boolean {
   );
 }
 
-async function readinessProblem(orm: MikroORM): Promise<string | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<string>((resolve) => {
-    timer = setTimeout(
-      () => resolve(`database check timed out after ${READINESS_TIMEOUT_MS} ms`),
-      READINESS_TIMEOUT_MS,
-    );
-  });
-  const check = (async (): Promise<string | undefined> => {
-    try {
-      await orm.em.fork().getConnection().execute('select 1');
-    } catch (error) {
-      return `database unreachable: ${(error as Error).message}`;
-    }
-    try {
-      const pending = await pendingMigrations(orm);
-      if (pending.length > 0) return `pending migrations: ${pending.join(', ')}`;
-    } catch (error) {
-      return `cannot read migrations: ${(error as Error).message}`;
-    }
-    return undefined;
-  })();
+/** Readiness of the database: `select 1`, then no pending migration. */
+async function databaseProblem(orm: MikroORM): Promise<string | undefined> {
   try {
-    return await Promise.race([check, timeout]);
-  } finally {
-    clearTimeout(timer);
+    await orm.em.fork().getConnection().execute('select 1');
+  } catch (error) {
+    return `database unreachable: ${(error as Error).message}`;
   }
+  try {
+    const pending = await pendingMigrations(orm);
+    if (pending.length > 0) return `pending migrations: ${pending.join(', ')}`;
+  } catch (error) {
+    return `cannot read migrations: ${(error as Error).message}`;
+  }
+  return undefined;
 }
 
 function disableIntrospection(): Plugin {
