@@ -158,6 +158,8 @@ export interface AppDeps<TContext extends object = RequestBase> {
   processState?: () => ProcessState;
   /** The readiness check; by default `select 1` and no pending migration on `orm`. */
   readinessProblem?: () => Promise<string | undefined>;
+  /** More yoga plugins from the composition root (the schema's own, e.g. its input errors). */
+  plugins?: Plugin[];
 }
 
 interface RequestState {
@@ -179,6 +181,7 @@ export function buildApp<TContext extends object>({
   bodyRate,
   processState,
   readinessProblem,
+  plugins = [],
 }: AppDeps<TContext>): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -320,6 +323,7 @@ export function buildApp<TContext extends object>({
         blockFieldSuggestion: { enabled: !config.introspection },
       }),
       ...(config.introspection ? [] : [disableIntrospection()]),
+      ...plugins,
     ],
   });
 
