@@ -291,9 +291,8 @@ export class ExpectedBook {
 // ---------- raw reads ----------
 
 /**
- * A co-op's memberships (number, state, party name and external ref) through a small raw query.
- * (The SDK's coopMemberships document is deeper than the server's depth limit: see
- * coop-lifecycle.test.ts, "the SDK lists a co-op's memberships".)
+ * A co-op's memberships (number, state, party name and external ref) through a small raw query
+ * that selects only these (the SDK's coopMemberships reads whole memberships).
  */
 export async function listMemberships(
   url: string,

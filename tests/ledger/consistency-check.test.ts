@@ -7,12 +7,11 @@
  * with the stored and the recomputed value; a clean book is the control. The corruption happens in
  * a book of its own and is undone at the end.
  */
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
 import { balanceMismatches } from '../../server/ledger/index.js';
 import {
-  connectPg,
   createAccount,
   createBook,
   credit,
@@ -25,12 +24,12 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
 let ledger: LedgerClient;
-let db: pg.Client;
+let db: pg.Pool;
 
 beforeAll(async () => {
   server = await startTestServer();
   ledger = ledgerClient(server.url);
-  db = await connectPg();
+  db = new pg.Pool({ connectionString: inject('databaseUrl'), max: 1 });
 });
 
 afterAll(async () => {
