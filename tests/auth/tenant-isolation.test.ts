@@ -800,9 +800,12 @@ describe('a MEMBER of an account in A', () => {
       'query($own: ID!) { account(id: $own) { children { edges { cursor node { id } } } } }',
       { own: a.capital.id },
     );
-    const edges = (
-      control.body.data?.account as { children: { edges: { cursor: string; node: { id: string } }[] } }
-    ).children.edges;
+    expect(control.body.errors).toBeUndefined();
+    const account = control.body.data?.account as
+      | { children: { edges: { cursor: string; node: { id: string } }[] } }
+      | null
+      | undefined;
+    const edges = account?.children.edges ?? [];
     expect(edges.map((e) => e.node.id)).toEqual([a.capitalSub.id]);
     expect(edges[0]!.cursor).not.toBe('');
   });
