@@ -1834,7 +1834,7 @@ batch('GraphQL level', () => [
     name: 'depth 200 via parent',
     send: () =>
       gql(`query($a: ID!) { account(id: $a) { ${nested('parent', 200, 'id')} } }`, { a: main.cash }),
-    outcome: limit(/depth limit|cost limit/i),
+    outcome: limit(/depth limit|cost limit|nesting limit/i),
   },
   {
     name: 'depth 14 through node and nested fragments',
@@ -1980,7 +1980,7 @@ batch('GraphQL level', () => [
   {
     name: 'introspection: ofType nested 300 deep',
     send: () => gql(`{ __type(name: "Query") { fields { type { ${nested('ofType', 300, 'name')} } } } }`),
-    outcome: limit(/cost limit|depth limit/i),
+    outcome: limit(/cost limit|depth limit|nesting limit/i),
   },
   {
     name: 'introspection: 31 aliases of __schema',
