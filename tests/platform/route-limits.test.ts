@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
+import { GraphQLError, GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, GRAPHIQL_ASSETS_PATH, READINESS_CACHE_MS } from '../../server/platform/http/app.js';
 import { createLogger } from '../../server/platform/logger.js';
@@ -138,6 +138,59 @@ describe('/readyz is no amplifier', () => {
       expect(checks).toBeGreaterThan(0);
       expect(checks).toBeLessThanOrEqual(Math.ceil(elapsedMs / READINESS_CACHE_MS) + 1);
       expect(checks).toBeLessThan(100);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('checks again as soon as a request found the database unreachable', async () => {
+    let problem: string | undefined;
+    const schema = new GraphQLSchema({
+      query: new GraphQLObjectType({
+        name: 'Query',
+        fields: {
+          down: {
+            type: GraphQLString,
+            resolve: () => {
+              throw new GraphQLError('The ledger database is unavailable.', {
+                extensions: { code: 'UNAVAILABLE' },
+              });
+            },
+          },
+        },
+      }),
+    });
+    const app = buildApp({
+      config: {
+        graphiql: false,
+        introspection: true,
+        bodyLimitBytes: 1 << 20,
+        corsOrigins: [],
+        rateLimitPerSecond: 0,
+      },
+      logger: createLogger({ level: 'silent' }),
+      orm: undefined as never,
+      schema,
+      authenticator: { isCached: () => false, authenticate: async () => ({ failure: 'UNKNOWN' }) },
+      context: (base) => base,
+      readinessProblem: async () => problem,
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      expect((await get(port, '/readyz', '127.0.0.1')).status).toBe(200);
+      // The database goes away; the cached answer would say ready for up to a second more.
+      problem = 'database unreachable: connection refused';
+      const answer = await fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ down }' }),
+      });
+      expect(
+        ((await answer.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code,
+      ).toBe('UNAVAILABLE');
+      expect((await get(port, '/readyz', '127.0.0.1')).status).toBe(503);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

@@ -234,7 +234,7 @@ export function buildApp<TContext extends object>({
   }
 
   // --- health --------------------------------------------------------------------------------
-  healthRoutes(app, {
+  const health = healthRoutes(app, {
     readinessProblem: readinessProblem ?? (() => databaseProblem(orm)),
     processState,
   });
@@ -248,6 +248,7 @@ export function buildApp<TContext extends object>({
       } catch (error) {
         // While the database is down: UNAVAILABLE, like every other request.
         if (!(error instanceof UnavailableError || isConnectionError(error))) return next(error);
+        health.forget();
         return sendUnavailable(res);
       }
       if (answer.cacheControl) res.set('cache-control', answer.cacheControl);
@@ -277,12 +278,18 @@ export function buildApp<TContext extends object>({
       }),
     maskedErrors: {
       maskError(error, message): Error {
+        // A request found the database unreachable: /readyz checks again instead of its cached answer.
+        if ((error as { extensions?: { code?: unknown } }).extensions?.code === 'UNAVAILABLE')
+          health.forget();
         if (isCodedGraphQLError(error)) return error as Error;
         // The database went away under a field that does not guard its own reads (a nested
         // loader such as `entry.lines.account`): answer UNAVAILABLE, as the guarded root fields
         // do, instead of an internal error. Found by the bank test (connection termination).
         const cause = (error as { originalError?: unknown }).originalError ?? error;
-        if (cause instanceof UnavailableError || isConnectionError(cause)) return unavailableError(error);
+        if (cause instanceof UnavailableError || isConnectionError(cause)) {
+          health.forget();
+          return unavailableError(error);
+        }
         // Never expose internals, whatever NODE_ENV says.
         const masked = yogaMaskError(error, message, false);
         if (masked === error) return masked;
@@ -363,7 +370,10 @@ export function buildApp<TContext extends object>({
       } catch (error) {
         // A token not verified in the last few seconds needs the database: while it is down the
         // answer is UNAVAILABLE (retry), like any other request, not an internal error.
-        if (error instanceof UnavailableError || isConnectionError(error)) return sendUnavailable(res);
+        if (error instanceof UnavailableError || isConnectionError(error)) {
+          health.forget();
+          return sendUnavailable(res);
+        }
         return next(error);
       }
     }

@@ -6,7 +6,8 @@
  *   restarts it.
  * - Readiness adds the database: a `select 1` and no pending migration. One check serves every
  *   caller for `READINESS_CACHE_MS` (concurrent callers share the check in progress), so however
- *   often /readyz is called it costs the database at most one query per second.
+ *   often /readyz is called it costs the database at most one query per second. A request that
+ *   finds the database unreachable drops the cached answer (`forget`), so /readyz tells at once.
  */
 import type { Express, Request, Response } from 'express';
 import type { Logger } from 'pino';
@@ -31,7 +32,10 @@ export interface HealthDeps {
   processState?: () => ProcessState;
 }
 
-export function healthRoutes(app: Express, { readinessProblem, processState }: HealthDeps): void {
+export function healthRoutes(
+  app: Express,
+  { readinessProblem, processState }: HealthDeps,
+): { forget: () => void } {
   const state = () => processState?.() ?? { status: 'ok' as const };
   const cachedProblem = cached(() => withTimeout(readinessProblem()), READINESS_CACHE_MS);
 
@@ -52,13 +56,14 @@ export function healthRoutes(app: Express, { readinessProblem, processState }: H
       res.status(503).json({ status: 'not ready', reason });
     }
   });
+  return { forget: cachedProblem.forget };
 }
 
 /** `check` at most once per `ttlMs`: callers in between (and during a check) share its answer. */
-function cached<T>(check: () => Promise<T>, ttlMs: number): () => Promise<T> {
+function cached<T>(check: () => Promise<T>, ttlMs: number): (() => Promise<T>) & { forget: () => void } {
   // `at` is when the last check ended (undefined while it runs): its answer holds for `ttlMs`.
   let last: { at: number | undefined; value: Promise<T> } | undefined;
-  return () => {
+  const get = () => {
     if (last && (last.at === undefined || Date.now() - last.at < ttlMs)) return last.value;
     const entry: { at: number | undefined; value: Promise<T> } = { at: undefined, value: check() };
     last = entry;
@@ -68,6 +73,11 @@ function cached<T>(check: () => Promise<T>, ttlMs: number): () => Promise<T> {
     entry.value.then(ended, ended);
     return entry.value;
   };
+  return Object.assign(get, {
+    forget: () => {
+      last = undefined;
+    },
+  });
 }
 
 async function withTimeout(problem: Promise<string | undefined>): Promise<string | undefined> {
