@@ -6,6 +6,7 @@
 import pg, { type PoolClient } from 'pg';
 import type { AccountState, AccountType, EntryKind, Side } from '../core/index.js';
 import { Decimal } from '../core/index.js';
+import { isConnectionError, isRetryable } from '../platform/errors.js';
 
 export type { Queryable } from '../platform/transaction.js';
 
@@ -521,6 +522,27 @@ export async function writeEntries(
       String(recordedAt.getTime()),
     ],
   });
+}
+
+/**
+ * Runs `work` on a savepoint of the transaction: when the database refuses it, its writes alone are
+ * undone and the refusal is returned; the transaction goes on. Connection failures, serialization
+ * failures and deadlocks are thrown: they are the whole transaction's, not the work's.
+ */
+export async function onSavepoint(
+  client: PoolClient,
+  work: () => Promise<void>,
+): Promise<{ error: unknown } | null> {
+  await client.query('savepoint posting_item');
+  try {
+    await work();
+    await client.query('release savepoint posting_item');
+    return null;
+  } catch (error) {
+    if (isConnectionError(error) || isRetryable(error)) throw error;
+    await client.query('rollback to savepoint posting_item; release savepoint posting_item');
+    return { error };
+  }
 }
 
 /** Open pending entries whose expiry has passed, oldest first. */

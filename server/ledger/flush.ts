@@ -1,0 +1,393 @@
+/**
+ * One flush of the posting engine: everything it reads under the book locks, the decisions item by
+ * item against the locked state, and the write (one statement for the whole group, or one per item
+ * on savepoints when isolating a failure). The engine (posting.ts) gathers the groups, runs this in
+ * a transaction and answers each request.
+ */
+import {
+  type AccountTotals,
+  type BalanceMovement,
+  compareMovements,
+  type ErrorCode,
+  invariant,
+  LedgerError,
+  normalSide,
+  signedAmount,
+  ZERO,
+} from '../core/index.js';
+import { isUuid } from '../platform/ids.js';
+import type { TxClient } from '../platform/transaction.js';
+import {
+  accountsOf,
+  dayTotals,
+  decide,
+  key,
+  pickTotals,
+  postingInstant,
+  precheck,
+  toRecord,
+} from './decide.js';
+import { isEntryOp, type PostOp } from './ops.js';
+import {
+  type AccountRow,
+  type EntryRecord,
+  laterMovements,
+  lockAccountsForPosting,
+  lockPhase,
+  type NewEntry,
+  onSavepoint,
+  type Refusal,
+  writeEntries,
+} from './store.js';
+
+/** What one flush posts for one request: its ops, all or none when atomic. */
+export interface FlushItem {
+  ops: PostOp[];
+  atomic: boolean;
+  /** Fires when the client that sent these ops has gone (see decideGroup). */
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * What a flush decided for one op before the post-commit replay loads. An error decided against
+ * the locked state (by `decide`) carries the refusal to remember under its key; 'failed' is an
+ * item whose write the database refused unexpectedly (isolated on its own savepoint).
+ */
+export type Decision =
+  | { type: 'posted'; entry: EntryRecord }
+  | { type: 'error'; error: LedgerError; refusal?: Refusal }
+  | { type: 'replay'; bookId: string; id: string }
+  | { type: 'same-as'; index: number }
+  | { type: 'abandoned' }
+  | { type: 'failed'; error: unknown };
+
+/**
+ * Decides a whole group in one transaction (the caller's) and writes it. Returns a decision per
+ * op, per item. With `isolate`, each item is written on a savepoint of its own as soon as it is
+ * decided, so an item whose write fails unexpectedly (the database refuses its data) is answered
+ * alone ('failed') and the items after it are decided without it: the posting engine's second
+ * try after such a failure broke a group's shared write.
+ */
+export async function decideGroup(
+  client: TxClient,
+  group: readonly FlushItem[],
+  now: Date,
+  isolate = false,
+): Promise<Decision[][]> {
+  const ops = group.flatMap((item) => item.ops);
+  const decisions: (Decision | null)[] = ops.map((op) => {
+    const error = precheck(op);
+    return error ? { type: 'error', error } : null;
+  });
+
+  // Everything the flush reads, in one round trip that opens the transaction and takes the
+  // book locks first (see lockPhase). Idempotency lookups are race-free because the book lock is
+  // held: no other writer of the book can insert a key between this read and our commit.
+  const live = ops.filter((_, i) => decisions[i] === null);
+  const keyOf = (op: PostOp) => (isEntryOp(op) ? op.entry.idempotencyKey : op.idempotencyKey);
+  const accountKeys = new Map<string, { bookId: string; id: string }>();
+  for (const op of live) {
+    if (!isEntryOp(op)) continue;
+    for (const line of op.entry.lines) {
+      if (isUuid(line.accountId))
+        accountKeys.set(key(op.bookId, line.accountId), { bookId: op.bookId, id: line.accountId });
+    }
+  }
+  const read = await lockPhase(client, {
+    bookIds: [...new Set(live.map((op) => op.bookId))].sort(),
+    idempotencyKeys: live.map((op) => ({ bookId: op.bookId, key: keyOf(op) })),
+    targets: live.flatMap((op) =>
+      !isEntryOp(op) && isUuid(op.targetId) ? [{ bookId: op.bookId, id: op.targetId }] : [],
+    ),
+    accounts: [...accountKeys.values()],
+  });
+  const { books, existingKeys: existing, links } = read;
+  const accounts = read.accounts;
+
+  // Requests whose client has gone away (its time limit ran out, its connection dropped) are not
+  // posted. Checked now, with the locks held and just before deciding, so that a stale attempt
+  // the server reads late (after a pause, from a full socket buffer) cannot post after the
+  // client's retry of the same key was answered: a key that retry was told is rejected would
+  // otherwise end up posted. Decided before the idempotency claims below, so a live resend of
+  // the same key in this group claims the key itself. A client that left after this point has
+  // its op posted, and its retry gets the replay.
+  let offset0 = 0;
+  for (const item of group) {
+    if (item.signal?.aborted) {
+      for (let j = 0; j < item.ops.length; j++) decisions[offset0 + j] = { type: 'abandoned' };
+    }
+    offset0 += item.ops.length;
+  }
+  ops.forEach((op, i) => {
+    if (decisions[i] === null && !books.has(op.bookId)) {
+      decisions[i] = { type: 'error', error: new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId') };
+    }
+  });
+  const claimed = new Map<string, number>();
+  ops.forEach((op, i) => {
+    if (decisions[i] !== null) return;
+    const k = key(op.bookId, keyOf(op));
+    const found = existing.get(k);
+    const earlier = claimed.get(k);
+    const reused = new LedgerError(
+      'IDEMPOTENCY_KEY_REUSED',
+      'this idempotencyKey was already used with a different request',
+      'idempotencyKey',
+    );
+    if (found) {
+      // The first decision for a key is the only one: a posted entry is replayed, and so is a
+      // refusal (a stale copy of a refused request never posts later).
+      if (found.requestHash !== op.requestHash) decisions[i] = { type: 'error', error: reused };
+      else if (found.refusal === null) decisions[i] = { type: 'replay', bookId: op.bookId, id: found.id };
+      else {
+        const r = found.refusal;
+        decisions[i] = { type: 'error', error: new LedgerError(r.code as ErrorCode, r.message, r.field) };
+      }
+    } else if (earlier !== undefined) {
+      decisions[i] =
+        ops[earlier]!.requestHash === op.requestHash
+          ? { type: 'same-as', index: earlier }
+          : { type: 'error', error: reused };
+    } else {
+      claimed.set(k, i);
+    }
+  });
+
+  // Accounts of the entries that reversals and resolutions refer to, when not locked yet. Every
+  // writer of a book holds its book lock before any of its accounts, so the order in which
+  // accounts are locked after it cannot deadlock.
+  const targets = new Map(read.targets.map((e) => [key(e.bookId, e.id), e]));
+  const extra = new Map<string, { bookId: string; id: string }>();
+  for (const target of targets.values()) {
+    for (const line of target.lines) {
+      const k = key(target.bookId, line.accountId);
+      if (!accounts.has(k)) extra.set(k, { bookId: target.bookId, id: line.accountId });
+    }
+  }
+  const latestLineAt = read.latestLineAt;
+  if (extra.size > 0) {
+    const locked = await lockAccountsForPosting(client, [...extra.values()]);
+    for (const [k, row] of locked.accounts) accounts.set(k, row);
+    for (const [k, at] of locked.latestLineAt) latestLineAt.set(k, at);
+  }
+
+  // Bounds hold at every instant (see firstBoundBreach): an op whose lines count before the latest
+  // line of a bounded account is checked against the balances after each later movement, read
+  // here for all such ops at once. None of them in the group (the common case): no query.
+  const historyFrom = new Map<string, { bookId: string; accountId: string; afterMs: number }>();
+  ops.forEach((op, i) => {
+    if (decisions[i] !== null) return;
+    const target = isEntryOp(op) ? undefined : targets.get(key(op.bookId, op.targetId));
+    const at = postingInstant(op, target, now)?.getTime();
+    if (at === undefined || Number.isNaN(at)) return;
+    for (const accountId of accountsOf(op, target)) {
+      const k = key(op.bookId, accountId);
+      const latest = latestLineAt.get(k);
+      if (latest === undefined || latest <= at) continue;
+      const wanted = historyFrom.get(k);
+      if (!wanted || at < wanted.afterMs) historyFrom.set(k, { bookId: op.bookId, accountId, afterMs: at });
+    }
+  });
+  const stored = new Map<string, BalanceMovement[]>();
+  if (historyFrom.size > 0) {
+    for (const m of await laterMovements(client, [...historyFrom.values()])) {
+      const k = key(m.bookId, m.accountId);
+      const type = accounts.get(k)!.type;
+      const list = stored.get(k) ?? [];
+      list.push({
+        atMs: m.atMs,
+        seq: m.seq,
+        delta: normalSide(type) === 'DEBIT' ? m.netDebit : m.netDebit.negated(),
+      });
+      stored.set(k, list);
+    }
+  }
+  // Movements of bounded accounts by entries decided in this flush: of items already kept
+  // (flushMoves) and of the item being decided (stageMoves).
+  const flushMoves = new Map<string, BalanceMovement[]>();
+  let stageMoves = new Map<string, BalanceMovement[]>();
+  const laterMovementsOf = (k: string, atMs: number): BalanceMovement[] => {
+    const latest = latestLineAt.get(k);
+    let out: BalanceMovement[] = [];
+    if (latest !== undefined && latest > atMs) {
+      const from = historyFrom.get(k);
+      invariant(from !== undefined && from.afterMs <= atMs, `history of ${k} must be read from ${atMs}`);
+      out = (stored.get(k) ?? []).filter((m) => m.atMs > atMs);
+    }
+    const decided = [...(flushMoves.get(k) ?? []), ...(stageMoves.get(k) ?? [])].filter((m) => m.atMs > atMs);
+    return decided.length === 0 ? out : [...out, ...decided].sort(compareMovements);
+  };
+
+  // Decide item by item against the working state.
+  const working = new Map<string, AccountTotals>();
+  const heads = new Map([...books.values()].map((b) => [b.id, { seq: b.entrySeq, hash: b.lastHash }]));
+  const usedTargets = new Set<string>();
+  const posted: NewEntry[] = [];
+  const out: Decision[][] = [];
+  let offset = 0;
+  for (const item of group) {
+    const itemDecisions = decisions.slice(offset, offset + item.ops.length);
+    const stageTotals = new Map<string, AccountTotals>();
+    const stageHeads = new Map<string, { seq: bigint; hash: string }>();
+    const stageTargets = new Set<string>();
+    stageMoves = new Map();
+    const stageEntries: NewEntry[] = [];
+    let failedAt = -1;
+    for (let j = 0; j < item.ops.length; j++) {
+      if (itemDecisions[j] !== null) {
+        if (itemDecisions[j]!.type === 'error') failedAt = failedAt < 0 ? j : failedAt;
+        continue;
+      }
+      if (item.atomic && failedAt >= 0) break;
+      const op = item.ops[j]!;
+      const totalsOf = (accountKey: string): AccountTotals =>
+        stageTotals.get(accountKey) ?? working.get(accountKey) ?? accounts.get(accountKey)!;
+      const result = decide(op, {
+        now,
+        book: books.get(op.bookId)!,
+        head: stageHeads.get(op.bookId) ?? heads.get(op.bookId)!,
+        accounts,
+        totalsOf,
+        targets,
+        links,
+        isTargetUsed: (k) => usedTargets.has(k) || stageTargets.has(k),
+        laterMovements: laterMovementsOf,
+      });
+      if (result instanceof LedgerError) {
+        // Decided against the locked state: remembered under the key (see journal_refusal).
+        const refusal: Refusal = {
+          bookId: op.bookId,
+          idempotencyKey: keyOf(op),
+          requestHash: op.requestHash,
+          code: result.code,
+          message: result.message,
+          field: result.field,
+        };
+        itemDecisions[j] = { type: 'error', error: result, refusal };
+        failedAt = failedAt < 0 ? j : failedAt;
+        continue;
+      }
+      for (const [k, totals] of result.totals) stageTotals.set(k, totals);
+      stageHeads.set(op.bookId, { seq: BigInt(result.entry.seq), hash: result.entry.hash });
+      if (result.targetKey) stageTargets.add(result.targetKey);
+      recordMoves(stageMoves, result.entry, accounts);
+      stageEntries.push(result.entry);
+      itemDecisions[j] = { type: 'posted', entry: toRecord(result.entry) };
+    }
+    const keep = !(item.atomic && failedAt >= 0);
+    if (isolate) {
+      // The item's own write, on a savepoint: if the database refuses it, only this item fails.
+      const failure = await writeIsolated(client, now, {
+        entries: keep ? stageEntries : [],
+        totals: keep ? stageTotals : new Map(),
+        heads: keep ? stageHeads : new Map(),
+        refusals: itemDecisions.flatMap((d) => (d?.type === 'error' && d.refusal ? [d.refusal] : [])),
+        accounts,
+      });
+      if (failure !== null) {
+        out.push(item.ops.map(() => ({ type: 'failed', error: failure.error })));
+        offset += item.ops.length;
+        continue;
+      }
+    }
+    if (!keep) {
+      // All or nothing: drop the stage; every op that was not the cause says why it did not post.
+      for (let j = 0; j < item.ops.length; j++) {
+        const d = itemDecisions[j];
+        // Errors keep their own reason; replays were posted by an earlier request and stay so.
+        if (d?.type === 'error' || d?.type === 'replay') continue;
+        itemDecisions[j] = {
+          type: 'error',
+          error: new LedgerError(
+            'BATCH_ITEM_FAILED',
+            `not posted: entries[${failedAt}] was rejected and the batch is atomic`,
+            null,
+          ),
+        };
+      }
+    } else {
+      for (const [k, totals] of stageTotals) working.set(k, totals);
+      for (const [b, h] of stageHeads) heads.set(b, h);
+      for (const t of stageTargets) usedTargets.add(t);
+      for (const [k, moves] of stageMoves) flushMoves.set(k, [...(flushMoves.get(k) ?? []), ...moves]);
+      posted.push(...stageEntries);
+    }
+    out.push(itemDecisions as Decision[]);
+    offset += item.ops.length;
+  }
+
+  // Refusals decided against the locked state, remembered with the postings in the same
+  // statement (no round trip of their own). An atomic batch remembers the entry that caused it
+  // to fail, not its BATCH_ITEM_FAILED neighbours: a copy of the same batch fails on that
+  // entry's remembered refusal again, and the neighbours' keys were never decided on their own.
+  const refusals = out.flat().flatMap((d) => (d.type === 'error' && d.refusal ? [d.refusal] : []));
+  if (!isolate && (posted.length > 0 || refusals.length > 0)) {
+    const accountUpdates = [...working.entries()].map(([k, t]) => {
+      const a = accounts.get(k)!;
+      return { bookId: a.bookId, id: a.id, ...pickTotals(t) };
+    });
+    const headUpdates = [...heads.entries()]
+      .filter(([bookId, h]) => h.seq !== books.get(bookId)!.entrySeq)
+      .map(([bookId, h]) => ({ bookId, entrySeq: h.seq, lastHash: h.hash }));
+    await writeEntries(client, posted, accountUpdates, dayTotals(posted), headUpdates, refusals, now);
+  }
+  return out;
+}
+
+/**
+ * Adds a decided entry's posted movements of bounded accounts to `into` (one per account), so that
+ * entries decided after it in the same flush are checked against it (only bounded accounts are
+ * ever checked).
+ */
+function recordMoves(
+  into: Map<string, BalanceMovement[]>,
+  entry: NewEntry,
+  accounts: Map<string, AccountRow>,
+): void {
+  let perAccount: Map<string, BalanceMovement> | null = null;
+  for (const line of entry.lines) {
+    if (line.phase !== 'POSTED') continue;
+    const k = key(entry.bookId, line.accountId);
+    const account = accounts.get(k)!;
+    if (account.lowerBound === null && account.upperBound === null) continue;
+    perAccount ??= new Map();
+    const m = perAccount.get(k) ?? { atMs: line.effectiveAt.getTime(), seq: BigInt(entry.seq), delta: ZERO };
+    m.delta = m.delta.plus(signedAmount(account.type, line.side, line.amount));
+    perAccount.set(k, m);
+  }
+  if (perAccount === null) return;
+  for (const [k, m] of perAccount) into.set(k, [...(into.get(k) ?? []), m]);
+}
+
+/**
+ * Writes one item's decisions on a savepoint of their own (onSavepoint): its entries, the new
+ * totals of the accounts it moved, its books' new chain heads and its refusals. Null when written;
+ * the database's refusal otherwise (only this item's writes are undone).
+ */
+function writeIsolated(
+  client: TxClient,
+  now: Date,
+  stage: {
+    entries: NewEntry[];
+    totals: Map<string, AccountTotals>;
+    heads: Map<string, { seq: bigint; hash: string }>;
+    refusals: Refusal[];
+    accounts: Map<string, AccountRow>;
+  },
+): Promise<{ error: unknown } | null> {
+  if (stage.entries.length === 0 && stage.refusals.length === 0) return Promise.resolve(null);
+  return onSavepoint(client, () =>
+    writeEntries(
+      client,
+      stage.entries,
+      [...stage.totals].map(([k, t]) => {
+        const a = stage.accounts.get(k)!;
+        return { bookId: a.bookId, id: a.id, ...pickTotals(t) };
+      }),
+      dayTotals(stage.entries),
+      [...stage.heads].map(([bookId, h]) => ({ bookId, entrySeq: h.seq, lastHash: h.hash })),
+      stage.refusals,
+      now,
+    ),
+  );
+}
