@@ -100,16 +100,10 @@ export async function ensureListening(address: LedgerAddress, timeoutMs = CONNEC
 export async function connectLedger(options: {
   url: string | undefined;
   token: string | undefined;
-  timeoutMs?: number;
-}): Promise<{ client: LedgerClient; address: LedgerAddress; token: string | undefined }> {
+}): Promise<{ client: LedgerClient; address: LedgerAddress }> {
   const address = ledgerAddress(options.url);
-  const token = ledgerToken(options.token);
   await ensureListening(address);
-  return {
-    client: createLedgerClient({ url: address.url, token, timeoutMs: options.timeoutMs }),
-    address,
-    token,
-  };
+  return { client: createLedgerClient({ url: address.url, token: ledgerToken(options.token) }), address };
 }
 
 /**
