@@ -8,3 +8,5 @@ export * from './membership.js';
 export * from './money.js';
 export * from './patronage.js';
 export * from './patronage-policy.js';
+export * from './clearing.js';
+export * from './credit.js';
