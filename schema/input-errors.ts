@@ -29,12 +29,19 @@ function clip(text: string): string {
   return text.length > DETAIL_LENGTH_MAX ? `${text.slice(0, DETAIL_LENGTH_MAX - 3)}...` : text;
 }
 
+/**
+ * The short error. It keeps the original's `extensions.http` (the executor marks these errors
+ * `status: 400`, which yoga answers as the HTTP status, and drops from the body).
+ */
 function coded(error: GraphQLError, message: string, code: string, field: string): GraphQLError {
+  const extensions: Record<string, unknown> = { code, field };
+  const http = error.extensions?.http;
+  if (http !== undefined) extensions.http = http;
   return new GraphQLError(message, {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,
-    extensions: { code, field },
+    extensions,
   });
 }
 

@@ -10,7 +10,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type express from 'express';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
-import { buildSchema, type GraphQLContext } from '../schema/index.js';
+import { buildSchema, type GraphQLContext, inputErrorsPlugin } from '../schema/index.js';
 import { directoryRoute } from './coops/index.js';
 import type { Config } from './platform/config.js';
 import { openDatabase } from './platform/db/database.js';
@@ -150,6 +150,8 @@ export function buildServiceApp({ services, ...deps }: ServiceAppDeps): express.
     ...deps,
     authenticator: services.auth,
     context: (base) => ({ ...base, services }),
+    // Variable coercion errors in the schema's short, coded form (their 400 status kept).
+    plugins: [inputErrorsPlugin()],
     // Public links come from PUBLIC_URL (or are relative), never from the request's Host header.
     publicRoutes: [
       directoryRoute((ids) => services.coops.getCoops(ids), { publicUrl: deps.config.publicUrl }),

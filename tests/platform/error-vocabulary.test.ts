@@ -231,6 +231,7 @@ describe('variables that do not fit their types: short messages, a code, the pat
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query: MISSING_KEY, variables: c.variables }),
       });
+      expect(response.status, c.what).toBe(400);
       const body = (await response.json()) as {
         errors?: { message: string; extensions?: Record<string, unknown> }[];
       };
@@ -238,13 +239,12 @@ describe('variables that do not fit their types: short messages, a code, the pat
     }
   });
 
-  // PENDING the platform's wiring: the service's yoga instance (server/platform/http/app.ts) must
-  // list `inputErrorsPlugin()` from schema/index.ts among its plugins; until it does, the service
-  // still answers graphql-js's long message and this runs as an expected failure.
-  it.fails('over HTTP from the service, every case [PENDING: app.ts lists inputErrorsPlugin()]', async () => {
+  // The service's yoga instance lists `inputErrorsPlugin()` (server/service.ts passes it to the
+  // platform's app); the answer keeps the executor's HTTP status, 400.
+  it('over HTTP from the service, every case, answered 400', async () => {
     for (const c of cases()) {
       const answer = await rawGraphQL(server.url, MISSING_KEY, c.variables);
-      expect(answer.status, c.what).toBeLessThan(500);
+      expect(answer.status, c.what).toBe(400);
       expectShortCodedError(answer.body.errors, c.code, c.field, c.message);
     }
   });
