@@ -249,6 +249,29 @@ export function resolveLines(
   return resolved;
 }
 
+/**
+ * An account on both sides of one entry moves by the difference only: the entry would show
+ * movements that never happened (and a reversal would mirror them), so it is refused, naming the
+ * line that puts the account on its other side; post the net amount on one side. Several lines on
+ * the same side of one account are fine (a split). Checked on resolved lines, once every account
+ * is known to exist.
+ */
+export function accountOnBothSides(lines: readonly { accountId: string; side: Side }[]): LedgerError | null {
+  const sideOf = new Map<string, Side>();
+  for (const [i, line] of lines.entries()) {
+    const other = sideOf.get(line.accountId);
+    if (other !== undefined && other !== line.side) {
+      return new LedgerError(
+        'INVALID_INPUT',
+        'an account is on both sides of this entry: post its net amount on one side',
+        `lines[${i}].accountId`,
+      );
+    }
+    sideOf.set(line.accountId, line.side);
+  }
+  return null;
+}
+
 /** Debits minus credits per unit, for units where they differ. */
 export function unitImbalances(
   lines: readonly { side: Side; amount: Decimal; unitCode: string }[],

@@ -6,6 +6,7 @@
 import {
   type AccountState,
   type AccountTotals,
+  accountOnBothSides,
   applyLines,
   type BalanceMovement,
   balanceView,
@@ -162,6 +163,8 @@ export function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
     for (const line of op.entry.lines) addView(line.accountId);
     const resolved = resolveLines(op.entry.lines, view);
     if (resolved instanceof LedgerError) return resolved;
+    const bothSides = accountOnBothSides(resolved);
+    if (bothSides) return bothSides;
     lines = resolved;
     effectiveAt = op.entry.effectiveAt ?? now;
     const dateError = validateEffectiveAt(effectiveAt, now, ctx.book.maxBackdateDays);

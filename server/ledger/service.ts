@@ -56,6 +56,7 @@ import {
   lockAccounts,
   lockBooks,
   markAccountClosed,
+  nonEmptyDescendant,
 } from './store.js';
 import { type EntryFilter, listEntries } from './store-reads.js';
 
@@ -289,6 +290,16 @@ export class LedgerService {
         return new LedgerError(
           'ACCOUNT_NOT_EMPTY',
           'only an account with a zero balance and no pending entries can be closed',
+          'accountId',
+        );
+      }
+      // A parent's balance, as a treasurer reads it, is its roll-up: it closes only when every
+      // account below it is empty too. (The book lock held here keeps them so until commit.)
+      const full = await nonEmptyDescendant(client, bookId, accountId);
+      if (full !== null) {
+        return new LedgerError(
+          'ACCOUNT_NOT_EMPTY',
+          `sub-account ${full} holds a balance or pending entries: a parent account closes only when every account below it is empty`,
           'accountId',
         );
       }

@@ -701,6 +701,29 @@ export async function insertAccount(db: Queryable, a: NewAccount): Promise<boole
   }
 }
 
+/**
+ * The code of the first account below `accountId` (children, their children...) that holds a
+ * posted balance or anything pending, or null when the whole branch below it is empty.
+ */
+export async function nonEmptyDescendant(
+  db: Queryable,
+  bookId: string,
+  accountId: string,
+): Promise<string | null> {
+  const { rows } = await db.query(
+    `with recursive tree(id) as (
+       select id from account where book_id = $1 and parent_id = $2
+       union
+       select a.id from account a join tree t on a.book_id = $1 and a.parent_id = t.id
+     )
+     select a.code from account a join tree t on a.book_id = $1 and a.id = t.id
+      where a.posted_debits <> a.posted_credits or a.pending_debits <> 0 or a.pending_credits <> 0
+      order by a.code limit 1`,
+    [bookId, accountId],
+  );
+  return rows[0]?.code ?? null;
+}
+
 export async function markAccountClosed(db: Queryable, bookId: string, accountId: string): Promise<void> {
   await db.query('update account set closed_at = now() where book_id = $1 and id = $2', [bookId, accountId]);
 }

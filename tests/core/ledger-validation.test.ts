@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type AccountDraft,
   type AccountState,
+  accountOnBothSides,
   applyLines,
   Decimal,
   type EntryInput,
@@ -16,6 +17,7 @@ import {
   type LineInput,
   type MetadataEntry,
   resolveLines,
+  type Side,
   type Unit,
   validateAccountDraft,
   validateEffectiveAt,
@@ -339,6 +341,26 @@ function state(id: string, unit: Unit, extra: Partial<AccountState> = {}): Accou
     ...extra,
   };
 }
+
+// Issue 10 item 13: decided to refuse (README, "Journal entry").
+describe('accountOnBothSides', () => {
+  const cash = (side: Side) => ({ accountId: 'cash', side });
+  const other = (i: number, side: Side) => ({ accountId: `acc-${i}`, side });
+
+  it('refuses an account on both sides, naming the line that puts it on the other side', () => {
+    expectError(accountOnBothSides([cash('DEBIT'), cash('CREDIT')]), 'INVALID_INPUT', 'lines[1].accountId');
+    expectError(
+      accountOnBothSides([cash('CREDIT'), other(1, 'DEBIT'), other(2, 'CREDIT'), cash('DEBIT')]),
+      'INVALID_INPUT',
+      'lines[3].accountId',
+    );
+  });
+
+  it('accepts the same account twice on one side (a split) and distinct accounts', () => {
+    expect(accountOnBothSides([cash('DEBIT'), cash('DEBIT'), other(1, 'CREDIT')])).toBeNull();
+    expect(accountOnBothSides([other(1, 'DEBIT'), other(2, 'CREDIT')])).toBeNull();
+  });
+});
 
 describe('resolveLines', () => {
   const accounts = new Map<string, AccountState>([

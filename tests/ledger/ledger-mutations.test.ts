@@ -1039,12 +1039,19 @@ describe('balance bounds', () => {
       { code: 'cash', type: 'ASSET', lowerBound: '0' },
       { code: 'equity', type: 'EQUITY' },
     ]);
-    // Credit 10 then debit 10 on an empty bounded account in one entry: the net is zero.
-    await postOk([credit(a.cash, '10.00'), debit(a.cash, '10.00')]);
+    await postOk([debit(a.cash, '10.00'), credit(a.equity, '10.00')]);
+    // Two credits of 6.00 and 5.00 on one account holding 10.00: each alone fits, together not.
     await expectRejected(
-      () => post([credit(a.cash, '10.00'), debit(a.cash, '9.99'), debit(a.equity, '0.01')]),
+      () => post([credit(a.cash, '6.00'), credit(a.cash, '5.00'), debit(a.equity, '11.00')]),
       'BALANCE_BOUND_EXCEEDED',
       undefined,
+    );
+    await postOk([credit(a.cash, '6.00'), credit(a.cash, '4.00'), debit(a.equity, '10.00')]);
+    // The same account on both sides is refused whatever its net (issue 10 item 13).
+    await expectRejected(
+      () => post([credit(a.cash, '10.00'), debit(a.cash, '10.00')]),
+      'INVALID_INPUT',
+      'lines[1].accountId',
     );
   });
 });

@@ -135,13 +135,16 @@ describe('balances as of past instants', () => {
       const total = BigInt(1 + Math.floor(random() * 100_000));
       const split =
         total > 1n && random() < 0.5 ? BigInt(1 + Math.floor(random() * Number(total - 1n))) : total;
+      // Credits on accounts other than the debited one: an account is on one side of an entry.
+      const debited = pick(accounts);
+      const others = accounts.filter((a) => a !== debited);
       const lines: JournalLineInput[] = [
-        { accountId: pick(accounts).id, side: 'DEBIT', amount: fromMinor(total, scale), unit },
-        { accountId: pick(accounts).id, side: 'CREDIT', amount: fromMinor(split, scale), unit },
+        { accountId: debited.id, side: 'DEBIT', amount: fromMinor(total, scale), unit },
+        { accountId: pick(others).id, side: 'CREDIT', amount: fromMinor(split, scale), unit },
       ];
       if (split !== total)
         lines.push({
-          accountId: pick(accounts).id,
+          accountId: pick(others).id,
           side: 'CREDIT',
           amount: fromMinor(total - split, scale),
           unit,
