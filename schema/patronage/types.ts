@@ -342,6 +342,10 @@ export const VerificationRef = builder
         description:
           "Recomputed from the stored inputs, every pool and every member's cents equal the stored ones.",
       }),
+      recordsUnchanged: t.exposeBoolean('recordsUnchanged', {
+        description:
+          "Counting the year's records and days of membership again gives the stored inputs (false once they changed; the run stands as committed).",
+      }),
       mismatches: t.exposeStringList('mismatches'),
     }),
   });

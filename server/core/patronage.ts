@@ -40,7 +40,7 @@ export function toMinor(value: Decimal, scale: number): bigint {
 }
 
 export function fromMinor(minor: bigint, scale: number): Decimal {
-  return new Decimal(minor.toString()).div(new Decimal(10).pow(scale));
+  return new Decimal(formatScaled(minor, scale));
 }
 
 /** A decimal as an integer over 10^scale, with `scale` at least `minScale` and exact. */
@@ -215,7 +215,11 @@ export interface PatronageRecordInput {
   /** Inclusive dates. */
   periodStart: string;
   periodEnd: string;
-  quantity: Decimal;
+  /** The same as day numbers (dayNumber), when the caller has them: no date parsing then. */
+  startDay?: number;
+  endDay?: number;
+  /** A decimal at most at the measure's scale (a Decimal, or its plain string). */
+  quantity: Decimal | string;
 }
 
 export interface MemberPatronageInput {
@@ -261,62 +265,220 @@ function lcm(a: bigint, b: bigint): bigint {
   return (a / gcd(a, b)) * b;
 }
 
+const PLAIN_DECIMAL = /^(0|[1-9][0-9]*)(?:\.([0-9]+))?$/;
+
 /**
- * Each member's patronage and share for a fiscal year. Exact: a record's quantity counts for
- * (its days in the year and in membership) / (its days); all of it is kept over one common
- * denominator (the least common multiple of the records' lengths times 10^scale), and the shares
- * are integers over one denominator too.
+ * A non-negative plain decimal string as an integer over 10^scale ("12.3" at scale 2 is 1230n),
+ * by string operations (thousands of times faster than decimal arithmetic on a hot path).
+ * More decimals than `scale` (or anything but a plain decimal) is a programmer error.
  */
-export function measurePatronage(
-  year: { start: string; end: string },
-  measures: readonly MeasureSpec[],
-  members: readonly MemberPatronageInput[],
-): PatronageShares {
-  const fy: DaySpan = { from: dayNumber(year.start), to: dayNumber(year.end) };
-  // The common multiple of the lengths of the records that touch the year.
-  let lengths = 1n;
-  for (const m of members) {
-    for (const r of m.records) {
-      const span = { from: dayNumber(r.periodStart), to: dayNumber(r.periodEnd) };
-      if (overlap(span, fy)) lengths = lcm(lengths, BigInt(span.to - span.from + 1));
-    }
+export function scaledFromString(text: string, scale: number): bigint {
+  const m = PLAIN_DECIMAL.exec(text);
+  if (!m) throw new InvariantError(`"${text}" is not a plain non-negative decimal`);
+  const fraction = m[2] ?? '';
+  if (fraction.length > scale) {
+    if (!/^0*$/.test(fraction.slice(scale)))
+      throw new InvariantError(`"${text}" has more than ${scale} decimals`);
   }
-  const specs = new Map(measures.map((m) => [m.code, m]));
-  const multiplierScale = Math.max(0, ...members.map((m) => decimalPlaces(m.multiplier)));
-  const weightScale = Math.max(0, ...measures.map((m) => decimalPlaces(m.weight)));
-  const counted = members.map(() => new Map<string, bigint>());
-  const excluded = members.map(() => new Map<string, bigint>());
+  return BigInt(m[1]! + fraction.slice(0, scale).padEnd(scale, '0'));
+}
+
+/** Minor units as a plain decimal string at `scale` (-1230n at 2 is "-12.30"). */
+export function formatScaled(minor: bigint, scale: number): string {
+  const negative = minor < 0n;
+  const digits = (negative ? -minor : minor).toString().padStart(scale + 1, '0');
+  const body = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  return negative ? `-${body}` : body;
+}
+
+/** A rational rounded half-even to `places` decimals, as a plain decimal string (for display). */
+export function rationalToFixed(r: Rational, places: number): string {
+  if (r.den === 0n) return formatScaled(0n, places);
+  const scaled = r.num * 10n ** BigInt(places);
+  let q = scaled / r.den;
+  const rem = scaled % r.den;
+  const twice = 2n * rem;
+  if (twice > r.den || (twice === r.den && q % 2n === 1n)) q += 1n;
+  return formatScaled(q, places);
+}
+
+/** A rational as a decimal rounded half-even to `places` (for display only). */
+export function rationalToDecimal(r: Rational, places: number): Decimal {
+  return new Decimal(rationalToFixed(r, places));
+}
+
+function quantityScaled(q: Decimal | string, scale: number): bigint {
+  return typeof q === 'string' ? scaledFromString(q, scale) : toMinor(q, scale);
+}
+
+/** Step 1 of a year's patronage: what each member's records count, exactly. */
+export interface CountedPatronage {
+  /** Per measure, the common denominator of every member's counted and excluded numerators. */
+  denominators: Record<string, bigint>;
+  members: {
+    memberNumber: number;
+    /** Per measure code, numerators over `denominators[code]`. */
+    counted: Record<string, bigint>;
+    excluded: Record<string, bigint>;
+  }[];
+}
+
+/**
+ * Each member's counted and excluded patronage per measure for a fiscal year. A record's quantity
+ * counts for (its days in the year on which the member was ACTIVE) / (its days); the rest of its
+ * days in the year are excluded. Kept exact over one denominator per measure: the least common
+ * multiple of the records' lengths times 10^scale.
+ */
+export function countPatronage(
+  year: { start: string; end: string },
+  measures: readonly { code: string; scale: number }[],
+  members: readonly Omit<MemberPatronageInput, 'multiplier'>[],
+): CountedPatronage {
+  const day = (r: PatronageRecordInput) => ({
+    from: r.startDay ?? dayNumber(r.periodStart),
+    to: r.endDay ?? dayNumber(r.periodEnd),
+  });
+  const lengths = new Set<number>();
+  for (const m of members)
+    for (const r of m.records) {
+      const d = day(r);
+      lengths.add(d.to - d.from + 1);
+    }
+  const counter = new PatronageCounter(year, measures, [...lengths]);
   members.forEach((m, i) => {
     for (const r of m.records) {
-      const spec = specs.get(r.measure);
-      if (!spec) continue;
-      const span = { from: dayNumber(r.periodStart), to: dayNumber(r.periodEnd) };
-      const inYear = overlap(span, fy);
-      if (!inYear) continue;
-      const days = BigInt(span.to - span.from + 1);
-      let activeDays = 0;
-      for (const a of m.active) {
-        const o = overlap(inYear, a);
-        if (o) activeDays += o.to - o.from + 1;
-      }
-      const yearDays = inYear.to - inYear.from + 1;
-      const q = scaledInteger(r.quantity, spec.scale) * (lengths / days);
-      counted[i]!.set(r.measure, (counted[i]!.get(r.measure) ?? 0n) + q * BigInt(activeDays));
-      excluded[i]!.set(r.measure, (excluded[i]!.get(r.measure) ?? 0n) + q * BigInt(yearDays - activeDays));
+      const d = day(r);
+      counter.add(i, m.active, r.measure, d.from, d.to, r.quantity);
     }
   });
-  const denominatorOf = (spec: MeasureSpec) => lengths * 10n ** BigInt(spec.scale);
+  return {
+    denominators: counter.denominators(),
+    members: members.map((m, i) => ({ memberNumber: m.memberNumber, ...counter.member(i) })),
+  };
+}
+
+/**
+ * countPatronage one record at a time, for a caller that streams a year's records (a large co-op
+ * has hundreds of thousands) without holding them all: the lengths of every record are given
+ * first (they make the common denominator), then records are added for member indexes.
+ */
+export class PatronageCounter {
+  private readonly fy: DaySpan;
+  private readonly lengths: bigint;
+  private readonly scales: Map<string, number>;
+  private readonly perLength = new Map<number, bigint>();
+  private readonly counted: Record<string, bigint>[] = [];
+  private readonly excluded: Record<string, bigint>[] = [];
+
+  constructor(
+    year: { start: string; end: string },
+    private readonly measures: readonly { code: string; scale: number }[],
+    recordLengths: readonly number[],
+  ) {
+    this.fy = { from: dayNumber(year.start), to: dayNumber(year.end) };
+    this.scales = new Map(measures.map((m) => [m.code, m.scale]));
+    let l = 1n;
+    for (const days of new Set(recordLengths)) l = lcm(l, BigInt(days));
+    this.lengths = l;
+  }
+
+  /** Per measure, the common denominator: the lengths' least common multiple times 10^scale. */
+  denominators(): Record<string, bigint> {
+    return Object.fromEntries(this.measures.map((s) => [s.code, this.lengths * 10n ** BigInt(s.scale)]));
+  }
+
+  private slot(list: Record<string, bigint>[], index: number): Record<string, bigint> {
+    let v = list[index];
+    if (v === undefined) {
+      v = Object.fromEntries(this.measures.map((s) => [s.code, 0n]));
+      list[index] = v;
+    }
+    return v;
+  }
+
+  /** A record of member `index` (active: their ACTIVE days), from day `from` to `to` inclusive. */
+  add(
+    index: number,
+    active: readonly DaySpan[],
+    measure: string,
+    from: number,
+    to: number,
+    quantity: Decimal | string,
+  ) {
+    const scale = this.scales.get(measure);
+    if (scale === undefined) return;
+    const start = from > this.fy.from ? from : this.fy.from;
+    const end = to < this.fy.to ? to : this.fy.to;
+    if (start > end) return;
+    const q = quantityScaled(quantity, scale);
+    let activeDays = 0;
+    for (const a of active) {
+      const f = start > a.from ? start : a.from;
+      const t = end < a.to ? end : a.to;
+      if (f <= t) activeDays += t - f + 1;
+    }
+    const days = to - from + 1;
+    const counted = this.slot(this.counted, index);
+    // The common case, a whole record within membership: one multiplication.
+    if (activeDays === days) {
+      counted[measure] = counted[measure]! + q * this.lengths;
+      return;
+    }
+    let per = this.perLength.get(days);
+    if (per === undefined) {
+      invariant(this.lengths % BigInt(days) === 0n, `record length ${days} was not announced to the counter`);
+      per = this.lengths / BigInt(days);
+      this.perLength.set(days, per);
+    }
+    const perDay = q * per;
+    if (activeDays > 0) counted[measure] = counted[measure]! + perDay * BigInt(activeDays);
+    const yearDays = end - start + 1;
+    if (yearDays > activeDays) {
+      const excluded = this.slot(this.excluded, index);
+      excluded[measure] = excluded[measure]! + perDay * BigInt(yearDays - activeDays);
+    }
+  }
+
+  /** Member `index`'s numerators (zeros when nothing was added for them). */
+  member(index: number): { counted: Record<string, bigint>; excluded: Record<string, bigint> } {
+    return { counted: this.slot(this.counted, index), excluded: this.slot(this.excluded, index) };
+  }
+}
+
+/**
+ * Step 2: each member's share of the member pool from their counted patronage: the weighted
+ * sum over measures of their part of that measure's (multiplied) total, as integer numerators
+ * over one denominator, so the shares sum to exactly 1.
+ */
+export function shareWeights(
+  measures: readonly { code: string; weight: Decimal }[],
+  counted: CountedPatronage,
+  multipliers: readonly Decimal[],
+): PatronageShares {
+  const multiplierScale = Math.max(0, ...multipliers.map((m) => decimalPlaces(m)));
+  const weightScale = Math.max(0, ...measures.map((m) => decimalPlaces(m.weight)));
+  // Members mostly share a few multipliers: scale each distinct one once.
+  const scaledMultipliers = new Map<string, bigint>();
+  const k = multipliers.map((m) => {
+    const key = m.toFixed();
+    let v = scaledMultipliers.get(key);
+    if (v === undefined) {
+      v = scaledInteger(m, multiplierScale);
+      scaledMultipliers.set(key, v);
+    }
+    return v;
+  });
   const totals: Record<string, Rational> = {};
   const weighted = new Map<string, bigint>();
   for (const spec of measures) {
     let total = 0n;
     let weightedTotal = 0n;
-    members.forEach((m, i) => {
-      const c = counted[i]!.get(spec.code) ?? 0n;
+    counted.members.forEach((m, i) => {
+      const c = m.counted[spec.code] ?? 0n;
       total += c;
-      weightedTotal += c * scaledInteger(m.multiplier, multiplierScale);
+      weightedTotal += c * k[i]!;
     });
-    totals[spec.code] = { num: total, den: denominatorOf(spec) };
+    totals[spec.code] = { num: total, den: counted.denominators[spec.code]! };
     weighted.set(spec.code, weightedTotal);
   }
   const measuresCounted = measures
@@ -328,33 +490,41 @@ export function measurePatronage(
   const others = new Map<string, bigint>();
   for (const code of measuresCounted) {
     let product = 1n;
-    for (const k of measuresCounted) if (k !== code) product *= weighted.get(k)!;
-    others.set(code, product * scaledInteger(specs.get(code)!.weight, weightScale));
+    for (const kk of measuresCounted) if (kk !== code) product *= weighted.get(kk)!;
+    others.set(code, product * scaledInteger(measures.find((s) => s.code === code)!.weight, weightScale));
   }
   let denominator = 0n;
-  const result = members.map((m, i) => {
-    const k = scaledInteger(m.multiplier, multiplierScale);
+  const members = counted.members.map((m, i) => {
     let weight = 0n;
-    for (const code of measuresCounted) weight += (counted[i]!.get(code) ?? 0n) * k * others.get(code)!;
+    for (const code of measuresCounted) weight += (m.counted[code] ?? 0n) * k[i]! * others.get(code)!;
     denominator += weight;
-    const asRationals = (values: Map<string, bigint>) =>
+    const rationals = (values: Record<string, bigint>) =>
       Object.fromEntries(
-        measures.map((s) => [s.code, { num: values.get(s.code) ?? 0n, den: denominatorOf(s) }]),
+        measures.map((s) => [s.code, { num: values[s.code] ?? 0n, den: counted.denominators[s.code]! }]),
       );
     return {
       memberNumber: m.memberNumber,
-      counted: asRationals(counted[i]!),
-      excluded: asRationals(excluded[i]!),
+      counted: rationals(m.counted),
+      excluded: rationals(m.excluded),
       weight,
     };
   });
-  return { members: result, denominator, measuresCounted, totals };
+  return { members, denominator, measuresCounted, totals };
 }
 
-/** A rational as a decimal rounded half-even to `places` (for display only). */
-export function rationalToDecimal(r: Rational, places: number): Decimal {
-  if (r.den === 0n) return new Decimal(0);
-  return new Decimal(r.num.toString()).div(new Decimal(r.den.toString())).toDecimalPlaces(places);
+/**
+ * Each member's patronage and share for a fiscal year (countPatronage, then shareWeights).
+ */
+export function measurePatronage(
+  year: { start: string; end: string },
+  measures: readonly MeasureSpec[],
+  members: readonly MemberPatronageInput[],
+): PatronageShares {
+  return shareWeights(
+    measures,
+    countPatronage(year, measures, members),
+    members.map((m) => m.multiplier),
+  );
 }
 
 // ---------- allocation ----------

@@ -1,10 +1,15 @@
 /**
  * A run's inputs and figures. `gatherInputs` reads everything a run depends on (the year's records,
  * the members' days of membership and consents, the policy version, the surplus from the book or
- * as given, the reserve's balance) into one canonical object; `computeFigures` turns those inputs
- * into every pool and every member's cents with the pure arithmetic of server/core/patronage.ts,
- * and nothing else. So the same inputs always give the same cents, and the SHA-256 of the
- * canonical inputs stored with a run proves what it was computed from (verifyRun recomputes it).
+ * as given, the reserve's balance) and counts each member's patronage exactly (countPatronage:
+ * day-weighted, as integer numerators over one denominator per measure) into one canonical
+ * object; `computeFigures` turns those inputs into every pool and every member's cents with the
+ * pure arithmetic of server/core/patronage.ts, and nothing else. So the same inputs always give
+ * the same cents, and the SHA-256 of the canonical inputs stored with a run proves what it was
+ * computed from. The inputs keep each member's exactly counted patronage and days of membership
+ * and the number of records counted (every record would make a run's stored inputs tens of
+ * megabytes); verifyRun recomputes the cents from the stored inputs, and counts the records
+ * again to tell whether they changed since.
  */
 
 import { type CoopRecord, dayStart, memberRoster } from '../coops/index.js';
@@ -12,7 +17,6 @@ import {
   activeSpans,
   allocate,
   balanceView,
-  type DaySpan,
   Decimal,
   dateOfDay,
   dayNumber,
@@ -20,21 +24,25 @@ import {
   fromMinor,
   isLeaving,
   LedgerError,
-  measurePatronage,
+  PatronageCounter,
   type PatronagePolicy,
   parseAmount,
   policyFromJson,
   rationalToDecimal,
+  shareWeights,
   toMinor,
   type Unit,
   ZERO,
 } from '../core/index.js';
 import { findAccounts, postedTotalsAsOf } from '../ledger/index.js';
-import { requestHash } from '../platform/hashing.js';
+import { sha256 } from '../platform/hashing.js';
 import type { Queryable } from '../platform/transaction.js';
 import type { PatronageDeps } from './deps.js';
 import type { AllocationLine, ConsentStatus, RunFigures } from './records.js';
-import { consents, type PolicyRow, recordsTouching } from './store.js';
+import { consents, type PolicyRow, recordsOfMembers, recordsSummary } from './store.js';
+
+/** Members whose records are read per round trip while counting a year. */
+const MEMBERS_PER_READ = 1_000;
 
 export interface InputMember {
   membershipId: string;
@@ -46,12 +54,13 @@ export interface InputMember {
   /** Had left on or before the allocation date. */
   former: boolean;
   consent: ConsentStatus;
-  /** [measure, period start, period end, quantity] of every record touching the year. */
-  records: [string, string, string, string][];
+  /** Per measure: numerators over RunInputs.denominators of the patronage counted and excluded. */
+  counted: Record<string, string>;
+  excluded: Record<string, string>;
 }
 
 export interface RunInputs {
-  format: 1;
+  format: 2;
   coopId: string;
   fiscalYear: number;
   periodStart: string;
@@ -63,6 +72,10 @@ export interface RunInputs {
   allocatedOn: string;
   policyVersion: number;
   policy: Record<string, unknown>;
+  /** Per measure, the common denominator of the members' counted and excluded numerators. */
+  denominators: Record<string, string>;
+  /** How many records were counted (verifyRun counts them again and compares every member). */
+  records: number;
   /** In member-number order. */
   members: InputMember[];
 }
@@ -142,45 +155,72 @@ export async function gatherInputs(
   }
   const [reserveRow] = await findAccounts(db, [{ bookId: coop.id, id: coop.accounts.COLLECTIVE_RESERVE }]);
   const reserveBalance = reserveRow ? balanceView(reserveRow.type, reserveRow).posted : ZERO;
-  const records = await recordsTouching(db, coop.id, span.start, span.end);
-  const byMember = new Map<string, [string, string, string, string][]>();
-  for (const r of records) {
-    const list = byMember.get(r.membershipId) ?? [];
-    byMember.set(r.membershipId, list);
-    list.push([r.measure, r.periodStart, r.periodEnd, r.quantity]);
-  }
-  const roster = byMember.size === 0 ? [] : await memberRoster(db, coop.id, [...byMember.keys()]);
-  const written = p.consentByBylaw
-    ? new Map<string, { consented: boolean; effectiveOn: string }>()
-    : new Map((await consents(db, coop.id, [...byMember.keys()])).map((c) => [c.membershipId, c]));
-  const multipliers = new Map(p.classMultipliers.map((c) => [c.classCode, c.multiplier.toFixed()]));
+  const summary = await recordsSummary(db, coop.id, span.start, span.end);
+  const roster = summary.count === 0 ? [] : await memberRoster(db, coop.id);
   const fyFrom = dayNumber(span.start);
   const fyTo = dayNumber(span.end);
-  const capitalAccounts = new Map<string, string>();
-  const members: InputMember[] = roster.map((m) => {
-    capitalAccounts.set(m.membershipId, m.internalCapitalAccountId);
-    const spans = activeSpans(m.events, fyTo)
+  const spans = roster.map((m) =>
+    activeSpans(m.events, fyTo)
       .map((s) => ({ from: Math.max(s.from, fyFrom), to: Math.min(s.to, fyTo) }))
-      .filter((s) => s.from <= s.to);
+      .filter((s) => s.from <= s.to),
+  );
+  // The year's records, read a chunk of members at a time into the counter (never all held at once).
+  const counter = new PatronageCounter(
+    span,
+    p.measures.map((m) => ({ code: m.code, scale: m.unit.scale })),
+    summary.lengths,
+  );
+  const indexOf = new Map(roster.map((m, i) => [m.membershipId, i]));
+  const withRecords = new Set<number>();
+  for (let from = 0; from < roster.length; from += MEMBERS_PER_READ) {
+    const chunk = roster.slice(from, from + MEMBERS_PER_READ).map((m) => m.membershipId);
+    for (const r of await recordsOfMembers(db, coop.id, span.start, span.end, chunk)) {
+      const i = indexOf.get(r.membershipId)!;
+      withRecords.add(i);
+      counter.add(i, spans[i]!, r.measure, r.startDay, r.endDay, r.quantity);
+    }
+  }
+  const included = roster.map((_, i) => i).filter((i) => withRecords.has(i));
+  const members0 = included.map((i) => roster[i]!);
+  const written = p.consentByBylaw
+    ? new Map<string, { consented: boolean; effectiveOn: string }>()
+    : new Map(
+        (
+          await consents(
+            db,
+            coop.id,
+            members0.map((m) => m.membershipId),
+          )
+        ).map((c) => [c.membershipId, c]),
+      );
+  const multipliers = new Map(p.classMultipliers.map((c) => [c.classCode, c.multiplier.toFixed()]));
+  const capitalAccounts = new Map<string, string>();
+  const strings = (values: Record<string, bigint>) =>
+    Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v.toString()]));
+  const members: InputMember[] = included.map((i) => {
+    const m = roster[i]!;
+    capitalAccounts.set(m.membershipId, m.internalCapitalAccountId);
     const consent = written.get(m.membershipId);
+    const numbers = counter.member(i);
     return {
       membershipId: m.membershipId,
       memberNumber: m.memberNumber,
       classCode: m.classCode,
       multiplier: multipliers.get(m.classCode) ?? '1',
-      active: spans.map((s): [string, string] => [dateOfDay(s.from), dateOfDay(s.to)]),
+      active: spans[i]!.map((s): [string, string] => [dateOfDay(s.from), dateOfDay(s.to)]),
       former: isLeaving(m.state) && m.stateSince <= request.allocatedOn,
       consent: p.consentByBylaw
         ? 'BYLAW'
         : consent?.consented && consent.effectiveOn <= request.allocatedOn
           ? 'WRITTEN'
           : 'NONE',
-      records: byMember.get(m.membershipId)!,
+      counted: strings(numbers.counted),
+      excluded: strings(numbers.excluded),
     };
   });
   return {
     inputs: {
-      format: 1,
+      format: 2,
       coopId: coop.id,
       fiscalYear: request.fiscalYear,
       periodStart: span.start,
@@ -192,37 +232,67 @@ export async function gatherInputs(
       allocatedOn: request.allocatedOn,
       policyVersion: policy.version,
       policy: policy.policy,
+      denominators: strings(counter.denominators()),
+      records: summary.count,
       members,
     },
     capitalAccounts,
   };
 }
 
-/** SHA-256 of the canonical inputs (sorted keys), the same for inputs read back from storage. */
+/** JSON with object keys sorted at every level, so inputs read back from storage hash the same. */
+function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const o = value as Record<string, unknown>;
+  const keys = Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+}
+
+/** A member's inputs as canonical JSON, written out by hand (the hot path of hashing a large run). */
+function memberJson(m: InputMember): string {
+  const measures = (values: Record<string, string>) =>
+    `{${Object.keys(values)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${JSON.stringify(values[k])}`)
+      .join(',')}}`;
+  return (
+    `{"active":${JSON.stringify(m.active)},"classCode":${JSON.stringify(m.classCode)},` +
+    `"consent":${JSON.stringify(m.consent)},"counted":${measures(m.counted)},"excluded":${measures(m.excluded)},` +
+    `"former":${m.former},"memberNumber":${m.memberNumber},"membershipId":${JSON.stringify(m.membershipId)},` +
+    `"multiplier":${JSON.stringify(m.multiplier)}}`
+  );
+}
+
+/**
+ * SHA-256 of the canonical inputs (object keys sorted at every level), the same for inputs read
+ * back from storage (jsonb reorders keys).
+ */
 export function inputsHash(inputs: RunInputs): string {
-  return requestHash('patronageRunInputs', inputs);
+  const { members, ...rest } = inputs;
+  const head = canonicalJson(rest);
+  return sha256(`${head.slice(0, -1)},"members":[${members.map(memberJson).join(',')}]}`);
 }
 
 /** Every figure of a run from its inputs alone. */
 export function computeFigures(inputs: RunInputs): RunFigures | LedgerError {
   const policy: PatronagePolicy = policyFromJson(inputs.policy);
   const scale = inputs.currency.scale;
-  const year = { start: inputs.periodStart, end: inputs.periodEnd };
-  const specs = policy.measures.map((m) => ({ code: m.code, scale: m.unit.scale, weight: m.weight }));
-  const shares = measurePatronage(
-    year,
-    specs,
-    inputs.members.map((m) => ({
-      memberNumber: m.memberNumber,
-      multiplier: new Decimal(m.multiplier),
-      active: m.active.map(([from, to]): DaySpan => ({ from: dayNumber(from), to: dayNumber(to) })),
-      records: m.records.map(([measure, periodStart, periodEnd, quantity]) => ({
-        measure,
-        periodStart,
-        periodEnd,
-        quantity: new Decimal(quantity),
+  const bigints = (values: Record<string, string>) =>
+    Object.fromEntries(Object.entries(values).map(([k, v]) => [k, BigInt(v)]));
+  const shares = shareWeights(
+    policy.measures,
+    {
+      denominators: bigints(inputs.denominators),
+      members: inputs.members.map((m) => ({
+        memberNumber: m.memberNumber,
+        counted: bigints(m.counted),
+        excluded: bigints(m.excluded),
       })),
-    })),
+    },
+    inputs.members.map((m) => new Decimal(m.multiplier)),
   );
   const result = allocate({
     surplusMinor: toMinor(new Decimal(inputs.surplus), scale),

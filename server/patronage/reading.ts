@@ -4,13 +4,15 @@
  */
 import { Decimal, LedgerError } from '../core/index.js';
 import { isUuid } from '../platform/ids.js';
-import { computeFigures, inputsHash, type RunInputs } from './compute.js';
+import { computeFigures, gatherInputs, inputsHash, type RunInputs } from './compute.js';
 import type { PatronageDeps } from './deps.js';
+import { coopOf } from './policy.js';
 import type { AllocationLine, RunMeasure, RunRecord, RunVerification } from './records.js';
 import {
   type AllocationRow,
   findRuns,
   listRuns as listRunRows,
+  policyRow,
   type RunRow,
   runAllocations,
 } from './store.js';
@@ -137,8 +139,9 @@ export async function verifyRun(
   const inputsHashMatches = inputsHash(inputs) === row.inputsHash;
   const mismatches: string[] = [];
   const figures = computeFigures(inputs);
+  const recordsUnchanged = await recount(deps, row, inputs);
   if (figures instanceof LedgerError)
-    return { runId, inputsHashMatches, figuresMatch: false, mismatches: [figures.message] };
+    return { runId, inputsHashMatches, figuresMatch: false, recordsUnchanged, mismatches: [figures.message] };
   const same = (label: string, a: Decimal, b: Decimal) => {
     if (!a.eq(b)) mismatches.push(`${label}: stored ${b.toFixed()}, recomputed ${a.toFixed()}`);
   };
@@ -166,5 +169,29 @@ export async function verifyRun(
     same(`member ${l.memberNumber} cash`, l.cash, a.cash);
     same(`member ${l.memberNumber} retained`, l.retained, a.retained);
   }
-  return { runId, inputsHashMatches, figuresMatch: mismatches.length === 0, mismatches };
+  return { runId, inputsHashMatches, figuresMatch: mismatches.length === 0, recordsUnchanged, mismatches };
+}
+
+/** Whether counting the run's year again (records, days of membership, consents) gives its stored members. */
+async function recount(deps: PatronageDeps, row: RunRow, inputs: RunInputs): Promise<boolean> {
+  const coop = await coopOf(deps, row.bookId);
+  const policy = await policyRow(deps.pool, row.bookId, row.policyVersion);
+  if (!coop || !policy) return false;
+  const again = await gatherInputs(
+    deps,
+    deps.pool,
+    coop,
+    { fiscalYear: inputs.fiscalYear, surplus: inputs.surplus, allocatedOn: inputs.allocatedOn },
+    policy,
+  );
+  if (again instanceof LedgerError) return false;
+  const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
+  return (
+    same(again.inputs.records, inputs.records) &&
+    same(again.inputs.denominators, inputs.denominators) &&
+    same(
+      again.inputs.members.map((m) => [m.membershipId, m.active, m.former, m.consent, m.counted, m.excluded]),
+      inputs.members.map((m) => [m.membershipId, m.active, m.former, m.consent, m.counted, m.excluded]),
+    )
+  );
 }

@@ -209,6 +209,11 @@ export interface RunVerification {
   inputsHashMatches: boolean;
   /** Recomputing from the stored inputs gives the stored pools and every member's cents. */
   figuresMatch: boolean;
+  /**
+   * Counting the year's records and days of membership again gives the stored inputs (false when
+   * records or membership history changed since the run: the run stands as committed).
+   */
+  recordsUnchanged: boolean;
   mismatches: string[];
 }
 

@@ -214,30 +214,58 @@ export async function insertBatch(
   );
 }
 
-/** Records whose period touches [start, end] (inclusive dates), by member then measure then period. */
-export async function recordsTouching(
+// period_start is indexed; a record is at most 366 days long, so it starts at most 365 days before `start`.
+const TOUCHING = `book_id = $1 and period_start <= $3::date and period_start >= $2::date - 366 and period_end >= $2::date`;
+
+export interface RecordRow {
+  membershipId: string;
+  measure: string;
+  startDay: number;
+  endDay: number;
+  quantity: string;
+}
+/**
+ * The records whose period touches [start, end] (inclusive dates): how many, and their distinct
+ * lengths in days (the counter's common denominator is made of them).
+ */
+export async function recordsSummary(
   db: Queryable,
   bookId: string,
   start: string,
   end: string,
-): Promise<
-  { membershipId: string; measure: string; periodStart: string; periodEnd: string; quantity: string }[]
-> {
-  // period_start is indexed; a record is at most 366 days long, so it starts at most 365 days before `start`.
+): Promise<{ count: number; lengths: number[] }> {
   const { rows } = await db.query(
-    `select membership_id, measure, to_char(period_start, 'YYYY-MM-DD') as ps, to_char(period_end, 'YYYY-MM-DD') as pe,
-            quantity::text as q
-       from patronage_record
-      where book_id = $1 and period_start <= $3::date and period_start >= $2::date - 366 and period_end >= $2::date
-      order by membership_id, measure, period_start, id`,
+    `select count(*)::int as n, coalesce(array_agg(distinct period_end - period_start + 1), '{}') as lengths
+       from patronage_record where ${TOUCHING}`,
     [bookId, start, end],
   );
-  return rows.map((r) => ({
-    membershipId: r.membership_id,
-    measure: r.measure,
-    periodStart: r.ps,
-    periodEnd: r.pe,
-    quantity: r.q,
+  return { count: rows[0].n, lengths: (rows[0].lengths as number[]).map(Number) };
+}
+
+/**
+ * Those records of some members (a chunk of a co-op's roster), in no particular order, as compact
+ * rows with days as day numbers since 1970-01-01: a large co-op's year is read a chunk of members
+ * at a time through the (book, member, measure, period) index, never held whole.
+ */
+export async function recordsOfMembers(
+  db: Queryable,
+  bookId: string,
+  start: string,
+  end: string,
+  membershipIds: string[],
+): Promise<RecordRow[]> {
+  const { rows } = await db.query({
+    text: `select membership_id, measure, period_start - date '1970-01-01', period_end - date '1970-01-01', quantity::text
+             from patronage_record where ${TOUCHING} and membership_id = any($4::uuid[])`,
+    values: [bookId, start, end, membershipIds],
+    rowMode: 'array',
+  });
+  return (rows as [string, string, number, number, string][]).map((r) => ({
+    membershipId: r[0],
+    measure: r[1],
+    startDay: r[2],
+    endDay: r[3],
+    quantity: r[4],
   }));
 }
 

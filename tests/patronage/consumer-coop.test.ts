@@ -191,5 +191,31 @@ describe('a consumer co-op allocates by purchases', () => {
       '248.39 USD counted; 51.61 USD recorded outside your membership, not counted',
     );
     expect(notice!.html).toContain('Paid in cash</th><td>121.26 USD');
+    expect(await coop.treasurer.verifyPatronageRun({ id: runId })).toMatchObject({
+      inputsHashMatches: true,
+      figuresMatch: true,
+      recordsUnchanged: true,
+    });
+    // A record added to the year afterwards (C's April, after they left): the run stands as
+    // committed and still recomputes to its cents, but its inputs no longer match the records.
+    const late = await coop.treasurer.recordPatronage({
+      coopId: coop.id,
+      idempotencyKey: newKey('late'),
+      records: [
+        {
+          membershipId: c.id,
+          measure: 'PURCHASES',
+          periodStart: '2025-04-01',
+          periodEnd: '2025-04-30',
+          quantity: '5.00',
+        },
+      ],
+    });
+    expect(late.userErrors).toEqual([]);
+    expect(await coop.treasurer.verifyPatronageRun({ id: runId })).toMatchObject({
+      inputsHashMatches: true,
+      figuresMatch: true,
+      recordsUnchanged: false,
+    });
   });
 });
