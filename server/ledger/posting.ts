@@ -7,7 +7,9 @@
  * transaction with set-based statements (a fixed number of round trips per group). Each request
  * still gets its own answer: items are validated one after another against the locked, in-memory
  * account state, so a rejected item changes nothing and never affects its neighbours (except
- * within an atomic batch, which is all or nothing by definition).
+ * within an atomic batch, which is all or nothing by definition). One group's transaction (what it
+ * reads, decides and writes) is in flush.ts; an unexpected failure of it is isolated to the item
+ * that caused it (see flushGroup).
  *
  * Concurrency across processes: a flush locks the books (chain heads) in id order, then the
  * accounts in (book, id) order, both FOR NO KEY UPDATE, so bounds are checked against state no
