@@ -13,6 +13,9 @@ import type { DocumentNode } from 'graphql';
 import { ClientError, GraphQLClient, type RequestOptions } from 'graphql-request';
 import { LedgerClientError, type LedgerClientErrorCode, type LedgerGraphQLError } from './errors.js';
 import {
+  AcceptPaymentRequestDocument,
+  type AcceptPaymentRequestMutation,
+  type AcceptPaymentRequestMutationVariables,
   AccountBalanceDocument,
   type AccountBalanceQuery,
   type AccountBalanceQueryVariables,
@@ -22,8 +25,14 @@ import {
   AccountsDocument,
   type AccountsQuery,
   type AccountsQueryVariables,
+  AddNetworkCurrencyDocument,
+  type AddNetworkCurrencyMutation,
+  type AddNetworkCurrencyMutationVariables,
   ApiTokensDocument,
   type ApiTokensQuery,
+  ApplyCreditPolicyDocument,
+  type ApplyCreditPolicyMutation,
+  type ApplyCreditPolicyMutationVariables,
   AuditBookDocument,
   type AuditBookQuery,
   type AuditBookQueryVariables,
@@ -33,18 +42,27 @@ import {
   BooksDocument,
   type BooksQuery,
   type BooksQueryVariables,
+  CancelPaymentRequestDocument,
+  type CancelPaymentRequestMutation,
+  type CancelPaymentRequestMutationVariables,
   ChangeMembershipStateDocument,
   type ChangeMembershipStateInput,
   type ChangeMembershipStateMutation,
   CloseAccountDocument,
   type CloseAccountInput,
   type CloseAccountMutation,
+  CommitClearingDocument,
+  type CommitClearingMutation,
+  type CommitClearingMutationVariables,
   CommitPatronageAllocationDocument,
   type CommitPatronageAllocationInput,
   type CommitPatronageAllocationMutation,
   CommitPendingEntryDocument,
   type CommitPendingEntryInput,
   type CommitPendingEntryMutation,
+  CompletePaymentRequestDocument,
+  type CompletePaymentRequestMutation,
+  type CompletePaymentRequestMutationVariables,
   CoopDirectoryDocument,
   type CoopDirectoryQuery,
   type CoopDirectoryQueryVariables,
@@ -72,12 +90,33 @@ import {
   CreateCoopDocument,
   type CreateCoopInput,
   type CreateCoopMutation,
+  CreateCreditNetworkDocument,
+  type CreateCreditNetworkMutation,
+  type CreateCreditNetworkMutationVariables,
   CreateMemberClassDocument,
   type CreateMemberClassInput,
   type CreateMemberClassMutation,
+  CreatePaymentRequestDocument,
+  type CreatePaymentRequestMutation,
+  type CreatePaymentRequestMutationVariables,
+  CreditNetworkDocument,
+  type CreditNetworkQuery,
+  type CreditNetworkQueryVariables,
+  CreditNetworksDocument,
+  type CreditNetworksQuery,
+  type CreditNetworksQueryVariables,
+  CreditPolicyHistoryDocument,
+  type CreditPolicyHistoryQuery,
+  type CreditPolicyHistoryQueryVariables,
+  DeclinePaymentRequestDocument,
+  type DeclinePaymentRequestMutation,
+  type DeclinePaymentRequestMutationVariables,
   ImportMembersCsvDocument,
   type ImportMembersCsvInput,
   type ImportMembersCsvMutation,
+  ImportObligationsCsvDocument,
+  type ImportObligationsCsvMutation,
+  type ImportObligationsCsvMutationVariables,
   ImportPatronageCsvDocument,
   type ImportPatronageCsvInput,
   type ImportPatronageCsvMutation,
@@ -90,6 +129,9 @@ import {
   JoinCoopDocument,
   type JoinCoopInput,
   type JoinCoopMutation,
+  JoinCreditNetworkDocument,
+  type JoinCreditNetworkMutation,
+  type JoinCreditNetworkMutationVariables,
   JournalEntriesDocument,
   type JournalEntriesQuery,
   type JournalEntriesQueryVariables,
@@ -106,6 +148,24 @@ import {
   type MyMembershipsQuery,
   MyPatronageAllocationsDocument,
   type MyPatronageAllocationsQuery,
+  NetworkBalanceProofDocument,
+  type NetworkBalanceProofQuery,
+  type NetworkBalanceProofQueryVariables,
+  NetworkClearingsDocument,
+  type NetworkClearingsQuery,
+  type NetworkClearingsQueryVariables,
+  NetworkMemberHistoryDocument,
+  type NetworkMemberHistoryQuery,
+  type NetworkMemberHistoryQueryVariables,
+  NetworkObligationsDocument,
+  type NetworkObligationsQuery,
+  type NetworkObligationsQueryVariables,
+  NetworkPaymentRequestsDocument,
+  type NetworkPaymentRequestsQuery,
+  type NetworkPaymentRequestsQueryVariables,
+  NetworkStatisticsDocument,
+  type NetworkStatisticsQuery,
+  type NetworkStatisticsQueryVariables,
   NodeDocument,
   type NodeQuery,
   type NodeQueryVariables,
@@ -136,9 +196,15 @@ import {
   PatronageTaxFormsDocument,
   type PatronageTaxFormsQuery,
   type PatronageTaxFormsQueryVariables,
+  PayInNetworkDocument,
+  type PayInNetworkMutation,
+  type PayInNetworkMutationVariables,
   PayInstalmentDocument,
   type PayInstalmentInput,
   type PayInstalmentMutation,
+  PaymentRequestDocument,
+  type PaymentRequestQuery,
+  type PaymentRequestQueryVariables,
   PayPatronageCashDocument,
   type PayPatronageCashInput,
   type PayPatronageCashMutation,
@@ -151,9 +217,15 @@ import {
   PostPendingEntryDocument,
   type PostPendingEntryInput,
   type PostPendingEntryMutation,
+  PreviewClearingDocument,
+  type PreviewClearingQuery,
+  type PreviewClearingQueryVariables,
   PreviewPatronageAllocationDocument,
   type PreviewPatronageAllocationQuery,
   type PreviewPatronageAllocationQueryVariables,
+  RecordObligationsDocument,
+  type RecordObligationsMutation,
+  type RecordObligationsMutationVariables,
   RecordPatronageDocument,
   type RecordPatronageInput,
   type RecordPatronageMutation,
@@ -163,6 +235,9 @@ import {
   RegisterPartyDocument,
   type RegisterPartyInput,
   type RegisterPartyMutation,
+  ReleasePaymentRequestDocument,
+  type ReleasePaymentRequestMutation,
+  type ReleasePaymentRequestMutationVariables,
   RepayRedemptionDocument,
   type RepayRedemptionInput,
   type RepayRedemptionMutation,
@@ -178,6 +253,12 @@ import {
   RevokeMemberTokenDocument,
   type RevokeMemberTokenInput,
   type RevokeMemberTokenMutation,
+  SetCreditLimitDocument,
+  type SetCreditLimitMutation,
+  type SetCreditLimitMutationVariables,
+  SetCreditPolicyDocument,
+  type SetCreditPolicyMutation,
+  type SetCreditPolicyMutationVariables,
   SetPatronageConsentDocument,
   type SetPatronageConsentInput,
   type SetPatronageConsentMutation,
@@ -578,6 +659,118 @@ export interface LedgerClient {
     options?: CallOptions,
   ): Promise<RedeemRetainedPatronageMutation['redeemRetainedPatronage']>;
 
+  // Mutual credit (issue 14). Admins create networks; stewards manage members, limits, policy and clearing;
+  // a member co-op's treasurer pays, requests, records what it owes and reads its own account. Keyed
+  // mutations are retried with the same idempotencyKey.
+  creditNetwork(
+    variables: CreditNetworkQueryVariables,
+    options?: CallOptions,
+  ): Promise<CreditNetworkQuery['creditNetwork']>;
+  creditNetworks(
+    variables: CreditNetworksQueryVariables,
+    options?: CallOptions,
+  ): Promise<CreditNetworksQuery['creditNetworks']>;
+  creditPolicyHistory(
+    variables: CreditPolicyHistoryQueryVariables,
+    options?: CallOptions,
+  ): Promise<CreditPolicyHistoryQuery['creditNetwork']>;
+  networkMemberHistory(
+    variables: NetworkMemberHistoryQueryVariables,
+    options?: CallOptions,
+  ): Promise<NetworkMemberHistoryQuery['creditNetwork']>;
+  networkPaymentRequests(
+    variables: NetworkPaymentRequestsQueryVariables,
+    options?: CallOptions,
+  ): Promise<NetworkPaymentRequestsQuery['creditNetwork']>;
+  paymentRequest(
+    variables: PaymentRequestQueryVariables,
+    options?: CallOptions,
+  ): Promise<PaymentRequestQuery['paymentRequest']>;
+  networkObligations(
+    variables: NetworkObligationsQueryVariables,
+    options?: CallOptions,
+  ): Promise<NetworkObligationsQuery['creditNetwork']>;
+  networkBalanceProof(
+    variables: NetworkBalanceProofQueryVariables,
+    options?: CallOptions,
+  ): Promise<NetworkBalanceProofQuery['creditNetwork']>;
+  networkStatistics(
+    variables: NetworkStatisticsQueryVariables,
+    options?: CallOptions,
+  ): Promise<NetworkStatisticsQuery['creditNetwork']>;
+  networkClearings(
+    variables: NetworkClearingsQueryVariables,
+    options?: CallOptions,
+  ): Promise<NetworkClearingsQuery['creditNetwork']>;
+  previewClearing(
+    variables: PreviewClearingQueryVariables,
+    options?: CallOptions,
+  ): Promise<PreviewClearingQuery['previewClearing']>;
+  createCreditNetwork(
+    input: CreateCreditNetworkMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<CreateCreditNetworkMutation['createCreditNetwork']>;
+  addNetworkCurrency(
+    input: AddNetworkCurrencyMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<AddNetworkCurrencyMutation['addNetworkCurrency']>;
+  setCreditPolicy(
+    input: SetCreditPolicyMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<SetCreditPolicyMutation['setCreditPolicy']>;
+  joinCreditNetwork(
+    input: JoinCreditNetworkMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<JoinCreditNetworkMutation['joinCreditNetwork']>;
+  setCreditLimit(
+    input: SetCreditLimitMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<SetCreditLimitMutation['setCreditLimit']>;
+  applyCreditPolicy(
+    input: ApplyCreditPolicyMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<ApplyCreditPolicyMutation['applyCreditPolicy']>;
+  payInNetwork(
+    input: PayInNetworkMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<PayInNetworkMutation['payInNetwork']>;
+  createPaymentRequest(
+    input: CreatePaymentRequestMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<CreatePaymentRequestMutation['createPaymentRequest']>;
+  acceptPaymentRequest(
+    input: AcceptPaymentRequestMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<AcceptPaymentRequestMutation['acceptPaymentRequest']>;
+  declinePaymentRequest(
+    input: DeclinePaymentRequestMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<DeclinePaymentRequestMutation['declinePaymentRequest']>;
+  cancelPaymentRequest(
+    input: CancelPaymentRequestMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<CancelPaymentRequestMutation['cancelPaymentRequest']>;
+  completePaymentRequest(
+    input: CompletePaymentRequestMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<CompletePaymentRequestMutation['completePaymentRequest']>;
+  releasePaymentRequest(
+    input: ReleasePaymentRequestMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<ReleasePaymentRequestMutation['releasePaymentRequest']>;
+  recordObligations(
+    input: RecordObligationsMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<RecordObligationsMutation['recordObligations']>;
+  importObligationsCsv(
+    input: ImportObligationsCsvMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<ImportObligationsCsvMutation['importObligationsCsv']>;
+  commitClearing(
+    input: CommitClearingMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<CommitClearingMutation['commitClearing']>;
+
   // Identities. `viewer` answers null without a token; the token operations are for admins.
   viewer(options?: CallOptions): Promise<ViewerQuery['viewer']>;
   apiTokens(options?: CallOptions): Promise<ApiTokensQuery['apiTokens']>;
@@ -828,6 +1021,33 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
     reversePatronageAllocation: mutation(ReversePatronageAllocationDocument, 'reversePatronageAllocation'),
     payPatronageCash: mutation(PayPatronageCashDocument, 'payPatronageCash'),
     redeemRetainedPatronage: mutation(RedeemRetainedPatronageDocument, 'redeemRetainedPatronage'),
+    creditNetwork: query(CreditNetworkDocument, 'creditNetwork'),
+    creditNetworks: query(CreditNetworksDocument, 'creditNetworks'),
+    creditPolicyHistory: query(CreditPolicyHistoryDocument, 'creditNetwork'),
+    networkMemberHistory: query(NetworkMemberHistoryDocument, 'creditNetwork'),
+    networkPaymentRequests: query(NetworkPaymentRequestsDocument, 'creditNetwork'),
+    paymentRequest: query(PaymentRequestDocument, 'paymentRequest'),
+    networkObligations: query(NetworkObligationsDocument, 'creditNetwork'),
+    networkBalanceProof: query(NetworkBalanceProofDocument, 'creditNetwork'),
+    networkStatistics: query(NetworkStatisticsDocument, 'creditNetwork'),
+    networkClearings: query(NetworkClearingsDocument, 'creditNetwork'),
+    previewClearing: query(PreviewClearingDocument, 'previewClearing'),
+    createCreditNetwork: mutation(CreateCreditNetworkDocument, 'createCreditNetwork'),
+    addNetworkCurrency: mutation(AddNetworkCurrencyDocument, 'addNetworkCurrency'),
+    setCreditPolicy: mutation(SetCreditPolicyDocument, 'setCreditPolicy'),
+    joinCreditNetwork: mutation(JoinCreditNetworkDocument, 'joinCreditNetwork'),
+    setCreditLimit: mutation(SetCreditLimitDocument, 'setCreditLimit'),
+    applyCreditPolicy: mutation(ApplyCreditPolicyDocument, 'applyCreditPolicy'),
+    payInNetwork: mutation(PayInNetworkDocument, 'payInNetwork'),
+    createPaymentRequest: mutation(CreatePaymentRequestDocument, 'createPaymentRequest'),
+    acceptPaymentRequest: mutation(AcceptPaymentRequestDocument, 'acceptPaymentRequest'),
+    declinePaymentRequest: mutation(DeclinePaymentRequestDocument, 'declinePaymentRequest'),
+    cancelPaymentRequest: mutation(CancelPaymentRequestDocument, 'cancelPaymentRequest'),
+    completePaymentRequest: mutation(CompletePaymentRequestDocument, 'completePaymentRequest'),
+    releasePaymentRequest: mutation(ReleasePaymentRequestDocument, 'releasePaymentRequest'),
+    recordObligations: mutation(RecordObligationsDocument, 'recordObligations'),
+    importObligationsCsv: mutation(ImportObligationsCsvDocument, 'importObligationsCsv'),
+    commitClearing: mutation(CommitClearingDocument, 'commitClearing'),
     paginate: (fetchPage, paginateOptions) => paginate(fetchPage, paginateOptions),
     iterateBooks: (variables = {}, call) => iterate(books, variables, call),
     iterateAccounts: (variables, call) => iterate(accounts, variables, call),

@@ -9,6 +9,7 @@ import './ledger/index.js';
 import './auth/index.js';
 import './coops/index.js';
 import './patronage/index.js';
+import './credit/index.js';
 
 export type { GraphQLContext } from './context.js';
 /** Short, coded variable coercion errors: a yoga plugin for the service's yoga instance. */

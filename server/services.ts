@@ -6,6 +6,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { type AuthService, authEntities, createAuthService } from './auth/index.js';
 import { CoopService, coopEntities } from './coops/index.js';
+import { CreditService } from './credit/index.js';
 import { LedgerService, ledgerEntities } from './ledger/index.js';
 import { PatronageService } from './patronage/index.js';
 import { createOrm as createPlatformOrm, nativePool, type OrmOptions } from './platform/db/orm.js';
@@ -30,6 +31,7 @@ export interface Services {
   auth: AuthService;
   coops: CoopService;
   patronage: PatronageService;
+  credit: CreditService;
   /** Stops background work (the entry batcher, the pending-entry expiry sweeper) and waits for it. */
   close(): Promise<void>;
 }
@@ -44,11 +46,13 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
   const patronage = new PatronageService(pool, ledger, coops);
   // Leaving follows the patronage policy's departing rule for retained allocations.
   coops.onLeaving((client, event) => patronage.onLeaving(client, event));
+  const credit = new CreditService(pool, ledger, coops);
   return {
     ledger,
     auth,
     coops,
     patronage,
+    credit,
     close: () => ledger.close(),
   };
 }

@@ -32,3 +32,5 @@ export {
   type PostedTotals,
   postedTotalsAsOf,
 } from './store-reads.js';
+/** Amendments of an account's bounds and a book's units, inside the caller's transaction (mutual credit). */
+export { addBookUnits, setAccountBounds } from './store-bounds.js';

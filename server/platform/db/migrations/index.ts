@@ -9,6 +9,7 @@ import { Migration20261206100000_amount_scale } from './Migration20261206100000_
 import { Migration20261206200000_refusals } from './Migration20261206200000_refusals.js';
 import { Migration20261207120000_patronage } from './Migration20261207120000_patronage.js';
 import { Migration20261207130000_register_idempotency } from './Migration20261207130000_register_idempotency.js';
+import { Migration20261208100000_credit } from './Migration20261208100000_credit.js';
 
 export const migrationsList = [
   { name: 'Migration20261125000000_ledger_core', class: Migration20261125000000_ledger_core },
@@ -21,4 +22,5 @@ export const migrationsList = [
     name: 'Migration20261207130000_register_idempotency',
     class: Migration20261207130000_register_idempotency,
   },
+  { name: 'Migration20261208100000_credit', class: Migration20261208100000_credit },
 ];

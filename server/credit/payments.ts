@@ -1,0 +1,407 @@
+/**
+ * Payments between members, and payment requests.
+ *
+ * `payInNetwork` posts one balanced entry (Dr the payer's account, Cr the payee's) through the
+ * posting engine's groups like any entry, keyed `pay:<idempotencyKey>`: the ledger refuses it with
+ * BALANCE_BOUND_EXCEEDED when it would take the payer below its limit or the payee above its upper
+ * bound, and remembers its first decision under the key (a replay answers it again). A payment that
+ * leaves the payer below the soft limit succeeds with a warning.
+ *
+ * Requests: the payee's treasurer requests, the payer's treasurer accepts (the payment, or with
+ * `hold` a PENDING entry that reserves the payer's credit until the payee completes it or releases
+ * it, or it expires) or declines; the payee may cancel an open request. An open request expires at
+ * its `expiresAt` (default 30 days); a hold at its `holdExpiresAt` (default 7 days, the ledger's
+ * expiry sweep then voids its entry). Each step is one transaction with the request row locked.
+ */
+import {
+  LedgerError,
+  type MetadataEntry,
+  type Principal,
+  parseAmount,
+  softLimitWarning,
+  validateMemo,
+} from '../core/index.js';
+import { type EntryRecord, entryIdByKey, entryOp, lockBooks, type PostOp } from '../ledger/index.js';
+import { requestHash } from '../platform/hashing.js';
+import { isUuid, uuidv7 } from '../platform/ids.js';
+import { withTransaction } from '../platform/transaction.js';
+import type { CreditDeps } from './deps.js';
+import { currentPolicies, getNetwork } from './networks.js';
+import {
+  type CreateRequestInput,
+  HOLD_DAYS_DEFAULT,
+  HOLD_DAYS_MAX,
+  type PayInput,
+  type PaymentRequestRecord,
+  type PaymentResult,
+  REQUEST_DAYS_DEFAULT,
+  REQUEST_DAYS_MAX,
+  type RequestActionInput,
+  type RequestResult,
+} from './records.js';
+import {
+  actsFor,
+  checkKey,
+  checkText,
+  isSteward,
+  rejected,
+  reusedKey,
+  treasuryOf,
+  unknownMember,
+  unknownNetwork,
+  unknownRequest,
+} from './rules.js';
+import {
+  decideRequest,
+  insertRequest,
+  type MemberRow,
+  memberRows,
+  membersOfCoops,
+  type RequestRow,
+  requestRows,
+  requestWhere,
+  resolveRequest,
+} from './store.js';
+
+const DAY_MS = 86_400_000;
+
+export function toRequest(row: RequestRow, now: Date): PaymentRequestRecord {
+  const {
+    storedStatus,
+    requestHash: _h,
+    decisionKey: _d,
+    decisionHash: _dh,
+    resolveKey: _r,
+    resolveHash: _rh,
+    ...rest
+  } = row;
+  const expired =
+    (storedStatus === 'OPEN' && row.expiresAt <= now) ||
+    (storedStatus === 'HELD' && row.holdExpiresAt !== null && row.holdExpiresAt <= now);
+  return { ...rest, status: expired ? 'EXPIRED' : storedStatus };
+}
+
+/** Whether the actor may see this network at all: a steward, or a treasurer of one of its members. */
+export async function mayReadNetwork(
+  deps: CreditDeps,
+  actor: Principal | null,
+  bookId: string,
+): Promise<boolean> {
+  if (!isUuid(bookId)) return false;
+  if (isSteward(actor, bookId)) return true;
+  const own = await membersOfCoops(deps.pool, treasuryOf(actor));
+  return own.some((m) => m.bookId === bookId);
+}
+
+function paymentMetadata(
+  kind: 'PAYMENT' | 'HOLD',
+  payer: MemberRow,
+  payee: MemberRow,
+  extra: MetadataEntry[] = [],
+) {
+  return [
+    { key: 'credit.kind', value: kind },
+    { key: 'credit.payer', value: payer.id },
+    { key: 'credit.payee', value: payee.id },
+    ...extra,
+  ];
+}
+
+async function warningFor(deps: CreditDeps, payer: MemberRow): Promise<string | null> {
+  const [account] = await deps.ledger.getAccounts([{ bookId: payer.bookId, id: payer.accountId }]);
+  const policy = (await currentPolicies(deps, [payer.bookId])).get(payer.bookId)!.policy;
+  if (!account?.lowerBound) return null;
+  const balance = account.postedCredits.minus(account.postedDebits).minus(account.pendingDebits);
+  return softLimitWarning(balance, account.lowerBound.neg(), policy.softLimitPercent, account.unit.scale);
+}
+
+export async function payInNetwork(
+  deps: CreditDeps,
+  input: PayInput,
+  actor: Principal,
+): Promise<PaymentResult | LedgerError> {
+  if (!(await mayReadNetwork(deps, actor, input.bookId))) return unknownNetwork();
+  const network = (await getNetwork(deps, input.bookId))!;
+  const problems: LedgerError[] = [];
+  const keyError = checkKey(input.idempotencyKey);
+  if (keyError) problems.push(keyError);
+  const amount = parseAmount(input.amount, network.unit, 'amount');
+  if (amount instanceof LedgerError) problems.push(amount);
+  const memoError = validateMemo(input.memo ?? null);
+  if (memoError) problems.push(memoError);
+  const members = await memberRows(
+    deps.pool,
+    [input.payerId, input.payeeId].filter(isUuid).map((id) => ({ bookId: input.bookId, id })),
+  );
+  const payer = members.find((m) => m.id === input.payerId);
+  const payee = members.find((m) => m.id === input.payeeId);
+  // A payer the caller does not act for answers as an unknown member.
+  if (!payer || !actsFor(actor, payer)) problems.push(unknownMember('payerId'));
+  if (!payee) problems.push(unknownMember('payeeId'));
+  if (payer && payee && payer.id === payee.id)
+    problems.push(new LedgerError('INVALID_INPUT', 'a member does not pay itself', 'payeeId'));
+  if (problems.length > 0 || !payer || !payee || amount instanceof LedgerError) return rejected(problems);
+  const entry = {
+    idempotencyKey: `pay:${input.idempotencyKey}`,
+    effectiveAt: null,
+    memo: input.memo ?? null,
+    metadata: paymentMetadata('PAYMENT', payer, payee),
+    lines: [
+      {
+        accountId: payer.accountId,
+        side: 'DEBIT' as const,
+        amount: amount.toFixed(network.unit.scale),
+        unit: network.unit.code,
+      },
+      {
+        accountId: payee.accountId,
+        side: 'CREDIT' as const,
+        amount: amount.toFixed(network.unit.scale),
+        unit: network.unit.code,
+      },
+    ],
+  };
+  const [result] = await deps.ledger.engine.submit(
+    [entryOp(input.bookId, 'STANDARD', entry, null, actor.id)],
+    true,
+  );
+  if (!result!.ok) return amountField(result!.error);
+  return { entry: result!.entry, replayed: result!.replayed, warning: await warningFor(deps, payer) };
+}
+
+/** A refusal about one of the entry's lines is about the payment's amount. */
+function amountField(error: LedgerError): LedgerError {
+  return error.field?.startsWith('lines') ? new LedgerError(error.code, error.message, 'amount') : error;
+}
+
+// ---------- requests ----------
+
+export async function createRequest(
+  deps: CreditDeps,
+  input: CreateRequestInput,
+  actor: Principal,
+): Promise<{ request: PaymentRequestRecord; replayed: boolean } | LedgerError> {
+  if (!(await mayReadNetwork(deps, actor, input.bookId))) return unknownNetwork();
+  const network = (await getNetwork(deps, input.bookId))!;
+  const now = deps.clock();
+  const problems: LedgerError[] = [];
+  const keyError = checkKey(input.idempotencyKey);
+  if (keyError) problems.push(keyError);
+  const amount = parseAmount(input.amount, network.unit, 'amount');
+  if (amount instanceof LedgerError) problems.push(amount);
+  const memoError = validateMemo(input.memo ?? null);
+  if (memoError) problems.push(memoError);
+  const expiresAt = input.expiresAt ?? new Date(now.getTime() + REQUEST_DAYS_DEFAULT * DAY_MS);
+  if (expiresAt <= now || expiresAt.getTime() > now.getTime() + REQUEST_DAYS_MAX * DAY_MS)
+    problems.push(
+      new LedgerError(
+        'INVALID_INPUT',
+        `expiresAt must be in the future, at most ${REQUEST_DAYS_MAX} days ahead`,
+        'expiresAt',
+      ),
+    );
+  const members = await memberRows(
+    deps.pool,
+    [input.payerId, input.payeeId].filter(isUuid).map((id) => ({ bookId: input.bookId, id })),
+  );
+  const payee = members.find((m) => m.id === input.payeeId);
+  const payer = members.find((m) => m.id === input.payerId);
+  if (!payee || !actsFor(actor, payee)) problems.push(unknownMember('payeeId'));
+  if (!payer) problems.push(unknownMember('payerId'));
+  if (payer && payee && payer.id === payee.id)
+    problems.push(new LedgerError('INVALID_INPUT', 'a member does not request from itself', 'payerId'));
+  if (problems.length > 0 || !payer || !payee || amount instanceof LedgerError) return rejected(problems);
+  const hash = requestHash('createPaymentRequest', input);
+  const result = await withTransaction(deps.pool, async (client) => {
+    const prior = await requestWhere(client, input.bookId, { key: input.idempotencyKey });
+    if (prior) return prior.requestHash === hash ? { id: prior.id, replayed: true } : reusedKey();
+    const id = uuidv7();
+    await insertRequest(client, {
+      bookId: input.bookId,
+      id,
+      payerId: payer.id,
+      payeeId: payee.id,
+      amount: amount.toFixed(network.unit.scale),
+      memo: input.memo ?? '',
+      expiresAt,
+      key: input.idempotencyKey,
+      hash,
+      actor: actor.id,
+    });
+    return { id, replayed: false };
+  });
+  if (result instanceof LedgerError) return result;
+  const [row] = await requestRows(deps.pool, [{ bookId: input.bookId, id: result.id }]);
+  return { request: toRequest(row!, deps.clock()), replayed: result.replayed };
+}
+
+type Action = 'ACCEPT' | 'DECLINE' | 'CANCEL' | 'COMPLETE' | 'RELEASE';
+
+/** Who may take an action: the payer accepts and declines; the payee cancels and completes; the payee or a steward releases a hold. */
+function mayAct(
+  action: Action,
+  actor: Principal,
+  row: RequestRow,
+  payer: MemberRow,
+  payee: MemberRow,
+): boolean {
+  switch (action) {
+    case 'ACCEPT':
+    case 'DECLINE':
+      return actsFor(actor, payer);
+    case 'CANCEL':
+    case 'COMPLETE':
+      return actsFor(actor, payee);
+    case 'RELEASE':
+      return actsFor(actor, payee) || isSteward(actor, row.bookId);
+  }
+}
+
+const notOpen = (row: RequestRow) =>
+  new LedgerError('PAYMENT_REQUEST_NOT_OPEN', `the request is ${row.storedStatus}`, 'requestId');
+
+export async function actOnRequest(
+  deps: CreditDeps,
+  action: Action,
+  input: RequestActionInput,
+  actor: Principal,
+): Promise<RequestResult | LedgerError> {
+  if (!(await mayReadNetwork(deps, actor, input.bookId))) return unknownNetwork();
+  const network = (await getNetwork(deps, input.bookId))!;
+  const now = deps.clock();
+  const problems: LedgerError[] = [];
+  const keyError = checkKey(input.idempotencyKey);
+  if (keyError) problems.push(keyError);
+  if (action === 'DECLINE' || action === 'CANCEL' || action === 'RELEASE') {
+    const reasonError = input.reason ? checkText(input.reason, 'reason', 500) : null;
+    if (reasonError) problems.push(reasonError);
+  }
+  const hold = action === 'ACCEPT' && input.hold === true;
+  const holdExpiresAt = hold
+    ? (input.holdExpiresAt ?? new Date(now.getTime() + HOLD_DAYS_DEFAULT * DAY_MS))
+    : null;
+  if (
+    holdExpiresAt &&
+    (holdExpiresAt <= now || holdExpiresAt.getTime() > now.getTime() + HOLD_DAYS_MAX * DAY_MS)
+  )
+    problems.push(
+      new LedgerError(
+        'INVALID_INPUT',
+        `holdExpiresAt must be in the future, at most ${HOLD_DAYS_MAX} days ahead`,
+        'holdExpiresAt',
+      ),
+    );
+  if (!isUuid(input.requestId)) problems.push(unknownRequest());
+  if (problems.length > 0) return rejected(problems);
+  const hash = requestHash(`paymentRequest:${action}`, input);
+  const decision = action === 'ACCEPT' || action === 'DECLINE' || action === 'CANCEL';
+  const outcome = await deps.ledger.engine.submitWith<{ replayed: boolean; entryKey: string | null }>(
+    async (client) => {
+      await lockBooks(client, [input.bookId]);
+      const prior = await requestWhere(
+        client,
+        input.bookId,
+        decision ? { decisionKey: input.idempotencyKey } : { resolveKey: input.idempotencyKey },
+      );
+      if (prior) {
+        const same =
+          prior.id === input.requestId && (decision ? prior.decisionHash : prior.resolveHash) === hash;
+        return same ? { ops: [], value: { replayed: true, entryKey: prior.entryKey } } : reusedKey();
+      }
+      const [row] = await requestRows(client, [{ bookId: input.bookId, id: input.requestId }], true);
+      if (!row) return unknownRequest();
+      const parties = await memberRows(client, [
+        { bookId: input.bookId, id: row.payerId },
+        { bookId: input.bookId, id: row.payeeId },
+      ]);
+      const payer = parties.find((m) => m.id === row.payerId)!;
+      const payee = parties.find((m) => m.id === row.payeeId)!;
+      if (!mayAct(action, actor, row, payer, payee)) return unknownRequest();
+      const base = { bookId: input.bookId, id: row.id, key: input.idempotencyKey, hash, actor: actor.id };
+      if (decision) {
+        if (row.storedStatus !== 'OPEN') return notOpen(row);
+        if (action === 'ACCEPT' && row.expiresAt <= now)
+          return new LedgerError(
+            'PAYMENT_REQUEST_EXPIRED',
+            'the request expired; ask for a new one',
+            'requestId',
+          );
+        if (action !== 'ACCEPT') {
+          await decideRequest(client, {
+            ...base,
+            status: action === 'DECLINE' ? 'DECLINED' : 'CANCELLED',
+            reason: input.reason?.trim() || null,
+            entryKey: null,
+            holdExpiresAt: null,
+          });
+          return { ops: [], value: { replayed: false, entryKey: null } };
+        }
+        const entryKey = `request:${row.id}`;
+        const amount = row.amount.toFixed(network.unit.scale);
+        const entry = {
+          idempotencyKey: entryKey,
+          effectiveAt: null,
+          memo: row.memo || null,
+          metadata: paymentMetadata(hold ? 'HOLD' : 'PAYMENT', payer, payee, [
+            { key: 'credit.request', value: row.id },
+          ]),
+          lines: [
+            { accountId: payer.accountId, side: 'DEBIT' as const, amount, unit: network.unit.code },
+            { accountId: payee.accountId, side: 'CREDIT' as const, amount, unit: network.unit.code },
+          ],
+        };
+        await decideRequest(client, {
+          ...base,
+          status: hold ? 'HELD' : 'PAID',
+          reason: null,
+          entryKey,
+          holdExpiresAt,
+        });
+        const op = entryOp(input.bookId, hold ? 'PENDING' : 'STANDARD', entry, holdExpiresAt, actor.id);
+        return { ops: [op], value: { replayed: false, entryKey } };
+      }
+      if (row.storedStatus !== 'HELD') return notOpen(row);
+      const pendingId = await entryIdByKey(client, input.bookId, row.entryKey!);
+      const kind = action === 'COMPLETE' ? 'COMMIT' : 'VOID';
+      const ref = {
+        bookId: input.bookId,
+        entryId: pendingId!,
+        idempotencyKey: `${kind === 'COMMIT' ? 'complete' : 'release'}:${row.id}`,
+        effectiveAt: null,
+        memo: kind === 'VOID' ? input.reason?.trim() || 'released' : null,
+        metadata:
+          kind === 'COMMIT'
+            ? paymentMetadata('PAYMENT', payer, payee, [{ key: 'credit.request', value: row.id }])
+            : [{ key: 'credit.request', value: row.id }],
+      };
+      const op: PostOp = {
+        kind,
+        bookId: input.bookId,
+        targetId: ref.entryId,
+        idempotencyKey: ref.idempotencyKey,
+        effectiveAt: null,
+        memo: ref.memo,
+        metadata: ref.metadata,
+        postedBy: actor.id,
+        requestHash: requestHash(kind === 'COMMIT' ? 'commitPendingEntry' : 'voidPendingEntry', ref),
+      };
+      await resolveRequest(client, { ...base, status: action === 'COMPLETE' ? 'COMPLETED' : 'RELEASED' });
+      return { ops: [op], value: { replayed: false, entryKey: ref.idempotencyKey } };
+    },
+  );
+  if (outcome instanceof LedgerError) return outcome;
+  const failed = outcome.results.find((r) => !r.ok);
+  if (failed && !failed.ok) return amountField(failed.error);
+  const [row] = await requestRows(deps.pool, [{ bookId: input.bookId, id: input.requestId }]);
+  let entry: EntryRecord | null = outcome.results[0]?.ok ? outcome.results[0].entry : null;
+  if (!entry && outcome.value.entryKey) {
+    const id = await entryIdByKey(deps.pool, input.bookId, outcome.value.entryKey);
+    entry = id ? ((await deps.ledger.getEntries([{ bookId: input.bookId, id }]))[0] ?? null) : null;
+  }
+  let warning: string | null = null;
+  if (action === 'ACCEPT') {
+    const [payer] = await memberRows(deps.pool, [{ bookId: input.bookId, id: row!.payerId }]);
+    warning = await warningFor(deps, payer!);
+  }
+  return { request: toRequest(row!, deps.clock()), entry, replayed: outcome.value.replayed, warning };
+}

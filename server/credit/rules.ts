@@ -1,0 +1,134 @@
+/**
+ * Small rules the mutual-credit use cases share: answers, keys, who acts for whom, and the
+ * balanced entries a batch of member movements becomes.
+ *
+ * Who acts for a member co-op: its membership row links the co-op's book; a principal holding a
+ * TREASURER grant on that book (or an admin) acts for the co-op's network account: pays from it,
+ * requests and accepts payments, records what the co-op owes. Stewards (NETWORK_STEWARD on the
+ * network's book, or admins) manage the network: members, limits, policy, clearing; they read
+ * everything of it but never pay for a member.
+ */
+import {
+  Decimal,
+  type EntryInput,
+  isAdmin,
+  LedgerError,
+  type LineInput,
+  type MetadataEntry,
+  mayWriteBook,
+  type Principal,
+  validateIdempotencyKey,
+  ZERO,
+} from '../core/index.js';
+import { CREDIT_KEY_LENGTH_MAX } from './records.js';
+
+export const unknownNetwork = (field = 'networkId') =>
+  new LedgerError('UNKNOWN_NETWORK', 'no such network', field);
+export const unknownMember = (field: string) =>
+  new LedgerError('UNKNOWN_NETWORK_MEMBER', 'no such member of this network', field);
+export const unknownRequest = () =>
+  new LedgerError('UNKNOWN_PAYMENT_REQUEST', 'no such payment request', 'requestId');
+export const reusedKey = () =>
+  new LedgerError(
+    'IDEMPOTENCY_KEY_REUSED',
+    'this idempotencyKey was already used with a different request',
+    'idempotencyKey',
+  );
+
+/** Stewards of the network (and admins). */
+export function isSteward(actor: Principal | null, bookId: string): boolean {
+  return actor !== null && bookId !== '' && mayWriteBook(actor, bookId);
+}
+
+/** Co-op books the principal is a treasurer of. */
+export function treasuryOf(actor: Principal | null): string[] {
+  return (actor?.grants ?? []).filter((g) => g.role === 'TREASURER').map((g) => g.scope);
+}
+
+/** Whether the principal acts for this member co-op (its treasurer, or an admin). */
+export function actsFor(actor: Principal | null, member: { coopBookId: string }): boolean {
+  return isAdmin(actor) || treasuryOf(actor).includes(member.coopBookId);
+}
+
+/**
+ * Several problems of one request: it is the first (a LedgerError, so callers that handle one
+ * handle this), and `all` lists every one; the API answers them all in `userErrors`.
+ */
+export class Problems extends LedgerError {
+  readonly all: readonly LedgerError[];
+
+  constructor(problems: readonly LedgerError[]) {
+    const first = problems[0]!;
+    super(first.code, first.message, first.field);
+    this.all = problems;
+  }
+}
+
+export function rejected(problems: LedgerError[]): LedgerError {
+  return problems.length === 1 ? problems[0]! : new Problems(problems);
+}
+
+/** A key whose entries' keys add a suffix: 1 to 100 printable ASCII characters. */
+export function checkKey(key: string, field = 'idempotencyKey'): LedgerError | null {
+  const error = validateIdempotencyKey(key, field);
+  if (error) return error;
+  return key.length > CREDIT_KEY_LENGTH_MAX
+    ? new LedgerError(
+        'INVALID_IDEMPOTENCY_KEY',
+        `idempotencyKey must be 1 to ${CREDIT_KEY_LENGTH_MAX} characters here`,
+        field,
+      )
+    : null;
+}
+
+/** A required free text (a reason, a reference) of 1 to `max` characters. */
+export function checkText(text: string, field: string, max: number): LedgerError | null {
+  return text.trim().length === 0 || text.length > max
+    ? new LedgerError('INVALID_INPUT', `${field} must be 1 to ${max} characters`, field)
+    : null;
+}
+
+/** Lines of one entry at most, less the clearing account's balancing line. */
+const LINES_PER_ENTRY = 98;
+
+/**
+ * Movements of many accounts (each a side and an amount) as balanced entries of at most 99 lines:
+ * each chunk is balanced by a line on the clearing account, whose balance is back at zero after
+ * the last entry (the movements balance as a whole). One entry when they fit in one.
+ */
+export function chunkedEntries(
+  movements: { accountId: string; side: 'DEBIT' | 'CREDIT'; amount: Decimal }[],
+  clearingAccountId: string,
+  unit: { code: string; scale: number },
+  keyOf: (index: number) => string,
+  memo: string,
+  metadata: MetadataEntry[],
+): EntryInput[] {
+  const lines = movements.filter((m) => m.amount.gt(0));
+  const total = lines.reduce((s, m) => (m.side === 'DEBIT' ? s.plus(m.amount) : s.minus(m.amount)), ZERO);
+  if (!total.isZero()) throw new Error(`movements do not balance: ${total.toFixed()}`);
+  const entries: EntryInput[] = [];
+  const fits = lines.length <= LINES_PER_ENTRY + 1;
+  for (let i = 0; i < lines.length; i += fits ? lines.length : LINES_PER_ENTRY) {
+    const chunk = lines.slice(i, fits ? lines.length : i + LINES_PER_ENTRY);
+    const net = chunk.reduce(
+      (s, m) => (m.side === 'DEBIT' ? s.plus(m.amount) : s.minus(m.amount)),
+      new Decimal(0),
+    );
+    const out: LineInput[] = chunk.map((m) => ({
+      accountId: m.accountId,
+      side: m.side,
+      amount: m.amount.toFixed(unit.scale),
+      unit: unit.code,
+    }));
+    if (!net.isZero())
+      out.push({
+        accountId: clearingAccountId,
+        side: net.gt(0) ? 'CREDIT' : 'DEBIT',
+        amount: net.abs().toFixed(unit.scale),
+        unit: unit.code,
+      });
+    entries.push({ idempotencyKey: keyOf(entries.length), effectiveAt: null, memo, metadata, lines: out });
+  }
+  return entries;
+}
