@@ -1,0 +1,142 @@
+/**
+ * The treasurer's patronage CLI (scripts/patronage.ts) against a running service: --help, usage
+ * errors, importing records from a file, previewing, committing (a replay with the same key),
+ * writing a notice PDF and the 1099-PATR CSV. It reads LEDGER_URL and LEDGER_TOKEN.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LedgerClient } from '../../client-sdk/index.js';
+import type { CoopFixture } from '../helpers/coop.js';
+import { ledgerClient } from '../helpers/ledger.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { activeMember, type Member, patronageCoop, postResult, setPolicy } from './helpers.js';
+
+let server: TestServer;
+let admin: LedgerClient;
+let coop: CoopFixture;
+let a: Member;
+let b: Member;
+const dir = mkdtempSync(path.join(os.tmpdir(), 'patronage-cli-'));
+
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/patronage.ts', ...args], {
+      env: { ...process.env, LEDGER_URL: server.url, LEDGER_TOKEN: coop.treasurerToken, ...env },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    child.on('exit', (code) => resolve({ code: code ?? -1, out, err }));
+  });
+}
+
+beforeAll(async () => {
+  server = await startTestServer({ config: { rateLimitPerSecond: 0 } });
+  admin = ledgerClient(server.url);
+  const setup = await patronageCoop(server.url, admin);
+  coop = setup.coop;
+  a = await activeMember(coop, setup.classId, 'Alma Cli', '2024-01-01');
+  b = await activeMember(coop, setup.classId, 'Bert Cli', '2024-01-01');
+  await setPolicy(coop, {
+    measures: [{ code: 'HOURS', kind: 'HOURS', unit: { code: 'HOUR', scale: 2 }, weight: '1' }],
+    reservePercent: '20',
+    revolvingYears: 5,
+  });
+  await postResult(coop, '2025-05-01', '1500.00', '500.00');
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('scripts/patronage.ts', () => {
+  it('prints its help, and refuses an unknown command or a missing option with exit 2', async () => {
+    const help = await cli(['--help']);
+    expect([help.code, help.out]).toEqual([
+      0,
+      expect.stringContaining('Usage: npm run patronage -- <command>'),
+    ]);
+    expect(help.out).toContain('LEDGER_TOKEN');
+    expect((await cli(['fly'])).code).toBe(2);
+    const missing = await cli(['commit', '--coop', coop.id, '--year', '2025']);
+    expect([missing.code, missing.err]).toEqual([2, expect.stringContaining('--key is required')]);
+    const noToken = await cli(['runs', '--coop', coop.id], { LEDGER_TOKEN: '' });
+    expect([noToken.code, noToken.err]).toEqual([2, expect.stringContaining('a token is needed')]);
+  }, 60_000);
+
+  it('imports records, previews, commits (a repeat is a replay) and writes a notice and tax data', async () => {
+    // Surplus 1,000.00: reserve 20% = 200.00, members 800.00 by hours 300 : 100 -> 600.00 and 200.00;
+    // cash 20%: 120.00 and 40.00.
+    const file = path.join(dir, 'hours.csv');
+    writeFileSync(
+      file,
+      `member,measure,period_start,period_end,quantity\n${a.number},HOURS,2025-01-01,2025-12-31,300.00\n${b.number},HOURS,2025-01-01,2025-12-31,100.00\n`,
+    );
+    const imported = await cli(['import', '--coop', coop.id, '--file', file]);
+    expect([imported.code, imported.out.trim()]).toEqual([0, '2 records imported']);
+    const again = await cli(['import', '--coop', coop.id, '--file', file]);
+    expect(again.out.trim()).toBe('2 records imported (replayed: nothing new)');
+
+    const preview = await cli([
+      'preview',
+      '--coop',
+      coop.id,
+      '--year',
+      '2025',
+      '--allocated-on',
+      '2026-01-10',
+      '--csv',
+    ]);
+    expect(preview.code).toBe(0);
+    expect(preview.out.trim().split('\n')).toEqual([
+      'member,patronage,share,allocation,cash,retained,notice',
+      `${a.number},HOURS 300.00,0.7500000000,600.00,120.00,480.00,qualified`,
+      `${b.number},HOURS 100.00,0.2500000000,200.00,40.00,160.00,qualified`,
+    ]);
+
+    const args = [
+      'commit',
+      '--coop',
+      coop.id,
+      '--year',
+      '2025',
+      '--allocated-on',
+      '2026-01-10',
+      '--key',
+      'cli-run-2025',
+    ];
+    const committed = await cli(args);
+    expect(committed.code).toBe(0);
+    expect(committed.out).toContain('surplus 1000.00, reserve 200.00, community 0.00, members 800.00');
+    const replay = await cli(args);
+    expect(replay.out).toContain('(replayed)');
+    const runId = /run (\S+):/.exec(committed.out)![1]!;
+    const refused = await cli(['commit', '--coop', coop.id, '--year', '2025', '--key', 'cli-run-2025-b']);
+    expect([refused.code, refused.err]).toEqual([1, expect.stringContaining('PATRONAGE_RUN_EXISTS')]);
+
+    const pdf = path.join(dir, 'notice.pdf');
+    const notice = await cli(['notice', '--run', runId, '--member', a.id, '--out', pdf]);
+    expect(notice.code).toBe(0);
+    expect(readFileSync(pdf).subarray(0, 5).toString('latin1')).toBe('%PDF-');
+
+    const paid = await cli(['pay', '--run', runId, '--paid-on', '2026-01-15', '--key', 'cli-pay']);
+    expect([paid.code, paid.out]).toEqual([0, expect.stringContaining('160.00 paid on 2026-01-15 by bank')]);
+    const csv = path.join(dir, '1099.csv');
+    const tax = await cli(['tax', '--coop', coop.id, '--year', '2026', '--out', csv]);
+    expect(tax.code).toBe(0);
+    expect(readFileSync(csv, 'utf8').split('\r\n')[1]).toContain(
+      `Alma Cli,,,${a.number},600.00,0.00,0.00,0.00,0.00`,
+    );
+  }, 180_000);
+});
