@@ -368,8 +368,12 @@ export type RequestArgs<TVariables> =
     ? [variables?: TVariables, options?: CallOptions]
     : [variables: TVariables, options?: CallOptions];
 
-/** Connection variables for the iterators: `after` is theirs to manage; `first` defaults to 100. */
-export type IterateVariables<TVariables> = Omit<TVariables, 'after'>;
+/**
+ * Connection variables for the iterators: the cursors (`after`, `before`) are theirs to manage. The
+ * page size is `first` (or `last`), 100 by default; `{ backward: true }` in the options walks from
+ * the end of the list (`last`/`before`), yielding nodes last first.
+ */
+export type IterateVariables<TVariables> = Omit<TVariables, 'after' | 'before'>;
 
 type NodeOf<TConnection> = TConnection extends ConnectionPage<infer TNode> ? TNode : never;
 export type Book = NodeOf<BooksQuery['books']>;
@@ -785,7 +789,7 @@ export interface LedgerClient {
   ): Promise<RevokeApiTokenMutation['revokeApiToken']>;
 
   // Walking connections.
-  /** Yields every node of any forward connection; see {@link paginate}. */
+  /** Yields every node of any connection, forward or (`{ backward: true }`) backward; see {@link paginate}. */
   paginate<TNode>(
     fetchPage: PageFetcher<TNode>,
     options?: PaginateOptions,
@@ -929,21 +933,31 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
   const journalEntries = query(JournalEntriesDocument, 'journalEntries');
   const coops = query(CoopsDocument, 'coops');
   const coopDirectory = query(CoopDirectoryDocument, 'coopDirectory');
-  const noPage = { edges: [], pageInfo: { hasNextPage: false, endCursor: null } };
+  const noPage = {
+    edges: [],
+    pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
+  };
   const coopMemberships = async (variables: CoopMembershipsQueryVariables, call?: CallOptions) =>
     (await send(CoopMembershipsDocument, variables, call)).coop?.memberships ?? null;
   const coopParties = async (variables: CoopPartiesQueryVariables, call?: CallOptions) =>
     (await send(CoopPartiesDocument, variables, call)).coop?.parties ?? null;
 
-  function iterate<TVariables extends { first?: number | null }, TNode>(
+  function iterate<TVariables extends { first?: number | null; last?: number | null }, TNode>(
     fetch: (variables: TVariables, call?: CallOptions) => Promise<ConnectionPage<TNode>>,
-    variables: Omit<TVariables, 'after'>,
-    { maxPages, ...call }: CallOptions & PaginateOptions = {},
+    variables: Omit<TVariables, 'after' | 'before'>,
+    { maxPages, backward, ...call }: CallOptions & PaginateOptions = {},
   ): AsyncGenerator<TNode, void, undefined> {
-    const first = variables.first ?? MAX_PAGE_SIZE;
+    const { first, last, ...rest } = variables;
+    const size = first ?? last ?? MAX_PAGE_SIZE;
     return paginate(
-      (after) => fetch({ ...variables, first, after } as unknown as TVariables, call),
-      maxPages === undefined ? {} : { maxPages },
+      (cursor) =>
+        fetch(
+          (backward
+            ? { ...rest, last: size, before: cursor }
+            : { ...rest, first: size, after: cursor }) as unknown as TVariables,
+          call,
+        ),
+      { ...(maxPages === undefined ? {} : { maxPages }), ...(backward ? { backward } : {}) },
     );
   }
 

@@ -59,6 +59,8 @@ export const builder = new SchemaBuilder<{
     DateTime: { Input: Date; Output: Date };
     Date: { Input: string; Output: string };
   };
+  /** Every connection's shape carries the size of its whole list (schema/connection.ts). */
+  Connection: { totalCount: () => number | Promise<number> };
   AuthScopes: {
     /** Anyone, with or without a token. */
     public: boolean;
@@ -101,6 +103,25 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
+    // Connections (schema/connection.ts): `nodes` beside `edges`, and what the paging arguments take.
+    nodesOnConnection: true,
+    firstArgOptions: {
+      description:
+        'Page size, 1 to 100, reading forward (after `after`); default 50 when neither first nor last is given.',
+    },
+    lastArgOptions: {
+      description:
+        'Page size, 1 to 100, reading backward (the last nodes, or those before `before`). Not with `first`.',
+    },
+    afterArgOptions: { description: "A cursor of this connection (an edge's cursor or pageInfo.endCursor)." },
+    beforeArgOptions: {
+      description: "A cursor of this connection (an edge's cursor or pageInfo.startCursor).",
+    },
+    pageInfoTypeOptions: {
+      description:
+        'Where a page lies in its list. hasPreviousPage is true when paging forward after a cursor, and hasNextPage when ' +
+        'paging backward before one (the Relay specification allows either without a further read).',
+    },
     // A malformed id or one naming a type that is not a node answers null, like book(id:) does.
     decodeGlobalID: (globalID) => {
       try {

@@ -4,17 +4,11 @@
  * TREASURER grant on the book is a treasurer grant on the co-op; the Coop object is readable by
  * readers of the book only (a member reads its public profile, the DirectoryEntry).
  */
+import type { MembershipRecord, PartyRecord } from '../../server/coops/index.js';
 import { COOP_ACCOUNT_PURPOSES, type CoopAccountPurpose, canReadBook } from '../../server/core/index.js';
 import { builder } from '../builder.js';
-import {
-  connectionType,
-  decodeCursor,
-  emptyConnection,
-  PAGE_DOC,
-  pageSize,
-  toConnection,
-} from '../connection.js';
-import { badInput, guard } from '../errors.js';
+import { connectionType, emptyConnection, resolvePage, validatePageArgs } from '../connection.js';
+import { guard } from '../errors.js';
 import { scopedId } from '../ids.js';
 import { loaders, loadNodes } from '../loaders.js';
 import { AccountRef, BookRef, UnitRef } from '../refs.js';
@@ -120,43 +114,52 @@ builder.node(CoopRef, {
       description: 'Member classes by code (at most 50).',
       resolve: (c, _a, ctx) => guard(() => ctx.services.coops.listMemberClasses(c.id)),
     }),
-    memberships: t.field({
-      type: MembershipConnection,
-      description: 'Memberships by member number, optionally only those in one state.',
-      args: {
-        first: t.arg.int({ description: PAGE_DOC }),
-        after: t.arg.string(),
-        state: t.arg({ type: MembershipStateEnum }),
+    memberships: t.connection(
+      {
+        type: MembershipRef,
+        description: 'Memberships by member number, optionally only those in one state.',
+        args: { state: t.arg({ type: MembershipStateEnum }) },
+        resolve: (c, args, ctx) => {
+          if (!canReadBook(ctx.principal, c.id)) {
+            validatePageArgs(args, 1);
+            return emptyConnection();
+          }
+          const state = args.state ?? null;
+          return resolvePage(args, {
+            arity: 1,
+            key: ([n]) => (/^\d{1,9}$/.test(n!) ? Number(n) : null),
+            cursorOf: (m: MembershipRecord) => [String(m.memberNumber)],
+            read: async (q) => {
+              const rows = await guard(() => ctx.services.coops.membershipPage(c.id, q, state));
+              for (const m of rows) coopLoaders(ctx).membership.prime(scopedId(m.bookId, m.id), m);
+              return rows;
+            },
+            count: () => guard(() => ctx.services.coops.membershipCount(c.id, state)),
+          });
+        },
       },
-      resolve: async (c, args, ctx) => {
-        const limit = pageSize(args.first);
-        const after = decodeCursor(args.after, 1);
-        if (after && !/^\d{1,9}$/.test(after[0]!))
-          throw badInput('`after` is not a cursor returned by this connection');
-        if (!canReadBook(ctx.principal, c.id)) return emptyConnection();
-        const rows = await guard(() =>
-          ctx.services.coops.listMemberships(c.id, {
-            afterNumber: after ? Number(after[0]) : null,
-            limit: limit + 1,
-            state: args.state ?? null,
-          }),
-        );
-        for (const m of rows) coopLoaders(ctx).membership.prime(scopedId(m.bookId, m.id), m);
-        return toConnection(rows, limit, (m) => [String(m.memberNumber)]);
+      MembershipConnection,
+    ),
+    parties: t.connection(
+      {
+        type: PartyRef,
+        description: 'People and organisations registered with the co-op, in registration order.',
+        resolve: (c, args, ctx) => {
+          if (!canReadBook(ctx.principal, c.id)) {
+            validatePageArgs(args, 1);
+            return emptyConnection();
+          }
+          return resolvePage(args, {
+            arity: 1,
+            key: ([id]) => id!,
+            cursorOf: (p: PartyRecord) => [p.id],
+            read: (q) => guard(() => ctx.services.coops.partyPage(c.id, q)),
+            count: () => guard(() => ctx.services.coops.partyCount(c.id)),
+          });
+        },
       },
-    }),
-    parties: t.field({
-      type: PartyConnection,
-      description: 'People and organisations registered with the co-op, in registration order.',
-      args: { first: t.arg.int({ description: PAGE_DOC }), after: t.arg.string() },
-      resolve: async (c, args, ctx) => {
-        const limit = pageSize(args.first);
-        const after = decodeCursor(args.after, 1);
-        if (!canReadBook(ctx.principal, c.id)) return emptyConnection();
-        const rows = await guard(() => ctx.services.coops.listParties(c.id, after?.[0] ?? null, limit + 1));
-        return toConnection(rows, limit, (p) => [p.id]);
-      },
-    }),
+      PartyConnection,
+    ),
     votingRoll: t.field({
       type: VotingRollRef,
       description: 'Members entitled to vote on a date (one member, one vote).',

@@ -3,18 +3,18 @@
  * what they may not read, never an error that reveals another tenant's ids; coopDirectory is open
  * to anyone.
  */
-import type { MembershipRecord } from '../../server/coops/index.js';
+import type { CoopRecord, MembershipRecord } from '../../server/coops/index.js';
 import { canReadBook, isAdmin, readableBooks } from '../../server/core/index.js';
 import { memberGrantKeys } from '../access.js';
 import { builder } from '../builder.js';
-import { decodeCursor, emptyConnection, PAGE_DOC, pageSize, toConnection } from '../connection.js';
+import { emptyConnection, resolvePage, validatePageArgs } from '../connection.js';
 import { badInput, guard } from '../errors.js';
 import { decodeCoopId, decodeScopedId } from '../ids.js';
 import { loadMembership, loadParty } from './access.js';
 import { CoopConnection } from './coop.js';
 import { DirectoryEntryConnection } from './directory.js';
 import { coopLoaders } from './loaders.js';
-import { CoopKindEnum, CoopRef, MembershipRef, PartyRef } from './refs.js';
+import { CoopKindEnum, CoopRef, DirectoryEntryRef, MembershipRef, PartyRef } from './refs.js';
 import { MemberStatementRef, statementOf } from './statements.js';
 import { VotingRollRef, votingRollOf } from './voting-roll.js';
 
@@ -31,48 +31,58 @@ builder.queryFields((t) => ({
       return canReadBook(ctx.principal, id) ? guard(() => coopLoaders(ctx).coop.load(id)) : null;
     },
   }),
-  coops: t.field({
-    type: CoopConnection,
-    description: 'Co-ops the caller may read (all of them for an admin), in creation order.',
-    authScopes: { authenticated: true },
-    args: { first: t.arg.int({ description: PAGE_DOC }), after: t.arg.string() },
-    resolve: async (_r, args, ctx) => {
-      const limit = pageSize(args.first);
-      const after = decodeCursor(args.after, 1);
-      const only = isAdmin(ctx.principal) ? null : (readableBooks(ctx.principal) ?? []);
-      if (only !== null && only.length === 0) return emptyConnection();
-      const rows = await guard(() => ctx.services.coops.listCoops(after?.[0] ?? null, limit + 1, only));
-      for (const c of rows) coopLoaders(ctx).coop.prime(c.id, c);
-      return toConnection(rows, limit, (c) => [c.id]);
+  coops: t.connection(
+    {
+      type: CoopRef,
+      description: 'Co-ops the caller may read (all of them for an admin), in creation order.',
+      authScopes: { authenticated: true },
+      resolve: (_r, args, ctx) => {
+        const only = isAdmin(ctx.principal) ? null : (readableBooks(ctx.principal) ?? []);
+        if (only !== null && only.length === 0) {
+          validatePageArgs(args, 1);
+          return emptyConnection();
+        }
+        return resolvePage(args, {
+          arity: 1,
+          key: ([id]) => id!,
+          cursorOf: (c: CoopRecord) => [c.id],
+          read: async (q) => {
+            const rows = await guard(() => ctx.services.coops.coopPage(q, only));
+            for (const c of rows) coopLoaders(ctx).coop.prime(c.id, c);
+            return rows;
+          },
+          count: () => guard(() => ctx.services.coops.coopCount(only)),
+        });
+      },
     },
-  }),
-  coopDirectory: t.field({
-    type: DirectoryEntryConnection,
-    description:
-      'The public directory: co-ops that chose to be listed, by name. Open to anyone, without a token. ' +
-      '`city` matches case-insensitively.',
-    authScopes: { public: true },
-    args: {
-      first: t.arg.int({ description: PAGE_DOC }),
-      after: t.arg.string(),
-      city: t.arg.string(),
-      kind: t.arg({ type: CoopKindEnum }),
+    CoopConnection,
+  ),
+  coopDirectory: t.connection(
+    {
+      type: DirectoryEntryRef,
+      description:
+        'The public directory: co-ops that chose to be listed, by name. Open to anyone, without a token. ' +
+        '`city` matches case-insensitively.',
+      authScopes: { public: true },
+      args: {
+        city: t.arg.string(),
+        kind: t.arg({ type: CoopKindEnum }),
+      },
+      resolve: (_r, args, ctx) => {
+        if (args.city != null && args.city.length > 100)
+          throw badInput('city must be at most 100 characters');
+        const filter = { city: args.city ?? null, kind: args.kind ?? null };
+        return resolvePage(args, {
+          arity: 2,
+          key: ([name, id]) => (/^[0-9a-f-]{36}$/.test(id!) ? { name: name!, id: id! } : null),
+          cursorOf: (c: CoopRecord) => [c.name, c.id],
+          read: (q) => guard(() => ctx.services.coops.directoryPage(q, filter)),
+          count: () => guard(() => ctx.services.coops.directoryCount(filter)),
+        });
+      },
     },
-    resolve: async (_r, args, ctx) => {
-      const limit = pageSize(args.first);
-      const after = decodeCursor(args.after, 2);
-      if (args.city != null && args.city.length > 100) throw badInput('city must be at most 100 characters');
-      if (after && !/^[0-9a-f-]{36}$/.test(after[1]!))
-        throw badInput('`after` is not a cursor returned by this connection');
-      const rows = await guard(() =>
-        ctx.services.coops.listDirectory(after ? { name: after[0]!, id: after[1]! } : null, limit + 1, {
-          city: args.city ?? null,
-          kind: args.kind ?? null,
-        }),
-      );
-      return toConnection(rows, limit, (c) => [c.name, c.id]);
-    },
-  }),
+    DirectoryEntryConnection,
+  ),
   membership: t.field({
     type: MembershipRef,
     nullable: true,

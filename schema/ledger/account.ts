@@ -3,7 +3,14 @@ import { builder } from '../builder.js';
 import { guard } from '../errors.js';
 import { scopedId } from '../ids.js';
 import { loaders, loadNodes } from '../loaders.js';
-import { AccountBalanceRef, AccountRef, AccountTypeEnum, BookRef, UnitRef } from '../refs.js';
+import {
+  AccountBalanceRef,
+  AccountRef,
+  AccountTypeEnum,
+  BookRef,
+  JournalEntryRef,
+  UnitRef,
+} from '../refs.js';
 import { AccountConnection, listAccounts } from './book.js';
 import { JournalEntryConnection, listEntries } from './entry.js';
 
@@ -32,11 +39,14 @@ builder.node(AccountRef, {
           ? loaders(ctx).account.load(scopedId(a.bookId, a.parentId))
           : null,
     }),
-    children: t.field({
-      type: AccountConnection,
-      args: { first: t.arg.int(), after: t.arg.string() },
-      resolve: (a, args, ctx) => listAccounts(ctx, a.bookId, { ...args, includeClosed: true }, a.id),
-    }),
+    children: t.connection(
+      {
+        type: AccountRef,
+        description: "This account's children (closed ones included) ordered by code.",
+        resolve: (a, args, ctx) => listAccounts(ctx, a.bookId, { ...args, includeClosed: true }, a.id),
+      },
+      AccountConnection,
+    ),
     lowerBound: t.field({
       type: 'Decimal',
       nullable: true,
@@ -57,17 +67,19 @@ builder.node(AccountRef, {
       args: { asOf: t.arg({ type: 'DateTime' }) },
       resolve: (a, args, ctx) => guard(() => ctx.services.ledger.balance(a, args.asOf ?? null)),
     }),
-    journalEntries: t.field({
-      type: JournalEntryConnection,
-      description: 'Entries with a line on this account, in (effectiveAt, recording) order.',
-      args: {
-        first: t.arg.int(),
-        after: t.arg.string(),
-        from: t.arg({ type: 'DateTime' }),
-        to: t.arg({ type: 'DateTime' }),
+    journalEntries: t.connection(
+      {
+        type: JournalEntryRef,
+        description:
+          'Entries with a line on this account, in (effectiveAt, recording) order; `from` inclusive, `to` exclusive.',
+        args: {
+          from: t.arg({ type: 'DateTime' }),
+          to: t.arg({ type: 'DateTime' }),
+        },
+        resolve: (a, args, ctx) => listEntries(ctx, { bookId: a.bookId, accountId: a.id, ...args }),
       },
-      resolve: (a, args, ctx) => listEntries(ctx, { bookId: a.bookId, accountId: a.id, ...args }),
-    }),
+      JournalEntryConnection,
+    ),
   }),
 });
 

@@ -1,6 +1,14 @@
 import { canReadBook } from '../../server/core/index.js';
+import { type AccountRow, pages } from '../../server/ledger/index.js';
 import { builder } from '../builder.js';
-import { connectionType, decodeCursor, emptyConnection, pageSize, toConnection } from '../connection.js';
+import {
+  connectionType,
+  emptyConnection,
+  type PageArgs,
+  resolvePage,
+  validatePageArgs,
+} from '../connection.js';
+import type { GraphQLContext } from '../context.js';
 import { guard } from '../errors.js';
 import { loaders, loadNodes } from '../loaders.js';
 import { AccountRef, AccountTypeEnum, BookRef, UnitRef } from '../refs.js';
@@ -26,48 +34,55 @@ builder.node(BookRef, {
       resolve: (b) => b.lastHash,
     }),
     createdAt: t.field({ type: 'DateTime', resolve: (b) => b.createdAt }),
-    accounts: t.field({
-      type: AccountConnection,
-      description: 'Accounts of this book ordered by code.',
-      args: {
-        first: t.arg.int(),
-        after: t.arg.string(),
-        type: t.arg({ type: AccountTypeEnum }),
-        includeClosed: t.arg.boolean({ defaultValue: true }),
+    accounts: t.connection(
+      {
+        type: AccountRef,
+        description: 'Accounts of this book ordered by code.',
+        args: {
+          type: t.arg({ type: AccountTypeEnum }),
+          includeClosed: t.arg.boolean({ defaultValue: true }),
+        },
+        resolve: (b, args, ctx) => listAccounts(ctx, b.id, args),
       },
-      resolve: (b, args, ctx) => listAccounts(ctx, b.id, args),
-    }),
+      AccountConnection,
+    ),
   }),
 });
 
 export const BookConnection = connectionType('Book', BookRef);
 export const AccountConnection = connectionType('Account', AccountRef);
 
-export async function listAccounts(
-  ctx: Parameters<typeof loaders>[0],
+/** A page of a book's accounts (or of an account's children), by code, forward or backward. */
+export function listAccounts(
+  ctx: GraphQLContext,
   bookId: string,
-  args: {
-    first?: number | null;
-    after?: string | null;
+  args: PageArgs & {
     type?: (typeof AccountTypeEnum)['$inferType'] | null;
     includeClosed?: boolean | null;
   },
   parentId?: string | null,
 ) {
-  const limit = pageSize(args.first);
-  const after = decodeCursor(args.after, 1);
   // Edges and cursors are data too (a cursor holds the account code): only readers of the book
   // get any, whatever object the connection hangs from (a member's own account included).
-  if (!canReadBook(ctx.principal, bookId)) return emptyConnection();
-  const rows = await guard(() =>
-    ctx.services.ledger.listAccounts(bookId, {
-      afterCode: after?.[0] ?? null,
-      limit: limit + 1,
-      includeClosed: args.includeClosed ?? true,
-      type: args.type ?? null,
-      parentId,
-    }),
-  );
-  for (const row of rows) loaders(ctx).account.prime(`${row.bookId}:${row.id}`, row);
-  return toConnection(rows, limit, (a) => [a.code]);
+  if (!canReadBook(ctx.principal, bookId)) {
+    validatePageArgs(args, 1);
+    return emptyConnection();
+  }
+  const filter = {
+    bookId,
+    includeClosed: args.includeClosed ?? true,
+    type: args.type ?? null,
+    ...(parentId === undefined ? {} : { parentId }),
+  };
+  return resolvePage(args, {
+    arity: 1,
+    key: ([code]) => code!,
+    cursorOf: (a: AccountRow) => [a.code],
+    read: async (q) => {
+      const rows = await guard(() => pages.accountPage(ctx.services.ledger, filter, q));
+      for (const row of rows) loaders(ctx).account.prime(`${row.bookId}:${row.id}`, row);
+      return rows;
+    },
+    count: () => guard(() => pages.accountCount(ctx.services.ledger, filter)),
+  });
 }

@@ -1,10 +1,16 @@
 import { canReadBook, formatAmount } from '../../server/core/index.js';
 import type { EntryRecord } from '../../server/ledger/index.js';
-import { EXPIRY_ACTOR } from '../../server/ledger/index.js';
+import { EXPIRY_ACTOR, pages } from '../../server/ledger/index.js';
 import { builder } from '../builder.js';
-import { connectionType, decodeCursor, emptyConnection, pageSize, toConnection } from '../connection.js';
+import {
+  connectionType,
+  emptyConnection,
+  type PageArgs,
+  resolvePage,
+  validatePageArgs,
+} from '../connection.js';
 import type { GraphQLContext } from '../context.js';
-import { badInput, guard } from '../errors.js';
+import { guard } from '../errors.js';
 import { scopedId } from '../ids.js';
 import { loaders, loadNodes } from '../loaders.js';
 import {
@@ -125,40 +131,48 @@ JournalLineRef.implement({
 
 export const JournalEntryConnection = connectionType('JournalEntry', JournalEntryRef);
 
-export async function listEntries(
+/**
+ * A cursor's key: an instant JavaScript can represent (ms within +-8.64e15) and a positive bigint
+ * sequence number, both numbers PostgreSQL takes; null for anything else.
+ */
+function entryKey([ms, seq]: string[]): { effectiveAtMs: string; seq: string } | null {
+  return /^-?\d{1,16}$/.test(ms!) && Math.abs(Number(ms)) <= 8.64e15 && /^\d{1,18}$/.test(seq!)
+    ? { effectiveAtMs: ms!, seq: seq! }
+    : null;
+}
+
+/** A page of a book's entries (or one account's), in (effectiveAt, seq) order, forward or backward. */
+export function listEntries(
   ctx: GraphQLContext,
-  args: {
+  args: PageArgs & {
     bookId: string;
     accountId: string | null;
-    first?: number | null;
-    after?: string | null;
     from?: Date | null;
     to?: Date | null;
     kinds?: string[] | null;
   },
 ) {
-  const limit = pageSize(args.first);
-  const after = decodeCursor(args.after, 2);
   // Cursors hold effectiveAt and seq: only readers of the book get edges, whatever the parent.
-  if (!canReadBook(ctx.principal, args.bookId)) return emptyConnection();
-  // Both parts must be numbers PostgreSQL takes: an instant JavaScript can represent (ms within
-  // +-8.64e15) and a positive bigint sequence number.
-  if (
-    after &&
-    !(/^-?\d{1,16}$/.test(after[0]!) && Math.abs(Number(after[0])) <= 8.64e15 && /^\d{1,18}$/.test(after[1]!))
-  )
-    throw badInput('`after` is not a cursor returned by this connection');
-  const rows = await guard(() =>
-    ctx.services.ledger.listEntries({
-      bookId: args.bookId,
-      accountId: args.accountId,
-      from: args.from ?? null,
-      to: args.to ?? null,
-      kinds: args.kinds ?? null,
-      after: after ? { effectiveAtMs: after[0]!, seq: after[1]! } : null,
-      limit: limit + 1,
-    }),
-  );
-  for (const row of rows) loaders(ctx).entry.prime(scopedId(row.bookId, row.id), row);
-  return toConnection(rows, limit, (e) => [String(e.effectiveAt.getTime()), e.seq]);
+  if (!canReadBook(ctx.principal, args.bookId)) {
+    validatePageArgs(args, 2);
+    return emptyConnection();
+  }
+  const filter = {
+    bookId: args.bookId,
+    accountId: args.accountId,
+    from: args.from ?? null,
+    to: args.to ?? null,
+    kinds: args.kinds ?? null,
+  };
+  return resolvePage(args, {
+    arity: 2,
+    key: entryKey,
+    cursorOf: (e: EntryRecord) => [String(e.effectiveAt.getTime()), e.seq],
+    read: async (q) => {
+      const rows = await guard(() => pages.entryPage(ctx.services.ledger, filter, q));
+      for (const row of rows) loaders(ctx).entry.prime(scopedId(row.bookId, row.id), row);
+      return rows;
+    },
+    count: () => guard(() => pages.entryCount(ctx.services.ledger, filter)),
+  });
 }

@@ -1,6 +1,7 @@
 import { canReadAccount, canReadBook, isAdmin, LedgerError, readableBooks } from '../../server/core/index.js';
+import { type BookRecord, pages } from '../../server/ledger/index.js';
 import { builder } from '../builder.js';
-import { decodeCursor, emptyConnection, PAGE_DOC, pageSize, toConnection } from '../connection.js';
+import { emptyConnection, resolvePage, validatePageArgs } from '../connection.js';
 import { guard } from '../errors.js';
 import { decodeBookId, decodeScopedId, scopedId } from '../ids.js';
 import { loaders } from '../loaders.js';
@@ -29,19 +30,24 @@ builder.queryFields((t) => ({
       return canReadBook(ctx.principal, bookId) ? guard(() => loaders(ctx).book.load(bookId)) : null;
     },
   }),
-  books: t.field({
-    type: BookConnection,
-    description: 'Books the caller may read (all of them for an admin), in creation order.',
-    authScopes: { authenticated: true },
-    args: { first: t.arg.int({ description: PAGE_DOC }), after: t.arg.string() },
-    resolve: async (_r, args, ctx) => {
-      const limit = pageSize(args.first);
-      const after = decodeCursor(args.after, 1);
-      const only = isAdmin(ctx.principal) ? null : (readableBooks(ctx.principal) ?? []);
-      const rows = await guard(() => ctx.services.ledger.listBooks(after?.[0] ?? null, limit + 1, only));
-      return toConnection(rows, limit, (b) => [b.id]);
+  books: t.connection(
+    {
+      type: BookRef,
+      description: 'Books the caller may read (all of them for an admin), in creation order.',
+      authScopes: { authenticated: true },
+      resolve: (_r, args, ctx) => {
+        const only = isAdmin(ctx.principal) ? null : (readableBooks(ctx.principal) ?? []);
+        return resolvePage(args, {
+          arity: 1,
+          key: ([id]) => id!,
+          cursorOf: (b: BookRecord) => [b.id],
+          read: (q) => guard(() => pages.bookPage(ctx.services.ledger, q, only)),
+          count: () => guard(() => pages.bookCount(ctx.services.ledger, only)),
+        });
+      },
     },
-  }),
+    BookConnection,
+  ),
   account: t.field({
     type: AccountRef,
     nullable: true,
@@ -54,22 +60,21 @@ builder.queryFields((t) => ({
         : null;
     },
   }),
-  accounts: t.field({
-    type: AccountConnection,
-    description: 'Accounts of a book ordered by code.',
-    authScopes: { authenticated: true },
-    args: {
-      bookId: t.arg.id({ required: true }),
-      first: t.arg.int({ description: PAGE_DOC }),
-      after: t.arg.string(),
-      type: t.arg({ type: AccountTypeEnum }),
-      includeClosed: t.arg.boolean({ defaultValue: true }),
+  accounts: t.connection(
+    {
+      type: AccountRef,
+      description: 'Accounts of a book ordered by code.',
+      authScopes: { authenticated: true },
+      args: {
+        bookId: t.arg.id({ required: true }),
+        type: t.arg({ type: AccountTypeEnum }),
+        includeClosed: t.arg.boolean({ defaultValue: true }),
+      },
+      // An empty page for a book the caller may not read (listAccounts checks).
+      resolve: (_r, args, ctx) => listAccounts(ctx, decodeBookId(String(args.bookId)), args),
     },
-    resolve: (_r, args, ctx) => {
-      const bookId = decodeBookId(String(args.bookId));
-      return canReadBook(ctx.principal, bookId) ? listAccounts(ctx, bookId, args) : emptyConnection();
-    },
-  }),
+    AccountConnection,
+  ),
   journalEntry: t.field({
     type: JournalEntryRef,
     nullable: true,
@@ -82,33 +87,38 @@ builder.queryFields((t) => ({
         : null;
     },
   }),
-  journalEntries: t.field({
-    type: JournalEntryConnection,
-    description:
-      'Entries of a book in (effectiveAt, recording) order; `from` is inclusive and `to` exclusive on effectiveAt. ' +
-      'With `accountId`, only entries with a line on that account.',
-    authScopes: { authenticated: true },
-    args: {
-      bookId: t.arg.id({ required: true }),
-      accountId: t.arg.id(),
-      from: t.arg({ type: 'DateTime' }),
-      to: t.arg({ type: 'DateTime' }),
-      kinds: t.arg({ type: [EntryKindEnum] }),
-      first: t.arg.int({ description: PAGE_DOC }),
-      after: t.arg.string(),
+  journalEntries: t.connection(
+    {
+      type: JournalEntryRef,
+      description:
+        'Entries of a book in (effectiveAt, recording) order; `from` is inclusive and `to` exclusive on effectiveAt. ' +
+        'With `accountId`, only entries with a line on that account.',
+      authScopes: { authenticated: true },
+      args: {
+        bookId: t.arg.id({ required: true }),
+        accountId: t.arg.id(),
+        from: t.arg({ type: 'DateTime' }),
+        to: t.arg({ type: 'DateTime' }),
+        kinds: t.arg({ type: [EntryKindEnum] }),
+      },
+      resolve: (_r, args, ctx) => {
+        const bookId = decodeBookId(String(args.bookId));
+        let accountId: string | null = null;
+        if (args.accountId) {
+          const key = decodeScopedId(String(args.accountId), 'Account');
+          // An account of another book, or not an account: nothing to list.
+          if (!key || key.bookId !== bookId) {
+            validatePageArgs(args, 2);
+            return emptyConnection();
+          }
+          accountId = key.id;
+        }
+        // An empty page for a book the caller may not read (listEntries checks).
+        return listEntries(ctx, { ...args, bookId, accountId });
+      },
     },
-    resolve: (_r, args, ctx) => {
-      const bookId = decodeBookId(String(args.bookId));
-      if (!canReadBook(ctx.principal, bookId)) return emptyConnection();
-      let accountId: string | null = null;
-      if (args.accountId) {
-        const key = decodeScopedId(String(args.accountId), 'Account');
-        if (!key || key.bookId !== bookId) return emptyConnection();
-        accountId = key.id;
-      }
-      return listEntries(ctx, { ...args, bookId, accountId });
-    },
-  }),
+    JournalEntryConnection,
+  ),
   accountBalance: t.field({
     type: AccountBalanceRef,
     nullable: true,

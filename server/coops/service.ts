@@ -23,6 +23,7 @@ import type { CoopDeps, LeavingHook } from './deps.js';
 import { type ImportInput, type ImportResult, importCsv } from './import.js';
 import * as tokens from './member-tokens.js';
 import * as memberships from './memberships.js';
+import * as pages from './pages.js';
 import * as reading from './reading.js';
 import type {
   ChangeStateInput,
@@ -229,5 +230,46 @@ export class CoopService {
 
   memberTokens(bookId: string, actor: Principal): Promise<MemberTokenRecord[]> {
     return tokens.memberTokens(this.deps, bookId, actor);
+  }
+
+  // ---------- pages of connections (forward or backward between cursors) and list sizes ----------
+
+  coopPage(q: pages.PageQuery<string>, onlyIds: string[] | null): Promise<CoopRecord[]> {
+    return pages.coopPage(this.deps, q, onlyIds);
+  }
+
+  coopCount(onlyIds: string[] | null): Promise<number> {
+    return pages.coopCount(this.deps, onlyIds);
+  }
+
+  directoryPage(
+    q: pages.PageQuery<{ name: string; id: string }>,
+    filter: pages.DirectoryFilter,
+  ): Promise<CoopRecord[]> {
+    return pages.directoryPage(this.deps, q, filter);
+  }
+
+  directoryCount(filter: pages.DirectoryFilter): Promise<number> {
+    return pages.directoryCount(this.deps, filter);
+  }
+
+  membershipPage(
+    bookId: string,
+    q: pages.PageQuery<number>,
+    state: MembershipState | null,
+  ): Promise<MembershipRecord[]> {
+    return pages.membershipPage(this.deps, bookId, q, state);
+  }
+
+  membershipCount(bookId: string, state: MembershipState | null): Promise<number> {
+    return pages.membershipCount(this.deps, bookId, state);
+  }
+
+  partyPage(bookId: string, q: pages.PageQuery<string>): Promise<PartyRecord[]> {
+    return pages.partyPage(this.deps, bookId, q);
+  }
+
+  partyCount(bookId: string): Promise<number> {
+    return pages.partyCount(this.deps, bookId);
   }
 }

@@ -31,6 +31,24 @@ import type {
 
 type Key = { bookId: string; id: string };
 
+/**
+ * A page of a connection: `limit` rows after `after` and before `before` (either may be absent),
+ * in the list's order, or, `backward`, from `before` down (the caller puts them back in order).
+ */
+export interface PageQuery<C> {
+  after: C | null;
+  before: C | null;
+  /** Rows to read: the page size plus one, so the caller knows whether more follow. */
+  limit: number;
+  backward: boolean;
+}
+
+const direction = (q: PageQuery<unknown>) => (q.backward ? 'desc' : 'asc');
+
+/** Listed co-ops, of a city (any case, $1) and a kind ($2) when given. */
+const DIRECTORY_FILTER =
+  'c.public_listing and ($1::text is null or lower(c.city) = lower($1)) and ($2::text is null or c.kind = $2)';
+
 // ---------- row shapes ----------
 
 const COOP_COLUMNS = `c.book_id, c.name, c.kind, c.naics_code, c.city, c.neighbourhood, c.latitude::text as latitude,
@@ -285,6 +303,102 @@ export class CoopStore {
       [after?.name ?? null, after?.id ?? null, limit, filter.city ?? null, filter.kind ?? null],
     );
     return rows.map(coopFromRow);
+  }
+
+  // ---------- pages of connections: forward or backward between cursors, and list sizes ----------
+
+  /** Co-ops in id (creation) order between the cursors; `onlyIds` restricts them (a caller's tenants). */
+  async pageCoops(q: PageQuery<string>, onlyIds: string[] | null): Promise<CoopRecord[]> {
+    const { rows } = await this.db.query(
+      `select ${COOP_COLUMNS} from ${COOP_FROM}
+        where ($1::uuid[] is null or c.book_id = any($1::uuid[]))
+          and ($2::uuid is null or c.book_id > $2::uuid) and ($3::uuid is null or c.book_id < $3::uuid)
+        order by c.book_id ${direction(q)} limit $4`,
+      [onlyIds, q.after, q.before, q.limit],
+    );
+    return rows.map(coopFromRow);
+  }
+
+  async countCoops(onlyIds: string[] | null): Promise<number> {
+    const { rows } = await this.db.query(
+      'select count(*)::int as n from coop c where ($1::uuid[] is null or c.book_id = any($1::uuid[]))',
+      [onlyIds],
+    );
+    return rows[0].n as number;
+  }
+
+  /** Listed co-ops by (name, id) between the cursors, optionally of one city (any case) and kind. */
+  async pageDirectory(
+    q: PageQuery<{ name: string; id: string }>,
+    filter: { city?: string | null; kind?: CoopKind | null },
+  ): Promise<CoopRecord[]> {
+    const { rows } = await this.db.query(
+      `select ${COOP_COLUMNS} from ${COOP_FROM}
+        where ${DIRECTORY_FILTER}
+          and ($3::text is null or (c.name, c.book_id) > ($3::text, $4::uuid))
+          and ($5::text is null or (c.name, c.book_id) < ($5::text, $6::uuid))
+        order by c.name ${direction(q)}, c.book_id ${direction(q)} limit $7`,
+      [
+        filter.city ?? null,
+        filter.kind ?? null,
+        q.after?.name ?? null,
+        q.after?.id ?? null,
+        q.before?.name ?? null,
+        q.before?.id ?? null,
+        q.limit,
+      ],
+    );
+    return rows.map(coopFromRow);
+  }
+
+  async countDirectory(filter: { city?: string | null; kind?: CoopKind | null }): Promise<number> {
+    const { rows } = await this.db.query(`select count(*)::int as n from coop c where ${DIRECTORY_FILTER}`, [
+      filter.city ?? null,
+      filter.kind ?? null,
+    ]);
+    return rows[0].n as number;
+  }
+
+  /** A co-op's memberships by member number between the cursors, optionally in one state. */
+  async pageMemberships(
+    bookId: string,
+    q: PageQuery<number>,
+    state: MembershipState | null,
+  ): Promise<MembershipRecord[]> {
+    const { rows } = await this.db.query(
+      `select ${MEMBERSHIP_COLUMNS} from membership m
+        where m.book_id = $1 and ($2::text is null or m.state = $2)
+          and ($3::int is null or m.member_number > $3) and ($4::int is null or m.member_number < $4)
+        order by m.member_number ${direction(q)} limit $5`,
+      [bookId, state, q.after, q.before, q.limit],
+    );
+    return rows.map(membershipFromRow);
+  }
+
+  async countMemberships(bookId: string, state: MembershipState | null): Promise<number> {
+    const { rows } = await this.db.query(
+      'select count(*)::int as n from membership m where m.book_id = $1 and ($2::text is null or m.state = $2)',
+      [bookId, state],
+    );
+    return rows[0].n as number;
+  }
+
+  /** A co-op's parties in id (registration) order between the cursors. */
+  async pageParties(bookId: string, q: PageQuery<string>): Promise<PartyRecord[]> {
+    const id: Record<string, string> = {};
+    if (q.after !== null) id.$gt = q.after;
+    if (q.before !== null) id.$lt = q.before;
+    const found = await this.orm.em
+      .fork()
+      .find(PartyEntity, Object.keys(id).length > 0 ? { bookId, id } : { bookId }, {
+        orderBy: { id: q.backward ? 'desc' : 'asc' },
+        limit: q.limit,
+      });
+    return found.map(partyOf);
+  }
+
+  countParties(bookId: string): Promise<number> {
+    return this.orm.em.fork().count(PartyEntity, { bookId });
   }
 
   // ---------- member classes ----------

@@ -8,6 +8,8 @@
 export { chainEntryOf, entryHash } from './chain-hash.js';
 export { ledgerEntities } from './entities.js';
 export { isEntryOp, type OpResult, PostingEngine, type PostOp } from './posting.js';
+/** Pages of books, accounts and entries (forward or backward) and the size of each list, for the API. */
+export * as pages from './pages.js';
 export * from './records.js';
 export * from './service.js';
 export {

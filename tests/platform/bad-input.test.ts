@@ -1553,7 +1553,7 @@ batch('GraphQL level', () => [
   { name: 'an unknown field', send: () => gql('{ nope }'), outcome: rejects('GRAPHQL_VALIDATION_FAILED') },
   {
     name: 'an unknown argument',
-    send: () => gql('{ books(last: 1) { edges { cursor } } }'),
+    send: () => gql('{ books(around: 1) { edges { cursor } } }'),
     outcome: rejects('GRAPHQL_VALIDATION_FAILED'),
   },
   {
