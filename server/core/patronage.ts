@@ -439,6 +439,17 @@ export class PatronageCounter {
     }
   }
 
+  /**
+   * Records of member `index` lying wholly within their ACTIVE days (and so within the year),
+   * added at once: their quantities' sum counts in full (what `add` does for each of them).
+   */
+  addWhole(index: number, measure: string, quantitySum: Decimal | string): void {
+    const scale = this.scales.get(measure);
+    if (scale === undefined) return;
+    const counted = this.slot(this.counted, index);
+    counted[measure] = counted[measure]! + quantityScaled(quantitySum, scale) * this.lengths;
+  }
+
   /** Member `index`'s numerators (zeros when nothing was added for them). */
   member(index: number): { counted: Record<string, bigint>; excluded: Record<string, bigint> } {
     return { counted: this.slot(this.counted, index), excluded: this.slot(this.excluded, index) };

@@ -173,8 +173,21 @@ export async function gatherInputs(
   const indexOf = new Map(roster.map((m, i) => [m.membershipId, i]));
   const withRecords = new Set<number>();
   for (let from = 0; from < roster.length; from += MEMBERS_PER_READ) {
-    const chunk = roster.slice(from, from + MEMBERS_PER_READ).map((m) => m.membershipId);
-    for (const r of await recordsOfMembers(db, coop.id, span.start, span.end, chunk)) {
+    const chunk = roster.slice(from, from + MEMBERS_PER_READ);
+    const read = await recordsOfMembers(
+      db,
+      coop.id,
+      span.start,
+      span.end,
+      chunk.map((m) => m.membershipId),
+      chunk.flatMap((m, k) => spans[from + k]!.map((x) => ({ membershipId: m.membershipId, ...x }))),
+    );
+    for (const r of read.whole) {
+      const i = indexOf.get(r.membershipId)!;
+      withRecords.add(i);
+      counter.addWhole(i, r.measure, r.quantity);
+    }
+    for (const r of read.partial) {
       const i = indexOf.get(r.membershipId)!;
       withRecords.add(i);
       counter.add(i, spans[i]!, r.measure, r.startDay, r.endDay, r.quantity);

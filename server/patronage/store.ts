@@ -243,9 +243,11 @@ export async function recordsSummary(
 }
 
 /**
- * Those records of some members (a chunk of a co-op's roster), in no particular order, as compact
- * rows with days as day numbers since 1970-01-01: a large co-op's year is read a chunk of members
- * at a time through the (book, member, measure, period) index, never held whole.
+ * Those records of some members (a chunk of a co-op's roster), read through the (book, member,
+ * measure, period) index, in two kinds: per member and measure, the sum of the quantities of the
+ * records that lie wholly within one of the member's ACTIVE spans (`spans`, day numbers,
+ * inclusive; they count in full, so PostgreSQL adds them up), and every other record (partly or
+ * not at all within membership) as a compact row for the counter to weigh by its days.
  */
 export async function recordsOfMembers(
   db: Queryable,
@@ -253,20 +255,35 @@ export async function recordsOfMembers(
   start: string,
   end: string,
   membershipIds: string[],
-): Promise<RecordRow[]> {
+  spans: { membershipId: string; from: number; to: number }[],
+): Promise<{ whole: { membershipId: string; measure: string; quantity: string }[]; partial: RecordRow[] }> {
   const { rows } = await db.query({
-    text: `select membership_id, measure, period_start - date '1970-01-01', period_end - date '1970-01-01', quantity::text
-             from patronage_record where ${TOUCHING} and membership_id = any($4::uuid[])`,
-    values: [bookId, start, end, membershipIds],
+    text: `with s(m, f, t) as (select * from unnest($4::uuid[], $5::int[], $6::int[])),
+           r as (select membership_id as m, measure, period_start - date '1970-01-01' as sd,
+                        period_end - date '1970-01-01' as ed, quantity as q
+                   from patronage_record where ${TOUCHING} and membership_id = any($7::uuid[])),
+           j as (select r.*, s.m is not null as whole from r left join s on s.m = r.m and r.sd >= s.f and r.ed <= s.t)
+           select m, measure, null::int, null::int, sum(q)::text from j where whole group by m, measure
+           union all
+           select m, measure, sd, ed, q::text from j where not whole`,
+    values: [
+      bookId,
+      start,
+      end,
+      spans.map((x) => x.membershipId),
+      spans.map((x) => x.from),
+      spans.map((x) => x.to),
+      membershipIds,
+    ],
     rowMode: 'array',
   });
-  return (rows as [string, string, number, number, string][]).map((r) => ({
-    membershipId: r[0],
-    measure: r[1],
-    startDay: r[2],
-    endDay: r[3],
-    quantity: r[4],
-  }));
+  const whole: { membershipId: string; measure: string; quantity: string }[] = [];
+  const partial: RecordRow[] = [];
+  for (const r of rows as [string, string, number | null, number | null, string][]) {
+    if (r[2] === null) whole.push({ membershipId: r[0], measure: r[1], quantity: r[4] });
+    else partial.push({ membershipId: r[0], measure: r[1], startDay: r[2], endDay: r[3]!, quantity: r[4] });
+  }
+  return { whole, partial };
 }
 
 export async function listRecords(

@@ -20,6 +20,7 @@ import {
   largestRemainder,
   type MemberPatronageInput,
   measurePatronage,
+  PatronageCounter,
   planRedemption,
   planWriteOff,
   stateOn,
@@ -510,6 +511,7 @@ describe('allocate: properties', () => {
           expect(r.reserve + charged).toBe(-loss);
           expect(r.members.every((m) => m.cash === 0n && m.allocation <= 0n)).toBe(true);
           if (lossRule === 'RESERVE_FIRST') {
+            // biome-ignore lint/complexity/useMathMinMax: bigint, which Math.min does not take
             const expected = reserveBalance <= 0n ? 0n : reserveBalance < loss ? reserveBalance : loss;
             expect(-r.reserve).toBe(expected);
           }
@@ -568,6 +570,43 @@ describe('day-weighted eligibility', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('records wholly within membership added as one sum count the same as one by one', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.integer({ min: 0, max: 300 }),
+            fc.integer({ min: 0, max: 60 }),
+            fc.integer({ min: 0, max: 10 ** 9 }),
+          ),
+          {
+            minLength: 1,
+            maxLength: 20,
+          },
+        ),
+        (records) => {
+          const active = [{ from: dayNumber('2025-01-01'), to: dayNumber('2025-12-31') }];
+          const spans = records.map(([start, length]) => ({
+            from: active[0]!.from + start,
+            to: active[0]!.from + Math.min(364, start + length),
+          }));
+          const lengths = spans.map((x) => x.to - x.from + 1);
+          const one = new PatronageCounter(YEAR, [{ code: 'HOURS', scale: 2 }], lengths);
+          const sum = new PatronageCounter(YEAR, [{ code: 'HOURS', scale: 2 }], lengths);
+          let total = 0n;
+          records.forEach(([, , cents], i) => {
+            one.add(0, active, 'HOURS', spans[i]!.from, spans[i]!.to, new Decimal(cents).div(100).toFixed(2));
+            total += BigInt(cents);
+          });
+          sum.addWhole(0, 'HOURS', new Decimal(total.toString()).div(100).toFixed(2));
+          expect(sum.member(0)).toEqual(one.member(0));
+          expect(one.member(0).excluded.HOURS).toBe(0n);
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 
