@@ -344,6 +344,120 @@ function expectImportRefused(code: string) {
   };
 }
 
+// ---------- patronage fixtures (issue 13) ----------
+
+const PATRONAGE_POLICY = {
+  measures: [{ code: 'HOURS', kind: 'HOURS' as const, unit: { code: 'HOUR', scale: 0 }, weight: '1' }],
+  reservePercent: '0',
+  revolvingYears: 0,
+};
+
+interface TenantPatronage {
+  /** A member ACTIVE since 2017 with 10 hours in each of 2017-2024, and a committed run of 2023. */
+  memberId: string;
+  memberNumber: number;
+  runId: string;
+  /** The next fiscal year free for a run of its own (2017-2022). */
+  nextYear: number;
+  /** Days already used by records of 2026. */
+  day: number;
+}
+
+const patronage: Partial<Record<'A' | 'B', TenantPatronage>> = {};
+const patronageSetups: Partial<Record<'A' | 'B', Promise<TenantPatronage>>> = {};
+
+async function commitRun(tenant: Tenant, year: number): Promise<string> {
+  const committed = await admin.commitPatronageAllocation({
+    coopId: tenant.coopId,
+    fiscalYear: year,
+    surplus: '10.00',
+    idempotencyKey: newKey('authz-run'),
+  });
+  expect(committed.userErrors).toEqual([]);
+  return remember(tenant, committed.run!.id);
+}
+
+async function policyVersions(tenant: Tenant): Promise<number> {
+  return (await admin.patronagePolicies({ coopId: tenant.coopId })).length;
+}
+
+/** The tenant's patronage: its policy, a member with hours, a committed run of 2023 (made once). */
+function patronageOf(tenant: Tenant): Promise<TenantPatronage> {
+  patronageSetups[tenant.name] ??= (async () => {
+    const policy = await admin.setPatronagePolicy({ coopId: tenant.coopId, ...PATRONAGE_POLICY });
+    expect(policy.userErrors).toEqual([]);
+    const accounts = await admin.accounts({ bookId: tenant.bookId, first: 100 });
+    for (const e of accounts!.edges) remember(tenant, e.node.id);
+    const party = await admin.registerParty({
+      coopId: tenant.coopId,
+      name: `authz patron ${uniqueSuffix()}`,
+    });
+    remember(tenant, party.party!.id);
+    const joined = await admin.joinCoop({
+      coopId: tenant.coopId,
+      partyId: party.party!.id,
+      memberClassId: tenant.transferableClassId,
+      appliedOn: '2017-01-01',
+      idempotencyKey: newKey('authz-patron'),
+    });
+    expect(joined.userErrors).toEqual([]);
+    const m = joined.membership!;
+    remember(tenant, m.id);
+    remember(tenant, joined.entry!.id);
+    for (const account of Object.values(m.accounts)) if (account) remember(tenant, account.id);
+    const active = await admin.changeMembershipState({
+      membershipId: m.id,
+      toState: 'ACTIVE',
+      effectiveOn: '2017-01-01',
+      idempotencyKey: newKey('authz-patron-active'),
+    });
+    expect(active.userErrors).toEqual([]);
+    const years = [2017, 2018, 2019, 2020, 2021, 2022, 2023, 2024];
+    const recorded = await admin.recordPatronage({
+      coopId: tenant.coopId,
+      idempotencyKey: newKey('authz-hours'),
+      records: [
+        ...years.map((y) => ({
+          membershipId: m.id,
+          measure: 'HOURS',
+          periodStart: `${y}-01-01`,
+          periodEnd: `${y}-12-31`,
+          quantity: '10',
+        })),
+        // The tenant's own member (memberA's) joined later: recorded, excluded, allocated 0.
+        {
+          membershipId: tenant.membershipId,
+          measure: 'HOURS',
+          periodStart: '2023-01-01',
+          periodEnd: '2023-12-31',
+          quantity: '5',
+        },
+      ],
+    });
+    expect(recorded.userErrors).toEqual([]);
+    const setup: TenantPatronage = {
+      memberId: m.id,
+      memberNumber: m.memberNumber,
+      runId: '',
+      nextYear: 2017,
+      day: 0,
+    };
+    // 2023: 100.00 to the patron (cash 20.00, retained 80.00, a qualified notice dated this year).
+    const run = await admin.commitPatronageAllocation({
+      coopId: tenant.coopId,
+      fiscalYear: 2023,
+      surplus: '100.00',
+      allocatedOn: '2024-01-15',
+      idempotencyKey: newKey('authz-run'),
+    });
+    expect(run.userErrors).toEqual([]);
+    setup.runId = remember(tenant, run.run!.id);
+    patronage[tenant.name] = setup;
+    return setup;
+  })();
+  return patronageSetups[tenant.name]!;
+}
+
 function lines(tenant: Tenant) {
   return [debit(tenant.cash, '1.00'), credit(tenant.revenue, '1.00')];
 }
@@ -478,9 +592,14 @@ const RULES: Record<string, Rule> = {
   'Query.journalEntries': {
     scopes: { authenticated: true },
     expect: BOOK_TENANT,
-    probe: ({ tenant }) => ({
-      query: `query($bookId: ID!) { journalEntries(bookId: $bookId, first: 100) { ${CONNECTION} } }`,
-      variables: { bookId: tenant.bookId },
+    // From the tenant's entry on: other fixtures (patronage's among them) post many entries dated
+    // before it, which come first.
+    probe: async ({ tenant }) => ({
+      query: `query($bookId: ID!, $from: DateTime) { journalEntries(bookId: $bookId, first: 100, from: $from) { ${CONNECTION} } }`,
+      variables: {
+        bookId: tenant.bookId,
+        from: (await admin.journalEntry({ id: tenant.entryId }))!.effectiveAt,
+      },
     }),
     allowed: (v, { tenant }) => expect(ids(v)).toContain(tenant.entryId),
     notFound: expectEmptyConnection,
@@ -1143,6 +1262,297 @@ const RULES: Record<string, Rule> = {
       expect(v.userErrors).toEqual([]);
       expect(v.apiToken.revokedAt).not.toBeNull();
     },
+  },
+  // ---------- patronage (issue 13) ----------
+  'Query.patronagePolicy': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      await patronageOf(tenant);
+      return {
+        query: 'query($id: ID!) { patronagePolicy(coopId: $id) { coopId version revolvingYears } }',
+        variables: { id: tenant.coopId },
+      };
+    },
+    allowed: (v, { tenant }) => expect(v).toMatchObject({ coopId: tenant.coopId, revolvingYears: 0 }),
+    notFound: expectNull,
+  },
+  'Query.patronagePolicies': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      await patronageOf(tenant);
+      return {
+        query: 'query($id: ID!) { patronagePolicies(coopId: $id) { version } }',
+        variables: { id: tenant.coopId },
+      };
+    },
+    allowed: (v) => expect(v[0]).toEqual({ version: 1 }),
+    notFound: (v) => expect(v).toEqual([]),
+  },
+  'Query.previewPatronageAllocation': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      await patronageOf(tenant);
+      return {
+        query: `query($id: ID!) { previewPatronageAllocation(coopId: $id, fiscalYear: 2023, surplus: "100.00") {
+          preview { surplus memberPool } ${USER_ERRORS} } }`,
+        variables: { id: tenant.coopId },
+      };
+    },
+    allowed: (v) =>
+      expect(v).toEqual({ preview: { surplus: '100.00', memberPool: '100.00' }, userErrors: [] }),
+    notFound: expectUserError('UNKNOWN_COOP', 'preview'),
+  },
+  'Query.patronageRun': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => ({
+      query: 'query($id: ID!) { patronageRun(id: $id) { id status fiscalYear } }',
+      variables: { id: (await patronageOf(tenant)).runId },
+    }),
+    allowed: (v, { tenant }) =>
+      expect(v).toEqual({ id: patronage[tenant.name]!.runId, status: 'COMMITTED', fiscalYear: 2023 }),
+    notFound: expectNull,
+  },
+  'Query.patronageRuns': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      await patronageOf(tenant);
+      return {
+        query: `query($id: ID!) { patronageRuns(coopId: $id, first: 100) { ${CONNECTION} } }`,
+        variables: { id: tenant.coopId },
+      };
+    },
+    allowed: (v, { tenant }) => expect(ids(v)).toContain(patronage[tenant.name]!.runId),
+    notFound: expectEmptyConnection,
+  },
+  'Query.verifyPatronageRun': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => ({
+      query: 'query($id: ID!) { verifyPatronageRun(id: $id) { inputsHashMatches figuresMatch } }',
+      variables: { id: (await patronageOf(tenant)).runId },
+    }),
+    allowed: (v) => expect(v).toEqual({ inputsHashMatches: true, figuresMatch: true }),
+    notFound: expectNull,
+  },
+  'Query.patronageRecords': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      await patronageOf(tenant);
+      return {
+        query: `query($id: ID!) { patronageRecords(coopId: $id, first: 100, from: "2023-01-01", to: "2023-12-31") { ${CONNECTION} } }`,
+        variables: { id: tenant.coopId },
+      };
+    },
+    allowed: (v) => expect(ids(v)).toHaveLength(2),
+    notFound: expectEmptyConnection,
+  },
+  'Query.myPatronageAllocations': {
+    scopes: { authenticated: true },
+    expect: OWN_MEMBERSHIPS,
+    probe: async ({ tenant }) => {
+      await patronageOf(tenant);
+      return { query: 'query { myPatronageAllocations { membershipId fiscalYear allocation } }' };
+    },
+    // The member's own membership joined after 2023: their hours are excluded, the allocation 0.
+    allowed: (v, { tenant }) =>
+      expect(v).toEqual([{ membershipId: tenant.membershipId, fiscalYear: 2023, allocation: '0.00' }]),
+    notFound: (v) => expect(v).toEqual([]),
+  },
+  'Query.patronageNotice': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      const p = await patronageOf(tenant);
+      return {
+        query:
+          'query($run: ID!, $m: ID!) { patronageNotice(runId: $run, membershipId: $m) { fileName html } }',
+        variables: { run: p.runId, m: p.memberId },
+      };
+    },
+    allowed: (v) => expect(v.html).toContain('Written notice of allocation'),
+    notFound: expectNull,
+  },
+  'Query.patronageTaxForms': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      await patronageOf(tenant);
+      return {
+        query: `query($id: ID!) { patronageTaxForms(coopId: $id, taxYear: 2024) { forms { taxYear rows { box1 } } ${USER_ERRORS} } }`,
+        variables: { id: tenant.coopId },
+      };
+    },
+    allowed: (v) => expect(v.forms.rows).toEqual([{ box1: '80.00' }]),
+    notFound: expectUserError('UNKNOWN_COOP', 'forms'),
+  },
+  'Mutation.setPatronagePolicy': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      const before = (await patronageOf(tenant)) && (await policyVersions(tenant));
+      return {
+        query: `mutation($input: SetPatronagePolicyInput!) { setPatronagePolicy(input: $input) { policy { version } ${USER_ERRORS} } }`,
+        variables: { input: { coopId: tenant.coopId, ...PATRONAGE_POLICY } },
+        effect: async () => (await policyVersions(tenant)) > before,
+      };
+    },
+    allowed: (v) => expect(v.userErrors).toEqual([]),
+    notFound: expectUserError('UNKNOWN_COOP', 'policy'),
+  },
+  'Mutation.setPatronageConsent': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      const m = await freshMembership(tenant);
+      return {
+        query: `mutation($input: SetPatronageConsentInput!) { setPatronageConsent(input: $input) { consent { consented } ${USER_ERRORS} } }`,
+        variables: { input: { membershipId: m.id, consented: true, effectiveOn: today() } },
+        effect: () => exists('select 1 from patronage_consent where membership_id = $1', [rawId(m.id)]),
+      };
+    },
+    allowed: (v) => expect(v).toEqual({ consent: { consented: true }, userErrors: [] }),
+    notFound: expectUserError('UNKNOWN_MEMBERSHIP', 'consent'),
+  },
+  'Mutation.recordPatronage': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      const p = await patronageOf(tenant);
+      const key = newKey('authz-records');
+      const day = `2026-01-${String(++p.day).padStart(2, '0')}`;
+      return {
+        query: `mutation($input: RecordPatronageInput!) { recordPatronage(input: $input) { recorded ${USER_ERRORS} } }`,
+        variables: {
+          input: {
+            coopId: tenant.coopId,
+            idempotencyKey: key,
+            records: [
+              { membershipId: p.memberId, measure: 'HOURS', periodStart: day, periodEnd: day, quantity: '1' },
+            ],
+          },
+        },
+        effect: () => exists('select 1 from patronage_record where batch_key = $1', [key]),
+      };
+    },
+    allowed: (v) => expect(v).toEqual({ recorded: 1, userErrors: [] }),
+    notFound: (v) =>
+      expect(v).toEqual({ recorded: 0, userErrors: [{ code: 'UNKNOWN_COOP', field: 'coopId' }] }),
+  },
+  'Mutation.importPatronageCsv': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      const p = await patronageOf(tenant);
+      const key = newKey('authz-csv');
+      const day = `2026-02-${String(++p.day).padStart(2, '0')}`;
+      return {
+        query: `mutation($input: ImportPatronageCsvInput!) { importPatronageCsv(input: $input) { imported recorded ${USER_ERRORS} } }`,
+        variables: {
+          input: {
+            coopId: tenant.coopId,
+            idempotencyKey: key,
+            csv: `member,measure,period_start,period_end,quantity\n${p.memberNumber},HOURS,${day},${day},1\n`,
+          },
+        },
+        effect: () => exists('select 1 from patronage_record where batch_key = $1', [key]),
+      };
+    },
+    allowed: (v) => expect(v).toEqual({ imported: true, recorded: 1, userErrors: [] }),
+    notFound: (v) =>
+      expect(v).toEqual({
+        imported: false,
+        recorded: 0,
+        userErrors: [{ code: 'UNKNOWN_COOP', field: 'coopId' }],
+      }),
+  },
+  'Mutation.commitPatronageAllocation': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant, caller }) => {
+      const p = await patronageOf(tenant);
+      // Each allowed commit takes a year of its own (the member has hours in 2017-2022).
+      const year = BOOK_TENANT[caller] === 'ALLOW' ? p.nextYear++ : 2017;
+      const key = newKey('authz-commit');
+      return {
+        query: `mutation($input: CommitPatronageAllocationInput!) { commitPatronageAllocation(input: $input) {
+          run { id fiscalYear } ${USER_ERRORS} } }`,
+        variables: {
+          input: { coopId: tenant.coopId, fiscalYear: year, surplus: '10.00', idempotencyKey: key },
+        },
+        effect: () => exists('select 1 from patronage_run where idempotency_key = $1', [key]),
+      };
+    },
+    allowed: (v, { tenant }) => {
+      expect(v.userErrors).toEqual([]);
+      remember(tenant, v.run.id);
+    },
+    notFound: expectUserError('UNKNOWN_COOP', 'run'),
+  },
+  'Mutation.reversePatronageAllocation': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      // A run of 2024, committed now and so the latest: reversible (and 2024 is free again after).
+      const p = await patronageOf(tenant);
+      const live = await admin.patronageRuns({ coopId: tenant.coopId, first: 100 });
+      const existing = live.edges.find((e) => e.node.fiscalYear === 2024 && e.node.status === 'COMMITTED');
+      const runId = existing?.node.id ?? (await commitRun(tenant, 2024));
+      void p;
+      const key = newKey('authz-reverse');
+      return {
+        query: `mutation($input: ReversePatronageAllocationInput!) { reversePatronageAllocation(input: $input) {
+          run { id status } ${USER_ERRORS} } }`,
+        variables: { input: { runId, idempotencyKey: key } },
+        effect: () => exists('select 1 from patronage_run where reversal_key = $1', [key]),
+      };
+    },
+    allowed: (v) => expect(v).toMatchObject({ run: { status: 'REVERSED' }, userErrors: [] }),
+    notFound: expectUserError('UNKNOWN_PATRONAGE_RUN', 'run'),
+  },
+  'Mutation.payPatronageCash': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant, caller }) => {
+      const p = await patronageOf(tenant);
+      // Each allowed payout pays a run of its own.
+      const runId = BOOK_TENANT[caller] === 'ALLOW' ? await commitRun(tenant, p.nextYear++) : p.runId;
+      const key = newKey('authz-pay-cash');
+      return {
+        query: `mutation($input: PayPatronageCashInput!) { payPatronageCash(input: $input) { payout { total } ${USER_ERRORS} } }`,
+        variables: { input: { runId, paidOn: today(), method: 'BANK', idempotencyKey: key } },
+        effect: () => exists('select 1 from patronage_payout where idempotency_key = $1', [key]),
+      };
+    },
+    // The run's 2.00 of cash, with any cash of earlier runs still unpaid (paid together).
+    allowed: (v) => {
+      expect(v.userErrors).toEqual([]);
+      expect(Number(v.payout.total)).toBeGreaterThanOrEqual(2);
+    },
+    notFound: expectUserError('UNKNOWN_PATRONAGE_RUN', 'payout'),
+  },
+  'Mutation.redeemRetainedPatronage': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      await patronageOf(tenant);
+      const key = newKey('authz-redeem');
+      return {
+        query: `mutation($input: RedeemRetainedPatronageInput!) { redeemRetainedPatronage(input: $input) {
+          payout { total } ${USER_ERRORS} } }`,
+        variables: {
+          input: { coopId: tenant.coopId, asOf: today(), cap: '0.01', method: 'BANK', idempotencyKey: key },
+        },
+        effect: () => exists('select 1 from patronage_payout where idempotency_key = $1', [key]),
+      };
+    },
+    allowed: (v) => expect(v).toEqual({ payout: { total: '0.01' }, userErrors: [] }),
+    notFound: expectUserError('UNKNOWN_COOP', 'payout'),
   },
 };
 
