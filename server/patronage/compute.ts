@@ -41,9 +41,6 @@ import type { PatronageDeps } from './deps.js';
 import type { AllocationLine, ConsentStatus, RunFigures } from './records.js';
 import { consents, type PolicyRow, recordsOfMembers, recordsSummary } from './store.js';
 
-/** Members whose records are read per round trip while counting a year. */
-const MEMBERS_PER_READ = 1_000;
-
 export interface InputMember {
   membershipId: string;
   memberNumber: number;
@@ -164,7 +161,6 @@ export async function gatherInputs(
       .map((s) => ({ from: Math.max(s.from, fyFrom), to: Math.min(s.to, fyTo) }))
       .filter((s) => s.from <= s.to),
   );
-  // The year's records, read a chunk of members at a time into the counter (never all held at once).
   const counter = new PatronageCounter(
     span,
     p.measures.map((m) => ({ code: m.code, scale: m.unit.scale })),
@@ -172,26 +168,25 @@ export async function gatherInputs(
   );
   const indexOf = new Map(roster.map((m, i) => [m.membershipId, i]));
   const withRecords = new Set<number>();
-  for (let from = 0; from < roster.length; from += MEMBERS_PER_READ) {
-    const chunk = roster.slice(from, from + MEMBERS_PER_READ);
-    const read = await recordsOfMembers(
-      db,
-      coop.id,
-      span.start,
-      span.end,
-      chunk.map((m) => m.membershipId),
-      chunk.flatMap((m, k) => spans[from + k]!.map((x) => ({ membershipId: m.membershipId, ...x }))),
-    );
-    for (const r of read.whole) {
-      const i = indexOf.get(r.membershipId)!;
-      withRecords.add(i);
-      counter.addWhole(i, r.measure, r.quantity);
-    }
-    for (const r of read.partial) {
-      const i = indexOf.get(r.membershipId)!;
-      withRecords.add(i);
-      counter.add(i, spans[i]!, r.measure, r.startDay, r.endDay, r.quantity);
-    }
+  // One statement for the whole year: PostgreSQL sums the records lying wholly within a member's
+  // ACTIVE days (most of them); only the others come back one by one to be weighed by their days.
+  const read = await recordsOfMembers(
+    db,
+    coop.id,
+    span.start,
+    span.end,
+    roster.flatMap((m, i) => spans[i]!.map((x) => ({ membershipId: m.membershipId, ...x }))),
+  );
+  for (const r of read.whole) {
+    const i = indexOf.get(r.membershipId)!;
+    withRecords.add(i);
+    counter.addWhole(i, r.measure, r.quantity);
+  }
+  for (const r of read.partial) {
+    const i = indexOf.get(r.membershipId);
+    if (i === undefined) continue;
+    withRecords.add(i);
+    counter.add(i, spans[i]!, r.measure, r.startDay, r.endDay, r.quantity);
   }
   const included = roster.map((_, i) => i).filter((i) => withRecords.has(i));
   const members0 = included.map((i) => roster[i]!);

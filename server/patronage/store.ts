@@ -243,25 +243,24 @@ export async function recordsSummary(
 }
 
 /**
- * Those records of some members (a chunk of a co-op's roster), read through the (book, member,
- * measure, period) index, in two kinds: per member and measure, the sum of the quantities of the
- * records that lie wholly within one of the member's ACTIVE spans (`spans`, day numbers,
- * inclusive; they count in full, so PostgreSQL adds them up), and every other record (partly or
- * not at all within membership) as a compact row for the counter to weigh by its days.
+ * A co-op's records touching a year, in two kinds: per member and measure, the sum of the
+ * quantities of the records that lie wholly within one of the member's ACTIVE spans (`spans`, day
+ * numbers, inclusive; they count in full, so PostgreSQL adds them up), and every other record
+ * (partly or not at all within membership) as a compact row for the counter to weigh by its days.
+ * One statement, and only the sums and the few partial records travel.
  */
 export async function recordsOfMembers(
   db: Queryable,
   bookId: string,
   start: string,
   end: string,
-  membershipIds: string[],
   spans: { membershipId: string; from: number; to: number }[],
 ): Promise<{ whole: { membershipId: string; measure: string; quantity: string }[]; partial: RecordRow[] }> {
   const { rows } = await db.query({
     text: `with s(m, f, t) as (select * from unnest($4::uuid[], $5::int[], $6::int[])),
            r as (select membership_id as m, measure, period_start - date '1970-01-01' as sd,
                         period_end - date '1970-01-01' as ed, quantity as q
-                   from patronage_record where ${TOUCHING} and membership_id = any($7::uuid[])),
+                   from patronage_record where ${TOUCHING}),
            j as (select r.*, s.m is not null as whole from r left join s on s.m = r.m and r.sd >= s.f and r.ed <= s.t)
            select m, measure, null::int, null::int, sum(q)::text from j where whole group by m, measure
            union all
@@ -273,7 +272,6 @@ export async function recordsOfMembers(
       spans.map((x) => x.membershipId),
       spans.map((x) => x.from),
       spans.map((x) => x.to),
-      membershipIds,
     ],
     rowMode: 'array',
   });
