@@ -287,7 +287,7 @@ describe('restart after SIGKILL', () => {
     const fourth = await spawnTracked({ databaseUrl: '', env });
     await replays(fourth);
     expect(await fourth.stop()).toEqual({ code: 0, signal: null });
-  });
+  }, 120_000);
 });
 
 /** The service started by hand (spawnServerProcess waits for readiness, this must not). */
@@ -381,7 +381,7 @@ describe('while the database is down', () => {
     expect(replay!.entry!.id).toBe(posted.entry!.id);
     expect(server.output()).not.toContain('"level":60');
     expect(await server.stop()).toEqual({ code: 0, signal: null });
-  });
+  }, 120_000);
 
   it('replaces terminated sessions: UNAVAILABLE at worst, then answers again, same process', async () => {
     const dataDir = path.join(await tempDir(), 'data');
