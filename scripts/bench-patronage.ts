@@ -195,7 +195,10 @@ async function startService(
     output += d.toString();
   });
   child.once('exit', (code, signal) => {
-    if (!stopping) log(`the service exited unexpectedly (code ${code}, signal ${signal}); its last output:\n${output.slice(-3000)}`);
+    if (!stopping)
+      log(
+        `the service exited unexpectedly (code ${code}, signal ${signal}); its last output:\n${output.slice(-3000)}`,
+      );
   });
   let stopping = false;
   cleanups.push({
@@ -411,7 +414,8 @@ async function measure(
       throw new Error(`verification failed: ${JSON.stringify(verified)}`);
     // The book balances (summed in SQL: the API's trialBalance answers a book of 50,000 accounts
     // in one piece, more than the service's default heap holds; see README, Performance).
-    if (!(await bookBalances(databaseUrl, coop.bookUuid))) throw new Error('the trial balance does not balance');
+    if (!(await bookBalances(databaseUrl, coop.bookUuid)))
+      throw new Error('the trial balance does not balance');
     let reverseMs: number | null = null;
     if (r < options.repeat - 1) {
       const t2 = performance.now();

@@ -159,13 +159,6 @@ export function fiscalYearSpan(startMonthDay: string, year: number): { start: st
   return { start, end: addDaysTo(next, -1) };
 }
 
-/** Days of `a` that are also in `b`. */
-function overlap(a: DaySpan, b: DaySpan): DaySpan | null {
-  const from = Math.max(a.from, b.from);
-  const to = Math.min(a.to, b.to);
-  return from <= to ? { from, to } : null;
-}
-
 export interface DayEvent {
   toState: string;
   effectiveOn: string;
@@ -407,14 +400,14 @@ export class PatronageCounter {
   ) {
     const scale = this.scales.get(measure);
     if (scale === undefined) return;
-    const start = from > this.fy.from ? from : this.fy.from;
-    const end = to < this.fy.to ? to : this.fy.to;
+    const start = Math.max(from, this.fy.from);
+    const end = Math.min(to, this.fy.to);
     if (start > end) return;
     const q = quantityScaled(quantity, scale);
     let activeDays = 0;
     for (const a of active) {
-      const f = start > a.from ? start : a.from;
-      const t = end < a.to ? end : a.to;
+      const f = Math.max(start, a.from);
+      const t = Math.min(end, a.to);
       if (f <= t) activeDays += t - f + 1;
     }
     const days = to - from + 1;
