@@ -28,7 +28,6 @@ import {
   getNullableType,
   isListType,
   isNonNullType,
-  isObjectType,
 } from 'graphql';
 import { LedgerError } from '../server/core/index.js';
 
@@ -71,27 +70,40 @@ export function badStringErrors(found: BadString[]): LedgerError[] {
   );
 }
 
+/** Marks the payload of a mutation that refused its input (its fields answer "nothing"). */
+const REFUSED = Symbol('refused input');
+
 /**
  * The payload a mutation answers when it did nothing but refuse its input: `userErrors`, and for
- * every other field of the payload what "nothing" is (null, false, 0, an empty list). Payload
- * objects are shaped like their types (each field reads the property of its own name), so one
- * shape fits every mutation; tests/platform/well-formed-input.test.ts sends a bad string to each.
+ * every other field of the payload what "nothing" is (null, an empty list, false, 0). Each field
+ * of a refused payload answers that without running its own resolver (see `wrapResolve`), so one
+ * shape fits every mutation however its payload reads its parent;
+ * tests/platform/well-formed-input.test.ts sends a bad string to each.
  */
-export function refusedPayload(returnType: GraphQLOutputType, userErrors: LedgerError[]): object {
-  const payload: Record<string, unknown> = { userErrors };
-  const type = getNamedType(returnType);
-  if (!isObjectType(type)) return payload;
-  for (const [name, field] of Object.entries(type.getFields())) {
-    if (name === 'userErrors') continue;
-    const fieldType = field.type;
-    const inner = getNullableType(fieldType);
-    if (!isNonNullType(fieldType)) payload[name] = null;
-    else if (isListType(inner)) payload[name] = [];
-    else if (getNamedType(inner).name === 'Boolean') payload[name] = false;
-    else if (getNamedType(inner).name === 'Int') payload[name] = 0;
-    else payload[name] = null;
+export function refusedPayload(userErrors: LedgerError[]): object {
+  return { [REFUSED]: true, userErrors };
+}
+
+function isRefused(parent: unknown): parent is { userErrors: LedgerError[] } {
+  return typeof parent === 'object' && parent !== null && REFUSED in parent;
+}
+
+/** "Nothing" of a field's type: null, an empty list, false, 0 or '' (a non-null object has none). */
+function nothingOf(type: GraphQLOutputType): unknown {
+  if (!isNonNullType(type)) return null;
+  const inner = getNullableType(type);
+  if (isListType(inner)) return [];
+  switch (getNamedType(inner).name) {
+    case 'Boolean':
+      return false;
+    case 'Int':
+    case 'Float':
+      return 0;
+    case 'String':
+      return '';
+    default:
+      return null;
   }
-  return payload;
 }
 
 export class WellFormedInputPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
@@ -99,12 +111,25 @@ export class WellFormedInputPlugin<Types extends SchemaTypes> extends BasePlugin
     resolver: GraphQLFieldResolver<unknown, Types['Context'], object>,
     fieldConfig: PothosOutputFieldConfig<Types>,
   ): GraphQLFieldResolver<unknown, Types['Context'], object> {
-    if (Object.keys(fieldConfig.args).length === 0 || fieldConfig.argMappers.length > 0) return resolver;
+    const checksArgs = Object.keys(fieldConfig.args).length > 0 && fieldConfig.argMappers.length === 0;
     const isMutation = fieldConfig.parentType === 'Mutation';
+    // A field of a refused payload answers "nothing" (its userErrors, the refusals) without running.
+    const answerRefused: GraphQLFieldResolver<unknown, Types['Context'], object> = (
+      parent,
+      args,
+      context,
+      info,
+    ) =>
+      isRefused(parent)
+        ? info.fieldName === 'userErrors'
+          ? parent.userErrors
+          : nothingOf(info.returnType)
+        : resolver(parent, args, context, info);
+    if (!checksArgs) return answerRefused;
     return (parent, args, context, info) => {
       const found = badStrings(args as Record<string, unknown>);
-      if (found.length === 0) return resolver(parent, args, context, info);
-      if (isMutation) return refusedPayload(info.returnType, badStringErrors(found));
+      if (found.length === 0) return answerRefused(parent, args, context, info);
+      if (isMutation) return refusedPayload(badStringErrors(found));
       const first = found[0]!;
       throw new GraphQLError(message(first), {
         extensions: { code: 'BAD_USER_INPUT', field: first.field },

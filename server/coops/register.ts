@@ -7,7 +7,6 @@
  * gets the answer of an unknown co-op, so nothing reveals another tenant's ids.
  */
 import {
-  type CoopKind,
   canReadBook,
   DEFAULT_CHART,
   Decimal,
@@ -132,30 +131,6 @@ export async function getCoops(deps: CoopDeps, ids: string[]): Promise<CoopRecor
   const valid = ids.filter(isUuid);
   if (valid.length === 0) return [];
   return deps.store.findCoops(valid);
-}
-
-/** Co-ops in id (creation) order; `onlyIds` restricts them to those (a caller's tenants). */
-export function listCoops(
-  deps: CoopDeps,
-  afterId: string | null,
-  limit: number,
-  onlyIds: string[] | null,
-): Promise<CoopRecord[]> {
-  return deps.store.listCoops(
-    afterId && isUuid(afterId) ? afterId : null,
-    limit,
-    onlyIds === null ? null : onlyIds.filter(isUuid),
-  );
-}
-
-/** The public directory: co-ops that opted in to being listed, by name. */
-export function listDirectory(
-  deps: CoopDeps,
-  after: { name: string; id: string } | null,
-  limit: number,
-  filter: { city?: string | null; kind?: CoopKind | null },
-): Promise<CoopRecord[]> {
-  return deps.store.listDirectory(after, limit, filter);
 }
 
 // ---------- member classes ----------
@@ -365,14 +340,4 @@ export async function getParties(deps: CoopDeps, keys: Key[]): Promise<PartyReco
   const valid = validKeys(keys);
   if (valid.length === 0) return [];
   return deps.store.findParties(valid);
-}
-
-export async function listParties(
-  deps: CoopDeps,
-  bookId: string,
-  afterId: string | null,
-  limit: number,
-): Promise<PartyRecord[]> {
-  if (!isUuid(bookId)) return [];
-  return deps.store.listParties(bookId, afterId && isUuid(afterId) ? afterId : null, limit);
 }

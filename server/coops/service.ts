@@ -84,18 +84,6 @@ export class CoopService {
     return register.getCoops(this.deps, ids);
   }
 
-  listCoops(afterId: string | null, limit: number, onlyIds: string[] | null): Promise<CoopRecord[]> {
-    return register.listCoops(this.deps, afterId, limit, onlyIds);
-  }
-
-  listDirectory(
-    after: { name: string; id: string } | null,
-    limit: number,
-    filter: Parameters<typeof register.listDirectory>[3],
-  ): Promise<CoopRecord[]> {
-    return register.listDirectory(this.deps, after, limit, filter);
-  }
-
   /** With an idempotencyKey, a repeat answers the first class (`replayed`); every input problem at once. */
   createMemberClass(
     input: CreateMemberClassInput,
@@ -124,10 +112,6 @@ export class CoopService {
 
   getParties(keys: Key[]): Promise<PartyRecord[]> {
     return register.getParties(this.deps, keys);
-  }
-
-  listParties(bookId: string, afterId: string | null, limit: number): Promise<PartyRecord[]> {
-    return register.listParties(this.deps, bookId, afterId, limit);
   }
 
   // ---------- memberships: reading ----------

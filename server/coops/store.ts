@@ -277,34 +277,6 @@ export class CoopStore {
     return rows.map(coopFromRow);
   }
 
-  /** Co-ops in id (creation) order; `onlyIds` restricts them to those (a caller's tenants). */
-  async listCoops(afterId: string | null, limit: number, onlyIds: string[] | null): Promise<CoopRecord[]> {
-    const { rows } = await this.db.query(
-      `select ${COOP_COLUMNS} from ${COOP_FROM}
-        where ($1::uuid is null or c.book_id > $1::uuid) and ($3::uuid[] is null or c.book_id = any($3::uuid[]))
-        order by c.book_id limit $2`,
-      [afterId, limit, onlyIds],
-    );
-    return rows.map(coopFromRow);
-  }
-
-  /** Listed co-ops by name, after a (name, id) cursor, optionally of one city and kind. */
-  async listDirectory(
-    after: { name: string; id: string } | null,
-    limit: number,
-    filter: { city?: string | null; kind?: CoopKind | null },
-  ): Promise<CoopRecord[]> {
-    const { rows } = await this.db.query(
-      `select ${COOP_COLUMNS} from ${COOP_FROM}
-        where c.public_listing
-          and ($1::text is null or (c.name, c.book_id) > ($1::text, $2::uuid))
-          and ($4::text is null or lower(c.city) = lower($4)) and ($5::text is null or c.kind = $5)
-        order by c.name, c.book_id limit $3`,
-      [after?.name ?? null, after?.id ?? null, limit, filter.city ?? null, filter.kind ?? null],
-    );
-    return rows.map(coopFromRow);
-  }
-
   // ---------- pages of connections: forward or backward between cursors, and list sizes ----------
 
   /** Co-ops in id (creation) order between the cursors; `onlyIds` restricts them (a caller's tenants). */
@@ -568,16 +540,6 @@ export class CoopStore {
     const found = await this.orm.em
       .fork()
       .find(PartyEntity, { $or: keys.map((k) => ({ bookId: k.bookId, id: k.id })) });
-    return found.map(partyOf);
-  }
-
-  async listParties(bookId: string, afterId: string | null, limit: number): Promise<PartyRecord[]> {
-    const found = await this.orm.em
-      .fork()
-      .find(PartyEntity, afterId === null ? { bookId } : { bookId, id: { $gt: afterId } }, {
-        orderBy: { id: 'asc' },
-        limit,
-      });
     return found.map(partyOf);
   }
 
