@@ -493,6 +493,8 @@ ${table}
 Preview reads the year's records and the members' days of membership, computes every member's cents
 and answers the first 100; commit does the same inside one transaction under the book's lock and
 posts the run (${Math.ceil(options.members / 98) + 1} entries of up to 100 lines), its inputs, their hash and every member's allocation.
+Reverse posts the reversing entries of the same lines and nothing else: it is the posting engine's share of a
+commit. Figures from a machine under load (see the load average) are higher than a quiet machine's.
 ${END}`;
   return { table, section };
 }
