@@ -19,6 +19,10 @@ import {
   AccountBalanceDocument,
   type AccountBalanceQuery,
   type AccountBalanceQueryVariables,
+  // The treasurer's desk (issue 17).
+  AccountByCodeDocument,
+  type AccountByCodeQuery,
+  type AccountByCodeQueryVariables,
   AccountDocument,
   type AccountQuery,
   type AccountQueryVariables,
@@ -36,6 +40,11 @@ import {
   AuditBookDocument,
   type AuditBookQuery,
   type AuditBookQueryVariables,
+  BalanceSheetDocument,
+  BalanceSheetFileDocument,
+  type BalanceSheetFileQueryVariables,
+  type BalanceSheetQuery,
+  type BalanceSheetQueryVariables,
   BookDocument,
   type BookQuery,
   type BookQueryVariables,
@@ -120,6 +129,11 @@ import {
   ImportPatronageCsvDocument,
   type ImportPatronageCsvInput,
   type ImportPatronageCsvMutation,
+  IncomeStatementDocument,
+  IncomeStatementFileDocument,
+  type IncomeStatementFileQueryVariables,
+  type IncomeStatementQuery,
+  type IncomeStatementQueryVariables,
   IssueApiTokenDocument,
   type IssueApiTokenInput,
   type IssueApiTokenMutation,
@@ -253,6 +267,9 @@ import {
   RevokeMemberTokenDocument,
   type RevokeMemberTokenInput,
   type RevokeMemberTokenMutation,
+  RolledTrialBalanceDocument,
+  type RolledTrialBalanceQuery,
+  type RolledTrialBalanceQueryVariables,
   SetCreditLimitDocument,
   type SetCreditLimitMutation,
   type SetCreditLimitMutationVariables,
@@ -824,7 +841,48 @@ export interface LedgerClient {
     variables: IterateVariables<CoopPartiesQueryVariables>,
     options?: CallOptions & PaginateOptions,
   ): AsyncGenerator<Party, void, undefined>;
+
+  // The treasurer's desk (issue 17): accounts by code, statements and their files.
+  /** The account of a book with this code; null when there is none or the caller may not read the book. */
+  accountByCode(
+    variables: AccountByCodeQueryVariables,
+    options?: CallOptions,
+  ): Promise<AccountByCodeQuery['account']>;
+  /** Revenue and expenses over a period (inclusive days), per unit; null for a book the caller may not read. */
+  incomeStatement(
+    variables: IncomeStatementQueryVariables,
+    options?: CallOptions,
+  ): Promise<IncomeStatementQuery['incomeStatement']>;
+  /** Assets, liabilities and equity as of a day, with the period's result, per unit. */
+  balanceSheet(
+    variables: BalanceSheetQueryVariables,
+    options?: CallOptions,
+  ): Promise<BalanceSheetQuery['balanceSheet']>;
+  /** The income statement as files: `csv` text and `pdf` bytes. */
+  incomeStatementFiles(
+    variables: IncomeStatementFileQueryVariables,
+    options?: CallOptions,
+  ): Promise<StatementFiles | null>;
+  /** The balance sheet as files: `csv` text and `pdf` bytes. */
+  balanceSheetFiles(
+    variables: BalanceSheetFileQueryVariables,
+    options?: CallOptions,
+  ): Promise<StatementFiles | null>;
+  /** The trial balance with depths, optionally rolled up (`rollupDepth`), and as CSV. */
+  rolledTrialBalance(
+    variables: RolledTrialBalanceQueryVariables,
+    options?: CallOptions,
+  ): Promise<RolledTrialBalanceQuery['trialBalance']>;
 }
+
+/** A statement as downloads: a file name without extension, CSV text and the PDF's bytes. */
+export interface StatementFiles {
+  fileName: string;
+  csv: string;
+  pdf: Uint8Array;
+}
+
+const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
 export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
   const policy: RetryPolicy = {
@@ -1080,6 +1138,18 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
         variables,
         call,
       ),
+    accountByCode: query(AccountByCodeDocument, 'account'),
+    incomeStatement: query(IncomeStatementDocument, 'incomeStatement'),
+    balanceSheet: query(BalanceSheetDocument, 'balanceSheet'),
+    incomeStatementFiles: async (variables, call) => {
+      const s = (await send(IncomeStatementFileDocument, variables, call)).incomeStatement;
+      return s ? { fileName: s.fileName, csv: s.csv, pdf: fromBase64(s.pdfBase64) } : null;
+    },
+    balanceSheetFiles: async (variables, call) => {
+      const s = (await send(BalanceSheetFileDocument, variables, call)).balanceSheet;
+      return s ? { fileName: s.fileName, csv: s.csv, pdf: fromBase64(s.pdfBase64) } : null;
+    },
+    rolledTrialBalance: query(RolledTrialBalanceDocument, 'trialBalance'),
   };
 }
 

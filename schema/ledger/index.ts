@@ -5,3 +5,4 @@ import './entry.js';
 import './reports.js';
 import './queries.js';
 import './mutations.js';
+import './statements.js';

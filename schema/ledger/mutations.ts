@@ -9,9 +9,8 @@
  * UNKNOWN_ENTRY from it).
  */
 
-import type { EntryInput } from '../../server/core/index.js';
 import { LedgerError } from '../../server/core/index.js';
-import type { OpResult } from '../../server/ledger/index.js';
+import type { EntryDraft, OpResult } from '../../server/ledger/index.js';
 import { builder, type InputFields } from '../builder.js';
 import { actorOf, type GraphQLContext } from '../context.js';
 import { guard, UserErrorRef } from '../errors.js';
@@ -27,8 +26,14 @@ const UnitInput = builder.inputType('UnitInput', {
 });
 
 const JournalLineInput = builder.inputType('JournalLineInput', {
+  description:
+    'One line of an entry. Name its account by `accountId` or by `accountCode`, exactly one of the two.',
   fields: (t) => ({
-    accountId: t.id({ required: true }),
+    accountId: t.id({ description: 'The account, by id; or give `accountCode`.' }),
+    accountCode: t.string({
+      description:
+        'The account by its code in the book (e.g. "1010"), instead of `accountId`; an unknown code is UNKNOWN_ACCOUNT at `lines[i].accountCode`.',
+    }),
     side: t.field({ type: SideEnum, required: true }),
     amount: t.field({
       type: 'Decimal',
@@ -191,20 +196,34 @@ const CloseAccountPayload = accountPayload('CloseAccountPayload');
 
 interface RawEntryInput {
   idempotencyKey: string;
-  lines: { accountId: string | number; side: 'DEBIT' | 'CREDIT'; amount: string; unit: string }[];
+  lines: {
+    accountId?: string | number | null;
+    accountCode?: string | null;
+    side: 'DEBIT' | 'CREDIT';
+    amount: string;
+    unit: string;
+  }[];
   effectiveAt?: Date | null;
   memo?: string | null;
   metadata?: { key: string; value: string }[] | null;
 }
 
-/** Decodes global ids; an account of another book or another type becomes unknown (''). */
-function toEntryInput(bookId: string, raw: RawEntryInput): EntryInput {
+/**
+ * Decodes global ids; an account of another book or another type becomes unknown (''). Codes are
+ * passed on for the use case to resolve (exactly one of id and code, checked there).
+ */
+function toEntryInput(bookId: string, raw: RawEntryInput): EntryDraft {
   return {
     idempotencyKey: raw.idempotencyKey,
     lines: raw.lines.map((l) => {
-      const key = decodeScopedId(String(l.accountId), 'Account');
+      let accountId: string | null = null;
+      if (l.accountId !== null && l.accountId !== undefined) {
+        const key = decodeScopedId(String(l.accountId), 'Account');
+        accountId = key && key.bookId === bookId ? key.id : '';
+      }
       return {
-        accountId: key && key.bookId === bookId ? key.id : '',
+        accountId,
+        accountCode: l.accountCode ?? null,
         side: l.side,
         amount: l.amount,
         unit: l.unit,

@@ -2,7 +2,7 @@ import { canReadAccount, canReadBook, isAdmin, LedgerError, readableBooks } from
 import { type BookRecord, pages } from '../../server/ledger/index.js';
 import { builder } from '../builder.js';
 import { emptyConnection, resolvePage, validatePageArgs } from '../connection.js';
-import { guard } from '../errors.js';
+import { badInput, guard } from '../errors.js';
 import { decodeBookId, decodeScopedId, scopedId } from '../ids.js';
 import { loaders } from '../loaders.js';
 import {
@@ -51,9 +51,25 @@ builder.queryFields((t) => ({
   account: t.field({
     type: AccountRef,
     nullable: true,
+    description:
+      'An account by its id, or by its book and code (`account(bookId: ..., code: "1010")`): give `id`, or `bookId` and `code`.',
     authScopes: { authenticated: true },
-    args: { id: t.arg.id({ required: true }) },
+    args: {
+      id: t.arg.id(),
+      bookId: t.arg.id({ description: 'With `code`: the book whose chart holds the code.' }),
+      code: t.arg.string({ description: 'With `bookId`: the account code (unique in its book).' }),
+    },
     resolve: (_r, args, ctx) => {
+      const byCode = args.bookId != null || args.code != null;
+      if (args.id != null ? byCode : args.bookId == null || args.code == null)
+        throw badInput('give `id`, or `bookId` and `code`');
+      if (args.id == null) {
+        const bookId = decodeBookId(String(args.bookId));
+        // A member may read only their own account: the lookup by code is for the book's readers.
+        return canReadBook(ctx.principal, bookId)
+          ? guard(() => ctx.services.ledger.accountByCode(bookId, args.code!))
+          : null;
+      }
       const key = decodeScopedId(String(args.id), 'Account');
       return key && canReadAccount(ctx.principal, key.bookId, key.id)
         ? guard(() => loaders(ctx).account.load(scopedId(key.bookId, key.id)))
@@ -136,11 +152,22 @@ builder.queryFields((t) => ({
     type: TrialBalanceRef,
     nullable: true,
     authScopes: { authenticated: true },
-    args: { bookId: t.arg.id({ required: true }), asOf: t.arg({ type: 'DateTime' }) },
+    args: {
+      bookId: t.arg.id({ required: true }),
+      asOf: t.arg({ type: 'DateTime' }),
+      rollupDepth: t.arg.int({
+        description:
+          'Accounts down to this depth (1: accounts without a parent), each at the limit with its sub-accounts folded in; ' +
+          'omit for every account on its own line. 1 to 100.',
+      }),
+    },
     resolve: async (_r, args, ctx) => {
       const bookId = decodeBookId(String(args.bookId));
       if (!canReadBook(ctx.principal, bookId)) return null;
-      const result = await guard(() => ctx.services.ledger.trialBalance(bookId, args.asOf ?? null));
+      const result = await guard(() =>
+        ctx.services.ledger.trialBalance(bookId, args.asOf ?? null, args.rollupDepth ?? null),
+      );
+      if (result instanceof LedgerError && result.code !== 'UNKNOWN_BOOK') throw badInput(result.message);
       return result instanceof LedgerError ? null : result;
     },
   }),

@@ -1,6 +1,8 @@
 export * from './access.js';
 export * from './accounts.js';
 export * from './chain.js';
+export * from './clearing.js';
+export * from './credit.js';
 export * from './entries.js';
 export * from './errors.js';
 export * from './history.js';
@@ -8,5 +10,4 @@ export * from './membership.js';
 export * from './money.js';
 export * from './patronage.js';
 export * from './patronage-policy.js';
-export * from './clearing.js';
-export * from './credit.js';
+export * from './statements.js';

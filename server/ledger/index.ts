@@ -6,12 +6,25 @@
  * never read the ledger's tables themselves.
  */
 export { chainEntryOf, entryHash } from './chain-hash.js';
+/** Entry lines that name accounts by code, resolved before the posting engine (issue 17). */
+export { type EntryDraft, type LineDraft, namesCodes, resolveAccountCodes } from './codes.js';
 export { ledgerEntities } from './entities.js';
-export { isEntryOp, type OpResult, PostingEngine, type PostOp } from './posting.js';
 /** Pages of books, accounts and entries (forward or backward) and the size of each list, for the API. */
 export * as pages from './pages.js';
+export { isEntryOp, type OpResult, PostingEngine, type PostOp } from './posting.js';
 export * from './records.js';
 export * from './service.js';
+export { statementCsv, statementFileName, statementPdf, trialBalanceCsv } from './statement-files.js';
+/** Financial statements and their files (issue 17). */
+export type {
+  BalanceSheetReport,
+  BalanceSheetRequest,
+  IncomeStatementReport,
+  IncomeStatementRequest,
+  RolledTrialBalance,
+  RolledTrialBalanceLine,
+  StatementReport,
+} from './statements.js';
 export {
   type AccountListOptions,
   type AccountRow,
@@ -27,6 +40,8 @@ export {
   lockAccounts,
   lockBooks,
 } from './store.js';
+/** Amendments of an account's bounds and a book's units, inside the caller's transaction (mutual credit). */
+export { addBookUnits, setAccountBounds } from './store-bounds.js';
 export {
   type BalanceMismatch,
   balanceMismatches,
@@ -34,5 +49,3 @@ export {
   type PostedTotals,
   postedTotalsAsOf,
 } from './store-reads.js';
-/** Amendments of an account's bounds and a book's units, inside the caller's transaction (mutual credit). */
-export { addBookUnits, setAccountBounds } from './store-bounds.js';

@@ -23,11 +23,13 @@ import {
   requireAdmin,
   systemPrincipal,
   validateAccountDraft,
+  validateDepth,
   validateUnit,
 } from '../core/index.js';
 import { requestHash } from '../platform/hashing.js';
 import { isUuid, uuidv7 } from '../platform/ids.js';
 import { type DbPool, withTransaction } from '../platform/transaction.js';
+import { type EntryDraft, resolveAccountCodes } from './codes.js';
 import { BookEntity, BookUnitEntity } from './entities.js';
 import { type OpResult, PostingEngine, type PostOp } from './posting.js';
 import type {
@@ -39,9 +41,18 @@ import type {
   CreateAccountInput,
   CreateBookInput,
   RefInput,
-  TrialBalance,
 } from './records.js';
 import { auditBook, balance, checkConsistency, rollupBalance, trialBalance, verifyChain } from './reports.js';
+import {
+  type BalanceSheetReport,
+  type BalanceSheetRequest,
+  buildBalanceSheet,
+  buildIncomeStatement,
+  type IncomeStatementReport,
+  type IncomeStatementRequest,
+  type RolledTrialBalance,
+  rollTrialBalance,
+} from './statements.js';
 import {
   type AccountListOptions,
   type AccountRow,
@@ -58,6 +69,7 @@ import {
   markAccountClosed,
   nonEmptyDescendant,
 } from './store.js';
+import { accountIdsByCode } from './store-codes.js';
 import { type EntryFilter, listEntries } from './store-reads.js';
 
 export const DEFAULT_MAX_BACKDATE_DAYS = 366;
@@ -315,6 +327,13 @@ export class LedgerService {
     );
   }
 
+  /** The account of a book with this code (codes are unique per book), or null. */
+  async accountByCode(bookId: string, code: string): Promise<AccountRow | null> {
+    if (!isUuid(bookId)) return null;
+    const id = (await accountIdsByCode(this.pool, bookId, [code])).get(code);
+    return id ? ((await findAccounts(this.pool, [{ bookId, id }]))[0] ?? null) : null;
+  }
+
   async listAccounts(bookId: string, options: AccountListOptions): Promise<AccountRow[]> {
     if (!isUuid(bookId)) return [];
     return listAccounts(this.pool, bookId, options);
@@ -322,19 +341,25 @@ export class LedgerService {
 
   // ---------- entries ----------
 
-  /** `actor` must be allowed to write the book; its id is recorded on the entry as `postedBy`. */
-  async postEntry(bookId: string, entry: EntryInput, actor: Principal): Promise<OpResult> {
+  /**
+   * `actor` must be allowed to write the book; its id is recorded on the entry as `postedBy`. Lines
+   * may name their account by code (codes.ts: resolved here, before the engine).
+   */
+  async postEntry(bookId: string, draft: EntryDraft, actor: Principal): Promise<OpResult> {
     if (!mayWriteBook(actor, bookId)) return { ok: false, error: unknownBook() };
-    const [result] = await this.engine.submit([entryOp(bookId, 'STANDARD', entry, null, actor.id)], true);
+    const [entry] = await resolveAccountCodes(this.pool, bookId, [draft]);
+    if (entry instanceof LedgerError) return { ok: false, error: entry };
+    const [result] = await this.engine.submit([entryOp(bookId, 'STANDARD', entry!, null, actor.id)], true);
     return result!;
   }
 
   async postEntries(
     bookId: string,
-    entries: EntryInput[],
+    drafts: EntryDraft[],
     atomic: boolean,
     actor: Principal,
   ): Promise<OpResult[] | LedgerError> {
+    const entries = drafts;
     // The batch's size is checked before the actor: it needs nothing and says nothing about any
     // book, and a caller of another book has always been told about it first.
     if (entries.length === 0) {
@@ -354,8 +379,32 @@ export class LedgerService {
         error: unknownBook().withFieldPrefix(`entries[${i}]`),
       }));
     }
-    const ops = entries.map((e) => entryOp(bookId, 'STANDARD', e, null, actor.id));
-    const results = await this.engine.submit(ops, atomic);
+    // Account codes of every entry resolved in one query; an entry with a bad line is answered
+    // here (in an atomic batch its neighbours are not posted either).
+    const resolved = await resolveAccountCodes(this.pool, bookId, drafts);
+    const failedAt = resolved.findIndex((r) => r instanceof LedgerError);
+    if (atomic && failedAt >= 0) {
+      return resolved.map((r, i) => ({
+        ok: false as const,
+        error:
+          r instanceof LedgerError
+            ? r.withFieldPrefix(`entries[${i}]`)
+            : new LedgerError(
+                'BATCH_ITEM_FAILED',
+                `not posted: entries[${failedAt}] was rejected and the batch is atomic`,
+                null,
+              ),
+      }));
+    }
+    const valid = resolved.flatMap((r, i) => (r instanceof LedgerError ? [] : [{ entry: r, i }]));
+    const ops = valid.map(({ entry }) => entryOp(bookId, 'STANDARD', entry, null, actor.id));
+    const posted = await this.engine.submit(ops, atomic);
+    const results: OpResult[] = resolved.map((r) =>
+      r instanceof LedgerError ? { ok: false as const, error: r } : (undefined as unknown as OpResult),
+    );
+    valid.forEach(({ i }, k) => {
+      results[i] = posted[k]!;
+    });
     return results.map((r, i) =>
       r.ok ? r : { ok: false as const, error: r.error.withFieldPrefix(`entries[${i}]`) },
     );
@@ -363,12 +412,17 @@ export class LedgerService {
 
   async postPending(
     bookId: string,
-    entry: EntryInput,
+    draft: EntryDraft,
     expiresAt: Date | null,
     actor: Principal,
   ): Promise<OpResult> {
     if (!mayWriteBook(actor, bookId)) return { ok: false, error: unknownBook() };
-    const [result] = await this.engine.submit([entryOp(bookId, 'PENDING', entry, expiresAt, actor.id)], true);
+    const [entry] = await resolveAccountCodes(this.pool, bookId, [draft]);
+    if (entry instanceof LedgerError) return { ok: false, error: entry };
+    const [result] = await this.engine.submit(
+      [entryOp(bookId, 'PENDING', entry!, expiresAt, actor.id)],
+      true,
+    );
     return result!;
   }
 
@@ -477,11 +531,42 @@ export class LedgerService {
     return rollupBalance(this.pool, account, asOf);
   }
 
-  /** Every account's debits and credits, with totals per unit; debits equal credits in each unit. */
-  async trialBalance(bookId: string, asOf: Date | null): Promise<TrialBalance | LedgerError> {
+  /**
+   * Every account's debits and credits, with totals per unit; debits equal credits in each unit.
+   * With `rollupDepth`, sub-accounts below that depth are folded into their ancestor (statements.ts).
+   */
+  async trialBalance(
+    bookId: string,
+    asOf: Date | null,
+    rollupDepth: number | null = null,
+  ): Promise<RolledTrialBalance | LedgerError> {
+    const depthError = validateDepth(rollupDepth, 'rollupDepth');
+    if (depthError) return depthError;
     const [book] = await this.getBooks([bookId]);
     if (!book) return new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId');
-    return trialBalance(this.pool, book, asOf);
+    return rollTrialBalance(await trialBalance(this.pool, book, asOf), rollupDepth);
+  }
+
+  // ---------- statements (statements.ts, issue 17) ----------
+
+  /** Revenue and expenses over a period (inclusive UTC days), per unit, with an optional comparison. */
+  async incomeStatement(
+    bookId: string,
+    request: IncomeStatementRequest,
+  ): Promise<IncomeStatementReport | LedgerError> {
+    const [book] = await this.getBooks([bookId]);
+    if (!book) return new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId');
+    return buildIncomeStatement(this.pool, book, request);
+  }
+
+  /** Assets, liabilities and equity as of a day, with the period's result, per unit. */
+  async balanceSheet(
+    bookId: string,
+    request: BalanceSheetRequest,
+  ): Promise<BalanceSheetReport | LedgerError> {
+    const [book] = await this.getBooks([bookId]);
+    if (!book) return new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId');
+    return buildBalanceSheet(this.pool, book, request);
   }
 
   /** Recomputes the book's hash chain from its entries and names the first link that does not match. */

@@ -10,6 +10,7 @@ import { Migration20261206200000_refusals } from './Migration20261206200000_refu
 import { Migration20261207120000_patronage } from './Migration20261207120000_patronage.js';
 import { Migration20261207130000_register_idempotency } from './Migration20261207130000_register_idempotency.js';
 import { Migration20261208100000_credit } from './Migration20261208100000_credit.js';
+import { Migration20261215100000_banking } from './Migration20261215100000_banking.js';
 
 export const migrationsList = [
   { name: 'Migration20261125000000_ledger_core', class: Migration20261125000000_ledger_core },
@@ -23,4 +24,5 @@ export const migrationsList = [
     class: Migration20261207130000_register_idempotency,
   },
   { name: 'Migration20261208100000_credit', class: Migration20261208100000_credit },
+  { name: 'Migration20261215100000_banking', class: Migration20261215100000_banking },
 ];
