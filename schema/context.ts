@@ -2,8 +2,8 @@ import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import type { AuthService } from '../server/auth/index.js';
 import type { CoopService } from '../server/coops/index.js';
-import type { CreditService } from '../server/credit/index.js';
 import type { Principal } from '../server/core/index.js';
+import type { CreditService } from '../server/credit/index.js';
 import type { LedgerService } from '../server/ledger/index.js';
 import type { PatronageService } from '../server/patronage/index.js';
 

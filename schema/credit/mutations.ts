@@ -8,6 +8,7 @@
  */
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { LedgerError } from '../../server/core/index.js';
+import type { EntryRecord } from '../../server/credit/index.js';
 import {
   type ClearingRecord,
   CREDIT_KEY_LENGTH_MAX,
@@ -18,7 +19,6 @@ import {
   type PaymentRequestRecord,
   type RecordObligationsResult,
 } from '../../server/credit/index.js';
-import type { EntryRecord } from '../../server/ledger/index.js';
 import { builder } from '../builder.js';
 import { actorOf, type GraphQLContext } from '../context.js';
 import { guard, UserErrorRef, userErrorsOf } from '../errors.js';
@@ -28,6 +28,7 @@ import {
   ClearingModeEnum,
   ClearingRef,
   LimitChangeRef,
+  type Member,
   MemberRef,
   NetworkRef,
   PolicyRef,
@@ -104,9 +105,12 @@ const PolicyPayload = builder
   });
 
 const MemberPayload = builder
-  // biome-ignore lint/suspicious/noExplicitAny: a visible member
   .objectRef<
-    { member: any; change: (LimitChangeRecord & { scale: number }) | null; replayed: boolean } & Errors
+    {
+      member: Member | null;
+      change: (LimitChangeRecord & { scale: number }) | null;
+      replayed: boolean;
+    } & Errors
   >('NetworkMemberPayload')
   .implement({
     fields: (t) => ({

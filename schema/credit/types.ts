@@ -7,6 +7,7 @@
  */
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { canWriteBook, type Decimal } from '../../server/core/index.js';
+import type { EntryRecord } from '../../server/credit/index.js';
 import {
   asTransaction,
   type BalanceProof,
@@ -20,7 +21,6 @@ import {
   type ObligationRecord,
   type PaymentRequestRecord,
 } from '../../server/credit/index.js';
-import type { EntryRecord } from '../../server/ledger/index.js';
 import { builder } from '../builder.js';
 import { connectionType, resolvePage } from '../connection.js';
 import type { GraphQLContext } from '../context.js';

@@ -3,6 +3,7 @@
  * limits, payments and payment requests, obligations between members and their multilateral
  * clearing, the zero-sum proof and statistics.
  */
+export type { EntryRecord } from '../ledger/index.js';
 export { asTransaction } from './reading.js';
 export * from './records.js';
 export { CreditService } from './service.js';
