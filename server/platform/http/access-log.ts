@@ -1,5 +1,5 @@
 /**
- * One access log line per request (pino-http), carrying what tells operations and people apart:
+ * One access log line per request, carrying what tells operations and people apart:
  *
  *   {"level":"info",...,"requestId":"3f0c...","method":"POST","path":"/graphql","status":200,
  *    "ms":4.2,"operation":"PostEntry","operationType":"mutation","principal":"token:...",
@@ -15,7 +15,6 @@ import type { Response } from 'express';
 import { type GraphQLError, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 const SANE_REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -41,16 +40,22 @@ const localsOf = (res: ServerResponse): Locals => ((res as Response).locals ?? {
 
 /**
  * The request id (the incoming `x-request-id` when sane, else a UUID, echoed in the response) and
- * the access log line. Sets `res.locals.requestId` and `res.locals.logger` (a child logger with the
- * request id) for the stages after it.
+ * the access log line, written when the answer is sent (or `"aborted":true` when the client went
+ * away first). Sets `res.locals.requestId` and `res.locals.logger` for the stages after it.
+ *
+ * `res.locals.logger` (a child logger carrying the request id, and the principal once one is set
+ * with `setPrincipal`) is made on first use only: most requests never log anything but their
+ * access line, which is written by the service's logger with the request id as a field (the same
+ * line a child logger would write), so building a child per request (about 0.02 ms) is skipped.
+ * This replaced pino-http, which built one for every request.
  */
 export function accessLog(logger: Logger) {
-  const fields = (req: IncomingMessage, res: ServerResponse) => {
-    const locals = localsOf(res);
+  const fields = (req: IncomingMessage, res: ServerResponse, locals: Locals) => {
     const ms =
       locals.started === undefined ? undefined : Number(process.hrtime.bigint() - locals.started) / 1e6;
     const graphql = locals.graphql ?? {};
     return {
+      requestId: locals.requestId,
       method: req.method,
       path: locals.path,
       status: res.statusCode,
@@ -64,41 +69,64 @@ export function accessLog(logger: Logger) {
       ...(res.writableFinished ? {} : { aborted: true }),
     };
   };
-  return pinoHttp({
-    logger,
-    // Lines logged for a request carry only its id (no serialized req/res objects).
-    quietReqLogger: true,
-    quietResLogger: true,
-    customAttributeKeys: { reqId: 'requestId' },
-    genReqId: (req, res) => {
-      const incoming = req.headers[REQUEST_ID_HEADER];
-      const requestId =
-        typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-      res.setHeader(REQUEST_ID_HEADER, requestId);
-      const locals = localsOf(res);
-      locals.requestId = requestId;
-      locals.started = process.hrtime.bigint();
-      // Read now: inside a mounted router `req.url` is relative to the mount point.
-      locals.path = (req.url ?? '').split('?')[0];
-      return requestId;
-    },
-    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'warn' : 'info'),
-    customSuccessMessage: () => 'request',
-    customErrorMessage: () => 'request',
-    customSuccessObject: (req, res) => fields(req, res),
-    customErrorObject: (req, res, error) => ({
-      ...fields(req, res),
-      // A 5xx answer is no exception of its own; a stream error is.
-      ...(res.statusCode >= 500 && (error as Error).message.startsWith('failed with status code')
-        ? {}
-        : { err: error }),
-    }),
-  });
+  return (req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    const incoming = req.headers[REQUEST_ID_HEADER];
+    const requestId =
+      typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    const locals = localsOf(res);
+    locals.requestId = requestId;
+    locals.started = process.hrtime.bigint();
+    // Read now: inside a mounted router `req.url` is relative to the mount point.
+    const url = req.url ?? '';
+    const query = url.indexOf('?');
+    locals.path = query < 0 ? url : url.slice(0, query);
+    let child: Logger | undefined;
+    Object.defineProperty(locals, 'logger', {
+      configurable: true,
+      enumerable: true,
+      get: () => {
+        child ??= logger.child(
+          locals.principal ? { requestId, principal: locals.principal.id } : { requestId },
+        );
+        return child;
+      },
+      set: (value: Logger) => {
+        child = value;
+      },
+    });
+    let streamError: unknown;
+    const onError = (error: unknown) => {
+      streamError = error;
+    };
+    const done = () => {
+      res.off('close', done);
+      res.off('finish', done);
+      res.off('error', onError);
+      const line = fields(req, res, locals);
+      if (streamError !== undefined) logger.warn({ ...line, err: streamError }, 'request');
+      else if (res.statusCode >= 500) logger.warn(line, 'request');
+      else logger.info(line, 'request');
+    };
+    res.once('finish', done);
+    res.once('close', done);
+    res.once('error', onError);
+    next();
+  };
 }
 
-/** Sets `res.locals.logger` from pino-http's request logger (call right after `accessLog`). */
-export function requestLogger(req: IncomingMessage & { log?: Logger }, res: ServerResponse): void {
-  localsOf(res).logger = req.log;
+/**
+ * Records who asks (the access line's `principal`, and a binding of the request's logger, made
+ * afresh on its next use).
+ */
+export function setPrincipal(res: ServerResponse, principal: { id: string } | null): void {
+  const locals = localsOf(res);
+  locals.principal = principal;
+  const requestId = locals.requestId;
+  if (principal === null || requestId === undefined) return;
+  // The next use of `res.locals.logger` binds the principal too.
+  const descriptor = Object.getOwnPropertyDescriptor(locals, 'logger');
+  if (descriptor?.set) descriptor.set(undefined as unknown as Logger);
 }
 
 /**
