@@ -83,6 +83,10 @@ function parseDateTime(value: unknown): Date {
   }
   const match = ISO_INSTANT.exec(value);
   if (!match || !fieldsExist(match)) throw invalidDate(DATETIME_FORMS);
+  // The ledger keeps instants to the millisecond: finer digits would be cut silently, so an
+  // instant that differs from what is stored is refused (trailing zeros, ".120000Z", are fine).
+  if (match[8] !== undefined && /[1-9]/.test(match[8].slice(4)))
+    throw invalidDate(`DateTime "${value}" is finer than a millisecond; give at most 3 fractional digits`);
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) throw invalidDate(`DateTime "${value}" is not a valid instant`);
   return date;

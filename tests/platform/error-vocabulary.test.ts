@@ -114,6 +114,39 @@ describe('dates: one code for a malformed Date and a malformed DateTime', () => 
   });
 });
 
+describe('instants are kept to the millisecond (issue 10, item 13)', () => {
+  it('an effectiveAt finer than a millisecond is INVALID_DATE and posts nothing; trailing zeros are fine', async () => {
+    const day = daysAgo(2);
+    const key = newKey('sub-ms');
+    const error = await expectClientError(
+      admin.postJournalEntry({
+        bookId,
+        idempotencyKey: key,
+        effectiveAt: `${day}T10:00:00.1234Z`,
+        lines: [debit(cash, '4.00'), credit(sales, '4.00')],
+      }),
+    );
+    expect(error.code).toBe('INVALID_DATE');
+    expect(error.message).toContain('finer than a millisecond');
+    // Nothing was posted under the key: the same key with a millisecond instant posts now.
+    const posted = await admin.postJournalEntry({
+      bookId,
+      idempotencyKey: key,
+      effectiveAt: `${day}T10:00:00.123000Z`,
+      lines: [debit(cash, '4.00'), credit(sales, '4.00')],
+    });
+    expect(posted.userErrors).toEqual([]);
+    expect(posted.replayed).toBe(false);
+    expect(posted.entry!.effectiveAt).toBe(`${day}T10:00:00.123Z`);
+    // The same refusal for a literal in the query text.
+    const literal = await rawGraphQL(
+      server.url,
+      `{ trialBalance(bookId: "${bookId}", asOf: "${day}T10:00:00.000000001Z") { balanced } }`,
+    );
+    expect(literal.body.errors?.map((e) => e.extensions?.code)).toEqual(['INVALID_DATE']);
+  });
+});
+
 describe('amounts in messages are written at the unit scale', () => {
   it('an unbalanced entry says "by 1.00" in USD and "by 2" in HOUR (scale 0)', async () => {
     const payload = await admin.postJournalEntry({
