@@ -6,3 +6,4 @@ import './reports.js';
 import './queries.js';
 import './mutations.js';
 import './statements.js';
+import './journal-import.js';

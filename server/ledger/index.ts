@@ -8,7 +8,16 @@
 export { chainEntryOf, entryHash } from './chain-hash.js';
 /** Entry lines that name accounts by code, resolved before the posting engine (issue 17). */
 export { type EntryDraft, type LineDraft, namesCodes, resolveAccountCodes } from './codes.js';
+export { type CsvDelimiter, CsvFileError, type CsvRow, readCsv } from './csv.js';
 export { ledgerEntities } from './entities.js';
+/** Journal entries from CSV (issue 17), and the CSV reader other domains' imports use. */
+export {
+  type ImportJournalInput,
+  JOURNAL_CSV_ROWS_MAX,
+  JOURNAL_IMPORT_KEY_LENGTH_MAX,
+  type JournalImportResult,
+  type JournalRowError,
+} from './journal-import.js';
 /** Pages of books, accounts and entries (forward or backward) and the size of each list, for the API. */
 export * as pages from './pages.js';
 export { isEntryOp, type OpResult, PostingEngine, type PostOp } from './posting.js';

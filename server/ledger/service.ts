@@ -31,6 +31,7 @@ import { isUuid, uuidv7 } from '../platform/ids.js';
 import { type DbPool, withTransaction } from '../platform/transaction.js';
 import { type EntryDraft, resolveAccountCodes } from './codes.js';
 import { BookEntity, BookUnitEntity } from './entities.js';
+import { type ImportJournalInput, importJournalCsv, type JournalImportResult } from './journal-import.js';
 import { type OpResult, PostingEngine, type PostOp } from './posting.js';
 import type {
   BalanceRecord,
@@ -407,6 +408,19 @@ export class LedgerService {
     });
     return results.map((r, i) =>
       r.ok ? r : { ok: false as const, error: r.error.withFieldPrefix(`entries[${i}]`) },
+    );
+  }
+
+  /** Journal entries from a CSV file, all or nothing, posted as one atomic batch (journal-import.ts). */
+  importJournalCsv(input: ImportJournalInput, actor: Principal): Promise<JournalImportResult | LedgerError> {
+    return importJournalCsv(
+      {
+        db: this.pool,
+        engine: this.engine,
+        entryOp: (bookId, entry, postedBy) => entryOp(bookId, 'STANDARD', entry, null, postedBy),
+      },
+      input,
+      actor,
     );
   }
 
