@@ -20,6 +20,10 @@ const config: CodegenConfig = {
         // The facade returns plain result objects; masked fragments would force every caller
         // through `useFragment` to read fields it already received.
         fragmentMasking: false,
+        // Each document gets its persisted document id (`__meta__.hash`, `sha256:<hex>` of the
+        // normalised document) and persisted-documents.json maps ids to texts: the SDK sends the id,
+        // the service knows the SDK's documents by it (server/persisted-documents.json).
+        persistedDocuments: { mode: 'embedHashInDocument', hashAlgorithm: 'sha256' },
       },
       config: {
         // NodeNext needs explicit extensions on relative imports (STACK-NOTES: inside `config`,

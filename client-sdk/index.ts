@@ -1,6 +1,7 @@
 /**
- * Solidarity Ledger client SDK: a small typed facade over graphql-request and the documents generated
- * from client-sdk/operations (see README.md next to this file).
+ * Solidarity Ledger client SDK (`@solidarity-ledger/sdk`): a small typed facade over `fetch` and the
+ * documents generated from client-sdk/operations (see README.md next to this file). It runs in Node
+ * (20.3+) and in browsers alike: nothing here imports a Node module.
  *
  *   const ledger = createLedgerClient({ url: 'https://ledger.example/graphql', token });
  *   const { entry, replayed, userErrors } = await ledger.postJournalEntry({ bookId, idempotencyKey, lines });
@@ -10,7 +11,6 @@
  */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import type { DocumentNode } from 'graphql';
-import { ClientError, GraphQLClient, type RequestOptions } from 'graphql-request';
 import { LedgerClientError, type LedgerClientErrorCode, type LedgerGraphQLError } from './errors.js';
 import {
   AcceptPaymentRequestDocument,
@@ -120,6 +120,9 @@ import {
   DeclinePaymentRequestDocument,
   type DeclinePaymentRequestMutation,
   type DeclinePaymentRequestMutationVariables,
+  ImportJournalCsvDocument,
+  type ImportJournalCsvInput,
+  type ImportJournalCsvMutation,
   ImportMembersCsvDocument,
   type ImportMembersCsvInput,
   type ImportMembersCsvMutation,
@@ -129,9 +132,6 @@ import {
   ImportPatronageCsvDocument,
   type ImportPatronageCsvInput,
   type ImportPatronageCsvMutation,
-  ImportJournalCsvDocument,
-  type ImportJournalCsvInput,
-  type ImportJournalCsvMutation,
   IncomeStatementDocument,
   IncomeStatementFileDocument,
   type IncomeStatementFileQueryVariables,
@@ -328,6 +328,17 @@ import {
   type RetryPolicy,
   withRetries,
 } from './retry.js';
+import {
+  documentIdOf,
+  documentText,
+  type GraphQLPayload,
+  graphQLBodyOf,
+  type HttpAnswer,
+  isPersistedDocumentNotFound,
+  isSuccess,
+  newRequestId,
+  postGraphQL,
+} from './transport.js';
 
 export * from './errors.js';
 export * from './generated/graphql.js';
@@ -339,6 +350,8 @@ export {
   paginate,
 } from './paginate.js';
 export { carriesIdempotencyKey, isSafeToRetry, RETRYABLE_ERROR_CODES, type RetryPolicy } from './retry.js';
+export { type Outcome, settle } from './settle.js';
+export { documentIdOf, PERSISTED_DOCUMENT_NOT_FOUND_CODES } from './transport.js';
 export type { TypedDocumentNode };
 
 /** Response (and request) header carrying the id the server logs each request under. */
@@ -364,6 +377,13 @@ export interface LedgerClientOptions {
   retryMaxDelayMs?: number;
   /** Called before each retry's backoff, e.g. to log it. */
   onRetry?: (event: RetryEvent) => void;
+  /**
+   * Send the SDK's operations by their persisted document id (`documentId: "sha256:..."`) instead of
+   * their text; default true. A service that does not know an id gets the text instead (in the same
+   * attempt) and is not sent that id again by this client. Documents of your own (without an id
+   * from codegen) are always sent as text.
+   */
+  persistedDocuments?: boolean;
 }
 
 export interface RetryEvent {
@@ -904,9 +924,10 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive, got ${timeoutMs}`);
   // `fetch` is looked up per request so that a test or polyfill replacing globalThis.fetch later works.
-  const graphql = new GraphQLClient(options.url, {
-    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
-  });
+  const fetchFn: typeof globalThis.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const persisted = options.persistedDocuments ?? true;
+  // Ids this service answered PERSISTED_DOCUMENT_NOT_FOUND to: sent as text from then on.
+  const unknownIds = new Set<string>();
 
   async function send<TResult, TVariables extends object>(
     document: TypedDocumentNode<TResult, TVariables>,
@@ -919,9 +940,15 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
     const sent = variables === undefined ? undefined : structuredClone(variables);
     const callHeaders = new Headers(options.headers);
     for (const [name, value] of Object.entries(call.headers ?? {})) callHeaders.set(name, value);
-    const requestIdBase = callHeaders.get(REQUEST_ID_HEADER) ?? globalThis.crypto.randomUUID();
+    const requestIdBase = callHeaders.get(REQUEST_ID_HEADER) ?? newRequestId();
     // One id per attempt, sharing a prefix, so the server's log lines of all attempts are found together.
     const requestIdOf = (attempt: number) => (attempt <= 1 ? requestIdBase : `${requestIdBase}-${attempt}`);
+    const documentId = persisted ? documentIdOf(document) : undefined;
+    const payload = (byId: boolean): GraphQLPayload => ({
+      ...(byId ? { documentId } : { query: documentText(document) }),
+      ...(operation.name === undefined ? {} : { operationName: operation.name }),
+      ...(sent === undefined ? {} : { variables: sent }),
+    });
 
     return withRetries<TResult, LedgerClientError>(
       async (attempt) => {
@@ -933,13 +960,21 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
 
         const timeout = AbortSignal.timeout(timeoutMs);
         const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
+        const context = {
+          operationName: operation.name,
+          requestId,
+          attempts: attempt,
+          timeoutMs,
+        };
+        let answer: HttpAnswer;
         try {
-          return await graphql.request<TResult, TVariables>({
-            document,
-            variables: sent,
-            requestHeaders: headers,
-            signal,
-          } as unknown as RequestOptions<TVariables, TResult>);
+          const byId = documentId !== undefined && !unknownIds.has(documentId);
+          answer = await postGraphQL(fetchFn, options.url, payload(byId), headers, signal);
+          if (byId && isPersistedDocumentNotFound(answer)) {
+            // Nothing ran: this service does not know the id. Send the text, now and from now on.
+            unknownIds.add(documentId);
+            answer = await postGraphQL(fetchFn, options.url, payload(false), headers, signal);
+          }
         } catch (raw) {
           const { error, retryAfterMs } = toLedgerClientError(raw, {
             operationName: operation.name,
@@ -951,6 +986,9 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
           });
           throw new AttemptFailure(error, error.retryable, retryAfterMs);
         }
+        if (isSuccess(answer)) return graphQLBodyOf(answer)!.data as TResult;
+        const { error, retryAfterMs } = answerError(answer, context);
+        throw new AttemptFailure(error, error.retryable, retryAfterMs);
       },
       {
         policy,
@@ -1188,49 +1226,49 @@ interface FailureContext {
   timeoutMs: number;
 }
 
-/** Classifies whatever one attempt threw; `retryAfterMs` is the server's Retry-After, if any. */
+/** Classifies an answer that is not a success: GraphQL errors, an HTTP error, or no GraphQL at all. */
+function answerError(
+  answer: HttpAnswer,
+  context: Pick<FailureContext, 'operationName' | 'requestId' | 'attempts'>,
+): { error: LedgerClientError; retryAfterMs: number | undefined } {
+  const label = context.operationName ?? 'GraphQL request';
+  const body = graphQLBodyOf(answer);
+  const errors = (body?.errors ?? []) as readonly LedgerGraphQLError[];
+  const { status, headers } = answer;
+  const codes = errors.map((error) => error.extensions?.code).filter((code) => typeof code === 'string');
+  const requestId =
+    headers.get(REQUEST_ID_HEADER) ??
+    stringOrUndefined(errors[0]?.extensions?.requestId) ??
+    context.requestId;
+  const retryable =
+    status >= 500 || status === 429 || codes.some((code) => RETRYABLE_ERROR_CODES.has(code as string));
+  const code: LedgerClientErrorCode =
+    (codes[0] as string | undefined) ??
+    (errors.length > 0 ? 'GRAPHQL_ERROR' : status >= 200 && status < 300 ? 'INVALID_RESPONSE' : 'HTTP_ERROR');
+  const detail = errors[0]?.message ?? `HTTP ${status}`;
+  return {
+    error: new LedgerClientError({
+      operationName: context.operationName,
+      attempts: context.attempts,
+      code,
+      message: `${label} failed: ${detail} (${code}, request ${requestId})`,
+      requestId,
+      status,
+      errors,
+      data: body?.data,
+      retryable,
+    }),
+    retryAfterMs: parseRetryAfterMs(headers.get('retry-after')),
+  };
+}
+
+/** Classifies what one attempt threw before any answer arrived (network, timeout, abort). */
 function toLedgerClientError(
   raw: unknown,
   context: FailureContext,
 ): { error: LedgerClientError; retryAfterMs: number | undefined } {
   const base = { operationName: context.operationName, attempts: context.attempts, cause: raw };
   const label = context.operationName ?? 'GraphQL request';
-
-  if (raw instanceof ClientError) {
-    const { response } = raw;
-    const errors = (response.errors ?? []) as readonly LedgerGraphQLError[];
-    const status = response.status;
-    const codes = errors.map((error) => error.extensions?.code).filter((code) => typeof code === 'string');
-    const headers = response.headers as Headers | undefined;
-    const requestId =
-      headers?.get(REQUEST_ID_HEADER) ??
-      stringOrUndefined(errors[0]?.extensions?.requestId) ??
-      context.requestId;
-    const retryable =
-      status >= 500 || status === 429 || codes.some((code) => RETRYABLE_ERROR_CODES.has(code as string));
-    const code: LedgerClientErrorCode =
-      (codes[0] as string | undefined) ??
-      (errors.length > 0
-        ? 'GRAPHQL_ERROR'
-        : status >= 200 && status < 300
-          ? 'INVALID_RESPONSE'
-          : 'HTTP_ERROR');
-    const detail = errors[0]?.message ?? `HTTP ${status}`;
-    return {
-      error: new LedgerClientError({
-        ...base,
-        code,
-        message: `${label} failed: ${detail} (${code}, request ${requestId})`,
-        requestId,
-        status,
-        errors,
-        data: response.data,
-        retryable,
-      }),
-      retryAfterMs: parseRetryAfterMs(headers?.get('retry-after')),
-    };
-  }
-
   const noResponse = (code: LedgerClientErrorCode, message: string, retryable: boolean) => ({
     error: new LedgerClientError({
       ...base,
