@@ -8,7 +8,6 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
   },
   test: {
-    include: ['tests/**/*.test.ts'],
     // One PostgreSQL (embedded, or a fresh database on DATABASE_URL's server) for the whole run,
     // migrated once; tests read its URL with inject('databaseUrl').
     globalSetup: ['tests/setup/global-setup.ts'],
@@ -18,5 +17,31 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     teardownTimeout: 30_000,
+    projects: [
+      { extends: true, test: { name: 'default', include: ['tests/**/*.test.ts'] } },
+      {
+        // The suites that pin what every request is checked for, again with every valid request
+        // that carries a token served by the lean route (server/platform/http/persisted.ts), so the
+        // lean route and yoga answer each case alike (see tests/helpers/server.ts).
+        extends: true,
+        test: {
+          name: 'lean',
+          include: [
+            'tests/auth/authorization.test.ts',
+            'tests/auth/tenant-isolation.test.ts',
+            'tests/auth/use-case-authorization.test.ts',
+            'tests/platform/bad-input.test.ts',
+            'tests/platform/error-vocabulary.test.ts',
+            'tests/platform/well-formed-input.test.ts',
+            'tests/platform/access-log.test.ts',
+            'tests/platform/anonymous-throttle.test.ts',
+            'tests/platform/route-limits.test.ts',
+            'tests/platform/infra.test.ts',
+            'tests/platform/document-limits.test.ts',
+          ],
+          env: { LEDGER_TEST_HTTP_PATH: 'lean' },
+        },
+      },
+    ],
   },
 });

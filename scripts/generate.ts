@@ -1,6 +1,7 @@
 /**
  * Regenerates everything derived from the Pothos builder, in order: the printed schema
- * (schema/schema.graphql), then the client SDK (client-sdk/generated/ by GraphQL Code Generator).
+ * (schema/schema.graphql), then the client SDK (client-sdk/generated/ by GraphQL Code Generator),
+ * then the service's persisted documents (server/persisted-documents.json, the SDK's operations).
  *
  * Usage: tsx scripts/generate.ts [--check]
  *   --check  after regenerating into the work tree, exit 1 when `git diff` shows a change to a
@@ -17,7 +18,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const GENERATED_PATHS = ['schema/schema.graphql', 'client-sdk/generated'] as const;
+const GENERATED_PATHS = [
+  'schema/schema.graphql',
+  'client-sdk/generated',
+  'server/persisted-documents.json',
+] as const;
 const SDK_OUTPUT_DIR = join(root, 'client-sdk', 'generated');
 
 const args = process.argv.slice(2);
@@ -73,6 +78,12 @@ runNode('generate SDK (graphql-codegen --config codegen.ts)', [
   '--config',
   'codegen.ts',
   '--silent',
+]);
+// The SDK's operations as the service's persisted documents (server/platform/http/persisted.ts).
+runNode('persisted documents (scripts/persisted-documents.ts)', [
+  '--import',
+  'tsx',
+  'scripts/persisted-documents.ts',
 ]);
 
 if (check) {

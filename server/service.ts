@@ -4,6 +4,7 @@
  * then closes the use cases, the ORM and the database, in that order.
  */
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -12,10 +13,15 @@ import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { buildSchema, type GraphQLContext, inputErrorsPlugin } from '../schema/index.js';
 import { directoryRoute } from './coops/index.js';
-import type { Config } from './platform/config.js';
+import { type Config, repoRoot } from './platform/config.js';
 import { openDatabase } from './platform/db/database.js';
 import { migrate } from './platform/db/orm.js';
-import { type AppDeps, buildApp, GRAPHQL_ENDPOINT } from './platform/http/app.js';
+import {
+  type AppDeps,
+  buildApp,
+  GRAPHQL_ENDPOINT,
+  type PersistedDocumentsOptions,
+} from './platform/http/app.js';
 import { createLogger } from './platform/logger.js';
 import { createOrm, createServices, type Services } from './services.js';
 
@@ -138,18 +144,49 @@ export async function startService(
 
 export interface ServiceAppDeps
   extends Pick<AppDeps<GraphQLContext>, 'logger' | 'largeRequestLimits' | 'bodyRate' | 'processState'> {
-  config: AppDeps<GraphQLContext>['config'] & Pick<Config, 'publicUrl'>;
+  config: AppDeps<GraphQLContext>['config'] &
+    Pick<Config, 'publicUrl'> &
+    Partial<Pick<Config, 'persistedDocumentsOnly' | 'persistedDocumentsFile'>>;
   orm: MikroORM;
   schema: GraphQLSchema;
   services: Services;
+  /** Overrides of the lean route's reach (tests run whole suites through it). */
+  lean?: Pick<PersistedDocumentsOptions, 'leanRootFields' | 'leanUnknownDocuments'>;
+}
+
+/**
+ * The mutations served by the lean route when sent as persisted documents (see
+ * server/platform/http/persisted.ts): the posting engine's, which carry the write load.
+ */
+export const LEAN_ROOT_FIELDS = [
+  'postJournalEntry',
+  'postJournalEntries',
+  'postPendingEntry',
+  'commitPendingEntry',
+  'voidPendingEntry',
+  'reverseJournalEntry',
+] as const;
+
+/** The SDK's persisted documents (server/persisted-documents.json, from `npm run generate`), and the file's. */
+export function loadPersistedDocuments(file: string | null | undefined): Record<string, string> {
+  const read = (at: string) => JSON.parse(readFileSync(at, 'utf8')) as Record<string, string>;
+  const sdk = read(`${repoRoot}/server/persisted-documents.json`);
+  return file ? { ...sdk, ...read(file) } : sdk;
 }
 
 /** The HTTP app of the platform, serving the schema over the domains' use cases (never listens). */
-export function buildServiceApp({ services, ...deps }: ServiceAppDeps): express.Express {
+export function buildServiceApp({ services, lean, ...deps }: ServiceAppDeps): express.Express {
   return buildApp<GraphQLContext>({
     ...deps,
+    persistedDocuments: {
+      documents: loadPersistedDocuments(deps.config.persistedDocumentsFile),
+      only: deps.config.persistedDocumentsOnly ?? false,
+      leanRootFields: LEAN_ROOT_FIELDS,
+      ...lean,
+    },
     authenticator: services.auth,
-    context: (base) => ({ ...base, services }),
+    // Object.assign keeps the base's lazy logger getter (a spread would make the logger at once).
+    context: (base) => Object.assign(base, { services }),
     // Variable coercion errors in the schema's short, coded form (their 400 status kept).
     plugins: [inputErrorsPlugin()],
     // Public links come from PUBLIC_URL (or are relative), never from the request's Host header.

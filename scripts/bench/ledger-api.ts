@@ -3,6 +3,7 @@
  * decide whether an answer counts as a success. Shared by the orchestrator (setup) and the load
  * worker (load), so both speak the same API.
  */
+import { createHash } from 'node:crypto';
 
 export const CREATE_BOOK = `mutation BenchCreateBook($input: CreateBookInput!) {
   createBook(input: $input) { book { id } userErrors { code message field } }
@@ -23,6 +24,24 @@ export const POST_ENTRIES = `mutation BenchPostMany($input: PostJournalEntriesIn
     results { index replayed entry { id } userErrors { code } }
   }
 }`;
+
+/**
+ * The id a persisted document is sent by (`{"documentId": ...}`): `sha256:` and the SHA-256 of its
+ * text. The bench hands the service a manifest of its documents (PERSISTED_DOCUMENTS_FILE).
+ */
+export function documentIdOf(text: string): string {
+  return `sha256:${createHash('sha256').update(text).digest('hex')}`;
+}
+
+/** The bench's documents as a persisted-documents manifest. */
+export function benchManifest(): Record<string, string> {
+  return Object.fromEntries([POST_ENTRY, POST_ENTRIES].map((text) => [documentIdOf(text), text]));
+}
+
+/** The request body's document: its id (persisted) or its text. */
+function documentOf(text: string, persisted: boolean): Record<string, string> {
+  return persisted ? { documentId: documentIdOf(text) } : { query: text };
+}
 
 export interface LineInput {
   accountId: string;
@@ -64,20 +83,31 @@ export function randomLines(shape: EntryShape): LineInput[] {
   ];
 }
 
-export function singleEntryBody(bookId: string, idempotencyKey: string, shape: EntryShape): string {
+export function singleEntryBody(
+  bookId: string,
+  idempotencyKey: string,
+  shape: EntryShape,
+  persisted = false,
+): string {
   return JSON.stringify({
-    query: POST_ENTRY,
+    ...documentOf(POST_ENTRY, persisted),
     operationName: 'BenchPost',
     variables: { input: { bookId, idempotencyKey, lines: randomLines(shape) } },
   });
 }
 
-export function batchBody(bookId: string, keyPrefix: string, size: number, shape: EntryShape): string {
+export function batchBody(
+  bookId: string,
+  keyPrefix: string,
+  size: number,
+  shape: EntryShape,
+  persisted = false,
+): string {
   const entries = [];
   for (let i = 0; i < size; i += 1)
     entries.push({ idempotencyKey: `${keyPrefix}.${i}`, lines: randomLines(shape) });
   return JSON.stringify({
-    query: POST_ENTRIES,
+    ...documentOf(POST_ENTRIES, persisted),
     operationName: 'BenchPostMany',
     variables: { input: { bookId, mode: 'INDEPENDENT', entries } },
   });

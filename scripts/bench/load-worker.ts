@@ -47,6 +47,8 @@ export interface LoadWorkerConfig {
   keyPrefix: string;
   /** Seconds before autocannon gives up on one request. */
   timeoutSeconds: number;
+  /** Send the documents by id (persisted documents) instead of their text. */
+  persisted: boolean;
 }
 
 export interface Counts {
@@ -116,8 +118,8 @@ async function run(config: LoadWorkerConfig): Promise<WorkerOutput> {
   };
   const buildBody =
     config.mode === 'single'
-      ? () => singleEntryBody(config.bookId, nextKey(), shape)
-      : () => batchBody(config.bookId, nextKey(), config.batchSize, shape);
+      ? () => singleEntryBody(config.bookId, nextKey(), shape, config.persisted)
+      : () => batchBody(config.bookId, nextKey(), config.batchSize, shape, config.persisted);
   const judge =
     config.mode === 'single'
       ? (status: number, body: string): Verdict => judgeSingle(status, body)

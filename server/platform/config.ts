@@ -53,6 +53,10 @@ export interface Config {
    * Null: such links are relative. Never taken from a request's Host header.
    */
   publicUrl: string | null;
+  /** Refuse GraphQL documents that are not persisted (known by id in the manifests). */
+  persistedDocumentsOnly: boolean;
+  /** A manifest of more persisted documents (id -> text) besides the SDK's; null: none. */
+  persistedDocumentsFile: string | null;
 }
 
 /** One documented variable: the single source for `--help`, the README table and defaults. */
@@ -113,6 +117,18 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     default: '(unset)',
     description:
       'The URL the service is reached at from outside, e.g. https://ledger.example.org; public links (directory profiles) start with it. Unset: those links are relative.',
+  },
+  {
+    name: 'PERSISTED_DOCUMENTS_ONLY',
+    default: 'false',
+    description:
+      "Answer persisted documents only (the SDK's, and PERSISTED_DOCUMENTS_FILE's), refusing any other GraphQL document (true/false).",
+  },
+  {
+    name: 'PERSISTED_DOCUMENTS_FILE',
+    default: '(unset)',
+    description:
+      'A JSON manifest {"<id>": "<document>"} of more persisted documents (your own clients\'), relative to the checkout.',
   },
 ];
 
@@ -258,6 +274,12 @@ const ENV_SCHEMA = z.object({
     })
     .nullable()
     .default(null),
+  PERSISTED_DOCUMENTS_ONLY: boolean(false),
+  PERSISTED_DOCUMENTS_FILE: z
+    .string()
+    .transform((file) => path.resolve(repoRoot, file))
+    .nullable()
+    .default(null),
 });
 
 /** What a message may show of a variable's value. */
@@ -302,6 +324,8 @@ export function loadConfig(env: Env = process.env): Config {
     adminToken: v.ADMIN_TOKEN,
     rateLimitPerSecond: v.RATE_LIMIT_PER_SECOND,
     publicUrl: v.PUBLIC_URL,
+    persistedDocumentsOnly: v.PERSISTED_DOCUMENTS_ONLY,
+    persistedDocumentsFile: v.PERSISTED_DOCUMENTS_FILE,
   };
 }
 

@@ -23,7 +23,7 @@ import { buildSchema } from '../../schema/index.js';
 import { type Config, loadConfig, repoRoot } from '../../server/platform/config.js';
 import type { AppDeps } from '../../server/platform/http/app.js';
 import { createLogger } from '../../server/platform/logger.js';
-import { buildServiceApp } from '../../server/service.js';
+import { buildServiceApp, type ServiceAppDeps } from '../../server/service.js';
 import { createOrm, createServices, type Services } from '../../server/services.js';
 
 export type LogLine = Record<string, unknown> & { level: string; msg: string };
@@ -39,6 +39,8 @@ export interface TestServerOptions {
   largeRequestLimits?: AppDeps['largeRequestLimits'];
   /** Overrides of the minimum rate at which a request body must arrive. */
   bodyRate?: AppDeps['bodyRate'];
+  /** Overrides of the lean route's reach (default: LEDGER_TEST_HTTP_PATH, see leanFromEnvironment). */
+  lean?: ServiceAppDeps['lean'];
 }
 
 export interface TestServer {
@@ -80,6 +82,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       services,
       largeRequestLimits: options.largeRequestLimits,
       bodyRate: options.bodyRate,
+      lean: options.lean ?? leanFromEnvironment(),
     });
     server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -112,6 +115,18 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       return stopped;
     },
   };
+}
+
+/**
+ * LEDGER_TEST_HTTP_PATH=lean runs every valid GraphQL request with a token through the lean route
+ * (server/platform/http/persisted.ts), not only the SDK's posting mutations: the vitest project
+ * "lean" runs the authorization, bad-input, error, access-log and rate-limit suites so, and the
+ * default project runs them with the service's own setting, so both paths answer every case.
+ */
+function leanFromEnvironment(): TestServerOptions['lean'] {
+  return process.env.LEDGER_TEST_HTTP_PATH === 'lean'
+    ? { leanRootFields: '*', leanUnknownDocuments: true }
+    : undefined;
 }
 
 /** A pino destination that parses each line into `into`. */

@@ -59,6 +59,7 @@ import {
   sendTooLarge,
   TokenRateLimiter,
 } from './limits.js';
+import { isJsonContentType, type PersistedDocumentsOptions, persistedDocuments } from './persisted.js';
 
 export { type ProcessState, READINESS_CACHE_MS, READINESS_TIMEOUT_MS } from './health.js';
 export {
@@ -68,6 +69,7 @@ export {
   type LargeRequestLimits,
   TokenRateLimiter,
 } from './limits.js';
+export type { PersistedDocumentsOptions } from './persisted.js';
 export { GRAPHIQL_ASSETS_PATH, REQUEST_ID_HEADER, UNAVAILABLE_MESSAGE };
 
 /**
@@ -160,6 +162,8 @@ export interface AppDeps<TContext extends object = RequestBase> {
   readinessProblem?: () => Promise<string | undefined>;
   /** More yoga plugins from the composition root (the schema's own, e.g. its input errors). */
   plugins?: Plugin[];
+  /** Persisted documents and the lean route (see persisted.ts); none when left out. */
+  persistedDocuments?: PersistedDocumentsOptions;
 }
 
 interface RequestState {
@@ -182,6 +186,7 @@ export function buildApp<TContext extends object>({
   processState,
   readinessProblem,
   plugins = [],
+  persistedDocuments: persistedOptions,
 }: AppDeps<TContext>): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -334,6 +339,11 @@ export function buildApp<TContext extends object>({
     ],
   });
 
+  // Known documents by id, only known documents (when so configured), and the lean route.
+  const persisted = persistedOptions
+    ? persistedDocuments({ yoga, schema, options: persistedOptions, logger, parsedBody: parsedJsonBody })
+    : undefined;
+
   // Authentication: no Authorization header means anonymous (the schema then allows only what is
   // public); a header that is not a valid, live token is refused here with 401, whatever the query.
   const authenticate = async (req: Request, res: Response, next: NextFunction) => {
@@ -460,6 +470,7 @@ export function buildApp<TContext extends object>({
       if (req.socket.destroyed) gone.abort();
       requestSignal.run(gone.signal, () =>
         requestStore.run(state, () => {
+          if (persisted?.(req, res)) return;
           handOver(req);
           void yoga.requestListener(req, res);
         }),
@@ -739,13 +750,6 @@ export function parsedJsonBody(req: Request): object | undefined {
   const result = parsed !== null && typeof parsed === 'object' ? parsed : undefined;
   (req as unknown as { [PARSED]?: object | null })[PARSED] = result ?? null;
   return result;
-}
-
-/** What yoga reads as a JSON body (`application/json`, `application/graphql+json`). */
-function isJsonContentType(contentType: string | undefined): boolean {
-  if (contentType === undefined) return false;
-  const type = contentType.split(';', 1)[0]!.trim().toLowerCase();
-  return type === 'application/json' || type === 'application/graphql+json';
 }
 
 /** Runs a middleware whose headers do not depend on the request once, and lists what it set. */
