@@ -26,6 +26,7 @@ import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLedgerClient } from '../../client-sdk/index.js';
+import { ensureSdkBuilt } from '../../scripts/lib/dashboard.js';
 import { repoRoot } from '../../server/platform/config.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -113,9 +114,12 @@ beforeAll(async () => {
     expect(coop).not.toBeNull();
   }
 
+  // `npm run sdk:pack` builds through the package's prepack script; here the build is made by
+  // ensureSdkBuilt, which holds a lock, since the dashboard's test may build the SDK at the same time.
+  await ensureSdkBuilt();
   const packed = await run(
     'npm',
-    ['pack', '--workspace', sdkPackage.name, '--pack-destination', fresh, '--json'],
+    ['pack', '--workspace', sdkPackage.name, '--pack-destination', fresh, '--json', '--ignore-scripts'],
     repoRoot,
   );
   const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as {
