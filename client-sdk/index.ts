@@ -13,6 +13,9 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import type { DocumentNode } from 'graphql';
 import { LedgerClientError, type LedgerClientErrorCode, type LedgerGraphQLError } from './errors.js';
 import {
+  AcceptBankSuggestionsDocument,
+  type AcceptBankSuggestionsMutation,
+  type AcceptBankSuggestionsMutationVariables,
   AcceptPaymentRequestDocument,
   type AcceptPaymentRequestMutation,
   type AcceptPaymentRequestMutationVariables,
@@ -34,6 +37,9 @@ import {
   type AddNetworkCurrencyMutationVariables,
   ApiTokensDocument,
   type ApiTokensQuery,
+  ApplyBankRulesDocument,
+  type ApplyBankRulesMutation,
+  type ApplyBankRulesMutationVariables,
   ApplyCreditPolicyDocument,
   type ApplyCreditPolicyMutation,
   type ApplyCreditPolicyMutationVariables,
@@ -45,6 +51,27 @@ import {
   type BalanceSheetFileQueryVariables,
   type BalanceSheetQuery,
   type BalanceSheetQueryVariables,
+  BankAccountDocument,
+  type BankAccountQuery,
+  type BankAccountQueryVariables,
+  BankLinesDocument,
+  type BankLinesQuery,
+  type BankLinesQueryVariables,
+  BankMatchSuggestionsDocument,
+  type BankMatchSuggestionsQuery,
+  type BankMatchSuggestionsQueryVariables,
+  BankReconciliationDocument,
+  type BankReconciliationQuery,
+  type BankReconciliationQueryVariables,
+  BankReconciliationsDocument,
+  type BankReconciliationsQuery,
+  type BankReconciliationsQueryVariables,
+  BankStatementDocument,
+  type BankStatementQuery,
+  type BankStatementQueryVariables,
+  BankStatementsDocument,
+  type BankStatementsQuery,
+  type BankStatementsQueryVariables,
   BookDocument,
   type BookQuery,
   type BookQueryVariables,
@@ -60,6 +87,9 @@ import {
   CloseAccountDocument,
   type CloseAccountInput,
   type CloseAccountMutation,
+  CloseBankReconciliationDocument,
+  type CloseBankReconciliationMutation,
+  type CloseBankReconciliationMutationVariables,
   CommitClearingDocument,
   type CommitClearingMutation,
   type CommitClearingMutationVariables,
@@ -72,6 +102,9 @@ import {
   CompletePaymentRequestDocument,
   type CompletePaymentRequestMutation,
   type CompletePaymentRequestMutationVariables,
+  ConfirmBankMatchesDocument,
+  type ConfirmBankMatchesMutation,
+  type ConfirmBankMatchesMutationVariables,
   CoopDirectoryDocument,
   type CoopDirectoryQuery,
   type CoopDirectoryQueryVariables,
@@ -93,6 +126,9 @@ import {
   CreateAccountDocument,
   type CreateAccountInput,
   type CreateAccountMutation,
+  CreateBankRuleDocument,
+  type CreateBankRuleMutation,
+  type CreateBankRuleMutationVariables,
   CreateBookDocument,
   type CreateBookInput,
   type CreateBookMutation,
@@ -120,6 +156,12 @@ import {
   DeclinePaymentRequestDocument,
   type DeclinePaymentRequestMutation,
   type DeclinePaymentRequestMutationVariables,
+  DeleteBankRuleDocument,
+  type DeleteBankRuleMutation,
+  type DeleteBankRuleMutationVariables,
+  ImportBankStatementDocument,
+  type ImportBankStatementMutation,
+  type ImportBankStatementMutationVariables,
   ImportJournalCsvDocument,
   type ImportJournalCsvInput,
   type ImportJournalCsvMutation,
@@ -225,6 +267,9 @@ import {
   PayPatronageCashDocument,
   type PayPatronageCashInput,
   type PayPatronageCashMutation,
+  PostBankLineDocument,
+  type PostBankLineMutation,
+  type PostBankLineMutationVariables,
   PostJournalEntriesDocument,
   type PostJournalEntriesInput,
   type PostJournalEntriesMutation,
@@ -273,6 +318,9 @@ import {
   RolledTrialBalanceDocument,
   type RolledTrialBalanceQuery,
   type RolledTrialBalanceQueryVariables,
+  SetBankAccountOptionsDocument,
+  type SetBankAccountOptionsMutation,
+  type SetBankAccountOptionsMutationVariables,
   SetCreditLimitDocument,
   type SetCreditLimitMutation,
   type SetCreditLimitMutationVariables,
@@ -285,12 +333,18 @@ import {
   SetPatronagePolicyDocument,
   type SetPatronagePolicyInput,
   type SetPatronagePolicyMutation,
+  StartBankReconciliationDocument,
+  type StartBankReconciliationMutation,
+  type StartBankReconciliationMutationVariables,
   TransferSharesDocument,
   type TransferSharesInput,
   type TransferSharesMutation,
   TrialBalanceDocument,
   type TrialBalanceQuery,
   type TrialBalanceQueryVariables,
+  UnmatchBankLineDocument,
+  type UnmatchBankLineMutation,
+  type UnmatchBankLineMutationVariables,
   UpdateCoopDocument,
   type UpdateCoopInput,
   type UpdateCoopMutation,
@@ -901,6 +955,83 @@ export interface LedgerClient {
     input: ImportJournalCsvInput,
     options?: CallOptions,
   ): Promise<ImportJournalCsvMutation['importJournalCsv']>;
+
+  // Bank statements and reconciliation (issue 17), for the book's treasurers. Imports and postings
+  // are retried with the same idempotencyKey (a repeat answers `replayed: true`).
+  /** A bank account (an ASSET or LIABILITY account) with its CSV mapping and rules; null when unreadable. */
+  bankAccount(
+    variables: BankAccountQueryVariables,
+    options?: CallOptions,
+  ): Promise<BankAccountQuery['bankAccount']>;
+  bankStatements(
+    variables: BankStatementsQueryVariables,
+    options?: CallOptions,
+  ): Promise<NonNullable<BankStatementsQuery['bankAccount']>['statements'] | null>;
+  bankLines(
+    variables: BankLinesQueryVariables,
+    options?: CallOptions,
+  ): Promise<NonNullable<BankLinesQuery['bankAccount']>['lines'] | null>;
+  /** An entry for each unmatched line that one stands for; nothing is stored until confirmed. */
+  bankMatchSuggestions(
+    variables: BankMatchSuggestionsQueryVariables,
+    options?: CallOptions,
+  ): Promise<NonNullable<BankMatchSuggestionsQuery['bankAccount']>['suggestions'] | null>;
+  bankReconciliations(
+    variables: BankReconciliationsQueryVariables,
+    options?: CallOptions,
+  ): Promise<NonNullable<BankReconciliationsQuery['bankAccount']>['reconciliations'] | null>;
+  bankStatement(
+    variables: BankStatementQueryVariables,
+    options?: CallOptions,
+  ): Promise<BankStatementQuery['bankStatement']>;
+  bankReconciliation(
+    variables: BankReconciliationQueryVariables,
+    options?: CallOptions,
+  ): Promise<BankReconciliationQuery['bankReconciliation']>;
+  setBankAccountOptions(
+    input: SetBankAccountOptionsMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<SetBankAccountOptionsMutation['setBankAccountOptions']>;
+  importBankStatement(
+    input: ImportBankStatementMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<ImportBankStatementMutation['importBankStatement']>;
+  confirmBankMatches(
+    input: ConfirmBankMatchesMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<ConfirmBankMatchesMutation['confirmBankMatches']>;
+  acceptBankSuggestions(
+    input: AcceptBankSuggestionsMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<AcceptBankSuggestionsMutation['acceptBankSuggestions']>;
+  unmatchBankLine(
+    input: UnmatchBankLineMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<UnmatchBankLineMutation['unmatchBankLine']>;
+  createBankRule(
+    input: CreateBankRuleMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<CreateBankRuleMutation['createBankRule']>;
+  deleteBankRule(
+    input: DeleteBankRuleMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<DeleteBankRuleMutation['deleteBankRule']>;
+  applyBankRules(
+    input: ApplyBankRulesMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<ApplyBankRulesMutation['applyBankRules']>;
+  postBankLine(
+    input: PostBankLineMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<PostBankLineMutation['postBankLine']>;
+  startBankReconciliation(
+    input: StartBankReconciliationMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<StartBankReconciliationMutation['startBankReconciliation']>;
+  closeBankReconciliation(
+    input: CloseBankReconciliationMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<CloseBankReconciliationMutation['closeBankReconciliation']>;
 }
 
 /** A statement as downloads: a file name without extension, CSV text and the PDF's bytes. */
@@ -1197,6 +1328,28 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
     },
     rolledTrialBalance: query(RolledTrialBalanceDocument, 'trialBalance'),
     importJournalCsv: mutation(ImportJournalCsvDocument, 'importJournalCsv'),
+    bankAccount: query(BankAccountDocument, 'bankAccount'),
+    bankStatements: async (variables, call) =>
+      (await send(BankStatementsDocument, variables, call)).bankAccount?.statements ?? null,
+    bankLines: async (variables, call) =>
+      (await send(BankLinesDocument, variables, call)).bankAccount?.lines ?? null,
+    bankMatchSuggestions: async (variables, call) =>
+      (await send(BankMatchSuggestionsDocument, variables, call)).bankAccount?.suggestions ?? null,
+    bankReconciliations: async (variables, call) =>
+      (await send(BankReconciliationsDocument, variables, call)).bankAccount?.reconciliations ?? null,
+    bankStatement: query(BankStatementDocument, 'bankStatement'),
+    bankReconciliation: query(BankReconciliationDocument, 'bankReconciliation'),
+    setBankAccountOptions: mutation(SetBankAccountOptionsDocument, 'setBankAccountOptions'),
+    importBankStatement: mutation(ImportBankStatementDocument, 'importBankStatement'),
+    confirmBankMatches: mutation(ConfirmBankMatchesDocument, 'confirmBankMatches'),
+    acceptBankSuggestions: mutation(AcceptBankSuggestionsDocument, 'acceptBankSuggestions'),
+    unmatchBankLine: mutation(UnmatchBankLineDocument, 'unmatchBankLine'),
+    createBankRule: mutation(CreateBankRuleDocument, 'createBankRule'),
+    deleteBankRule: mutation(DeleteBankRuleDocument, 'deleteBankRule'),
+    applyBankRules: mutation(ApplyBankRulesDocument, 'applyBankRules'),
+    postBankLine: mutation(PostBankLineDocument, 'postBankLine'),
+    startBankReconciliation: mutation(StartBankReconciliationDocument, 'startBankReconciliation'),
+    closeBankReconciliation: mutation(CloseBankReconciliationDocument, 'closeBankReconciliation'),
   };
 }
 

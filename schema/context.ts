@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import type { AuthService } from '../server/auth/index.js';
+import type { BankingService } from '../server/banking/index.js';
 import type { CoopService } from '../server/coops/index.js';
 import type { Principal } from '../server/core/index.js';
 import type { CreditService } from '../server/credit/index.js';
@@ -17,6 +18,7 @@ export interface SchemaServices {
   coops: CoopService;
   patronage: PatronageService;
   credit: CreditService;
+  banking: BankingService;
 }
 
 export interface GraphQLContext {

@@ -10,6 +10,7 @@ import './auth/index.js';
 import './coops/index.js';
 import './patronage/index.js';
 import './credit/index.js';
+import './banking/index.js';
 
 export type { GraphQLContext } from './context.js';
 /** Short, coded variable coercion errors: a yoga plugin for the service's yoga instance. */

@@ -5,6 +5,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { type AuthService, authEntities, createAuthService } from './auth/index.js';
+import { BankingService } from './banking/index.js';
 import { CoopService, coopEntities } from './coops/index.js';
 import { CreditService } from './credit/index.js';
 import { LedgerService, ledgerEntities } from './ledger/index.js';
@@ -32,6 +33,7 @@ export interface Services {
   coops: CoopService;
   patronage: PatronageService;
   credit: CreditService;
+  banking: BankingService;
   /** Stops background work (the entry batcher, the pending-entry expiry sweeper) and waits for it. */
   close(): Promise<void>;
 }
@@ -47,12 +49,14 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
   // Leaving follows the patronage policy's departing rule for retained allocations.
   coops.onLeaving((client, event) => patronage.onLeaving(client, event));
   const credit = new CreditService(pool, ledger, coops);
+  const banking = new BankingService(pool, ledger);
   return {
     ledger,
     auth,
     coops,
     patronage,
     credit,
+    banking,
     close: () => ledger.close(),
   };
 }

@@ -413,15 +413,9 @@ export class LedgerService {
 
   /** Journal entries from a CSV file, all or nothing, posted as one atomic batch (journal-import.ts). */
   importJournalCsv(input: ImportJournalInput, actor: Principal): Promise<JournalImportResult | LedgerError> {
-    return importJournalCsv(
-      {
-        db: this.pool,
-        engine: this.engine,
-        entryOp: (bookId, entry, postedBy) => entryOp(bookId, 'STANDARD', entry, null, postedBy),
-      },
-      input,
-      actor,
-    );
+    const op = (bookId: string, entry: EntryInput, by: string) =>
+      entryOp(bookId, 'STANDARD', entry, null, by);
+    return importJournalCsv({ db: this.pool, engine: this.engine, entryOp: op }, input, actor);
   }
 
   async postPending(
@@ -561,26 +555,25 @@ export class LedgerService {
     return rollTrialBalance(await trialBalance(this.pool, book, asOf), rollupDepth);
   }
 
-  // ---------- statements (statements.ts, issue 17) ----------
+  // ---------- statements (statements.ts, issue 17): per unit, with an optional comparison ----------
 
-  /** Revenue and expenses over a period (inclusive UTC days), per unit, with an optional comparison. */
-  async incomeStatement(
-    bookId: string,
-    request: IncomeStatementRequest,
-  ): Promise<IncomeStatementReport | LedgerError> {
+  private async ofBook<T>(bookId: string, work: (book: BookRecord) => Promise<T>): Promise<T | LedgerError> {
     const [book] = await this.getBooks([bookId]);
-    if (!book) return new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId');
-    return buildIncomeStatement(this.pool, book, request);
+    return book ? work(book) : new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId');
   }
 
-  /** Assets, liabilities and equity as of a day, with the period's result, per unit. */
-  async balanceSheet(
-    bookId: string,
-    request: BalanceSheetRequest,
-  ): Promise<BalanceSheetReport | LedgerError> {
-    const [book] = await this.getBooks([bookId]);
-    if (!book) return new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId');
-    return buildBalanceSheet(this.pool, book, request);
+  /** Revenue and expenses over a period (inclusive UTC days). */
+  incomeStatement(bookId: string, request: IncomeStatementRequest) {
+    return this.ofBook<IncomeStatementReport | LedgerError>(bookId, (b) =>
+      buildIncomeStatement(this.pool, b, request),
+    );
+  }
+
+  /** Assets, liabilities and equity as of a day, with the period's result. */
+  balanceSheet(bookId: string, request: BalanceSheetRequest) {
+    return this.ofBook<BalanceSheetReport | LedgerError>(bookId, (b) =>
+      buildBalanceSheet(this.pool, b, request),
+    );
   }
 
   /** Recomputes the book's hash chain from its entries and names the first link that does not match. */
