@@ -119,6 +119,30 @@ function check<T extends { userErrors: readonly { code: string; message: string;
   return payload;
 }
 
+/** A batch must post whole: an ATOMIC batch's refusals are in its results, not its userErrors. */
+function checkBatch(
+  step: string,
+  payload: {
+    postedCount: number;
+    userErrors: readonly { code: string; message: string; field?: string | null }[];
+    results: readonly {
+      index: number;
+      userErrors: readonly { code: string; message: string; field?: string | null }[];
+    }[];
+  },
+  expected: number,
+): number {
+  check(step, payload);
+  if (payload.postedCount !== expected) {
+    const failed = payload.results.find((r) => r.userErrors.some((e) => e.code !== 'BATCH_ITEM_FAILED'));
+    const why = failed?.userErrors.map((e) => `${e.code}: ${e.message}`).join('; ') ?? 'no reason given';
+    throw new CliError(
+      `${step}: ${payload.postedCount} of ${expected} entries posted; entry ${failed?.index}: ${why}`,
+    );
+  }
+  return payload.postedCount;
+}
+
 /** Runs `work` over `items`, at most `limit` at a time, in order of start. */
 async function inParallel<T>(
   items: readonly T[],
@@ -258,11 +282,11 @@ export async function seed(ledger: LedgerClient, plan: CityPlan, progress: Progr
       },
     ]);
     if (results.length > 0) {
-      const posted = check(
+      entries += checkBatch(
         `postJournalEntries ${coop.name}`,
         await ledger.postJournalEntries({ bookId: coopId, mode: 'ATOMIC', entries: results }),
+        results.length,
       );
-      entries += posted.postedCount;
     }
     progress.tick(`${coop.name}: ${results.length} entries`);
   });
@@ -426,9 +450,10 @@ export async function seed(ledger: LedgerClient, plan: CityPlan, progress: Progr
         ],
       };
     });
-    check(
+    checkBatch(
       'network history',
       await ledger.postJournalEntries({ bookId: network!.bookId, mode: 'ATOMIC', entries: batch }),
+      batch.length,
     );
     progress.tick(`${Math.min(i + 500, history.length)} of ${history.length} earlier payments`);
   }

@@ -523,8 +523,13 @@ export function planCity(options: PlanOptions): CityPlan {
     const monthEnd = Math.min(next.getTime(), todayMs) - DAY_MS;
     if (monthEnd < monthStart) continue;
     const count = Math.round(n * (0.8 + random() * 0.9) * (1 + payments.length / 2000));
-    for (let k = 0; k < count; k++)
-      pay(iso(monthStart + Math.floor(random() * (monthEnd - monthStart + DAY_MS))));
+    // In date order: the ledger keeps every balance within its bounds at every instant, in the
+    // order entries are effective, so the limits are tracked in that order too.
+    const days = Array.from(
+      { length: count },
+      () => monthStart + Math.floor(random() * (monthEnd - monthStart + DAY_MS)),
+    );
+    for (const day of days.sort((a, b) => a - b)) pay(iso(day));
   }
   for (let k = 0; k < Math.min(12, n * 2); k++) pay(null);
   // Invoices in USD between members, partly in cycles so that clearing has something to set off.
