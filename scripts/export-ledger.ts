@@ -1,5 +1,6 @@
 /**
- * Exports a book's posted journal as hledger or beancount text, through the GraphQL API and the SDK.
+ * Exports a book's posted journal as hledger or beancount text (or CSV for spreadsheets), through the
+ * GraphQL API and the SDK.
  *
  *   LEDGER_URL=http://localhost:4000/graphql LEDGER_TOKEN=slt_... npx tsx scripts/export-ledger.ts --book <Book id> --format hledger > book.journal
  *   hledger -f book.journal check && hledger -f book.journal balance
@@ -9,14 +10,15 @@ import { parseArgs } from 'node:util';
 import { connectionHelp, connectLedger } from './lib/cli.js';
 import { type ExportFormat, renderJournal } from './lib/plain-text-export.js';
 
-const usage = `Usage: tsx scripts/export-ledger.ts --book ID [--url URL] [--format hledger|beancount] [--out FILE] [--token T]
+const usage = `Usage: tsx scripts/export-ledger.ts --book ID [--url URL] [--format hledger|beancount|csv] [--out FILE] [--token T]
 
 Writes the posted entries of a book as a plain-text journal for hledger or beancount, so that an
-independent tool can check that every transaction balances and recompute the balances.
+independent tool can check that every transaction balances and recompute the balances; or as CSV
+(one row per line: date, seq, entry, kind, memo, account, unit, debit, credit) for a spreadsheet.
 
   --book ID        the book's global id (required)
   --url URL        the service's GraphQL endpoint (default: $LEDGER_URL, else http://localhost:4000/graphql)
-  --format F       hledger (default) or beancount
+  --format F       hledger (default), beancount or csv
   --out FILE       write to FILE instead of standard output
   --token T        bearer token of someone who may read the book (default: $LEDGER_TOKEN)
 
@@ -40,8 +42,8 @@ async function main(): Promise<void> {
     return;
   }
   if (!values.book) throw new Error(`--book is required\n\n${usage}`);
-  if (values.format !== 'hledger' && values.format !== 'beancount') {
-    throw new Error(`--format must be hledger or beancount, not "${values.format}"`);
+  if (values.format !== 'hledger' && values.format !== 'beancount' && values.format !== 'csv') {
+    throw new Error(`--format must be hledger, beancount or csv, not "${values.format}"`);
   }
   const { client, address } = await connectLedger({ url: values.url, token: values.token });
   const book = await client.book({ id: values.book });

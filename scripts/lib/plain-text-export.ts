@@ -20,7 +20,7 @@ export interface ExportEntry {
   lines: { side: 'DEBIT' | 'CREDIT'; amount: string; unit: { code: string }; account: { id: string } }[];
 }
 
-export type ExportFormat = 'hledger' | 'beancount';
+export type ExportFormat = 'hledger' | 'beancount' | 'csv';
 
 const POSTED_KINDS = new Set(['STANDARD', 'REVERSAL', 'COMMIT']);
 
@@ -63,6 +63,7 @@ export function renderJournal(
   format: ExportFormat,
   bookName: string,
 ): string {
+  if (format === 'csv') return journalCsv(accounts, entries);
   const names = accountNames(accounts, format);
   const posted = entries.filter((e) => POSTED_KINDS.has(e.kind));
   const out: string[] = [];
@@ -92,4 +93,41 @@ export function renderJournal(
     out.push('');
   }
   return `${out.join('\n')}\n`;
+}
+
+/** A text cell a spreadsheet will not read as a formula (a leading = + - @ gets an apostrophe). */
+function csvText(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/**
+ * The journal for spreadsheets (issue 17): one row per line of every posted entry, in the order
+ * given (effective date, then sequence): date, seq, entry id, kind, memo, account code and type,
+ * unit, debit, credit. Amounts are plain numbers at the unit's scale; text cells are guarded.
+ */
+export function journalCsv(accounts: ExportAccount[], entries: ExportEntry[]): string {
+  const byId = new Map(accounts.map((a) => [a.id, a]));
+  const rows = ['date,effective_at,seq,entry_id,kind,memo,account_code,account_type,unit,debit,credit'];
+  for (const e of entries.filter((x) => POSTED_KINDS.has(x.kind))) {
+    for (const l of e.lines) {
+      const a = byId.get(l.account.id);
+      rows.push(
+        [
+          e.effectiveAt.slice(0, 10),
+          e.effectiveAt,
+          e.seq,
+          e.id,
+          e.kind,
+          csvText(e.memo),
+          csvText(a?.code ?? l.account.id),
+          a?.type ?? '',
+          l.unit.code,
+          l.side === 'DEBIT' ? l.amount : '',
+          l.side === 'CREDIT' ? l.amount : '',
+        ].join(','),
+      );
+    }
+  }
+  return `${rows.join('\r\n')}\r\n`;
 }

@@ -1,0 +1,200 @@
+/**
+ * Financial statements from the command line (issue 17), through the API and the SDK: the income
+ * statement, the balance sheet and the trial balance as CSV, a printable PDF or text.
+ *
+ *   LEDGER_URL=... LEDGER_TOKEN=slt_... npm run statements -- income --book <id> --from 2026-01-01 --to 2026-03-31 --format pdf --out q1.pdf
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { CliError, connectionHelp, connectLedger } from './lib/cli.js';
+
+const usage = `Usage: npm run statements -- <income|balance|trial> --book ID [options]
+
+Downloads a book's statements, as the API makes them (the figures reconcile with the trial balance).
+
+  income    revenue and expenses over --from .. --to (calendar days, both included)
+  balance   assets, liabilities and equity at the end of --as-of, with the result since
+            --period-start (default 1 January of that year)
+  trial     the trial balance at the end of --as-of (default: now), optionally rolled up
+
+Options:
+  --book ID            the book's (or co-op's) id (required)
+  --from DATE          income: the first day
+  --to DATE            income: the last day
+  --as-of DATE         balance, trial: the day
+  --period-start DATE  balance: the first day of the period whose result is shown
+  --depth N            roll sub-accounts up into their ancestor at depth N (1: top-level accounts)
+  --compare C          income, balance: none (default), previous-period or previous-year
+  --omit-zero          leave out accounts that are zero in every column
+  --format F           csv (default), pdf (income and balance) or text
+  --out FILE           write to FILE (required for pdf) instead of standard output
+  --url URL            the service's GraphQL endpoint
+  --token T            the bearer token of one of the book's treasurers
+
+${connectionHelp("the bearer token of one of the book's treasurers")}
+
+Exit status: 0 written, 1 refused (the message says why), 2 bad usage.`;
+
+const COMPARE = {
+  none: 'NONE',
+  'previous-period': 'PREVIOUS_PERIOD',
+  'previous-year': 'PREVIOUS_YEAR',
+} as const;
+
+class UsageError extends Error {}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      book: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      'as-of': { type: 'string' },
+      'period-start': { type: 'string' },
+      depth: { type: 'string' },
+      compare: { type: 'string', default: 'none' },
+      'omit-zero': { type: 'boolean', default: false },
+      format: { type: 'string', default: 'csv' },
+      out: { type: 'string' },
+      url: { type: 'string' },
+      token: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    return;
+  }
+  const [command] = positionals;
+  if (command !== 'income' && command !== 'balance' && command !== 'trial')
+    throw new UsageError('say which statement: income, balance or trial');
+  if (!values.book) throw new UsageError('--book is required');
+  const format = values.format;
+  if (format !== 'csv' && format !== 'pdf' && format !== 'text')
+    throw new UsageError('--format must be csv, pdf or text');
+  if (format === 'pdf' && (command === 'trial' || !values.out))
+    throw new UsageError(command === 'trial' ? 'the trial balance is CSV or text' : 'a PDF needs --out FILE');
+  const compare = COMPARE[values.compare as keyof typeof COMPARE];
+  if (!compare) throw new UsageError('--compare must be none, previous-period or previous-year');
+  const depth = values.depth === undefined ? null : Number(values.depth);
+  if (depth !== null && !(Number.isInteger(depth) && depth >= 1))
+    throw new UsageError('--depth must be a whole number from 1');
+  const { client, address } = await connectLedger({ url: values.url, token: values.token });
+  const missing = () => new CliError(`no book ${values.book} at ${address.url} that this token may read`);
+  const write = (data: string | Uint8Array) => {
+    if (values.out) writeFileSync(values.out, data);
+    else process.stdout.write(data);
+  };
+  const money = (s: string | null | undefined) => (s ?? '').padStart(16);
+
+  if (command === 'trial') {
+    const asOf = values['as-of'] ? `${values['as-of']}T23:59:59.999Z` : null;
+    const tb = await client.rolledTrialBalance({ bookId: values.book, asOf, rollupDepth: depth });
+    if (!tb) throw missing();
+    if (format === 'csv') return write(tb.csv);
+    const lines = tb.lines.map(
+      (l) =>
+        `${'  '.repeat(l.depth - 1)}${l.account.code} ${l.account.name}`.padEnd(50) +
+        money(l.debitBalance) +
+        money(l.creditBalance),
+    );
+    for (const u of tb.units)
+      lines.push(
+        `Total ${u.unit.code}`.padEnd(50) + money(u.debitBalanceTotal) + money(u.creditBalanceTotal),
+      );
+    return write(`${lines.join('\n')}\n`);
+  }
+  if (command === 'income') {
+    if (!values.from || !values.to) throw new UsageError('income needs --from and --to');
+    const vars = {
+      bookId: values.book,
+      from: values.from,
+      to: values.to,
+      depth,
+      compare,
+      omitZero: values['omit-zero'],
+    };
+    if (format !== 'text') {
+      const files = await client.incomeStatementFiles(vars);
+      if (!files) throw missing();
+      return write(format === 'csv' ? files.csv : files.pdf);
+    }
+    const s = await client.incomeStatement(vars);
+    if (!s) throw missing();
+    const out: string[] = [`Income statement ${s.period.from} to ${s.period.to}`];
+    for (const u of s.units) {
+      out.push('', `In ${u.unit.code}`);
+      for (const section of [u.revenue, u.expenses]) {
+        for (const l of section.lines)
+          out.push(
+            `${'  '.repeat(l.depth - 1)}${l.account.code} ${l.account.name}`.padEnd(50) +
+              money(l.amount) +
+              money(l.comparisonAmount),
+          );
+        out.push(
+          `Total ${section.type.toLowerCase()}`.padEnd(50) +
+            money(section.total) +
+            money(section.comparisonTotal),
+        );
+      }
+      out.push('Result'.padEnd(50) + money(u.result) + money(u.comparisonResult));
+    }
+    return write(`${out.join('\n')}\n`);
+  }
+  if (!values['as-of']) throw new UsageError('balance needs --as-of');
+  const vars = {
+    bookId: values.book,
+    asOf: values['as-of'],
+    periodStart: values['period-start'] ?? null,
+    depth,
+    compare,
+    omitZero: values['omit-zero'],
+  };
+  if (format !== 'text') {
+    const files = await client.balanceSheetFiles(vars);
+    if (!files) throw missing();
+    return write(format === 'csv' ? files.csv : files.pdf);
+  }
+  const s = await client.balanceSheet(vars);
+  if (!s) throw missing();
+  const out: string[] = [`Balance sheet as of ${s.asOf} (result since ${s.periodStart})`];
+  for (const u of s.units) {
+    out.push('', `In ${u.unit.code}`);
+    for (const section of [u.assets, u.liabilities, u.equity]) {
+      for (const l of section.lines)
+        out.push(
+          `${'  '.repeat(l.depth - 1)}${l.account.code} ${l.account.name}`.padEnd(50) +
+            money(l.amount) +
+            money(l.comparisonAmount),
+        );
+      out.push(
+        `Total ${section.type.toLowerCase()}`.padEnd(50) +
+          money(section.total) +
+          money(section.comparisonTotal),
+      );
+    }
+    out.push(
+      'Result for the period'.padEnd(50) + money(u.resultOfPeriod) + money(u.comparisonResultOfPeriod),
+    );
+    out.push(
+      'Results of earlier periods'.padEnd(50) + money(u.earlierResults) + money(u.comparisonEarlierResults),
+    );
+    out.push(
+      'Total liabilities and equity'.padEnd(50) +
+        money(u.totalLiabilitiesAndEquity) +
+        money(u.comparisonTotalLiabilitiesAndEquity),
+    );
+  }
+  return write(`${out.join('\n')}\n`);
+}
+
+main().catch((error) => {
+  if (error instanceof UsageError) {
+    console.error(`${error.message}\n\n${usage}`);
+    process.exit(2);
+  }
+  const graphqlErrors = (error as { errors?: { message: string }[] }).errors;
+  console.error(graphqlErrors?.[0]?.message ?? (error instanceof Error ? error.message : String(error)));
+  process.exit(1);
+});
