@@ -477,6 +477,14 @@ export type Coop = NodeOf<CoopsQuery['coops']>;
 export type DirectoryEntry = NodeOf<CoopDirectoryQuery['coopDirectory']>;
 export type Membership = NodeOf<NonNullable<CoopMembershipsQuery['coop']>['memberships']>;
 export type Party = NodeOf<NonNullable<CoopPartiesQuery['coop']>['parties']>;
+export type CreditNetwork = NodeOf<CreditNetworksQuery['creditNetworks']>;
+export type NetworkMember = NodeOf<NonNullable<CreditNetworkQuery['creditNetwork']>['members']>;
+export type PaymentRequest = NodeOf<
+  NonNullable<NetworkPaymentRequestsQuery['creditNetwork']>['paymentRequests']
+>;
+export type Obligation = NodeOf<NonNullable<NetworkObligationsQuery['creditNetwork']>['obligations']>;
+export type PatronageRun = NodeOf<PatronageRunsQuery['patronageRuns']>;
+export type PatronageRecord = NodeOf<PatronageRecordsQuery['patronageRecords']>;
 
 /** Variables of {@link LedgerClient.iterateMemberships}: a co-op's memberships, optionally in one state. */
 export type CoopMembershipsVariables = CoopMembershipsQueryVariables;
@@ -918,6 +926,36 @@ export interface LedgerClient {
     variables: IterateVariables<CoopPartiesQueryVariables>,
     options?: CallOptions & PaginateOptions,
   ): AsyncGenerator<Party, void, undefined>;
+  /** Every mutual-credit network the caller may read. */
+  iterateCreditNetworks(
+    variables?: IterateVariables<CreditNetworksQueryVariables>,
+    options?: CallOptions & PaginateOptions,
+  ): AsyncGenerator<CreditNetwork, void, undefined>;
+  /** Every member of a network (nothing when the caller may not read it). Forward only. */
+  iterateNetworkMembers(
+    variables: IterateVariables<CreditNetworkQueryVariables>,
+    options?: CallOptions & PaginateOptions,
+  ): AsyncGenerator<NetworkMember, void, undefined>;
+  /** A network's payment requests the caller may see (optionally one member's). Forward only. */
+  iterateNetworkPaymentRequests(
+    variables: IterateVariables<NetworkPaymentRequestsQueryVariables>,
+    options?: CallOptions & PaginateOptions,
+  ): AsyncGenerator<PaymentRequest, void, undefined>;
+  /** A network's obligations the caller may see (filters as `networkObligations`). Forward only. */
+  iterateNetworkObligations(
+    variables: IterateVariables<NetworkObligationsQueryVariables>,
+    options?: CallOptions & PaginateOptions,
+  ): AsyncGenerator<Obligation, void, undefined>;
+  /** A co-op's patronage runs, newest first. Forward only. */
+  iteratePatronageRuns(
+    variables: IterateVariables<PatronageRunsQueryVariables>,
+    options?: CallOptions & PaginateOptions,
+  ): AsyncGenerator<PatronageRun, void, undefined>;
+  /** A co-op's patronage records (optionally one member's, a period). Forward only. */
+  iteratePatronageRecords(
+    variables: IterateVariables<PatronageRecordsQueryVariables>,
+    options?: CallOptions & PaginateOptions,
+  ): AsyncGenerator<PatronageRecord, void, undefined>;
 
   // The treasurer's desk (issue 17): accounts by code, statements and their files.
   /** The account of a book with this code; null when there is none or the caller may not read the book. */
@@ -1312,6 +1350,48 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
     iterateParties: (variables, call) =>
       iterate(
         async (v: CoopPartiesQueryVariables, c?: CallOptions) => (await coopParties(v, c)) ?? noPage,
+        variables,
+        call,
+      ),
+    iterateCreditNetworks: (variables = {}, call) =>
+      iterate(
+        async (v: CreditNetworksQueryVariables, c?: CallOptions) =>
+          (await send(CreditNetworksDocument, v, c)).creditNetworks,
+        variables,
+        call,
+      ),
+    iterateNetworkMembers: (variables, call) =>
+      iterate(
+        async (v: CreditNetworkQueryVariables, c?: CallOptions) =>
+          (await send(CreditNetworkDocument, v, c)).creditNetwork?.members ?? noPage,
+        variables,
+        call,
+      ),
+    iterateNetworkPaymentRequests: (variables, call) =>
+      iterate(
+        async (v: NetworkPaymentRequestsQueryVariables, c?: CallOptions) =>
+          (await send(NetworkPaymentRequestsDocument, v, c)).creditNetwork?.paymentRequests ?? noPage,
+        variables,
+        call,
+      ),
+    iterateNetworkObligations: (variables, call) =>
+      iterate(
+        async (v: NetworkObligationsQueryVariables, c?: CallOptions) =>
+          (await send(NetworkObligationsDocument, v, c)).creditNetwork?.obligations ?? noPage,
+        variables,
+        call,
+      ),
+    iteratePatronageRuns: (variables, call) =>
+      iterate(
+        async (v: PatronageRunsQueryVariables, c?: CallOptions) =>
+          (await send(PatronageRunsDocument, v, c)).patronageRuns ?? noPage,
+        variables,
+        call,
+      ),
+    iteratePatronageRecords: (variables, call) =>
+      iterate(
+        async (v: PatronageRecordsQueryVariables, c?: CallOptions) =>
+          (await send(PatronageRecordsDocument, v, c)).patronageRecords ?? noPage,
         variables,
         call,
       ),
