@@ -22,7 +22,12 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type LedgerClient, type PostJournalEntriesInput, settle } from '../client-sdk/index.js';
+import {
+  type LedgerClient,
+  LedgerClientError,
+  type PostJournalEntriesInput,
+  settle,
+} from '../client-sdk/index.js';
 import { CliError, commandLine, connectionHelp, connectLedger } from './lib/cli.js';
 import { type CityPlan, money, planCity } from './lib/demo-city.js';
 import { ProgressBar } from './lib/progress.js';
@@ -605,6 +610,16 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === path.res
     if (error instanceof CliError) {
       console.error(`seed:demo: ${error.message}`);
       process.exit(2);
+    }
+    if (error instanceof LedgerClientError) {
+      const hint =
+        error.code === 'UNAUTHENTICATED'
+          ? ' Set LEDGER_TOKEN (or --token) to an ADMIN token: npm start prints one on its first start.'
+          : error.code === 'FORBIDDEN'
+            ? ' The token is not an ADMIN token.'
+            : '';
+      console.error(`seed:demo: ${error.message}.${hint}`);
+      process.exit(1);
     }
     console.error(error);
     process.exit(1);
