@@ -1,0 +1,522 @@
+/**
+ * Complementary suppression (issue 15): given a table, the cells the primary rules hide and the
+ * interval each must keep, hide as few and as small further cells as it takes so that nothing
+ * published pins a hidden sensitive cell down.
+ *
+ * The method is the hypercube method (Repsilber's GHMITER, as in tau-ARGUS), generalised from
+ * hierarchies to any dimension with linear relations: a sensitive cell x is protected upwards by U
+ * when some vector v of the table (a) keeps every relation, (b) is zero on every published cell, and
+ * (c) lets x rise by U: moving all cells by t*v for t up to U/v_x keeps every cell at or above its
+ * a-priori lower bound (0 for the table's measures). Every table consistent with the published cells
+ * then includes one where x is higher by U, so no attacker, with any combination of rows, columns,
+ * margins and earlier releases, can bound x below x + U; downwards likewise. We look for v as a
+ * product of one short null vector per dimension (Dimension.candidates): a "hypercube" whose corners
+ * are the cells it moves, all of which become suppressed. Among the products whose corners leave
+ * enough room, the one whose newly hidden cells cost least (by default their values plus one) wins;
+ * when no single product leaves enough room (a year's cell needs more room than any one month
+ * gives), several are added up, each weighted by the room it has alone: a weighted sum of such
+ * vectors keeps every relation too, and its room is computed on the sum itself.
+ *
+ * Every choice is kept as a certificate: `verifyProtection` recomputes from it, exactly, the
+ * interval each sensitive cell keeps, and the LP audit (disclosure-audit.ts) confirms it with an
+ * independent solver. Hiding more cells only widens every interval, so cells are protected one
+ * after another and earlier certificates stay valid.
+ *
+ * Cells that are `locked` keep their status: published ones (earlier releases' published cells,
+ * EMPTY cells) are never used; suppressed ones (earlier releases' hidden cells) are used at no cost.
+ *
+ * Pure.
+ */
+import type { Term } from './disclosure-dimensions.js';
+import type { TableShape } from './disclosure-table.js';
+import { invariant } from './errors.js';
+
+export interface ProtectionProblem {
+  shape: TableShape;
+  /** True values, integers in the measure's minor unit. */
+  values: Float64Array;
+  /** What an attacker knows each cell is at least (default: min(0, value)). */
+  lower?: Float64Array;
+  /** 1 for hidden cells: the primary ones and earlier releases' hidden cells. */
+  suppressed: Uint8Array;
+  /** 1 for cells whose status may not change (earlier releases' cells, EMPTY cells). */
+  locked: Uint8Array;
+  /** Cells that must keep an interval (primary, this release's or earlier ones'). */
+  sensitive: readonly number[];
+  /** Interval asked above each sensitive cell's value (parallel to `sensitive`). */
+  protectUp: readonly number[];
+  /** Interval asked below (capped at value - lower by `protect`). */
+  protectDown: readonly number[];
+  /** Cost of hiding each cell (default: 1 + |value|). */
+  cost?: Float64Array;
+}
+
+/** A product of one null vector per dimension: the cells it moves and by how much. */
+export type Pattern = readonly (readonly Term[])[];
+
+/** A pattern and its weight in a certificate's sum. */
+export interface Weighted {
+  pattern: Pattern;
+  weight: number;
+}
+
+export interface Certificate {
+  cell: number;
+  /** Patterns whose weighted sum (each signed so that it moves the cell up) lets the cell rise. */
+  up: Weighted[];
+  /** Patterns whose weighted sum lets the cell fall. */
+  down: Weighted[];
+}
+
+export interface ProtectionResult {
+  /** The hidden cells after protection (a copy of the problem's, with the complementary ones set). */
+  suppressed: Uint8Array;
+  /** Cells hidden by this protection (not hidden before). */
+  complementary: number[];
+  certificates: Certificate[];
+  /** Sensitive cells that could not be given their interval (locked published cells in the way). */
+  unprotected: number[];
+}
+
+/** Products tried at most per sensitive cell and direction before giving up on a single product. */
+const COMBINATIONS_MAX = 3_000;
+/** Corner count above which a product is not considered (a guard; real ones have 8 to 100). */
+const CORNERS_MAX = 4_096;
+
+interface Evaluation {
+  /** How far x may rise / fall along the pattern (Infinity when nothing limits it). */
+  up: number;
+  /** Limited by cells other than x only; x's own room is `value - lower`. */
+  downOthers: number;
+  cost: number;
+  cells: number[];
+}
+
+/** The table's cells a pattern moves, with their coefficients; null when a corner is out of bounds. */
+export function patternCorners(shape: TableShape, pattern: Pattern): { cell: number; coef: number }[] {
+  let corners = [{ cell: 0, coef: 1 }];
+  for (let d = 0; d < pattern.length; d++) {
+    const stride = shape.strides[d]!;
+    const next: { cell: number; coef: number }[] = [];
+    for (const c of corners)
+      for (const t of pattern[d]!) next.push({ cell: c.cell + t.code * stride, coef: c.coef * t.coef });
+    corners = next;
+  }
+  return corners;
+}
+
+/** The coefficient of a pattern at a cell (0 when the cell is not a corner). */
+export function patternCoefficient(_shape: TableShape, pattern: Pattern, coords: readonly number[]): number {
+  let coef = 1;
+  for (let d = 0; d < pattern.length; d++) {
+    const t = pattern[d]!.find((x) => x.code === coords[d]);
+    if (!t) return 0;
+    coef *= t.coef;
+  }
+  return coef;
+}
+
+/**
+ * What hiding each cell costs by default: its value plus one, times 1 + 4 per dimension in which it
+ * is a total (a dimension's code 0 when it is its pivot total), so margins, which readers use most,
+ * are hidden only when nothing cheaper protects.
+ */
+export function defaultCosts(shape: TableShape, values: Float64Array): Float64Array {
+  const cost = new Float64Array(values.length);
+  const totals = shape.dims.map((d) => d.relations.length === 1 && d.relations[0]![0]!.code === 0);
+  for (let cell = 0; cell < values.length; cell++) {
+    let weight = 1;
+    let rest = cell;
+    for (let d = 0; d < shape.dims.length; d++) {
+      const coord = Math.floor(rest / shape.strides[d]!);
+      rest -= coord * shape.strides[d]!;
+      if (totals[d] && coord === 0) weight += 4;
+    }
+    cost[cell] = (1 + Math.abs(values[cell]!)) * weight;
+  }
+  return cost;
+}
+
+export function protect(problem: ProtectionProblem): ProtectionResult {
+  const { shape, values } = problem;
+  const n = shape.cellCount;
+  invariant(
+    values.length === n && problem.suppressed.length === n && problem.locked.length === n,
+    'arrays of the table size',
+  );
+  const lower = problem.lower ?? values.map((v) => Math.min(0, v));
+  const cost = problem.cost ?? defaultCosts(shape, values);
+  const suppressed = Uint8Array.from(problem.suppressed);
+  const locked = problem.locked;
+  const complementary: number[] = [];
+  const certificates: Certificate[] = [];
+  const unprotected: number[] = [];
+  const dims = shape.dims;
+  const last = dims.length - 1;
+  // The last choice made for the other dimensions of a slice (all but the last dimension), tried
+  // first for its next cells: a co-op alone in its slice is alone every month.
+  const memo = new Map<number, Pattern>();
+
+  const evaluate = (pattern: Pattern, x: number, coords: readonly number[]): Evaluation | null => {
+    let vx = 1;
+    let corners = 1;
+    for (let d = 0; d < pattern.length; d++) {
+      const t = pattern[d]!.find((term) => term.code === coords[d]);
+      if (!t) return null;
+      vx *= t.coef;
+      corners *= pattern[d]!.length;
+    }
+    if (corners > CORNERS_MAX) return null;
+    let up = Infinity;
+    let downOthers = Infinity;
+    let c = 0;
+    const cells: number[] = [];
+    for (const corner of patternCorners(shape, pattern)) {
+      const cell = corner.cell;
+      if (locked[cell] && !suppressed[cell]) return null;
+      if (!suppressed[cell]) c += cost[cell]!;
+      cells.push(cell);
+      if (cell === x) continue;
+      const rel = corner.coef / vx;
+      const room = values[cell]! - lower[cell]!;
+      if (rel < 0) up = Math.min(up, room / -rel);
+      else downOthers = Math.min(downOthers, room / rel);
+    }
+    return { up, downOthers, cost: c, cells };
+  };
+
+  const order = problem.sensitive
+    .map((cell, i) => ({ cell, i }))
+    .sort((a, b) => Math.abs(values[b.cell]!) - Math.abs(values[a.cell]!) || a.cell - b.cell);
+
+  for (const { cell: x, i } of order) {
+    const coords = shape.coords(x);
+    const wantUp = problem.protectUp[i]!;
+    const roomX = values[x]! - lower[x]!;
+    const wantDown = Math.min(problem.protectDown[i]!, roomX);
+    // Each dimension's candidate vectors through x, without a locked published cell on x's line,
+    // with what the line alone allows (a product never allows more than any of its lines).
+    const lists = dims.map((dim, d) => {
+      const stride = shape.strides[d]!;
+      const out: { v: readonly Term[]; up: number; down: number; cost: number }[] = [];
+      for (const v of dim.candidates[coords[d]!]!) {
+        const at = v.find((t) => t.code === coords[d])!;
+        let up = Infinity;
+        let down = Infinity;
+        let c = 0;
+        let ok = true;
+        for (const t of v) {
+          const cell = x + (t.code - coords[d]!) * stride;
+          if (locked[cell] && !suppressed[cell]) {
+            ok = false;
+            break;
+          }
+          if (!suppressed[cell]) c += cost[cell]!;
+          if (cell === x) continue;
+          const rel = t.coef / at.coef;
+          const room = values[cell]! - lower[cell]!;
+          if (rel < 0) up = Math.min(up, room / -rel);
+          else down = Math.min(down, room / rel);
+        }
+        if (ok) out.push({ v, up, down, cost: c });
+      }
+      out.sort((a, b) => a.cost - b.cost);
+      return out;
+    });
+
+    const search = (
+      needUp: number,
+      needDown: number,
+      limit: number,
+    ): { pattern: Pattern; e: Evaluation } | null => {
+      const filtered = lists.map((l) =>
+        l.filter((c) => c.up >= needUp && Math.min(c.down, roomX) >= needDown),
+      );
+      if (filtered.some((l) => l.length === 0)) return null;
+      const found: { best: { pattern: Pattern; e: Evaluation } | null } = { best: null };
+      const consider = (pattern: Pattern) => {
+        const e = evaluate(pattern, x, coords);
+        if (!e || e.up < needUp || Math.min(e.downOthers, roomX) < needDown) return;
+        if (!found.best || e.cost < found.best.e.cost) found.best = { pattern, e };
+      };
+      // The slice's last choice, with each of the last dimension's candidates.
+      const remembered = memo.get(x - coords[last]!);
+      if (remembered && dims.length > 1) {
+        for (const c of filtered[last]!.slice(0, 4)) consider([...remembered.slice(0, last), c.v]);
+        if (found.best?.e.cost === 0) return found.best;
+      }
+      let tried = 0;
+      for (let k = 2; ; k *= 2) {
+        const sizes = filtered.map((l) => Math.min(l.length, k));
+        const previous = filtered.map((l) => Math.min(l.length, k / 2));
+        const idx = sizes.map(() => 0);
+        for (;;) {
+          // Only combinations not tried at the previous k (some index past the previous size).
+          if (k === 2 || idx.some((v, d) => v >= previous[d]!)) {
+            consider(idx.map((v, d) => filtered[d]![v]!.v));
+            tried++;
+          }
+          let d = idx.length - 1;
+          while (d >= 0 && ++idx[d]! >= sizes[d]!) idx[d--] = 0;
+          if (d < 0 || tried >= limit) break;
+        }
+        const exhausted = filtered.every((l) => l.length <= k);
+        if (found.best || exhausted || tried >= limit) return found.best;
+      }
+    };
+
+    const take = (pattern: Pattern, e: Evaluation) => {
+      for (const cell of e.cells) {
+        if (!suppressed[cell]) {
+          suppressed[cell] = 1;
+          complementary.push(cell);
+        }
+      }
+      if (dims.length > 1) memo.set(x - coords[last]!, pattern);
+    };
+
+    invariant(suppressed[x], 'a sensitive cell must be suppressed before it is protected');
+    // The cheapest way in each direction: one product, or (when none suffices or the best one is
+    // dear) a sum of cheaper products; one product serving both directions when it is no dearer.
+    const cheap = (c: number) => c <= 2 * Math.abs(values[x]!) + 10;
+    const both = search(wantUp, wantDown, COMBINATIONS_MAX);
+    if (both && cheap(both.e.cost)) {
+      take(both.pattern, both.e);
+      certificates.push({
+        cell: x,
+        up: [{ pattern: both.pattern, weight: 1 }],
+        down: [{ pattern: both.pattern, weight: 1 }],
+      });
+      continue;
+    }
+    const plans: {
+      direction: 'up' | 'down';
+      patterns: { pattern: Pattern; e: Evaluation; weight: number }[];
+      cost: number;
+    }[] = [];
+    let ok = true;
+    for (const direction of ['up', 'down'] as const) {
+      const need = direction === 'up' ? wantUp : wantDown;
+      if (need <= 0) continue;
+      const single =
+        direction === 'up' ? search(need, 0, COMBINATIONS_MAX) : search(0, need, COMBINATIONS_MAX);
+      let plan = single ? { direction, patterns: [{ ...single, weight: 1 }], cost: single.e.cost } : null;
+      if (!plan || !cheap(plan.cost)) {
+        const summed = gatherSum(
+          shape,
+          lists,
+          direction,
+          need,
+          x,
+          coords,
+          evaluate,
+          values,
+          lower,
+          cost,
+          suppressed,
+        );
+        if (summed) {
+          const hidden = new Set<number>();
+          let c = 0;
+          for (const p of summed)
+            for (const cell of p.e.cells)
+              if (!suppressed[cell] && !hidden.has(cell)) {
+                hidden.add(cell);
+                c += cost[cell]!;
+              }
+          if (!plan || c < plan.cost) plan = { direction, patterns: summed, cost: c };
+        }
+      }
+      if (plan) plans.push(plan);
+      else ok = false;
+    }
+    const planCost = plans.reduce((a, p) => a + p.cost, 0);
+    if (both && (!ok || both.e.cost <= planCost)) {
+      take(both.pattern, both.e);
+      certificates.push({
+        cell: x,
+        up: [{ pattern: both.pattern, weight: 1 }],
+        down: [{ pattern: both.pattern, weight: 1 }],
+      });
+      continue;
+    }
+    const certificate: Certificate = { cell: x, up: [], down: [] };
+    for (const plan of plans) {
+      for (const p of plan.patterns) {
+        take(p.pattern, p.e);
+        certificate[plan.direction].push({ pattern: p.pattern, weight: p.weight });
+      }
+    }
+    if (!ok) unprotected.push(x);
+    certificates.push(certificate);
+  }
+  return { suppressed, complementary, certificates, unprotected };
+}
+
+/** A weighted sum of patterns, each signed to move x up: cell -> coefficient. */
+function compose(
+  shape: TableShape,
+  patterns: readonly Weighted[],
+  coords: readonly number[],
+): Map<number, number> {
+  const sum = new Map<number, number>();
+  for (const { pattern, weight } of patterns) {
+    const sign = Math.sign(patternCoefficient(shape, pattern, coords));
+    if (sign === 0 || !(weight > 0)) continue;
+    for (const { cell, coef } of patternCorners(shape, pattern))
+      sum.set(cell, (sum.get(cell) ?? 0) + sign * weight * coef);
+  }
+  return sum;
+}
+
+/** How far a composite lets x rise or fall (Infinity: without limit). */
+function compositeRoom(
+  composite: Map<number, number>,
+  x: number,
+  direction: 'up' | 'down',
+  values: ArrayLike<number>,
+  lower: ArrayLike<number>,
+): number {
+  const vx = composite.get(x) ?? 0;
+  if (vx <= 0) return 0;
+  let room = direction === 'down' ? (values[x]! - lower[x]!) / vx : Infinity;
+  for (const [cell, coef] of composite) {
+    if (cell === x || coef === 0) continue;
+    const r = values[cell]! - lower[cell]!;
+    if (direction === 'up' && coef < 0) room = Math.min(room, r / -coef);
+    if (direction === 'down' && coef > 0) room = Math.min(room, r / coef);
+  }
+  return room * vx;
+}
+
+/**
+ * Patterns whose weighted sum gives x the room `need` in one direction, or null when the products
+ * tried cannot reach it. Each pattern is weighted by the room it has alone (scaled so it moves x by
+ * that much), so partners add their rooms up; patterns are added cheapest per room first until the
+ * sum has the room.
+ */
+function gatherSum(
+  shape: TableShape,
+  lists: { v: readonly Term[]; up: number; down: number; cost: number }[][],
+  direction: 'up' | 'down',
+  need: number,
+  x: number,
+  coords: readonly number[],
+  evaluate: (pattern: Pattern, x: number, coords: readonly number[]) => Evaluation | null,
+  values: ArrayLike<number>,
+  lower: ArrayLike<number>,
+  cost: ArrayLike<number>,
+  suppressed: Uint8Array,
+): { pattern: Pattern; e: Evaluation; weight: number }[] | null {
+  const pool: { pattern: Pattern; e: Evaluation; room: number; weight: number }[] = [];
+  // Per dimension, the vectors whose line has the most room in this direction (then the cheapest).
+  const roomOf = (c: { up: number; down: number }) => Math.min(direction === 'up' ? c.up : c.down, need);
+  const roomy = lists.map((l) =>
+    l
+      .filter((c) => roomOf(c) > 0)
+      .sort((a, b) => roomOf(b) - roomOf(a) || a.cost - b.cost)
+      .slice(0, 8),
+  );
+  const sizes = roomy.map((l) => l.length);
+  if (sizes.some((s) => s === 0)) return null;
+  const idx = sizes.map(() => 0);
+  let tried = 0;
+  for (;;) {
+    const pattern = idx.map((v, d) => roomy[d]![v]!.v);
+    const e = evaluate(pattern, x, coords);
+    const alone = e ? Math.min(direction === 'up' ? e.up : e.downOthers, need) : 0;
+    if (e && alone > 0 && Number.isFinite(alone)) {
+      const vx = Math.abs(patternCoefficient(shape, pattern, coords));
+      pool.push({ pattern, e, room: alone, weight: alone / vx });
+    }
+    tried++;
+    let d = idx.length - 1;
+    while (d >= 0 && ++idx[d]! >= sizes[d]!) idx[d--] = 0;
+    if (d < 0 || tried >= COMBINATIONS_MAX) break;
+  }
+  pool.sort((a, b) => (a.e.cost + 1) / a.room - (b.e.cost + 1) / b.room);
+  const chosen: typeof pool = [];
+  for (const p of pool) {
+    chosen.push(p);
+    const room = compositeRoom(compose(shape, chosen, coords), x, direction, values, lower);
+    if (room >= need) return chosen;
+    if (chosen.length >= 64) break;
+  }
+  void cost;
+  void suppressed;
+  return null;
+}
+
+export interface VerifiedInterval {
+  cell: number;
+  /** How far the certificate lets the cell rise and fall (Infinity: without limit). */
+  up: number;
+  down: number;
+  wantUp: number;
+  wantDown: number;
+  ok: boolean;
+  /** Why not, when not ok. */
+  problem: string | null;
+}
+
+/**
+ * Recomputes, from the certificates alone, the interval each sensitive cell keeps: every corner of
+ * every pattern must be suppressed, and the room is that of the sum of a direction's patterns
+ * (each signed to move the cell up). Exact; independent of how `protect` chose them. Patterns are
+ * products of vectors the dimensions verified against every relation, so they and their sums keep
+ * every relation of the table.
+ */
+export function verifyProtection(
+  problem: ProtectionProblem,
+  suppressed: Uint8Array,
+  certificates: readonly Certificate[],
+): VerifiedInterval[] {
+  const { shape, values } = problem;
+  const lower = problem.lower ?? values.map((v) => Math.min(0, v));
+  const wanted = new Map(problem.sensitive.map((cell, i) => [cell, i]));
+  const out: VerifiedInterval[] = [];
+  const seen = new Set<number>();
+  for (const cert of certificates) {
+    const i = wanted.get(cert.cell);
+    invariant(i !== undefined, `a certificate for cell ${cert.cell}, which is not sensitive`);
+    seen.add(cert.cell);
+    const coords = shape.coords(cert.cell);
+    const roomX = values[cert.cell]! - lower[cert.cell]!;
+    const wantUp = problem.protectUp[i]!;
+    const wantDown = Math.min(problem.protectDown[i]!, roomX);
+    let problemText: string | null = suppressed[cert.cell] ? null : 'the cell is published';
+    const rooms = (patterns: Weighted[], direction: 'up' | 'down'): number => {
+      for (const { pattern } of patterns) {
+        if (patternCoefficient(shape, pattern, coords) === 0)
+          problemText ??= 'a pattern does not move the cell';
+        for (const { cell } of patternCorners(shape, pattern)) {
+          if (!suppressed[cell])
+            problemText ??= `a pattern moves published cell ${shape.codes(cell).join(' / ')}`;
+        }
+      }
+      return patterns.length === 0
+        ? 0
+        : compositeRoom(compose(shape, patterns, coords), cert.cell, direction, values, lower);
+    };
+    const up = wantUp > 0 || cert.up.length > 0 ? rooms(cert.up, 'up') : 0;
+    const down = wantDown > 0 || cert.down.length > 0 ? rooms(cert.down, 'down') : 0;
+    if (problemText === null && up < wantUp) problemText = `rises by at most ${up}, ${wantUp} asked`;
+    if (problemText === null && down < wantDown) problemText = `falls by at most ${down}, ${wantDown} asked`;
+    out.push({ cell: cert.cell, up, down, wantUp, wantDown, ok: problemText === null, problem: problemText });
+  }
+  for (const cell of problem.sensitive) {
+    if (!seen.has(cell)) {
+      const i = wanted.get(cell)!;
+      out.push({
+        cell,
+        up: 0,
+        down: 0,
+        wantUp: problem.protectUp[i]!,
+        wantDown: problem.protectDown[i]!,
+        ok: false,
+        problem: 'no certificate',
+      });
+    }
+  }
+  return out;
+}
