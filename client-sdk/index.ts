@@ -946,12 +946,12 @@ export interface LedgerClient {
     variables: IterateVariables<NetworkObligationsQueryVariables>,
     options?: CallOptions & PaginateOptions,
   ): AsyncGenerator<Obligation, void, undefined>;
-  /** A co-op's patronage runs, newest first. Forward only. */
+  /** A co-op's patronage runs, newest first (`backward: true` walks from the oldest). */
   iteratePatronageRuns(
     variables: IterateVariables<PatronageRunsQueryVariables>,
     options?: CallOptions & PaginateOptions,
   ): AsyncGenerator<PatronageRun, void, undefined>;
-  /** A co-op's patronage records (optionally one member's, a period). Forward only. */
+  /** A co-op's patronage records (optionally one member's, a period), in recording order, either way. */
   iteratePatronageRecords(
     variables: IterateVariables<PatronageRecordsQueryVariables>,
     options?: CallOptions & PaginateOptions,

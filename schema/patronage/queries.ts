@@ -6,10 +6,16 @@
  */
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { canReadBook, LedgerError } from '../../server/core/index.js';
-import type { AllocationLine, RunFigures, TaxFormRow } from '../../server/patronage/index.js';
+import type {
+  AllocationLine,
+  RunFigures,
+  RunRecord,
+  StoredPatronageRecord,
+  TaxFormRow,
+} from '../../server/patronage/index.js';
 import { memberGrantKeys } from '../access.js';
 import { builder } from '../builder.js';
-import { decodeCursor, emptyConnection, PAGE_DOC, pageSize, toConnection } from '../connection.js';
+import { emptyConnection, resolvePage, validatePageArgs } from '../connection.js';
 import type { GraphQLContext } from '../context.js';
 import { guard, UserErrorRef, userErrorsOf } from '../errors.js';
 import { decodeCoopId, decodeScopedId, parseScopedId, scopedId } from '../ids.js';
@@ -20,6 +26,7 @@ import {
   PolicyRef,
   PreviewRef,
   RecordConnection,
+  RecordRef,
   RunConnection,
   RunRef,
   TaxFormsRef,
@@ -71,53 +78,63 @@ const TaxFormsPayload = builder
     }),
   });
 
-/** A page of allocation lines by member number (`after` is a member number cursor). */
-function linesPage<T extends AllocationLine>(
-  lines: T[],
-  first: number | null | undefined,
-  after: string | null | undefined,
-) {
-  const limit = pageSize(first);
-  const cursor = decodeCursor(after, 1);
-  const from = cursor ? Number(cursor[0]) : null;
-  const rows = lines.filter((l) => from === null || l.memberNumber > from).slice(0, limit + 1);
-  return toConnection(rows, limit, (l) => [String(l.memberNumber)]);
-}
+/** A cursor of the allocations' connections: a member number. */
+const memberNumberKey = ([n]: string[]) => (/^\d{1,9}$/.test(n!) ? Number(n) : null);
+/** A cursor of the runs' and records' connections: a UUID. */
+const uuidKey = ([id]: string[]) =>
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id!) ? id! : null;
 
 builder.objectFields(PreviewRef, (t) => ({
-  allocations: t.field({
-    type: AllocationConnection,
-    description: 'Every member with patronage recorded in the year, by member number.',
-    args: { first: t.arg.int({ description: PAGE_DOC }), after: t.arg.string() },
-    resolve: (p, args) => {
-      const preview = p as unknown as { lines: AllocationLine[]; scale: number };
-      return linesPage(
-        preview.lines.map((l) => ({ ...l, scale: preview.scale })),
-        args.first,
-        args.after,
-      );
+  allocations: t.connection(
+    {
+      type: AllocationRef,
+      description: 'Every member with patronage recorded in the year, by member number.',
+      resolve: (p, args) => {
+        const preview = p as unknown as { lines: AllocationLine[]; scale: number };
+        // The preview holds every line (in member-number order): a page is a slice of them.
+        return resolvePage(args, {
+          arity: 1,
+          key: memberNumberKey,
+          cursorOf: (l: AllocationLine) => [String(l.memberNumber)],
+          read: async (q) => {
+            const within = preview.lines.filter(
+              (l) =>
+                (q.after === null || l.memberNumber > q.after) &&
+                (q.before === null || l.memberNumber < q.before),
+            );
+            const rows = q.backward ? within.slice(-q.limit).reverse() : within.slice(0, q.limit);
+            return rows.map((l) => ({ ...l, scale: preview.scale }));
+          },
+          count: async () => preview.lines.length,
+        });
+      },
     },
-  }),
+    AllocationConnection,
+  ),
 }));
 
 builder.objectFields(RunRef, (t) => ({
-  allocations: t.field({
-    type: AllocationConnection,
-    description: "Every member's allocation in this run, by member number.",
-    args: { first: t.arg.int({ description: PAGE_DOC }), after: t.arg.string() },
-    resolve: async (r, args, ctx) => {
-      const limit = pageSize(args.first);
-      const after = decodeCursor(args.after, 1);
-      const rows = await guard(() =>
-        ctx.services.patronage.allocations(r.bookId, r.id, after ? Number(after[0]) : null, limit + 1),
-      );
-      return toConnection(
-        rows.map((l) => ({ ...l, scale: r.currency.scale, runStatus: r.status })),
-        limit,
-        (l) => [String(l.memberNumber)],
-      );
+  allocations: t.connection(
+    {
+      type: AllocationRef,
+      description: "Every member's allocation in this run, by member number.",
+      resolve: (r, args, ctx) =>
+        resolvePage(args, {
+          arity: 1,
+          key: memberNumberKey,
+          cursorOf: (l: AllocationLine) => [String(l.memberNumber)],
+          read: async (q) =>
+            (await guard(() => ctx.services.patronage.allocationPage(r.bookId, r.id, q))).map((l) => ({
+              ...l,
+              scale: r.currency.scale,
+              runStatus: r.status,
+            })),
+          // A run's allocations are written once, with the run: its member count is their number.
+          count: async () => r.memberCount,
+        }),
     },
-  }),
+    AllocationConnection,
+  ),
 }));
 
 builder.queryFields((t) => ({
@@ -195,28 +212,33 @@ builder.queryFields((t) => ({
       return run ? { ...run, scale: run.currency.scale } : null;
     },
   }),
-  patronageRuns: t.field({
-    type: RunConnection,
-    description: "A co-op's runs, newest first (empty for a caller who is not one of its treasurers).",
-    authScopes: { authenticated: true },
-    args: {
-      coopId: t.arg.id({ required: true }),
-      first: t.arg.int({ description: PAGE_DOC }),
-      after: t.arg.string(),
+  patronageRuns: t.connection(
+    {
+      type: RunRef,
+      description: "A co-op's runs, newest first (empty for a caller who is not one of its treasurers).",
+      authScopes: { authenticated: true },
+      args: { coopId: t.arg.id({ required: true }) },
+      resolve: async (_r, args, ctx) => {
+        const id = decodeCoopId(args.coopId);
+        if (!canReadBook(ctx.principal, id)) {
+          validatePageArgs(args, 1);
+          return emptyConnection();
+        }
+        return resolvePage(args, {
+          arity: 1,
+          key: uuidKey,
+          cursorOf: (r: RunRecord) => [r.id],
+          read: async (q) =>
+            (await guard(() => ctx.services.patronage.runPage(id, q))).map((r) => ({
+              ...r,
+              scale: r.currency.scale,
+            })),
+          count: () => guard(() => ctx.services.patronage.runCount(id)),
+        });
+      },
     },
-    resolve: async (_r, args, ctx) => {
-      const id = decodeCoopId(args.coopId);
-      const limit = pageSize(args.first);
-      const after = decodeCursor(args.after, 1);
-      if (!canReadBook(ctx.principal, id)) return emptyConnection();
-      const rows = await guard(() => ctx.services.patronage.listRuns(id, after?.[0] ?? null, limit + 1));
-      return toConnection(
-        rows.map((r) => ({ ...r, scale: r.currency.scale })),
-        limit,
-        (r) => [r.id],
-      );
-    },
-  }),
+    RunConnection,
+  ),
   verifyPatronageRun: t.field({
     type: VerificationRef,
     nullable: true,
@@ -231,42 +253,40 @@ builder.queryFields((t) => ({
       return v ? { ...v, bookId: key.bookId } : null;
     },
   }),
-  patronageRecords: t.field({
-    type: RecordConnection,
-    description:
-      "A co-op's patronage records (optionally one member's, or those touching [from, to]), in recording order; empty unless the caller is one of its treasurers.",
-    authScopes: { authenticated: true },
-    args: {
-      coopId: t.arg.id({ required: true }),
-      membershipId: t.arg.id(),
-      from: t.arg({ type: 'Date' }),
-      to: t.arg({ type: 'Date' }),
-      first: t.arg.int({ description: PAGE_DOC }),
-      after: t.arg.string(),
+  patronageRecords: t.connection(
+    {
+      type: RecordRef,
+      description:
+        "A co-op's patronage records (optionally one member's, or those touching [from, to]), in recording order; empty unless the caller is one of its treasurers.",
+      authScopes: { authenticated: true },
+      args: {
+        coopId: t.arg.id({ required: true }),
+        membershipId: t.arg.id(),
+        from: t.arg({ type: 'Date' }),
+        to: t.arg({ type: 'Date' }),
+      },
+      resolve: async (_r, args, ctx) => {
+        const id = decodeCoopId(args.coopId);
+        // A membership id that is not one of this co-op's names no record: an empty page.
+        const membership =
+          args.membershipId == null ? null : decodeScopedId(String(args.membershipId), 'Membership');
+        const foreign = args.membershipId != null && (membership === null || membership.bookId !== id);
+        if (!canReadBook(ctx.principal, id) || foreign) {
+          validatePageArgs(args, 1);
+          return emptyConnection();
+        }
+        const filter = { membershipId: membership?.id ?? null, from: args.from ?? null, to: args.to ?? null };
+        return resolvePage(args, {
+          arity: 1,
+          key: uuidKey,
+          cursorOf: (r: StoredPatronageRecord) => [r.id],
+          read: (q) => guard(() => ctx.services.patronage.recordPage(id, filter, q)),
+          count: () => guard(() => ctx.services.patronage.recordCount(id, filter)),
+        });
+      },
     },
-    resolve: async (_r, args, ctx) => {
-      const id = decodeCoopId(args.coopId);
-      const limit = pageSize(args.first);
-      const after = decodeCursor(args.after, 1);
-      if (!canReadBook(ctx.principal, id)) return emptyConnection();
-      let membershipId: string | null = null;
-      if (args.membershipId != null) {
-        const key = decodeScopedId(String(args.membershipId), 'Membership');
-        if (!key || key.bookId !== id) return emptyConnection();
-        membershipId = key.id;
-      }
-      const rows = await guard(() =>
-        ctx.services.patronage.listRecords(id, {
-          membershipId,
-          from: args.from ?? null,
-          to: args.to ?? null,
-          afterId: after?.[0] ?? null,
-          limit: limit + 1,
-        }),
-      );
-      return toConnection(rows, limit, (r) => [r.id]);
-    },
-  }),
+    RecordConnection,
+  ),
   myPatronageAllocations: t.field({
     type: [AllocationRef],
     description:

@@ -10,11 +10,13 @@ import { coopOf } from './policy.js';
 import type { AllocationLine, RunMeasure, RunRecord, RunVerification } from './records.js';
 import {
   type AllocationRow,
+  countRuns,
   findRuns,
-  listRuns as listRunRows,
+  type PageQuery,
   policyRow,
   type RunRow,
   runAllocations,
+  runPage,
 } from './store.js';
 
 export function runRecord(row: RunRow): RunRecord {
@@ -72,17 +74,21 @@ export async function getRuns(
   return (await findRuns(deps.pool, valid)).map(runRecord);
 }
 
-/** A co-op's runs, newest first. */
-export async function listRuns(
+const uuidKeys = (q: PageQuery<string>) =>
+  (q.after === null || isUuid(q.after)) && (q.before === null || isUuid(q.before));
+
+/** A page of a co-op's runs, newest first, either way between cursors (run ids). */
+export async function runPageOf(
   deps: PatronageDeps,
   bookId: string,
-  afterId: string | null,
-  limit: number,
+  q: PageQuery<string>,
 ): Promise<RunRecord[]> {
-  if (!isUuid(bookId)) return [];
-  return (await listRunRows(deps.pool, bookId, afterId && isUuid(afterId) ? afterId : null, limit)).map(
-    runRecord,
-  );
+  if (!isUuid(bookId) || !uuidKeys(q)) return [];
+  return (await runPage(deps.pool, bookId, q)).map(runRecord);
+}
+
+export async function runCountOf(deps: PatronageDeps, bookId: string): Promise<number> {
+  return isUuid(bookId) ? countRuns(deps.pool, bookId) : 0;
 }
 
 export function allocationLine(a: AllocationRow): AllocationLine {
@@ -111,15 +117,15 @@ export function allocationLine(a: AllocationRow): AllocationLine {
   };
 }
 
+/** A page of a run's allocations by member number, either way between cursors (member numbers). */
 export async function allocationsOf(
   deps: PatronageDeps,
   bookId: string,
   runId: string,
-  afterNumber: number | null,
-  limit: number,
+  q: PageQuery<number>,
 ): Promise<(AllocationLine & { runId: string; fiscalYear: number })[]> {
   if (!isUuid(bookId) || !isUuid(runId)) return [];
-  return (await runAllocations(deps.pool, bookId, runId, afterNumber, limit)).map((a) => ({
+  return (await runAllocations(deps.pool, bookId, runId, q)).map((a) => ({
     ...allocationLine(a),
     runId: a.runId,
     fiscalYear: a.fiscalYear,
@@ -152,7 +158,12 @@ export async function verifyRun(
   same('belowMinimum', figures.belowMinimum, row.belowMinimum);
   const stored = new Map<string, AllocationRow>();
   for (let after: number | null = null; ; ) {
-    const page = await runAllocations(deps.pool, bookId, runId, after, 5_000);
+    const page = await runAllocations(deps.pool, bookId, runId, {
+      after,
+      before: null,
+      limit: 5_000,
+      backward: false,
+    });
     for (const a of page) stored.set(a.membershipId, a);
     if (page.length < 5_000) break;
     after = page.at(-1)!.memberNumber;

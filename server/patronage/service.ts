@@ -49,7 +49,7 @@ import type {
   TaxFormRow,
 } from './records.js';
 import * as runs from './runs.js';
-import { listRecords, memberAllocations } from './store.js';
+import { countRecords, memberAllocations, type PageQuery, type RecordFilter, recordPage } from './store.js';
 
 type Key = { bookId: string; id: string };
 
@@ -100,22 +100,19 @@ export class PatronageService {
     return recording.importPatronageCsv(this.deps, input, actor);
   }
 
-  listRecords(
-    bookId: string,
-    options: {
-      membershipId: string | null;
-      from: string | null;
-      to: string | null;
-      afterId: string | null;
-      limit: number;
-    },
-  ): Promise<StoredPatronageRecord[]> {
-    if (!isUuid(bookId) || (options.membershipId !== null && !isUuid(options.membershipId)))
+  /** A page of a co-op's records (with the filter), in recording order, either way between record ids. */
+  recordPage(bookId: string, filter: RecordFilter, q: PageQuery<string>): Promise<StoredPatronageRecord[]> {
+    if (!isUuid(bookId) || (filter.membershipId !== null && !isUuid(filter.membershipId)))
       return Promise.resolve([]);
-    return listRecords(this.deps.pool, bookId, {
-      ...options,
-      afterId: options.afterId && isUuid(options.afterId) ? options.afterId : null,
-    });
+    if ((q.after !== null && !isUuid(q.after)) || (q.before !== null && !isUuid(q.before)))
+      return Promise.resolve([]);
+    return recordPage(this.deps.pool, bookId, filter, q);
+  }
+
+  /** How many records the co-op has with the filter. */
+  async recordCount(bookId: string, filter: RecordFilter): Promise<number> {
+    if (!isUuid(bookId) || (filter.membershipId !== null && !isUuid(filter.membershipId))) return 0;
+    return countRecords(this.deps.pool, bookId, filter);
   }
 
   // ---------- runs ----------
@@ -152,17 +149,22 @@ export class PatronageService {
     return reading.getRuns(this.deps, keys);
   }
 
-  listRuns(bookId: string, afterId: string | null, limit: number): Promise<RunRecord[]> {
-    return reading.listRuns(this.deps, bookId, afterId, limit);
+  /** A page of a co-op's runs, newest first, either way between run ids. */
+  runPage(bookId: string, q: PageQuery<string>): Promise<RunRecord[]> {
+    return reading.runPageOf(this.deps, bookId, q);
   }
 
-  allocations(
+  runCount(bookId: string): Promise<number> {
+    return reading.runCountOf(this.deps, bookId);
+  }
+
+  /** A page of a run's allocations by member number, either way between member numbers. */
+  allocationPage(
     bookId: string,
     runId: string,
-    afterNumber: number | null,
-    limit: number,
+    q: PageQuery<number>,
   ): Promise<(AllocationLine & { runId: string; fiscalYear: number })[]> {
-    return reading.allocationsOf(this.deps, bookId, runId, afterNumber, limit);
+    return reading.allocationsOf(this.deps, bookId, runId, q);
   }
 
   /** Allocations of these memberships in every run, newest fiscal year first. */

@@ -284,26 +284,38 @@ export async function recordsOfMembers(
   return { whole, partial };
 }
 
-export async function listRecords(
+/** A page of a connection: after/before are the list's keys; `backward` reads from the end down. */
+export interface PageQuery<C> {
+  after: C | null;
+  before: C | null;
+  limit: number;
+  backward: boolean;
+}
+
+export interface RecordFilter {
+  membershipId: string | null;
+  from: string | null;
+  to: string | null;
+}
+
+const RECORD_FILTER = `r.book_id = $1 and ($2::uuid is null or r.membership_id = $2::uuid)
+        and ($3::date is null or r.period_end >= $3::date) and ($4::date is null or r.period_start <= $4::date)`;
+
+/** A co-op's records (with the filter) in recording (id) order, between cursors, either way. */
+export async function recordPage(
   db: Queryable,
   bookId: string,
-  o: {
-    membershipId: string | null;
-    from: string | null;
-    to: string | null;
-    afterId: string | null;
-    limit: number;
-  },
+  filter: RecordFilter,
+  q: PageQuery<string>,
 ): Promise<StoredPatronageRecord[]> {
   const { rows } = await db.query(
     `select r.id, r.membership_id, m.member_number, r.measure, to_char(r.period_start, 'YYYY-MM-DD') as ps,
             to_char(r.period_end, 'YYYY-MM-DD') as pe, r.quantity::text as q, r.created_at
        from patronage_record r join membership m on m.book_id = r.book_id and m.id = r.membership_id
-      where r.book_id = $1 and ($2::uuid is null or r.membership_id = $2::uuid)
-        and ($3::date is null or r.period_end >= $3::date) and ($4::date is null or r.period_start <= $4::date)
-        and ($5::uuid is null or r.id > $5::uuid)
-      order by r.id limit $6`,
-    [bookId, o.membershipId, o.from, o.to, o.afterId, o.limit],
+      where ${RECORD_FILTER}
+        and ($5::uuid is null or r.id > $5::uuid) and ($6::uuid is null or r.id < $6::uuid)
+      order by r.id ${q.backward ? 'desc' : 'asc'} limit $7`,
+    [bookId, filter.membershipId, filter.from, filter.to, q.after, q.before, q.limit],
   );
   return rows.map((r) => ({
     bookId,
@@ -316,6 +328,14 @@ export async function listRecords(
     quantity: D(r.q),
     createdAt: new Date(r.created_at),
   }));
+}
+
+export async function countRecords(db: Queryable, bookId: string, filter: RecordFilter): Promise<number> {
+  const { rows } = await db.query(
+    `select count(*)::int as n from patronage_record r where ${RECORD_FILTER}`,
+    [bookId, filter.membershipId, filter.from, filter.to],
+  );
+  return rows[0].n as number;
 }
 
 // ---------- consent ----------
@@ -466,18 +486,22 @@ export async function runIdWhere(
   return rows[0]?.id ?? null;
 }
 
-export async function listRuns(
-  db: Queryable,
-  bookId: string,
-  afterId: string | null,
-  limit: number,
-): Promise<RunRow[]> {
+/** A co-op's runs newest first (by id, a UUIDv7), between cursors, either way. */
+export async function runPage(db: Queryable, bookId: string, q: PageQuery<string>): Promise<RunRow[]> {
   const { rows } = await db.query(
     `select ${RUN_COLUMNS}, r.inputs - 'members' as inputs from patronage_run r
-      where r.book_id = $1 and ($2::uuid is null or r.id < $2::uuid) order by r.id desc limit $3`,
-    [bookId, afterId, limit],
+      where r.book_id = $1 and ($2::uuid is null or r.id < $2::uuid) and ($3::uuid is null or r.id > $3::uuid)
+      order by r.id ${q.backward ? 'asc' : 'desc'} limit $4`,
+    [bookId, q.after, q.before, q.limit],
   );
   return rows.map((r) => runFromRow(r, null));
+}
+
+export async function countRuns(db: Queryable, bookId: string): Promise<number> {
+  const { rows } = await db.query('select count(*)::int as n from patronage_run where book_id = $1', [
+    bookId,
+  ]);
+  return rows[0].n as number;
 }
 
 export interface NewRun {
@@ -629,19 +653,19 @@ function allocationFromRow(r: Record<string, unknown>): AllocationRow {
   };
 }
 
-/** A run's allocations in member-number order, after `afterNumber`, at most `limit`. */
+/** A run's allocations in member-number order, between member numbers, either way. */
 export async function runAllocations(
   db: Queryable,
   bookId: string,
   runId: string,
-  afterNumber: number | null,
-  limit: number,
+  q: PageQuery<number>,
 ): Promise<AllocationRow[]> {
   const { rows } = await db.query(
     `select ${ALLOCATION_COLUMNS} from patronage_allocation a
       where a.book_id = $1 and a.run_id = $2 and ($3::int is null or a.member_number > $3)
-      order by a.member_number limit $4`,
-    [bookId, runId, afterNumber, limit],
+        and ($4::int is null or a.member_number < $4)
+      order by a.member_number ${q.backward ? 'desc' : 'asc'} limit $5`,
+    [bookId, runId, q.after, q.before, q.limit],
   );
   return rows.map(allocationFromRow);
 }
