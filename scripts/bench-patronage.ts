@@ -29,6 +29,7 @@ import { pino } from 'pino';
 import { createLedgerClient, type LedgerClient } from '../client-sdk/index.js';
 import { newTokenString } from '../server/auth/index.js';
 import { startEmbeddedPostgres } from '../server/platform/db/embedded.js';
+import { RemoteProfiler } from './bench/profiler.js';
 import { commandLine } from './lib/cli.js';
 import { freePort } from './lib/ports.js';
 
@@ -56,6 +57,12 @@ Options:
   --database-url <url>  a PostgreSQL server to create the bench database on (default: embedded)
   --output <file>       report file whose patronage section is written (default BENCHMARKS.md)
   --no-write            print only, write no file
+  --cpu-prof <dir>      profile the service with V8's sampling profiler (through the inspector)
+                        during each preview and commit, writing <dir>/preview-<round>.cpuprofile
+                        and <dir>/commit-<round>.cpuprofile; scripts/bench/profile-summary.ts
+                        sums one up
+  --keep-database       with --database-url (or DATABASE_URL), keep the bench database after the
+                        run (its name is printed) to study its statements with EXPLAIN ANALYZE
   -h, --help            this text
 
 Targets (issue 13): preview under ${TARGETS.previewMs / 1000} s, commit under ${TARGETS.commitMs / 1000} s for 10,000 members
@@ -70,6 +77,8 @@ interface Options {
   repeat: number;
   databaseUrl: string | null;
   output: string | null;
+  cpuProfDir: string | null;
+  keepDatabase: boolean;
 }
 
 function parseOptions(argv: string[]): Options | 'help' {
@@ -82,6 +91,8 @@ function parseOptions(argv: string[]): Options | 'help' {
       'database-url': { type: 'string' },
       output: { type: 'string' },
       'no-write': { type: 'boolean' },
+      'cpu-prof': { type: 'string' },
+      'keep-database': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -98,6 +109,8 @@ function parseOptions(argv: string[]): Options | 'help' {
     repeat: int('repeat', values.repeat, 3, 1, 20),
     databaseUrl: values['database-url'] ?? (process.env.DATABASE_URL?.trim() || null),
     output: values['no-write'] ? null : path.resolve(values.output ?? path.join(repoRoot, 'BENCHMARKS.md')),
+    cpuProfDir: values['cpu-prof'] === undefined ? null : path.resolve(values['cpu-prof']),
+    keepDatabase: values['keep-database'] === true,
   };
 }
 
@@ -114,20 +127,22 @@ async function openDatabase(options: Options): Promise<{ url: string; descriptio
     await admin.connect();
     await admin.query(`create database ${admin.escapeIdentifier(name)}`);
     await admin.end();
-    cleanups.push({
-      name: 'drop database',
-      run: async () => {
-        const c = new pg.Client({ connectionString: options.databaseUrl! });
-        await c.connect();
-        await c.query(`drop database if exists ${c.escapeIdentifier(name)} with (force)`);
-        await c.end();
-      },
-    });
+    if (options.keepDatabase) log(`the database ${name} is kept after the run (--keep-database)`);
+    else
+      cleanups.push({
+        name: 'drop database',
+        run: async () => {
+          const c = new pg.Client({ connectionString: options.databaseUrl! });
+          await c.connect();
+          await c.query(`drop database if exists ${c.escapeIdentifier(name)} with (force)`);
+          await c.end();
+        },
+      });
     const url = new URL(options.databaseUrl);
     url.pathname = `/${name}`;
     return {
       url: url.toString(),
-      description: "a fresh database on DATABASE_URL's server, dropped after the run",
+      description: `a fresh database on DATABASE_URL's server, ${options.keepDatabase ? 'kept' : 'dropped'} after the run`,
     };
   }
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-patronage-'));
@@ -164,12 +179,26 @@ function heapMb(): string {
 
 async function startService(
   databaseUrl: string,
-): Promise<{ url: string; token: string; child: ChildProcess; pid: number }> {
+  profile: boolean,
+): Promise<{
+  url: string;
+  token: string;
+  child: ChildProcess;
+  pid: number;
+  profiler: RemoteProfiler | null;
+}> {
   const port = await freePort();
   const token = newTokenString();
+  const inspectPort = profile ? await freePort() : null;
   const child = spawn(
     process.execPath,
-    [`--max-old-space-size=${heapMb()}`, '--import', 'tsx', path.join('server', 'main.ts')],
+    [
+      ...(inspectPort === null ? [] : [`--inspect=127.0.0.1:${inspectPort}`]),
+      `--max-old-space-size=${heapMb()}`,
+      '--import',
+      'tsx',
+      path.join('server', 'main.ts'),
+    ],
     {
       cwd: repoRoot,
       env: {
@@ -222,7 +251,9 @@ async function startService(
     if (ok) break;
     await sleep(100);
   }
-  return { url: `http://127.0.0.1:${port}/graphql`, token, child, pid };
+  const profiler = inspectPort === null ? null : new RemoteProfiler(inspectPort);
+  if (profiler) cleanups.push({ name: 'close the profiler', run: async () => profiler.close() });
+  return { url: `http://127.0.0.1:${port}/graphql`, token, child, pid, profiler };
 }
 
 /** Peak resident memory of a process (VmHWM), in MB. */
@@ -375,33 +406,53 @@ async function measure(
   coop: { coopId: string; bookId: string; bookUuid: string },
   options: Options,
   databaseUrl: string,
+  profiler: RemoteProfiler | null,
 ) {
   const rounds: Round[] = [];
+  // With --cpu-prof, the service's profiler runs during each timed call only.
+  const profiled = async <T>(name: string, call: () => Promise<T>): Promise<T> => {
+    if (!profiler || !options.cpuProfDir) return call();
+    await profiler.start();
+    const result = await call();
+    await fs.mkdir(options.cpuProfDir, { recursive: true });
+    const file = path.join(options.cpuProfDir, `${name}.cpuprofile`);
+    await profiler.stop(file);
+    log(`wrote ${file}`);
+    return result;
+  };
   let surplus = '';
   let memberCount = 0;
   for (let r = 0; r < options.repeat; r++) {
-    const t0 = performance.now();
-    const preview = await client.previewPatronageAllocation({
-      coopId: coop.coopId,
-      fiscalYear: FISCAL_YEAR,
-      allocatedOn: '2026-02-01',
-      first: 100,
-    });
-    const previewMs = performance.now() - t0;
-    if (preview.userErrors.length > 0 || !preview.preview)
-      throw new Error(`preview: ${JSON.stringify(preview.userErrors)}`);
-    surplus = preview.preview.surplus;
-    const t1 = performance.now();
-    const committed = check(
-      'commit',
-      await client.commitPatronageAllocation({
+    let previewMs = 0;
+    const preview = await profiled(`preview-${r + 1}`, async () => {
+      const t0 = performance.now();
+      const answer = await client.previewPatronageAllocation({
         coopId: coop.coopId,
         fiscalYear: FISCAL_YEAR,
         allocatedOn: '2026-02-01',
-        idempotencyKey: `bench-run-${r}`,
+        first: 100,
+      });
+      previewMs = performance.now() - t0;
+      return answer;
+    });
+    if (preview.userErrors.length > 0 || !preview.preview)
+      throw new Error(`preview: ${JSON.stringify(preview.userErrors)}`);
+    surplus = preview.preview.surplus;
+    let commitMs = 0;
+    const committed = check(
+      'commit',
+      await profiled(`commit-${r + 1}`, async () => {
+        const t1 = performance.now();
+        const answer = await client.commitPatronageAllocation({
+          coopId: coop.coopId,
+          fiscalYear: FISCAL_YEAR,
+          allocatedOn: '2026-02-01',
+          idempotencyKey: `bench-run-${r}`,
+        });
+        commitMs = performance.now() - t1;
+        return answer;
       }),
     );
-    const commitMs = performance.now() - t1;
     const run = committed.run!;
     log(`round ${r + 1}: preview ${previewMs.toFixed(0)} ms, commit ${commitMs.toFixed(0)} ms; checking`);
     memberCount = run.memberCount;
@@ -530,12 +581,12 @@ async function main(): Promise<number> {
   const loadBefore = os.loadavg();
   const database = await openDatabase(options);
   log('starting the service');
-  const service = await startService(database.url);
+  const service = await startService(database.url, options.cpuProfDir !== null);
   const client = createLedgerClient({ url: service.url, token: service.token, timeoutMs: 120_000 });
   log(`setting up ${options.members} members and their patronage`);
   const data = await setup(client, options);
   log('measuring');
-  const result = await measure(client, data, options, database.url);
+  const result = await measure(client, data, options, database.url, service.profiler);
   const peakMb = await peakRssMb(service.pid);
   const { table, section } = report(
     options,
