@@ -30,6 +30,7 @@
  * statement, nothing else of the co-op).
  */
 
+import { randomUUID } from 'node:crypto';
 import SchemaBuilder from '@pothos/core';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import {
@@ -51,6 +52,7 @@ import {
   credit,
   debit,
   decodeGlobalId,
+  encodeGlobalId,
   ledgerClient,
   newKey,
   rawGraphQL,
@@ -159,6 +161,20 @@ const DIRECTORY: Expectations = { ...PUBLIC, anonymous: 'ALLOW' };
  */
 const BOOK_LIST: Expectations = { ...BOOK_TENANT, treasurerAonB: 'ALLOW' };
 
+/**
+ * Mutual credit (issue 14). The tenant's network has the tenant's co-op and a partner co-op as
+ * members; stewardA's token also names network A (NETWORK_STEWARD). Reading the network, its
+ * requests, recording obligations, releasing a hold: its stewards and the treasurers of the
+ * members concerned (and admins).
+ */
+const NETWORK_READ: Expectations = BOOK_TENANT;
+
+/** Managing a network (members, limits, policy, currencies, clearing): stewards and admins only. */
+const NETWORK_STEWARDS: Expectations = { ...BOOK_TENANT, treasurerA: 'NOT_FOUND' };
+
+/** Acting for a member (paying, requesting, accepting...): its co-op's treasurer; never a steward. */
+const MEMBER_ACTS: Expectations = { ...BOOK_TENANT, stewardA: 'NOT_FOUND' };
+
 // ---------------------------------------------------------------------------------------------
 // Fixtures
 
@@ -261,12 +277,18 @@ async function postPending(tenant: Tenant): Promise<string> {
   return remember(tenant, payload.entry!.id);
 }
 
+/**
+ * The city of this run's co-ops. Both vitest projects run this file against one database, so a
+ * fixed city would list the other project's directory control too.
+ */
+const CITY = `Authzville ${uniqueSuffix()}`;
+
 function coopInput(name: string) {
   return {
     name,
     kind: 'WORKER',
     naicsCode: '5415',
-    city: 'Authzville',
+    city: CITY,
     foundedOn: '2020-01-01',
     legalForm: 'cooperative',
     baseCurrency: { code: 'USD', scale: 2 },
@@ -283,7 +305,7 @@ const rawId = (globalId: string) => decodeGlobalId(globalId).id;
 
 const today = () => new Date().toISOString().slice(0, 10);
 
-/** The one publicly listed co-op of Authzville (the directory's control). */
+/** The one publicly listed co-op of CITY (the directory's control). */
 let listedCoopId = '';
 
 /** A person registered in the tenant's co-op, joined to its class; returns the membership. */
@@ -462,6 +484,226 @@ function lines(tenant: Tenant) {
   return [debit(tenant.cash, '1.00'), credit(tenant.revenue, '1.00')];
 }
 
+// ---------- the treasurer's desk fixtures (issue 17) ----------
+
+const BANK_MAPPING = {
+  dateColumn: 'date',
+  dateFormat: 'ISO',
+  amountColumn: 'amount',
+  descriptionColumns: ['text'],
+  referenceColumn: 'ref',
+};
+
+/** A fresh bank account of the tenant with one imported line of `amount` dated today (and the line's id). */
+async function bankLine(
+  tenant: Tenant,
+  amount = '1.00',
+  text = 'authz line',
+): Promise<{ account: CreatedAccount; lineId: string; statementId: string }> {
+  const account = await freshAccount(tenant);
+  const imported = await admin.importBankStatement({
+    accountId: account.id,
+    format: 'CSV',
+    content: `date,text,ref,amount\n${today()},${text},R-${uniqueSuffix()},${amount}\n`,
+    csvMapping: BANK_MAPPING as never,
+    idempotencyKey: newKey('authz-bank'),
+  });
+  expect(imported.userErrors).toEqual([]);
+  const lines = (await admin.bankLines({ accountId: account.id, first: 1 }))!;
+  return { account, lineId: lines.edges[0]!.node.id, statementId: imported.statement!.id };
+}
+
+/** An entry of 1.00 into the account, dated today (what a bank line of 1.00 stands for). */
+async function bankEntry(tenant: Tenant, account: CreatedAccount): Promise<string> {
+  const payload = await admin.postJournalEntry({
+    bookId: tenant.bookId,
+    idempotencyKey: newKey('authz-bank-entry'),
+    effectiveAt: `${today()}T00:00:00.000Z`,
+    lines: [debit(account, '1.00'), credit(tenant.revenue, '1.00')],
+  });
+  expect(payload.userErrors).toEqual([]);
+  return remember(tenant, payload.entry!.id);
+}
+
+/** A fresh account's open reconciliation of today (nothing on it: it agrees at 0.00). */
+async function bankReconciliation(tenant: Tenant): Promise<string> {
+  const account = await freshAccount(tenant);
+  const started = await admin.startBankReconciliation({
+    accountId: account.id,
+    periodStart: today(),
+    periodEnd: today(),
+    statementBalance: '0.00',
+  });
+  expect(started.userErrors).toEqual([]);
+  return started.reconciliation!.id;
+}
+
+const bankRaw = (globalId: string) => decodeGlobalId(globalId).id;
+
+// ---------- mutual credit fixtures (issue 14) ----------
+
+/** A dynamic policy, so that applyCreditPolicy has something to grow (10% of sales, window 30 days). */
+const CREDIT_POLICY = {
+  defaultLimit: '1000.00',
+  softLimitPercent: 80,
+  dynamic: { salesPercent: '10', windowDays: 30, cap: '100000.00' },
+};
+
+interface TenantCredit {
+  /** The tenant's network (a book of its own): its CreditNetwork id, its Book id and its raw uuid. */
+  networkId: string;
+  networkBookId: string;
+  bookRaw: string;
+  /** The tenant's co-op as a member (its treasurer acts for it), and a partner co-op's member. */
+  memberId: string;
+  memberNumber: number;
+  partnerId: string;
+  partnerNumber: number;
+  /** An open request the tenant's member asked of the partner (read by paymentRequest). */
+  requestId: string;
+}
+
+const networks = {} as Record<'A' | 'B', TenantCredit>;
+
+/** Ids of a network's objects: `CreditNetwork:<book>` has no second part, the others are scoped. */
+function rememberCredit(tenant: Tenant, globalId: string): string {
+  const text = Buffer.from(globalId, 'base64').toString('utf8');
+  if (text.startsWith('CreditNetwork:')) tenant.ids.add(text.slice('CreditNetwork:'.length));
+  else remember(tenant, globalId);
+  return globalId;
+}
+
+async function joinNetwork(tenant: Tenant, networkId: string, coopId: string) {
+  const joined = await admin.joinCreditNetwork({
+    networkId,
+    coopId,
+    idempotencyKey: newKey('authz-netjoin'),
+  });
+  expect(joined.userErrors).toEqual([]);
+  rememberCredit(tenant, joined.member!.id);
+  return joined.member!;
+}
+
+/**
+ * The tenant's network, made before the tokens (stewardA's token names network A): the tenant's
+ * co-op and a partner co-op (made here, not listed) as its members, and an open request.
+ */
+async function setupCredit(tenant: Tenant): Promise<TenantCredit> {
+  const created = await admin.createCreditNetwork({
+    name: `authz network ${tenant.name} ${uniqueSuffix()}`,
+    unit: { code: 'HOUR', scale: 2 },
+    currencies: [{ code: 'EUR', scale: 2 }],
+    policy: CREDIT_POLICY,
+    idempotencyKey: newKey('authz-net'),
+  });
+  expect(created.userErrors).toEqual([]);
+  const network = created.network!;
+  rememberCredit(tenant, network.id);
+  const bookRaw = decodeGlobalId(network.bookId).bookId;
+  const partnerCoop = await admin.createCoop(coopInput(`authz ${tenant.name} partner ${uniqueSuffix()}`));
+  expect(partnerCoop.userErrors).toEqual([]);
+  remember(tenant, partnerCoop.coop!.id);
+  const own = await joinNetwork(tenant, network.id, tenant.coopId);
+  const partner = await joinNetwork(tenant, network.id, partnerCoop.coop!.id);
+  const c: TenantCredit = {
+    networkId: network.id,
+    networkBookId: network.bookId,
+    bookRaw,
+    memberId: own.id,
+    memberNumber: own.number,
+    partnerId: partner.id,
+    partnerNumber: partner.number,
+    requestId: '',
+  };
+  c.requestId = await creditRequest(tenant, c, 'partner');
+  return c;
+}
+
+/**
+ * A fresh request of 1.00 (made by an admin, who acts for every member) that `payer` pays and the
+ * other member asked for; `hold`: accepted through a hold, waiting for the payee.
+ */
+async function creditRequest(
+  tenant: Tenant,
+  c: TenantCredit,
+  payer: 'own' | 'partner',
+  hold = false,
+): Promise<string> {
+  const [payerId, payeeId] = payer === 'own' ? [c.memberId, c.partnerId] : [c.partnerId, c.memberId];
+  const created = await admin.createPaymentRequest({
+    payerId,
+    payeeId,
+    amount: '1.00',
+    idempotencyKey: newKey('authz-request'),
+  });
+  expect(created.userErrors).toEqual([]);
+  const requestId = rememberCredit(tenant, created.request!.id);
+  if (hold) {
+    const held = await admin.acceptPaymentRequest({
+      requestId,
+      hold: true,
+      idempotencyKey: newKey('authz-hold'),
+    });
+    expect(held.userErrors).toEqual([]);
+    rememberCredit(tenant, held.entryId!);
+  }
+  return requestId;
+}
+
+/** A payment of 1.00 from the tenant's member to the partner (the partner's sales grow). */
+async function payPartner(tenant: Tenant, c: TenantCredit): Promise<void> {
+  const paid = await admin.payInNetwork({
+    payerId: c.memberId,
+    payeeId: c.partnerId,
+    amount: '1.00',
+    idempotencyKey: newKey('authz-netpay'),
+  });
+  expect(paid.userErrors).toEqual([]);
+  rememberCredit(tenant, paid.entryId!);
+}
+
+function obligation(c: TenantCredit, debtor: 'own' | 'partner') {
+  const [debtorId, creditorId] = debtor === 'own' ? [c.memberId, c.partnerId] : [c.partnerId, c.memberId];
+  return {
+    debtorId,
+    creditorId,
+    currency: 'EUR',
+    amount: '1.00',
+    dueOn: today(),
+    reference: `R-${uniqueSuffix()}`,
+  };
+}
+
+async function requestHas(c: TenantCredit, requestId: string, status: string): Promise<boolean> {
+  return exists('select 1 from credit_payment_request where book_id = $1 and id = $2 and status = $3', [
+    c.bookRaw,
+    decodeGlobalId(requestId).id,
+    status,
+  ]);
+}
+
+/** Codes of unit currencies added by addNetworkCurrency probes (2 to 16 of A-Z, 0-9). */
+let currencySeq = 0;
+
+/** The answer of a network, member or request that is not there (or not the caller's to act on). */
+const UNKNOWN_NETWORK = [{ code: 'UNKNOWN_NETWORK', field: 'networkId' }];
+const UNKNOWN_PAYER = [{ code: 'UNKNOWN_NETWORK_MEMBER', field: 'payerId' }];
+const UNKNOWN_PAYEE = [{ code: 'UNKNOWN_NETWORK_MEMBER', field: 'payeeId' }];
+const UNKNOWN_REQUEST = [{ code: 'UNKNOWN_PAYMENT_REQUEST', field: 'requestId' }];
+const NO_PAYMENT = { entryId: null, replayed: false, warning: null };
+const NO_REQUEST = { request: null, entryId: null, replayed: false, warning: null };
+const NO_OBLIGATIONS = { recorded: 0, replayed: false, rowErrors: [] };
+
+/**
+ * A refused credit mutation: exactly `payload` with `userErrors`. Callers who may read the network
+ * (its steward) are told the member or request is unknown (`forReader`); everyone else that the
+ * network is, as for an id that does not exist.
+ */
+function creditRefusal(payload: Record<string, unknown>, forReader = UNKNOWN_NETWORK) {
+  return (v: Answer, { caller }: Ctx) =>
+    expect(v).toEqual({ ...payload, userErrors: caller === 'stewardA' ? forReader : UNKNOWN_NETWORK });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Shapes of answers
 
@@ -552,9 +794,12 @@ const RULES: Record<string, Rule> = {
       },
     }),
     allowed: (v, { caller, tenant }) => {
-      // A treasurer or steward reads exactly their own.
+      // A treasurer or steward reads exactly their own (the steward's grants also name network A's book).
       if (caller === 'admin') expect(ids(v)[0]).toBe(tenant.bookId);
-      else expect(ids(v)).toEqual([tenants.A.bookId]);
+      else
+        expect(ids(v)).toEqual(
+          caller === 'stewardA' ? [tenants.A.bookId, networks.A.networkBookId] : [tenants.A.bookId],
+        );
     },
     notFound: expectEmptyConnection,
   },
@@ -693,9 +938,11 @@ const RULES: Record<string, Rule> = {
     scopes: { public: true },
     expect: DIRECTORY,
     probe: () => ({
-      query: 'query { coopDirectory(first: 100, city: "Authzville") { edges { node { id name city } } } }',
+      query:
+        'query($city: String!) { coopDirectory(first: 100, city: $city) { edges { node { id name city } } } }',
+      variables: { city: CITY },
     }),
-    // Everybody finds the one listed co-op of Authzville, and nobody finds the tenants (not listed).
+    // Everybody finds the one listed co-op of CITY, and nobody finds the tenants (not listed).
     allowed: (v) => expect(v.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([listedCoopId]),
   },
   'Query.membership': {
@@ -1554,6 +1801,675 @@ const RULES: Record<string, Rule> = {
     allowed: (v) => expect(v).toEqual({ payout: { total: '0.01' }, userErrors: [] }),
     notFound: expectUserError('UNKNOWN_COOP', 'payout'),
   },
+  // ---------- mutual credit (issue 14) ----------
+  'Query.creditNetwork': {
+    scopes: { authenticated: true },
+    expect: NETWORK_READ,
+    probe: ({ tenant }) => ({
+      query: 'query($id: ID!) { creditNetwork(id: $id) { id name myMembers { id } } }',
+      variables: { id: networks[tenant.name].networkId },
+    }),
+    allowed: (v, { tenant, caller }) => {
+      const c = networks[tenant.name];
+      expect(v.id).toBe(c.networkId);
+      // The treasurer acts for the tenant's co-op; stewards and admins act for no member.
+      expect(v.myMembers).toEqual(caller === 'treasurerA' ? [{ id: c.memberId }] : []);
+    },
+    notFound: expectNull,
+  },
+  'Query.creditNetworks': {
+    scopes: { authenticated: true },
+    expect: BOOK_LIST,
+    probe: async ({ caller, tenant }) => ({
+      query: `query($after: String) { creditNetworks(first: 100, after: $after) { ${CONNECTION} } }`,
+      variables: {
+        after:
+          caller === 'admin'
+            ? await cursorBefore((v) => admin.creditNetworks(v), networks[tenant.name].networkId)
+            : null,
+      },
+    }),
+    // A treasurer lists the network its co-op is a member of (wherever it aims), a steward its own.
+    allowed: (v, { caller, tenant }) => {
+      if (caller === 'admin') expect(ids(v)[0]).toBe(networks[tenant.name].networkId);
+      else expect(ids(v)).toEqual([networks.A.networkId]);
+    },
+    notFound: expectEmptyConnection,
+  },
+  'Query.paymentRequest': {
+    scopes: { authenticated: true },
+    expect: NETWORK_READ,
+    // The tenant's member asked the partner: its treasurer reads it as the payee.
+    probe: ({ tenant }) => ({
+      query: 'query($id: ID!) { paymentRequest(id: $id) { id status payeeId } }',
+      variables: { id: networks[tenant.name].requestId },
+    }),
+    allowed: (v, { tenant }) => {
+      const c = networks[tenant.name];
+      expect(v).toEqual({ id: c.requestId, status: 'OPEN', payeeId: c.memberId });
+    },
+    notFound: expectNull,
+  },
+  'Query.previewClearing': {
+    scopes: { authenticated: true },
+    expect: NETWORK_STEWARDS,
+    probe: ({ tenant }) => ({
+      query: `query($id: ID!) { previewClearing(networkId: $id, currency: "EUR") { preview { currency { code } mode } ${USER_ERRORS} } }`,
+      variables: { id: networks[tenant.name].networkId },
+    }),
+    allowed: (v) =>
+      expect(v).toEqual({ preview: { currency: { code: 'EUR' }, mode: 'SETOFF' }, userErrors: [] }),
+    notFound: (v) => expect(v).toEqual({ preview: null, userErrors: UNKNOWN_NETWORK }),
+  },
+  'Mutation.createCreditNetwork': {
+    scopes: { admin: true },
+    expect: ADMIN_ONLY,
+    probe: () => {
+      const name = `authz network ${uniqueSuffix()}`;
+      return {
+        query: `mutation($input: CreateCreditNetworkInput!) { createCreditNetwork(input: $input) { network { name } ${USER_ERRORS} } }`,
+        variables: { input: { name, unit: { code: 'HOUR', scale: 2 }, policy: CREDIT_POLICY } },
+        effect: () => exists('select 1 from credit_network where name = $1', [name]),
+      };
+    },
+    allowed: (v) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.network.name).toMatch(/^authz network /);
+    },
+  },
+  'Mutation.addNetworkCurrency': {
+    scopes: { authenticated: true },
+    expect: NETWORK_STEWARDS,
+    probe: ({ tenant }) => {
+      const c = networks[tenant.name];
+      const code = `AZ${++currencySeq}`;
+      return {
+        query: `mutation($input: AddNetworkCurrencyInput!) { addNetworkCurrency(input: $input) { network { currencies { code } } replayed ${USER_ERRORS} } }`,
+        variables: { input: { networkId: c.networkId, currency: { code, scale: 2 } } },
+        effect: () =>
+          exists('select 1 from credit_currency where book_id = $1 and code = $2', [c.bookRaw, code]),
+      };
+    },
+    allowed: (v) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.network.currencies.map((u: { code: string }) => u.code)).toContain(`AZ${currencySeq}`);
+    },
+    notFound: creditRefusal({ network: null, replayed: false }),
+  },
+  'Mutation.setCreditPolicy': {
+    scopes: { authenticated: true },
+    expect: NETWORK_STEWARDS,
+    probe: ({ tenant }) => {
+      const c = networks[tenant.name];
+      const key = newKey('authz-policy');
+      return {
+        query: `mutation($input: SetCreditPolicyInput!) { setCreditPolicy(input: $input) { policy { version reason } ${USER_ERRORS} } }`,
+        variables: {
+          input: { networkId: c.networkId, policy: CREDIT_POLICY, reason: 'authz', idempotencyKey: key },
+        },
+        effect: () =>
+          exists('select 1 from credit_policy where book_id = $1 and idempotency_key = $2', [c.bookRaw, key]),
+      };
+    },
+    allowed: (v) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.policy.reason).toBe('authz');
+      expect(v.policy.version).toBeGreaterThan(1);
+    },
+    notFound: (v) => expect(v).toEqual({ policy: null, userErrors: UNKNOWN_NETWORK }),
+  },
+  'Mutation.joinCreditNetwork': {
+    scopes: { authenticated: true },
+    expect: NETWORK_STEWARDS,
+    // A co-op joins once: each probe brings a new one.
+    probe: async ({ tenant }) => {
+      const c = networks[tenant.name];
+      const coop = await admin.createCoop(coopInput(`authz joiner ${uniqueSuffix()}`));
+      expect(coop.userErrors).toEqual([]);
+      const coopId = remember(tenant, coop.coop!.id);
+      return {
+        query: `mutation($input: JoinCreditNetworkInput!) { joinCreditNetwork(input: $input) { member { id coopId } limitChange { id } ${USER_ERRORS} } }`,
+        variables: { input: { networkId: c.networkId, coopId } },
+        effect: () =>
+          exists('select 1 from credit_member where book_id = $1 and coop_book_id = $2', [
+            c.bookRaw,
+            rawId(coopId),
+          ]),
+      };
+    },
+    allowed: (v, { tenant }) => {
+      expect(v.userErrors).toEqual([]);
+      rememberCredit(tenant, v.member.id);
+    },
+    notFound: creditRefusal({ member: null, limitChange: null }),
+  },
+  'Mutation.setCreditLimit': {
+    scopes: { authenticated: true },
+    expect: NETWORK_STEWARDS,
+    probe: ({ tenant }) => {
+      const c = networks[tenant.name];
+      const key = newKey('authz-limit');
+      return {
+        query: `mutation($input: SetCreditLimitInput!) { setCreditLimit(input: $input) { member { id limit } limitChange { source } ${USER_ERRORS} } }`,
+        variables: {
+          input: { memberId: c.memberId, limit: '1000.00', reason: 'authz', idempotencyKey: key },
+        },
+        effect: () =>
+          exists('select 1 from credit_limit_change where book_id = $1 and idempotency_key = $2', [
+            c.bookRaw,
+            key,
+          ]),
+      };
+    },
+    allowed: (v, { tenant }) =>
+      expect(v).toEqual({
+        member: { id: networks[tenant.name].memberId, limit: '1000.00' },
+        limitChange: { source: 'STEWARD' },
+        userErrors: [],
+      }),
+    notFound: creditRefusal({ member: null, limitChange: null }),
+  },
+  'Mutation.applyCreditPolicy': {
+    scopes: { authenticated: true },
+    expect: NETWORK_STEWARDS,
+    // The partner follows the policy: a new sale of 1.00 gives it 0.10 more to grow by.
+    probe: async ({ tenant }) => {
+      const c = networks[tenant.name];
+      await payPartner(tenant, c);
+      const grown = async () =>
+        (
+          await db.query(
+            "select count(*)::int as n from credit_limit_change where book_id = $1 and member_id = $2 and source = 'POLICY'",
+            [c.bookRaw, decodeGlobalId(c.partnerId).id],
+          )
+        ).rows[0].n as number;
+      const before = await grown();
+      return {
+        query: `mutation($input: ApplyCreditPolicyInput!) { applyCreditPolicy(input: $input) { limitChanges { memberId source } ${USER_ERRORS} } }`,
+        variables: { input: { networkId: c.networkId } },
+        effect: async () => (await grown()) > before,
+      };
+    },
+    allowed: (v, { tenant }) =>
+      expect(v).toEqual({
+        limitChanges: [{ memberId: networks[tenant.name].partnerId, source: 'POLICY' }],
+        userErrors: [],
+      }),
+    notFound: creditRefusal({ limitChanges: [] }),
+  },
+  'Mutation.payInNetwork': {
+    scopes: { authenticated: true },
+    expect: MEMBER_ACTS,
+    probe: ({ tenant }) => {
+      const c = networks[tenant.name];
+      const key = newKey('authz-netpay');
+      return {
+        query: `mutation($input: PayInNetworkInput!) { payInNetwork(input: $input) { entryId replayed warning ${USER_ERRORS} } }`,
+        variables: {
+          input: { payerId: c.memberId, payeeId: c.partnerId, amount: '1.00', idempotencyKey: key },
+        },
+        effect: () =>
+          exists('select 1 from journal_entry where book_id = $1 and idempotency_key = $2', [
+            c.bookRaw,
+            `pay:${key}`,
+          ]),
+      };
+    },
+    allowed: (v, { tenant }) => {
+      expect(v).toMatchObject({ replayed: false, warning: null, userErrors: [] });
+      rememberCredit(tenant, v.entryId);
+    },
+    // A steward reads the network but pays for no member: the payer is unknown to it.
+    notFound: creditRefusal(NO_PAYMENT, UNKNOWN_PAYER),
+  },
+  'Mutation.createPaymentRequest': {
+    scopes: { authenticated: true },
+    expect: MEMBER_ACTS,
+    probe: ({ tenant }) => {
+      const c = networks[tenant.name];
+      const key = newKey('authz-request');
+      return {
+        query: `mutation($input: CreatePaymentRequestInput!) { createPaymentRequest(input: $input) {
+          request { id status } entryId replayed warning ${USER_ERRORS} } }`,
+        variables: {
+          input: { payeeId: c.memberId, payerId: c.partnerId, amount: '1.00', idempotencyKey: key },
+        },
+        effect: () =>
+          exists('select 1 from credit_payment_request where book_id = $1 and idempotency_key = $2', [
+            c.bookRaw,
+            key,
+          ]),
+      };
+    },
+    allowed: (v, { tenant }) => {
+      expect(v).toMatchObject({ request: { status: 'OPEN' }, userErrors: [] });
+      rememberCredit(tenant, v.request.id);
+    },
+    notFound: creditRefusal(NO_REQUEST, UNKNOWN_PAYEE),
+  },
+  ...Object.fromEntries(
+    (
+      [
+        // [field, input type, who pays, held first, status after]
+        ['acceptPaymentRequest', 'AcceptPaymentRequestInput', 'own', false, 'PAID'],
+        ['declinePaymentRequest', 'DeclinePaymentRequestInput', 'own', false, 'DECLINED'],
+        ['cancelPaymentRequest', 'CancelPaymentRequestInput', 'partner', false, 'CANCELLED'],
+        ['completePaymentRequest', 'CompletePaymentRequestInput', 'partner', true, 'COMPLETED'],
+        ['releasePaymentRequest', 'ReleasePaymentRequestInput', 'partner', true, 'RELEASED'],
+      ] as const
+    ).map(([field, inputType, payer, held, status]): [string, Rule] => [
+      `Mutation.${field}`,
+      {
+        scopes: { authenticated: true },
+        // The payer accepts and declines, the payee cancels and completes; the payee or a steward
+        // releases a hold. The tenant's member is always the party that may act.
+        expect: field === 'releasePaymentRequest' ? NETWORK_READ : MEMBER_ACTS,
+        probe: async ({ tenant }) => {
+          const c = networks[tenant.name];
+          const requestId = await creditRequest(tenant, c, payer, held);
+          return {
+            query: `mutation($input: ${inputType}!) { ${field}(input: $input) { request { id status } replayed ${USER_ERRORS} } }`,
+            variables: { input: { requestId, idempotencyKey: newKey('authz-act') } },
+            effect: () => requestHas(c, requestId, status),
+          };
+        },
+        allowed: (v) => expect(v).toMatchObject({ request: { status }, replayed: false, userErrors: [] }),
+        notFound: (v, { caller }) =>
+          expect(v).toEqual({
+            request: null,
+            replayed: false,
+            userErrors: caller === 'stewardA' ? UNKNOWN_REQUEST : UNKNOWN_NETWORK,
+          }),
+      },
+    ]),
+  ),
+  'Mutation.recordObligations': {
+    scopes: { authenticated: true },
+    expect: NETWORK_READ,
+    // The tenant's member acknowledges what it owes the partner (its treasurer, or a steward).
+    probe: ({ tenant }) => {
+      const c = networks[tenant.name];
+      const key = newKey('authz-obligations');
+      return {
+        query: `mutation($input: RecordObligationsInput!) { recordObligations(input: $input) { recorded replayed rowErrors { code } ${USER_ERRORS} } }`,
+        variables: {
+          input: { networkId: c.networkId, obligations: [obligation(c, 'own')], idempotencyKey: key },
+        },
+        effect: () =>
+          exists('select 1 from credit_obligation_batch where book_id = $1 and idempotency_key = $2', [
+            c.bookRaw,
+            key,
+          ]),
+      };
+    },
+    allowed: (v) => expect(v).toEqual({ recorded: 1, replayed: false, rowErrors: [], userErrors: [] }),
+    notFound: creditRefusal(NO_OBLIGATIONS),
+  },
+  'Mutation.importObligationsCsv': {
+    scopes: { authenticated: true },
+    expect: NETWORK_READ,
+    probe: ({ tenant }) => {
+      const c = networks[tenant.name];
+      const key = newKey('authz-obligations-csv');
+      return {
+        query: `mutation($input: ImportObligationsCsvInput!) { importObligationsCsv(input: $input) { recorded replayed rowErrors { code } ${USER_ERRORS} } }`,
+        variables: {
+          input: {
+            networkId: c.networkId,
+            csv: `debtor,creditor,currency,amount,due_on,reference\n${c.memberNumber},${c.partnerNumber},EUR,1.00,${today()},R-${uniqueSuffix()}\n`,
+            idempotencyKey: key,
+          },
+        },
+        effect: () =>
+          exists('select 1 from credit_obligation_batch where book_id = $1 and idempotency_key = $2', [
+            c.bookRaw,
+            key,
+          ]),
+      };
+    },
+    allowed: (v) => expect(v).toEqual({ recorded: 1, replayed: false, rowErrors: [], userErrors: [] }),
+    notFound: creditRefusal(NO_OBLIGATIONS),
+  },
+  'Mutation.commitClearing': {
+    scopes: { authenticated: true },
+    expect: NETWORK_STEWARDS,
+    // Each probe brings a cycle of its own: the member and the partner owe each other 1.00.
+    probe: async ({ tenant }) => {
+      const c = networks[tenant.name];
+      const recorded = await admin.recordObligations({
+        networkId: c.networkId,
+        obligations: [obligation(c, 'own'), obligation(c, 'partner')],
+        idempotencyKey: newKey('authz-cycle'),
+      });
+      expect(recorded.userErrors).toEqual([]);
+      expect(recorded.rowErrors).toEqual([]);
+      const key = newKey('authz-clearing');
+      return {
+        query: `mutation($input: CommitClearingInput!) { commitClearing(input: $input) { clearing { id setoffTotal } replayed ${USER_ERRORS} } }`,
+        variables: { input: { networkId: c.networkId, currency: 'EUR', idempotencyKey: key } },
+        effect: () =>
+          exists('select 1 from credit_clearing where book_id = $1 and idempotency_key = $2', [
+            c.bookRaw,
+            key,
+          ]),
+      };
+    },
+    allowed: (v, { tenant }) => {
+      expect(v).toMatchObject({ replayed: false, userErrors: [] });
+      // At least this probe's 1.00 (cycles left by refused probes before it clear too).
+      expect(v.clearing.setoffTotal).toMatch(/^[1-9]\d*\.\d\d$/);
+      rememberCredit(tenant, v.clearing.id);
+    },
+    notFound: creditRefusal({ clearing: null, replayed: false }),
+  },
+  // ---------- the treasurer's desk (issue 17): statements, codes, bank reconciliation ----------
+  'Query.incomeStatement': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: ({ tenant }) => ({
+      query:
+        'query($bookId: ID!, $day: Date!) { incomeStatement(bookId: $bookId, from: $day, to: $day) { book { id } units { result } } }',
+      variables: { bookId: tenant.bookId, day: today() },
+    }),
+    allowed: (v, { tenant }) => {
+      expect(v.book.id).toBe(tenant.bookId);
+      expect(v.units.length).toBeGreaterThan(0);
+    },
+    notFound: expectNull,
+  },
+  'Query.balanceSheet': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: ({ tenant }) => ({
+      query:
+        'query($bookId: ID!, $day: Date!) { balanceSheet(bookId: $bookId, asOf: $day) { book { id } units { balanced } } }',
+      variables: { bookId: tenant.bookId, day: today() },
+    }),
+    allowed: (v, { tenant }) => {
+      expect(v.book.id).toBe(tenant.bookId);
+      expect(v.units.every((u: { balanced: boolean }) => u.balanced)).toBe(true);
+    },
+    notFound: expectNull,
+  },
+  'Query.bankAccount': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: ({ tenant }) => ({
+      query: 'query($id: ID!) { bankAccount(accountId: $id) { account { id } matchWindowDays } }',
+      variables: { id: tenant.cash.id },
+    }),
+    allowed: (v, { tenant }) => expect(v).toEqual({ account: { id: tenant.cash.id }, matchWindowDays: 3 }),
+    notFound: expectNull,
+  },
+  'Query.bankStatement': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => ({
+      query: 'query($id: ID!) { bankStatement(id: $id) { id importedCount } }',
+      variables: { id: (await bankLine(tenant)).statementId },
+    }),
+    allowed: (v) => expect(v.importedCount).toBe(1),
+    notFound: expectNull,
+  },
+  'Query.bankReconciliation': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => ({
+      query: 'query($id: ID!) { bankReconciliation(id: $id) { id status agrees } }',
+      variables: { id: await bankReconciliation(tenant) },
+    }),
+    allowed: (v) => expect(v).toMatchObject({ status: 'OPEN', agrees: true }),
+    notFound: expectNull,
+  },
+  'Mutation.importJournalCsv': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: ({ tenant }) => {
+      const key = newKey('authz-journal');
+      return {
+        query: `mutation($input: ImportJournalCsvInput!) { importJournalCsv(input: $input) { imported entries { id } ${USER_ERRORS} } }`,
+        variables: {
+          input: {
+            bookId: tenant.bookId,
+            idempotencyKey: key,
+            csv: `entry,date,account_code,debit,credit\na,${today()},${tenant.cash.code},1.00,\na,${today()},${tenant.revenue.code},,1.00\n`,
+          },
+        },
+        effect: () => exists('select 1 from journal_entry where idempotency_key = $1', [`${key}:1`]),
+      };
+    },
+    allowed: (v, { tenant }) => {
+      expect(v).toMatchObject({ imported: true, userErrors: [] });
+      remember(tenant, v.entries[0].id);
+    },
+    notFound: (v) =>
+      expect(v).toEqual({
+        imported: false,
+        entries: [],
+        userErrors: [{ code: 'UNKNOWN_BOOK', field: 'bookId' }],
+      }),
+  },
+  'Mutation.setBankAccountOptions': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      const account = await freshAccount(tenant);
+      return {
+        query: `mutation($input: SetBankAccountOptionsInput!) { setBankAccountOptions(input: $input) { bankAccount { matchWindowDays } ${USER_ERRORS} } }`,
+        variables: { input: { accountId: account.id, matchWindowDays: 5 } },
+        effect: () =>
+          exists('select 1 from bank_account where account_id = $1 and match_window_days = 5', [
+            rawId(account.id),
+          ]),
+      };
+    },
+    allowed: (v) => expect(v).toEqual({ bankAccount: { matchWindowDays: 5 }, userErrors: [] }),
+    notFound: expectUserError('UNKNOWN_ACCOUNT', 'bankAccount'),
+  },
+  'Mutation.importBankStatement': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      const account = await freshAccount(tenant);
+      const key = newKey('authz-import');
+      return {
+        query: `mutation($input: ImportBankStatementInput!) { importBankStatement(input: $input) { statement { importedCount } ${USER_ERRORS} } }`,
+        variables: {
+          input: {
+            accountId: account.id,
+            format: 'CSV',
+            content: `date,text,ref,amount\n${today()},authz,R-${uniqueSuffix()},2.00\n`,
+            csvMapping: BANK_MAPPING,
+            idempotencyKey: key,
+          },
+        },
+        effect: () => exists('select 1 from bank_statement where idempotency_key = $1', [key]),
+      };
+    },
+    allowed: (v) => expect(v).toEqual({ statement: { importedCount: 1 }, userErrors: [] }),
+    notFound: expectUserError('UNKNOWN_ACCOUNT', 'statement'),
+  },
+  'Mutation.confirmBankMatches': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      const { account, lineId } = await bankLine(tenant);
+      const entryId = await bankEntry(tenant, account);
+      return {
+        query: `mutation($input: ConfirmBankMatchesInput!) { confirmBankMatches(input: $input) { lines { match { how } } ${USER_ERRORS} } }`,
+        variables: { input: { accountId: account.id, matches: [{ lineId, entryId }] } },
+        effect: () => exists('select 1 from bank_match where line_id = $1', [bankRaw(lineId)]),
+      };
+    },
+    allowed: (v) => expect(v).toEqual({ lines: [{ match: { how: 'CHOSEN' } }], userErrors: [] }),
+    notFound: (v) =>
+      expect(v).toEqual({ lines: [], userErrors: [{ code: 'UNKNOWN_ACCOUNT', field: 'accountId' }] }),
+  },
+  'Mutation.acceptBankSuggestions': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      const { account, lineId } = await bankLine(tenant);
+      await bankEntry(tenant, account);
+      return {
+        query: `mutation($input: AcceptBankSuggestionsInput!) { acceptBankSuggestions(input: $input) { lines { match { how } } ${USER_ERRORS} } }`,
+        variables: { input: { accountId: account.id } },
+        effect: () => exists('select 1 from bank_match where line_id = $1', [bankRaw(lineId)]),
+      };
+    },
+    allowed: (v) => expect(v).toEqual({ lines: [{ match: { how: 'SUGGESTION' } }], userErrors: [] }),
+    notFound: (v) =>
+      expect(v).toEqual({ lines: [], userErrors: [{ code: 'UNKNOWN_ACCOUNT', field: 'accountId' }] }),
+  },
+  'Mutation.unmatchBankLine': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      const { account, lineId } = await bankLine(tenant);
+      const entryId = await bankEntry(tenant, account);
+      const confirmed = await admin.confirmBankMatches({
+        accountId: account.id,
+        matches: [{ lineId, entryId }],
+      });
+      expect(confirmed.userErrors).toEqual([]);
+      return {
+        query: `mutation($input: UnmatchBankLineInput!) { unmatchBankLine(input: $input) { line { match { how } } ${USER_ERRORS} } }`,
+        variables: { input: { lineId } },
+        // The effect is the match gone.
+        effect: async () => !(await exists('select 1 from bank_match where line_id = $1', [bankRaw(lineId)])),
+      };
+    },
+    allowed: (v) => expect(v).toEqual({ line: { match: null }, userErrors: [] }),
+    notFound: expectUserError('UNKNOWN_BANK_LINE', 'line'),
+  },
+  'Mutation.createBankRule': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      const account = await freshAccount(tenant);
+      const text = `authz-rule-${uniqueSuffix()}`;
+      return {
+        query: `mutation($input: CreateBankRuleInput!) { createBankRule(input: $input) { rule { descriptionContains } ${USER_ERRORS} } }`,
+        variables: {
+          input: {
+            accountId: account.id,
+            descriptionContains: text,
+            counterAccountCode: tenant.revenue.code,
+          },
+        },
+        effect: () => exists('select 1 from bank_rule where description_contains = $1', [text]),
+      };
+    },
+    allowed: (v) => expect(v.userErrors).toEqual([]),
+    notFound: expectUserError('UNKNOWN_ACCOUNT', 'rule'),
+  },
+  'Mutation.deleteBankRule': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      const account = await freshAccount(tenant);
+      const created = await admin.createBankRule({
+        accountId: account.id,
+        descriptionContains: 'authz',
+        counterAccountCode: tenant.revenue.code,
+      });
+      expect(created.userErrors).toEqual([]);
+      const ruleId = created.rule!.id;
+      return {
+        query: `mutation($input: DeleteBankRuleInput!) { deleteBankRule(input: $input) { rule { id } ${USER_ERRORS} } }`,
+        variables: { input: { ruleId } },
+        effect: async () => !(await exists('select 1 from bank_rule where id = $1', [bankRaw(ruleId)])),
+      };
+    },
+    allowed: (v) => expect(v.userErrors).toEqual([]),
+    notFound: expectUserError('UNKNOWN_BANK_RULE', 'rule'),
+  },
+  'Mutation.applyBankRules': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      const text = `RULED-${uniqueSuffix()}`;
+      const { account, lineId } = await bankLine(tenant, '-1.00', text);
+      const created = await admin.createBankRule({
+        accountId: account.id,
+        descriptionContains: text,
+        counterAccountCode: tenant.revenue.code,
+      });
+      expect(created.userErrors).toEqual([]);
+      return {
+        query: `mutation($input: ApplyBankRulesInput!) { applyBankRules(input: $input) { postedCount postings { entry { id } } ${USER_ERRORS} } }`,
+        variables: { input: { accountId: account.id, idempotencyKey: newKey('authz-rules') } },
+        effect: () =>
+          exists("select 1 from bank_match where line_id = $1 and how = 'RULE'", [bankRaw(lineId)]),
+      };
+    },
+    allowed: (v, { tenant }) => {
+      expect(v).toMatchObject({ postedCount: 1, userErrors: [] });
+      remember(tenant, v.postings[0].entry.id);
+    },
+    notFound: (v) =>
+      expect(v).toEqual({
+        postedCount: 0,
+        postings: [],
+        userErrors: [{ code: 'UNKNOWN_ACCOUNT', field: 'accountId' }],
+      }),
+  },
+  'Mutation.postBankLine': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      const { lineId } = await bankLine(tenant);
+      return {
+        query: `mutation($input: PostBankLineInput!) { postBankLine(input: $input) { posting { entry { id } } ${USER_ERRORS} } }`,
+        variables: {
+          input: { lineId, counterAccountCode: tenant.revenue.code, idempotencyKey: newKey('authz-line') },
+        },
+        effect: () =>
+          exists("select 1 from bank_match where line_id = $1 and how = 'BY_HAND'", [bankRaw(lineId)]),
+      };
+    },
+    allowed: (v, { tenant }) => {
+      expect(v.userErrors).toEqual([]);
+      remember(tenant, v.posting.entry.id);
+    },
+    notFound: expectUserError('UNKNOWN_BANK_LINE', 'posting'),
+  },
+  'Mutation.startBankReconciliation': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      const account = await freshAccount(tenant);
+      return {
+        query: `mutation($input: StartBankReconciliationInput!) { startBankReconciliation(input: $input) { reconciliation { status } ${USER_ERRORS} } }`,
+        variables: {
+          input: {
+            accountId: account.id,
+            periodStart: today(),
+            periodEnd: today(),
+            statementBalance: '0.00',
+          },
+        },
+        effect: () => exists('select 1 from bank_reconciliation where account_id = $1', [rawId(account.id)]),
+      };
+    },
+    allowed: (v) => expect(v).toEqual({ reconciliation: { status: 'OPEN' }, userErrors: [] }),
+    notFound: expectUserError('UNKNOWN_ACCOUNT', 'reconciliation'),
+  },
+  'Mutation.closeBankReconciliation': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      const id = await bankReconciliation(tenant);
+      return {
+        query: `mutation($input: CloseBankReconciliationInput!) { closeBankReconciliation(input: $input) { reconciliation { status } ${USER_ERRORS} } }`,
+        variables: { input: { reconciliationId: id } },
+        effect: () =>
+          exists("select 1 from bank_reconciliation where id = $1 and status = 'CLOSED'", [bankRaw(id)]),
+      };
+    },
+    allowed: (v) => expect(v).toEqual({ reconciliation: { status: 'CLOSED' }, userErrors: [] }),
+    notFound: expectUserError('UNKNOWN_RECONCILIATION', 'reconciliation'),
+  },
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1675,6 +2591,13 @@ describe('the rule table and the schema', () => {
       'MemberToken',
       'VotingRoll',
       'MemberStatement',
+      'IncomeStatement',
+      'BalanceSheet',
+      'BankAccount',
+      'BankStatement',
+      'BankStatementLine',
+      'BankRule',
+      'BankReconciliation',
     ];
     for (const name of guarded) {
       const type = schema.getType(name);
@@ -1811,6 +2734,7 @@ beforeAll(async () => {
     await changeState(tenant, m.id, 'ACTIVE');
   }
   memberAccount = tenants.A.cash;
+  for (const name of ['A', 'B'] as const) networks[name] = await setupCredit(tenants[name]);
 
   const A = tenants.A.bookId;
   const treasurer = await issueToken(admin, { grants: [{ role: 'TREASURER', scope: A }] });
@@ -1821,7 +2745,13 @@ beforeAll(async () => {
       { role: 'MEMBER', scope: tenants.A.shareCapitalId },
     ],
   });
-  const steward = await issueToken(admin, { grants: [{ role: 'NETWORK_STEWARD', scope: A }] });
+  // A steward of the tenant's book and of the tenant's mutual-credit network.
+  const steward = await issueToken(admin, {
+    grants: [
+      { role: 'NETWORK_STEWARD', scope: A },
+      { role: 'NETWORK_STEWARD', scope: networks.A.bookRaw },
+    ],
+  });
   const analyst = await issueToken(admin, { grants: [{ role: 'CITY_ANALYST', scope: 'Springfield' }] });
   // Expired and revoked tokens are ADMIN tokens: if either were accepted, it would be allowed everything.
   const expired = await issueToken(admin, {
@@ -1931,3 +2861,124 @@ for (const op of OPERATIONS) {
     }
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Mutual credit: what the matrix's refusals are compared with
+
+/** The field's value for `caller`, with no top-level errors. */
+async function creditAnswer(caller: Caller, query: string, variables: Record<string, unknown>) {
+  const answer = await rawGraphQL(server.url, query, variables, { token: callers[caller].token });
+  expect(answer.status).toBe(200);
+  expect(answer.body.errors, JSON.stringify(answer.body)).toBeUndefined();
+  return Object.values(answer.body.data as Record<string, unknown>)[0] as Answer;
+}
+
+describe('mutual credit: a made-up id answers as another tenant’s network, member or request', () => {
+  // The ids the matrix's refused callers sent name real objects of network B; these name nothing.
+  // stewardA's grant on co-op A's book (a book that is no network) must not make one of it either.
+  const PAY = `mutation($input: PayInNetworkInput!) { payInNetwork(input: $input) { entryId replayed warning ${USER_ERRORS} } }`;
+  const ACCEPT = `mutation($input: AcceptPaymentRequestInput!) { acceptPaymentRequest(input: $input) { request { id status } replayed ${USER_ERRORS} } }`;
+  const RECORD = `mutation($input: RecordObligationsInput!) { recordObligations(input: $input) { recorded replayed rowErrors { code } ${USER_ERRORS} } }`;
+  const JOIN = `mutation($input: JoinCreditNetworkInput!) { joinCreditNetwork(input: $input) { member { id coopId } limitChange { id } ${USER_ERRORS} } }`;
+
+  for (const caller of ['admin', 'treasurerA', 'stewardA'] as const) {
+    it(`${caller}: unknown network everywhere, never an internal error`, async () => {
+      for (const book of [randomUUID(), rawId(tenants.A.bookId)]) {
+        const member = (id = randomUUID()) => encodeGlobalId('NetworkMember', `${book}:${id}`);
+        const network = encodeGlobalId('CreditNetwork', book);
+        const request = encodeGlobalId('PaymentRequest', `${book}:${randomUUID()}`);
+        expect(
+          await creditAnswer(caller, 'query($id: ID!) { creditNetwork(id: $id) { id } }', { id: network }),
+        ).toBeNull();
+        expect(
+          await creditAnswer(caller, 'query($id: ID!) { paymentRequest(id: $id) { id } }', { id: request }),
+        ).toBeNull();
+        const key = newKey('authz-madeup');
+        expect(
+          await creditAnswer(caller, PAY, {
+            input: { payerId: member(), payeeId: member(), amount: '1.00', idempotencyKey: key },
+          }),
+        ).toEqual({ ...NO_PAYMENT, userErrors: UNKNOWN_NETWORK });
+        expect(
+          await creditAnswer(caller, ACCEPT, { input: { requestId: request, idempotencyKey: key } }),
+        ).toEqual({
+          request: null,
+          replayed: false,
+          userErrors: UNKNOWN_NETWORK,
+        });
+        const obligations = [
+          {
+            debtorId: member(),
+            creditorId: member(),
+            currency: 'EUR',
+            amount: '1.00',
+            dueOn: today(),
+            reference: 'R',
+          },
+        ];
+        expect(
+          await creditAnswer(caller, RECORD, {
+            input: { networkId: network, obligations, idempotencyKey: key },
+          }),
+        ).toEqual({ ...NO_OBLIGATIONS, userErrors: UNKNOWN_NETWORK });
+        expect(
+          await creditAnswer(caller, JOIN, { input: { networkId: network, coopId: tenants.A.coopId } }),
+        ).toEqual({ member: null, limitChange: null, userErrors: UNKNOWN_NETWORK });
+      }
+    });
+  }
+});
+
+describe('mutual credit: a treasurer takes only its own member’s steps of a request', () => {
+  // The matrix gives treasurerA the side its member is on; here it is on the other side.
+  const cases = [
+    ['acceptPaymentRequest', 'AcceptPaymentRequestInput', 'partner', false],
+    ['declinePaymentRequest', 'DeclinePaymentRequestInput', 'partner', false],
+    ['cancelPaymentRequest', 'CancelPaymentRequestInput', 'own', false],
+    ['completePaymentRequest', 'CompletePaymentRequestInput', 'own', true],
+    ['releasePaymentRequest', 'ReleasePaymentRequestInput', 'own', true],
+  ] as const;
+  for (const [field, inputType, payer, held] of cases) {
+    it(`${field}: the other party's treasurer is told the request is unknown, and nothing changes`, async () => {
+      const c = networks.A;
+      const requestId = await creditRequest(tenants.A, c, payer, held);
+      const value = await creditAnswer(
+        'treasurerA',
+        `mutation($input: ${inputType}!) { ${field}(input: $input) { request { id status } replayed ${USER_ERRORS} } }`,
+        { input: { requestId, idempotencyKey: newKey('authz-other-side') } },
+      );
+      expect(value).toEqual({ request: null, replayed: false, userErrors: UNKNOWN_REQUEST });
+      expect(await requestHas(c, requestId, held ? 'HELD' : 'OPEN')).toBe(true);
+    });
+  }
+
+  it("payInNetwork and createPaymentRequest: a treasurer cannot act for the partner's side", async () => {
+    const c = networks.A;
+    const pay = await creditAnswer(
+      'treasurerA',
+      `mutation($input: PayInNetworkInput!) { payInNetwork(input: $input) { entryId replayed warning ${USER_ERRORS} } }`,
+      {
+        input: {
+          payerId: c.partnerId,
+          payeeId: c.memberId,
+          amount: '1.00',
+          idempotencyKey: newKey('authz-steal'),
+        },
+      },
+    );
+    expect(pay).toEqual({ ...NO_PAYMENT, userErrors: UNKNOWN_PAYER });
+    const ask = await creditAnswer(
+      'treasurerA',
+      `mutation($input: CreatePaymentRequestInput!) { createPaymentRequest(input: $input) { request { id } entryId replayed warning ${USER_ERRORS} } }`,
+      {
+        input: {
+          payeeId: c.partnerId,
+          payerId: c.memberId,
+          amount: '1.00',
+          idempotencyKey: newKey('authz-ask'),
+        },
+      },
+    );
+    expect(ask).toEqual({ ...NO_REQUEST, userErrors: UNKNOWN_PAYEE });
+  });
+});
