@@ -34,6 +34,8 @@ describe('loadConfig', () => {
       adminToken: null,
       rateLimitPerSecond: 200,
       publicUrl: null,
+      persistedDocumentsOnly: false,
+      persistedDocumentsFile: null,
     });
   });
 
@@ -52,6 +54,8 @@ describe('loadConfig', () => {
       ADMIN_TOKEN: `slt_${'a'.repeat(32)}_${'b'.repeat(43)}`,
       RATE_LIMIT_PER_SECOND: '0',
       PUBLIC_URL: 'https://ledger.example.org/books/',
+      PERSISTED_DOCUMENTS_ONLY: 'true',
+      PERSISTED_DOCUMENTS_FILE: 'config/documents.json',
     });
     expect(config).toEqual({
       port: 0,
@@ -67,6 +71,8 @@ describe('loadConfig', () => {
       adminToken: `slt_${'a'.repeat(32)}_${'b'.repeat(43)}`,
       rateLimitPerSecond: 0,
       publicUrl: 'https://ledger.example.org/books',
+      persistedDocumentsOnly: true,
+      persistedDocumentsFile: path.join(repoRoot, 'config', 'documents.json'),
     });
   });
 

@@ -135,8 +135,15 @@ describe('SIGTERM', () => {
   }
 
   /** Requests the service has read whole and is executing (yoga's debug line, one per request). */
+  /** Requests the service started executing: through yoga, or the lean route for persisted documents. */
   function requestsStarted(server: ServerProcess): number {
-    return server.output().split('"args":["Processing GraphQL Parameters"]').length - 1;
+    const output = server.output();
+    return (
+      output.split('"args":["Processing GraphQL Parameters"]').length -
+      1 +
+      output.split('"msg":"served by the lean route"').length -
+      1
+    );
   }
 
   it('drains in-flight requests, then closes the pool and the embedded PostgreSQL cleanly', async () => {
