@@ -11,6 +11,7 @@ import { CreditService } from './credit/index.js';
 import { LedgerService, ledgerEntities } from './ledger/index.js';
 import { PatronageService } from './patronage/index.js';
 import { createOrm as createPlatformOrm, nativePool, type OrmOptions } from './platform/db/orm.js';
+import { ReportingService } from './reporting/index.js';
 
 /** Every domain's MikroORM entities. */
 export const entities = [...ledgerEntities, ...authEntities, ...coopEntities];
@@ -34,6 +35,7 @@ export interface Services {
   patronage: PatronageService;
   credit: CreditService;
   banking: BankingService;
+  reporting: ReportingService;
   /** Stops background work (the entry batcher, the pending-entry expiry sweeper) and waits for it. */
   close(): Promise<void>;
 }
@@ -50,6 +52,7 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
   coops.onLeaving((client, event) => patronage.onLeaving(client, event));
   const credit = new CreditService(pool, ledger, coops);
   const banking = new BankingService(pool, ledger);
+  const reporting = new ReportingService(pool);
   return {
     ledger,
     auth,
@@ -57,6 +60,7 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
     patronage,
     credit,
     banking,
+    reporting,
     close: () => ledger.close(),
   };
 }

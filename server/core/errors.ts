@@ -78,6 +78,12 @@ export const ERROR_CODES = [
   'STATEMENT_BALANCE_REQUIRED',
   'RECONCILIATION_NOT_BALANCED',
   'RECONCILIATION_CLOSED',
+  // City reporting (issue 15).
+  'UNKNOWN_RELEASE',
+  'NO_RELEASE',
+  'RELEASE_UP_TO_DATE',
+  'RELEASE_NOT_PROTECTED',
+  'QUERY_TOO_LARGE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

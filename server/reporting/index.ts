@@ -1,7 +1,8 @@
 /**
- * City reporting (issue 15): the public face of server/reporting. Profile figures and consent,
- * rollups, protected releases and their audit.
+ * City reporting (issue 15): the public face of server/reporting. Treasurers' profile reports,
+ * the rollup, protected releases with their audit, slices for a city's analysts and open data.
  */
+export { mayReadCity } from './access.js';
 export {
   type AuditFinding,
   type AuditReport,
@@ -9,3 +10,16 @@ export {
   auditProtection,
   loadSolver,
 } from './audit.js';
+export type { ExportFormat, ExportResult } from './export.js';
+export { GENDERS, MEASURES, RACES, type ReportingMeasure } from './measures.js';
+export { PEOPLE_MAX, type ProfileInput } from './profiles.js';
+export {
+  QUERY_CELLS_MAX,
+  QUERY_CODES_MAX,
+  type SliceCell,
+  type SliceInput,
+  type SliceResult,
+} from './query.js';
+export type { CreateReleaseInput, ReleaseSummary } from './release.js';
+export { ReportingService } from './service.js';
+export type { ProfileRow, ReleaseRow, RollupRow } from './store.js';

@@ -11,6 +11,7 @@ import { Migration20261207120000_patronage } from './Migration20261207120000_pat
 import { Migration20261207130000_register_idempotency } from './Migration20261207130000_register_idempotency.js';
 import { Migration20261208100000_credit } from './Migration20261208100000_credit.js';
 import { Migration20261215100000_banking } from './Migration20261215100000_banking.js';
+import { Migration20261217000000_reporting } from './Migration20261217000000_reporting.js';
 
 export const migrationsList = [
   { name: 'Migration20261125000000_ledger_core', class: Migration20261125000000_ledger_core },
@@ -25,4 +26,5 @@ export const migrationsList = [
   },
   { name: 'Migration20261208100000_credit', class: Migration20261208100000_credit },
   { name: 'Migration20261215100000_banking', class: Migration20261215100000_banking },
+  { name: 'Migration20261217000000_reporting', class: Migration20261217000000_reporting },
 ];

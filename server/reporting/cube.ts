@@ -1,0 +1,159 @@
+/**
+ * A release's table from the frozen figures (issue 15): its dimensions (neighbourhood, sector,
+ * kind, measure-period), the co-ops as contributors, and the encoding of a protected table's cells
+ * and protection intervals as stored (sparse: cells with contributors or hidden; structural zeros
+ * are not stored and read as published zeros).
+ */
+import { buildCube, type Cube, type CubeContributor, periodValues } from '../core/disclosure-cube.js';
+import { totalDimension } from '../core/disclosure-dimensions.js';
+import { measurePeriodDimension, type Period, tablePeriods } from '../core/disclosure-periods.js';
+import type { DisclosurePolicy, SuppressionReason } from '../core/disclosure-rules.js';
+import { TableShape } from '../core/disclosure-table.js';
+import { MEASURE_SUMS, MEASURES, STOCK_IDENTITIES } from './measures.js';
+import type { FrozenRow } from './store.js';
+
+export interface ReleaseDimensions {
+  neighbourhoods: string[];
+  sectors: string[];
+  kinds: string[];
+  /** Codes of the measure-period dimension, in order (`REVENUE@2026-03`). */
+  measurePeriods: string[];
+  firstYear: number;
+  throughMonth: string;
+  /** Decimal places of the release's currency (money cells are whole minor units). */
+  scale: number;
+}
+
+export function buildReleaseShape(
+  d: Pick<ReleaseDimensions, 'neighbourhoods' | 'sectors' | 'kinds' | 'firstYear' | 'throughMonth'>,
+): { shape: TableShape; periods: Period[] } {
+  const periods = tablePeriods(d.firstYear, d.throughMonth);
+  const mp = measurePeriodDimension({
+    name: 'measure-period',
+    measures: MEASURES,
+    periods,
+    sums: MEASURE_SUMS,
+    identities: STOCK_IDENTITIES,
+  });
+  const shape = new TableShape([
+    totalDimension('neighbourhood', d.neighbourhoods),
+    totalDimension('sector', d.sectors),
+    totalDimension('kind', d.kinds),
+    mp,
+  ]);
+  return { shape, periods };
+}
+
+/** The cube of the frozen figures: one contributor per co-op and classification it had. */
+export function releaseCube(
+  shape: TableShape,
+  periods: Period[],
+  rows: readonly FrozenRow[],
+  policy: DisclosurePolicy,
+): Cube {
+  const [nbh, sec, kind, mp] = shape.dims as [
+    TableShape['dims'][0],
+    TableShape['dims'][0],
+    TableShape['dims'][0],
+    TableShape['dims'][0],
+  ];
+  const byKey = new Map<
+    string,
+    { row: FrozenRow; monthly: Map<string, Map<string, number>>; yearly: Map<string, Map<string, number>> }
+  >();
+  for (const r of rows) {
+    const key = `${r.bookId}|${r.neighbourhood}|${r.sector}|${r.kind}`;
+    let entry = byKey.get(key);
+    if (!entry) {
+      entry = { row: r, monthly: new Map(), yearly: new Map() };
+      byKey.set(key, entry);
+    }
+    const measure = MEASURES.find((m) => m.code === r.measure);
+    if (!measure) continue;
+    const target = measure.grain === 'YEAR' ? entry.yearly : entry.monthly;
+    const period = measure.grain === 'YEAR' ? r.month.slice(0, 4) : r.month;
+    if (measure.grain === 'YEAR' && !r.month.endsWith('-12')) continue;
+    let byPeriod = target.get(r.measure);
+    if (!byPeriod) {
+      byPeriod = new Map();
+      target.set(r.measure, byPeriod);
+    }
+    byPeriod.set(period, (byPeriod.get(period) ?? 0) + r.value);
+  }
+  const contributors: CubeContributor[] = [];
+  for (const { row, monthly, yearly } of [...byKey.values()].sort((a, b) =>
+    `${a.row.bookId}|${a.row.neighbourhood}|${a.row.sector}|${a.row.kind}` <
+    `${b.row.bookId}|${b.row.neighbourhood}|${b.row.sector}|${b.row.kind}`
+      ? -1
+      : 1,
+  )) {
+    contributors.push({
+      group: row.group,
+      parts: [nbh.codeIndex(row.neighbourhood), sec.codeIndex(row.sector), kind.codeIndex(row.kind)],
+      values: periodValues(mp, MEASURES, periods, monthly, yearly),
+    });
+  }
+  return buildCube(shape, contributors, policy);
+}
+
+export const REASON_CODES: readonly (SuppressionReason | null)[] = [
+  null,
+  'THRESHOLD',
+  'DOMINANCE',
+  'P_PERCENT',
+  'COMPLEMENTARY',
+];
+
+/** Stored cells: per cell its index (uint32), its value (float64; NaN when hidden) and reason (uint8). */
+export function encodeCells(cube: Cube, reasons: readonly (SuppressionReason | null)[]): Buffer {
+  const cells: number[] = [];
+  for (let cell = 0; cell < cube.shape.cellCount; cell++) {
+    if (cube.contributors[cell]! > 0 || reasons[cell] !== null || cube.values[cell] !== 0) cells.push(cell);
+  }
+  const buf = Buffer.alloc(cells.length * 13);
+  cells.forEach((cell, i) => {
+    const reason = reasons[cell] ?? null;
+    buf.writeUInt32LE(cell, i * 13);
+    buf.writeDoubleLE(reason === null ? cube.values[cell]! : Number.NaN, i * 13 + 4);
+    buf.writeUInt8(REASON_CODES.indexOf(reason), i * 13 + 12);
+  });
+  return buf;
+}
+
+export interface DecodedCell {
+  cell: number;
+  /** NaN when hidden. */
+  value: number;
+  reason: SuppressionReason | null;
+}
+
+export function* decodeCells(buf: Buffer): Generator<DecodedCell> {
+  for (let at = 0; at + 13 <= buf.length; at += 13) {
+    yield {
+      cell: buf.readUInt32LE(at),
+      value: buf.readDoubleLE(at + 4),
+      reason: REASON_CODES[buf.readUInt8(at + 12)] ?? null,
+    };
+  }
+}
+
+/** Stored protection: per sensitive cell its index and the interval asked up and down. */
+export function encodeProtection(
+  sensitive: readonly number[],
+  up: readonly number[],
+  down: readonly number[],
+): Buffer {
+  const buf = Buffer.alloc(sensitive.length * 20);
+  sensitive.forEach((cell, i) => {
+    buf.writeUInt32LE(cell, i * 20);
+    buf.writeDoubleLE(up[i]!, i * 20 + 4);
+    buf.writeDoubleLE(down[i]!, i * 20 + 12);
+  });
+  return buf;
+}
+
+export function* decodeProtection(buf: Buffer): Generator<{ cell: number; up: number; down: number }> {
+  for (let at = 0; at + 20 <= buf.length; at += 20) {
+    yield { cell: buf.readUInt32LE(at), up: buf.readDoubleLE(at + 4), down: buf.readDoubleLE(at + 12) };
+  }
+}

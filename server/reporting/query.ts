@@ -1,0 +1,243 @@
+/**
+ * Reading a release (issue 15): every answer is a set of cells of one protected table, named by
+ * their codes; filters pick codes, groupings pick a dimension's parts (with its total when margins
+ * are asked), a dimension neither filtered nor grouped is at its total, and a time window picks
+ * periods of one granularity. No query adds cells up, so none can make a figure the protection
+ * did not see. A hidden cell answers null with its reason, never a zero.
+ *
+ * Releases never change once stored, so a loaded release is cached in the process by id; which
+ * release is the latest is read from the database on every query.
+ */
+
+import { parsePeriod } from '../core/disclosure-periods.js';
+import type { SuppressionReason } from '../core/disclosure-rules.js';
+import { Decimal, LedgerError, type Principal } from '../core/index.js';
+import { cityKeyOf, mayReadCity } from './access.js';
+import { decodeCells, type ReleaseDimensions } from './cube.js';
+import type { ReportingDeps } from './deps.js';
+import { MEASURES } from './measures.js';
+import * as store from './store.js';
+
+export const QUERY_CELLS_MAX = 10_000;
+export const QUERY_CODES_MAX = 100;
+const CACHED_RELEASES_MAX = 4;
+
+export interface LoadedRelease {
+  row: store.ReleaseRow;
+  dims: ReleaseDimensions;
+  index: Map<string, number>[];
+  strides: number[];
+  /** Stored cells: index -> value (NaN when hidden) and reason. */
+  values: Map<number, number>;
+  reasons: Map<number, SuppressionReason>;
+}
+
+export type Dimension = 'NEIGHBOURHOOD' | 'SECTOR' | 'KIND';
+export type Granularity = 'MONTH' | 'QUARTER' | 'YEAR';
+
+export interface SliceInput {
+  city: string;
+  releaseId: string | null;
+  measures: string[];
+  neighbourhoods: string[] | null;
+  sectors: string[] | null;
+  kinds: string[] | null;
+  groupBy: Dimension[];
+  granularity: Granularity;
+  from: string | null;
+  to: string | null;
+  margins: boolean;
+}
+
+export interface SliceCell {
+  neighbourhood: string;
+  sector: string;
+  kind: string;
+  measure: string;
+  period: string;
+  /** Decimal string (money with the currency's scale; people and co-ops whole), null when hidden. */
+  value: string | null;
+  suppressed: boolean;
+  reason: SuppressionReason | null;
+}
+
+export interface SliceResult {
+  release: store.ReleaseRow;
+  cells: SliceCell[];
+}
+
+const cache = new Map<string, LoadedRelease>();
+
+function load(row: store.ReleaseRow): LoadedRelease {
+  const hit = cache.get(row.id);
+  if (hit) return hit;
+  const dims = row.dimensions as ReleaseDimensions;
+  const codes = [
+    ['TOTAL', ...dims.neighbourhoods],
+    ['TOTAL', ...dims.sectors],
+    ['TOTAL', ...dims.kinds],
+    dims.measurePeriods,
+  ];
+  const index = codes.map((list) => new Map(list.map((c, i) => [c, i])));
+  const strides = [
+    codes[1]!.length * codes[2]!.length * codes[3]!.length,
+    codes[2]!.length * codes[3]!.length,
+    codes[3]!.length,
+    1,
+  ];
+  const values = new Map<number, number>();
+  const reasons = new Map<number, SuppressionReason>();
+  for (const c of decodeCells(row.cells)) {
+    values.set(c.cell, c.value);
+    if (c.reason) reasons.set(c.cell, c.reason);
+  }
+  const loaded = { row, dims, index, strides, values, reasons };
+  if (cache.size >= CACHED_RELEASES_MAX) cache.delete(cache.keys().next().value!);
+  cache.set(row.id, loaded);
+  return loaded;
+}
+
+/** The release a query reads: the given one of the city, or its latest. */
+export async function releaseFor(
+  deps: ReportingDeps,
+  city: string,
+  releaseId: string | null,
+  actor: Principal | null,
+): Promise<LoadedRelease | LedgerError> {
+  if (!mayReadCity(actor, city))
+    return new LedgerError('NO_RELEASE', 'no reporting for this city is open to you', 'city');
+  const key = cityKeyOf(city);
+  const id = releaseId ?? (await store.latestReleaseId(deps.pool, key));
+  if (!id) return new LedgerError('NO_RELEASE', 'this city has no release yet', 'city');
+  const cached = cache.get(id);
+  if (cached && cached.row.cityKey === key) return cached;
+  const row = /^[0-9a-f-]{36}$/.test(id) ? await store.releaseById(deps.pool, id) : null;
+  if (!row || row.cityKey !== key)
+    return new LedgerError('UNKNOWN_RELEASE', 'no such release of this city', 'releaseId');
+  return load(row);
+}
+
+const MONEY = new Set(MEASURES.filter((m) => m.money).map((m) => m.code));
+
+export function formatValue(release: LoadedRelease, measure: string, minor: number): string {
+  if (!MONEY.has(measure)) return String(minor);
+  return new Decimal(minor).div(new Decimal(10).pow(release.dims.scale)).toFixed(release.dims.scale);
+}
+
+export function cellAt(release: LoadedRelease, cell: number, codes: string[]): SliceCell {
+  const [neighbourhood, sector, kind, mp] = codes as [string, string, string, string];
+  const at = mp.lastIndexOf('@');
+  const measure = mp.slice(0, at);
+  const reason = release.reasons.get(cell) ?? null;
+  const value = release.values.get(cell) ?? 0;
+  return {
+    neighbourhood,
+    sector,
+    kind,
+    measure,
+    period: mp.slice(at + 1),
+    value: reason ? null : formatValue(release, measure, value),
+    suppressed: reason !== null,
+    reason,
+  };
+}
+
+export async function slice(
+  deps: ReportingDeps,
+  input: SliceInput,
+  actor: Principal | null,
+): Promise<SliceResult | LedgerError> {
+  const release = await releaseFor(deps, input.city, input.releaseId, actor);
+  if (release instanceof LedgerError) return release;
+  const { dims } = release;
+  const pick = (
+    dim: Dimension,
+    field: string,
+    filter: string[] | null,
+    parts: string[],
+  ): string[] | LedgerError => {
+    if (filter) {
+      if (filter.length < 1 || filter.length > QUERY_CODES_MAX)
+        return new LedgerError('INVALID_INPUT', `give 1 to ${QUERY_CODES_MAX} codes`, field);
+      const known = new Set(['TOTAL', ...parts]);
+      const bad = filter.findIndex((c) => !known.has(c));
+      if (bad >= 0)
+        return new LedgerError(
+          'INVALID_INPUT',
+          `${filter[bad]} is not a code of this release`,
+          `${field}[${bad}]`,
+        );
+      return [...new Set(filter)];
+    }
+    if (input.groupBy.includes(dim)) return input.margins ? ['TOTAL', ...parts] : parts;
+    return ['TOTAL'];
+  };
+  const nbh = pick('NEIGHBOURHOOD', 'neighbourhoods', input.neighbourhoods, dims.neighbourhoods);
+  if (nbh instanceof LedgerError) return nbh;
+  const sec = pick('SECTOR', 'sectors', input.sectors, dims.sectors);
+  if (sec instanceof LedgerError) return sec;
+  const kinds = pick('KIND', 'kinds', input.kinds, dims.kinds);
+  if (kinds instanceof LedgerError) return kinds;
+  if (input.measures.length < 1 || input.measures.length > QUERY_CODES_MAX)
+    return new LedgerError('INVALID_INPUT', `give 1 to ${QUERY_CODES_MAX} measures`, 'measures');
+  const known = new Set(MEASURES.map((m) => m.code));
+  const badMeasure = input.measures.findIndex((m) => !known.has(m));
+  if (badMeasure >= 0)
+    return new LedgerError(
+      'INVALID_INPUT',
+      `${input.measures[badMeasure]} is not a measure`,
+      `measures[${badMeasure}]`,
+    );
+  for (const [value, field] of [
+    [input.from, 'from'],
+    [input.to, 'to'],
+  ] as const) {
+    if (value !== null && !/^\d{4}-(0[1-9]|1[0-2])$/.test(value))
+      return new LedgerError('INVALID_INPUT', `${field} must be YYYY-MM`, field);
+  }
+  const mpCodes: string[] = [];
+  for (const measure of [...new Set(input.measures)]) {
+    for (const code of dims.measurePeriods) {
+      if (!code.startsWith(`${measure}@`)) continue;
+      const period = parsePeriod(code.slice(measure.length + 1));
+      if (!period || period.granularity !== input.granularity) continue;
+      if (input.from && period.start.slice(0, 7) < input.from) continue;
+      if (input.to && period.end.slice(0, 7) > input.to) continue;
+      mpCodes.push(code);
+    }
+  }
+  const total = nbh.length * sec.length * kinds.length * mpCodes.length;
+  if (total > QUERY_CELLS_MAX)
+    return new LedgerError(
+      'QUERY_TOO_LARGE',
+      `the query asks ${total} cells, at most ${QUERY_CELLS_MAX}: narrow it`,
+      null,
+    );
+  const cells: SliceCell[] = [];
+  for (const n of nbh)
+    for (const s of sec)
+      for (const k of kinds)
+        for (const mp of mpCodes) {
+          const codes = [n, s, k, mp];
+          const cell = codes.reduce((acc, c, d) => acc + release.index[d]!.get(c)! * release.strides[d]!, 0);
+          cells.push(cellAt(release, cell, codes));
+        }
+  return { release: release.row, cells };
+}
+
+/** The codes of a stored cell index. */
+export function codesOf(release: LoadedRelease, cell: number): string[] {
+  const { dims } = release;
+  const lists = [
+    ['TOTAL', ...dims.neighbourhoods],
+    ['TOTAL', ...dims.sectors],
+    ['TOTAL', ...dims.kinds],
+    dims.measurePeriods,
+  ];
+  let rest = cell;
+  return lists.map((list, d) => {
+    const i = Math.floor(rest / release.strides[d]!);
+    rest -= i * release.strides[d]!;
+    return list[i]!;
+  });
+}
