@@ -89,6 +89,13 @@ Options:
   --workers <n>         concurrent writers (default 8)
   --readers <n>         concurrent trial-balance readers (default 2)
   --accounts <n>        accounts in the book, 2..1000 (default 50)
+  --processes <n>       service processes posting to the one book, 1 or 2 (default 1). With 2, the
+                        workers alternate between them, so both post to the same book at once and
+                        their compare-and-set on the book's chain head is exercised (issue 12); the
+                        faults that restart the first process or its PostgreSQL (kill, db-restart,
+                        postmaster-kill) are skipped unless --database-url is given (the second
+                        process reaches the embedded PostgreSQL by a port that changes on a restart),
+                        and kill then applies to the first process only
   --no-kill, --no-pause, --no-db-restart, --no-postmaster-kill, --no-terminate, --no-timeouts
                         switch a fault off
   --database-url <url>  use this PostgreSQL server (default: $DATABASE_URL, else embedded)
@@ -106,6 +113,7 @@ interface Options {
   workers: number;
   readers: number;
   accounts: number;
+  processes: number;
   faults: FaultKind[];
   shortTimeouts: boolean;
   databaseUrl: string | undefined;
@@ -129,6 +137,7 @@ function parseOptions(argv: string[]): Options | 'help' {
       workers: { type: 'string' },
       readers: { type: 'string' },
       accounts: { type: 'string' },
+      processes: { type: 'string' },
       'no-kill': { type: 'boolean' },
       'no-pause': { type: 'boolean' },
       'no-db-restart': { type: 'boolean' },
@@ -182,6 +191,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     readers: integer('readers', values.readers, 2, 0, 16),
     // One trial balance page holds 1,000 accounts: more and a read would no longer be one snapshot.
     accounts: integer('accounts', values.accounts, 50, 2, 1000),
+    processes: integer('processes', values.processes, 1, 1, 2),
     faults: FAULT_KINDS.filter((kind) => !off[kind]),
     shortTimeouts: !values['no-timeouts'],
     databaseUrl,
@@ -195,7 +205,7 @@ const log = (message: string) =>
   process.stderr.write(`[bank ${(performance.now() / 1000).toFixed(1).padStart(5)} s] ${message}\n`);
 
 /** What Ctrl-C must clean up. */
-const active: { service?: ServiceProcess; database?: HarnessDatabase } = {};
+const active: { service?: ServiceProcess; second?: ServiceProcess; database?: HarnessDatabase } = {};
 
 interface RunResult {
   rows: CheckRow[];
@@ -222,6 +232,14 @@ async function run(options: Options): Promise<RunResult> {
     database = await openHarnessDatabase(options.databaseUrl, { keepDatabase: options.keepDatabase, log });
     active.database = database;
     let faultKinds = options.faults;
+    if (options.processes === 2 && database.owned) {
+      for (const kind of ['kill', ...POSTMASTER_FAULTS] as FaultKind[]) {
+        if (!faultKinds.includes(kind)) continue;
+        faultKinds = faultKinds.filter((k) => k !== kind);
+        skipped.push(`${kind} (with two processes on the embedded PostgreSQL: see --processes)`);
+        log(`skipping the ${kind} fault: two processes share the first one's embedded PostgreSQL`);
+      }
+    }
     for (const kind of POSTMASTER_FAULTS) {
       if (database.owned || !faultKinds.includes(kind)) continue;
       faultKinds = faultKinds.filter((k) => k !== kind);
@@ -240,6 +258,23 @@ async function run(options: Options): Promise<RunResult> {
     const startMs = await service.start(90_000);
     log(`service ready in ${startMs} ms`);
     const client = createLedgerClient({ url: service.url, token: adminToken, retries: 0, timeoutMs: 30_000 });
+    // --processes 2: a second service on the same database; the workers alternate between them.
+    let second: ServiceProcess | undefined;
+    if (options.processes === 2) {
+      second = new ServiceProcess({
+        databaseEnv: { DATABASE_URL: database.url, DATA_DIR: '' },
+        adminToken,
+        port: await freePort(),
+        onLine: options.verbose ? (line) => process.stderr.write(`[service 2] ${line}\n`) : undefined,
+      });
+      active.second = second;
+      log(`starting a second service on ${second.origin}`);
+      log(`second service ready in ${await second.start(90_000)} ms`);
+    }
+    const clientOf = (index: number) =>
+      second && index % 2 === 1
+        ? createLedgerClient({ url: second.url, token: adminToken, retries: 0, timeoutMs: 30_000 })
+        : client;
 
     const runId = `bank-s${options.seed}-${Date.now().toString(36)}`;
     const bank = await createBank(client, runId, options.accounts, Prng.derive(options.seed, 'accounts'));
@@ -271,7 +306,9 @@ async function run(options: Options): Promise<RunResult> {
           `faults ${faults.length}`,
       );
     }, 5_000);
-    const workers = Array.from({ length: options.workers }, (_, i) => runWorker(loadOptions, i));
+    const workers = Array.from({ length: options.workers }, (_, i) =>
+      runWorker({ ...loadOptions, client: clientOf(i) }, i),
+    );
     const readers = Array.from({ length: options.readers }, (_, i) => runReader(loadOptions, i));
     const injector = runFaults({
       kinds: faultKinds,
@@ -310,15 +347,21 @@ async function run(options: Options): Promise<RunResult> {
     }
 
     // Graceful stop: SIGTERM must drain and exit 0 (not be killed after the grace period).
-    const exit = await service.stop(20_000);
-    const clean = exit.code === 0 && exit.signal === null;
-    checked.rows.push({
-      name: 'SIGTERM stops the service cleanly',
-      ok: clean,
-      problems: clean ? 0 : 1,
-      detail: clean ? 'exit code 0' : `exit ${JSON.stringify(exit)}:\n${service.recentOutput()}`,
-    });
-    if (!clean) checked.tally.violations++;
+    for (const [name, process] of [
+      ['the second service', second],
+      ['the service', service],
+    ] as const) {
+      if (!process) continue;
+      const exit = await process.stop(20_000);
+      const clean = exit.code === 0 && exit.signal === null;
+      checked.rows.push({
+        name: `SIGTERM stops ${name} cleanly`,
+        ok: clean,
+        problems: clean ? 0 : 1,
+        detail: clean ? 'exit code 0' : `exit ${JSON.stringify(exit)}:\n${process.recentOutput()}`,
+      });
+      if (!clean) checked.tally.violations++;
+    }
 
     return {
       rows: checked.rows,
@@ -337,6 +380,7 @@ async function run(options: Options): Promise<RunResult> {
       totalSeconds: (Date.now() - startedAt) / 1000,
     };
   } finally {
+    await active.second?.kill().catch(() => {});
     await service?.kill().catch(() => {});
     await database?.close().catch((error: unknown) => log(`could not clean up the database: ${error}`));
   }
@@ -484,6 +528,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     interrupted = true;
     log(`${signal}: stopping the service and the database (again to leave at once)`);
     void (async () => {
+      await active.second?.kill().catch(() => {});
       await active.service?.kill().catch(() => {});
       await active.database?.close().catch(() => {});
       process.exit(130);

@@ -16,7 +16,7 @@ import {
   ZERO,
 } from '../core/index.js';
 import { isUuid } from '../platform/ids.js';
-import type { TxClient } from '../platform/transaction.js';
+import type { DbPool, TxClient } from '../platform/transaction.js';
 import {
   accountsOf,
   dayTotals,
@@ -30,13 +30,17 @@ import {
 import { isEntryOp, type PostOp } from './ops.js';
 import {
   type AccountRow,
+  type AccountUpdate,
   type EntryRecord,
+  type HeadUpdate,
   laterMovements,
   lockAccountsForPosting,
   lockPhase,
   type NewEntry,
   onSavepoint,
   type Refusal,
+  readAccountsForPosting,
+  readPhase,
   writeEntries,
 } from './store.js';
 
@@ -62,18 +66,30 @@ export type Decision =
   | { type: 'failed'; error: unknown };
 
 /**
- * Decides a whole group in one transaction (the caller's) and writes it. Returns a decision per
- * op, per item. With `isolate`, each item is written on a savepoint of its own as soon as it is
- * decided, so an item whose write fails unexpectedly (the database refuses its data) is answered
- * alone ('failed') and the items after it are decided without it: the posting engine's second
- * try after such a failure broke a group's shared write.
+ * How a group is read and written:
+ * - `optimistic`: on the pool, outside any transaction: one read without locks (readPhase), the
+ *   decisions, then one write that compares and sets the books' versions and the accounts it
+ *   changes and commits at once (writeEntries). A book's row is locked only while that write
+ *   runs. When another writer got there in between, the write fails with SQLSTATE 40001 and
+ *   nothing is kept: the engine tries again (see PostingEngine.flushGroup).
+ * - `locked`: in the caller's transaction, under the book and account locks (lockPhase).
+ * - `isolated`: locked, and each item written on a savepoint of its own as soon as it is decided,
+ *   so an item whose write fails unexpectedly (the database refuses its data) is answered alone
+ *   ('failed') and the items after it are decided without it: the posting engine's second try
+ *   after such a failure broke a group's shared write.
  */
+export type FlushMode = 'optimistic' | 'locked' | 'isolated';
+
+/** Decides a whole group and writes it (see FlushMode). Returns a decision per op, per item. */
 export async function decideGroup(
-  client: TxClient,
+  db: TxClient | DbPool,
   group: readonly FlushItem[],
   now: Date,
-  isolate = false,
+  mode: FlushMode = 'locked',
 ): Promise<Decision[][]> {
+  const isolate = mode === 'isolated';
+  const optimistic = mode === 'optimistic';
+  const client = db as TxClient;
   const ops = group.flatMap((item) => item.ops);
   const decisions: (Decision | null)[] = ops.map((op) => {
     const error = precheck(op);
@@ -93,7 +109,7 @@ export async function decideGroup(
         accountKeys.set(key(op.bookId, line.accountId), { bookId: op.bookId, id: line.accountId });
     }
   }
-  const read = await lockPhase(client, {
+  const read = await (optimistic ? readPhase : lockPhase)(client, {
     bookIds: [...new Set(live.map((op) => op.bookId))].sort(),
     idempotencyKeys: live.map((op) => ({ bookId: op.bookId, key: keyOf(op) })),
     targets: live.flatMap((op) =>
@@ -166,7 +182,9 @@ export async function decideGroup(
   }
   const latestLineAt = read.latestLineAt;
   if (extra.size > 0) {
-    const locked = await lockAccountsForPosting(client, [...extra.values()]);
+    const locked = await (optimistic ? readAccountsForPosting : lockAccountsForPosting)(client, [
+      ...extra.values(),
+    ]);
     for (const [k, row] of locked.accounts) accounts.set(k, row);
     for (const [k, at] of locked.latestLineAt) latestLineAt.set(k, at);
   }
@@ -221,6 +239,8 @@ export async function decideGroup(
   // Decide item by item against the working state.
   const working = new Map<string, AccountTotals>();
   const heads = new Map([...books.values()].map((b) => [b.id, { seq: b.entrySeq, hash: b.lastHash }]));
+  // Each book's version as this transaction left it (isolated writes each add one).
+  const versions = new Map([...books.values()].map((b) => [b.id, b.version]));
   const usedTargets = new Set<string>();
   const posted: NewEntry[] = [];
   const out: Decision[][] = [];
@@ -277,13 +297,25 @@ export async function decideGroup(
     const keep = !(item.atomic && failedAt >= 0);
     if (isolate) {
       // The item's own write, on a savepoint: if the database refuses it, only this item fails.
-      const failure = await writeIsolated(client, now, {
+      const stage = {
         entries: keep ? stageEntries : [],
-        totals: keep ? stageTotals : new Map(),
-        heads: keep ? stageHeads : new Map(),
+        totals: keep ? stageTotals : new Map<string, AccountTotals>(),
         refusals: itemDecisions.flatMap((d) => (d?.type === 'error' && d.refusal ? [d.refusal] : [])),
+      };
+      const failure = await writeIsolated(client, now, {
+        ...stage,
+        heads: headUpdates(
+          stage.entries,
+          stage.refusals,
+          (b) => stageHeads.get(b) ?? heads.get(b)!,
+          versions,
+        ),
         accounts,
+        working,
       });
+      if (failure === null) {
+        for (const b of touchedBooks(stage.entries, stage.refusals)) versions.set(b, versions.get(b)! + 1n);
+      }
       if (failure !== null) {
         out.push(item.ops.map(() => ({ type: 'failed', error: failure.error })));
         offset += item.ops.length;
@@ -322,16 +354,42 @@ export async function decideGroup(
   // entry's remembered refusal again, and the neighbours' keys were never decided on their own.
   const refusals = out.flat().flatMap((d) => (d.type === 'error' && d.refusal ? [d.refusal] : []));
   if (!isolate && (posted.length > 0 || refusals.length > 0)) {
-    const accountUpdates = [...working.entries()].map(([k, t]) => {
+    const accountUpdates = [...working.entries()].map(([k, t]): AccountUpdate => {
       const a = accounts.get(k)!;
-      return { bookId: a.bookId, id: a.id, ...pickTotals(t) };
+      return { bookId: a.bookId, id: a.id, ...pickTotals(t), expected: a };
     });
-    const headUpdates = [...heads.entries()]
-      .filter(([bookId, h]) => h.seq !== books.get(bookId)!.entrySeq)
-      .map(([bookId, h]) => ({ bookId, entrySeq: h.seq, lastHash: h.hash }));
-    await writeEntries(client, posted, accountUpdates, dayTotals(posted), headUpdates, refusals, now);
+    await writeEntries(
+      client,
+      posted,
+      accountUpdates,
+      dayTotals(posted),
+      headUpdates(posted, refusals, (b) => heads.get(b)!, versions),
+      refusals,
+      now,
+    );
   }
   return out;
+}
+
+/** The books a write touches: those of its entries and of its refusals. */
+function touchedBooks(entries: readonly NewEntry[], refusals: readonly Refusal[]): Set<string> {
+  return new Set([...entries.map((e) => e.bookId), ...refusals.map((r) => r.bookId)]);
+}
+
+/**
+ * The chain heads a write sets: every book it touches (a refusal alone too, so that it moves the
+ * book's version and a concurrent optimistic writer of the same key reads again).
+ */
+function headUpdates(
+  entries: readonly NewEntry[],
+  refusals: readonly Refusal[],
+  headOf: (bookId: string) => { seq: bigint; hash: string },
+  versions: Map<string, bigint>,
+): HeadUpdate[] {
+  return [...touchedBooks(entries, refusals)].sort().map((bookId) => {
+    const head = headOf(bookId);
+    return { bookId, expectedVersion: versions.get(bookId)!, entrySeq: head.seq, lastHash: head.hash };
+  });
 }
 
 /**
@@ -370,9 +428,11 @@ function writeIsolated(
   stage: {
     entries: NewEntry[];
     totals: Map<string, AccountTotals>;
-    heads: Map<string, { seq: bigint; hash: string }>;
+    heads: HeadUpdate[];
     refusals: Refusal[];
     accounts: Map<string, AccountRow>;
+    /** Totals of the accounts as the items kept before this one left them. */
+    working: Map<string, AccountTotals>;
   },
 ): Promise<{ error: unknown } | null> {
   if (stage.entries.length === 0 && stage.refusals.length === 0) return Promise.resolve(null);
@@ -380,12 +440,18 @@ function writeIsolated(
     writeEntries(
       client,
       stage.entries,
-      [...stage.totals].map(([k, t]) => {
+      [...stage.totals].map(([k, t]): AccountUpdate => {
         const a = stage.accounts.get(k)!;
-        return { bookId: a.bookId, id: a.id, ...pickTotals(t) };
+        const before = stage.working.get(k);
+        return {
+          bookId: a.bookId,
+          id: a.id,
+          ...pickTotals(t),
+          expected: before ? { ...a, ...pickTotals(before) } : a,
+        };
       }),
       dayTotals(stage.entries),
-      [...stage.heads].map(([bookId, h]) => ({ bookId, entrySeq: h.seq, lastHash: h.hash })),
+      stage.heads,
       stage.refusals,
       now,
     ),

@@ -18,13 +18,13 @@
 
 import type { Logger } from 'pino';
 import { LedgerError } from '../core/index.js';
-import { UnavailableError } from '../platform/errors.js';
+import { isConnectionError, isRetryable, UnavailableError } from '../platform/errors.js';
 import { requestSignal } from '../platform/request-signal.js';
 import { type DbPool, type TxClient, withTransaction } from '../platform/transaction.js';
 import { key } from './decide.js';
 import { type Decision, decideGroup, type FlushItem } from './flush.js';
 import type { OpResult, PostOp } from './ops.js';
-import { analyzeLedgerTables, type EntryRecord, findEntries } from './store.js';
+import { analyzeLedgerTables, type EntryRecord, findEntries, ledgerStatisticsStale } from './store.js';
 
 export { isEntryOp, type OpResult, type PostOp } from './ops.js';
 export { requestSignal };
@@ -48,6 +48,13 @@ class RolledBack {
 /** Flushes in flight at once: one before its commit, one committing (see preCommitOwner). */
 const FLUSHES_IN_FLIGHT_MAX = 2;
 
+/**
+ * Optimistic tries of a group (read, decide, compare-and-set write) before it is posted under the
+ * book's lock instead: another writer of the book (another process) wrote between the read and
+ * the write this many times in a row.
+ */
+export const OPTIMISTIC_ATTEMPTS_MAX = 3;
+
 export class PostingEngine {
   private readonly queue: Item[] = [];
   private closed = false;
@@ -68,6 +75,10 @@ export class PostingEngine {
   private entriesWritten = 0;
   private nextAnalyzeAt = 1_000;
   private analyzing = false;
+  /** Optimistic writes that found their book or an account changed since their read (tests, logs). */
+  staleWrites = 0;
+  /** Groups posted under the book's lock after OPTIMISTIC_ATTEMPTS_MAX stale writes. */
+  lockedFallbacks = 0;
 
   constructor(
     private readonly pool: DbPool,
@@ -217,15 +228,9 @@ export class PostingEngine {
   private async flushGroup(group: Item[], atCommit: () => void, isolate = false): Promise<void> {
     let decisions: Decision[][];
     try {
-      decisions = await withTransaction(
-        this.pool,
-        async (client) => {
-          const out = await decideGroup(client, group, this.clock(), isolate);
-          atCommit();
-          return out;
-        },
-        { beginInWork: true },
-      );
+      decisions = isolate
+        ? await this.lockedFlush(group, atCommit, 'isolated')
+        : await this.optimisticFlush(group, atCommit);
     } catch (error) {
       if (group.length > 1 && !(error instanceof UnavailableError)) {
         // Nothing was committed.
@@ -280,6 +285,51 @@ export class PostingEngine {
   }
 
   /**
+   * The group read, decided and written without holding the book's lock across round trips (see
+   * FlushMode 'optimistic'): two round trips, the second of which commits. A write that finds its
+   * book changed since the read (another process wrote it) fails whole and the group is read and
+   * decided again; after OPTIMISTIC_ATTEMPTS_MAX such tries it is posted under the lock. One
+   * optimistic flush runs at a time (the next one's read would find this one's book version
+   * stale): requests that arrive meanwhile join the next group.
+   */
+  private async optimisticFlush(group: Item[], atCommit: () => void): Promise<Decision[][]> {
+    for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS_MAX; attempt++) {
+      try {
+        return await decideGroup(this.pool, group, this.clock(), 'optimistic');
+      } catch (error) {
+        if (isConnectionError(error))
+          throw new UnavailableError('the database is unavailable', { cause: error });
+        // A unique key taken meanwhile (an entry reversed or resolved by another writer) is stale too.
+        if (!isRetryable(error) && (error as { code?: string }).code !== '23505') throw error;
+        this.staleWrites++;
+      }
+    }
+    this.lockedFallbacks++;
+    this.logger.info(
+      { items: group.length, attempts: OPTIMISTIC_ATTEMPTS_MAX },
+      'entry group kept finding its book changed by another writer; posting it under the book lock',
+    );
+    return this.lockedFlush(group, atCommit, 'locked');
+  }
+
+  /** The group in a transaction of its own, under the book and account locks. */
+  private lockedFlush(
+    group: Item[],
+    atCommit: () => void,
+    mode: 'locked' | 'isolated',
+  ): Promise<Decision[][]> {
+    return withTransaction(
+      this.pool,
+      async (client) => {
+        const out = await decideGroup(client, group, this.clock(), mode);
+        atCommit();
+        return out;
+      },
+      { beginInWork: true },
+    );
+  }
+
+  /**
    * Refreshes planner statistics of the ledger tables as they grow: after 1,000 entries written by
    * this process, then each time that count doubles. Autovacuum would get there too, but on a young
    * database it may analyze a tiny table and leave cached plans (foreign-key checks included)
@@ -290,7 +340,11 @@ export class PostingEngine {
     if (this.analyzing) return;
     this.analyzing = true;
     this.nextAnalyzeAt = this.entriesWritten * 2;
-    analyzeLedgerTables(this.pool)
+    // Only while the journal is young: once the planner's statistics count at least half the
+    // entries, autovacuum's own ANALYZE (after 10% growth) keeps them current, and an ANALYZE of a
+    // large table is not free.
+    ledgerStatisticsStale(this.pool)
+      .then((stale) => (stale ? analyzeLedgerTables(this.pool) : undefined))
       .catch((error) => {
         // Without the privilege (a role that does not own the tables) autovacuum remains in charge.
         this.logger.warn({ err: error }, 'could not refresh ledger statistics; leaving it to autovacuum');

@@ -19,7 +19,20 @@ export interface BookHead {
   entrySeq: bigint;
   lastHash: string;
   maxBackdateDays: number;
+  /** The book's version: every write of the posting engine adds one, compare-and-set. */
+  version: bigint;
 }
+
+const bookFromRow = (row: Record<string, unknown>): BookHead => ({
+  id: row.id as string,
+  entrySeq: BigInt(row.entry_seq as string),
+  lastHash: row.last_hash as string,
+  maxBackdateDays: Number(row.max_backdate_days),
+  version: BigInt(row.version as string),
+});
+
+const BOOK_COLUMNS =
+  'id, entry_seq::text as entry_seq, last_hash, max_backdate_days, version::text as version';
 
 export interface LineRecord {
   lineNo: number;
@@ -125,21 +138,10 @@ export function accountFromRow(row: Record<string, string | number | null>): Acc
 /** Locks the books' chain heads in id order. Every writer of a book goes through this lock. */
 export async function lockBooks(db: Queryable, bookIds: string[]): Promise<Map<string, BookHead>> {
   const { rows } = await db.query(
-    `select id, entry_seq::text as entry_seq, last_hash, max_backdate_days
-       from book where id = any($1::uuid[]) order by id for no key update`,
+    `select ${BOOK_COLUMNS} from book where id = any($1::uuid[]) order by id for no key update`,
     [bookIds],
   );
-  return new Map(
-    rows.map((r) => [
-      r.id,
-      {
-        id: r.id,
-        entrySeq: BigInt(r.entry_seq),
-        lastHash: r.last_hash,
-        maxBackdateDays: Number(r.max_backdate_days),
-      },
-    ]),
-  );
+  return new Map(rows.map((r) => [r.id, bookFromRow(r)]));
 }
 
 /** Locks accounts in (book, id) order, the one order every writer uses, and reads their state. */
@@ -173,6 +175,25 @@ export async function lockAccountsForPosting(
       for no key update of a`,
     anyKeys(keys),
   );
+  return {
+    accounts: new Map(rows.map((r) => [`${r.book_id}/${r.id}`, accountFromRow(r)])),
+    latestLineAt: latestLinesOf(rows),
+  };
+}
+
+/** lockAccountsForPosting without the locks, for the optimistic flush (its write compares and sets). */
+export async function readAccountsForPosting(
+  db: Queryable,
+  keys: { bookId: string; id: string }[],
+): Promise<{ accounts: Map<string, AccountRow>; latestLineAt: Map<string, number> }> {
+  if (keys.length === 0) return { accounts: new Map(), latestLineAt: new Map() };
+  const { rows } = await db.query({
+    name: 'ledger-read-accounts',
+    text: `select ${ACCOUNT_COLUMNS}, ${LATEST_LINE_COLUMN}
+       from account a join book_unit u on u.book_id = a.book_id and u.code = a.unit_code
+      where a.book_id = any($1::uuid[]) and a.id = any($2::uuid[])`,
+    values: anyKeys(keys),
+  });
   return {
     accounts: new Map(rows.map((r) => [`${r.book_id}/${r.id}`, accountFromRow(r)])),
     latestLineAt: latestLinesOf(rows),
@@ -372,6 +393,16 @@ export interface AccountUpdate {
   postedCredits: Decimal;
   pendingDebits: Decimal;
   pendingCredits: Decimal;
+  /** The account as it was read: the write changes it only if it still is (compare-and-set). */
+  expected: AccountRow;
+}
+
+/** A book's new chain head, written only if the book's version is still `expectedVersion`. */
+export interface HeadUpdate {
+  bookId: string;
+  expectedVersion: bigint;
+  entrySeq: bigint;
+  lastHash: string;
 }
 
 /** A refusal decided under the book lock, remembered under its idempotency key (journal_refusal). */
@@ -410,21 +441,29 @@ const WRITE_ENTRIES_SQL = `with
          from unnest($17::uuid[], $18::uuid[], $19::smallint[], $20::uuid[], $21::text[], $22::numeric[], $23::text[],
                      $24::bigint[], $25::text[], $26::bigint[]) as v(b, e, n, a, s, amt, u, ea, ph, sq)
        returning 1),
+     h as (
+       update book b set version = b.version + 1, entry_seq = v.s, last_hash = v.h
+         from unnest($38::uuid[], $39::bigint[], $40::text[], $53::bigint[]) as v(i, s, h, ev)
+        where b.id = v.i and b.version = v.ev
+       returning 1),
      a as (
        update account a set posted_debits = v.pd, posted_credits = v.pc, pending_debits = v.ped, pending_credits = v.pec
-         from unnest($27::uuid[], $28::uuid[], $29::numeric[], $30::numeric[], $31::numeric[], $32::numeric[])
-           as v(b, i, pd, pc, ped, pec)
+         from unnest($27::uuid[], $28::uuid[], $29::numeric[], $30::numeric[], $31::numeric[], $32::numeric[],
+                     $54::numeric[], $55::numeric[], $56::numeric[], $57::numeric[], $58::boolean[], $59::numeric[],
+                     $60::numeric[])
+           as v(b, i, pd, pc, ped, pec, opd, opc, oped, opec, oc, olb, oub)
         where a.book_id = v.b and a.id = v.i
+          and a.posted_debits = v.opd and a.posted_credits = v.opc
+          and a.pending_debits = v.oped and a.pending_credits = v.opec and (a.closed_at is not null) = v.oc
+          and a.lower_bound is not distinct from v.olb and a.upper_bound is not distinct from v.oub
+          -- the book's row first, like every writer of the book
+          and (select count(*) from h) > 0
        returning 1),
      d as (
        insert into account_day_total as t (book_id, account_id, day, debits, credits)
        select * from unnest($33::uuid[], $34::uuid[], $35::date[], $36::numeric[], $37::numeric[])
        on conflict (book_id, account_id, day)
        do update set debits = t.debits + excluded.debits, credits = t.credits + excluded.credits
-       returning 1),
-     h as (
-       update book b set entry_seq = v.s, last_hash = v.h
-         from unnest($38::uuid[], $39::bigint[], $40::text[]) as v(i, s, h) where b.id = v.i
        returning 1),
      po as (
        insert into pending_open (book_id, entry_id, expires_at)
@@ -439,7 +478,11 @@ const WRITE_ENTRIES_SQL = `with
        select b, k, rh, c, m, f, ${at('$52')}
          from unnest($46::uuid[], $47::text[], $48::text[], $49::text[], $50::text[], $51::text[]) as v(b, k, rh, c, m, f)
        returning 1)
-     select (select count(*) from e) as entries, (select count(*) from l) as lines, (select count(*) from a) as accounts,
+     select case
+              when (select count(*) from h) <> cardinality($38::uuid[]) then ledger_stale('the book')
+              when (select count(*) from a) <> cardinality($27::uuid[]) then ledger_stale('an account')
+              else 0 end as stale,
+            (select count(*) from e) as entries, (select count(*) from l) as lines, (select count(*) from a) as accounts,
             (select count(*) from h) as heads, (select count(*) from pc) as resolved, (select count(*) from rf) as refusals`;
 
 /**
@@ -447,13 +490,20 @@ const WRITE_ENTRIES_SQL = `with
  * (data-modifying CTEs), whatever the number of entries: one round trip instead of one per table.
  * Foreign-key checks run at the end of the statement, so lines may reference entries inserted by
  * the same statement.
+ *
+ * Compare-and-set: every book written (`heads`: each book with an entry or a refusal) moves to
+ * its new chain head and version only if its version is still the one read before deciding, and
+ * every account only if it still is as read (totals, closed, bounds); the book's row is updated
+ * first, so writers of one book queue on it. Otherwise the statement fails with SQLSTATE 40001
+ * (`ledger_stale`) and writes nothing: the engine reads again and decides again. Sent outside a
+ * transaction, the statement commits at once: the book's row is locked only while it runs.
  */
 export async function writeEntries(
   db: Queryable,
   entries: NewEntry[],
   accounts: AccountUpdate[],
   dayTotals: DayTotal[],
-  heads: { bookId: string; entrySeq: bigint; lastHash: string }[],
+  heads: HeadUpdate[],
   refusals: Refusal[] = [],
   recordedAt: Date = new Date(),
 ): Promise<void> {
@@ -520,6 +570,14 @@ export async function writeEntries(
       refusals.map((r) => r.message),
       refusals.map((r) => r.field),
       String(recordedAt.getTime()),
+      heads.map((h) => h.expectedVersion.toString()),
+      accounts.map((a) => a.expected.postedDebits.toFixed()),
+      accounts.map((a) => a.expected.postedCredits.toFixed()),
+      accounts.map((a) => a.expected.pendingDebits.toFixed()),
+      accounts.map((a) => a.expected.pendingCredits.toFixed()),
+      accounts.map((a) => a.expected.closed),
+      accounts.map((a) => a.expected.lowerBound?.toFixed() ?? null),
+      accounts.map((a) => a.expected.upperBound?.toFixed() ?? null),
     ],
   });
 }
@@ -596,54 +654,77 @@ export interface LockPhaseResult {
  * simple query, so values are inlined as escaped literals; ids are validated uuids): BEGIN, lock the
  * books' chain heads in id order, then (under that lock, so no other writer can interleave) look
  * up idempotency keys, the entries that reversals and resolutions refer to, their links, and lock
- * the accounts the new entries name.
+ * the accounts the new entries name. Statements with nothing to look up are left out.
+ *
+ * The posting engine's locking way, for what runs inside a transaction of its own (a co-op's
+ * operation with its entries, a group posted again with its items isolated, a group that kept
+ * losing its compare-and-set); the optimistic way reads with readPhase instead.
  */
 export async function lockPhase(client: PoolClient, r: LockPhaseRequest): Promise<LockPhaseResult> {
   const statements = [
     'begin',
-    `select id, entry_seq::text as entry_seq, last_hash, max_backdate_days
-       from book where id = any(${uuidArray(r.bookIds)}) order by id for no key update`,
+    `select ${BOOK_COLUMNS} from book where id = any(${uuidArray(r.bookIds)}) order by id for no key update`,
   ];
   const [keyBooks, keyValues] = anyKeys(r.idempotencyKeys.map((k) => ({ bookId: k.bookId, id: k.key })));
-  statements.push(
-    `select e.book_id, e.idempotency_key, e.id, e.request_hash, null as code, null as message, null as field
-       from journal_entry e
-      where e.book_id = any(${uuidArray(keyBooks)}) and e.idempotency_key = any(${textArray(keyValues)})
-     union all
-     select r.book_id, r.idempotency_key, null, r.request_hash, r.code, r.message, r.field
-       from journal_refusal r
-      where r.book_id = any(${uuidArray(keyBooks)}) and r.idempotency_key = any(${textArray(keyValues)})`,
-  );
   const [targetBooks, targetIds] = anyKeys(r.targets);
-  statements.push(
-    `select ${ENTRY_COLUMNS}, ${LINES_JSON} from journal_entry e
-      where e.book_id = any(${uuidArray(targetBooks)}) and e.id = any(${uuidArray(targetIds)})`,
-    linksSql(uuidArray(targetBooks), uuidArray(targetIds)),
-  );
   const [accountBooks, accountIds] = anyKeys(r.accounts);
-  statements.push(
-    `select ${ACCOUNT_COLUMNS}, ${LATEST_LINE_COLUMN}
-       from account a join book_unit u on u.book_id = a.book_id and u.code = a.unit_code
-      where a.book_id = any(${uuidArray(accountBooks)}) and a.id = any(${uuidArray(accountIds)})
-      order by a.book_id, a.id for no key update of a`,
-  );
+  const at = { keys: -1, targets: -1, links: -1, accounts: -1 };
+  if (keyValues.length > 0) {
+    at.keys = statements.length;
+    statements.push(keysSql(uuidArray(keyBooks), textArray(keyValues)));
+  }
+  if (targetIds.length > 0) {
+    at.targets = statements.length;
+    statements.push(
+      `select ${ENTRY_COLUMNS}, ${LINES_JSON} from journal_entry e
+        where e.book_id = any(${uuidArray(targetBooks)}) and e.id = any(${uuidArray(targetIds)})`,
+    );
+    at.links = statements.length;
+    statements.push(linksSql(uuidArray(targetBooks), uuidArray(targetIds)));
+  }
+  if (accountIds.length > 0) {
+    at.accounts = statements.length;
+    statements.push(
+      `select ${ACCOUNT_COLUMNS}, ${LATEST_LINE_COLUMN}
+         from account a join book_unit u on u.book_id = a.book_id and u.code = a.unit_code
+        where a.book_id = any(${uuidArray(accountBooks)}) and a.id = any(${uuidArray(accountIds)})
+        order by a.book_id, a.id for no key update of a`,
+    );
+  }
   const results = (await client.query(statements.join(';\n'))) as unknown as {
     rows: Record<string, unknown>[];
   }[];
-  const [, booksResult, keysResult, targetsResult, linksResult, accountsResult] = results;
-  const books = new Map(
-    booksResult!.rows.map((row) => [
-      row.id as string,
-      {
-        id: row.id as string,
-        entrySeq: BigInt(row.entry_seq as string),
-        lastHash: row.last_hash as string,
-        maxBackdateDays: Number(row.max_backdate_days),
-      },
-    ]),
+  const rowsAt = (index: number) => (index < 0 ? [] : results[index]!.rows);
+  return lockPhaseResult(
+    results[1]!.rows,
+    rowsAt(at.keys),
+    rowsAt(at.targets),
+    rowsAt(at.links),
+    rowsAt(at.accounts),
   );
+}
+
+/** Previous decisions of idempotency keys: the entries they posted, the refusals they got. */
+function keysSql(bookIds: string, keys: string): string {
+  return `select e.book_id, e.idempotency_key, e.id, e.request_hash, null as code, null as message, null as field
+       from journal_entry e
+      where e.book_id = any(${bookIds}) and e.idempotency_key = any(${keys})
+     union all
+     select r.book_id, r.idempotency_key, null, r.request_hash, r.code, r.message, r.field
+       from journal_refusal r
+      where r.book_id = any(${bookIds}) and r.idempotency_key = any(${keys})`;
+}
+
+function lockPhaseResult(
+  bookRows: Record<string, unknown>[],
+  keyRows: Record<string, unknown>[],
+  targetRows: Record<string, unknown>[],
+  linkRows: Record<string, unknown>[],
+  accountRows: Record<string, unknown>[],
+): LockPhaseResult {
+  const books = new Map(bookRows.map((row) => [row.id as string, bookFromRow(row)]));
   const existingKeys = new Map<string, KeyDecision>(
-    keysResult!.rows.map((row) => [
+    keyRows.map((row) => [
       `${row.book_id}/${row.idempotency_key}`,
       row.id === null
         ? {
@@ -658,15 +739,78 @@ export async function lockPhase(client: PoolClient, r: LockPhaseRequest): Promis
         : { id: row.id as string, requestHash: row.request_hash as string, refusal: null },
     ]),
   );
-  const targets = targetsResult!.rows.map(entryFromRow);
-  const links = linksFromRows(targets, linksResult!.rows);
+  const targets = targetRows.map(entryFromRow);
+  const links = linksFromRows(targets, linkRows);
   const accounts = new Map(
-    accountsResult!.rows.map((row) => [
-      `${row.book_id}/${row.id}`,
-      accountFromRow(row as Record<string, string>),
-    ]),
+    accountRows.map((row) => [`${row.book_id}/${row.id}`, accountFromRow(row as Record<string, string>)]),
   );
-  return { books, existingKeys, targets, links, accounts, latestLineAt: latestLinesOf(accountsResult!.rows) };
+  return { books, existingKeys, targets, links, accounts, latestLineAt: latestLinesOf(accountRows) };
+}
+
+const jsonRows = (select: string) =>
+  `(select coalesce(json_agg(row_to_json(x)), '[]'::json) from (${select}) x)`;
+
+/** readPhase's statement, with or without the reads of target entries and their links. */
+function readPhaseSql(withTargets: boolean): string {
+  const columns = [
+    `${jsonRows(`select ${BOOK_COLUMNS} from book where id = any($1::uuid[])`)} as books`,
+    `${jsonRows(keysSql('$2::uuid[]', '$3::text[]'))} as keys`,
+    `${jsonRows(
+      `select ${ACCOUNT_COLUMNS}, ${LATEST_LINE_COLUMN}
+         from account a join book_unit u on u.book_id = a.book_id and u.code = a.unit_code
+        where a.book_id = any($4::uuid[]) and a.id = any($5::uuid[])`,
+    )} as accounts`,
+  ];
+  if (withTargets) {
+    columns.push(
+      `${jsonRows(
+        `select ${ENTRY_COLUMNS}, ${LINES_JSON} from journal_entry e
+          where e.book_id = any($6::uuid[]) and e.id = any($7::uuid[])`,
+      )} as targets`,
+      `${jsonRows(linksSql('$6::uuid[]', '$7::uuid[]'))} as links`,
+    );
+  }
+  return `select ${columns.join(',\n')}`;
+}
+
+const READ_PHASE_SQL = readPhaseSql(false);
+const READ_PHASE_WITH_TARGETS_SQL = readPhaseSql(true);
+
+/**
+ * Every read of an optimistic posting flush in ONE statement without locks (one snapshot, so what
+ * it returns is consistent), sent on its own (no transaction): the books' chain heads with their
+ * versions, previous decisions of the keys, the accounts the entries name and, when the group acts
+ * on entries, those entries and their links. A named prepared statement with arrays as parameters:
+ * each pooled connection plans it once, whatever the group. The write (writeEntries) then compares
+ * and sets against what this read.
+ */
+export async function readPhase(db: Queryable, r: LockPhaseRequest): Promise<LockPhaseResult> {
+  const [keyBooks, keyValues] = anyKeys(r.idempotencyKeys.map((k) => ({ bookId: k.bookId, id: k.key })));
+  const [accountBooks, accountIds] = anyKeys(r.accounts);
+  const withTargets = r.targets.length > 0;
+  const values: unknown[] = [r.bookIds, keyBooks, keyValues, accountBooks, accountIds];
+  if (withTargets) values.push(...anyKeys(r.targets));
+  const { rows } = await db.query({
+    name: withTargets ? 'ledger-read-phase-targets' : 'ledger-read-phase',
+    text: withTargets ? READ_PHASE_WITH_TARGETS_SQL : READ_PHASE_SQL,
+    values,
+  });
+  const row = rows[0] as Record<string, Record<string, unknown>[]>;
+  return lockPhaseResult(row.books!, row.keys!, row.targets ?? [], row.links ?? [], row.accounts!);
+}
+
+/**
+ * Whether the planner's statistics of the journal lag its size: never analyzed, or the live entries
+ * are more than twice what the last ANALYZE counted (the statistics keeper's gate).
+ */
+export async function ledgerStatisticsStale(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query(
+    `select c.reltuples::float8 as counted, coalesce(s.n_live_tup, 0)::float8 as live
+       from pg_class c left join pg_stat_user_tables s on s.relid = c.oid
+      where c.oid = 'journal_entry'::regclass`,
+  );
+  const row = rows[0] as { counted: number; live: number } | undefined;
+  return row === undefined || row.counted < 0 || row.live > 2 * row.counted;
 }
 
 /** Refreshes planner statistics of the ledger tables (see the posting engine's statistics keeper). */

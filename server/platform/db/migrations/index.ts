@@ -11,6 +11,7 @@ import { Migration20261207120000_patronage } from './Migration20261207120000_pat
 import { Migration20261207130000_register_idempotency } from './Migration20261207130000_register_idempotency.js';
 import { Migration20261208100000_credit } from './Migration20261208100000_credit.js';
 import { Migration20261215100000_banking } from './Migration20261215100000_banking.js';
+import { Migration20261216000000_book_version } from './Migration20261216000000_book_version.js';
 import { Migration20261217000000_reporting } from './Migration20261217000000_reporting.js';
 
 export const migrationsList = [
@@ -26,5 +27,6 @@ export const migrationsList = [
   },
   { name: 'Migration20261208100000_credit', class: Migration20261208100000_credit },
   { name: 'Migration20261215100000_banking', class: Migration20261215100000_banking },
+  { name: 'Migration20261216000000_book_version', class: Migration20261216000000_book_version },
   { name: 'Migration20261217000000_reporting', class: Migration20261217000000_reporting },
 ];
