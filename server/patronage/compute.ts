@@ -139,21 +139,30 @@ export async function gatherInputs(
   const span = fiscalYearSpan(coop.fiscalYearStart, request.fiscalYear);
   const p = policyFromJson(policy.policy);
   const currency = coop.baseCurrency;
-  let surplus: Decimal;
+  let given: Decimal | null = null;
   if (request.surplus !== null) {
     const parsed = parseAmount(request.surplus, currency, 'surplus', {
       allowNegative: true,
       allowZero: true,
     });
     if (parsed instanceof LedgerError) return parsed;
-    surplus = parsed;
-  } else {
-    surplus = await bookSurplus(deps, db, coop, span);
+    given = parsed;
   }
-  const [reserveRow] = await findAccounts(db, [{ bookId: coop.id, id: coop.accounts.COLLECTIVE_RESERVE }]);
+  // The reads that do not depend on one another: on the pool (a preview) side by side on several
+  // connections; on a transaction's one connection one after another (pg refuses overlapping
+  // queries on one client).
+  const reads = [
+    () => (given ? Promise.resolve(given) : bookSurplus(deps, db, coop, span)),
+    () => findAccounts(db, [{ bookId: coop.id, id: coop.accounts.COLLECTIVE_RESERVE }]),
+    () => recordsSummary(db, coop.id, span.start, span.end),
+    () => memberRoster(db, coop.id),
+  ] as const;
+  const [surplus, [reserveRow], summary, everyone] =
+    db === deps.pool
+      ? await Promise.all([reads[0](), reads[1](), reads[2](), reads[3]()])
+      : [await reads[0](), await reads[1](), await reads[2](), await reads[3]()];
   const reserveBalance = reserveRow ? balanceView(reserveRow.type, reserveRow).posted : ZERO;
-  const summary = await recordsSummary(db, coop.id, span.start, span.end);
-  const roster = summary.count === 0 ? [] : await memberRoster(db, coop.id);
+  const roster = summary.count === 0 ? [] : everyone;
   const fyFrom = dayNumber(span.start);
   const fyTo = dayNumber(span.end);
   const spans = roster.map((m) =>
