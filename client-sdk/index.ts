@@ -84,6 +84,15 @@ import {
   ChangeMembershipStateDocument,
   type ChangeMembershipStateInput,
   type ChangeMembershipStateMutation,
+  CityReportDocument,
+  CityReportExportDocument,
+  type CityReportExportQuery,
+  type CityReportExportQueryVariables,
+  type CityReportQuery,
+  type CityReportQueryVariables,
+  CityReportReleasesDocument,
+  type CityReportReleasesQuery,
+  type CityReportReleasesQueryVariables,
   CloseAccountDocument,
   type CloseAccountInput,
   type CloseAccountMutation,
@@ -120,6 +129,9 @@ import {
   type CoopPartiesQueryVariables,
   type CoopQuery,
   type CoopQueryVariables,
+  CoopReportingProfilesDocument,
+  type CoopReportingProfilesQuery,
+  type CoopReportingProfilesQueryVariables,
   CoopsDocument,
   type CoopsQuery,
   type CoopsQueryVariables,
@@ -285,6 +297,9 @@ import {
   PreviewPatronageAllocationDocument,
   type PreviewPatronageAllocationQuery,
   type PreviewPatronageAllocationQueryVariables,
+  PublishCityReportDocument,
+  type PublishCityReportMutation,
+  type PublishCityReportMutationVariables,
   RecordObligationsDocument,
   type RecordObligationsMutation,
   type RecordObligationsMutationVariables,
@@ -303,6 +318,9 @@ import {
   RepayRedemptionDocument,
   type RepayRedemptionInput,
   type RepayRedemptionMutation,
+  ReportCoopProfileDocument,
+  type ReportCoopProfileMutation,
+  type ReportCoopProfileMutationVariables,
   ReverseJournalEntryDocument,
   type ReverseJournalEntryInput,
   type ReverseJournalEntryMutation,
@@ -1030,6 +1048,32 @@ export interface LedgerClient {
     input: SetBankAccountOptionsMutationVariables['input'],
     options?: CallOptions,
   ): Promise<SetBankAccountOptionsMutation['setBankAccountOptions']>;
+  /** City reporting (issue 15): cells of a city's protected release (its analysts). */
+  cityReport(
+    input: CityReportQueryVariables['input'],
+    options?: CallOptions,
+  ): Promise<CityReportQuery['cityReport']>;
+  cityReportReleases(
+    variables: CityReportReleasesQueryVariables,
+    options?: CallOptions,
+  ): Promise<CityReportReleasesQuery['cityReportReleases']>;
+  /** A release as open data (CSV, or JSON with its data dictionary). */
+  cityReportExport(
+    variables: CityReportExportQueryVariables,
+    options?: CallOptions,
+  ): Promise<CityReportExportQuery['cityReportExport']>;
+  coopReportingProfiles(
+    variables: CoopReportingProfilesQueryVariables,
+    options?: CallOptions,
+  ): Promise<CoopReportingProfilesQuery['coopReportingProfiles']>;
+  reportCoopProfile(
+    input: ReportCoopProfileMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<ReportCoopProfileMutation['reportCoopProfile']>;
+  publishCityReport(
+    input: PublishCityReportMutationVariables['input'],
+    options?: CallOptions,
+  ): Promise<PublishCityReportMutation['publishCityReport']>;
   importBankStatement(
     input: ImportBankStatementMutationVariables['input'],
     options?: CallOptions,
@@ -1420,6 +1464,12 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
     bankStatement: query(BankStatementDocument, 'bankStatement'),
     bankReconciliation: query(BankReconciliationDocument, 'bankReconciliation'),
     setBankAccountOptions: mutation(SetBankAccountOptionsDocument, 'setBankAccountOptions'),
+    cityReport: async (input, call) => (await send(CityReportDocument, { input }, call)).cityReport,
+    cityReportReleases: query(CityReportReleasesDocument, 'cityReportReleases'),
+    cityReportExport: query(CityReportExportDocument, 'cityReportExport'),
+    coopReportingProfiles: query(CoopReportingProfilesDocument, 'coopReportingProfiles'),
+    reportCoopProfile: mutation(ReportCoopProfileDocument, 'reportCoopProfile'),
+    publishCityReport: mutation(PublishCityReportDocument, 'publishCityReport'),
     importBankStatement: mutation(ImportBankStatementDocument, 'importBankStatement'),
     confirmBankMatches: mutation(ConfirmBankMatchesDocument, 'confirmBankMatches'),
     acceptBankSuggestions: mutation(AcceptBankSuggestionsDocument, 'acceptBankSuggestions'),

@@ -7,6 +7,7 @@ import type { Principal } from '../server/core/index.js';
 import type { CreditService } from '../server/credit/index.js';
 import type { LedgerService } from '../server/ledger/index.js';
 import type { PatronageService } from '../server/patronage/index.js';
+import type { ReportingService } from '../server/reporting/index.js';
 
 /**
  * The use cases resolvers call, each through its domain's public face (server/services.ts wires
@@ -19,6 +20,7 @@ export interface SchemaServices {
   patronage: PatronageService;
   credit: CreditService;
   banking: BankingService;
+  reporting: ReportingService;
 }
 
 export interface GraphQLContext {

@@ -11,6 +11,7 @@ import './coops/index.js';
 import './patronage/index.js';
 import './credit/index.js';
 import './banking/index.js';
+import './reporting/index.js';
 
 export type { GraphQLContext } from './context.js';
 /** Short, coded variable coercion errors: a yoga plugin for the service's yoga instance. */

@@ -162,6 +162,21 @@ const DIRECTORY: Expectations = { ...PUBLIC, anonymous: 'ALLOW' };
 const BOOK_LIST: Expectations = { ...BOOK_TENANT, treasurerAonB: 'ALLOW' };
 
 /**
+ * City reporting (issue 15), asked about the tenants' own city: only an ADMIN or a CITY_ANALYST of
+ * that city reads or publishes its releases. The analyst caller's city is Springfield, so here it
+ * is "another city's analyst" and gets nothing.
+ */
+const CITY_REPORTS: Expectations = {
+  ...NO_VALID_TOKEN,
+  admin: 'ALLOW',
+  treasurerA: 'NOT_FOUND',
+  treasurerAonB: 'NOT_FOUND',
+  memberA: 'NOT_FOUND',
+  stewardA: 'NOT_FOUND',
+  cityAnalyst: 'NOT_FOUND',
+};
+
+/**
  * Mutual credit (issue 14). The tenant's network has the tenant's co-op and a partner co-op as
  * members; stewardA's token also names network A (NETWORK_STEWARD). Reading the network, its
  * requests, recording obligations, releasing a hold: its stewards and the treasurers of the
@@ -294,6 +309,27 @@ function coopInput(name: string) {
     baseCurrency: { code: 'USD', scale: 2 },
     redemptionRule: 'HOLD',
   } as const;
+}
+
+/** The month after the tenants' city's latest release ('2000-01' first: an empty table, always protectable). */
+async function nextReleaseMonth(): Promise<string> {
+  const { rows } = await db.query(
+    `select to_char(max(through_month) + interval '1 month', 'YYYY-MM') as m from reporting_release where city_key = lower($1)`,
+    [CITY],
+  );
+  return (rows[0]?.m as string | null) ?? '2000-01';
+}
+
+/** A release of the tenants' city exists (published by the admin when none does). */
+async function ensureCityRelease(): Promise<void> {
+  const { rows } = await db.query('select 1 from reporting_release where city_key = lower($1)', [CITY]);
+  if (rows.length > 0) return;
+  const payload = await admin.publishCityReport({
+    city: CITY,
+    currency: 'USD',
+    throughMonth: await nextReleaseMonth(),
+  });
+  expect(payload.userErrors).toEqual([]);
 }
 
 async function exists(sql: string, params: unknown[]): Promise<boolean> {
@@ -2469,6 +2505,121 @@ const RULES: Record<string, Rule> = {
     },
     allowed: (v) => expect(v).toEqual({ reconciliation: { status: 'CLOSED' }, userErrors: [] }),
     notFound: expectUserError('UNKNOWN_RECONCILIATION', 'reconciliation'),
+  },
+  'Query.cityReport': {
+    scopes: { authenticated: true },
+    expect: CITY_REPORTS,
+    probe: async () => {
+      await ensureCityRelease();
+      return {
+        query: `query($input: CityReportInput!) { cityReport(input: $input) { release { city } cells { measure value suppressed } ${USER_ERRORS} } }`,
+        variables: { input: { city: CITY, measures: ['COOPS'] } },
+      };
+    },
+    allowed: (v) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.release.city).toBe(CITY);
+      expect(v.cells.length).toBeGreaterThan(0);
+    },
+    notFound: (v) =>
+      expect(v).toEqual({ release: null, cells: [], userErrors: [{ code: 'NO_RELEASE', field: 'city' }] }),
+  },
+  'Query.cityReportReleases': {
+    scopes: { authenticated: true },
+    expect: CITY_REPORTS,
+    probe: async () => {
+      await ensureCityRelease();
+      return {
+        query: 'query($city: String!) { cityReportReleases(city: $city) { city seq } }',
+        variables: { city: CITY },
+      };
+    },
+    allowed: (v) => {
+      expect(v.length).toBeGreaterThan(0);
+      expect(v[0].city).toBe(CITY);
+    },
+    notFound: (v) => expect(v).toEqual([]),
+  },
+  'Query.cityReportExport': {
+    scopes: { authenticated: true },
+    expect: CITY_REPORTS,
+    probe: async () => {
+      await ensureCityRelease();
+      return {
+        query: `query($city: String!) { cityReportExport(city: $city, format: CSV) { releaseId content ${USER_ERRORS} } }`,
+        variables: { city: CITY },
+      };
+    },
+    allowed: (v) => {
+      expect(v.userErrors).toEqual([]);
+      expect(v.content).toMatch(/^release_id,/);
+    },
+    notFound: (v) =>
+      expect(v).toEqual({
+        releaseId: null,
+        content: null,
+        userErrors: [{ code: 'NO_RELEASE', field: 'city' }],
+      }),
+  },
+  'Query.coopReportingProfiles': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: async ({ tenant }) => {
+      const payload = await admin.reportCoopProfile({
+        coopId: tenant.coopId,
+        asOf: today(),
+        workersNotMembers: 1,
+        workerOwners: 3,
+        idempotencyKey: newKey('authz-profile'),
+      });
+      expect(payload.userErrors).toEqual([]);
+      return {
+        query: 'query($id: ID!) { coopReportingProfiles(coopId: $id) { workerOwners } }',
+        variables: { id: tenant.coopId },
+      };
+    },
+    allowed: (v) => expect(v[0]).toEqual({ workerOwners: 3 }),
+    notFound: (v) => expect(v).toEqual([]),
+  },
+  'Mutation.reportCoopProfile': {
+    scopes: { authenticated: true },
+    expect: BOOK_TENANT,
+    probe: ({ tenant }) => {
+      const key = newKey('authz-profile');
+      return {
+        query: `mutation($input: ReportCoopProfileInput!) { reportCoopProfile(input: $input) { report { workerOwners } ${USER_ERRORS} } }`,
+        variables: {
+          input: {
+            coopId: tenant.coopId,
+            asOf: today(),
+            workersNotMembers: 0,
+            workerOwners: 2,
+            idempotencyKey: key,
+          },
+        },
+        effect: () => exists('select 1 from reporting_profile where idempotency_key = $1', [key]),
+      };
+    },
+    allowed: (v) => expect(v).toEqual({ report: { workerOwners: 2 }, userErrors: [] }),
+    notFound: expectUserError('UNKNOWN_COOP', 'report'),
+  },
+  'Mutation.publishCityReport': {
+    scopes: { authenticated: true },
+    expect: CITY_REPORTS,
+    probe: async () => {
+      const month = await nextReleaseMonth();
+      return {
+        query: `mutation($input: PublishCityReportInput!) { publishCityReport(input: $input) { release { throughMonth } ${USER_ERRORS} } }`,
+        variables: { input: { city: CITY, currency: 'USD', throughMonth: month } },
+        effect: () =>
+          exists(
+            "select 1 from reporting_release where city_key = lower($1) and through_month = ($2 || '-01')::date",
+            [CITY, month],
+          ),
+      };
+    },
+    allowed: (v) => expect(v.userErrors).toEqual([]),
+    notFound: expectUserError('NO_RELEASE', 'release'),
   },
 };
 
