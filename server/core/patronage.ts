@@ -171,9 +171,12 @@ export interface DayEvent {
  * span still open.
  */
 export function activeSpans(events: readonly DayEvent[], lastDay: number): DaySpan[] {
-  const sorted = [...events].sort((a, b) =>
-    a.effectiveOn === b.effectiveOn ? a.seq - b.seq : a.effectiveOn < b.effectiveOn ? -1 : 1,
-  );
+  const order = (a: DayEvent, b: DayEvent) =>
+    a.effectiveOn === b.effectiveOn ? a.seq - b.seq : a.effectiveOn < b.effectiveOn ? -1 : 1;
+  // Events usually come in order (a roster reads them so): sorted copies only when they do not.
+  let inOrder = true;
+  for (let i = 1; i < events.length && inOrder; i++) inOrder = order(events[i - 1]!, events[i]!) <= 0;
+  const sorted = inOrder ? events : [...events].sort(order);
   // The state at the end of each day that has events: the last event of the day.
   const byDay: { day: number; state: string }[] = [];
   for (const e of sorted) {

@@ -12,6 +12,7 @@
  * again to tell whether they changed since.
  */
 
+import { createHash } from 'node:crypto';
 import { type CoopRecord, dayStart, memberRoster } from '../coops/index.js';
 import {
   activeSpans,
@@ -29,13 +30,13 @@ import {
   parseAmount,
   policyFromJson,
   rationalToDecimal,
+  rationalToFixed,
   shareWeights,
   toMinor,
   type Unit,
   ZERO,
 } from '../core/index.js';
 import { findAccounts, postedTotalsAsOf } from '../ledger/index.js';
-import { sha256 } from '../platform/hashing.js';
 import type { Queryable } from '../platform/transaction.js';
 import type { PatronageDeps } from './deps.js';
 import type { AllocationLine, ConsentStatus, RunFigures } from './records.js';
@@ -268,13 +269,21 @@ function canonicalJson(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
 }
 
+/** Keys in the order `Array.prototype.sort` gives them (UTF-16 code units), sorting only if needed. */
+function sortedKeys(values: Record<string, string>): string[] {
+  const keys = Object.keys(values);
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return keys.sort();
+  return keys;
+}
+
 /** A member's inputs as canonical JSON, written out by hand (the hot path of hashing a large run). */
 function memberJson(m: InputMember): string {
-  const measures = (values: Record<string, string>) =>
-    `{${Object.keys(values)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${JSON.stringify(values[k])}`)
-      .join(',')}}`;
+  const measures = (values: Record<string, string>) => {
+    let out = '{';
+    for (const k of sortedKeys(values))
+      out += `${out.length > 1 ? ',' : ''}${JSON.stringify(k)}:${JSON.stringify(values[k])}`;
+    return `${out}}`;
+  };
   return (
     `{"active":${JSON.stringify(m.active)},"classCode":${JSON.stringify(m.classCode)},` +
     `"consent":${JSON.stringify(m.consent)},"counted":${measures(m.counted)},"excluded":${measures(m.excluded)},` +
@@ -290,7 +299,14 @@ function memberJson(m: InputMember): string {
 export function inputsHash(inputs: RunInputs): string {
   const { members, ...rest } = inputs;
   const head = canonicalJson(rest);
-  return sha256(`${head.slice(0, -1)},"members":[${members.map(memberJson).join(',')}]}`);
+  // The same bytes as hashing `${head without its "}"},"members":[${members joined by ","}]}` at once,
+  // fed a member at a time: a 10,000-member run's text (megabytes, in the large-object space that
+  // brings on full collections) is never made.
+  const hash = createHash('sha256').update(`${head.slice(0, -1)},"members":[`);
+  members.forEach((m, i) => {
+    hash.update(i === 0 ? memberJson(m) : `,${memberJson(m)}`);
+  });
+  return hash.update(']}').digest('hex');
 }
 
 /** Every figure of a run from its inputs alone. */
@@ -326,7 +342,10 @@ export function computeFigures(inputs: RunInputs): RunFigures | LedgerError {
     })),
   });
   if (result instanceof LedgerError) return result;
-  const money = (minor: bigint) => fromMinor(minor, scale);
+  // Zeros (most members' below-minimum and excluded figures) share one immutable Decimal.
+  const money = (minor: bigint) => (minor === 0n ? ZERO : fromMinor(minor, scale));
+  const figure = (r: { num: bigint; den: bigint }, places: number) =>
+    r.num === 0n ? ZERO : rationalToDecimal(r, places);
   const denominator = shares.denominator;
   let cashTotal = 0n;
   let retainedTotal = 0n;
@@ -344,13 +363,11 @@ export function computeFigures(inputs: RunInputs): RunFigures | LedgerError {
       patronage: policy.measures.map((spec) => ({
         measure: spec.code,
         unit: spec.unit,
-        counted: rationalToDecimal(s.counted[spec.code]!, spec.unit.scale),
-        excluded: rationalToDecimal(s.excluded[spec.code]!, spec.unit.scale),
+        counted: figure(s.counted[spec.code]!, spec.unit.scale),
+        excluded: figure(s.excluded[spec.code]!, spec.unit.scale),
       })),
-      share:
-        denominator === 0n
-          ? '0.0000000000'
-          : rationalToDecimal({ num: s.weight, den: denominator }, 10).toFixed(10),
+      // The same string as rationalToDecimal(...).toFixed(10), without a Decimal per member.
+      share: denominator === 0n ? '0.0000000000' : rationalToFixed({ num: s.weight, den: denominator }, 10),
       allocation: money(a.allocation),
       cash: money(a.cash),
       retained: money(a.retained),
