@@ -11,17 +11,15 @@
  * payments through the API at 16 clients. Those need the service started as scripts/bench-ledger.ts
  * does; the figures here are the solver's share of them.
  */
-import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { greedyCycleSetoff, type ObligationInput, planClearing } from '../server/core/index.js';
+import { writeReportSection } from './lib/report-section.js';
 
 const repoRoot = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
-const START = '<!-- bench-clearing:start -->';
-const END = '<!-- bench-clearing:end -->';
 const TARGETS = { previewMs: 2_000, commitMs: 10_000 } as const;
 
 const USAGE = `Clearing benchmark: the exact clearing solver on a Sardex-size obligation network.
@@ -86,17 +84,6 @@ function network(coops: number, count: number, seed: number): ObligationInput[] 
 const money = (minor: bigint) => `${minor / 100n}.${String(minor % 100n).padStart(2, '0')}`;
 const pct = (part: bigint, whole: bigint) =>
   whole === 0n ? '0' : (Number((part * 10_000n) / whole) / 100).toFixed(2);
-
-async function writeSection(file: string, section: string): Promise<void> {
-  const existing = existsSync(file) ? await fs.readFile(file, 'utf8') : '# Benchmarks\n';
-  const start = existing.indexOf(START);
-  const end = existing.indexOf(END);
-  const text =
-    start >= 0 && end > start
-      ? `${existing.slice(0, start)}${section}${existing.slice(end + END.length)}`
-      : `${existing.trimEnd()}\n\n${section}\n`;
-  await fs.writeFile(file, text);
-}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -169,8 +156,7 @@ async function main(): Promise<number> {
     `| liquidity mode on top | ${money(withLiquidity.liquidityTotal)} (${pct(withLiquidity.liquidityTotal, plan.outstandingBefore)}%), using ${money(withLiquidity.liquidityUsed)} of network credit |`,
     `| net internal debt after the liquidity mode | ${money(withLiquidity.netInternalDebtAfter)} |`,
   ];
-  const section = `${START}
-## Clearing
+  const section = `## Clearing
 
 \`npx tsx scripts/bench-clearing.ts --coops ${coops} --obligations ${count} --repeat ${repeat} --seed ${seed}\`, run ${new Date().toISOString().slice(0, 10)}
 on a shared 2-core machine (load from other work; figures are upper bounds). The exact solver of
@@ -184,12 +170,11 @@ ${table}
 
 | figure | value |
 |---|---|
-${figures.join('\n')}
-${END}`;
+${figures.join('\n')}`;
   process.stdout.write(`${table}\n\n| figure | value |\n|---|---|\n${figures.join('\n')}\n`);
   if (!values['no-write']) {
     const file = path.resolve(values.output ?? path.join(repoRoot, 'BENCHMARKS.md'));
-    await writeSection(file, section);
+    await writeReportSection(file, 'bench-clearing', section);
     process.stderr.write(`wrote the clearing section of ${file}\n`);
   }
   return 0;

@@ -43,6 +43,7 @@ import { RemoteProfiler } from './bench/profiler.js';
 import type { SqlWorkerConfig, SqlWorkerOutput } from './bench/sql-worker.js';
 import { commandLine } from './lib/cli.js';
 import { freePort } from './lib/ports.js';
+import { writeReportSection } from './lib/report-section.js';
 
 const repoRoot = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -1294,9 +1295,9 @@ function report(input: ReportInput): string {
   const settings = Object.entries(facts.settings)
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');
-  return `# Benchmarks
+  return `## The ledger
 
-Written by \`scripts/bench-ledger.ts\`; regenerate with the command below. Numbers from one run on a
+Written by \`scripts/bench-ledger.ts\` (\`npm run bench:ledger\`); regenerate with the command below. Numbers from one run on a
 shared ${cpus.length}-core machine where other work (tests) may run at the same time: compare within a run,
 and treat differences of 10-20% between runs as noise.
 
@@ -1309,7 +1310,7 @@ and treat differences of 10-20% between runs as noise.
 - **Database:** ${input.databaseDescription}; ${settings}
 - **Parameters:** ${options.durationSeconds} s measured after ${options.warmupSeconds} s warm-up per scenario, ${options.connections} concurrent clients, ${fmtInt(options.accounts)} accounts, batches of ${options.batchSize}, service DB_POOL_MAX=${options.dbPoolMax ?? 'default'}, ${options.analyze ? "ANALYZE of the whole database halfway through each warm-up (--analyze), besides the service's own" : "no ANALYZE sent by the bench (the service's statistics keeper ANALYZEs the ledger tables after 1,000 entries and each time the count doubles; autovacuum as usual)"}
 
-## Results
+### Results
 
 ${resultsTable(results, options.batchSize)}
 
@@ -1329,11 +1330,11 @@ ${resultsTable(results, options.batchSize)}
   \`bench_sql_entry\`, \`bench_sql_line\` (primary keys, lines referencing entry and account,
   index on line account) in the same database.
 
-## Targets
+### Targets
 
 ${markdownTable(['target', 'measured', 'status'], targetRows)}
 
-## Where the time goes
+### Where the time goes
 
 CPU during each measured window, in % of one core (the machine has ${cpus.length} cores = ${cpus.length * 100}%),
 from /proc: the service process, the PostgreSQL cluster (postmaster and all its children${options.databaseUrl ? ', which on a shared DATABASE_URL server includes other databases' : ''}), the
@@ -1343,7 +1344,7 @@ ${cpuTable(results)}
 
 ${activitySection(results)}
 
-## Checks
+### Checks
 
 ${checksTable(results)}
 
@@ -1523,7 +1524,7 @@ async function main(): Promise<number> {
     )}\n\n${cpuTable(results)}\n\n`,
   );
   if (options.output) {
-    await fs.writeFile(options.output, text);
+    await writeReportSection(options.output, 'bench-ledger', text);
     log(`wrote ${options.output}`);
   }
   const failedChecks = [...results.values()].filter((r) => !r.checkPassed);
