@@ -77,6 +77,26 @@ describe('the attack of issue 10: a lone surrogate in a memo', () => {
     expect(chain?.ok).toBe(true);
   });
 
+  it('a NUL in the variables is a userError INVALID_INPUT naming the field, and posts nothing', async () => {
+    const before = await entryCount();
+    const payload = await admin.postJournalEntry({
+      bookId: book.id,
+      idempotencyKey: newKey('nul-var'),
+      memo: 'fine',
+      metadata: [{ key: 'note', value: 'a\u0000b' }],
+      lines: [debit(cash, '5.00'), credit(revenue, '5.00')],
+    });
+    expect(payload.entry).toBeNull();
+    expect(payload.userErrors).toEqual([
+      {
+        code: 'INVALID_INPUT',
+        field: 'metadata[0].value',
+        message: expect.stringContaining('metadata[0].value holds the NUL character'),
+      },
+    ]);
+    expect(await entryCount()).toBe(before);
+  });
+
   it('a well-formed memo with an astral character (a surrogate pair) is stored and reads back exactly', async () => {
     const memo = 'pay \u{1F9FE} 💸';
     const payload = await admin.postJournalEntry({
