@@ -1,6 +1,6 @@
 /**
  * The access log tells operations and people apart (issue 11, item 6): each request's line
- * (pino-http) carries the GraphQL operation's name and type, the principal whose token was
+ * (server/platform/http/access-log.ts) carries the GraphQL operation's name and type, the principal whose token was
  * verified, and the outcome: the first error's or userError's code, or "ok"; for answers outside
  * GraphQL, their code.
  */

@@ -47,7 +47,9 @@ const localsOf = (res: ServerResponse): Locals => ((res as Response).locals ?? {
  * with `setPrincipal`) is made on first use only: most requests never log anything but their
  * access line, which is written by the service's logger with the request id as a field (the same
  * line a child logger would write), so building a child per request (about 0.02 ms) is skipped.
- * This replaced pino-http, which built one for every request.
+ * This replaced pino-http (issue 12): on the single-entry bench pino-http built a child logger and
+ * its serializers for every request, about 0.02-0.03 ms of the service's CPU per request out of a
+ * 0.35 ms target; this file is the part of it the service used (a line on 'finish' or 'close').
  */
 export function accessLog(logger: Logger) {
   const fields = (req: IncomingMessage, res: ServerResponse, locals: Locals) => {

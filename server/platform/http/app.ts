@@ -4,7 +4,7 @@
  * `server/service.ts` decide how it is served.
  *
  * Order of the middleware (each stage can answer before the next runs):
- *   request id + access log (pino-http) -> rate limit per client address (every route but the
+ *   request id + access log (access-log.ts) -> rate limit per client address (every route but the
  *   GraphQL requests, which are limited per token below) -> security headers (helmet) -> CORS
  *   -> /healthz, /readyz -> public routes -> GraphiQL's assets
  *   -> /graphql: authentication and rate limit (per token, or per address without one)
