@@ -1,0 +1,252 @@
+/**
+ * City reporting benchmark (issue 15): protecting a synthetic city's full table (by default 2,000
+ * co-ops, 30 neighbourhoods x 20 sectors, 36 months, every measure) with the LP audit, then reading
+ * slices of the protected release at 16 concurrent clients. The slices are read in process through
+ * the same code the API uses (server/reporting/query.ts) on the release as stored (encoded cells);
+ * HTTP and the database are not in the loop (the release is cached in the process by design).
+ * Prints each figure beside its target and writes the section between the reporting markers of
+ * BENCHMARKS.md (the rest of the file is left as it is).
+ *
+ *   npm run bench:reporting -- [--coops N] [--neighbourhoods N] [--sectors N] [--months N] [--queries N] [--no-write]
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { addMonths } from '../server/core/disclosure-periods.js';
+import { protectRelease } from '../server/core/disclosure-release.js';
+import { DEFAULT_DISCLOSURE_POLICY } from '../server/core/disclosure-rules.js';
+import { repoRoot } from '../server/platform/config.js';
+import { auditProtection } from '../server/reporting/audit.js';
+import { buildReleaseShape, encodeCells, encodeProtection, releaseCube } from '../server/reporting/cube.js';
+import { MEASURES } from '../server/reporting/measures.js';
+import { slice } from '../server/reporting/query.js';
+import type { FrozenRow, ReleaseRow } from '../server/reporting/store.js';
+
+const usage = `Usage: tsx scripts/bench-reporting.ts [options]
+  --coops N            co-ops (default 2000)
+  --neighbourhoods N   (default 30)
+  --sectors N          (default 20)
+  --months N           months ending last December (default 36)
+  --queries N          slices read (default 20000)
+  --clients N          concurrent readers (default 16)
+  --seed N             (default 15)
+  --no-write           do not write BENCHMARKS.md`;
+
+function random(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      coops: { type: 'string', default: '2000' },
+      neighbourhoods: { type: 'string', default: '30' },
+      sectors: { type: 'string', default: '20' },
+      months: { type: 'string', default: '36' },
+      queries: { type: 'string', default: '20000' },
+      clients: { type: 'string', default: '16' },
+      seed: { type: 'string', default: '15' },
+      'no-write': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    return;
+  }
+  const n = {
+    coops: Number(values.coops),
+    nbh: Number(values.neighbourhoods),
+    sec: Number(values.sectors),
+    months: Number(values.months),
+    queries: Number(values.queries),
+    clients: Number(values.clients),
+  };
+  const rnd = random(Number(values.seed));
+  const lastMonth = `${new Date().getUTCFullYear() - 1}-12`;
+  const firstMonth = addMonths(lastMonth, -(n.months - 1));
+  const months: string[] = [];
+  for (let m = firstMonth; m <= lastMonth; m = addMonths(m, 1)) months.push(m);
+  const kinds = ['WORKER', 'CONSUMER', 'PRODUCER', 'HOUSING'];
+  const rows: FrozenRow[] = [];
+  const monthly = MEASURES.filter(
+    (m) => m.grain === 'MONTH' && !['JOBS', 'WORKER_OWNERS', 'WORKERS_NOT_MEMBERS'].includes(m.code),
+  );
+  process.stderr.write(`building ${n.coops} co-ops x ${n.months} months ... `);
+  for (let c = 0; c < n.coops; c++) {
+    const base = {
+      bookId: `c${c}`,
+      neighbourhood: `N${Math.floor(rnd() * n.nbh)}`,
+      sector: String(10 + Math.floor(rnd() * n.sec)),
+      kind: kinds[Math.floor(rnd() * kinds.length)]!,
+      group: `g${c}`,
+    };
+    const size = rnd() < 0.05 ? 50 : 1 + rnd() * 3;
+    for (const month of months) {
+      for (const m of monthly) {
+        if (m.code === 'FOUNDED' || m.code === 'JOBS_CREATED_AT_FOUNDING') continue;
+        const value =
+          m.code === 'COOPS'
+            ? 1
+            : m.money
+              ? Math.round(size * 100_000 * (0.5 + rnd()))
+              : Math.round(size * 5 * rnd());
+        if (value !== 0) rows.push({ ...base, measure: m.code, month, value });
+      }
+    }
+  }
+  process.stderr.write(`${rows.length} rollup rows\n`);
+  const dims = {
+    neighbourhoods: [...new Set(rows.map((r) => r.neighbourhood))].sort(),
+    sectors: [...new Set(rows.map((r) => r.sector))].sort(),
+    kinds: [...new Set(rows.map((r) => r.kind))].sort(),
+    firstYear: Number(firstMonth.slice(0, 4)),
+    throughMonth: lastMonth,
+    scale: 2,
+  };
+  let t = Date.now();
+  const { shape, periods } = buildReleaseShape(dims);
+  const cube = releaseCube(shape, periods, rows, DEFAULT_DISCLOSURE_POLICY);
+  const cubeMs = Date.now() - t;
+  process.stderr.write(`cube: ${shape.cellCount} cells, ${cube.verdicts.size} sensitive, ${cubeMs} ms\n`);
+  t = Date.now();
+  const protection = protectRelease(cube);
+  const protectMs = Date.now() - t;
+  process.stderr.write(
+    `protect: ${protection.result.complementary.length} complementary, ${protection.result.unprotected.length} unprotected, ${protectMs} ms\n`,
+  );
+  t = Date.now();
+  const { problem, result } = protection;
+  const audit = await auditProtection(
+    { shape, values: cube.values, suppressed: result.suppressed },
+    problem.sensitive.map((cell, i) => ({
+      cell,
+      wantUp: problem.protectUp[i]!,
+      wantDown: Math.min(problem.protectDown[i]!, Math.max(0, cube.values[cell]!)),
+    })),
+    protection.certificates,
+    4_000,
+  );
+  const auditMs = Date.now() - t;
+  process.stderr.write(
+    `audit: ${audit.findings.length} cells, ${audit.programs} programs, ${audit.failures.length} failures, ${auditMs} ms\n`,
+  );
+  const release: ReleaseRow = {
+    id: '00000000-0000-7000-8000-000000000015',
+    cityKey: 'bench',
+    city: 'Bench',
+    seq: 1,
+    currency: 'USD',
+    firstMonth: `${dims.firstYear}-01`,
+    throughMonth: lastMonth,
+    policy: DEFAULT_DISCLOSURE_POLICY,
+    dimensions: { ...dims, measurePeriods: [...shape.dims[3]!.codes] },
+    cells: encodeCells(cube, protection.reasons),
+    protection: encodeProtection(problem.sensitive, problem.protectUp, problem.protectDown),
+    summary: {},
+    createdAt: new Date(),
+    createdBy: 'bench',
+  };
+  // The query path reads releases from its store; here the store's two reads answer this release.
+  const pool = {
+    query: async (sql: string) => ({
+      rows: sql.includes('select id from') ? [{ id: release.id }] : [rowOf(release)],
+    }),
+  };
+  const deps = { pool: pool as never, clock: () => new Date() };
+  const admin = { id: 'bench', name: 'bench', tokenId: '', grants: [{ role: 'ADMIN' as const, scope: '' }] };
+  const measureCodes = monthly.map((m) => m.code);
+  const latencies: number[] = [];
+  let done = 0;
+  t = Date.now();
+  await Promise.all(
+    Array.from({ length: n.clients }, async () => {
+      while (done < n.queries) {
+        done++;
+        const groupBy = (['NEIGHBOURHOOD', 'SECTOR', 'KIND'] as const).filter(() => rnd() < 0.4);
+        const start = performance.now();
+        const answer = await slice(
+          deps,
+          {
+            city: 'Bench',
+            releaseId: null,
+            measures: [measureCodes[Math.floor(rnd() * measureCodes.length)]!],
+            neighbourhoods: null,
+            sectors: null,
+            kinds: null,
+            groupBy: [...groupBy],
+            granularity: (['MONTH', 'QUARTER', 'YEAR'] as const)[Math.floor(rnd() * 3)]!,
+            from: months[Math.floor(rnd() * months.length)]!,
+            to: null,
+            margins: true,
+          },
+          admin,
+        );
+        latencies.push(performance.now() - start);
+        if ('code' in answer && answer.code !== 'QUERY_TOO_LARGE') throw new Error(answer.message);
+        await new Promise((r) => setImmediate(r));
+      }
+    }),
+  );
+  const queryMs = Date.now() - t;
+  latencies.sort((a, b) => a - b);
+  const perSecond = Math.round((latencies.length / queryMs) * 1000);
+  const p95 = latencies[Math.floor(latencies.length * 0.95)]!;
+  const table = [
+    '| figure | measured | target |',
+    '|---|---|---|',
+    `| table cells (nbh x sector x kind x measure-period) | ${shape.cellCount.toLocaleString('en')} | |`,
+    `| co-ops / rollup rows | ${n.coops} / ${rows.length.toLocaleString('en')} | 2,000 |`,
+    `| cube (aggregation + primary rules) | ${(cubeMs / 1000).toFixed(1)} s | |`,
+    `| primary sensitive / complementary / unprotected | ${cube.verdicts.size} / ${result.complementary.length} / ${result.unprotected.length} | unprotected 0 |`,
+    `| protect | ${(protectMs / 1000).toFixed(1)} s | |`,
+    `| LP audit (${audit.programs} programs, ${audit.failures.length} failures) | ${(auditMs / 1000).toFixed(1)} s | failures 0 |`,
+    `| slices at ${n.clients} clients (in process) | ${perSecond.toLocaleString('en')}/s | >= 1,000/s |`,
+    `| slice p95 | ${p95.toFixed(2)} ms | < 50 ms |`,
+  ].join('\n');
+  console.log(table);
+  if (!values['no-write']) {
+    const file = path.join(repoRoot, 'BENCHMARKS.md');
+    const text = readFileSync(file, 'utf8');
+    const section = `<!-- reporting:start -->\n## City reporting (npm run bench:reporting)\n\nSynthetic city: ${n.coops} co-ops, ${n.nbh} neighbourhoods x ${n.sec} sectors x ${kinds.length} kinds, ${n.months} months; ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, a 2-core machine shared with other work (timings are noisy). Slices are read in process from the stored release (no HTTP, no database).\n\n${table}\n<!-- reporting:end -->`;
+    const at = text.indexOf('<!-- reporting:start -->');
+    const end = text.indexOf('<!-- reporting:end -->');
+    const next =
+      at >= 0 && end > at
+        ? text.slice(0, at) + section + text.slice(end + '<!-- reporting:end -->'.length)
+        : `${text.trimEnd()}\n\n${section}\n`;
+    writeFileSync(file, next);
+    console.error('wrote the reporting section of BENCHMARKS.md');
+  }
+}
+
+function rowOf(r: ReleaseRow) {
+  return {
+    id: r.id,
+    city_key: r.cityKey,
+    city: r.city,
+    seq: r.seq,
+    currency: r.currency,
+    first_month: r.firstMonth,
+    through_month: r.throughMonth,
+    policy: r.policy,
+    dimensions: r.dimensions,
+    cells: r.cells,
+    protection: r.protection,
+    summary: r.summary,
+    created_at: r.createdAt.toISOString(),
+    created_by: r.createdBy,
+  };
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

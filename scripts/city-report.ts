@@ -1,0 +1,101 @@
+/**
+ * City reporting from the command line (issue 15), through the API and the SDK:
+ *   publish  publishes a city's next release (refresh, protect, LP audit; refused when the audit fails)
+ *   export   writes a release as CSV or JSON (with its data dictionary); the same release gives the same bytes
+ *   releases lists a city's releases
+ *
+ *   LEDGER_URL=... LEDGER_TOKEN=<a CITY_ANALYST token of the city> npm run city-report -- export --city Springfield --format CSV --out springfield.csv
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { connectionHelp, connectLedger } from './lib/cli.js';
+
+const usage = `Usage: tsx scripts/city-report.ts <publish|export|releases> --city CITY [options]
+
+  publish   publish the city's next release: --currency CUR (default USD), --through YYYY-MM
+            (default: last month). The release is protected and audited by linear programming
+            before it is stored; a release the audit cannot prove is refused (exit 1).
+  export    write a release as open data: --format CSV|JSON (default CSV), --release ID (default
+            the latest), --out FILE (default: standard output). Prints the release id and SHA-256.
+  releases  list the city's releases, latest first.
+
+  --url URL     the service's GraphQL endpoint (default: $LEDGER_URL, else http://localhost:4000/graphql)
+  --token T     bearer token: a CITY_ANALYST of the city, or an ADMIN (default: $LEDGER_TOKEN)
+
+${connectionHelp('a bearer token: a CITY_ANALYST of the city or an ADMIN')}
+
+Exit status: 0 done, 1 refused (the reasons are printed), 2 bad usage.`;
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      city: { type: 'string' },
+      currency: { type: 'string', default: 'USD' },
+      through: { type: 'string' },
+      format: { type: 'string', default: 'CSV' },
+      release: { type: 'string' },
+      out: { type: 'string' },
+      url: { type: 'string' },
+      token: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
+  const command = positionals[0];
+  if (!command || !['publish', 'export', 'releases'].includes(command) || !values.city) {
+    console.error(usage);
+    return 2;
+  }
+  if (values.format !== 'CSV' && values.format !== 'JSON') {
+    console.error('--format must be CSV or JSON');
+    return 2;
+  }
+  const { client } = await connectLedger({ url: values.url, token: values.token });
+  if (command === 'publish') {
+    const payload = await client.publishCityReport({
+      city: values.city,
+      currency: values.currency!,
+      ...(values.through ? { throughMonth: values.through } : {}),
+    });
+    if (payload.userErrors.length > 0) {
+      for (const e of payload.userErrors) console.error(`${e.code}: ${e.message}`);
+      return 1;
+    }
+    const r = payload.release!;
+    console.log(
+      `release ${r.seq} (${r.id}) of ${r.city} through ${r.throughMonth}: ${r.contributors} co-ops, ${r.primarySuppressed} cells withheld by the primary rules, ${r.complementarySuppressed} complementary, ${r.auditedCells} audited`,
+    );
+    return 0;
+  }
+  if (command === 'releases') {
+    for (const r of await client.cityReportReleases({ city: values.city })) {
+      console.log(`${r.seq}\t${r.id}\t${r.throughMonth}\t${r.createdAt}\t${r.contributors} co-ops`);
+    }
+    return 0;
+  }
+  const out = await client.cityReportExport({
+    city: values.city,
+    format: values.format,
+    ...(values.release ? { releaseId: values.release } : {}),
+  });
+  if (out.userErrors.length > 0) {
+    for (const e of out.userErrors) console.error(`${e.code}: ${e.message}`);
+    return 1;
+  }
+  if (values.out) writeFileSync(values.out, out.content!);
+  else process.stdout.write(out.content!);
+  console.error(`release ${out.releaseId}, sha256 ${out.sha256}`);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);
