@@ -293,6 +293,8 @@ export type CreateCoopInput = {
   city: string;
   /** Whether the co-op's figures may count in city aggregates; the date it is given is recorded. Default false. */
   dataSharingConsent?: boolean | null | undefined;
+  /** The day data-sharing consent was given, when it predates this record (a signed form): with dataSharingConsent: true only, not before foundedOn, not in the future. Default: now. City reporting counts the co-op from the first month after it. */
+  dataSharingConsentOn?: string | null | undefined;
   /** Up to 2000 characters; public when the co-op is listed. */
   description?: string | null | undefined;
   /** First day of the fiscal year, "MM-DD" (not 02-29); default 01-01. */

@@ -116,6 +116,11 @@ const CreateCoopInput = builder.inputType('CreateCoopInput', {
       description:
         "How far in the past the book's entries may be effective; default 3660 (ten years), at most 36600.",
     }),
+    dataSharingConsentOn: t.field({
+      type: 'Date',
+      description:
+        'The day data-sharing consent was given, when it predates this record (a signed form): with dataSharingConsent: true only, not before foundedOn, not in the future. Default: now. City reporting counts the co-op from the first month after it.',
+    }),
     ...profileFields(t),
   }),
 });
@@ -214,6 +219,7 @@ builder.mutationFields((t) => ({
             legalForm: input.legalForm,
             baseCurrency: input.baseCurrency,
             maxBackdateDays: input.maxBackdateDays ?? null,
+            dataSharingConsentOn: input.dataSharingConsentOn ?? null,
           },
           actorOf(ctx),
         ),

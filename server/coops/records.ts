@@ -70,6 +70,11 @@ export interface CreateCoopInput extends CoopProfileInput {
   legalForm: string;
   baseCurrency: Unit;
   maxBackdateDays?: number | null;
+  /**
+   * The day data-sharing consent was given, when it was given before the co-op is recorded here (a
+   * signed form); with dataSharingConsent only, not before foundedOn, not in the future. Default now.
+   */
+  dataSharingConsentOn?: string | null;
 }
 
 export interface MemberClassRecord {

@@ -67,6 +67,25 @@ export async function createCoop(
   if (backdateError) return backdateError;
   if (input.foundedOn > todayUtc(deps.clock()))
     return new LedgerError('INVALID_DATE', 'foundedOn is in the future', 'foundedOn');
+  const consentOn = input.dataSharingConsentOn ?? null;
+  if (consentOn !== null) {
+    // A consent given before the co-op was recorded here counts from its own date; reporting then
+    // counts the co-op's figures from the first month after it (server/reporting).
+    if (input.dataSharingConsent !== true)
+      return new LedgerError(
+        'INVALID_INPUT',
+        'dataSharingConsentOn is the date of a consent: give it with dataSharingConsent: true',
+        'dataSharingConsentOn',
+      );
+    if (consentOn > todayUtc(deps.clock()))
+      return new LedgerError('INVALID_DATE', 'dataSharingConsentOn is in the future', 'dataSharingConsentOn');
+    if (consentOn < input.foundedOn)
+      return new LedgerError(
+        'INVALID_DATE',
+        'dataSharingConsentOn is before foundedOn',
+        'dataSharingConsentOn',
+      );
+  }
   const id = uuidv7();
   const unit = input.baseCurrency;
   const name = input.name.trim();
@@ -101,6 +120,7 @@ export async function createCoop(
         baseCurrency: unit.code,
         redemptionRule: input.redemptionRule ?? 'REPAY_NOW',
         dataSharingConsent: input.dataSharingConsent ?? false,
+        dataSharingConsentOn: consentOn,
         publicListing: input.publicListing ?? false,
         description: (input.description ?? '').trim(),
         website: input.website ?? '',

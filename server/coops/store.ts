@@ -196,6 +196,8 @@ export class CoopStore {
       baseCurrency: string;
       redemptionRule: RedemptionRule;
       dataSharingConsent: boolean;
+      /** The day consent was given (a date before now); null: now. */
+      dataSharingConsentOn: string | null;
       publicListing: boolean;
       description: string;
       website: string;
@@ -206,7 +208,7 @@ export class CoopStore {
       `insert into coop (book_id, name, kind, naics_code, city, neighbourhood, latitude, longitude, founded_on,
          legal_form, fiscal_year_start, base_currency, redemption_rule, data_sharing_consent, data_sharing_consent_at,
          public_listing, description, website, created_at, updated_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, case when $14 then now() end, $15, $16, $17, now(), now())`,
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, case when $14 then coalesce($18::date::timestamp at time zone 'UTC', now()) end, $15, $16, $17, now(), now())`,
       [
         id,
         input.name,
@@ -225,6 +227,7 @@ export class CoopStore {
         input.publicListing,
         input.description,
         input.website,
+        input.dataSharingConsentOn,
       ],
     );
     await tx.query(

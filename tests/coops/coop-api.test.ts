@@ -120,6 +120,24 @@ describe('a co-op and a member through the SDK', () => {
     expect(future.userErrors.map((e) => e.code)).toEqual(['INVALID_DATE']);
   });
 
+  it('a consent given before the co-op is recorded keeps its own date; only with the consent, within the co-op’s life', async () => {
+    const earlier = await createCoop({ dataSharingConsent: true, dataSharingConsentOn: '2020-03-15' });
+    expect(earlier.dataSharingConsentAt).toBe('2020-03-15T00:00:00.000Z');
+    const cases: [Partial<CreateCoopInput>, string][] = [
+      [{ dataSharingConsentOn: '2020-03-15' }, 'INVALID_INPUT'],
+      [{ dataSharingConsent: false, dataSharingConsentOn: '2020-03-15' }, 'INVALID_INPUT'],
+      [{ dataSharingConsent: true, dataSharingConsentOn: '2019-04-30' }, 'INVALID_DATE'],
+      [{ dataSharingConsent: true, dataSharingConsentOn: '2999-01-01' }, 'INVALID_DATE'],
+    ];
+    for (const [overrides, code] of cases) {
+      const refused = await admin.createCoop(coopInput(overrides));
+      expect(
+        refused.userErrors.map((e) => [e.code, e.field]),
+        JSON.stringify(overrides),
+      ).toEqual([[code, 'dataSharingConsentOn']]);
+    }
+  });
+
   it('the Date scalar takes YYYY-MM-DD calendar dates only', async () => {
     for (const foundedOn of ['2019-02-30', '2019-5-1', '2019-05-01T00:00:00Z', '20190501']) {
       const answer = await rawGraphQL(
