@@ -40,7 +40,7 @@ import { findAccounts, postedTotalsAsOf } from '../ledger/index.js';
 import type { Queryable } from '../platform/transaction.js';
 import type { PatronageDeps } from './deps.js';
 import type { AllocationLine, ConsentStatus, RunFigures } from './records.js';
-import { consents, type PolicyRow, recordsOfMembers, recordsSummary } from './store.js';
+import { consents, type PolicyRow, recordGroups, recordsOfGroups, recordsSummary } from './store.js';
 
 export interface InputMember {
   membershipId: string;
@@ -157,11 +157,12 @@ export async function gatherInputs(
     () => findAccounts(db, [{ bookId: coop.id, id: coop.accounts.COLLECTIVE_RESERVE }]),
     () => recordsSummary(db, coop.id, span.start, span.end),
     () => memberRoster(db, coop.id),
+    () => recordGroups(db, coop.id, span.start, span.end),
   ] as const;
-  const [surplus, [reserveRow], summary, everyone] =
+  const [surplus, [reserveRow], summary, everyone, groups] =
     db === deps.pool
-      ? await Promise.all([reads[0](), reads[1](), reads[2](), reads[3]()])
-      : [await reads[0](), await reads[1](), await reads[2](), await reads[3]()];
+      ? await Promise.all([reads[0](), reads[1](), reads[2](), reads[3](), reads[4]()])
+      : [await reads[0](), await reads[1](), await reads[2](), await reads[3](), await reads[4]()];
   const reserveBalance = reserveRow ? balanceView(reserveRow.type, reserveRow).posted : ZERO;
   const roster = summary.count === 0 ? [] : everyone;
   const fyFrom = dayNumber(span.start);
@@ -178,24 +179,21 @@ export async function gatherInputs(
   );
   const indexOf = new Map(roster.map((m, i) => [m.membershipId, i]));
   const withRecords = new Set<number>();
-  // One statement for the whole year: PostgreSQL sums the records lying wholly within a member's
-  // ACTIVE days (most of them); only the others come back one by one to be weighed by their days.
-  const read = await recordsOfMembers(
-    db,
-    coop.id,
-    span.start,
-    span.end,
-    roster.flatMap((m, i) => spans[i]!.map((x) => ({ membershipId: m.membershipId, ...x }))),
-  );
-  for (const r of read.whole) {
-    const i = indexOf.get(r.membershipId)!;
-    withRecords.add(i);
-    counter.addWhole(i, r.measure, r.quantity);
-  }
-  for (const r of read.partial) {
-    const i = indexOf.get(r.membershipId);
+  // The year's records summed per member and measure: a member whose records of a measure all lie
+  // within their one ACTIVE span counts the sum in full (most members); the records of the other
+  // groups are read again one by one to be weighed by their days (PatronageCounter.add counts a
+  // record lying wholly within membership exactly as addWhole does).
+  const detail: { membershipId: string; measure: string }[] = [];
+  for (const g of groups) {
+    const i = indexOf.get(g.membershipId);
     if (i === undefined) continue;
     withRecords.add(i);
+    const one = spans[i]!.length === 1 ? spans[i]![0]! : null;
+    if (one && g.from >= one.from && g.to <= one.to) counter.addWhole(i, g.measure, g.quantity);
+    else detail.push({ membershipId: g.membershipId, measure: g.measure });
+  }
+  for (const r of await recordsOfGroups(db, coop.id, span.start, span.end, detail)) {
+    const i = indexOf.get(r.membershipId)!;
     counter.add(i, spans[i]!, r.measure, r.startDay, r.endDay, r.quantity);
   }
   const included = roster.map((_, i) => i).filter((i) => withRecords.has(i));

@@ -250,55 +250,59 @@ export async function recordsSummary(
 }
 
 /**
- * A co-op's records touching a year, in two kinds: per member and measure whose records all lie
- * within the member's one ACTIVE span of the year (`spans`, day numbers, inclusive), the sum of
- * their quantities (they count in full, so PostgreSQL adds them up); and every record of any other
- * member and measure (a member with several spans, or a record partly or not at all within
- * membership) as a compact row for the counter to weigh by its days (PatronageCounter.add counts a
- * record lying wholly within membership exactly as addWhole does, so the numerators are the same
- * whichever way a record comes). One statement; only the sums and the few other records travel.
- *
- * The records are grouped first (a hash aggregate: 240,000 records into 20,000 groups) and the
- * groups joined to the spans, rather than every record joined to its member's spans and then
- * grouped: 260 ms against 450 to 570 ms for 10,000 members x 12 months x 2 measures here.
+ * A co-op's records touching a year, summed per member and measure, with the first day and last
+ * day they cover (day numbers): a member whose records of a measure all lie within their one
+ * ACTIVE span counts their sum in full, so only these sums travel (a hash aggregate of 240,000
+ * records into 20,000 groups here). This read does not need the members' spans, so a preview
+ * makes it side by side with the roster's; the few groups that are not wholly within membership
+ * are read again record by record (`recordsOfGroups`).
  */
-export async function recordsOfMembers(
+export async function recordGroups(
   db: Queryable,
   bookId: string,
   start: string,
   end: string,
-  spans: { membershipId: string; from: number; to: number }[],
-): Promise<{ whole: { membershipId: string; measure: string; quantity: string }[]; partial: RecordRow[] }> {
+): Promise<{ membershipId: string; measure: string; from: number; to: number; quantity: string }[]> {
   const { rows } = await db.query({
-    text: `with s(m, f, t) as (select * from unnest($4::uuid[], $5::int[], $6::int[])),
-           o as (select m, min(f) as f, max(t) as t, count(*) as n from s group by m),
-           g as (select membership_id as m, measure, min(period_start) - date '1970-01-01' as sd,
-                        max(period_end) - date '1970-01-01' as ed, sum(quantity) as q
-                   from patronage_record where ${TOUCHING} group by membership_id, measure),
-           w as materialized (select g.m, g.measure, g.q, coalesce(o.n = 1 and g.sd >= o.f and g.ed <= o.t, false) as whole
-                   from g left join o on o.m = g.m)
-           select m, measure, null::int, null::int, q::text from w where whole
-           union all
-           select r.membership_id, r.measure, r.period_start - date '1970-01-01', r.period_end - date '1970-01-01', r.quantity::text
-             from patronage_record r join w on w.m = r.membership_id and w.measure = r.measure and not w.whole
-            where ${touching('r.')}`,
-    values: [
-      bookId,
-      start,
-      end,
-      spans.map((x) => x.membershipId),
-      spans.map((x) => x.from),
-      spans.map((x) => x.to),
-    ],
+    text: `select membership_id, measure, min(period_start) - date '1970-01-01', max(period_end) - date '1970-01-01',
+                  sum(quantity)::text
+             from patronage_record where ${TOUCHING} group by membership_id, measure`,
+    values: [bookId, start, end],
     rowMode: 'array',
   });
-  const whole: { membershipId: string; measure: string; quantity: string }[] = [];
-  const partial: RecordRow[] = [];
-  for (const r of rows as [string, string, number | null, number | null, string][]) {
-    if (r[2] === null) whole.push({ membershipId: r[0], measure: r[1], quantity: r[4] });
-    else partial.push({ membershipId: r[0], measure: r[1], startDay: r[2], endDay: r[3]!, quantity: r[4] });
-  }
-  return { whole, partial };
+  return (rows as [string, string, number, number, string][]).map((r) => ({
+    membershipId: r[0],
+    measure: r[1],
+    from: r[2],
+    to: r[3],
+    quantity: r[4],
+  }));
+}
+
+/** The records touching a year of these (member, measure) groups, one by one (day numbers). */
+export async function recordsOfGroups(
+  db: Queryable,
+  bookId: string,
+  start: string,
+  end: string,
+  groups: { membershipId: string; measure: string }[],
+): Promise<RecordRow[]> {
+  if (groups.length === 0) return [];
+  const { rows } = await db.query({
+    text: `select r.membership_id, r.measure, r.period_start - date '1970-01-01', r.period_end - date '1970-01-01', r.quantity::text
+             from patronage_record r join unnest($4::uuid[], $5::text[]) as g(m, measure)
+               on g.m = r.membership_id and g.measure = r.measure
+            where ${touching('r.')}`,
+    values: [bookId, start, end, groups.map((g) => g.membershipId), groups.map((g) => g.measure)],
+    rowMode: 'array',
+  });
+  return (rows as [string, string, number, number, string][]).map((r) => ({
+    membershipId: r[0],
+    measure: r[1],
+    startDay: r[2],
+    endDay: r[3],
+    quantity: r[4],
+  }));
 }
 
 /** A page of a connection: after/before are the list's keys; `backward` reads from the end down. */
