@@ -308,11 +308,101 @@ export async function setCreditLimit(
   return { member: member!, change: toLimitChange(result.change), replayed: result.replayed };
 }
 
+/** The principal the policy's own growth is logged under when it follows a sale, not a steward's call. */
+export const POLICY_ACTOR_ID = 'system:credit-policy';
+
+/**
+ * The policy's dynamic growth of these members' limits (those following the policy), inside the
+ * caller's transaction with their accounts locked: default + salesPercent of each one's sales in
+ * the window, up to the cap, where that is more than it has. Returns the changes, logged.
+ */
+async function growLimits(
+  deps: CreditDeps,
+  client: TxClient,
+  bookId: string,
+  policy: CreditPolicy,
+  members: MemberRow[],
+  scale: number,
+  actorId: string,
+): Promise<NewLimitChange[]> {
+  const rows = members.filter((m) => m.limitMode === 'POLICY');
+  if (!policy.dynamic || rows.length === 0) return [];
+  const accounts = await lockAccounts(
+    client,
+    rows.map((m) => ({ bookId, id: m.accountId })),
+  );
+  const sales = await salesInWindow(
+    deps,
+    client,
+    bookId,
+    policy,
+    rows.map((m) => m.accountId),
+  );
+  const out: NewLimitChange[] = [];
+  for (const m of rows) {
+    const account: AccountRow = accounts.get(`${bookId}/${m.accountId}`)!;
+    const current = account.lowerBound ? account.lowerBound.neg() : new Decimal(0);
+    const s = sales.get(m.accountId) ?? new Decimal(0);
+    const grown = grownLimit(policy, s, current, scale);
+    if (!grown) continue;
+    await setAccountBounds(
+      client,
+      bookId,
+      m.accountId,
+      grown.neg().toFixed(),
+      account.upperBound?.toFixed() ?? null,
+    );
+    out.push({
+      bookId,
+      id: uuidv7(),
+      memberId: m.id,
+      limitBefore: current.toFixed(),
+      limitAfter: grown.toFixed(),
+      upperBefore: account.upperBound?.toFixed() ?? null,
+      upperAfter: account.upperBound?.toFixed() ?? null,
+      source: 'POLICY',
+      reason: grownLimitReason(policy, s, grown, scale),
+      key: null,
+      hash: null,
+      actor: actorId,
+    });
+  }
+  await insertLimitChanges(client, out);
+  return out;
+}
+
+/**
+ * The dynamic policy applied as members sell: called after a payment to them has posted (a
+ * payment, an accepted request, a completed hold), so a payee's limit grows with its sales without
+ * a steward calling applyCreditPolicy. Sales only rise with such payments and growth never lowers a
+ * limit, so this keeps every limit where applyCreditPolicy would put it. It locks only the payees'
+ * accounts (not the book: payments between other members go on); the changes are logged as POLICY
+ * under POLICY_ACTOR_ID. Nothing is done (and nothing read) when the policy has no dynamic part.
+ */
+export async function growWithSales(
+  deps: CreditDeps,
+  bookId: string,
+  policy: CreditPolicy,
+  scale: number,
+  memberIds: string[],
+): Promise<number> {
+  if (!policy.dynamic || memberIds.length === 0) return 0;
+  const changes = await withTransaction(deps.pool, async (client) => {
+    const rows = await memberRows(
+      client,
+      memberIds.map((id) => ({ bookId, id })),
+    );
+    return growLimits(deps, client, bookId, policy, rows, scale, POLICY_ACTOR_ID);
+  });
+  return changes.length;
+}
+
 /**
  * Applies the policy's dynamic growth to every member whose limit follows the policy: each gets
  * the default limit plus the policy's percent of its sales in the window, up to the cap, when that
- * is more than it has. Each change is logged (POLICY, with the figures in the reason). Stewards
- * run it (and a scheduler may, acting as a system principal); it is idempotent by nature.
+ * is more than it has. Each change is logged (POLICY, with the figures in the reason). Payments
+ * already apply it to their payees (growWithSales); stewards run it after changing the policy (a
+ * new percent or cap applies to past sales too). It is idempotent by nature.
  */
 export async function applyCreditPolicy(
   deps: CreditDeps,
@@ -322,55 +412,18 @@ export async function applyCreditPolicy(
   if (!isSteward(actor, bookId)) return unknownNetwork();
   const network = await getNetwork(deps, bookId);
   if (!network) return unknownNetwork();
-  const scale = network.unit.scale;
   const changes = await withTransaction(deps.pool, async (client) => {
     await lockBooks(client, [bookId]);
     const policy = (await currentPolicies(deps, [bookId])).get(bookId)!.policy;
-    if (!policy.dynamic) return [];
-    const rows = (await allMembers(client, bookId)).filter((m) => m.limitMode === 'POLICY');
-    if (rows.length === 0) return [];
-    const accounts = await lockAccounts(
-      client,
-      rows.map((m) => ({ bookId, id: m.accountId })),
-    );
-    const sales = await salesInWindow(
+    return growLimits(
       deps,
       client,
       bookId,
       policy,
-      rows.map((m) => m.accountId),
+      await allMembers(client, bookId),
+      network.unit.scale,
+      actor.id,
     );
-    const out: NewLimitChange[] = [];
-    for (const m of rows) {
-      const account: AccountRow = accounts.get(`${bookId}/${m.accountId}`)!;
-      const current = account.lowerBound ? account.lowerBound.neg() : new Decimal(0);
-      const s = sales.get(m.accountId) ?? new Decimal(0);
-      const grown = grownLimit(policy, s, current, scale);
-      if (!grown) continue;
-      await setAccountBounds(
-        client,
-        bookId,
-        m.accountId,
-        grown.neg().toFixed(),
-        account.upperBound?.toFixed() ?? null,
-      );
-      out.push({
-        bookId,
-        id: uuidv7(),
-        memberId: m.id,
-        limitBefore: current.toFixed(),
-        limitAfter: grown.toFixed(),
-        upperBefore: account.upperBound?.toFixed() ?? null,
-        upperAfter: account.upperBound?.toFixed() ?? null,
-        source: 'POLICY',
-        reason: grownLimitReason(policy, s, grown, scale),
-        key: null,
-        hash: null,
-        actor: actor.id,
-      });
-    }
-    await insertLimitChanges(client, out);
-    return out;
   });
   return changes.map((c) => ({
     bookId: c.bookId,

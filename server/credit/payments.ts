@@ -14,6 +14,7 @@
  * expiry sweep then voids its entry). Each step is one transaction with the request row locked.
  */
 import {
+  type CreditPolicy,
   LedgerError,
   type MetadataEntry,
   type Principal,
@@ -26,6 +27,7 @@ import { requestHash } from '../platform/hashing.js';
 import { isUuid, uuidv7 } from '../platform/ids.js';
 import { withTransaction } from '../platform/transaction.js';
 import type { CreditDeps } from './deps.js';
+import { growWithSales } from './members.js';
 import { currentPolicies, getNetwork } from './networks.js';
 import {
   type CreateRequestInput,
@@ -112,9 +114,23 @@ function paymentMetadata(
   ];
 }
 
-async function warningFor(deps: CreditDeps, payer: MemberRow): Promise<string | null> {
-  const [account] = await deps.ledger.getAccounts([{ bookId: payer.bookId, id: payer.accountId }]);
+/**
+ * After a payment to `payeeId` posted: the payee's limit grows with its sales when the policy is
+ * dynamic (members.ts, growWithSales), then the payer's soft-limit warning, if any.
+ */
+async function afterPayment(
+  deps: CreditDeps,
+  payer: MemberRow,
+  payeeId: string | null,
+  scale: number,
+): Promise<string | null> {
   const policy = (await currentPolicies(deps, [payer.bookId])).get(payer.bookId)!.policy;
+  if (payeeId !== null) await growWithSales(deps, payer.bookId, policy, scale, [payeeId]);
+  return warningFor(deps, payer, policy);
+}
+
+async function warningFor(deps: CreditDeps, payer: MemberRow, policy: CreditPolicy): Promise<string | null> {
+  const [account] = await deps.ledger.getAccounts([{ bookId: payer.bookId, id: payer.accountId }]);
   if (!account?.lowerBound) return null;
   const balance = account.postedCredits.minus(account.postedDebits).minus(account.pendingDebits);
   return softLimitWarning(balance, account.lowerBound.neg(), policy.softLimitPercent, account.unit.scale);
@@ -171,7 +187,8 @@ export async function payInNetwork(
     true,
   );
   if (!result!.ok) return amountField(result!.error);
-  return { entry: result!.entry, replayed: result!.replayed, warning: await warningFor(deps, payer) };
+  const warning = await afterPayment(deps, payer, result!.replayed ? null : payee.id, network.unit.scale);
+  return { entry: result!.entry, replayed: result!.replayed, warning };
 }
 
 /** A refusal about one of the entry's lines is about the payment's amount. */
@@ -404,9 +421,12 @@ export async function actOnRequest(
     entry = id ? ((await deps.ledger.getEntries([{ bookId: input.bookId, id }]))[0] ?? null) : null;
   }
   let warning: string | null = null;
-  if (action === 'ACCEPT') {
+  // A payment reached the payee now: an accepted request paid at once, or a hold completed.
+  const paid = !outcome.value.replayed && ((action === 'ACCEPT' && !hold) || action === 'COMPLETE');
+  if (action === 'ACCEPT' || paid) {
     const [payer] = await memberRows(deps.pool, [{ bookId: input.bookId, id: row!.payerId }]);
-    warning = await warningFor(deps, payer!);
+    const afterwards = await afterPayment(deps, payer!, paid ? row!.payeeId : null, network.unit.scale);
+    if (action === 'ACCEPT') warning = afterwards;
   }
   return { request: toRequest(row!, deps.clock()), entry, replayed: outcome.value.replayed, warning };
 }

@@ -295,6 +295,36 @@ describe('credit-limit policy', () => {
     const refused = await pay(0, 1, '0.01');
     expect(refused.userErrors.map((e) => e.code)).toEqual(['BALANCE_BOUND_EXCEEDED']);
   });
+
+  it('a dynamic limit grows as the member sells, without a steward applying the policy', async () => {
+    const limitOf = async (i: number) =>
+      (await steward.networkMemberHistory({ networkId, memberId: members[i]! }))!.member!;
+    const before = await limitOf(3);
+    expect(before.limit).toBe('118.50');
+    expect(before.limitMode).toBe('POLICY');
+    // Member 3 (index 2) pays member 4 10.00: its sales are 47.00, so 100 + 23.50 = 123.50 at once.
+    const paid = await pay(2, 3, '10.00');
+    expect(paid.userErrors).toEqual([]);
+    const after = await limitOf(3);
+    expect(after.limit).toBe('123.50');
+    const change = after.limitChanges.edges.map((e) => e.node).find((c) => c.limitAfter === '123.50');
+    expect(change).toMatchObject({
+      limitBefore: '118.50',
+      source: 'POLICY',
+      changedBy: 'system:credit-policy',
+    });
+    expect(change!.reason).toMatch(/sales 47\.00 in the last 30 days/);
+    // A replayed payment changes nothing; a payment to a capped member or a pinned one neither.
+    const limitChangesOf = async (i: number) => (await limitOf(i)).limitChanges.totalCount;
+    const counts = [await limitChangesOf(0), await limitChangesOf(1), await limitChangesOf(3)];
+    expect((await pay(3, 0, '1.00')).userErrors).toEqual([]);
+    expect((await pay(3, 1, '1.00')).userErrors).toEqual([]);
+    expect([await limitChangesOf(0), await limitChangesOf(1), await limitChangesOf(3)]).toEqual(counts);
+    expect((await limitOf(0)).limit).toBe('80.00');
+    expect((await limitOf(1)).limit).toBe('130.00');
+    // Nothing is left for the steward's call to do.
+    expect((await steward.applyCreditPolicy({ networkId })).limitChanges).toEqual([]);
+  });
 });
 
 describe('obligations and clearing', () => {
