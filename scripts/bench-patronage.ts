@@ -14,7 +14,7 @@
  * commit (every member's allocation posted), and reverse (to commit again). Each committed run is
  * checked: memberCount, verifyPatronageRun (hash and every cent) and the trial balance.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -61,6 +61,8 @@ Options:
                         during each preview and commit, writing <dir>/preview-<round>.cpuprofile
                         and <dir>/commit-<round>.cpuprofile; scripts/bench/profile-summary.ts
                         sums one up
+  --built               start the service as npm start does: its build step (compiled dist/) and
+                        its Node flags (semi-space, heap, source maps) instead of tsx with the heap
   --keep-database       with --database-url (or DATABASE_URL), keep the bench database after the
                         run (its name is printed) to study its statements with EXPLAIN ANALYZE
   -h, --help            this text
@@ -79,6 +81,7 @@ interface Options {
   output: string | null;
   cpuProfDir: string | null;
   keepDatabase: boolean;
+  built: boolean;
 }
 
 function parseOptions(argv: string[]): Options | 'help' {
@@ -93,6 +96,7 @@ function parseOptions(argv: string[]): Options | 'help' {
       'no-write': { type: 'boolean' },
       'cpu-prof': { type: 'string' },
       'keep-database': { type: 'boolean' },
+      built: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -111,6 +115,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     output: values['no-write'] ? null : path.resolve(values.output ?? path.join(repoRoot, 'BENCHMARKS.md')),
     cpuProfDir: values['cpu-prof'] === undefined ? null : path.resolve(values['cpu-prof']),
     keepDatabase: values['keep-database'] === true,
+    built: values.built === true,
   };
 }
 
@@ -177,9 +182,37 @@ function heapMb(): string {
   return process.env.HEAP_MB ?? match?.[1] ?? '128';
 }
 
+/**
+ * The command `npm start` runs the service with, from package.json: its build step (scripts/start.ts:
+ * compiles server/ and schema/ to dist/ when they changed) and the Node flags and environment of
+ * `node ... dist/server/main.js` (a semi-space of 16 MB, the bounded heap, source maps).
+ */
+function npmStartCommand(): { build: string[]; env: Record<string, string>; args: string[] } {
+  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const match = /^node\s+(.+?)\s*&&\s*((?:[A-Z_]+=\S+\s+)*)node\s+(.+)$/.exec(pkg.scripts.start.trim());
+  if (!match)
+    throw new Error('package.json "start" must be `node <build> && [VAR=value ...] node <flags> <script>`');
+  const expand = (word: string) =>
+    word.replace(
+      /\$\{([A-Z_]+):-([^}]*)\}/g,
+      (_all, name: string, fallback: string) => process.env[name] || fallback,
+    );
+  const env = Object.fromEntries(
+    match[2]!
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((pair) => pair.split('=', 2) as [string, string]),
+  );
+  return { build: match[1]!.split(/\s+/), env, args: match[3]!.trim().split(/\s+/).map(expand) };
+}
+
 async function startService(
   databaseUrl: string,
   profile: boolean,
+  built: boolean,
 ): Promise<{
   url: string;
   token: string;
@@ -190,27 +223,31 @@ async function startService(
   const port = await freePort();
   const token = newTokenString();
   const inspectPort = profile ? await freePort() : null;
+  const env = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    ADMIN_TOKEN: token,
+    RATE_LIMIT_PER_SECOND: '0',
+    MALLOC_ARENA_MAX: '2',
+  };
+  let args = [`--max-old-space-size=${heapMb()}`, '--import', 'tsx', path.join('server', 'main.ts')];
+  if (built) {
+    const command = npmStartCommand();
+    log(`building as npm start does (${command.build.join(' ')})`);
+    const build = spawnSync(process.execPath, command.build, { cwd: repoRoot, env, stdio: 'inherit' });
+    if (build.status !== 0) throw new Error(`the build step of npm start failed (exit ${build.status})`);
+    Object.assign(env, command.env);
+    args = command.args;
+  }
   const child = spawn(
     process.execPath,
-    [
-      ...(inspectPort === null ? [] : [`--inspect=127.0.0.1:${inspectPort}`]),
-      `--max-old-space-size=${heapMb()}`,
-      '--import',
-      'tsx',
-      path.join('server', 'main.ts'),
-    ],
+    [...(inspectPort === null ? [] : [`--inspect=127.0.0.1:${inspectPort}`]), ...args],
     {
       cwd: repoRoot,
-      env: {
-        ...process.env,
-        DATABASE_URL: databaseUrl,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        ADMIN_TOKEN: token,
-        RATE_LIMIT_PER_SECOND: '0',
-        MALLOC_ARENA_MAX: '2',
-      },
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -534,7 +571,11 @@ the SDK on one machine, the client in the orchestrator's process: compare within
 - **Command:** \`${facts.command}\`
 - **Machine:** ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, ${os.type()} ${os.release()} ${os.arch()}
 - **Load average** before / after: ${facts.load[0].map((l) => l.toFixed(2)).join(' ')} / ${facts.load[1].map((l) => l.toFixed(2)).join(' ')}
-- **Node:** ${process.version}; the service as a child process with \`--max-old-space-size=${facts.heap}\` (what \`npm start\` gives it), under tsx
+- **Node:** ${process.version}; the service as a child process ${
+    options.built
+      ? `started as \`npm start\` starts it (--built: compiled dist/, \`node ${npmStartCommand().args.join(' ')}\`)`
+      : `under tsx with \`--max-old-space-size=${facts.heap}\` (the heap \`npm start\` gives it; \`npm start\` also runs the compiled dist/ with a 16 MB semi-space: see --built)`
+  }
 - **Database:** ${facts.database}
 - **Data:** ${options.members.toLocaleString('en-US')} members imported from CSV, ${data.records.toLocaleString('en-US')} patronage records (${options.periods} monthly periods x 2 measures: hours and wages, weighted 50/50), 30% reserve, 10% community fund; surplus from the book: ${result.surplus} USD. Setup took ${fmt(data.membersMs)} (members) and ${fmt(data.recordsMs)} (records).
 - **Checked each round:** the run has ${result.memberCount.toLocaleString('en-US')} members, the commit's inputs hash equals the preview's, verifyPatronageRun recomputes every cent and recounts the records, the book's debits equal its credits. Service peak RSS ${facts.peakMb ?? '?'} MB.
@@ -581,7 +622,7 @@ async function main(): Promise<number> {
   const loadBefore = os.loadavg();
   const database = await openDatabase(options);
   log('starting the service');
-  const service = await startService(database.url, options.cpuProfDir !== null);
+  const service = await startService(database.url, options.cpuProfDir !== null, options.built);
   const client = createLedgerClient({ url: service.url, token: service.token, timeoutMs: 120_000 });
   log(`setting up ${options.members} members and their patronage`);
   const data = await setup(client, options);
