@@ -303,7 +303,8 @@ describe('credit-limit policy', () => {
     expect(before.limit).toBe('118.50');
     expect(before.limitMode).toBe('POLICY');
     // Member 3 (index 2) pays member 4 10.00: its sales are 47.00, so 100 + 23.50 = 123.50 at once.
-    const paid = await pay(2, 3, '10.00');
+    const key = newKey('pay');
+    const paid = await pay(2, 3, '10.00', key);
     expect(paid.userErrors).toEqual([]);
     const after = await limitOf(3);
     expect(after.limit).toBe('123.50');
@@ -317,6 +318,8 @@ describe('credit-limit policy', () => {
     // A replayed payment changes nothing; a payment to a capped member or a pinned one neither.
     const limitChangesOf = async (i: number) => (await limitOf(i)).limitChanges.totalCount;
     const counts = [await limitChangesOf(0), await limitChangesOf(1), await limitChangesOf(3)];
+    const replay = await pay(2, 3, '10.00', key);
+    expect(replay.replayed).toBe(true);
     expect((await pay(3, 0, '1.00')).userErrors).toEqual([]);
     expect((await pay(3, 1, '1.00')).userErrors).toEqual([]);
     expect([await limitChangesOf(0), await limitChangesOf(1), await limitChangesOf(3)]).toEqual(counts);
