@@ -46,7 +46,7 @@ import {
   clearingByKey,
   clearingRows,
   insertClearing,
-  type ObligationRow,
+  type OpenObligation,
   obligationCount,
   openObligations,
   reduceOutstanding,
@@ -75,7 +75,7 @@ export function toClearing(row: ClearingRow, currency: Unit): ClearingRecord {
 
 interface Computed {
   figures: ClearingFigures;
-  obligations: ObligationRow[];
+  obligations: OpenObligation[];
   members: MemberRow[];
   accounts: Map<string, AccountRow>;
   factor: bigint | null;
@@ -106,10 +106,10 @@ async function compute(
         'mode',
       );
   }
-  const obligations = await openObligations(db, network.id, unit.code);
-  const members = (await allMembers(db, network.id)).filter((m) =>
-    obligations.some((o) => o.debtorId === m.id || o.creditorId === m.id),
-  );
+  const obligations = await openObligations(db, network.id, unit.code, unit.scale);
+  const involved = new Set<string>();
+  for (const o of obligations) involved.add(o.debtorId).add(o.creditorId);
+  const members = (await allMembers(db, network.id)).filter((m) => involved.has(m.id));
   const accounts = await accountsOf(members);
   let liquidity: LiquidityInput[] | null = null;
   if (factor !== null) {
@@ -133,7 +133,7 @@ async function compute(
       id: o.id,
       debtor: o.debtorId,
       creditor: o.creditorId,
-      outstanding: toMinor(o.outstanding, unit.scale),
+      outstanding: o.outstanding,
       dueOn: o.dueOn,
     })),
     liquidity,
@@ -144,7 +144,7 @@ async function compute(
     JSON.stringify({
       currency: unit.code,
       mode: request.mode,
-      obligations: obligations.map((o) => [o.id, o.outstanding.toFixed(scale)]),
+      obligations: obligations.map((o) => [o.id, d(o.outstanding).toFixed(scale)]),
       liquidity:
         liquidity?.map((l) => [
           l.member,
@@ -182,7 +182,7 @@ async function compute(
             creditorId: o.creditorId,
             dueOn: o.dueOn,
             reference: o.reference,
-            outstanding: o.outstanding,
+            outstanding: d(o.outstanding),
             setoff: d(l.setoff),
             liquidity: d(l.liquidity),
           };
