@@ -8,7 +8,14 @@
  * with their buy-in payments; some joined during the two years, some leave); two years of monthly
  * revenue and expenses in each co-op's book; a patronage run per worker co-op for the last
  * calendar year, its cash paid; a mutual-credit network of about half the co-ops with eleven
- * months of payments, a few payments today, invoices between members and an exact clearing.
+ * months of payments, a few payments today, invoices between members and an exact clearing; the
+ * treasurers' profile reports for city reporting (workers who are not members, worker-owners by
+ * gender and race/ethnicity, jobs at founding, city contracts); and, last, a published city
+ * report release (publishCityReport through the last complete month, protected and audited by the
+ * service), so the dashboard has protected figures with suppressed cells.
+ *
+ * Consent: most consenting co-ops had consented before the two years began (createCoop's
+ * dataSharingConsentOn), so their months count in the release; some consented during them.
  *
  * Dates: payInNetwork dates every payment now, so the network's earlier months are posted as
  * journal entries of the network's book shaped as payInNetwork posts them (metadata
@@ -35,7 +42,8 @@ import { ProgressBar } from './lib/progress.js';
 const HELP = `Usage: npm run seed:demo -- [options]
 
 Creates a demo city through the API (co-ops, members, two years of entries, patronage runs,
-a mutual-credit network with clearing, data-sharing consents), deterministically from a seed.
+a mutual-credit network with clearing, data-sharing consents, the treasurers' reporting profiles)
+deterministically from a seed, then publishes the city's first protected report release.
 Needs an ADMIN token. Takes a few minutes at the default size; progress on stderr.
 
 Options:
@@ -45,6 +53,9 @@ Options:
   --coops N       co-ops (default 64, at least 7)
   --members N     members in all (default 1500, at least 3 per co-op)
   --today DATE    the plan's today, YYYY-MM-DD (default: today, UTC); not in the future
+  --consent-from DATE
+                  the day by which consenting co-ops had consented (default: the first day of
+                  the two years); a later day leaves the release fewer months to protect
   --url URL       the service (see below)
   --token TOKEN   an ADMIN token (see below)
   --quiet         no progress bar
@@ -60,6 +71,7 @@ interface Options {
   coops: number;
   members: number;
   today: string;
+  consentFrom?: string;
   url: string | undefined;
   token: string | undefined;
   quiet: boolean;
@@ -75,6 +87,7 @@ function parseOptions(argv: string[]): Options | 'help' {
       coops: { type: 'string' },
       members: { type: 'string' },
       today: { type: 'string' },
+      'consent-from': { type: 'string' },
       url: { type: 'string' },
       token: { type: 'string' },
       quiet: { type: 'boolean' },
@@ -93,6 +106,14 @@ function parseOptions(argv: string[]): Options | 'help' {
   const today = values.today ?? now;
   if (!/^\d{4}-\d{2}-\d{2}$/.test(today) || Number.isNaN(Date.parse(today)) || today > now)
     throw new CliError(`--today must be a date YYYY-MM-DD not after ${now}, not "${today}"`);
+  const consentFrom = values['consent-from'];
+  if (
+    consentFrom !== undefined &&
+    (!/^\d{4}-\d{2}-\d{2}$/.test(consentFrom) ||
+      Number.isNaN(Date.parse(consentFrom)) ||
+      consentFrom >= today)
+  )
+    throw new CliError(`--consent-from must be a date YYYY-MM-DD before ${today}, not "${consentFrom}"`);
   const coops = integer('coops', values.coops, 64, 7, 2000);
   const members = integer('members', values.members, 1500, 1, 200_000);
   if (members < coops * 3) throw new CliError(`--members must be at least 3 per co-op (${coops * 3})`);
@@ -104,6 +125,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     coops,
     members,
     today,
+    ...(consentFrom === undefined ? {} : { consentFrom }),
     url: values.url,
     token: values.token,
     quiet: values.quiet === true,
@@ -193,6 +215,7 @@ export async function seed(ledger: LedgerClient, plan: CityPlan, progress: Progr
         maxBackdateDays: Math.min(36_600, daysSince(coop.foundedOn, plan.today) + 30),
         publicListing: coop.publicListing,
         dataSharingConsent: coop.dataSharingConsent,
+        ...(coop.consentOn === null ? {} : { dataSharingConsentOn: coop.consentOn }),
         description: `A ${coop.kind.toLowerCase().replace('_', '-')} co-op in ${coop.neighbourhood}, ${plan.city}.`,
         ...(coop.latitude === null ? {} : { latitude: coop.latitude, longitude: coop.longitude }),
       }),
@@ -512,6 +535,41 @@ export async function seed(ledger: LedgerClient, plan: CityPlan, progress: Progr
   }
   progress.tick(`clearing: ${clearedCents} USD set off`);
 
+  // 5. What the treasurers report for city reporting.
+  progress.phase('reporting profiles');
+  let profileReports = 0;
+  await inParallel(plan.coops, 4, async (coop) => {
+    const { coopId } = created.get(coop.index)!;
+    for (const [k, report] of coop.profiles.entries()) {
+      check(
+        `reportCoopProfile ${coop.name} ${report.asOf}`,
+        await ledger.reportCoopProfile({
+          coopId,
+          asOf: report.asOf,
+          workerOwners: report.workerOwners,
+          workersNotMembers: report.workersNotMembers,
+          byGender: report.byGender,
+          byRace: report.byRace,
+          jobsCreatedAtFounding: report.jobsCreatedAtFounding,
+          cityContractsAwarded: report.cityContractsAwarded,
+          cityContractsValue: money(report.cityContractsValueCents),
+          reportingGroup: report.reportingGroup,
+          idempotencyKey: key(`profile-${coop.index}-${k}`),
+        }),
+      );
+      profileReports++;
+    }
+    progress.tick(`${coop.name}: ${coop.profiles.length} reports`);
+  });
+
+  // 6. The city's first report release (protected and audited by the service).
+  progress.phase('city report release');
+  const { release } = check(
+    'publishCityReport',
+    await ledger.publishCityReport({ city: plan.city, currency: 'USD' }),
+  );
+  progress.tick(`release ${release!.seq} through ${release!.throughMonth}`);
+
   return {
     city: plan.city,
     seed: plan.seed,
@@ -525,6 +583,15 @@ export async function seed(ledger: LedgerClient, plan: CityPlan, progress: Progr
     networkPayments: history.length + paidToday,
     cleared: clearedCents,
     consenting: plan.coops.filter((c) => c.dataSharingConsent).length,
+    profileReports,
+    release: {
+      id: release!.id,
+      seq: release!.seq,
+      throughMonth: release!.throughMonth,
+      contributors: release!.contributors,
+      primarySuppressed: release!.primarySuppressed,
+      complementarySuppressed: release!.complementarySuppressed,
+    },
   };
 }
 
@@ -541,6 +608,15 @@ export interface Summary {
   networkPayments: number;
   cleared: string;
   consenting: number;
+  profileReports: number;
+  release: {
+    id: string;
+    seq: number;
+    throughMonth: string;
+    contributors: number;
+    primarySuppressed: number;
+    complementarySuppressed: number;
+  };
 }
 
 function daysSince(date: string, today: string): number {
@@ -561,7 +637,9 @@ export function plannedSteps(plan: CityPlan): number {
     plan.coops.filter((c) => c.patronage).length +
     plan.network.members.length +
     Math.ceil(history / 500) +
-    2
+    2 +
+    plan.coops.length +
+    1
   );
 }
 
@@ -599,6 +677,7 @@ async function main(): Promise<void> {
       `  ${summary.coops} co-ops (${summary.consenting} consenting to data sharing), ${summary.memberships} memberships, ${summary.departures} departures`,
       `  ${summary.entries} journal entries of results, ${summary.patronageRuns} patronage runs for ${plan.patronageYear}`,
       `  mutual credit: ${summary.networkMembers} members, ${summary.networkPayments} payments, ${summary.cleared} USD of invoices set off`,
+      `  ${summary.profileReports} reporting profiles; city report release ${summary.release.seq} through ${summary.release.throughMonth}: ${summary.release.contributors} contributing co-ops, ${summary.release.primarySuppressed} cells suppressed by the rules and ${summary.release.complementarySuppressed} to protect them`,
       `  reproduce: ${commandLine(process.argv.slice(2), ['seed:demo'], 'scripts/seed-demo.ts')}`,
       `Next: npm run dashboard`,
     ].join('\n'),

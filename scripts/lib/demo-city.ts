@@ -2,8 +2,10 @@
  * The plan of a demo city, made from a seed with no I/O: co-ops of several kinds and sectors across
  * neighbourhoods, their members (who joined when, who left), two years of monthly revenue and
  * expenses, a year of patronage hours in the worker co-ops, and a mutual-credit network's payments
- * and invoices. The same seed, sizes and day give the same plan, byte for byte;
- * scripts/seed-demo.ts carries it out through the API.
+ * and invoices, and what the co-ops' treasurers report for city reporting (workers who are not
+ * members, worker-owners by gender and race/ethnicity, jobs at founding, city contracts) with the
+ * day each consenting co-op gave its consent. The same seed, sizes and day give the same plan, byte
+ * for byte; scripts/seed-demo.ts carries it out through the API.
  *
  * Amounts are strings at two decimals (never floats on the wire): figures are drawn in whole
  * cents as integers and formatted.
@@ -201,6 +203,40 @@ export interface PlannedCoop {
   patronage: boolean;
   /** Joins the mutual-credit network. */
   inNetwork: boolean;
+  /**
+   * With dataSharingConsent: the day consent was given (most before the two years, so their
+   * months count in city reporting; some during them, counting from the month after).
+   */
+  consentOn: string | null;
+  /** What the treasurer reports for city reporting (reportCoopProfile), oldest first. */
+  profiles: PlannedProfile[];
+}
+
+export const GENDER_CATEGORIES = ['WOMEN', 'MEN', 'NON_BINARY'] as const;
+export const RACE_CATEGORIES = [
+  'ASIAN',
+  'BLACK',
+  'HISPANIC_LATINO',
+  'INDIGENOUS',
+  'WHITE',
+  'MULTIRACIAL',
+  'OTHER',
+] as const;
+
+/** One report of a co-op's treasurer (reportCoopProfile): counts, never money as a float. */
+export interface PlannedProfile {
+  asOf: string;
+  workerOwners: number;
+  workersNotMembers: number;
+  /** Self-reported counts adding up to at most workerOwners (the rest is UNDISCLOSED). */
+  byGender: { category: string; count: number }[];
+  byRace: { category: string; count: number }[];
+  /** Jobs created at founding or conversion (given in the first report). */
+  jobsCreatedAtFounding: number | null;
+  cityContractsAwarded: number;
+  cityContractsValueCents: number;
+  /** The federation whose co-ops count as one contributor, or null. */
+  reportingGroup: string | null;
 }
 
 export interface PlannedPayment {
@@ -250,6 +286,11 @@ export interface PlanOptions {
   city: string;
   /** YYYY-MM-DD: the plan's "today" (its dates never pass it). */
   today: string;
+  /**
+   * YYYY-MM-DD: the day by which consenting co-ops had consented (default: the first of the two
+   * years). A later day gives a city report release fewer months to protect and audit.
+   */
+  consentFrom?: string;
 }
 
 const DAY_MS = 86_400_000;
@@ -464,8 +505,11 @@ export function planCity(options: PlanOptions): CityPlan {
       months,
       patronage: false,
       inNetwork: false,
+      consentOn: null,
+      profiles: [],
     };
   });
+  planReporting(coops, options, from, options.consentFrom ?? from);
 
   // Patronage: worker co-ops with five members or more that were active in the patronage year and
   // ended it in surplus.
@@ -578,6 +622,85 @@ export function planCity(options: PlanOptions): CityPlan {
       obligations,
     },
   };
+}
+
+/** Sectors whose co-ops report as one federation (one contributor in city reports). */
+const FEDERATED_SECTORS: Record<string, string> = { '624120': 'Care Federation' };
+
+/**
+ * What city reporting needs: the day each consenting co-op consented, and its treasurer's reports
+ * (one at the start of the two years, or at the founding, then one each January and one last
+ * month). Drawn from a generator of its own, so the rest of the plan is what it was before.
+ */
+function planReporting(coops: PlannedCoop[], options: PlanOptions, from: string, consentFrom: string): void {
+  const random = rng(options.seed ^ 0x5eed_c17e);
+  const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
+  const today = options.today;
+  const lastMonth = addDays(`${today.slice(0, 7)}-01`, -20).slice(0, 7);
+  for (const coop of coops) {
+    const start = coop.foundedOn > from ? coop.foundedOn : from;
+    const consentStart = coop.foundedOn > consentFrom ? coop.foundedOn : consentFrom;
+    if (coop.dataSharingConsent) {
+      // One in eight consented during the two years; the rest had by their first day (or founding).
+      const later = random() < 0.125;
+      // Drawn whatever the branch, so that --consent-from moves only the consents.
+      const offset = random();
+      const latest = dayMs(today) - 75 * DAY_MS;
+      const earliest = dayMs(consentStart) + 30 * DAY_MS;
+      coop.consentOn =
+        later && earliest < latest ? iso(earliest + Math.floor(offset * (latest - earliest))) : consentStart;
+    }
+    const days = [start];
+    for (let year = Number(start.slice(0, 4)) + 1; `${year}-01-15` < today; year++) {
+      if (`${year}-01-15` > start) days.push(`${year}-01-15`);
+    }
+    const recent = `${lastMonth}-10`;
+    if (recent > days[days.length - 1]! && recent < today) days.push(recent);
+    const federation = FEDERATED_SECTORS[coop.naicsCode];
+    coop.profiles = days.map((asOf, k) => {
+      const active = coop.members.filter(
+        (m) => m.activeOn <= asOf && (m.leavesOn === null || m.leavesOn > asOf),
+      ).length;
+      // Worker co-ops' members are its workers; in platform and multi-stakeholder co-ops some
+      // members are workers; consumer, housing, producer co-ops and credit unions employ staff.
+      const workerOwners =
+        coop.kind === 'WORKER'
+          ? active
+          : coop.kind === 'PLATFORM' || coop.kind === 'MULTI_STAKEHOLDER'
+            ? Math.round(active * (0.2 + random() * 0.2))
+            : 0;
+      const staff: Record<CoopKind, [number, number]> = {
+        WORKER: [0, Math.max(1, Math.ceil(active * 0.25))],
+        PLATFORM: [1, 6],
+        MULTI_STAKEHOLDER: [2, 12],
+        CONSUMER: [4, 30],
+        CREDIT_UNION: [6, 25],
+        HOUSING: [0, 2],
+        PRODUCER: [0, 6],
+      };
+      const [low, high] = staff[coop.kind];
+      const split = (categories: readonly string[], disclosed: number) => {
+        const weights = categories.map(() => random() ** 2);
+        const total = weights.reduce((a, b) => a + b, 0) || 1;
+        const counts = weights.map((w) => Math.floor((w / total) * disclosed));
+        return categories.map((category, i) => ({ category, count: counts[i]! })).filter((c) => c.count > 0);
+      };
+      // Most worker-owners say; a few do not (they are UNDISCLOSED).
+      const disclosed = Math.round(workerOwners * (0.75 + random() * 0.25));
+      const contracts = random() < 0.2 ? int(1, 3) : 0;
+      return {
+        asOf,
+        workerOwners,
+        workersNotMembers: int(low, high),
+        byGender: split(GENDER_CATEGORIES, disclosed),
+        byRace: split(RACE_CATEGORIES, disclosed),
+        jobsCreatedAtFounding: k === 0 ? int(2, 9) : null,
+        cityContractsAwarded: contracts,
+        cityContractsValueCents: contracts * int(50, 900) * 10_000,
+        reportingGroup: federation ? `${options.city} ${federation}` : null,
+      };
+    });
+  }
 }
 
 /** Cents as a Decimal string with two places ("1234.05"). */

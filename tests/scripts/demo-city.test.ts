@@ -1,11 +1,12 @@
 /**
  * The demo city's plan (scripts/lib/demo-city.ts): deterministic for a seed and day, of the sizes
  * asked for, and within what the API accepts (dates not in the future, payments within credit
- * limits, patronage years inside the two years of entries). The seed script carries it out through
+ * limits, patronage years inside the two years of entries, treasurers' reports and consent dates
+ * reportCoopProfile and createCoop accept). The seed script carries it out through
  * the API; tests/dashboard/dashboard.test.ts runs it against a service.
  */
 import { describe, expect, it } from 'vitest';
-import { planCity } from '../../scripts/lib/demo-city.js';
+import { GENDER_CATEGORIES, planCity, RACE_CATEGORIES } from '../../scripts/lib/demo-city.js';
 
 const options = { seed: 7, coops: 64, members: 1500, city: 'Riverton', today: '2026-12-05' };
 
@@ -65,6 +66,73 @@ describe('the demo city plan', () => {
       expect(coop.kind).toBe('WORKER');
       expect(coop.members.filter((m) => m.patronageHours > 0).length).toBeGreaterThanOrEqual(5);
     }
+  });
+
+  it('dates consents so that most consenting co-ops count from the first of the two years, some later', () => {
+    const plan = planCity(options);
+    for (const coop of plan.coops) {
+      if (!coop.dataSharingConsent) {
+        expect(coop.consentOn).toBeNull();
+        continue;
+      }
+      expect(coop.consentOn! >= coop.foundedOn && coop.consentOn! < plan.today).toBe(true);
+    }
+    const consenting = plan.coops.filter((c) => c.dataSharingConsent);
+    const fromTheStart = consenting.filter((c) => c.consentOn === plan.from);
+    const later = consenting.filter((c) => c.consentOn! > plan.from && c.consentOn !== c.foundedOn);
+    expect(fromTheStart.length).toBeGreaterThan(consenting.length / 2);
+    expect(later.length).toBeGreaterThan(0);
+  });
+
+  it('moves consents to --consent-from when asked, and nothing else', () => {
+    const later = planCity({ ...options, consentFrom: '2026-09-01' });
+    const plan = planCity(options);
+    for (const [i, coop] of later.coops.entries()) {
+      const { consentOn, ...rest } = coop;
+      const { consentOn: before, ...same } = plan.coops[i]!;
+      expect(rest).toEqual(same);
+      if (!coop.dataSharingConsent) continue;
+      expect(consentOn! >= '2026-09-01' || consentOn === coop.foundedOn).toBe(true);
+      expect(consentOn! >= before!).toBe(true);
+    }
+    expect(later.coops.filter((c) => c.consentOn === '2026-09-01').length).toBeGreaterThan(30);
+  });
+
+  it("gives every co-op its treasurer's reports: worker-owners, staff, breakdowns within them, jobs at founding", () => {
+    const plan = planCity(options);
+    for (const coop of plan.coops) {
+      expect(coop.profiles.length).toBeGreaterThanOrEqual(2);
+      const start = coop.foundedOn > plan.from ? coop.foundedOn : plan.from;
+      expect(coop.profiles[0]!.asOf).toBe(start);
+      expect(coop.profiles[0]!.jobsCreatedAtFounding).toBeGreaterThan(0);
+      for (const [k, p] of coop.profiles.entries()) {
+        if (k > 0) {
+          expect(p.asOf > coop.profiles[k - 1]!.asOf).toBe(true);
+          expect(p.jobsCreatedAtFounding).toBeNull();
+        }
+        expect(p.asOf < plan.today).toBe(true);
+        expect(Number.isInteger(p.workerOwners) && p.workerOwners >= 0).toBe(true);
+        expect(Number.isInteger(p.workersNotMembers) && p.workersNotMembers >= 0).toBe(true);
+        const active = coop.members.filter(
+          (m) => m.activeOn <= p.asOf && (m.leavesOn === null || m.leavesOn > p.asOf),
+        ).length;
+        if (coop.kind === 'WORKER') expect(p.workerOwners).toBe(active);
+        else expect(p.workerOwners).toBeLessThanOrEqual(active);
+        for (const [list, categories] of [
+          [p.byGender, GENDER_CATEGORIES],
+          [p.byRace, RACE_CATEGORIES],
+        ] as const) {
+          expect(list.reduce((n, c) => n + c.count, 0)).toBeLessThanOrEqual(p.workerOwners);
+          for (const c of list) expect((categories as readonly string[]).includes(c.category)).toBe(true);
+          expect(new Set(list.map((c) => c.category)).size).toBe(list.length);
+        }
+        expect(p.cityContractsValueCents === 0).toBe(p.cityContractsAwarded === 0);
+      }
+    }
+    const last = plan.coops.map((c) => c.profiles[c.profiles.length - 1]!);
+    expect(last.reduce((n, p) => n + p.workerOwners, 0)).toBeGreaterThan(500);
+    expect(last.filter((p) => p.cityContractsAwarded > 0).length).toBeGreaterThan(0);
+    expect(plan.coops.some((c) => c.profiles.some((p) => p.reportingGroup !== null))).toBe(true);
   });
 
   it('keeps every payer of the network within its credit limit, at every payment', () => {
