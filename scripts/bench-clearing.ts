@@ -878,7 +878,7 @@ Written by \`scripts/bench-clearing.ts\` (its section only).
 - **Command:** \`${facts.command}\`
 - **Machine:** ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, ${os.type()} ${os.release()}; shared with other engineers' work
 - **Load average** before / after: ${load(facts.load[0])} / ${load(facts.load[1])}: the machine was not quiet, so every time below is an upper bound of what the code takes on a quiet machine
-- **Node:** ${process.version}${facts.database ? `; the service as a child process under tsx with \`--max-old-space-size=${facts.heap}\` (what \`npm start\` gives it)\n- **Database:** ${facts.database}` : ''}
+- **Node:** ${process.version}${facts.database ? `; the service as a child process under tsx with \`--max-old-space-size=${facts.heap}\` (what \`npm start\` gives it${process.env.HEAP_MB ? ` with HEAP_MB=${process.env.HEAP_MB}` : ''})\n- **Database:** ${facts.database}` : ''}
 - **Network:** ${options.obligations.toLocaleString('en-US')} open obligations among ${options.coops.toLocaleString('en-US')} co-ops in 40 sectors (45% of invoices inside a sector, 35% to the next sector of a supply chain whose last sector sells to the first, 20% anywhere; amounts log-uniform from 50.00 to 50,000.00 EUR; due dates over six months), seed ${options.seed}, generated in ${facts.generateMs.toFixed(0)} ms
 
 ${parts.join('\n\n')}`;
@@ -930,7 +930,7 @@ async function main(): Promise<number> {
   const { printed, section } = report(
     options,
     {
-      command: commandLine(argv, [], 'scripts/bench-clearing.ts'),
+      command: `${process.env.HEAP_MB ? `HEAP_MB=${process.env.HEAP_MB} ` : ''}${commandLine(argv, [], 'scripts/bench-clearing.ts')}`,
       load: [loadBefore, os.loadavg()],
       database,
       heap: heapMb(),

@@ -13,6 +13,7 @@ import { Migration20261208100000_credit } from './Migration20261208100000_credit
 import { Migration20261215100000_banking } from './Migration20261215100000_banking.js';
 import { Migration20261216000000_book_version } from './Migration20261216000000_book_version.js';
 import { Migration20261217000000_reporting } from './Migration20261217000000_reporting.js';
+import { Migration20261218000000_clearing_assert } from './Migration20261218000000_clearing_assert.js';
 
 export const migrationsList = [
   { name: 'Migration20261125000000_ledger_core', class: Migration20261125000000_ledger_core },
@@ -29,4 +30,5 @@ export const migrationsList = [
   { name: 'Migration20261215100000_banking', class: Migration20261215100000_banking },
   { name: 'Migration20261216000000_book_version', class: Migration20261216000000_book_version },
   { name: 'Migration20261217000000_reporting', class: Migration20261217000000_reporting },
+  { name: 'Migration20261218000000_clearing_assert', class: Migration20261218000000_clearing_assert },
 ];
