@@ -63,6 +63,7 @@ export class Dimension {
   readonly basis: readonly (readonly Term[])[];
   /** For each code, sparse null vectors with a non-zero coefficient there, shortest first. */
   readonly candidates: readonly (readonly (readonly Term[])[])[];
+  private readonly pivotOrder: readonly number[];
   private readonly index = new Map<string, number>();
 
   constructor(spec: DimensionSpec) {
@@ -90,7 +91,8 @@ export class Dimension {
       }
     });
     this.relationsOf = relationsOf;
-    this.basis = nullBasis(spec.codes.length, this.relations, spec.pivotOrder ?? []);
+    this.pivotOrder = spec.pivotOrder ?? [];
+    this.basis = nullBasis(spec.codes.length, this.relations, this.pivotOrder);
     for (const v of this.basis) this.assertNull(v);
     this.candidates = candidateVectors(spec.codes.length, this.basis);
   }
@@ -108,6 +110,55 @@ export class Dimension {
 
   has(code: string): boolean {
     return this.index.has(code);
+  }
+
+  /**
+   * Short null vectors through each code of a restricted problem: codes with `allowed[code] === 0`
+   * are fixed at zero (an empty or published cell somewhere the vector would reach), and only the
+   * relations with `keep(relation)` bind (the others do not hold where the vector would be used, so
+   * nobody can use them). The same construction as `candidates`, on that system; used by
+   * complementary suppression when no product of the dimension's own candidates fits (sparse
+   * slices). Returns an empty list per code when the restricted null space is not integral.
+   */
+  restrictedCandidates(allowed: Uint8Array, keep: (relation: number) => boolean): Term[][][] {
+    const relations: Term[][] = [];
+    this.relations.forEach((relation, r) => {
+      if (!keep(r)) return;
+      const terms = relation.filter((t) => allowed[t.code] === 1);
+      if (terms.length > 0) relations.push(terms);
+    });
+    let basis: Term[][];
+    try {
+      basis = nullBasis(this.codes.length, relations, this.pivotOrder).filter((v) =>
+        v.every((t) => allowed[t.code] === 1),
+      );
+    } catch (error) {
+      if (error instanceof InvariantError) return this.codes.map(() => []);
+      throw error;
+    }
+    // Long vectors are kept here: in a sparse slice a stock's whole run of months is often the only
+    // way it can move.
+    return candidateVectors(this.codes.length, basis, Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * The relations a vector breaks (their sum over it is not zero), found through the relations of
+   * its codes only.
+   */
+  brokenRelations(vector: readonly Term[]): number[] {
+    const at = new Map(vector.map((t) => [t.code, t.coef]));
+    const seen = new Set<number>();
+    const broken: number[] = [];
+    for (const t of vector) {
+      for (const r of this.relationsOf[t.code] ?? []) {
+        if (seen.has(r)) continue;
+        seen.add(r);
+        let sum = 0;
+        for (const term of this.relations[r]!) sum += term.coef * (at.get(term.code) ?? 0);
+        if (sum !== 0) broken.push(r);
+      }
+    }
+    return broken;
   }
 
   /** Throws unless the vector keeps every relation. */
@@ -228,7 +279,11 @@ function vectorKey(v: readonly Term[]): string {
  * sum of every basis vector through it (a year with all its quarters and months, 12:3:1): it moves
  * a total in proportion to all its parts, which gives a total far more room than one part can.
  */
-function candidateVectors(codeCount: number, basis: readonly (readonly Term[])[]): Term[][][] {
+function candidateVectors(
+  codeCount: number,
+  basis: readonly (readonly Term[])[],
+  supportMax = CANDIDATE_SUPPORT_MAX,
+): Term[][][] {
   const seen = new Set<string>();
   const all: Term[][] = [];
   const keep = (v: Term[]) => {
@@ -255,7 +310,7 @@ function candidateVectors(codeCount: number, basis: readonly (readonly Term[])[]
     for (const t of v) {
       const list = byCode[t.code]!;
       if (list.length >= CANDIDATES_PER_CODE_MAX) continue;
-      if (v.length > CANDIDATE_SUPPORT_MAX && list.length > 0) continue;
+      if (v.length > supportMax && list.length > 0) continue;
       list.push(v);
     }
   }

@@ -25,10 +25,22 @@
  * Cells that are `locked` keep their status: published ones (earlier releases' published cells,
  * EMPTY cells) are never used; suppressed ones (earlier releases' hidden cells) are used at no cost.
  *
+ * Sparse slices: a co-op alone in its slice is counted every month, and the short vectors that move
+ * that count go through flows (co-ops founded, memberships started) that are EMPTY there, so no
+ * product of the dimensions' own candidates avoids a locked cell. For such a cell the fallback takes
+ * each classification's cheapest and roomiest vectors through it (always including a part with its
+ * total) and, for the corners they make, solves the last dimension's relations again with every
+ * code that would reach an EMPTY or locked published cell at some corner fixed at zero, and a
+ * conditional relation (a stock-flow identity) kept unless it fails on the true values at every
+ * corner (a relation that does not hold is no equation anyone can use). Its vectors are typically
+ * the cell with its margins through the whole run of months its slice has figures. Every pattern
+ * of every certificate is checked again by verifyProtection (patternBreaks), and the LP audit
+ * confirms, so the fallback widens what is hidden but never what is trusted.
+ *
  * Pure.
  */
 import type { Term } from './disclosure-dimensions.js';
-import type { TableShape } from './disclosure-table.js';
+import { instanceResidual, type TableShape } from './disclosure-table.js';
 import { invariant } from './errors.js';
 
 export interface ProtectionProblem {
@@ -49,6 +61,8 @@ export interface ProtectionProblem {
   protectDown: readonly number[];
   /** Cost of hiding each cell (default: 1 + |value|). */
   cost?: Float64Array;
+  /** Whether the sparse-slice fallback runs (default true; false only to show what it adds). */
+  fallback?: boolean;
 }
 
 /** A product of one null vector per dimension: the cells it moves and by how much. */
@@ -76,12 +90,28 @@ export interface ProtectionResult {
   certificates: Certificate[];
   /** Sensitive cells that could not be given their interval (locked published cells in the way). */
   unprotected: number[];
+  /** Sensitive cells protected by the sparse-slice fallback (restricted null vectors). */
+  fallbacks: number;
+}
+
+/** A vector of one dimension through x, with the room and cost of x's line along it alone. */
+interface Line {
+  v: readonly Term[];
+  up: number;
+  down: number;
+  cost: number;
 }
 
 /** Products tried at most per sensitive cell and direction before giving up on a single product. */
 const COMBINATIONS_MAX = 3_000;
 /** Corner count above which a product is not considered (a guard; real ones have 8 to 100). */
 const CORNERS_MAX = 4_096;
+/** Vectors per dimension a sum of products draws from. */
+const GATHER_WIDTH = 8;
+/** In the fallback, vectors of the last dimension a sum draws from (a year from its twelve months). */
+const FALLBACK_GATHER_WIDTH = 48;
+/** In the fallback, cheapest (and roomiest) vectors tried per classification dimension. */
+const FALLBACK_OPTIONS = 2;
 
 interface Evaluation {
   /** How far x may rise / fall along the pattern (Infinity when nothing limits it). */
@@ -156,6 +186,71 @@ export function protect(problem: ProtectionProblem): ProtectionResult {
   // The last choice made for the other dimensions of a slice (all but the last dimension), tried
   // first for its next cells: a co-op alone in its slice is alone every month.
   const memo = new Map<number, Pattern>();
+  let fallbacks = 0;
+  const termsKey = (v: readonly Term[]) => v.map((t) => `${t.code}:${t.coef}`).join(',');
+  const basisKeys = dims.map((d) => new Set(d.basis.map(termsKey)));
+  // Restricted null vectors of the last dimension, by the classification corners they serve.
+  const restricted = new Map<string, Term[][][]>();
+
+  /**
+   * The sparse-slice fallback: products of each classification's cheapest vectors through x (a
+   * choice of corners) with null vectors of the last dimension computed for those corners alone,
+   * where every code that would reach an empty or locked published cell at some corner is fixed at
+   * zero and a conditional relation binds unless it fails at every corner (nobody can use a
+   * relation that does not hold). verifyProtection checks both facts again on the certificate.
+   */
+  const fallbackPlan = <P>(
+    coords: readonly number[],
+    lists: readonly Line[][],
+    lineList: (d: number, vectors: readonly (readonly Term[])[]) => Line[],
+    planWith: (lists: readonly Line[][], sumWidth: number) => P | null,
+  ): P | null => {
+    // The cheapest few, and always the dimension's basis vectors through x (a part with its total):
+    // their corners are x's own margins, which have figures wherever x has.
+    // The roomiest few too (a total's part whose slice is large leaves the total room to fall).
+    const options = lists.slice(0, last).map((l, d) => {
+      const roomiest = [...l].sort((a, b) => Math.min(b.up, b.down) - Math.min(a.up, a.down));
+      const picked = new Set([...l.slice(0, FALLBACK_OPTIONS), ...roomiest.slice(0, FALLBACK_OPTIONS)]);
+      if (dims[d]!.codes.length > 1 && coords[d] !== 0)
+        for (const line of l) if (basisKeys[d]!.has(termsKey(line.v))) picked.add(line);
+      return [...picked];
+    });
+    if (options.some((o) => o.length === 0)) return null;
+    const combos: Line[][] = [[]];
+    for (const o of options) {
+      const next: Line[][] = [];
+      for (const c of combos) for (const line of o) next.push([...c, line]);
+      combos.splice(0, combos.length, ...next);
+    }
+    combos.sort((a, b) => a.reduce((s, l) => s + l.cost, 0) - b.reduce((s, l) => s + l.cost, 0));
+    const mp = dims[last]!;
+    for (const combo of combos) {
+      let bases = [0];
+      combo.forEach((line, d) => {
+        const stride = shape.strides[d]!;
+        bases = bases.flatMap((b) => line.v.map((t) => b + t.code * stride));
+      });
+      const key = bases.join(',');
+      let byCode = restricted.get(key);
+      if (!byCode) {
+        const allowed = new Uint8Array(mp.size);
+        for (let code = 0; code < mp.size; code++)
+          allowed[code] = bases.every((b) => !(locked[b + code] && !suppressed[b + code])) ? 1 : 0;
+        byCode = mp.restrictedCandidates(
+          allowed,
+          (r) =>
+            !mp.conditional[r] ||
+            bases.some((base) => instanceResidual(shape, { dim: last, relation: r, base }, values) === 0),
+        );
+        restricted.set(key, byCode);
+      }
+      const mpList = lineList(last, byCode[coords[last]!]!);
+      if (mpList.length === 0) continue;
+      const found = planWith([...combo.map((l) => [l]), mpList], FALLBACK_GATHER_WIDTH);
+      if (found) return found;
+    }
+    return null;
+  };
 
   const evaluate = (pattern: Pattern, x: number, coords: readonly number[]): Evaluation | null => {
     let vx = 1;
@@ -196,10 +291,10 @@ export function protect(problem: ProtectionProblem): ProtectionResult {
     const wantDown = Math.min(problem.protectDown[i]!, roomX);
     // Each dimension's candidate vectors through x, without a locked published cell on x's line,
     // with what the line alone allows (a product never allows more than any of its lines).
-    const lists = dims.map((dim, d) => {
+    const lineList = (d: number, vectors: readonly (readonly Term[])[]): Line[] => {
       const stride = shape.strides[d]!;
-      const out: { v: readonly Term[]; up: number; down: number; cost: number }[] = [];
-      for (const v of dim.candidates[coords[d]!]!) {
+      const out: Line[] = [];
+      for (const v of vectors) {
         const at = v.find((t) => t.code === coords[d])!;
         let up = Infinity;
         let down = Infinity;
@@ -222,12 +317,15 @@ export function protect(problem: ProtectionProblem): ProtectionResult {
       }
       out.sort((a, b) => a.cost - b.cost);
       return out;
-    });
+    };
+    const lists = dims.map((dim, d) => lineList(d, dim.candidates[coords[d]!]!));
+    const ownLists: readonly Line[][] = lists;
 
     const search = (
       needUp: number,
       needDown: number,
       limit: number,
+      lists: readonly Line[][],
     ): { pattern: Pattern; e: Evaluation } | null => {
       const filtered = lists.map((l) =>
         l.filter((c) => c.up >= needUp && Math.min(c.down, roomX) >= needDown),
@@ -240,7 +338,8 @@ export function protect(problem: ProtectionProblem): ProtectionResult {
         if (!found.best || e.cost < found.best.e.cost) found.best = { pattern, e };
       };
       // The slice's last choice, with each of the last dimension's candidates.
-      const remembered = memo.get(x - coords[last]!);
+      // Not in the fallback: its last dimension's vectors are only valid with its own corners.
+      const remembered = lists === ownLists ? memo.get(x - coords[last]!) : undefined;
       if (remembered && dims.length > 1) {
         for (const c of filtered[last]!.slice(0, 4)) consider([...remembered.slice(0, last), c.v]);
         if (found.best?.e.cost === 0) return found.best;
@@ -279,78 +378,94 @@ export function protect(problem: ProtectionProblem): ProtectionResult {
     // The cheapest way in each direction: one product, or (when none suffices or the best one is
     // dear) a sum of cheaper products; one product serving both directions when it is no dearer.
     const cheap = (c: number) => c <= 2 * Math.abs(values[x]!) + 10;
-    const both = search(wantUp, wantDown, COMBINATIONS_MAX);
-    if (both && cheap(both.e.cost)) {
-      take(both.pattern, both.e);
-      certificates.push({
-        cell: x,
-        up: [{ pattern: both.pattern, weight: 1 }],
-        down: [{ pattern: both.pattern, weight: 1 }],
-      });
-      continue;
-    }
-    const plans: {
+    type Plan = {
       direction: 'up' | 'down';
       patterns: { pattern: Pattern; e: Evaluation; weight: number }[];
       cost: number;
-    }[] = [];
-    let ok = true;
-    for (const direction of ['up', 'down'] as const) {
-      const need = direction === 'up' ? wantUp : wantDown;
-      if (need <= 0) continue;
-      const single =
-        direction === 'up' ? search(need, 0, COMBINATIONS_MAX) : search(0, need, COMBINATIONS_MAX);
-      let plan = single ? { direction, patterns: [{ ...single, weight: 1 }], cost: single.e.cost } : null;
-      if (!plan || !cheap(plan.cost)) {
-        const summed = gatherSum(
-          shape,
-          lists,
-          direction,
-          need,
-          x,
-          coords,
-          evaluate,
-          values,
-          lower,
-          cost,
-          suppressed,
-        );
-        if (summed) {
-          const hidden = new Set<number>();
-          let c = 0;
-          for (const p of summed)
-            for (const cell of p.e.cells)
-              if (!suppressed[cell] && !hidden.has(cell)) {
-                hidden.add(cell);
-                c += cost[cell]!;
-              }
-          if (!plan || c < plan.cost) plan = { direction, patterns: summed, cost: c };
+    };
+    /** The certificate's patterns for these lists, or null when some direction finds none. */
+    const planWith = (lists: readonly Line[][], sumWidth: number): Plan[] | null => {
+      const both = search(wantUp, wantDown, COMBINATIONS_MAX, lists);
+      const asBoth = (b: { pattern: Pattern; e: Evaluation }): Plan[] => [
+        { direction: 'up', patterns: [{ ...b, weight: 1 }], cost: b.e.cost },
+        { direction: 'down', patterns: [{ ...b, weight: 1 }], cost: 0 },
+      ];
+      if (both && cheap(both.e.cost)) return asBoth(both);
+      const plans: Plan[] = [];
+      let ok = true;
+      for (const direction of ['up', 'down'] as const) {
+        const need = direction === 'up' ? wantUp : wantDown;
+        if (need <= 0) continue;
+        const single =
+          direction === 'up'
+            ? search(need, 0, COMBINATIONS_MAX, lists)
+            : search(0, need, COMBINATIONS_MAX, lists);
+        let plan: Plan | null = single
+          ? { direction, patterns: [{ ...single, weight: 1 }], cost: single.e.cost }
+          : null;
+        if (!plan || !cheap(plan.cost)) {
+          const summed = gatherSum(
+            shape,
+            lists,
+            direction,
+            need,
+            x,
+            coords,
+            evaluate,
+            values,
+            lower,
+            sumWidth,
+          );
+          if (summed) {
+            const hidden = new Set<number>();
+            let c = 0;
+            for (const p of summed)
+              for (const cell of p.e.cells)
+                if (!suppressed[cell] && !hidden.has(cell)) {
+                  hidden.add(cell);
+                  c += cost[cell]!;
+                }
+            if (!plan || c < plan.cost) plan = { direction, patterns: summed, cost: c };
+          }
+        }
+        if (plan) plans.push(plan);
+        else ok = false;
+      }
+      const planCost = plans.reduce((a, p) => a + p.cost, 0);
+      if (both && (!ok || both.e.cost <= planCost)) return asBoth(both);
+      return ok ? plans : null;
+    };
+    const commit = (plans: Plan[]) => {
+      const certificate: Certificate = { cell: x, up: [], down: [] };
+      for (const plan of plans) {
+        for (const p of plan.patterns) {
+          take(p.pattern, p.e);
+          certificate[plan.direction].push({ pattern: p.pattern, weight: p.weight });
         }
       }
-      if (plan) plans.push(plan);
-      else ok = false;
-    }
-    const planCost = plans.reduce((a, p) => a + p.cost, 0);
-    if (both && (!ok || both.e.cost <= planCost)) {
-      take(both.pattern, both.e);
-      certificates.push({
-        cell: x,
-        up: [{ pattern: both.pattern, weight: 1 }],
-        down: [{ pattern: both.pattern, weight: 1 }],
-      });
+      certificates.push(certificate);
+    };
+    const plans = planWith(lists, GATHER_WIDTH);
+    if (plans) {
+      commit(plans);
       continue;
     }
-    const certificate: Certificate = { cell: x, up: [], down: [] };
-    for (const plan of plans) {
-      for (const p of plan.patterns) {
-        take(p.pattern, p.e);
-        certificate[plan.direction].push({ pattern: p.pattern, weight: p.weight });
-      }
+    // Fallback for sparse slices: no product of the dimensions' own short vectors avoids the
+    // empty (structural zero) and locked published cells around x. Take each classification's
+    // cheapest vectors through x (a part with its total, or two parts), and in the last dimension
+    // the null vectors of the system restricted to the codes where every corner of those may be
+    // hidden: typically the cell with its margins up to the totals, through the periods where its
+    // slice has figures (a stock's every month when the flows that would move it are empty).
+    const fallback = problem.fallback === false ? null : fallbackPlan(coords, lists, lineList, planWith);
+    if (fallback) {
+      fallbacks++;
+      commit(fallback);
+      continue;
     }
-    if (!ok) unprotected.push(x);
-    certificates.push(certificate);
+    unprotected.push(x);
+    certificates.push({ cell: x, up: [], down: [] });
   }
-  return { suppressed, complementary, certificates, unprotected };
+  return { suppressed, complementary, certificates, unprotected, fallbacks };
 }
 
 /** A weighted sum of patterns, each signed to move x up: cell -> coefficient. */
@@ -397,7 +512,7 @@ function compositeRoom(
  */
 function gatherSum(
   shape: TableShape,
-  lists: { v: readonly Term[]; up: number; down: number; cost: number }[][],
+  lists: readonly Line[][],
   direction: 'up' | 'down',
   need: number,
   x: number,
@@ -405,8 +520,7 @@ function gatherSum(
   evaluate: (pattern: Pattern, x: number, coords: readonly number[]) => Evaluation | null,
   values: ArrayLike<number>,
   lower: ArrayLike<number>,
-  cost: ArrayLike<number>,
-  suppressed: Uint8Array,
+  width: number,
 ): { pattern: Pattern; e: Evaluation; weight: number }[] | null {
   const pool: { pattern: Pattern; e: Evaluation; room: number; weight: number }[] = [];
   // Per dimension, the vectors whose line has the most room in this direction (then the cheapest).
@@ -415,7 +529,7 @@ function gatherSum(
     l
       .filter((c) => roomOf(c) > 0)
       .sort((a, b) => roomOf(b) - roomOf(a) || a.cost - b.cost)
-      .slice(0, 8),
+      .slice(0, width),
   );
   const sizes = roomy.map((l) => l.length);
   if (sizes.some((s) => s === 0)) return null;
@@ -442,8 +556,30 @@ function gatherSum(
     if (room >= need) return chosen;
     if (chosen.length >= 64) break;
   }
-  void cost;
-  void suppressed;
+  return null;
+}
+
+/**
+ * Why a pattern would move a relation an attacker can use, or null: each dimension's vector must
+ * keep every relation of its dimension, except a conditional relation that fails on the true values
+ * at every corner of the other dimensions' vectors (nobody can use a relation that does not hold).
+ * Then the product keeps every relation instance that holds, so moving the cells along it changes
+ * nothing an attacker knows.
+ */
+export function patternBreaks(shape: TableShape, values: ArrayLike<number>, pattern: Pattern): string | null {
+  for (let d = 0; d < pattern.length; d++) {
+    const dim = shape.dims[d]!;
+    const broken = dim.brokenRelations(pattern[d]!);
+    if (broken.length === 0) continue;
+    const others = pattern.map((v, i) => (i === d ? [{ code: 0, coef: 1 }] : v));
+    const bases = patternCorners(shape, others).map((c) => c.cell);
+    for (const relation of broken) {
+      const holds =
+        !dim.conditional[relation] ||
+        bases.some((base) => instanceResidual(shape, { dim: d, relation, base }, values) === 0);
+      if (holds) return `a pattern breaks relation ${relation} of ${dim.name}`;
+    }
+  }
   return null;
 }
 
@@ -462,9 +598,9 @@ export interface VerifiedInterval {
 /**
  * Recomputes, from the certificates alone, the interval each sensitive cell keeps: every corner of
  * every pattern must be suppressed, and the room is that of the sum of a direction's patterns
- * (each signed to move the cell up). Exact; independent of how `protect` chose them. Patterns are
- * products of vectors the dimensions verified against every relation, so they and their sums keep
- * every relation of the table.
+ * (each signed to move the cell up). Exact; independent of how `protect` chose them. Each pattern
+ * is checked to keep every relation instance that holds on the true values (patternBreaks), so the
+ * patterns and their sums keep everything an attacker can use.
  */
 export function verifyProtection(
   problem: ProtectionProblem,
@@ -489,6 +625,7 @@ export function verifyProtection(
       for (const { pattern } of patterns) {
         if (patternCoefficient(shape, pattern, coords) === 0)
           problemText ??= 'a pattern does not move the cell';
+        problemText ??= patternBreaks(shape, values, pattern);
         for (const { cell } of patternCorners(shape, pattern)) {
           if (!suppressed[cell])
             problemText ??= `a pattern moves published cell ${shape.codes(cell).join(' / ')}`;

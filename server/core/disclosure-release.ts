@@ -42,6 +42,7 @@ export interface ReleaseProtection {
 export function protectRelease(
   cube: Cube,
   prior: ReadonlyMap<number, PriorCell> = new Map(),
+  options: { fallback?: boolean } = {},
 ): ReleaseProtection {
   const n = cube.shape.cellCount;
   const suppressed = new Uint8Array(n);
@@ -80,7 +81,9 @@ export function protectRelease(
     protectUp.push(protection);
     protectDown.push(protection);
   }
-  // A cell nobody contributes to is a structural zero: always published, never a partner.
+  // A cell nobody contributes to is a structural zero: always published, never a partner. Where
+  // that leaves a sensitive cell no partner in its own slice, protect's fallback moves it with its
+  // margins (see disclosure-protect.ts).
   for (let cell = 0; cell < n; cell++)
     if (cube.contributors[cell] === 0 && !suppressed[cell]) locked[cell] = 1;
   const problem: ProtectionProblem = {
@@ -91,6 +94,7 @@ export function protectRelease(
     sensitive,
     protectUp,
     protectDown,
+    ...(options.fallback === false ? { fallback: false } : {}),
   };
   const result = protect(problem);
   for (const cell of result.complementary) reasons[cell] = 'COMPLEMENTARY';

@@ -8,6 +8,7 @@
  */
 
 import { addMonths, parseMonth } from '../core/disclosure-periods.js';
+import { verifyProtection } from '../core/disclosure-protect.js';
 import { type PriorCell, protectRelease } from '../core/disclosure-release.js';
 import {
   DEFAULT_DISCLOSURE_POLICY,
@@ -171,6 +172,11 @@ export async function createRelease(
       wantUp: problem.protectUp[i]!,
       wantDown: Math.min(problem.protectDown[i]!, Math.max(0, problem.values[cell]!)),
     }));
+    // The certificates checked exactly (every pattern keeps every relation that holds and moves only
+    // hidden cells; every sensitive cell reaches its interval), then the LP audit independently.
+    const unverified = verifyProtection(problem, result.suppressed, protection.certificates).filter(
+      (v) => !v.ok,
+    );
     const auditStart = Date.now();
     const audit = await auditProtection(
       { shape, values: cube.values, suppressed: result.suppressed },
@@ -179,13 +185,16 @@ export async function createRelease(
       AUDIT_COMPONENT_CELLS_MAX,
     );
     const auditMs = Date.now() - auditStart;
-    if (result.unprotected.length > 0 || audit.failures.length > 0) {
-      const where = [...result.unprotected, ...audit.failures.map((f) => f.cell)]
-        .slice(0, 3)
-        .map((c) => shape.codes(c).join(' / '));
+    if (result.unprotected.length > 0 || unverified.length > 0 || audit.failures.length > 0) {
+      const failed = new Set([
+        ...result.unprotected,
+        ...unverified.map((v) => v.cell),
+        ...audit.failures.map((f) => f.cell),
+      ]);
+      const where = [...failed].slice(0, 3).map((c) => shape.codes(c).join(' / '));
       // Rolls the transaction back: nothing of this release is kept, the frozen months included.
       throw new ReleaseNotProtected(
-        `the audit found ${result.unprotected.length + audit.failures.length} cells it cannot protect (${where.join('; ')})`,
+        `the audit found ${failed.size} cells it cannot protect (${where.join('; ')})`,
       );
     }
     const summary: ReleaseSummary = {
