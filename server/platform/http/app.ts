@@ -13,7 +13,9 @@
  *      token and nesting limits while parsing, graphql-armor)
  *   -> 404 -> error handler (JSON; unexpected errors masked and logged with the request id)
  */
+
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { useGraphQlJit } from '@envelop/graphql-jit';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -59,7 +61,12 @@ import {
   sendTooLarge,
   TokenRateLimiter,
 } from './limits.js';
-import { isJsonContentType, type PersistedDocumentsOptions, persistedDocuments } from './persisted.js';
+import {
+  isJsonContentType,
+  leanContexts,
+  type PersistedDocumentsOptions,
+  persistedDocuments,
+} from './persisted.js';
 
 export { type ProcessState, READINESS_CACHE_MS, READINESS_TIMEOUT_MS } from './health.js';
 export {
@@ -335,6 +342,12 @@ export function buildApp<TContext extends object>({
         blockFieldSuggestion: { enabled: !config.introspection },
       }),
       ...(config.introspection ? [] : [disableIntrospection()]),
+      // The lean route's operations compiled to JavaScript once per document (graphql-jit):
+      // execution without graphql-js's interpretation per request. Measured on the single-entry
+      // bench (issue 12): the service's CPU per request 0.86 -> 0.66 ms, per entry of a batch of
+      // 500 0.32 -> 0.20 ms. Only there: its variables are already coerced by graphql-js, and
+      // graphql-jit answers bad variables otherwise than graphql-js does (yoga's path keeps them).
+      useGraphQlJit({}, { enableIf: (args) => leanContexts.has(args.contextValue as object) }),
       ...plugins,
     ],
   });

@@ -225,6 +225,14 @@ type ResultProcessHook = (payload: {
 }) => unknown;
 
 /** Executes a prepared document through yoga's envelop and answers as yoga does. */
+/**
+ * Contexts of requests the lean route executes. Their variables were coerced by graphql-js before
+ * the route took them (anything unusual is left to yoga), so they may run compiled by graphql-jit
+ * (see app.ts): graphql-jit answers bad variables differently from graphql-js (statuses, messages),
+ * which the lean route never hands it.
+ */
+export const leanContexts = new WeakSet<object>();
+
 async function serve(
   yoga: AnyYoga,
   req: Request,
@@ -247,6 +255,7 @@ async function serve(
   const serverContext = { req, res };
   const enveloped = yoga.getEnveloped({ ...serverContext, params } as never);
   const contextValue = await enveloped.contextFactory();
+  leanContexts.add(contextValue);
   let result = (await enveloped.execute({
     schema: enveloped.schema,
     document: prepared.document,
