@@ -3,9 +3,12 @@
  * service: a small demo city made by the seed script's own code (scripts/seed-demo.ts), the
  * dashboard built and served as `npm run dashboard` serves it (scripts/lib/dashboard.ts: the SDK
  * package, Vite's build, `vite preview` proxying /graphql to the service with the token), and every
- * request to any other origin blocked. The figures on the page are checked against what the API
- * answers to this test through the SDK: the directory's breakdowns (tables and bars), the map's
- * markers, the mutual-credit volume per month. A screenshot is saved in test-results/.
+ * request to any other origin blocked. The seed publishes the city's first report release; the
+ * dashboard is served with a CITY_ANALYST token of the city. The figures on the page are checked
+ * against the cells the API's cityReport answers this test through the SDK: co-ops and
+ * worker-owners over time, jobs, patronage by year, breakdowns by neighbourhood and sector (a
+ * suppressed cell drawn hatched with its reason, not a zero), mutual-credit volume by month; and
+ * the map's markers against the public directory. A screenshot is saved in test-results/.
  *
  * Needs /usr/bin/chromium (.ci/run installs it).
  */
@@ -16,17 +19,23 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLedgerClient, type DirectoryEntry, type LedgerClient } from '../../client-sdk/index.js';
+import {
+  type CityReportQueryVariables,
+  createLedgerClient,
+  type DirectoryEntry,
+  type LedgerClient,
+} from '../../client-sdk/index.js';
 import {
   DASHBOARD_DIR,
   REPO_ROOT,
   type RunningDashboard,
   serveDashboard,
 } from '../../scripts/lib/dashboard.js';
-import { planCity } from '../../scripts/lib/demo-city.js';
+import { type CityPlan, planCity } from '../../scripts/lib/demo-city.js';
 import { ProgressBar } from '../../scripts/lib/progress.js';
 import { plannedSteps, type Summary, seed } from '../../scripts/seed-demo.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { issueToken } from '../helpers/tokens.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = [
@@ -45,6 +54,8 @@ let dashboard: RunningDashboard;
 let browser: Browser;
 let page: Page;
 let admin: LedgerClient;
+let analyst: LedgerClient;
+let plan: CityPlan;
 let summary: Summary;
 let directory: DirectoryEntry[];
 const problems: string[] = [];
@@ -56,20 +67,28 @@ beforeAll(async () => {
   }
   server = await startTestServer({ config: { rateLimitPerSecond: 0 } });
   admin = createLedgerClient({ url: server.url, token: server.adminToken });
-  const plan = planCity({
+  const today = new Date().toISOString().slice(0, 10);
+  // Consents from three months back: the release protects and audits three months of figures
+  // (every month of a sparse city's table costs the service's LP audit seconds).
+  plan = planCity({
     seed: 3,
     coops: 14,
     members: 180,
     city: CITY,
-    today: new Date().toISOString().slice(0, 10),
+    today,
+    consentFrom: `${addMonths(today.slice(0, 7), -3)}-01`,
   });
   summary = await seed(admin, plan, new ProgressBar(plannedSteps(plan), { quiet: true }));
   directory = [];
   for await (const coop of admin.iterateCoopDirectory({ city: CITY })) directory.push(coop);
 
+  // The city's economic-development office: an analyst of this city, nothing else.
+  const { token } = await issueToken(admin, { grants: [{ role: 'CITY_ANALYST', scope: CITY }] });
+  analyst = createLedgerClient({ url: server.url, token });
+
   dashboard = await serveDashboard({
     ledgerUrl: server.url,
-    token: server.adminToken,
+    token,
     city: CITY,
     port: 0,
     host: '127.0.0.1',
@@ -91,7 +110,7 @@ beforeAll(async () => {
   });
   await page.goto(`${dashboard.url}?city=${encodeURIComponent(CITY)}`);
   await page.waitForSelector('body[data-ready]', { timeout: 60_000 });
-}, 300_000);
+}, 600_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -99,16 +118,61 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** The rows of a panel's figures table: label (with series) -> value or suppression. */
-async function tableOf(panelId: string): Promise<Map<string, { value?: string; suppressed?: string }>> {
+interface Row {
+  value?: string;
+  suppressed?: string;
+  text: string;
+}
+
+/** The rows of a panel's figures table: "label|series" (or "label") -> value or suppression. */
+async function tableOf(panelId: string): Promise<Map<string, Row>> {
   const rows = await page.locator(`#${panelId} table.figures tbody tr`).evaluateAll((trs) =>
     trs.map((tr) => {
       const d = (tr as HTMLElement).dataset;
-      return { label: d.label!, value: d.value, suppressed: d.suppressed };
+      return {
+        key: d.series === undefined ? d.label! : `${d.label}|${d.series}`,
+        value: d.value,
+        suppressed: d.suppressed,
+        text: (tr as HTMLTableRowElement).cells[1]!.textContent!,
+      };
     }),
   );
-  return new Map(rows.map((r) => [r.label, { value: r.value, suppressed: r.suppressed }]));
+  return new Map(rows.map((r) => [r.key, { value: r.value, suppressed: r.suppressed, text: r.text }]));
 }
+
+type ReportInput = Omit<CityReportQueryVariables['input'], 'city' | 'releaseId'>;
+
+/** The cells the API answers this test (as the city's analyst), for the release the seed made. */
+async function report(input: ReportInput) {
+  const answer = await analyst.cityReport({ ...input, city: CITY, releaseId: summary.release.id });
+  expect(answer.userErrors).toEqual([]);
+  return answer.cells;
+}
+
+/** Every row of the panel's table is the API's cell: its figure, or suppressed with its reason. */
+function expectRows(
+  table: Map<string, Row>,
+  expected: { key: string; value: string | null | undefined; reason: string | null | undefined }[],
+): void {
+  expect([...table.keys()].sort()).toEqual(expected.map((e) => e.key).sort());
+  for (const e of expected) {
+    const row = table.get(e.key)!;
+    if (e.value === null || e.value === undefined) {
+      expect(e.reason, e.key).toBeTruthy();
+      expect(row, e.key).toEqual({ suppressed: e.reason, text: `suppressed (${e.reason})` });
+    } else {
+      expect(row.suppressed, e.key).toBeUndefined();
+      expect(Number(row.value), e.key).toBe(Number(e.value));
+    }
+  }
+}
+
+const SERIES: Record<string, string> = {
+  COOPS: 'co-ops',
+  WORKER_OWNERS: 'worker-owners',
+  WORKERS_NOT_MEMBERS: 'workers who are not members',
+  JOBS: 'jobs',
+};
 
 /** The titles of a panel's chart marks ("label: figure"). */
 async function markTitles(panelId: string): Promise<string[]> {
@@ -124,32 +188,141 @@ describe('the example dashboard against a seeded service', () => {
     expect(await page.locator('#city').textContent()).toBe(CITY);
   });
 
-  it('shows the directory breakdowns the API returns, in tables and bars', async () => {
-    const listed = directory.length;
-    expect(listed).toBeGreaterThan(8);
-    expect(await page.locator('[data-kpi="listed co-ops"] strong').textContent()).toBe(String(listed));
-    const expected = new Map<string, number>();
-    for (const coop of directory)
-      expected.set(coop.neighbourhood, (expected.get(coop.neighbourhood) ?? 0) + 1);
-    const table = await tableOf('coops-by-neighbourhood');
-    expect(new Map([...table].map(([label, cell]) => [label, Number(cell.value)]))).toEqual(expected);
-    const titles = await markTitles('coops-by-neighbourhood');
-    expect(titles.sort()).toEqual([...expected].map(([label, n]) => `${label}: ${n}`).sort());
-    // The bars' lengths follow the figures: the largest count has the longest bar.
-    const widths = await page
-      .locator('#coops-by-neighbourhood svg rect')
-      .evaluateAll((rects) =>
-        rects
-          .filter((r) => r.querySelector('title'))
-          .map((r) => [r.querySelector('title')!.textContent, Number(r.getAttribute('width'))] as const),
-      );
-    const [widest] = [...widths].sort((a, b) => b[1] - a[1]);
-    const largest = Math.max(...expected.values());
-    expect(widest![0]).toMatch(new RegExp(`: ${largest}$`));
+  it('the seed published a release with protected figures from the treasurers’ reports', async () => {
+    const { release } = summary;
+    expect(release.seq).toBe(1);
+    const consenting = plan.coops.filter(
+      (c) => c.dataSharingConsent && c.consentOn! <= `${release.throughMonth}-01`,
+    );
+    expect(release.contributors).toBe(consenting.length);
+    expect(release.primarySuppressed).toBeGreaterThan(0);
+    expect(summary.profileReports).toBe(plan.coops.reduce((n, c) => n + c.profiles.length, 0));
+    const coop = plan.coops.find((c) => c.kind === 'WORKER')!;
+    const listed = (await admin.coops({ first: 100 })).edges.find((e) => e.node.name === coop.name)!;
+    const profiles = await admin.coopReportingProfiles({ coopId: listed.node.id, first: 10 });
+    expect(profiles.map((p) => [p.asOf, p.workerOwners, p.workersNotMembers]).sort()).toEqual(
+      coop.profiles.map((p) => [p.asOf, p.workerOwners, p.workersNotMembers]).sort(),
+    );
+    expect(await page.locator('[data-kpi="contributing co-ops"] strong').textContent()).toBe(
+      String(release.contributors),
+    );
+    expect(await page.locator('#reporting').count()).toBe(0);
+  });
 
-    const over = await tableOf('coops-over-time');
-    const lastYear = Math.max(...directory.map((c) => Number(c.foundedOn.slice(0, 4))));
-    expect(over.get(String(lastYear))?.value).toBe(String(listed));
+  it('shows co-ops, worker-owners and jobs over time as the release’s cells', async () => {
+    const through = summary.release.throughMonth;
+    const cells = await report({
+      measures: ['COOPS', 'WORKER_OWNERS', 'JOBS', 'WORKERS_NOT_MEMBERS'],
+      granularity: 'MONTH',
+      from: addMonths(through, -23),
+      to: through,
+    });
+    const rows = (measures: string[]) =>
+      cells
+        .filter((c) => measures.includes(c.measure))
+        .map((c) => ({ key: `${c.period}|${SERIES[c.measure]}`, value: c.value, reason: c.reason }));
+    expectRows(await tableOf('report-growth'), rows(['COOPS', 'WORKER_OWNERS']));
+    expectRows(await tableOf('report-jobs'), rows(['JOBS', 'WORKER_OWNERS', 'WORKERS_NOT_MEMBERS']));
+    // Each cell is a mark whose title gives its figure, or its reason on a hatched square.
+    const format = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+    const titles = await markTitles('report-growth');
+    const hatchedTitles = await page
+      .locator('#report-growth svg g[fill="url(#suppressed-hatch)"] title')
+      .allTextContents();
+    for (const c of cells.filter((x) => x.measure === 'COOPS' || x.measure === 'WORKER_OWNERS')) {
+      const head = `${c.period} · ${SERIES[c.measure]}: `;
+      if (c.suppressed) expect(hatchedTitles).toContain(`${head}suppressed (${c.reason})`);
+      else expect(titles).toContain(`${head}${format.format(Number(c.value))}`);
+    }
+    // The release has figures in its last months (co-ops consented three months back).
+    expect(cells.some((c) => c.period === through && (c.suppressed || Number(c.value) > 0))).toBe(true);
+  });
+
+  it('shows patronage by year as the release’s cells', async () => {
+    const cells = await report({
+      measures: ['PATRONAGE_ALLOCATED', 'PATRONAGE_PAID_IN_CASH'],
+      granularity: 'YEAR',
+    });
+    const name = { PATRONAGE_ALLOCATED: 'allocated', PATRONAGE_PAID_IN_CASH: 'paid in cash' } as Record<
+      string,
+      string
+    >;
+    const table = await tableOf('report-patronage');
+    expectRows(
+      table,
+      cells.map((c) => ({ key: `${c.period} ${name[c.measure]}`, value: c.value, reason: c.reason })),
+    );
+    // A release whose months complete no year has no yearly cells, and the panel says so.
+    if (cells.length === 0)
+      expect(await page.locator('#report-patronage .chart').textContent()).toBe(
+        'The release has no complete year yet.',
+      );
+  });
+
+  it('shows the breakdowns by neighbourhood and sector from the release, a suppressed cell hatched with its reason', async () => {
+    const through = summary.release.throughMonth;
+    let hatched = 0;
+    for (const [dimension, panelId] of [
+      ['NEIGHBOURHOOD', 'coops-by-neighbourhood'],
+      ['SECTOR', 'coops-by-sector'],
+    ] as const) {
+      const cells = await report({
+        measures: ['COOPS', 'WORKER_OWNERS'],
+        groupBy: [dimension],
+        granularity: 'MONTH',
+        from: through,
+        to: through,
+      });
+      const code = (c: (typeof cells)[number]) =>
+        dimension === 'NEIGHBOURHOOD' ? c.neighbourhood : c.sector;
+      const label = (c: (typeof cells)[number]) =>
+        code(c) === 'TOTAL'
+          ? `All of ${CITY}`
+          : dimension === 'SECTOR'
+            ? new RegExp(`\\(${code(c)}\\)$`)
+            : code(c);
+      const table = await tableOf(panelId);
+      // Labels of sectors are "<name> (<code>)": match each cell to its row by code.
+      const keyOf = (c: (typeof cells)[number]) => {
+        const l = label(c);
+        const series = SERIES[c.measure];
+        if (typeof l === 'string') return `${l}|${series}`;
+        const found = [...table.keys()].filter((k) => k.endsWith(`|${series}`) && l.test(k.split('|')[0]!));
+        expect(found, `${code(c)} ${series}`).toHaveLength(1);
+        return found[0]!;
+      };
+      expectRows(
+        table,
+        cells.map((c) => ({ key: keyOf(c), value: c.value, reason: c.reason })),
+      );
+      // Each withheld part is a hatched bar in its measure's chart whose title and text give its
+      // reason; no bar of that chart gives it a figure (a zero or any other).
+      const charts = await page.locator(`#${panelId} svg[data-series]`).evaluateAll((svgs) =>
+        svgs.map((svg) => ({
+          series: svg.getAttribute('data-series')!,
+          texts: [...svg.querySelectorAll('text')].map((t) => t.textContent),
+          // Plot sets a mark's fill on its group of rects.
+          marks: [...svg.querySelectorAll('rect')].map((r) => ({
+            fill: r.getAttribute('fill') ?? r.parentElement!.getAttribute('fill'),
+            width: Number(r.getAttribute('width')),
+            title: r.querySelector('title')?.textContent ?? null,
+          })),
+        })),
+      );
+      expect(charts.map((c) => c.series).sort()).toEqual(['co-ops', 'worker-owners']);
+      for (const cell of cells.filter((c) => c.suppressed && code(c) !== 'TOTAL')) {
+        const [rowLabel, series] = keyOf(cell).split('|') as [string, string];
+        const chart = charts.find((c) => c.series === series)!;
+        const titled = chart.marks.filter((m) => m.title?.startsWith(`${rowLabel}: `));
+        expect(titled, `${rowLabel} ${series}`).toHaveLength(1);
+        expect(titled[0]!.title).toBe(`${rowLabel}: suppressed (${cell.reason})`);
+        expect(titled[0]!.fill).toBe('url(#suppressed-hatch)');
+        expect(titled[0]!.width).toBeGreaterThan(0);
+        expect(chart.texts).toContain(`suppressed: ${cell.reason}`);
+        hatched++;
+      }
+    }
+    expect(hatched).toBeGreaterThan(0);
   });
 
   it('draws one marker per listed co-op with coordinates, without map tiles', async () => {
@@ -159,19 +332,25 @@ describe('the example dashboard against a seeded service', () => {
     expect(await page.locator('#map img.leaflet-tile').count()).toBe(0);
   });
 
-  it("shows the mutual-credit network's volume per month as the API reports it", async () => {
-    const now = new Date();
-    const to = now.toISOString().slice(0, 7);
-    const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 11, 1))
-      .toISOString()
-      .slice(0, 7);
-    const stats = await admin.networkStatistics({ networkId: summary.networkId, from, to });
-    const months = stats!.statistics.months.filter((m) => m.payments > 0);
-    expect(months.length).toBeGreaterThan(5);
-    const table = await tableOf('credit-volume');
-    for (const month of months) expect(Number(table.get(month.month)?.value)).toBe(Number(month.volume));
+  it('shows mutual-credit volume by month as the release’s cells', async () => {
+    const through = summary.release.throughMonth;
+    const cells = await report({
+      measures: ['CREDIT_VOLUME'],
+      granularity: 'MONTH',
+      from: addMonths(through, -11),
+      to: through,
+    });
+    expect(await page.getAttribute('#credit-volume', 'data-source')).toBe('release');
+    expectRows(
+      await tableOf('credit-volume'),
+      cells.map((c) => ({ key: c.period, value: c.value, reason: c.reason })),
+    );
+    // The network traded in the months co-ops consented to: figures or suppressed cells, not zeros.
+    const consented = cells.filter((c) => c.period >= addMonths(through, -2));
+    expect(consented.length).toBe(3);
+    for (const c of consented) expect(c.suppressed || Number(c.value) > 0, c.period).toBe(true);
     const titles = await markTitles('credit-volume');
-    expect(titles.length).toBe(table.size);
+    expect(titles.length).toBe(cells.length);
   });
 
   it('saves a screenshot', async () => {
@@ -185,3 +364,8 @@ describe('the example dashboard against a seeded service', () => {
     await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: DASHBOARD_DIR });
   });
 });
+
+function addMonths(month: string, months: number): string {
+  const d = new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)) - 1 + months, 1));
+  return d.toISOString().slice(0, 7);
+}

@@ -169,7 +169,7 @@ export function bars(
 
 /**
  * Lines over time, one per series; suppressed points are left out of the line (a gap, not a
- * zero) and marked with a hatched square at the line's level so the gap shows why.
+ * zero) and marked with a hatched square on the axis with their reason written above it.
  */
 export function lines(cells: readonly Cell[], options: { yLabel?: string } = {}): Element {
   const published = cells.filter((c) => c.suppressed === null);
@@ -214,6 +214,16 @@ export function lines(cells: readonly Cell[], options: { yLabel?: string } = {})
         fill: SUPPRESSED_FILL,
         stroke: '#8a7f72',
         title,
+      }),
+      Plot.text(suppressed, {
+        x,
+        y: () => bottom,
+        text: (c: Cell) => c.suppressed,
+        rotate: -90,
+        textAnchor: 'start',
+        dx: -10,
+        fontSize: 9,
+        fill: '#3d352c',
       }),
       Plot.ruleY([0]),
     ],

@@ -5,7 +5,7 @@
  */
 import { createLedgerClient, LedgerClientError } from '@solidarity-ledger/sdk';
 import { bars, figuresTable, lines, panel } from './charts.js';
-import { type Cell, coopsOverTime, countBy, loadCredit, loadDirectory } from './data.js';
+import { type Cell, coopsOverTime, countBy, type Directory, loadCredit, loadDirectory } from './data.js';
 import { drawMap, KIND_COLORS } from './map.js';
 import { renderReporting } from './reporting.js';
 import { sectorOf } from './sectors.js';
@@ -44,7 +44,48 @@ async function main(): Promise<void> {
     ['sectors', String(new Set(directory.coops.map((c) => sectorOf(c.naicsCode))).size)],
   ]);
 
-  // Co-ops over time, from the directory: founded per year and the running total.
+  // City reporting's protected release: over time, jobs, patronage, breakdowns, mutual credit.
+  const release = await renderReporting(ledger, city, panels);
+  if (release) {
+    kpis([
+      ['release', `${release.seq} · ${release.throughMonth}`],
+      ['contributing co-ops', String(release.contributors)],
+    ]);
+  } else {
+    directoryPanels(directory);
+  }
+
+  // The map, from the public directory.
+  const mapPanel = panel(panels, {
+    id: 'map',
+    title: 'Map of co-ops',
+    subtitle: `${located.length} of ${directory.coops.length} listed co-ops give coordinates (public directory); no map tiles are loaded.`,
+  });
+  const canvas = document.createElement('div');
+  canvas.id = 'map-canvas';
+  mapPanel.chart.append(canvas);
+  const legend = document.createElement('div');
+  legend.className = 'legend';
+  for (const kind of [...new Set(located.map((c) => c.kind))].sort()) {
+    const item = document.createElement('span');
+    item.style.setProperty('--c', KIND_COLORS[kind] ?? KIND_COLORS.OTHER!);
+    item.textContent = kind.toLowerCase().replace('_', ' ');
+    legend.append(item);
+  }
+  mapPanel.body.append(legend);
+  drawMap(canvas, directory.coops, sectorOf);
+
+  if (!release) await networkCredit(directory);
+
+  status.textContent = `${directory.coops.length} listed co-ops in ${city}; loaded ${new Date().toLocaleTimeString()}.`;
+  document.body.dataset.ready = 'true';
+}
+
+/**
+ * Without a release the token may read: the public directory's own breakdowns (one co-op per
+ * listing, public figures), said to be the directory's.
+ */
+function directoryPanels(directory: Directory): void {
   const growth = coopsOverTime(directory);
   const growthCells: Cell[] = growth.map((g) => ({
     label: String(g.year),
@@ -60,7 +101,6 @@ async function main(): Promise<void> {
   over.chart.append(lines(growthCells, { yLabel: 'co-ops' }));
   over.body.append(details('Figures', figuresTable(growthCells, ['year', 'co-ops'])));
 
-  // Breakdowns of the directory (public, one co-op per listing).
   const byHood = countBy(directory, (c) => c.neighbourhood || '(not given)');
   const hood = panel(panels, {
     id: 'coops-by-neighbourhood',
@@ -78,28 +118,10 @@ async function main(): Promise<void> {
   });
   sector.chart.append(bars(bySector, { horizontal: true, color: '#6a8f3b' }));
   sector.body.append(details('Figures', figuresTable(bySector, ['sector', 'co-ops'])));
+}
 
-  // The map.
-  const mapPanel = panel(panels, {
-    id: 'map',
-    title: 'Map of co-ops',
-    subtitle: `${located.length} of ${directory.coops.length} listed co-ops give coordinates; no map tiles are loaded.`,
-  });
-  const canvas = document.createElement('div');
-  canvas.id = 'map-canvas';
-  mapPanel.chart.append(canvas);
-  const legend = document.createElement('div');
-  legend.className = 'legend';
-  for (const kind of [...new Set(located.map((c) => c.kind))].sort()) {
-    const item = document.createElement('span');
-    item.style.setProperty('--c', KIND_COLORS[kind] ?? KIND_COLORS.OTHER!);
-    item.textContent = kind.toLowerCase().replace('_', ' ');
-    legend.append(item);
-  }
-  mapPanel.body.append(legend);
-  drawMap(canvas, directory.coops, sectorOf);
-
-  // Mutual credit: the networks of the city this token may read.
+/** Without a release: the mutual-credit networks of the city this token may read, their own totals. */
+async function networkCredit(directory: Directory): Promise<void> {
   const credit = await loadCredit(ledger, directory);
   const creditPanel = panel(panels, {
     id: 'credit-volume',
@@ -109,8 +131,9 @@ async function main(): Promise<void> {
         ? `Not readable with this token (${credit.error}).`
         : credit.length === 0
           ? 'No mutual-credit network of this city is readable with this token.'
-          : `Payments between member co-ops, ${credit.map((c) => `${c.network} (${c.unit})`).join(', ')}.`,
+          : `Payments between member co-ops, ${credit.map((c) => `${c.network} (${c.unit})`).join(', ')} (the networks' own totals).`,
   });
+  creditPanel.chart.closest('section')!.dataset.source = 'networks';
   if (!('error' in credit)) {
     const cells: Cell[] = credit.flatMap((view) =>
       view.months.map((m) => ({
@@ -125,12 +148,6 @@ async function main(): Promise<void> {
       creditPanel.body.append(details('Figures', figuresTable(cells, ['month', 'volume'])));
     }
   }
-
-  // City reporting's protected aggregates (worker-owners, jobs, patronage, breakdowns).
-  await renderReporting(ledger, city, panels);
-
-  status.textContent = `${directory.coops.length} listed co-ops in ${city}; loaded ${new Date().toLocaleTimeString()}.`;
-  document.body.dataset.ready = 'true';
 }
 
 function details(summary: string, content: Element): HTMLDetailsElement {

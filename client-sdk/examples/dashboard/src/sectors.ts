@@ -30,3 +30,8 @@ const SECTORS: Record<string, string> = {
 export function sectorOf(naicsCode: string): string {
   return SECTORS[naicsCode.slice(0, 2)] ?? `NAICS ${naicsCode.slice(0, 2)}`;
 }
+
+/** A release's sector code (two NAICS digits) as a label unique per code ("Manufacturing (31)"). */
+export function sectorLabel(code: string): string {
+  return `${SECTORS[code] ?? 'NAICS'} (${code})`;
+}
