@@ -37,43 +37,62 @@ export interface CellInterval {
   exact: boolean;
 }
 
-/** Min and max of each target column of an attacker's program. */
+/**
+ * Min and max of each target column of an attacker's program. The program is passed to HiGHS once
+ * (its persistent model: columns, bounds and the sparse rows as arrays, no LP text to write or
+ * parse); each target then only changes the objective (its column's cost to 1, the sense to
+ * minimise, then maximise) and HiGHS starts from the basis of the previous solve.
+ */
 export function solveAttack(highs: Solver, problem: AttackProblem): CellInterval[] {
-  const constraints: string[] = [];
-  for (let r = 0; r < problem.rhs.length; r++) {
-    const terms: string[] = [];
-    for (let i = problem.starts[r]!; i < problem.starts[r + 1]!; i++) {
-      const c = problem.coefs[i]!;
-      terms.push(`${c < 0 ? '-' : '+'} ${Math.abs(c)} x${problem.indices[i]}`);
-    }
-    constraints.push(` r${r}: ${terms.join(' ')} = ${problem.rhs[r]}`);
-  }
-  const bounds = problem.colLower.map((l, i) => ` x${i} >= ${l}`);
-  const body = [
-    'Subject To',
-    ...(constraints.length > 0 ? constraints : [' r0: x0 >= -1e30']),
-    'Bounds',
-    ...bounds,
-    'End',
-  ];
+  const numCols = problem.cells.length;
+  const numRows = problem.rhs.length;
   const out: CellInterval[] = [];
-  for (const t of problem.targets) {
-    const cell = problem.cells[t]!;
-    const min = optimum(highs, ['Minimize', ` obj: x${t}`, ...body].join('\n'), 'min');
-    const max = optimum(highs, ['Maximize', ` obj: x${t}`, ...body].join('\n'), 'max');
-    out.push({ cell, min, max, exact: problem.exact });
+  const model = highs.createModel({
+    numCols,
+    numRows,
+    colCost: new Float64Array(numCols),
+    colLower: problem.colLower,
+    colUpper: new Float64Array(numCols).fill(highs.infinity),
+    rowLower: problem.rhs,
+    rowUpper: problem.rhs,
+    matrix: {
+      format: 'csr',
+      numRows,
+      numCols,
+      starts: problem.starts,
+      indices: problem.indices,
+      values: problem.coefs,
+    },
+  });
+  try {
+    model.options.set({ output_flag: false, presolve: 'off' });
+    const { minimize, maximize } = highs.constants.objectiveSense;
+    for (const t of problem.targets) {
+      model.changeColCost(t, 1);
+      model.changeObjectiveSense(minimize);
+      const min = optimum(highs, model, 'min');
+      model.changeObjectiveSense(maximize);
+      const max = optimum(highs, model, 'max');
+      model.changeColCost(t, 0);
+      out.push({ cell: problem.cells[t]!, min, max, exact: problem.exact });
+    }
+  } finally {
+    model.dispose();
   }
   return out;
 }
 
-function optimum(highs: Solver, lp: string, sense: 'min' | 'max'): number {
-  const solution = highs.solve(lp, { presolve: 'on' });
-  if (solution.Status === 'Optimal') return solution.ObjectiveValue;
-  if (solution.Status === 'Unbounded' || solution.Status === 'Primal infeasible or unbounded') {
+type Model = ReturnType<Solver['createModel']>;
+
+function optimum(highs: Solver, model: Model, sense: 'min' | 'max'): number {
+  const status = model.run().modelStatus;
+  const codes = highs.constants.modelStatus;
+  if (status === codes.optimal) return model.getObjectiveValue();
+  if (status === codes.unbounded || status === codes.unboundedOrInfeasible) {
     return sense === 'max' ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
   }
   // The true table is a solution, so the program is feasible: anything else is a fault.
-  throw new Error(`the audit's linear program ended ${solution.Status}`);
+  throw new Error(`the audit's linear program ended with model status ${status}`);
 }
 
 export interface AuditFinding extends CellInterval {
@@ -96,35 +115,34 @@ export interface AuditTarget {
   wantDown: number;
 }
 
+export interface AuditOptions {
+  /**
+   * Solve each target's neighbourhood program (its certificate's cells free, every other hidden
+   * cell at its true value) first, and the exact program of its component only for targets whose
+   * neighbourhood does not already prove the interval. The neighbourhood's tables are a subset of
+   * the attacker's, so an interval wide enough there is wide enough over all tables: a proof by LP
+   * for every target, at the cost of a few dozen columns each instead of the whole component. Off
+   * by default (every target then gets its exact component program, as in the tests).
+   */
+  neighbourhoodFirst?: boolean;
+}
+
 /**
  * Audits every target (a hidden sensitive cell): exact programs per component of hidden cells,
- * neighbourhood programs (from `certificates`) for components over `componentCellsMax` cells.
+ * neighbourhood programs (from `certificates`) for components over `componentCellsMax` cells, or
+ * neighbourhoods first with `neighbourhoodFirst`.
  */
 export async function auditProtection(
   input: AttackInput,
   targets: readonly AuditTarget[],
   certificates: readonly Certificate[] = [],
   componentCellsMax = Number.POSITIVE_INFINITY,
+  options: AuditOptions = {},
 ): Promise<AuditReport> {
   const highs = await loadSolver();
   const want = new Map(targets.map((t) => [t.cell, t]));
-  const { problems, tooLarge } = attackerProblems(
-    input,
-    targets.map((t) => t.cell),
-    componentCellsMax,
-  );
-  const intervals: CellInterval[] = [];
-  for (const p of problems) intervals.push(...solveAttack(highs, p));
   const byCell = new Map(certificates.map((c) => [c.cell, c]));
-  for (const cell of tooLarge) {
-    const certificate = byCell.get(cell);
-    if (!certificate) {
-      intervals.push({ cell, min: input.values[cell]!, max: input.values[cell]!, exact: false });
-      continue;
-    }
-    intervals.push(...solveAttack(highs, neighbourhoodProblem(input, certificate)));
-  }
-  const findings = intervals.map((iv) => {
+  const judge = (iv: CellInterval): AuditFinding => {
     const t = want.get(iv.cell)!;
     const value = input.values[iv.cell]!;
     const lower = input.lower ? input.lower[iv.cell]! : Math.min(0, value);
@@ -135,6 +153,37 @@ export async function auditProtection(
       wantDown: t.wantDown,
       ok: judgeInterval(value, lower, iv.min, iv.max, t.wantUp, t.wantDown),
     };
-  });
-  return { findings, failures: findings.filter((f) => !f.ok), programs: problems.length + tooLarge.length };
+  };
+  const findings: AuditFinding[] = [];
+  let programs = 0;
+  let rest = targets.map((t) => t.cell);
+  if (options.neighbourhoodFirst) {
+    const unproven: number[] = [];
+    for (const cell of rest) {
+      const certificate = byCell.get(cell);
+      if (!certificate) {
+        unproven.push(cell);
+        continue;
+      }
+      programs++;
+      const finding = judge(solveAttack(highs, neighbourhoodProblem(input, certificate))[0]!);
+      if (finding.ok) findings.push(finding);
+      else unproven.push(cell);
+    }
+    rest = unproven;
+  }
+  if (rest.length > 0) {
+    const { problems, tooLarge } = attackerProblems(input, rest, componentCellsMax);
+    for (const p of problems) for (const iv of solveAttack(highs, p)) findings.push(judge(iv));
+    for (const cell of tooLarge) {
+      const certificate = byCell.get(cell);
+      if (!certificate) {
+        findings.push(judge({ cell, min: input.values[cell]!, max: input.values[cell]!, exact: false }));
+        continue;
+      }
+      findings.push(judge(solveAttack(highs, neighbourhoodProblem(input, certificate))[0]!));
+    }
+    programs += problems.length + tooLarge.length;
+  }
+  return { findings, failures: findings.filter((f) => !f.ok), programs };
 }

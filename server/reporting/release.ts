@@ -1,8 +1,10 @@
 /**
  * Making a release (issue 15): refresh the city's rollup, freeze the newly covered months' figures
  * of consenting co-ops, build the full cube (neighbourhood x sector x kind x measure-period with
- * every margin), protect it with the previous release's cells locked, audit every hidden sensitive
- * cell with HiGHS, and store the protected cells. Nothing is stored when the audit fails.
+ * every margin), protect it with the previous release's cells locked, check the certificates
+ * exactly, audit every hidden sensitive cell with HiGHS (its certificate's neighbourhood first, the
+ * exact program of its component where that does not prove it), and store the protected cells.
+ * Nothing is stored when either check fails.
  *
  * Who: a CITY_ANALYST of the city, or an ADMIN (an operator running the release command).
  */
@@ -183,6 +185,10 @@ export async function createRelease(
       targets,
       protection.certificates,
       AUDIT_COMPONENT_CELLS_MAX,
+      // Every hidden sensitive cell is audited by LP: first on its certificate's neighbourhood (a
+      // proof when it passes, a few dozen columns), then, where that does not prove it, on the
+      // exact program of its component.
+      { neighbourhoodFirst: true },
     );
     const auditMs = Date.now() - auditStart;
     if (result.unprotected.length > 0 || unverified.length > 0 || audit.failures.length > 0) {

@@ -77,6 +77,19 @@ async function expectPublishable(release: ReleaseProtection) {
   );
   expect(audit.findings.length).toBe(problem.sensitive.length);
   expect(audit.failures).toEqual([]);
+  // publishCityReport's audit (neighbourhoods first, exact components where they do not prove a
+  // cell) reaches the same verdict on every cell.
+  const quick = await auditProtection(
+    { shape: problem.shape, values: problem.values, suppressed: result.suppressed },
+    targets(release),
+    release.certificates,
+    Number.POSITIVE_INFINITY,
+    { neighbourhoodFirst: true },
+  );
+  expect(quick.findings.map((f) => f.cell).sort((a, b) => a - b)).toEqual(
+    [...problem.sensitive].sort((a, b) => a - b),
+  );
+  expect(quick.failures).toEqual([]);
   // An EMPTY cell is never hidden to protect another: it stays a published zero.
   for (let cell = 0; cell < problem.shape.cellCount; cell++) {
     if (release.reasons[cell] === 'COMPLEMENTARY') expect(problem.values[cell]).not.toBe(0);
@@ -141,6 +154,14 @@ describe('sparse cities', () => {
       targets(release),
     );
     expect(pinned.failures.map((x) => x.cell)).toContain(alone);
+    const pinnedQuick = await auditProtection(
+      { shape: cube.shape, values: cube.values, suppressed: release.problem.suppressed },
+      targets(release),
+      release.certificates,
+      Number.POSITIVE_INFINITY,
+      { neighbourhoodFirst: true },
+    );
+    expect(pinnedQuick.failures.map((x) => x.cell)).toContain(alone);
   }, 60_000);
 
   it('a co-op that starts counting mid-table (consent given later) in a slice of its own', async () => {
