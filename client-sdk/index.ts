@@ -1,6 +1,7 @@
 /**
- * Solidarity Ledger client SDK (`@solidarity-ledger/sdk`): a small typed facade over `fetch` and the
- * documents generated from client-sdk/operations (see README.md next to this file). It runs in Node
+ * Solidarity Ledger client SDK (`@solidarity-ledger/sdk`): a small typed facade over graphql-request
+ * (on the caller's `fetch`, see transport.ts) and the documents generated from client-sdk/operations
+ * (see README.md next to this file). It runs in Node
  * (20.3+) and in browsers alike: nothing here imports a Node module.
  *
  *   const ledger = createLedgerClient({ url: 'https://ledger.example/graphql', token });
@@ -1157,8 +1158,9 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
     // One id per attempt, sharing a prefix, so the server's log lines of all attempts are found together.
     const requestIdOf = (attempt: number) => (attempt <= 1 ? requestIdBase : `${requestIdBase}-${attempt}`);
     const documentId = persisted ? documentIdOf(document) : undefined;
+    const text = documentText(document);
     const payload = (byId: boolean): GraphQLPayload => ({
-      ...(byId ? { documentId } : { query: documentText(document) }),
+      ...(byId ? { documentId } : { query: text }),
       ...(operation.name === undefined ? {} : { operationName: operation.name }),
       ...(sent === undefined ? {} : { variables: sent }),
     });
@@ -1182,11 +1184,11 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
         let answer: HttpAnswer;
         try {
           const byId = documentId !== undefined && !unknownIds.has(documentId);
-          answer = await postGraphQL(fetchFn, options.url, payload(byId), headers, signal);
+          answer = await postGraphQL(fetchFn, options.url, payload(byId), headers, signal, text);
           if (byId && isPersistedDocumentNotFound(answer)) {
             // Nothing ran: this service does not know the id. Send the text, now and from now on.
             unknownIds.add(documentId);
-            answer = await postGraphQL(fetchFn, options.url, payload(false), headers, signal);
+            answer = await postGraphQL(fetchFn, options.url, payload(false), headers, signal, text);
           }
         } catch (raw) {
           const { error, retryAfterMs } = toLedgerClientError(raw, {

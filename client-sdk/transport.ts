@@ -1,7 +1,8 @@
 /**
- * One GraphQL request over HTTP, with `fetch` only (browsers, Node 20.3+, Deno, Bun alike): the
- * JSON body, persisted documents, and the answer as it came back. No Node-only import anywhere, so
- * bundlers put the SDK in a browser page as it is.
+ * One GraphQL request over HTTP through graphql-request's `GraphQLClient` on the caller's `fetch`
+ * (browsers, Node 20.3+, Deno, Bun alike): the JSON body, persisted documents, and the answer as it
+ * came back. graphql-request 7 is fetch-based ESM and neither it nor this file imports a Node
+ * module, so bundlers put the SDK in a browser page as it is.
  *
  * Persisted documents: `npm run generate` gives every generated document its id (`__meta__.hash`,
  * `sha256:<hex>` of the normalised document, GraphQL Code Generator's client preset) and the
@@ -13,6 +14,7 @@
  * sends the text in the same attempt and stops sending that id to that service.
  */
 import { type DocumentNode, print } from 'graphql';
+import { ClientError, GraphQLClient } from 'graphql-request';
 
 /** The service's answer to an id it does not know (and Apollo's, for servers speaking APQ). */
 export const PERSISTED_DOCUMENT_NOT_FOUND_CODES: ReadonlySet<string> = new Set([
@@ -58,31 +60,117 @@ export interface GraphQLBody {
   errors?: readonly { message: string; extensions?: Record<string, unknown> }[];
 }
 
-/** POSTs one payload; rejects only when no response arrived (network error, timeout, abort). */
+/** What graphql-request hands `fetch`: a RequestInit with its own options added. */
+type FetchInit = RequestInit & { errorPolicy?: unknown; jsonSerializer?: unknown };
+
+/**
+ * POSTs one payload through graphql-request's `GraphQLClient` (its `rawRequest`); rejects only when
+ * no response arrived (network error, timeout, abort), with the error `fetch` gave. `text` is the
+ * document's text (`documentText`), which graphql-request requires even when the id is sent.
+ *
+ * graphql-request builds the request (headers merged, `signal`, its JSON body) and reads and parses
+ * the answer. What the SDK adds:
+ * - `requestMiddleware` puts the SDK's payload in the body: `{documentId, operationName, variables}`
+ *   for a persisted document, `{query, operationName, variables}` otherwise. graphql-request would
+ *   parse the text on every request to find the operation's name (`excludeOperationName: false`);
+ *   the SDK knows it, so graphql-request is told not to and the middleware names the operation.
+ * - `errorPolicy: 'all'`, so GraphQL errors on a 2xx come back with the answer rather than thrown,
+ *   and a non-2xx answer comes back as graphql-request's `ClientError`, whose `response` holds the
+ *   status, the headers and the body's text: both become the same `HttpAnswer` as before.
+ * - The caller's `fetch` gets the URL as configured (graphql-request passes a `URL` object) and a
+ *   plain `RequestInit` (graphql-request adds its own options to it).
+ * - graphql-request throws away the status of a 2xx answer it cannot read as GraphQL (an HTML
+ *   page, nothing, JSON under another content type). The SDK reads such answers itself as it
+ *   always did, so the fetch wrapper keeps the status, the headers and the text it read.
+ */
 export async function postGraphQL(
   fetchFn: typeof globalThis.fetch,
   url: string,
   payload: GraphQLPayload,
   headers: Headers,
   signal: AbortSignal,
+  text: string,
 ): Promise<HttpAnswer> {
   const sent = new Headers(headers);
   sent.set('content-type', 'application/json');
   sent.set('accept', 'application/graphql-response+json, application/json');
-  const response = await fetchFn(url, {
+  let read: { status: number; headers: Headers; text: string } | undefined;
+  const client = new GraphQLClient(absoluteUrl(url), {
     method: 'POST',
-    headers: sent,
-    body: JSON.stringify(payload),
-    signal,
+    errorPolicy: 'all',
+    excludeOperationName: true,
+    // The name and variables graphql-request passes to a middleware would reach `fetch` as options.
+    requestMiddleware: ({ operationName: _name, variables: _variables, ...request }) => ({
+      ...request,
+      body: JSON.stringify(payload),
+    }),
+    fetch: async (_url, init) => {
+      const { errorPolicy: _policy, jsonSerializer: _serializer, ...plain } = (init ?? {}) as FetchInit;
+      const response = await fetchFn(url, plain);
+      const readText = response.text.bind(response);
+      response.text = async () => {
+        const body = await readText();
+        read = { status: response.status, headers: response.headers, text: body };
+        return body;
+      };
+      return response;
+    },
   });
-  const text = await response.text();
-  let body: unknown;
   try {
-    body = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    body = undefined;
+    const response = await client.rawRequest<unknown>({
+      query: text,
+      variables: payload.variables as Record<string, unknown> | undefined,
+      requestHeaders: sent,
+      signal,
+    });
+    return answerOf(response);
+  } catch (error) {
+    if (error instanceof ClientError) return answerOf(error.response);
+    // A 2xx answer graphql-request could not read as GraphQL: read it as the SDK always did.
+    if (read !== undefined) return { status: read.status, headers: read.headers, body: parseJson(read.text) };
+    throw error;
   }
-  return { status: response.status, headers: response.headers, body };
+}
+
+/** graphql-request's answer (`rawRequest`'s result or a `ClientError`'s response) as an HttpAnswer. */
+function answerOf(response: {
+  status: number;
+  headers: Headers;
+  body: string;
+  data?: unknown;
+  errors?: unknown;
+  extensions?: unknown;
+}): HttpAnswer {
+  const { status, headers, data, errors, extensions } = response;
+  // graphql-request parsed it (JSON under a JSON content type, with the shape of a GraphQL answer):
+  // its data and errors are what JSON.parse of the text gives. Otherwise the text is read here.
+  const body =
+    data !== undefined || errors !== undefined
+      ? { data, errors, ...(extensions === undefined ? {} : { extensions }) }
+      : parseJson(response.body);
+  return { status, headers, body };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text === '' ? undefined : JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * graphql-request resolves the URL with `new URL(url)`, which needs an absolute URL; a page may
+ * configure a relative one (`/graphql`), which `fetch` resolves against the page. The caller's
+ * `fetch` still gets the URL as configured.
+ */
+function absoluteUrl(url: string): string {
+  const base = (globalThis as { location?: { href?: string } }).location?.href;
+  try {
+    return new URL(url, base).href;
+  } catch {
+    return url;
+  }
 }
 
 /** The body as a GraphQL response, or undefined when it is not one (an HTML error page, nothing). */
