@@ -8,7 +8,7 @@
  * - in a browser: bundled by esbuild for the browser platform (which fails on any Node module)
  *   and run in headless Chromium with every other origin blocked.
  * Both must print the co-ops the test listed in the public directory, and send their operations
- * by persisted document id.
+ * by persisted document id, through graphql-request (installed with the SDK, bundled with it).
  *
  * Needs npm's cache (filled by the checkout's `npm ci`; installs are `--prefer-offline`) and
  * /usr/bin/chromium (.ci/run installs it).
@@ -186,6 +186,26 @@ describe(`${sdkPackage.name} packed and installed in a fresh folder`, () => {
     expect(packedFiles.filter((f) => f.startsWith('examples/') || f.includes('tsconfig'))).toEqual([]);
   });
 
+  it('installs graphql-request, the transport, at the version the checkout uses', async () => {
+    const installed = path.join(fresh, 'city-report', 'node_modules');
+    const sdk = JSON.parse(
+      await fs.readFile(path.join(installed, '@solidarity-ledger', 'sdk', 'package.json'), 'utf8'),
+    ) as { dependencies: Record<string, string> };
+    const root = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    expect(sdk.dependencies['graphql-request']).toBe(root.dependencies['graphql-request']);
+    const graphqlRequest = JSON.parse(
+      await fs.readFile(path.join(installed, 'graphql-request', 'package.json'), 'utf8'),
+    ) as { version: string };
+    expect(graphqlRequest.version).toBe(root.dependencies['graphql-request']);
+    const transport = await fs.readFile(
+      path.join(installed, '@solidarity-ledger', 'sdk', 'dist', 'transport.js'),
+      'utf8',
+    );
+    expect(transport).toMatch(/import \{[^}]*\bGraphQLClient\b[^}]*\} from 'graphql-request'/);
+  });
+
   it('nothing in the build imports a Node module', async () => {
     const dist = path.join(fresh, 'city-report', 'node_modules', '@solidarity-ledger', 'sdk', 'dist');
     const files = (await fs.readdir(dist, { recursive: true })).filter((f) => String(f).endsWith('.js'));
@@ -258,6 +278,8 @@ describe(`${sdkPackage.name} packed and installed in a fresh folder`, () => {
     // The SDK came from the installed tarball, not from the checkout.
     expect(inputs.some((i) => i.startsWith('node_modules/@solidarity-ledger/sdk/dist/'))).toBe(true);
     expect(inputs.filter((i) => i.includes('client-sdk'))).toEqual([]);
+    // Its transport, graphql-request, is in the page too.
+    expect(inputs.some((i) => i.startsWith('node_modules/graphql-request/build/'))).toBe(true);
     await fs.writeFile(
       path.join(web, 'index.html'),
       '<!doctype html><title>report</title><script type="module" src="/app.js"></script>',
