@@ -88,47 +88,78 @@ export interface ClearingPlan {
 // A residual graph and an exact minimum-cost flow on it
 // ---------------------------------------------------------------------------------------------
 
-/** Arcs in pairs: arc 2k is forward, 2k+1 its reverse; capacities are residual. */
+/**
+ * Arcs in pairs as they are added: arc 2k is forward, 2k+1 its reverse; capacities are residual.
+ * `seal()` lays them out by tail node (compressed sparse rows: a node's arcs side by side, in the
+ * order a linked list of them would give, newest first) so the searches read memory in order:
+ * walking a linked list of 280,000 arcs in insertion order missed the cache at almost every arc.
+ * The minimum-cost flow works on the sealed arrays; `rev` names an arc's partner there.
+ */
 class FlowGraph {
-  readonly first: Int32Array;
-  private next: number[] = [];
-  readonly to: number[] = [];
-  readonly from: number[] = [];
-  readonly cap: bigint[] = [];
-  readonly cost: number[] = [];
-  private nextArr: Int32Array | null = null;
+  private readonly tail: number[] = [];
+  private readonly head: number[] = [];
+  private readonly capacity: bigint[] = [];
+  private readonly costs: number[] = [];
+  /** Sealed: arcs of node u are start[u] .. start[u + 1] - 1. */
+  start = new Int32Array(0);
+  to = new Int32Array(0);
+  from = new Int32Array(0);
+  rev = new Int32Array(0);
+  cost = new Float64Array(0);
+  cap: bigint[] = [];
+  /** Where each added arc sits once sealed. */
+  private at = new Int32Array(0);
+  private sealed = false;
 
-  constructor(readonly n: number) {
-    this.first = new Int32Array(n).fill(-1);
-  }
+  constructor(readonly n: number) {}
 
-  /** Adds u -> v; returns the forward arc's index. */
+  /** Adds u -> v; returns the forward arc's index (as added). */
   add(u: number, v: number, capacity: bigint, cost: number): number {
-    const e = this.to.length;
-    this.push(u, v, capacity, cost);
-    this.push(v, u, 0n, -cost);
+    const e = this.tail.length;
+    this.tail.push(u, v);
+    this.head.push(v, u);
+    this.capacity.push(capacity, 0n);
+    this.costs.push(cost, -cost);
     return e;
   }
 
-  private push(u: number, v: number, capacity: bigint, cost: number): void {
-    const e = this.to.length;
-    this.to.push(v);
-    this.from.push(u);
-    this.cap.push(capacity);
-    this.cost.push(cost);
-    this.next.push(this.first[u]!);
-    this.first[u] = e;
+  /** Lays the arcs out by tail node; call once, after the last add. */
+  seal(): void {
+    if (this.sealed) return;
+    const m = this.tail.length;
+    const start = new Int32Array(this.n + 1);
+    for (let e = 0; e < m; e++) start[this.tail[e]! + 1]! += 1;
+    for (let u = 0; u < this.n; u++) start[u + 1]! += start[u]!;
+    const fill = start.slice(0, this.n);
+    const at = new Int32Array(m);
+    // Newest first within a node, as the linked lists this replaces walked them.
+    for (let e = m - 1; e >= 0; e--) at[e] = fill[this.tail[e]!]!++;
+    const to = new Int32Array(m);
+    const from = new Int32Array(m);
+    const rev = new Int32Array(m);
+    const cost = new Float64Array(m);
+    const cap = new Array<bigint>(m);
+    for (let e = 0; e < m; e++) {
+      const k = at[e]!;
+      to[k] = this.head[e]!;
+      from[k] = this.tail[e]!;
+      rev[k] = at[e ^ 1]!;
+      cost[k] = this.costs[e]!;
+      cap[k] = this.capacity[e]!;
+    }
+    this.start = start;
+    this.to = to;
+    this.from = from;
+    this.rev = rev;
+    this.cost = cost;
+    this.cap = cap;
+    this.at = at;
+    this.sealed = true;
   }
 
-  /** The adjacency links as a typed array (after the last arc is added). */
-  links(): Int32Array {
-    this.nextArr ??= Int32Array.from(this.next);
-    return this.nextArr;
-  }
-
-  /** Flow on a forward arc: what its reverse holds. */
+  /** Flow on a forward arc (its index as added): what its reverse holds. */
   flow(e: number): bigint {
-    return this.cap[e ^ 1]!;
+    return this.cap[this.at[e ^ 1]!]!;
   }
 }
 
@@ -197,8 +228,8 @@ function minCostFlow(
   untilNonNegative: boolean,
 ): bigint {
   const n = g.n;
-  const next = g.links();
-  const { to, from, cap, cost, first } = g;
+  g.seal();
+  const { to, from, cap, cost, start, rev } = g;
   const pi = potential;
   const dist = new Float64Array(n);
   const level = new Int32Array(n);
@@ -224,7 +255,7 @@ function minCostFlow(
     while (heap.size > 0) {
       const [d, u] = heap.pop();
       if (d > dist[u]!) continue;
-      for (let e = first[u]!; e !== -1; e = next[e]!) {
+      for (let e = start[u]!, end = start[u + 1]!; e < end; e++) {
         if (open[e] === 0) continue;
         const v = to[e]!;
         const nd = d + reduced(e);
@@ -249,7 +280,7 @@ function minCostFlow(
       queue[tail++] = s;
       while (head < tail) {
         const u = queue[head++]!;
-        for (let e = first[u]!; e !== -1; e = next[e]!) {
+        for (let e = start[u]!, end = start[u + 1]!; e < end; e++) {
           const v = to[e]!;
           if (level[v] === -1 && open[e] === 1 && admissible[e] === 1) {
             level[v] = level[u]! + 1;
@@ -258,7 +289,7 @@ function minCostFlow(
         }
       }
       if (level[t] === -1) break;
-      current.set(first);
+      current.set(start.subarray(0, n));
       const path: number[] = [];
       let u = s;
       while (true) {
@@ -269,8 +300,8 @@ function minCostFlow(
           for (let i = 0; i < path.length; i++) {
             const e = path[i]!;
             cap[e] = cap[e]! - bottleneck;
-            cap[e ^ 1] = cap[e ^ 1]! + bottleneck;
-            open[e ^ 1] = 1;
+            cap[rev[e]!] = cap[rev[e]!]! + bottleneck;
+            open[rev[e]!] = 1;
             if (cap[e]! === 0n) {
               open[e] = 0;
               if (cut === -1) cut = i;
@@ -283,13 +314,14 @@ function minCostFlow(
           continue;
         }
         let e = current[u]!;
-        while (e !== -1) {
+        const end = start[u + 1]!;
+        while (e < end) {
           const v = to[e]!;
           if (open[e] === 1 && admissible[e] === 1 && level[v] === level[u]! + 1) break;
-          e = next[e]!;
+          e++;
         }
         current[u] = e;
-        if (e !== -1) {
+        if (e < end) {
           path.push(e);
           u = to[e]!;
           continue;
@@ -299,7 +331,7 @@ function minCostFlow(
         if (path.length === 0) break;
         const back = path.pop()!;
         u = from[back]!;
-        current[u] = next[back]!;
+        current[u] = back + 1;
       }
     }
   }
