@@ -585,6 +585,9 @@ const CREDIT_POLICY = {
   dynamic: { salesPercent: '10', windowDays: 30, cap: '100000.00' },
 };
 
+/** The dynamic share of sales the applyCreditPolicy probes last set (each raises it by 5 points). */
+let policyRaise = 20;
+
 interface TenantCredit {
   /** The tenant's network (a book of its own): its CreditNetwork id, its Book id and its raw uuid. */
   networkId: string;
@@ -2008,10 +2011,23 @@ const RULES: Record<string, Rule> = {
   'Mutation.applyCreditPolicy': {
     scopes: { authenticated: true },
     expect: NETWORK_STEWARDS,
-    // The partner follows the policy: a new sale of 1.00 gives it 0.10 more to grow by.
+    // A payment grows the payee's limit at once (b04343e), so applyCreditPolicy has work only after
+    // a policy change, which applies to past sales: each probe raises the dynamic share of sales
+    // above every share set before (setCreditPolicy's probes set 10%), then asks for it to apply.
     probe: async ({ tenant }) => {
       const c = networks[tenant.name];
       await payPartner(tenant, c);
+      policyRaise += 5;
+      const raised = await admin.setCreditPolicy({
+        networkId: c.networkId,
+        policy: {
+          ...CREDIT_POLICY,
+          dynamic: { ...CREDIT_POLICY.dynamic, salesPercent: String(policyRaise) },
+        },
+        reason: 'authz: a higher share of sales',
+        idempotencyKey: newKey('authz-policy-raise'),
+      });
+      expect(raised.userErrors).toEqual([]);
       const grown = async () =>
         (
           await db.query(
