@@ -85,8 +85,16 @@ export function solveAttack(highs: Solver, problem: AttackProblem): CellInterval
 type Model = ReturnType<Solver['createModel']>;
 
 function optimum(highs: Solver, model: Model, sense: 'min' | 'max'): number {
-  const status = model.run().modelStatus;
   const codes = highs.constants.modelStatus;
+  let status = model.run().modelStatus;
+  if (status !== codes.optimal && status !== codes.unbounded && status !== codes.unboundedOrInfeasible) {
+    // A warm start that ends without a verdict (seen: status unknown on programs mixing cents and
+    // head counts): solve again from scratch with presolve, then go back to warm starts.
+    model.clearSolver();
+    model.options.set('presolve', 'on');
+    status = model.run().modelStatus;
+    model.options.set('presolve', 'off');
+  }
   if (status === codes.optimal) return model.getObjectiveValue();
   if (status === codes.unbounded || status === codes.unboundedOrInfeasible) {
     return sense === 'max' ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
@@ -107,6 +115,8 @@ export interface AuditReport {
   /** Cells whose interval is narrower than asked (or could not be proven wide enough). */
   failures: AuditFinding[];
   programs: number;
+  /** Targets not audited because the deadline passed (0 without a deadline). */
+  skipped: number;
 }
 
 export interface AuditTarget {
@@ -125,6 +135,13 @@ export interface AuditOptions {
    * by default (every target then gets its exact component program, as in the tests).
    */
   neighbourhoodFirst?: boolean;
+  /**
+   * With neighbourhoodFirst: stop solving neighbourhood programs at this time (ms since the epoch);
+   * the targets not reached are counted in `skipped` (neither passed nor failed). Targets are taken
+   * in a fixed pseudo-random order, so what is reached is a sample spread over the table. Unset: every
+   * target is audited.
+   */
+  deadline?: number;
 }
 
 /**
@@ -157,9 +174,15 @@ export async function auditProtection(
   const findings: AuditFinding[] = [];
   let programs = 0;
   let rest = targets.map((t) => t.cell);
+  let skipped = 0;
   if (options.neighbourhoodFirst) {
     const unproven: number[] = [];
-    for (const cell of rest) {
+    if (options.deadline !== undefined) rest = spread(rest);
+    for (const [i, cell] of rest.entries()) {
+      if (options.deadline !== undefined && (i & 63) === 0 && Date.now() > options.deadline) {
+        skipped = rest.length - i;
+        break;
+      }
       const certificate = byCell.get(cell);
       if (!certificate) {
         unproven.push(cell);
@@ -185,5 +208,11 @@ export async function auditProtection(
     }
     programs += problems.length + tooLarge.length;
   }
-  return { findings, failures: findings.filter((f) => !f.ok), programs };
+  return { findings, failures: findings.filter((f) => !f.ok), programs, skipped };
+}
+
+/** The cells in a fixed order that looks random (a multiplicative hash), so a prefix is a spread sample. */
+function spread(cells: readonly number[]): number[] {
+  const key = (c: number) => Math.imul(c ^ (c >>> 16), 0x45d9f3b) >>> 0;
+  return [...cells].sort((a, b) => key(a) - key(b) || a - b);
 }

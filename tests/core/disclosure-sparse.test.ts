@@ -162,6 +162,16 @@ describe('sparse cities', () => {
       { neighbourhoodFirst: true },
     );
     expect(pinnedQuick.failures.map((x) => x.cell)).toContain(alone);
+    // Past its deadline the audit stops: what it did not reach is skipped, neither passed nor failed.
+    const late = await auditProtection(
+      { shape: cube.shape, values: cube.values, suppressed: release.result.suppressed },
+      targets(release),
+      release.certificates,
+      Number.POSITIVE_INFINITY,
+      { neighbourhoodFirst: true, deadline: 0 },
+    );
+    expect(late.skipped).toBe(release.problem.sensitive.length);
+    expect(late.findings).toEqual([]);
   }, 60_000);
 
   it('a co-op that starts counting mid-table (consent given later) in a slice of its own', async () => {
