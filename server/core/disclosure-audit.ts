@@ -218,6 +218,29 @@ export function neighbourhoodProblem(input: AttackInput, certificate: Certificat
   return buildProblem(input, free, (c) => set.has(c), [certificate.cell], false);
 }
 
+/**
+ * The attacker's program on the union of several sensitive cells' certificate neighbourhoods:
+ * those cells free, every other suppressed cell fixed at its true value. Still a subset of the
+ * attacker's tables, so each target's interval found there is a lower bound of its true one (a
+ * proof when it passes); one program serves every target of the group.
+ */
+export function neighbourhoodsProblem(
+  input: AttackInput,
+  certificates: readonly Certificate[],
+): AttackProblem {
+  const free = new Set<number>();
+  for (const certificate of certificates)
+    for (const c of certificateCells(input.shape, certificate)) if (input.suppressed[c] === 1) free.add(c);
+  const cells = [...free].sort((a, b) => a - b);
+  return buildProblem(
+    input,
+    cells,
+    (c) => free.has(c),
+    certificates.map((c) => c.cell),
+    false,
+  );
+}
+
 export interface AttackFinding {
   cell: number;
   value: number;

@@ -14,8 +14,10 @@ import {
   type AttackInput,
   type AttackProblem,
   attackerProblems,
+  certificateCells,
   judgeInterval,
   neighbourhoodProblem,
+  neighbourhoodsProblem,
 } from '../core/disclosure-audit.js';
 import type { Certificate } from '../core/disclosure-protect.js';
 
@@ -125,6 +127,9 @@ export interface AuditTarget {
   wantDown: number;
 }
 
+/** Cells (counted with repeats) of the certificates whose neighbourhoods share one program. */
+const NEIGHBOURHOOD_GROUP_CELLS_MAX = 400;
+
 export interface AuditOptions {
   /**
    * Solve each target's neighbourhood program (its certificate's cells free, every other hidden
@@ -178,6 +183,20 @@ export async function auditProtection(
   if (options.neighbourhoodFirst) {
     const unproven: number[] = [];
     if (options.deadline !== undefined) rest = spread(rest);
+    // Targets in groups whose certificates' cells together stay small: one program per group.
+    let group: Certificate[] = [];
+    let groupCells = 0;
+    const flush = () => {
+      if (group.length === 0) return;
+      programs++;
+      for (const iv of solveAttack(highs, neighbourhoodsProblem(input, group))) {
+        const finding = judge(iv);
+        if (finding.ok) findings.push(finding);
+        else unproven.push(iv.cell);
+      }
+      group = [];
+      groupCells = 0;
+    };
     for (const [i, cell] of rest.entries()) {
       if (options.deadline !== undefined && (i & 63) === 0 && Date.now() > options.deadline) {
         skipped = rest.length - i;
@@ -188,11 +207,12 @@ export async function auditProtection(
         unproven.push(cell);
         continue;
       }
-      programs++;
-      const finding = judge(solveAttack(highs, neighbourhoodProblem(input, certificate))[0]!);
-      if (finding.ok) findings.push(finding);
-      else unproven.push(cell);
+      const size = certificateCells(input.shape, certificate).length;
+      if (groupCells + size > NEIGHBOURHOOD_GROUP_CELLS_MAX) flush();
+      group.push(certificate);
+      groupCells += size;
     }
+    flush();
     rest = unproven;
   }
   if (rest.length > 0) {
@@ -211,8 +231,17 @@ export async function auditProtection(
   return { findings, failures: findings.filter((f) => !f.ok), programs, skipped };
 }
 
-/** The cells in a fixed order that looks random (a multiplicative hash), so a prefix is a spread sample. */
+/**
+ * The cells in runs of 64 neighbours (by index, so a run's certificates share cells), the runs in a
+ * fixed order that looks random (a multiplicative hash): a prefix is a sample spread over the table.
+ */
 function spread(cells: readonly number[]): number[] {
-  const key = (c: number) => Math.imul(c ^ (c >>> 16), 0x45d9f3b) >>> 0;
-  return [...cells].sort((a, b) => key(a) - key(b) || a - b);
+  const sorted = [...cells].sort((a, b) => a - b);
+  const runs: number[][] = [];
+  for (let i = 0; i < sorted.length; i += 64) runs.push(sorted.slice(i, i + 64));
+  const key = (i: number) => Math.imul(i ^ (i >>> 16), 0x45d9f3b) >>> 0;
+  return runs
+    .map((run, i) => ({ run, k: key(i + 1) }))
+    .sort((a, b) => a.k - b.k)
+    .flatMap((r) => r.run);
 }
