@@ -428,7 +428,19 @@ export const PreviewRef = builder.objectRef<ClearingFigures>('ClearingPreview').
                   (q.before === null || l.obligationId < q.before),
               );
               if (q.backward) rows = rows.reverse();
-              return rows.slice(0, q.limit).map((l) => ({ ...l, bookId: f.bookId, scale: f.currency.scale }));
+              // Field by field: a plan's lines read their amounts through getters, which a spread leaves out.
+              return rows.slice(0, q.limit).map((l) => ({
+                obligationId: l.obligationId,
+                debtorId: l.debtorId,
+                creditorId: l.creditorId,
+                dueOn: l.dueOn,
+                reference: l.reference,
+                outstanding: l.outstanding,
+                setoff: l.setoff,
+                liquidity: l.liquidity,
+                bookId: f.bookId,
+                scale: f.currency.scale,
+              }));
             },
             count: async () => f.lines.length,
           }),

@@ -166,11 +166,14 @@ export async function countObligations(db: Queryable, f: ObligationFilter): Prom
 }
 
 /** Every open obligation of a currency, in id order: what a clearing works on. */
-/** An open obligation as clearing needs it: what is outstanding in minor units, member ids shared. */
+/**
+ * An open obligation as clearing needs it (the solver's ObligationInput as it is, and the
+ * reference): what is outstanding in minor units, member ids shared.
+ */
 export interface OpenObligation {
   id: string;
-  debtorId: string;
-  creditorId: string;
+  debtor: string;
+  creditor: string;
   /** Outstanding, in minor units of the currency. */
   outstanding: bigint;
   dueOn: string;
@@ -210,8 +213,8 @@ export async function openObligations(
     const [id, debtor, creditor, amount, dueOn, reference] = rows[i]!;
     out[i] = {
       id,
-      debtorId: shared(debtor),
-      creditorId: shared(creditor),
+      debtor: shared(debtor),
+      creditor: shared(creditor),
       outstanding: minorUnits(amount, scale),
       dueOn,
       reference,

@@ -377,6 +377,15 @@ describe('obligations and clearing', () => {
     expect(preview.setoffTotal).toBe('30.00');
     expect(preview.netInternalDebtBefore).toBe('10.00');
     for (const m of preview.members) expect(m.positionAfter).toBe(m.positionBefore);
+    // The lines: what clears of each obligation, adding up to the set-off, never above what is outstanding.
+    const lines = preview.lines.edges.map((e) => e.node);
+    expect(preview.lines.totalCount).toBe(lines.length);
+    expect(lines.reduce((sum, l) => sum.plus(l.setoff), new Decimal(0)).toFixed(2)).toBe('30.00');
+    for (const l of lines) {
+      expect(new Decimal(l.setoff).lte(l.outstanding)).toBe(true);
+      expect(l.liquidity).toBe('0.00');
+      expect(l.reference).not.toBe('');
+    }
     const committed = await steward.commitClearing({
       networkId,
       currency: 'EUR',
