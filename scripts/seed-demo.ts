@@ -39,6 +39,9 @@ import { CliError, commandLine, connectionHelp, connectLedger } from './lib/cli.
 import { type CityPlan, money, planCity } from './lib/demo-city.js';
 import { ProgressBar } from './lib/progress.js';
 
+/** The SDK's time limit per request here: the release request runs for minutes at the default size. */
+const RELEASE_TIMEOUT_MS = 30 * 60_000;
+
 const HELP = `Usage: npm run seed:demo -- [options]
 
 Creates a demo city through the API (co-ops, members, two years of entries, patronage runs,
@@ -660,7 +663,13 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
-  const { client, address } = await connectLedger({ url: options.url, token: options.token });
+  // The release at the end protects and audits the whole city's table in one request, which takes
+  // minutes at the default size: far beyond the SDK's default 30 s.
+  const { client, address } = await connectLedger({
+    url: options.url,
+    token: options.token,
+    timeoutMs: RELEASE_TIMEOUT_MS,
+  });
   const viewer = await client.viewer();
   if (!viewer)
     throw new CliError('no token, or a token the service does not know: set LEDGER_TOKEN to an ADMIN token');

@@ -100,10 +100,17 @@ export async function ensureListening(address: LedgerAddress, timeoutMs = CONNEC
 export async function connectLedger(options: {
   url: string | undefined;
   token: string | undefined;
+  /** The SDK's time limit per request (its default otherwise), for CLIs whose calls may run long. */
+  timeoutMs?: number;
 }): Promise<{ client: LedgerClient; address: LedgerAddress }> {
   const address = ledgerAddress(options.url);
   await ensureListening(address);
-  return { client: createLedgerClient({ url: address.url, token: ledgerToken(options.token) }), address };
+  const client = createLedgerClient({
+    url: address.url,
+    token: ledgerToken(options.token),
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+  });
+  return { client, address };
 }
 
 /**
