@@ -54,7 +54,9 @@ async function main(): Promise<number> {
     console.error('--format must be CSV or JSON');
     return 2;
   }
-  const { client } = await connectLedger({ url: values.url, token: values.token });
+  // publish protects and audits the city's whole table in one request: minutes for a large city,
+  // far beyond the SDK's default 30 s per request.
+  const { client } = await connectLedger({ url: values.url, token: values.token, timeoutMs: 30 * 60_000 });
   if (command === 'publish') {
     const payload = await client.publishCityReport({
       city: values.city,
