@@ -468,6 +468,19 @@ export function protect(problem: ProtectionProblem): ProtectionResult {
   return { suppressed, complementary, certificates, unprotected, fallbacks };
 }
 
+/** Adds one weighted pattern, signed to move x up, to a composite (cell -> coefficient). */
+function addToComposite(
+  shape: TableShape,
+  sum: Map<number, number>,
+  { pattern, weight }: Weighted,
+  coords: readonly number[],
+): void {
+  const sign = Math.sign(patternCoefficient(shape, pattern, coords));
+  if (sign === 0 || !(weight > 0)) return;
+  for (const { cell, coef } of patternCorners(shape, pattern))
+    sum.set(cell, (sum.get(cell) ?? 0) + sign * weight * coef);
+}
+
 /** A weighted sum of patterns, each signed to move x up: cell -> coefficient. */
 function compose(
   shape: TableShape,
@@ -475,12 +488,7 @@ function compose(
   coords: readonly number[],
 ): Map<number, number> {
   const sum = new Map<number, number>();
-  for (const { pattern, weight } of patterns) {
-    const sign = Math.sign(patternCoefficient(shape, pattern, coords));
-    if (sign === 0 || !(weight > 0)) continue;
-    for (const { cell, coef } of patternCorners(shape, pattern))
-      sum.set(cell, (sum.get(cell) ?? 0) + sign * weight * coef);
-  }
+  for (const weighted of patterns) addToComposite(shape, sum, weighted, coords);
   return sum;
 }
 
@@ -550,9 +558,12 @@ function gatherSum(
   }
   pool.sort((a, b) => (a.e.cost + 1) / a.room - (b.e.cost + 1) / b.room);
   const chosen: typeof pool = [];
+  // The composite grows one pattern at a time (the same sums, in the same order, as compose).
+  const composite = new Map<number, number>();
   for (const p of pool) {
     chosen.push(p);
-    const room = compositeRoom(compose(shape, chosen, coords), x, direction, values, lower);
+    addToComposite(shape, composite, p, coords);
+    const room = compositeRoom(composite, x, direction, values, lower);
     if (room >= need) return chosen;
     if (chosen.length >= 64) break;
   }
