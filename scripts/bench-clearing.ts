@@ -51,7 +51,8 @@ type Part = (typeof PARTS)[number];
 
 const USAGE = `Clearing benchmark: a Sardex-size mutual-credit network, the solver and the API.
 
-Usage: npx tsx scripts/bench-clearing.ts [options]
+Usage: npm run bench:clearing -- [options]
+       npx tsx scripts/bench-clearing.ts [options]
 
 Parts (--parts, default all):
   solver  the exact clearing solver in this process on the generated obligations: set-off
