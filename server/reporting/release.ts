@@ -4,14 +4,13 @@
  * every margin), protect it with the previous release's cells locked, check the certificates
  * exactly, audit every hidden sensitive cell with HiGHS (its certificate's neighbourhood first, the
  * exact program of its component where that does not prove it), and store the protected cells.
- * Nothing is stored when either check fails.
+ * Nothing is stored when either check fails. The protection and the audit (release-compute.ts)
+ * run in a worker thread: the service keeps answering every other request meanwhile.
  *
  * Who: a CITY_ANALYST of the city, or an ADMIN (an operator running the release command).
  */
 
 import { addMonths, parseMonth } from '../core/disclosure-periods.js';
-import { verifyProtection } from '../core/disclosure-protect.js';
-import { type PriorCell, protectRelease } from '../core/disclosure-release.js';
 import {
   DEFAULT_DISCLOSURE_POLICY,
   type DisclosurePolicy,
@@ -20,19 +19,12 @@ import {
 import { LedgerError, type Principal } from '../core/index.js';
 import { uuidv7 } from '../platform/ids.js';
 import { withTransaction } from '../platform/transaction.js';
+import { runInWorker, workerModule } from '../platform/worker.js';
 import { cityKeyOf, mayReadCity } from './access.js';
-import { auditProtection } from './audit.js';
-import {
-  buildReleaseShape,
-  decodeCells,
-  decodeProtection,
-  encodeCells,
-  encodeProtection,
-  type ReleaseDimensions,
-  releaseCube,
-} from './cube.js';
+import type { ReleaseDimensions } from './cube.js';
 import type { ReportingDeps } from './deps.js';
 import { GENDERS, MEASURES, RACES } from './measures.js';
+import type { ComputeReleaseInput, ComputeReleaseOutput } from './release-compute.js';
 import * as store from './store.js';
 
 export interface CreateReleaseInput {
@@ -43,30 +35,7 @@ export interface CreateReleaseInput {
   policy: Partial<DisclosurePolicy> | null;
 }
 
-export interface ReleaseSummary {
-  cells: number;
-  storedCells: number;
-  contributors: number;
-  primary: number;
-  complementary: number;
-  auditPrograms: number;
-  auditedCells: number;
-  /** Hidden sensitive cells the LP audit did not reach within its budget (their certificates verified). */
-  auditSkipped: number;
-  protectMs: number;
-  auditMs: number;
-}
-
-/** Largest component of hidden cells the audit solves whole; larger ones are audited per certificate. */
-const AUDIT_COMPONENT_CELLS_MAX = 4_000;
-/**
- * Time the LP audit of a release may take. Every certificate is verified exactly first (the proof);
- * the LP audit, an independent second check, reaches every hidden sensitive cell of a city of a few
- * hundred co-ops well within this (the demo city: about a minute), and on a larger city a spread
- * sample of them (the rest counted in the release's summary as auditSkipped). A cell it reaches and
- * cannot prove refuses the release. `npm run bench:reporting` audits every cell without a budget.
- */
-const AUDIT_LP_BUDGET_MS = 5 * 60_000;
+export type { ReleaseSummary } from './release-compute.js';
 
 export function currentMonthOf(now: Date): string {
   return `${now.toISOString().slice(0, 7)}`;
@@ -154,79 +123,30 @@ export async function createRelease(
       firstYear,
       throughMonth: through,
     };
-    const { shape, periods } = buildReleaseShape(dims);
-    const cube = releaseCube(shape, periods, rows, policy);
-    const prior = new Map<number, PriorCell>();
-    if (previous && prevDims) {
-      const old = buildReleaseShape(prevDims).shape;
-      const mapCell = (cell: number) => shape.cellOf(old.codes(cell));
-      const asked = new Map<number, { up: number; down: number }>();
-      for (const p of decodeProtection(previous.protection)) asked.set(p.cell, p);
-      const stored = new Map<number, ReturnType<typeof decodeCells> extends Generator<infer C> ? C : never>();
-      for (const c of decodeCells(previous.cells)) stored.set(c.cell, c);
-      for (let cell = 0; cell < old.cellCount; cell++) {
-        const c = stored.get(cell);
-        const a = asked.get(cell);
-        prior.set(mapCell(cell), {
-          suppressed: c?.reason != null,
-          reason: c?.reason ?? null,
-          protectUp: a?.up ?? 0,
-          protectDown: a?.down ?? 0,
-        });
-      }
-    }
-    const started = Date.now();
-    const protection = protectRelease(cube, prior);
-    const protectMs = Date.now() - started;
-    const { problem, result } = protection;
-    const targets = problem.sensitive.map((cell, i) => ({
-      cell,
-      wantUp: problem.protectUp[i]!,
-      wantDown: Math.min(problem.protectDown[i]!, Math.max(0, problem.values[cell]!)),
-    }));
-    // The certificates checked exactly (every pattern keeps every relation that holds and moves only
-    // hidden cells; every sensitive cell reaches its interval), then the LP audit independently.
-    const unverified = verifyProtection(problem, result.suppressed, protection.certificates).filter(
-      (v) => !v.ok,
+    const computed = await runInWorker<ComputeReleaseInput, ComputeReleaseOutput>(
+      workerModule(import.meta.url, 'release-worker'),
+      {
+        dims,
+        rows,
+        policy,
+        previous: previous
+          ? {
+              dimensions: prevDims as ReleaseDimensions,
+              cells: previous.cells,
+              protection: previous.protection,
+            }
+          : null,
+      },
     );
-    const auditStart = Date.now();
-    const audit = await auditProtection(
-      { shape, values: cube.values, suppressed: result.suppressed },
-      targets,
-      protection.certificates,
-      AUDIT_COMPONENT_CELLS_MAX,
-      // Hidden sensitive cells are audited by LP: first on their certificate's neighbourhood (a
-      // proof when it passes, a few dozen columns), then, where that does not prove it, on the
-      // exact program of their component; within AUDIT_LP_BUDGET_MS.
-      { neighbourhoodFirst: true, deadline: Date.now() + AUDIT_LP_BUDGET_MS },
+    // Rolls the transaction back: nothing of this release is kept, the frozen months included.
+    if (!computed.ok) throw new ReleaseNotProtected(computed.message);
+    const { summary, measurePeriods } = computed;
+    const cells = Buffer.from(computed.cells.buffer, computed.cells.byteOffset, computed.cells.byteLength);
+    const protection = Buffer.from(
+      computed.protection.buffer,
+      computed.protection.byteOffset,
+      computed.protection.byteLength,
     );
-    const auditMs = Date.now() - auditStart;
-    if (result.unprotected.length > 0 || unverified.length > 0 || audit.failures.length > 0) {
-      const failed = new Set([
-        ...result.unprotected,
-        ...unverified.map((v) => v.cell),
-        ...audit.failures.map((f) => f.cell),
-      ]);
-      const where = [...failed].slice(0, 3).map((c) => shape.codes(c).join(' / '));
-      // Rolls the transaction back: nothing of this release is kept, the frozen months included.
-      throw new ReleaseNotProtected(
-        `the audit found ${failed.size} cells it cannot protect (${where.join('; ')})`,
-      );
-    }
-    const summary: ReleaseSummary = {
-      cells: shape.cellCount,
-      storedCells: 0,
-      contributors: new Set(rows.map((r) => r.bookId)).size,
-      primary: cube.verdicts.size,
-      complementary: protection.reasons.filter((r) => r === 'COMPLEMENTARY').length,
-      auditPrograms: audit.programs,
-      auditedCells: audit.findings.length,
-      auditSkipped: audit.skipped,
-      protectMs,
-      auditMs,
-    };
-    const cells = encodeCells(cube, protection.reasons);
-    summary.storedCells = cells.length / 13;
     const release: store.ReleaseRow = {
       id: uuidv7(deps.clock().getTime()),
       cityKey,
@@ -236,9 +156,9 @@ export async function createRelease(
       firstMonth: `${firstYear}-01`,
       throughMonth: through,
       policy,
-      dimensions: { ...dims, measurePeriods: [...shape.dims[3]!.codes] } satisfies ReleaseDimensions,
+      dimensions: { ...dims, measurePeriods } satisfies ReleaseDimensions,
       cells,
-      protection: encodeProtection(problem.sensitive, problem.protectUp, problem.protectDown),
+      protection,
       summary,
       createdAt: deps.clock(),
       createdBy: actor.id,
