@@ -42,7 +42,7 @@ export interface ReleaseProtection {
 export function protectRelease(
   cube: Cube,
   prior: ReadonlyMap<number, PriorCell> = new Map(),
-  options: { fallback?: boolean } = {},
+  options: { fallback?: boolean; lower?: Float64Array } = {},
 ): ReleaseProtection {
   const n = cube.shape.cellCount;
   const suppressed = new Uint8Array(n);
@@ -94,6 +94,7 @@ export function protectRelease(
     sensitive,
     protectUp,
     protectDown,
+    ...(options.lower ? { lower: options.lower } : {}),
     ...(options.fallback === false ? { fallback: false } : {}),
   };
   const result = protect(problem);

@@ -53,7 +53,8 @@ export function solveAttack(highs: Solver, problem: AttackProblem): CellInterval
     numCols,
     numRows,
     colCost: new Float64Array(numCols),
-    colLower: problem.colLower,
+    // A cell with no lower bound (a signed measure's) is free downwards.
+    colLower: problem.colLower.map((l) => Math.max(l, -highs.infinity)),
     colUpper: new Float64Array(numCols).fill(highs.infinity),
     rowLower: problem.rhs,
     rowUpper: problem.rhs,

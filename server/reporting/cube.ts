@@ -6,7 +6,12 @@
  */
 import { buildCube, type Cube, type CubeContributor, periodValues } from '../core/disclosure-cube.js';
 import { totalDimension } from '../core/disclosure-dimensions.js';
-import { measurePeriodDimension, type Period, tablePeriods } from '../core/disclosure-periods.js';
+import {
+  measurePeriodDimension,
+  type Period,
+  splitCellCode,
+  tablePeriods,
+} from '../core/disclosure-periods.js';
 import type { DisclosurePolicy, SuppressionReason } from '../core/disclosure-rules.js';
 import { TableShape } from '../core/disclosure-table.js';
 import { MEASURE_SUMS, MEASURES, STOCK_IDENTITIES } from './measures.js';
@@ -94,6 +99,25 @@ export function releaseCube(
     });
   }
   return buildCube(shape, contributors, policy);
+}
+
+/**
+ * What an attacker knows each cell of the release is at least: nothing (-Infinity) for a measure
+ * that may be negative (MEASURES' `signed`: share capital net of redemptions), else min(0, value)
+ * (counts and gross amounts are never negative). Protection, its certificates and the LP audit all
+ * take these bounds: with 0 for a net flow, a negative cell would have no room downwards at all.
+ */
+export function releaseLowerBounds(shape: TableShape, values: Float64Array): Float64Array {
+  const mp = shape.dims[3]!;
+  const signedCode = mp.codes.map((code) => {
+    const { measure } = splitCellCode(code);
+    return MEASURES.find((m) => m.code === measure)?.signed === true;
+  });
+  const lower = new Float64Array(shape.cellCount);
+  for (let cell = 0; cell < shape.cellCount; cell++) {
+    lower[cell] = signedCode[shape.coords(cell)[3]!] ? Number.NEGATIVE_INFINITY : Math.min(0, values[cell]!);
+  }
+  return lower;
 }
 
 export const REASON_CODES: readonly (SuppressionReason | null)[] = [

@@ -25,6 +25,13 @@ export type Race = (typeof RACES)[number];
 export interface ReportingMeasure extends MeasureDef {
   money: boolean;
   description: string;
+  /**
+   * May be negative (a net flow): an attacker knows no lower bound for it, so protection, its
+   * certificates and the LP audit take none (-Infinity) instead of the 0 of the other measures. A
+   * measure that can be negative must say so: with the bound 0 its negative cells have no room
+   * downwards and cells beside them cannot be protected (the demo city's release was refused).
+   */
+  signed?: boolean;
 }
 
 const m = (
@@ -33,7 +40,8 @@ const m = (
   money: boolean,
   description: string,
   grain: 'MONTH' | 'YEAR' = 'MONTH',
-): ReportingMeasure => ({ code, temporal, grain, money, description });
+  signed = false,
+): ReportingMeasure => ({ code, temporal, grain, money, description, ...(signed ? { signed } : {}) });
 
 export const MEASURES: readonly ReportingMeasure[] = [
   m('COOPS', 'STOCK', false, 'Co-ops founded by the end of the period that share data'),
@@ -81,7 +89,7 @@ export const MEASURES: readonly ReportingMeasure[] = [
     "Patronage allocated to members (committed runs' member pool), in the month allocated",
   ),
   m('PATRONAGE_PAID_IN_CASH', 'FLOW', true, 'Patronage paid to members in cash'),
-  m('SHARE_CAPITAL_RAISED', 'FLOW', true, 'Member share capital paid up, net of redemptions'),
+  m('SHARE_CAPITAL_RAISED', 'FLOW', true, 'Member share capital paid up, net of redemptions', 'MONTH', true),
   m(
     'CREDIT_VOLUME',
     'FLOW',

@@ -17,6 +17,7 @@ import {
   encodeProtection,
   type ReleaseDimensions,
   releaseCube,
+  releaseLowerBounds,
 } from './cube.js';
 import type { FrozenRow } from './store.js';
 
@@ -95,13 +96,15 @@ export async function computeRelease(input: ComputeReleaseInput): Promise<Comput
     }
   }
   const started = Date.now();
-  const protection = protectRelease(cube, prior);
+  // Net flows (share capital net of redemptions) may be negative: no lower bound for them.
+  const lower = releaseLowerBounds(shape, cube.values);
+  const protection = protectRelease(cube, prior, { lower });
   const protectMs = Date.now() - started;
   const { problem, result } = protection;
   const targets = problem.sensitive.map((cell, i) => ({
     cell,
     wantUp: problem.protectUp[i]!,
-    wantDown: Math.min(problem.protectDown[i]!, Math.max(0, problem.values[cell]!)),
+    wantDown: Math.min(problem.protectDown[i]!, problem.values[cell]! - lower[cell]!),
   }));
   // The certificates checked exactly (every pattern keeps every relation that holds and moves only
   // hidden cells; every sensitive cell reaches its interval), then the LP audit independently.
@@ -110,7 +113,7 @@ export async function computeRelease(input: ComputeReleaseInput): Promise<Comput
   );
   const auditStart = Date.now();
   const audit = await auditProtection(
-    { shape, values: cube.values, suppressed: result.suppressed },
+    { shape, values: cube.values, lower, suppressed: result.suppressed },
     targets,
     protection.certificates,
     AUDIT_COMPONENT_CELLS_MAX,
