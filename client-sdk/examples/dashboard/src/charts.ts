@@ -147,7 +147,8 @@ export function bars(
     width: 560,
     marginBottom: 50,
     x: { domain: labels, label: null, tickRotate: -30 },
-    y: { grid: true, label: null },
+    // SI-prefixed ticks (1.2M): a city's money totals in full digits did not fit the left margin.
+    y: { grid: true, label: null, tickFormat: '~s' },
     marks: [
       hatchDefinition(),
       Plot.barY(published, { x: 'label', y: 'value', fill: color, title }),
@@ -189,7 +190,7 @@ export function lines(cells: readonly Cell[], options: { yLabel?: string } = {})
     x: timeAxis
       ? { label: null, type: 'utc' }
       : { label: null, type: 'point', domain: [...new Set(cells.map((c) => c.label))] },
-    y: { grid: true, label: options.yLabel ?? null, zero: true },
+    y: { grid: true, label: options.yLabel ?? null, zero: true, tickFormat: '~s' },
     color: { legend: new Set(cells.map((c) => c.series)).size > 1 },
     marks: [
       hatchDefinition(),
