@@ -190,7 +190,14 @@ export function lines(cells: readonly Cell[], options: { yLabel?: string } = {})
     x: timeAxis
       ? { label: null, type: 'utc' }
       : { label: null, type: 'point', domain: [...new Set(cells.map((c) => c.label))] },
-    y: { grid: true, label: options.yLabel ?? null, zero: true, tickFormat: '~s' },
+    y: {
+      grid: true,
+      label: options.yLabel ?? null,
+      zero: true,
+      tickFormat: '~s',
+      // Only zeros (or nothing published): a scale from 0 to 0 has no ticks to format.
+      ...(published.some((c) => (c.value ?? 0) !== 0) ? {} : { domain: [0, 1] }),
+    },
     color: { legend: new Set(cells.map((c) => c.series)).size > 1 },
     marks: [
       hatchDefinition(),
