@@ -33,10 +33,28 @@ interface Spec {
   consent: boolean;
 }
 const SPECS: Spec[] = [
-  ...['A1', 'A2', 'A3'].map((name, i) => ({ name, neighbourhood: 'North', naicsCode: '311811', revenue: 1000 + i * 37, consent: true })),
-  ...['B1', 'B2', 'B3'].map((name, i) => ({ name, neighbourhood: 'North', naicsCode: '541511', revenue: 900 + i * 53, consent: true })),
+  ...['A1', 'A2', 'A3'].map((name, i) => ({
+    name,
+    neighbourhood: 'North',
+    naicsCode: '311811',
+    revenue: 1000 + i * 37,
+    consent: true,
+  })),
+  ...['B1', 'B2', 'B3'].map((name, i) => ({
+    name,
+    neighbourhood: 'North',
+    naicsCode: '541511',
+    revenue: 900 + i * 53,
+    consent: true,
+  })),
   // Two co-ops only: THRESHOLD.
-  ...['C1', 'C2'].map((name, i) => ({ name, neighbourhood: 'South', naicsCode: '311811', revenue: 1100 + i * 71, consent: true })),
+  ...['C1', 'C2'].map((name, i) => ({
+    name,
+    neighbourhood: 'South',
+    naicsCode: '311811',
+    revenue: 1100 + i * 71,
+    consent: true,
+  })),
   // One co-op makes 96% of the cell: DOMINANCE.
   { name: 'D1', neighbourhood: 'South', naicsCode: '541511', revenue: 5000, consent: true },
   { name: 'D2', neighbourhood: 'South', naicsCode: '541511', revenue: 100, consent: true },
@@ -102,7 +120,16 @@ afterAll(async () => {
   await server?.stop();
 });
 
-type Cell = { neighbourhood: string; sector: string; kind: string; measure: string; period: string; value: string | null; suppressed: boolean; reason: string | null };
+type Cell = {
+  neighbourhood: string;
+  sector: string;
+  kind: string;
+  measure: string;
+  period: string;
+  value: string | null;
+  suppressed: boolean;
+  reason: string | null;
+};
 
 async function fullTable(releaseId: string): Promise<Map<string, Cell>> {
   const out = await analyst.cityReportExport({ city, releaseId, format: 'JSON' });
@@ -124,7 +151,9 @@ describe('city reporting', () => {
     const refused = await otherAnalyst.publishCityReport({ city, currency: 'USD', throughMonth: M2 });
     expect(refused.userErrors.map((e) => e.code)).toEqual(['NO_RELEASE']);
     const treasurer = coops.get('A1')!.treasurer;
-    expect((await treasurer.publishCityReport({ city, currency: 'USD', throughMonth: M2 })).userErrors[0]?.code).toBe('NO_RELEASE');
+    expect(
+      (await treasurer.publishCityReport({ city, currency: 'USD', throughMonth: M2 })).userErrors[0]?.code,
+    ).toBe('NO_RELEASE');
     const published = await analyst.publishCityReport({ city, currency: 'USD', throughMonth: M2 });
     expect(published.userErrors).toEqual([]);
     const release = published.release!;
@@ -149,7 +178,8 @@ describe('city reporting', () => {
       to: M2,
     });
     expect(result.userErrors).toEqual([]);
-    const at = (n: string, s: string) => result.cells.find((c) => c.neighbourhood === n && c.sector === s && c.kind === 'TOTAL')!;
+    const at = (n: string, s: string) =>
+      result.cells.find((c) => c.neighbourhood === n && c.sector === s && c.kind === 'TOTAL')!;
     expect(at('South', '31')).toMatchObject({ value: null, suppressed: true, reason: 'THRESHOLD' });
     expect(at('South', '54')).toMatchObject({ value: null, suppressed: true, reason: 'DOMINANCE' });
     for (const c of result.cells) if (c.suppressed) expect(c.value).toBeNull();
@@ -170,7 +200,9 @@ describe('city reporting', () => {
     }
     expect(published).toBeGreaterThan(0);
     // Neither margin gives the hidden cells away: something else in South's row is hidden too.
-    const south = result.cells.filter((c) => c.neighbourhood === 'South' && c.sector !== 'TOTAL' && c.suppressed);
+    const south = result.cells.filter(
+      (c) => c.neighbourhood === 'South' && c.sector !== 'TOTAL' && c.suppressed,
+    );
     expect(south.length).toBeGreaterThanOrEqual(2);
     const hiddenElsewhere = result.cells.filter((c) => c.neighbourhood !== 'South' && c.suppressed);
     expect(hiddenElsewhere.length).toBeGreaterThan(0);
@@ -186,7 +218,10 @@ describe('city reporting', () => {
     const cell = (m: string, p: string) => total.cells.find((c) => c.measure === m && c.period === p)!;
     const consenting = SPECS.filter((s) => s.consent && s.name !== 'E2').map((s) => s.name);
     expect(cell('REVENUE', M2)).toMatchObject({ value: revenueOf(consenting, 1), suppressed: false });
-    expect(cell('REVENUE', M1)).toMatchObject({ value: revenueOf([...consenting, 'E2'], 2), suppressed: false });
+    expect(cell('REVENUE', M1)).toMatchObject({
+      value: revenueOf([...consenting, 'E2'], 2),
+      suppressed: false,
+    });
     expect(cell('COOPS', M2).value).toBe('11');
     expect(cell('COOPS', M1).value).toBe('12');
   });
@@ -198,7 +233,10 @@ describe('city reporting', () => {
     for (const [k, c] of before) {
       const now = after.get(k);
       expect(now, k).toBeDefined();
-      expect({ value: now!.value, suppressed: now!.suppressed }).toEqual({ value: c.value, suppressed: c.suppressed });
+      expect({ value: now!.value, suppressed: now!.suppressed }).toEqual({
+        value: c.value,
+        suppressed: c.suppressed,
+      });
       compared++;
     }
     expect(compared).toBeGreaterThan(100);
@@ -207,7 +245,9 @@ describe('city reporting', () => {
     const b = await analyst.cityReportExport({ city, releaseId: second, format: 'CSV' });
     expect(a.content).toBe(b.content);
     expect(a.sha256).toBe(b.sha256);
-    expect(a.content!.split('\r\n')[0]).toBe('release_id,city,neighbourhood,sector,kind,measure,period,value,suppressed,reason');
+    expect(a.content!.split('\r\n')[0]).toBe(
+      'release_id,city,neighbourhood,sector,kind,measure,period,value,suppressed,reason',
+    );
   });
 
   it('a random attacker’s queries only ever return cells of the protected table', async () => {
@@ -241,7 +281,10 @@ describe('city reporting', () => {
         cells++;
         if (!truth) {
           // Not in the export: a structural zero.
-          expect({ value: c.value, suppressed: c.suppressed }).toEqual({ value: /^\d+$/.test(c.value ?? '') ? c.value : '0.00', suppressed: false });
+          expect({ value: c.value, suppressed: c.suppressed }).toEqual({
+            value: /^\d+$/.test(c.value ?? '') ? c.value : '0.00',
+            suppressed: false,
+          });
           expect(Number(c.value)).toBe(0);
           continue;
         }
@@ -263,11 +306,17 @@ describe('city reporting', () => {
     const exported = await otherAnalyst.cityReportExport({ city, format: 'CSV' });
     expect(exported.content).toBeNull();
     const treasurer = coops.get('A1')!.treasurer;
-    expect((await treasurer.cityReport({ city, measures: ['REVENUE'] })).userErrors[0]?.code).toBe('NO_RELEASE');
+    expect((await treasurer.cityReport({ city, measures: ['REVENUE'] })).userErrors[0]?.code).toBe(
+      'NO_RELEASE',
+    );
     // The analyst reaches no co-op's own figures or profile reports.
     expect(await analyst.coopReportingProfiles({ coopId: coops.get('A1')!.id })).toEqual([]);
     // Another city's release id does not open this city's table, nor the reverse.
-    const wrongCity = await otherAnalyst.cityReport({ city: otherCity, releaseId: second, measures: ['REVENUE'] });
+    const wrongCity = await otherAnalyst.cityReport({
+      city: otherCity,
+      releaseId: second,
+      measures: ['REVENUE'],
+    });
     expect(wrongCity.userErrors.map((e) => e.code)).toEqual(['UNKNOWN_RELEASE']);
   });
 

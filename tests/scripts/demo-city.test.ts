@@ -102,6 +102,7 @@ describe('the demo city plan', () => {
     const plan = planCity(options);
     for (const coop of plan.coops) {
       expect(coop.profiles.length).toBeGreaterThanOrEqual(2);
+      // biome-ignore lint/complexity/useMathMinMax: ISO dates compared as strings (Math.max gives NaN)
       const start = coop.foundedOn > plan.from ? coop.foundedOn : plan.from;
       expect(coop.profiles[0]!.asOf).toBe(start);
       expect(coop.profiles[0]!.jobsCreatedAtFounding).toBeGreaterThan(0);

@@ -44,7 +44,7 @@ beforeAll(async () => {
     maxBackdateDays: 36_600,
   });
   bookId = book.id;
-  const bank = await createAccount(admin, bookId, { code: '1010', type: 'ASSET' });
+  await createAccount(admin, bookId, { code: '1010', type: 'ASSET' });
   const receivables = await createAccount(admin, bookId, { code: '1100', type: 'ASSET' });
   await createAccount(admin, bookId, { code: '1100-01', type: 'ASSET', parentId: receivables.id });
   await createAccount(admin, bookId, { code: '3000', type: 'EQUITY', name: 'Capital; "paid"' });
