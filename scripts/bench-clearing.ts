@@ -88,7 +88,6 @@ Options:
                         <dir>/preview-<n>.cpuprofile, commit.cpuprofile, pay.cpuprofile;
                         scripts/bench/profile-summary.ts sums one up
   --output <file>       report file whose clearing section is written (default BENCHMARKS.md)
-  --note <file>         markdown appended to the section (what a profile of the run showed, say)
   --no-write            print only, write no file
   -h, --help            this text
 
@@ -116,7 +115,6 @@ interface Options {
   keepDatabase: boolean;
   cpuProfDir: string | null;
   output: string | null;
-  note: string | null;
 }
 
 function parseOptions(argv: string[]): Options | 'help' {
@@ -138,7 +136,6 @@ function parseOptions(argv: string[]): Options | 'help' {
       'keep-database': { type: 'boolean' },
       'cpu-prof': { type: 'string' },
       output: { type: 'string' },
-      note: { type: 'string' },
       'no-write': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -175,7 +172,6 @@ function parseOptions(argv: string[]): Options | 'help' {
     keepDatabase: values['keep-database'] === true,
     cpuProfDir: values['cpu-prof'] === undefined ? null : path.resolve(values['cpu-prof']),
     output: values['no-write'] ? null : path.resolve(values.output ?? path.join(repoRoot, 'BENCHMARKS.md')),
-    note: values.note === undefined ? null : path.resolve(values.note),
   };
 }
 
@@ -974,8 +970,7 @@ async function main(): Promise<number> {
   );
   process.stdout.write(`${printed}\n`);
   if (options.output) {
-    const note = options.note ? `\n\n${(await fs.readFile(options.note, 'utf8')).trim()}` : '';
-    await writeReportSection(options.output, 'bench-clearing', `${section}${note}`);
+    await writeReportSection(options.output, 'bench-clearing', section);
     log(`wrote the clearing section of ${options.output}`);
   }
   return 0;

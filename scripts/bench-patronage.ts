@@ -16,7 +16,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,10 +32,9 @@ import { startEmbeddedPostgres } from '../server/platform/db/embedded.js';
 import { RemoteProfiler } from './bench/profiler.js';
 import { commandLine } from './lib/cli.js';
 import { freePort } from './lib/ports.js';
+import { writeReportSection } from './lib/report-section.js';
 
 const repoRoot = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
-const START = '<!-- bench-patronage:start -->';
-const END = '<!-- bench-patronage:end -->';
 const TARGETS = { previewMs: 1_000, commitMs: 5_000 } as const;
 const FISCAL_YEAR = 2025;
 
@@ -561,8 +560,7 @@ function report(
     ...(reverses.length > 0 ? [row('reverse (between rounds)', reverses, null)] : []),
   ].join('\n');
   const cpus = os.cpus();
-  const section = `${START}
-## Patronage
+  const section = `## Patronage
 
 Written by \`scripts/bench-patronage.ts\` (its section only). Times are wall-clock through the API and
 the SDK on one machine, the client in the orchestrator's process: compare within a run.
@@ -586,20 +584,8 @@ Preview reads the year's records and the members' days of membership, computes e
 and answers the first 100; commit does the same inside one transaction under the book's lock and
 posts the run (${Math.ceil(options.members / 98) + 1} entries of up to 100 lines), its inputs, their hash and every member's allocation.
 Reverse posts the reversing entries of the same lines and nothing else: it is the posting engine's share of a
-commit. Figures from a machine under load (see the load average) are higher than a quiet machine's.
-${END}`;
+commit. Figures from a machine under load (see the load average) are higher than a quiet machine's.`;
   return { table, section };
-}
-
-async function writeSection(file: string, section: string): Promise<void> {
-  const existing = existsSync(file) ? await fs.readFile(file, 'utf8') : '# Benchmarks\n';
-  const start = existing.indexOf(START);
-  const end = existing.indexOf(END);
-  const text =
-    start >= 0 && end > start
-      ? `${existing.slice(0, start)}${section}${existing.slice(end + END.length)}`
-      : `${existing.trimEnd()}\n\n${section}\n`;
-  await fs.writeFile(file, text);
 }
 
 async function main(): Promise<number> {
@@ -643,7 +629,7 @@ async function main(): Promise<number> {
   );
   process.stdout.write(`${table}\n`);
   if (options.output) {
-    await writeSection(options.output, section);
+    await writeReportSection(options.output, 'bench-patronage', section);
     log(`wrote the patronage section of ${options.output}`);
   }
   return 0;

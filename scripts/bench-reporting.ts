@@ -35,8 +35,7 @@ const usage = `Usage: tsx scripts/bench-reporting.ts [options]
   --queries N          slices read (default 20000)
   --clients N          concurrent readers (default 16)
   --seed N             (default 15)
-  --no-write           do not write BENCHMARKS.md
-  --note TEXT          a line added to the section (for example why a smaller size was run)`;
+  --no-write           do not write BENCHMARKS.md`;
 
 function random(seed: number) {
   let s = seed >>> 0;
@@ -60,7 +59,6 @@ async function main(): Promise<void> {
       clients: { type: 'string', default: '16' },
       seed: { type: 'string', default: '15' },
       'no-write': { type: 'boolean' },
-      note: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -237,7 +235,6 @@ async function main(): Promise<void> {
     `Synthetic city: ${n.coops.toLocaleString('en')} co-ops, ${n.nbh} neighbourhoods x ${n.sec} sectors x ${kinds.length} kinds, ${n.months} months, every monthly measure (seed ${values.seed}).`,
     `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${process.version}, ${os.cpus().length} cores shared with other engineers' work: load average (1 / 5 / 15 min) ${load(loadAtStart)} at the start, ${load(loadAtEnd)} at the end; ${((Date.now() - started) / 60_000).toFixed(1)} min in all. Timings are noisy.`,
     'Slices are read in process from the stored release (no HTTP, no database): the query path of cityReport on a cached release.',
-    ...(values.note ? [values.note] : []),
   ];
   console.log(context.join('\n'));
   if (!values['no-write']) {

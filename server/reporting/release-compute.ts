@@ -64,7 +64,8 @@ export type ComputeReleaseOutput =
     }
   | { ok: false; message: string };
 
-const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** Bytes that crossed a worker's boundary (a Uint8Array) as the Buffer they were. */
+export const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 export async function computeRelease(input: ComputeReleaseInput): Promise<ComputeReleaseOutput> {
   const { dims, rows, policy } = input;

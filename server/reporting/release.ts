@@ -24,7 +24,7 @@ import { cityKeyOf, mayReadCity } from './access.js';
 import type { ReleaseDimensions } from './cube.js';
 import type { ReportingDeps } from './deps.js';
 import { GENDERS, MEASURES, RACES } from './measures.js';
-import type { ComputeReleaseInput, ComputeReleaseOutput } from './release-compute.js';
+import { asBuffer, type ComputeReleaseInput, type ComputeReleaseOutput } from './release-compute.js';
 import * as store from './store.js';
 
 export interface CreateReleaseInput {
@@ -141,12 +141,8 @@ export async function createRelease(
     // Rolls the transaction back: nothing of this release is kept, the frozen months included.
     if (!computed.ok) throw new ReleaseNotProtected(computed.message);
     const { summary, measurePeriods } = computed;
-    const cells = Buffer.from(computed.cells.buffer, computed.cells.byteOffset, computed.cells.byteLength);
-    const protection = Buffer.from(
-      computed.protection.buffer,
-      computed.protection.byteOffset,
-      computed.protection.byteLength,
-    );
+    const cells = asBuffer(computed.cells);
+    const protection = asBuffer(computed.protection);
     const release: store.ReleaseRow = {
       id: uuidv7(deps.clock().getTime()),
       cityKey,
