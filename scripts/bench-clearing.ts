@@ -38,6 +38,7 @@ import { startEmbeddedPostgres } from '../server/platform/db/embedded.js';
 import type { PayWorkerConfig, PayWorkerOutput } from './bench/pay-worker.js';
 import { clusterCpuSeconds, machineCpu, parentPid, processCpuSeconds, readMemory } from './bench/proc.js';
 import { RemoteProfiler } from './bench/profiler.js';
+import { Cleanups, runScript } from './lib/cleanups.js';
 import { commandLine } from './lib/cli.js';
 import { freePort } from './lib/ports.js';
 import { writeReportSection } from './lib/report-section.js';
@@ -311,7 +312,7 @@ function solverReport(s: SolverResult): string {
 
 // ---------- database and service ----------
 
-const cleanups: { name: string; run: () => Promise<void> }[] = [];
+const cleanups = new Cleanups(log);
 
 async function openDatabase(options: Options): Promise<{ url: string; description: string }> {
   if (options.databaseUrl) {
@@ -976,30 +977,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-async function cleanUp(): Promise<void> {
-  for (const { name, run } of cleanups.reverse()) {
-    try {
-      await run();
-    } catch (error) {
-      log(`cleanup "${name}" failed: ${(error as Error).message}`);
-    }
-  }
-  cleanups.length = 0;
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  process.once(signal, () => {
-    log(`${signal}: cleaning up`);
-    void cleanUp().then(() => process.exit(130));
-  });
-
-main()
-  .then(async (code) => {
-    await cleanUp();
-    process.exit(code);
-  })
-  .catch(async (error) => {
-    process.stderr.write(`bench-clearing failed: ${(error as Error).stack ?? error}\n`);
-    await cleanUp();
-    process.exit(1);
-  });
+runScript('bench-clearing', main, cleanups, log);

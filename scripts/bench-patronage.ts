@@ -30,6 +30,7 @@ import { createLedgerClient, type LedgerClient } from '../client-sdk/index.js';
 import { newTokenString } from '../server/auth/index.js';
 import { startEmbeddedPostgres } from '../server/platform/db/embedded.js';
 import { RemoteProfiler } from './bench/profiler.js';
+import { Cleanups, runScript } from './lib/cleanups.js';
 import { commandLine } from './lib/cli.js';
 import { freePort } from './lib/ports.js';
 import { writeReportSection } from './lib/report-section.js';
@@ -122,7 +123,7 @@ class UsageError extends Error {}
 
 // ---------- database and service ----------
 
-const cleanups: { name: string; run: () => Promise<void> }[] = [];
+const cleanups = new Cleanups(log);
 
 async function openDatabase(options: Options): Promise<{ url: string; description: string }> {
   if (options.databaseUrl) {
@@ -635,30 +636,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-async function cleanUp(): Promise<void> {
-  for (const { name, run } of cleanups.reverse()) {
-    try {
-      await run();
-    } catch (error) {
-      log(`cleanup "${name}" failed: ${(error as Error).message}`);
-    }
-  }
-  cleanups.length = 0;
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  process.once(signal, () => {
-    log(`${signal}: cleaning up`);
-    void cleanUp().then(() => process.exit(130));
-  });
-
-main()
-  .then(async (code) => {
-    await cleanUp();
-    process.exit(code);
-  })
-  .catch(async (error) => {
-    process.stderr.write(`bench-patronage failed: ${(error as Error).stack ?? error}\n`);
-    await cleanUp();
-    process.exit(1);
-  });
+runScript('bench-patronage', main, cleanups, log);
