@@ -320,6 +320,17 @@ export async function actOnRequest(
   const outcome = await deps.ledger.engine.submitWith<{ replayed: boolean; entryKey: string | null }>(
     async (client) => {
       await lockBooks(client, [input.bookId]);
+      // Who may take this step comes first, the key second: a key is no password, and a caller who
+      // may not act on the request must not read the answer remembered under someone else's key.
+      const [row] = await requestRows(client, [{ bookId: input.bookId, id: input.requestId }], true);
+      if (!row) return unknownRequest();
+      const parties = await memberRows(client, [
+        { bookId: input.bookId, id: row.payerId },
+        { bookId: input.bookId, id: row.payeeId },
+      ]);
+      const payer = parties.find((m) => m.id === row.payerId)!;
+      const payee = parties.find((m) => m.id === row.payeeId)!;
+      if (!mayAct(action, actor, row, payer, payee)) return unknownRequest();
       const prior = await requestWhere(
         client,
         input.bookId,
@@ -330,15 +341,6 @@ export async function actOnRequest(
           prior.id === input.requestId && (decision ? prior.decisionHash : prior.resolveHash) === hash;
         return same ? { ops: [], value: { replayed: true, entryKey: prior.entryKey } } : reusedKey();
       }
-      const [row] = await requestRows(client, [{ bookId: input.bookId, id: input.requestId }], true);
-      if (!row) return unknownRequest();
-      const parties = await memberRows(client, [
-        { bookId: input.bookId, id: row.payerId },
-        { bookId: input.bookId, id: row.payeeId },
-      ]);
-      const payer = parties.find((m) => m.id === row.payerId)!;
-      const payee = parties.find((m) => m.id === row.payeeId)!;
-      if (!mayAct(action, actor, row, payer, payee)) return unknownRequest();
       const base = { bookId: input.bookId, id: row.id, key: input.idempotencyKey, hash, actor: actor.id };
       if (decision) {
         if (row.storedStatus !== 'OPEN') return notOpen(row);
