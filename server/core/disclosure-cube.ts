@@ -13,6 +13,9 @@
  * a month tells nothing about the others' revenue, and a cell of two co-ops with revenue and one
  * without is two contributors. A cell nobody contributes to is EMPTY (published as a zero).
  *
+ * Counts (co-ops, people, contracts: `countCodes`) take the threshold rule only; the dominance
+ * and p% rules judge magnitudes (money), as the issue states them ("of a money total").
+ *
  * Streams: per cell it keeps the total, the number of contributors and the magnitudes of the
  * largest few, never the list. Values are integers in the measure's minor unit held in doubles,
  * exact below 2^53 (the caller checks its totals stay there); the rules then run in bigint.
@@ -52,6 +55,11 @@ export function buildCube(
   shape: TableShape,
   contributors: readonly CubeContributor[],
   policy: DisclosurePolicy,
+  /**
+   * Per code of the last dimension, whether its cells are counts (of co-ops, people, contracts)
+   * rather than magnitudes: counts take the threshold rule only. Unset: every cell is a magnitude.
+   */
+  countCodes?: Uint8Array,
 ): Cube {
   const k = shape.dims.length - 1;
   for (let d = 0; d < k; d++) {
@@ -108,12 +116,21 @@ export function buildCube(
     }
   }
   const verdicts = new Map<number, PrimaryVerdict>();
+  const lastSize = shape.sizes[k]!;
+  // The issue's dominance rule is about money totals, and the p% rule is an estimate of a
+  // contributor's magnitude: a count takes the threshold rule alone.
+  const countPolicy: DisclosurePolicy = { ...policy, dominanceK: 100, pPercent: 0 };
   for (let cell = 0; cell < n; cell++) {
     if (count[cell] === 0) continue;
     invariant(Number.isSafeInteger(values[cell]!), 'a cell beyond 2^53 minor units');
     const largest: bigint[] = [];
     for (let i = 0; i < topN; i++) largest.push(BigInt(top[cell * topN + i]!));
-    const verdict = verdictOfSummary(count[cell]!, BigInt(values[cell]!), largest, policy);
+    const verdict = verdictOfSummary(
+      count[cell]!,
+      BigInt(values[cell]!),
+      largest,
+      countCodes?.[cell % lastSize] ? countPolicy : policy,
+    );
     if (verdict) verdicts.set(cell, verdict);
   }
   return { shape, values, contributors: count, verdicts };

@@ -17,6 +17,14 @@
  * gives), several are added up, each weighted by the room it has alone: a weighted sum of such
  * vectors keeps every relation too, and its room is computed on the sum itself.
  *
+ * Pairs: in a sparse table the product through a cell alone in its sector (or kind) must take
+ * each classification's total, so it moves the city's grand total. A plan that would hide a cell
+ * at the total of two classifications or more is compared with pairs P - Q: P the cell with its
+ * margins, Q another slice with its margins (same last-dimension vector), whose shared corners
+ * (the totals of the classifications where they differ) cancel and stay published (pairPlan).
+ * Certificates then carry signed patterns, and verifyProtection requires hidden only the cells
+ * their sum moves.
+ *
  * Every choice is kept as a certificate: `verifyProtection` recomputes from it, exactly, the
  * interval each sensitive cell keeps, and the LP audit (disclosure-audit.ts) confirms it with an
  * independent solver. Hiding more cells only widens every interval, so cells are protected one
@@ -63,6 +71,8 @@ export interface ProtectionProblem {
   cost?: Float64Array;
   /** Whether the sparse-slice fallback runs (default true; false only to show what it adds). */
   fallback?: boolean;
+  /** Whether pairs that cancel margins are tried (default true; false only to show what they save). */
+  pairs?: boolean;
 }
 
 /** A product of one null vector per dimension: the cells it moves and by how much. */
@@ -72,6 +82,12 @@ export type Pattern = readonly (readonly Term[])[];
 export interface Weighted {
   pattern: Pattern;
   weight: number;
+  /**
+   * The pattern's sign in the sum. Unset: the sign that moves the cell up (the pattern must move
+   * it). Set: as given, for a partner pattern of a pair (see `pairPlan`), which need not move the
+   * cell itself but cancels the other pattern's margins.
+   */
+  sign?: 1 | -1;
 }
 
 export interface Certificate {
@@ -110,6 +126,10 @@ const CORNERS_MAX = 4_096;
 const GATHER_WIDTH = 8;
 /** In the fallback, vectors of the last dimension a sum draws from (a year from its twelve months). */
 const FALLBACK_GATHER_WIDTH = 48;
+/** Vectors of the last dimension a pair is tried with (the cheapest through x). */
+const PAIR_LAST_VECTORS = 8;
+/** Slices of x's own (where it is at a total) a pair is tried from. */
+const PAIR_OWN_SLICES = 4;
 /** In the fallback, cheapest (and roomiest) vectors tried per classification dimension. */
 const FALLBACK_OPTIONS = 2;
 
@@ -280,6 +300,178 @@ export function protect(problem: ProtectionProblem): ProtectionResult {
     return { up, downOthers, cost: c, cells };
   };
 
+  // Pairs need every dimension but the last to be a flat classification (code 0 the total).
+  const pairable =
+    problem.pairs !== false &&
+    dims.length > 1 &&
+    dims.slice(0, last).every((d) => d.relations.length === 1 && d.relations[0]![0]!.code === 0);
+  /** Codes at a classification's total, per cell, counted lazily. */
+  const totalsAt = (cell: number): number => {
+    let count = 0;
+    for (let d = 0; d < last; d++) if (Math.floor(cell / shape.strides[d]!) % shape.sizes[d]! === 0) count++;
+    return count;
+  };
+  const hidesHighMargin = (patterns: readonly { e: Evaluation }[]): boolean =>
+    patterns.some((p) => p.e.cells.some((cell) => !suppressed[cell] && totalsAt(cell) >= 2));
+
+  /**
+   * The cheapest pair for x: P = (T + a_1) x ... x (T + a_k) x w moves x (a_d its own part, or where
+   * x is at a total some part), Q = (T + b_1) x ... x (T + b_k) x w another slice b with its
+   * margins; P - Q keeps every relation (both do) and cancels the corners they share, which are the
+   * totals of every classification where a and b differ: the city-wide and the sector-wide figures
+   * stay published while x moves against b's cells. One pair serves both directions when its sum
+   * has the room (else none is taken). Tried with the cheapest few vectors of the last dimension.
+   */
+  const pairPlan = (
+    x: number,
+    coords: readonly number[],
+    wantUp: number,
+    wantDown: number,
+    roomX: number,
+    mpLines: readonly Line[],
+  ) => {
+    const k = last;
+    const parts = dims.slice(0, k).map((d) => d.size - 1);
+    const pool: {
+      cost: number;
+      p: Pattern;
+      q: Pattern;
+      sign: 1 | -1;
+      cells: number[];
+      up: number;
+      down: number;
+      vx: number;
+    }[] = [];
+    for (const line of mpLines.slice(0, PAIR_LAST_VECTORS)) {
+      const w = line.v;
+      const atX = w.find((t) => t.code === coords[k])!;
+      const sign = (atX.coef > 0 ? 1 : -1) as 1 | -1;
+      // An innermost corner must be hideable at every code of w (most slices are empty).
+      const openAt = (parts: readonly number[]) => {
+        let base = 0;
+        for (let d = 0; d < k; d++) base += parts[d]! * shape.strides[d]!;
+        return w.every((t) => !(locked[base + t.code] && !suppressed[base + t.code]));
+      };
+      const combos = (fixed: (d: number) => number | null): number[][] => {
+        const out: number[][] = [];
+        const b = dims.slice(0, k).map((_, d) => fixed(d) ?? 1);
+        for (;;) {
+          if (openAt(b)) out.push([...b]);
+          let d = k - 1;
+          for (; d >= 0; d--) {
+            if (fixed(d) !== null) continue;
+            if (++b[d]! <= parts[d]!) break;
+            b[d] = 1;
+          }
+          if (d < 0) break;
+        }
+        return out;
+      };
+      // P's parts: x's own where it has one, else a part where x's slice has figures.
+      const as = combos((d) => (coords[d] !== 0 ? coords[d]! : null)).slice(0, PAIR_OWN_SLICES);
+      if (as.length === 0) continue;
+      const bs = combos(() => null);
+      for (const a of as)
+        for (const b of bs) {
+          let differs = false;
+          for (let d = 0; d < k; d++) if (coords[d] !== 0 && b[d] !== coords[d]) differs = true;
+          if (!differs) continue;
+          const p: Term[][] = [];
+          const q: Term[][] = [];
+          for (let d = 0; d < k; d++) {
+            p.push([
+              { code: 0, coef: 1 },
+              { code: a[d]!, coef: 1 },
+            ]);
+            q.push([
+              { code: 0, coef: 1 },
+              { code: b[d]!, coef: 1 },
+            ]);
+          }
+          p.push([...w]);
+          q.push([...w]);
+          const composite = new Map<number, number>();
+          for (const c of patternCorners(shape, p))
+            composite.set(c.cell, (composite.get(c.cell) ?? 0) + sign * c.coef);
+          for (const c of patternCorners(shape, q))
+            composite.set(c.cell, (composite.get(c.cell) ?? 0) - sign * c.coef);
+          let ok = true;
+          let c = 0;
+          const cells: number[] = [];
+          for (const [cell, coef] of composite) {
+            if (coef === 0) continue;
+            if (locked[cell] && !suppressed[cell]) {
+              ok = false;
+              break;
+            }
+            cells.push(cell);
+            if (!suppressed[cell]) c += cost[cell]!;
+          }
+          if (ok) {
+            const up = compositeRoom(composite, x, 'up', values, lower);
+            const down = Math.min(compositeRoom(composite, x, 'down', values, lower), roomX);
+            const vx = Math.abs(composite.get(x) ?? 0);
+            if (vx > 0 && (up > 0 || down > 0)) pool.push({ cost: c, p, q, sign, cells, up, down, vx });
+          }
+        }
+    }
+    if (pool.length === 0) return null;
+    type Pair = (typeof pool)[number];
+    const weighted = (pair: Pair, weight: number) => {
+      const e = (cells: number[]): Evaluation => ({ up: 0, downOthers: 0, cost: 0, cells });
+      return [
+        { pattern: pair.p, e: e(pair.cells), weight, sign: pair.sign },
+        { pattern: pair.q, e: e([]), weight, sign: (pair.sign === 1 ? -1 : 1) as 1 | -1 },
+      ];
+    };
+    // One pair with the room both ways, the cheapest.
+    let single: Pair | null = null;
+    for (const pair of pool)
+      if (pair.up >= wantUp && pair.down >= wantDown && (!single || pair.cost < single.cost)) single = pair;
+    // Else per direction a sum of pairs, each weighted by the room it has alone, cheapest per room
+    // first, until the sum has the room (as gatherSum does for products).
+    const gather = (direction: 'up' | 'down', need: number) => {
+      const roomOf = (pair: Pair) => Math.min(direction === 'up' ? pair.up : pair.down, need);
+      const usable = pool
+        .filter((pair) => roomOf(pair) > 0 && Number.isFinite(roomOf(pair)))
+        .sort((a, b) => (a.cost + 1) / roomOf(a) - (b.cost + 1) / roomOf(b));
+      const chosen: ReturnType<typeof weighted> = [];
+      const hidden = new Set<number>();
+      let c = 0;
+      const composite = new Map<number, number>();
+      for (const pair of usable.slice(0, 64)) {
+        const parts = weighted(pair, roomOf(pair) / pair.vx);
+        chosen.push(...parts);
+        for (const part of parts) addToComposite(shape, composite, part, coords);
+        for (const cell of pair.cells)
+          if (!suppressed[cell] && !hidden.has(cell)) {
+            hidden.add(cell);
+            c += cost[cell]!;
+          }
+        if (compositeRoom(composite, x, direction, values, lower) >= need)
+          return { patterns: chosen, cost: c };
+      }
+      return null;
+    };
+    const plans: { direction: 'up' | 'down'; patterns: ReturnType<typeof weighted>; cost: number }[] = [];
+    if (single) {
+      const patterns = weighted(single, 1);
+      plans.push({ direction: 'up', patterns, cost: single.cost });
+      plans.push({ direction: 'down', patterns, cost: 0 });
+      return { cost: single.cost, plans };
+    }
+    for (const [direction, need] of [
+      ['up', wantUp],
+      ['down', wantDown],
+    ] as const) {
+      if (need <= 0) continue;
+      const found = gather(direction, need);
+      if (!found) return null;
+      plans.push({ direction, ...found });
+    }
+    return { cost: plans.reduce((a, p) => a + p.cost, 0), plans };
+  };
+
   const order = problem.sensitive
     .map((cell, i) => ({ cell, i }))
     .sort((a, b) => Math.abs(values[b.cell]!) - Math.abs(values[a.cell]!) || a.cell - b.cell);
@@ -364,14 +556,14 @@ export function protect(problem: ProtectionProblem): ProtectionResult {
       }
     };
 
-    const take = (pattern: Pattern, e: Evaluation) => {
+    const take = (pattern: Pattern, e: Evaluation, paired: boolean) => {
       for (const cell of e.cells) {
         if (!suppressed[cell]) {
           suppressed[cell] = 1;
           complementary.push(cell);
         }
       }
-      if (dims.length > 1) memo.set(x - coords[last]!, pattern);
+      if (dims.length > 1 && !paired) memo.set(x - coords[last]!, pattern);
     };
 
     invariant(suppressed[x], 'a sensitive cell must be suppressed before it is protected');
@@ -380,7 +572,7 @@ export function protect(problem: ProtectionProblem): ProtectionResult {
     const cheap = (c: number) => c <= 2 * Math.abs(values[x]!) + 10;
     type Plan = {
       direction: 'up' | 'down';
-      patterns: { pattern: Pattern; e: Evaluation; weight: number }[];
+      patterns: { pattern: Pattern; e: Evaluation; weight: number; sign?: 1 | -1 }[];
       cost: number;
     };
     /** The certificate's patterns for these lists, or null when some direction finds none. */
@@ -439,13 +631,28 @@ export function protect(problem: ProtectionProblem): ProtectionResult {
       const certificate: Certificate = { cell: x, up: [], down: [] };
       for (const plan of plans) {
         for (const p of plan.patterns) {
-          take(p.pattern, p.e);
-          certificate[plan.direction].push({ pattern: p.pattern, weight: p.weight });
+          take(p.pattern, p.e, p.sign !== undefined);
+          certificate[plan.direction].push({
+            pattern: p.pattern,
+            weight: p.weight,
+            ...(p.sign === undefined ? {} : { sign: p.sign }),
+          });
         }
       }
       certificates.push(certificate);
     };
     const plans = planWith(lists, GATHER_WIDTH);
+    // A plan that hides a margin of margins (a cell at the total of two classifications or more:
+    // a sector's city-wide figure, the city's own) is compared with the cheapest pair, which moves
+    // x with its margins against another slice's cell with its margins, the shared totals cancelled.
+    if (pairable && (!plans || plans.some((p) => hidesHighMargin(p.patterns)))) {
+      const pair = pairPlan(x, coords, wantUp, wantDown, roomX, lists[last]!);
+      const planCost = plans ? plans.reduce((a, p) => a + p.cost, 0) : Number.POSITIVE_INFINITY;
+      if (pair && pair.cost < planCost) {
+        commit(pair.plans);
+        continue;
+      }
+    }
     if (plans) {
       commit(plans);
       continue;
@@ -472,10 +679,11 @@ export function protect(problem: ProtectionProblem): ProtectionResult {
 function addToComposite(
   shape: TableShape,
   sum: Map<number, number>,
-  { pattern, weight }: Weighted,
+  weighted: Weighted,
   coords: readonly number[],
 ): void {
-  const sign = Math.sign(patternCoefficient(shape, pattern, coords));
+  const { pattern, weight } = weighted;
+  const sign = weighted.sign ?? Math.sign(patternCoefficient(shape, pattern, coords));
   if (sign === 0 || !(weight > 0)) return;
   for (const { cell, coef } of patternCorners(shape, pattern))
     sum.set(cell, (sum.get(cell) ?? 0) + sign * weight * coef);
@@ -633,18 +841,19 @@ export function verifyProtection(
     const wantDown = Math.min(problem.protectDown[i]!, roomX);
     let problemText: string | null = suppressed[cert.cell] ? null : 'the cell is published';
     const rooms = (patterns: Weighted[], direction: 'up' | 'down'): number => {
-      for (const { pattern } of patterns) {
-        if (patternCoefficient(shape, pattern, coords) === 0)
+      for (const { pattern, sign } of patterns) {
+        if (sign === undefined && patternCoefficient(shape, pattern, coords) === 0)
           problemText ??= 'a pattern does not move the cell';
         problemText ??= patternBreaks(shape, values, pattern);
-        for (const { cell } of patternCorners(shape, pattern)) {
-          if (!suppressed[cell])
-            problemText ??= `a pattern moves published cell ${shape.codes(cell).join(' / ')}`;
-        }
       }
-      return patterns.length === 0
-        ? 0
-        : compositeRoom(compose(shape, patterns, coords), cert.cell, direction, values, lower);
+      if (patterns.length === 0) return 0;
+      // What moves is the sum: a corner two patterns of a pair cancel stays put (and may be published).
+      const composite = compose(shape, patterns, coords);
+      for (const [cell, coef] of composite) {
+        if (coef !== 0 && !suppressed[cell])
+          problemText ??= `a pattern moves published cell ${shape.codes(cell).join(' / ')}`;
+      }
+      return compositeRoom(composite, cert.cell, direction, values, lower);
     };
     const up = wantUp > 0 || cert.up.length > 0 ? rooms(cert.up, 'up') : 0;
     const down = wantDown > 0 || cert.down.length > 0 ? rooms(cert.down, 'down') : 0;

@@ -98,7 +98,10 @@ export function releaseCube(
       values: periodValues(mp, MEASURES, periods, monthly, yearly),
     });
   }
-  return buildCube(shape, contributors, policy);
+  const countCodes = Uint8Array.from(mp.codes, (code) =>
+    MEASURES.find((m) => m.code === splitCellCode(code).measure)?.money ? 0 : 1,
+  );
+  return buildCube(shape, contributors, policy, countCodes);
 }
 
 /**
