@@ -69,7 +69,7 @@ async function main(): Promise<number> {
     }
     const r = payload.release!;
     console.log(
-      `release ${r.seq} (${r.id}) of ${r.city} through ${r.throughMonth}: ${r.contributors} co-ops, ${r.primarySuppressed} cells withheld by the primary rules, ${r.complementarySuppressed} complementary, ${r.auditedCells} audited`,
+      `release ${r.seq} (${r.id}) of ${r.city} through ${r.throughMonth}: ${r.contributors} co-ops, ${r.primarySuppressed} cells withheld by the primary rules, ${r.complementarySuppressed} complementary, ${r.auditedCells} audited by LP${r.auditSkipped > 0 ? ` (${r.auditSkipped} not reached within the audit budget, their certificates verified)` : ''}`,
     );
     return 0;
   }

@@ -74,8 +74,14 @@ export const ReleaseRef = builder.objectRef<ReleaseRow>('CityReportRelease').imp
     primarySuppressed: t.int({ resolve: (r) => (r.summary as ReleaseSummary).primary }),
     complementarySuppressed: t.int({ resolve: (r) => (r.summary as ReleaseSummary).complementary }),
     auditedCells: t.int({
-      description: 'Withheld sensitive cells whose interval the LP audit checked (all of them).',
+      description:
+        'Withheld sensitive cells whose interval the LP audit checked. With auditSkipped, all of them: every certificate is verified exactly, the LP audit is an independent second check within a time budget.',
       resolve: (r) => (r.summary as ReleaseSummary).auditedCells,
+    }),
+    auditSkipped: t.int({
+      description:
+        'Withheld sensitive cells the LP audit did not reach within its time budget (5 minutes): their certificates were verified exactly, the independent LP check was not run on them. 0 when every cell was audited.',
+      resolve: (r) => (r.summary as ReleaseSummary).auditSkipped ?? 0,
     }),
   }),
 });

@@ -45,7 +45,11 @@ export interface CellInterval {
  * parse); each target then only changes the objective (its column's cost to 1, the sense to
  * minimise, then maximise) and HiGHS starts from the basis of the previous solve.
  */
-export function solveAttack(highs: Solver, problem: AttackProblem): CellInterval[] {
+export function solveAttack(
+  highs: Solver,
+  problem: AttackProblem,
+  solverOptions: Record<string, string | number | boolean> = {},
+): CellInterval[] {
   const numCols = problem.cells.length;
   const numRows = problem.rhs.length;
   const out: CellInterval[] = [];
@@ -68,7 +72,7 @@ export function solveAttack(highs: Solver, problem: AttackProblem): CellInterval
     },
   });
   try {
-    model.options.set({ output_flag: false, presolve: 'off' });
+    model.options.set({ output_flag: false, presolve: 'off', ...solverOptions });
     const { minimize, maximize } = highs.constants.objectiveSense;
     for (const t of problem.targets) {
       model.changeColCost(t, 1);
@@ -102,8 +106,16 @@ function optimum(highs: Solver, model: Model, sense: 'min' | 'max'): number {
   if (status === codes.unbounded || status === codes.unboundedOrInfeasible) {
     return sense === 'max' ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
   }
-  // The true table is a solution, so the program is feasible: anything else is a fault.
-  throw new Error(`the audit's linear program ended with model status ${status}`);
+  // The true table is a solution, so the program is feasible: anything else is the solver's
+  // failure (seen: status unknown), which proves nothing either way.
+  throw new SolverFailure(status);
+}
+
+/** HiGHS ended a program without an optimum (status unknown, a limit, an error). */
+export class SolverFailure extends Error {
+  constructor(readonly status: number) {
+    super(`the audit's linear program ended with model status ${status}`);
+  }
 }
 
 export interface AuditFinding extends CellInterval {
@@ -120,6 +132,11 @@ export interface AuditReport {
   programs: number;
   /** Targets not audited because the deadline passed (0 without a deadline). */
   skipped: number;
+  /**
+   * Programs HiGHS ended without an optimum. A neighbourhood program's targets then go to their
+   * component's exact program; an exact program's targets are failures (unproven), never passes.
+   */
+  solverFailures: number;
 }
 
 export interface AuditTarget {
@@ -148,6 +165,8 @@ export interface AuditOptions {
    * target is audited.
    */
   deadline?: number;
+  /** HiGHS options for every program (a limit, say); the audit's own are output off, presolve off. */
+  solverOptions?: Record<string, string | number | boolean>;
 }
 
 /**
@@ -179,6 +198,16 @@ export async function auditProtection(
   };
   const findings: AuditFinding[] = [];
   let programs = 0;
+  let solverFailures = 0;
+  const solveOrFail = (solve: () => CellInterval[]): CellInterval[] | null => {
+    try {
+      return solve();
+    } catch (error) {
+      if (!(error instanceof SolverFailure)) throw error;
+      solverFailures++;
+      return null;
+    }
+  };
   let rest = targets.map((t) => t.cell);
   let skipped = 0;
   if (options.neighbourhoodFirst) {
@@ -190,7 +219,11 @@ export async function auditProtection(
     const flush = () => {
       if (group.length === 0) return;
       programs++;
-      for (const iv of solveAttack(highs, neighbourhoodsProblem(input, group))) {
+      const solved = solveOrFail(() =>
+        solveAttack(highs, neighbourhoodsProblem(input, group), options.solverOptions),
+      );
+      if (solved === null) for (const c of group) unproven.push(c.cell);
+      for (const iv of solved ?? []) {
         const finding = judge(iv);
         if (finding.ok) findings.push(finding);
         else unproven.push(iv.cell);
@@ -218,18 +251,26 @@ export async function auditProtection(
   }
   if (rest.length > 0) {
     const { problems, tooLarge } = attackerProblems(input, rest, componentCellsMax);
-    for (const p of problems) for (const iv of solveAttack(highs, p)) findings.push(judge(iv));
+    /** A target no program could bound: judged on the point interval, so it fails. */
+    const unsolved = (cell: number) =>
+      judge({ cell, min: input.values[cell]!, max: input.values[cell]!, exact: false });
+    for (const p of problems) {
+      const solved = solveOrFail(() => solveAttack(highs, p, options.solverOptions));
+      if (solved === null) for (const t of p.targets) findings.push(unsolved(p.cells[t]!));
+      for (const iv of solved ?? []) findings.push(judge(iv));
+    }
     for (const cell of tooLarge) {
       const certificate = byCell.get(cell);
-      if (!certificate) {
-        findings.push(judge({ cell, min: input.values[cell]!, max: input.values[cell]!, exact: false }));
-        continue;
-      }
-      findings.push(judge(solveAttack(highs, neighbourhoodProblem(input, certificate))[0]!));
+      const solved = certificate
+        ? solveOrFail(() =>
+            solveAttack(highs, neighbourhoodProblem(input, certificate), options.solverOptions),
+          )
+        : null;
+      findings.push(solved ? judge(solved[0]!) : unsolved(cell));
     }
     programs += problems.length + tooLarge.length;
   }
-  return { findings, failures: findings.filter((f) => !f.ok), programs, skipped };
+  return { findings, failures: findings.filter((f) => !f.ok), programs, skipped, solverFailures };
 }
 
 /**

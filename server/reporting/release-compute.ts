@@ -113,16 +113,23 @@ export async function computeRelease(input: ComputeReleaseInput): Promise<Comput
     (v) => !v.ok,
   );
   const auditStart = Date.now();
-  const audit = await auditProtection(
-    { shape, values: cube.values, lower, suppressed: result.suppressed },
-    targets,
-    protection.certificates,
-    AUDIT_COMPONENT_CELLS_MAX,
-    // Hidden sensitive cells are audited by LP: first on their certificate's neighbourhood (a
-    // proof when it passes, a few dozen columns), then, where that does not prove it, on the
-    // exact program of their component; within AUDIT_LP_BUDGET_MS.
-    { neighbourhoodFirst: true, deadline: Date.now() + AUDIT_LP_BUDGET_MS },
-  );
+  let audit: Awaited<ReturnType<typeof auditProtection>>;
+  try {
+    audit = await auditProtection(
+      { shape, values: cube.values, lower, suppressed: result.suppressed },
+      targets,
+      protection.certificates,
+      AUDIT_COMPONENT_CELLS_MAX,
+      // Hidden sensitive cells are audited by LP: first on their certificate's neighbourhood (a
+      // proof when it passes, a few dozen columns), then, where that does not prove it, on the
+      // exact program of their component; within AUDIT_LP_BUDGET_MS.
+      { neighbourhoodFirst: true, deadline: Date.now() + AUDIT_LP_BUDGET_MS },
+    );
+  } catch (error) {
+    // The solver itself failed (not a cell it could not prove): the release is refused with the
+    // reason, never an internal error.
+    return { ok: false, message: `the LP audit could not run: ${(error as Error).message}` };
+  }
   const auditMs = Date.now() - auditStart;
   if (result.unprotected.length > 0 || unverified.length > 0 || audit.failures.length > 0) {
     const failed = new Set([
@@ -131,9 +138,13 @@ export async function computeRelease(input: ComputeReleaseInput): Promise<Comput
       ...audit.failures.map((f) => f.cell),
     ]);
     const where = [...failed].slice(0, 3).map((c) => shape.codes(c).join(' / '));
+    const solver =
+      audit.solverFailures > 0
+        ? `; the LP solver ended ${audit.solverFailures} programs without an answer, their cells unproven`
+        : '';
     return {
       ok: false,
-      message: `the audit found ${failed.size} cells it cannot protect (${where.join('; ')})`,
+      message: `the audit found ${failed.size} cells it cannot protect (${where.join('; ')})${solver}`,
     };
   }
   const summary: ReleaseSummary = {

@@ -165,6 +165,7 @@ describe('city reporting', () => {
     expect(release.primarySuppressed).toBeGreaterThan(0);
     expect(release.complementarySuppressed).toBeGreaterThan(0);
     expect(release.auditedCells).toBeGreaterThanOrEqual(release.primarySuppressed);
+    expect(release.auditSkipped).toBe(0);
     const again = await analyst.publishCityReport({ city, currency: 'USD', throughMonth: M2 });
     expect(again.userErrors.map((e) => e.code)).toEqual(['RELEASE_UP_TO_DATE']);
   });
