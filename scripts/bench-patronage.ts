@@ -5,7 +5,7 @@
  * BENCHMARKS.md (between the markers below; the rest of the file is left as it is).
  *
  *   this orchestrator ── embedded PostgreSQL (or a fresh database on DATABASE_URL's server)
- *                    └─ the service as a child process (Node 24 with tsx, the heap `npm start` gives it)
+ *                    └─ the service as a child process (Node 24 with tsx, the Node flags `npm start` gives it)
  *
  * Setup (not timed as a figure, but reported): a co-op, --members members imported from CSV
  * (ACTIVE all year), a policy weighing hours and wages 50/50 with 30% to the reserve and 10% to the
@@ -47,8 +47,10 @@ Usage: npm run bench:patronage -- [options]
 Starts a fresh embedded PostgreSQL (data under os.tmpdir(), removed at the end) or, when
 DATABASE_URL is set (or --database-url given), creates a fresh database on that server and drops
 it at the end; starts the service on it; imports --members members and their patronage
-(--periods monthly periods of hours and wages each); then times, --repeat times, a preview and a
-commit of fiscal year ${FISCAL_YEAR} (each commit is checked, then reversed for the next round).
+(--periods monthly periods of hours and wages each) and analyzes the database (the statistics
+autovacuum keeps on a live server, where a bulk import is analyzed within a minute or so); then
+times, --repeat times, a preview and a commit of fiscal year ${FISCAL_YEAR} (each commit is
+checked, then reversed for the next round).
 
 Options:
   --members <n>         members of the co-op (default 10000)
@@ -61,8 +63,9 @@ Options:
                         during each preview and commit, writing <dir>/preview-<round>.cpuprofile
                         and <dir>/commit-<round>.cpuprofile; scripts/bench/profile-summary.ts
                         sums one up
-  --built               start the service as npm start does: its build step (compiled dist/) and
-                        its Node flags (semi-space, heap, source maps) instead of tsx with the heap
+  --built               start the service as npm start does: its build step, then compiled dist/
+                        (without it: the sources under tsx, with npm start's Node flags: its heap,
+                        semi-space and source maps)
   --keep-database       with --database-url (or DATABASE_URL), keep the bench database after the
                         run (its name is printed) to study its statements with EXPLAIN ANALYZE
   -h, --help            this text
@@ -173,15 +176,6 @@ async function openDatabase(options: Options): Promise<{ url: string; descriptio
   };
 }
 
-/** The heap `npm start` gives the service (HEAP_MB, default 128). */
-function heapMb(): string {
-  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
-    scripts: { start: string };
-  };
-  const match = /--max-old-space-size=\$\{HEAP_MB:-(\d+)\}/.exec(pkg.scripts.start);
-  return process.env.HEAP_MB ?? match?.[1] ?? '128';
-}
-
 /**
  * The command `npm start` runs the service with, from package.json: its build step (scripts/start.ts:
  * compiles server/ and schema/ to dist/ when they changed) and the Node flags and environment of
@@ -209,6 +203,12 @@ function npmStartCommand(): { build: string[]; env: Record<string, string>; args
   return { build: match[1]!.split(/\s+/), env, args: match[3]!.trim().split(/\s+/).map(expand) };
 }
 
+/** The Node flags of npm start's command (its arguments before the script). */
+function nodeFlags(args: string[]): string[] {
+  const script = args.findIndex((a) => !a.startsWith('-'));
+  return script === -1 ? args : args.slice(0, script);
+}
+
 async function startService(
   databaseUrl: string,
   profile: boolean,
@@ -233,9 +233,12 @@ async function startService(
     RATE_LIMIT_PER_SECOND: '0',
     MALLOC_ARENA_MAX: '2',
   };
-  let args = [`--max-old-space-size=${heapMb()}`, '--import', 'tsx', path.join('server', 'main.ts')];
+  const command = npmStartCommand();
+  // From the sources under tsx with the Node flags npm start gives the compiled service (its heap
+  // and its 16 MB semi-space: with the heap bounded alone, V8 sizes the young generation from it
+  // and a 10,000-member run spent about half its CPU collecting garbage).
+  let args = [...nodeFlags(command.args), '--import', 'tsx', path.join('server', 'main.ts')];
   if (built) {
-    const command = npmStartCommand();
     log(`building as npm start does (${command.build.join(' ')})`);
     const build = spawnSync(process.execPath, command.build, { cwd: repoRoot, env, stdio: 'inherit' });
     if (build.status !== 0) throw new Error(`the build step of npm start failed (exit ${build.status})`);
@@ -424,6 +427,21 @@ interface Round {
   reverseMs: number | null;
 }
 
+/**
+ * ANALYZE the bench database after its bulk import: a live server's autovacuum analyzes a table
+ * within a minute or so of such an import, and without statistics the planner takes 240,000
+ * records for a handful (a sort spilling to disk where a hash aggregate belongs).
+ */
+async function analyze(databaseUrl: string): Promise<void> {
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    await c.query('analyze');
+  } finally {
+    await c.end();
+  }
+}
+
 async function bookBalances(databaseUrl: string, bookId: string): Promise<boolean> {
   const c = new pg.Client({ connectionString: databaseUrl });
   await c.connect();
@@ -537,7 +555,6 @@ function report(
     load: [number[], number[]];
     command: string;
     peakMb: number | null;
-    heap: string;
   },
   data: Awaited<ReturnType<typeof setup>>,
   result: Awaited<ReturnType<typeof measure>>,
@@ -573,10 +590,10 @@ the SDK on one machine, the client in the orchestrator's process: compare within
 - **Node:** ${process.version}; the service as a child process ${
     options.built
       ? `started as \`npm start\` starts it (--built: compiled dist/, \`node ${npmStartCommand().args.join(' ')}\`)`
-      : `under tsx with \`--max-old-space-size=${facts.heap}\` (the heap \`npm start\` gives it; \`npm start\` also runs the compiled dist/ with a 16 MB semi-space: see --built)`
+      : `under tsx with the Node flags \`npm start\` gives the compiled service (\`${nodeFlags(npmStartCommand().args).join(' ')}\`; --built runs dist/ as \`npm start\` does)`
   }
 - **Database:** ${facts.database}
-- **Data:** ${options.members.toLocaleString('en-US')} members imported from CSV, ${data.records.toLocaleString('en-US')} patronage records (${options.periods} monthly periods x 2 measures: hours and wages, weighted 50/50), 30% reserve, 10% community fund; surplus from the book: ${result.surplus} USD. Setup took ${fmt(data.membersMs)} (members) and ${fmt(data.recordsMs)} (records).
+- **Data:** ${options.members.toLocaleString('en-US')} members imported from CSV, ${data.records.toLocaleString('en-US')} patronage records (${options.periods} monthly periods x 2 measures: hours and wages, weighted 50/50), 30% reserve, 10% community fund; surplus from the book: ${result.surplus} USD. Setup took ${fmt(data.membersMs)} (members) and ${fmt(data.recordsMs)} (records); the database is analyzed before measuring.
 - **Checked each round:** the run has ${result.memberCount.toLocaleString('en-US')} members, the commit's inputs hash equals the preview's, verifyPatronageRun recomputes every cent and recounts the records, the book's debits equal its credits. Service peak RSS ${facts.peakMb ?? '?'} MB.
 
 ${table}
@@ -613,6 +630,8 @@ async function main(): Promise<number> {
   const client = createLedgerClient({ url: service.url, token: service.token, timeoutMs: 120_000 });
   log(`setting up ${options.members} members and their patronage`);
   const data = await setup(client, options);
+  log('analyzing the bench database');
+  await analyze(database.url);
   log('measuring');
   const result = await measure(client, data, options, database.url, service.profiler);
   const peakMb = await peakRssMb(service.pid);
@@ -623,7 +642,6 @@ async function main(): Promise<number> {
       load: [loadBefore, os.loadavg()],
       command: commandLine(argv, ['bench:patronage'], 'scripts/bench-patronage.ts'),
       peakMb,
-      heap: heapMb(),
     },
     data,
     result,

@@ -18,4 +18,4 @@ export {
 export * from './records.js';
 export { dayStart, todayUtc, unknownCoop, unknownMembership, validateCoopProfile } from './rules.js';
 export { CoopService } from './service.js';
-export { memberRoster, type RosterMember } from './store-roster.js';
+export { type MemberState, memberRoster, memberStates, type RosterMember } from './store-roster.js';

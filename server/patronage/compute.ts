@@ -13,7 +13,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { type CoopRecord, dayStart, memberRoster } from '../coops/index.js';
+import { type CoopRecord, dayStart, memberStates } from '../coops/index.js';
 import {
   activeSpans,
   allocate,
@@ -40,7 +40,7 @@ import { findAccounts, postedTotalsAsOf } from '../ledger/index.js';
 import type { Queryable } from '../platform/transaction.js';
 import type { PatronageDeps } from './deps.js';
 import type { AllocationLine, ConsentStatus, RunFigures } from './records.js';
-import { consents, type PolicyRow, recordGroups, recordsOfGroups, recordsSummary } from './store.js';
+import { consents, type PolicyRow, recordGroups, recordsOfGroups } from './store.js';
 
 export interface InputMember {
   membershipId: string;
@@ -155,9 +155,8 @@ export async function gatherInputs(
   // verification after a commit ran out of its 128 MB heap.
   const surplus = given ?? (await bookSurplus(deps, db, coop, span));
   const [reserveRow] = await findAccounts(db, [{ bookId: coop.id, id: coop.accounts.COLLECTIVE_RESERVE }]);
-  const summary = await recordsSummary(db, coop.id, span.start, span.end);
-  const roster = summary.count === 0 ? [] : await memberRoster(db, coop.id);
-  const groups = summary.count === 0 ? [] : await recordGroups(db, coop.id, span.start, span.end);
+  const { count, lengths, groups } = await recordGroups(db, coop.id, span.start, span.end);
+  const roster = count === 0 ? [] : await memberStates(db, coop.id);
   const reserveBalance = reserveRow ? balanceView(reserveRow.type, reserveRow).posted : ZERO;
   const fyFrom = dayNumber(span.start);
   const fyTo = dayNumber(span.end);
@@ -169,7 +168,7 @@ export async function gatherInputs(
   const counter = new PatronageCounter(
     span,
     p.measures.map((m) => ({ code: m.code, scale: m.unit.scale })),
-    summary.lengths,
+    lengths,
   );
   const indexOf = new Map(roster.map((m, i) => [m.membershipId, i]));
   const withRecords = new Set<number>();
@@ -243,7 +242,7 @@ export async function gatherInputs(
       policyVersion: policy.version,
       policy: policy.policy,
       denominators: strings(counter.denominators()),
-      records: summary.count,
+      records: count,
       members,
     },
     capitalAccounts,

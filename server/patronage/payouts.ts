@@ -11,7 +11,7 @@
  *   An allocation of fiscal year Y revolves `revolvingYears` years after Y's last day.
  */
 
-import { dayStart, memberRoster, todayUtc, unknownCoop } from '../coops/index.js';
+import { dayStart, memberStates, todayUtc, unknownCoop } from '../coops/index.js';
 import {
   addMonths,
   Decimal,
@@ -269,7 +269,7 @@ export async function redeemRetained(
       );
     const members = [...new Set(plan.map((p) => byKey.get(p.key)!.membershipId))];
     const capital = new Map(
-      (await memberRoster(client, coop.id, members)).map((m) => [m.membershipId, m.internalCapitalAccountId]),
+      (await memberStates(client, coop.id, members)).map((m) => [m.membershipId, m.internalCapitalAccountId]),
     );
     // One debit per member (their years added), in member-number order, 99 members an entry.
     const perMember = new Map<string, { memberNumber: number; amount: bigint }>();
