@@ -13,6 +13,7 @@ import type {
   StoredPatronageRecord,
   TaxFormRow,
 } from '../../server/patronage/index.js';
+import { allocationFields } from '../../server/patronage/index.js';
 import { memberGrantKeys } from '../access.js';
 import { builder } from '../builder.js';
 import { emptyConnection, resolvePage, validatePageArgs } from '../connection.js';
@@ -103,7 +104,8 @@ builder.objectFields(PreviewRef, (t) => ({
                 (q.before === null || l.memberNumber < q.before),
             );
             const rows = q.backward ? within.slice(-q.limit).reverse() : within.slice(0, q.limit);
-            return rows.map((l) => ({ ...l, scale: preview.scale }));
+            // Copied field by field: a computed line makes its Decimals when first read (getters).
+            return rows.map((l) => ({ ...allocationFields(l), scale: preview.scale }));
           },
           count: async () => preview.lines.length,
         });

@@ -141,6 +141,31 @@ export interface AllocationLine {
   writtenOff: Decimal;
 }
 
+/**
+ * A line's fields as a plain object (what a spread copies): a computed run's lines make their
+ * Decimals when first read (getters), which `{ ...line }` would leave out.
+ */
+export function allocationFields(l: AllocationLine): AllocationLine {
+  return {
+    bookId: l.bookId,
+    membershipId: l.membershipId,
+    memberNumber: l.memberNumber,
+    classCode: l.classCode,
+    former: l.former,
+    patronage: l.patronage,
+    share: l.share,
+    allocation: l.allocation,
+    cash: l.cash,
+    retained: l.retained,
+    belowMinimum: l.belowMinimum,
+    qualified: l.qualified,
+    consent: l.consent,
+    cashPaid: l.cashPaid,
+    redeemed: l.redeemed,
+    writtenOff: l.writtenOff,
+  };
+}
+
 export interface RunMeasure {
   code: string;
   kind: PatronageMeasureKind;

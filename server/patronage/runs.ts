@@ -21,6 +21,7 @@ import {
   Decimal,
   type EntryInput,
   fiscalYearSpan,
+  formatScaled,
   fromMinor,
   InvariantError,
   LedgerError,
@@ -28,6 +29,7 @@ import {
   mayWriteBook,
   type Principal,
   planWriteOff,
+  rationalToFixed,
   toMinor,
   ZERO,
 } from '../core/index.js';
@@ -35,18 +37,11 @@ import { entryIdByKey, entryOp, lockBooks, type PostOp } from '../ledger/index.j
 import { requestHash } from '../platform/hashing.js';
 import { isUuid, uuidv7 } from '../platform/ids.js';
 import type { TxClient } from '../platform/transaction.js';
-import { computeFigures, gatherInputs } from './compute.js';
+import { type ComputedFigures, computeFigures, type FigureLine, gatherInputs } from './compute.js';
 import type { PatronageDeps } from './deps.js';
 import { coopOf } from './policy.js';
 import { getRuns } from './reading.js';
-import type {
-  AllocationLine,
-  CommitRunInput,
-  ReverseRunInput,
-  RunFigures,
-  RunRequest,
-  RunResult,
-} from './records.js';
+import type { CommitRunInput, ReverseRunInput, RunFigures, RunRequest, RunResult } from './records.js';
 import { checkRunKey, noPolicy, pastDate, reusedKey, unknownRun } from './rules.js';
 import {
   carriedLoss,
@@ -116,7 +111,7 @@ function summaryOf(f: RunFigures): Record<string, unknown> {
 
 /** The run's balanced entries, in posting order (their keys are `<run key>:<index>`). */
 function runEntries(
-  f: RunFigures,
+  f: ComputedFigures,
   accounts: { payable: string; community: string; surplus: string; reserve: string },
   capital: Map<string, string>,
   runId: string,
@@ -124,7 +119,6 @@ function runEntries(
 ): EntryInput[] {
   const scale = f.currency.scale;
   const unit = f.currency.code;
-  const amount = (d: Decimal) => d.toFixed(scale);
   const entries: EntryInput[] = [];
   const entry = (memo: string, lines: LineInput[]) =>
     entries.push({
@@ -138,31 +132,38 @@ function runEntries(
       ],
       lines,
     });
-  const line = (accountId: string, side: 'DEBIT' | 'CREDIT', value: Decimal): LineInput => ({
+  // Members' amounts in minor units, written as text at the currency's scale (what
+  // Decimal.toFixed(scale) writes of them), without a Decimal per member.
+  const line = (accountId: string, side: 'DEBIT' | 'CREDIT', minor: bigint): LineInput => ({
     accountId,
     side,
-    amount: amount(value),
+    amount: formatScaled(minor, scale),
     unit,
   });
-  const members = f.lines.filter((l) => !l.allocation.isZero());
+  const members = f.lines.filter((l) => l.minor.allocation !== 0n);
   if (f.kind === 'SURPLUS') {
-    const pools = f.reserve.plus(f.community);
-    if (pools.gt(0)) {
-      const lines = [line(accounts.surplus, 'DEBIT', pools)];
-      if (f.reserve.gt(0)) lines.push(line(accounts.reserve, 'CREDIT', f.reserve));
-      if (f.community.gt(0)) lines.push(line(accounts.community, 'CREDIT', f.community));
+    const reserve = toMinor(f.reserve, scale);
+    const community = toMinor(f.community, scale);
+    if (reserve + community > 0n) {
+      const lines = [line(accounts.surplus, 'DEBIT', reserve + community)];
+      if (reserve > 0n) lines.push(line(accounts.reserve, 'CREDIT', reserve));
+      if (community > 0n) lines.push(line(accounts.community, 'CREDIT', community));
       entry(`Patronage ${f.fiscalYear}: surplus to the collective reserve and community fund`, lines);
     }
-    let chunk: AllocationLine[] = [];
+    let chunk: FigureLine[] = [];
     let retainedLines = 0;
     const flush = () => {
       if (chunk.length === 0) return;
-      const total = chunk.reduce((s, l) => s.plus(l.allocation), ZERO);
-      const cash = chunk.reduce((s, l) => s.plus(l.cash), ZERO);
+      let total = 0n;
+      let cash = 0n;
+      for (const l of chunk) {
+        total += l.minor.allocation;
+        cash += l.minor.cash;
+      }
       const lines = [line(accounts.surplus, 'DEBIT', total)];
-      if (cash.gt(0)) lines.push(line(accounts.payable, 'CREDIT', cash));
+      if (cash > 0n) lines.push(line(accounts.payable, 'CREDIT', cash));
       for (const l of chunk)
-        if (l.retained.gt(0)) lines.push(line(capital.get(l.membershipId)!, 'CREDIT', l.retained));
+        if (l.minor.retained > 0n) lines.push(line(capital.get(l.membershipId)!, 'CREDIT', l.minor.retained));
       entry(
         `Patronage ${f.fiscalYear}: allocations of members ${chunk[0]!.memberNumber} to ${chunk.at(-1)!.memberNumber}`,
         lines,
@@ -171,24 +172,25 @@ function runEntries(
       retainedLines = 0;
     };
     for (const l of members) {
-      if (l.retained.gt(0) && retainedLines === MEMBER_LINES_PER_ENTRY) flush();
+      if (l.minor.retained > 0n && retainedLines === MEMBER_LINES_PER_ENTRY) flush();
       chunk.push(l);
-      if (l.retained.gt(0)) retainedLines++;
+      if (l.minor.retained > 0n) retainedLines++;
     }
     flush();
   } else {
-    if (f.reserve.lt(0))
+    const reserve = toMinor(f.reserve, scale);
+    if (reserve < 0n)
       entry(`Patronage ${f.fiscalYear}: loss charged to the collective reserve`, [
-        line(accounts.reserve, 'DEBIT', f.reserve.neg()),
-        line(accounts.surplus, 'CREDIT', f.reserve.neg()),
+        line(accounts.reserve, 'DEBIT', -reserve),
+        line(accounts.surplus, 'CREDIT', -reserve),
       ]);
     for (let i = 0; i < members.length; i += MEMBER_LINES_PER_ENTRY + 1) {
       const chunk = members.slice(i, i + MEMBER_LINES_PER_ENTRY + 1);
-      const total = chunk.reduce((s, l) => s.plus(l.allocation.neg()), ZERO);
+      const total = chunk.reduce((sum, l) => sum - l.minor.allocation, 0n);
       entry(
         `Patronage ${f.fiscalYear}: loss charged to members ${chunk[0]!.memberNumber} to ${chunk.at(-1)!.memberNumber}`,
         [
-          ...chunk.map((l) => line(capital.get(l.membershipId)!, 'DEBIT', l.allocation.neg())),
+          ...chunk.map((l) => line(capital.get(l.membershipId)!, 'DEBIT', -l.minor.allocation)),
           line(accounts.surplus, 'CREDIT', total),
         ],
       );
@@ -202,11 +204,11 @@ function runEntries(
  * allocations (oldest first); a surplus run writes a member's carried loss off the retained part
  * of their new allocation.
  */
-async function writeOffs(client: TxClient, f: RunFigures, runId: string): Promise<NewPayment[]> {
+async function writeOffs(client: TxClient, f: ComputedFigures, runId: string): Promise<NewPayment[]> {
   const scale = f.currency.scale;
   const out: NewPayment[] = [];
   if (f.kind === 'LOSS') {
-    const charged = f.lines.filter((l) => l.allocation.lt(0));
+    const charged = f.lines.filter((l) => l.minor.allocation < 0n);
     if (charged.length === 0) return out;
     const outstanding = await outstandingRetained(
       client,
@@ -230,7 +232,7 @@ async function writeOffs(client: TxClient, f: RunFigures, runId: string): Promis
     }
     return out;
   }
-  const retaining = f.lines.filter((l) => l.retained.gt(0));
+  const retaining = f.lines.filter((l) => l.minor.retained > 0n);
   const carried = await carriedLoss(
     client,
     f.bookId,
@@ -340,6 +342,8 @@ export async function commitRun(
         coop.id,
         runId,
         figures.fiscalYear,
+        // Text straight from minor units and exact rationals: what the Decimals' toFixed would
+        // write (rationalToDecimal's string, at the same scale), without making them.
         figures.lines.map((l) => ({
           membershipId: l.membershipId,
           memberNumber: l.memberNumber,
@@ -347,17 +351,17 @@ export async function commitRun(
           patronage: {
             classCode: l.classCode,
             former: l.former,
-            measures: l.patronage.map((p) => ({
+            measures: l.measures.map((p) => ({
               measure: p.measure,
               unit: p.unit,
-              counted: p.counted.toFixed(p.unit.scale),
-              excluded: p.excluded.toFixed(p.unit.scale),
+              counted: rationalToFixed(p.counted, p.unit.scale),
+              excluded: rationalToFixed(p.excluded, p.unit.scale),
             })),
           },
-          allocation: l.allocation.toFixed(scale),
-          cash: l.cash.toFixed(scale),
-          retained: l.retained.toFixed(scale),
-          belowMinimum: l.belowMinimum.toFixed(scale),
+          allocation: formatScaled(l.minor.allocation, scale),
+          cash: formatScaled(l.minor.cash, scale),
+          retained: formatScaled(l.minor.retained, scale),
+          belowMinimum: formatScaled(l.minor.belowMinimum, scale),
           qualified: l.qualified,
           consent: l.consent,
         })),
