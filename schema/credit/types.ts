@@ -12,6 +12,7 @@ import {
   asTransaction,
   type BalanceProof,
   type ClearingFigures,
+  type ClearingLine,
   type ClearingRecord,
   type CreditPolicyRecord,
   type LimitChangeRecord,
@@ -329,7 +330,7 @@ export const ObligationConnection = connectionType('Obligation', ObligationRef);
 type Figures = Omit<ClearingFigures, 'lines' | 'members'>;
 
 const ClearingLineRef = builder
-  .objectRef<ClearingFigures['lines'][number] & { bookId: string; scale: number }>('ClearingLine')
+  .objectRef<ClearingLine & { bookId: string; scale: number }>('ClearingLine')
   .implement({
     description:
       'What a clearing cancels of one obligation: by set-off, and by network payments (liquidity mode).',
@@ -420,29 +421,9 @@ export const PreviewRef = builder.objectRef<ClearingFigures>('ClearingPreview').
             arity: 1,
             key: ([id]) => id!,
             cursorOf: (l: { obligationId: string }) => [l.obligationId],
-            read: async (q) => {
-              const sorted = [...f.lines].sort((a, b) => (a.obligationId < b.obligationId ? -1 : 1));
-              let rows = sorted.filter(
-                (l) =>
-                  (q.after === null || l.obligationId > q.after) &&
-                  (q.before === null || l.obligationId < q.before),
-              );
-              if (q.backward) rows = rows.reverse();
-              // Field by field: a plan's lines read their amounts through getters, which a spread leaves out.
-              return rows.slice(0, q.limit).map((l) => ({
-                obligationId: l.obligationId,
-                debtorId: l.debtorId,
-                creditorId: l.creditorId,
-                dueOn: l.dueOn,
-                reference: l.reference,
-                outstanding: l.outstanding,
-                setoff: l.setoff,
-                liquidity: l.liquidity,
-                bookId: f.bookId,
-                scale: f.currency.scale,
-              }));
-            },
-            count: async () => f.lines.length,
+            read: async (q) =>
+              (await f.lines.page(q)).map((l) => ({ ...l, bookId: f.bookId, scale: f.currency.scale })),
+            count: async () => f.lines.count,
           }),
       },
       ClearingLineConnection,

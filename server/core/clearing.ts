@@ -342,71 +342,86 @@ function minCostFlow(
 // Clearing
 // ---------------------------------------------------------------------------------------------
 
-interface Pair {
-  debtor: number;
-  creditor: number;
-  /** Indexes into the obligations, oldest due date first, then id. */
-  obligations: number[];
-  outstanding: bigint;
-  setoff: bigint;
-  liquidity: bigint;
+/**
+ * Obligations as compact columns, the form the service reads them in (a network's 140,000 open
+ * obligations as objects, with a Map of pairs and string sorts, cost more time than the flow and
+ * more memory than the service's heap allows). Row k is the obligation debtor[k] -> creditor[k]
+ * (indexes into `members`) with `outstanding[k]` minor units. Rows come sorted by (debtor,
+ * creditor), and within a pair in the order its set-off lands on them: oldest due date first,
+ * then oldest id. `members` is sorted (code-unit order) and distinct. Checked, except that rows
+ * are distinct obligations (the caller's primary key).
+ */
+export interface ObligationTable {
+  members: readonly string[];
+  debtor: Int32Array;
+  creditor: Int32Array;
+  outstanding: readonly bigint[];
 }
 
-const minBig = (a: bigint, b: bigint) => (a < b ? a : b);
-const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** What a table's clearing leaves: per row, set-off and liquidity; per member and in total as ClearingPlan. */
+export interface TablePlan extends Omit<ClearingPlan, 'obligations'> {
+  /** Cancelled by set-off, per row of the table. */
+  setoff: bigint[];
+  /** Settled by network payments (liquidity mode), per row of the table. */
+  liquidity: bigint[];
+}
 
-function checkInput(obligations: readonly ObligationInput[]): void {
-  const ids = new Set<string>();
-  for (const o of obligations) {
-    invariant(o.outstanding > 0n, `obligation ${o.id} has nothing outstanding`);
-    invariant(o.debtor !== o.creditor, `obligation ${o.id} is owed by its creditor`);
-    invariant(!ids.has(o.id), `obligation ${o.id} is given twice`);
-    ids.add(o.id);
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const minBig = (a: bigint, b: bigint) => (a < b ? a : b);
+
+function checkTable(t: ObligationTable): void {
+  const n = t.members.length;
+  const rows = t.debtor.length;
+  invariant(t.creditor.length === rows && t.outstanding.length === rows, 'table columns have one length');
+  for (let i = 1; i < n; i++) invariant(t.members[i - 1]! < t.members[i]!, 'members are sorted and distinct');
+  let previous = -1;
+  for (let k = 0; k < rows; k++) {
+    const d = t.debtor[k]!;
+    const c = t.creditor[k]!;
+    invariant(d >= 0 && d < n && c >= 0 && c < n, `row ${k} names a member of the table`);
+    invariant(d !== c, `row ${k} is owed by its creditor`);
+    invariant(t.outstanding[k]! > 0n, `row ${k} has nothing outstanding`);
+    const key = d * n + c;
+    invariant(key >= previous, 'rows are sorted by debtor, then creditor');
+    previous = key;
   }
 }
 
 /**
- * The largest set-off among these obligations and, with `liquidity`, what network payments within
- * each member's limits settle on top of it. Deterministic: the same obligations (in any order)
- * give the same plan. Throws InvariantError should the result ever move a net position.
+ * The largest set-off among a table's obligations and, with `liquidity`, what network payments
+ * within each member's limits settle on top of it (see the module's comment). Deterministic.
+ * Throws InvariantError should the result ever move a net position.
  */
-export function planClearing(
-  obligations: readonly ObligationInput[],
+export function planClearingTable(
+  table: ObligationTable,
   liquidity: readonly LiquidityInput[] | null = null,
-): ClearingPlan {
-  checkInput(obligations);
-  const members = [...new Set(obligations.flatMap((o) => [o.debtor, o.creditor]))].sort(compareText);
-  const index = new Map(members.map((m, i) => [m, i]));
+): TablePlan {
+  checkTable(table);
+  const { members, debtor, creditor, outstanding } = table;
   const n = members.length;
+  const rows = debtor.length;
 
-  // Pairs in (debtor, creditor) order, each with its obligations oldest due first.
-  const pairsByKey = new Map<number, Pair>();
-  obligations.forEach((o, i) => {
-    const d = index.get(o.debtor)!;
-    const c = index.get(o.creditor)!;
-    const key = d * n + c;
-    let pair = pairsByKey.get(key);
-    if (!pair) {
-      pair = { debtor: d, creditor: c, obligations: [], outstanding: 0n, setoff: 0n, liquidity: 0n };
-      pairsByKey.set(key, pair);
-    }
-    pair.obligations.push(i);
-    pair.outstanding += o.outstanding;
-  });
-  const pairs = [...pairsByKey.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p);
-  for (const p of pairs)
-    p.obligations.sort((a, b) => {
-      const x = obligations[a]!;
-      const y = obligations[b]!;
-      return compareText(x.dueOn, y.dueOn) || compareText(x.id, y.id);
-    });
-
+  // Pairs: runs of rows with one (debtor, creditor), in table order.
+  const first: number[] = [];
+  for (let k = 0; k < rows; k++)
+    if (k === 0 || debtor[k] !== debtor[k - 1] || creditor[k] !== creditor[k - 1]) first.push(k);
+  const pairs = first.length;
+  first.push(rows);
+  const pairOutstanding = new Array<bigint>(pairs);
+  const pairSetoff = new Array<bigint>(pairs).fill(0n);
+  const pairLiquidity = new Array<bigint>(pairs).fill(0n);
   const position = new Array<bigint>(n).fill(0n);
-  for (const p of pairs) {
-    position[p.creditor] = position[p.creditor]! + p.outstanding;
-    position[p.debtor] = position[p.debtor]! - p.outstanding;
+  let outstandingBefore = 0n;
+  for (let p = 0; p < pairs; p++) {
+    let sum = 0n;
+    for (let k = first[p]!; k < first[p + 1]!; k++) sum += outstanding[k]!;
+    pairOutstanding[p] = sum;
+    const d = debtor[first[p]!]!;
+    const c = creditor[first[p]!]!;
+    position[c] = position[c]! + sum;
+    position[d] = position[d]! - sum;
+    outstandingBefore += sum;
   }
-  const outstandingBefore = pairs.reduce((s, p) => s + p.outstanding, 0n);
   const nidBefore = position.reduce((s, b) => (b > 0n ? s + b : s), 0n);
 
   // Phase 1, set-off: the cheapest flow that routes every net position over the obligations.
@@ -414,7 +429,9 @@ export function planClearing(
     const s = n;
     const t = n + 1;
     const g = new FlowGraph(n + 2);
-    const arcs = pairs.map((p) => g.add(p.debtor, p.creditor, p.outstanding, 1));
+    const arcs = new Int32Array(pairs);
+    for (let p = 0; p < pairs; p++)
+      arcs[p] = g.add(debtor[first[p]!]!, creditor[first[p]!]!, pairOutstanding[p]!, 1);
     for (let i = 0; i < n; i++) {
       if (position[i]! < 0n) g.add(s, i, -position[i]!, 0);
       else if (position[i]! > 0n) g.add(i, t, position[i]!, 0);
@@ -422,19 +439,23 @@ export function planClearing(
     const routed = minCostFlow(g, s, t, new Float64Array(n + 2), false);
     if (routed !== nidBefore)
       throw new InvariantError(`set-off routed ${routed} of the net positions ${nidBefore}`);
-    pairs.forEach((p, i) => {
-      p.setoff = p.outstanding - g.flow(arcs[i]!);
-    });
+    for (let p = 0; p < pairs; p++) pairSetoff[p] = pairOutstanding[p]! - g.flow(arcs[p]!);
   }
 
   // Phase 2, network credit as liquidity, on what set-off left (acyclic).
   if (liquidity !== null) {
-    const remaining = pairs.filter((p) => p.outstanding > p.setoff);
+    const remaining: number[] = [];
+    for (let p = 0; p < pairs; p++) if (pairOutstanding[p]! > pairSetoff[p]!) remaining.push(p);
     const s = n;
     const t = n + 1;
     const g = new FlowGraph(n + 2);
-    const arcs = remaining.map((p) => g.add(p.debtor, p.creditor, p.outstanding - p.setoff, -1));
-    const unbounded = remaining.reduce((sum, p) => sum + p.outstanding - p.setoff, 0n);
+    let unbounded = 0n;
+    const arcs = remaining.map((p) => {
+      const left = pairOutstanding[p]! - pairSetoff[p]!;
+      unbounded += left;
+      return g.add(debtor[first[p]!]!, creditor[first[p]!]!, left, -1);
+    });
+    const index = new Map(members.map((m, i) => [m, i]));
     for (const l of liquidity) {
       const i = index.get(l.member);
       if (i === undefined) continue;
@@ -443,44 +464,95 @@ export function planClearing(
       const receive = l.receiveMax ?? unbounded;
       if (receive > 0n) g.add(i, t, receive, 0);
     }
-    const potential = acyclicPotentials(n, remaining);
+    const potential = acyclicPotentials(
+      n,
+      remaining.map((p) => [debtor[first[p]!]!, creditor[first[p]!]!] as const),
+    );
     const settled = minCostFlow(g, s, t, potential, true);
     remaining.forEach((p, i) => {
-      p.liquidity = g.flow(arcs[i]!);
+      pairLiquidity[p] = g.flow(arcs[i]!);
     });
     invariant(settled >= 0n, 'liquidity flow is not negative');
   }
 
-  // Each pair's amounts onto its invoices, oldest due date first.
-  const result: ObligationClearing[] = obligations.map((o) => ({ id: o.id, setoff: 0n, liquidity: 0n }));
-  for (const p of pairs) {
-    let setoff = p.setoff;
-    let paid = p.liquidity;
-    for (const i of p.obligations) {
-      const left = obligations[i]!.outstanding;
-      const s = minBig(setoff, left);
-      setoff -= s;
-      const l = minBig(paid, left - s);
+  // Each pair's amounts onto its rows in table order (oldest due date first).
+  const setoff = new Array<bigint>(rows).fill(0n);
+  const paidRows = new Array<bigint>(rows).fill(0n);
+  for (let p = 0; p < pairs; p++) {
+    let left = pairSetoff[p]!;
+    let paid = pairLiquidity[p]!;
+    for (let k = first[p]!; k < first[p + 1]! && (left > 0n || paid > 0n); k++) {
+      const holds = outstanding[k]!;
+      const s = minBig(left, holds);
+      left -= s;
+      const rest = holds - s;
+      const l = minBig(paid, rest);
       paid -= l;
-      result[i]!.setoff = s;
-      result[i]!.liquidity = l;
+      setoff[k] = s;
+      paidRows[k] = l;
     }
-    invariant(setoff === 0n && paid === 0n, 'a pair clears more than its obligations hold');
+    invariant(left === 0n && paid === 0n, 'a pair clears more than its obligations hold');
   }
+  return summarise(table, setoff, paidRows, position, outstandingBefore, nidBefore);
+}
 
-  return summarise(obligations, result, members, index, position, outstandingBefore, nidBefore);
+/**
+ * The largest set-off among these obligations and, with `liquidity`, what network payments within
+ * each member's limits settle on top of it. Deterministic: the same obligations (in any order)
+ * give the same plan. Throws InvariantError should the result ever move a net position. The
+ * objects' form of planClearingTable (the same solver): sorts them into a table and back.
+ */
+export function planClearing(
+  obligations: readonly ObligationInput[],
+  liquidity: readonly LiquidityInput[] | null = null,
+): ClearingPlan {
+  const ids = new Set<string>();
+  for (const o of obligations) {
+    invariant(!ids.has(o.id), `obligation ${o.id} is given twice`);
+    ids.add(o.id);
+    invariant(o.outstanding > 0n, `obligation ${o.id} has nothing outstanding`);
+    invariant(o.debtor !== o.creditor, `obligation ${o.id} is owed by its creditor`);
+  }
+  const members = [...new Set(obligations.flatMap((o) => [o.debtor, o.creditor]))].sort(compareText);
+  const index = new Map(members.map((m, i) => [m, i]));
+  const order = obligations.map((_, i) => i);
+  const d = obligations.map((o) => index.get(o.debtor)!);
+  const c = obligations.map((o) => index.get(o.creditor)!);
+  order.sort(
+    (a, b) =>
+      d[a]! - d[b]! ||
+      c[a]! - c[b]! ||
+      compareText(obligations[a]!.dueOn, obligations[b]!.dueOn) ||
+      compareText(obligations[a]!.id, obligations[b]!.id),
+  );
+  const plan = planClearingTable(
+    {
+      members,
+      debtor: Int32Array.from(order, (i) => d[i]!),
+      creditor: Int32Array.from(order, (i) => c[i]!),
+      outstanding: order.map((i) => obligations[i]!.outstanding),
+    },
+    liquidity,
+  );
+  const result: ObligationClearing[] = obligations.map((o) => ({ id: o.id, setoff: 0n, liquidity: 0n }));
+  order.forEach((i, k) => {
+    result[i]!.setoff = plan.setoff[k]!;
+    result[i]!.liquidity = plan.liquidity[k]!;
+  });
+  const { setoff: _s, liquidity: _l, ...rest } = plan;
+  return { obligations: result, ...rest };
 }
 
 /**
  * Potentials for the liquidity phase: shortest distances (arc cost -1) from a root joined to every
  * member at cost 0, in topological order; the source sits at 0, the sink below every member.
  */
-function acyclicPotentials(n: number, remaining: Pair[]): Float64Array {
+function acyclicPotentials(n: number, remaining: (readonly [number, number])[]): Float64Array {
   const indegree = new Int32Array(n);
   const out: number[][] = Array.from({ length: n }, () => []);
-  for (const p of remaining) {
-    out[p.debtor]!.push(p.creditor);
-    indegree[p.creditor]!++;
+  for (const [d, c] of remaining) {
+    out[d]!.push(c);
+    indegree[c]!++;
   }
   const pi = new Float64Array(n + 2);
   const order: number[] = [];
@@ -501,35 +573,37 @@ function acyclicPotentials(n: number, remaining: Pair[]): Float64Array {
 }
 
 function summarise(
-  obligations: readonly ObligationInput[],
-  result: ObligationClearing[],
-  members: string[],
-  index: Map<string, number>,
+  table: ObligationTable,
+  setoff: bigint[],
+  liquidity: bigint[],
   position: bigint[],
   outstandingBefore: bigint,
   nidBefore: bigint,
-): ClearingPlan {
+): TablePlan {
+  const { members, debtor, creditor, outstanding } = table;
   const n = members.length;
   const afterSetoff = [...position];
   const after = [...position];
   const payment = new Array<bigint>(n).fill(0n);
   let setoffTotal = 0n;
   let liquidityTotal = 0n;
-  obligations.forEach((o, i) => {
-    const r = result[i]!;
-    invariant(r.setoff >= 0n && r.liquidity >= 0n, 'cleared amounts are not negative');
-    invariant(r.setoff + r.liquidity <= o.outstanding, `obligation ${o.id} clears more than it holds`);
-    const d = index.get(o.debtor)!;
-    const c = index.get(o.creditor)!;
-    afterSetoff[c] = afterSetoff[c]! - r.setoff;
-    afterSetoff[d] = afterSetoff[d]! + r.setoff;
-    after[c] = after[c]! - r.setoff - r.liquidity;
-    after[d] = after[d]! + r.setoff + r.liquidity;
-    payment[d] = payment[d]! + r.liquidity;
-    payment[c] = payment[c]! - r.liquidity;
-    setoffTotal += r.setoff;
-    liquidityTotal += r.liquidity;
-  });
+  for (let k = 0; k < setoff.length; k++) {
+    const s = setoff[k]!;
+    const l = liquidity[k]!;
+    if (s === 0n && l === 0n) continue;
+    invariant(s >= 0n && l >= 0n, 'cleared amounts are not negative');
+    invariant(s + l <= outstanding[k]!, `row ${k} clears more than it holds`);
+    const d = debtor[k]!;
+    const c = creditor[k]!;
+    afterSetoff[c] = afterSetoff[c]! - s;
+    afterSetoff[d] = afterSetoff[d]! + s;
+    after[c] = after[c]! - s - l;
+    after[d] = after[d]! + s + l;
+    payment[d] = payment[d]! + l;
+    payment[c] = payment[c]! - l;
+    setoffTotal += s;
+    liquidityTotal += l;
+  }
   for (let i = 0; i < n; i++) {
     // Set-off moves no net position; the liquidity mode moves each by exactly what it paid.
     if (afterSetoff[i] !== position[i])
@@ -541,7 +615,8 @@ function summarise(
   const received = payment.reduce((s, p) => (p < 0n ? s - p : s), 0n);
   invariant(paid === received, 'network payments of the liquidity mode balance');
   return {
-    obligations: result,
+    setoff,
+    liquidity,
     members: members.map((member, i) => ({
       member,
       positionBefore: position[i]!,

@@ -14,26 +14,35 @@
  */
 import {
   Decimal,
+  formatScaled,
   fromMinor,
   InvariantError,
   LedgerError,
   type LiquidityInput,
   liquidityFactor,
   type Principal,
-  planClearing,
+  planClearingTable,
+  type TablePlan,
   toMinor,
   type Unit,
 } from '../core/index.js';
-import { type AccountRow, entryOp, lockAccounts, lockBooks, type PostOp } from '../ledger/index.js';
+import {
+  type AccountRow,
+  entryOp,
+  findAccounts,
+  lockAccounts,
+  lockBooks,
+  type PostOp,
+} from '../ledger/index.js';
 import { requestHash, sha256Parts } from '../platform/hashing.js';
 import { uuidv7 } from '../platform/ids.js';
-import type { Queryable } from '../platform/transaction.js';
+import { type Queryable, type TxClient, withTransaction } from '../platform/transaction.js';
 import type { CreditDeps } from './deps.js';
 import { getNetwork } from './networks.js';
 import { ensureMemberCurrencyAccounts } from './obligations.js';
 import type {
   ClearingFigures,
-  ClearingLine,
+  ClearingLines,
   ClearingRecord,
   ClearingRequest,
   ClearingResult,
@@ -43,14 +52,16 @@ import type {
 import { checkKey, chunkedEntries, isSteward, reusedKey, unknownNetwork } from './rules.js';
 import { allMembers, currencyRows, type MemberRow } from './store.js';
 import {
+  applyClearingLines,
   type ClearingRow,
   clearingByKey,
   clearingRows,
   insertClearing,
-  type OpenObligation,
+  type OpenObligationTable,
   obligationCount,
-  openObligations,
-  reduceOutstanding,
+  obligationDetails,
+  openObligationTable,
+  readOnlySnapshot,
 } from './store-clearing.js';
 
 export function toClearing(row: ClearingRow, currency: Unit): ClearingRecord {
@@ -74,61 +85,82 @@ export function toClearing(row: ClearingRow, currency: Unit): ClearingRecord {
   };
 }
 
-/**
- * A line of a plan, its amounts kept as bigint minor units and made Decimals only when read: a
- * plan of 140,000 lines held three Decimals a line, more than the service's default heap allows
- * beside the rest of a preview.
- */
-class PlanLine implements ClearingLine {
-  constructor(
-    private readonly o: OpenObligation,
-    private readonly setoffMinor: bigint,
-    private readonly liquidityMinor: bigint,
-    private readonly scale: number,
-  ) {}
-
-  get obligationId(): string {
-    return this.o.id;
-  }
-  get debtorId(): string {
-    return this.o.debtor;
-  }
-  get creditorId(): string {
-    return this.o.creditor;
-  }
-  get dueOn(): string {
-    return this.o.dueOn;
-  }
-  get reference(): string {
-    return this.o.reference;
-  }
-  get outstanding(): Decimal {
-    return fromMinor(this.o.outstanding, this.scale);
-  }
-  get setoff(): Decimal {
-    return fromMinor(this.setoffMinor, this.scale);
-  }
-  get liquidity(): Decimal {
-    return fromMinor(this.liquidityMinor, this.scale);
-  }
-}
-
 interface Computed {
   figures: ClearingFigures;
-  obligations: OpenObligation[];
+  table: OpenObligationTable;
+  plan: TablePlan;
+  /** Member rows by the table's member index. */
   members: MemberRow[];
   accounts: Map<string, AccountRow>;
   factor: bigint | null;
 }
 
-/** The plan from what the database holds now (inside a transaction when committing). */
-async function compute(
+/** Rows a snapshot hash feeds at a time (one string each). */
+const HASH_ROWS = 4_096;
+
+/**
+ * The plan's lines, paged by obligation id without sorting or copying the plan: a page is the
+ * `limit` smallest (or largest) ids in range among the rows with something cleared, kept in a small
+ * sorted array while the rows are scanned once; then the page's due dates and references are read
+ * (they never change, so a later read agrees with the plan).
+ */
+function planLines(
   db: Queryable,
+  bookId: string,
+  table: OpenObligationTable,
+  plan: TablePlan,
+  scale: number,
+): ClearingLines {
+  const cleared: number[] = [];
+  for (let k = 0; k < table.ids.length; k++)
+    if (plan.setoff[k]! > 0n || plan.liquidity[k]! > 0n) cleared.push(k);
+  return {
+    count: cleared.length,
+    async page(q) {
+      const { ids } = table;
+      const before = (a: string, b: string) => (q.backward ? a > b : a < b);
+      const best: number[] = [];
+      if (q.limit > 0)
+        for (const k of cleared) {
+          const id = ids[k]!;
+          if ((q.after !== null && id <= q.after) || (q.before !== null && id >= q.before)) continue;
+          if (best.length === q.limit && !before(id, ids[best[best.length - 1]!]!)) continue;
+          let i = best.length;
+          while (i > 0 && before(id, ids[best[i - 1]!]!)) i--;
+          best.splice(i, 0, k);
+          if (best.length > q.limit) best.pop();
+        }
+      const details = await obligationDetails(
+        db,
+        bookId,
+        best.map((k) => ids[k]!),
+      );
+      return best.map((k) => {
+        const d = details.get(ids[k]!)!;
+        return {
+          obligationId: ids[k]!,
+          debtorId: table.members[table.debtor[k]!]!,
+          creditorId: table.members[table.creditor[k]!]!,
+          dueOn: d.dueOn,
+          reference: d.reference,
+          outstanding: fromMinor(table.outstanding[k]!, scale),
+          setoff: fromMinor(plan.setoff[k]!, scale),
+          liquidity: fromMinor(plan.liquidity[k]!, scale),
+        };
+      });
+    },
+  };
+}
+
+/** The plan from what the database holds now (`client` in a transaction: under the book's lock when committing). */
+async function compute(
+  client: TxClient,
+  readDb: Queryable,
   network: NetworkRecord,
   request: ClearingRequest,
   accountsOf: (members: MemberRow[]) => Promise<Map<string, AccountRow>>,
 ): Promise<Computed | LedgerError> {
-  const currency = (await currencyRows(db, network.id)).find((c) => c.code === request.currency);
+  const currency = (await currencyRows(client, network.id)).find((c) => c.code === request.currency);
   if (!currency)
     return new LedgerError(
       'UNKNOWN_UNIT',
@@ -146,10 +178,9 @@ async function compute(
         'mode',
       );
   }
-  const obligations = await openObligations(db, network.id, unit.code, unit.scale);
-  const involved = new Set<string>();
-  for (const o of obligations) involved.add(o.debtor).add(o.creditor);
-  const members = (await allMembers(db, network.id)).filter((m) => involved.has(m.id));
+  const table = await openObligationTable(client, network.id, unit.code, unit.scale);
+  const byId = new Map((await allMembers(client, network.id)).map((m) => [m.id, m]));
+  const members = table.members.map((id) => byId.get(id)!);
   const accounts = await accountsOf(members);
   let liquidity: LiquidityInput[] | null = null;
   if (factor !== null) {
@@ -168,17 +199,20 @@ async function compute(
       };
     });
   }
-  const plan = planClearing(obligations, liquidity);
+  const plan = planClearingTable(table, liquidity);
   const scale = unit.scale;
   const d = (v: bigint) => fromMinor(v, scale);
-  // The JSON of {currency, mode, obligations: [[id, outstanding]...], liquidity}, hashed piece by
-  // piece rather than built whole (140,000 obligations made arrays and a string of megabytes).
+  // The JSON of {currency, mode, obligations: [[id, outstanding]...], liquidity}, the obligations
+  // in the table's order (debtor, creditor, due date, id), hashed a few thousand rows at a time.
+  const { ids, outstanding } = table;
   const snapshotHash = sha256Parts(
     (function* () {
       yield `{"currency":${JSON.stringify(unit.code)},"mode":${JSON.stringify(request.mode)},"obligations":[`;
-      for (let i = 0; i < obligations.length; i++) {
-        const o = obligations[i]!;
-        yield `${i === 0 ? '' : ','}[${JSON.stringify(o.id)},${JSON.stringify(d(o.outstanding).toFixed(scale))}]`;
+      for (let from = 0; from < ids.length; from += HASH_ROWS) {
+        let text = '';
+        for (let k = from; k < Math.min(ids.length, from + HASH_ROWS); k++)
+          text += `${k === 0 ? '' : ','}["${ids[k]!}","${formatScaled(outstanding[k]!, scale)}"]`;
+        yield text;
       }
       yield `],"liquidity":${JSON.stringify(
         liquidity?.map((l) => [
@@ -189,14 +223,9 @@ async function compute(
       )}}`;
     })(),
   );
-  // plan.obligations lists every obligation in input order.
-  const lines: ClearingLine[] = [];
-  plan.obligations.forEach((l, i) => {
-    if (l.setoff > 0n || l.liquidity > 0n)
-      lines.push(new PlanLine(obligations[i]!, l.setoff, l.liquidity, scale));
-  });
   return {
-    obligations,
+    table,
+    plan,
     members,
     accounts,
     factor,
@@ -204,7 +233,7 @@ async function compute(
       bookId: network.id,
       currency: unit,
       mode: request.mode,
-      obligationsConsidered: obligations.length,
+      obligationsConsidered: ids.length,
       outstandingBefore: d(plan.outstandingBefore),
       setoffTotal: d(plan.setoffTotal),
       liquidityTotal: d(plan.liquidityTotal),
@@ -213,7 +242,7 @@ async function compute(
       netInternalDebtAfter: d(plan.netInternalDebtAfter),
       liquidityUsed: d(plan.liquidityUsed),
       snapshotHash,
-      lines,
+      lines: planLines(readDb, network.id, table, plan, scale),
       members: plan.members.map((m) => ({
         memberId: m.member,
         positionBefore: d(m.positionBefore),
@@ -240,9 +269,16 @@ export async function previewClearing(
   if (!network) return unknownNetwork();
   const bad = checkRequest(request);
   if (bad) return bad;
-  const computed = await compute(deps.pool, network, request, async (members) => {
-    const rows = await deps.ledger.getAccounts(members.map((m) => ({ bookId: network.id, id: m.accountId })));
-    return new Map(rows.map((a) => [a.id, a]));
+  // One snapshot for the obligations and the balances (a read-only transaction; the cursor needs one).
+  const computed = await withTransaction(deps.pool, async (client) => {
+    await readOnlySnapshot(client);
+    return compute(client, deps.pool, network, request, async (members) => {
+      const rows = await findAccounts(
+        client,
+        members.map((m) => ({ bookId: network.id, id: m.accountId })),
+      );
+      return new Map(rows.map((a) => [a.id, a]));
+    });
   });
   return computed instanceof LedgerError ? computed : computed.figures;
 }
@@ -263,7 +299,7 @@ export async function commitClearing(
     const prior = await clearingByKey(client, network.id, input.idempotencyKey);
     if (prior)
       return prior.requestHash === hash ? { ops: [], value: { id: prior.id, replayed: true } } : reusedKey();
-    const computed = await compute(client, network, input, async (members) => {
+    const computed = await compute(client, client, network, input, async (members) => {
       const locked = await lockAccounts(
         client,
         members.map((m) => ({ bookId: network.id, id: m.accountId })),
@@ -271,31 +307,35 @@ export async function commitClearing(
       return new Map([...locked.values()].map((a) => [a.id, a]));
     });
     if (computed instanceof LedgerError) return computed;
-    const { figures: f, members, accounts, factor } = computed;
+    const { figures: f, table, plan, members, accounts, factor } = computed;
     if (input.snapshotHash && input.snapshotHash !== f.snapshotHash)
       return new LedgerError(
         'CLEARING_STALE',
         'the open obligations or balances changed since that preview; preview again',
         'snapshotHash',
       );
-    if (f.setoffTotal.plus(f.liquidityTotal).isZero())
+    if (plan.setoffTotal + plan.liquidityTotal === 0n)
       return new LedgerError('NOTHING_TO_CLEAR', 'nothing clears among these obligations', 'currency');
     const scale = f.currency.scale;
     const currency = (await currencyRows(client, network.id)).find((c) => c.code === f.currency.code)!;
-    const memberById = new Map(members.map((m) => [m.id, m]));
     const invoiceAccounts = await ensureMemberCurrencyAccounts(client, network.id, f.currency.code, members);
-    await reduceOutstanding(
-      client,
-      network.id,
-      f.lines.map((l) => ({ id: l.obligationId, by: l.setoff.plus(l.liquidity).toFixed(scale) })),
-    );
-    // Per member: receivables cleared (as creditor) and payables cleared (as debtor).
-    const received = new Map<string, Decimal>();
-    const paid = new Map<string, Decimal>();
-    for (const l of f.lines) {
-      const cleared = l.setoff.plus(l.liquidity);
-      received.set(l.creditorId, (received.get(l.creditorId) ?? new Decimal(0)).plus(cleared));
-      paid.set(l.debtorId, (paid.get(l.debtorId) ?? new Decimal(0)).plus(cleared));
+    // Per member (by the table's index): receivables cleared (as creditor), payables cleared (as debtor).
+    const received = new Array<bigint>(members.length).fill(0n);
+    const paid = new Array<bigint>(members.length).fill(0n);
+    const ids: string[] = [];
+    const setoffs: string[] = [];
+    const liquidities: string[] = [];
+    for (let k = 0; k < table.ids.length; k++) {
+      const s = plan.setoff[k]!;
+      const l = plan.liquidity[k]!;
+      if (s === 0n && l === 0n) continue;
+      ids.push(table.ids[k]!);
+      setoffs.push(formatScaled(s, scale));
+      liquidities.push(formatScaled(l, scale));
+      const c = table.creditor[k]!;
+      const d = table.debtor[k]!;
+      received[c] = received[c]! + s + l;
+      paid[d] = paid[d]! + s + l;
     }
     const id = uuidv7();
     let index = 0;
@@ -304,17 +344,18 @@ export async function commitClearing(
       { key: 'credit.kind', value: 'CLEARING' },
       { key: 'credit.clearing', value: id },
     ];
+    const d = (v: bigint) => fromMinor(v, scale);
     const entries = chunkedEntries(
       [
-        ...[...paid].map(([m, amount]) => ({
-          accountId: invoiceAccounts.get(m)!.payableAccountId,
+        ...members.map((m, i) => ({
+          accountId: invoiceAccounts.get(m.id)!.payableAccountId,
           side: 'DEBIT' as const,
-          amount,
+          amount: d(paid[i]!),
         })),
-        ...[...received].map(([m, amount]) => ({
-          accountId: invoiceAccounts.get(m)!.receivableAccountId,
+        ...members.map((m, i) => ({
+          accountId: invoiceAccounts.get(m.id)!.receivableAccountId,
           side: 'CREDIT' as const,
-          amount,
+          amount: d(received[i]!),
         })),
       ],
       currency.clearingAccountId,
@@ -326,12 +367,13 @@ export async function commitClearing(
     if (factor !== null) {
       // Network payments of the liquidity mode: payers first (their limits), then payees.
       const payments = f.members
-        .filter((m) => !m.networkPayment.isZero())
-        .sort((a, b) => b.networkPayment.comparedTo(a.networkPayment));
+        .map((m, i) => ({ m, account: members[i]!.accountId }))
+        .filter(({ m }) => !m.networkPayment.isZero())
+        .sort((a, b) => b.m.networkPayment.comparedTo(a.m.networkPayment));
       entries.push(
         ...chunkedEntries(
-          payments.map((m) => ({
-            accountId: memberById.get(m.memberId)!.accountId,
+          payments.map(({ m, account }) => ({
+            accountId: account,
             side: m.networkPayment.gt(0) ? ('DEBIT' as const) : ('CREDIT' as const),
             amount: m.networkPayment.abs(),
           })),
@@ -365,13 +407,8 @@ export async function commitClearing(
         hash,
         actor: actor.id,
       },
-      f.lines.map((l) => ({
-        obligationId: l.obligationId,
-        setoff: l.setoff.toFixed(scale),
-        liquidity: l.liquidity.toFixed(scale),
-      })),
-      f.members.map((m) => {
-        const a = accounts.get(memberById.get(m.memberId)!.accountId)!;
+      f.members.map((m, i) => {
+        const a = accounts.get(members[i]!.accountId)!;
         return {
           memberId: m.memberId,
           currencyBefore: m.positionBefore.toFixed(scale),
@@ -380,6 +417,7 @@ export async function commitClearing(
         };
       }),
     );
+    await applyClearingLines(client, network.id, id, { ids, setoff: setoffs, liquidity: liquidities });
     if (entries.length === 0) throw new InvariantError('a clearing that clears something posts entries');
     const ops: PostOp[] = entries.map((e) => entryOp(network.id, 'STANDARD', e, null, actor.id));
     return { ops, value: { id, replayed: false } };

@@ -265,6 +265,22 @@ export interface ClearingLine {
   liquidity: Decimal;
 }
 
+/**
+ * A plan's lines, paged by obligation id: a plan of 140,000 obligations is held as columns, and a
+ * page's lines are made (due dates and references read) only when asked for.
+ */
+export interface ClearingLines {
+  /** Obligations with something cleared. */
+  count: number;
+  /** Lines with ids after `after` and before `before` (exclusive), at most `limit`; descending when `backward`. */
+  page(q: {
+    after: string | null;
+    before: string | null;
+    limit: number;
+    backward: boolean;
+  }): Promise<ClearingLine[]>;
+}
+
 export interface ClearingMemberLine {
   memberId: string;
   positionBefore: Decimal;
@@ -287,8 +303,8 @@ export interface ClearingFigures {
   liquidityUsed: Decimal;
   /** SHA-256 of the open obligations the figures were computed from. */
   snapshotHash: string;
-  /** Obligations with something cleared, oldest due first within each pair. */
-  lines: ClearingLine[];
+  /** Obligations with something cleared, read a page at a time. */
+  lines: ClearingLines;
   members: ClearingMemberLine[];
 }
 

@@ -4,7 +4,7 @@
  * the network book's journal (read-only: entries marked `credit.kind = PAYMENT` by this domain),
  * so every figure is a sum of what the ledger holds.
  */
-import { Decimal } from '../core/index.js';
+import { Decimal, type ObligationTable } from '../core/index.js';
 import type { Queryable, TxClient } from '../platform/transaction.js';
 import type { ClearingMode } from './records.js';
 
@@ -165,73 +165,124 @@ export async function countObligations(db: Queryable, f: ObligationFilter): Prom
   return rows[0].n as number;
 }
 
-/** Every open obligation of a currency, in id order: what a clearing works on. */
 /**
- * An open obligation as clearing needs it (the solver's ObligationInput as it is, and the
- * reference): what is outstanding in minor units, member ids shared.
+ * The open obligations of a currency as the solver's table (server/core/clearing.ts,
+ * ObligationTable): rows sorted by debtor, creditor, due date and id (PostgreSQL sorts; uuid order
+ * is the text order the table's members are sorted in), members as indexes into the sorted member
+ * ids, outstanding as bigint minor units (exact: checked to have no digits past the currency's
+ * scale), and the obligation ids. Read through a cursor 10,000 rows at a time, so the driver never
+ * holds the 140,000 rows of a Sardex-size network at once (the whole result as driver rows, then
+ * as objects, ran the service's 128 MB heap out), so `client` must be in a transaction.
  */
-export interface OpenObligation {
-  id: string;
-  debtor: string;
-  creditor: string;
-  /** Outstanding, in minor units of the currency. */
-  outstanding: bigint;
-  dueOn: string;
-  reference: string;
+export interface OpenObligationTable extends ObligationTable {
+  ids: string[];
 }
 
-/**
- * The open obligations of a currency, in id order, lean: a network of 140,000 obligations is read
- * whole by every preview and commit, and full rows (two Decimals of 18 decimals, the recording
- * columns, a fresh string per member id) held beside the driver's own rows took more than the
- * service's default heap (measured by scripts/bench-clearing.ts: out of memory at 128 MB). Rows
- * come as arrays; amounts as bigint minor units (exact: an amount never has more decimals than its
- * currency, checked here); member ids are shared strings.
- */
-export async function openObligations(
-  db: Queryable,
+const FETCH_ROWS = 10_000;
+
+/** Makes the transaction just begun a read-only one on one snapshot (a preview's reads agree with each other). */
+export async function readOnlySnapshot(client: TxClient): Promise<void> {
+  await client.query('set transaction isolation level repeatable read, read only');
+}
+
+export async function openObligationTable(
+  client: TxClient,
   bookId: string,
   currency: string,
   scale: number,
-): Promise<OpenObligation[]> {
-  const { rows } = await db.query<[string, string, string, string, string, string]>({
-    text: `select id, debtor_id, creditor_id, outstanding::text, to_char(due_on, 'YYYY-MM-DD'), reference
-             from credit_obligation
-            where book_id = $1 and currency = $2 and outstanding > 0 order by id`,
+): Promise<OpenObligationTable> {
+  // PostgreSQL sorts the rows; its default work_mem spilled the sort to disk.
+  await client.query("set local work_mem = '64MB'");
+  await client.query({
+    text: `declare credit_open_obligations no scroll cursor for
+             select id, debtor_id, creditor_id, outstanding::text
+               from credit_obligation
+              where book_id = $1 and currency = $2 and outstanding > 0
+              order by debtor_id, creditor_id, due_on, id`,
     values: [bookId, currency],
+  });
+  const ids: string[] = [];
+  const outstanding: bigint[] = [];
+  let debtor = new Int32Array(FETCH_ROWS);
+  let creditor = new Int32Array(FETCH_ROWS);
+  const seen = new Map<string, number>();
+  const local: string[] = [];
+  const indexOf = (id: string) => {
+    let i = seen.get(id);
+    if (i === undefined) {
+      i = local.length;
+      seen.set(id, i);
+      local.push(id);
+    }
+    return i;
+  };
+  for (;;) {
+    const { rows } = await client.query<[string, string, string, string]>({
+      text: `fetch ${FETCH_ROWS} from credit_open_obligations`,
+      rowMode: 'array',
+    });
+    if (rows.length === 0) break;
+    const at = ids.length;
+    if (at + rows.length > debtor.length) {
+      const grown = Math.max(debtor.length * 2, at + rows.length);
+      const d = new Int32Array(grown);
+      d.set(debtor);
+      debtor = d;
+      const c = new Int32Array(grown);
+      c.set(creditor);
+      creditor = c;
+    }
+    for (let i = 0; i < rows.length; i++) {
+      const [id, d, c, amount] = rows[i]!;
+      ids.push(id);
+      debtor[at + i] = indexOf(d);
+      creditor[at + i] = indexOf(c);
+      outstanding.push(minorUnits(amount, scale));
+    }
+    if (rows.length < FETCH_ROWS) break;
+  }
+  await client.query('close credit_open_obligations');
+  // Members by id; rows renumbered to match.
+  const members = [...local].sort();
+  const rank = new Int32Array(local.length);
+  members.forEach((m, r) => {
+    rank[seen.get(m)!] = r;
+  });
+  const count = ids.length;
+  debtor = debtor.subarray(0, count);
+  creditor = creditor.subarray(0, count);
+  for (let k = 0; k < count; k++) {
+    debtor[k] = rank[debtor[k]!]!;
+    creditor[k] = rank[creditor[k]!]!;
+  }
+  return { members, ids, debtor, creditor, outstanding };
+}
+
+/** Due dates and references of some obligations (they never change), by id. */
+export async function obligationDetails(
+  db: Queryable,
+  bookId: string,
+  ids: string[],
+): Promise<Map<string, { dueOn: string; reference: string }>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await db.query<[string, string, string]>({
+    text: `select id, to_char(due_on, 'YYYY-MM-DD'), reference from credit_obligation
+            where book_id = $1 and id = any($2::uuid[])`,
+    values: [bookId, ids],
     rowMode: 'array',
   });
-  const ids = new Map<string, string>();
-  const shared = (id: string) => {
-    const known = ids.get(id);
-    if (known !== undefined) return known;
-    ids.set(id, id);
-    return id;
-  };
-  const out = new Array<OpenObligation>(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const [id, debtor, creditor, amount, dueOn, reference] = rows[i]!;
-    out[i] = {
-      id,
-      debtor: shared(debtor),
-      creditor: shared(creditor),
-      outstanding: minorUnits(amount, scale),
-      dueOn,
-      reference,
-    };
-    rows[i] = undefined as never; // let the driver's row go as soon as it is copied
-  }
-  return out;
+  return new Map(rows.map(([id, dueOn, reference]) => [id, { dueOn, reference }]));
 }
 
 /** `1234.560000` at scale 2 as 123456n; throws if it has non-zero digits past the scale. */
 function minorUnits(text: string, scale: number): bigint {
   const dot = text.indexOf('.');
-  const whole = dot === -1 ? text : text.slice(0, dot);
-  const fraction = dot === -1 ? '' : text.slice(dot + 1);
-  if (/[^0]/.test(fraction.slice(scale)))
-    throw new Error(`an obligation's outstanding ${text} has more than ${scale} decimals`);
-  return BigInt(whole + fraction.slice(0, scale).padEnd(scale, '0'));
+  if (dot === -1) return BigInt(text) * 10n ** BigInt(scale);
+  for (let i = dot + 1 + scale; i < text.length; i++)
+    if (text.charCodeAt(i) !== 48)
+      throw new Error(`an obligation's outstanding ${text} has more than ${scale} decimals`);
+  const fraction = text.slice(dot + 1, dot + 1 + scale);
+  return BigInt(text.slice(0, dot) + fraction.padEnd(scale, '0'));
 }
 
 export async function obligationCount(db: Queryable, bookId: string): Promise<number> {
@@ -240,22 +291,6 @@ export async function obligationCount(db: Queryable, bookId: string): Promise<nu
     [bookId],
   );
   return Number(rows[0].n);
-}
-
-/** Lowers what is outstanding by each amount (the database refuses a rise or a value below 0). */
-export async function reduceOutstanding(
-  client: TxClient,
-  bookId: string,
-  rows: { id: string; by: string }[],
-): Promise<void> {
-  if (rows.length === 0) return;
-  const { rowCount } = await client.query(
-    `update credit_obligation o set outstanding = o.outstanding - x.by
-       from unnest($2::uuid[], $3::numeric[]) as x(id, by)
-      where o.book_id = $1 and o.id = x.id`,
-    [bookId, rows.map((r) => r.id), rows.map((r) => r.by)],
-  );
-  if (rowCount !== rows.length) throw new Error(`reduced ${rowCount} obligations of ${rows.length}`);
 }
 
 // ---------- clearings ----------
@@ -367,13 +402,12 @@ export interface NewClearing {
 }
 
 /**
- * Inserts the clearing with its per-obligation lines and the members' positions before it. The
- * clearing row's deferred constraint trigger checks, at COMMIT, that every position held.
+ * Inserts the clearing with the members' positions before it. The clearing row's deferred
+ * constraint trigger checks, at COMMIT, that every position held. Its lines: applyClearingLines.
  */
 export async function insertClearing(
   client: TxClient,
   c: NewClearing,
-  lines: { obligationId: string; setoff: string; liquidity: string }[],
   positions: { memberId: string; currencyBefore: string; networkBefore: string; networkPayment: string }[],
 ): Promise<void> {
   await client.query(
@@ -402,18 +436,6 @@ export async function insertClearing(
       c.actor,
     ],
   );
-  if (lines.length > 0)
-    await client.query(
-      `insert into credit_clearing_line (book_id, clearing_id, obligation_id, setoff, liquidity)
-       select $1, $2, o, s, l from unnest($3::uuid[], $4::numeric[], $5::numeric[]) as x(o, s, l)`,
-      [
-        c.bookId,
-        c.id,
-        lines.map((l) => l.obligationId),
-        lines.map((l) => l.setoff),
-        lines.map((l) => l.liquidity),
-      ],
-    );
   if (positions.length > 0)
     await client.query(
       `insert into credit_clearing_position (book_id, clearing_id, member_id, currency_before, network_before, network_payment)
@@ -427,6 +449,37 @@ export async function insertClearing(
         positions.map((p) => p.networkPayment),
       ],
     );
+}
+
+/** An array literal of values that need no quoting (uuids, plain decimals): the driver's escaping of 121,000 elements showed in profiles. */
+const plainArray = (values: readonly string[]) => `{${values.join(',')}}`;
+
+/**
+ * What a clearing does to its obligations, in one statement: each named obligation's outstanding
+ * lowered by its set-off plus liquidity (the database refuses a rise or a value below 0), and the
+ * clearing's line for it inserted. Throws unless every obligation named was found.
+ */
+export async function applyClearingLines(
+  client: TxClient,
+  bookId: string,
+  clearingId: string,
+  lines: { ids: readonly string[]; setoff: readonly string[]; liquidity: readonly string[] },
+): Promise<void> {
+  if (lines.ids.length === 0) return;
+  const { rowCount } = await client.query(
+    `with x as (
+       select * from unnest($3::uuid[], $4::numeric[], $5::numeric[]) as x(id, setoff, liquidity)
+     ), reduced as (
+       update credit_obligation o set outstanding = o.outstanding - (x.setoff + x.liquidity)
+         from x where o.book_id = $1 and o.id = x.id
+       returning o.id
+     )
+     insert into credit_clearing_line (book_id, clearing_id, obligation_id, setoff, liquidity)
+     select $1, $2, x.id, x.setoff, x.liquidity from x join reduced using (id)`,
+    [bookId, clearingId, plainArray(lines.ids), plainArray(lines.setoff), plainArray(lines.liquidity)],
+  );
+  if (rowCount !== lines.ids.length)
+    throw new Error(`cleared ${rowCount} obligations of ${lines.ids.length}`);
 }
 
 export interface ClearingLineRow {

@@ -16,6 +16,7 @@ import {
   type LiquidityInput,
   type ObligationInput,
   planClearing,
+  planClearingTable,
 } from '../../server/core/index.js';
 
 // The package's types declare its loader as the default export of a CommonJS module; under
@@ -348,5 +349,37 @@ describe('properties on random graphs', () => {
       }),
       { numRuns: 100, seed: 2026 },
     );
+  });
+});
+
+describe('the table form (what the service passes)', () => {
+  it('refuses rows not sorted by debtor then creditor, and a member list out of order', () => {
+    const table = {
+      members: ['a', 'b', 'c'],
+      debtor: Int32Array.from([1, 0]),
+      creditor: Int32Array.from([2, 1]),
+      outstanding: [5n, 5n],
+    };
+    expect(() => planClearingTable(table)).toThrow(InvariantError);
+    expect(() =>
+      planClearingTable({
+        ...table,
+        members: ['b', 'a', 'c'],
+        debtor: Int32Array.from([0, 1]),
+        creditor: Int32Array.from([1, 2]),
+      }),
+    ).toThrow(InvariantError);
+  });
+
+  it('sets off a pair oldest row first, as the rows come', () => {
+    // a -> b twice (rows 0 and 1, in due-date order), b -> a once: 7 of a -> b clears against b -> a.
+    const plan = planClearingTable({
+      members: ['a', 'b'],
+      debtor: Int32Array.from([0, 0, 1]),
+      creditor: Int32Array.from([1, 1, 0]),
+      outstanding: [4n, 6n, 7n],
+    });
+    expect(plan.setoff).toEqual([4n, 3n, 7n]);
+    expect(plan.setoffTotal).toBe(14n);
   });
 });

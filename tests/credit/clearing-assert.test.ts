@@ -3,17 +3,17 @@
  * migrations Migration20261208100000_credit and Migration20261218000000_clearing_assert): whatever
  * the service computed, a clearing whose set-offs move a member's net position, or that comes with
  * a new obligation, is refused at COMMIT and leaves nothing behind. The bad plans are written here
- * through the same store functions commitClearing uses (reduceOutstanding, insertClearing,
- * insertObligations), as a broken solver would; a correct plan written the same way passes, so the
+ * through the same store functions commitClearing uses (insertClearing, applyClearingLines,
+ * and insertObligations), as a broken solver would; a correct plan written the same way passes, so the
  * refusals are the tampering's and not the harness's. Real PostgreSQL, network set up through the SDK.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
+  applyClearingLines,
   insertClearing,
   insertObligations,
   obligationCount,
-  reduceOutstanding,
 } from '../../server/credit/store-clearing.js';
 import { uuidv7 } from '../../server/platform/ids.js';
 import type { TxClient } from '../../server/platform/transaction.js';
@@ -111,11 +111,6 @@ async function writeClearing(
   const id = uuidv7();
   const refs = Object.keys(setoffs);
   const total = refs.reduce((s, r) => s + Number(setoffs[r]), 0).toFixed(2); // small test figures only
-  await reduceOutstanding(
-    client,
-    bookId,
-    refs.map((r) => ({ id: ob[r]!, by: setoffs[r]! })),
-  );
   if (extra) await extra(client);
   await insertClearing(
     client,
@@ -125,7 +120,7 @@ async function writeClearing(
       currency: 'EUR',
       mode: 'SETOFF',
       obligationsConsidered: 3,
-      // Counted before `extra` would be the honest figure; what the service counts is read here, as it does.
+      // What the service counts before it writes; `extra` may add to it.
       obligationCount: 3,
       outstandingBefore: '110.00',
       setoffTotal: total,
@@ -140,9 +135,13 @@ async function writeClearing(
       hash: 'tampered',
       actor: 'test:tamper',
     },
-    refs.map((r) => ({ obligationId: ob[r]!, setoff: setoffs[r]!, liquidity: '0.00' })),
     positionsBefore(),
   );
+  await applyClearingLines(client, bookId, id, {
+    ids: refs.map((r) => ob[r]!),
+    setoff: refs.map((r) => setoffs[r]!),
+    liquidity: refs.map(() => '0.00'),
+  });
   return id;
 }
 
@@ -266,6 +265,22 @@ describe('credit_clearing_assert refuses a bad set-off at COMMIT', () => {
       writeClearing(client, { ab: '60.00', bc: '60.00', ca: '60.00' }),
     );
     expect(error).not.toBeNull();
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('a line naming no obligation of the book is refused (the set-based check that replaced its foreign keys)', async () => {
+    const before = await snapshot();
+    expect(before).toEqual(AS_RECORDED);
+    const error = await commitWith(async (client) => {
+      const id = await writeClearing(client, { ab: '30.00', bc: '30.00', ca: '30.00' });
+      await client.query(
+        `insert into credit_clearing_line (book_id, clearing_id, obligation_id, setoff, liquidity)
+         values ($1, $2, $3, 1, 0)`,
+        [bookId, id, uuidv7()],
+      );
+    });
+    expect(error?.code).toBe('23503'); // foreign_key_violation
+    expect(error?.message).toMatch(/names no obligation or clearing of its book/);
     expect(await snapshot()).toEqual(before);
   });
 });

@@ -14,6 +14,7 @@ import { Migration20261215100000_banking } from './Migration20261215100000_banki
 import { Migration20261216000000_book_version } from './Migration20261216000000_book_version.js';
 import { Migration20261217000000_reporting } from './Migration20261217000000_reporting.js';
 import { Migration20261218000000_clearing_assert } from './Migration20261218000000_clearing_assert.js';
+import { Migration20261219000000_clearing_bulk } from './Migration20261219000000_clearing_bulk.js';
 
 export const migrationsList = [
   { name: 'Migration20261125000000_ledger_core', class: Migration20261125000000_ledger_core },
@@ -31,4 +32,5 @@ export const migrationsList = [
   { name: 'Migration20261216000000_book_version', class: Migration20261216000000_book_version },
   { name: 'Migration20261217000000_reporting', class: Migration20261217000000_reporting },
   { name: 'Migration20261218000000_clearing_assert', class: Migration20261218000000_clearing_assert },
+  { name: 'Migration20261219000000_clearing_bulk', class: Migration20261219000000_clearing_bulk },
 ];
