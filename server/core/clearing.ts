@@ -96,10 +96,13 @@ export interface ClearingPlan {
  * The minimum-cost flow works on the sealed arrays; `rev` names an arc's partner there.
  */
 class FlowGraph {
-  private readonly tail: number[] = [];
-  private readonly head: number[] = [];
+  // Arcs as added, in typed arrays (off the JavaScript heap; 280,000 arcs as number arrays were
+  // megabytes the collector marked again and again in the service's small heap).
+  private readonly tail: Int32Array;
+  private readonly head: Int32Array;
   private readonly capacity: bigint[] = [];
-  private readonly costs: number[] = [];
+  private readonly costs: Float64Array;
+  private added = 0;
   /** Sealed: arcs of node u are start[u] .. start[u + 1] - 1. */
   start = new Int32Array(0);
   to = new Int32Array(0);
@@ -111,22 +114,35 @@ class FlowGraph {
   private at = new Int32Array(0);
   private sealed = false;
 
-  constructor(readonly n: number) {}
+  /** A graph of `n` nodes and at most `arcsMax` arcs (each add makes two). */
+  constructor(
+    readonly n: number,
+    arcsMax: number,
+  ) {
+    this.tail = new Int32Array(2 * arcsMax);
+    this.head = new Int32Array(2 * arcsMax);
+    this.costs = new Float64Array(2 * arcsMax);
+  }
 
   /** Adds u -> v; returns the forward arc's index (as added). */
   add(u: number, v: number, capacity: bigint, cost: number): number {
-    const e = this.tail.length;
-    this.tail.push(u, v);
-    this.head.push(v, u);
+    const e = this.added;
+    if (e + 2 > this.tail.length) throw new InvariantError('more arcs than the graph was made for');
+    this.tail[e] = u;
+    this.tail[e + 1] = v;
+    this.head[e] = v;
+    this.head[e + 1] = u;
+    this.costs[e] = cost;
+    this.costs[e + 1] = -cost;
     this.capacity.push(capacity, 0n);
-    this.costs.push(cost, -cost);
+    this.added += 2;
     return e;
   }
 
   /** Lays the arcs out by tail node; call once, after the last add. */
   seal(): void {
     if (this.sealed) return;
-    const m = this.tail.length;
+    const m = this.added;
     const start = new Int32Array(this.n + 1);
     for (let e = 0; e < m; e++) start[this.tail[e]! + 1]! += 1;
     for (let u = 0; u < this.n; u++) start[u + 1]! += start[u]!;
@@ -167,6 +183,7 @@ class FlowGraph {
 class Heap {
   private keys: number[] = [];
   private nodes: number[] = [];
+  poppedKey = 0;
 
   get size(): number {
     return this.keys.length;
@@ -189,10 +206,12 @@ class Heap {
     n[i] = node;
   }
 
-  pop(): [number, number] {
+  /** Removes the least key's entry and answers its node; its key is then in `poppedKey`. */
+  pop(): number {
     const k = this.keys;
     const n = this.nodes;
-    const top: [number, number] = [k[0]!, n[0]!];
+    this.poppedKey = k[0]!;
+    const top = n[0]!;
     const lastKey = k.pop()!;
     const lastNode = n.pop()!;
     if (k.length > 0) {
@@ -215,6 +234,79 @@ class Heap {
 }
 
 /**
+ * The residual capacities a flow works on, and the one step that changes them: pushing the
+ * bottleneck along a path. Two forms with the same arithmetic: bigints always, and doubles when
+ * the graph's capacities sum below 2^53, where every capacity, flow and total is an integer a double
+ * holds exactly (each is at most that sum), and no bigint is allocated at each step.
+ */
+interface Residual {
+  positive(e: number): boolean;
+  /** Pushes the least capacity along `path`; answers the index of its first arc left empty. */
+  augment(path: number[], open: Uint8Array, rev: Int32Array): number;
+  /** Everything pushed so far. */
+  total(): bigint;
+  /** Writes the capacities back to the graph's bigints. */
+  finish(): void;
+}
+
+function bigintResidual(cap: bigint[]): Residual {
+  let total = 0n;
+  return {
+    positive: (e) => cap[e]! > 0n,
+    augment(path, open, rev) {
+      let bottleneck = cap[path[0]!]!;
+      for (const e of path) if (cap[e]! < bottleneck) bottleneck = cap[e]!;
+      let cut = -1;
+      for (let i = 0; i < path.length; i++) {
+        const e = path[i]!;
+        cap[e] = cap[e]! - bottleneck;
+        cap[rev[e]!] = cap[rev[e]!]! + bottleneck;
+        open[rev[e]!] = 1;
+        if (cap[e]! === 0n) {
+          open[e] = 0;
+          if (cut === -1) cut = i;
+        }
+      }
+      total += bottleneck;
+      return cut;
+    },
+    total: () => total,
+    finish() {},
+  };
+}
+
+function numberResidual(cap: bigint[]): Residual {
+  const c = Float64Array.from(cap, (v) => Number(v));
+  let total = 0;
+  return {
+    positive: (e) => c[e]! > 0,
+    augment(path, open, rev) {
+      let bottleneck = c[path[0]!]!;
+      for (const e of path) if (c[e]! < bottleneck) bottleneck = c[e]!;
+      let cut = -1;
+      for (let i = 0; i < path.length; i++) {
+        const e = path[i]!;
+        c[e] = c[e]! - bottleneck;
+        c[rev[e]!] = c[rev[e]!]! + bottleneck;
+        open[rev[e]!] = 1;
+        if (c[e]! === 0) {
+          open[e] = 0;
+          if (cut === -1) cut = i;
+        }
+      }
+      total += bottleneck;
+      return cut;
+    },
+    total: () => BigInt(total),
+    finish() {
+      for (let e = 0; e < c.length; e++) cap[e] = BigInt(c[e]!);
+    },
+  };
+}
+
+const EXACT_DOUBLE = 2n ** 53n;
+
+/**
  * Minimum-cost flow from s to t by the primal-dual method. `potential` must make every arc with
  * residual capacity of non-negative reduced cost (cost + pi[u] - pi[v]); it is kept so. With
  * `untilNonNegative`, flow is pushed only along paths of negative cost (the cheapest flow of any
@@ -230,12 +322,14 @@ function minCostFlow(
   const n = g.n;
   g.seal();
   const { to, from, cap, cost, start, rev } = g;
+  let sum = 0n;
+  for (const c of cap) sum += c;
+  const residual = sum < EXACT_DOUBLE ? numberResidual(cap) : bigintResidual(cap);
   const pi = potential;
   const dist = new Float64Array(n);
   const level = new Int32Array(n);
   const current = new Int32Array(n);
   const queue = new Int32Array(n);
-  let total = 0n;
   const reduced = (e: number) => cost[e]! + pi[from[e]!]! - pi[to[e]!]!;
   // The searches below look at every arc many times; comparing bigints and recomputing reduced
   // costs there dominated (about 9 million looks for 70,000 obligations): they read two byte
@@ -243,7 +337,7 @@ function minCostFlow(
   // its reduced cost is 0 under the current potentials (recomputed when they change).
   const arcs = cap.length;
   const open = new Uint8Array(arcs);
-  for (let e = 0; e < arcs; e++) open[e] = cap[e]! > 0n ? 1 : 0;
+  for (let e = 0; e < arcs; e++) open[e] = residual.positive(e) ? 1 : 0;
   const admissible = new Uint8Array(arcs);
 
   while (true) {
@@ -253,7 +347,8 @@ function minCostFlow(
     const heap = new Heap();
     heap.push(0, s);
     while (heap.size > 0) {
-      const [d, u] = heap.pop();
+      const u = heap.pop();
+      const d = heap.poppedKey;
       if (d > dist[u]!) continue;
       for (let e = start[u]!, end = start[u + 1]!; e < end; e++) {
         if (open[e] === 0) continue;
@@ -294,20 +389,7 @@ function minCostFlow(
       let u = s;
       while (true) {
         if (u === t) {
-          let bottleneck = cap[path[0]!]!;
-          for (const e of path) if (cap[e]! < bottleneck) bottleneck = cap[e]!;
-          let cut = -1;
-          for (let i = 0; i < path.length; i++) {
-            const e = path[i]!;
-            cap[e] = cap[e]! - bottleneck;
-            cap[rev[e]!] = cap[rev[e]!]! + bottleneck;
-            open[rev[e]!] = 1;
-            if (cap[e]! === 0n) {
-              open[e] = 0;
-              if (cut === -1) cut = i;
-            }
-          }
-          total += bottleneck;
+          const cut = residual.augment(path, open, rev);
           // Resume from the tail of the first saturated arc.
           path.length = cut;
           u = cut === 0 ? s : to[path[cut - 1]!]!;
@@ -335,7 +417,8 @@ function minCostFlow(
       }
     }
   }
-  return total;
+  residual.finish();
+  return residual.total();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -428,7 +511,7 @@ export function planClearingTable(
   {
     const s = n;
     const t = n + 1;
-    const g = new FlowGraph(n + 2);
+    const g = new FlowGraph(n + 2, pairs + n);
     const arcs = new Int32Array(pairs);
     for (let p = 0; p < pairs; p++)
       arcs[p] = g.add(debtor[first[p]!]!, creditor[first[p]!]!, pairOutstanding[p]!, 1);
@@ -448,7 +531,7 @@ export function planClearingTable(
     for (let p = 0; p < pairs; p++) if (pairOutstanding[p]! > pairSetoff[p]!) remaining.push(p);
     const s = n;
     const t = n + 1;
-    const g = new FlowGraph(n + 2);
+    const g = new FlowGraph(n + 2, remaining.length + 2 * n);
     let unbounded = 0n;
     const arcs = remaining.map((p) => {
       const left = pairOutstanding[p]! - pairSetoff[p]!;

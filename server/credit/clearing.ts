@@ -118,27 +118,30 @@ function planLines(
     count: cleared.length,
     async page(q) {
       const { ids } = table;
-      const before = (a: string, b: string) => (q.backward ? a > b : a < b);
+      // Row k before row j in the page's order.
+      const before = (k: number, j: number) => (q.backward ? ids.compare(k, j) > 0 : ids.compare(k, j) < 0);
       const best: number[] = [];
       if (q.limit > 0)
         for (const k of cleared) {
-          const id = ids[k]!;
-          if ((q.after !== null && id <= q.after) || (q.before !== null && id >= q.before)) continue;
-          if (best.length === q.limit && !before(id, ids[best[best.length - 1]!]!)) continue;
+          if (q.after !== null || q.before !== null) {
+            const id = ids.at(k);
+            if ((q.after !== null && id <= q.after) || (q.before !== null && id >= q.before)) continue;
+          }
+          if (best.length === q.limit && !before(k, best[best.length - 1]!)) continue;
           let i = best.length;
-          while (i > 0 && before(id, ids[best[i - 1]!]!)) i--;
+          while (i > 0 && before(k, best[i - 1]!)) i--;
           best.splice(i, 0, k);
           if (best.length > q.limit) best.pop();
         }
       const details = await obligationDetails(
         db,
         bookId,
-        best.map((k) => ids[k]!),
+        best.map((k) => ids.at(k)),
       );
       return best.map((k) => {
-        const d = details.get(ids[k]!)!;
+        const d = details.get(ids.at(k))!;
         return {
-          obligationId: ids[k]!,
+          obligationId: ids.at(k),
           debtorId: table.members[table.debtor[k]!]!,
           creditorId: table.members[table.creditor[k]!]!,
           dueOn: d.dueOn,
@@ -211,7 +214,7 @@ async function compute(
       for (let from = 0; from < ids.length; from += HASH_ROWS) {
         let text = '';
         for (let k = from; k < Math.min(ids.length, from + HASH_ROWS); k++)
-          text += `${k === 0 ? '' : ','}["${ids[k]!}","${formatScaled(outstanding[k]!, scale)}"]`;
+          text += `${k === 0 ? '' : ','}["${ids.at(k)}","${formatScaled(outstanding[k]!, scale)}"]`;
         yield text;
       }
       yield `],"liquidity":${JSON.stringify(
@@ -322,14 +325,14 @@ export async function commitClearing(
     // Per member (by the table's index): receivables cleared (as creditor), payables cleared (as debtor).
     const received = new Array<bigint>(members.length).fill(0n);
     const paid = new Array<bigint>(members.length).fill(0n);
-    const ids: string[] = [];
+    const rows: number[] = [];
     const setoffs: string[] = [];
     const liquidities: string[] = [];
     for (let k = 0; k < table.ids.length; k++) {
       const s = plan.setoff[k]!;
       const l = plan.liquidity[k]!;
       if (s === 0n && l === 0n) continue;
-      ids.push(table.ids[k]!);
+      rows.push(k);
       setoffs.push(formatScaled(s, scale));
       liquidities.push(formatScaled(l, scale));
       const c = table.creditor[k]!;
@@ -417,7 +420,12 @@ export async function commitClearing(
         };
       }),
     );
-    await applyClearingLines(client, network.id, id, { ids, setoff: setoffs, liquidity: liquidities });
+    await applyClearingLines(client, network.id, id, {
+      ids: table.ids.literal(rows),
+      count: rows.length,
+      setoff: setoffs,
+      liquidity: liquidities,
+    });
     if (entries.length === 0) throw new InvariantError('a clearing that clears something posts entries');
     const ops: PostOp[] = entries.map((e) => entryOp(network.id, 'STANDARD', e, null, actor.id));
     return { ops, value: { id, replayed: false } };

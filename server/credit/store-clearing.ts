@@ -175,7 +175,57 @@ export async function countObligations(db: Queryable, f: ObligationFilter): Prom
  * as objects, ran the service's 128 MB heap out), so `client` must be in a transaction.
  */
 export interface OpenObligationTable extends ObligationTable {
-  ids: string[];
+  ids: UuidColumn;
+}
+
+const UUID_TEXT = 36;
+
+/**
+ * Uuids as their text in one Buffer, 36 bytes each: off the JavaScript heap (140,000 id strings
+ * were 9 MB of the service's 128 MB heap, and every collection marked them again).
+ */
+export class UuidColumn {
+  private bytes = Buffer.alloc(UUID_TEXT * 1024);
+  length = 0;
+
+  push(id: string): void {
+    if ((this.length + 1) * UUID_TEXT > this.bytes.length) {
+      const grown = Buffer.alloc(this.bytes.length * 2);
+      this.bytes.copy(grown);
+      this.bytes = grown;
+    }
+    if (this.bytes.write(id, this.length * UUID_TEXT, 'latin1') !== UUID_TEXT || id.length !== UUID_TEXT)
+      throw new Error(`not a uuid's text: ${id}`);
+    this.length++;
+  }
+
+  at(k: number): string {
+    return this.bytes.toString('latin1', k * UUID_TEXT, (k + 1) * UUID_TEXT);
+  }
+
+  /** Row k's uuid compared with row j's (text order, which is uuid order). */
+  compare(k: number, j: number): number {
+    return this.bytes.compare(
+      this.bytes,
+      j * UUID_TEXT,
+      (j + 1) * UUID_TEXT,
+      k * UUID_TEXT,
+      (k + 1) * UUID_TEXT,
+    );
+  }
+
+  /** A PostgreSQL array literal of these rows' uuids, `{a,b,...}`, made in one piece. */
+  literal(rows: ArrayLike<number>): string {
+    const out = Buffer.alloc(rows.length * (UUID_TEXT + 1) + 1);
+    out[0] = 0x7b; // {
+    for (let i = 0; i < rows.length; i++) {
+      const at = 1 + i * (UUID_TEXT + 1);
+      this.bytes.copy(out, at, rows[i]! * UUID_TEXT, (rows[i]! + 1) * UUID_TEXT);
+      out[at + UUID_TEXT] = 0x2c; // ,
+    }
+    out[out.length - 1] = 0x7d; // } (over the last comma, or after { when empty)
+    return out.toString('latin1');
+  }
 }
 
 const FETCH_ROWS = 10_000;
@@ -201,7 +251,7 @@ export async function openObligationTable(
               order by debtor_id, creditor_id, due_on, id`,
     values: [bookId, currency],
   });
-  const ids: string[] = [];
+  const ids = new UuidColumn();
   const outstanding: bigint[] = [];
   let debtor = new Int32Array(FETCH_ROWS);
   let creditor = new Int32Array(FETCH_ROWS);
@@ -452,20 +502,21 @@ export async function insertClearing(
 }
 
 /** An array literal of values that need no quoting (uuids, plain decimals): the driver's escaping of 121,000 elements showed in profiles. */
-const plainArray = (values: readonly string[]) => `{${values.join(',')}}`;
+export const plainArray = (values: readonly string[]) => `{${values.join(',')}}`;
 
 /**
  * What a clearing does to its obligations, in one statement: each named obligation's outstanding
  * lowered by its set-off plus liquidity (the database refuses a rise or a value below 0), and the
- * clearing's line for it inserted. Throws unless every obligation named was found.
+ * clearing's line for it inserted. `ids` is an array literal of the obligations' ids (`{a,b}`:
+ * UuidColumn.literal, or plainArray), `count` of them. Throws unless every one was found.
  */
 export async function applyClearingLines(
   client: TxClient,
   bookId: string,
   clearingId: string,
-  lines: { ids: readonly string[]; setoff: readonly string[]; liquidity: readonly string[] },
+  lines: { ids: string; count: number; setoff: readonly string[]; liquidity: readonly string[] },
 ): Promise<void> {
-  if (lines.ids.length === 0) return;
+  if (lines.count === 0) return;
   const { rowCount } = await client.query(
     `with x as (
        select * from unnest($3::uuid[], $4::numeric[], $5::numeric[]) as x(id, setoff, liquidity)
@@ -476,10 +527,9 @@ export async function applyClearingLines(
      )
      insert into credit_clearing_line (book_id, clearing_id, obligation_id, setoff, liquidity)
      select $1, $2, x.id, x.setoff, x.liquidity from x join reduced using (id)`,
-    [bookId, clearingId, plainArray(lines.ids), plainArray(lines.setoff), plainArray(lines.liquidity)],
+    [bookId, clearingId, lines.ids, plainArray(lines.setoff), plainArray(lines.liquidity)],
   );
-  if (rowCount !== lines.ids.length)
-    throw new Error(`cleared ${rowCount} obligations of ${lines.ids.length}`);
+  if (rowCount !== lines.count) throw new Error(`cleared ${rowCount} obligations of ${lines.count}`);
 }
 
 export interface ClearingLineRow {

@@ -293,6 +293,23 @@ describe('properties on random graphs', () => {
     );
   });
 
+  it('clears amounts past 2^53 (exact bigint arithmetic) as it clears the same graph in small amounts', () => {
+    // Below 2^53 in total the flow runs on doubles (exact there); above it on bigints: same plan, scaled.
+    const scale = 2n ** 60n;
+    fc.assert(
+      fc.property(graphArb(8, 40), (obligations) => {
+        const small = planClearing(obligations);
+        const large = planClearing(obligations.map((o) => ({ ...o, outstanding: o.outstanding * scale })));
+        expect(large.outstandingBefore >= 2n ** 53n).toBe(true);
+        expect(large.setoffTotal).toBe(small.setoffTotal * scale);
+        large.obligations.forEach((r, i) => {
+          expect(r.setoff).toBe(small.obligations[i]!.setoff * scale);
+        });
+      }),
+      { numRuns: 60, seed: 5353 },
+    );
+  });
+
   it('leaves an acyclic remainder at least the net internal debt', () => {
     fc.assert(
       fc.property(graphArb(8, 40), (obligations) => {

@@ -14,6 +14,7 @@ import {
   insertClearing,
   insertObligations,
   obligationCount,
+  plainArray,
 } from '../../server/credit/store-clearing.js';
 import { uuidv7 } from '../../server/platform/ids.js';
 import type { TxClient } from '../../server/platform/transaction.js';
@@ -138,7 +139,8 @@ async function writeClearing(
     positionsBefore(),
   );
   await applyClearingLines(client, bookId, id, {
-    ids: refs.map((r) => ob[r]!),
+    ids: plainArray(refs.map((r) => ob[r]!)),
+    count: refs.length,
     setoff: refs.map((r) => setoffs[r]!),
     liquidity: refs.map(() => '0.00'),
   });

@@ -386,6 +386,19 @@ describe('obligations and clearing', () => {
       expect(l.liquidity).toBe('0.00');
       expect(l.reference).not.toBe('');
     }
+    // Paged two at a time, the lines come in obligation id order, each once.
+    const paged: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = (await steward.previewClearing({ networkId, currency: 'EUR', first: 2, after })).preview!;
+      expect(page.snapshotHash).toBe(preview.snapshotHash);
+      paged.push(...page.lines.edges.map((e) => e.node.obligationId));
+      if (!page.lines.pageInfo.hasNextPage) break;
+      after = page.lines.pageInfo.endCursor!;
+    }
+    const ids = lines.map((l) => l.obligationId);
+    expect(paged).toEqual(ids);
+    expect(ids.map((id) => decodeGlobalId(id).id)).toEqual(ids.map((id) => decodeGlobalId(id).id).sort());
     const committed = await steward.commitClearing({
       networkId,
       currency: 'EUR',
