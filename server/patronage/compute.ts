@@ -269,17 +269,19 @@ function sortedKeys(values: Record<string, string>): string[] {
   return keys;
 }
 
+/** Per-measure values as canonical JSON (keys sorted). */
+function measuresJson(values: Record<string, string>): string {
+  let out = '{';
+  for (const k of sortedKeys(values))
+    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(k)}:${JSON.stringify(values[k])}`;
+  return `${out}}`;
+}
+
 /** A member's inputs as canonical JSON, written out by hand (the hot path of hashing a large run). */
 function memberJson(m: InputMember): string {
-  const measures = (values: Record<string, string>) => {
-    let out = '{';
-    for (const k of sortedKeys(values))
-      out += `${out.length > 1 ? ',' : ''}${JSON.stringify(k)}:${JSON.stringify(values[k])}`;
-    return `${out}}`;
-  };
   return (
     `{"active":${JSON.stringify(m.active)},"classCode":${JSON.stringify(m.classCode)},` +
-    `"consent":${JSON.stringify(m.consent)},"counted":${measures(m.counted)},"excluded":${measures(m.excluded)},` +
+    `"consent":${JSON.stringify(m.consent)},"counted":${measuresJson(m.counted)},"excluded":${measuresJson(m.excluded)},` +
     `"former":${m.former},"memberNumber":${m.memberNumber},"membershipId":${JSON.stringify(m.membershipId)},` +
     `"multiplier":${JSON.stringify(m.multiplier)}}`
   );
