@@ -20,6 +20,7 @@ import {
   type Principal,
   parseAmount,
   softLimitWarning,
+  type Unit,
   validateMemo,
 } from '../core/index.js';
 import { type EntryRecord, entryIdByKey, entryOp, lockBooks, type PostOp } from '../ledger/index.js';
@@ -125,8 +126,26 @@ async function afterPayment(
   scale: number,
 ): Promise<string | null> {
   const policy = (await currentPolicies(deps, [payer.bookId])).get(payer.bookId)!.policy;
-  if (payeeId !== null) await growWithSales(deps, payer.bookId, policy, scale, [payeeId]);
-  return warningFor(deps, payer, policy);
+  // The payee's limit and the payer's warning touch different accounts: read and written at once.
+  const [, warning] = await Promise.all([
+    payeeId !== null ? growWithSales(deps, payer.bookId, policy, scale, [payeeId]) : null,
+    warningFor(deps, payer, policy),
+  ]);
+  return warning;
+}
+
+/** A network's unit never changes: kept per network once read (every payment needs it). */
+const networkUnits = new Map<string, Unit>();
+const NETWORK_UNITS_KEPT = 10_000;
+
+async function networkUnit(deps: CreditDeps, bookId: string): Promise<Unit | null> {
+  const known = networkUnits.get(bookId);
+  if (known) return known;
+  const network = await getNetwork(deps, bookId);
+  if (!network) return null;
+  if (networkUnits.size >= NETWORK_UNITS_KEPT) networkUnits.clear();
+  networkUnits.set(bookId, network.unit);
+  return network.unit;
 }
 
 async function warningFor(deps: CreditDeps, payer: MemberRow, policy: CreditPolicy): Promise<string | null> {
@@ -141,8 +160,21 @@ export async function payInNetwork(
   input: PayInput,
   actor: Principal,
 ): Promise<PaymentResult | LedgerError> {
-  if (!(await mayReadNetwork(deps, actor, input.bookId))) return unknownNetwork();
-  const network = (await getNetwork(deps, input.bookId))!;
+  if (!isUuid(input.bookId)) return unknownNetwork();
+  const [unit, members] = await Promise.all([
+    networkUnit(deps, input.bookId),
+    memberRows(
+      deps.pool,
+      [input.payerId, input.payeeId].filter(isUuid).map((id) => ({ bookId: input.bookId, id })),
+    ),
+  ]);
+  const payer = members.find((m) => m.id === input.payerId);
+  const payee = members.find((m) => m.id === input.payeeId);
+  // Who may see the network, as mayReadNetwork decides, without its query when the caller acts for
+  // the payer (a treasurer of a member sees the network): nothing read is answered before this.
+  if (!unit || !((payer && actsFor(actor, payer)) || (await mayReadNetwork(deps, actor, input.bookId))))
+    return unknownNetwork();
+  const network = { unit };
   const problems: LedgerError[] = [];
   const keyError = checkKey(input.idempotencyKey);
   if (keyError) problems.push(keyError);
@@ -150,12 +182,6 @@ export async function payInNetwork(
   if (amount instanceof LedgerError) problems.push(amount);
   const memoError = validateMemo(input.memo ?? null);
   if (memoError) problems.push(memoError);
-  const members = await memberRows(
-    deps.pool,
-    [input.payerId, input.payeeId].filter(isUuid).map((id) => ({ bookId: input.bookId, id })),
-  );
-  const payer = members.find((m) => m.id === input.payerId);
-  const payee = members.find((m) => m.id === input.payeeId);
   // A payer the caller does not act for answers as an unknown member.
   if (!payer || !actsFor(actor, payer)) problems.push(unknownMember('payerId'));
   if (!payee) problems.push(unknownMember('payeeId'));

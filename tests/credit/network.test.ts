@@ -466,10 +466,27 @@ describe('the zero-sum invariant and statistics', () => {
     const stats = (await steward.networkStatistics({ networkId, from: month, to: month }))!.statistics;
     let count = 0;
     let volume = new Decimal(0);
+    const payables = new Map<string, Decimal>();
+    const receivables = new Map<string, Decimal>();
     const bookId = (await steward.creditNetwork({ id: networkId }))!.bookId;
     for await (const entry of steward.iterateJournalEntries({ bookId })) {
       if (!['STANDARD', 'COMMIT'].includes(entry.kind)) continue;
       const meta = Object.fromEntries(entry.metadata.map((m) => [m.key, m.value]));
+      if (meta['credit.kind'] === 'CLEARING' && meta['credit.liquidity'] !== 'true') {
+        // What clearing cancelled (set-off and what network credit paid): debited to the members'
+        // payables, credited to their receivables, per currency.
+        for (const l of entry.lines) {
+          const code = l.account.code;
+          const [map, side] = code.endsWith('.P')
+            ? [payables, 'DEBIT']
+            : code.endsWith('.R')
+              ? [receivables, 'CREDIT']
+              : [null, null];
+          if (!map) continue;
+          const amount = new Decimal(l.amount).times(l.side === side ? 1 : -1);
+          map.set(l.unit.code, (map.get(l.unit.code) ?? new Decimal(0)).plus(amount));
+        }
+      }
       if (meta['credit.kind'] !== 'PAYMENT') continue;
       count++;
       volume = volume.plus(
@@ -481,5 +498,11 @@ describe('the zero-sum invariant and statistics', () => {
     expect(stats.members).toBe(4);
     expect(stats.balances.reduce((s, b) => s + b.count, 0)).toBe(4);
     expect(stats.clearings.map((c) => [c.currency, c.clearings])).toEqual([['EUR', 2]]);
+    // What clearing saved (cancelled without a payment) is what the journal moved off the invoices.
+    const eur = stats.clearings[0]!;
+    const cleared = new Decimal(eur.setoff).plus(eur.liquidity);
+    expect(cleared.gt(0)).toBe(true);
+    expect(payables.get('EUR')?.toFixed(2)).toBe(cleared.toFixed(2));
+    expect(receivables.get('EUR')?.toFixed(2)).toBe(cleared.toFixed(2));
   });
 });
