@@ -337,34 +337,35 @@ export async function commitRun(
         hash,
         actor: actor.id,
       });
+      const measures = figures.measures.map((m) => ({ measure: m.code, unit: m.unit }));
       await insertAllocations(
         client,
         coop.id,
         runId,
         figures.fiscalYear,
+        measures,
         // Text straight from minor units and exact rationals: what the Decimals' toFixed would
         // write (rationalToDecimal's string, at the same scale), without making them.
-        figures.lines.map((l) => ({
-          membershipId: l.membershipId,
-          memberNumber: l.memberNumber,
-          share: l.share,
-          patronage: {
+        figures.lines.map((l) => {
+          for (let k = 0; k < measures.length; k++)
+            if (l.measures[k]?.measure !== measures[k]!.measure)
+              throw new InvariantError(`member ${l.memberNumber}: measures out of the run's order`);
+          return {
+            membershipId: l.membershipId,
+            memberNumber: l.memberNumber,
+            share: l.share,
             classCode: l.classCode,
             former: l.former,
-            measures: l.measures.map((p) => ({
-              measure: p.measure,
-              unit: p.unit,
-              counted: rationalToFixed(p.counted, p.unit.scale),
-              excluded: rationalToFixed(p.excluded, p.unit.scale),
-            })),
-          },
-          allocation: formatScaled(l.minor.allocation, scale),
-          cash: formatScaled(l.minor.cash, scale),
-          retained: formatScaled(l.minor.retained, scale),
-          belowMinimum: formatScaled(l.minor.belowMinimum, scale),
-          qualified: l.qualified,
-          consent: l.consent,
-        })),
+            counted: l.measures.map((p) => rationalToFixed(p.counted, p.unit.scale)),
+            excluded: l.measures.map((p) => rationalToFixed(p.excluded, p.unit.scale)),
+            allocation: formatScaled(l.minor.allocation, scale),
+            cash: formatScaled(l.minor.cash, scale),
+            retained: formatScaled(l.minor.retained, scale),
+            belowMinimum: formatScaled(l.minor.belowMinimum, scale),
+            qualified: l.qualified,
+            consent: l.consent,
+          };
+        }),
       );
       await insertPayments(client, coop.id, await writeOffs(client, figures, runId));
       const ops: PostOp[] = entries.map((e) => entryOp(coop.id, 'STANDARD', e, null, actor.id));

@@ -3,7 +3,7 @@
  * payments: one `unnest` statement each, whatever the count); MikroORM entities (entities.ts) for
  * the plain single-record reads. Amounts travel as text and become decimal.js in the use cases.
  */
-import { Decimal } from '../core/index.js';
+import { Decimal, InvariantError } from '../core/index.js';
 import type { Queryable, TxClient } from '../platform/transaction.js';
 import type { ConsentRecord, PayMethod, StoredPatronageRecord } from './records.js';
 
@@ -574,7 +574,11 @@ export interface NewAllocation {
   membershipId: string;
   memberNumber: number;
   share: string;
-  patronage: unknown;
+  classCode: string;
+  former: boolean;
+  /** Per measure of the run (in its order): counted and excluded, as text at the measure's scale. */
+  counted: string[];
+  excluded: string[];
   allocation: string;
   cash: string;
   retained: string;
@@ -583,35 +587,62 @@ export interface NewAllocation {
   consent: string;
 }
 
+/**
+ * A run's allocations. Each row's `patronage` document ({classCode, former, measures: [{measure,
+ * unit, counted, excluded}]}) is built by PostgreSQL from flat fields (the run's measures and units
+ * given once), not parsed from a nested JSON document per member: parsing those was most of the
+ * statement (130 to 330 ms for 10,000 rows here against 45 to 65 ms built, load 4 to 6). The rows
+ * travel as one flat JSON document per chunk (serialised natively by JSON.stringify), not thirteen
+ * arrays the pg driver escapes element by element in JavaScript.
+ */
 export async function insertAllocations(
   client: TxClient,
   bookId: string,
   runId: string,
   fiscalYear: number,
+  measures: { measure: string; unit: unknown }[],
   rows: NewAllocation[],
 ): Promise<void> {
-  // The rows as one JSON document per chunk (serialised natively by JSON.stringify), not thirteen
-  // arrays the pg driver escapes element by element in JavaScript.
+  const params = measures.flatMap((m) => [m.measure, JSON.stringify(m.unit)]);
+  const measureJson = measures
+    .map(
+      (_, k) =>
+        `jsonb_build_object('measure', $${5 + 2 * k}::text, 'unit', $${6 + 2 * k}::jsonb, 'counted', x.c${k}, 'excluded', x.e${k})`,
+    )
+    .join(', ');
+  const fields = measures.map((_, k) => `c${k} text, e${k} text`).join(', ');
   for (let i = 0; i < rows.length; i += 5_000) {
-    const c = rows.slice(i, i + 5_000).map((a) => ({
-      m: a.membershipId,
-      n: a.memberNumber,
-      s: a.share,
-      p: a.patronage,
-      a: a.allocation,
-      c: a.cash,
-      r: a.retained,
-      b: a.belowMinimum,
-      q: a.qualified,
-      co: a.consent,
-    }));
+    const c = rows.slice(i, i + 5_000).map((a) => {
+      const row: Record<string, unknown> = {
+        m: a.membershipId,
+        n: a.memberNumber,
+        s: a.share,
+        cc: a.classCode,
+        f: a.former,
+        a: a.allocation,
+        c: a.cash,
+        r: a.retained,
+        b: a.belowMinimum,
+        q: a.qualified,
+        co: a.consent,
+      };
+      if (a.counted.length !== measures.length || a.excluded.length !== measures.length)
+        throw new InvariantError(`member ${a.memberNumber}: not one figure per measure of the run`);
+      for (let k = 0; k < measures.length; k++) {
+        row[`c${k}`] = a.counted[k];
+        row[`e${k}`] = a.excluded[k];
+      }
+      return row;
+    });
     await client.query(
       `insert into patronage_allocation (book_id, run_id, membership_id, member_number, fiscal_year, share, patronage,
          allocation, cash, retained, below_minimum, qualified, consent)
-       select $1, $2, x.m, x.n, $3, x.s, x.p, x.a, x.c, x.r, x.b, x.q, x.co
+       select $1, $2, x.m, x.n, $3, x.s,
+              jsonb_build_object('classCode', x.cc, 'former', x.f, 'measures', jsonb_build_array(${measureJson})),
+              x.a, x.c, x.r, x.b, x.q, x.co
          from json_to_recordset($4::json)
-           as x(m uuid, n int, s text, p jsonb, a numeric, c numeric, r numeric, b numeric, q bool, co text)`,
-      [bookId, runId, fiscalYear, JSON.stringify(c)],
+           as x(m uuid, n int, s text, cc text, f bool, ${fields}${fields ? ', ' : ''}a numeric, c numeric, r numeric, b numeric, q bool, co text)`,
+      [bookId, runId, fiscalYear, JSON.stringify(c), ...params],
     );
   }
 }
