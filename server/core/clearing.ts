@@ -596,6 +596,25 @@ export function planClearing(
     invariant(o.outstanding > 0n, `obligation ${o.id} has nothing outstanding`);
     invariant(o.debtor !== o.creditor, `obligation ${o.id} is owed by its creditor`);
   }
+  const { table, order } = obligationTable(obligations);
+  const plan = planClearingTable(table, liquidity);
+  const result: ObligationClearing[] = obligations.map((o) => ({ id: o.id, setoff: 0n, liquidity: 0n }));
+  order.forEach((i, k) => {
+    result[i]!.setoff = plan.setoff[k]!;
+    result[i]!.liquidity = plan.liquidity[k]!;
+  });
+  const { setoff: _s, liquidity: _l, ...rest } = plan;
+  return { obligations: result, ...rest };
+}
+
+/**
+ * Obligations as a table (sorted as planClearingTable wants them: members by id, rows by debtor,
+ * creditor, due date, id) and `order`: row k of the table is obligations[order[k]].
+ */
+export function obligationTable(obligations: readonly ObligationInput[]): {
+  table: ObligationTable;
+  order: number[];
+} {
   const members = [...new Set(obligations.flatMap((o) => [o.debtor, o.creditor]))].sort(compareText);
   const index = new Map(members.map((m, i) => [m, i]));
   const order = obligations.map((_, i) => i);
@@ -608,22 +627,15 @@ export function planClearing(
       compareText(obligations[a]!.dueOn, obligations[b]!.dueOn) ||
       compareText(obligations[a]!.id, obligations[b]!.id),
   );
-  const plan = planClearingTable(
-    {
+  return {
+    table: {
       members,
       debtor: Int32Array.from(order, (i) => d[i]!),
       creditor: Int32Array.from(order, (i) => c[i]!),
       outstanding: order.map((i) => obligations[i]!.outstanding),
     },
-    liquidity,
-  );
-  const result: ObligationClearing[] = obligations.map((o) => ({ id: o.id, setoff: 0n, liquidity: 0n }));
-  order.forEach((i, k) => {
-    result[i]!.setoff = plan.setoff[k]!;
-    result[i]!.liquidity = plan.liquidity[k]!;
-  });
-  const { setoff: _s, liquidity: _l, ...rest } = plan;
-  return { obligations: result, ...rest };
+    order,
+  };
 }
 
 /**
