@@ -95,6 +95,26 @@ interface Computed {
   factor: bigint | null;
 }
 
+/** An array literal (`{a,b,...}`) of plain values, joined a block at a time. */
+class LiteralBuilder {
+  private blocks: string[] = [];
+  private block: string[] = [];
+
+  push(value: string): void {
+    this.block.push(value);
+    if (this.block.length === 4_096) {
+      this.blocks.push(this.block.join(','));
+      this.block = [];
+    }
+  }
+
+  literal(): string {
+    if (this.block.length > 0) this.blocks.push(this.block.join(','));
+    this.block = [];
+    return `{${this.blocks.join(',')}}`;
+  }
+}
+
 /** Rows a snapshot hash feeds at a time (one string each). */
 const HASH_ROWS = 4_096;
 
@@ -325,9 +345,11 @@ export async function commitClearing(
     // Per member (by the table's index): receivables cleared (as creditor), payables cleared (as debtor).
     const received = new Array<bigint>(members.length).fill(0n);
     const paid = new Array<bigint>(members.length).fill(0n);
+    // The lines' amounts as array literals, joined a block of rows at a time so that no array of
+    // 121,000 small strings lives long enough to be promoted to the old generation.
     const rows: number[] = [];
-    const setoffs: string[] = [];
-    const liquidities: string[] = [];
+    const setoffs = new LiteralBuilder();
+    const liquidities = new LiteralBuilder();
     for (let k = 0; k < table.ids.length; k++) {
       const s = plan.setoff[k]!;
       const l = plan.liquidity[k]!;
@@ -423,8 +445,8 @@ export async function commitClearing(
     await applyClearingLines(client, network.id, id, {
       ids: table.ids.literal(rows),
       count: rows.length,
-      setoff: setoffs,
-      liquidity: liquidities,
+      setoff: setoffs.literal(),
+      liquidity: liquidities.literal(),
     });
     if (entries.length === 0) throw new InvariantError('a clearing that clears something posts entries');
     const ops: PostOp[] = entries.map((e) => entryOp(network.id, 'STANDARD', e, null, actor.id));

@@ -507,14 +507,14 @@ export const plainArray = (values: readonly string[]) => `{${values.join(',')}}`
 /**
  * What a clearing does to its obligations, in one statement: each named obligation's outstanding
  * lowered by its set-off plus liquidity (the database refuses a rise or a value below 0), and the
- * clearing's line for it inserted. `ids` is an array literal of the obligations' ids (`{a,b}`:
- * UuidColumn.literal, or plainArray), `count` of them. Throws unless every one was found.
+ * clearing's line for it inserted. `ids`, `setoff` and `liquidity` are array literals (`{a,b}`:
+ * UuidColumn.literal, plainArray), `count` elements each. Throws unless every obligation was found.
  */
 export async function applyClearingLines(
   client: TxClient,
   bookId: string,
   clearingId: string,
-  lines: { ids: string; count: number; setoff: readonly string[]; liquidity: readonly string[] },
+  lines: { ids: string; count: number; setoff: string; liquidity: string },
 ): Promise<void> {
   if (lines.count === 0) return;
   const { rowCount } = await client.query(
@@ -527,7 +527,7 @@ export async function applyClearingLines(
      )
      insert into credit_clearing_line (book_id, clearing_id, obligation_id, setoff, liquidity)
      select $1, $2, x.id, x.setoff, x.liquidity from x join reduced using (id)`,
-    [bookId, clearingId, lines.ids, plainArray(lines.setoff), plainArray(lines.liquidity)],
+    [bookId, clearingId, lines.ids, lines.setoff, lines.liquidity],
   );
   if (rowCount !== lines.count) throw new Error(`cleared ${rowCount} obligations of ${lines.count}`);
 }

@@ -141,8 +141,8 @@ async function writeClearing(
   await applyClearingLines(client, bookId, id, {
     ids: plainArray(refs.map((r) => ob[r]!)),
     count: refs.length,
-    setoff: refs.map((r) => setoffs[r]!),
-    liquidity: refs.map(() => '0.00'),
+    setoff: plainArray(refs.map((r) => setoffs[r]!)),
+    liquidity: plainArray(refs.map(() => '0.00')),
   });
   return id;
 }
