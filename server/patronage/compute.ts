@@ -18,6 +18,7 @@ import {
   activeSpans,
   allocate,
   balanceView,
+  type CountedPatronage,
   Decimal,
   dateOfDay,
   dayNumber,
@@ -80,9 +81,14 @@ export interface RunInputs {
   members: InputMember[];
 }
 
-/** Besides the inputs, what posting needs: each member's internal capital account. */
+/**
+ * Besides the inputs: their numerators as the counter made them (the integers the inputs' strings
+ * were written from, so computeFigures need not parse them back) and what posting needs: each
+ * member's internal capital account.
+ */
 export interface Gathered {
   inputs: RunInputs;
+  counted: CountedPatronage;
   capitalAccounts: Map<string, string>;
 }
 
@@ -179,13 +185,13 @@ export async function gatherInputs(
   // groups are read again one by one to be weighed by their days (PatronageCounter.add counts a
   // record lying wholly within membership exactly as addWhole does).
   const detail: { membershipId: string; measure: string }[] = [];
-  for (const g of groups) {
-    const i = indexOf.get(g.membershipId);
+  for (const [, membershipId, measure, , , from, to, quantity] of groups) {
+    const i = indexOf.get(membershipId);
     if (i === undefined) continue;
     withRecords.add(i);
     const one = spans[i]!.length === 1 ? spans[i]![0]! : null;
-    if (one && g.from >= one.from && g.to <= one.to) counter.addWhole(i, g.measure, g.quantity);
-    else detail.push({ membershipId: g.membershipId, measure: g.measure });
+    if (one && from >= one.from && to <= one.to) counter.addWhole(i, measure, quantity);
+    else detail.push({ membershipId, measure });
   }
   for (const r of await recordsOfGroups(db, coop.id, span.start, span.end, detail)) {
     const i = indexOf.get(r.membershipId)!;
@@ -208,17 +214,29 @@ export async function gatherInputs(
   const capitalAccounts = new Map<string, string>();
   const strings = (values: Record<string, bigint>) =>
     Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v.toString()]));
+  // Most members share their first and last day of membership in the year: one string each.
+  const dates = new Map<number, string>();
+  const date = (day: number) => {
+    let d = dates.get(day);
+    if (d === undefined) {
+      d = dateOfDay(day);
+      dates.set(day, d);
+    }
+    return d;
+  };
+  const counted: CountedPatronage['members'] = [];
   const members: InputMember[] = included.map((i) => {
     const m = roster[i]!;
     capitalAccounts.set(m.membershipId, m.internalCapitalAccountId);
     const consent = written.get(m.membershipId);
     const numbers = counter.member(i);
+    counted.push({ memberNumber: m.memberNumber, ...numbers });
     return {
       membershipId: m.membershipId,
       memberNumber: m.memberNumber,
       classCode: m.classCode,
       multiplier: multipliers.get(m.classCode) ?? '1',
-      active: spans[i]!.map((s): [string, string] => [dateOfDay(s.from), dateOfDay(s.to)]),
+      active: spans[i]!.map((s): [string, string] => [date(s.from), date(s.to)]),
       former: isLeaving(m.state) && m.stateSince <= request.allocatedOn,
       consent: p.consentByBylaw
         ? 'BYLAW'
@@ -247,6 +265,7 @@ export async function gatherInputs(
       records: count,
       members,
     },
+    counted: { denominators: counter.denominators(), members: counted },
     capitalAccounts,
   };
 }
@@ -394,14 +413,26 @@ export class FigureLine implements AllocationLine {
 }
 
 /** Every figure of a run from its inputs alone. */
-export function computeFigures(inputs: RunInputs): ComputedFigures | LedgerError {
+export function computeFigures(inputs: RunInputs, counted?: CountedPatronage): ComputedFigures | LedgerError {
   const policy: PatronagePolicy = policyFromJson(inputs.policy);
   const scale = inputs.currency.scale;
   const bigints = (values: Record<string, string>) =>
     Object.fromEntries(Object.entries(values).map(([k, v]) => [k, BigInt(v)]));
+  // Members mostly share a few multipliers: one Decimal each.
+  const multipliers = new Map<string, Decimal>();
+  const multiplier = (text: string) => {
+    let d = multipliers.get(text);
+    if (d === undefined) {
+      d = new Decimal(text);
+      multipliers.set(text, d);
+    }
+    return d;
+  };
   const shares = shareWeights(
     policy.measures,
-    {
+    // The counter's integers when the inputs were just gathered (the inputs' strings are written
+    // from them), else parsed from the inputs (a stored run being verified).
+    counted ?? {
       denominators: bigints(inputs.denominators),
       members: inputs.members.map((m) => ({
         memberNumber: m.memberNumber,
@@ -409,7 +440,7 @@ export function computeFigures(inputs: RunInputs): ComputedFigures | LedgerError
         excluded: bigints(m.excluded),
       })),
     },
-    inputs.members.map((m) => new Decimal(m.multiplier)),
+    inputs.members.map((m) => multiplier(m.multiplier)),
   );
   const result = allocate({
     surplusMinor: toMinor(new Decimal(inputs.surplus), scale),

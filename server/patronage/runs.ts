@@ -93,7 +93,7 @@ export async function previewRun(
   if (!policy) return noPolicy();
   const gathered = await gatherInputs(deps, deps.pool, coop, checked, policy);
   if (gathered instanceof LedgerError) return gathered;
-  return computeFigures(gathered.inputs);
+  return computeFigures(gathered.inputs, gathered.counted);
 }
 
 function summaryOf(f: RunFigures): Record<string, unknown> {
@@ -294,7 +294,7 @@ export async function commitRun(
         throw new InvariantError('a co-op with a patronage policy has its patronage accounts');
       const gathered = await gatherInputs(deps, client, coop, checked, policy);
       if (gathered instanceof LedgerError) return gathered;
-      const figures = computeFigures(gathered.inputs);
+      const figures = computeFigures(gathered.inputs, gathered.counted);
       if (figures instanceof LedgerError) return figures;
       if (figures.surplus.isZero())
         return new LedgerError(

@@ -226,15 +226,12 @@ export interface RecordRow {
   endDay: number;
   quantity: string;
 }
-export interface RecordGroup {
-  membershipId: string;
-  measure: string;
-  /** First and last day the group's records cover (day numbers). */
-  from: number;
-  to: number;
-  /** The sum of the group's quantities (a plain decimal). */
-  quantity: string;
-}
+/**
+ * The sums of one member's records of one measure, as the row PostgreSQL sent it (no object made
+ * per group: 20,000 of them for 10,000 members): [grouping bit, membership id, measure, length,
+ * count, first day, last day (day numbers), sum of quantities (a plain decimal)].
+ */
+export type RecordGroup = [0, string, string, null, number, number, number, string];
 
 /**
  * A co-op's records touching a year [start, end] (inclusive dates), in one scan: how many, their
@@ -262,12 +259,12 @@ export async function recordGroups(
   let count = 0;
   const lengths: number[] = [];
   const groups: RecordGroup[] = [];
-  for (const r of rows as [number, string, string, number, number, number, number, string][]) {
+  for (const r of rows as ([1, null, null, number, number, null, null, null] | RecordGroup)[]) {
     if (r[0] === 1) {
       // A row of the lengths' grouping set (membership_id and measure aggregated away).
       count += r[4];
       lengths.push(r[3]);
-    } else groups.push({ membershipId: r[1], measure: r[2], from: r[5], to: r[6], quantity: r[7] });
+    } else groups.push(r);
   }
   return { count, lengths: lengths.sort((x, y) => x - y), groups };
 }
