@@ -11,6 +11,18 @@ export const SuppressionReasonEnum = builder.enumType('SuppressionReason', {
   values: ['THRESHOLD', 'DOMINANCE', 'P_PERCENT', 'COMPLEMENTARY'] as const,
 });
 
+export const CellStatusEnum = builder.enumType('CityReportCellStatus', {
+  description: 'What a cell of a release holds.',
+  values: {
+    PUBLISHED: { description: 'A figure.' },
+    SUPPRESSED: { description: 'Withheld to protect a co-op or a person: value null, with a reason.' },
+    NO_DATA: {
+      description:
+        'No co-op of this neighbourhood, sector and kind shared data in any month of the period (before their data-sharing consent or founding; the COOPS cells of those months say 0): value null, not suppressed, not a zero.',
+    },
+  } as const,
+});
+
 export const ReportDimensionEnum = builder.enumType('ReportDimension', {
   values: ['NEIGHBOURHOOD', 'SECTOR', 'KIND'] as const,
 });
@@ -88,7 +100,7 @@ export const ReleaseRef = builder.objectRef<ReleaseRow>('CityReportRelease').imp
 
 export const ReportCellRef = builder.objectRef<SliceCell>('CityReportCell').implement({
   description:
-    'One cell of a release. A withheld cell has value null, suppressed true and a reason; never a zero.',
+    'One cell of a release. A withheld cell has value null, suppressed true and a reason; never a zero. A cell with no consenting co-op in its period has value null and status NO_DATA.',
   fields: (t) => ({
     neighbourhood: t.exposeString('neighbourhood', { description: 'A neighbourhood or TOTAL.' }),
     sector: t.exposeString('sector', { description: 'A NAICS sector or TOTAL.' }),
@@ -98,9 +110,10 @@ export const ReportCellRef = builder.objectRef<SliceCell>('CityReportCell').impl
     value: t.string({
       nullable: true,
       description:
-        'A decimal string: money with the currency scale, people and co-ops whole. Null when withheld.',
+        'A decimal string: money with the currency scale, people and co-ops whole. Null when withheld or NO_DATA.',
       resolve: (c) => c.value,
     }),
+    status: t.field({ type: CellStatusEnum, resolve: (c) => c.status }),
     suppressed: t.exposeBoolean('suppressed'),
     reason: t.field({ type: SuppressionReasonEnum, nullable: true, resolve: (c) => c.reason }),
   }),

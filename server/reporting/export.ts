@@ -30,7 +30,11 @@ const COLUMNS = [
   ['kind', 'Kind of co-op (WORKER, CONSUMER, ...), or TOTAL'],
   ['measure', 'What is counted (see measures)'],
   ['period', 'YYYY-MM (month), YYYY-Qn (quarter) or YYYY (year)'],
-  ['value', 'The figure; empty when suppressed. Money in the release currency with its decimal places'],
+  [
+    'value',
+    'The figure; empty when suppressed or NO_DATA. Money in the release currency with its decimal places',
+  ],
+  ['status', 'PUBLISHED (a figure), SUPPRESSED (withheld, see reason) or NO_DATA (see statuses)'],
   ['suppressed', 'true when the figure is withheld to protect a co-op or a person'],
   ['reason', `Why withheld: ${SUPPRESSION_REASONS.join(', ')}`],
 ] as const;
@@ -60,8 +64,14 @@ export function dataDictionary(release: LoadedRelease) {
       P_PERCENT: 'one co-op could estimate another too closely',
       COMPLEMENTARY: 'withheld so that another withheld figure cannot be worked out',
     },
+    statuses: {
+      PUBLISHED: 'a figure',
+      SUPPRESSED: 'withheld to protect a co-op or a person; the reason says why',
+      NO_DATA:
+        'no co-op of this neighbourhood, sector and kind shared data in any month of the period (before their consent or founding): no figure, not a zero and not withheld; its COOPS cells of those months are 0',
+    },
     notes: [
-      'Rows not listed are zero (no co-op contributes).',
+      'Rows not listed are zero (no co-op contributes), or NO_DATA when the COOPS figure of the same neighbourhood, sector and kind is 0 in every month of the period (COOPS, FOUNDED and CLOSED are always figures).',
       'Months once released are not revised: later corrections appear only in months not yet released.',
       'Co-ops count from the first month beginning after they consented to share data.',
     ],
@@ -92,6 +102,7 @@ export async function exportRelease(
       c.measure,
       c.period,
       c.value ?? '',
+      c.status,
       String(c.suppressed),
       c.reason ?? '',
     ]);
@@ -112,8 +123,9 @@ export async function exportRelease(
         measure: r[5],
         period: r[6],
         value: r[7] === '' ? null : r[7],
-        suppressed: r[8] === 'true',
-        reason: r[9] === '' ? null : r[9],
+        status: r[8],
+        suppressed: r[9] === 'true',
+        reason: r[10] === '' ? null : r[10],
       })),
     })}\n`;
   }

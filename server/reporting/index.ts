@@ -14,6 +14,8 @@ export type { ExportFormat, ExportResult } from './export.js';
 export { GENDERS, MEASURES, RACES, type ReportingMeasure } from './measures.js';
 export { PEOPLE_MAX, type ProfileInput } from './profiles.js';
 export {
+  CELL_STATUSES,
+  type CellStatus,
   QUERY_CELLS_MAX,
   QUERY_CODES_MAX,
   type SliceCell,

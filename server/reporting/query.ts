@@ -9,7 +9,7 @@
  * release is the latest is read from the database on every query.
  */
 
-import { parsePeriod } from '../core/disclosure-periods.js';
+import { monthsOf, parsePeriod } from '../core/disclosure-periods.js';
 import type { SuppressionReason } from '../core/disclosure-rules.js';
 import { Decimal, LedgerError, type Principal } from '../core/index.js';
 import { cityKeyOf, mayReadCity } from './access.js';
@@ -30,7 +30,23 @@ export interface LoadedRelease {
   /** Stored cells: index -> value (NaN when hidden) and reason. */
   values: Map<number, number>;
   reasons: Map<number, SuppressionReason>;
+  /** Per period code, the measure-period indices of COOPS in each of its months (lazily). */
+  coopsMonths: Map<string, number[] | null>;
 }
+
+/**
+ * PUBLISHED: a figure. SUPPRESSED: withheld, with its reason. NO_DATA: no co-op of the cell's
+ * neighbourhood, sector and kind shared data in any month of the period (before their consent or
+ * founding), so a zero would be no figure at all: value null, not suppressed.
+ */
+export type CellStatus = 'PUBLISHED' | 'SUPPRESSED' | 'NO_DATA';
+export const CELL_STATUSES: readonly CellStatus[] = ['PUBLISHED', 'SUPPRESSED', 'NO_DATA'];
+
+/**
+ * Measures about co-ops' existence: their zero is a real figure (no co-op was founded, none closed,
+ * none counted), so they are never NO_DATA.
+ */
+const EXISTENCE_MEASURES = new Set(['COOPS', 'FOUNDED', 'CLOSED']);
 
 export type Dimension = 'NEIGHBOURHOOD' | 'SECTOR' | 'KIND';
 export type Granularity = 'MONTH' | 'QUARTER' | 'YEAR';
@@ -55,8 +71,9 @@ export interface SliceCell {
   kind: string;
   measure: string;
   period: string;
-  /** Decimal string (money with the currency's scale; people and co-ops whole), null when hidden. */
+  /** Decimal string (money with the currency's scale; people and co-ops whole), null when hidden or NO_DATA. */
   value: string | null;
+  status: CellStatus;
   suppressed: boolean;
   reason: SuppressionReason | null;
 }
@@ -91,7 +108,7 @@ function load(row: store.ReleaseRow): LoadedRelease {
     values.set(c.cell, c.value);
     if (c.reason) reasons.set(c.cell, c.reason);
   }
-  const loaded = { row, dims, index, strides, values, reasons };
+  const loaded = { row, dims, index, strides, values, reasons, coopsMonths: new Map() };
   if (cache.size >= CACHED_RELEASES_MAX) cache.delete(cache.keys().next().value!);
   cache.set(row.id, loaded);
   return loaded;
@@ -124,19 +141,47 @@ export function formatValue(release: LoadedRelease, measure: string, minor: numb
   return new Decimal(minor).div(new Decimal(10).pow(release.dims.scale)).toFixed(release.dims.scale);
 }
 
+/**
+ * Whether a published zero cell is NO_DATA: every month of its period, the same neighbourhood,
+ * sector and kind counts 0 co-ops in a published COOPS cell (consenting co-ops are frozen from their
+ * consent month on, and COOPS counts each from its founding). Read from published cells only, so it
+ * says nothing the release does not already publish; a hidden COOPS month keeps the cell a figure.
+ */
+function isNoData(release: LoadedRelease, cell: number, measure: string, period: string): boolean {
+  if (EXISTENCE_MEASURES.has(measure)) return false;
+  let months = release.coopsMonths.get(period);
+  if (months === undefined) {
+    const p = parsePeriod(period);
+    const mpIndex = release.index[3]!;
+    const list = p ? monthsOf(p).map((m) => mpIndex.get(`COOPS@${m}`)) : [];
+    months = list.length > 0 && list.every((i) => i !== undefined) ? (list as number[]) : null;
+    release.coopsMonths.set(period, months);
+  }
+  if (months === null) return false;
+  const base = cell - (cell % release.strides[2]!);
+  for (const mp of months) {
+    const coops = base + mp;
+    if (release.reasons.has(coops) || (release.values.get(coops) ?? 0) !== 0) return false;
+  }
+  return true;
+}
+
 export function cellAt(release: LoadedRelease, cell: number, codes: string[]): SliceCell {
   const [neighbourhood, sector, kind, mp] = codes as [string, string, string, string];
   const at = mp.lastIndexOf('@');
   const measure = mp.slice(0, at);
+  const period = mp.slice(at + 1);
   const reason = release.reasons.get(cell) ?? null;
   const value = release.values.get(cell) ?? 0;
+  const noData = reason === null && value === 0 && isNoData(release, cell, measure, period);
   return {
     neighbourhood,
     sector,
     kind,
     measure,
-    period: mp.slice(at + 1),
-    value: reason ? null : formatValue(release, measure, value),
+    period,
+    value: reason || noData ? null : formatValue(release, measure, value),
+    status: reason ? 'SUPPRESSED' : noData ? 'NO_DATA' : 'PUBLISHED',
     suppressed: reason !== null,
     reason,
   };

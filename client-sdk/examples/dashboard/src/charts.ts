@@ -14,7 +14,9 @@ const numberFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 }
 /** What a cell shows: its figure, or that it is suppressed and why. */
 export function cellText(cell: Cell): string {
   if (cell.suppressed !== null) return `suppressed (${cell.suppressed})`;
-  return numberFormat.format(cell.value ?? 0);
+  // NO_DATA (no co-op shared data in the period): no figure, never drawn as a zero.
+  if (cell.value === null) return 'no data';
+  return numberFormat.format(cell.value);
 }
 
 /** A mark that only adds the hatch pattern's definition to the chart's SVG. */
@@ -95,6 +97,9 @@ export function figuresTable(cells: readonly Cell[], headers: [string, string]):
     if (cell.suppressed !== null) {
       row.dataset.suppressed = cell.suppressed;
       row.className = 'suppressed';
+    } else if (cell.value === null) {
+      row.dataset.noData = 'true';
+      row.className = 'no-data';
     } else {
       row.dataset.value = String(cell.value);
     }
@@ -112,7 +117,7 @@ export function bars(
   cells: readonly Cell[],
   options: { horizontal?: boolean; color?: string } = {},
 ): Element {
-  const published = cells.filter((c) => c.suppressed === null);
+  const published = cells.filter((c) => c.suppressed === null && c.value !== null);
   const suppressed = cells.filter((c) => c.suppressed !== null);
   const top = Math.max(1, ...published.map((c) => c.value ?? 0));
   const labels = cells.map((c) => c.label);
@@ -173,7 +178,7 @@ export function bars(
  * zero) and marked with a hatched square on the axis with their reason written above it.
  */
 export function lines(cells: readonly Cell[], options: { yLabel?: string } = {}): Element {
-  const published = cells.filter((c) => c.suppressed === null);
+  const published = cells.filter((c) => c.suppressed === null && c.value !== null);
   const suppressed = cells.filter((c) => c.suppressed !== null);
   const bottom = 0;
   const title = (c: Cell) => `${c.label}${c.series ? ` · ${c.series}` : ''}: ${cellText(c)}`;

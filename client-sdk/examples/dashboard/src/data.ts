@@ -12,7 +12,7 @@ import { type DirectoryEntry, type LedgerClient, settle } from '@solidarity-ledg
 
 export interface Cell {
   label: string;
-  /** The figure as the API gave it (a count, or a Decimal string), or null when suppressed. */
+  /** The figure as the API gave it (a count, or a Decimal string), or null when suppressed or NO_DATA. */
   value: number | null;
   /** Why the cell is withheld (the API's reason code), or null when published. */
   suppressed: string | null;
