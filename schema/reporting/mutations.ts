@@ -30,6 +30,11 @@ const ProfileInput = builder.inputType('ReportCoopProfileInput', {
     byGender: t.field({ type: [CountInput] }),
     byRace: t.field({ type: [CountInput] }),
     jobsCreatedAtFounding: t.int({ description: 'Jobs created when the co-op was founded or converted.' }),
+    closedOn: t.field({
+      type: 'Date',
+      description:
+        'The day the co-op closed (dissolved, wound up, ceased trading), on or before asOf: it counts in CLOSED that month and no longer in COOPS.',
+    }),
     cityContractsAwarded: t.int({ description: 'City contracts awarded, counted in the month of asOf.' }),
     cityContractsValue: t.field({ type: 'Decimal', description: "Their value in the co-op's currency." }),
     reportingGroup: t.string({
@@ -101,6 +106,7 @@ builder.mutationFields((t) => ({
             byGender: input.byGender ?? null,
             byRace: input.byRace ?? null,
             jobsCreatedAtFounding: input.jobsCreatedAtFounding ?? null,
+            closedOn: input.closedOn ?? null,
             cityContractsAwarded: input.cityContractsAwarded ?? null,
             cityContractsValue: input.cityContractsValue ?? null,
             reportingGroup: input.reportingGroup ?? null,

@@ -140,6 +140,7 @@ export const ProfileRef = builder.objectRef<ProfileRow>('CoopReportingProfile').
       resolve: (p) => Object.entries(p.race).map(([category, count]) => ({ category, count })),
     }),
     jobsCreatedAtFounding: t.int({ nullable: true, resolve: (p) => p.jobsCreatedAtFounding }),
+    closedOn: t.field({ type: 'Date', nullable: true, resolve: (p) => p.closedOn }),
     cityContractsAwarded: t.int({ resolve: (p) => p.cityContractsCount }),
     cityContractsValue: t.field({ type: 'Decimal', resolve: (p) => p.cityContractsValue }),
     reportingGroup: t.string({ nullable: true, resolve: (p) => p.reportingGroup }),

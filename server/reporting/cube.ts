@@ -14,6 +14,7 @@ import {
 } from '../core/disclosure-periods.js';
 import type { DisclosurePolicy, SuppressionReason } from '../core/disclosure-rules.js';
 import { TableShape } from '../core/disclosure-table.js';
+import { invariant } from '../core/errors.js';
 import { MEASURE_SUMS, MEASURES, STOCK_IDENTITIES } from './measures.js';
 import type { FrozenRow } from './store.js';
 
@@ -29,17 +30,35 @@ export interface ReleaseDimensions {
   scale: number;
 }
 
+/**
+ * A release's table shape. Given the stored `measurePeriods` of a release, only the measures it
+ * has (a release made before a measure existed keeps its own cells and their indices; its stock
+ * identities lose the flows it lacks).
+ */
 export function buildReleaseShape(
-  d: Pick<ReleaseDimensions, 'neighbourhoods' | 'sectors' | 'kinds' | 'firstYear' | 'throughMonth'>,
+  d: Pick<ReleaseDimensions, 'neighbourhoods' | 'sectors' | 'kinds' | 'firstYear' | 'throughMonth'> & {
+    measurePeriods?: readonly string[];
+  },
 ): { shape: TableShape; periods: Period[] } {
   const periods = tablePeriods(d.firstYear, d.throughMonth);
+  const stored = d.measurePeriods ? new Set(d.measurePeriods.map((c) => splitCellCode(c).measure)) : null;
+  const has = (code: string) => stored === null || stored.has(code);
   const mp = measurePeriodDimension({
     name: 'measure-period',
-    measures: MEASURES,
+    measures: MEASURES.filter((m) => has(m.code)),
     periods,
-    sums: MEASURE_SUMS,
-    identities: STOCK_IDENTITIES,
+    sums: MEASURE_SUMS.filter((s) => has(s.total) && s.parts.every(has)),
+    identities: STOCK_IDENTITIES.filter((i) => has(i.stock)).map((i) => ({
+      stock: i.stock,
+      inflows: i.inflows.filter(has),
+      outflows: i.outflows.filter(has),
+    })),
   });
+  if (d.measurePeriods)
+    invariant(
+      mp.codes.length === d.measurePeriods.length && mp.codes.every((c, i) => c === d.measurePeriods![i]),
+      'a stored release has measure-period codes this version does not build',
+    );
   const shape = new TableShape([
     totalDimension('neighbourhood', d.neighbourhoods),
     totalDimension('sector', d.sectors),

@@ -44,8 +44,9 @@ const m = (
 ): ReportingMeasure => ({ code, temporal, grain, money, description, ...(signed ? { signed } : {}) });
 
 export const MEASURES: readonly ReportingMeasure[] = [
-  m('COOPS', 'STOCK', false, 'Co-ops founded by the end of the period that share data'),
+  m('COOPS', 'STOCK', false, 'Co-ops founded and not closed by the end of the period that share data'),
   m('FOUNDED', 'FLOW', false, 'Co-ops founded in the period'),
+  m('CLOSED', 'FLOW', false, "Co-ops closed in the period (the treasurer's latest report gives the day)"),
   m('MEMBERS', 'STOCK', false, 'Active memberships at the end of the period'),
   m('MEMBERSHIPS_STARTED', 'FLOW', false, 'Memberships that became active in the period'),
   m(
@@ -97,6 +98,12 @@ export const MEASURES: readonly ReportingMeasure[] = [
     "Mutual-credit payments made by the co-op (networks in the release's currency or pegged to it)",
   ),
   m(
+    'LIQUIDITY_SAVED',
+    'FLOW',
+    true,
+    "Liquidity saved by clearing: the co-op's mutual-credit obligations set off in committed clearings (settled with no payment), in the month committed",
+  ),
+  m(
     'CREDIT_OUTSTANDING',
     'STOCK',
     true,
@@ -132,5 +139,5 @@ export const MEASURE_SUMS: readonly MeasureSum[] = [
 
 export const STOCK_IDENTITIES: readonly StockIdentity[] = [
   { stock: 'MEMBERS', inflows: ['MEMBERSHIPS_STARTED'], outflows: ['MEMBERSHIPS_ENDED'] },
-  { stock: 'COOPS', inflows: ['FOUNDED'], outflows: [] },
+  { stock: 'COOPS', inflows: ['FOUNDED'], outflows: ['CLOSED'] },
 ];

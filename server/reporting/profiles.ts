@@ -25,6 +25,8 @@ export interface ProfileInput {
   byGender: { category: string; count: number }[] | null;
   byRace: { category: string; count: number }[] | null;
   jobsCreatedAtFounding: number | null;
+  /** The day the co-op closed (dissolved, wound up, ceased trading), on or before asOf. */
+  closedOn?: string | null;
   cityContractsAwarded: number | null;
   cityContractsValue: string | null;
   reportingGroup: string | null;
@@ -83,6 +85,15 @@ export async function reportProfile(
     return new LedgerError('INVALID_DATE', 'asOf must be a date YYYY-MM-DD', 'asOf');
   if (input.asOf > deps.clock().toISOString().slice(0, 10))
     return new LedgerError('INVALID_DATE', 'asOf must not be in the future', 'asOf');
+  const closedOn = input.closedOn ?? null;
+  if (closedOn !== null) {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(closedOn) || Number.isNaN(Date.parse(`${closedOn}T00:00:00Z`)))
+      return new LedgerError('INVALID_DATE', 'closedOn must be a date YYYY-MM-DD', 'closedOn');
+    if (closedOn > input.asOf)
+      return new LedgerError('INVALID_DATE', 'closedOn must not be after asOf', 'closedOn');
+    if (closedOn < facts.foundedOn)
+      return new LedgerError('INVALID_DATE', 'closedOn must not be before the co-op was founded', 'closedOn');
+  }
   for (const [value, field] of [
     [input.workersNotMembers, 'workersNotMembers'],
     [input.workerOwners, 'workerOwners'],
@@ -114,7 +125,9 @@ export async function reportProfile(
       'idempotencyKey must have 1 to 128 characters',
       'idempotencyKey',
     );
-  const hash = requestHash('reportCoopProfile', input);
+  // A report without closedOn hashes as it did before closedOn existed (replays stay replays).
+  const { closedOn: _closed, ...unclosed } = input;
+  const hash = requestHash('reportCoopProfile', closedOn === null ? unclosed : { ...unclosed, closedOn });
   return withTransaction(deps.pool, async (tx) => {
     await store.lockBook(tx, input.coopId);
     const prior = await store.profileByKey(tx, input.coopId, input.idempotencyKey);
@@ -136,6 +149,7 @@ export async function reportProfile(
       gender,
       race,
       jobsCreatedAtFounding: input.jobsCreatedAtFounding,
+      closedOn,
       cityContractsCount: input.cityContractsAwarded ?? 0,
       cityContractsValue: value.toFixed(facts.scale),
       reportingGroup: group,

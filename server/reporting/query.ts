@@ -30,7 +30,7 @@ export interface LoadedRelease {
   /** Stored cells: index -> value (NaN when hidden) and reason. */
   values: Map<number, number>;
   reasons: Map<number, SuppressionReason>;
-  /** Per period code, the measure-period indices of COOPS in each of its months (lazily). */
+  /** Per period code, the measure-period indices of COOPS and CLOSED in each of its months (lazily). */
   coopsMonths: Map<string, number[] | null>;
 }
 
@@ -143,8 +143,8 @@ export function formatValue(release: LoadedRelease, measure: string, minor: numb
 
 /**
  * Whether a published zero cell is NO_DATA: every month of its period, the same neighbourhood,
- * sector and kind counts 0 co-ops in a published COOPS cell (consenting co-ops are frozen from their
- * consent month on, and COOPS counts each from its founding). Read from published cells only, so it
+ * sector and kind counts 0 co-ops in published COOPS and CLOSED cells (consenting co-ops are frozen
+ * from their consent month on; COOPS counts each from its founding to the month before it closed). Read from published cells only, so it
  * says nothing the release does not already publish; a hidden COOPS month keeps the cell a figure.
  */
 function isNoData(release: LoadedRelease, cell: number, measure: string, period: string): boolean {
@@ -153,8 +153,13 @@ function isNoData(release: LoadedRelease, cell: number, measure: string, period:
   if (months === undefined) {
     const p = parsePeriod(period);
     const mpIndex = release.index[3]!;
-    const list = p ? monthsOf(p).map((m) => mpIndex.get(`COOPS@${m}`)) : [];
-    months = list.length > 0 && list.every((i) => i !== undefined) ? (list as number[]) : null;
+    const coops = p ? monthsOf(p).map((m) => mpIndex.get(`COOPS@${m}`)) : [];
+    // CLOSED is missing from releases made before it existed: COOPS alone then.
+    const closed = p ? monthsOf(p).map((m) => mpIndex.get(`CLOSED@${m}`)) : [];
+    months =
+      coops.length > 0 && coops.every((i) => i !== undefined)
+        ? [...(coops as number[]), ...closed.filter((i) => i !== undefined)]
+        : null;
     release.coopsMonths.set(period, months);
   }
   if (months === null) return false;

@@ -97,6 +97,7 @@ export async function createRelease(
       throughMonth: `${through}-01`,
       currency: input.currency,
       moneyMeasures: MEASURES.filter((m) => m.money).map((m) => m.code),
+      backfillMeasures: previous ? measuresMissingFrom(previous.dimensions as ReleaseDimensions) : [],
       seq,
     });
     const rows = await store.frozenRows(tx, cityKey, `${through}-01`);
@@ -169,3 +170,9 @@ export async function createRelease(
 }
 
 class ReleaseNotProtected extends Error {}
+
+/** Measures a release made before they existed lacks (frozen for its months by the next release). */
+function measuresMissingFrom(dims: ReleaseDimensions): string[] {
+  const had = new Set(dims.measurePeriods.map((c) => c.slice(0, c.lastIndexOf('@'))));
+  return MEASURES.map((m) => m.code).filter((c) => !had.has(c));
+}

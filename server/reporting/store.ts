@@ -17,6 +17,8 @@ export interface ProfileRow {
   gender: Record<string, number>;
   race: Record<string, number>;
   jobsCreatedAtFounding: number | null;
+  /** The day the co-op closed, when this report says it did. */
+  closedOn: string | null;
   cityContractsCount: number;
   cityContractsValue: string;
   reportingGroup: string | null;
@@ -27,7 +29,7 @@ export interface ProfileRow {
 }
 
 const PROFILE_COLUMNS = `id, book_id, to_char(as_of, 'YYYY-MM-DD') as as_of, workers_not_members, worker_owners, gender, race,
-  jobs_created_at_founding, city_contracts_count, city_contracts_value::text as city_contracts_value, reporting_group, idempotency_key,
+  jobs_created_at_founding, to_char(closed_on, 'YYYY-MM-DD') as closed_on, city_contracts_count, city_contracts_value::text as city_contracts_value, reporting_group, idempotency_key,
   request_hash, recorded_at, recorded_by`;
 
 function profileFromRow(r: Record<string, unknown>): ProfileRow {
@@ -40,6 +42,7 @@ function profileFromRow(r: Record<string, unknown>): ProfileRow {
     gender: r.gender as Record<string, number>,
     race: r.race as Record<string, number>,
     jobsCreatedAtFounding: r.jobs_created_at_founding === null ? null : Number(r.jobs_created_at_founding),
+    closedOn: (r.closed_on as string | null) ?? null,
     cityContractsCount: Number(r.city_contracts_count),
     cityContractsValue: r.city_contracts_value as string,
     reportingGroup: (r.reporting_group as string | null) ?? null,
@@ -65,8 +68,8 @@ export async function profileByKey(db: Queryable, bookId: string, key: string): 
 export async function insertProfile(tx: TxClient, p: ProfileRow): Promise<void> {
   await tx.query(
     `insert into reporting_profile (book_id, id, as_of, workers_not_members, worker_owners, gender, race,
-       jobs_created_at_founding, city_contracts_count, city_contracts_value, reporting_group, idempotency_key, request_hash, recorded_at, recorded_by)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+       jobs_created_at_founding, city_contracts_count, city_contracts_value, reporting_group, idempotency_key, request_hash, recorded_at, recorded_by, closed_on)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
     [
       p.bookId,
       p.id,
@@ -83,6 +86,7 @@ export async function insertProfile(tx: TxClient, p: ProfileRow): Promise<void> 
       p.requestHash,
       p.recordedAt,
       p.recordedBy,
+      p.closedOn,
     ],
   );
 }
@@ -133,7 +137,8 @@ const FINGERPRINT = `concat_ws('|',
   (select count(*) || ':' || coalesce(max(r.recorded_at)::text, '') from reporting_profile r where r.book_id = c.book_id),
   (select count(*) || ':' || coalesce(max(coalesce(pr.reversed_at, pr.created_at))::text, '') from patronage_run pr where pr.book_id = c.book_id),
   (select count(*) from patronage_payment pp where pp.book_id = c.book_id),
-  (select string_agg(nb.id::text || ':' || nb.entry_seq, ',' order by nb.id) from credit_member cm join book nb on nb.id = cm.book_id where cm.coop_book_id = c.book_id),
+  (select string_agg(nb.id::text || ':' || nb.entry_seq || ':' || (select count(*) from credit_clearing cc where cc.book_id = nb.id), ',' order by nb.id)
+     from credit_member cm join book nb on nb.id = cm.book_id where cm.coop_book_id = c.book_id),
   $2::date)`;
 
 /** Co-ops of the city (all of them, consenting or not) whose rollup is stale or missing. */
@@ -165,7 +170,10 @@ const SCALE = `(select 10::numeric ^ u.scale from coop c2 join book_unit u on u.
 
 /** Per measure: a query giving (book_id, month, value) for the books $1 up to the month $2. */
 const ROLLUP_QUERIES: Record<string, string> = {
-  COOPS: `select book_id, month, 1 from ${MONTHS} x`,
+  // A co-op counts from the month founded up to the month before it closed.
+  COOPS: `select x.book_id, x.month, 1 from ${MONTHS} x left join closures k on k.book_id = x.book_id
+    where k.closed_on is null or k.closed_on > x.month_end`,
+  CLOSED: `select book_id, date_trunc('month', closed_on)::date, 1 from closures where closed_on is not null`,
   FOUNDED: `select book_id, date_trunc('month', founded_on)::date, 1 from coop where book_id = any($1::uuid[]) and founded_on >= date '2000-01-01' and founded_on < $2::date + interval '1 month'`,
   MEMBERSHIPS_STARTED: `select book_id, date_trunc('month', start_on)::date, count(*) from spans where start_on is not null group by 1, 2`,
   MEMBERSHIPS_ENDED: `select book_id, date_trunc('month', end_on)::date, count(*) from spans where start_on is not null and end_on is not null group by 1, 2`,
@@ -198,6 +206,18 @@ const ROLLUP_QUERIES: Record<string, string> = {
       join coop c on c.book_id = cm.coop_book_id and (n.unit_code = c.base_currency or n.peg_currency = c.base_currency)
       join book_unit u on u.book_id = n.book_id and u.code = n.unit_code
       join account_day_total d on d.book_id = cm.book_id and d.account_id = cm.account_id
+     where cm.coop_book_id = any($1::uuid[]) group by 1, 2`,
+  // Set-off in committed clearings of the obligations the co-op owed (debts settled with no payment),
+  // in clearings of its base currency or of the unit pegged to it.
+  LIQUIDITY_SAVED: `select cm.coop_book_id, date_trunc('month', cc.committed_at at time zone 'UTC')::date,
+        round(sum(cl.setoff) * max(10::numeric ^ u.scale))
+      from credit_member cm join credit_network n on n.book_id = cm.book_id
+      join coop c on c.book_id = cm.coop_book_id
+      join credit_clearing cc on cc.book_id = cm.book_id
+        and (cc.currency = c.base_currency or (cc.currency = n.unit_code and n.peg_currency = c.base_currency))
+      join credit_clearing_line cl on cl.book_id = cc.book_id and cl.clearing_id = cc.id
+      join credit_obligation o on o.book_id = cl.book_id and o.id = cl.obligation_id and o.debtor_id = cm.id
+      join book_unit u on u.book_id = cc.book_id and u.code = cc.currency
      where cm.coop_book_id = any($1::uuid[]) group by 1, 2`,
   CREDIT_OUTSTANDING: `select x.book_id, x.month, round(sum(greatest(o.owed, 0) * o.unit)) from ${MONTHS} x
       cross join lateral (
@@ -237,6 +257,9 @@ const WITH = `with spans as (
       min(e.effective_on) filter (where e.to_state = 'ACTIVE') as start_on,
       min(e.effective_on) filter (where e.to_state in ('WITHDRAWN', 'TERMINATED') and e.from_state = 'ACTIVE') as end_on
       from membership_event e where e.book_id = any($1::uuid[]) group by 1, 2),
+  closures as (
+    select distinct on (book_id) book_id, closed_on from reporting_profile where book_id = any($1::uuid[])
+     order by book_id, as_of desc, recorded_at desc, id desc),
   day_reports as (
     select distinct on (book_id, as_of) * from reporting_profile where book_id = any($1::uuid[])
      and as_of < $2::date + interval '1 month' order by book_id, as_of, recorded_at desc, id desc)`;
@@ -308,6 +331,8 @@ export async function freezeMonths(
     throughMonth: string;
     currency: string;
     moneyMeasures: string[];
+    /** Measures the earlier releases did not have: frozen for their months too (new cells, no revision). */
+    backfillMeasures?: string[];
     seq: number;
   },
 ): Promise<number> {
@@ -320,9 +345,9 @@ export async function freezeMonths(
             $6
        from reporting_coop_month r join coop c on c.book_id = r.book_id
       where lower(c.city) = $1 and c.data_sharing_consent and c.data_sharing_consent_at <= r.month
-        and ($2::date is null or r.month > $2::date) and r.month <= $3::date
+        and ($2::date is null or r.month > $2::date or r.measure = any($7::text[])) and r.month <= $3::date
         and (r.measure <> all($5::text[]) or c.base_currency = $4)`,
-    [q.cityKey, q.afterMonth, q.throughMonth, q.currency, q.moneyMeasures, q.seq],
+    [q.cityKey, q.afterMonth, q.throughMonth, q.currency, q.moneyMeasures, q.seq, q.backfillMeasures ?? []],
   );
   return rowCount ?? 0;
 }

@@ -1,6 +1,7 @@
 /**
  * The reporting rollup (issue 15) after a random sequence of postings through the API: revenue and
- * expenses on random past days, members joining and leaving. After every few steps the rollup is
+ * expenses on random past days, members joining and leaving, a co-op reported closed, a
+ * mutual-credit clearing committed over a cycle of obligations between the co-ops. After every few steps the rollup is
  * refreshed incrementally (only co-ops whose sources changed) and compared with a direct
  * recomputation from the journal's own lines and the membership events, in this file, and with a
  * full recomputation of every co-op.
@@ -17,8 +18,16 @@ import {
   setupCoop,
   today,
 } from '../helpers/coop.js';
-import { connectPg, ledgerClient, newKey, seededRandom, uniqueSuffix } from '../helpers/ledger.js';
+import {
+  connectPg,
+  decodeGlobalId,
+  ledgerClient,
+  newKey,
+  seededRandom,
+  uniqueSuffix,
+} from '../helpers/ledger.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { issueToken } from '../helpers/tokens.js';
 
 let server: TestServer;
 let admin: LedgerClient;
@@ -36,8 +45,17 @@ afterAll(async () => {
 
 const month = (d: string) => d.slice(0, 7);
 
-/** REVENUE, members and co-op counts per co-op and month, straight from the sources. */
-async function recompute(books: string[], founded: Map<string, string>): Promise<Map<string, bigint>> {
+/**
+ * REVENUE, members and co-op counts (founded, closed, counted until closed) per co-op and month,
+ * straight from the sources, and the set-off each co-op's debts got in clearings as the test made
+ * them (`saved`: book -> month -> minor units).
+ */
+async function recompute(
+  books: string[],
+  founded: Map<string, string>,
+  closed: Map<string, string>,
+  saved: Map<string, Map<string, bigint>>,
+): Promise<Map<string, bigint>> {
   const out = new Map<string, bigint>();
   const add = (book: string, measure: string, m: string, v: bigint) => {
     const key = `${book}|${measure}|${m}`;
@@ -78,8 +96,11 @@ async function recompute(books: string[], founded: Map<string, string>): Promise
   for (const book of books) {
     const f = founded.get(book)!;
     add(book, 'FOUNDED', month(f), 1n);
+    const closedOn = closed.get(book);
+    if (closedOn) add(book, 'CLOSED', month(closedOn), 1n);
+    for (const [m, v] of saved.get(book) ?? []) add(book, 'LIQUIDITY_SAVED', m, v);
     for (const m of months(f)) {
-      add(book, 'COOPS', m, 1n);
+      if (!closedOn || m < month(closedOn)) add(book, 'COOPS', m, 1n);
       const monthEnd = new Date(Date.UTC(Number(m.slice(0, 4)), Number(m.slice(5)), 0))
         .toISOString()
         .slice(0, 10);
@@ -104,7 +125,39 @@ const CHECKED = new Set([
   'MEMBERSHIPS_ENDED',
   'COOPS',
   'FOUNDED',
+  'CLOSED',
+  'LIQUIDITY_SAVED',
 ]);
+
+/** A mutual-credit network in USD joined by these co-ops; its steward's client. */
+async function creditNetwork(
+  fixtures: CoopFixture[],
+): Promise<{ networkId: string; bookUuid: string; steward: LedgerClient; members: string[] }> {
+  const created = await admin.createCreditNetwork({
+    name: `Rollup circuit ${uniqueSuffix()}`,
+    unit: { code: 'RLC', scale: 2 },
+    pegCurrency: 'USD',
+    pegRate: '1',
+    currencies: [{ code: 'USD', scale: 2 }],
+    policy: { defaultLimit: '100.00', softLimitPercent: 80, defaultUpperBound: '1000.00' },
+    idempotencyKey: newKey('net'),
+  });
+  expect(created.userErrors).toEqual([]);
+  const bookUuid = decodeGlobalId(created.network!.bookId).bookId;
+  const issued = await issueToken(admin, { grants: [{ role: 'NETWORK_STEWARD', scope: bookUuid }] });
+  const steward = ledgerClient(server.url, { token: issued.token });
+  const members: string[] = [];
+  for (const f of fixtures) {
+    const joined = await steward.joinCreditNetwork({
+      networkId: created.network!.id,
+      coopId: f.id,
+      idempotencyKey: newKey('join'),
+    });
+    expect(joined.userErrors).toEqual([]);
+    members.push(joined.member!.id);
+  }
+  return { networkId: created.network!.id, bookUuid, steward, members };
+}
 
 describe('rollup', () => {
   it('equals a direct recomputation after random postings, refreshed incrementally', async () => {
@@ -121,7 +174,60 @@ describe('rollup', () => {
       founded.set(fixture.bookUuid, foundedOn);
     }
     const books = coops.map((c) => c.fixture.bookUuid);
+    const closed = new Map<string, string>();
+    const saved = new Map<string, Map<string, bigint>>();
     for (let step = 0; step < 18; step++) {
+      if (step === 3) {
+        // The third co-op reports that it closed 40 days ago.
+        const f = coops[2]!.fixture;
+        const closedOn = addDays(today(), -40);
+        const report = await f.treasurer.reportCoopProfile({
+          coopId: f.id,
+          asOf: today(),
+          workersNotMembers: 0,
+          workerOwners: 0,
+          closedOn,
+          idempotencyKey: newKey('closed'),
+        });
+        expect(report.userErrors).toEqual([]);
+        expect(report.report!.closedOn).toBe(closedOn);
+        closed.set(f.bookUuid, closedOn);
+      }
+      if (step === 8) {
+        // A cycle of debts 10 -> 10 -> 7 between the co-ops: a clearing sets off 7 of each.
+        const net = await creditNetwork(coops.map((c) => c.fixture));
+        const [a, b, c] = net.members as [string, string, string];
+        const recorded = await net.steward.recordObligations({
+          networkId: net.networkId,
+          idempotencyKey: newKey('obl'),
+          obligations: [
+            [a, b, '10.00', 'ab'],
+            [b, c, '10.00', 'bc'],
+            [c, a, '7.00', 'ca'],
+          ].map(([debtorId, creditorId, amount, reference]) => ({
+            debtorId: debtorId!,
+            creditorId: creditorId!,
+            currency: 'USD',
+            amount: amount!,
+            dueOn: today(),
+            reference: reference!,
+          })),
+        });
+        expect(recorded.userErrors).toEqual([]);
+        const committed = await net.steward.commitClearing({
+          networkId: net.networkId,
+          currency: 'USD',
+          idempotencyKey: newKey('clr'),
+        });
+        expect(committed.userErrors).toEqual([]);
+        expect(committed.clearing!.setoffTotal).toBe('21.00');
+        const { rows } = await db.query(
+          `select to_char(committed_at at time zone 'UTC', 'YYYY-MM') as m from credit_clearing where book_id = $1`,
+          [net.bookUuid],
+        );
+        for (const f of coops.map((x) => x.fixture))
+          saved.set(f.bookUuid, new Map([[rows[0]!.m as string, 700n]]));
+      }
       const c = coops[Math.floor(random() * coops.length)]!;
       const r = random();
       if (r < 0.5) {
@@ -165,7 +271,7 @@ describe('rollup', () => {
             .filter((x) => CHECKED.has(x.measure))
             .map((x) => [`${x.bookId}|${x.measure}|${x.month}`, BigInt(x.value)]),
         );
-        expect(got).toEqual(await recompute(books, founded));
+        expect(got).toEqual(await recompute(books, founded, closed, saved));
         // Nothing changed since: the next refresh recomputes no co-op.
         expect(await server.services.reporting.refreshCity(city)).toBe(0);
       }
@@ -177,5 +283,11 @@ describe('rollup', () => {
     expect(await server.services.reporting.rollupRows(books)).toEqual(before);
     expect(before.some((x) => x.measure === 'REVENUE')).toBe(true);
     expect(before.some((x) => x.measure === 'MEMBERS')).toBe(true);
+    expect(before.filter((x) => x.measure === 'LIQUIDITY_SAVED').map((x) => x.value)).toEqual([
+      '700',
+      '700',
+      '700',
+    ]);
+    expect(before.filter((x) => x.measure === 'CLOSED')).toHaveLength(1);
   });
 });
