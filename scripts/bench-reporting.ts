@@ -1,16 +1,19 @@
 /**
  * City reporting benchmark (issue 15): protecting a synthetic city's full table (by default 2,000
  * co-ops, 30 neighbourhoods x 20 sectors, 36 months, every measure) with the LP audit, then reading
- * slices of the protected release at 16 concurrent clients. The slices are read in process through
- * the same code the API uses (server/reporting/query.ts) on the release as stored (encoded cells);
- * HTTP and the database are not in the loop (the release is cached in the process by design).
+ * slices of the protected release at 16 concurrent clients: first in process through the same code
+ * the API uses (server/reporting/query.ts) on the release as stored (encoded cells), then over real
+ * HTTP: the release stored in a fresh database on DATABASE_URL's server, the service started on it
+ * as npm start runs it, cityReport from autocannon at 16 connections (scripts/bench/reporting-serve.ts);
+ * its figures go to their own section of BENCHMARKS.md (bench-reporting-http).
  * Protection is checked twice as publishCityReport does: the certificates exactly
  * (verifyProtection) and every hidden sensitive cell by LP (HiGHS; its certificate's neighbourhood
  * first, the exact program of its component where that does not prove it). Prints each figure
  * beside its target with the machine's load average and writes the bench-reporting section of
  * BENCHMARKS.md (writeReportSection: the other sections are left as they are).
  *
- *   npm run bench:reporting -- [--coops N] [--neighbourhoods N] [--sectors N] [--months N] [--queries N] [--no-write]
+ *   npm run bench:reporting -- [--coops N] [--neighbourhoods N] [--sectors N] [--months N] [--queries N]
+ *     [--http-seconds N] [--no-http] [--serve-only] [--database-url URL] [--no-write]
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +28,8 @@ import { buildReleaseShape, encodeCells, encodeProtection, releaseCube } from '.
 import { MEASURES } from '../server/reporting/measures.js';
 import { slice } from '../server/reporting/query.js';
 import type { FrozenRow, ReleaseRow } from '../server/reporting/store.js';
+import { type ServeResult, serveOverHttp } from './bench/reporting-serve.js';
+import { Cleanups } from './lib/cleanups.js';
 import { writeReportSection } from './lib/report-section.js';
 
 const usage = `Usage: tsx scripts/bench-reporting.ts [options]
@@ -35,6 +40,12 @@ const usage = `Usage: tsx scripts/bench-reporting.ts [options]
   --queries N          slices read (default 20000)
   --clients N          concurrent readers (default 16)
   --seed N             (default 15)
+  --http-seconds N     how long autocannon sends cityReport over HTTP (default 20)
+  --database-url URL   PostgreSQL server for the HTTP part; a fresh database is created on it and
+                       dropped after (default: $DATABASE_URL; without one the HTTP part is skipped)
+  --no-http            skip the HTTP part
+  --serve-only         protect the release (no certificate check, no LP audit) and measure only the
+                       serving (in process and over HTTP); writes only the bench-reporting-http section
   --no-write           do not write BENCHMARKS.md`;
 
 function random(seed: number) {
@@ -58,6 +69,10 @@ async function main(): Promise<void> {
       queries: { type: 'string', default: '20000' },
       clients: { type: 'string', default: '16' },
       seed: { type: 'string', default: '15' },
+      'http-seconds': { type: 'string', default: '20' },
+      'database-url': { type: 'string' },
+      'no-http': { type: 'boolean' },
+      'serve-only': { type: 'boolean' },
       'no-write': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -98,7 +113,7 @@ async function main(): Promise<void> {
     const size = rnd() < 0.05 ? 50 : 1 + rnd() * 3;
     for (const month of months) {
       for (const m of monthly) {
-        if (m.code === 'FOUNDED' || m.code === 'JOBS_CREATED_AT_FOUNDING') continue;
+        if (['FOUNDED', 'CLOSED', 'JOBS_CREATED_AT_FOUNDING'].includes(m.code)) continue;
         const value =
           m.code === 'COOPS'
             ? 1
@@ -130,24 +145,27 @@ async function main(): Promise<void> {
     `protect: ${protection.result.complementary.length} complementary, ${protection.result.unprotected.length} unprotected, ${protection.result.fallbacks} by the sparse-slice fallback, ${protectMs} ms\n`,
   );
   const { problem, result } = protection;
+  const serveOnly = values['serve-only'] === true;
   t = Date.now();
-  const unverified = verifyProtection(problem, result.suppressed, protection.certificates).filter(
-    (v) => !v.ok,
-  ).length;
+  const unverified = serveOnly
+    ? 0
+    : verifyProtection(problem, result.suppressed, protection.certificates).filter((v) => !v.ok).length;
   const verifyMs = Date.now() - t;
-  process.stderr.write(`verify certificates: ${unverified} not proven, ${verifyMs} ms\n`);
+  if (!serveOnly) process.stderr.write(`verify certificates: ${unverified} not proven, ${verifyMs} ms\n`);
   t = Date.now();
-  const audit = await auditProtection(
-    { shape, values: cube.values, suppressed: result.suppressed },
-    problem.sensitive.map((cell, i) => ({
-      cell,
-      wantUp: problem.protectUp[i]!,
-      wantDown: Math.min(problem.protectDown[i]!, Math.max(0, cube.values[cell]!)),
-    })),
-    protection.certificates,
-    4_000,
-    { neighbourhoodFirst: true },
-  );
+  const audit = serveOnly
+    ? { findings: [], programs: 0, failures: [] }
+    : await auditProtection(
+        { shape, values: cube.values, suppressed: result.suppressed },
+        problem.sensitive.map((cell, i) => ({
+          cell,
+          wantUp: problem.protectUp[i]!,
+          wantDown: Math.min(problem.protectDown[i]!, Math.max(0, cube.values[cell]!)),
+        })),
+        protection.certificates,
+        4_000,
+        { neighbourhoodFirst: true },
+      );
   const auditMs = Date.now() - t;
   const exactPrograms = audit.findings.filter((f) => f.exact).length;
   process.stderr.write(
@@ -214,6 +232,27 @@ async function main(): Promise<void> {
   latencies.sort((a, b) => a - b);
   const perSecond = Math.round((latencies.length / queryMs) * 1000);
   const p95 = latencies[Math.floor(latencies.length * 0.95)]!;
+  const databaseUrl = values['database-url'] ?? (process.env.DATABASE_URL?.trim() || null);
+  let http: ServeResult | null = null;
+  if (!values['no-http'] && databaseUrl) {
+    const cleanups = new Cleanups((m) => process.stderr.write(`${m}\n`));
+    try {
+      http = await serveOverHttp(release, {
+        databaseUrl,
+        connections: n.clients,
+        durationSeconds: Number(values['http-seconds']),
+        measures: measureCodes,
+        months,
+        random: rnd,
+        log: (m) => process.stderr.write(`${m}\n`),
+        cleanups,
+      });
+    } finally {
+      await cleanups.runAll();
+    }
+  } else if (!values['no-http']) {
+    process.stderr.write('no DATABASE_URL or --database-url: the HTTP part is skipped\n');
+  }
   const table = [
     '| figure | measured | target |',
     '|---|---|---|',
@@ -228,8 +267,22 @@ async function main(): Promise<void> {
     `| slices at ${n.clients} clients (in process) | ${perSecond.toLocaleString('en')}/s | >= 1,000/s |`,
     `| slice p95 | ${p95.toFixed(2)} ms | < 50 ms |`,
   ].join('\n');
-  console.log(table);
   const loadAtEnd = os.loadavg();
+  const httpTable =
+    http &&
+    [
+      '| figure | measured | target |',
+      '|---|---|---|',
+      `| cityReport over HTTP at ${n.clients} connections (autocannon, ${http.seconds} s) | ${http.perSecond.toLocaleString('en')}/s | >= 1,000/s |`,
+      `| p50 / p95 / p99 | ${http.p50.toFixed(1)} / ${http.p95.toFixed(1)} / ${http.p99.toFixed(1)} ms | p95 < 50 ms |`,
+      `| the same slices in process (no HTTP, no database), for comparison | ${perSecond.toLocaleString('en')}/s, p95 ${p95.toFixed(2)} ms | |`,
+      `| answered / refused QUERY_TOO_LARGE (by design) / failed | ${http.answered.toLocaleString('en')} / ${http.tooLarge.toLocaleString('en')} / ${http.failed} | failed 0 |`,
+    ].join('\n');
+  if (!serveOnly) console.log(table);
+  if (httpTable) {
+    console.log(httpTable);
+    if (http?.firstFailure) console.log(`first failure: ${http.firstFailure}`);
+  }
   const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' / ');
   const context = [
     `Synthetic city: ${n.coops.toLocaleString('en')} co-ops, ${n.nbh} neighbourhoods x ${n.sec} sectors x ${kinds.length} kinds, ${n.months} months, every monthly measure (seed ${values.seed}).`,
@@ -237,7 +290,18 @@ async function main(): Promise<void> {
     'Slices are read in process from the stored release (no HTTP, no database): the query path of cityReport on a cached release.',
   ];
   console.log(context.join('\n'));
-  if (!values['no-write']) {
+  if (!values['no-write'] && httpTable) {
+    const body = [
+      '## City reporting over HTTP (npm run bench:reporting)',
+      '',
+      ...context.slice(0, 2).map((line) => `${line}\n`),
+      `The release (protected${serveOnly ? ', not audited: --serve-only' : ' and audited'}) stored in a fresh database; the service started on it as npm start runs it (tsx, npm start's Node flags); cityReport queries with a CITY_ANALYST token from autocannon in the bench's process, each a fresh random slice (one measure, random groupings with margins, granularity and start month).\n`,
+      httpTable,
+    ].join('\n');
+    await writeReportSection(path.join(repoRoot, 'BENCHMARKS.md'), 'bench-reporting-http', body);
+    console.error('wrote the bench-reporting-http section of BENCHMARKS.md');
+  }
+  if (!values['no-write'] && !serveOnly) {
     const body = [
       '## City reporting (npm run bench:reporting)',
       '',

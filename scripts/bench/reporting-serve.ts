@@ -1,0 +1,250 @@
+/**
+ * bench-reporting's serving part (issue 15): a release stored in a fresh database, the service
+ * started on it as `npm start` runs it (a child process under tsx with npm start's Node flags), a
+ * CITY_ANALYST token issued through the API, and cityReport queries over real HTTP from autocannon
+ * at N connections for a fixed duration, each request a fresh random slice (filters, groupings,
+ * granularity, window). Every response is judged: HTTP 200 with data and no userErrors counts as
+ * answered; QUERY_TOO_LARGE (a slice over the cell limit, refused by design) is counted apart;
+ * anything else is a failure. Latency is autocannon's per-request time.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { createLedgerClient } from '../../client-sdk/index.js';
+import { newTokenString } from '../../server/auth/index.js';
+import { repoRoot } from '../../server/platform/config.js';
+import type { ReleaseRow } from '../../server/reporting/store.js';
+import type { Cleanups } from '../lib/cleanups.js';
+import { freePort } from '../lib/ports.js';
+
+export interface ServeOptions {
+  databaseUrl: string;
+  connections: number;
+  durationSeconds: number;
+  measures: string[];
+  months: string[];
+  random: () => number;
+  log: (message: string) => void;
+  cleanups: Cleanups;
+}
+
+export interface ServeResult {
+  answered: number;
+  tooLarge: number;
+  failed: number;
+  firstFailure: string | null;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+const QUERY = `query BenchCityReport($input: CityReportInput!) {
+  cityReport(input: $input) {
+    cells { neighbourhood sector kind measure period value status suppressed reason }
+    userErrors { code message }
+  }
+}`;
+
+/** The Node flags `npm start` gives the compiled service (package.json's start script). */
+const SERVICE_FLAGS = ['--max-semi-space-size=16', '--max-old-space-size=128', '--enable-source-maps'];
+
+export async function serveOverHttp(release: ReleaseRow, o: ServeOptions): Promise<ServeResult> {
+  // A fresh database on the given server, dropped at the end.
+  const name = `ledger_bench_reporting_${Date.now()}_${randomBytes(3).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: o.databaseUrl });
+  await admin.connect();
+  await admin.query(`create database ${admin.escapeIdentifier(name)}`);
+  await admin.end();
+  o.cleanups.push({
+    name: 'drop the bench database',
+    run: async () => {
+      const c = new pg.Client({ connectionString: o.databaseUrl });
+      await c.connect();
+      await c.query(`drop database if exists ${c.escapeIdentifier(name)} with (force)`);
+      await c.end();
+    },
+  });
+  const url = new URL(o.databaseUrl);
+  url.pathname = `/${name}`;
+  const databaseUrl = url.toString();
+
+  const port = await freePort();
+  const token = newTokenString();
+  o.log(`starting the service on database ${name} (port ${port})`);
+  const child = spawn(
+    process.execPath,
+    [...SERVICE_FLAGS, '--import', 'tsx', path.join('server', 'main.ts')],
+    {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        ADMIN_TOKEN: token,
+        RATE_LIMIT_PER_SECOND: '0',
+        MALLOC_ARENA_MAX: '2',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  if (child.pid === undefined) throw new Error('could not start the service');
+  const pid = child.pid;
+  let output = '';
+  const keep = (d: Buffer) => {
+    output = (output + d.toString()).slice(-5000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  o.cleanups.push({
+    name: 'stop the service',
+    run: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      process.kill(pid, 'SIGTERM');
+      await Promise.race([new Promise((r) => child.once('exit', r)), sleep(15_000)]);
+      if (child.exitCode === null) process.kill(pid, 'SIGKILL');
+    },
+  });
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the service exited while starting:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`the service was not ready within 120 s:\n${output}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) break;
+    await sleep(200);
+  }
+
+  // The release, stored as publishCityReport stores one (the service runs the migrations at start).
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  await db.query(
+    `insert into reporting_release (city_key, seq, id, city, currency, first_month, through_month, policy, dimensions,
+       cells, protection, summary, created_at, created_by)
+     values ($1, $2, $3, $4, $5, ($6 || '-01')::date, ($7 || '-01')::date, $8, $9, $10, $11, $12, $13, $14)`,
+    [
+      release.city.toLowerCase(),
+      release.seq,
+      release.id,
+      release.city,
+      release.currency,
+      release.firstMonth,
+      release.throughMonth,
+      JSON.stringify(release.policy),
+      JSON.stringify(release.dimensions),
+      release.cells,
+      release.protection,
+      JSON.stringify(release.summary),
+      release.createdAt,
+      release.createdBy,
+    ],
+  );
+  await db.end();
+
+  const endpoint = `http://127.0.0.1:${port}/graphql`;
+  const adminClient = createLedgerClient({ url: endpoint, token });
+  const issued = await adminClient.issueApiToken({
+    principalName: 'bench analyst',
+    label: 'bench-reporting',
+    grants: [{ role: 'CITY_ANALYST', scope: release.city }],
+  });
+  if (issued.userErrors.length > 0 || !issued.token)
+    throw new Error(`issueApiToken: ${JSON.stringify(issued.userErrors)}`);
+  const analystToken = issued.token;
+
+  const body = () => {
+    const r = o.random;
+    const groupBy = (['NEIGHBOURHOOD', 'SECTOR', 'KIND'] as const).filter(() => r() < 0.4);
+    return JSON.stringify({
+      query: QUERY,
+      variables: {
+        input: {
+          city: release.city,
+          measures: [o.measures[Math.floor(r() * o.measures.length)]!],
+          groupBy,
+          granularity: (['MONTH', 'QUARTER', 'YEAR'] as const)[Math.floor(r() * 3)]!,
+          from: o.months[Math.floor(r() * o.months.length)]!,
+          margins: true,
+        },
+      },
+    });
+  };
+  // One warm-up request (the release is loaded into the service's cache on its first read).
+  const warm = await fetch(endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${analystToken}` },
+    body: body(),
+  });
+  if (warm.status !== 200) throw new Error(`warm-up answered ${warm.status}: ${await warm.text()}`);
+
+  let answered = 0;
+  let tooLarge = 0;
+  let failed = 0;
+  let firstFailure: string | null = null;
+  const latencies: number[] = [];
+  o.log(`cityReport over HTTP: ${o.connections} connections for ${o.durationSeconds} s`);
+  const instance = autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections: o.connections,
+    duration: o.durationSeconds,
+    requests: [
+      {
+        method: 'POST',
+        path: '/graphql',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          authorization: `Bearer ${analystToken}`,
+        },
+        setupRequest: (request) => ({ ...request, body: body() }),
+        onResponse: (status, text) => {
+          const fail = (why: string) => {
+            failed++;
+            firstFailure ??= why;
+          };
+          if (status !== 200) return fail(`HTTP ${status}: ${String(text).slice(0, 300)}`);
+          let parsed: {
+            data?: { cityReport?: { cells: unknown[]; userErrors: { code: string }[] } };
+            errors?: unknown;
+          };
+          try {
+            parsed = JSON.parse(String(text));
+          } catch {
+            return fail(`not JSON: ${String(text).slice(0, 300)}`);
+          }
+          const answer = parsed.data?.cityReport;
+          if (parsed.errors || !answer) return fail(JSON.stringify(parsed.errors ?? parsed).slice(0, 300));
+          if (answer.userErrors.length === 0) answered++;
+          else if (answer.userErrors.every((e) => e.code === 'QUERY_TOO_LARGE')) tooLarge++;
+          else fail(JSON.stringify(answer.userErrors).slice(0, 300));
+        },
+      },
+    ],
+  });
+  instance.on('response', (...args: unknown[]) => {
+    latencies.push(args[3] as number);
+  });
+  const result = await instance;
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
+  const seconds = result.duration;
+  return {
+    answered,
+    tooLarge,
+    failed,
+    firstFailure,
+    seconds,
+    perSecond: Math.round(latencies.length / seconds),
+    p50: q(0.5),
+    p95: q(0.95),
+    p99: q(0.99),
+  };
+}
