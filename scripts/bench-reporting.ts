@@ -44,6 +44,8 @@ const usage = `Usage: tsx scripts/bench-reporting.ts [options]
   --database-url URL   PostgreSQL server for the HTTP part; a fresh database is created on it and
                        dropped after (default: $DATABASE_URL; without one the HTTP part is skipped)
   --no-http            skip the HTTP part
+  --http-cpu-prof DIR  write a V8 CPU profile of the service during the HTTP part into DIR
+                       (summarise it with scripts/bench/profile-summary.ts)
   --serve-only         protect the release (no certificate check, no LP audit) and measure only the
                        serving (in process and over HTTP); writes only the bench-reporting-http section
   --no-write           do not write BENCHMARKS.md`;
@@ -73,6 +75,7 @@ async function main(): Promise<void> {
       'database-url': { type: 'string' },
       'no-http': { type: 'boolean' },
       'serve-only': { type: 'boolean' },
+      'http-cpu-prof': { type: 'string' },
       'no-write': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -246,6 +249,7 @@ async function main(): Promise<void> {
         random: rnd,
         log: (m) => process.stderr.write(`${m}\n`),
         cleanups,
+        cpuProfDir: values['http-cpu-prof'] ? path.resolve(values['http-cpu-prof']) : null,
       });
     } finally {
       await cleanups.runAll();
@@ -277,6 +281,7 @@ async function main(): Promise<void> {
       `| p50 / p95 / p99 | ${http.p50.toFixed(1)} / ${http.p95.toFixed(1)} / ${http.p99.toFixed(1)} ms | p95 < 50 ms |`,
       `| the same slices in process (no HTTP, no database), for comparison | ${perSecond.toLocaleString('en')}/s, p95 ${p95.toFixed(2)} ms | |`,
       `| answered / refused QUERY_TOO_LARGE (by design) / failed | ${http.answered.toLocaleString('en')} / ${http.tooLarge.toLocaleString('en')} / ${http.failed} | failed 0 |`,
+      `| cells per answer (mean) | ${http.answered ? Math.round(http.cells / http.answered).toLocaleString('en') : 0} | |`,
     ].join('\n');
   if (!serveOnly) console.log(table);
   if (httpTable) {

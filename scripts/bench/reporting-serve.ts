@@ -29,10 +29,14 @@ export interface ServeOptions {
   random: () => number;
   log: (message: string) => void;
   cleanups: Cleanups;
+  /** Folder for a V8 CPU profile of the service (written when it stops), or null. */
+  cpuProfDir: string | null;
 }
 
 export interface ServeResult {
   answered: number;
+  /** Cells in the answered responses, in all. */
+  cells: number;
   tooLarge: number;
   failed: number;
   firstFailure: string | null;
@@ -78,7 +82,13 @@ export async function serveOverHttp(release: ReleaseRow, o: ServeOptions): Promi
   o.log(`starting the service on database ${name} (port ${port})`);
   const child = spawn(
     process.execPath,
-    [...SERVICE_FLAGS, '--import', 'tsx', path.join('server', 'main.ts')],
+    [
+      ...SERVICE_FLAGS,
+      ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []),
+      '--import',
+      'tsx',
+      path.join('server', 'main.ts'),
+    ],
     {
       cwd: repoRoot,
       env: {
@@ -186,6 +196,7 @@ export async function serveOverHttp(release: ReleaseRow, o: ServeOptions): Promi
   if (warm.status !== 200) throw new Error(`warm-up answered ${warm.status}: ${await warm.text()}`);
 
   let answered = 0;
+  let cells = 0;
   let tooLarge = 0;
   let failed = 0;
   let firstFailure: string | null = null;
@@ -222,8 +233,10 @@ export async function serveOverHttp(release: ReleaseRow, o: ServeOptions): Promi
           }
           const answer = parsed.data?.cityReport;
           if (parsed.errors || !answer) return fail(JSON.stringify(parsed.errors ?? parsed).slice(0, 300));
-          if (answer.userErrors.length === 0) answered++;
-          else if (answer.userErrors.every((e) => e.code === 'QUERY_TOO_LARGE')) tooLarge++;
+          if (answer.userErrors.length === 0) {
+            answered++;
+            cells += answer.cells.length;
+          } else if (answer.userErrors.every((e) => e.code === 'QUERY_TOO_LARGE')) tooLarge++;
           else fail(JSON.stringify(answer.userErrors).slice(0, 300));
         },
       },
@@ -238,6 +251,7 @@ export async function serveOverHttp(release: ReleaseRow, o: ServeOptions): Promi
   const seconds = result.duration;
   return {
     answered,
+    cells,
     tooLarge,
     failed,
     firstFailure,
