@@ -137,7 +137,16 @@ async function tableOf(panelId: string): Promise<Map<string, Row>> {
       };
     }),
   );
-  return new Map(rows.map((r) => [r.key, { value: r.value, suppressed: r.suppressed, text: r.text }]));
+  return new Map(
+    rows.map((r) => [
+      r.key,
+      {
+        ...(r.value === undefined ? {} : { value: r.value }),
+        ...(r.suppressed === undefined ? {} : { suppressed: r.suppressed }),
+        text: r.text,
+      },
+    ]),
+  );
 }
 
 type ReportInput = Omit<CityReportQueryVariables['input'], 'city' | 'releaseId'>;
@@ -152,12 +161,20 @@ async function report(input: ReportInput) {
 /** Every row of the panel's table is the API's cell: its figure, or suppressed with its reason. */
 function expectRows(
   table: Map<string, Row>,
-  expected: { key: string; value: string | null | undefined; reason: string | null | undefined }[],
+  expected: {
+    key: string;
+    value: string | null | undefined;
+    reason: string | null | undefined;
+    status?: string;
+  }[],
 ): void {
   expect([...table.keys()].sort()).toEqual(expected.map((e) => e.key).sort());
   for (const e of expected) {
     const row = table.get(e.key)!;
-    if (e.value === null || e.value === undefined) {
+    if (e.status === 'NO_DATA') {
+      // No co-op shared data then: no figure, neither a zero nor a suppression.
+      expect(row, e.key).toEqual({ text: 'no data' });
+    } else if (e.value === null || e.value === undefined) {
       expect(e.reason, e.key).toBeTruthy();
       expect(row, e.key).toEqual({ suppressed: e.reason, text: `suppressed (${e.reason})` });
     } else {
@@ -220,7 +237,12 @@ describe('the example dashboard against a seeded service', () => {
     const rows = (measures: string[]) =>
       cells
         .filter((c) => measures.includes(c.measure))
-        .map((c) => ({ key: `${c.period}|${SERIES[c.measure]}`, value: c.value, reason: c.reason }));
+        .map((c) => ({
+          key: `${c.period}|${SERIES[c.measure]}`,
+          value: c.value,
+          reason: c.reason,
+          status: c.status,
+        }));
     expectRows(await tableOf('report-growth'), rows(['COOPS', 'WORKER_OWNERS']));
     expectRows(await tableOf('report-jobs'), rows(['JOBS', 'WORKER_OWNERS', 'WORKERS_NOT_MEMBERS']));
     // Each cell is a mark whose title gives its figure, or its reason on a hatched square.
@@ -232,6 +254,8 @@ describe('the example dashboard against a seeded service', () => {
     for (const c of cells.filter((x) => x.measure === 'COOPS' || x.measure === 'WORKER_OWNERS')) {
       const head = `${c.period} · ${SERIES[c.measure]}: `;
       if (c.suppressed) expect(hatchedTitles).toContain(`${head}suppressed (${c.reason})`);
+      // NO_DATA (no co-op shared data yet): no mark at all, never a zero.
+      else if (c.status === 'NO_DATA') expect(titles.filter((t) => t.startsWith(head))).toEqual([]);
       else expect(titles).toContain(`${head}${format.format(Number(c.value))}`);
     }
     // The release has figures in its last months (co-ops consented three months back).
@@ -250,7 +274,12 @@ describe('the example dashboard against a seeded service', () => {
     const table = await tableOf('report-patronage');
     expectRows(
       table,
-      cells.map((c) => ({ key: `${c.period} ${name[c.measure]}`, value: c.value, reason: c.reason })),
+      cells.map((c) => ({
+        key: `${c.period} ${name[c.measure]}`,
+        value: c.value,
+        reason: c.reason,
+        status: c.status,
+      })),
     );
     // A release whose months complete no year has no yearly cells, and the panel says so.
     if (cells.length === 0)
@@ -293,7 +322,7 @@ describe('the example dashboard against a seeded service', () => {
       };
       expectRows(
         table,
-        cells.map((c) => ({ key: keyOf(c), value: c.value, reason: c.reason })),
+        cells.map((c) => ({ key: keyOf(c), value: c.value, reason: c.reason, status: c.status })),
       );
       // Each withheld part is a hatched bar in its measure's chart whose title and text give its
       // reason; no bar of that chart gives it a figure (a zero or any other).
@@ -343,14 +372,15 @@ describe('the example dashboard against a seeded service', () => {
     expect(await page.getAttribute('#credit-volume', 'data-source')).toBe('release');
     expectRows(
       await tableOf('credit-volume'),
-      cells.map((c) => ({ key: c.period, value: c.value, reason: c.reason })),
+      cells.map((c) => ({ key: c.period, value: c.value, reason: c.reason, status: c.status })),
     );
     // The network traded in the months co-ops consented to: figures or suppressed cells, not zeros.
     const consented = cells.filter((c) => c.period >= addMonths(through, -2));
     expect(consented.length).toBe(3);
     for (const c of consented) expect(c.suppressed || Number(c.value) > 0, c.period).toBe(true);
     const titles = await markTitles('credit-volume');
-    expect(titles.length).toBe(cells.length);
+    expect(titles.length).toBe(cells.filter((c) => c.status !== 'NO_DATA').length);
+    expect(cells.some((c) => c.status === 'NO_DATA')).toBe(true);
   });
 
   it('saves a screenshot', async () => {
