@@ -192,6 +192,7 @@ export async function createNetwork(
           description: 'Mutual-credit network',
           maxBackdateDays: 366,
           genesisHash: GENESIS_HASH,
+          managedBy: 'credit',
         },
         [input.unit, ...currencies],
       );

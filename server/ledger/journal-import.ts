@@ -20,7 +20,6 @@ import {
   type ErrorCode,
   LedgerError,
   LIMITS,
-  mayWriteBook,
   type Principal,
   validateIdempotencyKey,
 } from '../core/index.js';
@@ -29,6 +28,7 @@ import { type EntryDraft, resolveAccountCodes } from './codes.js';
 import { CsvFileError, readCsv } from './csv.js';
 import type { PostingEngine, PostOp } from './posting.js';
 import { type EntryRecord, findAccounts, type Queryable } from './store.js';
+import { mayChangeBook } from './write-access.js';
 
 /** Rows per file: a batch's 1,000 entries of a few lines each. */
 export const JOURNAL_CSV_ROWS_MAX = 10_000;
@@ -114,7 +114,8 @@ export async function importJournalCsv(
   actor: Principal,
 ): Promise<JournalImportResult | LedgerError> {
   const { db, engine } = deps;
-  if (!mayWriteBook(actor, input.bookId)) return new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId');
+  if (!(await mayChangeBook(db, actor, input.bookId)))
+    return new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId');
   const keyError =
     validateIdempotencyKey(input.idempotencyKey) ??
     (input.idempotencyKey.length > JOURNAL_IMPORT_KEY_LENGTH_MAX

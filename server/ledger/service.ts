@@ -18,7 +18,6 @@ import {
   GENESIS_HASH,
   LedgerError,
   LIMITS,
-  mayWriteBook,
   type Principal,
   requireAdmin,
   systemPrincipal,
@@ -72,6 +71,7 @@ import {
 } from './store.js';
 import { accountIdsByCode } from './store-codes.js';
 import { type EntryFilter, listEntries } from './store-reads.js';
+import { mayChangeBook } from './write-access.js';
 
 export const DEFAULT_MAX_BACKDATE_DAYS = 366;
 /** The principal of the expiry sweep; its id is the `postedBy` of the VOID entries it posts. */
@@ -241,7 +241,7 @@ export class LedgerService {
   }
 
   async createAccount(input: CreateAccountInput, actor: Principal): Promise<AccountRow | LedgerError> {
-    if (!mayWriteBook(actor, input.bookId)) return unknownBook();
+    if (!(await mayChangeBook(this.pool, actor, input.bookId))) return unknownBook();
     if (!isUuid(input.bookId)) return new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId');
     const [book] = await this.getBooks([input.bookId]);
     if (!book) return new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId');
@@ -287,7 +287,7 @@ export class LedgerService {
 
   /** Closes an account whose posted balance is zero and that holds no reservation. */
   async closeAccount(bookId: string, accountId: string, actor: Principal): Promise<AccountRow | LedgerError> {
-    if (!mayWriteBook(actor, bookId)) return unknownAccount();
+    if (!(await mayChangeBook(this.pool, actor, bookId))) return unknownAccount();
     if (!isUuid(bookId) || !isUuid(accountId))
       return new LedgerError('UNKNOWN_ACCOUNT', 'no such account', 'accountId');
     return withTransaction(this.pool, async (client) => {
@@ -347,7 +347,7 @@ export class LedgerService {
    * may name their account by code (codes.ts: resolved here, before the engine).
    */
   async postEntry(bookId: string, draft: EntryDraft, actor: Principal): Promise<OpResult> {
-    if (!mayWriteBook(actor, bookId)) return { ok: false, error: unknownBook() };
+    if (!(await mayChangeBook(this.pool, actor, bookId))) return { ok: false, error: unknownBook() };
     const [entry] = await resolveAccountCodes(this.pool, bookId, [draft]);
     if (entry instanceof LedgerError) return { ok: false, error: entry };
     const [result] = await this.engine.submit([entryOp(bookId, 'STANDARD', entry!, null, actor.id)], true);
@@ -373,7 +373,7 @@ export class LedgerService {
         'entries',
       );
     }
-    if (!mayWriteBook(actor, bookId)) {
+    if (!(await mayChangeBook(this.pool, actor, bookId))) {
       // Each entry of the batch is rejected as the posting engine rejects an entry of no book.
       return entries.map((_, i) => ({
         ok: false as const,
@@ -424,7 +424,7 @@ export class LedgerService {
     expiresAt: Date | null,
     actor: Principal,
   ): Promise<OpResult> {
-    if (!mayWriteBook(actor, bookId)) return { ok: false, error: unknownBook() };
+    if (!(await mayChangeBook(this.pool, actor, bookId))) return { ok: false, error: unknownBook() };
     const [entry] = await resolveAccountCodes(this.pool, bookId, [draft]);
     if (entry instanceof LedgerError) return { ok: false, error: entry };
     const [result] = await this.engine.submit(
@@ -461,7 +461,7 @@ export class LedgerService {
     input: RefInput,
     actor: Principal,
   ): Promise<OpResult> {
-    if (!mayWriteBook(actor, input.bookId)) return { ok: false, error: unknownEntry() };
+    if (!(await mayChangeBook(this.pool, actor, input.bookId))) return { ok: false, error: unknownEntry() };
     const [result] = await this.engine.submit([this.refPostOp(kind, input, actor.id)], true);
     return result!;
   }

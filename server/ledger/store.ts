@@ -874,22 +874,39 @@ export async function markAccountClosed(db: Queryable, bookId: string, accountId
 
 // ---------- building blocks other domains use inside their own transactions ----------
 
-/** A book row with its units, inside the caller's transaction (a co-op's book is made with its co-op). */
+/**
+ * A book row with its units, inside the caller's transaction (a co-op's book is made with its
+ * co-op). `managedBy`: the domain that alone changes the book through its stewards (see
+ * bookManagedBy).
+ */
 export async function insertBookRow(
   db: Queryable,
-  book: { id: string; name: string; description: string; maxBackdateDays: number; genesisHash: string },
+  book: {
+    id: string;
+    name: string;
+    description: string;
+    maxBackdateDays: number;
+    genesisHash: string;
+    managedBy?: 'credit';
+  },
   units: { code: string; scale: number }[],
 ): Promise<void> {
   await db.query(
-    `insert into book (id, name, description, max_backdate_days, entry_seq, last_hash, created_at)
-     values ($1, $2, $3, $4, 0, $5, now())`,
-    [book.id, book.name, book.description, book.maxBackdateDays, book.genesisHash],
+    `insert into book (id, name, description, max_backdate_days, entry_seq, last_hash, created_at, managed_by)
+     values ($1, $2, $3, $4, 0, $5, now(), $6)`,
+    [book.id, book.name, book.description, book.maxBackdateDays, book.genesisHash, book.managedBy ?? null],
   );
   await db.query(
     `insert into book_unit (book_id, code, scale)
      select $1, c, s from unnest($2::text[], $3::int[]) as x(c, s)`,
     [book.id, units.map((u) => u.code), units.map((u) => u.scale)],
   );
+}
+
+/** The domain that manages the book (a network's book: 'credit'), or null; null for no such book. */
+export async function bookManagedBy(db: Queryable, bookId: string): Promise<string | null> {
+  const { rows } = await db.query('select managed_by from book where id = $1', [bookId]);
+  return (rows[0]?.managed_by as string | null | undefined) ?? null;
 }
 
 /** Accounts of one unit inserted with one statement (a chart, or the accounts of many members). */
