@@ -16,12 +16,12 @@
 import {
   type Decimal,
   LedgerError,
-  mayWriteBook,
   type Principal,
   parseAmount,
   validateIdempotencyKey,
   ZERO,
 } from '../core/index.js';
+import { mayChangeBook } from '../ledger/index.js';
 import { requestHash, sha256 } from '../platform/hashing.js';
 import { uuidv7 } from '../platform/ids.js';
 import { withTransaction } from '../platform/transaction.js';
@@ -134,7 +134,7 @@ export async function importStatement(
 }
 
 async function decide(deps: BankingDeps, input: ImportStatementInput, actor: Principal): Promise<Decided> {
-  if (!mayWriteBook(actor, input.bookId)) return unknownAccount();
+  if (!(await mayChangeBook(deps.pool, actor, input.bookId))) return unknownAccount();
   const keyError = validateIdempotencyKey(input.idempotencyKey);
   if (keyError) return keyError;
   if (!(BANK_FORMATS as readonly string[]).includes(input.format))
@@ -284,7 +284,7 @@ export async function setBankAccountOptions(
   input: { bookId: string; accountId: string; csvMapping: CsvMapping | null; matchWindowDays: number | null },
   actor: Principal,
 ): Promise<LedgerError | null> {
-  if (!mayWriteBook(actor, input.bookId)) return unknownAccount();
+  if (!(await mayChangeBook(deps.pool, actor, input.bookId))) return unknownAccount();
   const account = await bankAccountOf(deps, input.bookId, input.accountId);
   if (account instanceof LedgerError) return account;
   if (input.csvMapping) {

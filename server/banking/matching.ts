@@ -10,8 +10,9 @@
  * suggestion at once). A confirmed match can be undone unless a closed reconciliation covers the
  * line.
  */
-import { type Decimal, LedgerError, mayWriteBook, type Principal, ZERO } from '../core/index.js';
+import { type Decimal, LedgerError, type Principal, ZERO } from '../core/index.js';
 import type { EntryRecord } from '../ledger/index.js';
+import { mayChangeBook } from '../ledger/index.js';
 import { isUuid } from '../platform/ids.js';
 import { withTransaction } from '../platform/transaction.js';
 import type { BankingDeps } from './deps.js';
@@ -164,7 +165,7 @@ export async function confirm(
   how: MatchHow,
   actor: Principal,
 ): Promise<BankLineRecord[] | LedgerError> {
-  if (!mayWriteBook(actor, input.bookId)) return unknownAccount();
+  if (!(await mayChangeBook(deps.pool, actor, input.bookId))) return unknownAccount();
   const account = await bankAccountOf(deps, input.bookId, input.accountId);
   if (account instanceof LedgerError) return account;
   if (input.matches.length === 0 || input.matches.length > 1000)
@@ -253,7 +254,7 @@ export async function acceptSuggestions(
   input: { bookId: string; accountId: string; statementId: string | null },
   actor: Principal,
 ): Promise<BankLineRecord[] | LedgerError> {
-  if (!mayWriteBook(actor, input.bookId)) return unknownAccount();
+  if (!(await mayChangeBook(deps.pool, actor, input.bookId))) return unknownAccount();
   const suggestions = await suggest(deps, input.bookId, input.accountId, input.statementId);
   if (suggestions.length === 0) return [];
   return confirm(
@@ -275,7 +276,12 @@ export async function unmatch(
   actor: Principal,
 ): Promise<BankLineRecord | LedgerError> {
   const unknown = new LedgerError('UNKNOWN_BANK_LINE', 'no such bank line', 'lineId');
-  if (!mayWriteBook(actor, input.bookId) || !isUuid(input.bookId) || !isUuid(input.lineId)) return unknown;
+  if (
+    !(await mayChangeBook(deps.pool, actor, input.bookId)) ||
+    !isUuid(input.bookId) ||
+    !isUuid(input.lineId)
+  )
+    return unknown;
   const [line] = await findLines(deps.pool, input.bookId, [input.lineId]);
   if (!line) return unknown;
   return withTransaction(deps.pool, async (client) => {

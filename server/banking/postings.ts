@@ -13,14 +13,9 @@
  * Rules of an account are tried in priority order (then creation); the first whose text is in the
  * line's description (any case) and whose direction fits (IN: money in, OUT: money out, ANY) wins.
  */
-import {
-  LedgerError,
-  type MetadataEntry,
-  mayWriteBook,
-  type Principal,
-  validateIdempotencyKey,
-} from '../core/index.js';
+import { LedgerError, type MetadataEntry, type Principal, validateIdempotencyKey } from '../core/index.js';
 import type { AccountRow, EntryDraft, OpResult } from '../ledger/index.js';
+import { mayChangeBook } from '../ledger/index.js';
 import { requestHash, sha256 } from '../platform/hashing.js';
 import { isUuid, uuidv7 } from '../platform/ids.js';
 import { withTransaction } from '../platform/transaction.js';
@@ -127,7 +122,7 @@ export async function createRule(
   input: CreateRuleInput,
   actor: Principal,
 ): Promise<BankRuleRecord | LedgerError> {
-  if (!mayWriteBook(actor, input.bookId)) return unknownAccount();
+  if (!(await mayChangeBook(deps.pool, actor, input.bookId))) return unknownAccount();
   const bank = await bankAccountOf(deps, input.bookId, input.accountId);
   if (bank instanceof LedgerError) return bank;
   const text = input.descriptionContains.trim();
@@ -173,7 +168,12 @@ export async function removeRule(
   actor: Principal,
 ): Promise<BankRuleRecord | LedgerError> {
   const unknown = new LedgerError('UNKNOWN_BANK_RULE', 'no such bank rule', 'ruleId');
-  if (!mayWriteBook(actor, input.bookId) || !isUuid(input.bookId) || !isUuid(input.ruleId)) return unknown;
+  if (
+    !(await mayChangeBook(deps.pool, actor, input.bookId)) ||
+    !isUuid(input.bookId) ||
+    !isUuid(input.ruleId)
+  )
+    return unknown;
   const [rule] = await findRules(deps.pool, input.bookId, [input.ruleId]);
   if (!rule || !(await deleteRule(deps.pool, input.bookId, input.ruleId))) return unknown;
   return rule;
@@ -242,7 +242,7 @@ export async function applyRules(
   input: { bookId: string; accountId: string; statementId: string | null; idempotencyKey: string },
   actor: Principal,
 ): Promise<{ value: LinePosting[]; replayed: boolean } | LedgerError> {
-  if (!mayWriteBook(actor, input.bookId)) return unknownAccount();
+  if (!(await mayChangeBook(deps.pool, actor, input.bookId))) return unknownAccount();
   const bank = await bankAccountOf(deps, input.bookId, input.accountId);
   if (bank instanceof LedgerError) return bank;
   if (input.statementId !== null && !isUuid(input.statementId))
@@ -315,7 +315,12 @@ export async function postLine(
   actor: Principal,
 ): Promise<{ value: LinePosting; replayed: boolean } | LedgerError> {
   const unknown = new LedgerError('UNKNOWN_BANK_LINE', 'no such bank line', 'lineId');
-  if (!mayWriteBook(actor, input.bookId) || !isUuid(input.bookId) || !isUuid(input.lineId)) return unknown;
+  if (
+    !(await mayChangeBook(deps.pool, actor, input.bookId)) ||
+    !isUuid(input.bookId) ||
+    !isUuid(input.lineId)
+  )
+    return unknown;
   const [stored] = await findLines(deps.pool, input.bookId, [input.lineId]);
   if (!stored) return unknown;
   const bank = await bankAccountOf(deps, input.bookId, stored.accountId);

@@ -19,16 +19,8 @@
  * dated inside it. Periods of an account follow each other without gaps or overlaps; one is open
  * at a time.
  */
-import {
-  type Decimal,
-  LedgerError,
-  mayWriteBook,
-  type Principal,
-  parseAmount,
-  validateDate,
-  ZERO,
-} from '../core/index.js';
-import { postedTotalsAsOf } from '../ledger/index.js';
+import { type Decimal, LedgerError, type Principal, parseAmount, validateDate, ZERO } from '../core/index.js';
+import { mayChangeBook, postedTotalsAsOf } from '../ledger/index.js';
 import { isUuid, uuidv7 } from '../platform/ids.js';
 import { type Queryable, withTransaction } from '../platform/transaction.js';
 import type { BankingDeps } from './deps.js';
@@ -161,7 +153,7 @@ export async function startReconciliation(
   input: StartReconciliationInput,
   actor: Principal,
 ): Promise<ReconciliationRecord | LedgerError> {
-  if (!mayWriteBook(actor, input.bookId)) return unknownAccount();
+  if (!(await mayChangeBook(deps.pool, actor, input.bookId))) return unknownAccount();
   const account = await bankAccountOf(deps, input.bookId, input.accountId);
   if (account instanceof LedgerError) return account;
   const dateError =
@@ -222,7 +214,11 @@ export async function closeReconciliation(
   input: { bookId: string; reconciliationId: string },
   actor: Principal,
 ): Promise<ReconciliationRecord | LedgerError> {
-  if (!mayWriteBook(actor, input.bookId) || !isUuid(input.bookId) || !isUuid(input.reconciliationId))
+  if (
+    !(await mayChangeBook(deps.pool, actor, input.bookId)) ||
+    !isUuid(input.bookId) ||
+    !isUuid(input.reconciliationId)
+  )
     return unknownReconciliation();
   const [row] = await findReconciliations(deps.pool, [{ bookId: input.bookId, id: input.reconciliationId }]);
   if (!row) return unknownReconciliation();

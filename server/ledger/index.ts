@@ -58,3 +58,4 @@ export {
   type PostedTotals,
   postedTotalsAsOf,
 } from './store-reads.js';
+export { mayChangeBook } from './write-access.js';

@@ -1,7 +1,7 @@
 /**
  * A network's stewards read its book but change it only through the mutual-credit use cases.
  * Through the ledger's own mutations (postJournalEntry, postJournalEntries, createAccount,
- * reverseJournalEntry) a steward could otherwise move members' balances as a payment no member
+ * reverseJournalEntry) and banking's (importBankStatement...) a steward could otherwise move members' balances as a payment no member
  * made, or undo one: the general API answers a steward as it answers anyone who may not write the
  * book, and nothing changes. Found by the statistics' journal recomputation (a steward-posted entry
  * tagged as a payment counted in the month's volume). Through real HTTP, the SDK and PostgreSQL.
@@ -133,6 +133,23 @@ describe("a network's steward and the general ledger API", () => {
     });
     expect(reversed.entry ?? null).toBeNull();
     expect(reversed.userErrors).toHaveLength(1);
+
+    // Banking's use cases (statement imports, matching, reconciliation) likewise: the refusal comes
+    // before anything about the input is checked (an empty key is otherwise INVALID_IDEMPOTENCY_KEY).
+    const imported = await steward.importBankStatement({
+      accountId: payeeAccount,
+      format: 'CSV',
+      content: 'date,amount\n2026-12-01,1.00\n',
+      idempotencyKey: '',
+    });
+    expect(imported.userErrors.map((e) => e.code)).toEqual(['UNKNOWN_ACCOUNT']);
+    const asAdmin = await admin.importBankStatement({
+      accountId: payeeAccount,
+      format: 'CSV',
+      content: 'date,amount\n2026-12-01,1.00\n',
+      idempotencyKey: '',
+    });
+    expect(asAdmin.userErrors.map((e) => e.code)).toEqual(['INVALID_IDEMPOTENCY_KEY']);
 
     // Nothing moved, nothing was added.
     expect(await memberAccounts()).toEqual(before);
