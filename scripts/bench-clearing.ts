@@ -19,7 +19,7 @@
  * Run `npx tsx scripts/bench-clearing.ts --help`. Progress on stderr; the tables on stdout and in
  * this script's one section of BENCHMARKS.md (scripts/lib/report-section.ts).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -32,7 +32,6 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { pino } from 'pino';
 import { createLedgerClient, type LedgerClient } from '../client-sdk/index.js';
-import { newTokenString } from '../server/auth/index.js';
 import {
   greedyCycleSetoff,
   type ObligationInput,
@@ -42,10 +41,9 @@ import {
 import { startEmbeddedPostgres } from '../server/platform/db/embedded.js';
 import type { PayWorkerConfig, PayWorkerOutput } from './bench/pay-worker.js';
 import { clusterCpuSeconds, machineCpu, parentPid, processCpuSeconds, readMemory } from './bench/proc.js';
-import { RemoteProfiler } from './bench/profiler.js';
+import { type BenchService, createBenchDatabase, startBenchService } from './lib/bench-service.js';
 import { Cleanups, runScript } from './lib/cleanups.js';
 import { commandLine } from './lib/cli.js';
-import { freePort } from './lib/ports.js';
 import { writeReportSection } from './lib/report-section.js';
 
 const repoRoot = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -336,29 +334,8 @@ const cleanups = new Cleanups(log);
 async function openDatabase(options: Options): Promise<{ url: string; description: string }> {
   if (options.databaseUrl) {
     const name = `ledger_bench_clearing_${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}_${process.pid}`;
-    const admin = new pg.Client({ connectionString: options.databaseUrl });
-    await admin.connect();
-    try {
-      await admin.query(`create database ${admin.escapeIdentifier(name)}`);
-    } finally {
-      await admin.end();
-    }
+    const url = new URL(await createBenchDatabase(options.databaseUrl, name, cleanups, options.keepDatabase));
     if (options.keepDatabase) log(`the database ${name} is kept after the run (--keep-database)`);
-    else
-      cleanups.push({
-        name: 'drop database',
-        run: async () => {
-          const c = new pg.Client({ connectionString: options.databaseUrl! });
-          await c.connect();
-          try {
-            await c.query(`drop database if exists ${c.escapeIdentifier(name)} with (force)`);
-          } finally {
-            await c.end();
-          }
-        },
-      });
-    const url = new URL(options.databaseUrl);
-    url.pathname = `/${name}`;
     return {
       url: url.toString(),
       description: `database ${name} on ${url.host} (DATABASE_URL), created for this run${options.keepDatabase ? ' and kept' : ''}`,
@@ -396,85 +373,25 @@ function heapMb(): string {
   return process.env.HEAP_MB ?? match?.[1] ?? '128';
 }
 
-interface Service {
-  url: string;
-  token: string;
-  pid: number;
-  child: ChildProcess;
-  profiler: RemoteProfiler | null;
-}
+type Service = BenchService;
 
 async function startService(databaseUrl: string, profile: boolean): Promise<Service> {
-  const port = await freePort();
-  const token = newTokenString();
-  const inspectPort = profile ? await freePort() : null;
-  const child = spawn(
-    process.execPath,
-    [
-      ...(inspectPort === null ? [] : [`--inspect=127.0.0.1:${inspectPort}`]),
+  const service = await startBenchService({
+    databaseUrl,
+    args: [
       '--max-semi-space-size=16',
       `--max-old-space-size=${heapMb()}`,
       '--import',
       'tsx',
       path.join('server', 'main.ts'),
     ],
-    {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        DATABASE_URL: databaseUrl,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        ADMIN_TOKEN: token,
-        // The per-token rate limit would cap the load at its own figure: off for the bench.
-        RATE_LIMIT_PER_SECOND: '0',
-        MALLOC_ARENA_MAX: '2',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  if (child.pid === undefined) throw new Error('could not start the service');
-  const pid = child.pid;
-  let output = '';
-  const keep = (d: Buffer) => {
-    output = (output + d.toString()).slice(-20_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  let stopping = false;
-  child.once('exit', (code, signal) => {
-    if (!stopping)
-      log(
-        `the service exited unexpectedly (code ${code}, signal ${signal}); its last output:\n${output.slice(-3000)}`,
-      );
+    profile,
+    cleanups,
+    log,
+    readyWithinMs: 90_000,
   });
-  cleanups.push({
-    name: 'stop the service',
-    run: async () => {
-      stopping = true;
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      process.kill(pid, 'SIGTERM');
-      await Promise.race([exited, sleep(15_000)]);
-      if (child.exitCode === null && child.signalCode === null) process.kill(pid, 'SIGKILL');
-    },
-  });
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the service exited while starting:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`the service was not ready within 90 s:\n${output}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ok) break;
-    await sleep(100);
-  }
-  const profiler = inspectPort === null ? null : new RemoteProfiler(inspectPort);
-  if (profiler) cleanups.push({ name: 'close the profiler', run: async () => profiler.close() });
-  log(`service ready at http://127.0.0.1:${port}/graphql (pid ${pid})`);
-  return { url: `http://127.0.0.1:${port}/graphql`, token, pid, child, profiler };
+  log(`service ready at ${service.url} (pid ${service.pid})`);
+  return service;
 }
 
 /** With --cpu-prof, the service's profiler runs during `call` only and writes <dir>/<name>.cpuprofile. */

@@ -14,25 +14,23 @@
  * commit (every member's allocation posted), and reverse (to commit again). Each committed run is
  * checked: memberCount, verifyPatronageRun (hash and every cent) and the trial balance.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { pino } from 'pino';
 import { createLedgerClient, type LedgerClient } from '../client-sdk/index.js';
-import { newTokenString } from '../server/auth/index.js';
 import { startEmbeddedPostgres } from '../server/platform/db/embedded.js';
-import { RemoteProfiler } from './bench/profiler.js';
+import type { RemoteProfiler } from './bench/profiler.js';
+import { type BenchService, createBenchDatabase, startBenchService } from './lib/bench-service.js';
 import { Cleanups, runScript } from './lib/cleanups.js';
 import { commandLine } from './lib/cli.js';
-import { freePort } from './lib/ports.js';
 import { writeReportSection } from './lib/report-section.js';
 
 const repoRoot = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -131,23 +129,8 @@ const cleanups = new Cleanups(log);
 async function openDatabase(options: Options): Promise<{ url: string; description: string }> {
   if (options.databaseUrl) {
     const name = `ledger_bench_patronage_${Date.now()}_${randomBytes(3).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: options.databaseUrl });
-    await admin.connect();
-    await admin.query(`create database ${admin.escapeIdentifier(name)}`);
-    await admin.end();
+    const url = new URL(await createBenchDatabase(options.databaseUrl, name, cleanups, options.keepDatabase));
     if (options.keepDatabase) log(`the database ${name} is kept after the run (--keep-database)`);
-    else
-      cleanups.push({
-        name: 'drop database',
-        run: async () => {
-          const c = new pg.Client({ connectionString: options.databaseUrl! });
-          await c.connect();
-          await c.query(`drop database if exists ${c.escapeIdentifier(name)} with (force)`);
-          await c.end();
-        },
-      });
-    const url = new URL(options.databaseUrl);
-    url.pathname = `/${name}`;
     return {
       url: url.toString(),
       description: `a fresh database on DATABASE_URL's server, ${options.keepDatabase ? 'kept' : 'dropped'} after the run`,
@@ -209,91 +192,21 @@ function nodeFlags(args: string[]): string[] {
   return script === -1 ? args : args.slice(0, script);
 }
 
-async function startService(
-  databaseUrl: string,
-  profile: boolean,
-  built: boolean,
-): Promise<{
-  url: string;
-  token: string;
-  child: ChildProcess;
-  pid: number;
-  profiler: RemoteProfiler | null;
-}> {
-  const port = await freePort();
-  const token = newTokenString();
-  const inspectPort = profile ? await freePort() : null;
-  const env = {
-    ...process.env,
-    DATABASE_URL: databaseUrl,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    ADMIN_TOKEN: token,
-    RATE_LIMIT_PER_SECOND: '0',
-    MALLOC_ARENA_MAX: '2',
-  };
+async function startService(databaseUrl: string, profile: boolean, built: boolean): Promise<BenchService> {
   const command = npmStartCommand();
   // From the sources under tsx with the Node flags npm start gives the compiled service (its heap
   // and its 16 MB semi-space: with the heap bounded alone, V8 sizes the young generation from it
   // and a 10,000-member run spent about half its CPU collecting garbage).
   let args = [...nodeFlags(command.args), '--import', 'tsx', path.join('server', 'main.ts')];
+  let env: Record<string, string> = {};
   if (built) {
     log(`building as npm start does (${command.build.join(' ')})`);
-    const build = spawnSync(process.execPath, command.build, { cwd: repoRoot, env, stdio: 'inherit' });
+    const build = spawnSync(process.execPath, command.build, { cwd: repoRoot, stdio: 'inherit' });
     if (build.status !== 0) throw new Error(`the build step of npm start failed (exit ${build.status})`);
-    Object.assign(env, command.env);
+    env = command.env;
     args = command.args;
   }
-  const child = spawn(
-    process.execPath,
-    [...(inspectPort === null ? [] : [`--inspect=127.0.0.1:${inspectPort}`]), ...args],
-    {
-      cwd: repoRoot,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  if (child.pid === undefined) throw new Error('could not start the service');
-  const pid = child.pid;
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  child.once('exit', (code, signal) => {
-    if (!stopping)
-      log(
-        `the service exited unexpectedly (code ${code}, signal ${signal}); its last output:\n${output.slice(-3000)}`,
-      );
-  });
-  let stopping = false;
-  cleanups.push({
-    name: 'stop the service',
-    run: async () => {
-      stopping = true;
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      process.kill(pid, 'SIGTERM');
-      await Promise.race([new Promise((r) => child.once('exit', r)), sleep(15_000)]);
-      if (child.exitCode === null) process.kill(pid, 'SIGKILL');
-    },
-  });
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the service exited while starting:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`the service was not ready within 90 s:\n${output}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ok) break;
-    await sleep(100);
-  }
-  const profiler = inspectPort === null ? null : new RemoteProfiler(inspectPort);
-  if (profiler) cleanups.push({ name: 'close the profiler', run: async () => profiler.close() });
-  return { url: `http://127.0.0.1:${port}/graphql`, token, child, pid, profiler };
+  return startBenchService({ databaseUrl, args, env, profile, cleanups, log, readyWithinMs: 90_000 });
 }
 
 /** Peak resident memory of a process (VmHWM), in MB. */

@@ -1,24 +1,11 @@
-/**
- * bench-reporting's serving part (issue 15): a release stored in a fresh database, the service
- * started on it as `npm start` runs it (a child process under tsx with npm start's Node flags), a
- * CITY_ANALYST token issued through the API, and cityReport queries over real HTTP from autocannon
- * at N connections for a fixed duration, each request a fresh random slice (filters, groupings,
- * granularity, window). Every response is judged: HTTP 200 with data and no userErrors counts as
- * answered; QUERY_TOO_LARGE (a slice over the cell limit, refused by design) is counted apart;
- * anything else is a failure. Latency is autocannon's per-request time.
- */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { createLedgerClient } from '../../client-sdk/index.js';
-import { newTokenString } from '../../server/auth/index.js';
-import { repoRoot } from '../../server/platform/config.js';
 import type { ReleaseRow } from '../../server/reporting/store.js';
+import { createBenchDatabase, startBenchService } from '../lib/bench-service.js';
 import type { Cleanups } from '../lib/cleanups.js';
-import { freePort } from '../lib/ports.js';
 
 export interface ServeOptions {
   databaseUrl: string;
@@ -60,78 +47,22 @@ const SERVICE_FLAGS = ['--max-semi-space-size=16', '--max-old-space-size=128', '
 export async function serveOverHttp(release: ReleaseRow, o: ServeOptions): Promise<ServeResult> {
   // A fresh database on the given server, dropped at the end.
   const name = `ledger_bench_reporting_${Date.now()}_${randomBytes(3).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: o.databaseUrl });
-  await admin.connect();
-  await admin.query(`create database ${admin.escapeIdentifier(name)}`);
-  await admin.end();
-  o.cleanups.push({
-    name: 'drop the bench database',
-    run: async () => {
-      const c = new pg.Client({ connectionString: o.databaseUrl });
-      await c.connect();
-      await c.query(`drop database if exists ${c.escapeIdentifier(name)} with (force)`);
-      await c.end();
-    },
-  });
-  const url = new URL(o.databaseUrl);
-  url.pathname = `/${name}`;
-  const databaseUrl = url.toString();
-
-  const port = await freePort();
-  const token = newTokenString();
-  o.log(`starting the service on database ${name} (port ${port})`);
-  const child = spawn(
-    process.execPath,
-    [
+  const databaseUrl = await createBenchDatabase(o.databaseUrl, name, o.cleanups);
+  o.log(`starting the service on database ${name}`);
+  const service = await startBenchService({
+    databaseUrl,
+    args: [
       ...SERVICE_FLAGS,
       ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []),
       '--import',
       'tsx',
       path.join('server', 'main.ts'),
     ],
-    {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        DATABASE_URL: databaseUrl,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        ADMIN_TOKEN: token,
-        RATE_LIMIT_PER_SECOND: '0',
-        MALLOC_ARENA_MAX: '2',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  if (child.pid === undefined) throw new Error('could not start the service');
-  const pid = child.pid;
-  let output = '';
-  const keep = (d: Buffer) => {
-    output = (output + d.toString()).slice(-5000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  o.cleanups.push({
-    name: 'stop the service',
-    run: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      process.kill(pid, 'SIGTERM');
-      await Promise.race([new Promise((r) => child.once('exit', r)), sleep(15_000)]);
-      if (child.exitCode === null) process.kill(pid, 'SIGKILL');
-    },
+    cleanups: o.cleanups,
+    log: o.log,
   });
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the service exited while starting:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`the service was not ready within 120 s:\n${output}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ok) break;
-    await sleep(200);
-  }
+  const { port } = new URL(service.url);
+  const { token } = service;
 
   // The release, stored as publishCityReport stores one (the service runs the migrations at start).
   const db = new pg.Client({ connectionString: databaseUrl });

@@ -1,0 +1,142 @@
+/**
+ * What the domain benchmarks (bench-clearing, bench-patronage, bench-reporting's HTTP part) stand
+ * on: a fresh database on a PostgreSQL server, dropped by a cleanup, and the service started as a
+ * child process on it, stopped by a cleanup, ready when /readyz answers 200, optionally with V8's
+ * inspector for a RemoteProfiler. bench-ledger keeps its own (it starts `npm start`'s command).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { newTokenString } from '../../server/auth/index.js';
+import { repoRoot } from '../../server/platform/config.js';
+import { RemoteProfiler } from '../bench/profiler.js';
+import type { Cleanups } from './cleanups.js';
+import { freePort } from './ports.js';
+
+/** Creates database `name` on the server of `serverUrl`; dropped by a cleanup unless `keep`. Its URL. */
+export async function createBenchDatabase(
+  serverUrl: string,
+  name: string,
+  cleanups: Cleanups,
+  keep = false,
+): Promise<string> {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${admin.escapeIdentifier(name)}`);
+  } finally {
+    await admin.end();
+  }
+  if (!keep)
+    cleanups.push({
+      name: `drop the database ${name}`,
+      run: async () => {
+        const c = new pg.Client({ connectionString: serverUrl });
+        await c.connect();
+        try {
+          await c.query(`drop database if exists ${c.escapeIdentifier(name)} with (force)`);
+        } finally {
+          await c.end();
+        }
+      },
+    });
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export interface BenchService {
+  /** The GraphQL endpoint. */
+  url: string;
+  /** The ADMIN_TOKEN it was started with. */
+  token: string;
+  pid: number;
+  child: ChildProcess;
+  profiler: RemoteProfiler | null;
+}
+
+export interface BenchServiceOptions {
+  databaseUrl: string;
+  /** Node's arguments: flags, then the script (e.g. `--import tsx server/main.ts`). */
+  args: string[];
+  /** Added to the service's environment (over the bench's defaults). */
+  env?: Record<string, string>;
+  /** Start with V8's inspector and return a RemoteProfiler on it. */
+  profile?: boolean;
+  cleanups: Cleanups;
+  log: (message: string) => void;
+  readyWithinMs?: number;
+}
+
+/**
+ * Starts the service (LOG_LEVEL warn, the per-token rate limit off: it would cap the load at its
+ * own figure) and waits until it is ready. Its last output is logged if it exits unexpectedly and
+ * given in the error if it does not start.
+ */
+export async function startBenchService(o: BenchServiceOptions): Promise<BenchService> {
+  const port = await freePort();
+  const token = newTokenString();
+  const inspectPort = o.profile ? await freePort() : null;
+  const child = spawn(
+    process.execPath,
+    [...(inspectPort === null ? [] : [`--inspect=127.0.0.1:${inspectPort}`]), ...o.args],
+    {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        DATABASE_URL: o.databaseUrl,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        ADMIN_TOKEN: token,
+        RATE_LIMIT_PER_SECOND: '0',
+        MALLOC_ARENA_MAX: '2',
+        ...o.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  if (child.pid === undefined) throw new Error('could not start the service');
+  const pid = child.pid;
+  let output = '';
+  const keep = (d: Buffer) => {
+    output = (output + d.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  let stopping = false;
+  child.once('exit', (code, signal) => {
+    if (!stopping)
+      o.log(
+        `the service exited unexpectedly (code ${code}, signal ${signal}); its last output:\n${output.slice(-3000)}`,
+      );
+  });
+  o.cleanups.push({
+    name: 'stop the service',
+    run: async () => {
+      stopping = true;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      process.kill(pid, 'SIGTERM');
+      await Promise.race([exited, sleep(15_000)]);
+      if (child.exitCode === null && child.signalCode === null) process.kill(pid, 'SIGKILL');
+    },
+  });
+  const readyWithinMs = o.readyWithinMs ?? 120_000;
+  const deadline = Date.now() + readyWithinMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the service exited while starting:\n${output}`);
+    if (Date.now() > deadline)
+      throw new Error(`the service was not ready within ${readyWithinMs / 1000} s:\n${output}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) break;
+    await sleep(100);
+  }
+  const profiler = inspectPort === null ? null : new RemoteProfiler(inspectPort);
+  if (profiler) o.cleanups.push({ name: 'close the profiler', run: async () => profiler.close() });
+  return { url: `http://127.0.0.1:${port}/graphql`, token, pid, child, profiler };
+}
