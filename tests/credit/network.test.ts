@@ -11,9 +11,9 @@ import { Decimal } from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
 import { type CoopFixture, setupCoop } from '../helpers/coop.js';
+import { setupNetwork } from '../helpers/credit.js';
 import { decodeGlobalId, ledgerClient, newKey } from '../helpers/ledger.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { issueToken } from '../helpers/tokens.js';
 
 let server: TestServer;
 let admin: LedgerClient;
@@ -25,31 +25,22 @@ const members: string[] = [];
 beforeAll(async () => {
   server = await startTestServer({ config: { rateLimitPerSecond: 0 } });
   admin = ledgerClient(server.url);
-  const created = await admin.createCreditNetwork({
-    name: 'Test circuit',
-    unit: { code: 'SRD', scale: 2 },
-    pegCurrency: 'EUR',
-    pegRate: '1',
-    currencies: [{ code: 'EUR', scale: 2 }],
-    policy: { defaultLimit: '100.00', softLimitPercent: 80, defaultUpperBound: '1000.00' },
-    idempotencyKey: newKey('net'),
-  });
-  expect(created.userErrors).toEqual([]);
-  networkId = created.network!.id;
-  const bookUuid = decodeGlobalId(created.network!.bookId).bookId;
-  const issued = await issueToken(admin, { grants: [{ role: 'NETWORK_STEWARD', scope: bookUuid }] });
-  steward = ledgerClient(server.url, { token: issued.token });
-  for (let i = 0; i < 4; i++) {
-    const coop = await setupCoop(server.url, admin);
-    coops.push(coop);
-    const joined = await steward.joinCreditNetwork({
-      networkId,
-      coopId: coop.id,
-      idempotencyKey: newKey('join'),
-    });
-    expect(joined.userErrors).toEqual([]);
-    members.push(joined.member!.id);
-  }
+  const network = await setupNetwork(
+    server.url,
+    admin,
+    {
+      name: 'Test circuit',
+      unit: { code: 'SRD', scale: 2 },
+      pegCurrency: 'EUR',
+      pegRate: '1',
+      currencies: [{ code: 'EUR', scale: 2 }],
+      policy: { defaultLimit: '100.00', softLimitPercent: 80, defaultUpperBound: '1000.00' },
+    },
+    4,
+  );
+  ({ networkId, steward } = network);
+  coops.push(...network.coops);
+  members.push(...network.members);
 });
 
 afterAll(async () => {

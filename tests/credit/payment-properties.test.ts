@@ -8,10 +8,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
-import { type CoopFixture, setupCoop } from '../helpers/coop.js';
-import { decodeGlobalId, fromMinor, ledgerClient, newKey, seededRandom, toMinor } from '../helpers/ledger.js';
+import type { CoopFixture } from '../helpers/coop.js';
+import { setupNetwork } from '../helpers/credit.js';
+import { fromMinor, ledgerClient, newKey, seededRandom, toMinor } from '../helpers/ledger.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { issueToken } from '../helpers/tokens.js';
 
 const MEMBERS = 4;
 const LIMIT = 5_000n; // 50.00 in minor units
@@ -25,33 +25,23 @@ const members: string[] = [];
 
 beforeAll(async () => {
   server = await startTestServer({ config: { rateLimitPerSecond: 0 } });
-  const admin = ledgerClient(server.url);
-  const created = await admin.createCreditNetwork({
-    name: 'Random circuit',
-    unit: { code: 'SRD', scale: 2 },
-    policy: {
-      defaultLimit: fromMinor(LIMIT, 2),
-      softLimitPercent: 80,
-      defaultUpperBound: fromMinor(UPPER, 2),
+  const network = await setupNetwork(
+    server.url,
+    ledgerClient(server.url),
+    {
+      name: 'Random circuit',
+      unit: { code: 'SRD', scale: 2 },
+      policy: {
+        defaultLimit: fromMinor(LIMIT, 2),
+        softLimitPercent: 80,
+        defaultUpperBound: fromMinor(UPPER, 2),
+      },
     },
-    idempotencyKey: newKey('net'),
-  });
-  expect(created.userErrors).toEqual([]);
-  networkId = created.network!.id;
-  const bookUuid = decodeGlobalId(created.network!.bookId).bookId;
-  const issued = await issueToken(admin, { grants: [{ role: 'NETWORK_STEWARD', scope: bookUuid }] });
-  steward = ledgerClient(server.url, { token: issued.token });
-  for (let i = 0; i < MEMBERS; i++) {
-    const coop = await setupCoop(server.url, admin);
-    coops.push(coop);
-    const joined = await steward.joinCreditNetwork({
-      networkId,
-      coopId: coop.id,
-      idempotencyKey: newKey('join'),
-    });
-    expect(joined.userErrors).toEqual([]);
-    members.push(joined.member!.id);
-  }
+    MEMBERS,
+  );
+  ({ networkId, steward } = network);
+  coops.push(...network.coops);
+  members.push(...network.members);
 }, 60_000);
 
 afterAll(async () => {

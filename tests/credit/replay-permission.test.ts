@@ -8,42 +8,31 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
-import { type CoopFixture, setupCoop } from '../helpers/coop.js';
-import { decodeGlobalId, ledgerClient, newKey } from '../helpers/ledger.js';
+import type { CoopFixture } from '../helpers/coop.js';
+import { setupNetwork } from '../helpers/credit.js';
+import { ledgerClient, newKey } from '../helpers/ledger.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { issueToken } from '../helpers/tokens.js';
 
 let server: TestServer;
 let steward: LedgerClient;
-let networkId: string;
 const coops: CoopFixture[] = [];
 const members: string[] = [];
 
 beforeAll(async () => {
   server = await startTestServer({ config: { rateLimitPerSecond: 0 } });
-  const admin = ledgerClient(server.url);
-  const created = await admin.createCreditNetwork({
-    name: 'Replay circuit',
-    unit: { code: 'SRD', scale: 2 },
-    policy: { defaultLimit: '100.00', softLimitPercent: 80 },
-    idempotencyKey: newKey('net'),
-  });
-  expect(created.userErrors).toEqual([]);
-  networkId = created.network!.id;
-  const bookUuid = decodeGlobalId(created.network!.bookId).bookId;
-  const issued = await issueToken(admin, { grants: [{ role: 'NETWORK_STEWARD', scope: bookUuid }] });
-  steward = ledgerClient(server.url, { token: issued.token });
-  for (let i = 0; i < 3; i++) {
-    const coop = await setupCoop(server.url, admin);
-    coops.push(coop);
-    const joined = await steward.joinCreditNetwork({
-      networkId,
-      coopId: coop.id,
-      idempotencyKey: newKey('join'),
-    });
-    expect(joined.userErrors).toEqual([]);
-    members.push(joined.member!.id);
-  }
+  const network = await setupNetwork(
+    server.url,
+    ledgerClient(server.url),
+    {
+      name: 'Replay circuit',
+      unit: { code: 'SRD', scale: 2 },
+      policy: { defaultLimit: '100.00', softLimitPercent: 80 },
+    },
+    3,
+  );
+  ({ steward } = network);
+  coops.push(...network.coops);
+  members.push(...network.members);
 });
 
 afterAll(async () => {

@@ -17,10 +17,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
-import { type CoopFixture, setupCoop } from '../helpers/coop.js';
-import { decodeGlobalId, ledgerClient, newKey } from '../helpers/ledger.js';
+import type { CoopFixture } from '../helpers/coop.js';
+import { setupNetwork } from '../helpers/credit.js';
+import { ledgerClient, newKey } from '../helpers/ledger.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { issueToken } from '../helpers/tokens.js';
 
 const MEMBERS = 6;
 /** Members 0..4 trade; member 5 never does (its balance stays zero). */
@@ -89,33 +89,24 @@ beforeAll(async () => {
   server = await startTestServer({ config: { rateLimitPerSecond: 0 } });
   pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 2 });
   (server.services.ledger.engine as unknown as { clock: () => Date }).clock = clockNow;
-  const admin = ledgerClient(server.url);
-  const created = await admin.createCreditNetwork({
-    name: 'Statistics circuit',
-    unit: { code: 'SRD', scale: 2 },
-    policy: {
-      defaultLimit: money(LIMIT),
-      softLimitPercent: Number(SOFT_PERCENT),
-      defaultUpperBound: money(UPPER),
+  const network = await setupNetwork(
+    server.url,
+    ledgerClient(server.url),
+    {
+      name: 'Statistics circuit',
+      unit: { code: 'SRD', scale: 2 },
+      policy: {
+        defaultLimit: money(LIMIT),
+        softLimitPercent: Number(SOFT_PERCENT),
+        defaultUpperBound: money(UPPER),
+      },
     },
-    idempotencyKey: newKey('net'),
-  });
-  expect(created.userErrors).toEqual([]);
-  networkId = created.network!.id;
-  bookId = decodeGlobalId(created.network!.bookId).bookId;
-  const issued = await issueToken(admin, { grants: [{ role: 'NETWORK_STEWARD', scope: bookId }] });
-  steward = ledgerClient(server.url, { token: issued.token });
-  for (let i = 0; i < MEMBERS; i++) {
-    const coop = await setupCoop(server.url, admin);
-    coops.push(coop);
-    const joined = await steward.joinCreditNetwork({
-      networkId,
-      coopId: coop.id,
-      idempotencyKey: newKey('join'),
-    });
-    expect(joined.userErrors).toEqual([]);
-    members.push(joined.member!.id);
-  }
+    MEMBERS,
+  );
+  ({ networkId, steward } = network);
+  bookId = network.bookUuid;
+  coops.push(...network.coops);
+  members.push(...network.members);
 });
 
 afterAll(async () => {

@@ -18,16 +18,9 @@ import {
   setupCoop,
   today,
 } from '../helpers/coop.js';
-import {
-  connectPg,
-  decodeGlobalId,
-  ledgerClient,
-  newKey,
-  seededRandom,
-  uniqueSuffix,
-} from '../helpers/ledger.js';
+import { setupNetwork } from '../helpers/credit.js';
+import { connectPg, ledgerClient, newKey, seededRandom, uniqueSuffix } from '../helpers/ledger.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { issueToken } from '../helpers/tokens.js';
 
 let server: TestServer;
 let admin: LedgerClient;
@@ -133,30 +126,19 @@ const CHECKED = new Set([
 async function creditNetwork(
   fixtures: CoopFixture[],
 ): Promise<{ networkId: string; bookUuid: string; steward: LedgerClient; members: string[] }> {
-  const created = await admin.createCreditNetwork({
-    name: `Rollup circuit ${uniqueSuffix()}`,
-    unit: { code: 'RLC', scale: 2 },
-    pegCurrency: 'USD',
-    pegRate: '1',
-    currencies: [{ code: 'USD', scale: 2 }],
-    policy: { defaultLimit: '100.00', softLimitPercent: 80, defaultUpperBound: '1000.00' },
-    idempotencyKey: newKey('net'),
-  });
-  expect(created.userErrors).toEqual([]);
-  const bookUuid = decodeGlobalId(created.network!.bookId).bookId;
-  const issued = await issueToken(admin, { grants: [{ role: 'NETWORK_STEWARD', scope: bookUuid }] });
-  const steward = ledgerClient(server.url, { token: issued.token });
-  const members: string[] = [];
-  for (const f of fixtures) {
-    const joined = await steward.joinCreditNetwork({
-      networkId: created.network!.id,
-      coopId: f.id,
-      idempotencyKey: newKey('join'),
-    });
-    expect(joined.userErrors).toEqual([]);
-    members.push(joined.member!.id);
-  }
-  return { networkId: created.network!.id, bookUuid, steward, members };
+  return setupNetwork(
+    server.url,
+    admin,
+    {
+      name: `Rollup circuit ${uniqueSuffix()}`,
+      unit: { code: 'RLC', scale: 2 },
+      pegCurrency: 'USD',
+      pegRate: '1',
+      currencies: [{ code: 'USD', scale: 2 }],
+      policy: { defaultLimit: '100.00', softLimitPercent: 80, defaultUpperBound: '1000.00' },
+    },
+    fixtures,
+  );
 }
 
 describe('rollup', () => {
