@@ -268,8 +268,8 @@ async function main(): Promise<void> {
     `| protect | ${(protectMs / 1000).toFixed(1)} s | |`,
     `| certificates verified exactly (${unverified} not proven) | ${(verifyMs / 1000).toFixed(1)} s | not proven 0 |`,
     `| LP audit of every hidden sensitive cell (${audit.findings.length.toLocaleString('en')} cells, ${audit.programs.toLocaleString('en')} programs, ${exactPrograms} cells on exact component programs, ${audit.failures.length} failures) | ${(auditMs / 1000).toFixed(1)} s | failures 0 |`,
-    `| slices at ${n.clients} clients (in process) | ${perSecond.toLocaleString('en')}/s | >= 1,000/s |`,
-    `| slice p95 | ${p95.toFixed(2)} ms | < 50 ms |`,
+    `| slices at ${n.clients} clients (in process) | ${perSecond.toLocaleString('en')}/s | — (the target is for serving over HTTP: see that section) |`,
+    `| slice p95 | ${p95.toFixed(2)} ms | — |`,
   ].join('\n');
   const loadAtEnd = os.loadavg();
   const httpTable =
