@@ -174,11 +174,10 @@ export async function payInNetwork(
   // the payer (a treasurer of a member sees the network): nothing read is answered before this.
   if (!unit || !((payer && actsFor(actor, payer)) || (await mayReadNetwork(deps, actor, input.bookId))))
     return unknownNetwork();
-  const network = { unit };
   const problems: LedgerError[] = [];
   const keyError = checkKey(input.idempotencyKey);
   if (keyError) problems.push(keyError);
-  const amount = parseAmount(input.amount, network.unit, 'amount');
+  const amount = parseAmount(input.amount, unit, 'amount');
   if (amount instanceof LedgerError) problems.push(amount);
   const memoError = validateMemo(input.memo ?? null);
   if (memoError) problems.push(memoError);
@@ -197,14 +196,14 @@ export async function payInNetwork(
       {
         accountId: payer.accountId,
         side: 'DEBIT' as const,
-        amount: amount.toFixed(network.unit.scale),
-        unit: network.unit.code,
+        amount: amount.toFixed(unit.scale),
+        unit: unit.code,
       },
       {
         accountId: payee.accountId,
         side: 'CREDIT' as const,
-        amount: amount.toFixed(network.unit.scale),
-        unit: network.unit.code,
+        amount: amount.toFixed(unit.scale),
+        unit: unit.code,
       },
     ],
   };
@@ -213,7 +212,7 @@ export async function payInNetwork(
     true,
   );
   if (!result!.ok) return amountField(result!.error);
-  const warning = await afterPayment(deps, payer, result!.replayed ? null : payee.id, network.unit.scale);
+  const warning = await afterPayment(deps, payer, result!.replayed ? null : payee.id, unit.scale);
   return { entry: result!.entry, replayed: result!.replayed, warning };
 }
 
@@ -230,12 +229,12 @@ export async function createRequest(
   actor: Principal,
 ): Promise<{ request: PaymentRequestRecord; replayed: boolean } | LedgerError> {
   if (!(await mayReadNetwork(deps, actor, input.bookId))) return unknownNetwork();
-  const network = (await getNetwork(deps, input.bookId))!;
+  const unit = (await networkUnit(deps, input.bookId))!;
   const now = deps.clock();
   const problems: LedgerError[] = [];
   const keyError = checkKey(input.idempotencyKey);
   if (keyError) problems.push(keyError);
-  const amount = parseAmount(input.amount, network.unit, 'amount');
+  const amount = parseAmount(input.amount, unit, 'amount');
   if (amount instanceof LedgerError) problems.push(amount);
   const memoError = validateMemo(input.memo ?? null);
   if (memoError) problems.push(memoError);
@@ -269,7 +268,7 @@ export async function createRequest(
       id,
       payerId: payer.id,
       payeeId: payee.id,
-      amount: amount.toFixed(network.unit.scale),
+      amount: amount.toFixed(unit.scale),
       memo: input.memo ?? '',
       expiresAt,
       key: input.idempotencyKey,
@@ -315,7 +314,7 @@ export async function actOnRequest(
   actor: Principal,
 ): Promise<RequestResult | LedgerError> {
   if (!(await mayReadNetwork(deps, actor, input.bookId))) return unknownNetwork();
-  const network = (await getNetwork(deps, input.bookId))!;
+  const unit = (await networkUnit(deps, input.bookId))!;
   const now = deps.clock();
   const problems: LedgerError[] = [];
   const keyError = checkKey(input.idempotencyKey);
@@ -387,7 +386,7 @@ export async function actOnRequest(
           return { ops: [], value: { replayed: false, entryKey: null } };
         }
         const entryKey = `request:${row.id}`;
-        const amount = row.amount.toFixed(network.unit.scale);
+        const amount = row.amount.toFixed(unit.scale);
         const entry = {
           idempotencyKey: entryKey,
           effectiveAt: null,
@@ -396,8 +395,8 @@ export async function actOnRequest(
             { key: 'credit.request', value: row.id },
           ]),
           lines: [
-            { accountId: payer.accountId, side: 'DEBIT' as const, amount, unit: network.unit.code },
-            { accountId: payee.accountId, side: 'CREDIT' as const, amount, unit: network.unit.code },
+            { accountId: payer.accountId, side: 'DEBIT' as const, amount, unit: unit.code },
+            { accountId: payee.accountId, side: 'CREDIT' as const, amount, unit: unit.code },
           ],
         };
         await decideRequest(client, {
@@ -453,7 +452,7 @@ export async function actOnRequest(
   const paid = !outcome.value.replayed && ((action === 'ACCEPT' && !hold) || action === 'COMPLETE');
   if (action === 'ACCEPT' || paid) {
     const [payer] = await memberRows(deps.pool, [{ bookId: input.bookId, id: row!.payerId }]);
-    const afterwards = await afterPayment(deps, payer!, paid ? row!.payeeId : null, network.unit.scale);
+    const afterwards = await afterPayment(deps, payer!, paid ? row!.payeeId : null, unit.scale);
     if (action === 'ACCEPT') warning = afterwards;
   }
   return { request: toRequest(row!, deps.clock()), entry, replayed: outcome.value.replayed, warning };
