@@ -14,7 +14,7 @@ import type { EntryDraft, OpResult } from '../../server/ledger/index.js';
 import { builder, type InputFields } from '../builder.js';
 import { actorOf, type GraphQLContext } from '../context.js';
 import { guard, UserErrorRef } from '../errors.js';
-import { decodeBookId, decodeScopedId } from '../ids.js';
+import { type BookScopedId, decodeBookId, decodeScopedId } from '../ids.js';
 import { loaders } from '../loaders.js';
 import { AccountRef, AccountTypeEnum, BookRef, JournalEntryRef, MetadataInput, SideEnum } from '../refs.js';
 
@@ -122,6 +122,20 @@ function toPayload(result: OpResult, relatedId: string | null = null): EntryPayl
     : { entry: null, replayed: false, userErrors: [result.error], bookId: null, relatedId: null };
 }
 
+/** A batch's result for one entry: toPayload's fields and the index, as one object. */
+function batchResult(result: OpResult, index: number): EntryPayload & { index: number } {
+  return result.ok
+    ? {
+        entry: result.entry,
+        replayed: result.replayed,
+        userErrors: [],
+        bookId: result.entry.bookId,
+        relatedId: null,
+        index,
+      }
+    : { entry: null, replayed: false, userErrors: [result.error], bookId: null, relatedId: null, index };
+}
+
 const PostJournalEntryPayload = entryPayload('PostJournalEntryPayload');
 const PostPendingEntryPayload = entryPayload('PostPendingEntryPayload');
 const ReverseJournalEntryPayload = entryPayload('ReverseJournalEntryPayload', {
@@ -209,6 +223,24 @@ interface RawEntryInput {
 }
 
 /**
+ * Account global ids decoded, remembered: a batch names about 1,000 of them, most already seen
+ * (a book's accounts are few beside its entries), and decoding one makes five strings and two
+ * objects. The decoded ids are shared and never changed. Bounded: emptied when full.
+ */
+const decodedAccountIds = new Map<string, BookScopedId | null>();
+const DECODED_ACCOUNT_IDS_MAX = 50_000;
+
+function decodeAccountId(globalId: string): BookScopedId | null {
+  let decoded = decodedAccountIds.get(globalId);
+  if (decoded === undefined) {
+    decoded = decodeScopedId(globalId, 'Account');
+    if (decodedAccountIds.size >= DECODED_ACCOUNT_IDS_MAX) decodedAccountIds.clear();
+    decodedAccountIds.set(globalId, decoded);
+  }
+  return decoded;
+}
+
+/**
  * Decodes global ids; an account of another book or another type becomes unknown (''). Codes are
  * passed on for the use case to resolve (exactly one of id and code, checked there).
  */
@@ -218,7 +250,7 @@ function toEntryInput(bookId: string, raw: RawEntryInput): EntryDraft {
     lines: raw.lines.map((l) => {
       let accountId: string | null = null;
       if (l.accountId !== null && l.accountId !== undefined) {
-        const key = decodeScopedId(String(l.accountId), 'Account');
+        const key = decodeAccountId(String(l.accountId));
         accountId = key && key.bookId === bookId ? key.id : '';
       }
       return {
@@ -433,7 +465,7 @@ builder.mutationFields((t) => ({
         ),
       );
       if (result instanceof LedgerError) return { results: [], userErrors: [result] };
-      return { results: result.map((r, index) => ({ ...toPayload(r), index })), userErrors: [] };
+      return { results: result.map(batchResult), userErrors: [] };
     },
   }),
   postPendingEntry: t.field({

@@ -35,6 +35,7 @@ import {
 import { processRegularResult, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { sendError } from './errors.js';
+import { type VariablesCheck, variablesCheck } from './variables-check.js';
 
 export interface PersistedDocumentsOptions {
   /** The manifest: document id (e.g. `sha256:<hex>`) -> document text. */
@@ -60,6 +61,8 @@ interface Prepared {
   operation: OperationDefinitionNode;
   operationName: string | null;
   rootFields: string[];
+  /** True when the variables surely coerce without errors (see variables-check.ts). */
+  variablesCoerce: VariablesCheck;
 }
 
 const PARAMS = new Set(['query', 'operationName', 'variables', 'extensions', 'documentId']);
@@ -114,7 +117,14 @@ export function persistedDocuments(deps: LeanRouteDeps): (req: Request, res: Res
     const rootFields = operation.selectionSet.selections.map((s) =>
       s.kind === Kind.FIELD ? s.name.value : '',
     );
-    return { text, document, operation, operationName: operation.name?.value ?? null, rootFields };
+    return {
+      text,
+      document,
+      operation,
+      operationName: operation.name?.value ?? null,
+      rootFields,
+      variablesCoerce: variablesCheck(deps.schema, operation.variableDefinitions ?? []),
+    };
   };
 
   const byId = new Map<string, string>();
@@ -185,10 +195,13 @@ export function persistedDocuments(deps: LeanRouteDeps): (req: Request, res: Res
     if (extensions !== undefined && extensions !== null && !isPlainObject(extensions)) return false;
     // Variables that do not coerce are answered by yoga (nothing has run yet).
     const inputs = (variables ?? {}) as Record<string, unknown>;
-    const coerced = getVariableValues(deps.schema, prepared.operation.variableDefinitions ?? [], inputs, {
-      maxErrors: 1,
-    });
-    if (coerced.errors) return false;
+    // The allocation-free check first (variables-check.ts); graphql-js itself when it is unsure.
+    if (!prepared.variablesCoerce(inputs)) {
+      const coerced = getVariableValues(deps.schema, prepared.operation.variableDefinitions ?? [], inputs, {
+        maxErrors: 1,
+      });
+      if (coerced.errors) return false;
+    }
     // A no-op unless LOG_LEVEL is debug (tests read it to know which path answered).
     logger.debug({ requestId: res.locals.requestId }, 'served by the lean route');
     void serve(yoga, req, res, prepared, body, inputs).catch((error: unknown) => {
