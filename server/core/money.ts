@@ -28,6 +28,8 @@ const UNIT_CODE = /^[A-Z][A-Z0-9_]{1,15}$/;
 
 /** A plain decimal literal: optional minus, digits, optional fraction. No exponent, no `+`, no spaces. */
 const DECIMAL_LITERAL = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
+/** A plain decimal literal of zero ("0", "-0.00"). */
+const ZERO_LITERAL = /^-?0(\.0+)?$/;
 
 export interface Unit {
   code: string;
@@ -88,8 +90,11 @@ export function parseAmount(
       field,
     );
   }
-  const value = new Decimal(text);
-  const integerDigits = value.abs().truncated().toFixed(0).length;
+  // Read from the literal itself (no leading zeros but a single 0 before the point), so the only
+  // Decimal made is the amount's own.
+  const negative = text.charCodeAt(0) === 45; // '-'
+  const dot = text.indexOf('.');
+  const integerDigits = (dot < 0 ? text.length : dot) - (negative ? 1 : 0);
   if (integerDigits > AMOUNT_INTEGER_DIGITS_MAX) {
     return new LedgerError(
       'INVALID_AMOUNT',
@@ -97,14 +102,15 @@ export function parseAmount(
       field,
     );
   }
-  if (value.isNegative() && !value.isZero() && !options.allowNegative) {
+  const zero = ZERO_LITERAL.test(text);
+  if (negative && !zero && !options.allowNegative) {
     return new LedgerError('INVALID_AMOUNT', `amount "${text}" must not be negative`, field);
   }
-  if (value.isZero() && !options.allowZero) {
+  if (zero && !options.allowZero) {
     return new LedgerError('INVALID_AMOUNT', 'amount must be greater than zero', field);
   }
   // "-0" and "0" are the same value; normalise the sign away.
-  return value.isZero() ? ZERO : value;
+  return zero ? ZERO : new Decimal(text);
 }
 
 /** Formats an amount with exactly the unit's scale, the only wire format for money. */

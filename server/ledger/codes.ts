@@ -40,6 +40,12 @@ export async function resolveAccountCodes(
   bookId: string,
   drafts: EntryDraft[],
 ): Promise<(EntryInput | LedgerError)[]> {
+  if (!namesCodes(drafts) && drafts.every((d) => d.lines.every((l) => l.accountId !== null))) {
+    // Every line names its account by id: the drafts are the entries (no copy). Their lines' extra
+    // `accountCode: null` changes nothing: the request hash drops null keys, the engine reads
+    // accountId.
+    return drafts as EntryInput[];
+  }
   const codes = namesCodes(drafts)
     ? drafts.flatMap((d) => d.lines.flatMap((l) => (l.accountCode ? [l.accountCode] : [])))
     : [];

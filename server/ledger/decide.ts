@@ -47,17 +47,29 @@ export function pickTotals(t: AccountTotals): AccountTotals {
   };
 }
 
+/**
+ * A decided entry as the record its request is answered with: the entry itself (a NewEntry is an
+ * EntryRecord whose lines also say when they count), not a copy of it and of each line.
+ */
 export function toRecord(entry: NewEntry): EntryRecord {
-  return { ...entry, lines: entry.lines.map(({ effectiveAt: _e, ...line }) => line) };
+  return entry;
 }
 
 /** Posted movement per account and UTC day, for the balance-as-of snapshots. */
 export function dayTotals(entries: NewEntry[]): DayTotal[] {
   const totals = new Map<string, DayTotal>();
+  // UTC days by their number since the epoch: one toISOString per day, not per line.
+  const days = new Map<number, string>();
   for (const entry of entries) {
     for (const line of entry.lines) {
       if (line.phase !== 'POSTED') continue;
-      const day = line.effectiveAt.toISOString().slice(0, 10);
+      const ms = line.effectiveAt.getTime();
+      const dayNumber = Math.floor(ms / 86_400_000);
+      let day = days.get(dayNumber);
+      if (day === undefined) {
+        day = line.effectiveAt.toISOString().slice(0, 10);
+        days.set(dayNumber, day);
+      }
       const k = `${entry.bookId}/${line.accountId}/${day}`;
       const t = totals.get(k) ?? {
         bookId: entry.bookId,
@@ -156,7 +168,10 @@ export function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
   const addView = (accountId: string) => {
     const k = key(op.bookId, accountId);
     const row = ctx.accounts.get(k);
-    if (row) view.set(accountId, { ...row, ...pickTotals(ctx.totalsOf(k)) });
+    if (!row) return;
+    // An account this flush has not moved yet is its row as read: no copy.
+    const totals = ctx.totalsOf(k);
+    view.set(accountId, totals === row ? row : { ...row, ...pickTotals(totals) });
   };
 
   if (isEntryOp(op)) {

@@ -34,6 +34,56 @@ interface Item extends FlushItem {
   reject: (error: unknown) => void;
 }
 
+/** The answers of one request's independent ops, gathered as their items are answered. */
+class IndependentBatch {
+  readonly results: OpResult[];
+  private remaining: number;
+  private failed = false;
+
+  constructor(
+    size: number,
+    private readonly onResolve: (results: OpResult[]) => void,
+    private readonly onReject: (error: unknown) => void,
+  ) {
+    this.results = new Array(size);
+    this.remaining = size;
+  }
+
+  answer(index: number, result: OpResult): void {
+    this.results[index] = result;
+    if (--this.remaining === 0 && !this.failed) this.onResolve(this.results);
+  }
+
+  fail(error: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.onReject(error);
+  }
+}
+
+/** One independent op of a request: an item of its own, answered into its request's batch. */
+class IndependentItem implements Item {
+  readonly atomic = false;
+  readonly ops: PostOp[];
+
+  constructor(
+    op: PostOp,
+    readonly signal: AbortSignal | undefined,
+    private readonly batch: IndependentBatch,
+    private readonly index: number,
+  ) {
+    this.ops = [op];
+  }
+
+  resolve(results: OpResult[]): void {
+    this.batch.answer(this.index, results[0]!);
+  }
+
+  reject(error: unknown): void {
+    this.batch.fail(error);
+  }
+}
+
 export interface PostingEngineOptions {
   /** Most ops posted by one flush; the rest wait for the next. Bounds a transaction's size. */
   opsPerFlushMax?: number;
@@ -98,27 +148,10 @@ export class PostingEngine {
       if (atomic) {
         this.queue.push({ ops, atomic: true, signal, resolve, reject });
       } else {
-        // Independent ops: one item each, answered together.
-        const results: OpResult[] = new Array(ops.length);
-        let remaining = ops.length;
-        let failed = false;
-        ops.forEach((op, i) => {
-          this.queue.push({
-            ops: [op],
-            atomic: false,
-            signal,
-            resolve: ([r]) => {
-              results[i] = r!;
-              if (--remaining === 0 && !failed) resolve(results);
-            },
-            reject: (e) => {
-              if (!failed) {
-                failed = true;
-                reject(e);
-              }
-            },
-          });
-        });
+        // Independent ops: one item each, answered together (one collector for the request, no
+        // closures per op).
+        const batch = new IndependentBatch(ops.length, resolve, reject);
+        for (let i = 0; i < ops.length; i++) this.queue.push(new IndependentItem(ops[i]!, signal, batch, i));
       }
       this.schedule();
     });

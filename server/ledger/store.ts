@@ -508,78 +508,272 @@ export async function writeEntries(
   recordedAt: Date = new Date(),
 ): Promise<void> {
   if (entries.length === 0 && refusals.length === 0) return;
-  const lines = entries.flatMap((e) =>
-    e.lines.map((l) => ({ ...l, bookId: e.bookId, entryId: e.id, seq: e.seq })),
-  );
-  const opened = entries.filter((e) => e.kind === 'PENDING');
-  const resolved = entries.filter((e) => e.pendingId !== null);
+  // Every array parameter is written as its PostgreSQL literal in one pass over the group (see
+  // ArrayLiteral), instead of ~60 JavaScript arrays that the driver then escaped element by element.
+  const e = {
+    book: new ArrayLiteral(),
+    id: new ArrayLiteral(),
+    seq: new ArrayLiteral(),
+    kind: new ArrayLiteral(),
+    key: new ArrayLiteral(),
+    requestHash: new ArrayLiteral(),
+    effectiveAt: new ArrayLiteral(),
+    recordedAt: new ArrayLiteral(),
+    memo: new ArrayLiteral(),
+    metadata: new ArrayLiteral(),
+    reversesId: new ArrayLiteral(),
+    pendingId: new ArrayLiteral(),
+    expiresAt: new ArrayLiteral(),
+    postedBy: new ArrayLiteral(),
+    prevHash: new ArrayLiteral(),
+    hash: new ArrayLiteral(),
+  };
+  const l = {
+    book: new ArrayLiteral(),
+    entry: new ArrayLiteral(),
+    lineNo: new ArrayLiteral(),
+    account: new ArrayLiteral(),
+    side: new ArrayLiteral(),
+    amount: new ArrayLiteral(),
+    unit: new ArrayLiteral(),
+    effectiveAt: new ArrayLiteral(),
+    phase: new ArrayLiteral(),
+    seq: new ArrayLiteral(),
+  };
+  const opened = { book: new ArrayLiteral(), id: new ArrayLiteral(), expiresAt: new ArrayLiteral() };
+  const resolved = { book: new ArrayLiteral(), pendingId: new ArrayLiteral() };
+  const EMPTY_METADATA = '{}';
+  for (const entry of entries) {
+    const effectiveAt = String(entry.effectiveAt.getTime());
+    const expiresAt = entry.expiresAt ? String(entry.expiresAt.getTime()) : null;
+    e.book.raw(entry.bookId);
+    e.id.raw(entry.id);
+    e.seq.raw(entry.seq);
+    e.kind.raw(entry.kind);
+    e.key.text(entry.idempotencyKey);
+    e.requestHash.raw(entry.requestHash);
+    e.effectiveAt.raw(effectiveAt);
+    e.recordedAt.raw(String(entry.recordedAt.getTime()));
+    e.memo.text(entry.memo);
+    e.metadata.text(hasKeys(entry.metadata) ? JSON.stringify(entry.metadata) : EMPTY_METADATA);
+    e.reversesId.rawOrNull(entry.reversesId);
+    e.pendingId.rawOrNull(entry.pendingId);
+    e.expiresAt.rawOrNull(expiresAt);
+    e.postedBy.text(entry.postedBy);
+    e.prevHash.raw(entry.prevHash);
+    e.hash.raw(entry.hash);
+    for (const line of entry.lines) {
+      l.book.raw(entry.bookId);
+      l.entry.raw(entry.id);
+      l.lineNo.raw(String(line.lineNo));
+      l.account.raw(line.accountId);
+      l.side.raw(line.side);
+      l.amount.raw(line.amount.toFixed());
+      l.unit.text(line.unitCode);
+      l.effectiveAt.raw(
+        line.effectiveAt === entry.effectiveAt ? effectiveAt : String(line.effectiveAt.getTime()),
+      );
+      l.phase.raw(line.phase);
+      l.seq.raw(entry.seq);
+    }
+    if (entry.kind === 'PENDING') {
+      opened.book.raw(entry.bookId);
+      opened.id.raw(entry.id);
+      opened.expiresAt.rawOrNull(expiresAt);
+    }
+    if (entry.pendingId !== null) {
+      resolved.book.raw(entry.bookId);
+      resolved.pendingId.raw(entry.pendingId);
+    }
+  }
+  const a = {
+    book: new ArrayLiteral(),
+    id: new ArrayLiteral(),
+    pd: new ArrayLiteral(),
+    pc: new ArrayLiteral(),
+    ped: new ArrayLiteral(),
+    pec: new ArrayLiteral(),
+    opd: new ArrayLiteral(),
+    opc: new ArrayLiteral(),
+    oped: new ArrayLiteral(),
+    opec: new ArrayLiteral(),
+    closed: new ArrayLiteral(),
+    lower: new ArrayLiteral(),
+    upper: new ArrayLiteral(),
+  };
+  for (const u of accounts) {
+    a.book.raw(u.bookId);
+    a.id.raw(u.id);
+    a.pd.raw(u.postedDebits.toFixed());
+    a.pc.raw(u.postedCredits.toFixed());
+    a.ped.raw(u.pendingDebits.toFixed());
+    a.pec.raw(u.pendingCredits.toFixed());
+    a.opd.raw(u.expected.postedDebits.toFixed());
+    a.opc.raw(u.expected.postedCredits.toFixed());
+    a.oped.raw(u.expected.pendingDebits.toFixed());
+    a.opec.raw(u.expected.pendingCredits.toFixed());
+    a.closed.raw(u.expected.closed ? 't' : 'f');
+    a.lower.rawOrNull(u.expected.lowerBound?.toFixed() ?? null);
+    a.upper.rawOrNull(u.expected.upperBound?.toFixed() ?? null);
+  }
+  const d = {
+    book: new ArrayLiteral(),
+    account: new ArrayLiteral(),
+    day: new ArrayLiteral(),
+    debits: new ArrayLiteral(),
+    credits: new ArrayLiteral(),
+  };
+  for (const t of dayTotals) {
+    d.book.raw(t.bookId);
+    d.account.raw(t.accountId);
+    d.day.raw(t.day);
+    d.debits.raw(t.debits.toFixed());
+    d.credits.raw(t.credits.toFixed());
+  }
+  const h = {
+    book: new ArrayLiteral(),
+    seq: new ArrayLiteral(),
+    hash: new ArrayLiteral(),
+    version: new ArrayLiteral(),
+  };
+  for (const head of heads) {
+    h.book.raw(head.bookId);
+    h.seq.raw(head.entrySeq.toString());
+    h.hash.raw(head.lastHash);
+    h.version.raw(head.expectedVersion.toString());
+  }
+  const r = {
+    book: new ArrayLiteral(),
+    key: new ArrayLiteral(),
+    requestHash: new ArrayLiteral(),
+    code: new ArrayLiteral(),
+    message: new ArrayLiteral(),
+    field: new ArrayLiteral(),
+  };
+  for (const refusal of refusals) {
+    r.book.raw(refusal.bookId);
+    r.key.text(refusal.idempotencyKey);
+    r.requestHash.raw(refusal.requestHash);
+    r.code.raw(refusal.code);
+    r.message.text(refusal.message);
+    r.field.text(refusal.field);
+  }
   await db.query({
     // Named: each pooled connection parses and plans this statement once, not on every flush.
     name: 'ledger-write-entries',
     text: WRITE_ENTRIES_SQL,
     values: [
-      entries.map((e) => e.bookId),
-      entries.map((e) => e.id),
-      entries.map((e) => e.seq),
-      entries.map((e) => e.kind),
-      entries.map((e) => e.idempotencyKey),
-      entries.map((e) => e.requestHash),
-      entries.map((e) => String(e.effectiveAt.getTime())),
-      entries.map((e) => String(e.recordedAt.getTime())),
-      entries.map((e) => e.memo),
-      entries.map((e) => JSON.stringify(e.metadata)),
-      entries.map((e) => e.reversesId),
-      entries.map((e) => e.pendingId),
-      entries.map((e) => (e.expiresAt ? String(e.expiresAt.getTime()) : null)),
-      entries.map((e) => e.postedBy),
-      entries.map((e) => e.prevHash),
-      entries.map((e) => e.hash),
-      lines.map((l) => l.bookId),
-      lines.map((l) => l.entryId),
-      lines.map((l) => l.lineNo),
-      lines.map((l) => l.accountId),
-      lines.map((l) => l.side),
-      lines.map((l) => l.amount.toFixed()),
-      lines.map((l) => l.unitCode),
-      lines.map((l) => String(l.effectiveAt.getTime())),
-      lines.map((l) => l.phase),
-      lines.map((l) => l.seq),
-      accounts.map((a) => a.bookId),
-      accounts.map((a) => a.id),
-      accounts.map((a) => a.postedDebits.toFixed()),
-      accounts.map((a) => a.postedCredits.toFixed()),
-      accounts.map((a) => a.pendingDebits.toFixed()),
-      accounts.map((a) => a.pendingCredits.toFixed()),
-      dayTotals.map((d) => d.bookId),
-      dayTotals.map((d) => d.accountId),
-      dayTotals.map((d) => d.day),
-      dayTotals.map((d) => d.debits.toFixed()),
-      dayTotals.map((d) => d.credits.toFixed()),
-      heads.map((h) => h.bookId),
-      heads.map((h) => h.entrySeq.toString()),
-      heads.map((h) => h.lastHash),
-      opened.map((e) => e.bookId),
-      opened.map((e) => e.id),
-      opened.map((e) => (e.expiresAt ? String(e.expiresAt.getTime()) : null)),
-      resolved.map((e) => e.bookId),
-      resolved.map((e) => e.pendingId),
-      refusals.map((r) => r.bookId),
-      refusals.map((r) => r.idempotencyKey),
-      refusals.map((r) => r.requestHash),
-      refusals.map((r) => r.code),
-      refusals.map((r) => r.message),
-      refusals.map((r) => r.field),
+      e.book.done(),
+      e.id.done(),
+      e.seq.done(),
+      e.kind.done(),
+      e.key.done(),
+      e.requestHash.done(),
+      e.effectiveAt.done(),
+      e.recordedAt.done(),
+      e.memo.done(),
+      e.metadata.done(),
+      e.reversesId.done(),
+      e.pendingId.done(),
+      e.expiresAt.done(),
+      e.postedBy.done(),
+      e.prevHash.done(),
+      e.hash.done(),
+      l.book.done(),
+      l.entry.done(),
+      l.lineNo.done(),
+      l.account.done(),
+      l.side.done(),
+      l.amount.done(),
+      l.unit.done(),
+      l.effectiveAt.done(),
+      l.phase.done(),
+      l.seq.done(),
+      a.book.done(),
+      a.id.done(),
+      a.pd.done(),
+      a.pc.done(),
+      a.ped.done(),
+      a.pec.done(),
+      d.book.done(),
+      d.account.done(),
+      d.day.done(),
+      d.debits.done(),
+      d.credits.done(),
+      h.book.done(),
+      h.seq.done(),
+      h.hash.done(),
+      opened.book.done(),
+      opened.id.done(),
+      opened.expiresAt.done(),
+      resolved.book.done(),
+      resolved.pendingId.done(),
+      r.book.done(),
+      r.key.done(),
+      r.requestHash.done(),
+      r.code.done(),
+      r.message.done(),
+      r.field.done(),
       String(recordedAt.getTime()),
-      heads.map((h) => h.expectedVersion.toString()),
-      accounts.map((a) => a.expected.postedDebits.toFixed()),
-      accounts.map((a) => a.expected.postedCredits.toFixed()),
-      accounts.map((a) => a.expected.pendingDebits.toFixed()),
-      accounts.map((a) => a.expected.pendingCredits.toFixed()),
-      accounts.map((a) => a.expected.closed),
-      accounts.map((a) => a.expected.lowerBound?.toFixed() ?? null),
-      accounts.map((a) => a.expected.upperBound?.toFixed() ?? null),
+      h.version.done(),
+      a.opd.done(),
+      a.opc.done(),
+      a.oped.done(),
+      a.opec.done(),
+      a.closed.done(),
+      a.lower.done(),
+      a.upper.done(),
     ],
   });
+}
+
+function hasKeys(object: Record<string, string>): boolean {
+  for (const _ in object) return true;
+  return false;
+}
+
+const NEEDS_ESCAPE = /["\\]/;
+
+/**
+ * A one-dimensional PostgreSQL array literal (`{a,"b c",NULL}`), built element by element.
+ * `raw` is for elements that need no quoting: uuids, integers, decimals written by decimal.js's
+ * toFixed, hex digests, dates, and the engine's own enum words (never the word NULL, never empty,
+ * no commas, quotes, braces, backslashes or spaces). Everything else, anything a client wrote or
+ * a unit code (which could be spelled NULL), goes through `text`, which quotes and escapes it.
+ */
+export class ArrayLiteral {
+  private s = '{';
+  private first = true;
+
+  private sep(): void {
+    if (this.first) this.first = false;
+    else this.s += ',';
+  }
+
+  raw(token: string): void {
+    this.sep();
+    this.s += token;
+  }
+
+  rawOrNull(token: string | null): void {
+    this.sep();
+    this.s += token === null ? 'NULL' : token;
+  }
+
+  text(value: string | null): void {
+    this.sep();
+    if (value === null) {
+      this.s += 'NULL';
+      return;
+    }
+    this.s += '"';
+    this.s += NEEDS_ESCAPE.test(value) ? value.replace(/\\/g, '\\\\').replace(/"/g, '\\"') : value;
+    this.s += '"';
+  }
+
+  done(): string {
+    return `${this.s}}`;
+  }
 }
 
 /**
