@@ -97,8 +97,8 @@ export function validateMetadata(
   field = 'metadata',
 ): Record<string, string> | LedgerError {
   // A Map, then Object.fromEntries: plain assignment would send a "__proto__" key to the setter.
-  const result = new Map<string, string>();
   if (metadata === null) return {};
+  const result = new Map<string, string>();
   if (metadata.length > LIMITS.metadataKeysMax) {
     return new LedgerError(
       'INVALID_METADATA',
@@ -183,7 +183,8 @@ export function validateEntryShape(input: EntryInput): LedgerError | null {
       'lines',
     );
   }
-  for (const [i, line] of input.lines.entries()) {
+  for (let i = 0; i < input.lines.length; i++) {
+    const line = input.lines[i]!;
     if (!SIDES.includes(line.side)) {
       return new LedgerError('INVALID_INPUT', 'side must be DEBIT or CREDIT', `lines[${i}].side`);
     }
@@ -205,7 +206,8 @@ export function resolveLines(
   options: { allowClosed?: boolean } = {},
 ): ResolvedLine[] | LedgerError {
   const resolved: ResolvedLine[] = [];
-  for (const [i, line] of lines.entries()) {
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
     const account = accounts.get(line.accountId);
     if (!account)
       return new LedgerError('UNKNOWN_ACCOUNT', 'no such account in this book', `lines[${i}].accountId`);
@@ -298,7 +300,13 @@ export function moveTotals(
   amount: Decimal,
 ): AccountTotals {
   const debit = side === 'DEBIT';
-  const next = { ...totals };
+  // The four totals only (a caller may pass a whole account row).
+  const next: AccountTotals = {
+    postedDebits: totals.postedDebits,
+    postedCredits: totals.postedCredits,
+    pendingDebits: totals.pendingDebits,
+    pendingCredits: totals.pendingCredits,
+  };
   switch (movement) {
     case 'POST':
       if (debit) next.postedDebits = next.postedDebits.plus(amount);
@@ -336,6 +344,8 @@ export function moveTotals(
  * the worst case worse is never rejected, so releasing or committing a reservation always succeeds.
  */
 export function crossesBound(account: AccountState, before: AccountTotals, after: AccountTotals): boolean {
+  // No bound, nothing to cross (most accounts): no balances computed.
+  if (account.lowerBound === null && account.upperBound === null) return false;
   const b = balanceView(account.type, before);
   const a = balanceView(account.type, after);
   if (

@@ -145,15 +145,10 @@ export async function decideGroup(
     const k = key(op.bookId, keyOf(op));
     const found = existing.get(k);
     const earlier = claimed.get(k);
-    const reused = new LedgerError(
-      'IDEMPOTENCY_KEY_REUSED',
-      'this idempotencyKey was already used with a different request',
-      'idempotencyKey',
-    );
     if (found) {
       // The first decision for a key is the only one: a posted entry is replayed, and so is a
       // refusal (a stale copy of a refused request never posts later).
-      if (found.requestHash !== op.requestHash) decisions[i] = { type: 'error', error: reused };
+      if (found.requestHash !== op.requestHash) decisions[i] = { type: 'error', error: keyReused() };
       else if (found.refusal === null) decisions[i] = { type: 'replay', bookId: op.bookId, id: found.id };
       else {
         const r = found.refusal;
@@ -163,7 +158,7 @@ export async function decideGroup(
       decisions[i] =
         ops[earlier]!.requestHash === op.requestHash
           ? { type: 'same-as', index: earlier }
-          : { type: 'error', error: reused };
+          : { type: 'error', error: keyReused() };
     } else {
       claimed.set(k, i);
     }
@@ -245,7 +240,53 @@ export async function decideGroup(
   const posted: NewEntry[] = [];
   const out: Decision[][] = [];
   let offset = 0;
+  // One op on its own, not isolated (the independent entries of a batch, single requests): decided
+  // straight against the working state, which it changes only when it posts, so none of the
+  // staging below is needed (the staging keeps an atomic item's earlier ops out until all post).
+  const noStage = new Map<string, BalanceMovement[]>();
+  const workingTotalsOf = (accountKey: string): AccountTotals =>
+    working.get(accountKey) ?? accounts.get(accountKey)!;
+  const isTargetUsed = (k: string) => usedTargets.has(k);
   for (const item of group) {
+    if (item.ops.length === 1 && !isolate) {
+      const op = item.ops[0]!;
+      let decision = decisions[offset]!;
+      if (decision === null) {
+        stageMoves = noStage;
+        const result = decide(op, {
+          now,
+          book: books.get(op.bookId)!,
+          head: heads.get(op.bookId)!,
+          accounts,
+          totalsOf: workingTotalsOf,
+          targets,
+          links,
+          isTargetUsed,
+          laterMovements: laterMovementsOf,
+        });
+        if (result instanceof LedgerError) {
+          const refusal: Refusal = {
+            bookId: op.bookId,
+            idempotencyKey: keyOf(op),
+            requestHash: op.requestHash,
+            code: result.code,
+            message: result.message,
+            field: result.field,
+          };
+          decision = { type: 'error', error: result, refusal };
+        } else {
+          result.totals.forEach((totals, k) => working.set(k, totals));
+          heads.set(op.bookId, { seq: BigInt(result.entry.seq), hash: result.entry.hash });
+          if (result.targetKey) usedTargets.add(result.targetKey);
+          recordMoves(flushMoves, result.entry, accounts);
+          posted.push(result.entry);
+          decision = { type: 'posted', entry: toRecord(result.entry) };
+        }
+      }
+      out.push([decision]);
+      offset += 1;
+      continue;
+    }
     const itemDecisions = decisions.slice(offset, offset + item.ops.length);
     const stageTotals = new Map<string, AccountTotals>();
     const stageHeads = new Map<string, { seq: bigint; hash: string }>();
@@ -370,6 +411,13 @@ export async function decideGroup(
   }
   return out;
 }
+
+const keyReused = () =>
+  new LedgerError(
+    'IDEMPOTENCY_KEY_REUSED',
+    'this idempotencyKey was already used with a different request',
+    'idempotencyKey',
+  );
 
 /** The books a write touches: those of its entries and of its refusals. */
 function touchedBooks(entries: readonly NewEntry[], refusals: readonly Refusal[]): Set<string> {
