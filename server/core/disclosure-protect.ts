@@ -30,6 +30,15 @@
  * independent solver. Hiding more cells only widens every interval, so cells are protected one
  * after another and earlier certificates stay valid.
  *
+ * Cost at a city's full size (millions of cells, a million sensitive): nothing is allocated per
+ * product or pair tried. A product's corners are positions (cells of the classifications) times the
+ * last dimension's vector w, so what w's cells at a position contribute (locked, cost, room by
+ * sign) is computed once per sensitive cell, w and position and shared by every product through
+ * it (evaluateInto); a pair P - Q is 2 x 2^k such lookups (pairPlan); products that cannot beat
+ * the best found so far are not evaluated (a lower bound from their lines through x); only the
+ * chosen patterns are formed as cells. The choices are exactly those of walking every corner:
+ * same certificates, same cells hidden (costs are whole numbers, so sums do not depend on order).
+ *
  * Cells that are `locked` keep their status: published ones (earlier releases' published cells,
  * EMPTY cells) are never used; suppressed ones (earlier releases' hidden cells) are used at no cost.
  *
@@ -187,7 +196,18 @@ export function defaultCosts(shape: TableShape, values: Float64Array): Float64Ar
   return cost;
 }
 
-export function protect(problem: ProtectionProblem): ProtectionResult {
+export interface ProtectOptions {
+  /**
+   * Called every PROGRESS_EVERY sensitive cells and once at the end with how many of them are
+   * protected so far and in all (the caller decides what to show and how often).
+   */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Sensitive cells protected between two onProgress calls. */
+const PROGRESS_EVERY = 256;
+
+export function protect(problem: ProtectionProblem, options: ProtectOptions = {}): ProtectionResult {
   const { shape, values } = problem;
   const n = shape.cellCount;
   invariant(
@@ -211,6 +231,63 @@ export function protect(problem: ProtectionProblem): ProtectionResult {
   const basisKeys = dims.map((d) => new Set(d.basis.map(termsKey)));
   // Restricted null vectors of the last dimension, by the classification corners they serve.
   const restricted = new Map<string, Term[][][]>();
+
+  // evaluateInto's scratch: per slot (a last-dimension vector met for the current sensitive cell)
+  // and position, what the vector's cells there contribute; valid while aggEpoch is the epoch.
+  const lastSize = shape.sizes[last]!;
+  const positionCount = n / lastSize;
+  const posStrides = shape.strides.slice(0, last).map((s) => s / lastSize);
+  const AGG_SLOTS = 96;
+  const aggEpoch = new Int32Array(AGG_SLOTS * positionCount);
+  const aggBlocked = new Uint8Array(AGG_SLOTS * positionCount);
+  const aggCost = new Float64Array(AGG_SLOTS * positionCount);
+  const aggNeg = new Float64Array(AGG_SLOTS * positionCount);
+  const aggPos = new Float64Array(AGG_SLOTS * positionCount);
+  const evIdx = new Int32Array(Math.max(1, last));
+  let epoch = 0;
+  let slots = new Map<readonly Term[], number>();
+  /** A new sensitive cell (or full slots): every slot's figures are stale. */
+  const newEpoch = () => {
+    epoch++;
+    slots = new Map();
+  };
+  const slotOf = (w: readonly Term[]): number => {
+    let slot = slots.get(w);
+    if (slot === undefined) {
+      if (slots.size >= AGG_SLOTS) newEpoch();
+      slot = slots.size;
+      slots.set(w, slot);
+    }
+    return slot;
+  };
+  /** The index of (slot, pos) in the agg arrays, its figures computed if stale. */
+  const slotAt = (slot: number, w: readonly Term[], pos: number, x: number): number => {
+    const at = slot * positionCount + pos;
+    if (aggEpoch[at] === epoch) return at;
+    aggEpoch[at] = epoch;
+    const base = pos * lastSize;
+    let blocked = 0;
+    let c = 0;
+    let neg = Infinity;
+    let plus = Infinity;
+    for (const t of w) {
+      const cell = base + t.code;
+      if (locked[cell] && !suppressed[cell]) {
+        blocked = 1;
+        break;
+      }
+      if (!suppressed[cell]) c += cost[cell]!;
+      if (cell === x) continue;
+      const room = values[cell]! - lower[cell]!;
+      if (t.coef < 0) neg = Math.min(neg, room / -t.coef);
+      else plus = Math.min(plus, room / t.coef);
+    }
+    aggBlocked[at] = blocked;
+    aggCost[at] = c;
+    aggNeg[at] = neg;
+    aggPos[at] = plus;
+    return at;
+  };
 
   /**
    * The sparse-slice fallback: products of each classification's cheapest vectors through x (a
@@ -272,32 +349,81 @@ export function protect(problem: ProtectionProblem): ProtectionResult {
     return null;
   };
 
-  const evaluate = (pattern: Pattern, x: number, coords: readonly number[]): Evaluation | null => {
+  /**
+   * What a product pattern does for x: null when a corner is a locked published cell (or the
+   * pattern does not move x, or has too many corners); else how far x may rise and fall along it
+   * and what hiding its corners costs, written to `ev` (true returned). A corner is a position (a
+   * cell of the classifications, the last dimension at code 0) and a term of the last dimension's
+   * vector w; what w's cells at a position contribute (whether one is locked and published, the
+   * cost of the unhidden ones, the least room over its cells by the sign of their coefficient,
+   * x's own cell left out) is computed once per sensitive cell, w and position (`slotAt`) and
+   * reused by every product through that position: the same figures as walking every corner.
+   */
+  const ev = { up: 0, downOthers: 0, cost: 0 };
+  const evaluateInto = (pattern: Pattern, x: number, coords: readonly number[]): boolean => {
     let vx = 1;
     let corners = 1;
     for (let d = 0; d < pattern.length; d++) {
-      const t = pattern[d]!.find((term) => term.code === coords[d]);
-      if (!t) return null;
+      const v = pattern[d]!;
+      let t: Term | undefined;
+      for (const term of v)
+        if (term.code === coords[d]) {
+          t = term;
+          break;
+        }
+      if (!t) return false;
       vx *= t.coef;
-      corners *= pattern[d]!.length;
+      corners *= v.length;
     }
-    if (corners > CORNERS_MAX) return null;
+    if (corners > CORNERS_MAX) return false;
+    const w = pattern[last]!;
+    const slot = slotOf(w);
+    const unit = vx === 1 || vx === -1;
     let up = Infinity;
     let downOthers = Infinity;
     let c = 0;
-    const cells: number[] = [];
-    for (const corner of patternCorners(shape, pattern)) {
-      const cell = corner.cell;
-      if (locked[cell] && !suppressed[cell]) return null;
-      if (!suppressed[cell]) c += cost[cell]!;
-      cells.push(cell);
-      if (cell === x) continue;
-      const rel = corner.coef / vx;
-      const room = values[cell]! - lower[cell]!;
-      if (rel < 0) up = Math.min(up, room / -rel);
-      else downOthers = Math.min(downOthers, room / rel);
+    // The classification corners, dimension 0 slowest: index per dimension, position and coefficient.
+    const idx = evIdx;
+    for (let d = 0; d < last; d++) idx[d] = 0;
+    for (;;) {
+      let pos = 0;
+      let cc = 1;
+      for (let d = 0; d < last; d++) {
+        const t = pattern[d]![idx[d]!]!;
+        pos += t.code * posStrides[d]!;
+        cc *= t.coef;
+      }
+      const at = slotAt(slot, w, pos, x);
+      if (aggBlocked[at]) return false;
+      c += aggCost[at]!;
+      if (unit && (cc === 1 || cc === -1)) {
+        // rel = cc * w_t / vx = +-w_t exactly: the position's own minima.
+        if (cc * vx > 0) {
+          up = Math.min(up, aggNeg[at]!);
+          downOthers = Math.min(downOthers, aggPos[at]!);
+        } else {
+          up = Math.min(up, aggPos[at]!);
+          downOthers = Math.min(downOthers, aggNeg[at]!);
+        }
+      } else {
+        const base = pos * lastSize;
+        for (const t of w) {
+          const cell = base + t.code;
+          if (cell === x) continue;
+          const rel = (cc * t.coef) / vx;
+          const room = values[cell]! - lower[cell]!;
+          if (rel < 0) up = Math.min(up, room / -rel);
+          else downOthers = Math.min(downOthers, room / rel);
+        }
+      }
+      let d = last - 1;
+      while (d >= 0 && ++idx[d]! >= pattern[d]!.length) idx[d--] = 0;
+      if (d < 0) break;
     }
-    return { up, downOthers, cost: c, cells };
+    ev.up = up;
+    ev.downOthers = downOthers;
+    ev.cost = c;
+    return true;
   };
 
   // Pairs need every dimension but the last to be a flat classification (code 0 the total).
@@ -311,6 +437,22 @@ export function protect(problem: ProtectionProblem): ProtectionResult {
     for (let d = 0; d < last; d++) if (Math.floor(cell / shape.strides[d]!) % shape.sizes[d]! === 0) count++;
     return count;
   };
+  // pairPlan's scratch: per position (a cell of the classifications, the last dimension at code 0)
+  // what w's corners there contribute, and the positions of P's corners by subset mask.
+  const posBlocked = new Uint8Array(positionCount);
+  const posCost = new Float64Array(positionCount);
+  const posUp = new Float64Array(positionCount);
+  const posDown = new Float64Array(positionCount);
+  const pairAPos = new Int32Array(1 << last);
+  const pairPool: {
+    cost: number;
+    line: number;
+    a: number;
+    b: number;
+    up: number;
+    down: number;
+    vx: number;
+  }[] = [];
   const hidesHighMargin = (patterns: readonly { e: Evaluation }[]): boolean =>
     patterns.some((p) => p.e.cells.some((cell) => !suppressed[cell] && totalsAt(cell) >= 2));
 
@@ -321,6 +463,16 @@ export function protect(problem: ProtectionProblem): ProtectionResult {
    * totals of every classification where a and b differ: the city-wide and the sector-wide figures
    * stay published while x moves against b's cells. One pair serves both directions when its sum
    * has the room (else none is taken). Tried with the cheapest few vectors of the last dimension.
+   *
+   * Every slice b is tried, so this is the hot loop of a large city's protection: nothing is
+   * allocated per pair. A corner of P or Q is a position (a cell of the classifications, the last
+   * dimension at code 0) and w; P's corner for a subset S of the classifications (S: where it takes
+   * a's part, the total elsewhere) and Q's for S' cancel exactly when S = S' and a = b on S, so the
+   * pair moves the corners of both whose S is not within E (where a and b agree). What a corner
+   * contributes (whether w reaches a locked published cell there, the cost of hiding its cells,
+   * how far it lets x rise and fall) depends on its position and w only, and is computed once per
+   * w for every position; a pair is then 2 x 2^k lookups. The pairs kept are the same, in the same
+   * order, as forming each P - Q as a map of cells would give; only the chosen ones are formed.
    */
   const pairPlan = (
     x: number,
@@ -332,31 +484,56 @@ export function protect(problem: ProtectionProblem): ProtectionResult {
   ) => {
     const k = last;
     const parts = dims.slice(0, k).map((d) => d.size - 1);
-    const pool: {
-      cost: number;
-      p: Pattern;
-      q: Pattern;
-      sign: 1 | -1;
-      cells: number[];
-      up: number;
-      down: number;
-      vx: number;
-    }[] = [];
-    for (const line of mpLines.slice(0, PAIR_LAST_VECTORS)) {
+    const masks = 1 << k;
+    const posStride = posStrides;
+    let xMask = 0;
+    for (let d = 0; d < k; d++) if (coords[d] !== 0) xMask |= 1 << (k - 1 - d);
+    const pool = pairPool;
+    pool.length = 0;
+    const lines = mpLines.slice(0, PAIR_LAST_VECTORS);
+    const as: number[][][] = [];
+    const signs: (1 | -1)[] = [];
+    for (const [li, line] of lines.entries()) {
       const w = line.v;
       const atX = w.find((t) => t.code === coords[k])!;
       const sign = (atX.coef > 0 ? 1 : -1) as 1 | -1;
-      // An innermost corner must be hideable at every code of w (most slices are empty).
-      const openAt = (parts: readonly number[]) => {
-        let base = 0;
-        for (let d = 0; d < k; d++) base += parts[d]! * shape.strides[d]!;
-        return w.every((t) => !(locked[base + t.code] && !suppressed[base + t.code]));
-      };
+      signs.push(sign);
+      const vx = Math.abs(sign * atX.coef);
+      // Per position: blocked (w reaches a locked published cell), the cost of its hidden cells, and
+      // how far its cells let x rise and fall as P's corner (Q's are the other way round).
+      for (let pos = 0; pos < positionCount; pos++) {
+        const base = pos * lastSize;
+        let blocked = 0;
+        let c = 0;
+        let up = Infinity;
+        let down = Infinity;
+        for (const t of w) {
+          const cell = base + t.code;
+          if (locked[cell] && !suppressed[cell]) {
+            blocked = 1;
+            break;
+          }
+          if (!suppressed[cell]) c += cost[cell]!;
+          if (cell === x) continue;
+          const coef = sign * t.coef;
+          const r = values[cell]! - lower[cell]!;
+          if (coef < 0) up = Math.min(up, r / -coef);
+          else down = Math.min(down, r / coef);
+        }
+        posBlocked[pos] = blocked;
+        posCost[pos] = c;
+        posUp[pos] = up;
+        posDown[pos] = down;
+      }
+      // The parts tuples (positions of the innermost corner) in order, dimension 0 slowest, that the
+      // pair may use: every corner of w hideable there.
       const combos = (fixed: (d: number) => number | null): number[][] => {
         const out: number[][] = [];
         const b = dims.slice(0, k).map((_, d) => fixed(d) ?? 1);
         for (;;) {
-          if (openAt(b)) out.push([...b]);
+          let pos = 0;
+          for (let d = 0; d < k; d++) pos += b[d]! * posStride[d]!;
+          if (!posBlocked[pos]) out.push([...b]);
           let d = k - 1;
           for (; d >= 0; d--) {
             if (fixed(d) !== null) continue;
@@ -368,55 +545,96 @@ export function protect(problem: ProtectionProblem): ProtectionResult {
         return out;
       };
       // P's parts: x's own where it has one, else a part where x's slice has figures.
-      const as = combos((d) => (coords[d] !== 0 ? coords[d]! : null)).slice(0, PAIR_OWN_SLICES);
-      if (as.length === 0) continue;
-      const bs = combos(() => null);
-      for (const a of as)
-        for (const b of bs) {
-          let differs = false;
-          for (let d = 0; d < k; d++) if (coords[d] !== 0 && b[d] !== coords[d]) differs = true;
-          if (!differs) continue;
-          const p: Term[][] = [];
-          const q: Term[][] = [];
-          for (let d = 0; d < k; d++) {
-            p.push([
-              { code: 0, coef: 1 },
-              { code: a[d]!, coef: 1 },
-            ]);
-            q.push([
-              { code: 0, coef: 1 },
-              { code: b[d]!, coef: 1 },
-            ]);
-          }
-          p.push([...w]);
-          q.push([...w]);
-          const composite = new Map<number, number>();
-          for (const c of patternCorners(shape, p))
-            composite.set(c.cell, (composite.get(c.cell) ?? 0) + sign * c.coef);
-          for (const c of patternCorners(shape, q))
-            composite.set(c.cell, (composite.get(c.cell) ?? 0) - sign * c.coef);
-          let ok = true;
-          let c = 0;
-          const cells: number[] = [];
-          for (const [cell, coef] of composite) {
-            if (coef === 0) continue;
-            if (locked[cell] && !suppressed[cell]) {
-              ok = false;
-              break;
-            }
-            cells.push(cell);
-            if (!suppressed[cell]) c += cost[cell]!;
-          }
-          if (ok) {
-            const up = compositeRoom(composite, x, 'up', values, lower);
-            const down = Math.min(compositeRoom(composite, x, 'down', values, lower), roomX);
-            const vx = Math.abs(composite.get(x) ?? 0);
-            if (vx > 0 && (up > 0 || down > 0)) pool.push({ cost: c, p, q, sign, cells, up, down, vx });
-          }
+      const aList = combos((d) => (coords[d] !== 0 ? coords[d]! : null)).slice(0, PAIR_OWN_SLICES);
+      as.push(aList);
+      if (aList.length === 0) continue;
+      const aPos = pairAPos;
+      for (const [ai, a] of aList.entries()) {
+        for (let m = 0; m < masks; m++) {
+          let pos = 0;
+          for (let d = 0; d < k; d++) if (m & (1 << (k - 1 - d))) pos += a[d]! * posStride[d]!;
+          aPos[m] = pos;
         }
+        const b = dims.slice(0, k).map(() => 1);
+        for (;;) {
+          let inner = 0;
+          for (let d = 0; d < k; d++) inner += b[d]! * posStride[d]!;
+          if (!posBlocked[inner]) {
+            let agree = 0;
+            for (let d = 0; d < k; d++) if (a[d] === b[d]) agree |= 1 << (k - 1 - d);
+            // x's own corner cancels when b is x's slice wherever x has a part: no pair.
+            if ((xMask & ~agree) !== 0) {
+              let ok = true;
+              let c = 0;
+              let upRoom = Infinity;
+              let downRoom = roomX / vx;
+              for (let m = 1; m < masks && ok; m++) {
+                if ((m & ~agree) === 0) continue;
+                const pa = aPos[m]!;
+                let pb = 0;
+                for (let d = 0; d < k; d++) if (m & (1 << (k - 1 - d))) pb += b[d]! * posStride[d]!;
+                if (posBlocked[pa] || posBlocked[pb]) {
+                  ok = false;
+                  break;
+                }
+                c += posCost[pa]! + posCost[pb]!;
+                // P's corner as computed (x's own left out), Q's the other way round.
+                upRoom = Math.min(upRoom, posUp[pa]!, posDown[pb]!);
+                downRoom = Math.min(downRoom, posDown[pa]!, posUp[pb]!);
+              }
+              if (ok) {
+                const up = upRoom * vx;
+                const down = Math.min(downRoom * vx, roomX);
+                if (up > 0 || down > 0) pool.push({ cost: c, line: li, a: ai, b: inner, up, down, vx });
+              }
+            }
+          }
+          let d = k - 1;
+          for (; d >= 0; d--) {
+            if (++b[d]! <= parts[d]!) break;
+            b[d] = 1;
+          }
+          if (d < 0) break;
+        }
+      }
     }
     if (pool.length === 0) return null;
-    type Pair = (typeof pool)[number];
+    type Entry = (typeof pool)[number];
+    /** The pair as patterns (P and Q), with the cells their sum moves in the order a map of it keeps. */
+    const form = (entry: Entry) => {
+      const w = lines[entry.line]!.v;
+      const sign = signs[entry.line]!;
+      const a = as[entry.line]![entry.a]!;
+      const b: number[] = [];
+      let rest = entry.b;
+      for (let d = 0; d < k; d++) {
+        b.push(Math.floor(rest / posStride[d]!));
+        rest -= b[d]! * posStride[d]!;
+      }
+      const p: Term[][] = [];
+      const q: Term[][] = [];
+      for (let d = 0; d < k; d++) {
+        p.push([
+          { code: 0, coef: 1 },
+          { code: a[d]!, coef: 1 },
+        ]);
+        q.push([
+          { code: 0, coef: 1 },
+          { code: b[d]!, coef: 1 },
+        ]);
+      }
+      p.push([...w]);
+      q.push([...w]);
+      const composite = new Map<number, number>();
+      for (const c of patternCorners(shape, p))
+        composite.set(c.cell, (composite.get(c.cell) ?? 0) + sign * c.coef);
+      for (const c of patternCorners(shape, q))
+        composite.set(c.cell, (composite.get(c.cell) ?? 0) - sign * c.coef);
+      const cells: number[] = [];
+      for (const [cell, coef] of composite) if (coef !== 0) cells.push(cell);
+      return { cost: entry.cost, p, q, sign, cells, up: entry.up, down: entry.down, vx: entry.vx };
+    };
+    type Pair = ReturnType<typeof form>;
     const weighted = (pair: Pair, weight: number) => {
       const e = (cells: number[]): Evaluation => ({ up: 0, downOthers: 0, cost: 0, cells });
       return [
@@ -425,22 +643,32 @@ export function protect(problem: ProtectionProblem): ProtectionResult {
       ];
     };
     // One pair with the room both ways, the cheapest.
-    let single: Pair | null = null;
+    let single: Entry | null = null;
     for (const pair of pool)
       if (pair.up >= wantUp && pair.down >= wantDown && (!single || pair.cost < single.cost)) single = pair;
     // Else per direction a sum of pairs, each weighted by the room it has alone, cheapest per room
     // first, until the sum has the room (as gatherSum does for products).
     const gather = (direction: 'up' | 'down', need: number) => {
-      const roomOf = (pair: Pair) => Math.min(direction === 'up' ? pair.up : pair.down, need);
-      const usable = pool
-        .filter((pair) => roomOf(pair) > 0 && Number.isFinite(roomOf(pair)))
-        .sort((a, b) => (a.cost + 1) / roomOf(a) - (b.cost + 1) / roomOf(b));
+      const roomOf = (pair: Entry) => Math.min(direction === 'up' ? pair.up : pair.down, need);
+      // The first 64 by cost per room, ties in pool order (a stable sort's first 64).
+      const best: { entry: Entry; ratio: number }[] = [];
+      for (const pair of pool) {
+        const room = roomOf(pair);
+        if (!(room > 0 && Number.isFinite(room))) continue;
+        const ratio = (pair.cost + 1) / room;
+        if (best.length === 64 && !(ratio < best[63]!.ratio)) continue;
+        let at = best.length;
+        while (at > 0 && ratio < best[at - 1]!.ratio) at--;
+        best.splice(at, 0, { entry: pair, ratio });
+        if (best.length > 64) best.pop();
+      }
       const chosen: ReturnType<typeof weighted> = [];
       const hidden = new Set<number>();
       let c = 0;
       const composite = new Map<number, number>();
-      for (const pair of usable.slice(0, 64)) {
-        const parts = weighted(pair, roomOf(pair) / pair.vx);
+      for (const { entry } of best) {
+        const pair = form(entry);
+        const parts = weighted(pair, roomOf(entry) / pair.vx);
         chosen.push(...parts);
         for (const part of parts) addToComposite(shape, composite, part, coords);
         for (const cell of pair.cells)
@@ -455,7 +683,7 @@ export function protect(problem: ProtectionProblem): ProtectionResult {
     };
     const plans: { direction: 'up' | 'down'; patterns: ReturnType<typeof weighted>; cost: number }[] = [];
     if (single) {
-      const patterns = weighted(single, 1);
+      const patterns = weighted(form(single), 1);
       plans.push({ direction: 'up', patterns, cost: single.cost });
       plans.push({ direction: 'down', patterns, cost: 0 });
       return { cost: single.cost, plans };
@@ -476,7 +704,12 @@ export function protect(problem: ProtectionProblem): ProtectionResult {
     .map((cell, i) => ({ cell, i }))
     .sort((a, b) => Math.abs(values[b.cell]!) - Math.abs(values[a.cell]!) || a.cell - b.cell);
 
+  const { onProgress } = options;
+  let done = 0;
   for (const { cell: x, i } of order) {
+    if (onProgress && done % PROGRESS_EVERY === 0) onProgress(done, order.length);
+    done++;
+    newEpoch();
     const coords = shape.coords(x);
     const wantUp = problem.protectUp[i]!;
     const roomX = values[x]! - lower[x]!;
@@ -523,18 +756,33 @@ export function protect(problem: ProtectionProblem): ProtectionResult {
         l.filter((c) => c.up >= needUp && Math.min(c.down, roomX) >= needDown),
       );
       if (filtered.some((l) => l.length === 0)) return null;
-      const found: { best: { pattern: Pattern; e: Evaluation } | null } = { best: null };
+      // The best so far as figures; its Evaluation (with its cells) is formed once, when returned.
+      const found: { best: { pattern: Pattern; up: number; downOthers: number; cost: number } | null } = {
+        best: null,
+      };
       const consider = (pattern: Pattern) => {
-        const e = evaluate(pattern, x, coords);
-        if (!e || e.up < needUp || Math.min(e.downOthers, roomX) < needDown) return;
-        if (!found.best || e.cost < found.best.e.cost) found.best = { pattern, e };
+        if (!evaluateInto(pattern, x, coords)) return;
+        if (ev.up < needUp || Math.min(ev.downOthers, roomX) < needDown) return;
+        if (!found.best || ev.cost < found.best.cost)
+          found.best = { pattern, up: ev.up, downOthers: ev.downOthers, cost: ev.cost };
+      };
+      const result = () => {
+        const b = found.best;
+        if (!b) return null;
+        const e: Evaluation = {
+          up: b.up,
+          downOthers: b.downOthers,
+          cost: b.cost,
+          cells: patternCorners(shape, b.pattern).map((c) => c.cell),
+        };
+        return { pattern: b.pattern, e };
       };
       // The slice's last choice, with each of the last dimension's candidates.
       // Not in the fallback: its last dimension's vectors are only valid with its own corners.
       const remembered = lists === ownLists ? memo.get(x - coords[last]!) : undefined;
       if (remembered && dims.length > 1) {
         for (const c of filtered[last]!.slice(0, 4)) consider([...remembered.slice(0, last), c.v]);
-        if (found.best?.e.cost === 0) return found.best;
+        if (found.best?.cost === 0) return result();
       }
       let tried = 0;
       for (let k = 2; ; k *= 2) {
@@ -544,7 +792,12 @@ export function protect(problem: ProtectionProblem): ProtectionResult {
         for (;;) {
           // Only combinations not tried at the previous k (some index past the previous size).
           if (k === 2 || idx.some((v, d) => v >= previous[d]!)) {
-            consider(idx.map((v, d) => filtered[d]![v]!.v));
+            // A product's corners include each of its lines through x (disjoint but for x, which is
+            // hidden): it costs at least their costs added, so one that cannot beat the best so
+            // far is not evaluated (the result is the same; it still counts as tried).
+            let atLeast = 0;
+            for (let d = 0; d < idx.length; d++) atLeast += filtered[d]![idx[d]!]!.cost;
+            if (!found.best || atLeast < found.best.cost) consider(idx.map((v, d) => filtered[d]![v]!.v));
             tried++;
           }
           let d = idx.length - 1;
@@ -552,7 +805,7 @@ export function protect(problem: ProtectionProblem): ProtectionResult {
           if (d < 0 || tried >= limit) break;
         }
         const exhausted = filtered.every((l) => l.length <= k);
-        if (found.best || exhausted || tried >= limit) return found.best;
+        if (found.best || exhausted || tried >= limit) return result();
       }
     };
 
@@ -603,7 +856,7 @@ export function protect(problem: ProtectionProblem): ProtectionResult {
             need,
             x,
             coords,
-            evaluate,
+            (pattern, px, pcoords) => (evaluateInto(pattern, px, pcoords) ? ev : null),
             values,
             lower,
             sumWidth,
@@ -672,6 +925,7 @@ export function protect(problem: ProtectionProblem): ProtectionResult {
     unprotected.push(x);
     certificates.push({ cell: x, up: [], down: [] });
   }
+  onProgress?.(order.length, order.length);
   return { suppressed, complementary, certificates, unprotected, fallbacks };
 }
 
@@ -733,12 +987,27 @@ function gatherSum(
   need: number,
   x: number,
   coords: readonly number[],
-  evaluate: (pattern: Pattern, x: number, coords: readonly number[]) => Evaluation | null,
+  /** A pattern's figures (a scratch object, read at once), or null when it is not usable. */
+  evaluate: (
+    pattern: Pattern,
+    x: number,
+    coords: readonly number[],
+  ) => { up: number; downOthers: number; cost: number } | null,
   values: ArrayLike<number>,
   lower: ArrayLike<number>,
   width: number,
 ): { pattern: Pattern; e: Evaluation; weight: number }[] | null {
-  const pool: { pattern: Pattern; e: Evaluation; room: number; weight: number }[] = [];
+  type Entry = {
+    pattern: Pattern;
+    up: number;
+    downOthers: number;
+    cost: number;
+    room: number;
+    weight: number;
+  };
+  // The 64 cheapest per room of the patterns with room (ties in the order tried: a stable sort's
+  // first 64), kept sorted as they are found: at most 64 are ever added up.
+  const best: { entry: Entry; ratio: number }[] = [];
   // Per dimension, the vectors whose line has the most room in this direction (then the cheapest).
   const roomOf = (c: { up: number; down: number }) => Math.min(direction === 'up' ? c.up : c.down, need);
   const roomy = lists.map((l) =>
@@ -752,28 +1021,66 @@ function gatherSum(
   const idx = sizes.map(() => 0);
   let tried = 0;
   for (;;) {
+    if (best.length === 64) {
+      // A product costs at least its lines through x (disjoint but for x, hidden) and has no more
+      // room than any of them: one whose best possible cost per room cannot enter the 64 is not
+      // evaluated (the margin absorbs the rounding of the lines' rooms; it still counts as tried).
+      let atLeast = 1;
+      let room = need;
+      for (let d = 0; d < idx.length; d++) {
+        const line = roomy[d]![idx[d]!]!;
+        atLeast += line.cost;
+        room = Math.min(room, direction === 'up' ? line.up : line.down);
+      }
+      if (atLeast / (room * (1 + 1e-9)) > best[63]!.ratio) {
+        tried++;
+        let d = idx.length - 1;
+        while (d >= 0 && ++idx[d]! >= sizes[d]!) idx[d--] = 0;
+        if (d < 0 || tried >= COMBINATIONS_MAX) break;
+        continue;
+      }
+    }
     const pattern = idx.map((v, d) => roomy[d]![v]!.v);
     const e = evaluate(pattern, x, coords);
     const alone = e ? Math.min(direction === 'up' ? e.up : e.downOthers, need) : 0;
     if (e && alone > 0 && Number.isFinite(alone)) {
-      const vx = Math.abs(patternCoefficient(shape, pattern, coords));
-      pool.push({ pattern, e, room: alone, weight: alone / vx });
+      const ratio = (e.cost + 1) / alone;
+      if (best.length < 64 || ratio < best[63]!.ratio) {
+        const vx = Math.abs(patternCoefficient(shape, pattern, coords));
+        const entry = {
+          pattern,
+          up: e.up,
+          downOthers: e.downOthers,
+          cost: e.cost,
+          room: alone,
+          weight: alone / vx,
+        };
+        let at = best.length;
+        while (at > 0 && ratio < best[at - 1]!.ratio) at--;
+        best.splice(at, 0, { entry, ratio });
+        if (best.length > 64) best.pop();
+      }
     }
     tried++;
     let d = idx.length - 1;
     while (d >= 0 && ++idx[d]! >= sizes[d]!) idx[d--] = 0;
     if (d < 0 || tried >= COMBINATIONS_MAX) break;
   }
-  pool.sort((a, b) => (a.e.cost + 1) / a.room - (b.e.cost + 1) / b.room);
-  const chosen: typeof pool = [];
+  const chosen: { pattern: Pattern; e: Evaluation; weight: number }[] = [];
   // The composite grows one pattern at a time (the same sums, in the same order, as compose).
   const composite = new Map<number, number>();
-  for (const p of pool) {
-    chosen.push(p);
-    addToComposite(shape, composite, p, coords);
+  for (const { entry: p } of best) {
+    const e: Evaluation = {
+      up: p.up,
+      downOthers: p.downOthers,
+      cost: p.cost,
+      cells: patternCorners(shape, p.pattern).map((c) => c.cell),
+    };
+    const item = { pattern: p.pattern, e, weight: p.weight };
+    chosen.push(item);
+    addToComposite(shape, composite, item, coords);
     const room = compositeRoom(composite, x, direction, values, lower);
     if (room >= need) return chosen;
-    if (chosen.length >= 64) break;
   }
   return null;
 }

@@ -42,7 +42,12 @@ export interface ReleaseProtection {
 export function protectRelease(
   cube: Cube,
   prior: ReadonlyMap<number, PriorCell> = new Map(),
-  options: { fallback?: boolean; lower?: Float64Array } = {},
+  options: {
+    fallback?: boolean;
+    lower?: Float64Array;
+    /** Progress of the complementary suppression (see ProtectOptions). */
+    onProgress?: (done: number, total: number) => void;
+  } = {},
 ): ReleaseProtection {
   const n = cube.shape.cellCount;
   const suppressed = new Uint8Array(n);
@@ -97,7 +102,7 @@ export function protectRelease(
     ...(options.lower ? { lower: options.lower } : {}),
     ...(options.fallback === false ? { fallback: false } : {}),
   };
-  const result = protect(problem);
+  const result = protect(problem, options.onProgress ? { onProgress: options.onProgress } : {});
   for (const cell of result.complementary) reasons[cell] = 'COMPLEMENTARY';
   return { reasons, problem, result, certificates: result.certificates };
 }
