@@ -107,11 +107,22 @@ const UNUSUAL = Symbol('not written directly');
 /** A key JavaScript orders as an array index (numerically, before the other keys). */
 const INDEX_KEY = /^(0|[1-9][0-9]*)$/;
 
+/** JSON.stringify(text): quoted as it is when nothing in it needs escaping. */
+function jsonString(text: string): string {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // What JSON.stringify escapes: controls, quote, backslash, (lone) surrogates.
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(text);
+  }
+  return `"${text}"`;
+}
+
 /** JSON.stringify(normalise(value)), without building the normalised value. */
 function writeCanonical(value: unknown): string {
   if (value === undefined || value === null) return 'null';
   switch (typeof value) {
     case 'string':
+      return jsonString(value);
     case 'number':
     case 'boolean':
       return JSON.stringify(value);
@@ -149,7 +160,7 @@ function writeCanonical(value: unknown): string {
     if (INDEX_KEY.test(key)) throw UNUSUAL;
     if (!first) out += ',';
     first = false;
-    out += JSON.stringify(key);
+    out += jsonString(key);
     out += ':';
     out += writeCanonical(v);
   }

@@ -742,37 +742,26 @@ const NEEDS_ESCAPE = /["\\]/;
  * a unit code (which could be spelled NULL), goes through `text`, which quotes and escapes it.
  */
 export class ArrayLiteral {
-  private s = '{';
-  private first = true;
-
-  private sep(): void {
-    if (this.first) this.first = false;
-    else this.s += ',';
-  }
+  // The elements, joined once by done(): one flat string, not a chain of concatenations.
+  private readonly parts: string[] = [];
 
   raw(token: string): void {
-    this.sep();
-    this.s += token;
+    this.parts.push(token);
   }
 
   rawOrNull(token: string | null): void {
-    this.sep();
-    this.s += token === null ? 'NULL' : token;
+    this.parts.push(token === null ? 'NULL' : token);
   }
 
   text(value: string | null): void {
-    this.sep();
-    if (value === null) {
-      this.s += 'NULL';
-      return;
-    }
-    this.s += '"';
-    this.s += NEEDS_ESCAPE.test(value) ? value.replace(/\\/g, '\\\\').replace(/"/g, '\\"') : value;
-    this.s += '"';
+    if (value === null) this.parts.push('NULL');
+    else if (NEEDS_ESCAPE.test(value))
+      this.parts.push(`"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`);
+    else this.parts.push(`"${value}"`);
   }
 
   done(): string {
-    return `${this.s}}`;
+    return `{${this.parts.join(',')}}`;
   }
 }
 

@@ -50,7 +50,7 @@ describe('canonicalRequest', () => {
           { accountId: 'b', side: 'CREDIT', amount: '12.50', unit: 'EUR' },
         ],
         effectiveAt: new Date('2026-01-02T03:04:05.006Z'),
-        memo: null,
+        memo: 'tab\there \u0001 and a lone \ud800, a pair 😀',
         metadata: [{ key: 'z', value: '1' }],
       },
       expiresAt: null,
