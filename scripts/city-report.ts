@@ -58,11 +58,23 @@ async function main(): Promise<number> {
   // far beyond the SDK's default 30 s per request.
   const { client } = await connectLedger({ url: values.url, token: values.token, timeoutMs: 30 * 60_000 });
   if (command === 'publish') {
-    const payload = await client.publishCityReport({
-      city: values.city,
-      currency: values.currency!,
-      ...(values.through ? { throughMonth: values.through } : {}),
-    });
+    // The release is computed by the service in one request: say every few seconds that it is
+    // still running (the service's own stderr has the protection's and the audit's progress:
+    // phase and cells done of the total).
+    const started = Date.now();
+    const ticker = setInterval(() => {
+      const seconds = Math.floor((Date.now() - started) / 1000);
+      process.stderr.write(
+        `publishing ${values.city}: ${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')} elapsed (refresh, protect, LP audit; the service logs each phase's cells done)\n`,
+      );
+    }, 5_000);
+    const payload = await client
+      .publishCityReport({
+        city: values.city,
+        currency: values.currency!,
+        ...(values.through ? { throughMonth: values.through } : {}),
+      })
+      .finally(() => clearInterval(ticker));
     if (payload.userErrors.length > 0) {
       for (const e of payload.userErrors) console.error(`${e.code}: ${e.message}`);
       return 1;

@@ -167,6 +167,12 @@ export interface AuditOptions {
   deadline?: number;
   /** HiGHS options for every program (a limit, say); the audit's own are output off, presolve off. */
   solverOptions?: Record<string, string | number | boolean>;
+  /**
+   * Called as the audit goes (after each program, and once at each phase's end): the phase
+   * (`neighbourhoods`: targets on their certificate's neighbourhood; `components`: the exact
+   * programs of the targets left), targets done in it and its targets in all.
+   */
+  onProgress?: (phase: 'neighbourhoods' | 'components', done: number, total: number) => void;
 }
 
 /**
@@ -231,6 +237,7 @@ export async function auditProtection(
       group = [];
       groupCells = 0;
     };
+    const report = (done: number) => options.onProgress?.('neighbourhoods', done, rest.length);
     for (const [i, cell] of rest.entries()) {
       if (options.deadline !== undefined && (i & 63) === 0 && Date.now() > options.deadline) {
         skipped = rest.length - i;
@@ -242,11 +249,15 @@ export async function auditProtection(
         continue;
       }
       const size = certificateCells(input.shape, certificate).length;
-      if (groupCells + size > NEIGHBOURHOOD_GROUP_CELLS_MAX) flush();
+      if (groupCells + size > NEIGHBOURHOOD_GROUP_CELLS_MAX) {
+        flush();
+        report(i);
+      }
       group.push(certificate);
       groupCells += size;
     }
     flush();
+    report(rest.length - skipped);
     rest = unproven;
   }
   if (rest.length > 0) {
@@ -254,10 +265,13 @@ export async function auditProtection(
     /** A target no program could bound: judged on the point interval, so it fails. */
     const unsolved = (cell: number) =>
       judge({ cell, min: input.values[cell]!, max: input.values[cell]!, exact: false });
+    let done = 0;
     for (const p of problems) {
       const solved = solveOrFail(() => solveAttack(highs, p, options.solverOptions));
       if (solved === null) for (const t of p.targets) findings.push(unsolved(p.cells[t]!));
       for (const iv of solved ?? []) findings.push(judge(iv));
+      done += p.targets.length;
+      options.onProgress?.('components', done, rest.length);
     }
     for (const cell of tooLarge) {
       const certificate = byCell.get(cell);
@@ -267,6 +281,7 @@ export async function auditProtection(
           )
         : null;
       findings.push(solved ? judge(solved[0]!) : unsolved(cell));
+      options.onProgress?.('components', ++done, rest.length);
     }
     programs += problems.length + tooLarge.length;
   }

@@ -50,6 +50,8 @@ export interface ComputeReleaseInput {
   dims: Omit<ReleaseDimensions, 'measurePeriods'>;
   rows: FrozenRow[];
   policy: DisclosurePolicy;
+  /** Progress lines on stderr, each headed by this (the city), for a computation over a few seconds. */
+  progressLabel?: string;
   /** The city's latest release: its cells are locked as they were published. */
   previous: { dimensions: ReleaseDimensions; cells: Uint8Array; protection: Uint8Array } | null;
 }
@@ -63,6 +65,45 @@ export type ComputeReleaseOutput =
       measurePeriods: string[];
     }
   | { ok: false; message: string };
+
+/**
+ * A progress reporter for a long protection or audit: `report(phase, done, total)` may be called
+ * as often as wanted; a line (`protect: 12,288 / 1,086,615 sensitive cells (1%), 0:42`) is written
+ * at most every `everyMs`, at each new phase and when a phase completes, and nothing in the first
+ * `everyMs` (a short computation, as in the tests, writes nothing).
+ */
+export function progressLines(
+  write: (line: string) => void,
+  what: Record<string, string>,
+  everyMs = 5_000,
+): (phase: string, done: number, total: number) => void {
+  const started = Date.now();
+  let last = 0;
+  let lastPhase = '';
+  return (phase, done, total) => {
+    const now = Date.now();
+    if (now - started < everyMs) return;
+    const complete = done >= total;
+    if (phase === lastPhase && now - last < everyMs && !complete) return;
+    if (phase === lastPhase && complete && last === -1) return;
+    const seconds = Math.floor((now - started) / 1000);
+    const clock = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+    const percent = total > 0 ? Math.floor((100 * done) / total) : 100;
+    write(
+      `${phase}: ${done.toLocaleString('en')} / ${total.toLocaleString('en')} ${what[phase] ?? 'done'} (${percent}%), ${clock}`,
+    );
+    lastPhase = phase;
+    // A completed phase is written once.
+    last = complete ? -1 : now;
+  };
+}
+
+/** What each phase of a release counts, for progressLines. */
+export const RELEASE_PROGRESS_UNITS: Record<string, string> = {
+  protect: 'sensitive cells protected',
+  'audit neighbourhoods': 'hidden sensitive cells audited on their neighbourhood',
+  'audit components': 'cells left audited on their component',
+};
 
 /** Bytes that crossed a worker's boundary (a Uint8Array) as the Buffer they were. */
 export const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -99,7 +140,15 @@ export async function computeRelease(input: ComputeReleaseInput): Promise<Comput
   const started = Date.now();
   // Net flows (share capital net of redemptions) may be negative: no lower bound for them.
   const lower = releaseLowerBounds(shape, cube.values);
-  const protection = protectRelease(cube, prior, { lower });
+  const label = input.progressLabel;
+  const progress =
+    label === undefined
+      ? undefined
+      : progressLines((line) => process.stderr.write(`${label}: ${line}\n`), RELEASE_PROGRESS_UNITS);
+  const protection = protectRelease(cube, prior, {
+    lower,
+    ...(progress ? { onProgress: (done: number, total: number) => progress('protect', done, total) } : {}),
+  });
   const protectMs = Date.now() - started;
   const { problem, result } = protection;
   const targets = problem.sensitive.map((cell, i) => ({
@@ -123,7 +172,11 @@ export async function computeRelease(input: ComputeReleaseInput): Promise<Comput
       // Hidden sensitive cells are audited by LP: first on their certificate's neighbourhood (a
       // proof when it passes, a few dozen columns), then, where that does not prove it, on the
       // exact program of their component; within AUDIT_LP_BUDGET_MS.
-      { neighbourhoodFirst: true, deadline: Date.now() + AUDIT_LP_BUDGET_MS },
+      {
+        neighbourhoodFirst: true,
+        deadline: Date.now() + AUDIT_LP_BUDGET_MS,
+        ...(progress ? { onProgress: (phase, done, total) => progress(`audit ${phase}`, done, total) } : {}),
+      },
     );
   } catch (error) {
     // The solver itself failed (not a cell it could not prove): the release is refused with the
