@@ -741,6 +741,18 @@ const NEEDS_ESCAPE = /["\\]/;
  * no commas, quotes, braces, backslashes or spaces). Everything else, anything a client wrote or
  * a unit code (which could be spelled NULL), goes through `text`, which quotes and escapes it.
  */
+/** An array literal of uuids (each already validated as one). */
+function uuidLiteral(ids: readonly string[]): string {
+  return `{${ids.join(',')}}`;
+}
+
+/** An array literal of texts, each quoted and escaped. */
+function textLiteral(values: readonly string[]): string {
+  const literal = new ArrayLiteral();
+  for (const value of values) literal.text(value);
+  return literal.done();
+}
+
 export class ArrayLiteral {
   // The elements, joined once by done(): one flat string, not a chain of concatenations.
   private readonly parts: string[] = [];
@@ -971,8 +983,19 @@ export async function readPhase(db: Queryable, r: LockPhaseRequest): Promise<Loc
   const [keyBooks, keyValues] = anyKeys(r.idempotencyKeys.map((k) => ({ bookId: k.bookId, id: k.key })));
   const [accountBooks, accountIds] = anyKeys(r.accounts);
   const withTargets = r.targets.length > 0;
-  const values: unknown[] = [r.bookIds, keyBooks, keyValues, accountBooks, accountIds];
-  if (withTargets) values.push(...anyKeys(r.targets));
+  // Array literals written here (ids are validated uuids, keys quoted), not escaped by the driver
+  // element by element.
+  const values: unknown[] = [
+    uuidLiteral(r.bookIds),
+    uuidLiteral(keyBooks),
+    textLiteral(keyValues),
+    uuidLiteral(accountBooks),
+    uuidLiteral(accountIds),
+  ];
+  if (withTargets) {
+    const [targetBooks, targetIds] = anyKeys(r.targets);
+    values.push(uuidLiteral(targetBooks), uuidLiteral(targetIds));
+  }
   const { rows } = await db.query({
     name: withTargets ? 'ledger-read-phase-targets' : 'ledger-read-phase',
     text: withTargets ? READ_PHASE_WITH_TARGETS_SQL : READ_PHASE_SQL,

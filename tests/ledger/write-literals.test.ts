@@ -4,7 +4,8 @@
  * stored exactly as sent, whatever it holds (quotes, backslashes, commas, braces, spaces, the word
  * NULL, nothing at all), and a unit whose code is NULL is not written as a null. Checked through
  * HTTP and the SDK, in a batch (one write for the group), against the rows in PostgreSQL and the
- * book's audit (the chain hashed what was stored).
+ * book's audit (the chain hashed what was stored); the same batch sent again finds every key and
+ * replays.
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,6 +62,13 @@ describe('the posting engine write', () => {
     const payload = await ledger.postJournalEntries({ bookId: book.id, mode: 'INDEPENDENT', entries });
     expect(payload.userErrors).toEqual([]);
     expect(payload.postedCount).toBe(AWKWARD.length);
+
+    // The same batch again: every key is found (the read sends the keys as a literal too) and
+    // replays, nothing new is posted.
+    const again = await ledger.postJournalEntries({ bookId: book.id, mode: 'INDEPENDENT', entries });
+    expect(again.userErrors).toEqual([]);
+    expect(again.postedCount).toBe(0);
+    expect(again.results.map((r) => r.replayed)).toEqual(AWKWARD.map(() => true));
 
     const bookUuid = decodeGlobalId(book.id).id;
     const { rows } = await db.query(
