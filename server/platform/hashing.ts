@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { canonicalRequest } from '../core/index.js';
 
 export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  // One-shot (no Hash object per call): two per posted entry (its request and its chain link).
+  return hash('sha256', text, 'hex');
 }
 
 /** SHA-256 of the pieces joined, fed one at a time (the same as sha256 of their concatenation). */
