@@ -155,10 +155,12 @@ export interface ServiceAppDeps
 }
 
 /**
- * The mutations served by the lean route when sent as persisted documents (see
- * server/platform/http/persisted.ts): the posting engine's, which carry the write load.
+ * The root fields served by the lean route when sent as persisted documents (see
+ * server/platform/http/persisted.ts): the posting engine's mutations, which carry the write load,
+ * and cityReport, whose answers carry hundreds of cells (issue 15: executed compiled by graphql-jit).
  */
 export const LEAN_ROOT_FIELDS = [
+  'cityReport',
   'postJournalEntry',
   'postJournalEntries',
   'postPendingEntry',

@@ -138,7 +138,14 @@ const MONEY = new Set(MEASURES.filter((m) => m.money).map((m) => m.code));
 
 export function formatValue(release: LoadedRelease, measure: string, minor: number): string {
   if (!MONEY.has(measure)) return String(minor);
-  return new Decimal(minor).div(new Decimal(10).pow(release.dims.scale)).toFixed(release.dims.scale);
+  const scale = release.dims.scale;
+  // A count of minor units is a whole number: the point placed among its digits is exact, and
+  // costs no Decimal per cell (a cityReport answer formats hundreds). Decimal for anything else.
+  if (scale > 0 && Number.isSafeInteger(minor) && !Object.is(minor, -0)) {
+    const digits = String(Math.abs(minor)).padStart(scale + 1, '0');
+    return `${minor < 0 ? '-' : ''}${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  }
+  return new Decimal(minor).div(new Decimal(10).pow(scale)).toFixed(scale);
 }
 
 /**
