@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { createLedgerClient } from '../../client-sdk/index.js';
+import { CityReportDocument, createLedgerClient, documentIdOf } from '../../client-sdk/index.js';
 import type { ReleaseRow } from '../../server/reporting/store.js';
 import { createBenchDatabase, startBenchService } from '../lib/bench-service.js';
 import type { Cleanups } from '../lib/cleanups.js';
+import { processCpuSeconds } from './proc.js';
 
 export interface ServeOptions {
   databaseUrl: string;
@@ -16,7 +17,7 @@ export interface ServeOptions {
   random: () => number;
   log: (message: string) => void;
   cleanups: Cleanups;
-  /** Folder for a V8 CPU profile of the service (written when it stops), or null. */
+  /** Folder for a V8 CPU profile of the service while autocannon runs (not its start), or null. */
   cpuProfDir: string | null;
 }
 
@@ -32,14 +33,15 @@ export interface ServeResult {
   p50: number;
   p95: number;
   p99: number;
+  /** The service process's CPU time (user + system, from /proc) per request sent, in ms. */
+  serviceCpuMsPerRequest: number | null;
 }
 
-const QUERY = `query BenchCityReport($input: CityReportInput!) {
-  cityReport(input: $input) {
-    cells { neighbourhood sector kind measure period value status suppressed reason }
-    userErrors { code message }
-  }
-}`;
+/**
+ * What the SDK sends for `client.cityReport(...)` (the dashboard's call): its persisted document by
+ * id (CityReport, with the release's fields), so the service answers it by the lean route.
+ */
+const DOCUMENT_ID = documentIdOf(CityReportDocument)!;
 
 /** The Node flags `npm start` gives the compiled service (package.json's start script). */
 const SERVICE_FLAGS = ['--max-semi-space-size=16', '--max-old-space-size=128', '--enable-source-maps'];
@@ -51,13 +53,8 @@ export async function serveOverHttp(release: ReleaseRow, o: ServeOptions): Promi
   o.log(`starting the service on database ${name}`);
   const service = await startBenchService({
     databaseUrl,
-    args: [
-      ...SERVICE_FLAGS,
-      ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []),
-      '--import',
-      'tsx',
-      path.join('server', 'main.ts'),
-    ],
+    profile: o.cpuProfDir !== null,
+    args: [...SERVICE_FLAGS, '--import', 'tsx', path.join('server', 'main.ts')],
     cleanups: o.cleanups,
     log: o.log,
   });
@@ -105,7 +102,7 @@ export async function serveOverHttp(release: ReleaseRow, o: ServeOptions): Promi
     const r = o.random;
     const groupBy = (['NEIGHBOURHOOD', 'SECTOR', 'KIND'] as const).filter(() => r() < 0.4);
     return JSON.stringify({
-      query: QUERY,
+      documentId: DOCUMENT_ID,
       variables: {
         input: {
           city: release.city,
@@ -133,6 +130,8 @@ export async function serveOverHttp(release: ReleaseRow, o: ServeOptions): Promi
   let firstFailure: string | null = null;
   const latencies: number[] = [];
   o.log(`cityReport over HTTP: ${o.connections} connections for ${o.durationSeconds} s`);
+  await service.profiler?.start();
+  const cpuBefore = processCpuSeconds(service.pid);
   const instance = autocannon({
     url: `http://127.0.0.1:${port}`,
     connections: o.connections,
@@ -177,6 +176,12 @@ export async function serveOverHttp(release: ReleaseRow, o: ServeOptions): Promi
     latencies.push(args[3] as number);
   });
   const result = await instance;
+  const cpuAfter = processCpuSeconds(service.pid);
+  if (service.profiler && o.cpuProfDir) {
+    const file = path.join(o.cpuProfDir, `reporting-serve-${Date.now()}.cpuprofile`);
+    await service.profiler.stop(file);
+    o.log(`CPU profile of the service while serving: ${file}`);
+  }
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
   const seconds = result.duration;
@@ -191,5 +196,9 @@ export async function serveOverHttp(release: ReleaseRow, o: ServeOptions): Promi
     p50: q(0.5),
     p95: q(0.95),
     p99: q(0.99),
+    serviceCpuMsPerRequest:
+      cpuBefore === undefined || cpuAfter === undefined || latencies.length === 0
+        ? null
+        : ((cpuAfter - cpuBefore) * 1000) / latencies.length,
   };
 }
