@@ -279,6 +279,12 @@ export function unitImbalances(
   lines: readonly { side: Side; amount: Decimal; unitCode: string }[],
 ): Map<string, Decimal> {
   const net = new Map<string, Decimal>();
+  // Two lines of one unit on opposite sides (most entries): balanced when the amounts are equal,
+  // decided without summing (no Decimal made).
+  if (lines.length === 2) {
+    const [a, b] = lines as [(typeof lines)[0], (typeof lines)[0]];
+    if (a.unitCode === b.unitCode && a.side !== b.side && a.amount.eq(b.amount)) return net;
+  }
   for (const line of lines) {
     const signed = line.side === 'DEBIT' ? line.amount : line.amount.negated();
     net.set(line.unitCode, (net.get(line.unitCode) ?? ZERO).plus(signed));

@@ -78,8 +78,9 @@ export function dayTotals(entries: NewEntry[]): DayTotal[] {
         debits: ZERO,
         credits: ZERO,
       };
-      if (line.side === 'DEBIT') t.debits = t.debits.plus(line.amount);
-      else t.credits = t.credits.plus(line.amount);
+      // A day's first amount is its total (no sum with zero made).
+      if (line.side === 'DEBIT') t.debits = t.debits === ZERO ? line.amount : t.debits.plus(line.amount);
+      else t.credits = t.credits === ZERO ? line.amount : t.credits.plus(line.amount);
       totals.set(k, t);
     }
   }
