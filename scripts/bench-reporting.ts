@@ -27,6 +27,7 @@ import { auditProtection } from '../server/reporting/audit.js';
 import { buildReleaseShape, encodeCells, encodeProtection, releaseCube } from '../server/reporting/cube.js';
 import { MEASURES } from '../server/reporting/measures.js';
 import { slice } from '../server/reporting/query.js';
+import type { ReleaseSummary } from '../server/reporting/release-compute.js';
 import { progressLines, RELEASE_PROGRESS_UNITS } from '../server/reporting/release-compute.js';
 import type { FrozenRow, ReleaseRow } from '../server/reporting/store.js';
 import { type ServeResult, serveOverHttp } from './bench/reporting-serve.js';
@@ -182,6 +183,20 @@ async function main(): Promise<void> {
   process.stderr.write(
     `audit: ${audit.findings.length} cells, ${audit.programs} programs (${exactPrograms} cells on exact component programs), ${audit.failures.length} failures, ${auditMs} ms\n`,
   );
+  const cells = encodeCells(cube, protection.reasons);
+  // As release-compute.ts summarises a release (the SDK's CityReport reads it).
+  const summary: ReleaseSummary = {
+    cells: shape.cellCount,
+    storedCells: cells.length / 13,
+    contributors: new Set(rows.map((r) => r.bookId)).size,
+    primary: cube.verdicts.size,
+    complementary: protection.reasons.filter((r) => r === 'COMPLEMENTARY').length,
+    auditPrograms: audit.programs,
+    auditedCells: audit.findings.length,
+    auditSkipped: 0,
+    protectMs,
+    auditMs,
+  };
   const release: ReleaseRow = {
     id: '00000000-0000-7000-8000-000000000015',
     cityKey: 'bench',
@@ -192,9 +207,9 @@ async function main(): Promise<void> {
     throughMonth: lastMonth,
     policy: DEFAULT_DISCLOSURE_POLICY,
     dimensions: { ...dims, measurePeriods: [...shape.dims[3]!.codes] },
-    cells: encodeCells(cube, protection.reasons),
+    cells,
     protection: encodeProtection(problem.sensitive, problem.protectUp, problem.protectDown),
-    summary: {},
+    summary,
     createdAt: new Date(),
     createdBy: 'bench',
   };
@@ -290,6 +305,7 @@ async function main(): Promise<void> {
       `| the same slices in process (no HTTP, no database), for comparison | ${perSecond.toLocaleString('en')}/s, p95 ${p95.toFixed(2)} ms | |`,
       `| answered / refused QUERY_TOO_LARGE (by design) / failed | ${http.answered.toLocaleString('en')} / ${http.tooLarge.toLocaleString('en')} / ${http.failed} | failed 0 |`,
       `| cells per answer (mean) | ${http.answered ? Math.round(http.cells / http.answered).toLocaleString('en') : 0} | |`,
+      `| the service's CPU per request (/proc, user + system) | ${http.serviceCpuMsPerRequest === null ? 'n/a' : `${http.serviceCpuMsPerRequest.toFixed(2)} ms`} | |`,
     ].join('\n');
   if (!serveOnly) console.log(table);
   if (httpTable) {
@@ -308,7 +324,7 @@ async function main(): Promise<void> {
       '## City reporting over HTTP (npm run bench:reporting)',
       '',
       ...context.slice(0, 2).map((line) => `${line}\n`),
-      `The release (protected${serveOnly ? ', not audited: --serve-only' : ' and audited'}) stored in a fresh database; the service started on it as npm start runs it (tsx, npm start's Node flags); cityReport queries with a CITY_ANALYST token from autocannon in the bench's process, each a fresh random slice (one measure, random groupings with margins, granularity and start month).\n`,
+      `The release (protected${serveOnly ? ', not audited: --serve-only' : ' and audited'}) stored in a fresh database; the service started on it as npm start runs it (tsx, npm start's Node flags); cityReport queries with a CITY_ANALYST token from autocannon in the bench's process, each the SDK's CityReport persisted document by id (what the dashboard sends: the lean route, with the release's fields) with a fresh random slice (one measure, random groupings with margins, granularity and start month); the service's CPU per request read from /proc over the run.\n`,
       httpTable,
     ].join('\n');
     await writeReportSection(path.join(repoRoot, 'BENCHMARKS.md'), 'bench-reporting-http', body);
