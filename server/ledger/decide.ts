@@ -287,7 +287,10 @@ export function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
   const phase = kind === 'PENDING' ? 'PENDING' : 'POSTED';
   const storedLines = kind === 'VOID' ? [] : lines;
   const seq = (ctx.head.seq + 1n).toString();
-  const body = {
+  const body: NewEntry = {
+    requestHash: op.requestHash,
+    prevHash: ctx.head.hash,
+    hash: '',
     bookId: op.bookId,
     id: uuidv7(now.getTime()),
     seq,
@@ -312,14 +315,14 @@ export function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
       effectiveAt,
     })),
   };
-  const hash = entryHash(ctx.head.hash, body);
+  // The entry itself, its hash set once computed from its content (no copy of the body).
+  const entry: NewEntry = body;
+  entry.hash = entryHash(ctx.head.hash, body);
   const totals = new Map<string, AccountTotals>();
-  for (const [accountId, t] of applied) totals.set(key(op.bookId, accountId), t);
-  return {
-    entry: { ...body, requestHash: op.requestHash, prevHash: ctx.head.hash, hash },
-    totals,
-    targetKey,
-  };
+  applied.forEach((t, accountId) => {
+    totals.set(key(op.bookId, accountId), t);
+  });
+  return { entry, totals, targetKey };
 }
 
 /**

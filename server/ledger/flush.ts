@@ -275,7 +275,9 @@ export async function decideGroup(
           };
           decision = { type: 'error', error: result, refusal };
         } else {
-          result.totals.forEach((totals, k) => working.set(k, totals));
+          result.totals.forEach((totals, k) => {
+            working.set(k, totals);
+          });
           heads.set(op.bookId, { seq: BigInt(result.entry.seq), hash: result.entry.hash });
           if (result.targetKey) usedTargets.add(result.targetKey);
           recordMoves(flushMoves, result.entry, accounts);
