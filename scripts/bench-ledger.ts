@@ -14,7 +14,7 @@
  * number of entries in the database matches what the answers reported.
  */
 
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -41,6 +41,7 @@ import {
 } from './bench/proc.js';
 import { RemoteProfiler } from './bench/profiler.js';
 import type { SqlWorkerConfig, SqlWorkerOutput } from './bench/sql-worker.js';
+import { npmStartCommand } from './lib/bench-service.js';
 import { commandLine } from './lib/cli.js';
 import { freePort } from './lib/ports.js';
 import { writeReportSection } from './lib/report-section.js';
@@ -409,43 +410,6 @@ interface Server {
   profiler: RemoteProfiler | undefined;
 }
 
-/**
- * The command of package.json's `start` script (environment assignments and node arguments), after
- * building dist/ the same way, so the figures are those of the service as users start it.
- */
-function serverCommand(): { env: Record<string, string>; args: string[] } {
-  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
-    scripts: Record<string, string>;
-  };
-  const match = /(?:^|&&)\s*((?:[A-Z_]+=\S+\s+)*)node\s+([^&]+)$/.exec(pkg.scripts.start ?? '');
-  if (!match) throw new Error('package.json "start" must end with `[VAR=value ...] node <flags> <script>`');
-  try {
-    execFileSync(
-      process.execPath,
-      [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-      { cwd: repoRoot, stdio: 'inherit' },
-    );
-  } catch {
-    // tsc emits despite type errors (files being edited elsewhere in the checkout): measure what it
-    // emitted, and say so.
-    log('warning: tsc reported type errors; measuring the JavaScript it emitted anyway');
-  }
-  const env = Object.fromEntries(
-    match[1]!
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean)
-      .map((pair) => pair.split('=', 2) as [string, string]),
-  );
-  // Expand `${VAR:-default}` as the shell running `npm start` would.
-  const expand = (word: string) =>
-    word.replace(
-      /\$\{([A-Z_]+):-([^}]*)\}/g,
-      (_all, name: string, fallback: string) => process.env[name] || fallback,
-    );
-  return { env, args: match[2]!.trim().split(/\s+/).map(expand) };
-}
-
 async function startServer(databaseUrl: string, options: Options, tmpDir: string): Promise<Server> {
   // main.ts logs its port only at level info; at warn we must choose the port ourselves.
   const port = await freePort();
@@ -468,7 +432,7 @@ async function startServer(databaseUrl: string, options: Options, tmpDir: string
   env.PERSISTED_DOCUMENTS_FILE = manifestFile;
   // The same command `npm start` runs (build, then node with the flags in package.json), so the
   // figures are those of the service as users start it.
-  const command = serverCommand();
+  const command = npmStartCommand(log);
   const inspectPort = options.cpuProfDir ? await freePort() : undefined;
   const nodeArgs = inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`, ...command.args] : command.args;
   const child = spawn(process.execPath, nodeArgs, {

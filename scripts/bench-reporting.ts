@@ -324,7 +324,7 @@ async function main(): Promise<void> {
       '## City reporting over HTTP (npm run bench:reporting)',
       '',
       ...context.slice(0, 2).map((line) => `${line}\n`),
-      `The release (protected${serveOnly ? ', not audited: --serve-only' : ' and audited'}) stored in a fresh database; the service started on it as npm start runs it (tsx, npm start's Node flags); cityReport queries with a CITY_ANALYST token from autocannon in the bench's process, each the SDK's CityReport persisted document by id (what the dashboard sends: the lean route, with the release's fields) with a fresh random slice (one measure, random groupings with margins, granularity and start month); the service's CPU per request read from /proc over the run.\n`,
+      `The release (protected${serveOnly ? ', not audited: --serve-only' : ' and audited'}) stored in a fresh database; the service started on it as npm start runs it (dist/ compiled, then Node with package.json's flags on dist/server/main.js); cityReport queries with a CITY_ANALYST token from autocannon in the bench's process, each the SDK's CityReport persisted document by id (what the dashboard sends: the lean route, with the release's fields) with a fresh random slice (one measure, random groupings with margins, granularity and start month); the service's CPU per request read from /proc over the run.\n`,
       httpTable,
     ].join('\n');
     await writeReportSection(path.join(repoRoot, 'BENCHMARKS.md'), 'bench-reporting-http', body);

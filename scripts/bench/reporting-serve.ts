@@ -4,7 +4,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { CityReportDocument, createLedgerClient, documentIdOf } from '../../client-sdk/index.js';
 import type { ReleaseRow } from '../../server/reporting/store.js';
-import { createBenchDatabase, startBenchService } from '../lib/bench-service.js';
+import { createBenchDatabase, npmStartCommand, startBenchService } from '../lib/bench-service.js';
 import type { Cleanups } from '../lib/cleanups.js';
 import { processCpuSeconds } from './proc.js';
 
@@ -43,18 +43,18 @@ export interface ServeResult {
  */
 const DOCUMENT_ID = documentIdOf(CityReportDocument)!;
 
-/** The Node flags `npm start` gives the compiled service (package.json's start script). */
-const SERVICE_FLAGS = ['--max-semi-space-size=16', '--max-old-space-size=128', '--enable-source-maps'];
-
 export async function serveOverHttp(release: ReleaseRow, o: ServeOptions): Promise<ServeResult> {
   // A fresh database on the given server, dropped at the end.
   const name = `ledger_bench_reporting_${Date.now()}_${randomBytes(3).toString('hex')}`;
   const databaseUrl = await createBenchDatabase(o.databaseUrl, name, o.cleanups);
-  o.log(`starting the service on database ${name}`);
+  // The service as `npm start` runs it: dist/ compiled, then Node with package.json's flags.
+  const command = npmStartCommand(o.log);
+  o.log(`starting the service on database ${name}: node ${command.args.join(' ')}`);
   const service = await startBenchService({
     databaseUrl,
     profile: o.cpuProfDir !== null,
-    args: [...SERVICE_FLAGS, '--import', 'tsx', path.join('server', 'main.ts')],
+    args: command.args,
+    env: command.env,
     cleanups: o.cleanups,
     log: o.log,
   });

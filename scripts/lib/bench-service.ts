@@ -2,10 +2,13 @@
  * What the domain benchmarks (bench-clearing, bench-patronage, bench-reporting's HTTP part) stand
  * on: a fresh database on a PostgreSQL server, dropped by a cleanup, and the service started as a
  * child process on it, stopped by a cleanup, ready when /readyz answers 200, optionally with V8's
- * inspector for a RemoteProfiler. bench-ledger keeps its own (it starts `npm start`'s command).
+ * inspector for a RemoteProfiler; and `npm start`'s command (npmStartCommand), which bench-ledger and
+ * bench-reporting's HTTP part run so that their figures are those of the service as users start it.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { newTokenString } from '../../server/auth/index.js';
@@ -44,6 +47,46 @@ export async function createBenchDatabase(
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+/**
+ * The command of package.json's `start` script (its environment assignments and Node's arguments:
+ * flags, then dist/server/main.js), after compiling dist/ as `npm start` does (tsc -p
+ * tsconfig.build.json). tsc emits despite type errors (files being edited elsewhere in the
+ * checkout): the JavaScript it emitted is measured anyway, and `log` says so.
+ */
+export function npmStartCommand(log: (message: string) => void): {
+  env: Record<string, string>;
+  args: string[];
+} {
+  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const match = /(?:^|&&)\s*((?:[A-Z_]+=\S+\s+)*)node\s+([^&]+)$/.exec(pkg.scripts.start ?? '');
+  if (!match) throw new Error('package.json "start" must end with `[VAR=value ...] node <flags> <script>`');
+  try {
+    execFileSync(
+      process.execPath,
+      [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+      { cwd: repoRoot, stdio: 'inherit' },
+    );
+  } catch {
+    log('warning: tsc reported type errors; measuring the JavaScript it emitted anyway');
+  }
+  const env = Object.fromEntries(
+    match[1]!
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((pair) => pair.split('=', 2) as [string, string]),
+  );
+  // Expand `${VAR:-default}` as the shell running `npm start` would.
+  const expand = (word: string) =>
+    word.replace(
+      /\$\{([A-Z_]+):-([^}]*)\}/g,
+      (_all, name: string, fallback: string) => process.env[name] || fallback,
+    );
+  return { env, args: match[2]!.trim().split(/\s+/).map(expand) };
 }
 
 export interface BenchService {
