@@ -61,6 +61,9 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
     credit,
     banking,
     reporting,
-    close: () => ledger.close(),
+    close: async () => {
+      await reporting.close();
+      await ledger.close();
+    },
   };
 }

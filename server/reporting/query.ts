@@ -124,7 +124,8 @@ export async function releaseFor(
   if (!mayReadCity(actor, city))
     return new LedgerError('NO_RELEASE', 'no reporting for this city is open to you', 'city');
   const key = cityKeyOf(city);
-  const id = releaseId ?? (await store.latestReleaseId(deps.pool, key));
+  const id =
+    releaseId ?? (await (deps.latest ? deps.latest.get(key) : store.latestReleaseId(deps.pool, key)));
   if (!id) return new LedgerError('NO_RELEASE', 'this city has no release yet', 'city');
   const cached = cache.get(id);
   if (cached && cached.row.cityKey === key) return cached;

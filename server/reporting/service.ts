@@ -11,6 +11,7 @@ import type { DbPool } from '../platform/transaction.js';
 import { analystCities, cityKeyOf, mayReadCity } from './access.js';
 import type { ReportingDeps } from './deps.js';
 import { type ExportFormat, type ExportResult, exportRelease } from './export.js';
+import { LatestReleases } from './latest.js';
 import { listProfiles, type ProfileInput, reportProfile } from './profiles.js';
 import { releaseFor, type SliceInput, type SliceResult, slice } from './query.js';
 import { type CreateReleaseInput, createRelease, refreshCity } from './release.js';
@@ -20,7 +21,12 @@ export class ReportingService {
   private readonly deps: ReportingDeps;
 
   constructor(pool: DbPool, clock: () => Date = () => new Date()) {
-    this.deps = { pool, clock };
+    this.deps = { pool, clock, latest: new LatestReleases(pool) };
+  }
+
+  /** Stops listening for publications (latest.ts). */
+  close(): Promise<void> {
+    return this.deps.latest?.close() ?? Promise.resolve();
   }
 
   reportProfile(input: ProfileInput, actor: Principal) {

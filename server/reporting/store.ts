@@ -451,6 +451,10 @@ export async function listReleases(db: Queryable, cityKey: string, limit: number
   return rows.map(releaseFromRow);
 }
 
+/** The channel a stored release is announced on (its city key as the payload). */
+export const RELEASE_CHANNEL = 'reporting_release';
+
+/** Stores a release and announces it to every process (in the same transaction). */
 export async function insertRelease(tx: TxClient, r: ReleaseRow): Promise<void> {
   await tx.query(
     `insert into reporting_release (city_key, seq, id, city, currency, first_month, through_month, policy, dimensions,
@@ -473,6 +477,8 @@ export async function insertRelease(tx: TxClient, r: ReleaseRow): Promise<void> 
       r.createdBy,
     ],
   );
+  // Heard by every process's LatestReleases when this transaction commits (latest.ts).
+  await tx.query('select pg_notify($1, $2)', [RELEASE_CHANNEL, r.cityKey]);
 }
 
 /** Decimal places of a currency as the city's co-ops keep it (2 when none does). */
