@@ -32,6 +32,37 @@ export interface LoadedRelease {
   reasons: Map<number, SuppressionReason>;
   /** Per period code, the measure-period indices of COOPS and CLOSED in each of its months (lazily). */
   coopsMonths: Map<string, number[] | null>;
+  /** dims.measurePeriods parsed once: what a slice picks them by (null: not a period code). */
+  measurePeriods: (MeasurePeriod | null)[];
+}
+
+/** A measure-period code of a release, parsed once when the release is loaded. */
+interface MeasurePeriod {
+  /** Its index in the last dimension. */
+  index: number;
+  measure: string;
+  period: string;
+  granularity: string;
+  /** The period's first and last month (YYYY-MM). */
+  startMonth: string;
+  endMonth: string;
+}
+
+function parseMeasurePeriods(codes: string[]): (MeasurePeriod | null)[] {
+  return codes.map((code, index) => {
+    const at = code.lastIndexOf('@');
+    if (at < 0) return null;
+    const period = parsePeriod(code.slice(at + 1));
+    if (!period) return null;
+    return {
+      index,
+      measure: code.slice(0, at),
+      period: code.slice(at + 1),
+      granularity: period.granularity,
+      startMonth: period.start.slice(0, 7),
+      endMonth: period.end.slice(0, 7),
+    };
+  });
 }
 
 /**
@@ -108,7 +139,16 @@ function load(row: store.ReleaseRow): LoadedRelease {
     values.set(c.cell, c.value);
     if (c.reason) reasons.set(c.cell, c.reason);
   }
-  const loaded = { row, dims, index, strides, values, reasons, coopsMonths: new Map() };
+  const loaded = {
+    row,
+    dims,
+    index,
+    strides,
+    values,
+    reasons,
+    coopsMonths: new Map(),
+    measurePeriods: parseMeasurePeriods(dims.measurePeriods),
+  };
   if (cache.size >= CACHED_RELEASES_MAX) cache.delete(cache.keys().next().value!);
   cache.set(row.id, loaded);
   return loaded;
@@ -135,6 +175,7 @@ export async function releaseFor(
   return load(row);
 }
 
+const MEASURE_CODES = new Set(MEASURES.map((m) => m.code));
 const MONEY = new Set(MEASURES.filter((m) => m.money).map((m) => m.code));
 
 export function formatValue(release: LoadedRelease, measure: string, minor: number): string {
@@ -182,8 +223,18 @@ function isNoData(release: LoadedRelease, cell: number, measure: string, period:
 export function cellAt(release: LoadedRelease, cell: number, codes: string[]): SliceCell {
   const [neighbourhood, sector, kind, mp] = codes as [string, string, string, string];
   const at = mp.lastIndexOf('@');
-  const measure = mp.slice(0, at);
-  const period = mp.slice(at + 1);
+  return cellOf(release, cell, neighbourhood, sector, kind, mp.slice(0, at), mp.slice(at + 1));
+}
+
+function cellOf(
+  release: LoadedRelease,
+  cell: number,
+  neighbourhood: string,
+  sector: string,
+  kind: string,
+  measure: string,
+  period: string,
+): SliceCell {
   const reason = release.reasons.get(cell) ?? null;
   const value = release.values.get(cell) ?? 0;
   const noData = reason === null && value === 0 && isNoData(release, cell, measure, period);
@@ -238,8 +289,7 @@ export async function slice(
   if (kinds instanceof LedgerError) return kinds;
   if (input.measures.length < 1 || input.measures.length > QUERY_CODES_MAX)
     return new LedgerError('INVALID_INPUT', `give 1 to ${QUERY_CODES_MAX} measures`, 'measures');
-  const known = new Set(MEASURES.map((m) => m.code));
-  const badMeasure = input.measures.findIndex((m) => !known.has(m));
+  const badMeasure = input.measures.findIndex((m) => !MEASURE_CODES.has(m));
   if (badMeasure >= 0)
     return new LedgerError(
       'INVALID_INPUT',
@@ -253,33 +303,40 @@ export async function slice(
     if (value !== null && !/^\d{4}-(0[1-9]|1[0-2])$/.test(value))
       return new LedgerError('INVALID_INPUT', `${field} must be YYYY-MM`, field);
   }
-  const mpCodes: string[] = [];
-  for (const measure of [...new Set(input.measures)]) {
-    for (const code of dims.measurePeriods) {
-      if (!code.startsWith(`${measure}@`)) continue;
-      const period = parsePeriod(code.slice(measure.length + 1));
-      if (!period || period.granularity !== input.granularity) continue;
-      if (input.from && period.start.slice(0, 7) < input.from) continue;
-      if (input.to && period.end.slice(0, 7) > input.to) continue;
-      mpCodes.push(code);
+  // The measure-periods asked, in the order of the measures, then of the release.
+  const mps: MeasurePeriod[] = [];
+  for (const measure of new Set(input.measures)) {
+    for (const mp of release.measurePeriods) {
+      if (mp === null || mp.measure !== measure || mp.granularity !== input.granularity) continue;
+      if (input.from && mp.startMonth < input.from) continue;
+      if (input.to && mp.endMonth > input.to) continue;
+      mps.push(mp);
     }
   }
-  const total = nbh.length * sec.length * kinds.length * mpCodes.length;
+  const total = nbh.length * sec.length * kinds.length * mps.length;
   if (total > QUERY_CELLS_MAX)
     return new LedgerError(
       'QUERY_TOO_LARGE',
       `the query asks ${total} cells, at most ${QUERY_CELLS_MAX}: narrow it`,
       null,
     );
+  // Each code's offset in the stored table, looked up once per slice (not per cell).
+  const offsets = (codes: string[], d: number) =>
+    codes.map((c) => release.index[d]!.get(c)! * release.strides[d]!);
+  const nbhAt = offsets(nbh, 0);
+  const secAt = offsets(sec, 1);
+  const kindAt = offsets(kinds, 2);
+  const stride = release.strides[3]!;
   const cells: SliceCell[] = [];
-  for (const n of nbh)
-    for (const s of sec)
-      for (const k of kinds)
-        for (const mp of mpCodes) {
-          const codes = [n, s, k, mp];
-          const cell = codes.reduce((acc, c, d) => acc + release.index[d]!.get(c)! * release.strides[d]!, 0);
-          cells.push(cellAt(release, cell, codes));
-        }
+  for (let a = 0; a < nbh.length; a++)
+    for (let b = 0; b < sec.length; b++)
+      for (let c = 0; c < kinds.length; c++) {
+        const base = nbhAt[a]! + secAt[b]! + kindAt[c]!;
+        for (const mp of mps)
+          cells.push(
+            cellOf(release, base + mp.index * stride, nbh[a]!, sec[b]!, kinds[c]!, mp.measure, mp.period),
+          );
+      }
   return { release: release.row, cells };
 }
 
