@@ -150,6 +150,9 @@ export const REASON_CODES: readonly (SuppressionReason | null)[] = [
   'COMPLEMENTARY',
 ];
 
+/** Bytes of a stored cell (encodeCells). */
+export const CELL_BYTES = 13;
+
 /** Stored cells: per cell its index (uint32), its value (float64; NaN when hidden) and reason (uint8). */
 export function encodeCells(cube: Cube, reasons: readonly (SuppressionReason | null)[]): Buffer {
   const cells: number[] = [];

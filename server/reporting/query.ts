@@ -13,7 +13,7 @@ import { monthsOf, parsePeriod } from '../core/disclosure-periods.js';
 import type { SuppressionReason } from '../core/disclosure-rules.js';
 import { Decimal, LedgerError, type Principal } from '../core/index.js';
 import { cityKeyOf, mayReadCity } from './access.js';
-import { decodeCells, type ReleaseDimensions } from './cube.js';
+import { CELL_BYTES, REASON_CODES, type ReleaseDimensions } from './cube.js';
 import type { ReportingDeps } from './deps.js';
 import { MEASURES } from './measures.js';
 import * as store from './store.js';
@@ -27,9 +27,15 @@ export interface LoadedRelease {
   dims: ReleaseDimensions;
   index: Map<string, number>[];
   strides: number[];
-  /** Stored cells: index -> value (NaN when hidden) and reason. */
-  values: Map<number, number>;
-  reasons: Map<number, SuppressionReason>;
+  /**
+   * Stored cells in ascending cell order, in typed arrays (13 bytes a cell, off the JavaScript heap:
+   * a city of the issue's full size stores about 3.5 million cells, which Maps of boxed numbers could
+   * not hold in the service's 128 MB heap): the cell's index, its value (NaN when hidden) and its
+   * reason (an index into REASON_CODES; 0 when published). Read by binary search (stored).
+   */
+  cellIds: Uint32Array;
+  cellValues: Float64Array;
+  cellReasons: Uint8Array;
   /** Per period code, the measure-period indices of COOPS and CLOSED in each of its months (lazily). */
   coopsMonths: Map<string, number[] | null>;
   /** dims.measurePeriods parsed once: what a slice picks them by (null: not a period code). */
@@ -133,25 +139,64 @@ function load(row: store.ReleaseRow): LoadedRelease {
     codes[3]!.length,
     1,
   ];
-  const values = new Map<number, number>();
-  const reasons = new Map<number, SuppressionReason>();
-  for (const c of decodeCells(row.cells)) {
-    values.set(c.cell, c.value);
-    if (c.reason) reasons.set(c.cell, c.reason);
-  }
   const loaded = {
     row,
     dims,
     index,
     strides,
-    values,
-    reasons,
+    ...storedCells(row.cells),
     coopsMonths: new Map(),
     measurePeriods: parseMeasurePeriods(dims.measurePeriods),
   };
   if (cache.size >= CACHED_RELEASES_MAX) cache.delete(cache.keys().next().value!);
   cache.set(row.id, loaded);
   return loaded;
+}
+
+/**
+ * The stored cells of a release (cube.ts encodeCells: 13 bytes a cell) as typed arrays in ascending
+ * cell order. encodeCells writes them in that order; a blob that is not is sorted here.
+ */
+export function storedCells(buf: Buffer): Pick<LoadedRelease, 'cellIds' | 'cellValues' | 'cellReasons'> {
+  const n = Math.floor(buf.length / CELL_BYTES);
+  let cellIds = new Uint32Array(n);
+  let cellValues = new Float64Array(n);
+  let cellReasons = new Uint8Array(n);
+  let sorted = true;
+  for (let i = 0, at = 0; i < n; i++, at += CELL_BYTES) {
+    cellIds[i] = buf.readUInt32LE(at);
+    cellValues[i] = buf.readDoubleLE(at + 4);
+    cellReasons[i] = buf[at + 12]! < REASON_CODES.length ? buf[at + 12]! : 0;
+    if (i > 0 && cellIds[i]! <= cellIds[i - 1]!) sorted = false;
+  }
+  if (!sorted) {
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => cellIds[a]! - cellIds[b]!);
+    const ids = new Uint32Array(n);
+    const values = new Float64Array(n);
+    const reasons = new Uint8Array(n);
+    order.forEach((from, to) => {
+      ids[to] = cellIds[from]!;
+      values[to] = cellValues[from]!;
+      reasons[to] = cellReasons[from]!;
+    });
+    [cellIds, cellValues, cellReasons] = [ids, values, reasons];
+  }
+  return { cellIds, cellValues, cellReasons };
+}
+
+/** Where a cell is among a release's stored cells (-1: not stored, a zero with no contributor). */
+function stored(release: LoadedRelease, cell: number): number {
+  const ids = release.cellIds;
+  let lo = 0;
+  let hi = ids.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const id = ids[mid]!;
+    if (id === cell) return mid;
+    if (id < cell) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
 }
 
 /** The release a query reads: the given one of the city, or its latest. */
@@ -215,7 +260,8 @@ function isNoData(release: LoadedRelease, cell: number, measure: string, period:
   const base = cell - (cell % release.strides[2]!);
   for (const mp of months) {
     const coops = base + mp;
-    if (release.reasons.has(coops) || (release.values.get(coops) ?? 0) !== 0) return false;
+    const at = stored(release, coops);
+    if (at >= 0 && (release.cellReasons[at] !== 0 || release.cellValues[at] !== 0)) return false;
   }
   return true;
 }
@@ -235,8 +281,9 @@ function cellOf(
   measure: string,
   period: string,
 ): SliceCell {
-  const reason = release.reasons.get(cell) ?? null;
-  const value = release.values.get(cell) ?? 0;
+  const at = stored(release, cell);
+  const reason = at < 0 ? null : (REASON_CODES[release.cellReasons[at]!] ?? null);
+  const value = at < 0 ? 0 : release.cellValues[at]!;
   const noData = reason === null && value === 0 && isNoData(release, cell, measure, period);
   return {
     neighbourhood,

@@ -400,6 +400,8 @@ export interface ReleaseRow {
 
 const RELEASE_COLUMNS = `id, city_key, city, seq, currency, to_char(first_month, 'YYYY-MM') as first_month,
   to_char(through_month, 'YYYY-MM') as through_month, policy, dimensions, cells, protection, summary, created_at, created_by`;
+/** A release's columns without its cells and protection (read apart, in chunks: withBytes). */
+const RELEASE_HEAD_COLUMNS = RELEASE_COLUMNS.replace('cells, protection, ', '');
 
 function releaseFromRow(r: Record<string, unknown>): ReleaseRow {
   return {
@@ -422,10 +424,10 @@ function releaseFromRow(r: Record<string, unknown>): ReleaseRow {
 
 export async function latestRelease(db: Queryable, cityKey: string): Promise<ReleaseRow | null> {
   const { rows } = await db.query(
-    `select ${RELEASE_COLUMNS} from reporting_release where city_key = $1 order by seq desc limit 1`,
+    `select ${RELEASE_HEAD_COLUMNS} from reporting_release where city_key = $1 order by seq desc limit 1`,
     [cityKey],
   );
-  return rows[0] ? releaseFromRow(rows[0]) : null;
+  return rows[0] ? withBytes(db, rows[0]) : null;
 }
 
 /** The latest release's id and number (without its cells), for a cache check. */
@@ -437,9 +439,53 @@ export async function latestReleaseId(db: Queryable, cityKey: string): Promise<s
   return (rows[0]?.id as string | undefined) ?? null;
 }
 
-export async function releaseById(db: Queryable, id: string): Promise<ReleaseRow | null> {
-  const { rows } = await db.query(`select ${RELEASE_COLUMNS} from reporting_release where id = $1`, [id]);
-  return rows[0] ? releaseFromRow(rows[0]) : null;
+/** A release by id; `chunk`: bytes of its cells or protection read per statement. */
+export async function releaseById(
+  db: Queryable,
+  id: string,
+  chunk = BYTES_CHUNK,
+): Promise<ReleaseRow | null> {
+  const { rows } = await db.query(`select ${RELEASE_HEAD_COLUMNS} from reporting_release where id = $1`, [
+    id,
+  ]);
+  return rows[0] ? withBytes(db, rows[0], chunk) : null;
+}
+
+/** Bytes of a release's cells or protection read by one statement (hex text twice that on the heap). */
+const BYTES_CHUNK = 4 << 20;
+
+/**
+ * A release with its cells and protection, read in chunks: a city of the issue's full size stores
+ * tens of megabytes of cells, which pg would hand over as one hex string twice that size on a heap
+ * of 128 MB. (pg's binary results decode each value as UTF-8 text first, so they cannot carry bytes.)
+ */
+async function withBytes(
+  db: Queryable,
+  head: Record<string, unknown>,
+  chunk = BYTES_CHUNK,
+): Promise<ReleaseRow | null> {
+  const { rows } = await db.query<{ cells: number; protection: number }>(
+    'select octet_length(cells) as cells, octet_length(protection) as protection from reporting_release where id = $1',
+    [head.id],
+  );
+  if (!rows[0]) return null;
+  const read = async (column: 'cells' | 'protection', length: number): Promise<Buffer> => {
+    const bytes = Buffer.allocUnsafe(length);
+    for (let at = 0; at < length; at += chunk) {
+      const part = await db.query<{ b: Buffer }>(
+        `select substring(${column} from $2::int for $3::int) as b from reporting_release where id = $1`,
+        [head.id, at + 1, chunk],
+      );
+      const got = part.rows[0]?.b;
+      if (!got || got.length !== Math.min(chunk, length - at))
+        throw new Error(`release ${String(head.id)}: its ${column} changed while read`);
+      got.copy(bytes, at);
+    }
+    return bytes;
+  };
+  const cells = await read('cells', Number(rows[0].cells));
+  const protection = await read('protection', Number(rows[0].protection));
+  return releaseFromRow({ ...head, cells, protection });
 }
 
 export async function listReleases(db: Queryable, cityKey: string, limit: number): Promise<ReleaseRow[]> {
