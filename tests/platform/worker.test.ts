@@ -1,7 +1,10 @@
 /**
- * server/platform/worker.ts: CPU-heavy work runs in a worker thread while the event loop that
+ * server/platform/worker.ts: CPU-heavy work runs in a worker process while the event loop that
  * serves requests stays free; answers and errors come back as they were.
  */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { runInWorker, workerModule } from '../../server/platform/worker.js';
 
@@ -29,7 +32,7 @@ describe('runInWorker', () => {
           values: [1n, 2n, 10n ** 30n],
         },
       );
-      expect(answer).toEqual({ sum: 10n ** 30n + 3n, spun: true });
+      expect(answer).toEqual({ sum: 10n ** 30n + 3n, spun: true, held: 0 });
     } finally {
       clearInterval(timer);
     }
@@ -43,4 +46,15 @@ describe('runInWorker', () => {
       'no protection found',
     );
   });
+
+  it('gives the work a heap of its own, beyond the 128 MB npm start gives the service', async () => {
+    // A worker thread could not: --max-old-space-size caps every thread of the process.
+    const parent = path.join(import.meta.dirname, 'fixtures', 'small-heap-parent.ts');
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--max-old-space-size=128', '--import', 'tsx', parent],
+      { timeout: 60_000 },
+    );
+    expect(JSON.parse(stdout.trim())).toEqual({ held: 400 });
+  }, 90_000);
 });
