@@ -1,5 +1,5 @@
 /**
- * The pure part of making a release (issue 15), run in a worker thread (release-worker.ts) so that
+ * The pure part of making a release (issue 15), run in a worker process (release-worker.ts) so that
  * the service's event loop keeps answering while a city's table is protected and audited (seconds
  * to minutes): build the cube from the frozen rows, protect it with the previous release's cells
  * locked, check the certificates exactly, audit every hidden sensitive cell with HiGHS within the

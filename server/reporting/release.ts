@@ -5,7 +5,7 @@
  * exactly, audit every hidden sensitive cell with HiGHS (its certificate's neighbourhood first, the
  * exact program of its component where that does not prove it), and store the protected cells.
  * Nothing is stored when either check fails. The protection and the audit (release-compute.ts)
- * run in a worker thread: the service keeps answering every other request meanwhile; and outside
+ * run in a worker process: the service keeps answering every other request meanwhile; and outside
  * any transaction: the inputs are read under the city's lock in a transaction rolled back (a
  * snapshot), computed from with no lock held, and the release written under the lock only when the
  * same reads then give the same inputs (see createRelease).
