@@ -213,11 +213,21 @@ async function main(): Promise<void> {
     createdAt: new Date(),
     createdBy: 'bench',
   };
-  // The query path reads releases from its store; here the store's two reads answer this release.
+  // The query path reads releases from its store; here the store's reads answer this release: its
+  // id, its head, and its cells and protection (their lengths, then chunks of them).
   const pool = {
-    query: async (sql: string) => ({
-      rows: sql.includes('select id from') ? [{ id: release.id }] : [rowOf(release)],
-    }),
+    query: async (query: string | { text: string }, values: unknown[] = []) => {
+      const sql = typeof query === 'string' ? query : query.text;
+      if (sql.includes('select id from')) return { rows: [{ id: release.id }] };
+      if (sql.includes('octet_length'))
+        return { rows: [{ cells: release.cells.length, protection: release.protection.length }] };
+      if (sql.includes('substring(')) {
+        const bytes = sql.includes('substring(cells') ? release.cells : release.protection;
+        const [from, length] = [Number(values[1]) - 1, Number(values[2])];
+        return { rows: [{ b: bytes.subarray(from, from + length) }] };
+      }
+      return { rows: [rowOf(release)] };
+    },
   };
   const deps = { pool: pool as never, clock: () => new Date() };
   const admin = { id: 'bench', name: 'bench', tokenId: '', grants: [{ role: 'ADMIN' as const, scope: '' }] };
