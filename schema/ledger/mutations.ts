@@ -122,18 +122,11 @@ function toPayload(result: OpResult, relatedId: string | null = null): EntryPayl
     : { entry: null, replayed: false, userErrors: [result.error], bookId: null, relatedId: null };
 }
 
-/** A batch's result for one entry: toPayload's fields and the index, as one object. */
+/** A batch's result for one entry: toPayload's object with the index set on it (one object). */
 function batchResult(result: OpResult, index: number): EntryPayload & { index: number } {
-  return result.ok
-    ? {
-        entry: result.entry,
-        replayed: result.replayed,
-        userErrors: [],
-        bookId: result.entry.bookId,
-        relatedId: null,
-        index,
-      }
-    : { entry: null, replayed: false, userErrors: [result.error], bookId: null, relatedId: null, index };
+  const payload = toPayload(result) as EntryPayload & { index: number };
+  payload.index = index;
+  return payload;
 }
 
 const PostJournalEntryPayload = entryPayload('PostJournalEntryPayload');

@@ -100,7 +100,6 @@ export async function decideGroup(
   // book locks first (see lockPhase). Idempotency lookups are race-free because the book lock is
   // held: no other writer of the book can insert a key between this read and our commit.
   const live = ops.filter((_, i) => decisions[i] === null);
-  const keyOf = (op: PostOp) => (isEntryOp(op) ? op.entry.idempotencyKey : op.idempotencyKey);
   const accountKeys = new Map<string, { bookId: string; id: string }>();
   for (const op of live) {
     if (!isEntryOp(op)) continue;
@@ -265,15 +264,7 @@ export async function decideGroup(
           laterMovements: laterMovementsOf,
         });
         if (result instanceof LedgerError) {
-          const refusal: Refusal = {
-            bookId: op.bookId,
-            idempotencyKey: keyOf(op),
-            requestHash: op.requestHash,
-            code: result.code,
-            message: result.message,
-            field: result.field,
-          };
-          decision = { type: 'error', error: result, refusal };
+          decision = { type: 'error', error: result, refusal: refusalOf(op, result) };
         } else {
           result.totals.forEach((totals, k) => {
             working.set(k, totals);
@@ -317,16 +308,7 @@ export async function decideGroup(
         laterMovements: laterMovementsOf,
       });
       if (result instanceof LedgerError) {
-        // Decided against the locked state: remembered under the key (see journal_refusal).
-        const refusal: Refusal = {
-          bookId: op.bookId,
-          idempotencyKey: keyOf(op),
-          requestHash: op.requestHash,
-          code: result.code,
-          message: result.message,
-          field: result.field,
-        };
-        itemDecisions[j] = { type: 'error', error: result, refusal };
+        itemDecisions[j] = { type: 'error', error: result, refusal: refusalOf(op, result) };
         failedAt = failedAt < 0 ? j : failedAt;
         continue;
       }
@@ -422,6 +404,23 @@ const keyReused = () =>
   );
 
 /** The books a write touches: those of its entries and of its refusals. */
+/** An op's idempotency key. */
+function keyOf(op: PostOp): string {
+  return isEntryOp(op) ? op.entry.idempotencyKey : op.idempotencyKey;
+}
+
+/** An op's refusal, decided against the locked state: remembered under its key (journal_refusal). */
+function refusalOf(op: PostOp, error: LedgerError): Refusal {
+  return {
+    bookId: op.bookId,
+    idempotencyKey: keyOf(op),
+    requestHash: op.requestHash,
+    code: error.code,
+    message: error.message,
+    field: error.field,
+  };
+}
+
 function touchedBooks(entries: readonly NewEntry[], refusals: readonly Refusal[]): Set<string> {
   return new Set([...entries.map((e) => e.bookId), ...refusals.map((r) => r.bookId)]);
 }
