@@ -43,6 +43,7 @@ import { RemoteProfiler } from './bench/profiler.js';
 import type { SqlWorkerConfig, SqlWorkerOutput } from './bench/sql-worker.js';
 import { npmStartCommand } from './lib/bench-service.js';
 import { commandLine } from './lib/cli.js';
+import { createDatabase, dropDatabase } from './lib/databases.js';
 import { freePort } from './lib/ports.js';
 import { writeReportSection } from './lib/report-section.js';
 
@@ -289,15 +290,7 @@ interface BenchDatabase {
 async function openDatabase(options: Options, tmpDir: string): Promise<BenchDatabase> {
   if (options.databaseUrl) {
     const name = `ledger_bench_${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}_${process.pid}`;
-    const admin = new pg.Client({ connectionString: options.databaseUrl });
-    await admin.connect();
-    try {
-      await admin.query(`create database ${admin.escapeIdentifier(name)}`);
-    } finally {
-      await admin.end();
-    }
-    const url = new URL(options.databaseUrl);
-    url.pathname = `/${name}`;
+    const url = new URL(await createDatabase(options.databaseUrl, name));
     log(`created database ${name} on ${url.host}`);
     let closed = false;
     return {
@@ -310,14 +303,8 @@ async function openDatabase(options: Options, tmpDir: string): Promise<BenchData
           log(`kept database ${name} (--keep-database)`);
           return;
         }
-        const client = new pg.Client({ connectionString: options.databaseUrl });
-        await client.connect();
-        try {
-          await client.query(`drop database if exists ${client.escapeIdentifier(name)} with (force)`);
-          log(`dropped database ${name}`);
-        } finally {
-          await client.end();
-        }
+        await dropDatabase(options.databaseUrl!, name);
+        log(`dropped database ${name}`);
       },
     };
   }

@@ -15,9 +15,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { redactUrl } from '../../server/platform/config.js';
 import { embeddedClusterUrl, isAlive, postmasterPidOf } from '../../server/platform/db/embedded.js';
+import { createDatabase, dropDatabase } from '../lib/databases.js';
 
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL
@@ -50,15 +50,7 @@ export async function openHarnessDatabase(
     // A database of its own on the user's server: the run's checks, and the termination of
     // connections, then concern nothing else on that server.
     const name = `ledger_bank_${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}_${process.pid}`;
-    const admin = new pg.Client({ connectionString: externalUrl });
-    await admin.connect();
-    try {
-      await admin.query(`create database ${admin.escapeIdentifier(name)}`);
-    } finally {
-      await admin.end();
-    }
-    const url = new URL(externalUrl);
-    url.pathname = `/${name}`;
+    const url = new URL(await createDatabase(externalUrl, name));
     log(`created database ${name} on ${url.host}`);
     let closed = false;
     return {
@@ -77,13 +69,7 @@ export async function openHarnessDatabase(
           log(`kept database ${name} (--keep-database)`);
           return;
         }
-        const client = new pg.Client({ connectionString: externalUrl });
-        await client.connect();
-        try {
-          await client.query(`drop database if exists ${client.escapeIdentifier(name)} with (force)`);
-        } finally {
-          await client.end();
-        }
+        await dropDatabase(externalUrl, name);
       },
     };
   }

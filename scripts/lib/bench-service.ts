@@ -10,11 +10,11 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { newTokenString } from '../../server/auth/index.js';
 import { repoRoot } from '../../server/platform/config.js';
 import { RemoteProfiler } from '../bench/profiler.js';
 import type { Cleanups } from './cleanups.js';
+import { createDatabase, dropDatabase } from './databases.js';
 import { freePort } from './ports.js';
 
 /** Creates database `name` on the server of `serverUrl`; dropped by a cleanup unless `keep`. Its URL. */
@@ -24,29 +24,9 @@ export async function createBenchDatabase(
   cleanups: Cleanups,
   keep = false,
 ): Promise<string> {
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    await admin.query(`create database ${admin.escapeIdentifier(name)}`);
-  } finally {
-    await admin.end();
-  }
-  if (!keep)
-    cleanups.push({
-      name: `drop the database ${name}`,
-      run: async () => {
-        const c = new pg.Client({ connectionString: serverUrl });
-        await c.connect();
-        try {
-          await c.query(`drop database if exists ${c.escapeIdentifier(name)} with (force)`);
-        } finally {
-          await c.end();
-        }
-      },
-    });
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
+  const url = await createDatabase(serverUrl, name);
+  if (!keep) cleanups.push({ name: `drop the database ${name}`, run: () => dropDatabase(serverUrl, name) });
+  return url;
 }
 
 /**
