@@ -188,6 +188,21 @@ export async function pay(
   return payload;
 }
 
+/** Revenue of `amount` USD received in the bank on the 10th of `month` (YYYY-MM); fails the test on userErrors. */
+export async function postRevenue(fixture: CoopFixture, month: string, amount: string) {
+  const payload = await fixture.treasurer.postJournalEntry({
+    bookId: fixture.bookId,
+    idempotencyKey: newKey('rev'),
+    effectiveAt: `${month}-10T12:00:00.000Z`,
+    lines: [
+      { accountId: fixture.chart['4000']!, side: 'CREDIT', amount, unit: 'USD' },
+      { accountId: fixture.chart['1010']!, side: 'DEBIT', amount, unit: 'USD' },
+    ],
+  });
+  expect(payload.userErrors).toEqual([]);
+  return payload;
+}
+
 /** A token acting for the member: a MEMBER grant on one of their own accounts. */
 export async function memberToken(admin: LedgerClient, accountId: string): Promise<string> {
   return (await issueToken(admin, { grants: [{ role: 'MEMBER', scope: accountId }] })).token;

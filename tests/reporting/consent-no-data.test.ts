@@ -7,8 +7,8 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
-import { addMonths, type CoopFixture, setupCoop, today } from '../helpers/coop.js';
-import { connectPg, ledgerClient, newKey, uniqueSuffix } from '../helpers/ledger.js';
+import { addMonths, type CoopFixture, postRevenue, setupCoop, today } from '../helpers/coop.js';
+import { connectPg, ledgerClient, uniqueSuffix } from '../helpers/ledger.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { issueToken } from '../helpers/tokens.js';
 
@@ -38,16 +38,7 @@ beforeAll(async () => {
     coops.push(fixture);
     for (const [i, m] of MONTHS.entries()) {
       const amount = (revenue + i).toFixed(2);
-      const payload = await fixture.treasurer.postJournalEntry({
-        bookId: fixture.bookId,
-        idempotencyKey: newKey('rev'),
-        effectiveAt: `${m}-10T12:00:00.000Z`,
-        lines: [
-          { accountId: fixture.chart['4000']!, side: 'CREDIT', amount, unit: 'USD' },
-          { accountId: fixture.chart['1010']!, side: 'DEBIT', amount, unit: 'USD' },
-        ],
-      });
-      expect(payload.userErrors).toEqual([]);
+      await postRevenue(fixture, m, amount);
     }
   }
   // Every co-op consents on the first day of month 3.

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
-import { addMonths, setupCoop, today } from '../helpers/coop.js';
-import { ledgerClient, newKey, uniqueSuffix } from '../helpers/ledger.js';
+import { addMonths, postRevenue, setupCoop, today } from '../helpers/coop.js';
+import { ledgerClient, uniqueSuffix } from '../helpers/ledger.js';
 import {
   type ServerProcess,
   spawnServerProcess,
@@ -34,16 +34,7 @@ beforeAll(async () => {
       dataSharingConsent: true,
       name: `${name} ${uniqueSuffix()}`,
     });
-    const payload = await coop.treasurer.postJournalEntry({
-      bookId: coop.bookId,
-      idempotencyKey: newKey('rev'),
-      effectiveAt: `${month(-2)}-10T12:00:00.000Z`,
-      lines: [
-        { accountId: coop.chart['4000']!, side: 'CREDIT', amount: '1000.00', unit: 'USD' },
-        { accountId: coop.chart['1010']!, side: 'DEBIT', amount: '1000.00', unit: 'USD' },
-      ],
-    });
-    expect(payload.userErrors).toEqual([]);
+    await postRevenue(coop, month(-2), '1000.00');
   }
   const token = (await issueToken(admin, { grants: [{ role: 'CITY_ANALYST', scope: city }] })).token;
   here = ledgerClient(server.url, { token });

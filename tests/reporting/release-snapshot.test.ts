@@ -14,8 +14,8 @@ import type { Principal } from '../../server/core/index.js';
 import { cityKeyOf } from '../../server/reporting/access.js';
 import { createRelease } from '../../server/reporting/release.js';
 import type { ReleaseSummary } from '../../server/reporting/release-compute.js';
-import { addMonths, type CoopFixture, setupCoop, today } from '../helpers/coop.js';
-import { ledgerClient, newKey, uniqueSuffix } from '../helpers/ledger.js';
+import { addMonths, type CoopFixture, postRevenue, setupCoop, today } from '../helpers/coop.js';
+import { ledgerClient, uniqueSuffix } from '../helpers/ledger.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
@@ -46,16 +46,7 @@ beforeAll(async () => {
     coops.push(fixture);
     for (const m of MONTHS) {
       const amount = revenue.toFixed(2);
-      const payload = await fixture.treasurer.postJournalEntry({
-        bookId: fixture.bookId,
-        idempotencyKey: newKey('rev'),
-        effectiveAt: `${m}-10T12:00:00.000Z`,
-        lines: [
-          { accountId: fixture.chart['4000']!, side: 'CREDIT', amount, unit: 'USD' },
-          { accountId: fixture.chart['1010']!, side: 'DEBIT', amount, unit: 'USD' },
-        ],
-      });
-      expect(payload.userErrors).toEqual([]);
+      await postRevenue(fixture, m, amount);
     }
   }
   // Consent from before the first month.
