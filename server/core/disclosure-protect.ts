@@ -260,16 +260,28 @@ export function protect(problem: ProtectionProblem, options: ProtectOptions = {}
     }
     return slot;
   };
-  /** The index of (slot, pos) in the agg arrays, its figures computed if stale. */
-  const slotAt = (slot: number, w: readonly Term[], pos: number, x: number): number => {
-    const at = slot * positionCount + pos;
-    if (aggEpoch[at] === epoch) return at;
-    aggEpoch[at] = epoch;
+  /**
+   * What vector w (taken with `sign`) gives at position pos, written at `at` of the four arrays:
+   * blocked (1 when w reaches a locked published cell there), the cost of hiding its cells, and how
+   * far its cells other than x let x rise (up) and fall (down). Shared by evaluateInto's slots and
+   * pairPlan's corners.
+   */
+  const lineFigures = (
+    w: readonly Term[],
+    pos: number,
+    x: number,
+    sign: 1 | -1,
+    at: number,
+    blockedOut: Uint8Array,
+    costOut: Float64Array,
+    upOut: Float64Array,
+    downOut: Float64Array,
+  ): void => {
     const base = pos * lastSize;
     let blocked = 0;
     let c = 0;
-    let neg = Infinity;
-    let plus = Infinity;
+    let up = Infinity;
+    let down = Infinity;
     for (const t of w) {
       const cell = base + t.code;
       if (locked[cell] && !suppressed[cell]) {
@@ -278,14 +290,22 @@ export function protect(problem: ProtectionProblem, options: ProtectOptions = {}
       }
       if (!suppressed[cell]) c += cost[cell]!;
       if (cell === x) continue;
-      const room = values[cell]! - lower[cell]!;
-      if (t.coef < 0) neg = Math.min(neg, room / -t.coef);
-      else plus = Math.min(plus, room / t.coef);
+      const coef = sign * t.coef;
+      const r = values[cell]! - lower[cell]!;
+      if (coef < 0) up = Math.min(up, r / -coef);
+      else down = Math.min(down, r / coef);
     }
-    aggBlocked[at] = blocked;
-    aggCost[at] = c;
-    aggNeg[at] = neg;
-    aggPos[at] = plus;
+    blockedOut[at] = blocked;
+    costOut[at] = c;
+    upOut[at] = up;
+    downOut[at] = down;
+  };
+  /** The index of (slot, pos) in the agg arrays, its figures computed if stale. */
+  const slotAt = (slot: number, w: readonly Term[], pos: number, x: number): number => {
+    const at = slot * positionCount + pos;
+    if (aggEpoch[at] === epoch) return at;
+    aggEpoch[at] = epoch;
+    lineFigures(w, pos, x, 1, at, aggBlocked, aggCost, aggNeg, aggPos);
     return at;
   };
 
@@ -501,30 +521,8 @@ export function protect(problem: ProtectionProblem, options: ProtectOptions = {}
       const vx = Math.abs(sign * atX.coef);
       // Per position: blocked (w reaches a locked published cell), the cost of its hidden cells, and
       // how far its cells let x rise and fall as P's corner (Q's are the other way round).
-      for (let pos = 0; pos < positionCount; pos++) {
-        const base = pos * lastSize;
-        let blocked = 0;
-        let c = 0;
-        let up = Infinity;
-        let down = Infinity;
-        for (const t of w) {
-          const cell = base + t.code;
-          if (locked[cell] && !suppressed[cell]) {
-            blocked = 1;
-            break;
-          }
-          if (!suppressed[cell]) c += cost[cell]!;
-          if (cell === x) continue;
-          const coef = sign * t.coef;
-          const r = values[cell]! - lower[cell]!;
-          if (coef < 0) up = Math.min(up, r / -coef);
-          else down = Math.min(down, r / coef);
-        }
-        posBlocked[pos] = blocked;
-        posCost[pos] = c;
-        posUp[pos] = up;
-        posDown[pos] = down;
-      }
+      for (let pos = 0; pos < positionCount; pos++)
+        lineFigures(w, pos, x, sign, pos, posBlocked, posCost, posUp, posDown);
       // The parts tuples (positions of the innermost corner) in order, dimension 0 slowest, that the
       // pair may use: every corner of w hideable there.
       const combos = (fixed: (d: number) => number | null): number[][] => {
