@@ -34,56 +34,124 @@ export function workerModule(base: string, name: string): { url: URL; execArgv: 
 
 type Answer<O> = { ok: true; value: O } | { ok: false; message: string; stack?: string };
 
+/** What the parent sends a worker process: parts of its input first, then the call. */
+type Message<C, I> = { kind: 'chunk'; chunk: C } | { kind: 'run'; input: I };
+
+/**
+ * A worker process being fed its input in parts (for an input too large for the service's heap
+ * at once, read and sent a chunk at a time): `post` each chunk (resolves when it is written to
+ * the channel, so at most one chunk waits in this process), then `run` with the rest of the input.
+ * `kill` stops the process (a run's promise then rejects; safe to call at any time).
+ */
+export interface WorkerSession<C, I, O> {
+  post(chunk: C): Promise<void>;
+  run(input: I): Promise<O>;
+  kill(): void;
+}
+
+/** Starts the worker module in a child process, ready for its input's chunks (startWorker). */
+export function startWorker<C, I, O>(module: { url: URL; execArgv: string[] }): WorkerSession<C, I, O> {
+  const child = fork(fileURLToPath(module.url), [], {
+    execArgv: [...module.execArgv, `--max-old-space-size=${WORKER_HEAP_MB}`],
+    env: { ...process.env, [WORKER_ENV]: '1' },
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let settled = false;
+  let resolveAnswer!: (value: O) => void;
+  let rejectAnswer!: (error: Error) => void;
+  const answer = new Promise<O>((resolve, reject) => {
+    resolveAnswer = resolve;
+    rejectAnswer = reject;
+  });
+  // Awaited by run; a session killed or failed before its run must not be an unhandled rejection.
+  answer.catch(() => {});
+  const settle = (done: () => void) => {
+    if (settled) return;
+    settled = true;
+    done();
+  };
+  child.once('message', (message: Answer<O>) => {
+    settle(() => {
+      if (message.ok) resolveAnswer(message.value);
+      else
+        rejectAnswer(Object.assign(new Error(message.message), { stack: message.stack ?? message.message }));
+    });
+    child.kill();
+  });
+  child.once('error', (error) => settle(() => rejectAnswer(error)));
+  child.once('exit', (code, signal) =>
+    settle(() =>
+      rejectAnswer(
+        new Error(`the worker ${module.url.pathname} exited (${signal ?? `code ${code}`}) without an answer`),
+      ),
+    ),
+  );
+  const send = (message: Message<C, I>) =>
+    new Promise<void>((resolve, reject) => {
+      if (settled) {
+        // It failed (or answered) already: its reason, not a closed channel's.
+        answer.then(() => reject(new Error('the worker answered before its input was complete')), reject);
+        return;
+      }
+      child.send(message as never, (error) => {
+        if (!error) resolve();
+        else if (settled) answer.then(() => reject(error), reject);
+        else reject(error);
+      });
+    });
+  return {
+    post: (chunk) => send({ kind: 'chunk', chunk }),
+    run: async (input) => {
+      await send({ kind: 'run', input });
+      return answer;
+    },
+    kill: () => {
+      settle(() => rejectAnswer(new Error(`the worker ${module.url.pathname} was stopped`)));
+      if (child.exitCode === null && child.signalCode === null) child.kill();
+    },
+  };
+}
+
 /**
  * Runs the worker module with `input` in a child process and resolves with what it answers;
  * rejects with its error (message and stack kept), or when it exits without answering.
  */
 export function runInWorker<I, O>(module: { url: URL; execArgv: string[] }, input: I): Promise<O> {
-  return new Promise<O>((resolve, reject) => {
-    const child = fork(fileURLToPath(module.url), [], {
-      execArgv: [...module.execArgv, `--max-old-space-size=${WORKER_HEAP_MB}`],
-      env: { ...process.env, [WORKER_ENV]: '1' },
-      serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    let settled = false;
-    const settle = (done: () => void) => {
-      if (settled) return;
-      settled = true;
-      done();
-    };
-    child.once('message', (message: Answer<O>) => {
-      settle(() => {
-        if (message.ok) resolve(message.value);
-        else reject(Object.assign(new Error(message.message), { stack: message.stack ?? message.message }));
-      });
-      child.kill();
-    });
-    child.once('error', (error) => settle(() => reject(error)));
-    child.once('exit', (code, signal) =>
-      settle(() =>
-        reject(
-          new Error(
-            `the worker ${module.url.pathname} exited (${signal ?? `code ${code}`}) without an answer`,
-          ),
-        ),
-      ),
-    );
-    child.send(input as never, (error) => {
-      if (error) settle(() => reject(error));
-    });
-  });
+  return startWorker<never, I, O>(module).run(input);
 }
 
-/** In a worker module: answers `run(input)` to the process that started it. */
-export function serveWorker<I, O>(run: (input: I) => O | Promise<O>): void {
+/**
+ * In a worker module: answers `run(input)` to the process that started it; `receive` takes each
+ * chunk the parent posts before (startWorker's post), in order.
+ */
+export function serveWorker<I, O, C = never>(
+  run: (input: I) => O | Promise<O>,
+  receive?: (chunk: C) => void,
+): void {
   const send = process.send?.bind(process);
   if (process.env[WORKER_ENV] !== '1' || !send) return;
   // The parent went away (killed, or done with us): nothing is waiting for the answer.
   process.once('disconnect', () => process.exit(0));
-  process.once('message', (input: I) => {
+  let failure: unknown = null;
+  const onMessage = (message: Message<C, I>) => {
+    if (message.kind === 'chunk') {
+      if (failure !== null) return;
+      try {
+        if (!receive) throw new Error('this worker takes no chunks');
+        receive(message.chunk);
+      } catch (error) {
+        // Told with the answer (the parent is still posting; run comes last).
+        failure = error;
+      }
+      return;
+    }
+    process.off('message', onMessage);
     Promise.resolve()
-      .then(() => run(input))
+      .then(() => {
+        if (failure !== null) throw failure;
+        return run(message.input);
+      })
       .then(
         (value): Answer<O> => ({ ok: true, value }),
         (error: unknown): Answer<O> => ({
@@ -93,5 +161,6 @@ export function serveWorker<I, O>(run: (input: I) => O | Promise<O>): void {
         }),
       )
       .then((answer) => send(answer, () => process.exit(0)));
-  });
+  };
+  process.on('message', onMessage);
 }

@@ -72,7 +72,7 @@ export function buildReleaseShape(
 export function releaseCube(
   shape: TableShape,
   periods: Period[],
-  rows: readonly FrozenRow[],
+  rows: Iterable<FrozenRow>,
   policy: DisclosurePolicy,
 ): Cube {
   const [nbh, sec, kind, mp] = shape.dims as [

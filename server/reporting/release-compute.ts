@@ -48,7 +48,8 @@ const AUDIT_LP_BUDGET_MS = 5 * 60_000;
 
 export interface ComputeReleaseInput {
   dims: Omit<ReleaseDimensions, 'measurePeriods'>;
-  rows: FrozenRow[];
+  /** Iterated twice (an array, or FrozenRowsReceived's rows). */
+  rows: Iterable<FrozenRow>;
   policy: DisclosurePolicy;
   /** Progress lines on stderr, each headed by this (the city), for a computation over a few seconds. */
   progressLabel?: string;
@@ -104,6 +105,105 @@ export const RELEASE_PROGRESS_UNITS: Record<string, string> = {
   'audit neighbourhoods': 'hidden sensitive cells audited on their neighbourhood',
   'audit components': 'cells left audited on their component',
 };
+
+/** The worker's input but its rows, which it is sent before in chunks (FrozenChunk). */
+export type ReleaseWorkerInput = Omit<ComputeReleaseInput, 'rows'> & {
+  /** Rows the chunks sent before held (a check that all of them arrived). */
+  frozenRows: number;
+};
+
+/** Text fields of a frozen row, in a FrozenChunk's codes. */
+const FROZEN_TEXT_FIELDS = [
+  'bookId',
+  'measure',
+  'month',
+  'neighbourhood',
+  'sector',
+  'kind',
+  'group',
+] as const;
+
+/**
+ * A chunk of frozen rows as it crosses to the worker: compact, so that neither process holds a
+ * million row objects (the service's heap is 128 MB): each text field is an index into a table of
+ * strings both sides keep (a city has a few thousand distinct ones: co-ops, groups, months,
+ * measures, classifications), each value a float64.
+ */
+export interface FrozenChunk {
+  /** Strings first seen in this chunk: appended to the table in this order. */
+  strings: string[];
+  /** Per row, an index per FROZEN_TEXT_FIELDS field. */
+  codes: Uint32Array;
+  values: Float64Array;
+}
+
+/** The service's side: encodes chunks of rows, keeping the table of strings sent so far. */
+export class FrozenChunkEncoder {
+  private readonly index = new Map<string, number>();
+
+  encode(rows: readonly FrozenRow[]): FrozenChunk {
+    const strings: string[] = [];
+    const width = FROZEN_TEXT_FIELDS.length;
+    const codes = new Uint32Array(rows.length * width);
+    const values = new Float64Array(rows.length);
+    rows.forEach((row, i) => {
+      FROZEN_TEXT_FIELDS.forEach((field, f) => {
+        const text = row[field];
+        let code = this.index.get(text);
+        if (code === undefined) {
+          code = this.index.size;
+          this.index.set(text, code);
+          strings.push(text);
+        }
+        codes[i * width + f] = code;
+      });
+      values[i] = row.value;
+    });
+    return { strings, codes, values };
+  }
+}
+
+/** The worker's side: the chunks received, read back as rows (made one at a time, on iteration). */
+export class FrozenRowsReceived {
+  private readonly strings: string[] = [];
+  private readonly chunks: { codes: Uint32Array; values: Float64Array }[] = [];
+  count = 0;
+
+  add(chunk: FrozenChunk): void {
+    for (const s of chunk.strings) this.strings.push(s);
+    const width = FROZEN_TEXT_FIELDS.length;
+    if (chunk.codes.length !== chunk.values.length * width) throw new Error('a frozen chunk is malformed');
+    for (const code of chunk.codes)
+      if (code >= this.strings.length) throw new Error('a frozen chunk refers to a string not sent');
+    this.chunks.push({ codes: chunk.codes, values: chunk.values });
+    this.count += chunk.values.length;
+  }
+
+  /** Every row received, in the order sent; iterable again. */
+  rows(): Iterable<FrozenRow> {
+    const { strings, chunks } = this;
+    const width = FROZEN_TEXT_FIELDS.length;
+    return {
+      *[Symbol.iterator]() {
+        for (const { codes, values } of chunks) {
+          for (let i = 0; i < values.length; i++) {
+            const at = i * width;
+            yield {
+              bookId: strings[codes[at]!]!,
+              measure: strings[codes[at + 1]!]!,
+              month: strings[codes[at + 2]!]!,
+              neighbourhood: strings[codes[at + 3]!]!,
+              sector: strings[codes[at + 4]!]!,
+              kind: strings[codes[at + 5]!]!,
+              group: strings[codes[at + 6]!]!,
+              value: values[i]!,
+            };
+          }
+        }
+      },
+    };
+  }
+}
 
 /** Bytes that crossed a worker's boundary (a Uint8Array) as the Buffer they were. */
 export const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -203,7 +303,7 @@ export async function computeRelease(input: ComputeReleaseInput): Promise<Comput
   const summary: ReleaseSummary = {
     cells: shape.cellCount,
     storedCells: 0,
-    contributors: new Set(rows.map((r) => r.bookId)).size,
+    contributors: distinctBooks(rows),
     primary: cube.verdicts.size,
     complementary: protection.reasons.filter((r) => r === 'COMPLEMENTARY').length,
     auditPrograms: audit.programs,
@@ -221,4 +321,10 @@ export async function computeRelease(input: ComputeReleaseInput): Promise<Comput
     protection: encodeProtection(problem.sensitive, problem.protectUp, problem.protectDown),
     measurePeriods: [...shape.dims[3]!.codes],
   };
+}
+
+function distinctBooks(rows: Iterable<FrozenRow>): number {
+  const books = new Set<string>();
+  for (const r of rows) books.add(r.bookId);
+  return books.size;
 }

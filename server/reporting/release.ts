@@ -23,12 +23,18 @@ import {
 import { LedgerError, type Principal } from '../core/index.js';
 import { uuidv7 } from '../platform/ids.js';
 import { type TxClient, withTransaction } from '../platform/transaction.js';
-import { runInWorker, workerModule } from '../platform/worker.js';
+import { startWorker, type WorkerSession, workerModule } from '../platform/worker.js';
 import { cityKeyOf, mayReadCity } from './access.js';
 import type { ReleaseDimensions } from './cube.js';
 import type { ReportingDeps } from './deps.js';
 import { GENDERS, MEASURES, RACES } from './measures.js';
-import { asBuffer, type ComputeReleaseInput, type ComputeReleaseOutput } from './release-compute.js';
+import {
+  asBuffer,
+  type ComputeReleaseOutput,
+  type FrozenChunk,
+  FrozenChunkEncoder,
+  type ReleaseWorkerInput,
+} from './release-compute.js';
 import * as store from './store.js';
 
 export interface CreateReleaseInput {
@@ -95,11 +101,13 @@ export async function createRelease(
   if (problems.length > 0) return problems[0]!;
 
   const currentMonth = `${currentMonthOf(deps.clock())}-01`;
-  const read = (tx: TxClient) => readInputs(tx, { cityKey, through, currency: input.currency, currentMonth });
-  const compute = (inputs: ReleaseInputs) =>
-    runInWorker<ComputeReleaseInput, ComputeReleaseOutput>(workerModule(import.meta.url, 'release-worker'), {
+  /** The inputs read in `tx`; their rows posted to `worker` as they are read (none kept here). */
+  const read = (tx: TxClient, worker: ReleaseWorker | null) =>
+    readInputs(tx, { cityKey, through, currency: input.currency, currentMonth }, worker);
+  const compute = (worker: ReleaseWorker, inputs: ReleaseInputs) =>
+    worker.run({
       dims: inputs.dims,
-      rows: inputs.rows,
+      frozenRows: inputs.rowCount,
       policy,
       progressLabel: `city report ${city}`,
       previous: inputs.previous
@@ -132,23 +140,33 @@ export async function createRelease(
   // The rollup's refresh is kept whatever becomes of the release (as refreshCity would keep it).
   await refreshCity(deps, cityKey);
   for (let attempt = 1; attempt <= RELEASE_SNAPSHOT_ATTEMPTS; attempt++) {
-    // 1. The inputs as of now, read under the city's lock in a transaction rolled back (the months
-    //    it froze are not kept): a snapshot, the lock held for the reads only.
-    const snapshot = await withTransaction(deps.pool, async (tx) => {
-      throw new Snapshot(await read(tx));
-    }).catch((error: unknown) => {
-      if (error instanceof Snapshot) return error.inputs;
-      throw error;
-    });
-    if (snapshot instanceof LedgerError) return snapshot;
-    // 2. The protection and the audit, minutes for a large city, with no transaction or lock held.
-    const computed = await compute(snapshot);
+    const worker = releaseWorker();
+    let computed: ComputeReleaseOutput;
+    let snapshot: ReleaseInputs;
+    try {
+      // 1. The inputs as of now, read under the city's lock in a transaction rolled back (the
+      //    months it froze are not kept): a snapshot, the lock held for the reads only. Its rows
+      //    go to the worker process as they are read (the service's heap could not hold them).
+      const read1 = await withTransaction(deps.pool, async (tx) => {
+        throw new Snapshot(await read(tx, worker));
+      }).catch((error: unknown) => {
+        if (error instanceof Snapshot) return error.inputs;
+        throw error;
+      });
+      if (read1 instanceof LedgerError) return read1;
+      snapshot = read1;
+      // 2. The protection and the audit, minutes for a large city, with no transaction or lock held.
+      computed = await compute(worker, snapshot);
+    } finally {
+      worker.kill();
+    }
     if (!computed.ok) return new LedgerError('RELEASE_NOT_PROTECTED', computed.message, null);
     await hooks.afterCompute?.(attempt);
-    // 3. Under the lock again: the same reads and freeze; stored only when they give the inputs the
-    //    release was computed from (no release in between, no figure changed), else computed again.
+    // 3. Under the lock again: the same reads and freeze (their digest only: no row is kept or
+    //    sent); stored only when they give the inputs the release was computed from (no release
+    //    in between, no figure changed), else computed again.
     const written = await withTransaction(deps.pool, async (tx) => {
-      const now = await read(tx);
+      const now = await read(tx, null);
       if (now instanceof LedgerError) return now;
       if (now.digest !== snapshot.digest) throw new InputsChanged();
       const release = stored(now, computed);
@@ -163,9 +181,16 @@ export async function createRelease(
   // The inputs kept changing while the release was computed (a busy city): compute it under the
   // lock, in one transaction, as the last resort.
   return withTransaction(deps.pool, async (tx) => {
-    const inputs = await read(tx);
-    if (inputs instanceof LedgerError) return inputs;
-    const computed = await compute(inputs);
+    const worker = releaseWorker();
+    let computed: ComputeReleaseOutput;
+    let inputs: ReleaseInputs | LedgerError;
+    try {
+      inputs = await read(tx, worker);
+      if (inputs instanceof LedgerError) return inputs;
+      computed = await compute(worker, inputs);
+    } finally {
+      worker.kill();
+    }
     // Rolls the transaction back: nothing of this release is kept, the frozen months included.
     if (!computed.ok) throw new ReleaseNotProtected(computed.message);
     const release = stored(inputs, computed);
@@ -181,26 +206,59 @@ export async function createRelease(
 /** Times a release is computed from a snapshot before it is computed under the city's lock. */
 const RELEASE_SNAPSHOT_ATTEMPTS = 3;
 
-/** What a release is computed from, and a digest of it all (to tell whether it changed). */
+/**
+ * The worker process computing one release, started when its first rows are posted: the rows are
+ * sent a chunk at a time as they are read (FrozenChunk), then the rest of its input.
+ */
+interface ReleaseWorker {
+  post(rows: readonly store.FrozenRow[]): Promise<void>;
+  run(input: ReleaseWorkerInput): Promise<ComputeReleaseOutput>;
+  /** Stops the process if it runs (after its answer, or when the release failed). */
+  kill(): void;
+}
+
+function releaseWorker(): ReleaseWorker {
+  let session: WorkerSession<FrozenChunk, ReleaseWorkerInput, ComputeReleaseOutput> | null = null;
+  const encoder = new FrozenChunkEncoder();
+  const started = () => {
+    session ??= startWorker(workerModule(import.meta.url, 'release-worker'));
+    return session;
+  };
+  return {
+    post: (rows) => started().post(encoder.encode(rows)),
+    run: (input) => started().run(input),
+    kill: () => session?.kill(),
+  };
+}
+
+/** What a release is computed from (its rows sent to the worker as read), and a digest of it all. */
 interface ReleaseInputs {
+  /** With its cells and protection when read for a worker; else only its head (listReleases). */
   previous: store.ReleaseRow | null;
   seq: number;
-  rows: store.FrozenRow[];
+  rowCount: number;
   dims: Omit<ReleaseDimensions, 'measurePeriods'>;
   digest: string;
 }
 
 /**
  * Under the city's lock, in `tx`: the latest release, the rollup refreshed, the months after it
- * frozen (in `tx`: rolled back with it) and every frozen row of the release read back.
+ * frozen (in `tx`: rolled back with it) and every frozen row of the release read back, a chunk at
+ * a time in the store's canonical order: each chunk hashed into the digest and posted to `worker`
+ * (when there is one), its classifications gathered into the dimensions; no chunk is kept, so the
+ * service holds one chunk of a city's million rows at a time.
  */
 async function readInputs(
   tx: TxClient,
   q: { cityKey: string; through: string; currency: string; currentMonth: string },
+  worker: ReleaseWorker | null,
 ): Promise<ReleaseInputs | LedgerError> {
   const { cityKey, through } = q;
   await store.lockCity(tx, cityKey);
-  const previous = await store.latestRelease(tx, cityKey);
+  // Its cells and protection (tens of MB at full size, outside the heap) only for a worker.
+  const previous = worker
+    ? await store.latestRelease(tx, cityKey)
+    : ((await store.listReleases(tx, cityKey, 1))[0] ?? null);
   if (previous && through <= previous.throughMonth) {
     return new LedgerError(
       'RELEASE_UP_TO_DATE',
@@ -220,41 +278,38 @@ async function readInputs(
     backfillMeasures: previous ? measuresMissingFrom(previous.dimensions as ReleaseDimensions) : [],
     seq,
   });
-  const rows = await store.frozenRows(tx, cityKey, `${through}-01`);
   const prevDims = previous ? (previous.dimensions as ReleaseDimensions) : null;
-  const union = (a: readonly string[] | undefined, b: Iterable<string>) =>
-    [...new Set([...(a ?? []), ...b])].sort();
-  // A loop, not Math.min(...rows): a large city has a million rows, beyond a call's arguments.
+  const scale = prevDims?.scale ?? (await store.currencyScale(tx, cityKey, q.currency));
+  const neighbourhoods = new Set(prevDims?.neighbourhoods ?? []);
+  const sectors = new Set(prevDims?.sectors ?? []);
+  const kinds = new Set(prevDims?.kinds ?? []);
   let earliest = Number(through.slice(0, 4));
-  for (const r of rows) earliest = Math.min(earliest, Number(r.month.slice(0, 4)));
-  const firstYear = prevDims?.firstYear ?? earliest;
+  // The rows in the store's canonical order, each as a line of text (the digest does not depend on
+  // how they are sent); the dimensions after them.
+  const hash = createHash('sha256');
+  hash.update(`${previous?.id ?? ''}\n`);
+  const rowCount = await store.forEachFrozenChunk(tx, cityKey, `${through}-01`, async (rows) => {
+    let text = '';
+    for (const r of rows) {
+      text += `${r.bookId}\t${r.measure}\t${r.month}\t${r.value}\t${r.neighbourhood}\t${r.sector}\t${r.kind}\t${r.group}\n`;
+      neighbourhoods.add(r.neighbourhood);
+      sectors.add(r.sector);
+      kinds.add(r.kind);
+      earliest = Math.min(earliest, Number(r.month.slice(0, 4)));
+    }
+    hash.update(text);
+    if (worker) await worker.post(rows);
+  });
   const dims = {
-    scale: prevDims?.scale ?? (await store.currencyScale(tx, cityKey, q.currency)),
-    neighbourhoods: union(
-      prevDims?.neighbourhoods,
-      rows.map((r) => r.neighbourhood),
-    ),
-    sectors: union(
-      prevDims?.sectors,
-      rows.map((r) => r.sector),
-    ),
-    kinds: union(
-      prevDims?.kinds,
-      rows.map((r) => r.kind),
-    ),
-    firstYear,
+    scale,
+    neighbourhoods: [...neighbourhoods].sort(),
+    sectors: [...sectors].sort(),
+    kinds: [...kinds].sort(),
+    firstYear: prevDims?.firstYear ?? earliest,
     throughMonth: through,
   };
-  // Rows in a canonical order (the store returns them in any order; the cube does not depend on it).
-  const hash = createHash('sha256');
-  hash.update(`${previous?.id ?? ''}\n${JSON.stringify(dims)}\n`);
-  const lines = rows.map(
-    (r) =>
-      `${r.bookId}\t${r.measure}\t${r.month}\t${r.value}\t${r.neighbourhood}\t${r.sector}\t${r.kind}\t${r.group}`,
-  );
-  lines.sort();
-  for (const line of lines) hash.update(`${line}\n`);
-  return { previous, seq, rows, dims, digest: hash.digest('hex') };
+  hash.update(`${rowCount}\n${JSON.stringify(dims)}\n`);
+  return { previous, seq, rowCount, dims, digest: hash.digest('hex') };
 }
 
 /** Carries a snapshot's inputs out of the transaction it rolls back. */

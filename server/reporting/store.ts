@@ -363,22 +363,52 @@ export interface FrozenRow {
   group: string;
 }
 
-export async function frozenRows(db: Queryable, cityKey: string, throughMonth: string): Promise<FrozenRow[]> {
-  const { rows } = await db.query(
-    `select book_id, measure, to_char(month, 'YYYY-MM') as month, value::text, neighbourhood, sector, kind, group_key
-       from reporting_frozen where city_key = $1 and month <= $2::date`,
+/** Frozen rows read per statement by forEachFrozenChunk. */
+export const FROZEN_CHUNK_ROWS = 10_000;
+
+/**
+ * Every frozen row of the city up to `throughMonth`, in `tx`, `chunkRows` at a time through a
+ * cursor, in one canonical order (book, measure, month: the table's key after the city, so read by
+ * its index with no sort): a city of the issue's full size has about a million rows, which the
+ * service's 128 MB heap cannot hold at once. `onChunk` is awaited before the next chunk is read.
+ * In a transaction: the months frozen in it (not committed) are read too. Returns the rows read.
+ */
+export async function forEachFrozenChunk(
+  tx: TxClient,
+  cityKey: string,
+  throughMonth: string,
+  onChunk: (rows: FrozenRow[]) => Promise<void> | void,
+  chunkRows = FROZEN_CHUNK_ROWS,
+): Promise<number> {
+  await tx.query(
+    `declare reporting_frozen_rows no scroll cursor for
+     select book_id, measure, to_char(month, 'YYYY-MM') as month, value::text, neighbourhood, sector, kind, group_key
+       from reporting_frozen where city_key = $1 and month <= $2::date
+      order by book_id, measure, month`,
     [cityKey, throughMonth],
   );
-  return rows.map((r) => ({
-    bookId: r.book_id,
-    measure: r.measure,
-    month: r.month,
-    value: Number(r.value),
-    neighbourhood: r.neighbourhood,
-    sector: r.sector,
-    kind: r.kind,
-    group: r.group_key,
-  }));
+  let count = 0;
+  for (;;) {
+    const { rows } = await tx.query(
+      `fetch forward ${Math.max(1, Math.floor(chunkRows))} from reporting_frozen_rows`,
+    );
+    if (rows.length === 0) break;
+    count += rows.length;
+    await onChunk(
+      rows.map((r) => ({
+        bookId: r.book_id,
+        measure: r.measure,
+        month: r.month,
+        value: Number(r.value),
+        neighbourhood: r.neighbourhood,
+        sector: r.sector,
+        kind: r.kind,
+        group: r.group_key,
+      })),
+    );
+  }
+  await tx.query('close reporting_frozen_rows');
+  return count;
 }
 
 export interface ReleaseRow {
