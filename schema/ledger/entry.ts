@@ -77,7 +77,9 @@ builder.node(JournalEntryRef, {
     }),
     lines: t.field({
       type: [JournalLineRef],
-      resolve: (e) => e.lines.map((l) => ({ ...l, bookId: e.bookId })),
+      // `amount` named: a line the posting engine just decided makes its Decimal in a getter,
+      // which a spread leaves out.
+      resolve: (e) => e.lines.map((l) => ({ ...l, amount: l.amount, bookId: e.bookId })),
     }),
     reverses: t.field({
       type: JournalEntryRef,

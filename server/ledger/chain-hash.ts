@@ -1,7 +1,17 @@
 /** The hash of one link of a book's chain, from an entry as stored (the rules are in server/core/chain.ts). */
-import { type ChainEntry, chainAmount, chainLinkText } from '../core/index.js';
+import { type ChainEntry, chainAmount, chainLinkText, formatMinor } from '../core/index.js';
 import { sha256 } from '../platform/hashing.js';
 import type { EntryRecord } from './store.js';
+
+/**
+ * A line's amount as hashed: chainAmount of its Decimal, or, for a line the posting engine decided
+ * (amount in minor units, never more places than its scale), the same text written from `minor`.
+ */
+function lineAmount(line: EntryRecord['lines'][number] & { minor?: bigint }): string {
+  return line.minor !== undefined
+    ? formatMinor(line.minor, line.scale)
+    : chainAmount(line.amount, line.scale);
+}
 
 export function chainEntryOf(entry: Omit<EntryRecord, 'requestHash' | 'prevHash' | 'hash'>): ChainEntry {
   return {
@@ -21,7 +31,7 @@ export function chainEntryOf(entry: Omit<EntryRecord, 'requestHash' | 'prevHash'
     lines: entry.lines.map((l) => ({
       accountId: l.accountId,
       side: l.side,
-      amount: chainAmount(l.amount, l.scale),
+      amount: lineAmount(l),
       unitCode: l.unitCode,
     })),
   };

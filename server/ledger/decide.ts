@@ -4,47 +4,72 @@
  * (decide). Pure apart from minting an entry id.
  */
 import {
-  type AccountState,
-  type AccountTotals,
   accountOnBothSides,
-  applyLines,
-  type BalanceMovement,
-  balanceView,
+  applyLinesMinor,
+  balanceViewMinor,
   type Decimal,
+  decimalOfMinor,
   type EntryKind,
-  firstBoundBreach,
-  formatAmount,
+  firstBoundBreachMinor,
+  formatMinor,
   invariant,
   LedgerError,
   type MetadataEntry,
+  type MinorLine,
+  type MinorMovement,
+  type MinorTotals,
   type Movement,
+  minorOfDecimal,
   movementForKind,
-  resolveLines,
-  reversalLines,
+  oppositeSide,
+  resolveLinesMinor,
   type Side,
-  signedAmount,
+  signedMinor,
   validateEffectiveAt,
   validateEntryShape,
   validateExpiresAt,
   validateIdempotencyKey,
   validateMemo,
   validateMetadata,
-  ZERO,
 } from '../core/index.js';
 import { isUuid, uuidv7 } from '../platform/ids.js';
 import { entryHash } from './chain-hash.js';
 import { isEntryOp, type PostOp } from './ops.js';
-import type { AccountRow, DayTotal, EntryLinks, EntryRecord, NewEntry } from './store.js';
+import type { DayTotal, EntryLinks, EntryRecord, NewEntry, NewLine, PostingAccount } from './store.js';
 
 export const key = (bookId: string, id: string) => `${bookId}/${id}`;
 
-export function pickTotals(t: AccountTotals): AccountTotals {
+export function pickTotals(t: MinorTotals): MinorTotals {
   return {
     postedDebits: t.postedDebits,
     postedCredits: t.postedCredits,
     pendingDebits: t.pendingDebits,
     pendingCredits: t.pendingCredits,
   };
+}
+
+/**
+ * A decided line: its amount in minor units, the Decimal of it (`amount`, the LineRecord's field)
+ * made only if something reads it, such as a response that asks for the line's amount.
+ */
+export class PostedLine implements NewLine {
+  private decimal: Decimal | undefined;
+
+  constructor(
+    readonly lineNo: number,
+    readonly accountId: string,
+    readonly side: Side,
+    readonly minor: bigint,
+    readonly unitCode: string,
+    readonly scale: number,
+    readonly phase: 'POSTED' | 'PENDING',
+    readonly effectiveAt: Date,
+  ) {}
+
+  get amount(): Decimal {
+    this.decimal ??= decimalOfMinor(this.minor, this.scale);
+    return this.decimal;
+  }
 }
 
 /**
@@ -71,17 +96,20 @@ export function dayTotals(entries: NewEntry[]): DayTotal[] {
         days.set(dayNumber, day);
       }
       const k = `${entry.bookId}/${line.accountId}/${day}`;
-      const t = totals.get(k) ?? {
-        bookId: entry.bookId,
-        accountId: line.accountId,
-        day,
-        debits: ZERO,
-        credits: ZERO,
-      };
-      // A day's first amount is its total (no sum with zero made).
-      if (line.side === 'DEBIT') t.debits = t.debits === ZERO ? line.amount : t.debits.plus(line.amount);
-      else t.credits = t.credits === ZERO ? line.amount : t.credits.plus(line.amount);
-      totals.set(k, t);
+      let t = totals.get(k);
+      if (t === undefined) {
+        t = {
+          bookId: entry.bookId,
+          accountId: line.accountId,
+          day,
+          debits: 0n,
+          credits: 0n,
+          scale: line.scale,
+        };
+        totals.set(k, t);
+      }
+      if (line.side === 'DEBIT') t.debits += line.minor;
+      else t.credits += line.minor;
     }
   }
   return [...totals.values()];
@@ -130,8 +158,10 @@ export interface DecideContext {
   now: Date;
   book: { maxBackdateDays: number };
   head: { seq: bigint; hash: string };
-  accounts: Map<string, AccountRow>;
-  totalsOf: (accountKey: string) => AccountTotals;
+  /** An account of the flush by book and id (read, and locked unless optimistic). */
+  accountOf: (bookId: string, accountId: string) => PostingAccount | undefined;
+  /** The account's totals as the flush's earlier decisions left them (the account itself if none). */
+  totalsOf: (account: PostingAccount) => MinorTotals;
   targets: Map<string, EntryRecord>;
   links: Map<string, EntryLinks>;
   isTargetUsed: (targetKey: string) => boolean;
@@ -140,12 +170,13 @@ export interface DecideContext {
    * in the database and those of entries decided earlier in this flush. Empty when there are none,
    * which is the common case (an entry dated now on an account with no later line).
    */
-  laterMovements: (accountKey: string, atMs: number) => BalanceMovement[];
+  laterMovements: (accountKey: string, atMs: number) => MinorMovement[];
 }
 
 export interface Decided {
   entry: NewEntry;
-  totals: Map<string, AccountTotals>;
+  /** New totals of the accounts the entry moves, by account (the objects accountOf gives). */
+  totals: Map<PostingAccount, MinorTotals>;
   targetKey: string | null;
 }
 
@@ -155,7 +186,7 @@ export interface Decided {
  */
 export function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
   const { now } = ctx;
-  let lines: { accountId: string; side: Side; amount: Decimal; unitCode: string; scale: number }[];
+  let lines: MinorLine[];
   let effectiveAt: Date;
   let targetKey: string | null = null;
   let movement: Movement;
@@ -165,19 +196,18 @@ export function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
   let expiresAt: Date | null = null;
 
   // Account states of this book as they stand now (locked row + earlier ops of this flush).
-  const view = new Map<string, AccountState>();
+  const view = new Map<string, PostingAccount>();
   const addView = (accountId: string) => {
-    const k = key(op.bookId, accountId);
-    const row = ctx.accounts.get(k);
+    const row = ctx.accountOf(op.bookId, accountId);
     if (!row) return;
     // An account this flush has not moved yet is its row as read: no copy.
-    const totals = ctx.totalsOf(k);
+    const totals = ctx.totalsOf(row);
     view.set(accountId, totals === row ? row : { ...row, ...pickTotals(totals) });
   };
 
   if (isEntryOp(op)) {
     for (const line of op.entry.lines) addView(line.accountId);
-    const resolved = resolveLines(op.entry.lines, view);
+    const resolved = resolveLinesMinor(op.entry.lines, view);
     if (resolved instanceof LedgerError) return resolved;
     const bothSides = accountOnBothSides(resolved);
     if (bothSides) return bothSides;
@@ -212,7 +242,7 @@ export function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
       if (link.reversedBy || ctx.isTargetUsed(targetKey)) {
         return new LedgerError('ALREADY_REVERSED', 'this entry has already been reversed', 'entryId');
       }
-      lines = reversalLines(target.lines);
+      lines = minorLines(target.lines, true);
       effectiveAt = postingInstant(op, target, now)!;
       movement = 'POST';
     } else {
@@ -236,7 +266,7 @@ export function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
           'entryId',
         );
       }
-      lines = target.lines;
+      lines = minorLines(target.lines, false);
       effectiveAt = op.kind === 'COMMIT' ? postingInstant(op, target, now)! : (op.effectiveAt ?? now);
       movement = op.kind === 'COMMIT' ? 'COMMIT' : 'RELEASE';
     }
@@ -274,7 +304,7 @@ export function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
     idempotencyKey = op.idempotencyKey;
   }
 
-  const applied = applyLines(view, lines, movement);
+  const applied = applyLinesMinor(view, lines, movement);
   if (applied instanceof LedgerError) return applied;
   if (movement === 'POST' || movement === 'COMMIT') {
     const breach = historicalBreach(op.bookId, view, lines, effectiveAt, ctx);
@@ -304,23 +334,16 @@ export function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
     pendingId: (kind === 'COMMIT' || kind === 'VOID') && !isEntryOp(op) ? op.targetId : null,
     expiresAt,
     postedBy: op.postedBy,
-    lines: storedLines.map((l, n) => ({
-      lineNo: n + 1,
-      accountId: l.accountId,
-      side: l.side,
-      amount: l.amount,
-      unitCode: l.unitCode,
-      scale: l.scale,
-      phase: phase as 'POSTED' | 'PENDING',
-      effectiveAt,
-    })),
+    lines: storedLines.map(
+      (l, n) => new PostedLine(n + 1, l.accountId, l.side, l.minor, l.unitCode, l.scale, phase, effectiveAt),
+    ),
   };
   // The entry itself, its hash set once computed from its content (no copy of the body).
   const entry: NewEntry = body;
   entry.hash = entryHash(ctx.head.hash, body);
-  const totals = new Map<string, AccountTotals>();
+  const totals = new Map<PostingAccount, MinorTotals>();
   applied.forEach((t, accountId) => {
-    totals.set(key(op.bookId, accountId), t);
+    totals.set(ctx.accountOf(op.bookId, accountId)!, t);
   });
   return { entry, totals, targetKey };
 }
@@ -332,32 +355,32 @@ export function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
  */
 function historicalBreach(
   bookId: string,
-  view: Map<string, AccountState>,
-  lines: readonly { accountId: string; side: Side; amount: Decimal }[],
+  view: Map<string, PostingAccount>,
+  lines: readonly MinorLine[],
   effectiveAt: Date,
   ctx: DecideContext,
 ): LedgerError | null {
-  const deltas = new Map<string, { delta: Decimal; index: number }>();
+  const deltas = new Map<string, { delta: bigint; index: number }>();
   for (const [index, line] of lines.entries()) {
     const account = view.get(line.accountId)!;
     if (account.lowerBound === null && account.upperBound === null) continue;
-    const d = deltas.get(line.accountId) ?? { delta: ZERO, index };
-    d.delta = d.delta.plus(signedAmount(account.type, line.side, line.amount));
+    const d = deltas.get(line.accountId) ?? { delta: 0n, index };
+    d.delta += signedMinor(account.type, line.side, line.minor);
     deltas.set(line.accountId, d);
   }
   for (const [accountId, { delta, index }] of deltas) {
     const later = ctx.laterMovements(key(bookId, accountId), effectiveAt.getTime());
     if (later.length === 0) continue; // nothing after it: the check of the current balance covers it
     const account = view.get(accountId)!;
-    const current = balanceView(account.type, account).posted;
-    const breach = firstBoundBreach(account, current, later, effectiveAt.getTime(), delta);
+    const current = balanceViewMinor(account.type, account).posted;
+    const breach = firstBoundBreachMinor(account, current, later, effectiveAt.getTime(), delta);
     if (breach) {
       const scale = account.unit.scale;
       return new LedgerError(
         'BALANCE_BOUND_EXCEEDED',
         `the entry would take the account ${breach.bound === 'lower' ? 'below its lower' : 'above its upper'} bound on ${new Date(
           breach.atMs,
-        ).toISOString()}: its balance would be ${formatAmount(breach.balance, scale)} against a bound of ${formatAmount(
+        ).toISOString()}: its balance would be ${formatMinor(breach.balance, scale)} against a bound of ${formatMinor(
           breach.limit,
           scale,
         )} (bounds hold at every instant, also before later entries)`,
@@ -366,4 +389,18 @@ function historicalBreach(
     }
   }
   return null;
+}
+
+/**
+ * The lines of an entry read from the database (a reversal's or a commit's target) in minor
+ * units; `reverse` puts each on the other side (a reversal's lines).
+ */
+function minorLines(lines: EntryRecord['lines'], reverse: boolean): MinorLine[] {
+  return lines.map((l) => ({
+    accountId: l.accountId,
+    side: reverse ? oppositeSide(l.side) : l.side,
+    minor: minorOfDecimal(l.amount, l.scale),
+    unitCode: l.unitCode,
+    scale: l.scale,
+  }));
 }

@@ -5,15 +5,15 @@
  * a transaction and answers each request.
  */
 import {
-  type AccountTotals,
-  type BalanceMovement,
-  compareMovements,
+  compareMinorMovements,
   type ErrorCode,
   invariant,
   LedgerError,
+  type MinorMovement,
+  type MinorTotals,
+  minorFromNumeric,
   normalSide,
-  signedAmount,
-  ZERO,
+  signedMinor,
 } from '../core/index.js';
 import { isUuid } from '../platform/ids.js';
 import type { DbPool, TxClient } from '../platform/transaction.js';
@@ -29,7 +29,6 @@ import {
 } from './decide.js';
 import { isEntryOp, type PostOp } from './ops.js';
 import {
-  type AccountRow,
   type AccountUpdate,
   type EntryRecord,
   type HeadUpdate,
@@ -38,6 +37,7 @@ import {
   lockPhase,
   type NewEntry,
   onSavepoint,
+  type PostingAccount,
   type Refusal,
   readAccountsForPosting,
   readPhase,
@@ -187,8 +187,9 @@ export async function decideGroup(
   // line of a bounded account is checked against the balances after each later movement, read
   // here for all such ops at once. None of them in the group (the common case): no query.
   const historyFrom = new Map<string, { bookId: string; accountId: string; afterMs: number }>();
+  // Only bounded accounts with lines have a latest line: none in the group, nothing to look for.
   ops.forEach((op, i) => {
-    if (decisions[i] !== null) return;
+    if (decisions[i] !== null || latestLineAt.size === 0) return;
     const target = isEntryOp(op) ? undefined : targets.get(key(op.bookId, op.targetId));
     const at = postingInstant(op, target, now)?.getTime();
     if (at === undefined || Number.isNaN(at)) return;
@@ -200,38 +201,52 @@ export async function decideGroup(
       if (!wanted || at < wanted.afterMs) historyFrom.set(k, { bookId: op.bookId, accountId, afterMs: at });
     }
   });
-  const stored = new Map<string, BalanceMovement[]>();
+  const stored = new Map<string, MinorMovement[]>();
   if (historyFrom.size > 0) {
     for (const m of await laterMovements(client, [...historyFrom.values()])) {
       const k = key(m.bookId, m.accountId);
-      const type = accounts.get(k)!.type;
+      const account = accounts.get(k)!;
+      const netDebit = minorFromNumeric(m.netDebit, account.unit.scale);
       const list = stored.get(k) ?? [];
       list.push({
         atMs: m.atMs,
         seq: m.seq,
-        delta: normalSide(type) === 'DEBIT' ? m.netDebit : m.netDebit.negated(),
+        delta: normalSide(account.type) === 'DEBIT' ? netDebit : -netDebit,
       });
       stored.set(k, list);
     }
   }
   // Movements of bounded accounts by entries decided in this flush: of items already kept
   // (flushMoves) and of the item being decided (stageMoves).
-  const flushMoves = new Map<string, BalanceMovement[]>();
-  let stageMoves = new Map<string, BalanceMovement[]>();
-  const laterMovementsOf = (k: string, atMs: number): BalanceMovement[] => {
+  const flushMoves = new Map<string, MinorMovement[]>();
+  let stageMoves = new Map<string, MinorMovement[]>();
+  const laterMovementsOf = (k: string, atMs: number): MinorMovement[] => {
     const latest = latestLineAt.get(k);
-    let out: BalanceMovement[] = [];
+    let out: MinorMovement[] = [];
     if (latest !== undefined && latest > atMs) {
       const from = historyFrom.get(k);
       invariant(from !== undefined && from.afterMs <= atMs, `history of ${k} must be read from ${atMs}`);
       out = (stored.get(k) ?? []).filter((m) => m.atMs > atMs);
     }
     const decided = [...(flushMoves.get(k) ?? []), ...(stageMoves.get(k) ?? [])].filter((m) => m.atMs > atMs);
-    return decided.length === 0 ? out : [...out, ...decided].sort(compareMovements);
+    return decided.length === 0 ? out : [...out, ...decided].sort(compareMinorMovements);
   };
 
-  // Decide item by item against the working state.
-  const working = new Map<string, AccountTotals>();
+  // The flush's accounts by book, then id: looked up per line without making a `book/id` key.
+  const byBook = new Map<string, Map<string, PostingAccount>>();
+  for (const a of accounts.values()) {
+    let ofBook = byBook.get(a.bookId);
+    if (ofBook === undefined) {
+      ofBook = new Map();
+      byBook.set(a.bookId, ofBook);
+    }
+    ofBook.set(a.id, a);
+  }
+  const accountOf = (bookId: string, accountId: string) => byBook.get(bookId)?.get(accountId);
+
+  // Decide item by item against the working state: accounts' totals as the decisions so far left
+  // them, by account.
+  const working = new Map<PostingAccount, MinorTotals>();
   const heads = new Map([...books.values()].map((b) => [b.id, { seq: b.entrySeq, hash: b.lastHash }]));
   // Each book's version as this transaction left it (isolated writes each add one).
   const versions = new Map([...books.values()].map((b) => [b.id, b.version]));
@@ -242,9 +257,8 @@ export async function decideGroup(
   // One op on its own, not isolated (the independent entries of a batch, single requests): decided
   // straight against the working state, which it changes only when it posts, so none of the
   // staging below is needed (the staging keeps an atomic item's earlier ops out until all post).
-  const noStage = new Map<string, BalanceMovement[]>();
-  const workingTotalsOf = (accountKey: string): AccountTotals =>
-    working.get(accountKey) ?? accounts.get(accountKey)!;
+  const noStage = new Map<string, MinorMovement[]>();
+  const workingTotalsOf = (account: PostingAccount): MinorTotals => working.get(account) ?? account;
   const isTargetUsed = (k: string) => usedTargets.has(k);
   for (const item of group) {
     if (item.ops.length === 1 && !isolate) {
@@ -256,7 +270,7 @@ export async function decideGroup(
           now,
           book: books.get(op.bookId)!,
           head: heads.get(op.bookId)!,
-          accounts,
+          accountOf,
           totalsOf: workingTotalsOf,
           targets,
           links,
@@ -266,12 +280,12 @@ export async function decideGroup(
         if (result instanceof LedgerError) {
           decision = { type: 'error', error: result, refusal: refusalOf(op, result) };
         } else {
-          result.totals.forEach((totals, k) => {
-            working.set(k, totals);
+          result.totals.forEach((totals, account) => {
+            working.set(account, totals);
           });
           heads.set(op.bookId, { seq: BigInt(result.entry.seq), hash: result.entry.hash });
           if (result.targetKey) usedTargets.add(result.targetKey);
-          recordMoves(flushMoves, result.entry, accounts);
+          recordMoves(flushMoves, result.entry, accountOf);
           posted.push(result.entry);
           decision = { type: 'posted', entry: toRecord(result.entry) };
         }
@@ -281,7 +295,7 @@ export async function decideGroup(
       continue;
     }
     const itemDecisions = decisions.slice(offset, offset + item.ops.length);
-    const stageTotals = new Map<string, AccountTotals>();
+    const stageTotals = new Map<PostingAccount, MinorTotals>();
     const stageHeads = new Map<string, { seq: bigint; hash: string }>();
     const stageTargets = new Set<string>();
     stageMoves = new Map();
@@ -294,13 +308,13 @@ export async function decideGroup(
       }
       if (item.atomic && failedAt >= 0) break;
       const op = item.ops[j]!;
-      const totalsOf = (accountKey: string): AccountTotals =>
-        stageTotals.get(accountKey) ?? working.get(accountKey) ?? accounts.get(accountKey)!;
+      const totalsOf = (account: PostingAccount): MinorTotals =>
+        stageTotals.get(account) ?? working.get(account) ?? account;
       const result = decide(op, {
         now,
         book: books.get(op.bookId)!,
         head: stageHeads.get(op.bookId) ?? heads.get(op.bookId)!,
-        accounts,
+        accountOf,
         totalsOf,
         targets,
         links,
@@ -312,10 +326,10 @@ export async function decideGroup(
         failedAt = failedAt < 0 ? j : failedAt;
         continue;
       }
-      for (const [k, totals] of result.totals) stageTotals.set(k, totals);
+      for (const [account, totals] of result.totals) stageTotals.set(account, totals);
       stageHeads.set(op.bookId, { seq: BigInt(result.entry.seq), hash: result.entry.hash });
       if (result.targetKey) stageTargets.add(result.targetKey);
-      recordMoves(stageMoves, result.entry, accounts);
+      recordMoves(stageMoves, result.entry, accountOf);
       stageEntries.push(result.entry);
       itemDecisions[j] = { type: 'posted', entry: toRecord(result.entry) };
     }
@@ -324,7 +338,7 @@ export async function decideGroup(
       // The item's own write, on a savepoint: if the database refuses it, only this item fails.
       const stage = {
         entries: keep ? stageEntries : [],
-        totals: keep ? stageTotals : new Map<string, AccountTotals>(),
+        totals: keep ? stageTotals : new Map<PostingAccount, MinorTotals>(),
         refusals: itemDecisions.flatMap((d) => (d?.type === 'error' && d.refusal ? [d.refusal] : [])),
       };
       const failure = await writeIsolated(client, now, {
@@ -335,7 +349,6 @@ export async function decideGroup(
           (b) => stageHeads.get(b) ?? heads.get(b)!,
           versions,
         ),
-        accounts,
         working,
       });
       if (failure === null) {
@@ -363,7 +376,7 @@ export async function decideGroup(
         };
       }
     } else {
-      for (const [k, totals] of stageTotals) working.set(k, totals);
+      for (const [account, totals] of stageTotals) working.set(account, totals);
       for (const [b, h] of stageHeads) heads.set(b, h);
       for (const t of stageTargets) usedTargets.add(t);
       for (const [k, moves] of stageMoves) flushMoves.set(k, [...(flushMoves.get(k) ?? []), ...moves]);
@@ -379,8 +392,7 @@ export async function decideGroup(
   // entry's remembered refusal again, and the neighbours' keys were never decided on their own.
   const refusals = out.flat().flatMap((d) => (d.type === 'error' && d.refusal ? [d.refusal] : []));
   if (!isolate && (posted.length > 0 || refusals.length > 0)) {
-    const accountUpdates = [...working.entries()].map(([k, t]): AccountUpdate => {
-      const a = accounts.get(k)!;
+    const accountUpdates = [...working.entries()].map(([a, t]): AccountUpdate => {
       return { bookId: a.bookId, id: a.id, ...pickTotals(t), expected: a };
     });
     await writeEntries(
@@ -447,19 +459,19 @@ function headUpdates(
  * ever checked).
  */
 function recordMoves(
-  into: Map<string, BalanceMovement[]>,
+  into: Map<string, MinorMovement[]>,
   entry: NewEntry,
-  accounts: Map<string, AccountRow>,
+  accountOf: (bookId: string, accountId: string) => PostingAccount | undefined,
 ): void {
-  let perAccount: Map<string, BalanceMovement> | null = null;
+  let perAccount: Map<string, MinorMovement> | null = null;
   for (const line of entry.lines) {
     if (line.phase !== 'POSTED') continue;
-    const k = key(entry.bookId, line.accountId);
-    const account = accounts.get(k)!;
+    const account = accountOf(entry.bookId, line.accountId)!;
     if (account.lowerBound === null && account.upperBound === null) continue;
+    const k = key(entry.bookId, line.accountId);
     perAccount ??= new Map();
-    const m = perAccount.get(k) ?? { atMs: line.effectiveAt.getTime(), seq: BigInt(entry.seq), delta: ZERO };
-    m.delta = m.delta.plus(signedAmount(account.type, line.side, line.amount));
+    const m = perAccount.get(k) ?? { atMs: line.effectiveAt.getTime(), seq: BigInt(entry.seq), delta: 0n };
+    m.delta += signedMinor(account.type, line.side, line.minor);
     perAccount.set(k, m);
   }
   if (perAccount === null) return;
@@ -476,12 +488,11 @@ function writeIsolated(
   now: Date,
   stage: {
     entries: NewEntry[];
-    totals: Map<string, AccountTotals>;
+    totals: Map<PostingAccount, MinorTotals>;
     heads: HeadUpdate[];
     refusals: Refusal[];
-    accounts: Map<string, AccountRow>;
     /** Totals of the accounts as the items kept before this one left them. */
-    working: Map<string, AccountTotals>;
+    working: Map<PostingAccount, MinorTotals>;
   },
 ): Promise<{ error: unknown } | null> {
   if (stage.entries.length === 0 && stage.refusals.length === 0) return Promise.resolve(null);
@@ -489,9 +500,8 @@ function writeIsolated(
     writeEntries(
       client,
       stage.entries,
-      [...stage.totals].map(([k, t]): AccountUpdate => {
-        const a = stage.accounts.get(k)!;
-        const before = stage.working.get(k);
+      [...stage.totals].map(([a, t]): AccountUpdate => {
+        const before = stage.working.get(a);
         return {
           bookId: a.bookId,
           id: a.id,

@@ -4,8 +4,8 @@
  * read as text / epoch milliseconds so nothing passes through a JavaScript float.
  */
 import pg, { type PoolClient } from 'pg';
-import type { AccountState, AccountType, EntryKind, Side } from '../core/index.js';
-import { Decimal } from '../core/index.js';
+import type { AccountState, AccountType, EntryKind, MinorAccount, Side } from '../core/index.js';
+import { Decimal, formatMinor, minorFromNumeric } from '../core/index.js';
 import { isConnectionError, isRetryable } from '../platform/errors.js';
 
 export type { Queryable } from '../platform/transaction.js';
@@ -79,6 +79,43 @@ const ACCOUNT_COLUMNS = `a.book_id, a.id, a.code, a.name, a.type, a.unit_code, u
   ${ms('a.closed_at')} as closed_at, ${ms('a.created_at')} as created_at,
   a.posted_debits::text as posted_debits, a.posted_credits::text as posted_credits,
   a.pending_debits::text as pending_debits, a.pending_credits::text as pending_credits`;
+
+/**
+ * An account as the posting engine reads it: the state it decides against, totals and bounds in
+ * minor units of the account's unit (see core/minor.ts), none of the names and dates it does not
+ * use.
+ */
+export type PostingAccount = MinorAccount;
+
+const POSTING_ACCOUNT_COLUMNS = `a.book_id, a.id, a.type, a.unit_code, u.scale,
+  a.lower_bound::text as lower_bound, a.upper_bound::text as upper_bound, a.closed_at is not null as closed,
+  a.posted_debits::text as posted_debits, a.posted_credits::text as posted_credits,
+  a.pending_debits::text as pending_debits, a.pending_credits::text as pending_credits`;
+
+function postingAccountFromRow(row: Record<string, unknown>): PostingAccount {
+  const scale = Number(row.scale);
+  return {
+    bookId: row.book_id as string,
+    id: row.id as string,
+    type: row.type as AccountType,
+    unit: { code: row.unit_code as string, scale },
+    lowerBound: row.lower_bound === null ? null : minorFromNumeric(row.lower_bound as string, scale),
+    upperBound: row.upper_bound === null ? null : minorFromNumeric(row.upper_bound as string, scale),
+    // A boolean from a prepared statement or JSON, 't' / 'f' should a driver hand over the text.
+    closed: row.closed === true || row.closed === 't',
+    postedDebits: minorFromNumeric(row.posted_debits as string, scale),
+    postedCredits: minorFromNumeric(row.posted_credits as string, scale),
+    pendingDebits: minorFromNumeric(row.pending_debits as string, scale),
+    pendingCredits: minorFromNumeric(row.pending_credits as string, scale),
+  };
+}
+
+/** Posting accounts by `book/id`. */
+function postingAccountsOf(rows: Record<string, unknown>[]): Map<string, PostingAccount> {
+  const out = new Map<string, PostingAccount>();
+  for (const row of rows) out.set(`${row.book_id}/${row.id}`, postingAccountFromRow(row));
+  return out;
+}
 
 /**
  * The instant of a bounded account's latest line (ms text; null for an account without bounds or
@@ -165,10 +202,10 @@ export async function lockAccounts(
 export async function lockAccountsForPosting(
   db: Queryable,
   keys: { bookId: string; id: string }[],
-): Promise<{ accounts: Map<string, AccountRow>; latestLineAt: Map<string, number> }> {
+): Promise<{ accounts: Map<string, PostingAccount>; latestLineAt: Map<string, number> }> {
   if (keys.length === 0) return { accounts: new Map(), latestLineAt: new Map() };
   const { rows } = await db.query(
-    `select ${ACCOUNT_COLUMNS}, ${LATEST_LINE_COLUMN}
+    `select ${POSTING_ACCOUNT_COLUMNS}, ${LATEST_LINE_COLUMN}
        from account a join book_unit u on u.book_id = a.book_id and u.code = a.unit_code
       where a.book_id = any($1::uuid[]) and a.id = any($2::uuid[])
       order by a.book_id, a.id
@@ -176,7 +213,7 @@ export async function lockAccountsForPosting(
     anyKeys(keys),
   );
   return {
-    accounts: new Map(rows.map((r) => [`${r.book_id}/${r.id}`, accountFromRow(r)])),
+    accounts: postingAccountsOf(rows),
     latestLineAt: latestLinesOf(rows),
   };
 }
@@ -185,17 +222,17 @@ export async function lockAccountsForPosting(
 export async function readAccountsForPosting(
   db: Queryable,
   keys: { bookId: string; id: string }[],
-): Promise<{ accounts: Map<string, AccountRow>; latestLineAt: Map<string, number> }> {
+): Promise<{ accounts: Map<string, PostingAccount>; latestLineAt: Map<string, number> }> {
   if (keys.length === 0) return { accounts: new Map(), latestLineAt: new Map() };
   const { rows } = await db.query({
     name: 'ledger-read-accounts',
-    text: `select ${ACCOUNT_COLUMNS}, ${LATEST_LINE_COLUMN}
+    text: `select ${POSTING_ACCOUNT_COLUMNS}, ${LATEST_LINE_COLUMN}
        from account a join book_unit u on u.book_id = a.book_id and u.code = a.unit_code
       where a.book_id = any($1::uuid[]) and a.id = any($2::uuid[])`,
     values: anyKeys(keys),
   });
   return {
-    accounts: new Map(rows.map((r) => [`${r.book_id}/${r.id}`, accountFromRow(r)])),
+    accounts: postingAccountsOf(rows),
     latestLineAt: latestLinesOf(rows),
   };
 }
@@ -206,7 +243,8 @@ export interface LineMovement {
   accountId: string;
   atMs: number;
   seq: bigint;
-  netDebit: Decimal;
+  /** NUMERIC text, converted by the caller at the account's scale. */
+  netDebit: string;
 }
 
 /**
@@ -236,7 +274,7 @@ export async function laterMovements(
     accountId: r.account_id,
     atMs: Number(r.at),
     seq: BigInt(r.seq),
-    netDebit: new Decimal(r.net_debit),
+    netDebit: r.net_debit,
   }));
 }
 
@@ -382,19 +420,29 @@ export async function findEntryLinks(
   return linksFromRows(keys, rows);
 }
 
+/**
+ * A line decided by the posting engine: a LineRecord that also says when it counts and holds its
+ * amount in minor units of its unit (`minor`), which is what the engine computes and writes with.
+ */
+export interface NewLine extends LineRecord {
+  effectiveAt: Date;
+  minor: bigint;
+}
+
 export interface NewEntry extends Omit<EntryRecord, 'lines'> {
-  lines: (LineRecord & { effectiveAt: Date })[];
+  lines: NewLine[];
 }
 
 export interface AccountUpdate {
   bookId: string;
   id: string;
-  postedDebits: Decimal;
-  postedCredits: Decimal;
-  pendingDebits: Decimal;
-  pendingCredits: Decimal;
+  /** New totals, in minor units of the account's unit. */
+  postedDebits: bigint;
+  postedCredits: bigint;
+  pendingDebits: bigint;
+  pendingCredits: bigint;
   /** The account as it was read: the write changes it only if it still is (compare-and-set). */
-  expected: AccountRow;
+  expected: PostingAccount;
 }
 
 /** A book's new chain head, written only if the book's version is still `expectedVersion`. */
@@ -419,8 +467,10 @@ export interface DayTotal {
   bookId: string;
   accountId: string;
   day: string;
-  debits: Decimal;
-  credits: Decimal;
+  /** Minor units at `scale`. */
+  debits: bigint;
+  credits: bigint;
+  scale: number;
 }
 
 const at = (p: string) => `(timestamptz 'epoch' + ${p} * interval '1 millisecond')`;
@@ -568,7 +618,7 @@ export async function writeEntries(
       l.lineNo.raw(String(line.lineNo));
       l.account.raw(line.accountId);
       l.side.raw(line.side);
-      l.amount.raw(line.amount.toFixed());
+      l.amount.raw(formatMinor(line.minor, line.scale));
       l.unit.text(line.unitCode);
       l.effectiveAt.raw(
         line.effectiveAt === entry.effectiveAt ? effectiveAt : String(line.effectiveAt.getTime()),
@@ -602,19 +652,21 @@ export async function writeEntries(
     upper: new ArrayLiteral(),
   };
   for (const u of accounts) {
+    const x = u.expected;
+    const scale = x.unit.scale;
     a.book.raw(u.bookId);
     a.id.raw(u.id);
-    a.pd.raw(u.postedDebits.toFixed());
-    a.pc.raw(u.postedCredits.toFixed());
-    a.ped.raw(u.pendingDebits.toFixed());
-    a.pec.raw(u.pendingCredits.toFixed());
-    a.opd.raw(u.expected.postedDebits.toFixed());
-    a.opc.raw(u.expected.postedCredits.toFixed());
-    a.oped.raw(u.expected.pendingDebits.toFixed());
-    a.opec.raw(u.expected.pendingCredits.toFixed());
-    a.closed.raw(u.expected.closed ? 't' : 'f');
-    a.lower.rawOrNull(u.expected.lowerBound?.toFixed() ?? null);
-    a.upper.rawOrNull(u.expected.upperBound?.toFixed() ?? null);
+    a.pd.raw(formatMinor(u.postedDebits, scale));
+    a.pc.raw(formatMinor(u.postedCredits, scale));
+    a.ped.raw(formatMinor(u.pendingDebits, scale));
+    a.pec.raw(formatMinor(u.pendingCredits, scale));
+    a.opd.raw(formatMinor(x.postedDebits, scale));
+    a.opc.raw(formatMinor(x.postedCredits, scale));
+    a.oped.raw(formatMinor(x.pendingDebits, scale));
+    a.opec.raw(formatMinor(x.pendingCredits, scale));
+    a.closed.raw(x.closed ? 't' : 'f');
+    a.lower.rawOrNull(x.lowerBound === null ? null : formatMinor(x.lowerBound, scale));
+    a.upper.rawOrNull(x.upperBound === null ? null : formatMinor(x.upperBound, scale));
   }
   const d = {
     book: new ArrayLiteral(),
@@ -627,8 +679,8 @@ export async function writeEntries(
     d.book.raw(t.bookId);
     d.account.raw(t.accountId);
     d.day.raw(t.day);
-    d.debits.raw(t.debits.toFixed());
-    d.credits.raw(t.credits.toFixed());
+    d.debits.raw(formatMinor(t.debits, t.scale));
+    d.credits.raw(formatMinor(t.credits, t.scale));
   }
   const h = {
     book: new ArrayLiteral(),
@@ -736,7 +788,7 @@ const NEEDS_ESCAPE = /["\\]/;
 
 /**
  * A one-dimensional PostgreSQL array literal (`{a,"b c",NULL}`), built element by element.
- * `raw` is for elements that need no quoting: uuids, integers, decimals written by decimal.js's
+ * `raw` is for elements that need no quoting: uuids, integers, decimals written by formatMinor or
  * toFixed, hex digests, dates, and the engine's own enum words (never the word NULL, never empty,
  * no commas, quotes, braces, backslashes or spaces). Everything else, anything a client wrote or
  * a unit code (which could be spelled NULL), goes through `text`, which quotes and escapes it.
@@ -839,7 +891,7 @@ export interface LockPhaseResult {
   existingKeys: Map<string, KeyDecision>;
   targets: EntryRecord[];
   links: Map<string, EntryLinks>;
-  accounts: Map<string, AccountRow>;
+  accounts: Map<string, PostingAccount>;
   /** Instant (ms) of the latest line of each locked bounded account that has lines. */
   latestLineAt: Map<string, number>;
 }
@@ -880,7 +932,7 @@ export async function lockPhase(client: PoolClient, r: LockPhaseRequest): Promis
   if (accountIds.length > 0) {
     at.accounts = statements.length;
     statements.push(
-      `select ${ACCOUNT_COLUMNS}, ${LATEST_LINE_COLUMN}
+      `select ${POSTING_ACCOUNT_COLUMNS}, ${LATEST_LINE_COLUMN}
          from account a join book_unit u on u.book_id = a.book_id and u.code = a.unit_code
         where a.book_id = any(${uuidArray(accountBooks)}) and a.id = any(${uuidArray(accountIds)})
         order by a.book_id, a.id for no key update of a`,
@@ -936,9 +988,7 @@ function lockPhaseResult(
   );
   const targets = targetRows.map(entryFromRow);
   const links = linksFromRows(targets, linkRows);
-  const accounts = new Map(
-    accountRows.map((row) => [`${row.book_id}/${row.id}`, accountFromRow(row as Record<string, string>)]),
-  );
+  const accounts = postingAccountsOf(accountRows);
   return { books, existingKeys, targets, links, accounts, latestLineAt: latestLinesOf(accountRows) };
 }
 
@@ -951,7 +1001,7 @@ function readPhaseSql(withTargets: boolean): string {
     `${jsonRows(`select ${BOOK_COLUMNS} from book where id = any($1::uuid[])`)} as books`,
     `${jsonRows(keysSql('$2::uuid[]', '$3::text[]'))} as keys`,
     `${jsonRows(
-      `select ${ACCOUNT_COLUMNS}, ${LATEST_LINE_COLUMN}
+      `select ${POSTING_ACCOUNT_COLUMNS}, ${LATEST_LINE_COLUMN}
          from account a join book_unit u on u.book_id = a.book_id and u.code = a.unit_code
         where a.book_id = any($4::uuid[]) and a.id = any($5::uuid[])`,
     )} as accounts`,
