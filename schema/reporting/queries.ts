@@ -6,11 +6,18 @@
  * `coopReportingProfiles` is the co-op's own reports, for its treasurer.
  */
 import { LedgerError } from '../../server/core/index.js';
-import { QUERY_CELLS_MAX, QUERY_CODES_MAX, type SliceCell } from '../../server/reporting/index.js';
+import {
+  type CellJsonField,
+  QUERY_CELLS_MAX,
+  QUERY_CODES_MAX,
+  type SliceCell,
+  type SliceResult,
+} from '../../server/reporting/index.js';
 import { builder } from '../builder.js';
 import { actorOf } from '../context.js';
 import { guard, UserErrorRef, userErrorsOf } from '../errors.js';
 import { decodeCoopId } from '../ids.js';
+import { holdRawJson, plainItemSelection } from '../raw-json.js';
 import {
   ProfileRef,
   ReleaseRef,
@@ -47,16 +54,53 @@ const CityReportInput = builder.inputType('CityReportInput', {
   }),
 });
 
+/** The cell fields cellsJson writes (the others, __typename, are constants). */
+const CELL_FIELDS = new Set<string>([
+  'neighbourhood',
+  'sector',
+  'kind',
+  'measure',
+  'period',
+  'value',
+  'status',
+  'suppressed',
+  'reason',
+] satisfies (keyof SliceCell)[]);
+const cellJsonFields = new WeakMap<readonly unknown[], readonly CellJsonField[] | null>();
+
 const CityReportResult = builder
   .objectRef<{
     release: import('../../server/reporting/index.js').ReleaseRow | null;
-    cells: SliceCell[];
+    slice: SliceResult | null;
     userErrors: LedgerError[];
   }>('CityReportResult')
   .implement({
     fields: (t) => ({
       release: t.field({ type: ReleaseRef, nullable: true, resolve: (r) => r.release }),
-      cells: t.field({ type: [ReportCellRef], resolve: (r) => r.cells }),
+      cells: t.field({
+        type: [ReportCellRef],
+        // On the lean route, a plain selection of the cells (the SDK's) is written as JSON straight
+        // from the release (server/reporting/query.ts cellsJson): hundreds of cells a answer, each
+        // field resolved, then stringified, was most of a request's CPU (issue 15).
+        resolve: (r, _args, ctx, info) => {
+          if (!r.slice) return [];
+          const selected = plainItemSelection(info);
+          let fields = selected && cellJsonFields.get(selected);
+          if (selected && fields === undefined) {
+            const typename = JSON.stringify(ReportCellRef.name);
+            fields = selected.every((f) => CELL_FIELDS.has(f.name) || f.name === '__typename')
+              ? selected.map((f) =>
+                  f.name === '__typename'
+                    ? { key: f.key, constant: typename }
+                    : { key: f.key, field: f.name as keyof SliceCell },
+                )
+              : null;
+            cellJsonFields.set(selected, fields);
+          }
+          if (fields && holdRawJson(ctx, info.path, r.slice.cellsJson(fields))) return [];
+          return r.slice.cells;
+        },
+      }),
       userErrors: t.field({ type: [UserErrorRef], resolve: (r) => r.userErrors }),
     }),
   });
@@ -110,8 +154,8 @@ builder.queryFields((t) => ({
         ),
       );
       if (result instanceof LedgerError)
-        return { release: null, cells: [], userErrors: userErrorsOf(result) };
-      return { release: result.release, cells: result.cells, userErrors: [] };
+        return { release: null, slice: null, userErrors: userErrorsOf(result) };
+      return { release: result.release, slice: result, userErrors: [] };
     },
   }),
   cityReportReleases: t.field({

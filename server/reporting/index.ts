@@ -15,6 +15,7 @@ export { GENDERS, MEASURES, RACES, type ReportingMeasure } from './measures.js';
 export { PEOPLE_MAX, type ProfileInput } from './profiles.js';
 export {
   CELL_STATUSES,
+  type CellJsonField,
   type CellStatus,
   QUERY_CELLS_MAX,
   QUERY_CODES_MAX,

@@ -117,8 +117,20 @@ export interface SliceCell {
 
 export interface SliceResult {
   release: store.ReleaseRow;
-  cells: SliceCell[];
+  /** The cells, in order (made on first read). */
+  readonly cells: SliceCell[];
+  /**
+   * The same cells as the JSON text of a list of objects with the given fields in the given order
+   * (what a GraphQL selection of them serializes to), written straight from the release's typed
+   * arrays: no SliceCell objects, no per-field resolution, one string (issue 15).
+   */
+  cellsJson(fields: readonly CellJsonField[]): Buffer;
 }
+
+/** A field of a cell's JSON object: its key, and a field of SliceCell or a constant JSON text. */
+export type CellJsonField =
+  | { key: string; field: keyof SliceCell; constant?: undefined }
+  | { key: string; field?: undefined; constant: string };
 
 const cache = new Map<string, LoadedRelease>();
 
@@ -272,6 +284,30 @@ export function cellAt(release: LoadedRelease, cell: number, codes: string[]): S
   return cellOf(release, cell, neighbourhood, sector, kind, mp.slice(0, at), mp.slice(at + 1));
 }
 
+/**
+ * What a cell holds: its value as formatValue writes it (null when hidden or NO_DATA) and its reason
+ * (null when not hidden); NO_DATA when both are null. cellOf and the JSON writer read cells so.
+ */
+interface CellState {
+  value: string | null;
+  reason: SuppressionReason | null;
+}
+
+function readCell(
+  release: LoadedRelease,
+  cell: number,
+  measure: string,
+  period: string,
+  into: CellState,
+): void {
+  const at = stored(release, cell);
+  const reason = at < 0 ? null : (REASON_CODES[release.cellReasons[at]!] ?? null);
+  const value = at < 0 ? 0 : release.cellValues[at]!;
+  const noData = reason === null && value === 0 && isNoData(release, cell, measure, period);
+  into.reason = reason;
+  into.value = reason || noData ? null : formatValue(release, measure, value);
+}
+
 function cellOf(
   release: LoadedRelease,
   cell: number,
@@ -281,18 +317,17 @@ function cellOf(
   measure: string,
   period: string,
 ): SliceCell {
-  const at = stored(release, cell);
-  const reason = at < 0 ? null : (REASON_CODES[release.cellReasons[at]!] ?? null);
-  const value = at < 0 ? 0 : release.cellValues[at]!;
-  const noData = reason === null && value === 0 && isNoData(release, cell, measure, period);
+  const state: CellState = { value: null, reason: null };
+  readCell(release, cell, measure, period, state);
+  const { value, reason } = state;
   return {
     neighbourhood,
     sector,
     kind,
     measure,
     period,
-    value: reason || noData ? null : formatValue(release, measure, value),
-    status: reason ? 'SUPPRESSED' : noData ? 'NO_DATA' : 'PUBLISHED',
+    value,
+    status: reason ? 'SUPPRESSED' : value === null ? 'NO_DATA' : 'PUBLISHED',
     suppressed: reason !== null,
     reason,
   };
@@ -374,18 +409,140 @@ export async function slice(
   const secAt = offsets(sec, 1);
   const kindAt = offsets(kinds, 2);
   const stride = release.strides[3]!;
-  const cells: SliceCell[] = [];
-  for (let a = 0; a < nbh.length; a++)
-    for (let b = 0; b < sec.length; b++)
-      for (let c = 0; c < kinds.length; c++) {
-        const base = nbhAt[a]! + secAt[b]! + kindAt[c]!;
-        for (const mp of mps)
-          cells.push(
-            cellOf(release, base + mp.index * stride, nbh[a]!, sec[b]!, kinds[c]!, mp.measure, mp.period),
-          );
-      }
-  return { release: release.row, cells };
+  let cells: SliceCell[] | undefined;
+  return {
+    release: release.row,
+    get cells() {
+      if (cells) return cells;
+      cells = [];
+      for (let a = 0; a < nbh.length; a++)
+        for (let b = 0; b < sec.length; b++)
+          for (let c = 0; c < kinds.length; c++) {
+            const base = nbhAt[a]! + secAt[b]! + kindAt[c]!;
+            for (const mp of mps)
+              cells.push(
+                cellOf(release, base + mp.index * stride, nbh[a]!, sec[b]!, kinds[c]!, mp.measure, mp.period),
+              );
+          }
+      return cells;
+    },
+    cellsJson(fields) {
+      // Every piece of text a field can give, with its key and separator, encoded once a slice;
+      // each cell is then copied piece by piece into one buffer (no strings made per cell).
+      const head = fields.map((f, i) => `${i === 0 ? '{' : ','}${JSON.stringify(f.key)}:`);
+      const encoded = (i: number, texts: readonly string[]) => texts.map((t) => Buffer.from(head[i]! + t));
+      const quoted = (codes: readonly string[]) => codes.map((c) => JSON.stringify(c));
+      const pieces = fields.map((f, i): readonly Uint8Array[] => {
+        if (f.constant !== undefined) return encoded(i, [f.constant]);
+        switch (f.field) {
+          case 'neighbourhood':
+            return encoded(i, quoted(nbh));
+          case 'sector':
+            return encoded(i, quoted(sec));
+          case 'kind':
+            return encoded(i, quoted(kinds));
+          case 'measure':
+            return encoded(i, quoted(mps.map((mp) => mp.measure)));
+          case 'period':
+            return encoded(i, quoted(mps.map((mp) => mp.period)));
+          // null, then the opening quote of a value (formatValue writes digits, '-' and '.' only).
+          case 'value':
+            return encoded(i, ['null', '"']);
+          case 'status':
+            return encoded(i, ['"PUBLISHED"', '"SUPPRESSED"', '"NO_DATA"']);
+          case 'suppressed':
+            return encoded(i, ['false', 'true']);
+          case 'reason':
+            return encoded(
+              i,
+              REASON_CODES.map((r) => (r === null ? 'null' : `"${r}"`)),
+            );
+          default:
+            throw new Error('not a cell field');
+        }
+      });
+      const field = fields.map((f) => (f.constant !== undefined ? -1 : CELL_JSON_FIELDS.indexOf(f.field)));
+      // The most a cell takes besides its value's digits: '{' or ',{', '}', its longest pieces, a quote.
+      const cellMax = 3 + pieces.reduce((sum, list) => sum + Math.max(0, ...list.map((p) => p.length)), 0);
+      const count = nbh.length * sec.length * kinds.length * mps.length;
+      let out = Buffer.allocUnsafe(2 + count * (cellMax + 24));
+      let pos = 0;
+      out[pos++] = 0x5b; // [
+      const state: CellState = { value: null, reason: null };
+      for (let a = 0; a < nbh.length; a++)
+        for (let b = 0; b < sec.length; b++)
+          for (let c = 0; c < kinds.length; c++) {
+            const base = nbhAt[a]! + secAt[b]! + kindAt[c]!;
+            for (let m = 0; m < mps.length; m++) {
+              const mp = mps[m]!;
+              readCell(release, base + mp.index * stride, mp.measure, mp.period, state);
+              const { value, reason } = state;
+              const need = pos + cellMax + (value === null ? 0 : value.length) + 1;
+              if (need > out.length) {
+                const grown = Buffer.allocUnsafe(Math.max(need, out.length * 2));
+                out.copy(grown, 0, 0, pos);
+                out = grown;
+              }
+              if (pos > 1) out[pos++] = 0x2c; // ,
+              for (let f = 0; f < field.length; f++) {
+                const list = pieces[f]!;
+                let piece: Uint8Array;
+                switch (field[f]) {
+                  case 0:
+                    piece = list[a]!;
+                    break;
+                  case 1:
+                    piece = list[b]!;
+                    break;
+                  case 2:
+                    piece = list[c]!;
+                    break;
+                  case 3:
+                  case 4:
+                    piece = list[m]!;
+                    break;
+                  case 5:
+                    piece = list[value === null ? 0 : 1]!;
+                    break;
+                  case 6:
+                    piece = list[reason ? 1 : value === null ? 2 : 0]!;
+                    break;
+                  case 7:
+                    piece = list[reason !== null ? 1 : 0]!;
+                    break;
+                  case 8:
+                    piece = list[reason === null ? 0 : REASON_CODES.indexOf(reason)]!;
+                    break;
+                  default:
+                    piece = list[0]!;
+                }
+                for (let i = 0; i < piece.length; i++) out[pos++] = piece[i]!;
+                if (field[f] === 5 && value !== null) {
+                  for (let i = 0; i < value.length; i++) out[pos++] = value.charCodeAt(i);
+                  out[pos++] = 0x22; // "
+                }
+              }
+              out[pos++] = 0x7d; // }
+            }
+          }
+      out[pos++] = 0x5d; // ]
+      return out.subarray(0, pos);
+    },
+  };
 }
+
+/** The fields of SliceCell in the order cellsJson numbers them. */
+const CELL_JSON_FIELDS: readonly (keyof SliceCell)[] = [
+  'neighbourhood',
+  'sector',
+  'kind',
+  'measure',
+  'period',
+  'value',
+  'status',
+  'suppressed',
+  'reason',
+];
 
 /** The codes of a stored cell index. */
 export function codesOf(release: LoadedRelease, cell: number): string[] {

@@ -35,6 +35,7 @@ import {
 import { processRegularResult, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { sendError } from './errors.js';
+import { acceptRawJson, hasRawJson, materializeRawJson, stringifyWithRawJson } from './raw-json.js';
 import { type VariablesCheck, variablesCheck } from './variables-check.js';
 
 export interface PersistedDocumentsOptions {
@@ -269,6 +270,7 @@ async function serve(
   const enveloped = yoga.getEnveloped({ ...serverContext, params } as never);
   const contextValue = await enveloped.contextFactory();
   leanContexts.add(contextValue);
+  acceptRawJson(contextValue);
   let result = (await enveloped.execute({
     schema: enveloped.schema,
     document: prepared.document,
@@ -276,6 +278,10 @@ async function serve(
     variableValues: variables,
     operationName: params.operationName,
   })) as ExecutionResult;
+  // Raw JSON held by resolvers (raw-json.ts) is written as text only into a plain answer.
+  const plain = (r: ExecutionResult) =>
+    !r.errors?.length && (r as { extensions?: unknown }).extensions === undefined && !Array.isArray(r);
+  if (hasRawJson(contextValue) && !plain(result)) materializeRawJson(contextValue, result);
 
   // yoga's onResultProcess hooks (the media type, error codes, the access log's outcome), with the
   // headers of this request.
@@ -309,18 +315,14 @@ async function serve(
     res.end();
     return;
   }
-  if (
-    processor === (processRegularResult as unknown) &&
-    !result.errors?.length &&
-    (result as { extensions?: unknown }).extensions === undefined &&
-    !Array.isArray(result)
-  ) {
+  if (processor === (processRegularResult as unknown) && plain(result)) {
     // What processRegularResult answers for a result without errors, without its Response object.
     const stringify = (result as { stringify?: (r: unknown) => string }).stringify ?? JSON.stringify;
     res.status(200).setHeader('content-type', `${mediaType}; charset=utf-8`);
-    res.end(stringify(result));
+    res.end(stringifyWithRawJson(contextValue, result, stringify));
     return;
   }
+  materializeRawJson(contextValue, result);
   const response = (await processor(result, yoga.fetchAPI, mediaType)) as globalThis.Response;
   res.status(response.status);
   response.headers.forEach((value, name) => {

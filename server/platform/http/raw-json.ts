@@ -1,0 +1,109 @@
+/**
+ * Raw JSON in answers of the lean route (issue 15). A resolver of a request the lean route executes
+ * may hand the route the JSON text of a list field's value (`holdRawJson`) and return an empty list
+ * instead of the objects: the route then writes that text at the field's place in the answer, so
+ * the hundreds of cells of a cityReport answer are neither resolved field by field (graphql-jit's
+ * objects) nor walked by JSON.stringify. The text must be exactly what the field's selection would
+ * have serialized to (tests/reporting/city-report-lean.test.ts compares both paths). Where the
+ * answer is not the plain JSON of a result without errors, the text is parsed back into the result
+ * first, so every other path (errors, other media types) sees the value as executed.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ExecutionResult } from 'graphql';
+
+/** A field's place in the answer, as GraphQL resolvers see it (info.path). */
+export interface ResponsePath {
+  readonly prev: ResponsePath | undefined;
+  readonly key: string | number;
+}
+
+interface Held {
+  path: (string | number)[];
+  /** UTF-8 JSON text. */
+  json: Buffer;
+}
+
+const held = new WeakMap<object, Held[]>();
+
+/** The lean route: raw JSON may be held for this request's context (see persisted.ts). */
+export function acceptRawJson(context: object): void {
+  held.set(context, []);
+}
+
+/**
+ * For a resolver: the JSON text of the value of the field at `path`, written by the lean route at
+ * that place. False (nothing held) when the request is not the lean route's: resolve as usual.
+ */
+export function holdRawJson(context: object, path: ResponsePath, json: Buffer): boolean {
+  const list = held.get(context);
+  if (!list) return false;
+  const keys: (string | number)[] = [];
+  for (let p: ResponsePath | undefined = path; p; p = p.prev) keys.push(p.key);
+  list.push({ path: keys.reverse(), json });
+  return true;
+}
+
+/** Whether raw JSON was held for this context. */
+export function hasRawJson(context: object): boolean {
+  return (held.get(context)?.length ?? 0) > 0;
+}
+
+/** The object holding the field at `path` in the result's data, or undefined (nulled by an error). */
+function parentOf(
+  result: ExecutionResult,
+  path: readonly (string | number)[],
+): Record<string, unknown> | undefined {
+  let at: unknown = result.data;
+  for (let i = 0; i < path.length - 1; i++) {
+    if (at === null || typeof at !== 'object') return undefined;
+    at = (at as Record<string | number, unknown>)[path[i]!];
+  }
+  return at !== null && typeof at === 'object' ? (at as Record<string, unknown>) : undefined;
+}
+
+/** Puts the held values into the result as parsed values (for every path but the plain JSON one). */
+export function materializeRawJson(context: object, result: ExecutionResult): void {
+  const list = held.get(context);
+  if (!list) return;
+  held.set(context, []);
+  for (const { path, json } of list) {
+    const parent = parentOf(result, path);
+    if (parent) parent[path[path.length - 1]!] = JSON.parse(json.toString('utf8'));
+  }
+}
+
+const MARK = `\u0000raw-json:${randomBytes(12).toString('hex')}:`;
+
+/** The result's JSON text (UTF-8) with the held texts in their places. */
+export function stringifyWithRawJson(
+  context: object,
+  result: ExecutionResult,
+  stringify: (result: ExecutionResult) => string,
+): string | Buffer {
+  const list = held.get(context) ?? [];
+  const placed: Held[] = [];
+  for (const h of list) {
+    const parent = parentOf(result, h.path);
+    if (!parent) continue;
+    parent[h.path[h.path.length - 1]!] = `${MARK}${placed.length}`;
+    placed.push(h);
+  }
+  const text = stringify(result);
+  if (placed.length === 0) return text;
+  // Where each placeholder is (its own text cannot occur in any other string of the answer).
+  const spots = placed.map((h, i) => {
+    const mark = JSON.stringify(`${MARK}${i}`);
+    const at = text.indexOf(mark);
+    if (at < 0) throw new Error('raw JSON: a placeholder is missing from the answer');
+    return { at, end: at + mark.length, json: h.json };
+  });
+  spots.sort((x, y) => x.at - y.at);
+  const chunks: Buffer[] = [];
+  let from = 0;
+  for (const spot of spots) {
+    chunks.push(Buffer.from(text.slice(from, spot.at)), spot.json);
+    from = spot.end;
+  }
+  chunks.push(Buffer.from(text.slice(from)));
+  return Buffer.concat(chunks);
+}
