@@ -289,7 +289,9 @@ export function cellAt(release: LoadedRelease, cell: number, codes: string[]): S
  * (null when not hidden); NO_DATA when both are null. cellOf and the JSON writer read cells so.
  */
 interface CellState {
-  value: string | null;
+  /** Whether the cell shows a figure: its value is `minor` as formatValue writes it. */
+  shown: boolean;
+  minor: number;
   reason: SuppressionReason | null;
 }
 
@@ -305,7 +307,31 @@ function readCell(
   const value = at < 0 ? 0 : release.cellValues[at]!;
   const noData = reason === null && value === 0 && isNoData(release, cell, measure, period);
   into.reason = reason;
-  into.value = reason || noData ? null : formatValue(release, measure, value);
+  into.shown = !(reason || noData);
+  into.minor = value;
+}
+
+/** Digits of a whole number, least significant first (writeMinor). */
+const DIGITS = new Uint8Array(32);
+
+/**
+ * Writes what formatValue writes for a safe integer `minor` (not -0): its digits, with a point
+ * before the last `scale` (0: none) and at least one digit before it; returns the new position.
+ */
+function writeMinor(out: Buffer, pos: number, minor: number, scale: number): number {
+  let v = minor < 0 ? -minor : minor;
+  if (minor < 0) out[pos++] = 0x2d; // -
+  let n = 0;
+  do {
+    const digit = v % 10;
+    DIGITS[n++] = 0x30 + digit;
+    v = (v - digit) / 10;
+  } while (v > 0 || (scale > 0 && n <= scale));
+  for (let i = n - 1; i >= 0; i--) {
+    if (i === scale - 1) out[pos++] = 0x2e; // .
+    out[pos++] = DIGITS[i]!;
+  }
+  return pos;
 }
 
 function cellOf(
@@ -317,9 +343,10 @@ function cellOf(
   measure: string,
   period: string,
 ): SliceCell {
-  const state: CellState = { value: null, reason: null };
+  const state: CellState = { shown: false, minor: 0, reason: null };
   readCell(release, cell, measure, period, state);
-  const { value, reason } = state;
+  const { reason } = state;
+  const value = state.shown ? formatValue(release, measure, state.minor) : null;
   return {
     neighbourhood,
     sector,
@@ -445,7 +472,7 @@ export async function slice(
             return encoded(i, quoted(mps.map((mp) => mp.measure)));
           case 'period':
             return encoded(i, quoted(mps.map((mp) => mp.period)));
-          // null, then the opening quote of a value (formatValue writes digits, '-' and '.' only).
+          // null, then the opening quote of a value (digits, '-' and '.' only: nothing to escape).
           case 'value':
             return encoded(i, ['null', '"']);
           case 'status':
@@ -468,7 +495,10 @@ export async function slice(
       let out = Buffer.allocUnsafe(2 + count * (cellMax + 24));
       let pos = 0;
       out[pos++] = 0x5b; // [
-      const state: CellState = { value: null, reason: null };
+      // Whole minor units are written digit by digit (writeMinor); formatValue's text otherwise.
+      const scale = release.dims.scale;
+      const digitsScale = mps.map((mp) => (!MONEY.has(mp.measure) ? 0 : scale > 0 ? scale : -1));
+      const state: CellState = { shown: false, minor: 0, reason: null };
       for (let a = 0; a < nbh.length; a++)
         for (let b = 0; b < sec.length; b++)
           for (let c = 0; c < kinds.length; c++) {
@@ -476,8 +506,11 @@ export async function slice(
             for (let m = 0; m < mps.length; m++) {
               const mp = mps[m]!;
               readCell(release, base + mp.index * stride, mp.measure, mp.period, state);
-              const { value, reason } = state;
-              const need = pos + cellMax + (value === null ? 0 : value.length) + 1;
+              const { shown, minor, reason } = state;
+              const digits =
+                shown && digitsScale[m]! >= 0 && Number.isSafeInteger(minor) && !Object.is(minor, -0);
+              const text = shown && !digits ? formatValue(release, mp.measure, minor) : null;
+              const need = pos + cellMax + (text === null ? 24 : text.length) + 1;
               if (need > out.length) {
                 const grown = Buffer.allocUnsafe(Math.max(need, out.length * 2));
                 out.copy(grown, 0, 0, pos);
@@ -502,10 +535,10 @@ export async function slice(
                     piece = list[m]!;
                     break;
                   case 5:
-                    piece = list[value === null ? 0 : 1]!;
+                    piece = list[shown ? 1 : 0]!;
                     break;
                   case 6:
-                    piece = list[reason ? 1 : value === null ? 2 : 0]!;
+                    piece = list[reason ? 1 : shown ? 0 : 2]!;
                     break;
                   case 7:
                     piece = list[reason !== null ? 1 : 0]!;
@@ -517,8 +550,9 @@ export async function slice(
                     piece = list[0]!;
                 }
                 for (let i = 0; i < piece.length; i++) out[pos++] = piece[i]!;
-                if (field[f] === 5 && value !== null) {
-                  for (let i = 0; i < value.length; i++) out[pos++] = value.charCodeAt(i);
+                if (field[f] === 5 && shown) {
+                  if (text === null) pos = writeMinor(out, pos, minor, digitsScale[m]!);
+                  else for (let i = 0; i < text.length; i++) out[pos++] = text.charCodeAt(i);
                   out[pos++] = 0x22; // "
                 }
               }

@@ -3,7 +3,7 @@
  * (server/reporting/query.ts cellsJson, placed by server/platform/http/raw-json.ts) instead of
  * being resolved field by field. The answer must be the one yoga's path gives, byte for byte once
  * parsed and printed again (keys in the same order): random slices of a protected release with
- * every kind of cell (published money and counts, negative figures, hidden with each reason,
+ * every kind of cell (published money and counts, negative figures, figures under 1.00, hidden with each reason,
  * NO_DATA, structural zeros), sent as the SDK sends them (its persisted document by id) to a
  * service whose lean route serves cityReport and to one where yoga answers everything; then other
  * selections of the cells (aliases, __typename, reordered and repeated fields, fragments,
@@ -72,7 +72,10 @@ beforeAll(async () => {
           m.code === 'COOPS'
             ? 1
             : m.money
-              ? Math.round(size * 100_000 * (m.signed ? random() - 0.8 : 0.5 + random()))
+              ? // Sector 44 trades in cents: figures under 1.00, whose digits need leading zeros.
+                Math.round(
+                  (base.sector === '44' ? 8 : size * 100_000) * (m.signed ? random() - 0.8 : 0.5 + random()),
+                )
               : Math.round(size * 5 * random());
         if (value !== 0) rows.push({ ...base, measure: m.code, month, value });
       }
@@ -154,7 +157,15 @@ describe('cityReport on the lean route', () => {
     const random = seededRandom(15);
     const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
     const subset = <T>(list: readonly T[]) => list.filter(() => random() < 0.5);
-    const seen = { cells: 0, suppressed: new Set<string>(), noData: 0, negative: 0, zero: 0, money: 0 };
+    const seen = {
+      cells: 0,
+      suppressed: new Set<string>(),
+      noData: 0,
+      negative: 0,
+      zero: 0,
+      money: 0,
+      underOne: 0,
+    };
     for (let q = 0; q < 60; q++) {
       const from = pick(months);
       const input: Record<string, unknown> = {
@@ -187,6 +198,7 @@ describe('cityReport on the lean route', () => {
         if (c.value?.startsWith('-')) seen.negative++;
         if (c.value !== null && Number(c.value) === 0) seen.zero++;
         if (c.value?.includes('.')) seen.money++;
+        if (/^-?0\.\d*[1-9]/.test(c.value ?? '')) seen.underOne++;
       }
     }
     // The slices met every kind of cell.
@@ -196,6 +208,7 @@ describe('cityReport on the lean route', () => {
     expect(seen.negative).toBeGreaterThan(0);
     expect(seen.zero).toBeGreaterThan(0);
     expect(seen.money).toBeGreaterThan(0);
+    expect(seen.underOne).toBeGreaterThan(0);
   });
 
   it('answers other selections of the cells, and refused queries, as yoga does', async () => {
