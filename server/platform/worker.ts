@@ -44,6 +44,8 @@ type Message<C, I> = { kind: 'chunk'; chunk: C } | { kind: 'run'; input: I };
  * `kill` stops the process (a run's promise then rejects; safe to call at any time).
  */
 export interface WorkerSession<C, I, O> {
+  /** The worker's process id. */
+  pid: number | undefined;
   post(chunk: C): Promise<void>;
   run(input: I): Promise<O>;
   kill(): void;
@@ -57,6 +59,11 @@ export function startWorker<C, I, O>(module: { url: URL; execArgv: string[] }): 
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  // A worker busy in synchronous work (a protection runs for minutes) hears its parent go away
+  // (the IPC channel's disconnect) only when it yields: stopped when this process exits instead.
+  const stopWithParent = () => child.kill('SIGKILL');
+  process.once('exit', stopWithParent);
+  child.once('exit', () => process.off('exit', stopWithParent));
   let settled = false;
   let resolveAnswer!: (value: O) => void;
   let rejectAnswer!: (error: Error) => void;
@@ -101,6 +108,7 @@ export function startWorker<C, I, O>(module: { url: URL; execArgv: string[] }): 
       });
     });
   return {
+    pid: child.pid,
     post: (chunk) => send({ kind: 'chunk', chunk }),
     run: async (input) => {
       await send({ kind: 'run', input });

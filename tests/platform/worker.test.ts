@@ -2,7 +2,9 @@
  * server/platform/worker.ts: CPU-heavy work runs in a worker process while the event loop that
  * serves requests stays free; answers and errors come back as they were.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -46,6 +48,35 @@ describe('runInWorker', () => {
       'no protection found',
     );
   });
+
+  it('stops a worker busy in synchronous work when its parent exits', async () => {
+    // Busy, the worker cannot hear its IPC channel close: it would run on for its whole minute.
+    const parent = path.join(import.meta.dirname, 'fixtures', 'exiting-parent.ts');
+    // Spawned, not execFile: the worker shares the parent's stdout, which would stay open while it runs.
+    const child = spawn(process.execPath, ['--import', 'tsx', parent], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    await once(child, 'exit');
+    const pid = Number(stdout.trim());
+    expect(pid).toBeGreaterThan(0);
+    const running = () => {
+      try {
+        // A zombie (killed, not yet reaped by whoever adopted it) is not running.
+        return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + 5_000;
+    while (running() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const still = running();
+    if (still) process.kill(pid, 'SIGKILL');
+    expect(still).toBe(false);
+  }, 90_000);
 
   it('gives the work a heap of its own, beyond the 128 MB npm start gives the service', async () => {
     // A worker thread could not: --max-old-space-size caps every thread of the process.
