@@ -7,6 +7,10 @@
 import { connect } from 'node:net';
 import { createLedgerClient, type LedgerClient } from '../../client-sdk/index.js';
 import { redactUrl } from '../../server/platform/config.js';
+import { fetchWithoutTimeouts } from './long-fetch.js';
+
+/** How long Node's global fetch waits for a response's headers. */
+const UNDICI_HEADERS_TIMEOUT_MS = 300_000;
 
 /** Where the CLIs find the service when neither --url nor LEDGER_URL says. */
 export const DEFAULT_LEDGER_URL = 'http://localhost:4000/graphql';
@@ -109,6 +113,10 @@ export async function connectLedger(options: {
     url: address.url,
     token: ledgerToken(options.token),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    // Beyond 300 s the global fetch's own headers timeout would end the call first (long-fetch.ts).
+    ...(options.timeoutMs !== undefined && options.timeoutMs > UNDICI_HEADERS_TIMEOUT_MS
+      ? { fetch: fetchWithoutTimeouts }
+      : {}),
   });
   return { client, address };
 }
