@@ -358,7 +358,12 @@ import {
   TransferSharesDocument,
   type TransferSharesInput,
   type TransferSharesMutation,
+  TrialBalanceCsvDocument,
+  type TrialBalanceCsvQueryVariables,
   TrialBalanceDocument,
+  TrialBalancePageDocument,
+  type TrialBalancePageQuery,
+  type TrialBalancePageQueryVariables,
   type TrialBalanceQuery,
   type TrialBalanceQueryVariables,
   UnmatchBankLineDocument,
@@ -1007,6 +1012,26 @@ export interface LedgerClient {
     variables: RolledTrialBalanceQueryVariables,
     options?: CallOptions,
   ): Promise<RolledTrialBalanceQuery['trialBalance']>;
+  /** The trial balance as CSV, every line however many (null for a book the caller may not read). */
+  trialBalanceCsv(variables: TrialBalanceCsvQueryVariables, options?: CallOptions): Promise<string | null>;
+  /**
+   * One page of the trial balance's lines: `first` (1 to TRIAL_BALANCE_PAGE_MAX) lines after `after`
+   * (the `cursor` of the previous page's last line), with `lineCount` and the unit totals.
+   */
+  trialBalancePage(
+    variables: TrialBalancePageQueryVariables,
+    options?: CallOptions,
+  ): Promise<TrialBalancePageQuery['trialBalance']>;
+  /**
+   * Every line of the trial balance, read in pages of `pageSize` (default and at most
+   * TRIAL_BALANCE_PAGE_MAX). When the lines are more than one page and no `asOf` is given, the pages
+   * are read as of one instant (this machine's clock when the second page is asked), so that they
+   * agree with each other and with the unit totals while entries are being posted.
+   */
+  trialBalanceAllLines(
+    variables: Omit<TrialBalancePageQueryVariables, 'first' | 'after'> & { pageSize?: number },
+    options?: CallOptions,
+  ): Promise<TrialBalancePageQuery['trialBalance']>;
   /** Journal entries from a CSV file, all or nothing; retried with the same idempotencyKey (a repeat answers `replayed: true`). */
   importJournalCsv(
     input: ImportJournalCsvInput,
@@ -1123,6 +1148,9 @@ export interface StatementFiles {
   csv: string;
   pdf: Uint8Array;
 }
+
+/** Lines one request may ask of the trial balance (the service refuses more: TOO_MANY_LINES). */
+export const TRIAL_BALANCE_PAGE_MAX = 2000;
 
 const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
@@ -1453,6 +1481,28 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
       return s ? { fileName: s.fileName, csv: s.csv, pdf: fromBase64(s.pdfBase64) } : null;
     },
     rolledTrialBalance: query(RolledTrialBalanceDocument, 'trialBalance'),
+    trialBalanceCsv: async (variables, call) =>
+      (await send(TrialBalanceCsvDocument, variables, call)).trialBalance?.csv ?? null,
+    trialBalancePage: query(TrialBalancePageDocument, 'trialBalance'),
+    trialBalanceAllLines: async ({ pageSize = TRIAL_BALANCE_PAGE_MAX, ...variables }, call) => {
+      const page = (asOf: TrialBalancePageQueryVariables['asOf'], after: string | null) =>
+        send(TrialBalancePageDocument, { ...variables, asOf, first: pageSize, after }, call).then(
+          (r) => r.trialBalance,
+        );
+      let head = await page(variables.asOf ?? null, null);
+      if (!head || head.lines.length >= head.lineCount) return head;
+      const asOf = variables.asOf ?? new Date().toISOString();
+      if (!variables.asOf) head = await page(asOf, null);
+      if (!head) return null;
+      const lines = [...head.lines];
+      while (lines.length < head.lineCount) {
+        const next = await page(asOf, lines[lines.length - 1]!.cursor);
+        if (!next) return null;
+        if (next.lines.length === 0) break;
+        lines.push(...next.lines);
+      }
+      return { ...head, lines };
+    },
     importJournalCsv: mutation(ImportJournalCsvDocument, 'importJournalCsv'),
     bankAccount: query(BankAccountDocument, 'bankAccount'),
     bankStatements: async (variables, call) =>

@@ -90,9 +90,15 @@ async function main(): Promise<void> {
 
   if (command === 'trial') {
     const asOf = values['as-of'] ? `${values['as-of']}T23:59:59.999Z` : null;
-    const tb = await client.rolledTrialBalance({ bookId: values.book, asOf, rollupDepth: depth });
+    const vars = { bookId: values.book, asOf, rollupDepth: depth };
+    if (format === 'csv') {
+      const csv = await client.trialBalanceCsv(vars);
+      if (csv === null) throw missing();
+      return write(csv);
+    }
+    // Paged: one request answers at most TRIAL_BALANCE_PAGE_MAX lines.
+    const tb = await client.trialBalanceAllLines(vars);
     if (!tb) throw missing();
-    if (format === 'csv') return write(tb.csv);
     const lines = tb.lines.map(
       (l) =>
         `${'  '.repeat(l.depth - 1)}${l.account.code} ${l.account.name}`.padEnd(50) +

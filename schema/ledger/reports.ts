@@ -13,6 +13,7 @@ import {
   TrialBalanceUnitRef,
   UnitRef,
 } from '../refs.js';
+import { LINES_PER_REQUEST, lineCursor, pageArgsDoc, pageLines } from './line-pages.js';
 
 TrialBalanceRef.implement({
   authScopes: (tb) => ({ bookRead: tb.bookId }),
@@ -25,13 +26,39 @@ TrialBalanceRef.implement({
     }),
     asOf: t.field({ type: 'DateTime', nullable: true, resolve: (tb) => tb.asOf }),
     balanced: t.exposeBoolean('balanced'),
-    lines: t.field({ type: [TrialBalanceLineRef], resolve: (tb) => tb.lines }),
+    lineCount: t.int({
+      description: 'How many lines the trial balance has (with `rollupDepth`, the lines shown).',
+      resolve: (tb) => tb.lines.length,
+    }),
+    lines: t.field({
+      type: [TrialBalanceLineRef],
+      description:
+        `The lines in account code order (with \`rollupDepth\`, each under its parent). One request answers at most ${LINES_PER_REQUEST} ` +
+        'lines: page a longer trial balance with `first` and `after` (give `asOf` so that every page has the figures ' +
+        'of one instant), fold it with `rollupDepth`, or read it whole as `csv`.',
+      args: {
+        first: t.arg.int({ description: pageArgsDoc.first }),
+        after: t.arg.string({ description: pageArgsDoc.after }),
+      },
+      resolve: (tb, args, ctx) =>
+        pageLines(
+          ctx,
+          tb.lines,
+          (l) => l.account.id,
+          args,
+          'page the lines with first and after, fold them with rollupDepth, or read csv',
+        ),
+    }),
     units: t.field({ type: [TrialBalanceUnitRef], resolve: (tb) => tb.units }),
   }),
 });
 
 TrialBalanceLineRef.implement({
   fields: (t) => ({
+    cursor: t.string({
+      description: "The line's place, for `lines(after:)`.",
+      resolve: (l) => lineCursor(l.account.id),
+    }),
     account: t.field({ type: AccountRef, resolve: (l) => l.account }),
     debits: t.field({ type: 'Decimal', resolve: (l) => formatAmount(l.debits, l.account.unit.scale) }),
     credits: t.field({ type: 'Decimal', resolve: (l) => formatAmount(l.credits, l.account.unit.scale) }),

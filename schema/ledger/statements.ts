@@ -38,6 +38,7 @@ import {
   TrialBalanceRef,
   UnitRef,
 } from '../refs.js';
+import { LINES_PER_REQUEST, lineCursor, pageArgsDoc, pageLines } from './line-pages.js';
 
 export const StatementComparisonEnum = builder.enumType('StatementComparison', {
   description:
@@ -83,6 +84,10 @@ const LineRef = builder.objectRef<Scaled<StatementLine>>('StatementLine').implem
   description:
     "One account of a statement: its balance with every sub-account below it (shown under it or folded into it), in the account's normal direction.",
   fields: (t) => ({
+    cursor: t.string({
+      description: "The line's place in its section, for `lines(after:)`.",
+      resolve: (l) => lineCursor(l.value.accountId),
+    }),
     account: t.field({ type: AccountRef, resolve: (l) => l.report.accounts.get(l.value.accountId)! }),
     depth: t.int({ description: '1 for a top-level line of its section.', resolve: (l) => l.value.depth }),
     amount: t.field({ type: 'Decimal', resolve: (l) => formatAmount(l.value.amounts[0]!, l.scale) }),
@@ -108,9 +113,24 @@ const SectionRef = builder.objectRef<Scaled<StatementSection>>('StatementSection
   description: "One type's accounts in one unit, as a tree in code order.",
   fields: (t) => ({
     type: t.field({ type: AccountTypeEnum, resolve: (s) => s.value.type }),
+    lineCount: t.int({ resolve: (s) => s.value.lines.length }),
     lines: t.field({
       type: [LineRef],
-      resolve: (s) => s.value.lines.map((value) => ({ value, scale: s.scale, report: s.report })),
+      description:
+        `The lines, each under its parent. One request answers at most ${LINES_PER_REQUEST} lines in all (every section ` +
+        'together): page a longer section with `first` and `after`, fold it with `depth`, or read the statement as `csv`.',
+      args: {
+        first: t.arg.int({ description: pageArgsDoc.first }),
+        after: t.arg.string({ description: pageArgsDoc.after }),
+      },
+      resolve: (s, args, ctx) =>
+        pageLines(
+          ctx,
+          s.value.lines,
+          (l) => l.accountId,
+          args,
+          "page each section's lines with first and after, fold them with depth, or read csv",
+        ).map((value) => ({ value, scale: s.scale, report: s.report })),
     }),
     total: t.field({
       type: 'Decimal',
