@@ -180,6 +180,21 @@ export interface Decided {
   targetKey: string | null;
 }
 
+/** decide's account view, cleared per op. */
+const VIEW = new Map<string, PostingAccount>();
+
+/** accountOnBothSides of a two-line entry (most entries), without its map. */
+function twoLinesOnBothSides(lines: readonly MinorLine[]): LedgerError | null {
+  const [a, b] = lines as [MinorLine, MinorLine];
+  return a.accountId === b.accountId && a.side !== b.side
+    ? new LedgerError(
+        'INVALID_INPUT',
+        'an account is on both sides of this entry: post its net amount on one side',
+        'lines[1].accountId',
+      )
+    : null;
+}
+
 /**
  * Decides one op against the current working state (the locked accounts, the book's chain head,
  * the clock); pure apart from minting an id. Its refusals are remembered under the op's key.
@@ -195,8 +210,10 @@ export function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
   let idempotencyKey: string;
   let expiresAt: Date | null = null;
 
-  // Account states of this book as they stand now (locked row + earlier ops of this flush).
-  const view = new Map<string, PostingAccount>();
+  // Account states of this book as they stand now (locked row + earlier ops of this flush), in
+  // one map reused by every op (decide is synchronous and keeps nothing of it).
+  const view = VIEW;
+  view.clear();
   const addView = (accountId: string) => {
     const row = ctx.accountOf(op.bookId, accountId);
     if (!row) return;
@@ -209,7 +226,7 @@ export function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
     for (const line of op.entry.lines) addView(line.accountId);
     const resolved = resolveLinesMinor(op.entry.lines, view);
     if (resolved instanceof LedgerError) return resolved;
-    const bothSides = accountOnBothSides(resolved);
+    const bothSides = resolved.length === 2 ? twoLinesOnBothSides(resolved) : accountOnBothSides(resolved);
     if (bothSides) return bothSides;
     lines = resolved;
     effectiveAt = op.entry.effectiveAt ?? now;

@@ -19,6 +19,7 @@ import { isUuid } from '../platform/ids.js';
 import type { DbPool, TxClient } from '../platform/transaction.js';
 import {
   accountsOf,
+  type DecideContext,
   dayTotals,
   decide,
   key,
@@ -260,23 +261,27 @@ export async function decideGroup(
   const noStage = new Map<string, MinorMovement[]>();
   const workingTotalsOf = (account: PostingAccount): MinorTotals => working.get(account) ?? account;
   const isTargetUsed = (k: string) => usedTargets.has(k);
+  // One context for every such op, its book and chain head set per op (decide keeps none of it).
+  const singleContext: DecideContext = {
+    now,
+    book: { maxBackdateDays: 0 },
+    head: { seq: 0n, hash: '' },
+    accountOf,
+    totalsOf: workingTotalsOf,
+    targets,
+    links,
+    isTargetUsed,
+    laterMovements: laterMovementsOf,
+  };
   for (const item of group) {
     if (item.ops.length === 1 && !isolate) {
       const op = item.ops[0]!;
       let decision = decisions[offset]!;
       if (decision === null) {
         stageMoves = noStage;
-        const result = decide(op, {
-          now,
-          book: books.get(op.bookId)!,
-          head: heads.get(op.bookId)!,
-          accountOf,
-          totalsOf: workingTotalsOf,
-          targets,
-          links,
-          isTargetUsed,
-          laterMovements: laterMovementsOf,
-        });
+        singleContext.book = books.get(op.bookId)!;
+        singleContext.head = heads.get(op.bookId)!;
+        const result = decide(op, singleContext);
         if (result instanceof LedgerError) {
           decision = { type: 'error', error: result, refusal: refusalOf(op, result) };
         } else {

@@ -87,10 +87,13 @@ const ACCOUNT_COLUMNS = `a.book_id, a.id, a.code, a.name, a.type, a.unit_code, u
  */
 export type PostingAccount = MinorAccount;
 
+// trim_scale: '12.5' rather than '12.500000000000000000' (NUMERIC(38,18)): the same value in
+// fewer bytes to send, parse and convert; a digit beyond the unit's scale still shows.
 const POSTING_ACCOUNT_COLUMNS = `a.book_id, a.id, a.type, a.unit_code, u.scale,
-  a.lower_bound::text as lower_bound, a.upper_bound::text as upper_bound, a.closed_at is not null as closed,
-  a.posted_debits::text as posted_debits, a.posted_credits::text as posted_credits,
-  a.pending_debits::text as pending_debits, a.pending_credits::text as pending_credits`;
+  trim_scale(a.lower_bound)::text as lower_bound, trim_scale(a.upper_bound)::text as upper_bound,
+  a.closed_at is not null as closed,
+  trim_scale(a.posted_debits)::text as posted_debits, trim_scale(a.posted_credits)::text as posted_credits,
+  trim_scale(a.pending_debits)::text as pending_debits, trim_scale(a.pending_credits)::text as pending_credits`;
 
 function postingAccountFromRow(row: Record<string, unknown>): PostingAccount {
   const scale = Number(row.scale);
