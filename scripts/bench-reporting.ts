@@ -423,7 +423,7 @@ async function publishBench(
   const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' / ');
   const context = [
     `Synthetic city: ${o.city}.`,
-    `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${process.version}, ${os.cpus().length} cores shared with other engineers' work: load average (1 / 5 / 15 min) ${load(o.loadAtStart)} at the start, ${load(os.loadavg())} at the end; ${((Date.now() - o.started) / 60_000).toFixed(1)} min in all. Timings are noisy.`,
+    `Run ${new Date(o.started).toISOString().slice(0, 16).replace('T', ' ')} to ${new Date().toISOString().slice(11, 16)} UTC, Node ${process.version}, ${os.cpus().length} cores shared with other engineers' work: load average (1 / 5 / 15 min) ${load(o.loadAtStart)} at the start, ${load(os.loadavg())} at the end; ${((Date.now() - o.started) / 60_000).toFixed(1)} min in all. Timings are noisy.`,
     "The city's co-ops and rollup rows written with SQL into a fresh database; the service started on it as npm start runs it; one publishCityReport request with an ADMIN token; memory read from /proc.",
   ];
   console.log(table);
