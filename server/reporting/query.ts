@@ -491,8 +491,12 @@ export async function slice(
       const field = fields.map((f) => (f.constant !== undefined ? -1 : CELL_JSON_FIELDS.indexOf(f.field)));
       // The most a cell takes besides its value's digits: '{' or ',{', '}', its longest pieces, a quote.
       const cellMax = 3 + pieces.reduce((sum, list) => sum + Math.max(0, ...list.map((p) => p.length)), 0);
+      // A value's text and closing quote, as many times as the selection has value (aliases): a
+      // whole number of minor units takes at most 16 digits, a sign, a point and the scale's zeros.
+      const values = field.filter((f) => f === 5).length;
+      const digitsMax = 18 + Math.max(0, release.dims.scale);
       const count = nbh.length * sec.length * kinds.length * mps.length;
-      let out = Buffer.allocUnsafe(2 + count * (cellMax + 24));
+      let out = Buffer.allocUnsafe(2 + count * (cellMax + values * (digitsMax + 1)));
       let pos = 0;
       out[pos++] = 0x5b; // [
       // Whole minor units are written digit by digit (writeMinor); formatValue's text otherwise.
@@ -510,7 +514,7 @@ export async function slice(
               const digits =
                 shown && digitsScale[m]! >= 0 && Number.isSafeInteger(minor) && !Object.is(minor, -0);
               const text = shown && !digits ? formatValue(release, mp.measure, minor) : null;
-              const need = pos + cellMax + (text === null ? 24 : text.length) + 1;
+              const need = pos + cellMax + values * ((text === null ? digitsMax : text.length) + 1) + 1;
               if (need > out.length) {
                 const grown = Buffer.allocUnsafe(Math.max(need, out.length * 2));
                 out.copy(grown, 0, 0, pos);

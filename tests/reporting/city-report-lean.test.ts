@@ -224,6 +224,9 @@ describe('cityReport on the lean route', () => {
          where: neighbourhood value status v: value kind period } userErrors { code } } }`,
       // The cells alone, under an alias of the root field, with a field selected twice in two nodes.
       `query($input: CityReportInput!) { r: cityReport(input: $input) { cells { period } cells { period } } }`,
+      // The value under six keys: six values a cell to make room for.
+      `query($input: CityReportInput!) { cityReport(input: $input) {
+         cells { a: value b: value c: value d: value e: value f: value } } }`,
       // A directive: resolved as usual.
       `query($input: CityReportInput!, $yes: Boolean = true) { cityReport(input: $input) {
          cells { measure period @include(if: $yes) value } } }`,
@@ -241,7 +244,9 @@ describe('cityReport on the lean route', () => {
       },
     };
     for (const query of documents) {
-      const used = query.includes('$big') ? variables : { input };
+      // The six values on the city's yearly totals: every cell a figure of many digits.
+      const yearly = { input: { city, measures: ['REVENUE'], granularity: 'YEAR' } };
+      const used = query.includes('$big') ? variables : query.includes('f: value') ? yearly : { input };
       const byLean = await post(anyDocument, { query, variables: used });
       const byYoga = await post(yoga, { query, variables: used });
       expect({ status: byLean.status, lean: byLean.lean }).toEqual({ status: 200, lean: true });
