@@ -85,7 +85,7 @@ export async function startService(
     await migrate(orm);
     log.info({ ms: Date.now() - started }, 'migrations applied');
 
-    const services = await createServices({ orm, logger: log });
+    const services = await createServices({ orm, logger: log, workerHeapMb: config.workerHeapMb });
     cleanups.push({ name: 'services', run: () => services.close() });
 
     // First start: make sure an administrator can get in (ADMIN_TOKEN, or a new token shown once).

@@ -26,6 +26,8 @@ export interface ServiceDeps {
   logger: Logger;
   /** Interval of the pending-entry expiry sweep; 0 disables it (tests drive it by hand). */
   expirySweepMs?: number;
+  /** Heap limit of a worker process in MB (WORKER_HEAP_MB); default the setting's default. */
+  workerHeapMb?: number;
 }
 
 export interface Services {
@@ -52,7 +54,7 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
   coops.onLeaving((client, event) => patronage.onLeaving(client, event));
   const credit = new CreditService(pool, ledger, coops);
   const banking = new BankingService(pool, ledger);
-  const reporting = new ReportingService(pool);
+  const reporting = new ReportingService(pool, undefined, { workerHeapMb: deps.workerHeapMb });
   return {
     ledger,
     auth,

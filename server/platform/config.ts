@@ -57,6 +57,8 @@ export interface Config {
   persistedDocumentsOnly: boolean;
   /** A manifest of more persisted documents (id -> text) besides the SDK's; null: none. */
   persistedDocumentsFile: string | null;
+  /** Heap limit of a worker process (a city report's protection and audit), in MB. */
+  workerHeapMb: number;
 }
 
 /** One documented variable: the single source for `--help`, the README table and defaults. */
@@ -67,6 +69,9 @@ export interface ConfigVariable {
 }
 
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Default heap limit of a worker process, in MB (WORKER_HEAP_MB). */
+export const DEFAULT_WORKER_HEAP_MB = 4096;
 
 export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'PORT', default: '4000', description: 'HTTP port (0..65535; 0 picks a free port).' },
@@ -94,6 +99,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     description: 'Largest request body in bytes (1024..67108864); larger requests get 413.',
   },
   { name: 'DB_POOL_MAX', default: '10', description: 'Largest PostgreSQL connection pool (1..1000).' },
+  {
+    name: 'WORKER_HEAP_MB',
+    default: String(DEFAULT_WORKER_HEAP_MB),
+    description:
+      "Heap limit in MB of the worker process that protects and audits a city report's release (256..65536); a city of 2,000 co-ops over 36 months peaks near 3.6 GB.",
+  },
   {
     name: 'CORS_ORIGINS',
     default: '(none)',
@@ -233,6 +244,7 @@ const ENV_SCHEMA = z.object({
   INTROSPECTION: boolean(true),
   BODY_LIMIT_BYTES: integer(DEFAULT_BODY_LIMIT_BYTES, 1024, 64 * 1024 * 1024),
   DB_POOL_MAX: integer(10, 1, 1000),
+  WORKER_HEAP_MB: integer(DEFAULT_WORKER_HEAP_MB, 256, 65_536),
   CORS_ORIGINS: z
     .string()
     .transform((raw, ctx) => {
@@ -326,6 +338,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl: v.PUBLIC_URL,
     persistedDocumentsOnly: v.PERSISTED_DOCUMENTS_ONLY,
     persistedDocumentsFile: v.PERSISTED_DOCUMENTS_FILE,
+    workerHeapMb: v.WORKER_HEAP_MB,
   };
 }
 

@@ -5,7 +5,8 @@
  *
  * A child process, not a worker thread: a thread shares the process's heap limit (`npm start`
  * gives the service 128 MB, and --max-old-space-size overrides a thread's resourceLimits), while
- * protecting a city of 2,000 co-ops holds about 2 GB. The child gets its own limit (WORKER_HEAP_MB)
+ * protecting a city of 2,000 co-ops holds about 2 GB. The child gets its own limit (the setting
+ * WORKER_HEAP_MB, given by the caller)
  * and exits when its parent goes away.
  *
  * From source (tsx in development, vitest's forks in the tests) the worker's module is the `.ts`
@@ -16,9 +17,7 @@
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-
-/** The heap limit of a worker process, in MB. */
-export const WORKER_HEAP_MB = 4096;
+import { DEFAULT_WORKER_HEAP_MB } from './config.js';
 
 /** Set in a worker process's environment: its module then serves (serveWorker). */
 const WORKER_ENV = 'LEDGER_WORKER_PROCESS';
@@ -52,9 +51,12 @@ export interface WorkerSession<C, I, O> {
 }
 
 /** Starts the worker module in a child process, ready for its input's chunks (startWorker). */
-export function startWorker<C, I, O>(module: { url: URL; execArgv: string[] }): WorkerSession<C, I, O> {
+export function startWorker<C, I, O>(
+  module: { url: URL; execArgv: string[] },
+  heapMb: number = DEFAULT_WORKER_HEAP_MB,
+): WorkerSession<C, I, O> {
   const child = fork(fileURLToPath(module.url), [], {
-    execArgv: [...module.execArgv, `--max-old-space-size=${WORKER_HEAP_MB}`],
+    execArgv: [...module.execArgv, `--max-old-space-size=${heapMb}`],
     env: { ...process.env, [WORKER_ENV]: '1' },
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

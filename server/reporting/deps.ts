@@ -7,4 +7,6 @@ export interface ReportingDeps {
   clock: () => Date;
   /** The cities' latest release ids, kept while this process hears publications (latest.ts). */
   latest?: LatestReleases;
+  /** Heap limit of a release's worker process, in MB (WORKER_HEAP_MB); default the setting's default. */
+  workerHeapMb?: number;
 }

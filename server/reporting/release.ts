@@ -140,7 +140,7 @@ export async function createRelease(
   // The rollup's refresh is kept whatever becomes of the release (as refreshCity would keep it).
   await refreshCity(deps, cityKey);
   for (let attempt = 1; attempt <= RELEASE_SNAPSHOT_ATTEMPTS; attempt++) {
-    const worker = releaseWorker();
+    const worker = releaseWorker(deps.workerHeapMb);
     let computed: ComputeReleaseOutput;
     let snapshot: ReleaseInputs;
     try {
@@ -181,7 +181,7 @@ export async function createRelease(
   // The inputs kept changing while the release was computed (a busy city): compute it under the
   // lock, in one transaction, as the last resort.
   return withTransaction(deps.pool, async (tx) => {
-    const worker = releaseWorker();
+    const worker = releaseWorker(deps.workerHeapMb);
     let computed: ComputeReleaseOutput;
     let inputs: ReleaseInputs | LedgerError;
     try {
@@ -217,11 +217,11 @@ interface ReleaseWorker {
   kill(): void;
 }
 
-function releaseWorker(): ReleaseWorker {
+function releaseWorker(heapMb: number | undefined): ReleaseWorker {
   let session: WorkerSession<FrozenChunk, ReleaseWorkerInput, ComputeReleaseOutput> | null = null;
   const encoder = new FrozenChunkEncoder();
   const started = () => {
-    session ??= startWorker(workerModule(import.meta.url, 'release-worker'));
+    session ??= startWorker(workerModule(import.meta.url, 'release-worker'), heapMb);
     return session;
   };
   return {

@@ -20,8 +20,8 @@ import * as store from './store.js';
 export class ReportingService {
   private readonly deps: ReportingDeps;
 
-  constructor(pool: DbPool, clock: () => Date = () => new Date()) {
-    this.deps = { pool, clock, latest: new LatestReleases(pool) };
+  constructor(pool: DbPool, clock: () => Date = () => new Date(), options: { workerHeapMb?: number } = {}) {
+    this.deps = { pool, clock, latest: new LatestReleases(pool), workerHeapMb: options.workerHeapMb };
   }
 
   /** Stops listening for publications (latest.ts). */

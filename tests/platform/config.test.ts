@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       publicUrl: null,
       persistedDocumentsOnly: false,
       persistedDocumentsFile: null,
+      workerHeapMb: 4096,
     });
   });
 
@@ -56,6 +57,7 @@ describe('loadConfig', () => {
       PUBLIC_URL: 'https://ledger.example.org/books/',
       PERSISTED_DOCUMENTS_ONLY: 'true',
       PERSISTED_DOCUMENTS_FILE: 'config/documents.json',
+      WORKER_HEAP_MB: '8192',
     });
     expect(config).toEqual({
       port: 0,
@@ -73,6 +75,7 @@ describe('loadConfig', () => {
       publicUrl: 'https://ledger.example.org/books',
       persistedDocumentsOnly: true,
       persistedDocumentsFile: path.join(repoRoot, 'config', 'documents.json'),
+      workerHeapMb: 8192,
     });
   });
 
@@ -94,6 +97,7 @@ describe('loadConfig', () => {
     ['BODY_LIMIT_BYTES', '10', 'BODY_LIMIT_BYTES="10" is invalid: expected an integer between 1024 and'],
     ['BODY_LIMIT_BYTES', '1.5', 'BODY_LIMIT_BYTES="1.5"'],
     ['DB_POOL_MAX', '0', 'DB_POOL_MAX="0" is invalid: expected an integer between 1 and 1000.'],
+    ['WORKER_HEAP_MB', '100', 'WORKER_HEAP_MB="100" is invalid: expected an integer between 256 and 65536.'],
     [
       'DATABASE_URL',
       'mysql://root@localhost/db',

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { runInWorker, workerModule } from '../../server/platform/worker.js';
+import { runInWorker, startWorker, workerModule } from '../../server/platform/worker.js';
 
 const busy = workerModule(import.meta.url, 'fixtures/busy-worker');
 
@@ -87,5 +87,17 @@ describe('runInWorker', () => {
       { timeout: 60_000 },
     );
     expect(JSON.parse(stdout.trim())).toEqual({ held: 400 });
+  }, 90_000);
+
+  it('caps the work at the heap its caller gives (WORKER_HEAP_MB)', async () => {
+    // 400 MB held under a 256 MB cap: the worker runs out of heap and the run is refused; the same
+    // work under the default cap answers (the test above).
+    await expect(startWorker(busy, 256).run({ busyMs: 0, values: [], holdMb: 400 })).rejects.toThrow();
+    const answer = await startWorker<never, unknown, { held: number }>(busy, 512).run({
+      busyMs: 0,
+      values: [],
+      holdMb: 200,
+    });
+    expect(answer.held).toBe(200);
   }, 90_000);
 });
