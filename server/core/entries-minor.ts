@@ -2,8 +2,11 @@
  * The posting engine's rules in integer minor units (see minor.ts): line resolution, the effect of
  * lines on account totals with the bound and size checks, and bounds at every instant. The same
  * rules, checks, order and messages as resolveLines / applyLines (entries.ts), balanceView and
- * signedAmount (accounts.ts) and firstBoundBreach (history.ts), which keep serving decimal.js
- * callers; tests/core/minor-money.test.ts holds each pair equal on random inputs.
+ * signedAmount (accounts.ts) and firstBoundBreach (history.ts); tests/core/minor-money.test.ts
+ * holds each pair equal on random inputs. balanceView and signedAmount still serve decimal.js
+ * callers (patronage, credit, co-op import); resolveLines, applyLines and firstBoundBreach have no
+ * caller left in the service since the posting engine moved to minor units: they stay as the
+ * decimal reference those property tests (and tests/core's older tests of the rules) check against.
  */
 import { type AccountType, normalSide, type Side } from './accounts.js';
 import type { LineInput, Movement } from './entries.js';
