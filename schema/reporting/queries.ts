@@ -7,6 +7,7 @@
  */
 import { LedgerError } from '../../server/core/index.js';
 import {
+  CELL_JSON_FIELDS,
   type CellJsonField,
   QUERY_CELLS_MAX,
   QUERY_CODES_MAX,
@@ -55,17 +56,7 @@ const CityReportInput = builder.inputType('CityReportInput', {
 });
 
 /** The cell fields cellsJson writes (the others, __typename, are constants). */
-const CELL_FIELDS = new Set<string>([
-  'neighbourhood',
-  'sector',
-  'kind',
-  'measure',
-  'period',
-  'value',
-  'status',
-  'suppressed',
-  'reason',
-] satisfies (keyof SliceCell)[]);
+const CELL_FIELDS: ReadonlySet<string> = new Set(CELL_JSON_FIELDS);
 const cellJsonFields = new WeakMap<readonly unknown[], readonly CellJsonField[] | null>();
 
 const CityReportResult = builder

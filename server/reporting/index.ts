@@ -14,6 +14,7 @@ export type { ExportFormat, ExportResult } from './export.js';
 export { GENDERS, MEASURES, RACES, type ReportingMeasure } from './measures.js';
 export { PEOPLE_MAX, type ProfileInput } from './profiles.js';
 export {
+  CELL_JSON_FIELDS,
   CELL_STATUSES,
   type CellJsonField,
   type CellStatus,

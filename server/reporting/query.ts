@@ -569,8 +569,8 @@ export async function slice(
   };
 }
 
-/** The fields of SliceCell in the order cellsJson numbers them. */
-const CELL_JSON_FIELDS: readonly (keyof SliceCell)[] = [
+/** The fields of SliceCell in the order cellsJson numbers them (every field it writes). */
+export const CELL_JSON_FIELDS: readonly (keyof SliceCell)[] = [
   'neighbourhood',
   'sector',
   'kind',
