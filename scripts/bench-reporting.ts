@@ -4,7 +4,8 @@
  * slices of the protected release at 16 concurrent clients: first in process through the same code
  * the API uses (server/reporting/query.ts) on the release as stored (encoded cells), then over real
  * HTTP: the release stored in a fresh database on DATABASE_URL's server, the service started on it
- * as npm start runs it, cityReport from autocannon at 16 connections (scripts/bench/reporting-serve.ts);
+ * as npm start runs it, cityReport from autocannon at 16 connections in a load process of its own
+ * (scripts/bench/reporting-serve.ts, scripts/bench/reporting-load.ts);
  * its figures go to their own section of BENCHMARKS.md (bench-reporting-http).
  * Protection is checked twice as publishCityReport does: the certificates exactly
  * (verifyProtection) and every hidden sensitive cell by LP (HiGHS; its certificate's neighbourhood
@@ -347,6 +348,8 @@ async function main(): Promise<void> {
       `| answered / refused QUERY_TOO_LARGE (by design) / failed | ${http.answered.toLocaleString('en')} / ${http.tooLarge.toLocaleString('en')} / ${http.failed} | failed 0 |`,
       `| cells per answer (mean) | ${http.answered ? Math.round(http.cells / http.answered).toLocaleString('en') : 0} | |`,
       `| the service's CPU per request (/proc, user + system) | ${http.serviceCpuMsPerRequest === null ? 'n/a' : `${http.serviceCpuMsPerRequest.toFixed(2)} ms`} | |`,
+      `| the load process's CPU per request (autocannon and the checks) | ${http.loadCpuMsPerRequest === null ? 'n/a' : `${http.loadCpuMsPerRequest.toFixed(2)} ms`} | |`,
+      `| answers parsed in full by the load process (the others judged by their text) | ${http.parsed.toLocaleString('en')} | |`,
     ].join('\n');
   if (!serveOnly) console.log(table);
   if (httpTable) {
@@ -365,7 +368,7 @@ async function main(): Promise<void> {
       '## City reporting over HTTP (npm run bench:reporting)',
       '',
       ...context.slice(0, 2).map((line) => `${line}\n`),
-      `The release (protected${serveOnly ? ', not audited: --serve-only' : ' and audited'}) stored in a fresh database; the service started on it as npm start runs it (dist/ compiled, then Node with package.json's flags on dist/server/main.js); cityReport queries with a CITY_ANALYST token from autocannon in the bench's process, each the SDK's CityReport persisted document by id (what the dashboard sends: the lean route, with the release's fields) with a fresh random slice (one measure, random groupings with margins, granularity and start month); the service's CPU per request read from /proc over the run.\n`,
+      `The release (protected${serveOnly ? ', not audited: --serve-only' : ' and audited'}) stored in a fresh database; the service started on it as npm start runs it (dist/ compiled, then Node with package.json's flags on dist/server/main.js); cityReport queries with a CITY_ANALYST token from autocannon in a load process of its own (scripts/bench/reporting-load.ts), each the SDK's CityReport persisted document by id (what the dashboard sends: the lean route, with the release's fields) with a fresh random slice (one measure, random groupings with margins, granularity and start month); every answer judged (HTTP 200, no GraphQL errors, userErrors empty or QUERY_TOO_LARGE, cells counted) by its text, and every 16th parsed in full and checked to agree; the service's CPU per request read from /proc over the run.\n`,
       httpTable,
     ].join('\n');
     await writeReportSection(path.join(repoRoot, 'BENCHMARKS.md'), 'bench-reporting-http', body);

@@ -1,12 +1,16 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import autocannon from 'autocannon';
 import pg from 'pg';
 import { CityReportDocument, createLedgerClient, documentIdOf } from '../../client-sdk/index.js';
+import { repoRoot } from '../../server/platform/config.js';
 import type { ReleaseRow } from '../../server/reporting/store.js';
 import { createBenchDatabase, npmStartCommand, startBenchService } from '../lib/bench-service.js';
 import type { Cleanups } from '../lib/cleanups.js';
 import { processCpuSeconds } from './proc.js';
+import type { LoadConfig, LoadResult } from './reporting-load.js';
 
 export interface ServeOptions {
   databaseUrl: string;
@@ -35,7 +39,14 @@ export interface ServeResult {
   p99: number;
   /** The service process's CPU time (user + system, from /proc) per request sent, in ms. */
   serviceCpuMsPerRequest: number | null;
+  /** Answers parsed in full by the load process (every PARSE_EVERY-th; the rest judged by their text). */
+  parsed: number;
+  /** The load process's CPU time per request, in ms. */
+  loadCpuMsPerRequest: number | null;
 }
+
+/** The load process parses every this-many-th answer in full (reporting-load.ts). */
+const PARSE_EVERY = 16;
 
 /**
  * What the SDK sends for `client.cityReport(...)` (the dashboard's call): its persisted document by
@@ -123,75 +134,68 @@ export async function serveOverHttp(release: ReleaseRow, o: ServeOptions): Promi
   });
   if (warm.status !== 200) throw new Error(`warm-up answered ${warm.status}: ${await warm.text()}`);
 
-  let answered = 0;
-  let cells = 0;
-  let tooLarge = 0;
-  let failed = 0;
-  let firstFailure: string | null = null;
-  const latencies: number[] = [];
-  o.log(`cityReport over HTTP: ${o.connections} connections for ${o.durationSeconds} s`);
-  await service.profiler?.start();
-  const cpuBefore = processCpuSeconds(service.pid);
-  const instance = autocannon({
-    url: `http://127.0.0.1:${port}`,
-    connections: o.connections,
-    duration: o.durationSeconds,
-    requests: [
-      {
-        method: 'POST',
-        path: '/graphql',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json',
-          authorization: `Bearer ${analystToken}`,
-        },
-        setupRequest: (request) => ({ ...request, body: body() }),
-        onResponse: (status, text) => {
-          const fail = (why: string) => {
-            failed++;
-            firstFailure ??= why;
-          };
-          if (status !== 200) return fail(`HTTP ${status}: ${String(text).slice(0, 300)}`);
-          let parsed: {
-            data?: { cityReport?: { cells: unknown[]; userErrors: { code: string }[] } };
-            errors?: unknown;
-          };
-          try {
-            parsed = JSON.parse(String(text));
-          } catch {
-            return fail(`not JSON: ${String(text).slice(0, 300)}`);
-          }
-          const answer = parsed.data?.cityReport;
-          if (parsed.errors || !answer) return fail(JSON.stringify(parsed.errors ?? parsed).slice(0, 300));
-          if (answer.userErrors.length === 0) {
-            answered++;
-            cells += answer.cells.length;
-          } else if (answer.userErrors.every((e) => e.code === 'QUERY_TOO_LARGE')) tooLarge++;
-          else fail(JSON.stringify(answer.userErrors).slice(0, 300));
-        },
-      },
-    ],
+  // The bodies, drawn from o.random as before, for a separate load process (reporting-load.ts).
+  const bodies = Array.from({ length: Math.min(200_000, 2_000 * o.durationSeconds + 1_000) }, body);
+  const configFile = path.join(os.tmpdir(), `bench-reporting-load-${process.pid}-${Date.now()}.json`);
+  await writeFile(
+    configFile,
+    JSON.stringify({
+      url: endpoint,
+      token: analystToken,
+      connections: o.connections,
+      durationSeconds: o.durationSeconds,
+      bodies,
+      parseEvery: PARSE_EVERY,
+      cellKey: 'neighbourhood',
+    } satisfies LoadConfig),
+  );
+  o.cleanups.push({ name: 'remove the load configuration', run: () => rm(configFile, { force: true }) });
+  o.log(
+    `cityReport over HTTP: ${o.connections} connections for ${o.durationSeconds} s (load from its own process)`,
+  );
+  let cpuBefore: number | undefined;
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(repoRoot, 'scripts/bench/reporting-load.ts'), configFile],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
   });
-  instance.on('response', (...args: unknown[]) => {
-    latencies.push(args[3] as number);
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    if (cpuBefore === undefined && stderr.includes('@phase main\n')) {
+      cpuBefore = processCpuSeconds(service.pid);
+      void service.profiler?.start();
+    }
   });
-  const result = await instance;
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   const cpuAfter = processCpuSeconds(service.pid);
+  if (code !== 0 || !stdout.trim())
+    throw new Error(`the load process failed (exit ${code}): ${stderr.slice(-2000)}`);
+  const load = JSON.parse(stdout.trim()) as LoadResult;
+  const latencies = load.latencies;
   if (service.profiler && o.cpuProfDir) {
     const file = path.join(o.cpuProfDir, `reporting-serve-${Date.now()}.cpuprofile`);
     await service.profiler.stop(file);
     o.log(`CPU profile of the service while serving: ${file}`);
   }
-  latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
-  const seconds = result.duration;
+  const seconds = load.seconds;
   return {
-    answered,
-    cells,
-    tooLarge,
-    failed,
-    firstFailure,
+    answered: load.answered,
+    cells: load.cells,
+    tooLarge: load.tooLarge,
+    failed: load.failed,
+    firstFailure: load.firstFailure,
+    parsed: load.parsed,
     seconds,
+    loadCpuMsPerRequest: latencies.length === 0 ? null : load.cpuMs / latencies.length,
     perSecond: Math.round(latencies.length / seconds),
     p50: q(0.5),
     p95: q(0.95),
