@@ -8,14 +8,7 @@
  * (decimalOfMinor, minorOfDecimal). Never a JavaScript number.
  */
 import { invariant, LedgerError } from './errors.js';
-import {
-  AMOUNT_INTEGER_DIGITS_MAX,
-  Decimal,
-  isDecimalLiteral,
-  UNIT_SCALE_MAX,
-  type Unit,
-  writtenScale,
-} from './money.js';
+import { checkAmountLiteral, Decimal, UNIT_SCALE_MAX, type Unit } from './money.js';
 
 /** 10^n as bigint, for n up to the largest total's digits at the largest scale. */
 const POW10: bigint[] = Array.from({ length: 20 + UNIT_SCALE_MAX + 2 }, (_, n) => 10n ** BigInt(n));
@@ -35,14 +28,9 @@ export function totalLimitMinor(scale: number): bigint {
   return pow10(20 + scale);
 }
 
-/** A plain decimal literal of zero ("0", "-0.00"). */
-const ZERO_LITERAL = /^-?0(\.0+)?$/;
-
 /**
- * parseAmount in minor units: the same checks in the same order with the same errors (a plain
- * decimal literal, at most the unit's scale in decimal places (rejected, never rounded), at most
- * AMOUNT_INTEGER_DIGITS_MAX integer digits, sign and zero as allowed), and the amount times
- * 10^scale as a bigint.
+ * parseAmount in minor units: the same checks in the same order with the same errors
+ * (checkAmountLiteral), and the amount times 10^scale as a bigint.
  */
 export function parseMinor(
   text: string,
@@ -50,38 +38,9 @@ export function parseMinor(
   field: string,
   options: { allowNegative?: boolean; allowZero?: boolean } = {},
 ): bigint | LedgerError {
-  if (typeof text !== 'string' || !isDecimalLiteral(text)) {
-    return new LedgerError(
-      'INVALID_AMOUNT',
-      'amount must be a plain decimal string such as "12.50" (no exponent, no NaN, no JSON number)',
-      field,
-    );
-  }
-  const places = writtenScale(text);
-  if (places > unit.scale) {
-    return new LedgerError(
-      'INVALID_AMOUNT',
-      `amount "${text}" has more than ${unit.scale} decimal places allowed for ${unit.code}`,
-      field,
-    );
-  }
-  const negative = text.charCodeAt(0) === 45; // '-'
-  const dot = text.indexOf('.');
-  const integerDigits = (dot < 0 ? text.length : dot) - (negative ? 1 : 0);
-  if (integerDigits > AMOUNT_INTEGER_DIGITS_MAX) {
-    return new LedgerError(
-      'INVALID_AMOUNT',
-      `amount "${text}" has more than ${AMOUNT_INTEGER_DIGITS_MAX} integer digits`,
-      field,
-    );
-  }
-  const zero = ZERO_LITERAL.test(text);
-  if (negative && !zero && !options.allowNegative) {
-    return new LedgerError('INVALID_AMOUNT', `amount "${text}" must not be negative`, field);
-  }
-  if (zero && !options.allowZero) {
-    return new LedgerError('INVALID_AMOUNT', 'amount must be greater than zero', field);
-  }
+  const literal = checkAmountLiteral(text, unit, field, options);
+  if (literal instanceof LedgerError) return literal;
+  const { negative, dot, places, zero } = literal;
   if (zero) return 0n;
   const start = negative ? 1 : 0;
   // The digits without the point, then zeros up to the unit's scale: the amount in minor units.

@@ -65,17 +65,30 @@ export function writtenScale(text: string): number {
   return dot < 0 ? 0 : text.length - dot - 1;
 }
 
+/** What checkAmountLiteral read of an accepted literal, for its parsers. */
+export interface AmountLiteral {
+  negative: boolean;
+  /** Index of the decimal point, -1 without one. */
+  dot: number;
+  /** Decimal places as written (at most the unit's scale). */
+  places: number;
+  /** The literal is zero ("0", "-0.00"). */
+  zero: boolean;
+}
+
 /**
- * Parses a wire amount for a unit. Rejects (never rounds) more decimal places than the unit's
- * scale, and rejects magnitudes of more than AMOUNT_INTEGER_DIGITS_MAX integer digits.
- * `allowNegative` and `allowZero` are for bounds; line amounts are strictly positive.
+ * The checks of a wire amount for a unit, in their order and with their errors, shared by
+ * parseAmount (decimal.js) and parseMinor (minor units): a plain decimal literal, at most the
+ * unit's scale in decimal places (rejected, never rounded), at most AMOUNT_INTEGER_DIGITS_MAX
+ * integer digits, sign and zero as allowed. Read from the literal itself (no leading zeros but a
+ * single 0 before the point), so a parser makes no value to check it.
  */
-export function parseAmount(
+export function checkAmountLiteral(
   text: string,
   unit: Unit,
   field: string,
   options: { allowNegative?: boolean; allowZero?: boolean } = {},
-): Decimal | LedgerError {
+): AmountLiteral | LedgerError {
   if (typeof text !== 'string' || !isDecimalLiteral(text)) {
     return new LedgerError(
       'INVALID_AMOUNT',
@@ -83,15 +96,14 @@ export function parseAmount(
       field,
     );
   }
-  if (writtenScale(text) > unit.scale) {
+  const places = writtenScale(text);
+  if (places > unit.scale) {
     return new LedgerError(
       'INVALID_AMOUNT',
       `amount "${text}" has more than ${unit.scale} decimal places allowed for ${unit.code}`,
       field,
     );
   }
-  // Read from the literal itself (no leading zeros but a single 0 before the point), so the only
-  // Decimal made is the amount's own.
   const negative = text.charCodeAt(0) === 45; // '-'
   const dot = text.indexOf('.');
   const integerDigits = (dot < 0 ? text.length : dot) - (negative ? 1 : 0);
@@ -109,8 +121,24 @@ export function parseAmount(
   if (zero && !options.allowZero) {
     return new LedgerError('INVALID_AMOUNT', 'amount must be greater than zero', field);
   }
+  return { negative, dot, places, zero };
+}
+
+/**
+ * Parses a wire amount for a unit. Rejects (never rounds) more decimal places than the unit's
+ * scale, and rejects magnitudes of more than AMOUNT_INTEGER_DIGITS_MAX integer digits.
+ * `allowNegative` and `allowZero` are for bounds; line amounts are strictly positive.
+ */
+export function parseAmount(
+  text: string,
+  unit: Unit,
+  field: string,
+  options: { allowNegative?: boolean; allowZero?: boolean } = {},
+): Decimal | LedgerError {
+  const literal = checkAmountLiteral(text, unit, field, options);
+  if (literal instanceof LedgerError) return literal;
   // "-0" and "0" are the same value; normalise the sign away.
-  return zero ? ZERO : new Decimal(text);
+  return literal.zero ? ZERO : new Decimal(text);
 }
 
 /** Formats an amount with exactly the unit's scale, the only wire format for money. */
