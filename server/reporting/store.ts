@@ -430,8 +430,9 @@ export interface ReleaseRow {
 
 const RELEASE_COLUMNS = `id, city_key, city, seq, currency, to_char(first_month, 'YYYY-MM') as first_month,
   to_char(through_month, 'YYYY-MM') as through_month, policy, dimensions, cells, protection, summary, created_at, created_by`;
-/** A release's columns without its cells and protection (read apart, in chunks: withBytes). */
-const RELEASE_HEAD_COLUMNS = RELEASE_COLUMNS.replace('cells, protection, ', '');
+/** A release's columns without its cells and protection (read apart, in chunks: withBytes), with their lengths. */
+const RELEASE_HEAD_COLUMNS = `${RELEASE_COLUMNS.replace('cells, protection, ', '')},
+  octet_length(cells) as cells_length, octet_length(protection) as protection_length`;
 
 function releaseFromRow(r: Record<string, unknown>): ReleaseRow {
   return {
@@ -493,12 +494,7 @@ async function withBytes(
   db: Queryable,
   head: Record<string, unknown>,
   chunk = BYTES_CHUNK,
-): Promise<ReleaseRow | null> {
-  const { rows } = await db.query<{ cells: number; protection: number }>(
-    'select octet_length(cells) as cells, octet_length(protection) as protection from reporting_release where id = $1',
-    [head.id],
-  );
-  if (!rows[0]) return null;
+): Promise<ReleaseRow> {
   const read = async (column: 'cells' | 'protection', length: number): Promise<Buffer> => {
     const bytes = Buffer.allocUnsafe(length);
     for (let at = 0; at < length; at += chunk) {
@@ -513,8 +509,8 @@ async function withBytes(
     }
     return bytes;
   };
-  const cells = await read('cells', Number(rows[0].cells));
-  const protection = await read('protection', Number(rows[0].protection));
+  const cells = await read('cells', Number(head.cells_length));
+  const protection = await read('protection', Number(head.protection_length));
   return releaseFromRow({ ...head, cells, protection });
 }
 
