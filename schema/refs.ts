@@ -8,9 +8,9 @@ import type {
   ChainVerification,
   EntryRecord,
   LineRecord,
-  TrialBalance,
   TrialBalanceLine,
   TrialBalanceUnit,
+  TrialBalanceView,
 } from '../server/ledger/index.js';
 import { builder } from './builder.js';
 
@@ -19,7 +19,7 @@ export const AccountRef = builder.objectRef<AccountRow>('Account');
 export const JournalEntryRef = builder.objectRef<EntryRecord>('JournalEntry');
 export const JournalLineRef = builder.objectRef<LineRecord & { bookId: string }>('JournalLine');
 export const AccountBalanceRef = builder.objectRef<BalanceRecord>('AccountBalance');
-export const TrialBalanceRef = builder.objectRef<TrialBalance>('TrialBalance');
+export const TrialBalanceRef = builder.objectRef<TrialBalanceView>('TrialBalance');
 export const TrialBalanceLineRef = builder.objectRef<TrialBalanceLine>('TrialBalanceLine');
 export const TrialBalanceUnitRef = builder.objectRef<TrialBalanceUnit>('TrialBalanceUnitTotal');
 export const ChainVerificationRef = builder.objectRef<ChainVerification>('ChainVerification');

@@ -8,6 +8,7 @@
  * as `csv`, which is built without per-field execution.
  */
 import { GraphQLError } from 'graphql';
+import { ReadTurn } from '../../server/ledger/index.js';
 import type { GraphQLContext } from '../context.js';
 import { badInput } from '../errors.js';
 
@@ -33,12 +34,31 @@ const CURSOR_PREFIX = 'line:';
 export const lineCursor = (accountId: string) =>
   Buffer.from(CURSOR_PREFIX + accountId, 'utf8').toString('base64url');
 
-function positionAfter<T>(lines: readonly T[], accountIdOf: (l: T) => string, after: string): number {
+const notOurCursor = () => badInput('after: not a cursor of these lines (same book, asOf and roll-up depth)');
+
+/** The account id a cursor names, or null when it is not one of ours. */
+function cursorAccountId(after: string): string | null {
   const decoded = Buffer.from(after, 'base64url').toString('utf8');
-  const id = decoded.startsWith(CURSOR_PREFIX) ? decoded.slice(CURSOR_PREFIX.length) : null;
+  return decoded.startsWith(CURSOR_PREFIX) ? decoded.slice(CURSOR_PREFIX.length) : null;
+}
+
+function positionAfter<T>(lines: readonly T[], accountIdOf: (l: T) => string, after: string): number {
+  const id = cursorAccountId(after);
   const index = id === null ? -1 : lines.findIndex((l) => accountIdOf(l) === id);
-  if (index < 0) throw badInput('after: not a cursor of these lines (same book, asOf and roll-up depth)');
+  if (index < 0) throw notOurCursor();
   return index + 1;
+}
+
+function checkFirst(first: number | null | undefined): void {
+  if (first !== null && first !== undefined && !(first >= 1 && first <= LINES_PER_REQUEST))
+    throw badInput(`first must be 1 to ${LINES_PER_REQUEST}`);
+}
+
+/** Counts a page's lines against the request's LINES_PER_REQUEST. */
+function spend(ctx: GraphQLContext, count: number, advice: string): void {
+  const total = (spent.get(ctx) ?? 0) + count;
+  if (total > LINES_PER_REQUEST) throw tooManyLines(total, advice);
+  spent.set(ctx, total);
 }
 
 export function tooManyLines(count: number, advice: string): GraphQLError {
@@ -60,15 +80,68 @@ export function pageLines<T>(
   advice: string,
 ): T[] {
   const { first, after } = args;
-  if (first !== null && first !== undefined && !(first >= 1 && first <= LINES_PER_REQUEST))
-    throw badInput(`first must be 1 to ${LINES_PER_REQUEST}`);
+  checkFirst(first);
   const start = after === null || after === undefined ? 0 : positionAfter(lines, accountIdOf, after);
   const remaining = lines.length - start;
   if ((first === null || first === undefined) && remaining > LINES_PER_REQUEST)
     throw tooManyLines(remaining, advice);
   const page = lines.slice(start, start + (first ?? remaining));
-  const total = (spent.get(ctx) ?? 0) + page.length;
-  if (total > LINES_PER_REQUEST) throw tooManyLines(total, advice);
-  spent.set(ctx, total);
+  spend(ctx, page.length, advice);
   return page;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Lines read a page at a time from the database (the trial balance's): see TrialBalanceView.page. */
+export type LinePageSource<T> = (
+  afterAccountId: string | null,
+  limit: number,
+  check: (found: boolean, remaining: number, count: number) => void,
+) => Promise<T[]>;
+
+/**
+ * pageLines for lines read from the database a page at a time: the same arguments, answers and
+ * refusals, checked before the page's accounts are read.
+ */
+export function pageLinesFrom<T>(
+  ctx: GraphQLContext,
+  source: LinePageSource<T>,
+  args: { first?: number | null; after?: string | null },
+  advice: string,
+): Promise<T[]> {
+  const { first, after } = args;
+  checkFirst(first);
+  let afterId: string | null = null;
+  if (after !== null && after !== undefined) {
+    afterId = cursorAccountId(after);
+    if (afterId === null || !UUID.test(afterId)) throw notOurCursor();
+  }
+  return source(afterId, first ?? LINES_PER_REQUEST, (found, remaining, count) => {
+    if (!found) throw notOurCursor();
+    if ((first === null || first === undefined) && remaining > LINES_PER_REQUEST)
+      throw tooManyLines(remaining, advice);
+    spend(ctx, count, advice);
+  });
+}
+
+const turns = new WeakMap<object, ReadTurn>();
+
+/**
+ * The request's turn at trial balance reads (server/ledger/reports.ts). Over HTTP it is held until
+ * the answer is written (its response closes): a csv's text is in the heap until then. A request
+ * without a response to watch (an in-process call) gives its turn back when its reads are done.
+ */
+export function readTurn(ctx: GraphQLContext): ReadTurn {
+  let turn = turns.get(ctx);
+  if (turn) return turn;
+  const res = (ctx as { res?: { once?: unknown; writableFinished?: boolean; destroyed?: boolean } }).res;
+  const watched =
+    res !== undefined && typeof res.once === 'function' && !res.writableFinished && !res.destroyed;
+  turn = new ReadTurn(watched);
+  if (watched) {
+    const end = turn;
+    (res as { once(event: 'close', listener: () => void): void }).once('close', () => end.end());
+  }
+  turns.set(ctx, turn);
+  return turn;
 }

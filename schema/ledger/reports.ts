@@ -13,7 +13,7 @@ import {
   TrialBalanceUnitRef,
   UnitRef,
 } from '../refs.js';
-import { LINES_PER_REQUEST, lineCursor, pageArgsDoc, pageLines } from './line-pages.js';
+import { LINES_PER_REQUEST, lineCursor, pageArgsDoc, pageLinesFrom, readTurn } from './line-pages.js';
 
 TrialBalanceRef.implement({
   authScopes: (tb) => ({ bookRead: tb.bookId }),
@@ -25,10 +25,10 @@ TrialBalanceRef.implement({
       resolve: async (tb, _a, ctx) => (await loaders(ctx).book.load(tb.bookId))!,
     }),
     asOf: t.field({ type: 'DateTime', nullable: true, resolve: (tb) => tb.asOf }),
-    balanced: t.exposeBoolean('balanced'),
+    balanced: t.boolean({ resolve: async (tb, _a, ctx) => (await tb.summary(readTurn(ctx))).balanced }),
     lineCount: t.int({
       description: 'How many lines the trial balance has (with `rollupDepth`, the lines shown).',
-      resolve: (tb) => tb.lines.length,
+      resolve: async (tb, _a, ctx) => (await tb.summary(readTurn(ctx))).lineCount,
     }),
     lines: t.field({
       type: [TrialBalanceLineRef],
@@ -41,15 +41,17 @@ TrialBalanceRef.implement({
         after: t.arg.string({ description: pageArgsDoc.after }),
       },
       resolve: (tb, args, ctx) =>
-        pageLines(
+        pageLinesFrom(
           ctx,
-          tb.lines,
-          (l) => l.account.id,
+          (afterId, limit, check) => tb.page(readTurn(ctx), afterId, limit, check),
           args,
           'page the lines with first and after, fold them with rollupDepth, or read csv',
         ),
     }),
-    units: t.field({ type: [TrialBalanceUnitRef], resolve: (tb) => tb.units }),
+    units: t.field({
+      type: [TrialBalanceUnitRef],
+      resolve: async (tb, _a, ctx) => (await tb.summary(readTurn(ctx))).units,
+    }),
   }),
 });
 

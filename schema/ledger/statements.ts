@@ -19,13 +19,11 @@ import {
 import {
   type BalanceSheetReport,
   type IncomeStatementReport,
-  type RolledTrialBalance,
   type RolledTrialBalanceLine,
   type StatementReport,
   statementCsv,
   statementFileName,
   statementPdf,
-  trialBalanceCsv,
 } from '../../server/ledger/index.js';
 import { builder } from '../builder.js';
 import { guard } from '../errors.js';
@@ -38,7 +36,7 @@ import {
   TrialBalanceRef,
   UnitRef,
 } from '../refs.js';
-import { LINES_PER_REQUEST, lineCursor, pageArgsDoc, pageLines } from './line-pages.js';
+import { LINES_PER_REQUEST, lineCursor, pageArgsDoc, pageLines, readTurn } from './line-pages.js';
 
 export const StatementComparisonEnum = builder.enumType('StatementComparison', {
   description:
@@ -280,10 +278,10 @@ builder.objectFields(TrialBalanceLineRef, (t) => ({
 }));
 
 builder.objectFields(TrialBalanceRef, (t) => ({
-  rollupDepth: t.int({ nullable: true, resolve: (tb) => (tb as RolledTrialBalance).rollupDepth }),
+  rollupDepth: t.int({ nullable: true, resolve: (tb) => tb.rollupDepth }),
   csv: t.string({
     description: 'The trial balance as CSV for spreadsheets (the lines shown, then each unit total).',
-    resolve: (tb) => trialBalanceCsv(tb as RolledTrialBalance),
+    resolve: (tb, _a, ctx) => tb.csv(readTurn(ctx)),
   }),
 }));
 

@@ -2,7 +2,7 @@
  * Reading the books: balances now and at any instant, roll-ups, the trial balance, and the
  * integrity checks (the hash chain, stored totals against the lines).
  */
-import { balanceView, type Decimal, GENESIS_HASH, normalSide, ZERO } from '../core/index.js';
+import { balanceView, Decimal, formatAmount, GENESIS_HASH, normalSide, ZERO } from '../core/index.js';
 import type { DbPool } from '../platform/transaction.js';
 import { entryHash } from './chain-hash.js';
 import type {
@@ -12,16 +12,22 @@ import type {
   BookRecord,
   ChainVerification,
   ConsistencyReport,
-  TrialBalance,
-  TrialBalanceLine,
+  TrialBalanceUnit,
 } from './records.js';
-import { type AccountRow, findAccounts, listAccounts } from './store.js';
+import { csvText } from './statement-files.js';
+import type { RolledTrialBalanceLine } from './statements.js';
+import { type AccountRow, findAccounts } from './store.js';
 import {
   balanceMismatches,
   dayTotalMismatches,
   descendantIds,
+  eachTrialBalanceChunk,
   entriesBySeq,
+  inTrialBalanceSnapshot,
   postedTotalsAsOf,
+  type TrialBalanceUnitSums,
+  trialBalanceRows,
+  trialBalanceUnitSums,
 } from './store-reads.js';
 
 export async function balance(pool: DbPool, account: AccountRow, asOf: Date | null): Promise<BalanceRecord> {
@@ -85,71 +91,217 @@ export async function rollupBalance(pool: DbPool, account: AccountRow, asOf: Dat
 }
 
 /**
- * Trial balances this process computes at once; the others wait their turn (holding nothing). Each
- * reads every account of its book: about 20 MB of heap at its peak for 15,000 accounts, so eight
- * at once ran the service (128 MB heap) out of memory before a line was answered.
+ * Trial balance reads this process runs at once; the others wait their turn (holding nothing).
+ * A turn is held by a request (ReadTurn) from its first trial balance read until its answer is
+ * written, when the caller can say so (`end`), else until its reads are done: a csv of a
+ * 50,000-account book is about 4 MB of text, then as much again in the JSON answer, so the turn
+ * covers writing the answer too. Two concurrent csv reads of such a book used to run the service
+ * (128 MB heap) out of memory when every read held every account row and its Decimals.
  */
 export const TRIAL_BALANCES_AT_ONCE = 2;
 let trialBalancesRunning = 0;
 const trialBalanceTurns: (() => void)[] = [];
 
-async function inTurn<T>(work: () => Promise<T>): Promise<T> {
+async function takeTurn(): Promise<void> {
   if (trialBalancesRunning < TRIAL_BALANCES_AT_ONCE) trialBalancesRunning++;
   else await new Promise<void>((resolve) => trialBalanceTurns.push(resolve));
-  try {
-    return await work();
-  } finally {
-    // The turn passes straight to the next waiting request, if any.
-    const next = trialBalanceTurns.shift();
-    if (next) next();
-    else trialBalancesRunning--;
-  }
 }
 
-/** Every account's debits and credits, with totals per unit; debits equal credits in each unit. */
-export function trialBalance(pool: DbPool, book: BookRecord, asOf: Date | null): Promise<TrialBalance> {
-  return inTurn(() => computeTrialBalance(pool, book, asOf));
+function passTurn(): void {
+  // The turn passes straight to the next waiting request, if any.
+  const next = trialBalanceTurns.shift();
+  if (next) next();
+  else trialBalancesRunning--;
 }
 
-async function computeTrialBalance(pool: DbPool, book: BookRecord, asOf: Date | null): Promise<TrialBalance> {
-  const bookId = book.id;
-  const accounts: AccountRow[] = [];
-  for (let after: string | null = null; ; ) {
-    const page = await listAccounts(pool, bookId, {
-      afterCode: after,
-      limit: 1000,
-      includeClosed: true,
-      type: null,
-    });
-    accounts.push(...page);
-    if (page.length < 1000) break;
-    after = page[page.length - 1]!.code;
+/**
+ * One request's turn at heavy trial balance reads: taken by its first read, shared by the
+ * request's other reads (aliases), and given back by `end()` (the answer is written) when the
+ * turn was made `untilEnd`, else as soon as no read of the request is running.
+ */
+export class ReadTurn {
+  #taken: Promise<void> | null = null;
+  #running = 0;
+  #untilEnd: boolean;
+
+  constructor(untilEnd: boolean) {
+    this.#untilEnd = untilEnd;
   }
-  const historical = asOf ? await postedTotalsAsOf(pool, bookId, null, asOf) : null;
-  const lines: TrialBalanceLine[] = accounts.map((account) => {
-    const t = historical
-      ? (historical.get(account.id) ?? { debits: ZERO, credits: ZERO })
-      : { debits: account.postedDebits, credits: account.postedCredits };
-    const net = t.debits.minus(t.credits);
-    return {
-      account,
-      debits: t.debits,
-      credits: t.credits,
-      debitBalance: net.isPositive() && !net.isZero() ? net : ZERO,
-      creditBalance: net.isNegative() && !net.isZero() ? net.negated() : ZERO,
-    };
-  });
-  const units = book.units.map((unit) => {
-    let debit = ZERO;
-    let credit = ZERO;
-    for (const line of lines) {
-      if (line.account.unit.code !== unit.code) continue;
-      debit = debit.plus(line.debitBalance);
-      credit = credit.plus(line.creditBalance);
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    this.#running++;
+    try {
+      if (this.#taken === null) this.#taken = takeTurn();
+      await this.#taken;
+      return await work();
+    } finally {
+      this.#running--;
+      if (!this.#untilEnd) this.#giveBack();
     }
+  }
+
+  /** The request's answer is written: its turn passes on once no read of it is running. */
+  end(): void {
+    this.#untilEnd = false;
+    this.#giveBack();
+  }
+
+  #giveBack(): void {
+    if (this.#running > 0 || this.#taken === null) return;
+    this.#taken = null;
+    passTurn();
+  }
+}
+
+export interface TrialBalanceSummary {
+  lineCount: number;
+  units: TrialBalanceUnit[];
+  balanced: boolean;
+}
+
+/**
+ * A trial balance to be read (see `trialBalance`): its totals and line count, a page of its lines,
+ * or all of them as CSV. Every read runs in the caller's ReadTurn.
+ */
+export interface TrialBalanceView {
+  bookId: string;
+  asOf: Date | null;
+  /** The roll-up depth asked for; null when every account is its own line. */
+  rollupDepth: number | null;
+  /** The unit totals and the lines shown (read once per view). */
+  summary(turn: ReadTurn): Promise<TrialBalanceSummary>;
+  /**
+   * At most `limit` lines after the line of `afterAccountId` (null: from the first), in account code
+   * order. `check` sees whether that line is one of the trial balance's, how many lines follow it
+   * and how many this page holds, before any account is read; it throws to refuse the page.
+   */
+  page(
+    turn: ReadTurn,
+    afterAccountId: string | null,
+    limit: number,
+    check: (found: boolean, remaining: number, count: number) => void,
+  ): Promise<RolledTrialBalanceLine[]>;
+  /** The trial balance as CSV (see trialBalanceCsv: the same bytes). */
+  csv(turn: ReadTurn): Promise<string>;
+}
+
+/** Lines of a csv read at a time: one chunk's rows and their text are what a read holds besides the text. */
+const CSV_CHUNK_LINES = 1000;
+
+/**
+ * formatAmount(new Decimal(numeric), scale) for NUMERIC text from PostgreSQL, without decimal.js
+ * when the digits beyond `scale` are zeros (always, for amounts the database holds at their
+ * unit's scale): the same text, cut or padded. Anything else goes through decimal.js.
+ */
+export function numericAtScale(numeric: string, scale: number): string {
+  const point = numeric.indexOf('.');
+  const whole = point < 0 ? numeric : numeric.slice(0, point);
+  const fraction = point < 0 ? '' : numeric.slice(point + 1);
+  if (!/^-?\d+$/.test(whole) || !/^\d*$/.test(fraction) || !/^0*$/.test(fraction.slice(scale)))
+    return formatAmount(new Decimal(numeric), scale);
+  // A negative value that is zero at this scale is written as decimal.js writes it.
+  if (whole.startsWith('-') && /^-0+$/.test(whole) && /^0*$/.test(fraction))
+    return formatAmount(new Decimal(numeric), scale);
+  const digits = whole.replace(/^(-?)0+(?=\d)/, '$1');
+  return scale === 0 ? digits : `${digits}.${fraction.slice(0, scale).padEnd(scale, '0')}`;
+}
+
+/** trialBalanceCsv's header (statement-files.ts). */
+const TRIAL_BALANCE_CSV_HEADER =
+  'unit,code,account,depth,rolled_up,debits,credits,debit_balance,credit_balance';
+
+function unitTotals(book: BookRecord, sums: TrialBalanceUnitSums[]): TrialBalanceSummary {
+  const byUnit = new Map(sums.map((s) => [s.unitCode, s]));
+  const units = book.units.map((unit) => {
+    const s = byUnit.get(unit.code);
+    const debit = s ? new Decimal(s.debitBalanceTotal) : ZERO;
+    const credit = s ? new Decimal(s.creditBalanceTotal) : ZERO;
     return { unit, debitBalanceTotal: debit, creditBalanceTotal: credit, balanced: debit.equals(credit) };
   });
-  return { bookId, asOf, lines, units, balanced: units.every((u) => u.balanced) };
+  return {
+    lineCount: sums.reduce((n, s) => n + s.lines, 0),
+    units,
+    balanced: units.every((u) => u.balanced),
+  };
+}
+
+/**
+ * Every account's debits and credits, with totals per unit; debits equal credits in each unit.
+ * With `rollupDepth`, sub-accounts below that depth are folded into their ancestor at that depth
+ * (their debits and credits added, then netted into one balance; the unit totals are those of the
+ * lines shown). PostgreSQL sums and folds (store-reads.ts); accounts are read only for the lines
+ * a page returns, and a csv is written a chunk of lines at a time. Reads nothing until asked.
+ */
+export function trialBalance(
+  pool: DbPool,
+  book: BookRecord,
+  asOf: Date | null,
+  rollupDepth: number | null = null,
+): TrialBalanceView {
+  const q = { bookId: book.id, asOf, rollupDepth };
+  let summary: Promise<TrialBalanceSummary> | null = null;
+  return {
+    bookId: book.id,
+    asOf,
+    rollupDepth,
+    summary(turn) {
+      summary ??= turn.run(async () =>
+        unitTotals(book, await inTrialBalanceSnapshot(pool, (db) => trialBalanceUnitSums(db, q))),
+      );
+      return summary;
+    },
+    page(turn, afterAccountId, limit, check) {
+      return turn.run(async () => {
+        const { found, remaining, rows } = await inTrialBalanceSnapshot(pool, (db) =>
+          trialBalanceRows(db, q, afterAccountId, limit),
+        );
+        check(found, remaining, rows.length);
+        const accounts = new Map(
+          (
+            await findAccounts(
+              pool,
+              rows.map((r) => ({ bookId: book.id, id: r.id })),
+            )
+          ).map((a) => [a.id, a]),
+        );
+        return rows.map((r) => ({
+          account: accounts.get(r.id)!,
+          depth: r.depth,
+          rolledUp: r.folded,
+          debits: new Decimal(r.debits),
+          credits: new Decimal(r.credits),
+          debitBalance: new Decimal(r.debitBalance),
+          creditBalance: new Decimal(r.creditBalance),
+        }));
+      });
+    },
+    csv(turn) {
+      return turn.run(async () => {
+        const parts: string[] = [`${TRIAL_BALANCE_CSV_HEADER}\r\n`];
+        const sums = await inTrialBalanceSnapshot(pool, async (db) => {
+          const totals = await trialBalanceUnitSums(db, q);
+          await eachTrialBalanceChunk(db, q, CSV_CHUNK_LINES, (rows) => {
+            // Each row's text is a tree of ~20 pieces (V8 cons strings, ~1 KB a row): joined
+            // here into one flat string per chunk, they are not held until the end (50 MB for
+            // 50,000 rows, which ran a 128 MB service out of heap with one csv in flight).
+            const texts = rows.map(
+              (r) =>
+                `${r.unitCode},${csvText(r.code)},${csvText(r.name)},${r.depth},${r.folded ? 'true' : 'false'},` +
+                `${numericAtScale(r.debits, r.scale)},${numericAtScale(r.credits, r.scale)},` +
+                `${numericAtScale(r.debitBalance, r.scale)},${numericAtScale(r.creditBalance, r.scale)}\r\n`,
+            );
+            parts.push(texts.join(''));
+          });
+          return totals;
+        });
+        for (const u of unitTotals(book, sums).units)
+          parts.push(
+            `${u.unit.code},,Total,,,,,${formatAmount(u.debitBalanceTotal, u.unit.scale)},${formatAmount(u.creditBalanceTotal, u.unit.scale)}\r\n`,
+          );
+        return parts.join('');
+      });
+    },
+  };
 }
 
 /** Recomputes the book's hash chain from its entries and names the first link that does not match. */

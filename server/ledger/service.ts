@@ -50,8 +50,6 @@ import {
   buildIncomeStatement,
   type IncomeStatementReport,
   type IncomeStatementRequest,
-  type RolledTrialBalance,
-  rollTrialBalance,
 } from './statements.js';
 import {
   type AccountListOptions,
@@ -547,12 +545,12 @@ export class LedgerService {
     bookId: string,
     asOf: Date | null,
     rollupDepth: number | null = null,
-  ): Promise<RolledTrialBalance | LedgerError> {
+  ): Promise<ReturnType<typeof trialBalance> | LedgerError> {
     const depthError = validateDepth(rollupDepth, 'rollupDepth');
     if (depthError) return depthError;
     const [book] = await this.getBooks([bookId]);
     if (!book) return new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId');
-    return rollTrialBalance(await trialBalance(this.pool, book, asOf), rollupDepth);
+    return trialBalance(this.pool, book, asOf, rollupDepth);
   }
 
   // ---------- statements (statements.ts, issue 17): per unit, with an optional comparison ----------

@@ -105,3 +105,100 @@ describe('the trial balance of a 15,000-account book under a 128 MB heap', () =>
     ).toBe('running');
   });
 });
+
+/**
+ * Regression: two concurrent `csv` reads of a 50,000-account book ran the 128 MB service out of
+ * heap (every tenant down): each read held every account row, its Decimals and the whole rolled
+ * trial balance at once. Here four csv reads (whole, rolled up, as of an instant) and paged reads
+ * (one rolled up, one after a cursor) of such a book, made by SQL with 1,000 parents of 49
+ * sub-accounts each, are asked together: all are answered, correctly, and the service stays up.
+ */
+describe('the trial balance of a 50,000-account book under a 128 MB heap', () => {
+  const BIG = 50_000;
+  const PARENTS = 1000;
+  let big: string;
+
+  beforeAll(async () => {
+    big = (await createBook(ledgerClient(service.url), { name: 'fifty thousand accounts' })).id;
+    const id = decodeGlobalId(big).id;
+    // Account g: debited (g + 1) / 2 + 0.01 when odd, credited g / 2 + 0.01 when even: balances.
+    const insert = (from: number, to: number, parent: string) =>
+      db.query(
+        `insert into account (book_id, id, code, name, type, unit_code, created_at, posted_debits, posted_credits, parent_id)
+         select $1, gen_random_uuid(), 'B' || lpad(g::text, 6, '0'), 'Account, number "' || g || '"', 'ASSET', 'USD', now(),
+                case when g % 2 = 1 then (g + 1) / 2 + 0.01 else 0 end,
+                case when g % 2 = 0 then g / 2 + 0.01 else 0 end,
+                ${parent}
+           from generate_series($2::int, $3::int) g`,
+        [id, from, to],
+      );
+    await insert(1, PARENTS, 'null::uuid');
+    await insert(
+      PARENTS + 1,
+      BIG,
+      `(select p.id from account p where p.book_id = $1 and p.code = 'B' || lpad((((g - 1) % ${PARENTS}) + 1)::text, 6, '0'))`,
+    );
+  }, 120_000);
+
+  it('answers concurrent csv and paged reads and the service stays up', { timeout: 180_000 }, async () => {
+    const ask = (query: string, variables: Record<string, unknown>) =>
+      rawGraphQL(service.url, query, { b: big, ...variables }).catch((error: unknown) => ({
+        failed: `${error}; service output: ${service.output().slice(-800)}`,
+      }));
+    const csvQuery =
+      'query($b: ID!, $d: Int, $asOf: DateTime) { trialBalance(bookId: $b, rollupDepth: $d, asOf: $asOf) { csv } }';
+    const pageQuery = `query($b: ID!, $d: Int, $after: String) { trialBalance(bookId: $b, rollupDepth: $d) {
+        lineCount balanced units { debitBalanceTotal creditBalanceTotal }
+        lines(first: 500, after: $after) { cursor ${LINES} } } }`;
+    const first = (await ask(pageQuery, { d: null, after: null })) as {
+      body?: { data?: { trialBalance?: { lines?: { cursor: string }[] } } };
+    };
+    const cursor = first.body?.data?.trialBalance?.lines?.[499]?.cursor ?? null;
+    expect(cursor, JSON.stringify(first).slice(0, 800)).not.toBeNull();
+    const answers = await Promise.all([
+      ask(csvQuery, {}),
+      ask(csvQuery, {}),
+      ask(csvQuery, { d: 1 }),
+      ask(csvQuery, { asOf: new Date(Date.now() + 60_000).toISOString() }),
+      ask(pageQuery, { d: 1, after: null }),
+      ask(pageQuery, { d: null, after: cursor }),
+    ]);
+    const failures = answers.filter((a) => 'failed' in a || a.status !== 200 || a.body.errors);
+    expect(failures).toEqual([]);
+    const data = answers.map(
+      (a) =>
+        (a as unknown as { body: { data: { trialBalance: Record<string, unknown> } } }).body.data
+          .trialBalance,
+    );
+    const total = 'USD,,Total,,,,,312512750.00,312512750.00';
+    for (const i of [0, 1]) {
+      const rows = (data[i]!.csv as string).split('\r\n');
+      expect(rows).toHaveLength(1 + BIG + 2);
+      expect(rows[BIG + 1]).toBe(total);
+      expect(rows[1]).toBe('USD,B000001,"Account, number ""1""",1,false,1.01,0.00,1.01,0.00');
+      expect(rows[BIG]).toBe('USD,B050000,"Account, number ""50000""",2,false,0.00,25000.01,0.00,25000.01');
+    }
+    expect(data[0]!.csv).toBe(data[1]!.csv);
+    // As of an instant: the accounts' stored totals made by SQL have no lines, so every figure is 0.
+    const asOf = (data[3]!.csv as string).split('\r\n');
+    expect(asOf).toHaveLength(1 + BIG + 2);
+    expect(asOf[BIG + 1]).toBe('USD,,Total,,,,,0.00,0.00');
+    const rolled = (data[2]!.csv as string).split('\r\n');
+    expect(rolled).toHaveLength(1 + PARENTS + 2);
+    expect(rolled[1]).toMatch(/^USD,B000001,"Account, number ""1""",1,true,/);
+    expect(data[4]).toMatchObject({ lineCount: PARENTS, balanced: true });
+    expect((data[4]!.lines as unknown[]).length).toBe(500);
+    expect(data[5]).toMatchObject({
+      lineCount: BIG,
+      balanced: true,
+      units: [{ debitBalanceTotal: '312512750.00', creditBalanceTotal: '312512750.00' }],
+    });
+    expect((data[5]!.lines as { account: { code: string } }[])[0]!.account.code).toBe('B000501');
+
+    const alive = await rawGraphQL(service.url, '{ __typename }');
+    expect(alive.body.data).toEqual({ __typename: 'Query' });
+    expect(
+      await Promise.race([service.exited, new Promise((r) => setTimeout(() => r('running'), 200))]),
+    ).toBe('running');
+  });
+});
