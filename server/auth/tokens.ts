@@ -3,13 +3,14 @@
  * bytes in base64url). Only SHA-256 of the secret is stored, so a copy of the database holds no
  * usable token; the secret is shown once, when the token is issued.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { uuidv7 } from '../platform/ids.js';
 
 const TOKEN = /^slt_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
 
 function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  // The one-shot hash: the same digest as createHash's, without a Hash object (~5 -> ~1.5 µs).
+  return hash('sha256', text, 'hex');
 }
 
 function hexToUuid(hex: string): string {

@@ -64,21 +64,22 @@ export function accessLog(logger: Logger) {
   const fields = (req: IncomingMessage, res: ServerResponse, locals: Locals) => {
     const ms =
       locals.started === undefined ? undefined : Number(process.hrtime.bigint() - locals.started) / 1e6;
-    const graphql = locals.graphql ?? {};
-    return {
+    const graphql = locals.graphql;
+    // Built field by field in the line's order (spreads of small objects cost more).
+    const line: Record<string, unknown> = {
       requestId: locals.requestId,
       method: req.method,
       path: locals.path,
       status: res.statusCode,
-      ...(ms === undefined ? {} : { ms: Math.round(ms * 100) / 100 }),
-      ...(graphql.operation === undefined ? {} : { operation: graphql.operation }),
-      ...(graphql.operationType === undefined ? {} : { operationType: graphql.operationType }),
-      ...(locals.principal ? { principal: locals.principal.id } : {}),
-      ...((graphql.outcome ?? locals.outcome) === undefined
-        ? {}
-        : { outcome: graphql.outcome ?? locals.outcome }),
-      ...(res.writableFinished ? {} : { aborted: true }),
     };
+    if (ms !== undefined) line.ms = Math.round(ms * 100) / 100;
+    if (graphql?.operation !== undefined) line.operation = graphql.operation;
+    if (graphql?.operationType !== undefined) line.operationType = graphql.operationType;
+    if (locals.principal) line.principal = locals.principal.id;
+    const outcome = graphql?.outcome ?? locals.outcome;
+    if (outcome !== undefined) line.outcome = outcome;
+    if (!res.writableFinished) line.aborted = true;
+    return line;
   };
   return (req: IncomingMessage, res: ServerResponse, next: () => void) => {
     const incoming = req.headers[REQUEST_ID_HEADER];
@@ -114,10 +115,12 @@ export function accessLog(logger: Logger) {
       res.off('close', done);
       res.off('finish', done);
       res.off('error', onError);
+      const level = streamError !== undefined || res.statusCode >= 500 ? 'warn' : 'info';
+      // The line is not built when its level is off (LOG_LEVEL=warn: the benches, busy services).
+      if (!logger.isLevelEnabled(level)) return;
       const line = fields(req, res, locals);
       if (streamError !== undefined) logger.warn({ ...line, err: streamError }, 'request');
-      else if (res.statusCode >= 500) logger.warn(line, 'request');
-      else logger.info(line, 'request');
+      else logger[level](line, 'request');
     };
     res.once('finish', done);
     res.once('close', done);

@@ -264,6 +264,8 @@ export function readBody(limitOf: (res: Response) => BodyLimit, rate: BodyRate) 
     // The client went away: nothing to answer.
     req.on('error', stop);
     req.on('close', stop);
-    timer = setTimeout(check, rate.graceMs);
+    // A body already received whole (it came with the headers, as small bodies do) cannot fall
+    // behind the rate: no timer for it (a timer per request cost ~10 µs of CPU).
+    if (!req.complete) timer = setTimeout(check, rate.graceMs);
   };
 }

@@ -294,21 +294,25 @@ async function serve(
   let mediaType = '*/*';
   const acceptableMediaTypes: string[] = [];
   const hooks = (yoga as unknown as { onResultProcessHooks: ResultProcessHook[] }).onResultProcessHooks;
+  const setResult = (next: ExecutionResult) => {
+    result = next;
+  };
+  const setResultProcessor = (next: ResultProcessor, type: string) => {
+    processor = next;
+    mediaType = type;
+  };
   for (const hook of hooks) {
-    await hook({
+    const returned = hook({
       request,
       acceptableMediaTypes,
       result,
-      setResult: (next) => {
-        result = next;
-      },
+      setResult,
       resultProcessor: processor,
-      setResultProcessor: (next, type) => {
-        processor = next;
-        mediaType = type;
-      },
+      setResultProcessor,
       serverContext,
     });
+    // Awaited only when a hook answers a promise (each await of a plain value is a microtask).
+    if (typeof (returned as PromiseLike<unknown> | undefined)?.then === 'function') await returned;
   }
   if (!processor) {
     res.status(406).setHeader('accept', acceptableMediaTypes.join('; charset=utf-8, '));
