@@ -115,14 +115,24 @@ function passTurn(): void {
 }
 
 /**
+ * How long a request whose reads are done may keep its turn waiting for its answer to be written
+ * (`end`). Serializing even a 50,000-account csv takes well under this; a client that does not
+ * read its answer would otherwise hold the turn (two such requests, every trial balance of the
+ * process) for as long as its connection stays open.
+ */
+export const READ_TURN_END_GRACE_MS = 2_000;
+
+/**
  * One request's turn at heavy trial balance reads: taken by its first read, shared by the
  * request's other reads (aliases), and given back by `end()` (the answer is written) when the
- * turn was made `untilEnd`, else as soon as no read of the request is running.
+ * turn was made `untilEnd`, else as soon as no read of the request is running. A turn made
+ * `untilEnd` is given back anyway `READ_TURN_END_GRACE_MS` after its last read ends.
  */
 export class ReadTurn {
   #taken: Promise<void> | null = null;
   #running = 0;
   #untilEnd: boolean;
+  #grace: ReturnType<typeof setTimeout> | null = null;
 
   constructor(untilEnd: boolean) {
     this.#untilEnd = untilEnd;
@@ -130,6 +140,7 @@ export class ReadTurn {
 
   async run<T>(work: () => Promise<T>): Promise<T> {
     this.#running++;
+    this.#stopGrace();
     try {
       if (this.#taken === null) this.#taken = takeTurn();
       await this.#taken;
@@ -137,13 +148,24 @@ export class ReadTurn {
     } finally {
       this.#running--;
       if (!this.#untilEnd) this.#giveBack();
+      else if (this.#running === 0 && this.#taken !== null) {
+        this.#grace = setTimeout(() => this.end(), READ_TURN_END_GRACE_MS);
+        this.#grace.unref();
+      }
     }
   }
 
   /** The request's answer is written: its turn passes on once no read of it is running. */
   end(): void {
     this.#untilEnd = false;
+    this.#stopGrace();
     this.#giveBack();
+  }
+
+  #stopGrace(): void {
+    if (this.#grace === null) return;
+    clearTimeout(this.#grace);
+    this.#grace = null;
   }
 
   #giveBack(): void {
