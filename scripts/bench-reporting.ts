@@ -241,13 +241,21 @@ async function main(): Promise<void> {
     createdBy: 'bench',
   };
   // The query path reads releases from its store; here the store's reads answer this release: its
-  // id, its head, and its cells and protection (their lengths, then chunks of them).
+  // id, its head with the lengths of its cells and protection, then chunks of them.
   const pool = {
     query: async (query: string | { text: string }, values: unknown[] = []) => {
       const sql = typeof query === 'string' ? query : query.text;
       if (sql.includes('select id from')) return { rows: [{ id: release.id }] };
       if (sql.includes('octet_length'))
-        return { rows: [{ cells: release.cells.length, protection: release.protection.length }] };
+        return {
+          rows: [
+            {
+              ...rowOf(release),
+              cells_length: release.cells.length,
+              protection_length: release.protection.length,
+            },
+          ],
+        };
       if (sql.includes('substring(')) {
         const bytes = sql.includes('substring(cells') ? release.cells : release.protection;
         const [from, length] = [Number(values[1]) - 1, Number(values[2])];
