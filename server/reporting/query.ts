@@ -363,15 +363,23 @@ const DIGITS = new Uint8Array(32);
  * Writes what formatValue writes for a safe integer `minor` (not -0): its digits, with a point
  * before the last `scale` (0: none) and at least one digit before it; returns the new position.
  */
-function writeMinor(out: Buffer, pos: number, minor: number, scale: number): number {
+export function writeMinor(out: Buffer, pos: number, minor: number, scale: number): number {
   let v = minor < 0 ? -minor : minor;
   if (minor < 0) out[pos++] = 0x2d; // -
   let n = 0;
-  do {
+  // Above 31 bits in floating point (exact: v is a safe integer), then in small integers, which
+  // divide several times faster than a float's % (the value took ~40% of a cell's time).
+  while (v > 0x7fffffff) {
     const digit = v % 10;
     DIGITS[n++] = 0x30 + digit;
     v = (v - digit) / 10;
-  } while (v > 0 || (scale > 0 && n <= scale));
+  }
+  let x = v | 0;
+  do {
+    const q = (x / 10) | 0;
+    DIGITS[n++] = 0x30 + x - q * 10;
+    x = q;
+  } while (x > 0 || (scale > 0 && n <= scale));
   for (let i = n - 1; i >= 0; i--) {
     if (i === scale - 1) out[pos++] = 0x2e; // .
     out[pos++] = DIGITS[i]!;
