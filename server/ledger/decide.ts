@@ -175,6 +175,8 @@ export interface DecideContext {
 
 export interface Decided {
   entry: NewEntry;
+  /** The entry's seq (entry.seq as a bigint). */
+  seq: bigint;
   /** New totals of the accounts the entry moves, by account (the objects accountOf gives). */
   totals: Map<PostingAccount, MinorTotals>;
   targetKey: string | null;
@@ -182,6 +184,18 @@ export interface Decided {
 
 /** decide's account view, cleared per op. */
 const VIEW = new Map<string, PostingAccount>();
+/** The rows (as accountOf gives them) behind VIEW's accounts, cleared per op. */
+const VIEW_ROWS = new Map<string, PostingAccount>();
+
+/** Adds an account of `bookId` to VIEW (and its row to VIEW_ROWS), as the flush left it. */
+function addView(ctx: DecideContext, bookId: string, accountId: string): void {
+  const row = ctx.accountOf(bookId, accountId);
+  if (!row) return;
+  // An account this flush has not moved yet is its row as read: no copy.
+  const totals = ctx.totalsOf(row);
+  VIEW.set(accountId, totals === row ? row : { ...row, ...pickTotals(totals) });
+  VIEW_ROWS.set(accountId, row);
+}
 
 /** accountOnBothSides of a two-line entry (most entries), without its map. */
 function twoLinesOnBothSides(lines: readonly MinorLine[]): LedgerError | null {
@@ -214,16 +228,10 @@ export function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
   // one map reused by every op (decide is synchronous and keeps nothing of it).
   const view = VIEW;
   view.clear();
-  const addView = (accountId: string) => {
-    const row = ctx.accountOf(op.bookId, accountId);
-    if (!row) return;
-    // An account this flush has not moved yet is its row as read: no copy.
-    const totals = ctx.totalsOf(row);
-    view.set(accountId, totals === row ? row : { ...row, ...pickTotals(totals) });
-  };
+  VIEW_ROWS.clear();
 
   if (isEntryOp(op)) {
-    for (const line of op.entry.lines) addView(line.accountId);
+    for (const line of op.entry.lines) addView(ctx, op.bookId, line.accountId);
     const resolved = resolveLinesMinor(op.entry.lines, view);
     if (resolved instanceof LedgerError) return resolved;
     const bothSides = resolved.length === 2 ? twoLinesOnBothSides(resolved) : accountOnBothSides(resolved);
@@ -245,7 +253,7 @@ export function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
     const target = ctx.targets.get(targetKey);
     if (!target) return new LedgerError('UNKNOWN_ENTRY', 'no such journal entry in this book', 'entryId');
     const link = ctx.links.get(targetKey)!;
-    for (const line of target.lines) addView(line.accountId);
+    for (const line of target.lines) addView(ctx, op.bookId, line.accountId);
     if (op.kind === 'REVERSAL') {
       if (target.kind === 'PENDING' || target.kind === 'VOID') {
         return new LedgerError(
@@ -360,9 +368,9 @@ export function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
   entry.hash = entryHash(ctx.head.hash, body);
   const totals = new Map<PostingAccount, MinorTotals>();
   applied.forEach((t, accountId) => {
-    totals.set(ctx.accountOf(op.bookId, accountId)!, t);
+    totals.set(VIEW_ROWS.get(accountId)!, t);
   });
-  return { entry, totals, targetKey };
+  return { entry, seq: ctx.head.seq + 1n, totals, targetKey };
 }
 
 /**

@@ -100,22 +100,40 @@ export async function decideGroup(
   // Everything the flush reads, in one round trip that opens the transaction and takes the
   // book locks first (see lockPhase). Idempotency lookups are race-free because the book lock is
   // held: no other writer of the book can insert a key between this read and our commit.
-  const live = ops.filter((_, i) => decisions[i] === null);
-  const accountKeys = new Map<string, { bookId: string; id: string }>();
-  for (const op of live) {
-    if (!isEntryOp(op)) continue;
-    for (const line of op.entry.lines) {
-      if (isUuid(line.accountId))
-        accountKeys.set(key(op.bookId, line.accountId), { bookId: op.bookId, id: line.accountId });
+  // What to read, as distinct books, keys and account ids (one pass, no `book/id` string or object
+  // per line).
+  const bookIds = new Set<string>();
+  const keyValues = new Set<string>();
+  const accountBooks = new Set<string>();
+  const accountIds = new Set<string>();
+  const targetKeys: { bookId: string; id: string }[] = [];
+  for (let i = 0; i < ops.length; i++) {
+    if (decisions[i] !== null) continue;
+    const op = ops[i]!;
+    bookIds.add(op.bookId);
+    if (isEntryOp(op)) {
+      keyValues.add(op.entry.idempotencyKey);
+      let named = false;
+      for (const line of op.entry.lines) {
+        if (isUuid(line.accountId)) {
+          accountIds.add(line.accountId);
+          named = true;
+        }
+      }
+      if (named) accountBooks.add(op.bookId);
+    } else {
+      keyValues.add(op.idempotencyKey);
+      if (isUuid(op.targetId)) targetKeys.push({ bookId: op.bookId, id: op.targetId });
     }
   }
+  const books0 = [...bookIds].sort();
   const read = await (optimistic ? readPhase : lockPhase)(client, {
-    bookIds: [...new Set(live.map((op) => op.bookId))].sort(),
-    idempotencyKeys: live.map((op) => ({ bookId: op.bookId, key: keyOf(op) })),
-    targets: live.flatMap((op) =>
-      !isEntryOp(op) && isUuid(op.targetId) ? [{ bookId: op.bookId, id: op.targetId }] : [],
-    ),
-    accounts: [...accountKeys.values()],
+    bookIds: books0,
+    keyBooks: books0,
+    keys: [...keyValues],
+    targets: targetKeys,
+    accountBooks: [...accountBooks],
+    accountIds: [...accountIds],
   });
   const { books, existingKeys: existing, links } = read;
   const accounts = read.accounts;
@@ -139,12 +157,19 @@ export async function decideGroup(
       decisions[i] = { type: 'error', error: new LedgerError('UNKNOWN_BOOK', 'no such book', 'bookId') };
     }
   });
-  const claimed = new Map<string, number>();
-  ops.forEach((op, i) => {
-    if (decisions[i] !== null) return;
-    const k = key(op.bookId, keyOf(op));
-    const found = existing.get(k);
-    const earlier = claimed.get(k);
+  // Keys claimed by this group's ops, by book, then key (no `book/key` string per op).
+  const claimed = new Map<string, Map<string, number>>();
+  for (let i = 0; i < ops.length; i++) {
+    if (decisions[i] !== null) continue;
+    const op = ops[i]!;
+    const opKey = keyOf(op);
+    const found = existing.size === 0 ? undefined : existing.get(key(op.bookId, opKey));
+    let ofBook = claimed.get(op.bookId);
+    if (ofBook === undefined) {
+      ofBook = new Map();
+      claimed.set(op.bookId, ofBook);
+    }
+    const earlier = ofBook.get(opKey);
     if (found) {
       // The first decision for a key is the only one: a posted entry is replayed, and so is a
       // refusal (a stale copy of a refused request never posts later).
@@ -160,9 +185,9 @@ export async function decideGroup(
           ? { type: 'same-as', index: earlier }
           : { type: 'error', error: keyReused() };
     } else {
-      claimed.set(k, i);
+      ofBook.set(opKey, i);
     }
-  });
+  }
 
   // Accounts of the entries that reversals and resolutions refer to, when not locked yet. Every
   // writer of a book holds its book lock before any of its accounts, so the order in which
@@ -244,6 +269,9 @@ export async function decideGroup(
     ofBook.set(a.id, a);
   }
   const accountOf = (bookId: string, accountId: string) => byBook.get(bookId)?.get(accountId);
+  // Whether any account of the flush has a bound: only their movements are ever checked later.
+  let anyBounded = false;
+  for (const a of accounts.values()) if (a.lowerBound !== null || a.upperBound !== null) anyBounded = true;
 
   // Decide item by item against the working state: accounts' totals as the decisions so far left
   // them, by account.
@@ -288,9 +316,9 @@ export async function decideGroup(
           result.totals.forEach((totals, account) => {
             working.set(account, totals);
           });
-          heads.set(op.bookId, { seq: BigInt(result.entry.seq), hash: result.entry.hash });
+          heads.set(op.bookId, { seq: result.seq, hash: result.entry.hash });
           if (result.targetKey) usedTargets.add(result.targetKey);
-          recordMoves(flushMoves, result.entry, accountOf);
+          if (anyBounded) recordMoves(flushMoves, result.entry, accountOf);
           posted.push(result.entry);
           decision = { type: 'posted', entry: toRecord(result.entry) };
         }
@@ -332,7 +360,7 @@ export async function decideGroup(
         continue;
       }
       for (const [account, totals] of result.totals) stageTotals.set(account, totals);
-      stageHeads.set(op.bookId, { seq: BigInt(result.entry.seq), hash: result.entry.hash });
+      stageHeads.set(op.bookId, { seq: result.seq, hash: result.entry.hash });
       if (result.targetKey) stageTargets.add(result.targetKey);
       recordMoves(stageMoves, result.entry, accountOf);
       stageEntries.push(result.entry);
@@ -400,15 +428,8 @@ export async function decideGroup(
     const accountUpdates = [...working.entries()].map(([a, t]): AccountUpdate => {
       return { bookId: a.bookId, id: a.id, ...pickTotals(t), expected: a };
     });
-    await writeEntries(
-      client,
-      posted,
-      accountUpdates,
-      dayTotals(posted),
-      headUpdates(posted, refusals, (b) => heads.get(b)!, versions),
-      refusals,
-      now,
-    );
+    const bookHeads = headUpdates(posted, refusals, (b) => heads.get(b)!, versions);
+    await writeEntries(client, posted, accountUpdates, dayTotals(posted), bookHeads, refusals, now);
   }
   return out;
 }

@@ -79,6 +79,11 @@ class IndependentItem implements Item {
     this.batch.answer(this.index, results[0]!);
   }
 
+  /** resolve without the array of one result. */
+  resolveOne(result: OpResult): void {
+    this.batch.answer(this.index, result);
+  }
+
   reject(error: unknown): void {
     this.batch.fail(error);
   }
@@ -94,6 +99,9 @@ export interface PostingEngineOptions {
 class RolledBack {
   constructor(readonly outcome: Decision[] | LedgerError) {}
 }
+
+/** The replays of a group that has none (never written to). */
+const NO_REPLAYS: ReadonlyMap<string, EntryRecord> = new Map();
 
 /** Flushes in flight at once: one before its commit, one committing (see preCommitOwner). */
 const FLUSHES_IN_FLIGHT_MAX = 2;
@@ -220,14 +228,17 @@ export class PostingEngine {
   private startFlush(): void {
     if (this.queue.length === 0 || this.preCommitOwner !== null || this.inFlight >= FLUSHES_IN_FLIGHT_MAX)
       return;
-    const group: Item[] = [];
+    // The group is the queue's head, taken with one splice (not one shift per item, each of which
+    // moves the rest of a queue that holds thousands of a batch's items).
+    let taken = 0;
     let ops = 0;
-    while (this.queue.length > 0) {
-      const next = this.queue[0]!;
-      if (group.length > 0 && ops + next.ops.length > this.opsPerFlushMax) break;
-      group.push(this.queue.shift()!);
-      ops += next.ops.length;
+    while (taken < this.queue.length) {
+      const size = this.queue[taken]!.ops.length;
+      if (taken > 0 && ops + size > this.opsPerFlushMax) break;
+      taken++;
+      ops += size;
     }
+    const group = this.queue.splice(0, taken);
     const token = {};
     this.preCommitOwner = token;
     this.inFlight++;
@@ -285,7 +296,7 @@ export class PostingEngine {
       for (const item of group) item.reject(error);
       return;
     }
-    let replays: Map<string, EntryRecord>;
+    let replays: ReadonlyMap<string, EntryRecord>;
     try {
       replays = await this.loadReplays(decisions);
     } catch (error) {
@@ -293,28 +304,51 @@ export class PostingEngine {
       return;
     }
     const flat = decisions.flat();
-    this.entriesWritten += flat.filter((d) => d.type === 'posted').length;
+    let postedCount = 0;
+    for (const d of flat) if (d.type === 'posted') postedCount++;
+    this.entriesWritten += postedCount;
     if (this.entriesWritten >= this.nextAnalyzeAt) this.analyze();
-    group.forEach((item, i) => {
-      // An op that failed, or a copy of one in the same group (same key), fails its item.
-      const failed = decisions[i]!.map((d) => (d.type === 'same-as' ? flat[d.index]! : d)).find(
-        (d) => d.type === 'failed',
-      );
-      if (failed?.type === 'failed') {
-        this.logger.error(
-          { err: failed.error, ops: item.ops.length },
-          'entry could not be posted: the database refused it; the rest of its group was posted',
-        );
-        item.reject(failed.error);
-      } else if (decisions[i]!.some((d) => d.type === 'abandoned')) {
-        this.logger.info({ ops: item.ops.length }, 'not posted: the client went away before the decision');
-        item.reject(
-          new UnavailableError('the client went away before the entry was posted; nothing was posted'),
-        );
-      } else {
-        item.resolve(decisions[i]!.map((d) => this.finalise(d, flat, replays)));
+    for (let i = 0; i < group.length; i++) {
+      const item = group[i]!;
+      const own = decisions[i]!;
+      const only = own.length === 1 ? own[0]! : null;
+      if (only?.type === 'posted') {
+        // The common case (a single entry, or one entry of an independent batch): answered without
+        // the arrays the checks below make.
+        const result: OpResult = { ok: true, entry: only.entry, replayed: false };
+        if (item instanceof IndependentItem) item.resolveOne(result);
+        else item.resolve([result]);
+        continue;
       }
-    });
+      this.answer(item, own, flat, replays);
+    }
+  }
+
+  /** Answers one item of a flushed group from its decisions. */
+  private answer(
+    item: Item,
+    own: Decision[],
+    flat: Decision[],
+    replays: ReadonlyMap<string, EntryRecord>,
+  ): void {
+    // An op that failed, or a copy of one in the same group (same key), fails its item.
+    const failed = own
+      .map((d) => (d.type === 'same-as' ? flat[d.index]! : d))
+      .find((d) => d.type === 'failed');
+    if (failed?.type === 'failed') {
+      this.logger.error(
+        { err: failed.error, ops: item.ops.length },
+        'entry could not be posted: the database refused it; the rest of its group was posted',
+      );
+      item.reject(failed.error);
+    } else if (own.some((d) => d.type === 'abandoned')) {
+      this.logger.info({ ops: item.ops.length }, 'not posted: the client went away before the decision');
+      item.reject(
+        new UnavailableError('the client went away before the entry was posted; nothing was posted'),
+      );
+    } else {
+      item.resolve(own.map((d) => this.finalise(d, flat, replays)));
+    }
   }
 
   /**
@@ -388,7 +422,7 @@ export class PostingEngine {
       });
   }
 
-  private finalise(d: Decision, flat: Decision[], replays: Map<string, EntryRecord>): OpResult {
+  private finalise(d: Decision, flat: Decision[], replays: ReadonlyMap<string, EntryRecord>): OpResult {
     switch (d.type) {
       case 'posted':
         return { ok: true, entry: d.entry, replayed: false };
@@ -407,10 +441,12 @@ export class PostingEngine {
     }
   }
 
-  private async loadReplays(decisions: Decision[][]): Promise<Map<string, EntryRecord>> {
-    const wanted = decisions
-      .flat()
-      .flatMap((d) => (d.type === 'replay' ? [{ bookId: d.bookId, id: d.id }] : []));
+  private async loadReplays(decisions: Decision[][]): Promise<ReadonlyMap<string, EntryRecord>> {
+    const wanted: { bookId: string; id: string }[] = [];
+    for (const item of decisions) {
+      for (const d of item) if (d.type === 'replay') wanted.push({ bookId: d.bookId, id: d.id });
+    }
+    if (wanted.length === 0) return NO_REPLAYS;
     const found = await findEntries(this.pool, wanted);
     return new Map(found.map((e) => [key(e.bookId, e.id), e]));
   }

@@ -395,6 +395,20 @@ export class LedgerService {
               ),
       }));
     }
+    if (failedAt < 0) {
+      // Every entry resolved (the common case): the ops straight from the entries, and the
+      // engine's results are the answer, refusals given their entry's field prefix in place.
+      const ops = new Array<PostOp>(resolved.length);
+      for (let i = 0; i < ops.length; i++) {
+        ops[i] = entryOp(bookId, 'STANDARD', resolved[i] as EntryInput, null, actor.id);
+      }
+      const posted = await this.engine.submit(ops, atomic);
+      for (let i = 0; i < posted.length; i++) {
+        const r = posted[i]!;
+        if (!r.ok) posted[i] = { ok: false as const, error: r.error.withFieldPrefix(`entries[${i}]`) };
+      }
+      return posted;
+    }
     const valid = resolved.flatMap((r, i) => (r instanceof LedgerError ? [] : [{ entry: r, i }]));
     const ops = valid.map(({ entry }) => entryOp(bookId, 'STANDARD', entry, null, actor.id));
     const posted = await this.engine.submit(ops, atomic);

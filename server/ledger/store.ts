@@ -877,11 +877,18 @@ function textArray(values: string[]): string {
   return `array[${values.map((v) => escapeLiteral(v)).join(',')}]::text[]`;
 }
 
+/**
+ * What a posting flush reads. Keys and accounts are given as their distinct books and their
+ * distinct keys / ids (looked up as `book_id = any(books) and key = any(keys)`, see anyKeys;
+ * callers look results up by the exact pair).
+ */
 export interface LockPhaseRequest {
   bookIds: string[];
-  idempotencyKeys: { bookId: string; key: string }[];
+  keyBooks: string[];
+  keys: string[];
   targets: { bookId: string; id: string }[];
-  accounts: { bookId: string; id: string }[];
+  accountBooks: string[];
+  accountIds: string[];
 }
 
 /** What a key was decided as before: the entry it posted, or the refusal it was answered with. */
@@ -915,9 +922,8 @@ export async function lockPhase(client: PoolClient, r: LockPhaseRequest): Promis
     'begin',
     `select ${BOOK_COLUMNS} from book where id = any(${uuidArray(r.bookIds)}) order by id for no key update`,
   ];
-  const [keyBooks, keyValues] = anyKeys(r.idempotencyKeys.map((k) => ({ bookId: k.bookId, id: k.key })));
+  const { keyBooks, keys: keyValues, accountBooks, accountIds } = r;
   const [targetBooks, targetIds] = anyKeys(r.targets);
-  const [accountBooks, accountIds] = anyKeys(r.accounts);
   const at = { keys: -1, targets: -1, links: -1, accounts: -1 };
   if (keyValues.length > 0) {
     at.keys = statements.length;
@@ -1033,8 +1039,7 @@ const READ_PHASE_WITH_TARGETS_SQL = readPhaseSql(true);
  * and sets against what this read.
  */
 export async function readPhase(db: Queryable, r: LockPhaseRequest): Promise<LockPhaseResult> {
-  const [keyBooks, keyValues] = anyKeys(r.idempotencyKeys.map((k) => ({ bookId: k.bookId, id: k.key })));
-  const [accountBooks, accountIds] = anyKeys(r.accounts);
+  const { keyBooks, keys: keyValues, accountBooks, accountIds } = r;
   const withTargets = r.targets.length > 0;
   // Array literals written here (ids are validated uuids, keys quoted), not escaped by the driver
   // element by element.
