@@ -1,14 +1,14 @@
 /**
  * How a release's stored cells are read back (server/reporting/store.ts, query.ts): its bytes in
  * chunks (a full-size city stores tens of megabytes, which pg would hand over as one hex string),
- * and its cells as typed arrays in ascending cell order, found by binary search.
+ * and its cells as typed arrays in ascending cell order, found by their index (stored-cells.ts).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CELL_BYTES, REASON_CODES } from '../../server/reporting/cube.js';
-import { storedCells } from '../../server/reporting/query.js';
 import { insertRelease, latestRelease, releaseById } from '../../server/reporting/store.js';
+import { storedCells } from '../../server/reporting/stored-cells.js';
 import { uniqueSuffix } from '../helpers/ledger.js';
 
 let pool: pg.Pool;

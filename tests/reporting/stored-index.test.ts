@@ -1,12 +1,12 @@
 /**
- * The index a loaded release finds its stored cells by (query.ts storedIndex / storedAt): for every
+ * The index a loaded release finds its stored cells by (stored-cells.ts storedIndex / storedAt): for every
  * cell id, stored or not, it gives the same position as a binary search over the ascending ids, or
  * -1. Random sorted id sets, including the empty one, ids at word edges (multiples of 32 and the
  * ids before them), the first and last stored ids, and ids past the last.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { storedAt, storedIndex } from '../../server/reporting/query.js';
+import { storedAt, storedIndex } from '../../server/reporting/stored-cells.js';
 
 function binarySearch(ids: Uint32Array, cell: number): number {
   let lo = 0;
