@@ -395,32 +395,20 @@ export class LedgerService {
               ),
       }));
     }
-    if (failedAt < 0) {
-      // Every entry resolved (the common case): the ops straight from the entries, and the
-      // engine's results are the answer, refusals given their entry's field prefix in place.
-      const ops = new Array<PostOp>(resolved.length);
-      for (let i = 0; i < ops.length; i++) {
-        ops[i] = entryOp(bookId, 'STANDARD', resolved[i] as EntryInput, null, actor.id);
-      }
-      const posted = await this.engine.submit(ops, atomic);
-      for (let i = 0; i < posted.length; i++) {
-        const r = posted[i]!;
-        if (!r.ok) posted[i] = { ok: false as const, error: r.error.withFieldPrefix(`entries[${i}]`) };
-      }
-      return posted;
+    // The ops straight from the entries that resolved; each answer is its entry's (a refusal with
+    // its entry's field prefix), with no object per entry beyond its op and its answer.
+    const ops: PostOp[] = [];
+    for (const r of resolved) {
+      if (!(r instanceof LedgerError)) ops.push(entryOp(bookId, 'STANDARD', r, null, actor.id));
     }
-    const valid = resolved.flatMap((r, i) => (r instanceof LedgerError ? [] : [{ entry: r, i }]));
-    const ops = valid.map(({ entry }) => entryOp(bookId, 'STANDARD', entry, null, actor.id));
     const posted = await this.engine.submit(ops, atomic);
-    const results: OpResult[] = resolved.map((r) =>
-      r instanceof LedgerError ? { ok: false as const, error: r } : (undefined as unknown as OpResult),
-    );
-    valid.forEach(({ i }, k) => {
-      results[i] = posted[k]!;
-    });
-    return results.map((r, i) =>
-      r.ok ? r : { ok: false as const, error: r.error.withFieldPrefix(`entries[${i}]`) },
-    );
+    const results = new Array<OpResult>(resolved.length);
+    for (let i = 0, k = 0; i < resolved.length; i++) {
+      const r = resolved[i]!;
+      const result = r instanceof LedgerError ? { ok: false as const, error: r } : posted[k++]!;
+      results[i] = result.ok ? result : { ok: false, error: result.error.withFieldPrefix(`entries[${i}]`) };
+    }
+    return results;
   }
 
   /** Journal entries from a CSV file, all or nothing, posted as one atomic batch (journal-import.ts). */
