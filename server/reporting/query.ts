@@ -465,7 +465,12 @@ export async function slice(
       const values = field.filter((f) => f === 5).length;
       const digitsMax = 18 + Math.max(0, release.dims.scale);
       const count = nbh.length * sec.length * kinds.length * mps.length;
-      let out = Buffer.allocUnsafe(2 + count * (cellMax + values * (digitsMax + 1)));
+      // Written into the scratch buffer (reused: no answer's bound, 2-3 times its text, allocated per
+      // answer), then copied once into a buffer of the text's exact length (issue 15: external memory
+      // drives the service's mark-compacts).
+      let out = scratch;
+      const bound = 2 + count * (cellMax + values * (digitsMax + 1));
+      if (bound > out.length && bound <= SCRATCH_MAX) out = scratch = Buffer.allocUnsafeSlow(bound);
       let pos = 0;
       out[pos++] = 0x5b; // [
       // Whole minor units are written digit by digit (writeMinor); formatValue's text otherwise.
@@ -495,7 +500,7 @@ export async function slice(
               const text = shown && !digits ? formatValue(release, mp.measure, minor) : null;
               const need = pos + cellMax + values * ((text === null ? digitsMax : text.length) + 1) + 1;
               if (need > out.length) {
-                const grown = Buffer.allocUnsafe(Math.max(need, out.length * 2));
+                const grown = Buffer.allocUnsafeSlow(Math.max(need, out.length * 2));
                 out.copy(grown, 0, 0, pos);
                 out = grown;
               }
@@ -544,10 +549,16 @@ export async function slice(
             }
           }
       out[pos++] = 0x5d; // ]
-      return out.subarray(0, pos);
+      const json = Buffer.allocUnsafe(pos);
+      out.copy(json, 0, 0, pos);
+      return json;
     },
   };
 }
+
+/** cellsJson's scratch buffer, kept between answers up to SCRATCH_MAX bytes. */
+const SCRATCH_MAX = 4 << 20;
+let scratch = Buffer.allocUnsafeSlow(256 << 10);
 
 /** The fields of SliceCell in the order cellsJson numbers them (every field it writes). */
 export const CELL_JSON_FIELDS: readonly (keyof SliceCell)[] = [

@@ -323,7 +323,17 @@ async function serve(
     // What processRegularResult answers for a result without errors, without its Response object.
     const stringify = (result as { stringify?: (r: unknown) => string }).stringify ?? JSON.stringify;
     res.status(200).setHeader('content-type', `${mediaType}; charset=utf-8`);
-    res.end(stringifyWithRawJson(contextValue, result, stringify));
+    const answer = stringifyWithRawJson(contextValue, result, stringify);
+    if (typeof answer === 'string') {
+      res.end(answer);
+      return;
+    }
+    // The pieces written as they are (one writev), with the length res.end(buffer) would have set.
+    res.setHeader('content-length', answer.length);
+    res.cork();
+    for (let i = 0; i < answer.chunks.length - 1; i++) res.write(answer.chunks[i]);
+    res.end(answer.chunks[answer.chunks.length - 1]);
+    res.uncork();
     return;
   }
   materializeRawJson(contextValue, result);

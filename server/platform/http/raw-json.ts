@@ -74,12 +74,17 @@ export function materializeRawJson(context: object, result: ExecutionResult): vo
 
 const MARK = `\u0000raw-json:${randomBytes(12).toString('hex')}:`;
 
-/** The result's JSON text (UTF-8) with the held texts in their places. */
+/**
+ * The result's JSON text (UTF-8) with the held texts in their places: the text itself when nothing
+ * was held, else its pieces in order (the held texts as they are, not copied into one buffer: a
+ * cityReport answer's cells are ~130 KB, and a second buffer of them per answer was most of the
+ * service's external memory and so of its GC, issue 15) and their total length in bytes.
+ */
 export function stringifyWithRawJson(
   context: object,
   result: ExecutionResult,
   stringify: (result: ExecutionResult) => string,
-): string | Buffer {
+): string | { chunks: Buffer[]; length: number } {
   const list = held.get(context) ?? [];
   const placed: Held[] = [];
   for (const h of list) {
@@ -99,11 +104,16 @@ export function stringifyWithRawJson(
   });
   spots.sort((x, y) => x.at - y.at);
   const chunks: Buffer[] = [];
+  let length = 0;
   let from = 0;
   for (const spot of spots) {
-    chunks.push(Buffer.from(text.slice(from, spot.at)), spot.json);
+    const before = Buffer.from(text.slice(from, spot.at));
+    chunks.push(before, spot.json);
+    length += before.length + spot.json.length;
     from = spot.end;
   }
-  chunks.push(Buffer.from(text.slice(from)));
-  return Buffer.concat(chunks);
+  const after = Buffer.from(text.slice(from));
+  chunks.push(after);
+  length += after.length;
+  return { chunks, length };
 }
