@@ -18,7 +18,7 @@ import { builder } from '../builder.js';
 import { actorOf } from '../context.js';
 import { guard, UserErrorRef, userErrorsOf } from '../errors.js';
 import { decodeCoopId } from '../ids.js';
-import { holdRawJson, plainItemSelection } from '../raw-json.js';
+import { holdRawJson, plainItemSelection, rawJsonBuffer } from '../raw-json.js';
 import {
   ProfileRef,
   ReleaseRef,
@@ -88,7 +88,8 @@ const CityReportResult = builder
               : null;
             cellJsonFields.set(selected, fields);
           }
-          if (fields && holdRawJson(ctx, info.path, r.slice.cellsJson(fields))) return [];
+          const alloc = (size: number) => rawJsonBuffer(ctx, size);
+          if (fields && holdRawJson(ctx, info.path, r.slice.cellsJson(fields, alloc))) return [];
           return r.slice.cells;
         },
       }),

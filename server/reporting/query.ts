@@ -117,7 +117,7 @@ export interface SliceResult {
    * (what a GraphQL selection of them serializes to), written straight from the release's typed
    * arrays: no SliceCell objects, no per-field resolution, one string (issue 15).
    */
-  cellsJson(fields: readonly CellJsonField[]): Buffer;
+  cellsJson(fields: readonly CellJsonField[], alloc?: (size: number) => Buffer): Buffer;
 }
 
 /** A field of a cell's JSON object: its key, and a field of SliceCell or a constant JSON text. */
@@ -422,7 +422,7 @@ export async function slice(
           }
       return cells;
     },
-    cellsJson(fields) {
+    cellsJson(fields, alloc = Buffer.allocUnsafe) {
       // Every piece of text a field can give, with its key and separator, encoded once a slice;
       // each cell is then copied piece by piece into one buffer (no strings made per cell).
       const head = fields.map((f, i) => `${i === 0 ? '{' : ','}${JSON.stringify(f.key)}:`);
@@ -549,9 +549,9 @@ export async function slice(
             }
           }
       out[pos++] = 0x5d; // ]
-      const json = Buffer.allocUnsafe(pos);
+      const json = alloc(pos);
       out.copy(json, 0, 0, pos);
-      return json;
+      return json.length === pos ? json : json.subarray(0, pos);
     },
   };
 }

@@ -10,6 +10,8 @@
  * directives, the cells alone) and refused queries.
  */
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import net from 'node:net';
 import { print } from 'graphql';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -269,5 +271,50 @@ describe('cityReport on the lean route', () => {
     expect(a.lean).toBe(true);
     expect(canonical(a.text)).toBe(canonical(b.text));
     expect(JSON.parse(a.text).data.cityReport.userErrors[0].code).toBe('INVALID_INPUT');
+  });
+
+  it('answers slices pipelined on one connection each as yoga does (their buffers are not shared)', async () => {
+    // The lean route lends each answer's cells a pooled buffer, reused once that answer has been
+    // written to the socket (raw-json.ts). Pipelined requests are executed while the answers before
+    // them wait for the socket: a buffer reused at res.end would change the waiting answers.
+    const random = seededRandom(16);
+    const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
+    const inputs = Array.from({ length: 12 }, () => ({
+      city,
+      measures: [pick(monthly), pick(monthly), pick(monthly)],
+      groupBy: ['NEIGHBOURHOOD', 'SECTOR', 'KIND'],
+      granularity: 'MONTH',
+    }));
+    const { hostname: host, port, pathname } = new URL(lean.url);
+    const socket = net.connect(Number(port), host);
+    await once(socket, 'connect');
+    const chunks: Buffer[] = [];
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    for (const input of inputs) {
+      const body = JSON.stringify({ documentId: documentIdOf(CityReportDocument), variables: { input } });
+      socket.write(
+        `POST ${pathname} HTTP/1.1\r\nhost: ${host}\r\ncontent-type: application/json\r\n` +
+          `authorization: Bearer ${token}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+    }
+    // The answers, one after the other (each with its content-length).
+    const texts: string[] = [];
+    for (let at = 0; texts.length < inputs.length; ) {
+      const all = Buffer.concat(chunks);
+      const end = all.indexOf('\r\n\r\n', at);
+      const length =
+        end < 0 ? -1 : Number(/content-length: (\d+)/i.exec(all.subarray(at, end).toString())?.[1]);
+      if (end < 0 || all.length < end + 4 + length) {
+        await once(socket, 'data');
+        continue;
+      }
+      texts.push(all.subarray(end + 4, end + 4 + length).toString());
+      at = end + 4 + length;
+    }
+    socket.destroy();
+    for (let i = 0; i < inputs.length; i++) {
+      const byYoga = await post(yoga, { query: print(CityReportDocument), variables: { input: inputs[i] } });
+      expect(canonical(texts[i]!)).toBe(canonical(byYoga.text));
+    }
   });
 });

@@ -35,7 +35,13 @@ import {
 import { processRegularResult, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { sendError } from './errors.js';
-import { acceptRawJson, hasRawJson, materializeRawJson, stringifyWithRawJson } from './raw-json.js';
+import {
+  acceptRawJson,
+  hasRawJson,
+  materializeRawJson,
+  releaseRawJson,
+  stringifyWithRawJson,
+} from './raw-json.js';
 import { type VariablesCheck, variablesCheck } from './variables-check.js';
 
 export interface PersistedDocumentsOptions {
@@ -281,7 +287,10 @@ async function serve(
   // Raw JSON held by resolvers (raw-json.ts) is written as text only into a plain answer.
   const plain = (r: ExecutionResult) =>
     !r.errors?.length && (r as { extensions?: unknown }).extensions === undefined && !Array.isArray(r);
-  if (hasRawJson(contextValue) && !plain(result)) materializeRawJson(contextValue, result);
+  if (hasRawJson(contextValue) && !plain(result)) {
+    materializeRawJson(contextValue, result);
+    releaseRawJson(contextValue);
+  }
 
   // yoga's onResultProcess hooks (the media type, error codes, the access log's outcome), with the
   // headers of this request.
@@ -330,6 +339,8 @@ async function serve(
     }
     // The pieces written as they are (one writev), with the length res.end(buffer) would have set.
     res.setHeader('content-length', answer.length);
+    // The held JSON's buffers are reused once the socket has taken the whole answer.
+    res.once('finish', () => releaseRawJson(contextValue));
     res.cork();
     for (let i = 0; i < answer.chunks.length - 1; i++) res.write(answer.chunks[i]);
     res.end(answer.chunks[answer.chunks.length - 1]);
@@ -337,6 +348,7 @@ async function serve(
     return;
   }
   materializeRawJson(contextValue, result);
+  releaseRawJson(contextValue);
   const response = (await processor(result, yoga.fetchAPI, mediaType)) as globalThis.Response;
   res.status(response.status);
   response.headers.forEach((value, name) => {

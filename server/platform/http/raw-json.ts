@@ -43,6 +43,49 @@ export function holdRawJson(context: object, path: ResponsePath, json: Buffer): 
   return true;
 }
 
+/**
+ * Buffers for held JSON, reused once the answer that held them has been written (issue 15: a
+ * cityReport answer's ~130 KB of cells, allocated per answer, was most of the service's external
+ * memory and so drove its mark-compacts).
+ */
+const pool: Buffer[] = [];
+const POOL_MAX = 32;
+const POOLED_MAX = 4 << 20;
+const lent = new WeakMap<object, Buffer[]>();
+
+/**
+ * For a resolver: a buffer of at least `size` bytes for the JSON it holds for this context. On the
+ * lean route it is lent from the pool until releaseRawJson (the answer written); a fresh one elsewhere.
+ */
+export function rawJsonBuffer(context: object, size: number): Buffer {
+  if (!held.has(context) || size > POOLED_MAX) return Buffer.allocUnsafe(size);
+  let buffer: Buffer | undefined;
+  for (let i = pool.length - 1; i >= 0; i--) {
+    if (pool[i]!.length < size) continue;
+    buffer = pool[i]!;
+    pool[i] = pool[pool.length - 1]!;
+    pool.pop();
+    break;
+  }
+  buffer ??= Buffer.allocUnsafeSlow(Math.max(size, 256 << 10));
+  const list = lent.get(context);
+  if (list) list.push(buffer);
+  else lent.set(context, [buffer]);
+  return buffer;
+}
+
+/**
+ * The buffers lent for this context go back to the pool. Only once nothing reads them any more: the
+ * answer written to the socket ('finish'), or the held JSON parsed (materializeRawJson). Never
+ * called, they are simply collected.
+ */
+export function releaseRawJson(context: object): void {
+  const list = lent.get(context);
+  if (!list) return;
+  lent.delete(context);
+  for (const buffer of list) if (pool.length < POOL_MAX) pool.push(buffer);
+}
+
 /** Whether raw JSON was held for this context. */
 export function hasRawJson(context: object): boolean {
   return (held.get(context)?.length ?? 0) > 0;
