@@ -4,9 +4,9 @@
  * an empty list; anywhere else (yoga's path) it resolves as usual.
  */
 import { type FieldNode, type GraphQLResolveInfo, Kind } from 'graphql';
-import { holdRawJson, rawJsonBuffer } from '../server/platform/http/raw-json.js';
+import { acceptsRawJson, holdRawJson, rawJsonBuffer } from '../server/platform/http/raw-json.js';
 
-export { holdRawJson, rawJsonBuffer };
+export { acceptsRawJson, holdRawJson, rawJsonBuffer };
 
 /** A field selected on a list's items: its response key and its name. */
 export interface SelectedField {

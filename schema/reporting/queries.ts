@@ -18,7 +18,7 @@ import { builder } from '../builder.js';
 import { actorOf } from '../context.js';
 import { guard, UserErrorRef, userErrorsOf } from '../errors.js';
 import { decodeCoopId } from '../ids.js';
-import { holdRawJson, plainItemSelection, rawJsonBuffer } from '../raw-json.js';
+import { acceptsRawJson, holdRawJson, plainItemSelection, rawJsonBuffer } from '../raw-json.js';
 import {
   ProfileRef,
   ReleaseRef,
@@ -75,6 +75,8 @@ const CityReportResult = builder
         // field resolved, then stringified, was most of a request's CPU (issue 15).
         resolve: (r, _args, ctx, info) => {
           if (!r.slice) return [];
+          // Off the lean route (yoga's path) the cells resolve as usual: no JSON written to be dropped.
+          if (!acceptsRawJson(ctx)) return r.slice.cells;
           const selected = plainItemSelection(info);
           let fields = selected && cellJsonFields.get(selected);
           if (selected && fields === undefined) {

@@ -86,6 +86,11 @@ export function releaseRawJson(context: object): void {
   for (const buffer of list) if (pool.length < POOL_MAX) pool.push(buffer);
 }
 
+/** Whether the lean route takes raw JSON for this context (acceptRawJson): else resolve as usual. */
+export function acceptsRawJson(context: object): boolean {
+  return held.has(context);
+}
+
 /** Whether raw JSON was held for this context. */
 export function hasRawJson(context: object): boolean {
   return (held.get(context)?.length ?? 0) > 0;
