@@ -24,7 +24,7 @@ export { isEntryOp, type OpResult, PostingEngine, type PostOp } from './posting.
 export * from './records.js';
 export { ReadTurn, type TrialBalanceSummary, type TrialBalanceView } from './reports.js';
 export * from './service.js';
-export { statementCsv, statementFileName, statementPdf, trialBalanceCsv } from './statement-files.js';
+export { statementCsv, statementFileName, statementPdf } from './statement-files.js';
 /** Financial statements and their files (issue 17). */
 export type {
   BalanceSheetReport,

@@ -14,7 +14,7 @@ import type {
   ConsistencyReport,
   TrialBalanceUnit,
 } from './records.js';
-import { csvText } from './statement-files.js';
+import { csvText, TRIAL_BALANCE_CSV_HEADER } from './statement-files.js';
 import type { RolledTrialBalanceLine } from './statements.js';
 import { type AccountRow, findAccounts } from './store.js';
 import {
@@ -227,10 +227,6 @@ export function numericAtScale(numeric: string, scale: number): string {
   const digits = whole.replace(/^(-?)0+(?=\d)/, '$1');
   return scale === 0 ? digits : `${digits}.${fraction.slice(0, scale).padEnd(scale, '0')}`;
 }
-
-/** trialBalanceCsv's header (statement-files.ts). */
-const TRIAL_BALANCE_CSV_HEADER =
-  'unit,code,account,depth,rolled_up,debits,credits,debit_balance,credit_balance';
 
 function unitTotals(book: BookRecord, sums: TrialBalanceUnitSums[]): TrialBalanceSummary {
   const byUnit = new Map(sums.map((s) => [s.unitCode, s]));

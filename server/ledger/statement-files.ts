@@ -128,9 +128,13 @@ export function statementCsv(report: StatementReport): string {
   return `${lines.join('\r\n')}\r\n`;
 }
 
+/** The trial balance's CSV header (trialBalanceCsv here; the service's csv in reports.ts). */
+export const TRIAL_BALANCE_CSV_HEADER =
+  'unit,code,account,depth,rolled_up,debits,credits,debit_balance,credit_balance';
+
 /** The trial balance as CSV: unit, code, account, depth, rolled_up, debits, credits, debit_balance, credit_balance. */
 export function trialBalanceCsv(tb: RolledTrialBalance): string {
-  const lines = ['unit,code,account,depth,rolled_up,debits,credits,debit_balance,credit_balance'];
+  const lines = [TRIAL_BALANCE_CSV_HEADER];
   for (const l of tb.lines) {
     const s = l.account.unit.scale;
     lines.push(
