@@ -6,6 +6,7 @@
  * source (memory or database), and a different stored value always yields a different text.
  */
 import type { Side } from './accounts.js';
+import { type CanonicalSink, StringSink } from './canonical-sink.js';
 import type { EntryKind } from './entries.js';
 import type { Decimal } from './money.js';
 
@@ -54,8 +55,16 @@ function sortedMetadata(metadata: Record<string, string>): [string, string][] {
     .map((key) => [key, metadata[key]!]);
 }
 
-/** Canonical JSON of an entry's content, excluding its own hash and the previous hash. */
+/**
+ * Canonical JSON of an entry's content, excluding its own hash and the previous hash: what
+ * canonicalEntryReference writes, written directly (see writeCanonicalEntry).
+ */
 export function canonicalEntry(entry: ChainEntry): string {
+  return writeCanonicalEntry('', entry, entry.lines, chainLineAmount);
+}
+
+/** canonicalEntry as defined: JSON.stringify of the entry's fields in their fixed order. */
+export function canonicalEntryReference(entry: ChainEntry): string {
   return JSON.stringify([
     'entry/v1',
     entry.bookId,
@@ -75,9 +84,138 @@ export function canonicalEntry(entry: ChainEntry): string {
   ]);
 }
 
+const chainLineAmount = (line: ChainLine): string => line.amount;
+
+/** The fields of a line that are hashed as they are (its amount is written by the caller). */
+export interface ChainLineFields {
+  accountId: string;
+  side: Side;
+  unitCode: string;
+}
+
+/**
+ * `prefix` followed by canonicalEntryReference's text of `entry` with these `lines` (each amount
+ * as `amountOf` writes it). See writeCanonicalEntryTo.
+ */
+export function writeCanonicalEntry<L extends ChainLineFields>(
+  prefix: string,
+  entry: Omit<ChainEntry, 'lines'>,
+  lines: readonly L[],
+  amountOf: (line: L) => string,
+): string {
+  const sink = new StringSink();
+  sink.raw(prefix);
+  writeCanonicalEntryTo(sink, entry, lines, amountOf);
+  return sink.text;
+}
+
+/**
+ * canonicalEntryReference's text of `entry` with these `lines` (each amount as `amountOf` writes
+ * it), written straight into `sink`: no array of the fields, no array per line or per metadata
+ * key, no copy of the entry. Byte-identical to the reference (tests/core/chain-canonical checks it
+ * on arbitrary entries): strings as JSON.stringify writes them, dates by toISOString, null as
+ * null, metadata keys sorted as Array.prototype.sort sorts them.
+ */
+export function writeCanonicalEntryTo<L extends ChainLineFields>(
+  sink: CanonicalSink,
+  entry: Omit<ChainEntry, 'lines'>,
+  lines: readonly L[],
+  amountOf: (line: L) => string,
+): void {
+  sink.raw('["entry/v1",');
+  jsonValue(sink, entry.bookId);
+  sink.raw(',');
+  jsonValue(sink, entry.id);
+  sink.raw(',');
+  jsonValue(sink, entry.seq);
+  sink.raw(',');
+  jsonValue(sink, entry.kind);
+  sink.raw(',');
+  jsonValue(sink, entry.idempotencyKey);
+  sink.raw(',');
+  sink.raw(isoJson(entry.effectiveAt));
+  sink.raw(',');
+  sink.raw(isoJson(entry.recordedAt));
+  sink.raw(',');
+  jsonValue(sink, entry.memo);
+  sink.raw(',[');
+  const metadata = entry.metadata;
+  for (const _ in metadata) {
+    const keys = Object.keys(metadata).sort();
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      sink.raw(i > 0 ? ',[' : '[');
+      sink.json(key);
+      sink.raw(',');
+      jsonValue(sink, metadata[key]);
+      sink.raw(']');
+    }
+    break;
+  }
+  sink.raw('],');
+  jsonValue(sink, entry.reversesId);
+  sink.raw(',');
+  jsonValue(sink, entry.pendingId);
+  sink.raw(',');
+  sink.raw(entry.expiresAt ? isoJson(entry.expiresAt) : 'null');
+  sink.raw(',');
+  jsonValue(sink, entry.postedBy);
+  sink.raw(',[');
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    sink.raw(i > 0 ? ',[' : '[');
+    jsonValue(sink, l.accountId);
+    sink.raw(',');
+    jsonValue(sink, l.side);
+    sink.raw(',');
+    jsonValue(sink, amountOf(l));
+    sink.raw(',');
+    jsonValue(sink, l.unitCode);
+    sink.raw(']');
+  }
+  sink.raw(']]');
+}
+
+/** JSON.stringify of a value as an element of an array (undefined, functions and symbols: null). */
+function jsonValue(sink: CanonicalSink, value: unknown): void {
+  if (typeof value === 'string') sink.json(value);
+  else if (value === null) sink.raw('null');
+  else sink.raw(JSON.stringify([value]).slice(1, -1));
+}
+
+// The last date written by isoJson and its text: a flush's entries share their recorded instant
+// and, most of them, their effective one (the same Date).
+let isoDate: Date | null = null;
+let isoMs = Number.NaN;
+let isoText = '';
+
+/** JSON.stringify(date.toISOString()): an ISO instant needs no escaping. */
+function isoJson(date: Date): string {
+  const ms = date.getTime();
+  if (date !== isoDate || ms !== isoMs) {
+    isoText = `"${date.toISOString()}"`;
+    isoDate = date;
+    isoMs = ms;
+  }
+  return isoText;
+}
+
 /** The text hashed for a chain link: previous hash, newline, canonical content. */
 export function chainLinkText(prevHash: string, entry: ChainEntry): string {
-  return `${prevHash}\n${canonicalEntry(entry)}`;
+  return writeCanonicalEntry(`${prevHash}\n`, entry, entry.lines, chainLineAmount);
+}
+
+/** chainLinkText written into `sink`, with each line's amount as `amountOf` writes it. */
+export function writeChainLinkTo<L extends ChainLineFields>(
+  sink: CanonicalSink,
+  prevHash: string,
+  entry: Omit<ChainEntry, 'lines'>,
+  lines: readonly L[],
+  amountOf: (line: L) => string,
+): void {
+  sink.raw(prevHash);
+  sink.raw('\n');
+  writeCanonicalEntryTo(sink, entry, lines, amountOf);
 }
 
 /**
@@ -86,15 +224,29 @@ export function chainLinkText(prevHash: string, entry: ChainEntry): string {
  * "absent" and "null" agree.
  */
 export function canonicalRequest(operation: string, input: unknown): string {
-  // Written directly (no normalised copy of the input, which for a batch of 500 entries was
-  // ~5,000 objects and arrays). What it cannot write exactly as the reference below would (keys
-  // that are array indices, which objects order numerically; functions, symbols, bigints), it
-  // leaves to the reference.
+  const sink = new StringSink();
+  return writeCanonicalRequestTo(sink, operation, input)
+    ? sink.text
+    : canonicalRequestReference(operation, input);
+}
+
+/**
+ * canonicalRequest's text written into `sink`. Written directly (no normalised copy of the input,
+ * which for a batch of 500 entries was ~5,000 objects and arrays). What it cannot write exactly as
+ * the reference would (keys that are array indices, which objects order numerically; functions,
+ * symbols, bigints), it leaves to the reference: false, and what the sink holds is to be dropped.
+ */
+export function writeCanonicalRequestTo(sink: CanonicalSink, operation: string, input: unknown): boolean {
   try {
-    return `[${JSON.stringify(operation)},${writeCanonical(input)}]`;
+    sink.raw('[');
+    sink.json(operation);
+    sink.raw(',');
+    writeCanonical(sink, input);
+    sink.raw(']');
+    return true;
   } catch (error) {
     if (error !== UNUSUAL) throw error;
-    return canonicalRequestReference(operation, input);
+    return false;
   }
 }
 
@@ -107,38 +259,37 @@ const UNUSUAL = Symbol('not written directly');
 /** A key JavaScript orders as an array index (numerically, before the other keys). */
 const INDEX_KEY = /^(0|[1-9][0-9]*)$/;
 
-/** JSON.stringify(text): quoted as it is when nothing in it needs escaping. */
-function jsonString(text: string): string {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    // What JSON.stringify escapes: controls, quote, backslash, (lone) surrogates.
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(text);
+/** JSON.stringify(normalise(value)) into `sink`, without building the normalised value. */
+function writeCanonical(sink: CanonicalSink, value: unknown): void {
+  if (value === undefined || value === null) {
+    sink.raw('null');
+    return;
   }
-  return `"${text}"`;
-}
-
-/** JSON.stringify(normalise(value)), without building the normalised value. */
-function writeCanonical(value: unknown): string {
-  if (value === undefined || value === null) return 'null';
   switch (typeof value) {
     case 'string':
-      return jsonString(value);
+      sink.json(value);
+      return;
     case 'number':
     case 'boolean':
-      return JSON.stringify(value);
+      sink.raw(JSON.stringify(value));
+      return;
     case 'object':
       break;
     default:
       throw UNUSUAL;
   }
-  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (value instanceof Date) {
+    sink.raw(JSON.stringify(value.toISOString()));
+    return;
+  }
   if (Array.isArray(value)) {
-    let out = '[';
+    sink.raw('[');
     for (let i = 0; i < value.length; i++) {
-      if (i > 0) out += ',';
-      out += writeCanonical(value[i]);
+      if (i > 0) sink.raw(',');
+      writeCanonical(sink, value[i]);
     }
-    return `${out}]`;
+    sink.raw(']');
+    return;
   }
   const keys = Object.keys(value as object);
   // Sorted in place as Array.prototype.sort sorts strings (by UTF-16 code units), without the
@@ -152,19 +303,22 @@ function writeCanonical(value: unknown): string {
     }
     keys[j + 1] = k;
   }
-  let out = '{';
+  sink.raw('{');
   let first = true;
-  for (const key of keys) {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
     const v = (value as Record<string, unknown>)[key];
     if (v === undefined || v === null) continue;
-    if (INDEX_KEY.test(key)) throw UNUSUAL;
-    if (!first) out += ',';
+    // Only a key that starts with a digit can be an index (no regular expression per key).
+    const c = key.charCodeAt(0);
+    if (c >= 0x30 && c <= 0x39 && INDEX_KEY.test(key)) throw UNUSUAL;
+    sink.raw(first ? '' : ',');
     first = false;
-    out += jsonString(key);
-    out += ':';
-    out += writeCanonical(v);
+    sink.json(key);
+    sink.raw(':');
+    writeCanonical(sink, v);
   }
-  return `${out}}`;
+  sink.raw('}');
 }
 
 function normalise(value: unknown): unknown {

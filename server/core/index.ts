@@ -1,5 +1,6 @@
 export * from './access.js';
 export * from './accounts.js';
+export * from './canonical-sink.js';
 export * from './chain.js';
 export * from './clearing.js';
 export * from './credit.js';

@@ -1,6 +1,6 @@
 /** The hash of one link of a book's chain, from an entry as stored (the rules are in server/core/chain.ts). */
-import { type ChainEntry, chainAmount, chainLinkText, formatMinor } from '../core/index.js';
-import { sha256 } from '../platform/hashing.js';
+import { type ChainEntry, chainAmount, formatMinor, writeChainLinkTo } from '../core/index.js';
+import { hashScratch, sha256Written } from '../platform/hashing.js';
 import type { EntryRecord } from './store.js';
 
 /**
@@ -41,5 +41,9 @@ export function entryHash(
   prevHash: string,
   entry: Omit<EntryRecord, 'requestHash' | 'prevHash' | 'hash'>,
 ): string {
-  return sha256(chainLinkText(prevHash, chainEntryOf(entry)));
+  // sha256(chainLinkText(prevHash, chainEntryOf(entry))), its text written as bytes straight from
+  // the entry (no copy of it, no string).
+  const sink = hashScratch();
+  writeChainLinkTo(sink, prevHash, entry, entry.lines, lineAmount);
+  return sha256Written(sink);
 }
