@@ -22,14 +22,16 @@ export default defineConfig({
       {
         // The suites that pin what every request is checked for, again with every valid request
         // that carries a token served by the lean route (server/platform/http/persisted.ts), so the
-        // lean route and yoga answer each case alike (see tests/helpers/server.ts).
+        // lean route and yoga answer each case alike (see tests/helpers/server.ts). Only suites
+        // whose requests go through an in-process test server: use-case-authorization (use cases
+        // called directly, no HTTP) and the service as a child process (server-process, which
+        // never reads LEDGER_TEST_HTTP_PATH) would only run again exactly as in "default".
         extends: true,
         test: {
           name: 'lean',
           include: [
             'tests/auth/authorization.test.ts',
             'tests/auth/tenant-isolation.test.ts',
-            'tests/auth/use-case-authorization.test.ts',
             'tests/platform/bad-input.test.ts',
             'tests/platform/error-vocabulary.test.ts',
             'tests/platform/well-formed-input.test.ts',

@@ -7,6 +7,7 @@
  * lists only co-ops that opted in, answers without a token and never shows private fields, and
  * the Murmurations profile route serves listed co-ops only.
  */
+
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreateCoopInput, LedgerClient } from '../../client-sdk/index.js';
+import { builtArgs } from '../helpers/build.js';
 import { decodeGlobalId, ledgerClient, newKey, rawGraphQL, uniqueSuffix } from '../helpers/ledger.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { issueToken } from '../helpers/tokens.js';
@@ -482,7 +484,7 @@ describe('the public directory', () => {
       // Asynchronously: the server answering the script runs in this process.
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', 'scripts/export-directory.ts', '--url', server.url, '--out', out, '--city', city],
+        [...builtArgs('scripts/export-directory.ts'), '--url', server.url, '--out', out, '--city', city],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let stderr = '';

@@ -12,6 +12,7 @@
  * - scripts/import-members.ts, run as a child process against the test server.
  * After every import the co-op's book is compared with the entries expected by hand.
  */
+
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
+import { builtArgs } from '../helpers/build.js';
 import {
   addDays,
   type CoopFixture,
@@ -566,7 +568,7 @@ describe('scripts/import-members.ts', () => {
   ): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
     if (!('LEDGER_TOKEN' in env)) delete childEnv.LEDGER_TOKEN;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/import-members.ts', ...args], {
+    const child = spawn(process.execPath, [...builtArgs('scripts/import-members.ts'), ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: childEnv,
     });

@@ -3,8 +3,9 @@
  *
  * - `startTestServer()` runs the app in this process on a free port: fast, and the test can read
  *   what it logged (`logs`).
- * - `spawnServerProcess()` runs `server/main.ts` as a child process, exactly as in production
- *   (Node + tsx), for restart and signal tests. It is stopped by its own pid, never through npm.
+ * - `spawnServerProcess()` runs the service as a child process, as in production (Node on the
+ *   compiled service, the test run's build: tests/helpers/build.ts), for restart and signal tests.
+ *   It is stopped by its own pid, never through npm.
  *
  * Both act for the run's ADMIN token (`inject('adminToken')`, registered by the global setup): the
  * child gets it as ADMIN_TOKEN, and `adminToken` on the returned handle is what to send.
@@ -25,6 +26,7 @@ import type { AppDeps } from '../../server/platform/http/app.js';
 import { createLogger } from '../../server/platform/logger.js';
 import { buildServiceApp, type ServiceAppDeps } from '../../server/service.js';
 import { createOrm, createServices, type Services } from '../../server/services.js';
+import { builtArgs } from './build.js';
 
 export type LogLine = Record<string, unknown> & { level: string; msg: string };
 
@@ -155,6 +157,11 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   /** How long to wait for /readyz to answer 200. */
   readyTimeoutMs?: number;
+  /**
+   * Run `server/main.ts` through tsx instead of the test run's build (the default): tsx idles with
+   * a larger heap, so a test whose point is a heap limit keeps the margin it was written with.
+   */
+  fromSource?: boolean;
 }
 
 export interface ServerProcess {
@@ -188,7 +195,10 @@ export async function spawnServerProcess(options: SpawnOptions = {}): Promise<Se
   else env.ADMIN_TOKEN = token;
   Object.assign(env, options.env);
   const adminToken = env.ADMIN_TOKEN ?? null;
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join('server', 'main.ts')], {
+  const entry = options.fromSource
+    ? ['--import', 'tsx', path.join('server', 'main.ts')]
+    : builtArgs('server/main.ts');
+  const child: ChildProcess = spawn(process.execPath, entry, {
     cwd: repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,11 +8,13 @@
  * minute on the test machine), with stored posted totals that balance (account 2k-1 debited and
  * account 2k credited k.01); one entry posted through the API moves two of them further.
  */
+
 import { spawn } from 'node:child_process';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LedgerClient, TRIAL_BALANCE_PAGE_MAX } from '../../client-sdk/index.js';
 import { LINES_PER_REQUEST } from '../../schema/ledger/line-pages.js';
+import { builtArgs } from '../helpers/build.js';
 import {
   connectPg,
   createBook,
@@ -140,7 +142,7 @@ describe('a trial balance with more lines than one request answers', () => {
       new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
         const child = spawn(
           process.execPath,
-          ['--import', 'tsx', 'scripts/statements.ts', 'trial', '--book', bookId, '--format', format],
+          [...builtArgs('scripts/statements.ts'), 'trial', '--book', bookId, '--format', format],
           { env: { ...process.env, LEDGER_URL: server.url, LEDGER_TOKEN: server.adminToken } },
         );
         let stdout = '';

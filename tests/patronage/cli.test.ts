@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
+import { builtArgs } from '../helpers/build.js';
 import type { CoopFixture } from '../helpers/coop.js';
 import { ledgerClient } from '../helpers/ledger.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -26,7 +27,7 @@ function cli(
   env: Record<string, string> = {},
 ): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/patronage.ts', ...args], {
+    const child = spawn(process.execPath, [...builtArgs('scripts/patronage.ts'), ...args], {
       env: { ...process.env, LEDGER_URL: server.url, LEDGER_TOKEN: coop.treasurerToken, ...env },
     });
     let out = '';

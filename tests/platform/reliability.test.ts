@@ -25,6 +25,7 @@ import { type EmbeddedPostgres, isAlive, startEmbeddedPostgres } from '../../ser
 import { DB_APPLICATION_NAME } from '../../server/platform/db/orm.js';
 import { UNAVAILABLE_MESSAGE } from '../../server/platform/http/app.js';
 import { createLogger } from '../../server/platform/logger.js';
+import { builtArgs } from '../helpers/build.js';
 import {
   createAccount,
   createBook,
@@ -299,7 +300,7 @@ describe('restart after SIGKILL', () => {
 
 /** The service started by hand (spawnServerProcess waits for readiness, this must not). */
 function spawnHalfStarted(env: Record<string, string>) {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join('server', 'main.ts')], {
+  const child: ChildProcess = spawn(process.execPath, builtArgs('server/main.ts'), {
     cwd: repoRoot,
     env: { ...process.env, ...env, DATABASE_URL: '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],

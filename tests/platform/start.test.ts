@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILD_ENTRY, buildIsCurrent, recordBuild, sourceFingerprint } from '../../scripts/lib/build.js';
 import { repoRoot } from '../../server/platform/config.js';
 import { checkPortFree, PortUnavailableError, portUnavailable } from '../../server/port-check.js';
+import { builtArgs } from '../helpers/build.js';
 
 let holder: Server;
 let busyPort: number;
@@ -38,11 +39,11 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-/** Runs a TypeScript entry of the repo with Node and tsx; resolves when it exits. */
+/** Runs a TypeScript entry of the repo, compiled (the test run's build), with Node; resolves when it exits. */
 async function run(file: string, env: Record<string, string>) {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'info', ...env };
   for (const name of ['DATABASE_URL', 'ADMIN_TOKEN', 'HOST']) if (!(name in env)) delete childEnv[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', file], {
+  const child = spawn(process.execPath, builtArgs(file), {
     cwd: repoRoot,
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,10 +5,10 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { runInWorker, startWorker, workerModule } from '../../server/platform/worker.js';
+import { builtArgs } from '../helpers/build.js';
 
 const busy = workerModule(import.meta.url, 'fixtures/busy-worker');
 
@@ -51,9 +51,10 @@ describe('runInWorker', () => {
 
   it('stops a worker busy in synchronous work when its parent exits', async () => {
     // Busy, the worker cannot hear its IPC channel close: it would run on for its whole minute.
-    const parent = path.join(import.meta.dirname, 'fixtures', 'exiting-parent.ts');
+    // The fixture compiled (the test run's build): its worker is then the compiled busy-worker.
+    const parent = builtArgs('tests/platform/fixtures/exiting-parent.ts');
     // Spawned, not execFile: the worker shares the parent's stdout, which would stay open while it runs.
-    const child = spawn(process.execPath, ['--import', 'tsx', parent], {
+    const child = spawn(process.execPath, parent, {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let stdout = '';
@@ -80,12 +81,10 @@ describe('runInWorker', () => {
 
   it('gives the work a heap of its own, beyond the 128 MB npm start gives the service', async () => {
     // A worker thread could not: --max-old-space-size caps every thread of the process.
-    const parent = path.join(import.meta.dirname, 'fixtures', 'small-heap-parent.ts');
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--max-old-space-size=128', '--import', 'tsx', parent],
-      { timeout: 60_000 },
-    );
+    const parent = builtArgs('tests/platform/fixtures/small-heap-parent.ts');
+    const { stdout } = await promisify(execFile)(process.execPath, ['--max-old-space-size=128', ...parent], {
+      timeout: 60_000,
+    });
     expect(JSON.parse(stdout.trim())).toEqual({ held: 400 });
   }, 90_000);
 

@@ -8,14 +8,14 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../server/platform/config.js';
+import { builtArgs } from '../helpers/build.js';
 
 describe('bench-reporting on a tiny city', () => {
   it('protects it and reads slices in process, printing the figures', () => {
     const run = spawnSync(
-      'npx',
+      process.execPath,
       [
-        'tsx',
-        'scripts/bench-reporting.ts',
+        ...builtArgs('scripts/bench-reporting.ts'),
         ...['--coops', '30', '--neighbourhoods', '3', '--sectors', '3', '--months', '6'],
         ...['--queries', '300', '--clients', '4', '--serve-only', '--no-http', '--no-write'],
       ],

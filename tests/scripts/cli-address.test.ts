@@ -4,6 +4,7 @@
  * the address: one connection attempt, not the SDK's six. Attempts are counted in the child by a
  * preloaded module that counts socket connects (fetch's included) and prints the count on exit.
  */
+
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/lib/ports.js';
 import { repoRoot } from '../../server/platform/config.js';
+import { builtArgs } from '../helpers/build.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const CLIS = {
@@ -52,7 +54,7 @@ async function runCli(file: string, args: string[], env: Record<string, string>)
   for (const name of ['LEDGER_URL', 'LEDGER_TOKEN']) if (!(name in env)) delete childEnv[name];
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--import', pathToFileURL(counter).href, file, ...args],
+    ['--import', pathToFileURL(counter).href, ...builtArgs(file), ...args],
     {
       cwd: repoRoot,
       env: childEnv,

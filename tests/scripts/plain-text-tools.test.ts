@@ -9,6 +9,7 @@
  * machine where they cannot be installed sets PLAIN_TEXT_TOOLS=unavailable (as .ci/run does when
  * the install fails) and the checks are skipped saying so; otherwise a missing tool fails here.
  */
+
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { promisify } from 'node:util';
 import { Decimal } from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
+import { builtArgs } from '../helpers/build.js';
 import { createAccount, createBook, ledgerClient, newKey } from '../helpers/ledger.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -114,7 +116,7 @@ function exportBook(format: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'scripts/export-ledger.ts', '--book', bookId, '--format', format, '--out', out],
+      [...builtArgs('scripts/export-ledger.ts'), '--book', bookId, '--format', format, '--out', out],
       {
         env: { ...process.env, LEDGER_URL: server.url, LEDGER_TOKEN: server.adminToken },
         stdio: ['ignore', 'ignore', 'pipe'],

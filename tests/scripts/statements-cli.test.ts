@@ -3,12 +3,14 @@
  * PDF and the balance sheet and trial balance as text, from a service found through LEDGER_URL and
  * LEDGER_TOKEN, and says why when a book cannot be read or the usage is wrong.
  */
+
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
+import { builtArgs } from '../helpers/build.js';
 import { createAccount, createBook, ledgerClient, newKey } from '../helpers/ledger.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -46,7 +48,7 @@ afterAll(async () => {
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/statements.ts', ...args], {
+    const child = spawn(process.execPath, [...builtArgs('scripts/statements.ts'), ...args], {
       env: { ...process.env, LEDGER_URL: server.url, LEDGER_TOKEN: server.adminToken },
     });
     let stdout = '';
