@@ -5,9 +5,11 @@ import type { EntryRecord } from './store.js';
 
 /**
  * A line's amount as hashed: chainAmount of its Decimal, or, for a line the posting engine decided
- * (amount in minor units, never more places than its scale), the same text written from `minor`.
+ * (amount in minor units, never more places than its scale), the same text written from `minor`
+ * (its amountText, written once when it was decided).
  */
-function lineAmount(line: EntryRecord['lines'][number] & { minor?: bigint }): string {
+function lineAmount(line: EntryRecord['lines'][number] & { minor?: bigint; amountText?: string }): string {
+  if (line.amountText !== undefined) return line.amountText;
   return line.minor !== undefined
     ? formatMinor(line.minor, line.scale)
     : chainAmount(line.amount, line.scale);

@@ -7,8 +7,7 @@ import {
   accountOnBothSides,
   applyLinesMinor,
   balanceViewMinor,
-  type Decimal,
-  decimalOfMinor,
+  Decimal,
   type EntryKind,
   firstBoundBreachMinor,
   formatMinor,
@@ -54,6 +53,8 @@ export function pickTotals(t: MinorTotals): MinorTotals {
  */
 export class PostedLine implements NewLine {
   private decimal: Decimal | undefined;
+  /** The amount at its unit's scale (formatMinor): written once, read by the hash and the write. */
+  readonly amountText: string;
 
   constructor(
     readonly lineNo: number,
@@ -64,10 +65,13 @@ export class PostedLine implements NewLine {
     readonly scale: number,
     readonly phase: 'POSTED' | 'PENDING',
     readonly effectiveAt: Date,
-  ) {}
+  ) {
+    this.amountText = formatMinor(minor, scale);
+  }
 
   get amount(): Decimal {
-    this.decimal ??= decimalOfMinor(this.minor, this.scale);
+    // decimalOfMinor(minor, scale), from the text already written.
+    this.decimal ??= new Decimal(this.amountText);
     return this.decimal;
   }
 }
@@ -82,22 +86,33 @@ export function toRecord(entry: NewEntry): EntryRecord {
 
 /** Posted movement per account and UTC day, for the balance-as-of snapshots. */
 export function dayTotals(entries: NewEntry[]): DayTotal[] {
-  const totals = new Map<string, DayTotal>();
-  // UTC days by their number since the epoch: one toISOString per day, not per line.
+  // In order of first appearance (as the rows are written), found by book, then UTC day (its
+  // number since the epoch: one toISOString per day, not per line), then account: no key string
+  // per line.
+  const out: DayTotal[] = [];
+  const byBook = new Map<string, Map<number, Map<string, DayTotal>>>();
   const days = new Map<number, string>();
   for (const entry of entries) {
+    let byDay = byBook.get(entry.bookId);
+    if (byDay === undefined) {
+      byDay = new Map();
+      byBook.set(entry.bookId, byDay);
+    }
     for (const line of entry.lines) {
       if (line.phase !== 'POSTED') continue;
-      const ms = line.effectiveAt.getTime();
-      const dayNumber = Math.floor(ms / 86_400_000);
-      let day = days.get(dayNumber);
-      if (day === undefined) {
-        day = line.effectiveAt.toISOString().slice(0, 10);
-        days.set(dayNumber, day);
+      const dayNumber = Math.floor(line.effectiveAt.getTime() / 86_400_000);
+      let byAccount = byDay.get(dayNumber);
+      if (byAccount === undefined) {
+        byAccount = new Map();
+        byDay.set(dayNumber, byAccount);
       }
-      const k = `${entry.bookId}/${line.accountId}/${day}`;
-      let t = totals.get(k);
+      let t = byAccount.get(line.accountId);
       if (t === undefined) {
+        let day = days.get(dayNumber);
+        if (day === undefined) {
+          day = line.effectiveAt.toISOString().slice(0, 10);
+          days.set(dayNumber, day);
+        }
         t = {
           bookId: entry.bookId,
           accountId: line.accountId,
@@ -106,13 +121,14 @@ export function dayTotals(entries: NewEntry[]): DayTotal[] {
           credits: 0n,
           scale: line.scale,
         };
-        totals.set(k, t);
+        byAccount.set(line.accountId, t);
+        out.push(t);
       }
       if (line.side === 'DEBIT') t.debits += line.minor;
       else t.credits += line.minor;
     }
   }
-  return [...totals.values()];
+  return out;
 }
 
 /**

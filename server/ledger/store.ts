@@ -95,22 +95,88 @@ const POSTING_ACCOUNT_COLUMNS = `a.book_id, a.id, a.type, a.unit_code, u.scale,
   trim_scale(a.posted_debits)::text as posted_debits, trim_scale(a.posted_credits)::text as posted_credits,
   trim_scale(a.pending_debits)::text as pending_debits, trim_scale(a.pending_credits)::text as pending_credits`;
 
-function postingAccountFromRow(row: Record<string, unknown>): PostingAccount {
-  const scale = Number(row.scale);
-  return {
-    bookId: row.book_id as string,
-    id: row.id as string,
-    type: row.type as AccountType,
-    unit: { code: row.unit_code as string, scale },
-    lowerBound: row.lower_bound === null ? null : minorFromNumeric(row.lower_bound as string, scale),
-    upperBound: row.upper_bound === null ? null : minorFromNumeric(row.upper_bound as string, scale),
+/**
+ * A posting account as read, which also keeps the text PostgreSQL sent for its totals and bounds:
+ * the compare-and-set of the write (writeEntries) sends that text back as the expected value
+ * instead of writing it again from minor units (numerically the same NUMERIC). Kept in private
+ * fields, so a copy of the account (`{ ...account, ...totals }`) does not carry them, and used
+ * only while the value still is the one read (readText).
+ */
+export class PostingAccountRow implements PostingAccount {
+  readonly bookId: string;
+  readonly id: string;
+  readonly type: AccountType;
+  readonly unit: { code: string; scale: number };
+  readonly lowerBound: bigint | null;
+  readonly upperBound: bigint | null;
+  readonly closed: boolean;
+  readonly postedDebits: bigint;
+  readonly postedCredits: bigint;
+  readonly pendingDebits: bigint;
+  readonly pendingCredits: bigint;
+  readonly #postedDebits: string;
+  readonly #postedCredits: string;
+  readonly #pendingDebits: string;
+  readonly #pendingCredits: string;
+  readonly #lowerBound: string | null;
+  readonly #upperBound: string | null;
+
+  constructor(row: Record<string, unknown>) {
+    const scale = Number(row.scale);
+    this.bookId = row.book_id as string;
+    this.id = row.id as string;
+    this.type = row.type as AccountType;
+    this.unit = { code: row.unit_code as string, scale };
+    this.#lowerBound = row.lower_bound as string | null;
+    this.#upperBound = row.upper_bound as string | null;
+    this.lowerBound = this.#lowerBound === null ? null : minorFromNumeric(this.#lowerBound, scale);
+    this.upperBound = this.#upperBound === null ? null : minorFromNumeric(this.#upperBound, scale);
     // A boolean from a prepared statement or JSON, 't' / 'f' should a driver hand over the text.
-    closed: row.closed === true || row.closed === 't',
-    postedDebits: minorFromNumeric(row.posted_debits as string, scale),
-    postedCredits: minorFromNumeric(row.posted_credits as string, scale),
-    pendingDebits: minorFromNumeric(row.pending_debits as string, scale),
-    pendingCredits: minorFromNumeric(row.pending_credits as string, scale),
-  };
+    this.closed = row.closed === true || row.closed === 't';
+    this.#postedDebits = row.posted_debits as string;
+    this.#postedCredits = row.posted_credits as string;
+    this.#pendingDebits = row.pending_debits as string;
+    this.#pendingCredits = row.pending_credits as string;
+    this.postedDebits = minorFromNumeric(this.#postedDebits, scale);
+    this.postedCredits = minorFromNumeric(this.#postedCredits, scale);
+    this.pendingDebits = minorFromNumeric(this.#pendingDebits, scale);
+    this.pendingCredits = minorFromNumeric(this.#pendingCredits, scale);
+  }
+
+  /**
+   * The text of a total or bound as read, when `value` is still the value read (null otherwise,
+   * and for a bound that is null).
+   */
+  readText(
+    field:
+      | 'postedDebits'
+      | 'postedCredits'
+      | 'pendingDebits'
+      | 'pendingCredits'
+      | 'lowerBound'
+      | 'upperBound',
+    value: bigint | null,
+  ): string | null {
+    if (value !== this[field]) return null;
+    switch (field) {
+      case 'postedDebits':
+        return this.#postedDebits;
+      case 'postedCredits':
+        return this.#postedCredits;
+      case 'pendingDebits':
+        return this.#pendingDebits;
+      case 'pendingCredits':
+        return this.#pendingCredits;
+      case 'lowerBound':
+        return this.#lowerBound;
+      case 'upperBound':
+        return this.#upperBound;
+    }
+  }
+}
+
+function postingAccountFromRow(row: Record<string, unknown>): PostingAccount {
+  return new PostingAccountRow(row);
 }
 
 /** Posting accounts by `book/id`. */
@@ -430,6 +496,8 @@ export async function findEntryLinks(
 export interface NewLine extends LineRecord {
   effectiveAt: Date;
   minor: bigint;
+  /** The amount at its unit's scale, as formatMinor(minor, scale) writes it. */
+  amountText: string;
 }
 
 export interface NewEntry extends Omit<EntryRecord, 'lines'> {
@@ -596,8 +664,11 @@ export async function writeEntries(
   const opened = { book: new ArrayLiteral(), id: new ArrayLiteral(), expiresAt: new ArrayLiteral() };
   const resolved = { book: new ArrayLiteral(), pendingId: new ArrayLiteral() };
   const EMPTY_METADATA = '{}';
+  // Instants as epoch-millisecond text, written once per Date: a group's entries share their
+  // recorded instant and most of them their effective one (the same Date).
+  const msText = new MsText();
   for (const entry of entries) {
-    const effectiveAt = String(entry.effectiveAt.getTime());
+    const effectiveAt = msText.of(entry.effectiveAt);
     const expiresAt = entry.expiresAt ? String(entry.expiresAt.getTime()) : null;
     e.book.raw(entry.bookId);
     e.id.raw(entry.id);
@@ -606,7 +677,7 @@ export async function writeEntries(
     e.key.text(entry.idempotencyKey);
     e.requestHash.raw(entry.requestHash);
     e.effectiveAt.raw(effectiveAt);
-    e.recordedAt.raw(String(entry.recordedAt.getTime()));
+    e.recordedAt.raw(msText.of(entry.recordedAt));
     e.memo.text(entry.memo);
     e.metadata.text(hasKeys(entry.metadata) ? JSON.stringify(entry.metadata) : EMPTY_METADATA);
     e.reversesId.rawOrNull(entry.reversesId);
@@ -621,7 +692,7 @@ export async function writeEntries(
       l.lineNo.raw(String(line.lineNo));
       l.account.raw(line.accountId);
       l.side.raw(line.side);
-      l.amount.raw(formatMinor(line.minor, line.scale));
+      l.amount.raw(line.amountText);
       l.unit.text(line.unitCode);
       l.effectiveAt.raw(
         line.effectiveAt === entry.effectiveAt ? effectiveAt : String(line.effectiveAt.getTime()),
@@ -657,19 +728,35 @@ export async function writeEntries(
   for (const u of accounts) {
     const x = u.expected;
     const scale = x.unit.scale;
+    // The expected values as read (the text PostgreSQL sent, when `expected` is the account as
+    // read), and each new total that did not change as that same text: only the totals an entry
+    // moved are written from minor units.
+    const read = x instanceof PostingAccountRow ? x : null;
+    const opd = read?.readText('postedDebits', x.postedDebits) ?? formatMinor(x.postedDebits, scale);
+    const opc = read?.readText('postedCredits', x.postedCredits) ?? formatMinor(x.postedCredits, scale);
+    const oped = read?.readText('pendingDebits', x.pendingDebits) ?? formatMinor(x.pendingDebits, scale);
+    const opec = read?.readText('pendingCredits', x.pendingCredits) ?? formatMinor(x.pendingCredits, scale);
     a.book.raw(u.bookId);
     a.id.raw(u.id);
-    a.pd.raw(formatMinor(u.postedDebits, scale));
-    a.pc.raw(formatMinor(u.postedCredits, scale));
-    a.ped.raw(formatMinor(u.pendingDebits, scale));
-    a.pec.raw(formatMinor(u.pendingCredits, scale));
-    a.opd.raw(formatMinor(x.postedDebits, scale));
-    a.opc.raw(formatMinor(x.postedCredits, scale));
-    a.oped.raw(formatMinor(x.pendingDebits, scale));
-    a.opec.raw(formatMinor(x.pendingCredits, scale));
+    a.pd.raw(u.postedDebits === x.postedDebits ? opd : formatMinor(u.postedDebits, scale));
+    a.pc.raw(u.postedCredits === x.postedCredits ? opc : formatMinor(u.postedCredits, scale));
+    a.ped.raw(u.pendingDebits === x.pendingDebits ? oped : formatMinor(u.pendingDebits, scale));
+    a.pec.raw(u.pendingCredits === x.pendingCredits ? opec : formatMinor(u.pendingCredits, scale));
+    a.opd.raw(opd);
+    a.opc.raw(opc);
+    a.oped.raw(oped);
+    a.opec.raw(opec);
     a.closed.raw(x.closed ? 't' : 'f');
-    a.lower.rawOrNull(x.lowerBound === null ? null : formatMinor(x.lowerBound, scale));
-    a.upper.rawOrNull(x.upperBound === null ? null : formatMinor(x.upperBound, scale));
+    a.lower.rawOrNull(
+      x.lowerBound === null
+        ? null
+        : (read?.readText('lowerBound', x.lowerBound) ?? formatMinor(x.lowerBound, scale)),
+    );
+    a.upper.rawOrNull(
+      x.upperBound === null
+        ? null
+        : (read?.readText('upperBound', x.upperBound) ?? formatMinor(x.upperBound, scale)),
+    );
   }
   const d = {
     book: new ArrayLiteral(),
@@ -782,6 +869,30 @@ export async function writeEntries(
   });
 }
 
+/** String(date.getTime()), remembered for the last two Dates seen (and their instants). */
+class MsText {
+  private a: Date | null = null;
+  private aMs = 0;
+  private aText = '';
+  private b: Date | null = null;
+  private bMs = 0;
+  private bText = '';
+
+  of(date: Date): string {
+    const ms = date.getTime();
+    if (date === this.a && ms === this.aMs) return this.aText;
+    if (date === this.b && ms === this.bMs) return this.bText;
+    const text = String(ms);
+    this.b = this.a;
+    this.bMs = this.aMs;
+    this.bText = this.aText;
+    this.a = date;
+    this.aMs = ms;
+    this.aText = text;
+    return text;
+  }
+}
+
 function hasKeys(object: Record<string, string>): boolean {
   for (const _ in object) return true;
   return false;
@@ -811,6 +922,10 @@ function textLiteral(values: readonly string[]): string {
 export class ArrayLiteral {
   // The elements, joined once by done(): one flat string, not a chain of concatenations.
   private readonly parts: string[] = [];
+  // The last text quoted and its quoted form: a column repeats the same text (a unit code, the
+  // poster, an empty memo) element after element.
+  private lastText: string | null = null;
+  private lastQuoted = '';
 
   raw(token: string): void {
     this.parts.push(token);
@@ -821,14 +936,29 @@ export class ArrayLiteral {
   }
 
   text(value: string | null): void {
-    if (value === null) this.parts.push('NULL');
-    else if (NEEDS_ESCAPE.test(value))
-      this.parts.push(`"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`);
-    else this.parts.push(`"${value}"`);
+    if (value === null) {
+      this.parts.push('NULL');
+      return;
+    }
+    if (value !== this.lastText) {
+      this.lastText = value;
+      this.lastQuoted = NEEDS_ESCAPE.test(value)
+        ? `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
+        : `"${value}"`;
+    }
+    this.parts.push(this.lastQuoted);
   }
 
   done(): string {
-    return `{${this.parts.join(',')}}`;
+    // `{` + the elements joined + `}`, with the braces put on the first and last elements so the
+    // joined text is the literal itself (no second copy of it).
+    const parts = this.parts;
+    const n = parts.length;
+    if (n === 0) return '{}';
+    if (n === 1) return `{${parts[0]}}`;
+    parts[0] = `{${parts[0]}`;
+    parts[n - 1] = `${parts[n - 1]}}`;
+    return parts.join(',');
   }
 }
 
