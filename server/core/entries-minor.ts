@@ -93,8 +93,14 @@ export function resolveLinesMinor(
       scale: account.unit.scale,
     });
   }
-  const imbalance = unitImbalancesMinor(resolved);
-  if (imbalance.size > 0) {
+  // Two lines of one unit moving one amount from one side to the other (most entries) balance:
+  // no map of the units to say so.
+  const a = resolved[0];
+  const b = resolved[1];
+  const balanced =
+    resolved.length === 2 && a!.unitCode === b!.unitCode && a!.side !== b!.side && a!.minor === b!.minor;
+  const imbalance = balanced ? null : unitImbalancesMinor(resolved);
+  if (imbalance !== null && imbalance.size > 0) {
     const scaleOf = new Map(resolved.map((l) => [l.unitCode, l.scale]));
     const detail = [...imbalance.entries()]
       .map(([unit, diff]) =>

@@ -73,6 +73,8 @@ export function formatMinor(minor: bigint, scale: number): string {
  * so it throws rather than round.
  */
 export function minorFromNumeric(text: string, scale: number): bigint {
+  // Zero, as most pending totals read: no digits to put together.
+  if (text === '0') return 0n;
   const negative = text.charCodeAt(0) === 45;
   const start = negative ? 1 : 0;
   const dot = text.indexOf('.');

@@ -401,6 +401,13 @@ function historicalBreach(
   effectiveAt: Date,
   ctx: DecideContext,
 ): LedgerError | null {
+  // No bounded account among the lines (the common case): nothing to look up, no map.
+  let bounded = false;
+  for (let i = 0; i < lines.length && !bounded; i++) {
+    const account = view.get(lines[i]!.accountId)!;
+    bounded = account.lowerBound !== null || account.upperBound !== null;
+  }
+  if (!bounded) return null;
   const deltas = new Map<string, { delta: bigint; index: number }>();
   for (const [index, line] of lines.entries()) {
     const account = view.get(line.accountId)!;

@@ -49,4 +49,20 @@ describe('uuidv7', () => {
     expect([...seen[0]!].sort().join('')).toBe('89ab');
     for (let j = 1; j < 16; j++) expect(seen[j]!.size).toBe(16);
   });
+
+  it('isUuid answers the same whatever it was asked before', () => {
+    const id = uuidv7();
+    const cases: [string, boolean][] = [
+      [id, true],
+      [id, true],
+      [id.toUpperCase(), true],
+      [`${id}x`, false],
+      [id.slice(1), false],
+      ['', false],
+      [id, true],
+      ['not-a-uuid', false],
+      ['not-a-uuid', false],
+    ];
+    for (const [value, expected] of cases) expect(isUuid(value)).toBe(expected);
+  });
 });
