@@ -13,6 +13,8 @@ export interface CanonicalSink {
   raw(text: string): void;
   /** JSON.stringify(text). */
   json(text: string): void;
+  /** One ASCII character, by its code (punctuation: no string per call). */
+  char(code: number): void;
 }
 
 /** JSON.stringify(text): quoted as it is when nothing in it needs escaping. */
@@ -34,6 +36,10 @@ export class StringSink implements CanonicalSink {
 
   json(text: string): void {
     this.text += jsonString(text);
+  }
+
+  char(code: number): void {
+    this.text += String.fromCharCode(code);
   }
 }
 
@@ -66,6 +72,11 @@ export class Utf8Sink implements CanonicalSink {
     const grown = new Uint8Array(size);
     grown.set(this.bytes.subarray(0, this.length));
     this.bytes = grown;
+  }
+
+  char(code: number): void {
+    if (this.length === this.bytes.length) this.reserve(1);
+    this.bytes[this.length++] = code;
   }
 
   raw(text: string): void {

@@ -124,19 +124,19 @@ export function writeCanonicalEntryTo<L extends ChainLineFields>(
 ): void {
   sink.raw('["entry/v1",');
   jsonValue(sink, entry.bookId);
-  sink.raw(',');
+  sink.char(COMMA);
   jsonValue(sink, entry.id);
-  sink.raw(',');
+  sink.char(COMMA);
   jsonValue(sink, entry.seq);
-  sink.raw(',');
+  sink.char(COMMA);
   jsonValue(sink, entry.kind);
-  sink.raw(',');
+  sink.char(COMMA);
   jsonValue(sink, entry.idempotencyKey);
-  sink.raw(',');
+  sink.char(COMMA);
   sink.raw(isoJson(entry.effectiveAt));
-  sink.raw(',');
+  sink.char(COMMA);
   sink.raw(isoJson(entry.recordedAt));
-  sink.raw(',');
+  sink.char(COMMA);
   jsonValue(sink, entry.memo);
   sink.raw(',[');
   const metadata = entry.metadata;
@@ -144,34 +144,36 @@ export function writeCanonicalEntryTo<L extends ChainLineFields>(
     const keys = Object.keys(metadata).sort();
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
-      sink.raw(i > 0 ? ',[' : '[');
+      if (i > 0) sink.char(COMMA);
+      sink.char(OPEN_BRACKET);
       sink.json(key);
-      sink.raw(',');
+      sink.char(COMMA);
       jsonValue(sink, metadata[key]);
-      sink.raw(']');
+      sink.char(CLOSE_BRACKET);
     }
     break;
   }
   sink.raw('],');
   jsonValue(sink, entry.reversesId);
-  sink.raw(',');
+  sink.char(COMMA);
   jsonValue(sink, entry.pendingId);
-  sink.raw(',');
+  sink.char(COMMA);
   sink.raw(entry.expiresAt ? isoJson(entry.expiresAt) : 'null');
-  sink.raw(',');
+  sink.char(COMMA);
   jsonValue(sink, entry.postedBy);
   sink.raw(',[');
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!;
-    sink.raw(i > 0 ? ',[' : '[');
+    if (i > 0) sink.char(COMMA);
+    sink.char(OPEN_BRACKET);
     jsonValue(sink, l.accountId);
-    sink.raw(',');
+    sink.char(COMMA);
     jsonValue(sink, l.side);
-    sink.raw(',');
+    sink.char(COMMA);
     jsonValue(sink, amountOf(l));
-    sink.raw(',');
+    sink.char(COMMA);
     jsonValue(sink, l.unitCode);
-    sink.raw(']');
+    sink.char(CLOSE_BRACKET);
   }
   sink.raw(']]');
 }
@@ -238,11 +240,11 @@ export function canonicalRequest(operation: string, input: unknown): string {
  */
 export function writeCanonicalRequestTo(sink: CanonicalSink, operation: string, input: unknown): boolean {
   try {
-    sink.raw('[');
+    sink.char(OPEN_BRACKET);
     sink.json(operation);
-    sink.raw(',');
+    sink.char(COMMA);
     writeCanonical(sink, input);
-    sink.raw(']');
+    sink.char(CLOSE_BRACKET);
     return true;
   } catch (error) {
     if (error !== UNUSUAL) throw error;
@@ -256,6 +258,13 @@ export function canonicalRequestReference(operation: string, input: unknown): st
 }
 
 const UNUSUAL = Symbol('not written directly');
+// Punctuation, written by its code (CanonicalSink.char).
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
 /** A key JavaScript orders as an array index (numerically, before the other keys). */
 const INDEX_KEY = /^(0|[1-9][0-9]*)$/;
 
@@ -283,12 +292,12 @@ function writeCanonical(sink: CanonicalSink, value: unknown): void {
     return;
   }
   if (Array.isArray(value)) {
-    sink.raw('[');
+    sink.char(OPEN_BRACKET);
     for (let i = 0; i < value.length; i++) {
-      if (i > 0) sink.raw(',');
+      if (i > 0) sink.char(COMMA);
       writeCanonical(sink, value[i]);
     }
-    sink.raw(']');
+    sink.char(CLOSE_BRACKET);
     return;
   }
   const keys = Object.keys(value as object);
@@ -303,7 +312,7 @@ function writeCanonical(sink: CanonicalSink, value: unknown): void {
     }
     keys[j + 1] = k;
   }
-  sink.raw('{');
+  sink.char(OPEN_BRACE);
   let first = true;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
@@ -312,13 +321,13 @@ function writeCanonical(sink: CanonicalSink, value: unknown): void {
     // Only a key that starts with a digit can be an index (no regular expression per key).
     const c = key.charCodeAt(0);
     if (c >= 0x30 && c <= 0x39 && INDEX_KEY.test(key)) throw UNUSUAL;
-    sink.raw(first ? '' : ',');
+    if (!first) sink.char(COMMA);
     first = false;
     sink.json(key);
-    sink.raw(':');
+    sink.char(COLON);
     writeCanonical(sink, v);
   }
-  sink.raw('}');
+  sink.char(CLOSE_BRACE);
 }
 
 function normalise(value: unknown): unknown {
