@@ -1,4 +1,17 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * Test files that run in a fresh process of their own (the project "alone"), never in the shared
+ * one of the other files: those that change what every module of their process sees (a module mock
+ * of a dependency, fake timers), and those that need a module's state as a fresh process has it
+ * (uuidv7: the id generator never goes back in time, and its test asks for instants from 1 ms on;
+ * in the shared process it failed after other files had made ids at the present time).
+ */
+const ALONE = [
+  'tests/sdk/transport.test.ts',
+  'tests/ledger/read-turn.test.ts',
+  'tests/platform/uuidv7.test.ts',
+];
 
 export default defineConfig({
   resolve: {
@@ -11,14 +24,32 @@ export default defineConfig({
     // One PostgreSQL (embedded, or a fresh database on DATABASE_URL's server) for the whole run,
     // migrated once; tests read its URL with inject('databaseUrl').
     globalSetup: ['tests/setup/global-setup.ts'],
-    // Forks: each test file is its own process, so in-process HTTP servers, pools and signal
-    // handlers never leak between files.
+    // One forked process runs the files of a project one after the other (isolate: false), so the
+    // service's modules (schema, ORM, yoga, pdfkit...) are loaded once, not once per file: that
+    // took about 1.5 to 5 s of each file (vitest's "import" share, measured 2026-12-06), half of a
+    // small file's time. What the default (a fresh process per file) guarded against is kept by
+    // the files themselves: every file stops the servers, pools and clusters it starts (afterAll,
+    // finally or cleanups), the service's signal handlers live only in server/main.ts (spawned,
+    // never imported), no test writes process.env, and the files that mock a module, fake the
+    // timers or need a module's fresh state run alone (ALONE). Each project gets processes of its
+    // own, so the lean project's LEDGER_TEST_HTTP_PATH never reaches the default project's files.
+    // A new test that needs a fresh process (it fails after other files but passes alone) goes
+    // into ALONE.
     pool: 'forks',
+    isolate: false,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     teardownTimeout: 30_000,
     projects: [
-      { extends: true, test: { name: 'default', include: ['tests/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'default',
+          include: ['tests/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...ALONE],
+        },
+      },
+      { extends: true, test: { name: 'alone', include: ALONE, isolate: true } },
       {
         // The suites that pin what every request is checked for, again with every valid request
         // that carries a token served by the lean route (server/platform/http/persisted.ts), so the
