@@ -16,7 +16,16 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../../server/platform/config.js';
 
@@ -32,7 +41,7 @@ const SKIPPED_DIRS = new Set(['node_modules', 'dist', 'examples']);
 const SOURCE_FILE = /\.(?:[cm]?ts|json)$/;
 const CACHE = '.test-build';
 const COMPLETE = '.complete';
-/** Builds of other sources are removed once this old (a whole test run takes minutes; each build is about 4 MB). */
+/** Builds of other sources are removed once unused this long (a test run takes minutes; a build is about 4 MB). */
 const STALE_BUILD_MS = 60 * 60 * 1000;
 
 /** A SHA-256 over the build's inputs (paths and contents in a stable order) and tsc's version. */
@@ -69,7 +78,11 @@ export function ensureTestBuild(root: string, log: (message: string) => void = (
   const fingerprint = testBuildFingerprint(root).slice(0, 24);
   const cache = path.join(root, CACHE);
   const dir = path.join(cache, fingerprint);
-  if (existsSync(path.join(dir, COMPLETE))) return dir;
+  if (existsSync(path.join(dir, COMPLETE))) {
+    // Marked as used now: only builds no run has used for STALE_BUILD_MS are removed.
+    utimesSync(dir, new Date(), new Date());
+    return dir;
+  }
   removeStaleBuilds(cache, fingerprint);
 
   const staging = `${dir}.building-${process.pid}`;
