@@ -84,6 +84,9 @@ export const ERROR_CODES = [
   'RELEASE_UP_TO_DATE',
   'RELEASE_NOT_PROTECTED',
   'QUERY_TOO_LARGE',
+  // An entry of an INDEPENDENT batch the service failed on (the database refused it unexpectedly):
+  // that entry alone is not posted, the batch's others are answered as decided.
+  'ENTRY_NOT_POSTED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

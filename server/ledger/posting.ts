@@ -87,6 +87,23 @@ class IndependentItem implements Item {
   reject(error: unknown): void {
     this.batch.fail(error);
   }
+
+  /**
+   * This op alone failed and nothing was posted for it: answered as ENTRY_NOT_POSTED in its
+   * request's results (the error itself is logged), so the request still gets the answers of its
+   * other ops, posted or refused. Without it one entry the service fails on would fail the whole
+   * request at every retry, and the client could never learn what became of the others.
+   */
+  notPosted(): void {
+    this.batch.answer(this.index, {
+      ok: false,
+      error: new LedgerError(
+        'ENTRY_NOT_POSTED',
+        'not posted: the service failed on this entry (the failure is logged); the other entries were answered on their own',
+        null,
+      ),
+    });
+  }
 }
 
 export interface PostingEngineOptions {
@@ -292,6 +309,9 @@ export class PostingEngine {
       }
       if (!(error instanceof UnavailableError)) {
         this.logger.error({ err: error, ops: group[0]?.ops.length }, 'entry could not be posted');
+        // Nothing of this group (one item, after isolation) was committed.
+        for (const item of group) this.failItem(item, error);
+        return;
       }
       for (const item of group) item.reject(error);
       return;
@@ -324,6 +344,15 @@ export class PostingEngine {
     }
   }
 
+  /**
+   * An item that failed unexpectedly and of which nothing was posted: an op of an independent
+   * batch is answered ENTRY_NOT_POSTED within its request; any other item fails its request.
+   */
+  private failItem(item: Item, error: unknown): void {
+    if (item instanceof IndependentItem) item.notPosted();
+    else item.reject(error);
+  }
+
   /** Answers one item of a flushed group from its decisions. */
   private answer(
     item: Item,
@@ -340,7 +369,7 @@ export class PostingEngine {
         { err: failed.error, ops: item.ops.length },
         'entry could not be posted: the database refused it; the rest of its group was posted',
       );
-      item.reject(failed.error);
+      this.failItem(item, failed.error);
     } else if (own.some((d) => d.type === 'abandoned')) {
       this.logger.info({ ops: item.ops.length }, 'not posted: the client went away before the decision');
       item.reject(

@@ -160,9 +160,20 @@ describe('an op the database refuses inside a group', () => {
       ),
       s.engine.submit([entryOp(s.bookId, 'STANDARD', single, null, 'test')], true),
     ]);
-    // The atomic batch is one request: it fails whole. The independent batch is one request too
-    // (one answer), and fails because one of its entries did; its other entry still posted.
-    expect(submitted.map((r) => r.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
+    // The atomic batch is one request: it fails whole. The independent batch answers entry by
+    // entry: its other entry posted, and the one the database refused is ENTRY_NOT_POSTED (its
+    // request is not failed whole, so a retry of the batch replays what posted).
+    expect(submitted.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+    const answers = (submitted[1] as PromiseFulfilledResult<OpResult[]>).value;
+    expect(answers[0]).toMatchObject({ ok: true, replayed: false, entry: { memo: 'independent 1' } });
+    expect(answers[1]).toMatchObject({ ok: false, error: { code: 'ENTRY_NOT_POSTED', field: null } });
+    // Sent again (a client's retry): the posted entry replays, the refused one fails again alone.
+    const again = await s.engine.submit(
+      independent.map((e) => entryOp(s.bookId, 'STANDARD', e, null, 'test')),
+      false,
+    );
+    expect(again[0]).toMatchObject({ ok: true, replayed: true, entry: { memo: 'independent 1' } });
+    expect(again[1]).toMatchObject({ ok: false, error: { code: 'ENTRY_NOT_POSTED' } });
     const { rows } = await db.query(
       'select memo, recorded_at from journal_entry where book_id = $1 order by seq',
       [s.bookId],
