@@ -92,13 +92,17 @@ export function dayTotals(entries: NewEntry[]): DayTotal[] {
   const out: DayTotal[] = [];
   const byBook = new Map<string, Map<number, Map<string, DayTotal>>>();
   const days = new Map<number, string>();
-  for (const entry of entries) {
+  // Indexed loops (no iterator result per element where this runs unoptimised).
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
     let byDay = byBook.get(entry.bookId);
     if (byDay === undefined) {
       byDay = new Map();
       byBook.set(entry.bookId, byDay);
     }
-    for (const line of entry.lines) {
+    const lines = entry.lines;
+    for (let j = 0; j < lines.length; j++) {
+      const line = lines[j]!;
       if (line.phase !== 'POSTED') continue;
       const dayNumber = Math.floor(line.effectiveAt.getTime() / 86_400_000);
       let byAccount = byDay.get(dayNumber);
@@ -247,7 +251,8 @@ export function decide(op: PostOp, ctx: DecideContext): Decided | LedgerError {
   VIEW_ROWS.clear();
 
   if (isEntryOp(op)) {
-    for (const line of op.entry.lines) addView(ctx, op.bookId, line.accountId);
+    const entryLines = op.entry.lines;
+    for (let i = 0; i < entryLines.length; i++) addView(ctx, op.bookId, entryLines[i]!.accountId);
     const resolved = resolveLinesMinor(op.entry.lines, view);
     if (resolved instanceof LedgerError) return resolved;
     const bothSides = resolved.length === 2 ? twoLinesOnBothSides(resolved) : accountOnBothSides(resolved);
