@@ -10,15 +10,14 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  type ChainEntry,
   canonicalEntryReference,
   canonicalRequestReference,
-  ENTRY_KINDS,
   Utf8Sink,
   writeCanonicalRequestTo,
   writeChainLinkTo,
 } from '../../server/core/index.js';
 import { requestHash } from '../../server/platform/hashing.js';
+import { chainEntryArb } from '../helpers/chain-arbitraries.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 const utf8 = (text: string) => Buffer.from(text, 'utf8');
@@ -51,31 +50,7 @@ const { tree } = fc.letrec((tie) => ({
     .map((entries) => Object.fromEntries(entries)),
 }));
 
-const date = fc.date({ min: new Date(0), max: new Date(8.64e15), noInvalidDate: true });
-const entryArb = fc.record({
-  bookId: text,
-  id: text,
-  seq: text,
-  kind: fc.constantFrom(...ENTRY_KINDS),
-  idempotencyKey: text,
-  effectiveAt: date,
-  recordedAt: date,
-  memo: text,
-  metadata: fc.array(fc.tuple(key, text), { maxLength: 6 }).map((pairs) => Object.fromEntries(pairs)),
-  reversesId: fc.option(text, { nil: null }),
-  pendingId: fc.option(text, { nil: null }),
-  expiresAt: fc.option(date, { nil: null }),
-  postedBy: fc.option(text, { nil: null }),
-  lines: fc.array(
-    fc.record({
-      accountId: text,
-      side: fc.constantFrom('DEBIT' as const, 'CREDIT' as const),
-      amount: text,
-      unitCode: text,
-    }),
-    { maxLength: 5 },
-  ),
-}) as fc.Arbitrary<ChainEntry>;
+const entryArb = chainEntryArb(text, key);
 
 // One sink for the whole run: reused (reset) between writes, as the service reuses its own.
 const sink = new Utf8Sink();

@@ -49,3 +49,19 @@ export function fetchWithToken(
   }
   return fetch(url, { ...init, headers });
 }
+
+/** A GraphQL POST of `query` with the run's ADMIN token: the response and its parsed body. */
+export async function graphqlAsAdmin(url: string, query: string, headers: Record<string, string> = {}) {
+  const response = await fetchWithToken(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query }),
+  });
+  return {
+    response,
+    body: (await response.json()) as {
+      data?: Record<string, unknown> | null;
+      errors?: { message: string; extensions?: Record<string, unknown> }[];
+    },
+  };
+}

@@ -16,28 +16,14 @@ import {
 } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSRF_HEADERS, GRAPHQL_LIMITS } from '../../server/platform/http/app.js';
-import { authHeaders, fetchWithToken } from '../helpers/auth.js';
+import { authHeaders, fetchWithToken, graphqlAsAdmin } from '../helpers/auth.js';
 import { createScratchDatabase } from '../helpers/database.js';
 import { waitFor } from '../helpers/ledger.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const json = { 'content-type': 'application/json' };
 
-/** A GraphQL POST with the run's ADMIN token. */
-async function graphql(url: string, query: string, headers: Record<string, string> = {}) {
-  const response = await fetchWithToken(url, {
-    method: 'POST',
-    headers: { ...json, ...headers },
-    body: JSON.stringify({ query }),
-  });
-  return {
-    response,
-    body: (await response.json()) as {
-      data?: Record<string, unknown> | null;
-      errors?: { message: string; extensions?: Record<string, unknown> }[];
-    },
-  };
-}
+const graphql = graphqlAsAdmin;
 
 /** A schema with fields that fail on purpose and nest without end, for masking and limits. */
 function testSchema(): GraphQLSchema {

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../server/platform/logger.js';
 import { closeServer } from '../../server/service.js';
-import { fetchWithToken } from '../helpers/auth.js';
+import { graphqlAsAdmin } from '../helpers/auth.js';
 import { builtArgs } from '../helpers/build.js';
 import {
   connectPg,
@@ -31,23 +31,9 @@ import {
 import { holdBookLock } from '../helpers/locks.js';
 import { spawnServerProcess } from '../helpers/server.js';
 
-const json = { 'content-type': 'application/json' };
+const _json = { 'content-type': 'application/json' };
 
-/** A GraphQL POST with the run's ADMIN token. */
-async function graphql(url: string, query: string, headers: Record<string, string> = {}) {
-  const response = await fetchWithToken(url, {
-    method: 'POST',
-    headers: { ...json, ...headers },
-    body: JSON.stringify({ query }),
-  });
-  return {
-    response,
-    body: (await response.json()) as {
-      data?: Record<string, unknown> | null;
-      errors?: { message: string; extensions?: Record<string, unknown> }[];
-    },
-  };
-}
+const graphql = graphqlAsAdmin;
 
 describe('draining', () => {
   it('answers in-flight requests, refuses new connections, and bounds the wait', async () => {
