@@ -7,28 +7,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalRequest, canonicalRequestReference } from '../../server/core/index.js';
+import { requestTreeArb } from '../helpers/chain-arbitraries.js';
 
-const leaf = fc.oneof(
-  fc.string({ maxLength: 8 }),
-  fc.string({ unit: 'grapheme', maxLength: 4 }),
-  fc.integer(),
-  fc.double(),
-  fc.boolean(),
-  fc.constant(null),
-  fc.constant(undefined),
-  fc.date({ min: new Date(-8.64e15), max: new Date(8.64e15), noInvalidDate: true }),
-);
 const key = fc.oneof(
   fc.string({ maxLength: 6 }),
   fc.constantFrom('0', '1', '10', '9', '01', '-1', '__proto__', 'constructor', 'a', 'B', ''),
 );
-const { tree } = fc.letrec((tie) => ({
-  tree: fc.oneof({ depthSize: 'small' }, leaf, tie('array'), tie('object')),
-  array: fc.array(tie('tree'), { maxLength: 4 }),
-  object: fc
-    .array(fc.tuple(key, tie('tree')), { maxLength: 5 })
-    .map((entries) => Object.fromEntries(entries)),
-}));
+const tree = requestTreeArb(
+  fc.oneof(fc.string({ maxLength: 8 }), fc.string({ unit: 'grapheme', maxLength: 4 })),
+  key,
+);
 
 describe('canonicalRequest', () => {
   it('writes exactly the text of its definition, for any input', () => {

@@ -17,7 +17,7 @@ import {
   writeChainLinkTo,
 } from '../../server/core/index.js';
 import { requestHash } from '../../server/platform/hashing.js';
-import { chainEntryArb } from '../helpers/chain-arbitraries.js';
+import { chainEntryArb, requestTreeArb } from '../helpers/chain-arbitraries.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 const utf8 = (text: string) => Buffer.from(text, 'utf8');
@@ -32,23 +32,8 @@ const text = fc.oneof(
     unit: fc.constantFrom('"', '\\', '\n', '\u0000', '\u001f', '\u007f', '\u0080', '\ud800', '\udc00', 'é'),
   }),
 );
-const leaf = fc.oneof(
-  text,
-  fc.integer(),
-  fc.double(),
-  fc.boolean(),
-  fc.constant(null),
-  fc.constant(undefined),
-  fc.date({ min: new Date(-8.64e15), max: new Date(8.64e15), noInvalidDate: true }),
-);
 const key = fc.oneof(text, fc.constantFrom('0', '1', '10', '01', '-1', '__proto__', 'a', 'B', ''));
-const { tree } = fc.letrec((tie) => ({
-  tree: fc.oneof({ depthSize: 'small' }, leaf, tie('array'), tie('object')),
-  array: fc.array(tie('tree'), { maxLength: 4 }),
-  object: fc
-    .array(fc.tuple(key, tie('tree')), { maxLength: 5 })
-    .map((entries) => Object.fromEntries(entries)),
-}));
+const tree = requestTreeArb(text, key);
 
 const entryArb = chainEntryArb(text, key);
 

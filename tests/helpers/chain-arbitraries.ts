@@ -36,3 +36,27 @@ export function chainEntryArb(
     ),
   }) as fc.Arbitrary<ChainEntry>;
 }
+
+/**
+ * Arbitrary request inputs for property tests of the canonical request text: JSON-like trees of
+ * texts from `text`, numbers, booleans, null, undefined and dates, objects keyed from `key`.
+ */
+export function requestTreeArb(text: fc.Arbitrary<string>, key: fc.Arbitrary<string>): fc.Arbitrary<unknown> {
+  const leaf = fc.oneof(
+    text,
+    fc.integer(),
+    fc.double(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.constant(undefined),
+    fc.date({ min: new Date(-8.64e15), max: new Date(8.64e15), noInvalidDate: true }),
+  );
+  const { tree } = fc.letrec((tie) => ({
+    tree: fc.oneof({ depthSize: 'small' }, leaf, tie('array'), tie('object')),
+    array: fc.array(tie('tree'), { maxLength: 4 }),
+    object: fc
+      .array(fc.tuple(key, tie('tree')), { maxLength: 5 })
+      .map((entries) => Object.fromEntries(entries)),
+  }));
+  return tree;
+}
