@@ -17,27 +17,47 @@ export const BUILD_ENTRY = path.join(BUILD_OUTPUT, 'server', 'main.js');
 const FINGERPRINT_FILE = path.join(BUILD_OUTPUT, '.build-fingerprint');
 const SOURCE_FILE = /\.(?:[cm]?ts|json)$/;
 
-/** A SHA-256 over the build's inputs under `root` (paths and contents, in a stable order). */
-export function sourceFingerprint(root: string): string {
+/** What a build reads: folders walked for source files, single files, and folders skipped. */
+export interface BuildInputs {
+  dirs: readonly string[];
+  files: readonly string[];
+  /** Folder names never walked into (none by default). */
+  skipDirs?: ReadonlySet<string>;
+  /** Text hashed with the compiler's version (for example the Node version a build is run on). */
+  salt?: string;
+}
+
+/**
+ * A SHA-256 over a build's inputs under `root` (paths and contents, in a stable order) and the
+ * compiler's version: npm start's dist/ (sourceFingerprint) and the tests' build
+ * (tests/helpers/build.ts) alike.
+ */
+export function inputsFingerprint(root: string, inputs: BuildInputs): string {
   const files: string[] = [];
   const walk = (dir: string) => {
     for (const entry of readdirSync(path.join(root, dir), { withFileTypes: true })) {
       const relative = path.posix.join(dir, entry.name);
-      if (entry.isDirectory()) walk(relative);
-      else if (entry.isFile() && SOURCE_FILE.test(entry.name)) files.push(relative);
+      if (entry.isDirectory()) {
+        if (!inputs.skipDirs?.has(entry.name)) walk(relative);
+      } else if (entry.isFile() && SOURCE_FILE.test(entry.name)) files.push(relative);
     }
   };
-  for (const dir of BUILD_SOURCES) if (existsSync(path.join(root, dir))) walk(dir);
-  for (const file of BUILD_CONFIGS) if (existsSync(path.join(root, file))) files.push(file);
+  for (const dir of inputs.dirs) if (existsSync(path.join(root, dir))) walk(dir);
+  for (const file of inputs.files) if (existsSync(path.join(root, file))) files.push(file);
   files.sort();
   const hash = createHash('sha256');
-  hash.update(`typescript ${compilerVersion(root)}\0`);
+  hash.update(`typescript ${compilerVersion(root)}\0${inputs.salt ?? ''}`);
   for (const file of files) {
     hash.update(`${file}\0`);
     hash.update(readFileSync(path.join(root, file)));
     hash.update('\0');
   }
   return hash.digest('hex');
+}
+
+/** The fingerprint of what `tsc -p tsconfig.build.json` compiles into dist/. */
+export function sourceFingerprint(root: string): string {
+  return inputsFingerprint(root, { dirs: BUILD_SOURCES, files: BUILD_CONFIGS });
 }
 
 /** True when dist/ holds the build of exactly these sources (`fingerprint`, default: computed now). */

@@ -15,18 +15,9 @@
  * node_modules by walking up from their real path.
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import {
-  existsSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { inputsFingerprint } from '../../scripts/lib/build.js';
 import { repoRoot } from '../../server/platform/config.js';
 
 /** What tests/setup/tsconfig.build.json compiles (its "include"), relative to the repository. */
@@ -38,35 +29,19 @@ function buildSources(root: string): string[] {
 }
 const CONFIGS = ['tsconfig.json', 'tests/setup/tsconfig.build.json', 'package.json'];
 const SKIPPED_DIRS = new Set(['node_modules', 'dist', 'examples']);
-const SOURCE_FILE = /\.(?:[cm]?ts|json)$/;
 const CACHE = '.test-build';
 const COMPLETE = '.complete';
 /** Builds of other sources are removed once unused this long (a test run takes minutes; a build is about 4 MB). */
 const STALE_BUILD_MS = 60 * 60 * 1000;
 
-/** A SHA-256 over the build's inputs (paths and contents in a stable order) and tsc's version. */
+/** A SHA-256 over the build's inputs, tsc's version and Node's (scripts/lib/build.ts inputsFingerprint). */
 export function testBuildFingerprint(root: string): string {
-  const files: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(path.join(root, dir), { withFileTypes: true })) {
-      const relative = path.posix.join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (!SKIPPED_DIRS.has(entry.name)) walk(relative);
-      } else if (entry.isFile() && SOURCE_FILE.test(entry.name)) files.push(relative);
-    }
-  };
-  for (const dir of buildSources(root)) if (existsSync(path.join(root, dir))) walk(dir);
-  for (const file of CONFIGS) if (existsSync(path.join(root, file))) files.push(file);
-  files.sort();
-  const hash = createHash('sha256');
-  const tsc = JSON.parse(readFileSync(path.join(root, 'node_modules/typescript/package.json'), 'utf8'));
-  hash.update(`typescript ${tsc.version}\0node ${process.version}\0`);
-  for (const file of files) {
-    hash.update(`${file}\0`);
-    hash.update(readFileSync(path.join(root, file)));
-    hash.update('\0');
-  }
-  return hash.digest('hex');
+  return inputsFingerprint(root, {
+    dirs: buildSources(root),
+    files: CONFIGS,
+    skipDirs: SKIPPED_DIRS,
+    salt: `node ${process.version}\0`,
+  });
 }
 
 /**

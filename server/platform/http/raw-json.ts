@@ -58,7 +58,7 @@ const lent = new WeakMap<object, Buffer[]>();
  * lean route it is lent from the pool until releaseRawJson (the answer written); a fresh one elsewhere.
  */
 export function rawJsonBuffer(context: object, size: number): Buffer {
-  if (!held.has(context) || size > POOLED_MAX) return Buffer.allocUnsafe(size);
+  if (!acceptsRawJson(context) || size > POOLED_MAX) return Buffer.allocUnsafe(size);
   let buffer: Buffer | undefined;
   for (let i = pool.length - 1; i >= 0; i--) {
     if (pool[i]!.length < size) continue;
