@@ -5,7 +5,7 @@
  * building blocks below (locks in the ledger's order, lookups of entries by key) inside it; they
  * never read the ledger's tables themselves.
  */
-export { chainEntryOf, entryHash } from './chain-hash.js';
+export { entryHash } from './chain-hash.js';
 /** Entry lines that name accounts by code, resolved before the posting engine (issue 17). */
 export { type EntryDraft, type LineDraft, namesCodes, resolveAccountCodes } from './codes.js';
 export { type CsvDelimiter, CsvFileError, type CsvRow, readCsv } from './csv.js';
