@@ -28,16 +28,17 @@ import {
   precheck,
   toRecord,
 } from './decide.js';
+import { headUpdates, touchedBooks, writeIsolated } from './flush-write.js';
 import { isEntryOp, type PostOp } from './ops.js';
+import { CacheMiss, type PostingCache } from './posting-cache.js';
 import {
   type AccountUpdate,
   type EntryRecord,
-  type HeadUpdate,
+  type LockPhaseResult,
   laterMovements,
   lockAccountsForPosting,
   lockPhase,
   type NewEntry,
-  onSavepoint,
   type PostingAccount,
   type Refusal,
   readAccountsForPosting,
@@ -82,11 +83,45 @@ export type Decision =
 export type FlushMode = 'optimistic' | 'locked' | 'isolated';
 
 /** Decides a whole group and writes it (see FlushMode). Returns a decision per op, per item. */
-export async function decideGroup(
+export function decideGroup(
   db: TxClient | DbPool,
   group: readonly FlushItem[],
   now: Date,
   mode: FlushMode = 'locked',
+  cache?: PostingCache,
+): Promise<Decision[][]> {
+  return run(db, group, now, mode, cache, false);
+}
+
+/**
+ * An optimistic flush decided from what the cache knows (see PostingCache) instead of a read: the
+ * write is its one round trip, with the same compare-and-set, and a guard against keys decided
+ * before. Null, having sent nothing, when the group needs what only a read can tell: a book or an
+ * account not known, a reversal or resolution, a bounded account's history, or any refusal. A write
+ * that finds its state stale fails like any optimistic write (SQLSTATE 40001, or 23505 for a key
+ * posted before) and keeps nothing.
+ */
+export async function decideGroupFromCache(
+  db: DbPool,
+  group: readonly FlushItem[],
+  now: Date,
+  cache: PostingCache,
+): Promise<Decision[][] | null> {
+  try {
+    return await run(db, group, now, 'optimistic', cache, true);
+  } catch (error) {
+    if (error instanceof CacheMiss) return null;
+    throw error;
+  }
+}
+
+async function run(
+  db: TxClient | DbPool,
+  group: readonly FlushItem[],
+  now: Date,
+  mode: FlushMode,
+  cache: PostingCache | undefined,
+  fromCache: boolean,
 ): Promise<Decision[][]> {
   const isolate = mode === 'isolated';
   const optimistic = mode === 'optimistic';
@@ -107,34 +142,45 @@ export async function decideGroup(
   const accountBooks = new Set<string>();
   const accountIds = new Set<string>();
   const targetKeys: { bookId: string; id: string }[] = [];
+  // The (book, account) pairs named, for a lookup in the cache.
+  const named: { bookId: string; id: string }[] | null = fromCache ? [] : null;
   for (let i = 0; i < ops.length; i++) {
     if (decisions[i] !== null) continue;
     const op = ops[i]!;
     bookIds.add(op.bookId);
     if (isEntryOp(op)) {
       keyValues.add(op.entry.idempotencyKey);
-      let named = false;
+      let any = false;
       for (const line of op.entry.lines) {
         if (isUuid(line.accountId)) {
           accountIds.add(line.accountId);
-          named = true;
+          named?.push({ bookId: op.bookId, id: line.accountId });
+          any = true;
         }
       }
-      if (named) accountBooks.add(op.bookId);
+      if (any) accountBooks.add(op.bookId);
     } else {
+      if (fromCache) throw new CacheMiss();
       keyValues.add(op.idempotencyKey);
       if (isUuid(op.targetId)) targetKeys.push({ bookId: op.bookId, id: op.targetId });
     }
   }
   const books0 = [...bookIds].sort();
-  const read = await (optimistic ? readPhase : lockPhase)(client, {
-    bookIds: books0,
-    keyBooks: books0,
-    keys: [...keyValues],
-    targets: targetKeys,
-    accountBooks: [...accountBooks],
-    accountIds: [...accountIds],
-  });
+  let read: LockPhaseResult;
+  if (named !== null) {
+    const known = cache!.lookup(books0, named);
+    if (known === null) throw new CacheMiss();
+    read = known;
+  } else {
+    read = await (optimistic ? readPhase : lockPhase)(client, {
+      bookIds: books0,
+      keyBooks: books0,
+      keys: [...keyValues],
+      targets: targetKeys,
+      accountBooks: [...accountBooks],
+      accountIds: [...accountIds],
+    });
+  }
   const { books, existingKeys: existing, links } = read;
   const accounts = read.accounts;
 
@@ -228,6 +274,7 @@ export async function decideGroup(
     }
   });
   const stored = new Map<string, MinorMovement[]>();
+  if (historyFrom.size > 0 && fromCache) throw new CacheMiss();
   if (historyFrom.size > 0) {
     for (const m of await laterMovements(client, [...historyFrom.values()])) {
       const k = key(m.bookId, m.accountId);
@@ -424,12 +471,28 @@ export async function decideGroup(
   // to fail, not its BATCH_ITEM_FAILED neighbours: a copy of the same batch fails on that
   // entry's remembered refusal again, and the neighbours' keys were never decided on their own.
   const refusals = out.flat().flatMap((d) => (d.type === 'error' && d.refusal ? [d.refusal] : []));
+  // A refusal moves no account, so the write would not check the state it was decided on.
+  if (fromCache && refusals.length > 0) throw new CacheMiss();
   if (!isolate && (posted.length > 0 || refusals.length > 0)) {
     const accountUpdates = [...working.entries()].map(([a, t]): AccountUpdate => {
       return { bookId: a.bookId, id: a.id, ...pickTotals(t), expected: a };
     });
     const bookHeads = headUpdates(posted, refusals, (b) => heads.get(b)!, versions);
-    await writeEntries(client, posted, accountUpdates, dayTotals(posted), bookHeads, refusals, now);
+    await writeEntries(
+      client,
+      posted,
+      accountUpdates,
+      dayTotals(posted),
+      bookHeads,
+      refusals,
+      now,
+      fromCache,
+    );
+  }
+  // Committed (an optimistic write commits at once): the state it left, for the next flush.
+  if (optimistic && cache !== undefined) {
+    cache.remember(read, working, heads, touchedBooks(posted, refusals), posted);
+    if (fromCache) cache.hits++;
   }
   return out;
 }
@@ -441,7 +504,6 @@ const keyReused = () =>
     'idempotencyKey',
   );
 
-/** The books a write touches: those of its entries and of its refusals. */
 /** An op's idempotency key. */
 function keyOf(op: PostOp): string {
   return isEntryOp(op) ? op.entry.idempotencyKey : op.idempotencyKey;
@@ -457,26 +519,6 @@ function refusalOf(op: PostOp, error: LedgerError): Refusal {
     message: error.message,
     field: error.field,
   };
-}
-
-function touchedBooks(entries: readonly NewEntry[], refusals: readonly Refusal[]): Set<string> {
-  return new Set([...entries.map((e) => e.bookId), ...refusals.map((r) => r.bookId)]);
-}
-
-/**
- * The chain heads a write sets: every book it touches (a refusal alone too, so that it moves the
- * book's version and a concurrent optimistic writer of the same key reads again).
- */
-function headUpdates(
-  entries: readonly NewEntry[],
-  refusals: readonly Refusal[],
-  headOf: (bookId: string) => { seq: bigint; hash: string },
-  versions: Map<string, bigint>,
-): HeadUpdate[] {
-  return [...touchedBooks(entries, refusals)].sort().map((bookId) => {
-    const head = headOf(bookId);
-    return { bookId, expectedVersion: versions.get(bookId)!, entrySeq: head.seq, lastHash: head.hash };
-  });
 }
 
 /**
@@ -502,43 +544,4 @@ function recordMoves(
   }
   if (perAccount === null) return;
   for (const [k, m] of perAccount) into.set(k, [...(into.get(k) ?? []), m]);
-}
-
-/**
- * Writes one item's decisions on a savepoint of their own (onSavepoint): its entries, the new
- * totals of the accounts it moved, its books' new chain heads and its refusals. Null when written;
- * the database's refusal otherwise (only this item's writes are undone).
- */
-function writeIsolated(
-  client: TxClient,
-  now: Date,
-  stage: {
-    entries: NewEntry[];
-    totals: Map<PostingAccount, MinorTotals>;
-    heads: HeadUpdate[];
-    refusals: Refusal[];
-    /** Totals of the accounts as the items kept before this one left them. */
-    working: Map<PostingAccount, MinorTotals>;
-  },
-): Promise<{ error: unknown } | null> {
-  if (stage.entries.length === 0 && stage.refusals.length === 0) return Promise.resolve(null);
-  return onSavepoint(client, () =>
-    writeEntries(
-      client,
-      stage.entries,
-      [...stage.totals].map(([a, t]): AccountUpdate => {
-        const before = stage.working.get(a);
-        return {
-          bookId: a.bookId,
-          id: a.id,
-          ...pickTotals(t),
-          expected: before ? { ...a, ...pickTotals(before) } : a,
-        };
-      }),
-      dayTotals(stage.entries),
-      stage.heads,
-      stage.refusals,
-      now,
-    ),
-  );
 }

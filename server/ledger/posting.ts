@@ -22,9 +22,16 @@ import { isConnectionError, isRetryable, UnavailableError } from '../platform/er
 import { requestSignal } from '../platform/request-signal.js';
 import { type DbPool, type TxClient, withTransaction } from '../platform/transaction.js';
 import { key } from './decide.js';
-import { type Decision, decideGroup, type FlushItem } from './flush.js';
+import { type Decision, decideGroup, decideGroupFromCache, type FlushItem } from './flush.js';
 import type { OpResult, PostOp } from './ops.js';
-import { analyzeLedgerTables, type EntryRecord, findEntries, ledgerStatisticsStale } from './store.js';
+import { PostingCache, PRELOAD_ACCOUNTS_MAX } from './posting-cache.js';
+import {
+  analyzeLedgerTables,
+  type EntryRecord,
+  findEntries,
+  ledgerStatisticsStale,
+  readBookAccountsForPosting,
+} from './store.js';
 
 export { isEntryOp, type OpResult, type PostOp } from './ops.js';
 export { requestSignal };
@@ -110,6 +117,11 @@ export interface PostingEngineOptions {
   /** Most ops posted by one flush; the rest wait for the next. Bounds a transaction's size. */
   opsPerFlushMax?: number;
   clock?: () => Date;
+  /**
+   * Whether a flush of plain entries may be decided from what the engine's last committed write
+   * left (PostingCache), sending only its write; default true. Off, every flush reads first.
+   */
+  cached?: boolean;
 }
 
 /** Thrown inside submitWith's transaction to roll it back with an answer. */
@@ -154,6 +166,10 @@ export class PostingEngine {
   staleWrites = 0;
   /** Groups posted under the book's lock after OPTIMISTIC_ATTEMPTS_MAX stale writes. */
   lockedFallbacks = 0;
+  /** What the last committed writes left (see PostingCache); null when the engine always reads. */
+  readonly cache: PostingCache | null;
+  /** Writes decided from the cache that found their book, an account or a key changed (tests, logs). */
+  staleCachedWrites = 0;
 
   constructor(
     private readonly pool: DbPool,
@@ -162,6 +178,10 @@ export class PostingEngine {
   ) {
     this.opsPerFlushMax = options.opsPerFlushMax ?? 2000;
     this.clock = options.clock ?? (() => new Date());
+    this.cache =
+      options.cached === false
+        ? null
+        : new PostingCache((bookId) => readBookAccountsForPosting(pool, bookId, PRELOAD_ACCOUNTS_MAX));
   }
 
   /** Posts ops; atomic = all or none. Resolves with one result per op, in order. */
@@ -199,6 +219,8 @@ export class PostingEngine {
       outcome = await withTransaction(this.pool, async (client) => {
         const prepared = await prepare(client);
         if (prepared instanceof LedgerError) throw new RolledBack(prepared);
+        // Written beside the queue: what the cache knows of these books is no longer the latest.
+        this.cache?.forget(prepared.ops.map((op) => op.bookId));
         const item: Item = {
           ops: prepared.ops,
           atomic: true,
@@ -389,9 +411,28 @@ export class PostingEngine {
    * stale): requests that arrive meanwhile join the next group.
    */
   private async optimisticFlush(group: Item[], atCommit: () => void): Promise<Decision[][]> {
+    const cache = this.cache ?? undefined;
+    if (cache !== undefined) {
+      // First without a read, from what the last committed write left (one round trip).
+      try {
+        const decided = await decideGroupFromCache(this.pool, group, this.clock(), cache);
+        if (decided !== null) return decided;
+      } catch (error) {
+        if (isConnectionError(error))
+          throw new UnavailableError('the database is unavailable', { cause: error });
+        const books = group.flatMap((item) => item.ops.map((op) => op.bookId));
+        if (!isRetryable(error) && (error as { code?: string }).code !== '23505') {
+          cache.forget(books);
+          throw error;
+        }
+        // Another writer got there (or a key was decided before): read, and read first for a while.
+        this.staleCachedWrites++;
+        cache.forget(books, true);
+      }
+    }
     for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS_MAX; attempt++) {
       try {
-        return await decideGroup(this.pool, group, this.clock(), 'optimistic');
+        return await decideGroup(this.pool, group, this.clock(), 'optimistic', cache);
       } catch (error) {
         if (isConnectionError(error))
           throw new UnavailableError('the database is unavailable', { cause: error });
@@ -414,6 +455,9 @@ export class PostingEngine {
     atCommit: () => void,
     mode: 'locked' | 'isolated',
   ): Promise<Decision[][]> {
+    // Written under the lock, committed or not: what the cache knows of these books is no longer
+    // the latest either way.
+    this.cache?.forget(group.flatMap((item) => item.ops.map((op) => op.bookId)));
     return withTransaction(
       this.pool,
       async (client) => {

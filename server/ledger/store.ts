@@ -306,6 +306,25 @@ export async function readAccountsForPosting(
   };
 }
 
+/**
+ * Every account of a book as the posting engine reads it (see PostingCache's preload), or null when
+ * the book has more than `limit`. One statement: one snapshot.
+ */
+export async function readBookAccountsForPosting(
+  db: Queryable,
+  bookId: string,
+  limit: number,
+): Promise<{ accounts: Map<string, PostingAccount>; latestLineAt: Map<string, number> } | null> {
+  const { rows } = await db.query(
+    `select ${POSTING_ACCOUNT_COLUMNS}, ${LATEST_LINE_COLUMN}
+       from account a join book_unit u on u.book_id = a.book_id and u.code = a.unit_code
+      where a.book_id = $1 limit $2`,
+    [bookId, limit + 1],
+  );
+  if (rows.length > limit) return null;
+  return { accounts: postingAccountsOf(rows), latestLineAt: latestLinesOf(rows) };
+}
+
 /** A posted movement of an account by one entry: net debits (debits less credits) of its lines. */
 export interface LineMovement {
   bookId: string;
@@ -602,6 +621,11 @@ const WRITE_ENTRIES_SQL = `with
      select case
               when (select count(*) from h) <> cardinality($38::uuid[]) then ledger_stale('the book')
               when (select count(*) from a) <> cardinality($27::uuid[]) then ledger_stale('an account')
+              -- decided without reading the keys (guardKeys): none of them was refused before
+              when $61::boolean and exists (
+                     select 1 from journal_refusal r
+                      where r.book_id = any($1::uuid[]) and r.idempotency_key = any($5::text[]))
+                then ledger_stale('an idempotency key')
               else 0 end as stale,
             (select count(*) from e) as entries, (select count(*) from l) as lines, (select count(*) from a) as accounts,
             (select count(*) from h) as heads, (select count(*) from pc) as resolved, (select count(*) from rf) as refusals`;
@@ -618,6 +642,11 @@ const WRITE_ENTRIES_SQL = `with
  * first, so writers of one book queue on it. Otherwise the statement fails with SQLSTATE 40001
  * (`ledger_stale`) and writes nothing: the engine reads again and decides again. Sent outside a
  * transaction, the statement commits at once: the book's row is locked only while it runs.
+ *
+ * `guardKeys`: the entries were decided without reading their keys' earlier decisions (see
+ * PostingCache). A key already posted fails the statement on journal_entry's unique key (23505);
+ * one already refused fails it as stale (40001), here. (Any entry's key against any book of the
+ * group: a key refused in another book of the same group fails it too, and the engine reads.)
  */
 export async function writeEntries(
   db: Queryable,
@@ -627,6 +656,7 @@ export async function writeEntries(
   heads: HeadUpdate[],
   refusals: Refusal[] = [],
   recordedAt: Date = new Date(),
+  guardKeys = false,
 ): Promise<void> {
   if (entries.length === 0 && refusals.length === 0) return;
   // Every array parameter is written as its PostgreSQL literal in one pass over the group (see
@@ -881,6 +911,7 @@ export async function writeEntries(
       a.closed.done(),
       a.lower.done(),
       a.upper.done(),
+      guardKeys,
     ],
   });
 }

@@ -1,0 +1,76 @@
+/**
+ * The writes of a flush (flush.ts): the chain heads a write sets, and one item's write on a
+ * savepoint of its own when a group is posted with its items isolated.
+ */
+import type { MinorTotals } from '../core/index.js';
+import type { TxClient } from '../platform/transaction.js';
+import { dayTotals, pickTotals } from './decide.js';
+import {
+  type AccountUpdate,
+  type HeadUpdate,
+  type NewEntry,
+  onSavepoint,
+  type PostingAccount,
+  type Refusal,
+  writeEntries,
+} from './store.js';
+
+/** The books a write touches: those of its entries and of its refusals. */
+export function touchedBooks(entries: readonly NewEntry[], refusals: readonly Refusal[]): Set<string> {
+  return new Set([...entries.map((e) => e.bookId), ...refusals.map((r) => r.bookId)]);
+}
+
+/**
+ * The chain heads a write sets: every book it touches (a refusal alone too, so that it moves the
+ * book's version and a concurrent optimistic writer of the same key reads again).
+ */
+export function headUpdates(
+  entries: readonly NewEntry[],
+  refusals: readonly Refusal[],
+  headOf: (bookId: string) => { seq: bigint; hash: string },
+  versions: Map<string, bigint>,
+): HeadUpdate[] {
+  return [...touchedBooks(entries, refusals)].sort().map((bookId) => {
+    const head = headOf(bookId);
+    return { bookId, expectedVersion: versions.get(bookId)!, entrySeq: head.seq, lastHash: head.hash };
+  });
+}
+
+/**
+ * Writes one item's decisions on a savepoint of their own (onSavepoint): its entries, the new
+ * totals of the accounts it moved, its books' new chain heads and its refusals. Null when written;
+ * the database's refusal otherwise (only this item's writes are undone).
+ */
+export function writeIsolated(
+  client: TxClient,
+  now: Date,
+  stage: {
+    entries: NewEntry[];
+    totals: Map<PostingAccount, MinorTotals>;
+    heads: HeadUpdate[];
+    refusals: Refusal[];
+    /** Totals of the accounts as the items kept before this one left them. */
+    working: Map<PostingAccount, MinorTotals>;
+  },
+): Promise<{ error: unknown } | null> {
+  if (stage.entries.length === 0 && stage.refusals.length === 0) return Promise.resolve(null);
+  return onSavepoint(client, () =>
+    writeEntries(
+      client,
+      stage.entries,
+      [...stage.totals].map(([a, t]): AccountUpdate => {
+        const before = stage.working.get(a);
+        return {
+          bookId: a.bookId,
+          id: a.id,
+          ...pickTotals(t),
+          expected: before ? { ...a, ...pickTotals(before) } : a,
+        };
+      }),
+      dayTotals(stage.entries),
+      stage.heads,
+      stage.refusals,
+      now,
+    ),
+  );
+}

@@ -1,0 +1,263 @@
+/**
+ * What the posting engine last knew of its books and accounts, so that a flush of plain entries can
+ * skip its read and send only its write: one round trip a flush instead of two (see decideGroup's
+ * `fromCache`).
+ *
+ * Nothing here is trusted. A flush decided from this state writes with the same compare-and-set as
+ * any optimistic flush: each book's version (every write of entries or refusals moves it, in any
+ * process), and each account it moves as it was known (totals, closed, bounds). The book's chain
+ * head, its entries and the accounts' totals therefore are what the write expects or the write
+ * fails whole and nothing is kept; the engine then reads and decides again. What a cached state
+ * cannot vouch for is left to the read:
+ * - an idempotency key's earlier decision: the write refuses a key already posted (journal_entry's
+ *   unique key) or refused (the write's key guard);
+ * - a refusal, which moves no account, so an account's closing or bounds would go unchecked: a
+ *   flush that would refuse anything is decided again from a read;
+ * - reversals and resolutions (their target entries), and a bounded account's history (an entry
+ *   dated before its latest line): read.
+ * Books and accounts not known are read. The remaining facts a decision uses never change once
+ * written: a book's backdating window, an account's type and unit, a unit's scale.
+ *
+ * Kept only from writes that committed (remember), dropped for a book whenever anything else wrote
+ * it from this process or a write of it was found stale (forget).
+ */
+import type { MinorTotals } from '../core/index.js';
+import { key, pickTotals } from './decide.js';
+import type { BookHead, LockPhaseResult, NewEntry, PostingAccount } from './store.js';
+
+/** Accounts kept at most (all books); past it the whole cache starts again (a few MB at most). */
+export const CACHED_ACCOUNTS_MAX = 50_000;
+/** Books kept at most, and books remembered as contended at most. */
+export const CACHED_BOOKS_MAX = 10_000;
+/** After a stale write of a book decided from the cache, how long its flushes read first. */
+export const CONTENDED_MS = 2_000;
+
+/** Loads every account of a book as a flush reads them; null when the book has too many. */
+export type BookAccountsLoader = (
+  bookId: string,
+) => Promise<{ accounts: Map<string, PostingAccount>; latestLineAt: Map<string, number> } | null>;
+
+/** A book's accounts are loaded all at once (preload) when it has at most this many. */
+export const PRELOAD_ACCOUNTS_MAX = 20_000;
+/** A book found contended is not preloaded again for this long. */
+export const PRELOAD_AFTER_CONTENTION_MS = 30_000;
+
+interface CachedBook {
+  head: BookHead;
+  /** Whether all its accounts were loaded (or are being, or cannot be). */
+  preload: 'none' | 'loading' | 'done' | 'skipped';
+  /** Accounts by id, as the last committed write (or the read before it) left them. */
+  accounts: Map<string, PostingAccount>;
+  /** Latest line instant (ms) of each bounded account with lines, by id (absent: no lines). */
+  latestLineAt: Map<string, number>;
+}
+
+/** Thrown inside a flush decided from the cache when it needs what only a read can tell. */
+export class CacheMiss extends Error {
+  constructor() {
+    super('the posting cache cannot decide this group');
+  }
+}
+
+export class PostingCache {
+  private readonly books = new Map<string, CachedBook>();
+  /** Books whose cached state was found stale lately: until when they are read first. */
+  private readonly contendedUntil = new Map<string, number>();
+  /** When each book was last found contended (no preload soon after). */
+  private readonly contendedAt = new Map<string, number>();
+  private accountCount = 0;
+  /** Flushes decided from the cache and written (tests, logs). */
+  hits = 0;
+
+  /**
+   * `loader`: when given, a book first remembered has all its accounts loaded in the background
+   * (one statement), so that flushes naming accounts not yet seen need no read either.
+   */
+  constructor(
+    private readonly loader: BookAccountsLoader | null = null,
+    private readonly clockMs: () => number = Date.now,
+  ) {}
+
+  /**
+   * Everything a flush of these books and accounts would read, from the cache, as the read would
+   * give it; null when anything is not known (or the book is contended). `keys` come back empty:
+   * the write checks them.
+   */
+  lookup(
+    bookIds: readonly string[],
+    accounts: Iterable<{ bookId: string; id: string }>,
+  ): LockPhaseResult | null {
+    const now = this.clockMs();
+    const books = new Map<string, BookHead>();
+    for (const bookId of bookIds) {
+      const cached = this.books.get(bookId);
+      if (cached === undefined) return null;
+      const until = this.contendedUntil.get(bookId);
+      if (until !== undefined) {
+        if (until > now) return null;
+        this.contendedUntil.delete(bookId);
+      }
+      books.set(bookId, cached.head);
+    }
+    const found = new Map<string, PostingAccount>();
+    const latestLineAt = new Map<string, number>();
+    for (const { bookId, id } of accounts) {
+      const cached = this.books.get(bookId);
+      const account = cached?.accounts.get(id);
+      if (account === undefined) return null;
+      const k = key(bookId, id);
+      found.set(k, account);
+      const latest = cached!.latestLineAt.get(id);
+      if (latest !== undefined) latestLineAt.set(k, latest);
+    }
+    return {
+      books,
+      existingKeys: new Map(),
+      targets: [],
+      links: new Map(),
+      accounts: found,
+      latestLineAt,
+    };
+  }
+
+  /**
+   * After a write that committed: the books and accounts as it left them. `read` is what the flush
+   * decided against, `working` the accounts' new totals, `heads` the books' new chain heads,
+   * `written` the books whose version the write moved, `posted` the entries it wrote.
+   */
+  remember(
+    read: LockPhaseResult,
+    working: ReadonlyMap<PostingAccount, MinorTotals>,
+    heads: ReadonlyMap<string, { seq: bigint; hash: string }>,
+    written: ReadonlySet<string>,
+    posted: readonly NewEntry[],
+  ): void {
+    for (const book of read.books.values()) {
+      const head = heads.get(book.id)!;
+      const moved = written.has(book.id);
+      let cached = this.books.get(book.id);
+      const next: BookHead = moved
+        ? { ...book, entrySeq: head.seq, lastHash: head.hash, version: book.version + 1n }
+        : book;
+      if (cached !== undefined && cached.head.version !== book.version) {
+        // Decided from a read newer or older than what was kept: the accounts kept are of another
+        // version of the book (another writer moved it): start the book again from this write, and
+        // do not load all its accounts again soon.
+        this.forget([book.id]);
+        this.contendedAt.set(book.id, this.clockMs());
+        cached = undefined;
+      }
+      if (cached === undefined) {
+        cached = { head: next, preload: 'none', accounts: new Map(), latestLineAt: new Map() };
+        this.books.set(book.id, cached);
+      }
+      cached.head = next;
+    }
+    for (const [k, account] of read.accounts) {
+      const cached = this.books.get(account.bookId);
+      if (cached === undefined) continue;
+      const totals = working.get(account);
+      const next = totals === undefined ? account : { ...account, ...pickTotals(totals) };
+      if (!cached.accounts.has(account.id)) this.accountCount++;
+      cached.accounts.set(account.id, next);
+      const latest = read.latestLineAt.get(k);
+      if (latest === undefined) cached.latestLineAt.delete(account.id);
+      else cached.latestLineAt.set(account.id, latest);
+    }
+    // A bounded account's latest line moves with the lines just written (of either phase, as the
+    // read's max(effective_at) counts them).
+    for (const entry of posted) {
+      const cached = this.books.get(entry.bookId);
+      if (cached === undefined) continue;
+      for (const line of entry.lines) {
+        const account = cached.accounts.get(line.accountId);
+        if (account === undefined || (account.lowerBound === null && account.upperBound === null)) continue;
+        const at = line.effectiveAt.getTime();
+        const latest = cached.latestLineAt.get(line.accountId);
+        if (latest === undefined || at > latest) cached.latestLineAt.set(line.accountId, at);
+      }
+    }
+    if (this.accountCount > CACHED_ACCOUNTS_MAX || this.books.size > CACHED_BOOKS_MAX) this.clear();
+    for (const book of read.books.values()) this.preload(book.id);
+  }
+
+  /**
+   * Loads all of a book's accounts in the background, once, unless it has too many or was found
+   * contended lately. What is loaded is a snapshot that may be older than what the flushes since
+   * have kept: only accounts still not kept are added (a write of this process keeps every account
+   * it read or moved, so an account it moved after the snapshot is already kept, and kept newer);
+   * one another process moved is refused by the compare-and-set of the first write that uses it.
+   * Dropped when the book was forgotten meanwhile.
+   */
+  private preload(bookId: string): void {
+    const cached = this.books.get(bookId);
+    if (this.loader === null || cached === undefined || cached.preload !== 'none') return;
+    const contended = this.contendedAt.get(bookId);
+    if (contended !== undefined && this.clockMs() - contended < PRELOAD_AFTER_CONTENTION_MS) return;
+    if (this.accountCount + PRELOAD_ACCOUNTS_MAX > CACHED_ACCOUNTS_MAX) {
+      cached.preload = 'skipped';
+      return;
+    }
+    cached.preload = 'loading';
+    this.loader(bookId).then(
+      (loaded) => {
+        if (this.books.get(bookId) !== cached) return;
+        if (loaded === null) {
+          cached.preload = 'skipped';
+          return;
+        }
+        for (const [k, account] of loaded.accounts) {
+          if (cached.accounts.has(account.id)) continue;
+          cached.accounts.set(account.id, account);
+          this.accountCount++;
+          const latest = loaded.latestLineAt.get(k);
+          if (latest !== undefined) cached.latestLineAt.set(account.id, latest);
+        }
+        cached.preload = 'done';
+        if (this.accountCount > CACHED_ACCOUNTS_MAX) this.clear();
+      },
+      () => {
+        // Not loaded (the pool closing, the database gone): flushes read what they name.
+        if (this.books.get(bookId) === cached) cached.preload = 'skipped';
+      },
+    );
+  }
+
+  /**
+   * Drops what is known of these books: something else wrote them, or a write decided from the
+   * cache found them changed (`contended`: then they are read first for CONTENDED_MS).
+   */
+  forget(bookIds: Iterable<string>, contended = false): void {
+    for (const bookId of bookIds) {
+      const cached = this.books.get(bookId);
+      if (cached !== undefined) {
+        this.accountCount -= cached.accounts.size;
+        this.books.delete(bookId);
+      }
+      if (contended) {
+        const now = this.clockMs();
+        this.contendedUntil.set(bookId, now + CONTENDED_MS);
+        this.contendedAt.set(bookId, now);
+      }
+    }
+    if (this.contendedAt.size > CACHED_BOOKS_MAX) {
+      this.contendedUntil.clear();
+      this.contendedAt.clear();
+    }
+  }
+
+  clear(): void {
+    this.books.clear();
+    this.accountCount = 0;
+  }
+
+  /** Whether an account of a book is kept (tests). */
+  knows(bookId: string, accountId: string): boolean {
+    return this.books.get(bookId)?.accounts.has(accountId) ?? false;
+  }
+
+  /** Accounts kept (tests). */
+  get size(): number {
+    return this.accountCount;
+  }
+}
