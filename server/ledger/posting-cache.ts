@@ -21,8 +21,8 @@
  * Kept only from writes that committed (remember), dropped for a book whenever anything else wrote
  * it from this process or a write of it was found stale (forget).
  */
-import type { MinorTotals } from '../core/index.js';
-import { key, pickTotals } from './decide.js';
+import type { MinorTotals, Unit } from '../core/index.js';
+import { key } from './decide.js';
 import type { BookHead, LockPhaseResult, NewEntry, PostingAccount } from './store.js';
 
 /** Accounts kept at most (all books); past it the whole cache starts again (a few MB at most). */
@@ -50,6 +50,34 @@ interface CachedBook {
   accounts: Map<string, PostingAccount>;
   /** Latest line instant (ms) of each bounded account with lines, by id (absent: no lines). */
   latestLineAt: Map<string, number>;
+  /** One unit object per code, shared by the book's accounts kept. */
+  units: Map<string, Unit>;
+}
+
+/**
+ * An account as kept: a plain object of one shape, its book id and unit shared with the book's
+ * other accounts (not the row as read, which also holds the text of each total: a book of 20,000
+ * accounts is kept in about half the heap).
+ */
+function kept(cached: CachedBook, bookId: string, a: PostingAccount, t: MinorTotals): PostingAccount {
+  let unit = cached.units.get(a.unit.code);
+  if (unit === undefined || unit.scale !== a.unit.scale) {
+    unit = { code: a.unit.code, scale: a.unit.scale };
+    cached.units.set(unit.code, unit);
+  }
+  return {
+    bookId,
+    id: a.id,
+    type: a.type,
+    unit,
+    lowerBound: a.lowerBound,
+    upperBound: a.upperBound,
+    closed: a.closed,
+    postedDebits: t.postedDebits,
+    postedCredits: t.postedCredits,
+    pendingDebits: t.pendingDebits,
+    pendingCredits: t.pendingCredits,
+  };
 }
 
 /** Thrown inside a flush decided from the cache when it needs what only a read can tell. */
@@ -148,7 +176,13 @@ export class PostingCache {
         cached = undefined;
       }
       if (cached === undefined) {
-        cached = { head: next, preload: 'none', accounts: new Map(), latestLineAt: new Map() };
+        cached = {
+          head: next,
+          preload: 'none',
+          accounts: new Map(),
+          latestLineAt: new Map(),
+          units: new Map(),
+        };
         this.books.set(book.id, cached);
       }
       cached.head = next;
@@ -156,10 +190,13 @@ export class PostingCache {
     for (const [k, account] of read.accounts) {
       const cached = this.books.get(account.bookId);
       if (cached === undefined) continue;
+      const known = cached.accounts.get(account.id);
       const totals = working.get(account);
-      const next = totals === undefined ? account : { ...account, ...pickTotals(totals) };
-      if (!cached.accounts.has(account.id)) this.accountCount++;
-      cached.accounts.set(account.id, next);
+      if (known === undefined) this.accountCount++;
+      // Kept as it is when it is the very object kept and did not move (a flush from the cache).
+      if (known !== account || totals !== undefined) {
+        cached.accounts.set(account.id, kept(cached, cached.head.id, account, totals ?? account));
+      }
       const latest = read.latestLineAt.get(k);
       if (latest === undefined) cached.latestLineAt.delete(account.id);
       else cached.latestLineAt.set(account.id, latest);
@@ -208,7 +245,7 @@ export class PostingCache {
         }
         for (const [k, account] of loaded.accounts) {
           if (cached.accounts.has(account.id)) continue;
-          cached.accounts.set(account.id, account);
+          cached.accounts.set(account.id, kept(cached, cached.head.id, account, account));
           this.accountCount++;
           const latest = loaded.latestLineAt.get(k);
           if (latest !== undefined) cached.latestLineAt.set(account.id, latest);
