@@ -137,41 +137,40 @@ async function run(
   // held: no other writer of the book can insert a key between this read and our commit.
   // What to read, as distinct books, keys and account ids (one pass, no `book/id` string or object
   // per line).
-  const bookIds = new Set<string>();
-  const keyValues = new Set<string>();
-  const accountBooks = new Set<string>();
-  const accountIds = new Set<string>();
-  const targetKeys: { bookId: string; id: string }[] = [];
-  // The (book, account) pairs named, for a lookup in the cache.
-  const named: { bookId: string; id: string }[] | null = fromCache ? [] : null;
-  for (let i = 0; i < ops.length; i++) {
-    if (decisions[i] !== null) continue;
-    const op = ops[i]!;
-    bookIds.add(op.bookId);
-    if (isEntryOp(op)) {
-      keyValues.add(op.entry.idempotencyKey);
-      let any = false;
-      for (const line of op.entry.lines) {
-        if (isUuid(line.accountId)) {
-          accountIds.add(line.accountId);
-          named?.push({ bookId: op.bookId, id: line.accountId });
-          any = true;
-        }
-      }
-      if (any) accountBooks.add(op.bookId);
-    } else {
-      if (fromCache) throw new CacheMiss();
-      keyValues.add(op.idempotencyKey);
-      if (isUuid(op.targetId)) targetKeys.push({ bookId: op.bookId, id: op.targetId });
-    }
-  }
-  const books0 = [...bookIds].sort();
   let read: LockPhaseResult;
-  if (named !== null) {
-    const known = cache!.lookup(books0, named);
-    if (known === null) throw new CacheMiss();
-    read = known;
+  // Decided from the cache: its accounts by book, and whether any of those named has a bound.
+  let known: { accounts: Map<string, ReadonlyMap<string, PostingAccount>>; bounded: boolean } | null = null;
+  if (fromCache) {
+    const fromKept = cache!.readFor(ops, decisions);
+    if (fromKept === null) throw new CacheMiss();
+    read = fromKept.read;
+    known = fromKept;
   } else {
+    const bookIds = new Set<string>();
+    const keyValues = new Set<string>();
+    const accountBooks = new Set<string>();
+    const accountIds = new Set<string>();
+    const targetKeys: { bookId: string; id: string }[] = [];
+    for (let i = 0; i < ops.length; i++) {
+      if (decisions[i] !== null) continue;
+      const op = ops[i]!;
+      bookIds.add(op.bookId);
+      if (isEntryOp(op)) {
+        keyValues.add(op.entry.idempotencyKey);
+        let named = false;
+        for (const line of op.entry.lines) {
+          if (isUuid(line.accountId)) {
+            accountIds.add(line.accountId);
+            named = true;
+          }
+        }
+        if (named) accountBooks.add(op.bookId);
+      } else {
+        keyValues.add(op.idempotencyKey);
+        if (isUuid(op.targetId)) targetKeys.push({ bookId: op.bookId, id: op.targetId });
+      }
+    }
+    const books0 = [...bookIds].sort();
     read = await (optimistic ? readPhase : lockPhase)(client, {
       bookIds: books0,
       keyBooks: books0,
@@ -306,19 +305,22 @@ async function run(
   };
 
   // The flush's accounts by book, then id: looked up per line without making a `book/id` key.
-  const byBook = new Map<string, Map<string, PostingAccount>>();
-  for (const a of accounts.values()) {
-    let ofBook = byBook.get(a.bookId);
-    if (ofBook === undefined) {
-      ofBook = new Map();
-      byBook.set(a.bookId, ofBook);
+  const byBook = known?.accounts ?? new Map<string, Map<string, PostingAccount>>();
+  if (known === null) {
+    for (const a of accounts.values()) {
+      let ofBook = byBook.get(a.bookId) as Map<string, PostingAccount> | undefined;
+      if (ofBook === undefined) {
+        ofBook = new Map();
+        byBook.set(a.bookId, ofBook);
+      }
+      ofBook.set(a.id, a);
     }
-    ofBook.set(a.id, a);
   }
   const accountOf = (bookId: string, accountId: string) => byBook.get(bookId)?.get(accountId);
   // Whether any account of the flush has a bound: only their movements are ever checked later.
-  let anyBounded = false;
-  for (const a of accounts.values()) if (a.lowerBound !== null || a.upperBound !== null) anyBounded = true;
+  let anyBounded = known?.bounded ?? false;
+  if (known === null)
+    for (const a of accounts.values()) if (a.lowerBound !== null || a.upperBound !== null) anyBounded = true;
 
   // Decide item by item against the working state: accounts' totals as the decisions so far left
   // them, by account.

@@ -23,6 +23,7 @@
  */
 import type { MinorTotals, Unit } from '../core/index.js';
 import { key } from './decide.js';
+import { isEntryOp, type PostOp } from './ops.js';
 import type { BookHead, LockPhaseResult, NewEntry, PostingAccount } from './store.js';
 
 /** Accounts kept at most (all books); past it the whole cache starts again (a few MB at most). */
@@ -80,6 +81,12 @@ function kept(cached: CachedBook, bookId: string, a: PostingAccount, t: MinorTot
   };
 }
 
+/** The kept state of a flush's books (PostingCache.known). */
+export interface KnownBooks {
+  heads: Map<string, BookHead>;
+  accounts: Map<string, ReadonlyMap<string, PostingAccount>>;
+}
+
 /** Thrown inside a flush decided from the cache when it needs what only a read can tell. */
 export class CacheMiss extends Error {
   constructor() {
@@ -107,16 +114,13 @@ export class PostingCache {
   ) {}
 
   /**
-   * Everything a flush of these books and accounts would read, from the cache, as the read would
-   * give it; null when anything is not known (or the book is contended). `keys` come back empty:
-   * the write checks them.
+   * The kept state of these books for a flush decided from the cache: their chain heads and their
+   * accounts by id, by book; null when a book is not kept, or was found contended lately.
    */
-  lookup(
-    bookIds: readonly string[],
-    accounts: Iterable<{ bookId: string; id: string }>,
-  ): LockPhaseResult | null {
+  known(bookIds: Iterable<string>): KnownBooks | null {
     const now = this.clockMs();
-    const books = new Map<string, BookHead>();
+    const heads = new Map<string, BookHead>();
+    const accounts = new Map<string, ReadonlyMap<string, PostingAccount>>();
     for (const bookId of bookIds) {
       const cached = this.books.get(bookId);
       if (cached === undefined) return null;
@@ -125,21 +129,91 @@ export class PostingCache {
         if (until > now) return null;
         this.contendedUntil.delete(bookId);
       }
-      books.set(bookId, cached.head);
+      heads.set(bookId, cached.head);
+      accounts.set(bookId, cached.accounts);
     }
+    return { heads, accounts };
+  }
+
+  /**
+   * What the read of a flush of these ops would give, from the cache: their books' heads, and the
+   * latest line of each bounded account named; with the accounts kept by book, and whether any
+   * account named has a bound. Null when an op is not a plain entry (a reversal or resolution
+   * reads its target), or a book or an account named is not kept. Ops already decided (by
+   * precheck) are left out, as the read leaves them out.
+   */
+  readFor(
+    ops: readonly PostOp[],
+    decided: readonly unknown[],
+  ): {
+    read: LockPhaseResult;
+    accounts: Map<string, ReadonlyMap<string, PostingAccount>>;
+    bounded: boolean;
+  } | null {
+    const bookIds = new Set<string>();
+    for (let i = 0; i < ops.length; i++) {
+      if (decided[i] !== null) continue;
+      if (!isEntryOp(ops[i]!)) return null;
+      bookIds.add(ops[i]!.bookId);
+    }
+    const known = this.known(bookIds);
+    if (known === null) return null;
+    const latestLineAt = new Map<string, number>();
+    let bounded = false;
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      if (decided[i] !== null || !isEntryOp(op)) continue;
+      const accounts = known.accounts.get(op.bookId)!;
+      const lines = op.entry.lines;
+      for (let j = 0; j < lines.length; j++) {
+        const account = accounts.get(lines[j]!.accountId);
+        if (account === undefined) return null;
+        if (account.lowerBound === null && account.upperBound === null) continue;
+        bounded = true;
+        const latest = this.latestLineOf(op.bookId, account.id);
+        if (latest !== undefined) latestLineAt.set(key(op.bookId, account.id), latest);
+      }
+    }
+    return {
+      read: {
+        books: known.heads,
+        existingKeys: new Map(),
+        targets: [],
+        links: new Map(),
+        accounts: new Map(),
+        latestLineAt,
+      },
+      accounts: known.accounts,
+      bounded,
+    };
+  }
+
+  /** The latest line instant (ms) of a kept bounded account with lines. */
+  latestLineOf(bookId: string, accountId: string): number | undefined {
+    return this.books.get(bookId)?.latestLineAt.get(accountId);
+  }
+
+  /**
+   * What a read of these books and accounts would give, from the cache (tests); null when
+   * anything is not known. Keys come back empty: the write checks them.
+   */
+  lookup(
+    bookIds: readonly string[],
+    accounts: Iterable<{ bookId: string; id: string }>,
+  ): LockPhaseResult | null {
+    const known = this.known(bookIds);
+    if (known === null) return null;
     const found = new Map<string, PostingAccount>();
     const latestLineAt = new Map<string, number>();
     for (const { bookId, id } of accounts) {
-      const cached = this.books.get(bookId);
-      const account = cached?.accounts.get(id);
+      const account = known.accounts.get(bookId)?.get(id);
       if (account === undefined) return null;
-      const k = key(bookId, id);
-      found.set(k, account);
-      const latest = cached!.latestLineAt.get(id);
-      if (latest !== undefined) latestLineAt.set(k, latest);
+      found.set(key(bookId, id), account);
+      const latest = this.latestLineOf(bookId, id);
+      if (latest !== undefined) latestLineAt.set(key(bookId, id), latest);
     }
     return {
-      books,
+      books: known.heads,
       existingKeys: new Map(),
       targets: [],
       links: new Map(),
@@ -186,6 +260,24 @@ export class PostingCache {
         this.books.set(book.id, cached);
       }
       cached.head = next;
+    }
+    // Decided from the cache (nothing read): the accounts it moved are the objects kept, and only
+    // this engine's serial flushes use them, so their totals are moved where they are.
+    if (read.accounts.size === 0) {
+      for (const [account, totals] of working) {
+        const cached = this.books.get(account.bookId);
+        if (cached === undefined) continue;
+        const known = cached.accounts.get(account.id);
+        if (known === account) {
+          known.postedDebits = totals.postedDebits;
+          known.postedCredits = totals.postedCredits;
+          known.pendingDebits = totals.pendingDebits;
+          known.pendingCredits = totals.pendingCredits;
+        } else {
+          if (known === undefined) this.accountCount++;
+          cached.accounts.set(account.id, kept(cached, cached.head.id, account, totals));
+        }
+      }
     }
     for (const [k, account] of read.accounts) {
       const cached = this.books.get(account.bookId);
