@@ -100,6 +100,8 @@ export class PostingCache {
   private readonly contendedUntil = new Map<string, number>();
   /** When each book was last found contended (no preload soon after). */
   private readonly contendedAt = new Map<string, number>();
+  /** Books found to have more than PRELOAD_ACCOUNTS_MAX accounts: not loaded whole again. */
+  private readonly tooLarge = new Set<string>();
   private accountCount = 0;
   /** Flushes decided from the cache and written (tests, logs). */
   hits = 0;
@@ -321,6 +323,10 @@ export class PostingCache {
   private preload(bookId: string): void {
     const cached = this.books.get(bookId);
     if (this.loader === null || cached === undefined || cached.preload !== 'none') return;
+    if (this.tooLarge.has(bookId)) {
+      cached.preload = 'skipped';
+      return;
+    }
     const contended = this.contendedAt.get(bookId);
     if (contended !== undefined && this.clockMs() - contended < PRELOAD_AFTER_CONTENTION_MS) return;
     if (this.accountCount + PRELOAD_ACCOUNTS_MAX > CACHED_ACCOUNTS_MAX) {
@@ -330,6 +336,10 @@ export class PostingCache {
     cached.preload = 'loading';
     this.loader(bookId).then(
       (loaded) => {
+        if (loaded === null) {
+          if (this.tooLarge.size >= CACHED_BOOKS_MAX) this.tooLarge.clear();
+          this.tooLarge.add(bookId);
+        }
         if (this.books.get(bookId) !== cached) return;
         if (loaded === null) {
           cached.preload = 'skipped';

@@ -211,4 +211,28 @@ describe('the posting cache', () => {
     await new Promise((r) => setImmediate(r));
     expect(other.knows(BOOK, C)).toBe(false);
   });
+
+  it('does not load a book whole again once it was found too large', async () => {
+    let loads = 0;
+    const cache = new PostingCache(() => {
+      loads++;
+      return Promise.resolve(null);
+    });
+    const remember = () =>
+      cache.remember(
+        readOf(head(1n), [account(A)]),
+        new Map(),
+        new Map([[BOOK, { seq: 1n, hash: 'h1' }]]),
+        new Set(),
+        [],
+      );
+    remember();
+    await new Promise((r) => setImmediate(r));
+    cache.forget([BOOK]);
+    remember();
+    await new Promise((r) => setImmediate(r));
+    expect(loads).toBe(1);
+    // What the flushes read is still kept.
+    expect(cache.knows(BOOK, A)).toBe(true);
+  });
 });
