@@ -14,14 +14,20 @@ export interface Loaders {
   entryLinks: DataLoader<string, EntryLinks>;
 }
 
-const cache = new WeakMap<GraphQLContext, Loaders>();
+/**
+ * A request's loaders, on its context: not in a WeakMap keyed by the context, whose value V8's
+ * scavenger would promote to the old space, with the rows it holds, whenever the request was in
+ * flight at a scavenge (see AppDeps.releaseContext in server/platform/http/app.ts).
+ */
+const LOADERS = Symbol('loaders');
 
 function scopedKeys(keys: readonly string[]) {
   return keys.map(parseScopedId).filter((k): k is { bookId: string; id: string } => k !== null);
 }
 
 export function loaders(ctx: GraphQLContext): Loaders {
-  let l = cache.get(ctx);
+  const holder = ctx as GraphQLContext & { [LOADERS]?: Loaders };
+  let l = holder[LOADERS];
   if (l) return l;
   const ledger = ctx.services.ledger;
   l = {
@@ -54,7 +60,7 @@ export function loaders(ctx: GraphQLContext): Loaders {
       });
     }),
   };
-  cache.set(ctx, l);
+  Object.defineProperty(holder, LOADERS, { configurable: true, enumerable: false, value: l });
   return l;
 }
 

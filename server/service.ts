@@ -11,7 +11,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type express from 'express';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
-import { buildSchema, type GraphQLContext, inputErrorsPlugin } from '../schema/index.js';
+import { buildSchema, type GraphQLContext, inputErrorsPlugin, releaseContext } from '../schema/index.js';
 import { directoryRoute } from './coops/index.js';
 import { type Config, repoRoot } from './platform/config.js';
 import { openDatabase } from './platform/db/database.js';
@@ -151,7 +151,7 @@ export interface ServiceAppDeps
   schema: GraphQLSchema;
   services: Services;
   /** Overrides of the lean route's reach (tests run whole suites through it). */
-  lean?: Pick<PersistedDocumentsOptions, 'leanRootFields' | 'leanUnknownDocuments'>;
+  lean?: Pick<PersistedDocumentsOptions, 'leanRootFields' | 'leanUnknownDocuments' | 'compiledRootFields'>;
 }
 
 /**
@@ -169,6 +169,16 @@ export const LEAN_ROOT_FIELDS = [
   'reverseJournalEntry',
 ] as const;
 
+/**
+ * Root fields the lean route executes compiled by graphql-jit: cityReport, whose answers carry
+ * hundreds of cells (issue 15). The posting mutations run on graphql-js's executor: compiled, a
+ * single entry left about 6 KB more a request to V8's old space (6.8 and 6.2 KB against 1.3 and
+ * 1.3 promoted, single-entry bench, 16 clients), a mark-compact every ~0.8 s instead of every 4 s,
+ * and cost more CPU (0.554 and 0.416 ms a request against 0.408 and 0.389), p99 39.9 and 33.5 ms
+ * against 30.3 and 24.4 (issue 12, load average 3.3-4.5).
+ */
+export const LEAN_COMPILED_ROOT_FIELDS = ['cityReport'] as const;
+
 /** The SDK's persisted documents (server/persisted-documents.json, from `npm run generate`), and the file's. */
 export function loadPersistedDocuments(file: string | null | undefined): Record<string, string> {
   const read = (at: string) => JSON.parse(readFileSync(at, 'utf8')) as Record<string, string>;
@@ -184,11 +194,13 @@ export function buildServiceApp({ services, lean, ...deps }: ServiceAppDeps): ex
       documents: loadPersistedDocuments(deps.config.persistedDocumentsFile),
       only: deps.config.persistedDocumentsOnly ?? false,
       leanRootFields: LEAN_ROOT_FIELDS,
+      compiledRootFields: LEAN_COMPILED_ROOT_FIELDS,
       ...lean,
     },
     authenticator: services.auth,
     // Object.assign keeps the base's lazy logger getter (a spread would make the logger at once).
     context: (base) => Object.assign(base, { services }),
+    releaseContext,
     // Variable coercion errors in the schema's short, coded form (their 400 status kept).
     plugins: [inputErrorsPlugin()],
     // Public links come from PUBLIC_URL (or are relative), never from the request's Host header.

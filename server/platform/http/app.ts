@@ -62,9 +62,9 @@ import {
 } from './limits.js';
 import {
   isJsonContentType,
-  leanContexts,
   type PersistedDocumentsOptions,
   persistedDocuments,
+  runsCompiled,
 } from './persisted.js';
 
 export { type ProcessState, READINESS_CACHE_MS, READINESS_TIMEOUT_MS } from './health.js';
@@ -170,7 +170,18 @@ export interface AppDeps<TContext extends object = RequestBase> {
   plugins?: Plugin[];
   /** Persisted documents and the lean route (see persisted.ts); none when left out. */
   persistedDocuments?: PersistedDocumentsOptions;
+  /**
+   * Called with a request's GraphQL context once its response is done with ('close'), so caches
+   * that libraries keep per context in WeakMaps (Pothos's scope-auth) drop their entry at once.
+   * V8's scavenger treats every young value of an old WeakMap as alive until it finds the key dead,
+   * and by then has promoted it: an entry whose request was in flight at one scavenge had its value
+   * (and all it reaches: the context, req, res, headers, body) promoted to the old space at the
+   * next, to wait for a mark-compact (issue 12).
+   */
+  releaseContext?: (context: TContext) => void;
 }
+
+const REQUEST_CONTEXT = Symbol('request GraphQL context');
 
 interface RequestState {
   /** The response's locals: `requestId`, and `logger` (made on first use). */
@@ -193,20 +204,20 @@ export function buildApp<TContext extends object>({
   readinessProblem,
   plugins = [],
   persistedDocuments: persistedOptions,
+  releaseContext,
 }: AppDeps<TContext>): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   const large: LargeRequestLimits = { ...LARGE_REQUEST_LIMITS, ...largeRequestLimits };
 
-  // The request's locals (its id and logger) by its abort signal, which `requestSignal` holds while
+  // The request's locals (its id and logger) on its abort signal, which `requestSignal` holds while
   // yoga runs, so `maskError` (which gets no context) can log the request id. One async-local
-  // store per request instead of two: a nested AsyncLocalStorage.run cost ~8 µs a request.
-  const requestStates = new WeakMap<AbortSignal, RequestState>();
-  const requestState = (): RequestState | undefined => {
-    const signal = requestSignal.getStore();
-    return signal === undefined ? undefined : requestStates.get(signal);
-  };
+  // store per request instead of two: a nested AsyncLocalStorage.run cost ~8 µs a request. A
+  // property of the signal, not a WeakMap entry keyed by it: V8 promotes such a value, and all the
+  // locals reach, when its request was in flight at a scavenge (see AppDeps.releaseContext).
+  const requestState = (): RequestState | undefined =>
+    (requestSignal.getStore() as StatefulSignal | undefined)?.[REQUEST_STATE];
 
   // --- request id and access log -------------------------------------------------------------
   const logRequest = accessLog(logger);
@@ -294,7 +305,11 @@ export function buildApp<TContext extends object>({
     // own limit would pipe every body through a second stream pipeline (about 0.3 ms a request).
     maxRequestBodySize: false,
     logging: yogaLogger(logger),
-    context: (initial): TContext => context(requestBase(initial.res, initial)),
+    context: (initial): TContext => {
+      const made = context(requestBase(initial.res, initial));
+      if (releaseContext) (initial.res.locals as { [REQUEST_CONTEXT]?: TContext })[REQUEST_CONTEXT] = made;
+      return made;
+    },
     maskedErrors: {
       maskError(error, message): Error {
         // A request found the database unreachable: /readyz checks again instead of its cached answer.
@@ -354,7 +369,12 @@ export function buildApp<TContext extends object>({
       // bench (issue 12): the service's CPU per request 0.86 -> 0.66 ms, per entry of a batch of
       // 500 0.32 -> 0.20 ms. Only there: its variables are already coerced by graphql-js, and
       // graphql-jit answers bad variables otherwise than graphql-js does (yoga's path keeps them).
-      useGraphQlJit({}, { enableIf: (args) => leanContexts.has(args.contextValue as object) }),
+      // Only for the root fields the lean route is told to compile (compiledRootFields): without
+      // the per-request WeakMap entries (see releaseContext), a single entry executed compiled
+      // still had ~6 KB promoted to the old space, against ~1.3 KB on graphql-js's executor (how
+      // graphql-jit's execution keeps it through a scavenge was not found), and cost more CPU in
+      // all (see LEAN_COMPILED_ROOT_FIELDS in server/service.ts).
+      useGraphQlJit({}, { enableIf: (args) => runsCompiled(args.contextValue as object) }),
       ...plugins,
     ],
   });
@@ -473,9 +493,16 @@ export function buildApp<TContext extends object>({
     const gone = new AbortController();
     res.once('close', () => {
       if (!res.writableFinished) gone.abort();
+      // The response is done with: per-request caches kept outside the context let go of it.
+      const locals = res.locals as { [REQUEST_CONTEXT]?: TContext };
+      const done = locals[REQUEST_CONTEXT];
+      if (done !== undefined) {
+        locals[REQUEST_CONTEXT] = undefined;
+        releaseContext?.(done);
+      }
     });
     if (req.socket.destroyed) gone.abort();
-    requestStates.set(gone.signal, { locals: res.locals });
+    (gone.signal as StatefulSignal)[REQUEST_STATE] = { locals: res.locals };
     requestSignal.run(gone.signal, () => {
       if (persisted?.(req, res)) return;
       handOver(req);
@@ -798,6 +825,9 @@ function yogaLogger(logger: Logger) {
   };
 }
 
+const REQUEST_STATE = Symbol('request state');
+type StatefulSignal = AbortSignal & { [REQUEST_STATE]?: RequestState };
+
 /**
  * The context's base for a request, made on the context object itself (`target`, yoga's initial
  * context, which becomes the request's GraphQL context): its logger is made on first use only (see
@@ -811,17 +841,29 @@ function requestBase(res: Response, target: object): RequestBase {
   const base = target as RequestBase;
   base.requestId = locals.requestId as string;
   base.principal = (locals.principal as Principal | null) ?? null;
-  Object.defineProperty(base, 'logger', {
-    configurable: true,
-    enumerable: false,
-    get: (): Logger => locals.logger as Logger,
-    // A context function that sets a logger of its own (tests do) replaces the getter.
-    set: (value: Logger) => {
-      Object.defineProperty(base, 'logger', { configurable: true, enumerable: true, writable: true, value });
-    },
-  });
+  Object.defineProperty(base, REQUEST_LOCALS, { configurable: true, enumerable: false, value: locals });
+  Object.defineProperty(base, 'logger', contextLoggerProperty);
   return base;
 }
+
+const REQUEST_LOCALS = Symbol('request locals');
+
+/**
+ * The context's `logger`: the request's (res.locals.logger, made on first use). One getter and
+ * setter for every context, reading it from `this`: functions made per request and held by the
+ * property kept each request's graph alive through V8's scavenges (see accessLog).
+ */
+const contextLoggerProperty: PropertyDescriptor = {
+  configurable: true,
+  enumerable: false,
+  get(this: { [REQUEST_LOCALS]: Record<string, unknown> }): Logger {
+    return this[REQUEST_LOCALS].logger as Logger;
+  },
+  // A context function that sets a logger of its own (tests do) replaces the getter.
+  set(this: object, value: Logger) {
+    Object.defineProperty(this, 'logger', { configurable: true, enumerable: true, writable: true, value });
+  },
+};
 
 /**
  * Hands the body read by readBody to yoga once. A JSON body is parsed here and handed over as an

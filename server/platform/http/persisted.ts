@@ -55,6 +55,11 @@ export interface PersistedDocumentsOptions {
    */
   leanRootFields?: readonly string[] | '*';
   /**
+   * Root fields whose operations the lean route executes compiled by graphql-jit (see app.ts);
+   * `'*'` (the default) for all it serves. The others run on graphql-js's executor.
+   */
+  compiledRootFields?: readonly string[] | '*';
+  /**
    * Tests: the lean route also serves valid documents outside the manifest (parsed and validated
    * once by yoga's parse and validate, then cached by text).
    */
@@ -70,6 +75,8 @@ interface Prepared {
   rootFields: string[];
   /** True when the variables surely coerce without errors (see variables-check.ts). */
   variablesCoerce: VariablesCheck;
+  /** Executed compiled by graphql-jit (PersistedDocumentsOptions.compiledRootFields). */
+  compiled: boolean;
 }
 
 const PARAMS = new Set(['query', 'operationName', 'variables', 'extensions', 'documentId']);
@@ -106,6 +113,8 @@ export function persistedDocuments(deps: LeanRouteDeps): (req: Request, res: Res
   const lean = options.leanRootFields ?? [];
   const leanAll = lean === '*';
   const leanFields = new Set(leanAll ? [] : lean);
+  const compiledAll = (options.compiledRootFields ?? '*') === '*';
+  const compiledFields = new Set(compiledAll ? [] : options.compiledRootFields);
   const prepare = (text: string): Prepared | null => {
     const enveloped = yoga.getEnveloped({} as never);
     let document: DocumentNode;
@@ -131,6 +140,7 @@ export function persistedDocuments(deps: LeanRouteDeps): (req: Request, res: Res
       operationName: operation.name?.value ?? null,
       rootFields,
       variablesCoerce: variablesCheck(deps.schema, operation.variableDefinitions ?? []),
+      compiled: compiledAll || (rootFields.length > 0 && rootFields.every((f) => compiledFields.has(f))),
     };
   };
 
@@ -244,14 +254,21 @@ type ResultProcessHook = (payload: {
   serverContext: unknown;
 }) => unknown;
 
-/** Executes a prepared document through yoga's envelop and answers as yoga does. */
 /**
- * Contexts of requests the lean route executes. Their variables were coerced by graphql-js before
- * the route took them (anything unusual is left to yoga), so they may run compiled by graphql-jit
- * (see app.ts): graphql-jit answers bad variables differently from graphql-js (statuses, messages),
- * which the lean route never hands it.
+ * Marks the contexts of requests the lean route executes compiled. Their variables were coerced by
+ * graphql-js before the route took them (anything unusual is left to yoga), so they may run
+ * compiled by graphql-jit (see app.ts): graphql-jit answers bad variables differently from
+ * graphql-js (statuses, messages), which the lean route never hands it. A mark on the context, not
+ * a WeakSet of contexts (see AppDeps.releaseContext in app.ts).
  */
-export const leanContexts = new WeakSet<object>();
+const COMPILED = Symbol('compiled lean route context');
+
+/** Whether the lean route executes the request of this context compiled by graphql-jit. */
+export function runsCompiled(context: object): boolean {
+  return (context as { [COMPILED]?: true })[COMPILED] === true;
+}
+
+/** Executes a prepared document through yoga's envelop and answers as yoga does. */
 
 async function serve(
   yoga: AnyYoga,
@@ -275,7 +292,8 @@ async function serve(
   const serverContext = { req, res };
   const enveloped = yoga.getEnveloped({ ...serverContext, params } as never);
   const contextValue = await enveloped.contextFactory();
-  leanContexts.add(contextValue);
+  if (prepared.compiled)
+    Object.defineProperty(contextValue, COMPILED, { configurable: true, enumerable: false, value: true });
   acceptRawJson(contextValue);
   let result = (await enveloped.execute({
     schema: enveloped.schema,

@@ -23,11 +23,21 @@ interface Held {
   json: Buffer;
 }
 
-const held = new WeakMap<object, Held[]>();
+/**
+ * What a context holds, in properties of its own rather than WeakMaps keyed by it: V8's scavenger
+ * promotes the young value of a WeakMap entry (and all it reaches) to the old space when the
+ * entry's request was in flight at the scavenge before (see AppDeps.releaseContext in app.ts).
+ */
+const HELD = Symbol('held raw JSON');
+const LENT = Symbol('lent raw JSON buffers');
+type Holder = { [HELD]?: Held[]; [LENT]?: Buffer[] | undefined };
+const heldOf = (context: object): Held[] | undefined => (context as Holder)[HELD];
+const setOwn = (context: object, key: symbol, value: unknown) =>
+  Object.defineProperty(context, key, { configurable: true, enumerable: false, writable: true, value });
 
 /** The lean route: raw JSON may be held for this request's context (see persisted.ts). */
 export function acceptRawJson(context: object): void {
-  held.set(context, []);
+  setOwn(context, HELD, []);
 }
 
 /**
@@ -35,7 +45,7 @@ export function acceptRawJson(context: object): void {
  * that place. False (nothing held) when the request is not the lean route's: resolve as usual.
  */
 export function holdRawJson(context: object, path: ResponsePath, json: Buffer): boolean {
-  const list = held.get(context);
+  const list = heldOf(context);
   if (!list) return false;
   const keys: (string | number)[] = [];
   for (let p: ResponsePath | undefined = path; p; p = p.prev) keys.push(p.key);
@@ -51,7 +61,6 @@ export function holdRawJson(context: object, path: ResponsePath, json: Buffer): 
 const pool: Buffer[] = [];
 const POOL_MAX = 32;
 const POOLED_MAX = 4 << 20;
-const lent = new WeakMap<object, Buffer[]>();
 
 /**
  * For a resolver: a buffer of at least `size` bytes for the JSON it holds for this context. On the
@@ -68,9 +77,9 @@ export function rawJsonBuffer(context: object, size: number): Buffer {
     break;
   }
   buffer ??= Buffer.allocUnsafeSlow(Math.max(size, 256 << 10));
-  const list = lent.get(context);
+  const list = (context as Holder)[LENT];
   if (list) list.push(buffer);
-  else lent.set(context, [buffer]);
+  else setOwn(context, LENT, [buffer]);
   return buffer;
 }
 
@@ -80,20 +89,20 @@ export function rawJsonBuffer(context: object, size: number): Buffer {
  * called, they are simply collected.
  */
 export function releaseRawJson(context: object): void {
-  const list = lent.get(context);
+  const list = (context as Holder)[LENT];
   if (!list) return;
-  lent.delete(context);
+  (context as Holder)[LENT] = undefined;
   for (const buffer of list) if (pool.length < POOL_MAX) pool.push(buffer);
 }
 
 /** Whether the lean route takes raw JSON for this context (acceptRawJson): else resolve as usual. */
 export function acceptsRawJson(context: object): boolean {
-  return held.has(context);
+  return heldOf(context) !== undefined;
 }
 
 /** Whether raw JSON was held for this context. */
 export function hasRawJson(context: object): boolean {
-  return (held.get(context)?.length ?? 0) > 0;
+  return (heldOf(context)?.length ?? 0) > 0;
 }
 
 /** The object holding the field at `path` in the result's data, or undefined (nulled by an error). */
@@ -111,9 +120,9 @@ function parentOf(
 
 /** Puts the held values into the result as parsed values (for every path but the plain JSON one). */
 export function materializeRawJson(context: object, result: ExecutionResult): void {
-  const list = held.get(context);
+  const list = heldOf(context);
   if (!list) return;
-  held.set(context, []);
+  (context as Holder)[HELD] = [];
   for (const { path, json } of list) {
     const parent = parentOf(result, path);
     if (parent) parent[path[path.length - 1]!] = JSON.parse(json.toString('utf8'));
@@ -133,7 +142,7 @@ export function stringifyWithRawJson(
   result: ExecutionResult,
   stringify: (result: ExecutionResult) => string,
 ): string | { chunks: Buffer[]; length: number } {
-  const list = held.get(context) ?? [];
+  const list = heldOf(context) ?? [];
   const placed: Held[] = [];
   for (const h of list) {
     const parent = parentOf(result, h.path);
