@@ -29,6 +29,7 @@ import {
   analyzeLedgerTables,
   type EntryRecord,
   findEntries,
+  KEY_GUARD_MESSAGE,
   ledgerStatisticsStale,
   readBookAccountsForPosting,
 } from './store.js';
@@ -141,6 +142,18 @@ const FLUSHES_IN_FLIGHT_MAX = 2;
  * the write this many times in a row.
  */
 export const OPTIMISTIC_ATTEMPTS_MAX = 3;
+
+/**
+ * Whether a write decided from the cache failed on an idempotency key decided before: posted (the
+ * key's unique index) or refused (the write's key guard, see writeEntries).
+ */
+function isKeyDecidedBefore(error: unknown): boolean {
+  const e = error as { code?: string; constraint?: string; message?: string };
+  return (
+    (e.code === '23505' && e.constraint === 'journal_entry_idempotency_key') ||
+    (e.code === '40001' && e.message === KEY_GUARD_MESSAGE)
+  );
+}
 
 export class PostingEngine {
   private readonly queue: Item[] = [];
@@ -425,9 +438,11 @@ export class PostingEngine {
           cache.forget(books);
           throw error;
         }
-        // Another writer got there (or a key was decided before): read, and read first for a while.
         this.staleCachedWrites++;
-        cache.forget(books, true);
+        // A key decided before (a client's retry, most often) says nothing of the book: what the
+        // cache knows still holds, and this group alone is read. Anything else means another
+        // writer got there: read, and read the book first for a while.
+        if (!isKeyDecidedBefore(error)) cache.forget(books, true);
       }
     }
     for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS_MAX; attempt++) {

@@ -565,6 +565,10 @@ export interface DayTotal {
 
 const at = (p: string) => `(timestamptz 'epoch' + ${p} * interval '1 millisecond')`;
 
+/** What the write's key guard reports (ledger_stale's message), see writeEntries' guardKeys. */
+const KEY_GUARD = 'an idempotency key decided before';
+export const KEY_GUARD_MESSAGE = `ledger: ${KEY_GUARD} changed since it was read`;
+
 const WRITE_ENTRIES_SQL = `with
      e as (
        insert into journal_entry (book_id, id, seq, kind, idempotency_key, request_hash, effective_at, recorded_at,
@@ -625,7 +629,7 @@ const WRITE_ENTRIES_SQL = `with
               when $61::boolean and exists (
                      select 1 from journal_refusal r
                       where r.book_id = any($1::uuid[]) and r.idempotency_key = any($5::text[]))
-                then ledger_stale('an idempotency key')
+                then ledger_stale('${KEY_GUARD}')
               else 0 end as stale,
             (select count(*) from e) as entries, (select count(*) from l) as lines, (select count(*) from a) as accounts,
             (select count(*) from h) as heads, (select count(*) from pc) as resolved, (select count(*) from rf) as refusals`;

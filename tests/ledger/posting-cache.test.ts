@@ -143,7 +143,15 @@ describe('flushes decided from the cache', () => {
     expect(engineOf(a).staleCachedWrites - stale).toBe(1);
     expect(await entriesWithKey(book.id, input.idempotencyKey)).toBe(0);
     expect((await client.accountBalance({ accountId: cash.id }))?.posted).toBe('200.00');
-    await checkBook(client, book.id, 2);
+    const hitsAfter = cacheOf(a).hits;
+    const next = await client.postJournalEntry({
+      bookId: book.id,
+      idempotencyKey: newKey('next'),
+      lines: [debit(cash, '1.00'), credit(equity, '1.00')],
+    });
+    expect(next.userErrors).toEqual([]);
+    expect(cacheOf(a).hits - hitsAfter).toBe(1);
+    await checkBook(client, book.id, 3);
   });
 
   it('replay a key the other process posted, never posting it twice', async () => {
@@ -173,7 +181,16 @@ describe('flushes decided from the cache', () => {
     // Decided from the cache, refused by journal_entry's unique key, replayed from a read.
     expect(engineOf(a).staleCachedWrites - stale).toBe(1);
     expect(await entriesWithKey(book.id, input.idempotencyKey)).toBe(1);
-    await checkBook(client, book.id, 3);
+    // A key decided before says nothing of the book: the next flush is still decided from the cache.
+    const hits = cacheOf(a).hits;
+    const next = await client.postJournalEntry({
+      bookId: book.id,
+      idempotencyKey: newKey('next'),
+      lines: [debit(cash, '1.00'), credit(equity, '1.00')],
+    });
+    expect(next.userErrors).toEqual([]);
+    expect(cacheOf(a).hits - hits).toBe(1);
+    await checkBook(client, book.id, 4);
   });
 
   it('check an account as the other process left it: closed', async () => {
