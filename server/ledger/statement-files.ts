@@ -9,8 +9,8 @@
  * (starting with = + - @ or a tab) are prefixed with an apostrophe, the usual guard; amounts are
  * plain numbers.
  */
-import PDFDocument from 'pdfkit';
 import { type Decimal, formatAmount, type StatementLine, type StatementSection } from '../core/index.js';
+import { loadPdfKit } from '../platform/pdfkit.js';
 import type { RolledTrialBalance, StatementReport } from './statements.js';
 
 const SECTION_TITLES = {
@@ -169,7 +169,8 @@ export function trialBalanceCsv(tb: RolledTrialBalance): string {
 }
 
 /** The statement as a printable PDF (A4). */
-export function statementPdf(report: StatementReport): Promise<Buffer> {
+export async function statementPdf(report: StatementReport): Promise<Buffer> {
+  const PDFDocument = await loadPdfKit();
   return new Promise((resolve, reject) => {
     const date = new Date(`${report.period.to}T00:00:00.000Z`);
     const title = titleOf(report);

@@ -13,7 +13,6 @@
  * rejoined has one row for both memberships). The recipient's TIN is not kept by this ledger: the
  * column is left for the co-op to fill in.
  */
-import PDFDocument from 'pdfkit';
 import { memberRoster, type RosterMember } from '../coops/index.js';
 import {
   addDaysTo,
@@ -25,6 +24,7 @@ import {
   ZERO,
 } from '../core/index.js';
 import { isUuid } from '../platform/ids.js';
+import { loadPdfKit } from '../platform/pdfkit.js';
 import type { PatronageDeps } from './deps.js';
 import { coopOf } from './policy.js';
 import { allocationLine, getRuns } from './reading.js';
@@ -151,7 +151,8 @@ ${paragraphs}
 }
 
 /** The notice as a PDF (Helvetica, US Letter), dated with its notice date so the bytes are reproducible. */
-export function noticePdf(c: NoticeContent, noticeDate: string): Promise<Buffer> {
+export async function noticePdf(c: NoticeContent, noticeDate: string): Promise<Buffer> {
+  const PDFDocument = await loadPdfKit();
   return new Promise((resolve, reject) => {
     const date = new Date(`${noticeDate}T00:00:00.000Z`);
     const doc = new PDFDocument({

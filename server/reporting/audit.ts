@@ -9,7 +9,7 @@
  * certificate neighbourhood instead (a proof when it passes, see disclosure-audit.ts); a target that
  * fails there is reported as unproven, which fails the audit as a leak would.
  */
-import highsLoader from 'highs';
+import type highsLoader from 'highs';
 import {
   type AttackInput,
   type AttackProblem,
@@ -22,13 +22,16 @@ import {
 import type { Certificate } from '../core/disclosure-protect.js';
 
 // The package types its loader as a CommonJS module's default; its ESM build's default is the loader.
-const loadHighs = highsLoader as unknown as typeof highsLoader.default;
-export type Solver = Awaited<ReturnType<typeof loadHighs>>;
+type loadHighs = typeof highsLoader.default;
+export type Solver = Awaited<ReturnType<loadHighs>>;
 
 let solver: Promise<Solver> | null = null;
-/** The HiGHS runtime, loaded once per process. */
+/**
+ * The HiGHS runtime, loaded once per process, on first use (only a city report's release audits
+ * with it: a service that never computes one does not hold the module).
+ */
 export function loadSolver(): Promise<Solver> {
-  solver ??= loadHighs();
+  solver ??= import('highs').then((m) => (m.default as unknown as loadHighs)());
   return solver;
 }
 
