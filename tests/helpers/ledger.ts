@@ -237,3 +237,24 @@ export function fromMinor(value: bigint, scale: number): string {
   const text = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
   return negative ? `-${text}` : text;
 }
+
+/**
+ * A book's journal checked whole: its chain verifies over exactly `expectedEntries` entries, the
+ * audit finds nothing, and its sequence numbers are 1..expectedEntries with no gap (read by SQL).
+ */
+export async function expectIntactBook(
+  db: pg.Client,
+  client: LedgerClient,
+  bookId: string,
+  expectedEntries: number,
+): Promise<void> {
+  const chain = await client.verifyBookChain({ bookId });
+  expect(chain).toMatchObject({ ok: true, entriesChecked: expectedEntries });
+  const audit = await client.auditBook({ bookId });
+  expect(audit?.ok).toBe(true);
+  const { rows } = await db.query<{ n: string }>(
+    'select seq::text as n from journal_entry where book_id = $1 order by seq',
+    [decodeGlobalId(bookId).id],
+  );
+  expect(rows.map((r) => Number(r.n))).toEqual(Array.from({ length: expectedEntries }, (_, i) => i + 1));
+}

@@ -22,6 +22,7 @@ import {
   credit,
   debit,
   decodeGlobalId,
+  expectIntactBook,
   ledgerClient,
   newKey,
   seededRandom,
@@ -53,17 +54,8 @@ async function bookWith(client: LedgerClient) {
   return { book, cash, equity };
 }
 
-async function checkBook(client: LedgerClient, bookId: string, expectedEntries: number): Promise<void> {
-  const chain = await client.verifyBookChain({ bookId });
-  expect(chain).toMatchObject({ ok: true, entriesChecked: expectedEntries });
-  const audit = await client.auditBook({ bookId });
-  expect(audit?.ok).toBe(true);
-  const { rows } = await db.query<{ n: string }>(
-    'select seq::text as n from journal_entry where book_id = $1 order by seq',
-    [decodeGlobalId(bookId).id],
-  );
-  expect(rows.map((r) => Number(r.n))).toEqual(Array.from({ length: expectedEntries }, (_, i) => i + 1));
-}
+const checkBook = (client: LedgerClient, bookId: string, expectedEntries: number) =>
+  expectIntactBook(db, client, bookId, expectedEntries);
 
 describe('two engines posting to one book', () => {
   it('a forced race: one write loses its compare-and-set, reads again and posts after the other', async () => {

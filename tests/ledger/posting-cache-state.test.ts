@@ -51,6 +51,17 @@ function readOf(
 
 const named = (...ids: string[]) => ids.map((id) => ({ bookId: BOOK, id }));
 
+/** A read of the book at `version` (as its head), that wrote nothing, remembered. */
+function rememberRead(cache: PostingCache, version: bigint, accounts: PostingAccount[]): void {
+  cache.remember(
+    readOf(head(version), accounts),
+    new Map(),
+    new Map([[BOOK, { seq: version, hash: `h${version}` }]]),
+    new Set(),
+    [],
+  );
+}
+
 describe('the posting cache', () => {
   it('knows nothing at first, then what a committed write left: new head, version, totals', () => {
     const cache = new PostingCache();
@@ -70,13 +81,7 @@ describe('the posting cache', () => {
 
   it('leaves the version as read when the write did not touch the book', () => {
     const cache = new PostingCache();
-    cache.remember(
-      readOf(head(7n), [account(A)]),
-      new Map(),
-      new Map([[BOOK, { seq: 7n, hash: 'h7' }]]),
-      new Set(),
-      [],
-    );
+    rememberRead(cache, 7n, [account(A)]);
     expect(cache.lookup([BOOK], named(A))!.books.get(BOOK)!.version).toBe(7n);
   });
 
@@ -102,14 +107,7 @@ describe('the posting cache', () => {
   it('forgets a book, and after a stale write reads it first for a while', () => {
     let now = 1_000_000;
     const cache = new PostingCache(null, () => now);
-    const remember = () =>
-      cache.remember(
-        readOf(head(1n), [account(A)]),
-        new Map(),
-        new Map([[BOOK, { seq: 1n, hash: 'h1' }]]),
-        new Set(),
-        [],
-      );
+    const remember = () => rememberRead(cache, 1n, [account(A)]);
     remember();
     cache.forget([BOOK]);
     expect(cache.lookup([BOOK], named(A))).toBeNull();
@@ -123,21 +121,9 @@ describe('the posting cache', () => {
 
   it('drops what it kept of a book when a read shows another version than the one kept', () => {
     const cache = new PostingCache();
-    cache.remember(
-      readOf(head(1n), [account(A), account(B)]),
-      new Map(),
-      new Map([[BOOK, { seq: 1n, hash: 'h1' }]]),
-      new Set(),
-      [],
-    );
+    rememberRead(cache, 1n, [account(A), account(B)]);
     // Another writer moved the book to version 3; this read saw A only.
-    cache.remember(
-      readOf(head(3n), [account(A)]),
-      new Map(),
-      new Map([[BOOK, { seq: 3n, hash: 'h3' }]]),
-      new Set(),
-      [],
-    );
+    rememberRead(cache, 3n, [account(A)]);
     expect(cache.lookup([BOOK], named(A))!.books.get(BOOK)!.version).toBe(3n);
     expect(cache.lookup([BOOK], named(B))).toBeNull();
   });
@@ -155,13 +141,7 @@ describe('the posting cache', () => {
       });
     });
     const a = account(A);
-    cache.remember(
-      readOf(head(1n), [a]),
-      new Map(),
-      new Map([[BOOK, { seq: 1n, hash: 'h1' }]]),
-      new Set(),
-      [],
-    );
+    rememberRead(cache, 1n, [a]);
     expect(loads).toEqual([BOOK]);
     // A write moves A while the preload (a snapshot from before it) is under way.
     const known = cache.lookup([BOOK], named(A))!.accounts.get(`${BOOK}/${A}`)!;
@@ -191,21 +171,9 @@ describe('the posting cache', () => {
       latestLineAt: Map<string, number>;
     }) => void)[] = [];
     const other = new PostingCache(() => new Promise((resolve) => releases.push(resolve)));
-    other.remember(
-      readOf(head(1n), [account(A)]),
-      new Map(),
-      new Map([[BOOK, { seq: 1n, hash: 'h1' }]]),
-      new Set(),
-      [],
-    );
+    rememberRead(other, 1n, [account(A)]);
     other.forget([BOOK]);
-    other.remember(
-      readOf(head(1n), [account(A)]),
-      new Map(),
-      new Map([[BOOK, { seq: 1n, hash: 'h1' }]]),
-      new Set(),
-      [],
-    );
+    rememberRead(other, 1n, [account(A)]);
     expect(releases).toHaveLength(2);
     releases[0]!({ accounts: new Map([[`${BOOK}/${C}`, account(C)]]), latestLineAt: new Map() });
     await new Promise((r) => setImmediate(r));
@@ -218,14 +186,7 @@ describe('the posting cache', () => {
       loads++;
       return Promise.resolve(null);
     });
-    const remember = () =>
-      cache.remember(
-        readOf(head(1n), [account(A)]),
-        new Map(),
-        new Map([[BOOK, { seq: 1n, hash: 'h1' }]]),
-        new Set(),
-        [],
-      );
+    const remember = () => rememberRead(cache, 1n, [account(A)]);
     remember();
     await new Promise((r) => setImmediate(r));
     cache.forget([BOOK]);

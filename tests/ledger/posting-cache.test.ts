@@ -23,6 +23,7 @@ import {
   credit,
   debit,
   decodeGlobalId,
+  expectIntactBook,
   ledgerClient,
   newKey,
   waitFor,
@@ -77,17 +78,8 @@ async function knownBook(server: TestServer, others = 0): Promise<Setup> {
   return { client, book, cash, equity, others: list };
 }
 
-async function checkBook(client: LedgerClient, bookId: string, expectedEntries: number): Promise<void> {
-  const chain = await client.verifyBookChain({ bookId });
-  expect(chain).toMatchObject({ ok: true, entriesChecked: expectedEntries });
-  const audit = await client.auditBook({ bookId });
-  expect(audit?.ok).toBe(true);
-  const { rows } = await db.query<{ n: string }>(
-    'select seq::text as n from journal_entry where book_id = $1 order by seq',
-    [decodeGlobalId(bookId).id],
-  );
-  expect(rows.map((r) => Number(r.n))).toEqual(Array.from({ length: expectedEntries }, (_, i) => i + 1));
-}
+const checkBook = (client: LedgerClient, bookId: string, expectedEntries: number) =>
+  expectIntactBook(db, client, bookId, expectedEntries);
 
 async function entriesWithKey(bookId: string, key: string): Promise<number> {
   const { rows } = await db.query('select 1 from journal_entry where book_id = $1 and idempotency_key = $2', [
