@@ -60,14 +60,14 @@ interface CachedBook {
  * other accounts (not the row as read, which also holds the text of each total: a book of 20,000
  * accounts is kept in about half the heap).
  */
-function kept(cached: CachedBook, bookId: string, a: PostingAccount, t: MinorTotals): PostingAccount {
+function kept(cached: CachedBook, a: PostingAccount, t: MinorTotals): PostingAccount {
   let unit = cached.units.get(a.unit.code);
   if (unit === undefined || unit.scale !== a.unit.scale) {
     unit = { code: a.unit.code, scale: a.unit.scale };
     cached.units.set(unit.code, unit);
   }
   return {
-    bookId,
+    bookId: cached.head.id,
     id: a.id,
     type: a.type,
     unit,
@@ -96,9 +96,10 @@ export class CacheMiss extends Error {
 
 export class PostingCache {
   private readonly books = new Map<string, CachedBook>();
-  /** Books whose cached state was found stale lately: until when they are read first. */
-  private readonly contendedUntil = new Map<string, number>();
-  /** When each book was last found contended (no preload soon after). */
+  /**
+   * When each book was last found written by another writer: it is read first for CONTENDED_MS
+   * after, and not loaded whole for PRELOAD_AFTER_CONTENTION_MS.
+   */
   private readonly contendedAt = new Map<string, number>();
   /** Books found to have more than PRELOAD_ACCOUNTS_MAX accounts: not loaded whole again. */
   private readonly tooLarge = new Set<string>();
@@ -126,11 +127,8 @@ export class PostingCache {
     for (const bookId of bookIds) {
       const cached = this.books.get(bookId);
       if (cached === undefined) return null;
-      const until = this.contendedUntil.get(bookId);
-      if (until !== undefined) {
-        if (until > now) return null;
-        this.contendedUntil.delete(bookId);
-      }
+      const contended = this.contendedAt.get(bookId);
+      if (contended !== undefined && now - contended < CONTENDED_MS) return null;
       heads.set(bookId, cached.head);
       accounts.set(bookId, cached.accounts);
     }
@@ -196,35 +194,6 @@ export class PostingCache {
   }
 
   /**
-   * What a read of these books and accounts would give, from the cache (tests); null when
-   * anything is not known. Keys come back empty: the write checks them.
-   */
-  lookup(
-    bookIds: readonly string[],
-    accounts: Iterable<{ bookId: string; id: string }>,
-  ): LockPhaseResult | null {
-    const known = this.known(bookIds);
-    if (known === null) return null;
-    const found = new Map<string, PostingAccount>();
-    const latestLineAt = new Map<string, number>();
-    for (const { bookId, id } of accounts) {
-      const account = known.accounts.get(bookId)?.get(id);
-      if (account === undefined) return null;
-      found.set(key(bookId, id), account);
-      const latest = this.latestLineOf(bookId, id);
-      if (latest !== undefined) latestLineAt.set(key(bookId, id), latest);
-    }
-    return {
-      books: known.heads,
-      existingKeys: new Map(),
-      targets: [],
-      links: new Map(),
-      accounts: found,
-      latestLineAt,
-    };
-  }
-
-  /**
    * After a write that committed: the books and accounts as it left them. `read` is what the flush
    * decided against, `working` the accounts' new totals, `heads` the books' new chain heads,
    * `written` the books whose version the write moved, `posted` the entries it wrote.
@@ -245,10 +214,9 @@ export class PostingCache {
         : book;
       if (cached !== undefined && cached.head.version !== book.version) {
         // Decided from a read newer or older than what was kept: the accounts kept are of another
-        // version of the book (another writer moved it): start the book again from this write, and
-        // do not load all its accounts again soon.
-        this.forget([book.id]);
-        this.contendedAt.set(book.id, this.clockMs());
+        // version of the book (another writer moved it): start the book again from this write,
+        // read it first for a while and do not load all its accounts again soon.
+        this.forget([book.id], true);
         cached = undefined;
       }
       if (cached === undefined) {
@@ -277,7 +245,7 @@ export class PostingCache {
           known.pendingCredits = totals.pendingCredits;
         } else {
           if (known === undefined) this.accountCount++;
-          cached.accounts.set(account.id, kept(cached, cached.head.id, account, totals));
+          cached.accounts.set(account.id, kept(cached, account, totals));
         }
       }
     }
@@ -289,7 +257,7 @@ export class PostingCache {
       if (known === undefined) this.accountCount++;
       // Kept as it is when it is the very object kept and did not move (a flush from the cache).
       if (known !== account || totals !== undefined) {
-        cached.accounts.set(account.id, kept(cached, cached.head.id, account, totals ?? account));
+        cached.accounts.set(account.id, kept(cached, account, totals ?? account));
       }
       const latest = read.latestLineAt.get(k);
       if (latest === undefined) cached.latestLineAt.delete(account.id);
@@ -347,7 +315,7 @@ export class PostingCache {
         }
         for (const [k, account] of loaded.accounts) {
           if (cached.accounts.has(account.id)) continue;
-          cached.accounts.set(account.id, kept(cached, cached.head.id, account, account));
+          cached.accounts.set(account.id, kept(cached, account, account));
           this.accountCount++;
           const latest = loaded.latestLineAt.get(k);
           if (latest !== undefined) cached.latestLineAt.set(account.id, latest);
@@ -364,7 +332,7 @@ export class PostingCache {
 
   /**
    * Drops what is known of these books: something else wrote them, or a write decided from the
-   * cache found them changed (`contended`: then they are read first for CONTENDED_MS).
+   * cache found them changed (`contended`: see contendedAt).
    */
   forget(bookIds: Iterable<string>, contended = false): void {
     for (const bookId of bookIds) {
@@ -373,16 +341,9 @@ export class PostingCache {
         this.accountCount -= cached.accounts.size;
         this.books.delete(bookId);
       }
-      if (contended) {
-        const now = this.clockMs();
-        this.contendedUntil.set(bookId, now + CONTENDED_MS);
-        this.contendedAt.set(bookId, now);
-      }
+      if (contended) this.contendedAt.set(bookId, this.clockMs());
     }
-    if (this.contendedAt.size > CACHED_BOOKS_MAX) {
-      this.contendedUntil.clear();
-      this.contendedAt.clear();
-    }
+    if (this.contendedAt.size > CACHED_BOOKS_MAX) this.contendedAt.clear();
   }
 
   clear(): void {
@@ -393,10 +354,5 @@ export class PostingCache {
   /** Whether an account of a book is kept (tests). */
   knows(bookId: string, accountId: string): boolean {
     return this.books.get(bookId)?.accounts.has(accountId) ?? false;
-  }
-
-  /** Accounts kept (tests). */
-  get size(): number {
-    return this.accountCount;
   }
 }

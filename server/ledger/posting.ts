@@ -118,11 +118,6 @@ export interface PostingEngineOptions {
   /** Most ops posted by one flush; the rest wait for the next. Bounds a transaction's size. */
   opsPerFlushMax?: number;
   clock?: () => Date;
-  /**
-   * Whether a flush of plain entries may be decided from what the engine's last committed write
-   * left (PostingCache), sending only its write; default true. Off, every flush reads first.
-   */
-  cached?: boolean;
 }
 
 /** Thrown inside submitWith's transaction to roll it back with an answer. */
@@ -142,6 +137,20 @@ const FLUSHES_IN_FLIGHT_MAX = 2;
  * the write this many times in a row.
  */
 export const OPTIMISTIC_ATTEMPTS_MAX = 3;
+
+/**
+ * What an optimistic write's failure means: the database gone (thrown as UnavailableError), the
+ * book or an account changed since it was read (returns: read and decide again; a unique key taken
+ * meanwhile, such as an entry reversed or resolved by another writer, is stale too), or anything
+ * else (thrown as it is).
+ */
+function throwUnlessStale(error: unknown): void {
+  if (isConnectionError(error)) throw new UnavailableError('the database is unavailable', { cause: error });
+  if (!isRetryable(error) && (error as { code?: string }).code !== '23505') throw error;
+}
+
+/** The books of a group's ops. */
+const booksOf = (group: readonly FlushItem[]) => group.flatMap((item) => item.ops.map((op) => op.bookId));
 
 /**
  * Whether a write decided from the cache failed on an idempotency key decided before: posted (the
@@ -179,8 +188,8 @@ export class PostingEngine {
   staleWrites = 0;
   /** Groups posted under the book's lock after OPTIMISTIC_ATTEMPTS_MAX stale writes. */
   lockedFallbacks = 0;
-  /** What the last committed writes left (see PostingCache); null when the engine always reads. */
-  readonly cache: PostingCache | null;
+  /** What the last committed writes left: a flush of plain entries is decided from it (see PostingCache). */
+  readonly cache: PostingCache;
   /** Writes decided from the cache that found their book, an account or a key changed (tests, logs). */
   staleCachedWrites = 0;
 
@@ -191,10 +200,7 @@ export class PostingEngine {
   ) {
     this.opsPerFlushMax = options.opsPerFlushMax ?? 2000;
     this.clock = options.clock ?? (() => new Date());
-    this.cache =
-      options.cached === false
-        ? null
-        : new PostingCache((bookId) => readBookAccountsForPosting(pool, bookId, PRELOAD_ACCOUNTS_MAX));
+    this.cache = new PostingCache((bookId) => readBookAccountsForPosting(pool, bookId, PRELOAD_ACCOUNTS_MAX));
   }
 
   /** Posts ops; atomic = all or none. Resolves with one result per op, in order. */
@@ -233,7 +239,7 @@ export class PostingEngine {
         const prepared = await prepare(client);
         if (prepared instanceof LedgerError) throw new RolledBack(prepared);
         // Written beside the queue: what the cache knows of these books is no longer the latest.
-        this.cache?.forget(prepared.ops.map((op) => op.bookId));
+        this.cache.forget(prepared.ops.map((op) => op.bookId));
         const item: Item = {
           ops: prepared.ops,
           atomic: true,
@@ -424,35 +430,23 @@ export class PostingEngine {
    * stale): requests that arrive meanwhile join the next group.
    */
   private async optimisticFlush(group: Item[], atCommit: () => void): Promise<Decision[][]> {
-    const cache = this.cache ?? undefined;
-    if (cache !== undefined) {
-      // First without a read, from what the last committed write left (one round trip).
-      try {
-        const decided = await decideGroupFromCache(this.pool, group, this.clock(), cache);
-        if (decided !== null) return decided;
-      } catch (error) {
-        if (isConnectionError(error))
-          throw new UnavailableError('the database is unavailable', { cause: error });
-        const books = group.flatMap((item) => item.ops.map((op) => op.bookId));
-        if (!isRetryable(error) && (error as { code?: string }).code !== '23505') {
-          cache.forget(books);
-          throw error;
-        }
-        this.staleCachedWrites++;
-        // A key decided before (a client's retry, most often) says nothing of the book: what the
-        // cache knows still holds, and this group alone is read. Anything else means another
-        // writer got there: read, and read the book first for a while.
-        if (!isKeyDecidedBefore(error)) cache.forget(books, true);
-      }
+    // First without a read, from what the last committed write left (one round trip).
+    try {
+      const decided = await decideGroupFromCache(this.pool, group, this.clock(), this.cache);
+      if (decided !== null) return decided;
+    } catch (error) {
+      throwUnlessStale(error);
+      this.staleCachedWrites++;
+      // A key decided before (a client's retry, most often) says nothing of the book: what the
+      // cache knows still holds, and this group alone is read. Anything else means another
+      // writer got there: read, and read the book first for a while.
+      if (!isKeyDecidedBefore(error)) this.cache.forget(booksOf(group), true);
     }
     for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS_MAX; attempt++) {
       try {
-        return await decideGroup(this.pool, group, this.clock(), 'optimistic', cache);
+        return await decideGroup(this.pool, group, this.clock(), 'optimistic', this.cache);
       } catch (error) {
-        if (isConnectionError(error))
-          throw new UnavailableError('the database is unavailable', { cause: error });
-        // A unique key taken meanwhile (an entry reversed or resolved by another writer) is stale too.
-        if (!isRetryable(error) && (error as { code?: string }).code !== '23505') throw error;
+        throwUnlessStale(error);
         this.staleWrites++;
       }
     }
@@ -472,7 +466,7 @@ export class PostingEngine {
   ): Promise<Decision[][]> {
     // Written under the lock, committed or not: what the cache knows of these books is no longer
     // the latest either way.
-    this.cache?.forget(group.flatMap((item) => item.ops.map((op) => op.bookId)));
+    this.cache.forget(booksOf(group));
     return withTransaction(
       this.pool,
       async (client) => {

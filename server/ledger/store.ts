@@ -195,6 +195,10 @@ const LATEST_LINE_COLUMN = `case when a.lower_bound is not null or a.upper_bound
     (select ${ms('max(l.effective_at)')} from journal_line l where l.book_id = a.book_id and l.account_id = a.id)
   end as latest_line_at`;
 
+/** The posting engine's read of accounts (POSTING_ACCOUNT_COLUMNS and the latest line); add a where. */
+const POSTING_ACCOUNTS_SELECT = `select ${POSTING_ACCOUNT_COLUMNS}, ${LATEST_LINE_COLUMN}
+  from account a join book_unit u on u.book_id = a.book_id and u.code = a.unit_code`;
+
 /** Latest-line instants (ms) of the bounded accounts among lock rows, by `book/id`. */
 function latestLinesOf(rows: Record<string, unknown>[]): Map<string, number> {
   const out = new Map<string, number>();
@@ -274,8 +278,7 @@ export async function lockAccountsForPosting(
 ): Promise<{ accounts: Map<string, PostingAccount>; latestLineAt: Map<string, number> }> {
   if (keys.length === 0) return { accounts: new Map(), latestLineAt: new Map() };
   const { rows } = await db.query(
-    `select ${POSTING_ACCOUNT_COLUMNS}, ${LATEST_LINE_COLUMN}
-       from account a join book_unit u on u.book_id = a.book_id and u.code = a.unit_code
+    `${POSTING_ACCOUNTS_SELECT}
       where a.book_id = any($1::uuid[]) and a.id = any($2::uuid[])
       order by a.book_id, a.id
       for no key update of a`,
@@ -295,8 +298,7 @@ export async function readAccountsForPosting(
   if (keys.length === 0) return { accounts: new Map(), latestLineAt: new Map() };
   const { rows } = await db.query({
     name: 'ledger-read-accounts',
-    text: `select ${POSTING_ACCOUNT_COLUMNS}, ${LATEST_LINE_COLUMN}
-       from account a join book_unit u on u.book_id = a.book_id and u.code = a.unit_code
+    text: `${POSTING_ACCOUNTS_SELECT}
       where a.book_id = any($1::uuid[]) and a.id = any($2::uuid[])`,
     values: anyKeys(keys),
   });
@@ -316,8 +318,7 @@ export async function readBookAccountsForPosting(
   limit: number,
 ): Promise<{ accounts: Map<string, PostingAccount>; latestLineAt: Map<string, number> } | null> {
   const { rows } = await db.query(
-    `select ${POSTING_ACCOUNT_COLUMNS}, ${LATEST_LINE_COLUMN}
-       from account a join book_unit u on u.book_id = a.book_id and u.code = a.unit_code
+    `${POSTING_ACCOUNTS_SELECT}
       where a.book_id = $1 limit $2`,
     [bookId, limit + 1],
   );
@@ -1131,8 +1132,7 @@ export async function lockPhase(client: PoolClient, r: LockPhaseRequest): Promis
   if (accountIds.length > 0) {
     at.accounts = statements.length;
     statements.push(
-      `select ${POSTING_ACCOUNT_COLUMNS}, ${LATEST_LINE_COLUMN}
-         from account a join book_unit u on u.book_id = a.book_id and u.code = a.unit_code
+      `${POSTING_ACCOUNTS_SELECT}
         where a.book_id = any(${uuidArray(accountBooks)}) and a.id = any(${uuidArray(accountIds)})
         order by a.book_id, a.id for no key update of a`,
     );
@@ -1200,8 +1200,7 @@ function readPhaseSql(withTargets: boolean): string {
     `${jsonRows(`select ${BOOK_COLUMNS} from book where id = any($1::uuid[])`)} as books`,
     `${jsonRows(keysSql('$2::uuid[]', '$3::text[]'))} as keys`,
     `${jsonRows(
-      `select ${POSTING_ACCOUNT_COLUMNS}, ${LATEST_LINE_COLUMN}
-         from account a join book_unit u on u.book_id = a.book_id and u.code = a.unit_code
+      `${POSTING_ACCOUNTS_SELECT}
         where a.book_id = any($4::uuid[]) and a.id = any($5::uuid[])`,
     )} as accounts`,
   ];
