@@ -132,11 +132,10 @@ async function run(
     return error ? { type: 'error', error } : null;
   });
 
-  // Everything the flush reads, in one round trip that opens the transaction and takes the
-  // book locks first (see lockPhase). Idempotency lookups are race-free because the book lock is
-  // held: no other writer of the book can insert a key between this read and our commit.
-  // What to read, as distinct books, keys and account ids (one pass, no `book/id` string or object
-  // per line).
+  // Everything the flush decides against: from the cache (see decideGroupFromCache), or read in one
+  // round trip (readPhase without locks, its write comparing and setting; or lockPhase, which opens
+  // the transaction and takes the book locks first, so no other writer can insert a key between
+  // the read and the commit).
   let read: LockPhaseResult;
   // Decided from the cache: its accounts by book, and whether any of those named has a bound.
   let known: { accounts: Map<string, ReadonlyMap<string, PostingAccount>>; bounded: boolean } | null = null;
@@ -146,6 +145,8 @@ async function run(
     read = fromKept.read;
     known = fromKept;
   } else {
+    // What to read, as distinct books, keys and account ids (one pass, no `book/id` string or
+    // object per line).
     const bookIds = new Set<string>();
     const keyValues = new Set<string>();
     const accountBooks = new Set<string>();
