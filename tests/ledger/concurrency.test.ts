@@ -492,7 +492,18 @@ describe('concurrent posting from two server processes', () => {
     const wave1 = await firstWave(clients, book.id, a, 3, 200);
     const pendings = pendingsOf(wave1);
     expect(pendings.length).toBeGreaterThan(3);
-    const wave2 = await secondWave(clients, book.id, a, pendings, 4);
+    // A rare INTERNAL_SERVER_ERROR on a void in this wave was seen once (2026-12-06) and not
+    // reproduced: on a failure, the services' error lines go with it.
+    const wave2 = await secondWave(clients, book.id, a, pendings, 4).catch((error: unknown) => {
+      for (const [i, p] of processes.entries()) {
+        const errors = p
+          .output()
+          .split('\n')
+          .filter((line) => /"level":(50|60)|error/i.test(line));
+        console.error(`service ${i} error lines:\n${errors.join('\n').slice(-8000)}`);
+      }
+      throw error;
+    });
     checkRaces(wave2, pendings);
     // Both processes posted entries (the round-robin really spread the load).
     for (const [index] of clients.entries()) {
