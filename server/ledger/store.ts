@@ -1194,14 +1194,27 @@ function lockPhaseResult(
 const jsonRows = (select: string) =>
   `(select coalesce(json_agg(row_to_json(x)), '[]'::json) from (${select}) x)`;
 
-/** readPhase's statement, with or without the reads of target entries and their links. */
+/**
+ * readPhase's statement, with or without the reads of target entries and their links. With them,
+ * the accounts read are also those of the targets' lines: a commit or void moves them, and read by
+ * a statement of their own (the flush's `extra` read) they could show another writer's resolution
+ * of the same entry that this statement's links do not, so that the entry was released or posted
+ * twice in the decision (an invariant failure, answered as an internal error) before the write's
+ * compare-and-set could find the book changed.
+ */
 function readPhaseSql(withTargets: boolean): string {
+  const targetAccounts = withTargets
+    ? `
+           or (a.book_id = any($6::uuid[]) and a.id = any(array(
+                 select l.account_id from journal_line l
+                  where l.book_id = any($6::uuid[]) and l.entry_id = any($7::uuid[]))))`
+    : '';
   const columns = [
     `${jsonRows(`select ${BOOK_COLUMNS} from book where id = any($1::uuid[])`)} as books`,
     `${jsonRows(keysSql('$2::uuid[]', '$3::text[]'))} as keys`,
     `${jsonRows(
       `${POSTING_ACCOUNTS_SELECT}
-        where a.book_id = any($4::uuid[]) and a.id = any($5::uuid[])`,
+        where (a.book_id = any($4::uuid[]) and a.id = any($5::uuid[]))${targetAccounts}`,
     )} as accounts`,
   ];
   if (withTargets) {
@@ -1223,7 +1236,7 @@ const READ_PHASE_WITH_TARGETS_SQL = readPhaseSql(true);
  * Every read of an optimistic posting flush in ONE statement without locks (one snapshot, so what
  * it returns is consistent), sent on its own (no transaction): the books' chain heads with their
  * versions, previous decisions of the keys, the accounts the entries name and, when the group acts
- * on entries, those entries and their links. A named prepared statement with arrays as parameters:
+ * on entries, those entries, their links and the accounts of their lines. A named prepared statement with arrays as parameters:
  * each pooled connection plans it once, whatever the group. The write (writeEntries) then compares
  * and sets against what this read.
  */

@@ -492,8 +492,10 @@ describe('concurrent posting from two server processes', () => {
     const wave1 = await firstWave(clients, book.id, a, 3, 200);
     const pendings = pendingsOf(wave1);
     expect(pendings.length).toBeGreaterThan(3);
-    // A rare INTERNAL_SERVER_ERROR on a void in this wave was seen once (2026-12-06) and not
-    // reproduced: on a failure, the services' error lines go with it.
+    // A rare INTERNAL_SERVER_ERROR on a void in this wave (2026-12-06; about 1 run in 30 under
+    // load) was a commit racing it from the other process, seen between two reads of the void's
+    // optimistic flush: race-void-commit.test.ts forces it. On a failure, the services' error lines
+    // go with it.
     const wave2 = await secondWave(clients, book.id, a, pendings, 4).catch((error: unknown) => {
       for (const [i, p] of processes.entries()) {
         const errors = p
