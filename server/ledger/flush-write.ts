@@ -7,6 +7,8 @@ import type { TxClient } from '../platform/transaction.js';
 import { dayTotals, pickTotals } from './decide.js';
 import {
   type AccountUpdate,
+  type BookHead,
+  type ExpectedHead,
   type HeadUpdate,
   type NewEntry,
   onSavepoint,
@@ -15,6 +17,16 @@ import {
   writeEntries,
 } from './store.js';
 
+/**
+ * What a write still in flight will leave, for the next flush to be decided on (see
+ * PostingEngine.optimisticFlush): its books' new chain heads and versions, and the new totals of
+ * the accounts it moves, by the cache's own account objects.
+ */
+export interface WriteAhead {
+  heads: ReadonlyMap<string, BookHead>;
+  totals: ReadonlyMap<PostingAccount, MinorTotals>;
+}
+
 /** The books a write touches: those of its entries and of its refusals. */
 export function touchedBooks(entries: readonly NewEntry[], refusals: readonly Refusal[]): Set<string> {
   return new Set([...entries.map((e) => e.bookId), ...refusals.map((r) => r.bookId)]);
@@ -22,18 +34,48 @@ export function touchedBooks(entries: readonly NewEntry[], refusals: readonly Re
 
 /**
  * The chain heads a write sets: every book it touches (a refusal alone too, so that it moves the
- * book's version and a concurrent optimistic writer of the same key reads again).
+ * book's version and a concurrent optimistic writer of the same key reads again), each only if
+ * the book is still at `expected`'s version and chain head.
  */
 export function headUpdates(
   entries: readonly NewEntry[],
   refusals: readonly Refusal[],
   headOf: (bookId: string) => { seq: bigint; hash: string },
-  versions: Map<string, bigint>,
+  expected: ReadonlyMap<string, ExpectedHead>,
 ): HeadUpdate[] {
   return [...touchedBooks(entries, refusals)].sort().map((bookId) => {
     const head = headOf(bookId);
-    return { bookId, expectedVersion: versions.get(bookId)!, entrySeq: head.seq, lastHash: head.hash };
+    const before = expected.get(bookId)!;
+    return {
+      bookId,
+      expectedVersion: before.version,
+      expectedHash: before.hash,
+      entrySeq: head.seq,
+      lastHash: head.hash,
+    };
   });
+}
+
+/**
+ * What a write leaves for a flush decided before it commits: its books' new heads and its accounts'
+ * new totals. Null when it moved a bounded account (the next flush would need its latest line,
+ * which the cache learns only once the write is remembered).
+ */
+export function writeAhead(
+  books: ReadonlyMap<string, BookHead>,
+  heads: ReadonlyMap<string, { seq: bigint; hash: string }>,
+  working: Map<PostingAccount, MinorTotals>,
+  posted: readonly NewEntry[],
+  refusals: readonly Refusal[],
+): WriteAhead | null {
+  for (const a of working.keys()) if (a.lowerBound !== null || a.upperBound !== null) return null;
+  const next = new Map<string, BookHead>();
+  for (const id of touchedBooks(posted, refusals)) {
+    const book = books.get(id)!;
+    const head = heads.get(id)!;
+    next.set(id, { ...book, entrySeq: head.seq, lastHash: head.hash, version: book.version + 1n });
+  }
+  return { heads: next, totals: working };
 }
 
 /**

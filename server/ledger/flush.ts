@@ -28,12 +28,13 @@ import {
   precheck,
   toRecord,
 } from './decide.js';
-import { headUpdates, touchedBooks, writeIsolated } from './flush-write.js';
+import { headUpdates, touchedBooks, type WriteAhead, writeAhead, writeIsolated } from './flush-write.js';
 import { isEntryOp, type PostOp } from './ops.js';
 import { CacheMiss, type PostingCache } from './posting-cache.js';
 import {
   type AccountUpdate,
   type EntryRecord,
+  type ExpectedHead,
   type LockPhaseResult,
   laterMovements,
   lockAccountsForPosting,
@@ -100,19 +101,34 @@ export function decideGroup(
  * account not known, a reversal or resolution, a bounded account's history, or any refusal. A write
  * that finds its state stale fails like any optimistic write (SQLSTATE 40001, or 23505 for a key
  * posted before) and keeps nothing.
+ *
+ * `pipeline`: decided on top of `ahead`, what another flush's write still in flight will leave
+ * (its write then compares and sets against that: the chain head it writes, the totals it leaves),
+ * and remembered in the cache only once `after` (that flush's outcome) has settled. `onSent` is
+ * called as soon as this write is sent, with what it will leave when the next flush may be decided
+ * on it (null when not: it moved a bounded account, whose latest line the cache keeps).
  */
 export async function decideGroupFromCache(
-  db: DbPool,
+  db: DbPool | TxClient,
   group: readonly FlushItem[],
   now: Date,
   cache: PostingCache,
+  pipeline?: Pipeline,
 ): Promise<Decision[][] | null> {
   try {
-    return await run(db, group, now, 'optimistic', cache, true);
+    return await run(db, group, now, 'optimistic', cache, true, pipeline);
   } catch (error) {
     if (error instanceof CacheMiss) return null;
     throw error;
   }
+}
+
+/** A flush decided from the cache while another one's write is in flight (decideGroupFromCache). */
+export interface Pipeline {
+  ahead: WriteAhead | null;
+  /** Whether the write `ahead` describes committed, once its flush has remembered it. */
+  after: Promise<boolean> | undefined;
+  onSent: (ahead: WriteAhead | null) => void;
 }
 
 async function run(
@@ -122,9 +138,15 @@ async function run(
   mode: FlushMode,
   cache: PostingCache | undefined,
   fromCache: boolean,
+  pipeline?: Pipeline,
 ): Promise<Decision[][]> {
   const isolate = mode === 'isolated';
   const optimistic = mode === 'optimistic';
+  // The totals a write in flight leaves its accounts (the cache's own objects) with: this group is
+  // decided on them, and its write expects them.
+  const ahead = pipeline?.ahead ?? null;
+  const before = (account: PostingAccount): MinorTotals =>
+    ahead === null ? account : (ahead.totals.get(account) ?? account);
   const client = db as TxClient;
   const ops = group.flatMap((item) => item.ops);
   const decisions: (Decision | null)[] = ops.map((op) => {
@@ -144,6 +166,8 @@ async function run(
     if (fromKept === null) throw new CacheMiss();
     read = fromKept.read;
     known = fromKept;
+    // The books as the write in flight leaves them (read.books is the cache's answer of its own).
+    for (const [id, head] of ahead?.heads ?? []) if (read.books.has(id)) read.books.set(id, head);
   } else {
     // What to read, as distinct books, keys and account ids (one pass, no `book/id` string or
     // object per line).
@@ -327,8 +351,10 @@ async function run(
   // them, by account.
   const working = new Map<PostingAccount, MinorTotals>();
   const heads = new Map([...books.values()].map((b) => [b.id, { seq: b.entrySeq, hash: b.lastHash }]));
-  // Each book's version as this transaction left it (isolated writes each add one).
-  const versions = new Map([...books.values()].map((b) => [b.id, b.version]));
+  // Each book's version and chain head as this transaction left it (isolated writes each move them).
+  const expected = new Map<string, ExpectedHead>(
+    [...books.values()].map((b) => [b.id, { version: b.version, hash: b.lastHash }]),
+  );
   const usedTargets = new Set<string>();
   const posted: NewEntry[] = [];
   const out: Decision[][] = [];
@@ -337,7 +363,7 @@ async function run(
   // straight against the working state, which it changes only when it posts, so none of the
   // staging below is needed (the staging keeps an atomic item's earlier ops out until all post).
   const noStage = new Map<string, MinorMovement[]>();
-  const workingTotalsOf = (account: PostingAccount): MinorTotals => working.get(account) ?? account;
+  const workingTotalsOf = (account: PostingAccount): MinorTotals => working.get(account) ?? before(account);
   const isTargetUsed = (k: string) => usedTargets.has(k);
   // One context for every such op, its book and chain head set per op (decide keeps none of it).
   const singleContext: DecideContext = {
@@ -392,7 +418,7 @@ async function run(
       if (item.atomic && failedAt >= 0) break;
       const op = item.ops[j]!;
       const totalsOf = (account: PostingAccount): MinorTotals =>
-        stageTotals.get(account) ?? working.get(account) ?? account;
+        stageTotals.get(account) ?? working.get(account) ?? before(account);
       const result = decide(op, {
         now,
         book: books.get(op.bookId)!,
@@ -430,12 +456,15 @@ async function run(
           stage.entries,
           stage.refusals,
           (b) => stageHeads.get(b) ?? heads.get(b)!,
-          versions,
+          expected,
         ),
         working,
       });
       if (failure === null) {
-        for (const b of touchedBooks(stage.entries, stage.refusals)) versions.set(b, versions.get(b)! + 1n);
+        for (const b of touchedBooks(stage.entries, stage.refusals)) {
+          const hash = (stageHeads.get(b) ?? heads.get(b)!).hash;
+          expected.set(b, { version: expected.get(b)!.version + 1n, hash });
+        }
       }
       if (failure !== null) {
         out.push(item.ops.map(() => ({ type: 'failed', error: failure.error })));
@@ -478,10 +507,16 @@ async function run(
   if (fromCache && refusals.length > 0) throw new CacheMiss();
   if (!isolate && (posted.length > 0 || refusals.length > 0)) {
     const accountUpdates = [...working.entries()].map(([a, t]): AccountUpdate => {
-      return { bookId: a.bookId, id: a.id, ...pickTotals(t), expected: a };
+      const was = ahead?.totals.get(a);
+      return {
+        bookId: a.bookId,
+        id: a.id,
+        ...pickTotals(t),
+        expected: was ? { ...a, ...pickTotals(was) } : a,
+      };
     });
-    const bookHeads = headUpdates(posted, refusals, (b) => heads.get(b)!, versions);
-    await writeEntries(
+    const bookHeads = headUpdates(posted, refusals, (b) => heads.get(b)!, expected);
+    const written = writeEntries(
       client,
       posted,
       accountUpdates,
@@ -491,9 +526,16 @@ async function run(
       now,
       fromCache,
     );
+    // Sent (its values were taken as they are now): the next flush may be decided on what it leaves.
+    pipeline?.onSent(writeAhead(books, heads, working, posted, refusals));
+    await written;
   }
+  // What the write this group was decided on left is remembered first; it committed if this group
+  // wrote anything (or this write would have failed), and if it did not, this group's decisions
+  // (all made before reading anything) are answered but its state is not remembered.
+  const aheadCommitted = pipeline?.after === undefined || (await pipeline.after);
   // Committed (an optimistic write commits at once): the state it left, for the next flush.
-  if (optimistic && cache !== undefined) {
+  if (optimistic && cache !== undefined && aheadCommitted) {
     cache.remember(read, working, heads, touchedBooks(posted, refusals), posted);
     if (fromCache) cache.hits++;
   }

@@ -33,6 +33,7 @@ import {
   ledgerStatisticsStale,
   readBookAccountsForPosting,
 } from './store.js';
+import { WriteConnection, type WriteInFlight } from './write-connection.js';
 
 export { isEntryOp, type OpResult, type PostOp } from './ops.js';
 export { requestSignal };
@@ -192,6 +193,13 @@ export class PostingEngine {
   readonly cache: PostingCache;
   /** Writes decided from the cache that found their book, an account or a key changed (tests, logs). */
   staleCachedWrites = 0;
+  /**
+   * The flush whose write, decided from the cache, is in flight: the next flush is decided on what
+   * it will leave and sent at once (see optimisticFlush), instead of waiting for its commit.
+   */
+  private ahead: WriteInFlight | null = null;
+  /** Groups decided on a write still in flight, whose own write committed (tests, logs). */
+  pipelinedWrites = 0;
 
   constructor(
     private readonly pool: DbPool,
@@ -430,18 +438,57 @@ export class PostingEngine {
    * stale): requests that arrive meanwhile join the next group.
    */
   private async optimisticFlush(group: Item[], atCommit: () => void): Promise<Decision[][]> {
+    // The flush before this one, when its write (decided from the cache) is still in flight: this
+    // one is decided on what that write will leave (see WriteAhead), and its write is queued on
+    // that write's connection, so that PostgreSQL runs it once that one has committed (sent on
+    // another connection, it could run first and find the book not yet as it expects). The
+    // compare-and-set of the book's version and chain head then ties it to that very write.
+    const ahead = this.ahead;
+    const connection = ahead?.connection.join() ?? new WriteConnection();
+    let failure: unknown;
+    let settle!: (committed: boolean) => void;
+    const done = new Promise<boolean>((resolve) => {
+      settle = resolve;
+    });
+    const mine: WriteInFlight = { state: null, done, connection };
+    let committed = false;
     // First without a read, from what the last committed write left (one round trip).
     try {
-      const decided = await decideGroupFromCache(this.pool, group, this.clock(), this.cache);
-      if (decided !== null) return decided;
+      const client = await connection.open(this.pool);
+      const decided = await decideGroupFromCache(client, group, this.clock(), this.cache, {
+        ahead: ahead?.state ?? null,
+        after: ahead?.done,
+        onSent: (state) => {
+          if (state === null) return;
+          // The next flush may start now, decided on what this write leaves.
+          mine.state = state;
+          this.ahead = mine;
+          atCommit();
+        },
+      });
+      if (decided !== null) {
+        committed = true;
+        if (ahead !== null) this.pipelinedWrites++;
+        return decided;
+      }
     } catch (error) {
+      failure = error;
+      // A write decided on one still in flight fails when that one fails: then this says nothing
+      // of the book or the key, and that one's own failure did what it called for.
+      const aheadFailed = ahead !== null && !(await ahead.done);
       throwUnlessStale(error);
       this.staleCachedWrites++;
       // A key decided before (a client's retry, most often) says nothing of the book: what the
       // cache knows still holds, and this group alone is read. Anything else means another
       // writer got there: read, and read the book first for a while.
-      if (!isKeyDecidedBefore(error)) this.cache.forget(booksOf(group), true);
+      if (!aheadFailed && !isKeyDecidedBefore(error)) this.cache.forget(booksOf(group), true);
+    } finally {
+      if (this.ahead === mine) this.ahead = null;
+      connection.leave(failure);
+      settle(committed);
     }
+    // Read only once the write in flight is done with: what it committed is then read.
+    if (ahead !== null) await ahead.done;
     for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS_MAX; attempt++) {
       try {
         return await decideGroup(this.pool, group, this.clock(), 'optimistic', this.cache);

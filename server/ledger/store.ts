@@ -536,10 +536,23 @@ export interface AccountUpdate {
   expected: PostingAccount;
 }
 
-/** A book's new chain head, written only if the book's version is still `expectedVersion`. */
+/** A book as a write expects to find it: its version and its chain head's hash. */
+export interface ExpectedHead {
+  version: bigint;
+  hash: string;
+}
+
+/**
+ * A book's new chain head, written only if the book's version is still `expectedVersion` and its
+ * chain head still `expectedHash`. The version alone would do for a write decided on what was
+ * read; the hash also ties a write decided on another write still in flight (see
+ * PostingEngine.optimisticFlush) to that very write: should it fail and another write of the same
+ * version commit instead, this one cannot chain onto a head that never was.
+ */
 export interface HeadUpdate {
   bookId: string;
   expectedVersion: bigint;
+  expectedHash: string;
   entrySeq: bigint;
   lastHash: string;
 }
@@ -588,8 +601,8 @@ const WRITE_ENTRIES_SQL = `with
        returning 1),
      h as (
        update book b set version = b.version + 1, entry_seq = v.s, last_hash = v.h
-         from unnest($38::uuid[], $39::bigint[], $40::text[], $53::bigint[]) as v(i, s, h, ev)
-        where b.id = v.i and b.version = v.ev
+         from unnest($38::uuid[], $39::bigint[], $40::text[], $53::bigint[], $62::text[]) as v(i, s, h, ev, eh)
+        where b.id = v.i and b.version = v.ev and b.last_hash = v.eh
        returning 1),
      a as (
        update account a set posted_debits = v.pd, posted_credits = v.pc, pending_debits = v.ped, pending_credits = v.pec
@@ -642,11 +655,12 @@ const WRITE_ENTRIES_SQL = `with
  * the same statement.
  *
  * Compare-and-set: every book written (`heads`: each book with an entry or a refusal) moves to
- * its new chain head and version only if its version is still the one read before deciding, and
- * every account only if it still is as read (totals, closed, bounds); the book's row is updated
- * first, so writers of one book queue on it. Otherwise the statement fails with SQLSTATE 40001
- * (`ledger_stale`) and writes nothing: the engine reads again and decides again. Sent outside a
- * transaction, the statement commits at once: the book's row is locked only while it runs.
+ * its new chain head and version only if its version and chain head are still those the group was
+ * decided on, and every account only if it still is as read (totals, closed, bounds); the book's
+ * row is updated first, so writers of one book queue on it. Otherwise the statement fails with
+ * SQLSTATE 40001 (`ledger_stale`) and writes nothing: the engine reads again and decides again.
+ * Sent outside a transaction, the statement commits at once: the book's row is locked only while
+ * it runs.
  *
  * `guardKeys`: the entries were decided without reading their keys' earlier decisions (see
  * PostingCache). A key already posted fails the statement on journal_entry's unique key (23505);
@@ -826,6 +840,7 @@ export async function writeEntries(
     seq: new ArrayLiteral(heads.length),
     hash: new ArrayLiteral(heads.length),
     version: new ArrayLiteral(heads.length),
+    expectedHash: new ArrayLiteral(heads.length),
   };
   for (let i = 0; i < heads.length; i++) {
     const head = heads[i]!;
@@ -833,6 +848,7 @@ export async function writeEntries(
     h.seq.raw(head.entrySeq.toString());
     h.hash.raw(head.lastHash);
     h.version.raw(head.expectedVersion.toString());
+    h.expectedHash.raw(head.expectedHash);
   }
   const r = {
     book: new ArrayLiteral(refusals.length),
@@ -917,6 +933,7 @@ export async function writeEntries(
       a.lower.done(),
       a.upper.done(),
       guardKeys,
+      h.expectedHash.done(),
     ],
   });
 }

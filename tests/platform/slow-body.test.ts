@@ -121,9 +121,11 @@ describe('large bodies and slots', () => {
   });
   afterAll(() => server?.stop());
 
-  it("refuses anonymous large bodies unread, lets one token hold one slot, and another tenant's batch gets through", async () => {
+  it("refuses anonymous large bodies unread, lets one token hold only its share of the slots, and another tenant's batch gets through", async () => {
     expect(DECLARED).toBeGreaterThan(LARGE_REQUEST_LIMITS.largeBodyBytes);
-    expect(LARGE_REQUEST_LIMITS.largeInFlightMax).toBe(2);
+    const share = LARGE_REQUEST_LIMITS.largeInFlightPerTokenMax;
+    expect(LARGE_REQUEST_LIMITS.largeInFlightMax).toBe(3);
+    expect(share).toBe(2);
 
     // Three anonymous tricklers: each refused at once, none holds a slot.
     const anonymous = [1, 2, 3].map((i) => trickle(server, { declared: DECLARED, requestId: `anon-${i}` }));
@@ -137,22 +139,23 @@ describe('large bodies and slots', () => {
       expect(answer.headers).toMatch(/connection: close/i);
     }
 
-    // A tenant with a valid token trickles two large bodies: the first takes a slot, the second
-    // must wait for its token's share although a slot is free.
+    // A tenant with a valid token trickles one large body more than its share: those of its share
+    // take slots, the last must wait for its token's share although a slot is free.
     const admin = ledgerClient(server.url);
     const attacker = await issueToken(admin, { grants: [{ role: 'ADMIN', scope: '' }] });
-    const first = trickle(server, { declared: DECLARED, token: attacker.token, requestId: 'slot-a1' });
-    await waitFor(
-      () => server.logs.some((l) => l.requestId === 'slot-a1' && l.msg === 'large request admitted'),
-      {
-        what: 'the first trickler to be admitted',
-      },
-    );
-    const second = trickle(server, { declared: DECLARED, token: attacker.token, requestId: 'slot-a2' });
+    const admitted = [];
+    for (let i = 1; i <= share; i++) {
+      admitted.push(trickle(server, { declared: DECLARED, token: attacker.token, requestId: `slot-a${i}` }));
+      await waitFor(
+        () => server.logs.some((l) => l.requestId === `slot-a${i}` && l.msg === 'large request admitted'),
+        { what: `trickler ${i} to be admitted` },
+      );
+    }
+    const over = trickle(server, { declared: DECLARED, token: attacker.token, requestId: 'slot-over' });
     await waitFor(
       () =>
-        server.logs.some((l) => l.requestId === 'slot-a2' && l.msg === 'large request waiting for a slot'),
-      { what: "the second trickler to wait for its token's share" },
+        server.logs.some((l) => l.requestId === 'slot-over' && l.msg === 'large request waiting for a slot'),
+      { what: "the trickler over the token's share to wait" },
     );
 
     // Another tenant's batch (over 64 KiB) is admitted to the other slot and posted.
@@ -178,9 +181,8 @@ describe('large bodies and slots', () => {
       ),
     ).toBe(true);
 
-    // Still trickling, neither of the attacker's requests was answered.
-    expect(first.answered()).toBe(false);
-    expect(second.answered()).toBe(false);
+    // Still trickling, none of the attacker's requests was answered.
+    for (const request of [...admitted, over]) expect(request.answered()).toBe(false);
   });
 });
 

@@ -1,0 +1,229 @@
+/**
+ * Flushes decided while the write before them is still in flight (issue 12: batches). Once a
+ * flush decided from the posting engine's cache has sent its write, the next flush is decided on
+ * what that write will leave (its chain head, its accounts' totals) and its write is queued behind
+ * it on the same connection, instead of waiting for the commit. Shown here with an engine whose
+ * writes of entries on its own connections are held until the test lets them go (every statement
+ * runs on the real database):
+ * - both writes post, the second chained onto the first;
+ * - when the first write fails (an account changed by another writer) and its group, decided
+ *   again from a read, commits before the second write runs, the second write finds the book at
+ *   the version it expects but not at the chain head it was decided on: it fails, is decided again
+ *   and posts, and the chain verifies. A write compared on the book's version alone would have
+ *   chained onto a head that was never written.
+ */
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LedgerClient } from '../../client-sdk/index.js';
+import type { LineInput } from '../../server/core/index.js';
+import { entryOp, type OpResult, PostingEngine } from '../../server/ledger/index.js';
+import type { EntryOp } from '../../server/ledger/ops.js';
+import { createLogger } from '../../server/platform/logger.js';
+import type { DbPool } from '../../server/platform/transaction.js';
+import {
+  type CreatedAccount,
+  connectPg,
+  createAccount,
+  createBook,
+  decodeGlobalId,
+  expectIntactBook,
+  ledgerClient,
+  newKey,
+  waitFor,
+} from '../helpers/ledger.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+let server: TestServer;
+let ledger: LedgerClient;
+let db: pg.Client;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  ledger = ledgerClient(server.url);
+  db = await connectPg();
+});
+
+afterAll(async () => {
+  await db?.end();
+  await server?.stop();
+});
+
+const WRITE = 'ledger-write-entries';
+
+/**
+ * The test server's pool, except that the writes of entries sent on connections taken from it
+ * (the engine's writes decided from its cache) wait, in the order sent, until `release(n)` lets the
+ * n-th go (1-based). `sent()` counts those that reached it.
+ */
+function holdingPool(pool: DbPool) {
+  const gates: { open: () => void; opened: Promise<void> }[] = [];
+  const gate = (n: number) => {
+    while (gates.length < n) {
+      let open!: () => void;
+      const opened = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      gates.push({ open, opened });
+    }
+    return gates[n - 1]!;
+  };
+  let sent = 0;
+  const wrapClient = (client: pg.PoolClient) => {
+    const query = async (config: unknown, values?: unknown) => {
+      const run = client.query.bind(client) as (config: unknown, values?: unknown) => Promise<unknown>;
+      if ((config as { name?: unknown } | null)?.name === WRITE) await gate(++sent).opened;
+      return run(config, values);
+    };
+    return new Proxy(client, {
+      get(target, property) {
+        if (property === 'query') return query;
+        const value = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  };
+  const wrapped = new Proxy(pool, {
+    get(target, property) {
+      if (property === 'connect') return async () => wrapClient(await target.connect());
+      const value = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { pool: wrapped, sent: () => sent, release: (n: number) => gate(n).open() };
+}
+
+interface Setup {
+  book: { id: string };
+  bookId: string;
+  accounts: CreatedAccount[];
+  engine: PostingEngine;
+  held: ReturnType<typeof holdingPool>;
+}
+
+/** A book of unbounded accounts, known to a new engine's cache (its first write read it). */
+async function knownBook(): Promise<Setup> {
+  const book = await createBook(ledger);
+  const accounts: CreatedAccount[] = [];
+  for (const code of ['x', 'y', 'e1', 'e2']) {
+    accounts.push(
+      await createAccount(ledger, book.id, { code, type: code.startsWith('e') ? 'EQUITY' : 'EXPENSE' }),
+    );
+  }
+  const held = holdingPool(server.services.ledger.pool);
+  // Each flush a second later than the one before: a group decided again gets other hashes.
+  let at = Date.now();
+  const engine = new PostingEngine(held.pool, createLogger({ level: 'silent' }), {
+    clock: () => {
+      at += 1000;
+      return new Date(at);
+    },
+  });
+  const bookId = decodeGlobalId(book.id).id;
+  // The first write of the book reads it (on the pool, not held); the cache then loads it whole.
+  const [first] = await engine.submit(
+    [op(bookId, [debit(accounts[0]!, '1.00'), credit(accounts[2]!, '1.00')])],
+    true,
+  );
+  expect(first!.ok).toBe(true);
+  await waitFor(async () => engine.cache.knows(bookId, decodeGlobalId(accounts[3]!.id).id), {
+    what: 'the book loaded into the cache',
+  });
+  return { book, bookId, accounts, engine, held };
+}
+
+function op(bookId: string, lines: LineInput[]): EntryOp {
+  const entry = { idempotencyKey: newKey('pipe'), lines, effectiveAt: null, memo: null, metadata: null };
+  return entryOp(bookId, 'STANDARD', entry, null, 'test') as EntryOp;
+}
+
+const rawId = (account: CreatedAccount) => decodeGlobalId(account.id).id;
+/** An engine's line (raw account id), not the API's. */
+const debit = (account: CreatedAccount, amount: string): LineInput => ({
+  accountId: rawId(account),
+  side: 'DEBIT',
+  amount,
+  unit: account.unit,
+});
+const credit = (account: CreatedAccount, amount: string): LineInput => ({
+  ...debit(account, amount),
+  side: 'CREDIT',
+});
+
+describe('a flush decided while the write before it is in flight', () => {
+  it('is sent behind that write and chained onto it', async () => {
+    const { book, bookId, accounts, engine, held } = await knownBook();
+    const [x, y, e1, e2] = accounts as [CreatedAccount, CreatedAccount, CreatedAccount, CreatedAccount];
+    try {
+      const first = engine.submit([op(bookId, [debit(x, '2.00'), credit(e1, '2.00')])], true);
+      await waitFor(async () => held.sent() === 1, { what: 'the first write sent' });
+      // Decided while the first write has not run: on what it will leave (x and e1 moved once more).
+      const second = engine.submit(
+        [
+          op(bookId, [debit(x, '3.00'), credit(e2, '3.00')]),
+          op(bookId, [debit(y, '4.00'), credit(e1, '4.00')]),
+        ],
+        false,
+      );
+      await waitFor(async () => held.sent() === 2, { what: 'the second write sent behind the first' });
+      held.release(1);
+      held.release(2);
+      const results: OpResult[] = [...(await first), ...(await second)];
+      expect(results.map((r) => r.ok)).toEqual([true, true, true]);
+      expect(engine.pipelinedWrites).toBe(1);
+      expect(engine.staleCachedWrites).toBe(0);
+    } finally {
+      await engine.close();
+    }
+    const balance = async (a: CreatedAccount) => (await ledger.accountBalance({ accountId: a.id }))!.posted;
+    expect([await balance(x), await balance(y), await balance(e1), await balance(e2)]).toEqual([
+      '6.00',
+      '4.00',
+      '7.00',
+      '3.00',
+    ]);
+    await expectIntactBook(db, ledger, book.id, 4);
+  });
+
+  it('never chains onto a head that was not written: the write before it failed and was posted again first', async () => {
+    const { book, bookId, accounts, engine, held } = await knownBook();
+    const [x, y, e1, e2] = accounts as [CreatedAccount, CreatedAccount, CreatedAccount, CreatedAccount];
+    let results: OpResult[];
+    try {
+      const firstOp = op(bookId, [debit(x, '2.00'), credit(e1, '2.00')]);
+      const firstKey = firstOp.entry.idempotencyKey;
+      const first = engine.submit([firstOp], true);
+      await waitFor(async () => held.sent() === 1, { what: 'the first write sent' });
+      // Decided on what the first write will leave; moves none of its accounts.
+      const second = engine.submit([op(bookId, [debit(y, '4.00'), credit(e2, '4.00')])], true);
+      await waitFor(async () => held.sent() === 2, { what: 'the second write sent behind the first' });
+      // Another writer changes x without writing the book: the first write's compare-and-set on
+      // x fails, and the book stays at the version both writes were decided from.
+      await db.query('update account set upper_bound = 1000 where book_id = $1 and id = $2', [
+        bookId,
+        rawId(x),
+      ]);
+      held.release(1);
+      // The first group is decided again from a read and committed (on the pool, not held): the
+      // book is now at the version the second write expects, with another chain head.
+      await waitFor(
+        async () =>
+          (
+            await db.query('select 1 from journal_entry where book_id = $1 and idempotency_key = $2', [
+              bookId,
+              firstKey,
+            ])
+          ).rows.length === 1,
+        { what: 'the first group posted again' },
+      );
+      held.release(2);
+      results = [...(await first), ...(await second)];
+    } finally {
+      await engine.close();
+    }
+    expect(results.map((r) => r.ok)).toEqual([true, true]);
+    await expectIntactBook(db, ledger, book.id, 3);
+    // Both writes decided from the cache failed; both groups were posted from a read.
+    expect(engine.staleCachedWrites).toBe(2);
+    expect(engine.pipelinedWrites).toBe(0);
+  });
+});
