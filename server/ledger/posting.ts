@@ -33,7 +33,7 @@ import {
   ledgerStatisticsStale,
   readBookAccountsForPosting,
 } from './store.js';
-import { WriteConnection, type WriteInFlight } from './write-connection.js';
+import { opsOf, PIPELINE_OPS_MIN, WriteConnection, type WriteInFlight } from './write-connection.js';
 
 export { isEntryOp, type OpResult, type PostOp } from './ops.js';
 export { requestSignal };
@@ -118,6 +118,11 @@ class IndependentItem implements Item {
 export interface PostingEngineOptions {
   /** Most ops posted by one flush; the rest wait for the next. Bounds a transaction's size. */
   opsPerFlushMax?: number;
+  /**
+   * Fewest ops in a flush decided from the cache for the next flush to be decided on its write
+   * while it is in flight (see optimisticFlush).
+   */
+  pipelineOpsMin?: number;
   clock?: () => Date;
 }
 
@@ -180,6 +185,7 @@ export class PostingEngine {
   private startScheduled = false;
   private idleWaiters: (() => void)[] = [];
   private readonly opsPerFlushMax: number;
+  private readonly pipelineOpsMin: number;
   private readonly clock: () => Date;
   /** Statistics keeper: entries posted by this process, and the count that triggers the next ANALYZE. */
   private entriesWritten = 0;
@@ -207,6 +213,7 @@ export class PostingEngine {
     options: PostingEngineOptions = {},
   ) {
     this.opsPerFlushMax = options.opsPerFlushMax ?? 2000;
+    this.pipelineOpsMin = options.pipelineOpsMin ?? PIPELINE_OPS_MIN;
     this.clock = options.clock ?? (() => new Date());
     this.cache = new PostingCache((bookId) => readBookAccountsForPosting(pool, bookId, PRELOAD_ACCOUNTS_MAX));
   }
@@ -459,7 +466,7 @@ export class PostingEngine {
         ahead: ahead?.state ?? null,
         after: ahead?.done,
         onSent: (state) => {
-          if (state === null) return;
+          if (state === null || opsOf(group) < this.pipelineOpsMin) return;
           // The next flush may start now, decided on what this write leaves.
           mine.state = state;
           this.ahead = mine;

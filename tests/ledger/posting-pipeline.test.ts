@@ -112,7 +112,9 @@ async function knownBook(): Promise<Setup> {
   const held = holdingPool(server.services.ledger.pool);
   // Each flush a second later than the one before: a group decided again gets other hashes.
   let at = Date.now();
+  // Every write may be pipelined here (by default only a write of PIPELINE_OPS_MIN ops or more).
   const engine = new PostingEngine(held.pool, createLogger({ level: 'silent' }), {
+    pipelineOpsMin: 1,
     clock: () => {
       at += 1000;
       return new Date(at);
