@@ -23,6 +23,7 @@ import { requestSignal } from '../platform/request-signal.js';
 import { type DbPool, type TxClient, withTransaction } from '../platform/transaction.js';
 import { key } from './decide.js';
 import { type Decision, decideGroup, decideGroupFromCache, type FlushItem } from './flush.js';
+import type { WriteAhead } from './flush-write.js';
 import type { OpResult, PostOp } from './ops.js';
 import { PostingCache, PRELOAD_ACCOUNTS_MAX } from './posting-cache.js';
 import {
@@ -451,28 +452,32 @@ export class PostingEngine {
     // another connection, it could run first and find the book not yet as it expects). The
     // compare-and-set of the book's version and chain head then ties it to that very write.
     const ahead = this.ahead;
-    const connection = ahead?.connection.join() ?? new WriteConnection();
+    // Only a group that may be pipelined, or is decided on one that was, takes a connection of its
+    // own: the others write on the pool as any statement does.
+    const connection =
+      ahead?.connection.join() ?? (opsOf(group) >= this.pipelineOpsMin ? new WriteConnection() : null);
     let failure: unknown;
     let settle!: (committed: boolean) => void;
     const done = new Promise<boolean>((resolve) => {
       settle = resolve;
     });
-    const mine: WriteInFlight = { state: null, done, connection };
+    const mine: WriteInFlight | null = connection && { state: null, done, connection };
     let committed = false;
     // First without a read, from what the last committed write left (one round trip).
     try {
-      const client = await connection.open(this.pool);
-      const decided = await decideGroupFromCache(client, group, this.clock(), this.cache, {
+      const db = connection === null ? this.pool : await connection.open(this.pool);
+      const pipeline = mine && {
         ahead: ahead?.state ?? null,
         after: ahead?.done,
-        onSent: (state) => {
+        onSent: (state: WriteAhead | null) => {
           if (state === null || opsOf(group) < this.pipelineOpsMin) return;
           // The next flush may start now, decided on what this write leaves.
           mine.state = state;
           this.ahead = mine;
           atCommit();
         },
-      });
+      };
+      const decided = await decideGroupFromCache(db, group, this.clock(), this.cache, pipeline ?? undefined);
       if (decided !== null) {
         committed = true;
         if (ahead !== null) this.pipelinedWrites++;
@@ -490,8 +495,8 @@ export class PostingEngine {
       // writer got there: read, and read the book first for a while.
       if (!aheadFailed && !isKeyDecidedBefore(error)) this.cache.forget(booksOf(group), true);
     } finally {
-      if (this.ahead === mine) this.ahead = null;
-      connection.leave(failure);
+      if (mine !== null && this.ahead === mine) this.ahead = null;
+      connection?.leave(failure);
       settle(committed);
     }
     // Read only once the write in flight is done with: what it committed is then read.
