@@ -10,7 +10,9 @@
  *   again from a read, commits before the second write runs, the second write finds the book at
  *   the version it expects but not at the chain head it was decided on: it fails, is decided again
  *   and posts, and the chain verifies. A write compared on the book's version alone would have
- *   chained onto a head that was never written.
+ *   chained onto a head that was never written;
+ * - when the connection both writes wait on is lost, both requests fail as unavailable, nothing is
+ *   posted, and sent again they post once each (a third copy is replayed).
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,7 +70,9 @@ function holdingPool(pool: DbPool) {
     return gates[n - 1]!;
   };
   let sent = 0;
+  const clients: pg.PoolClient[] = [];
   const wrapClient = (client: pg.PoolClient) => {
+    clients.push(client);
     const query = async (config: unknown, values?: unknown) => {
       const run = client.query.bind(client) as (config: unknown, values?: unknown) => Promise<unknown>;
       if ((config as { name?: unknown } | null)?.name === WRITE) await gate(++sent).opened;
@@ -89,7 +93,13 @@ function holdingPool(pool: DbPool) {
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
-  return { pool: wrapped, sent: () => sent, release: (n: number) => gate(n).open() };
+  return {
+    pool: wrapped,
+    sent: () => sent,
+    release: (n: number) => gate(n).open(),
+    /** The backend of the connection last taken from the pool. */
+    lastBackend: () => (clients.at(-1) as unknown as { processID: number }).processID,
+  };
 }
 
 interface Setup {
@@ -227,5 +237,43 @@ describe('a flush decided while the write before it is in flight', () => {
     // Both writes decided from the cache failed; both groups were posted from a read.
     expect(engine.staleCachedWrites).toBe(2);
     expect(engine.pipelinedWrites).toBe(0);
+  });
+
+  it('fails both writes when their shared connection is lost, posts nothing, and posts them once when sent again', async () => {
+    const { book, bookId, accounts, engine, held } = await knownBook();
+    const [x, y, e1, e2] = accounts as [CreatedAccount, CreatedAccount, CreatedAccount, CreatedAccount];
+    const ops = [
+      op(bookId, [debit(x, '2.00'), credit(e1, '2.00')]),
+      op(bookId, [debit(y, '4.00'), credit(e2, '4.00')]),
+    ];
+    try {
+      const first = engine.submit([ops[0]!], true);
+      await waitFor(async () => held.sent() === 1, { what: 'the first write sent' });
+      const second = engine.submit([ops[1]!], true);
+      await waitFor(async () => held.sent() === 2, { what: 'the second write sent behind the first' });
+      // The shared connection's backend goes away while both writes wait on it.
+      await db.query('select pg_terminate_backend($1)', [held.lastBackend()]);
+      held.release(1);
+      held.release(2);
+      for (const answer of [first, second]) {
+        await expect(answer).rejects.toMatchObject({ name: 'UnavailableError' });
+      }
+      const { rows } = await db.query('select count(*)::int as n from journal_entry where book_id = $1', [
+        bookId,
+      ]);
+      expect(rows[0].n).toBe(1);
+      // The clients send the same requests again (their writes are no longer held): posted once
+      // each, and a third copy replayed.
+      for (let n = 3; n <= 8; n++) held.release(n);
+      for (const again of ops) {
+        const [result] = await engine.submit([again], true);
+        expect(result!.ok).toBe(true);
+      }
+      const [replayed] = await engine.submit([ops[0]!], true);
+      expect(replayed).toMatchObject({ ok: true, replayed: true });
+    } finally {
+      await engine.close();
+    }
+    await expectIntactBook(db, ledger, book.id, 3);
   });
 });
