@@ -56,6 +56,11 @@ export function headUpdates(
   });
 }
 
+/** A book as a write that moved its chain head to `head` leaves it: that head, one version on. */
+export function headAfter(book: BookHead, head: { seq: bigint; hash: string }): BookHead {
+  return { ...book, entrySeq: head.seq, lastHash: head.hash, version: book.version + 1n };
+}
+
 /**
  * What a write leaves for a flush decided before it commits: its books' new heads and its accounts'
  * new totals. Null when it moved a bounded account (the next flush would need its latest line,
@@ -71,9 +76,7 @@ export function writeAhead(
   for (const a of working.keys()) if (a.lowerBound !== null || a.upperBound !== null) return null;
   const next = new Map<string, BookHead>();
   for (const id of touchedBooks(posted, refusals)) {
-    const book = books.get(id)!;
-    const head = heads.get(id)!;
-    next.set(id, { ...book, entrySeq: head.seq, lastHash: head.hash, version: book.version + 1n });
+    next.set(id, headAfter(books.get(id)!, heads.get(id)!));
   }
   return { heads: next, totals: working };
 }

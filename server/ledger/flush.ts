@@ -42,7 +42,6 @@ import {
   type NewEntry,
   type PostingAccount,
   type Refusal,
-  readAccountsForPosting,
   readPhase,
   writeEntries,
 } from './store.js';
@@ -259,7 +258,8 @@ async function run(
     }
   }
 
-  // Accounts of the entries that reversals and resolutions refer to, when not locked yet. Every
+  // Accounts of the entries that reversals and resolutions refer to, when not locked yet (an
+  // optimistic flush's read has them already: readPhase reads them in its one snapshot). Every
   // writer of a book holds its book lock before any of its accounts, so the order in which
   // accounts are locked after it cannot deadlock.
   const targets = new Map(read.targets.map((e) => [key(e.bookId, e.id), e]));
@@ -272,9 +272,8 @@ async function run(
   }
   const latestLineAt = read.latestLineAt;
   if (extra.size > 0) {
-    const locked = await (optimistic ? readAccountsForPosting : lockAccountsForPosting)(client, [
-      ...extra.values(),
-    ]);
+    invariant(!optimistic, 'an optimistic flush reads the accounts of its targets with them');
+    const locked = await lockAccountsForPosting(client, [...extra.values()]);
     for (const [k, row] of locked.accounts) accounts.set(k, row);
     for (const [k, at] of locked.latestLineAt) latestLineAt.set(k, at);
   }

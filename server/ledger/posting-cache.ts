@@ -23,6 +23,7 @@
  */
 import type { MinorTotals, Unit } from '../core/index.js';
 import { key } from './decide.js';
+import { headAfter } from './flush-write.js';
 import { isEntryOp, type PostOp } from './ops.js';
 import type { BookHead, LockPhaseResult, NewEntry, PostingAccount } from './store.js';
 
@@ -209,9 +210,7 @@ export class PostingCache {
       const head = heads.get(book.id)!;
       const moved = written.has(book.id);
       let cached = this.books.get(book.id);
-      const next: BookHead = moved
-        ? { ...book, entrySeq: head.seq, lastHash: head.hash, version: book.version + 1n }
-        : book;
+      const next = moved ? headAfter(book, head) : book;
       if (cached !== undefined && cached.head.version !== book.version) {
         // Decided from a read newer or older than what was kept: the accounts kept are of another
         // version of the book (another writer moved it): start the book again from this write,

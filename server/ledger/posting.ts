@@ -452,10 +452,11 @@ export class PostingEngine {
     // another connection, it could run first and find the book not yet as it expects). The
     // compare-and-set of the book's version and chain head then ties it to that very write.
     const ahead = this.ahead;
+    // Whether the next flush may be decided on this one's write while it is in flight.
+    const leads = opsOf(group) >= this.pipelineOpsMin;
     // Only a group that may be pipelined, or is decided on one that was, takes a connection of its
     // own: the others write on the pool as any statement does.
-    const connection =
-      ahead?.connection.join() ?? (opsOf(group) >= this.pipelineOpsMin ? new WriteConnection() : null);
+    const connection = ahead?.connection.join() ?? (leads ? new WriteConnection() : null);
     let failure: unknown;
     let settle!: (committed: boolean) => void;
     const done = new Promise<boolean>((resolve) => {
@@ -470,7 +471,7 @@ export class PostingEngine {
         ahead: ahead?.state ?? null,
         after: ahead?.done,
         onSent: (state: WriteAhead | null) => {
-          if (state === null || opsOf(group) < this.pipelineOpsMin) return;
+          if (state === null || !leads) return;
           // The next flush may start now, decided on what this write leaves.
           mine.state = state;
           this.ahead = mine;

@@ -290,24 +290,6 @@ export async function lockAccountsForPosting(
   };
 }
 
-/** lockAccountsForPosting without the locks, for the optimistic flush (its write compares and sets). */
-export async function readAccountsForPosting(
-  db: Queryable,
-  keys: { bookId: string; id: string }[],
-): Promise<{ accounts: Map<string, PostingAccount>; latestLineAt: Map<string, number> }> {
-  if (keys.length === 0) return { accounts: new Map(), latestLineAt: new Map() };
-  const { rows } = await db.query({
-    name: 'ledger-read-accounts',
-    text: `${POSTING_ACCOUNTS_SELECT}
-      where a.book_id = any($1::uuid[]) and a.id = any($2::uuid[])`,
-    values: anyKeys(keys),
-  });
-  return {
-    accounts: postingAccountsOf(rows),
-    latestLineAt: latestLinesOf(rows),
-  };
-}
-
 /**
  * Every account of a book as the posting engine reads it (see PostingCache's preload), or null when
  * the book has more than `limit`. One statement: one snapshot.
@@ -1214,7 +1196,7 @@ const jsonRows = (select: string) =>
 /**
  * readPhase's statement, with or without the reads of target entries and their links. With them,
  * the accounts read are also those of the targets' lines: a commit or void moves them, and read by
- * a statement of their own (the flush's `extra` read) they could show another writer's resolution
+ * a statement of their own they could show another writer's resolution
  * of the same entry that this statement's links do not, so that the entry was released or posted
  * twice in the decision (an invariant failure, answered as an internal error) before the write's
  * compare-and-set could find the book changed.
@@ -1253,9 +1235,9 @@ const READ_PHASE_WITH_TARGETS_SQL = readPhaseSql(true);
  * Every read of an optimistic posting flush in ONE statement without locks (one snapshot, so what
  * it returns is consistent), sent on its own (no transaction): the books' chain heads with their
  * versions, previous decisions of the keys, the accounts the entries name and, when the group acts
- * on entries, those entries, their links and the accounts of their lines. A named prepared statement with arrays as parameters:
- * each pooled connection plans it once, whatever the group. The write (writeEntries) then compares
- * and sets against what this read.
+ * on entries, those entries, their links and the accounts of their lines. A named prepared
+ * statement with arrays as parameters: each pooled connection plans it once, whatever the group.
+ * The write (writeEntries) then compares and sets against what this read.
  */
 export async function readPhase(db: Queryable, r: LockPhaseRequest): Promise<LockPhaseResult> {
   const { keyBooks, keys: keyValues, accountBooks, accountIds } = r;

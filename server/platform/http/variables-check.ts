@@ -32,20 +32,25 @@ export function variablesCheck(
   schema: GraphQLSchema,
   definitions: readonly VariableDefinitionNode[],
 ): VariablesCheck {
-  const vars = definitions.map((d) => ({
-    name: d.variable.name.value,
-    type: typeFromAST(schema, d.type as TypeNode & { kind: never }) as GraphQLInputType | undefined,
-    hasDefault: d.defaultValue !== undefined,
-  }));
+  const vars = definitions.map((d) => {
+    const type = typeFromAST(schema, d.type as TypeNode & { kind: never }) as GraphQLInputType | undefined;
+    const known = type !== undefined && isInputType(type);
+    return {
+      name: d.variable.name.value,
+      check: known ? checkOf(type) : null,
+      required: known && isNonNullType(type),
+      hasDefault: d.defaultValue !== undefined,
+    };
+  });
   return (inputs) => {
     for (const v of vars) {
-      if (v.type === undefined || !isInputType(v.type)) return false;
+      if (v.check === null) return false;
       if (!Object.hasOwn(inputs, v.name)) {
         if (v.hasDefault) continue;
-        if (isNonNullType(v.type)) return false;
+        if (v.required) return false;
         continue;
       }
-      if (!coerces(inputs[v.name], v.type)) return false;
+      if (!v.check(inputs[v.name])) return false;
     }
     return true;
   };
@@ -68,10 +73,6 @@ function checkOf(type: GraphQLInputType): Check {
     checks.set(type, check);
   }
   return check;
-}
-
-function coerces(value: unknown, type: GraphQLInputType): boolean {
-  return checkOf(type)(value);
 }
 
 function buildCheck(type: GraphQLInputType): Check {
