@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 /**
  * Service configuration from environment variables, validated once at start-up with a zod schema
  * (one entry per variable, below).
@@ -59,7 +60,23 @@ export interface Config {
   persistedDocumentsFile: string | null;
   /** Heap limit of a worker process (a city report's protection and audit), in MB. */
   workerHeapMb: number;
+  /**
+   * Which proxies' X-Forwarded-For is believed for the client address (express's `trust proxy`):
+   * false trusts none (the connection's address); a number trusts that many hops in front of the
+   * service; a list trusts proxies at those addresses, CIDR ranges or the names `loopback`,
+   * `linklocal`, `uniquelocal`. Never true: trusting every address lets any client pick its own.
+   */
+  trustProxy: TrustProxy;
 }
+
+/** The values of TRUST_PROXY that express's `trust proxy` is given (see Config.trustProxy). */
+export type TrustProxy = false | number | string[];
+
+/** The names of address ranges express's `trust proxy` (proxy-addr) knows. */
+export const TRUST_PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'] as const;
+
+/** Most hops TRUST_PROXY may trust. */
+export const TRUST_PROXY_MAX_HOPS = 10;
 
 /** One documented variable: the single source for `--help`, the README table and defaults. */
 export interface ConfigVariable {
@@ -122,6 +139,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     default: '200',
     description:
       'Requests per second per token (or per client address without one), in bursts of up to twice that (0..100000; 0 disables).',
+  },
+  {
+    name: 'TRUST_PROXY',
+    default: '(none)',
+    description:
+      "Reverse proxies whose X-Forwarded-For gives the client address (per-address rate limits, access log): a number of hops (1..10), or comma-separated addresses, CIDR ranges or loopback, linklocal, uniquelocal. None: the connection's address, X-Forwarded-For ignored.",
   },
   {
     name: 'PUBLIC_URL',
@@ -218,6 +241,56 @@ function publicUrlOf(value: string): string | undefined {
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 
+/** An IP address, or a CIDR range `address/prefix`, as proxy-addr reads them (its netmask form excepted). */
+function isAddressOrRange(value: string): boolean {
+  const slash = value.lastIndexOf('/');
+  const address = slash < 0 ? value : value.slice(0, slash);
+  const version = isIP(address);
+  if (version === 0) return false;
+  if (slash < 0) return true;
+  const prefix = value.slice(slash + 1);
+  // proxy-addr refuses a prefix of 0 (every address) too.
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) >= 1 && Number(prefix) <= (version === 4 ? 32 : 128);
+}
+
+const TRUST_PROXY_EXPECTED =
+  `a number of proxy hops (1..${TRUST_PROXY_MAX_HOPS}), or comma-separated proxy addresses, ` +
+  `CIDR ranges or the names ${TRUST_PROXY_NAMES.join(', ')}`;
+
+const trustProxy = z
+  .string()
+  .transform((raw, ctx): TrustProxy => {
+    const value = raw.toLowerCase();
+    if (value === 'true' || value === '*') {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${TRUST_PROXY_EXPECTED}, not every address: trusting all would let any client choose its own address (and rate-limit budget) with X-Forwarded-For`,
+      });
+      return z.NEVER;
+    }
+    if (/^\d+$/.test(value)) {
+      const hops = Number(value);
+      if (hops >= 1 && hops <= TRUST_PROXY_MAX_HOPS) return hops;
+      ctx.addIssue({
+        code: 'custom',
+        message: `a number of proxy hops between 1 and ${TRUST_PROXY_MAX_HOPS} (leave it unset to trust none)`,
+      });
+      return z.NEVER;
+    }
+    const trusted: string[] = [];
+    for (const item of raw.split(',')) {
+      const entry = item.trim().toLowerCase();
+      if (entry === '') continue;
+      if ((TRUST_PROXY_NAMES as readonly string[]).includes(entry) || isAddressOrRange(entry)) {
+        trusted.push(entry);
+      } else {
+        ctx.addIssue({ code: 'custom', message: TRUST_PROXY_EXPECTED, params: { value: item.trim() } });
+      }
+    }
+    return trusted.length === 0 ? false : trusted;
+  })
+  .default(false);
+
 const ENV_SCHEMA = z.object({
   PORT: integer(4000, 0, 65535),
   HOST: z
@@ -286,6 +359,7 @@ const ENV_SCHEMA = z.object({
     })
     .nullable()
     .default(null),
+  TRUST_PROXY: trustProxy,
   PERSISTED_DOCUMENTS_ONLY: boolean(false),
   PERSISTED_DOCUMENTS_FILE: z
     .string()
@@ -339,6 +413,7 @@ export function loadConfig(env: Env = process.env): Config {
     persistedDocumentsOnly: v.PERSISTED_DOCUMENTS_ONLY,
     persistedDocumentsFile: v.PERSISTED_DOCUMENTS_FILE,
     workerHeapMb: v.WORKER_HEAP_MB,
+    trustProxy: v.TRUST_PROXY,
   };
 }
 

@@ -37,6 +37,7 @@ describe('loadConfig', () => {
       persistedDocumentsOnly: false,
       persistedDocumentsFile: null,
       workerHeapMb: 4096,
+      trustProxy: false,
     });
   });
 
@@ -58,6 +59,7 @@ describe('loadConfig', () => {
       PERSISTED_DOCUMENTS_ONLY: 'true',
       PERSISTED_DOCUMENTS_FILE: 'config/documents.json',
       WORKER_HEAP_MB: '8192',
+      TRUST_PROXY: 'loopback, 10.0.0.0/8',
     });
     expect(config).toEqual({
       port: 0,
@@ -76,6 +78,7 @@ describe('loadConfig', () => {
       persistedDocumentsOnly: true,
       persistedDocumentsFile: path.join(repoRoot, 'config', 'documents.json'),
       workerHeapMb: 8192,
+      trustProxy: ['loopback', '10.0.0.0/8'],
     });
   });
 

@@ -2,16 +2,18 @@
  * One access log line per request, carrying what tells operations and people apart:
  *
  *   {"level":"info",...,"requestId":"3f0c...","method":"POST","path":"/graphql","status":200,
- *    "ms":4.2,"operation":"PostEntry","operationType":"mutation","principal":"token:...",
- *    "outcome":"BALANCE_BOUND_EXCEEDED","msg":"request"}
+ *    "ms":4.2,"operation":"PostEntry","operationType":"mutation","ip":"203.0.113.7",
+ *    "principal":"token:...","outcome":"BALANCE_BOUND_EXCEEDED","msg":"request"}
  *
  * `outcome` is, for GraphQL, the `extensions.code` of the first error, else the `code` of the first
  * userError in the data, else "ok"; for an error answered outside GraphQL (429, 413, 404...) its
- * code. `principal` is the id of the caller whose token was verified (absent for anonymous calls).
+ * code. `ip` is the client address the per-address rate limit used (`req.ip`: the connection's, or
+ * a trusted proxy's X-Forwarded-For with TRUST_PROXY). `principal` is the id of the caller whose
+ * token was verified (absent for anonymous calls).
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import {
   type DocumentNode,
   type GraphQLError,
@@ -43,6 +45,8 @@ type Locals = {
   outcome?: string;
   started?: bigint;
   path?: string;
+  /** The client address (`req.ip`), read once by clientAddress. */
+  ip?: string;
 };
 
 /** The request's child logger, made on first use of `locals.logger`. */
@@ -79,6 +83,7 @@ export function accessLog(logger: Logger) {
     if (ms !== undefined) line.ms = Math.round(ms * 100) / 100;
     if (graphql?.operation !== undefined) line.operation = graphql.operation;
     if (graphql?.operationType !== undefined) line.operationType = graphql.operationType;
+    line.ip = clientAddress(req, res);
     if (locals.principal) line.principal = locals.principal.id;
     const outcome = graphql?.outcome ?? locals.outcome;
     if (outcome !== undefined) line.outcome = outcome;
@@ -117,6 +122,7 @@ export function accessLog(logger: Logger) {
     const url = req.url ?? '';
     const query = url.indexOf('?');
     locals.path = query < 0 ? url : url.slice(0, query);
+    locals.ip = undefined;
     (locals as ChildHolder)[CHILD_LOGGER] = undefined;
     Object.defineProperty(locals, 'logger', loggerProperty);
     let streamError: unknown;
@@ -139,6 +145,17 @@ export function accessLog(logger: Logger) {
     res.once('error', onError);
     next();
   };
+}
+
+/**
+ * The client's address: express's `req.ip`, which follows the app's `trust proxy` setting
+ * (TRUST_PROXY: the X-Forwarded-For of trusted proxies, else the connection's address). Read once
+ * per request, so the per-address rate limit and the access line's `ip` are the same address.
+ */
+export function clientAddress(req: IncomingMessage, res: ServerResponse): string {
+  const locals = localsOf(res);
+  locals.ip ??= (req as Request).ip ?? req.socket.remoteAddress ?? '';
+  return locals.ip;
 }
 
 /**

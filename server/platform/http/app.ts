@@ -39,7 +39,7 @@ import type { Config } from '../config.js';
 import { pendingMigrations } from '../db/orm.js';
 import { isConnectionError, UnavailableError } from '../errors.js';
 import { requestSignal } from '../request-signal.js';
-import { accessLog, graphqlOutcome, REQUEST_ID_HEADER, setPrincipal } from './access-log.js';
+import { accessLog, clientAddress, graphqlOutcome, REQUEST_ID_HEADER, setPrincipal } from './access-log.js';
 import { sendError, sendUnavailable, UNAVAILABLE_MESSAGE, unavailableError } from './errors.js';
 import {
   GRAPHIQL_ASSETS_PATH,
@@ -150,7 +150,8 @@ export interface AppDeps<TContext extends object = RequestBase> {
   config: Pick<
     Config,
     'graphiql' | 'introspection' | 'bodyLimitBytes' | 'corsOrigins' | 'rateLimitPerSecond'
-  >;
+  > &
+    Partial<Pick<Config, 'trustProxy'>>;
   logger: Logger;
   orm: MikroORM;
   schema: GraphQLSchema;
@@ -209,6 +210,9 @@ export function buildApp<TContext extends object>({
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // TRUST_PROXY: whose X-Forwarded-For gives `req.ip` (the client address of the per-address rate
+  // limit and the access log). False (the default) trusts none: the connection's address.
+  app.set('trust proxy', config.trustProxy ?? false);
   const large: LargeRequestLimits = { ...LARGE_REQUEST_LIMITS, ...largeRequestLimits };
 
   // The request's locals (its id and logger) on its abort signal, which `requestSignal` holds while
@@ -228,12 +232,12 @@ export function buildApp<TContext extends object>({
   // per address without one); everything else (health, public routes, GraphiQL, 404s) here, per
   // client address, from the same budget as anonymous GraphQL requests.
   const limiter = new TokenRateLimiter(config.rateLimitPerSecond);
-  const addressKey = (req: Request) => `ip:${req.ip ?? req.socket.remoteAddress ?? ''}`;
+  const addressKey = (req: Request, res: Response) => `ip:${clientAddress(req, res)}`;
   const limitedInGraphQL = (req: Request) =>
     req.path === GRAPHQL_ENDPOINT && req.method !== 'OPTIONS' && !(config.graphiql && wantsGraphiQL(req));
   app.use((req, res, next) => {
     if (limitedInGraphQL(req)) return next();
-    const wait = limiter.take(addressKey(req));
+    const wait = limiter.take(addressKey(req, res));
     if (wait > 0) return sendThrottled(res, wait, '');
     next();
   });
@@ -393,7 +397,7 @@ export function buildApp<TContext extends object>({
     // Callers without a valid token (none, or a refused one) share a budget per client address:
     // they are cheap to refuse, but an unknown token id still costs a database lookup. Requests
     // with a valid token never draw on it.
-    const ipKey = addressKey(req);
+    const ipKey = addressKey(req, res);
     const throttleAnonymous = (consume = true): boolean => {
       const wait = consume ? limiter.take(ipKey) : limiter.peek(ipKey);
       if (wait === 0) return false;
