@@ -27,11 +27,23 @@ import { redactUrl } from '../server/platform/config.js';
 import { type CheckRow, runChecks, type Tally } from './bank/checks.js';
 import { FAULT_KINDS, type FaultEvent, type FaultKind, POSTMASTER_FAULTS, runFaults } from './bank/faults.js';
 import { Prng } from './bank/prng.js';
-import { type HarnessDatabase, openHarnessDatabase, ServiceProcess } from './bank/processes.js';
 import {
+  type HarnessDatabase,
+  openHarnessDatabase,
+  POSTING_COUNTER_NAMES,
+  type PostingCounters,
+  ServiceProcess,
+} from './bank/processes.js';
+import {
+  type Bank,
   createBank,
+  createLargeBook,
+  LARGE_BATCH_MAX,
+  LARGE_BATCH_MIN,
+  LARGE_BOOK_ACCOUNTS,
   newStats,
   type OpRecord,
+  runLargeBatchWorker,
   runReader,
   runWorker,
   SHORT_TIMEOUT_MAX_MS,
@@ -46,6 +58,12 @@ const repoRoot = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
 
 const SHORT_SECONDS = 40;
 const LONG_SECONDS = 300;
+/**
+ * --large-batches: seconds of load after the faults have stopped and the last one has healed. The
+ * posting engine's counters come from the processes that stop cleanly, and a SIGKILL late in the
+ * load could leave the last process no time to run the pipeline before its SIGTERM.
+ */
+const LARGE_BATCH_TAIL_SECONDS = 15;
 
 const USAGE = `Bank test: concurrent payments through the SDK while the service and its database are
 crashed, paused and cut off; then checks that nothing was lost or doubled.
@@ -63,6 +81,15 @@ idempotency key, and --readers readers checking the trial balance (all balances 
 Unknown outcomes (timeout, dropped connection, UNAVAILABLE) are resent with the same key until
 the ledger answers ok or rejected. Loopback only.
 
+With --large-batches, half of the --workers (as many on each service process) send INDEPENDENT
+batches of ${LARGE_BATCH_MIN}-${LARGE_BATCH_MAX} entries instead (each entry with its own key, resent like the others)
+between the ${LARGE_BOOK_ACCOUNTS} unbounded accounts of a book of their own (one per process, written by that process
+only), so that the posting engine's pipeline runs: a flush of at least 64 ops decided from its
+cache, that moved no bounded account, has the next flush decided and queued on its connection
+while its write is in flight. Every check below covers those books too. The load then goes on
+for ${LARGE_BATCH_TAIL_SECONDS} s after the faults have stopped and the last one has healed, so that the last service
+process (whose counters are logged at its SIGTERM) runs it for a while whenever it was started.
+
 Faults, on a schedule drawn from --seed (one every few seconds, kinds taken in turn):
   kill        SIGKILL of the service, then a restart           (off: --no-kill)
   pause       SIGSTOP of the service for up to 2.5 s, SIGCONT   (off: --no-pause)
@@ -79,7 +106,11 @@ zero within bounds; every acknowledged op is in the journal exactly once and as 
 rejected op is absent; no op left unknown; stored balances equal the sums of lines and of the
 acknowledged ops; no balance beyond its bounds; the trial balance holds; the hash chain verifies;
 the audit (auditBook: chain, account totals and day totals recomputed from the lines) finds
-nothing; SIGTERM stops the service cleanly.
+nothing; SIGTERM stops the service cleanly. The posting engine's counters (pipelinedWrites,
+cacheHits, staleCachedWrites, staleWrites, lockedFallbacks) are read from the line each service
+process logs when it stops cleanly, summed over those processes (a SIGKILLed one logs nothing);
+with --large-batches, no pipelined write at all is a violation (the mode did not test what it
+claims).
 
 Options:
   --short               about 60 s in all: ${SHORT_SECONDS} s of load (the default; what CI runs)
@@ -89,6 +120,8 @@ Options:
   --workers <n>         concurrent writers (default 8)
   --readers <n>         concurrent trial-balance readers (default 2)
   --accounts <n>        accounts in the book, 2..1000 (default 50)
+  --large-batches       half of the workers send large INDEPENDENT batches on unbounded accounts
+                        (see above; --workers must then be at least 2 per process)
   --processes <n>       service processes posting to the one book, 1 or 2 (default 1). With 2, the
                         workers alternate between them, so both post to the same book at once and
                         their compare-and-set on the book's chain head is exercised (issue 12); the
@@ -114,6 +147,8 @@ interface Options {
   readers: number;
   accounts: number;
   processes: number;
+  /** Of `workers`, those sending large batches (--large-batches; else 0). */
+  largeWorkers: number;
   faults: FaultKind[];
   shortTimeouts: boolean;
   databaseUrl: string | undefined;
@@ -138,6 +173,7 @@ function parseOptions(argv: string[]): Options | 'help' {
       readers: { type: 'string' },
       accounts: { type: 'string' },
       processes: { type: 'string' },
+      'large-batches': { type: 'boolean' },
       'no-kill': { type: 'boolean' },
       'no-pause': { type: 'boolean' },
       'no-db-restart': { type: 'boolean' },
@@ -183,15 +219,23 @@ function parseOptions(argv: string[]): Options | 'help' {
     'postmaster-kill': values['no-postmaster-kill'],
     terminate: values['no-terminate'],
   };
+  const workers = integer('workers', values.workers, 8, 1, 256);
+  const processes = integer('processes', values.processes, 1, 1, 2);
+  // Half of the workers, as many on each process (large-batch worker i posts through process i % n).
+  const largeWorkers = values['large-batches'] ? Math.floor(workers / 2 / processes) * processes : 0;
+  if (values['large-batches'] && largeWorkers === 0) {
+    throw new UsageError(`--large-batches needs --workers of at least ${2 * processes} (got ${workers})`);
+  }
   return {
     loadSeconds,
     mode,
     seed: integer('seed', values.seed, 1, 0, 2 ** 32 - 1),
-    workers: integer('workers', values.workers, 8, 1, 256),
+    workers,
     readers: integer('readers', values.readers, 2, 0, 16),
     // One trial balance page holds 1,000 accounts: more and a read would no longer be one snapshot.
     accounts: integer('accounts', values.accounts, 50, 2, 1000),
-    processes: integer('processes', values.processes, 1, 1, 2),
+    processes,
+    largeWorkers,
     faults: FAULT_KINDS.filter((kind) => !off[kind]),
     shortTimeouts: !values['no-timeouts'],
     databaseUrl,
@@ -217,6 +261,8 @@ interface RunResult {
   /** Requests sent with a short client time limit and how many ran out; undefined with --no-timeouts. */
   shortTimeouts: { sent: number; fired: number } | undefined;
   restarts: number;
+  /** The posting engine's counters summed over the processes that stopped cleanly, and how many did of how many. */
+  posting: { counters: PostingCounters; logged: number; processes: number };
   database: string;
   postgresVersion: string;
   loadSeconds: number;
@@ -279,16 +325,25 @@ async function run(options: Options): Promise<RunResult> {
     const runId = `bank-s${options.seed}-${Date.now().toString(36)}`;
     const bank = await createBank(client, runId, options.accounts, Prng.derive(options.seed, 'accounts'));
     log(`book ${bank.rawBookId}: ${bank.accounts.length} accounts`);
+    // --large-batches: a book per process, each written by its own process's large-batch workers.
+    const largeBooks: Bank[] = [];
+    for (let i = 0; options.largeWorkers > 0 && i < options.processes; i++) {
+      largeBooks.push(await createLargeBook(client, runId, i));
+      log(`large-batch book ${largeBooks[i]!.rawBookId}: ${LARGE_BOOK_ACCOUNTS} unbounded accounts`);
+    }
 
     const ops: OpRecord[] = [];
     const stats = newStats();
     const faults: FaultEvent[] = [];
     let stopping = false;
+    // --large-batches: the faults stop before the load does (see LARGE_BATCH_TAIL_SECONDS).
+    let faultsOver = false;
     let giveUpAt = Number.POSITIVE_INFINITY;
     const loadStartedAt = Date.now();
     const loadOptions = {
       client,
       bank,
+      largeBooks,
       runId,
       seed: options.seed,
       shortTimeouts: options.shortTimeouts,
@@ -306,8 +361,16 @@ async function run(options: Options): Promise<RunResult> {
           `faults ${faults.length}`,
       );
     }, 5_000);
-    const workers = Array.from({ length: options.workers }, (_, i) =>
+    const workers = Array.from({ length: options.workers - options.largeWorkers }, (_, i) =>
       runWorker({ ...loadOptions, client: clientOf(i) }, i),
+    );
+    // Large-batch worker i: process i % processes, that process's large-batch book.
+    const largeWorkers = Array.from({ length: options.largeWorkers }, (_, i) =>
+      runLargeBatchWorker(
+        { ...loadOptions, client: clientOf(i % largeBooks.length) },
+        i,
+        largeBooks[i % largeBooks.length]!,
+      ),
     );
     const readers = Array.from({ length: options.readers }, (_, i) => runReader(loadOptions, i));
     const injector = runFaults({
@@ -317,19 +380,27 @@ async function run(options: Options): Promise<RunResult> {
       database,
       gapMs: options.loadSeconds > 120 ? [3_000, 8_000] : [2_500, 5_000],
       startedAt: loadStartedAt,
-      stopping: () => stopping,
+      stopping: () => stopping || faultsOver,
       events: faults,
       log,
     });
 
     await sleep(options.loadSeconds * 1000);
+    if (options.largeWorkers > 0) {
+      faultsOver = true;
+      await injector;
+      log(
+        `no more faults; ${LARGE_BATCH_TAIL_SECONDS} s more of load for the last service process's counters`,
+      );
+      await sleep(LARGE_BATCH_TAIL_SECONDS * 1000);
+    }
     log('load time over: no new operations or faults; finishing the ones in flight');
     stopping = true;
     await injector;
     // The last fault has healed (service restarted, PostgreSQL up). Ops still unknown get a
     // minute more of retries, then count as unresolved.
     giveUpAt = Date.now() + 60_000;
-    await Promise.all([...workers, ...readers]);
+    await Promise.all([...workers, ...largeWorkers, ...readers]);
     clearInterval(progress);
     const loadSeconds = (Date.now() - loadStartedAt) / 1000;
     if (!service.isRunning()) await service.start();
@@ -341,7 +412,7 @@ async function run(options: Options): Promise<RunResult> {
     try {
       postgresVersion =
         (await db.query<{ v: string }>("select current_setting('server_version') as v")).rows[0]?.v ?? '?';
-      checked = await runChecks(db, client, bank, ops, stats);
+      checked = await runChecks(db, client, bank, ops, stats, largeBooks);
     } finally {
       await db.end();
     }
@@ -363,6 +434,25 @@ async function run(options: Options): Promise<RunResult> {
       if (!clean) checked.tally.violations++;
     }
 
+    // The posting engine's counters, from the processes that stopped cleanly (the last of each, and
+    // any that exited by itself); the SIGKILLed ones logged nothing.
+    const logged = [...service.countersLogged, ...(second?.countersLogged ?? [])];
+    const counters = Object.fromEntries(
+      POSTING_COUNTER_NAMES.map((name) => [name, logged.reduce((sum, c) => sum + c[name], 0)]),
+    ) as unknown as PostingCounters;
+    if (options.largeWorkers > 0) {
+      const ran = counters.pipelinedWrites > 0;
+      checked.rows.push({
+        name: 'the large batches ran the posting pipeline (pipelinedWrites > 0)',
+        ok: ran,
+        problems: ran ? 0 : 1,
+        detail: ran
+          ? `${counters.pipelinedWrites} pipelined writes logged by the processes that stopped cleanly`
+          : `no pipelined write logged by the ${logged.length} process(es) that stopped cleanly: the mode did not test the pipeline`,
+      });
+      if (!ran) checked.tally.violations++;
+    }
+
     return {
       rows: checked.rows,
       tally: checked.tally,
@@ -374,6 +464,7 @@ async function run(options: Options): Promise<RunResult> {
         ? { sent: stats.shortTimeoutsSent, fired: stats.shortTimeoutsFired }
         : undefined,
       restarts: service.starts - 1,
+      posting: { counters, logged: logged.length, processes: service.starts + (second?.starts ?? 0) },
       database: database.description,
       postgresVersion,
       loadSeconds,
@@ -409,6 +500,12 @@ function summaryRows(result: RunResult): [string, string][] {
         ]
       : []),
     ['service restarts', String(result.restarts)],
+    [
+      'posting engine counters',
+      `${POSTING_COUNTER_NAMES.map((name) => `${name} ${result.posting.counters[name]}`).join(', ')} ` +
+        `(summed over the ${result.posting.logged} of ${result.posting.processes} service processes that ` +
+        'stopped cleanly and logged them; a SIGKILLed process logs nothing)',
+    ],
     ['answers with no decision, resent', unknown || '0'],
     ['acknowledged', String(t.acknowledged)],
     ['rejected', String(t.rejected)],
@@ -446,7 +543,8 @@ function report(result: RunResult, options: Options, command: string): string {
     `Command: \`${command}\``,
     '',
     `Run on ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version}, PostgreSQL ` +
-      `${result.postgresVersion}, ${result.database}. Seed ${options.seed}, ${options.workers} workers, ` +
+      `${result.postgresVersion}, ${result.database}. Seed ${options.seed}, ${options.workers} workers` +
+      `${options.largeWorkers > 0 ? ` (${options.largeWorkers} of them sending large batches)` : ''}, ` +
       `${options.readers} readers, ${options.accounts} accounts, ${Math.round(result.loadSeconds)} s of load ` +
       `(drain included), ${Math.round(result.totalSeconds)} s in all.`,
     '',
@@ -499,7 +597,8 @@ async function main(): Promise<void> {
     return;
   }
   log(
-    `seed ${options.seed}, ${options.loadSeconds} s of load (${options.mode}), ${options.workers} workers, ` +
+    `seed ${options.seed}, ${options.loadSeconds} s of load (${options.mode}), ${options.workers} workers` +
+      `${options.largeWorkers > 0 ? ` (${options.largeWorkers} of them sending large batches)` : ''}, ` +
       `${options.readers} readers, ${options.accounts} accounts, faults: ${options.faults.join(', ') || 'none'}` +
       `${options.shortTimeouts ? ', client timeouts' : ''}`,
   );
@@ -515,7 +614,8 @@ async function main(): Promise<void> {
   const t = result.tally;
   log(
     `${t.violations === 0 ? 'PASS' : 'FAIL'}: ${t.operations} ops, ${t.acknowledged} acknowledged, lost ${t.lost}, ` +
-      `duplicated ${t.duplicated}, violations ${t.violations}, ${Math.round(result.totalSeconds)} s`,
+      `duplicated ${t.duplicated}, violations ${t.violations}, pipelinedWrites ` +
+      `${result.posting.counters.pipelinedWrites}, ${Math.round(result.totalSeconds)} s`,
   );
   process.exitCode = t.violations === 0 ? 0 : 1;
 }

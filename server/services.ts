@@ -38,7 +38,10 @@ export interface Services {
   credit: CreditService;
   banking: BankingService;
   reporting: ReportingService;
-  /** Stops background work (the entry batcher, the pending-entry expiry sweeper) and waits for it. */
+  /**
+   * Stops background work (the entry batcher, the pending-entry expiry sweeper) and waits for it,
+   * then logs the posting engine's counters ('posting engine counters', level info).
+   */
   close(): Promise<void>;
 }
 
@@ -66,6 +69,20 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
     close: async () => {
       await reporting.close();
       await ledger.close();
+      // One line at shutdown: how the posting engine's writes went (the bank test reads it).
+      const engine = ledger.engine;
+      deps.logger.info(
+        {
+          posting: {
+            staleWrites: engine.staleWrites,
+            staleCachedWrites: engine.staleCachedWrites,
+            lockedFallbacks: engine.lockedFallbacks,
+            pipelinedWrites: engine.pipelinedWrites,
+            cacheHits: engine.cache.hits,
+          },
+        },
+        'posting engine counters',
+      );
     },
   };
 }

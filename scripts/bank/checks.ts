@@ -2,7 +2,8 @@
  * The bank test's verdict: what the clients were told against what the database holds.
  *
  * The journal is read over the harness's own `pg` connection (never trusting the API for this),
- * and the trial balance and hash chain through the API, as a user would check them.
+ * and the trial balance and hash chain through the API, as a user would check them. Every check
+ * covers every book of the run: the main book and the large-batch books (--large-batches).
  */
 import type pg from 'pg';
 import type { LedgerClient } from '../../client-sdk/index.js';
@@ -54,7 +55,9 @@ export async function runChecks(
   bank: Bank,
   ops: OpRecord[],
   stats: LoadStats,
+  largeBooks: Bank[] = [],
 ): Promise<{ rows: CheckRow[]; tally: Tally }> {
+  const books = [bank, ...largeBooks];
   const rows: CheckRow[] = [];
   const add = (name: string, problems: string[], okDetail: string) =>
     rows.push({
@@ -63,7 +66,7 @@ export async function runChecks(
       problems: problems.length,
       detail: problems.length === 0 ? okDetail : examples(problems),
     });
-  const book = bank.rawBookId;
+  const bookIds = books.map((b) => b.rawBookId);
 
   // --- the journal, read directly -------------------------------------------------------------
   const { rows: entryRows } = await db.query<{
@@ -71,15 +74,20 @@ export async function runChecks(
     key: string;
     kind: string;
     pending_id: string | null;
-  }>('select id, idempotency_key as key, kind, pending_id from journal_entry where book_id = $1', [book]);
+    book_id: string;
+  }>(
+    'select id, idempotency_key as key, kind, pending_id, book_id from journal_entry where book_id = any($1::uuid[])',
+    [bookIds],
+  );
   const { rows: lineRows } = await db.query<{
     entry_id: string;
     account_id: string;
     side: string;
     amount: string;
-  }>('select entry_id, account_id, side, amount::text as amount from journal_line where book_id = $1', [
-    book,
-  ]);
+  }>(
+    'select entry_id, account_id, side, amount::text as amount from journal_line where book_id = any($1::uuid[])',
+    [bookIds],
+  );
   const linesByEntry = new Map<string, string[]>();
   for (const line of lineRows) {
     const list = linesByEntry.get(line.entry_id) ?? [];
@@ -179,7 +187,13 @@ export async function runChecks(
   );
 
   // --- balances: stored = lines = what was acknowledged --------------------------------------------
-  const { accounts, mismatches } = await balanceMismatches(db, book);
+  const accounts: Awaited<ReturnType<typeof balanceMismatches>>['accounts'] = [];
+  const mismatches: Awaited<ReturnType<typeof balanceMismatches>>['mismatches'] = [];
+  for (const book of bookIds) {
+    const found = await balanceMismatches(db, book);
+    accounts.push(...found.accounts);
+    mismatches.push(...found.mismatches);
+  }
   const stored = mismatches.map(
     (m) => `${m.account.code} ${m.field} stored ${m.stored.toFixed(2)}, lines ${m.fromLines.toFixed(2)}`,
   );
@@ -204,11 +218,12 @@ export async function runChecks(
     if (op.kind === 'PENDING' && !resolved.has(op.key)) move(expectedPending, op.lines);
   const drift: string[] = [];
   const beyond: string[] = [];
-  const bounds = new Map(bank.accounts.map((a) => [a.rawId, a]));
-  let total = ZERO;
+  const bounds = new Map(books.flatMap((b) => b.accounts.map((a) => [a.rawId, a] as const)));
+  // Each book's balances sum to zero on their own.
+  const totals = new Map<string, Decimal>();
   for (const a of accounts) {
     const posted = a.postedDebits.minus(a.postedCredits);
-    total = total.plus(posted);
+    totals.set(a.bookId, (totals.get(a.bookId) ?? ZERO).plus(posted));
     const want = expectedPosted.get(a.id) ?? ZERO;
     if (!posted.equals(want))
       drift.push(`${a.code} posted ${posted.toFixed(2)}, acknowledged ops make ${want.toFixed(2)}`);
@@ -220,7 +235,7 @@ export async function runChecks(
     const available = posted.minus(a.pendingCredits);
     const projected = posted.plus(a.pendingDebits);
     const b = bounds.get(a.id)!;
-    if (available.lessThan(b.lowerBound))
+    if (b.lowerBound && available.lessThan(b.lowerBound))
       beyond.push(`${a.code} available ${available.toFixed(2)} < ${b.lowerBound.toFixed(2)}`);
     if (b.upperBound && projected.greaterThan(b.upperBound))
       beyond.push(`${a.code} projected ${projected.toFixed(2)} > ${b.upperBound.toFixed(2)}`);
@@ -231,45 +246,63 @@ export async function runChecks(
     beyond,
     'available >= lower bound, projected <= upper bound',
   );
-  add('final balances sum to zero', total.isZero() ? [] : [`sum ${total.toFixed(2)}`], 'sum 0.00');
+  add(
+    'final balances sum to zero',
+    [...totals]
+      .filter(([, sum]) => !sum.isZero())
+      .map(([book, sum]) => `book ${book}: sum ${sum.toFixed(2)}`),
+    books.length === 1 ? 'sum 0.00' : `sum 0.00 in each of ${books.length} books`,
+  );
 
-  // --- through the API ---------------------------------------------------------------------------
-  const trial = await client.trialBalance({ bookId: bank.bookId });
-  add(
-    'the trial balance holds',
-    trial?.balanced && trial.units.every((u) => u.balanced && u.debitBalanceTotal === u.creditBalanceTotal)
-      ? []
-      : [`trialBalance: ${JSON.stringify(trial?.units)}`],
-    `debit balances ${trial?.units[0]?.debitBalanceTotal} = credit balances ${trial?.units[0]?.creditBalanceTotal}`,
-  );
-  const chain = await client.verifyBookChain({ bookId: bank.bookId });
-  add(
-    'the hash chain verifies',
-    chain?.ok && chain.entriesChecked === entryRows.length
-      ? []
-      : [`verifyBookChain: ${JSON.stringify(chain)} (journal has ${entryRows.length} entries)`],
-    `${chain?.entriesChecked} entries checked`,
-  );
-  // The audit recomputes what the chain does not cover: every stored account total and per-day
-  // total (what balances as of an instant are read from), from the lines.
-  const audit = await client.auditBook({ bookId: bank.bookId });
+  // --- through the API, book by book ----------------------------------------------------------------
+  const unbalanced: string[] = [];
+  const totalsSeen: string[] = [];
+  const chainProblems: string[] = [];
+  const auditProblems: string[] = [];
+  let entriesChecked = 0;
+  let accountsChecked = 0;
+  let dayTotalsChecked = 0;
+  for (const book of books) {
+    const trial = await client.trialBalance({ bookId: book.bookId });
+    if (
+      !(
+        trial?.balanced &&
+        trial.units.every((u) => u.balanced && u.debitBalanceTotal === u.creditBalanceTotal)
+      )
+    )
+      unbalanced.push(`trialBalance of ${book.rawBookId}: ${JSON.stringify(trial?.units)}`);
+    totalsSeen.push(`${trial?.units[0]?.debitBalanceTotal} = ${trial?.units[0]?.creditBalanceTotal}`);
+    const inJournal = entryRows.filter((e) => e.book_id === book.rawBookId).length;
+    const chain = await client.verifyBookChain({ bookId: book.bookId });
+    if (!(chain?.ok && chain.entriesChecked === inJournal))
+      chainProblems.push(`verifyBookChain: ${JSON.stringify(chain)} (journal has ${inJournal} entries)`);
+    entriesChecked += chain?.entriesChecked ?? 0;
+    // The audit recomputes what the chain does not cover: every stored account total and per-day
+    // total (what balances as of an instant are read from), from the lines.
+    const audit = await client.auditBook({ bookId: book.bookId });
+    if (!audit) {
+      auditProblems.push('auditBook answered null');
+      continue;
+    }
+    accountsChecked += audit.accountsChecked;
+    dayTotalsChecked += audit.dayTotalsChecked;
+    if (!audit.chain.ok)
+      auditProblems.push(
+        `chain: ${audit.chain.firstMismatch?.reason} (seq ${audit.chain.firstMismatch?.seq})`,
+      );
+    for (const m of audit.mismatches)
+      auditProblems.push(
+        `${m.account.code} ${m.field}${m.day ? ` ${m.day}` : ''} stored ${m.stored}, lines ${m.recomputed}`,
+      );
+    if (audit.mismatchCount > audit.mismatches.length)
+      auditProblems.push(`and ${audit.mismatchCount - audit.mismatches.length} more mismatches`);
+  }
+  add('the trial balance holds', unbalanced, `debit balances = credit balances: ${totalsSeen.join('; ')}`);
+  add('the hash chain verifies', chainProblems, `${entriesChecked} entries checked`);
   add(
     'the audit finds nothing (chain, account totals and day totals recomputed from the lines)',
-    !audit
-      ? ['auditBook answered null']
-      : [
-          ...(audit.chain.ok
-            ? []
-            : [`chain: ${audit.chain.firstMismatch?.reason} (seq ${audit.chain.firstMismatch?.seq})`]),
-          ...audit.mismatches.map(
-            (m) =>
-              `${m.account.code} ${m.field}${m.day ? ` ${m.day}` : ''} stored ${m.stored}, lines ${m.recomputed}`,
-          ),
-          ...(audit.mismatchCount > audit.mismatches.length
-            ? [`and ${audit.mismatchCount - audit.mismatches.length} more mismatches`]
-            : []),
-        ],
-    `${audit?.accountsChecked} accounts, ${audit?.dayTotalsChecked} day totals`,
+    auditProblems,
+    `${accountsChecked} accounts, ${dayTotalsChecked} day totals`,
   );
 
   const violations = rows.reduce((sum, r) => sum + r.problems, 0);

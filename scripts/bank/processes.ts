@@ -144,6 +144,41 @@ async function removeAbandonedFolders(log: (message: string) => void): Promise<v
 // ---------------------------------------------------------------------------------------------
 // The service
 
+/** The posting engine's counters, as the service logs them when it stops ('posting engine counters'). */
+export interface PostingCounters {
+  staleWrites: number;
+  staleCachedWrites: number;
+  lockedFallbacks: number;
+  pipelinedWrites: number;
+  cacheHits: number;
+}
+
+export const POSTING_COUNTER_NAMES = [
+  'pipelinedWrites',
+  'cacheHits',
+  'staleCachedWrites',
+  'staleWrites',
+  'lockedFallbacks',
+] as const satisfies readonly (keyof PostingCounters)[];
+
+/** The counters of a 'posting engine counters' log line, or undefined for any other line. */
+export function postingCountersOf(line: string): PostingCounters | undefined {
+  if (!line.includes('"posting engine counters"')) return undefined;
+  try {
+    const posting = (JSON.parse(line) as { posting?: Record<string, unknown> }).posting;
+    if (!posting) return undefined;
+    const counters = {} as PostingCounters;
+    for (const name of POSTING_COUNTER_NAMES) {
+      const value = posting[name];
+      if (typeof value !== 'number') return undefined;
+      counters[name] = value;
+    }
+    return counters;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface ServiceOptions {
   /** DATABASE_URL, or DATA_DIR (HarnessDatabase.serviceEnv). */
   databaseEnv: Record<string, string>;
@@ -163,6 +198,11 @@ export class ServiceProcess {
   readonly origin: string;
   readonly url: string;
   starts = 0;
+  /**
+   * The posting engine's counters logged by each process that stopped cleanly (SIGTERM, or an exit
+   * of its own); a SIGKILLed process logs none.
+   */
+  readonly countersLogged: PostingCounters[] = [];
 
   constructor(private readonly options: ServiceOptions) {
     this.origin = `http://127.0.0.1:${options.port}`;
@@ -201,7 +241,8 @@ export class ServiceProcess {
         ...this.options.databaseEnv,
         PORT: String(this.options.port),
         HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
+        // info, for the posting engine's counters logged at the stop (the access lines come with it).
+        LOG_LEVEL: 'info',
         ADMIN_TOKEN: this.options.adminToken,
         // The workers send far more than a client normally would; the limit is not under test.
         RATE_LIMIT_PER_SECOND: '0',
@@ -210,16 +251,29 @@ export class ServiceProcess {
     });
     this.child = child;
     this.starts++;
-    const onData = (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line.trim() === '') continue;
-        this.recent.push(line);
-        if (this.recent.length > 40) this.recent.shift();
-        this.options.onLine?.(line);
-      }
+    const onLine = (line: string) => {
+      if (line.trim() === '') return;
+      // One access line per request: not what an error message or --verbose needs.
+      if (line.includes('"msg":"request"}')) return;
+      const counters = postingCountersOf(line);
+      if (counters) this.countersLogged.push(counters);
+      this.recent.push(line);
+      if (this.recent.length > 40) this.recent.shift();
+      this.options.onLine?.(line);
     };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
+    // Whole lines only: a chunk may end inside a line (the rest comes with the next chunk).
+    const lines = (stream: NodeJS.ReadableStream | null) => {
+      let partial = '';
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => {
+        const parts = (partial + chunk).split('\n');
+        partial = parts.pop() ?? '';
+        for (const line of parts) onLine(line);
+      });
+      stream?.on('end', () => onLine(partial));
+    };
+    lines(child.stdout);
+    lines(child.stderr);
     const deadline = Date.now() + readyTimeoutMs;
     while (true) {
       if (!this.isRunning()) {
@@ -267,10 +321,15 @@ export class ServiceProcess {
     if (!child) return { code: null, signal: null };
     if (!this.isRunning()) return { code: child.exitCode, signal: child.signalCode };
     const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    // Its last lines (the posting engine's counters) may still be in the pipes at the exit.
+    const closed = once(child, 'close');
     this.signal('SIGCONT');
     this.signal('SIGTERM');
     const result = await Promise.race([exited, sleep(graceMs, undefined, { ref: false })]);
-    if (result) return { code: result[0], signal: result[1] };
+    if (result) {
+      await Promise.race([closed, sleep(2_000, undefined, { ref: false })]);
+      return { code: result[0], signal: result[1] };
+    }
     this.signal('SIGKILL');
     const [code, signal] = await exited;
     return { code, signal };

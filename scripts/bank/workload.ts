@@ -8,6 +8,11 @@
  * `unknown` (timeout, dropped connection, UNAVAILABLE, a server that is down). An unknown op is sent
  * again with the very same input and key until it is ok or rejected.
  *
+ * With --large-batches, half of the workers send INDEPENDENT batches of 64 to 200 entries instead,
+ * between the unbounded accounts of books of their own (createLargeBook), so that the posting
+ * engine's pipeline runs (a flush of at least PIPELINE_OPS_MIN ops decided from its cache, that
+ * moved no bounded account, has the next flush decided while its write is in flight).
+ *
  * Money is kept as decimal strings and decimal.js values, never as JS numbers.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -34,7 +39,8 @@ export interface BankAccount {
   /** Raw uuid (what the tables hold). */
   rawId: string;
   code: string;
-  lowerBound: Decimal;
+  /** Null for the unbounded accounts of a large-batch book. */
+  lowerBound: Decimal | null;
   upperBound: Decimal | null;
 }
 
@@ -93,6 +99,48 @@ export async function createBank(
       code,
       lowerBound,
       upperBound,
+    });
+  }
+  return { bookId, rawBookId: rawIds(bookId).id, accounts };
+}
+
+/** Accounts of a large-batch book (createLargeBook). */
+export const LARGE_BOOK_ACCOUNTS = 20;
+/** Entries in a large batch: from PIPELINE_OPS_MIN (server/ledger/write-connection.ts) to 200. */
+export const LARGE_BATCH_MIN = 64;
+export const LARGE_BATCH_MAX = 200;
+
+/**
+ * A book for the large batches: LARGE_BOOK_ACCOUNTS ASSET accounts with no bounds, so a flush of
+ * its entries alone may lead the pipeline (a write that moved a bounded account does not: the
+ * next flush would need its latest line) and none of its entries is ever refused. A book of its
+ * own, written by one service process, so that the other process's writes of the main book do
+ * not make its cache stale.
+ */
+export async function createLargeBook(client: LedgerClient, runId: string, index: number): Promise<Bank> {
+  const created = await client.createBook({
+    name: `bank test ${runId} large batches ${index}`,
+    units: [{ code: UNIT, scale: SCALE }],
+  });
+  if (!created.book) throw new Error(`createBook failed: ${JSON.stringify(created.userErrors)}`);
+  const bookId = created.book.id;
+  const accounts: BankAccount[] = [];
+  for (let i = 0; i < LARGE_BOOK_ACCOUNTS; i++) {
+    const code = `u${String(i).padStart(4, '0')}`;
+    const payload = await client.createAccount({
+      bookId,
+      code,
+      name: `unbounded ${i}`,
+      type: 'ASSET',
+      unit: UNIT,
+    });
+    if (!payload.account) throw new Error(`createAccount failed: ${JSON.stringify(payload.userErrors)}`);
+    accounts.push({
+      id: payload.account.id,
+      rawId: rawIds(payload.account.id).id,
+      code,
+      lowerBound: null,
+      upperBound: null,
     });
   }
   return { bookId, rawBookId: rawIds(bookId).id, accounts };
@@ -158,6 +206,8 @@ export function newStats(): LoadStats {
 export interface LoadOptions {
   client: LedgerClient;
   bank: Bank;
+  /** The large-batch books (none without --large-batches): the readers check them too. */
+  largeBooks: Bank[];
   runId: string;
   seed: number;
   /** Inject client timeouts shorter than some requests. */
@@ -295,6 +345,62 @@ function settle(
   op.code = code;
 }
 
+/**
+ * Sends a batch (postJournalEntries) until the ledger decides, settling each item from its result.
+ */
+async function sendBatch(
+  options: LoadOptions,
+  retryRng: Prng,
+  bookId: string,
+  base: string,
+  mode: 'ATOMIC' | 'INDEPENDENT',
+  items: OpRecord[],
+): Promise<void> {
+  const input: PostJournalEntriesInput = {
+    bookId,
+    mode,
+    entries: items.map((item) => ({ idempotencyKey: item.key, lines: toInput(item.lines) })),
+  };
+  await untilDecided(
+    options,
+    retryRng,
+    items,
+    true,
+    (signal) => options.client.postJournalEntries(input, { signal }),
+    (payload) => {
+      if (payload.results.length !== items.length) {
+        // A batch-level rejection: nothing posted.
+        for (const item of items)
+          settle(item, { entry: null, userErrors: payload.userErrors }, options.stats);
+        return;
+      }
+      for (const result of payload.results) settle(items[result.index]!, result, options.stats);
+      const posted = items.filter((item) => item.outcome === 'ok').length;
+      if (mode === 'ATOMIC' && posted !== 0 && posted !== items.length) {
+        options.stats.anomalies.push(`${base}: ATOMIC batch answered ${posted} of ${items.length} posted`);
+      }
+    },
+  );
+}
+
+/**
+ * A large-batch worker (--large-batches): INDEPENDENT batches of LARGE_BATCH_MIN to LARGE_BATCH_MAX
+ * payments between the unbounded accounts of `book`, each entry with its own key, resent on an
+ * unknown outcome like any batch, until `stopping()`.
+ */
+export async function runLargeBatchWorker(options: LoadOptions, index: number, book: Bank): Promise<void> {
+  const rng = Prng.derive(options.seed, `large-${index}`);
+  const retryRng = Prng.derive(options.seed, `large-retries-${index}`);
+  for (let n = 0; !options.stopping(); n++) {
+    const base = `${options.runId}.L${index}.${n}`;
+    const size = rng.int(LARGE_BATCH_MIN, LARGE_BATCH_MAX);
+    const items = Array.from({ length: size }, (_, i) =>
+      record(options, `${base}.b${i}`, 'BATCH_ITEM', paymentLines(book, rng)),
+    );
+    await sendBatch(options, retryRng, book.bookId, base, 'INDEPENDENT', items);
+  }
+}
+
 /** One worker: a seeded sequence of operations until `stopping()`. */
 export async function runWorker(options: LoadOptions, index: number): Promise<void> {
   const { client, bank, runId } = options;
@@ -322,33 +428,7 @@ export async function runWorker(options: LoadOptions, index: number): Promise<vo
       const items = Array.from({ length: size }, (_, i) =>
         record(options, `${base}.b${i}`, 'BATCH_ITEM', paymentLines(bank, rng)),
       );
-      const input: PostJournalEntriesInput = {
-        bookId,
-        mode,
-        entries: items.map((item) => ({ idempotencyKey: item.key, lines: toInput(item.lines) })),
-      };
-      await untilDecided(
-        options,
-        retryRng,
-        items,
-        true,
-        (signal) => client.postJournalEntries(input, { signal }),
-        (payload) => {
-          if (payload.results.length !== items.length) {
-            // A batch-level rejection: nothing posted.
-            for (const item of items)
-              settle(item, { entry: null, userErrors: payload.userErrors }, options.stats);
-            return;
-          }
-          for (const result of payload.results) settle(items[result.index]!, result, options.stats);
-          const posted = items.filter((item) => item.outcome === 'ok').length;
-          if (mode === 'ATOMIC' && posted !== 0 && posted !== items.length) {
-            options.stats.anomalies.push(
-              `${base}: ATOMIC batch answered ${posted} of ${items.length} posted`,
-            );
-          }
-        },
-      );
+      await sendBatch(options, retryRng, bookId, base, mode, items);
     } else {
       const pending = record(options, `${base}.p`, 'PENDING', paymentLines(bank, rng));
       const input: PostPendingEntryInput = {
@@ -393,15 +473,18 @@ export async function runWorker(options: LoadOptions, index: number): Promise<vo
  * the book). Each read must sum to zero and keep every balance within its account's bounds.
  */
 export async function runReader(options: LoadOptions, index: number): Promise<void> {
-  const { client, bank, stats } = options;
+  const { client, stats } = options;
   const rng = Prng.derive(options.seed, `reader-${index}`);
-  const byId = new Map(bank.accounts.map((a) => [a.id, a]));
-  while (!options.stopping()) {
+  // Every other read is of the main book; the others are of each large-batch book in turn.
+  const books = [options.bank, ...options.largeBooks];
+  const byId = new Map(books.flatMap((book) => book.accounts.map((a) => [a.id, a] as const)));
+  for (let n = 0; !options.stopping(); n++) {
+    const bookId =
+      n % 2 === 0 || books.length === 1
+        ? options.bank.bookId
+        : books[1 + ((n >> 1) % (books.length - 1))]!.bookId;
     try {
-      const trial = await client.trialBalance(
-        { bookId: bank.bookId },
-        { signal: AbortSignal.timeout(options.timeoutMs) },
-      );
+      const trial = await client.trialBalance({ bookId }, { signal: AbortSignal.timeout(options.timeoutMs) });
       if (!trial) throw new Error('trialBalance answered null');
       stats.reads++;
       let sum = ZERO;
@@ -414,7 +497,7 @@ export async function runReader(options: LoadOptions, index: number): Promise<vo
           continue;
         }
         if (
-          balance.lessThan(account.lowerBound) ||
+          (account.lowerBound && balance.lessThan(account.lowerBound)) ||
           (account.upperBound && balance.greaterThan(account.upperBound))
         ) {
           stats.readViolations.push(
