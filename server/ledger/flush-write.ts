@@ -1,8 +1,9 @@
 /**
- * The writes of a flush (flush.ts): the chain heads a write sets, and one item's write on a
- * savepoint of its own when a group is posted with its items isolated.
+ * The writes of a flush (flush.ts): the chain heads a write sets, one item's write on a savepoint
+ * of its own when a group is posted with its items isolated, and what a write's failure means.
  */
 import type { MinorTotals } from '../core/index.js';
+import { isConnectionError, isRetryable, UnavailableError } from '../platform/errors.js';
 import type { TxClient } from '../platform/transaction.js';
 import { dayTotals, pickTotals } from './decide.js';
 import {
@@ -10,6 +11,7 @@ import {
   type BookHead,
   type ExpectedHead,
   type HeadUpdate,
+  KEY_GUARD_MESSAGE,
   type NewEntry,
   onSavepoint,
   type PostingAccount,
@@ -117,5 +119,28 @@ export function writeIsolated(
       stage.refusals,
       now,
     ),
+  );
+}
+
+/**
+ * What an optimistic write's failure means: the database gone (thrown as UnavailableError), the
+ * book or an account changed since it was read (returns: read and decide again; a unique key taken
+ * meanwhile, such as an entry reversed or resolved by another writer, is stale too), or anything
+ * else (thrown as it is).
+ */
+export function throwUnlessStale(error: unknown): void {
+  if (isConnectionError(error)) throw new UnavailableError('the database is unavailable', { cause: error });
+  if (!isRetryable(error) && (error as { code?: string }).code !== '23505') throw error;
+}
+
+/**
+ * Whether a write decided from the cache failed on an idempotency key decided before: posted (the
+ * key's unique index) or refused (the write's key guard, see writeEntries).
+ */
+export function isKeyDecidedBefore(error: unknown): boolean {
+  const e = error as { code?: string; constraint?: string; message?: string };
+  return (
+    (e.code === '23505' && e.constraint === 'journal_entry_idempotency_key') ||
+    (e.code === '40001' && e.message === KEY_GUARD_MESSAGE)
   );
 }

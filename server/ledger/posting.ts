@@ -18,19 +18,18 @@
 
 import type { Logger } from 'pino';
 import { LedgerError } from '../core/index.js';
-import { isConnectionError, isRetryable, UnavailableError } from '../platform/errors.js';
+import { UnavailableError } from '../platform/errors.js';
 import { requestSignal } from '../platform/request-signal.js';
 import { type DbPool, type TxClient, withTransaction } from '../platform/transaction.js';
 import { key } from './decide.js';
 import { type Decision, decideGroup, decideGroupFromCache, type FlushItem } from './flush.js';
-import type { WriteAhead } from './flush-write.js';
+import { isKeyDecidedBefore, throwUnlessStale, type WriteAhead } from './flush-write.js';
 import type { OpResult, PostOp } from './ops.js';
 import { PostingCache, PRELOAD_ACCOUNTS_MAX } from './posting-cache.js';
 import {
   analyzeLedgerTables,
   type EntryRecord,
   findEntries,
-  KEY_GUARD_MESSAGE,
   ledgerStatisticsStale,
   readBookAccountsForPosting,
 } from './store.js';
@@ -145,31 +144,8 @@ const FLUSHES_IN_FLIGHT_MAX = 2;
  */
 export const OPTIMISTIC_ATTEMPTS_MAX = 3;
 
-/**
- * What an optimistic write's failure means: the database gone (thrown as UnavailableError), the
- * book or an account changed since it was read (returns: read and decide again; a unique key taken
- * meanwhile, such as an entry reversed or resolved by another writer, is stale too), or anything
- * else (thrown as it is).
- */
-function throwUnlessStale(error: unknown): void {
-  if (isConnectionError(error)) throw new UnavailableError('the database is unavailable', { cause: error });
-  if (!isRetryable(error) && (error as { code?: string }).code !== '23505') throw error;
-}
-
 /** The books of a group's ops. */
 const booksOf = (group: readonly FlushItem[]) => group.flatMap((item) => item.ops.map((op) => op.bookId));
-
-/**
- * Whether a write decided from the cache failed on an idempotency key decided before: posted (the
- * key's unique index) or refused (the write's key guard, see writeEntries).
- */
-function isKeyDecidedBefore(error: unknown): boolean {
-  const e = error as { code?: string; constraint?: string; message?: string };
-  return (
-    (e.code === '23505' && e.constraint === 'journal_entry_idempotency_key') ||
-    (e.code === '40001' && e.message === KEY_GUARD_MESSAGE)
-  );
-}
 
 export class PostingEngine {
   private readonly queue: Item[] = [];
@@ -205,6 +181,8 @@ export class PostingEngine {
    * it will leave and sent at once (see optimisticFlush), instead of waiting for its commit.
    */
   private ahead: WriteInFlight | null = null;
+  /** The last group read and written in optimisticFlush after the cache could not post it. */
+  private rereads: Promise<unknown> = Promise.resolve();
   /** Groups decided on a write still in flight, whose own write committed (tests, logs). */
   pipelinedWrites = 0;
 
@@ -500,22 +478,30 @@ export class PostingEngine {
       connection?.leave(failure);
       settle(committed);
     }
-    // Read only once the write in flight is done with: what it committed is then read.
-    if (ahead !== null) await ahead.done;
-    for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS_MAX; attempt++) {
-      try {
-        return await decideGroup(this.pool, group, this.clock(), 'optimistic', this.cache);
-      } catch (error) {
-        throwUnlessStale(error);
-        this.staleWrites++;
+    // Read only once the write in flight is done with, and once the groups read before this one
+    // are posted: what they committed is then read (read beside them, both would be decided on
+    // the same version of the book, and one would fail again).
+    const before = this.rereads;
+    const reread = (async () => {
+      await before;
+      if (ahead !== null) await ahead.done;
+      for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS_MAX; attempt++) {
+        try {
+          return await decideGroup(this.pool, group, this.clock(), 'optimistic', this.cache);
+        } catch (error) {
+          throwUnlessStale(error);
+          this.staleWrites++;
+        }
       }
-    }
-    this.lockedFallbacks++;
-    this.logger.info(
-      { items: group.length, attempts: OPTIMISTIC_ATTEMPTS_MAX },
-      'entry group kept finding its book changed by another writer; posting it under the book lock',
-    );
-    return this.lockedFlush(group, atCommit, 'locked');
+      this.lockedFallbacks++;
+      this.logger.info(
+        { items: group.length, attempts: OPTIMISTIC_ATTEMPTS_MAX },
+        'entry group kept finding its book changed by another writer; posting it under the book lock',
+      );
+      return this.lockedFlush(group, atCommit, 'locked');
+    })();
+    this.rereads = reread.catch(() => undefined);
+    return reread;
   }
 
   /** The group in a transaction of its own, under the book and account locks. */

@@ -11,6 +11,9 @@
  *   the version it expects but not at the chain head it was decided on: it fails, is decided again
  *   and posts, and the chain verifies. A write compared on the book's version alone would have
  *   chained onto a head that was never written;
+ * - when the first write fails and the second fails with it, the second group is read only once
+ *   the first, decided again from a read, is written: read beside it, it would be decided on the
+ *   version of the book that write is about to move, and fail again;
  * - when the connection both writes wait on is lost, both requests fail as unavailable, nothing is
  *   posted, and sent again they post once each (a third copy is replayed).
  */
@@ -52,23 +55,33 @@ afterAll(async () => {
 
 const WRITE = 'ledger-write-entries';
 
-/**
- * The test server's pool, except that the writes of entries sent on connections taken from it
- * (the engine's writes decided from its cache) wait, in the order sent, until `release(n)` lets the
- * n-th go (1-based). `sent()` counts those that reached it.
- */
-function holdingPool(pool: DbPool) {
-  const gates: { open: () => void; opened: Promise<void> }[] = [];
-  const gate = (n: number) => {
-    while (gates.length < n) {
+/** Gates opened one by one: `gate(n)` is the n-th (1-based). */
+function gates() {
+  const all: { open: () => void; opened: Promise<void> }[] = [];
+  return (n: number) => {
+    while (all.length < n) {
       let open!: () => void;
       const opened = new Promise<void>((resolve) => {
         open = resolve;
       });
-      gates.push({ open, opened });
+      all.push({ open, opened });
     }
-    return gates[n - 1]!;
+    return all[n - 1]!;
   };
+}
+
+/**
+ * The test server's pool, except that the writes of entries sent on connections taken from it
+ * (the engine's writes decided from its cache) wait, in the order sent, until `release(n)` lets the
+ * n-th go (1-based). `sent()` counts those that reached it. Once `holdPooled()` is called, the
+ * writes of entries sent on the pool itself (groups decided from a read) are held the same way,
+ * counted by `pooledSent()` and let go by `releasePooled(n)`.
+ */
+function holdingPool(pool: DbPool) {
+  const gate = gates();
+  const pooledGate = gates();
+  let holdingPooled = false;
+  let pooledSent = 0;
   let sent = 0;
   const clients: pg.PoolClient[] = [];
   const wrapClient = (client: pg.PoolClient) => {
@@ -86,9 +99,16 @@ function holdingPool(pool: DbPool) {
       },
     });
   };
+  const pooledQuery = async (config: unknown, values?: unknown) => {
+    const run = pool.query.bind(pool) as (config: unknown, values?: unknown) => Promise<unknown>;
+    if (holdingPooled && (config as { name?: unknown } | null)?.name === WRITE)
+      await pooledGate(++pooledSent).opened;
+    return run(config, values);
+  };
   const wrapped = new Proxy(pool, {
     get(target, property) {
       if (property === 'connect') return async () => wrapClient(await target.connect());
+      if (property === 'query') return pooledQuery;
       const value = Reflect.get(target, property, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
@@ -97,6 +117,11 @@ function holdingPool(pool: DbPool) {
     pool: wrapped,
     sent: () => sent,
     release: (n: number) => gate(n).open(),
+    holdPooled: () => {
+      holdingPooled = true;
+    },
+    pooledSent: () => pooledSent,
+    releasePooled: (n: number) => pooledGate(n).open(),
     /** The backend of the connection last taken from the pool. */
     lastBackend: () => (clients.at(-1) as unknown as { processID: number }).processID,
   };
@@ -237,6 +262,46 @@ describe('a flush decided while the write before it is in flight', () => {
     // Both writes decided from the cache failed; both groups were posted from a read.
     expect(engine.staleCachedWrites).toBe(2);
     expect(engine.pipelinedWrites).toBe(0);
+  });
+
+  it('reads the group decided on a failed write only once that write’s group is posted again', async () => {
+    const { book, bookId, accounts, engine, held } = await knownBook();
+    const [x, y, e1, e2] = accounts as [CreatedAccount, CreatedAccount, CreatedAccount, CreatedAccount];
+    let results: OpResult[];
+    let writtenMeanwhile = -1;
+    try {
+      const first = engine.submit([op(bookId, [debit(x, '2.00'), credit(e1, '2.00')])], true);
+      await waitFor(async () => held.sent() === 1, { what: 'the first write sent' });
+      const second = engine.submit([op(bookId, [debit(y, '4.00'), credit(e2, '4.00')])], true);
+      await waitFor(async () => held.sent() === 2, { what: 'the second write sent behind the first' });
+      // Another writer changes x without writing the book: the first write fails, and the second,
+      // decided on it, fails with it.
+      await db.query('update account set upper_bound = 1000 where book_id = $1 and id = $2', [
+        bookId,
+        rawId(x),
+      ]);
+      held.holdPooled();
+      held.release(1);
+      // The first group, decided again from a read, is about to write (held).
+      await waitFor(async () => held.pooledSent() === 1, { what: 'the first group written again' });
+      held.release(2);
+      await waitFor(async () => engine.staleCachedWrites === 2, { what: 'the second write failed' });
+      // Read beside the first group's write in flight, the second group would be decided on the
+      // version of the book that write is about to move, and written (held) at once.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      writtenMeanwhile = held.pooledSent() - 1;
+      for (let n = 1; n <= 6; n++) held.releasePooled(n);
+      results = [...(await first), ...(await second)];
+    } finally {
+      for (let n = 1; n <= 6; n++) held.releasePooled(n);
+      await engine.close();
+    }
+    expect(writtenMeanwhile).toBe(0);
+    expect(results.map((r) => r.ok)).toEqual([true, true]);
+    // Each group read once, and written once from that read.
+    expect(engine.staleWrites).toBe(0);
+    expect(engine.lockedFallbacks).toBe(0);
+    await expectIntactBook(db, ledger, book.id, 3);
   });
 
   it('fails both writes when their shared connection is lost, posts nothing, and posts them once when sent again', async () => {
