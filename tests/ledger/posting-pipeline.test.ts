@@ -186,6 +186,22 @@ const credit = (account: CreatedAccount, amount: string): LineInput => ({
   side: 'CREDIT',
 });
 
+/**
+ * Two writes in flight, held: the first, and the second decided on it (moving none of its
+ * accounts). Meanwhile another writer changes x without writing the book: the first write's
+ * compare-and-set on x will fail, and the book stays at the version both were decided from.
+ */
+async function twoWritesFirstStale({ bookId, accounts, engine, held }: Setup) {
+  const [x, y, e1, e2] = accounts as [CreatedAccount, CreatedAccount, CreatedAccount, CreatedAccount];
+  const firstOp = op(bookId, [debit(x, '2.00'), credit(e1, '2.00')]);
+  const first = engine.submit([firstOp], true);
+  await waitFor(async () => held.sent() === 1, { what: 'the first write sent' });
+  const second = engine.submit([op(bookId, [debit(y, '4.00'), credit(e2, '4.00')])], true);
+  await waitFor(async () => held.sent() === 2, { what: 'the second write sent behind the first' });
+  await db.query('update account set upper_bound = 1000 where book_id = $1 and id = $2', [bookId, rawId(x)]);
+  return { first, second, firstKey: firstOp.entry.idempotencyKey };
+}
+
 describe('a flush decided while the write before it is in flight', () => {
   it('is sent behind that write and chained onto it', async () => {
     const { book, bookId, accounts, engine, held } = await knownBook();
@@ -222,23 +238,11 @@ describe('a flush decided while the write before it is in flight', () => {
   });
 
   it('never chains onto a head that was not written: the write before it failed and was posted again first', async () => {
-    const { book, bookId, accounts, engine, held } = await knownBook();
-    const [x, y, e1, e2] = accounts as [CreatedAccount, CreatedAccount, CreatedAccount, CreatedAccount];
+    const setup = await knownBook();
+    const { book, bookId, engine, held } = setup;
     let results: OpResult[];
     try {
-      const firstOp = op(bookId, [debit(x, '2.00'), credit(e1, '2.00')]);
-      const firstKey = firstOp.entry.idempotencyKey;
-      const first = engine.submit([firstOp], true);
-      await waitFor(async () => held.sent() === 1, { what: 'the first write sent' });
-      // Decided on what the first write will leave; moves none of its accounts.
-      const second = engine.submit([op(bookId, [debit(y, '4.00'), credit(e2, '4.00')])], true);
-      await waitFor(async () => held.sent() === 2, { what: 'the second write sent behind the first' });
-      // Another writer changes x without writing the book: the first write's compare-and-set on
-      // x fails, and the book stays at the version both writes were decided from.
-      await db.query('update account set upper_bound = 1000 where book_id = $1 and id = $2', [
-        bookId,
-        rawId(x),
-      ]);
+      const { first, second, firstKey } = await twoWritesFirstStale(setup);
       held.release(1);
       // The first group is decided again from a read and committed (on the pool, not held): the
       // book is now at the version the second write expects, with another chain head.
@@ -265,21 +269,13 @@ describe('a flush decided while the write before it is in flight', () => {
   });
 
   it('reads the group decided on a failed write only once that write’s group is posted again', async () => {
-    const { book, bookId, accounts, engine, held } = await knownBook();
-    const [x, y, e1, e2] = accounts as [CreatedAccount, CreatedAccount, CreatedAccount, CreatedAccount];
+    const setup = await knownBook();
+    const { book, engine, held } = setup;
     let results: OpResult[];
     let writtenMeanwhile = -1;
     try {
-      const first = engine.submit([op(bookId, [debit(x, '2.00'), credit(e1, '2.00')])], true);
-      await waitFor(async () => held.sent() === 1, { what: 'the first write sent' });
-      const second = engine.submit([op(bookId, [debit(y, '4.00'), credit(e2, '4.00')])], true);
-      await waitFor(async () => held.sent() === 2, { what: 'the second write sent behind the first' });
-      // Another writer changes x without writing the book: the first write fails, and the second,
-      // decided on it, fails with it.
-      await db.query('update account set upper_bound = 1000 where book_id = $1 and id = $2', [
-        bookId,
-        rawId(x),
-      ]);
+      // The first write fails, and the second, decided on it, fails with it.
+      const { first, second } = await twoWritesFirstStale(setup);
       held.holdPooled();
       held.release(1);
       // The first group, decided again from a read, is about to write (held).
