@@ -84,7 +84,7 @@ the ledger answers ok or rejected. Loopback only.
 With --large-batches, half of the --workers (as many on each service process) send INDEPENDENT
 batches of ${LARGE_BATCH_MIN}-${LARGE_BATCH_MAX} entries instead (each entry with its own key, resent like the others)
 between the ${LARGE_BOOK_ACCOUNTS} unbounded accounts of a book of their own (one per process, written by that process
-only), so that the posting engine's pipeline runs: a flush of at least 64 ops decided from its
+only), so that the posting engine's pipeline runs: a flush of at least ${LARGE_BATCH_MIN} ops decided from its
 cache, that moved no bounded account, has the next flush decided and queued on its connection
 while its write is in flight. Every check below covers those books too. The load then goes on
 for ${LARGE_BATCH_TAIL_SECONDS} s after the faults have stopped and the last one has healed, so that the last service
@@ -483,6 +483,12 @@ function faultCounts(result: RunResult): string {
   return [...counts].map(([kind, n]) => `${kind} ${n}`).join(', ') || 'none';
 }
 
+/** "8 workers", and how many of them send large batches. */
+function workersText(options: Options): string {
+  const large = options.largeWorkers > 0 ? ` (${options.largeWorkers} of them sending large batches)` : '';
+  return `${options.workers} workers${large}`;
+}
+
 function summaryRows(result: RunResult): [string, string][] {
   const t = result.tally;
   const unknown = [...result.unknownByReason].map(([reason, n]) => `${reason} ${n}`).join(', ');
@@ -543,8 +549,7 @@ function report(result: RunResult, options: Options, command: string): string {
     `Command: \`${command}\``,
     '',
     `Run on ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version}, PostgreSQL ` +
-      `${result.postgresVersion}, ${result.database}. Seed ${options.seed}, ${options.workers} workers` +
-      `${options.largeWorkers > 0 ? ` (${options.largeWorkers} of them sending large batches)` : ''}, ` +
+      `${result.postgresVersion}, ${result.database}. Seed ${options.seed}, ${workersText(options)}, ` +
       `${options.readers} readers, ${options.accounts} accounts, ${Math.round(result.loadSeconds)} s of load ` +
       `(drain included), ${Math.round(result.totalSeconds)} s in all.`,
     '',
@@ -597,8 +602,7 @@ async function main(): Promise<void> {
     return;
   }
   log(
-    `seed ${options.seed}, ${options.loadSeconds} s of load (${options.mode}), ${options.workers} workers` +
-      `${options.largeWorkers > 0 ? ` (${options.largeWorkers} of them sending large batches)` : ''}, ` +
+    `seed ${options.seed}, ${options.loadSeconds} s of load (${options.mode}), ${workersText(options)}, ` +
       `${options.readers} readers, ${options.accounts} accounts, faults: ${options.faults.join(', ') || 'none'}` +
       `${options.shortTimeouts ? ', client timeouts' : ''}`,
   );

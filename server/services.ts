@@ -70,19 +70,7 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
       await reporting.close();
       await ledger.close();
       // One line at shutdown: how the posting engine's writes went (the bank test reads it).
-      const engine = ledger.engine;
-      deps.logger.info(
-        {
-          posting: {
-            staleWrites: engine.staleWrites,
-            staleCachedWrites: engine.staleCachedWrites,
-            lockedFallbacks: engine.lockedFallbacks,
-            pipelinedWrites: engine.pipelinedWrites,
-            cacheHits: engine.cache.hits,
-          },
-        },
-        'posting engine counters',
-      );
+      deps.logger.info({ posting: ledger.engine.counters() }, 'posting engine counters');
     },
   };
 }

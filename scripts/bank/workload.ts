@@ -28,6 +28,7 @@ import {
 import { backoffDelayMs, type RetryPolicy } from '../../client-sdk/retry.js';
 import { type BookScopedId, decodeId, decodeScopedId, scopedId } from '../../schema/ids.js';
 import { Decimal, ZERO } from '../../server/core/money.js';
+import { PIPELINE_OPS_MIN } from '../../server/ledger/write-connection.js';
 import { Prng } from './prng.js';
 
 export const UNIT = 'USD';
@@ -82,32 +83,38 @@ export async function createBank(
     const lowerBound = new Decimal(rng.pick(limits)).negated();
     const upperBound = i % 3 === 2 ? new Decimal(rng.pick(['150.00', '300.00'])) : null;
     const code = `m${String(i).padStart(4, '0')}`;
-    // createAccount carries no idempotency key, so it is sent once; faults start after setup.
-    const payload = await client.createAccount({
-      bookId,
-      code,
-      name: `member ${i}`,
-      type: 'ASSET',
-      unit: UNIT,
-      lowerBound: lowerBound.toFixed(SCALE),
-      ...(upperBound ? { upperBound: upperBound.toFixed(SCALE) } : {}),
-    });
-    if (!payload.account) throw new Error(`createAccount failed: ${JSON.stringify(payload.userErrors)}`);
-    accounts.push({
-      id: payload.account.id,
-      rawId: rawIds(payload.account.id).id,
-      code,
-      lowerBound,
-      upperBound,
-    });
+    accounts.push(await createBankAccount(client, bookId, code, `member ${i}`, lowerBound, upperBound));
   }
   return { bookId, rawBookId: rawIds(bookId).id, accounts };
 }
 
+/** An ASSET account of a bank book, with its bounds (null: none). */
+async function createBankAccount(
+  client: LedgerClient,
+  bookId: string,
+  code: string,
+  name: string,
+  lowerBound: Decimal | null,
+  upperBound: Decimal | null,
+): Promise<BankAccount> {
+  // createAccount carries no idempotency key, so it is sent once; faults start after setup.
+  const payload = await client.createAccount({
+    bookId,
+    code,
+    name,
+    type: 'ASSET',
+    unit: UNIT,
+    ...(lowerBound ? { lowerBound: lowerBound.toFixed(SCALE) } : {}),
+    ...(upperBound ? { upperBound: upperBound.toFixed(SCALE) } : {}),
+  });
+  if (!payload.account) throw new Error(`createAccount failed: ${JSON.stringify(payload.userErrors)}`);
+  return { id: payload.account.id, rawId: rawIds(payload.account.id).id, code, lowerBound, upperBound };
+}
+
 /** Accounts of a large-batch book (createLargeBook). */
 export const LARGE_BOOK_ACCOUNTS = 20;
-/** Entries in a large batch: from PIPELINE_OPS_MIN (server/ledger/write-connection.ts) to 200. */
-export const LARGE_BATCH_MIN = 64;
+/** Entries in a large batch: from the fewest ops of a flush that leads the pipeline, to 200. */
+export const LARGE_BATCH_MIN = PIPELINE_OPS_MIN;
 export const LARGE_BATCH_MAX = 200;
 
 /**
@@ -127,21 +134,7 @@ export async function createLargeBook(client: LedgerClient, runId: string, index
   const accounts: BankAccount[] = [];
   for (let i = 0; i < LARGE_BOOK_ACCOUNTS; i++) {
     const code = `u${String(i).padStart(4, '0')}`;
-    const payload = await client.createAccount({
-      bookId,
-      code,
-      name: `unbounded ${i}`,
-      type: 'ASSET',
-      unit: UNIT,
-    });
-    if (!payload.account) throw new Error(`createAccount failed: ${JSON.stringify(payload.userErrors)}`);
-    accounts.push({
-      id: payload.account.id,
-      rawId: rawIds(payload.account.id).id,
-      code,
-      lowerBound: null,
-      upperBound: null,
-    });
+    accounts.push(await createBankAccount(client, bookId, code, `unbounded ${i}`, null, null));
   }
   return { bookId, rawBookId: rawIds(bookId).id, accounts };
 }

@@ -127,7 +127,8 @@ export interface Pipeline {
   ahead: WriteAhead | null;
   /** Whether the write `ahead` describes committed, once its flush has remembered it. */
   after: Promise<boolean> | undefined;
-  onSent: (ahead: WriteAhead | null) => void;
+  /** Given only when the next flush may be decided on this one's write (it leads). */
+  onSent?: (ahead: WriteAhead | null) => void;
 }
 
 async function run(
@@ -526,7 +527,7 @@ async function run(
       fromCache,
     );
     // Sent (its values were taken as they are now): the next flush may be decided on what it leaves.
-    pipeline?.onSent(writeAhead(books, heads, working, posted, refusals));
+    if (pipeline?.onSent) pipeline.onSent(writeAhead(books, heads, working, posted, refusals));
     await written;
   }
   // What the write this group was decided on left is remembered first; it committed if this group

@@ -22,8 +22,8 @@ import { UnavailableError } from '../platform/errors.js';
 import { requestSignal } from '../platform/request-signal.js';
 import { type DbPool, type TxClient, withTransaction } from '../platform/transaction.js';
 import { key } from './decide.js';
-import { type Decision, decideGroup, decideGroupFromCache, type FlushItem } from './flush.js';
-import { isKeyDecidedBefore, throwUnlessStale, type WriteAhead } from './flush-write.js';
+import { type Decision, decideGroup, decideGroupFromCache, type FlushItem, type Pipeline } from './flush.js';
+import { isKeyDecidedBefore, throwUnlessStale } from './flush-write.js';
 import type { OpResult, PostOp } from './ops.js';
 import { PostingCache, PRELOAD_ACCOUNTS_MAX } from './posting-cache.js';
 import {
@@ -185,6 +185,17 @@ export class PostingEngine {
   private rereads: Promise<unknown> = Promise.resolve();
   /** Groups decided on a write still in flight, whose own write committed (tests, logs). */
   pipelinedWrites = 0;
+
+  /** The counters above, as the service logs them when it stops. */
+  counters() {
+    return {
+      staleWrites: this.staleWrites,
+      staleCachedWrites: this.staleCachedWrites,
+      lockedFallbacks: this.lockedFallbacks,
+      pipelinedWrites: this.pipelinedWrites,
+      cacheHits: this.cache.hits,
+    };
+  }
 
   constructor(
     private readonly pool: DbPool,
@@ -445,18 +456,23 @@ export class PostingEngine {
     // First without a read, from what the last committed write left (one round trip).
     try {
       const db = connection === null ? this.pool : await connection.open(this.pool);
-      const pipeline = mine && {
-        ahead: ahead?.state ?? null,
-        after: ahead?.done,
-        onSent: (state: WriteAhead | null) => {
-          if (state === null || !leads) return;
-          // The next flush may start now, decided on what this write leaves.
-          mine.state = state;
-          this.ahead = mine;
-          atCommit();
-        },
-      };
-      const decided = await decideGroupFromCache(db, group, this.clock(), this.cache, pipeline ?? undefined);
+      const pipeline: Pipeline | undefined =
+        mine === null
+          ? undefined
+          : {
+              ahead: ahead?.state ?? null,
+              after: ahead?.done,
+              // The next flush may start as soon as this write is sent, decided on what it leaves.
+              onSent: leads
+                ? (state) => {
+                    if (state === null) return;
+                    mine.state = state;
+                    this.ahead = mine;
+                    atCommit();
+                  }
+                : undefined,
+            };
+      const decided = await decideGroupFromCache(db, group, this.clock(), this.cache, pipeline);
       if (decided !== null) {
         committed = true;
         if (ahead !== null) this.pipelinedWrites++;

@@ -35,6 +35,7 @@ it("logs the posting engine's counters once when the services close", async () =
     pipelinedWrites: engine.pipelinedWrites,
     cacheHits: engine.cache.hits,
   });
+  expect(engine.counters()).toEqual(lines[0]!.posting);
   // The second and third entries were decided from what the first one's write left.
   expect(engine.cache.hits).toBeGreaterThan(0);
 });

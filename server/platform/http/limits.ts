@@ -58,7 +58,7 @@ export function sendThrottled(res: Response, waitMs: number, whose: string): voi
  * This bounds the memory that sixteen concurrent 1,000-entry batches would otherwise hold at once.
  * Two for one token: while one batch's write runs, the next is parsed and decided on what that
  * write will leave (PostingEngine.optimisticFlush), which took one book's batches of 500 from
- * about 6,500-7,000 to 8,250-9,300 entries/s (issue 12, 16 clients, one token); three in all, so
+ * about 6,150-7,300 to 8,250-9,850 entries/s (issue 12, 16 clients, one token, alternating runs); three in all, so
  * that one token never holds every slot.
  */
 export interface LargeRequestLimits {

@@ -92,13 +92,14 @@ function buildCheck(type: GraphQLInputType): Check {
     };
   }
   if (isInputObjectType(type)) {
+    // Not modelled: left to graphql-js.
+    if ((type as { isOneOf?: boolean }).isOneOf) return (value) => value === null || value === undefined;
     let fields: Record<string, unknown> | undefined;
     let known: { name: string; check: Check; hasDefault: boolean; required: boolean }[] = [];
     return (value) => {
       if (value === null || value === undefined) return true;
       // Arrays are object-like to graphql-js; not worth modelling.
       if (typeof value !== 'object' || Array.isArray(value)) return false;
-      if ((type as { isOneOf?: boolean }).isOneOf) return false;
       if (fields === undefined) {
         const map = type.getFields();
         known = Object.values(map).map((field) => ({
