@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { expect, inject } from 'vitest';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
 import {
   type AccountType,
   type CreateAccountInput,
@@ -139,6 +139,32 @@ export async function connectPg(databaseUrl: string = inject('databaseUrl')): Pr
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   return client;
+}
+
+export interface DirectPg {
+  /** The connection (`connectPg()`): exists once beforeAll has run. */
+  readonly db: pg.Client;
+}
+
+/**
+ * A direct connection for a whole file (or describe), registered where it is called: beforeAll
+ * opens it (`connectPg()`), afterAll closes it. Read `db` inside hooks and tests, never at the top
+ * level of the file (it throws there).
+ */
+export function usePg(): DirectPg {
+  let db: pg.Client | undefined;
+  beforeAll(async () => {
+    db = await connectPg();
+  });
+  afterAll(async () => {
+    await db?.end();
+  });
+  return {
+    get db() {
+      if (db === undefined) throw new Error('usePg: db was read before beforeAll ran');
+      return db;
+    },
+  };
 }
 
 /** Runs `call` and returns the LedgerClientError it must throw. */

@@ -9,6 +9,9 @@
  *
  * Both act for the run's ADMIN token (`inject('adminToken')`, registered by the global setup): the
  * child gets it as ADMIN_TOKEN, and `adminToken` on the returned handle is what to send.
+ *
+ * `useLedgerServer()` registers the lifecycle most ledger test files share (a test server, an SDK
+ * client for it, optionally a direct `pg` connection, all closed after the file).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -19,7 +22,9 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { GraphQLSchema } from 'graphql';
-import { inject } from 'vitest';
+import type pg from 'pg';
+import { afterAll, beforeAll, inject } from 'vitest';
+import type { LedgerClient } from '../../client-sdk/index.js';
 import { buildSchema } from '../../schema/index.js';
 import { type Config, loadConfig, repoRoot } from '../../server/platform/config.js';
 import type { AppDeps } from '../../server/platform/http/app.js';
@@ -27,6 +32,7 @@ import { createLogger } from '../../server/platform/logger.js';
 import { buildServiceApp, type ServiceAppDeps } from '../../server/service.js';
 import { createOrm, createServices, type Services } from '../../server/services.js';
 import { builtArgs } from './build.js';
+import { ledgerClient, usePg } from './ledger.js';
 
 export type LogLine = Record<string, unknown> & { level: string; msg: string };
 
@@ -115,6 +121,62 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         await orm.close();
       })();
       return stopped;
+    },
+  };
+}
+
+export interface LedgerServerOptions extends TestServerOptions {
+  /** Also open a direct `pg` connection to the run's database (`connectPg()`) as `db`. */
+  db?: boolean;
+}
+
+export interface LedgerServer {
+  /** The in-process test server (`startTestServer(options)`). */
+  readonly server: TestServer;
+  /** An SDK client for it, as the run's ADMIN, without retries (`ledgerClient(server.url)`). */
+  readonly ledger: LedgerClient;
+  /** The direct connection; only with `{ db: true }`. */
+  readonly db: pg.Client;
+}
+
+/**
+ * The lifecycle many ledger test files share, registered where it is called (at the top of a file
+ * or inside a describe, like the hooks it stands for):
+ * - beforeAll: start a test server, make an ADMIN SDK client for it, open a `pg` connection if
+ *   `db`;
+ * - afterAll: close the connection, then stop the server (vitest runs afterAll hooks last
+ *   registered first).
+ * Each call gets a server (and connection) of its own, as each file had. The fields exist once
+ * beforeAll has run: read them inside hooks, tests and the functions they call, never at the top
+ * level of the file (they throw there).
+ */
+export function useLedgerServer(options: LedgerServerOptions = {}): LedgerServer {
+  const { db: withDb = false, ...serverOptions } = options;
+  let server: TestServer | undefined;
+  let ledger: LedgerClient | undefined;
+  beforeAll(async () => {
+    server = await startTestServer(serverOptions);
+    ledger = ledgerClient(server.url);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  // Registered after the server's hooks: opened after the server starts, closed before it stops.
+  const direct = withDb ? usePg() : undefined;
+  const started = <T>(value: T | undefined, name: string): T => {
+    if (value === undefined) throw new Error(`useLedgerServer: ${name} was read before beforeAll ran`);
+    return value;
+  };
+  return {
+    get server() {
+      return started(server, 'server');
+    },
+    get ledger() {
+      return started(ledger, 'ledger');
+    },
+    get db() {
+      if (direct === undefined) throw new Error('useLedgerServer: db is only there with { db: true }');
+      return direct.db;
     },
   };
 }

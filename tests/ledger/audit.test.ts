@@ -5,13 +5,10 @@
  * the database, as an attacker or a broken tool would, in a book of its own; the expected figures
  * are written out by hand.
  */
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LedgerClient } from '../../client-sdk/index.js';
+import { describe, expect, it } from 'vitest';
 import {
   type CreatedAccount,
   type CreatedBook,
-  connectPg,
   createAccount,
   createBook,
   credit,
@@ -20,23 +17,10 @@ import {
   ledgerClient,
   newKey,
 } from '../helpers/ledger.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { useLedgerServer } from '../helpers/server.js';
 import { issueToken } from '../helpers/tokens.js';
 
-let server: TestServer;
-let ledger: LedgerClient;
-let db: pg.Client;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  ledger = ledgerClient(server.url);
-  db = await connectPg();
-});
-
-afterAll(async () => {
-  await db?.end();
-  await server?.stop();
-});
+const ctx = useLedgerServer({ db: true });
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -55,26 +39,26 @@ interface Fixture {
  * debits 10.00. Day totals: cash debits 100.00 and 25.50, equity credits 100.00 and 25.50.
  */
 async function fixture(): Promise<Fixture> {
-  const book = await createBook(ledger);
-  const cash = await createAccount(ledger, book.id, { code: 'cash', type: 'ASSET' });
-  const equity = await createAccount(ledger, book.id, { code: 'equity', type: 'EQUITY' });
+  const book = await createBook(ctx.ledger);
+  const cash = await createAccount(ctx.ledger, book.id, { code: 'cash', type: 'ASSET' });
+  const equity = await createAccount(ctx.ledger, book.id, { code: 'equity', type: 'EQUITY' });
   // Noon UTC, so the day is unambiguous whatever the clock says.
   const now = new Date();
   const today = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
   const twoDaysAgo = new Date(today.getTime() - 2 * DAY_MS + 12 * 3600 * 1000);
   const posted = [
-    await ledger.postJournalEntry({
+    await ctx.ledger.postJournalEntry({
       bookId: book.id,
       idempotencyKey: newKey('audit'),
       effectiveAt: twoDaysAgo.toISOString(),
       lines: [debit(cash, '100.00'), credit(equity, '100.00')],
     }),
-    await ledger.postJournalEntry({
+    await ctx.ledger.postJournalEntry({
       bookId: book.id,
       idempotencyKey: newKey('audit'),
       lines: [debit(cash, '25.50'), credit(equity, '25.50')],
     }),
-    await ledger.postPendingEntry({
+    await ctx.ledger.postPendingEntry({
       bookId: book.id,
       idempotencyKey: newKey('audit'),
       lines: [debit(equity, '10.00'), credit(cash, '10.00')],
@@ -93,14 +77,14 @@ async function fixture(): Promise<Fixture> {
 }
 
 async function change(sql: string, params: unknown[]): Promise<void> {
-  const result = await db.query(sql, params);
+  const result = await ctx.db.query(sql, params);
   expect(result.rowCount, sql).toBe(1);
 }
 
 describe('auditBook', () => {
   it('finds nothing in a clean book', async () => {
     const f = await fixture();
-    const audit = await ledger.auditBook({ bookId: f.book.id });
+    const audit = await ctx.ledger.auditBook({ bookId: f.book.id });
     expect(audit).toEqual({
       ok: true,
       book: { id: f.book.id },
@@ -124,10 +108,10 @@ describe('auditBook', () => {
       decodeGlobalId(f.equity.id).id,
     ]);
     // The attack works: the balance is wrong, and the chain still verifies.
-    expect((await ledger.accountBalance({ accountId: f.cash.id }))!.posted).toBe('1125.50');
-    expect((await ledger.verifyBookChain({ bookId: f.book.id }))!.ok).toBe(true);
+    expect((await ctx.ledger.accountBalance({ accountId: f.cash.id }))!.posted).toBe('1125.50');
+    expect((await ctx.ledger.verifyBookChain({ bookId: f.book.id }))!.ok).toBe(true);
 
-    const audit = await ledger.auditBook({ bookId: f.book.id });
+    const audit = await ctx.ledger.auditBook({ bookId: f.book.id });
     expect(audit).toMatchObject({ ok: false, chain: { ok: true }, mismatchCount: 2 });
     expect(audit!.mismatches).toEqual(
       expect.arrayContaining([
@@ -155,7 +139,7 @@ describe('auditBook', () => {
     const cashId = decodeGlobalId(f.cash.id).id;
     const equityId = decodeGlobalId(f.equity.id).id;
     const asOf = new Date(`${today}T00:00:00.000Z`).toISOString();
-    expect((await ledger.accountBalance({ accountId: f.cash.id, asOf }))!.posted).toBe('100.00');
+    expect((await ctx.ledger.accountBalance({ accountId: f.cash.id, asOf }))!.posted).toBe('100.00');
 
     await change(
       'update account_day_total set credits = credits + 0.50 where book_id = $1 and account_id = $2 and day = $3',
@@ -173,12 +157,12 @@ describe('auditBook', () => {
       [f.bookUuid, cashId, earlier],
     );
     // The attack works: the balance as of the start of today is wrong.
-    expect((await ledger.accountBalance({ accountId: f.cash.id, asOf }))!.posted).toBe('7.00');
+    expect((await ctx.ledger.accountBalance({ accountId: f.cash.id, asOf }))!.posted).toBe('7.00');
 
     const dayBefore = new Date(new Date(`${earlier}T00:00:00.000Z`).getTime() - DAY_MS)
       .toISOString()
       .slice(0, 10);
-    const audit = await ledger.auditBook({ bookId: f.book.id });
+    const audit = await ctx.ledger.auditBook({ bookId: f.book.id });
     expect(audit).toMatchObject({ ok: false, chain: { ok: true }, dayTotalsChecked: 5, mismatchCount: 3 });
     expect(audit!.mismatches).toEqual(
       expect.arrayContaining([
@@ -209,20 +193,20 @@ describe('auditBook', () => {
 
   it('reports the first entry whose hash does not match, next to the totals', async () => {
     const f = await fixture();
-    await db.query('begin');
+    await ctx.db.query('begin');
     try {
-      await db.query('alter table journal_entry disable trigger journal_entry_immutable');
+      await ctx.db.query('alter table journal_entry disable trigger journal_entry_immutable');
       await change('update journal_entry set memo = $2 where book_id = $1 and seq = 2', [
         f.bookUuid,
         'forged',
       ]);
-      await db.query('alter table journal_entry enable trigger journal_entry_immutable');
-      await db.query('commit');
+      await ctx.db.query('alter table journal_entry enable trigger journal_entry_immutable');
+      await ctx.db.query('commit');
     } catch (error) {
-      await db.query('rollback');
+      await ctx.db.query('rollback');
       throw error;
     }
-    const audit = await ledger.auditBook({ bookId: f.book.id });
+    const audit = await ctx.ledger.auditBook({ bookId: f.book.id });
     expect(audit).toMatchObject({
       ok: false,
       chain: { ok: false, entriesChecked: 1, firstMismatch: { seq: '2' } },
@@ -233,18 +217,18 @@ describe('auditBook', () => {
 
   it("answers the book's treasurer, and null to another book's treasurer and to an unknown book", async () => {
     const f = await fixture();
-    const other = await createBook(ledger);
-    const own = await issueToken(ledger, { grants: [{ role: 'TREASURER', scope: f.bookUuid }] });
-    const foreign = await issueToken(ledger, {
+    const other = await createBook(ctx.ledger);
+    const own = await issueToken(ctx.ledger, { grants: [{ role: 'TREASURER', scope: f.bookUuid }] });
+    const foreign = await issueToken(ctx.ledger, {
       grants: [{ role: 'TREASURER', scope: decodeGlobalId(other.id).id }],
     });
-    const asOwn = ledgerClient(server.url, { token: own.token });
-    const asForeign = ledgerClient(server.url, { token: foreign.token });
+    const asOwn = ledgerClient(ctx.server.url, { token: own.token });
+    const asForeign = ledgerClient(ctx.server.url, { token: foreign.token });
     expect(await asOwn.auditBook({ bookId: f.book.id })).toMatchObject({ ok: true, book: { id: f.book.id } });
     expect(await asForeign.auditBook({ bookId: f.book.id })).toBeNull();
     expect(await asForeign.auditBook({ bookId: other.id })).toMatchObject({ ok: true, accountsChecked: 0 });
     // An unknown book answers like a book of another tenant.
     const unknown = Buffer.from('Book:00000000-0000-7000-8000-000000000000').toString('base64');
-    expect(await ledger.auditBook({ bookId: unknown })).toBeNull();
+    expect(await ctx.ledger.auditBook({ bookId: unknown })).toBeNull();
   });
 });

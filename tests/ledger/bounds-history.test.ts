@@ -6,39 +6,23 @@
  * entries decided in one flush) is checked against the balances recomputed from the journal,
  * entry by entry in (effectiveAt, seq) order.
  */
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JournalEntryInput, LedgerClient } from '../../client-sdk/index.js';
+import { describe, expect, it } from 'vitest';
+import type { JournalEntryInput } from '../../client-sdk/index.js';
 import {
   type CreatedAccount,
   type CreatedBook,
-  connectPg,
   createAccount,
   createBook,
   credit,
   debit,
   decodeGlobalId,
-  ledgerClient,
   newKey,
   seededRandom,
   toMinor,
 } from '../helpers/ledger.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { useLedgerServer } from '../helpers/server.js';
 
-let server: TestServer;
-let ledger: LedgerClient;
-let db: pg.Client;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  ledger = ledgerClient(server.url);
-  db = await connectPg();
-});
-
-afterAll(async () => {
-  await db?.end();
-  await server?.stop();
-});
+const ctx = useLedgerServer({ db: true });
 
 const HOUR_MS = 3600 * 1000;
 /** An instant `hours` before the start of this test file, to the millisecond. */
@@ -54,19 +38,19 @@ interface Wallet {
 }
 
 async function walletBook(): Promise<Wallet> {
-  const book = await createBook(ledger);
+  const book = await createBook(ctx.ledger);
   return {
     book,
-    wallet: await createAccount(ledger, book.id, { code: 'wallet', type: 'ASSET', lowerBound: '0.00' }),
-    equity: await createAccount(ledger, book.id, { code: 'equity', type: 'EQUITY' }),
-    expense: await createAccount(ledger, book.id, { code: 'expense', type: 'EXPENSE' }),
+    wallet: await createAccount(ctx.ledger, book.id, { code: 'wallet', type: 'ASSET', lowerBound: '0.00' }),
+    equity: await createAccount(ctx.ledger, book.id, { code: 'equity', type: 'EQUITY' }),
+    expense: await createAccount(ctx.ledger, book.id, { code: 'expense', type: 'EXPENSE' }),
   };
 }
 
 /** Posts `amount` into (positive) or out of (negative) the wallet at `effectiveAt`; the payload. */
 function move(w: Wallet, amount: number, effectiveAt?: string) {
   const value = Math.abs(amount).toFixed(2);
-  return ledger.postJournalEntry({
+  return ctx.ledger.postJournalEntry({
     bookId: w.book.id,
     idempotencyKey: newKey('move'),
     ...(effectiveAt ? { effectiveAt } : {}),
@@ -84,11 +68,11 @@ async function posted(w: Wallet, amount: number, effectiveAt?: string) {
 }
 
 async function balanceOf(w: Wallet, asOf?: string): Promise<string> {
-  return (await ledger.accountBalance({ accountId: w.wallet.id, ...(asOf ? { asOf } : {}) }))!.posted;
+  return (await ctx.ledger.accountBalance({ accountId: w.wallet.id, ...(asOf ? { asOf } : {}) }))!.posted;
 }
 
 async function entryCount(w: Wallet): Promise<string> {
-  return (await ledger.book({ id: w.book.id }))!.entryCount;
+  return (await ctx.ledger.book({ id: w.book.id }))!.entryCount;
 }
 
 describe('a backdated entry', () => {
@@ -137,7 +121,7 @@ describe('a reversal', () => {
     await posted(w, -100, hoursAgo(72));
     await posted(w, 100, hoursAgo(24));
 
-    const before = await ledger.reverseJournalEntry({
+    const before = await ctx.ledger.reverseJournalEntry({
       entryId: deposit.id,
       idempotencyKey: newKey('rev'),
       effectiveAt: hoursAgo(121),
@@ -150,7 +134,7 @@ describe('a reversal', () => {
       },
     ]);
     // Dated at its original (the default): the wallet would hold -100.00 after 72 hours ago.
-    const atOriginal = await ledger.reverseJournalEntry({
+    const atOriginal = await ctx.ledger.reverseJournalEntry({
       entryId: deposit.id,
       idempotencyKey: newKey('rev'),
     });
@@ -161,7 +145,7 @@ describe('a reversal', () => {
       }),
     ]);
     // Dated now it fits: 100.00 - 100.00.
-    const now = await ledger.reverseJournalEntry({
+    const now = await ctx.ledger.reverseJournalEntry({
       entryId: deposit.id,
       idempotencyKey: newKey('rev'),
       effectiveAt: new Date().toISOString(),
@@ -178,7 +162,7 @@ describe('a commit', () => {
     await posted(w, 100, hoursAgo(72));
     // 60.00 reserved 48 hours ago (available 40.00), 50.00 in 24 hours ago (available 90.00),
     // 90.00 out 60 hours ago (fine then: 10.00; available now 0.00).
-    const pending = await ledger.postPendingEntry({
+    const pending = await ctx.ledger.postPendingEntry({
       bookId: w.book.id,
       idempotencyKey: newKey('pending'),
       effectiveAt: hoursAgo(48),
@@ -187,13 +171,13 @@ describe('a commit', () => {
     expect(pending.userErrors).toEqual([]);
     await posted(w, 50, hoursAgo(24));
     await posted(w, -90, hoursAgo(60));
-    expect(await ledger.accountBalance({ accountId: w.wallet.id })).toMatchObject({
+    expect(await ctx.ledger.accountBalance({ accountId: w.wallet.id })).toMatchObject({
       posted: '60.00',
       available: '0.00',
     });
 
     const commit = (effectiveAt?: string) =>
-      ledger.commitPendingEntry({
+      ctx.ledger.commitPendingEntry({
         entryId: pending.entry!.id,
         idempotencyKey: newKey('commit'),
         ...(effectiveAt ? { effectiveAt } : {}),
@@ -221,23 +205,23 @@ describe('a commit', () => {
 
 describe('random backdated traffic through batches', () => {
   it('never leaves a bounded account outside its bounds at any instant, recomputed from the journal', async () => {
-    const book = await createBook(ledger);
+    const book = await createBook(ctx.ledger);
     const bounded = [
-      await createAccount(ledger, book.id, {
+      await createAccount(ctx.ledger, book.id, {
         code: 'a1',
         type: 'ASSET',
         lowerBound: '0.00',
         upperBound: '200.00',
       }),
-      await createAccount(ledger, book.id, { code: 'a2', type: 'ASSET', lowerBound: '0.00' }),
-      await createAccount(ledger, book.id, {
+      await createAccount(ctx.ledger, book.id, { code: 'a2', type: 'ASSET', lowerBound: '0.00' }),
+      await createAccount(ctx.ledger, book.id, {
         code: 'm1',
         type: 'LIABILITY',
         lowerBound: '-50.00',
         upperBound: '100.00',
       }),
     ];
-    const equity = await createAccount(ledger, book.id, { code: 'equity', type: 'EQUITY' });
+    const equity = await createAccount(ctx.ledger, book.id, { code: 'equity', type: 'EQUITY' });
     const all = [...bounded, equity];
     const random = seededRandom(20261206);
     const pick = <T>(items: T[]) => items[Math.floor(random() * items.length)]!;
@@ -257,7 +241,7 @@ describe('random backdated traffic through batches', () => {
           lines: [debit(to, amount), credit(from, amount)],
         };
       });
-      const result = await ledger.postJournalEntries({ bookId: book.id, mode: 'INDEPENDENT', entries });
+      const result = await ctx.ledger.postJournalEntries({ bookId: book.id, mode: 'INDEPENDENT', entries });
       for (const [i, r] of result.results.entries()) {
         if (r.entry) {
           accepted++;
@@ -275,7 +259,7 @@ describe('random backdated traffic through batches', () => {
 
     // Every balance of every bounded account, entry by entry in (effectiveAt, seq) order, from
     // the journal itself.
-    const { rows } = await db.query(
+    const { rows } = await ctx.db.query(
       `select l.account_id, l.seq::text as seq,
               sum(case when l.side = 'DEBIT' then l.amount else -l.amount end)::numeric(38, 2)::text as net
          from journal_line l where l.book_id = $1 and l.phase = 'POSTED'
@@ -297,6 +281,6 @@ describe('random backdated traffic through batches', () => {
       }
     }
     expect(outside).toEqual([]);
-    expect((await ledger.auditBook({ bookId: book.id }))!.ok).toBe(true);
+    expect((await ctx.ledger.auditBook({ bookId: book.id }))!.ok).toBe(true);
   });
 });

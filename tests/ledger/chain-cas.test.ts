@@ -11,12 +11,10 @@
  *   is in the journal once, no refused one is, the sequence has no gap, the chain verifies, the
  *   audit finds nothing and every balance stayed within its bounds.
  */
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
 import {
   type CreatedAccount,
-  connectPg,
   createAccount,
   createBook,
   credit,
@@ -29,23 +27,13 @@ import {
   waitFor,
 } from '../helpers/ledger.js';
 import { holdBookLock } from '../helpers/locks.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { type TestServer, useLedgerServer } from '../helpers/server.js';
 
-let a: TestServer;
-let b: TestServer;
-let db: pg.Client;
-
-beforeAll(async () => {
-  [a, b] = await Promise.all([startTestServer(), startTestServer()]);
-  db = await connectPg();
-});
-
-afterAll(async () => {
-  await Promise.all([a?.stop(), b?.stop(), db?.end()]);
-});
+const ctxA = useLedgerServer({ db: true });
+const ctxB = useLedgerServer();
 
 const engineOf = (server: TestServer) => server.services.ledger.engine;
-const staleWrites = () => engineOf(a).staleWrites + engineOf(b).staleWrites;
+const staleWrites = () => engineOf(ctxA.server).staleWrites + engineOf(ctxB.server).staleWrites;
 
 async function bookWith(client: LedgerClient) {
   const book = await createBook(client);
@@ -55,11 +43,11 @@ async function bookWith(client: LedgerClient) {
 }
 
 const checkBook = (client: LedgerClient, bookId: string, expectedEntries: number) =>
-  expectIntactBook(db, client, bookId, expectedEntries);
+  expectIntactBook(ctxA.db, client, bookId, expectedEntries);
 
 describe('two engines posting to one book', () => {
   it('a forced race: one write loses its compare-and-set, reads again and posts after the other', async () => {
-    const [clientA, clientB] = [ledgerClient(a.url), ledgerClient(b.url)];
+    const [clientA, clientB] = [ledgerClient(ctxA.server.url), ledgerClient(ctxB.server.url)];
     const { book, cash, equity } = await bookWith(clientA);
     const before = staleWrites();
     const lock = await holdBookLock(inject('databaseUrl'), book.id);
@@ -90,7 +78,7 @@ describe('two engines posting to one book', () => {
   });
 
   it('the same key sent to both at once and refused: the other copy replays the refusal', async () => {
-    const [clientA, clientB] = [ledgerClient(a.url), ledgerClient(b.url)];
+    const [clientA, clientB] = [ledgerClient(ctxA.server.url), ledgerClient(ctxB.server.url)];
     const { book, cash, equity } = await bookWith(clientA);
     // Paying 5.00 out of an empty cash account (lower bound 0) is refused.
     const input = {
@@ -119,7 +107,7 @@ describe('two engines posting to one book', () => {
     });
     const again = await clientB.postJournalEntry(input);
     expect(again.userErrors.map((e) => e.code)).toEqual(['BALANCE_BOUND_EXCEEDED']);
-    const { rows } = await db.query(
+    const { rows } = await ctxA.db.query(
       'select 1 from journal_entry where book_id = $1 and idempotency_key = $2',
       [decodeGlobalId(book.id).id, input.idempotencyKey],
     );
@@ -128,7 +116,7 @@ describe('two engines posting to one book', () => {
   });
 
   it('concurrent random postings through both: nothing lost, nothing twice, bounds and chain hold', async () => {
-    const clients = [ledgerClient(a.url), ledgerClient(b.url)];
+    const clients = [ledgerClient(ctxA.server.url), ledgerClient(ctxB.server.url)];
     const book = await createBook(clients[0]!);
     const accounts: CreatedAccount[] = [];
     for (const code of ['m1', 'm2', 'm3']) {
@@ -160,13 +148,13 @@ describe('two engines posting to one book', () => {
     expect(posted.length).toBeGreaterThan(0);
     for (const r of refused)
       expect(r.answer.userErrors.map((e) => e.code)).toEqual(['BALANCE_BOUND_EXCEEDED']);
-    const { rows } = await db.query<{ idempotency_key: string }>(
+    const { rows } = await ctxA.db.query<{ idempotency_key: string }>(
       'select idempotency_key from journal_entry where book_id = $1',
       [decodeGlobalId(book.id).id],
     );
     expect(rows.map((r) => r.idempotency_key).sort()).toEqual(posted.map((r) => r.key).sort());
     await checkBook(clients[1]!, book.id, posted.length);
-    const balances = await db.query<{ balance: string }>(
+    const balances = await ctxA.db.query<{ balance: string }>(
       'select (posted_credits - posted_debits)::text as balance from account where book_id = $1',
       [decodeGlobalId(book.id).id],
     );

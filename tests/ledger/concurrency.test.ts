@@ -10,7 +10,6 @@
  * - the trial balance balances and the hash chain verifies.
  * Then the same with two server processes posting to the same accounts at once.
  */
-import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
   ErrorCode,
@@ -22,7 +21,6 @@ import type {
 import {
   type CreatedAccount,
   type CreatedBook,
-  connectPg,
   createAccount,
   createBook,
   credit,
@@ -33,6 +31,7 @@ import {
   newKey,
   seededRandom,
   toMinor,
+  usePg,
 } from '../helpers/ledger.js';
 import {
   type ServerProcess,
@@ -41,15 +40,7 @@ import {
   type TestServer,
 } from '../helpers/server.js';
 
-let db: pg.Client;
-
-beforeAll(async () => {
-  db = await connectPg();
-});
-
-afterAll(async () => {
-  await db?.end();
-});
+const ctx = usePg();
 
 const SCALE = 2;
 
@@ -301,7 +292,7 @@ async function audit(
   expect(new Set(listed.map((e) => e.id))).toEqual(answeredIds);
   expect((await ledger.book({ id: book.id }))!.entryCount).toBe(String(n));
   const bookUuid = decodeGlobalId(book.id).id;
-  const { rows: counted } = await db.query(
+  const { rows: counted } = await ctx.db.query(
     'select count(*)::int as n from journal_entry where book_id = $1',
     [bookUuid],
   );
@@ -368,7 +359,7 @@ async function audit(
   expect(new Set(resolutions).size).toBe(resolutions.length);
 
   // 5. Stored totals = sums of lines (SQL over journal_line) = what the API reports = the walk.
-  const { rows: sums } = await db.query(
+  const { rows: sums } = await ctx.db.query(
     `select a.id as account_id,
             a.posted_debits::numeric(38,2)::text as stored_pd, a.posted_credits::numeric(38,2)::text as stored_pc,
             a.pending_debits::numeric(38,2)::text as stored_ped, a.pending_credits::numeric(38,2)::text as stored_pec,

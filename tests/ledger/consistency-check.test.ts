@@ -9,32 +9,20 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { LedgerClient } from '../../client-sdk/index.js';
 import { balanceMismatches } from '../../server/ledger/index.js';
-import {
-  createAccount,
-  createBook,
-  credit,
-  debit,
-  decodeGlobalId,
-  ledgerClient,
-  newKey,
-} from '../helpers/ledger.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { createAccount, createBook, credit, debit, decodeGlobalId, newKey } from '../helpers/ledger.js';
+import { useLedgerServer } from '../helpers/server.js';
 
-let server: TestServer;
-let ledger: LedgerClient;
+const ctx = useLedgerServer();
+
 let db: pg.Pool;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  ledger = ledgerClient(server.url);
   db = new pg.Pool({ connectionString: inject('databaseUrl'), max: 1 });
 });
 
 afterAll(async () => {
   await db?.end();
-  await server?.stop();
 });
 
 /** balanceMismatches' answer in plain values (Decimals as strings at the unit's scale). */
@@ -53,19 +41,19 @@ async function mismatchesOf(bookId: string) {
 
 describe('checkConsistency and balanceMismatches', () => {
   it('report a stored account total corrupted in the database, field by field, and nothing on a clean book', async () => {
-    const book = await createBook(ledger);
+    const book = await createBook(ctx.ledger);
     const bookId = decodeGlobalId(book.id).id;
-    const cash = await createAccount(ledger, book.id, { code: 'cash', type: 'ASSET' });
-    const equity = await createAccount(ledger, book.id, { code: 'equity', type: 'EQUITY' });
+    const cash = await createAccount(ctx.ledger, book.id, { code: 'cash', type: 'ASSET' });
+    const equity = await createAccount(ctx.ledger, book.id, { code: 'equity', type: 'EQUITY' });
     for (const amount of ['10.00', '2.50']) {
-      const posted = await ledger.postJournalEntry({
+      const posted = await ctx.ledger.postJournalEntry({
         bookId: book.id,
         idempotencyKey: newKey('consistency'),
         lines: [debit(cash, amount), credit(equity, amount)],
       });
       expect(posted.userErrors).toEqual([]);
     }
-    const pending = await ledger.postPendingEntry({
+    const pending = await ctx.ledger.postPendingEntry({
       bookId: book.id,
       idempotencyKey: newKey('consistency-pending'),
       lines: [debit(cash, '4.00'), credit(equity, '4.00')],
@@ -73,7 +61,7 @@ describe('checkConsistency and balanceMismatches', () => {
     expect(pending.userErrors).toEqual([]);
 
     // Control: the stored totals are the lines' (cash: posted debits 12.50, pending debits 4.00).
-    expect(await server.services.ledger.checkConsistency(bookId)).toEqual({
+    expect(await ctx.server.services.ledger.checkConsistency(bookId)).toEqual({
       ok: true,
       accountsChecked: 2,
       mismatches: [],
@@ -94,7 +82,7 @@ describe('checkConsistency and balanceMismatches', () => {
       await corrupt(cashId, 'posted_debits', '12.51');
       await corrupt(equityId, 'pending_credits', '0.00');
 
-      const report = await server.services.ledger.checkConsistency(bookId);
+      const report = await ctx.server.services.ledger.checkConsistency(bookId);
       expect(report.ok).toBe(false);
       expect(report.accountsChecked).toBe(2);
       expect(
@@ -114,7 +102,7 @@ describe('checkConsistency and balanceMismatches', () => {
       await corrupt(equityId, 'pending_credits', '4.00');
     }
     // Restored: clean again (the checks compare values, they do not remember a past mismatch).
-    expect((await server.services.ledger.checkConsistency(bookId)).ok).toBe(true);
+    expect((await ctx.server.services.ledger.checkConsistency(bookId)).ok).toBe(true);
     expect(await mismatchesOf(bookId)).toEqual({ accounts: 2, mismatches: [] });
   });
 });

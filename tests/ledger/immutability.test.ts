@@ -9,37 +9,20 @@
  * cannot wipe the entries of the other test files sharing the database; every tampering happens
  * in a book of its own.
  */
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LedgerClient } from '../../client-sdk/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type CreatedAccount,
   type CreatedBook,
-  connectPg,
   createAccount,
   createBook,
   credit,
   debit,
   decodeGlobalId,
-  ledgerClient,
   newKey,
 } from '../helpers/ledger.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { useLedgerServer } from '../helpers/server.js';
 
-let server: TestServer;
-let ledger: LedgerClient;
-let db: pg.Client;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  ledger = ledgerClient(server.url);
-  db = await connectPg();
-});
-
-afterAll(async () => {
-  await db?.end();
-  await server?.stop();
-});
+const ctx = useLedgerServer({ db: true });
 
 interface Fixture {
   book: CreatedBook;
@@ -51,13 +34,13 @@ interface Fixture {
 
 /** A book of its own with `count` posted entries. */
 async function fixture(count = 4): Promise<Fixture> {
-  const book = await createBook(ledger);
+  const book = await createBook(ctx.ledger);
   const accounts = {
-    cash: await createAccount(ledger, book.id, { code: 'cash', type: 'ASSET' }),
-    bank: await createAccount(ledger, book.id, { code: 'bank', type: 'ASSET' }),
-    equity: await createAccount(ledger, book.id, { code: 'equity', type: 'EQUITY' }),
+    cash: await createAccount(ctx.ledger, book.id, { code: 'cash', type: 'ASSET' }),
+    bank: await createAccount(ctx.ledger, book.id, { code: 'bank', type: 'ASSET' }),
+    equity: await createAccount(ctx.ledger, book.id, { code: 'equity', type: 'EQUITY' }),
   };
-  const batch = await ledger.postJournalEntries({
+  const batch = await ctx.ledger.postJournalEntries({
     bookId: book.id,
     mode: 'ATOMIC',
     entries: Array.from({ length: count }, (_, i) => ({
@@ -75,20 +58,20 @@ async function fixture(count = 4): Promise<Fixture> {
     memo: r.entry!.memo,
   }));
   expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: count }, (_, i) => String(i + 1)));
-  expect((await ledger.verifyBookChain({ bookId: book.id }))!.ok).toBe(true);
+  expect((await ctx.ledger.verifyBookChain({ bookId: book.id }))!.ok).toBe(true);
   return { book, bookUuid: decodeGlobalId(book.id).id, accounts, entries };
 }
 
 /** Runs `sql` in a transaction that is always rolled back; returns the error it raised, if any. */
 async function attempt(sql: string, params: unknown[] = []): Promise<(Error & { code?: string }) | null> {
-  await db.query('begin');
+  await ctx.db.query('begin');
   try {
-    await db.query(sql, params);
+    await ctx.db.query(sql, params);
     return null;
   } catch (error) {
     return error as Error & { code?: string };
   } finally {
-    await db.query('rollback');
+    await ctx.db.query('rollback');
   }
 }
 
@@ -102,18 +85,19 @@ async function tamper(statements: [string, unknown[]][], { scaleCheckOff = false
     ['journal_line', 'journal_line_immutable'],
     ...(scaleCheckOff ? [['journal_line', 'journal_line_scale_update'] as [string, string]] : []),
   ];
-  await db.query('begin');
+  await ctx.db.query('begin');
   try {
     for (const [table, trigger] of triggers)
-      await db.query(`alter table ${table} disable trigger ${trigger}`);
+      await ctx.db.query(`alter table ${table} disable trigger ${trigger}`);
     for (const [sql, params] of statements) {
-      const result = await db.query(sql, params);
+      const result = await ctx.db.query(sql, params);
       expect(result.rowCount, sql).toBeGreaterThan(0);
     }
-    for (const [table, trigger] of triggers) await db.query(`alter table ${table} enable trigger ${trigger}`);
-    await db.query('commit');
+    for (const [table, trigger] of triggers)
+      await ctx.db.query(`alter table ${table} enable trigger ${trigger}`);
+    await ctx.db.query('commit');
   } catch (error) {
-    await db.query('rollback');
+    await ctx.db.query('rollback');
     throw error;
   }
 }
@@ -145,7 +129,7 @@ describe('the database refuses to change entries', () => {
   it('refuses to truncate the entries or their lines', async () => {
     // Every table that references the journal (pending_open, other domains' links to entries),
     // read from the catalogue so that a domain adding one does not turn this case into 0A000.
-    const { rows } = await db.query<{ name: string }>(
+    const { rows } = await ctx.db.query<{ name: string }>(
       `select distinct conrelid::regclass::text as name from pg_constraint
         where contype = 'f' and confrelid in ('journal_entry'::regclass, 'journal_line'::regclass)
           and conrelid not in ('journal_entry'::regclass, 'journal_line'::regclass)
@@ -168,7 +152,7 @@ describe('the database refuses to change entries', () => {
   });
 
   it('still holds every entry unchanged and verifiable afterwards', async () => {
-    const { rows } = await db.query(
+    const { rows } = await ctx.db.query(
       `select e.seq::text as seq, e.memo, count(l.*)::int as lines, sum(l.amount)::text as amount
          from journal_entry e join journal_line l on l.book_id = e.book_id and l.entry_id = e.id
         where e.book_id = $1 group by e.seq, e.memo order by e.seq`,
@@ -179,7 +163,7 @@ describe('the database refuses to change entries', () => {
       { seq: '2', memo: 'entry 2', lines: 2, amount: '22.000000000000000000' },
       { seq: '3', memo: 'entry 3', lines: 2, amount: '24.000000000000000000' },
     ]);
-    expect(await ledger.verifyBookChain({ bookId: f.book.id })).toMatchObject({
+    expect(await ctx.ledger.verifyBookChain({ bookId: f.book.id })).toMatchObject({
       ok: true,
       entriesChecked: 3,
     });
@@ -194,14 +178,14 @@ describe('the database refuses amounts finer than their unit (issue 10 item 2)',
 
   /** Runs `statements` in a transaction that is rolled back; the first error, if any. */
   async function attemptAll(statements: string[], params: unknown[]) {
-    await db.query('begin');
+    await ctx.db.query('begin');
     try {
-      for (const sql of statements) await db.query(sql, sql.includes('$1') ? params : []);
+      for (const sql of statements) await ctx.db.query(sql, sql.includes('$1') ? params : []);
       return null;
     } catch (error) {
       return error as Error & { code?: string };
     } finally {
-      await db.query('rollback');
+      await ctx.db.query('rollback');
     }
   }
 
@@ -318,7 +302,7 @@ describe('verifyBookChain finds tampering', () => {
     const f = await fixture(4);
     const target = f.entries[seq - 1]!;
     await tamper(edit(f, target));
-    const verified = await ledger.verifyBookChain({ bookId: f.book.id });
+    const verified = await ctx.ledger.verifyBookChain({ bookId: f.book.id });
     expect(verified).toMatchObject({
       ok: false,
       entriesChecked: seq - 1,
@@ -341,12 +325,12 @@ describe('verifyBookChain finds tampering', () => {
       ],
       { scaleCheckOff: true },
     );
-    const { rows } = await db.query(
+    const { rows } = await ctx.db.query(
       'select amount::text as amount from journal_line where book_id = $1 and entry_id = $2 and line_no = 1',
       [f.bookUuid, target.uuid],
     );
     expect(rows[0].amount).toBe('11.004000000000000000');
-    const verified = await ledger.verifyBookChain({ bookId: f.book.id });
+    const verified = await ctx.ledger.verifyBookChain({ bookId: f.book.id });
     expect(verified).toMatchObject({
       ok: false,
       entriesChecked: 1,
@@ -362,7 +346,7 @@ describe('verifyBookChain finds tampering', () => {
       ['delete from journal_line where book_id = $1 and entry_id = $2', [f.bookUuid, gone.uuid]],
       ['delete from journal_entry where book_id = $1 and id = $2', [f.bookUuid, gone.uuid]],
     ]);
-    const verified = await ledger.verifyBookChain({ bookId: f.book.id });
+    const verified = await ctx.ledger.verifyBookChain({ bookId: f.book.id });
     expect(verified).toMatchObject({
       ok: false,
       entriesChecked: 1,
@@ -377,7 +361,7 @@ describe('verifyBookChain finds tampering', () => {
       ['delete from journal_line where book_id = $1 and entry_id = $2', [f.bookUuid, last.uuid]],
       ['delete from journal_entry where book_id = $1 and id = $2', [f.bookUuid, last.uuid]],
     ]);
-    const verified = await ledger.verifyBookChain({ bookId: f.book.id });
+    const verified = await ctx.ledger.verifyBookChain({ bookId: f.book.id });
     expect(verified).toMatchObject({
       ok: false,
       entriesChecked: 2,
@@ -394,8 +378,8 @@ describe('verifyBookChain finds tampering', () => {
         [tampered.bookUuid, tampered.entries[0]!.uuid, 'x'],
       ],
     ]);
-    expect((await ledger.verifyBookChain({ bookId: tampered.book.id }))!.ok).toBe(false);
-    expect(await ledger.verifyBookChain({ bookId: healthy.book.id })).toMatchObject({
+    expect((await ctx.ledger.verifyBookChain({ bookId: tampered.book.id }))!.ok).toBe(false);
+    expect(await ctx.ledger.verifyBookChain({ bookId: healthy.book.id })).toMatchObject({
       ok: true,
       entriesChecked: 2,
     });

@@ -6,8 +6,7 @@
  * - an entry with the same account on both sides: refused with INVALID_INPUT naming the line
  *   (post the net amount); the same account twice on one side is a split and is fine.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LedgerClient } from '../../client-sdk/index.js';
+import { describe, expect, it } from 'vitest';
 import {
   type CreatedAccount,
   type CreatedBook,
@@ -15,25 +14,14 @@ import {
   createBook,
   credit,
   debit,
-  ledgerClient,
   newKey,
 } from '../helpers/ledger.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { useLedgerServer } from '../helpers/server.js';
 
-let server: TestServer;
-let ledger: LedgerClient;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  ledger = ledgerClient(server.url);
-});
-
-afterAll(async () => {
-  await server?.stop();
-});
+const ctx = useLedgerServer();
 
 async function post(book: CreatedBook, lines: ReturnType<typeof debit>[]) {
-  return ledger.postJournalEntry({ bookId: book.id, idempotencyKey: newKey('dec'), lines });
+  return ctx.ledger.postJournalEntry({ bookId: book.id, idempotencyKey: newKey('dec'), lines });
 }
 
 describe('closing a parent account', () => {
@@ -47,34 +35,34 @@ describe('closing a parent account', () => {
   }
 
   async function tree(): Promise<Tree> {
-    const book = await createBook(ledger);
-    const parent = await createAccount(ledger, book.id, { code: '3000', type: 'EQUITY' });
-    const child = await createAccount(ledger, book.id, {
+    const book = await createBook(ctx.ledger);
+    const parent = await createAccount(ctx.ledger, book.id, { code: '3000', type: 'EQUITY' });
+    const child = await createAccount(ctx.ledger, book.id, {
       code: '3000.1',
       type: 'EQUITY',
       parentId: parent.id,
     });
-    const grandchild = await createAccount(ledger, book.id, {
+    const grandchild = await createAccount(ctx.ledger, book.id, {
       code: '3000.1.1',
       type: 'EQUITY',
       parentId: child.id,
     });
-    const empty = await createAccount(ledger, book.id, {
+    const empty = await createAccount(ctx.ledger, book.id, {
       code: '3000.2',
       type: 'EQUITY',
       parentId: parent.id,
     });
-    const cash = await createAccount(ledger, book.id, { code: '1000', type: 'ASSET' });
+    const cash = await createAccount(ctx.ledger, book.id, { code: '1000', type: 'ASSET' });
     return { book, parent, child, grandchild, empty, cash };
   }
 
-  const close = (account: CreatedAccount) => ledger.closeAccount({ accountId: account.id });
+  const close = (account: CreatedAccount) => ctx.ledger.closeAccount({ accountId: account.id });
 
   it('is refused while a sub-account holds a balance, naming it', async () => {
     const t = await tree();
     expect((await post(t.book, [debit(t.cash, '25.00'), credit(t.child, '25.00')])).userErrors).toEqual([]);
     // The parent's own balance is zero; its roll-up is 25.00.
-    expect((await ledger.accountBalance({ accountId: t.parent.id }))!).toMatchObject({
+    expect((await ctx.ledger.accountBalance({ accountId: t.parent.id }))!).toMatchObject({
       posted: '0.00',
       rollup: '25.00',
     });
@@ -88,19 +76,19 @@ describe('closing a parent account', () => {
           'sub-account 3000.1 holds a balance or pending entries: a parent account closes only when every account below it is empty',
       },
     ]);
-    expect((await ledger.account({ id: t.parent.id }))!.closed).toBe(false);
+    expect((await ctx.ledger.account({ id: t.parent.id }))!.closed).toBe(false);
 
     // Emptied, the branch closes; the empty sub-accounts stay open.
     expect((await post(t.book, [debit(t.child, '25.00'), credit(t.cash, '25.00')])).userErrors).toEqual([]);
     const closed = await close(t.parent);
     expect(closed.userErrors).toEqual([]);
     expect(closed.account!.closed).toBe(true);
-    expect((await ledger.account({ id: t.child.id }))!.closed).toBe(false);
+    expect((await ctx.ledger.account({ id: t.child.id }))!.closed).toBe(false);
   });
 
   it('is refused while an account further down holds a reservation', async () => {
     const t = await tree();
-    const pending = await ledger.postPendingEntry({
+    const pending = await ctx.ledger.postPendingEntry({
       bookId: t.book.id,
       idempotencyKey: newKey('dec'),
       lines: [debit(t.cash, '5.00'), credit(t.grandchild, '5.00')],
@@ -112,7 +100,7 @@ describe('closing a parent account', () => {
     expect((await close(t.child)).userErrors.map((e) => e.code)).toEqual(['ACCOUNT_NOT_EMPTY']);
     // The sub-account's own closing is refused for its own reason, as before.
     expect((await close(t.grandchild)).userErrors.map((e) => e.code)).toEqual(['ACCOUNT_NOT_EMPTY']);
-    const voided = await ledger.voidPendingEntry({
+    const voided = await ctx.ledger.voidPendingEntry({
       entryId: pending.entry!.id,
       idempotencyKey: newKey('dec'),
     });
@@ -130,10 +118,10 @@ describe('closing a parent account', () => {
 
 describe('an entry with the same account on both sides', () => {
   it('is refused, naming the line, and posts nothing; the same account twice on one side is fine', async () => {
-    const book = await createBook(ledger);
-    const cash = await createAccount(ledger, book.id, { code: 'cash', type: 'ASSET' });
-    const bank = await createAccount(ledger, book.id, { code: 'bank', type: 'ASSET' });
-    const equity = await createAccount(ledger, book.id, { code: 'equity', type: 'EQUITY' });
+    const book = await createBook(ctx.ledger);
+    const cash = await createAccount(ctx.ledger, book.id, { code: 'cash', type: 'ASSET' });
+    const bank = await createAccount(ctx.ledger, book.id, { code: 'bank', type: 'ASSET' });
+    const equity = await createAccount(ctx.ledger, book.id, { code: 'equity', type: 'EQUITY' });
 
     const both = await post(book, [debit(cash, '10.00'), credit(cash, '10.00')]);
     expect(both).toMatchObject({
@@ -151,10 +139,10 @@ describe('an entry with the same account on both sides', () => {
     expect(hidden.userErrors.map((e) => [e.code, e.field])).toEqual([
       ['INVALID_INPUT', 'lines[2].accountId'],
     ]);
-    expect((await ledger.book({ id: book.id }))!.entryCount).toBe('0');
+    expect((await ctx.ledger.book({ id: book.id }))!.entryCount).toBe('0');
 
     const split = await post(book, [debit(cash, '6.00'), debit(cash, '4.00'), credit(equity, '10.00')]);
     expect(split.userErrors).toEqual([]);
-    expect((await ledger.accountBalance({ accountId: cash.id }))!.posted).toBe('10.00');
+    expect((await ctx.ledger.accountBalance({ accountId: cash.id }))!.posted).toBe('10.00');
   });
 });

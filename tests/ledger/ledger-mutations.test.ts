@@ -4,7 +4,7 @@
  * (the book's entryCount does not move).
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createLedgerClient,
   type ErrorCode,
@@ -23,16 +23,15 @@ import {
   debit,
   encodeGlobalId,
   expectClientError,
-  ledgerClient,
   newKey,
   rawGraphQL,
   uniqueSuffix,
   waitFor,
 } from '../helpers/ledger.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { useLedgerServer } from '../helpers/server.js';
 
-let server: TestServer;
-let ledger: LedgerClient;
+const ctx = useLedgerServer();
+
 /** The main book: USD (2), HOUR (0), BTC (8). */
 let book: CreatedBook;
 let otherBook: CreatedBook;
@@ -40,20 +39,14 @@ let otherBook: CreatedBook;
 const DAY_MS = 24 * 3600 * 1000;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  ledger = ledgerClient(server.url);
-  book = await createBook(ledger, {
+  book = await createBook(ctx.ledger, {
     units: [
       { code: 'USD', scale: 2 },
       { code: 'HOUR', scale: 0 },
       { code: 'BTC', scale: 8 },
     ],
   });
-  otherBook = await createBook(ledger);
-});
-
-afterAll(async () => {
-  await server?.stop();
+  otherBook = await createBook(ctx.ledger);
 });
 
 /** Accounts with codes made unique, so every test starts from zero balances. */
@@ -71,25 +64,25 @@ async function freshAccounts<const C extends string>(
   const suffix = uniqueSuffix();
   const out = {} as Record<C, CreatedAccount>;
   for (const setup of setups) {
-    out[setup.code] = await createAccount(ledger, bookId, { ...setup, code: `${setup.code}-${suffix}` });
+    out[setup.code] = await createAccount(ctx.ledger, bookId, { ...setup, code: `${setup.code}-${suffix}` });
   }
   return out;
 }
 
 async function entryCount(bookId = book.id): Promise<string> {
-  const found = await ledger.book({ id: bookId });
+  const found = await ctx.ledger.book({ id: bookId });
   expect(found).not.toBeNull();
   return found!.entryCount;
 }
 
 async function balanceOf(account: CreatedAccount) {
-  const balance = await ledger.accountBalance({ accountId: account.id });
+  const balance = await ctx.ledger.accountBalance({ accountId: account.id });
   expect(balance).not.toBeNull();
   return balance!;
 }
 
 function post(lines: JournalLineInput[], extra: Partial<PostJournalEntryInput> = {}) {
-  return ledger.postJournalEntry({ bookId: book.id, idempotencyKey: newKey('post'), lines, ...extra });
+  return ctx.ledger.postJournalEntry({ bookId: book.id, idempotencyKey: newKey('post'), lines, ...extra });
 }
 
 async function postOk(lines: JournalLineInput[], extra: Partial<PostJournalEntryInput> = {}) {
@@ -119,7 +112,7 @@ async function expectRejected(
 describe('createBook', () => {
   it('creates a book with its units, default backdating window and an empty chain', async () => {
     const name = `book ${uniqueSuffix()}`;
-    const payload = await ledger.createBook({
+    const payload = await ctx.ledger.createBook({
       name,
       description: 'a co-op',
       units: [
@@ -155,15 +148,15 @@ describe('createBook', () => {
     ],
     ['no units', [], 'INVALID_UNIT'],
   ] as const)('refuses %s', async (_what, units, code) => {
-    const payload = await ledger.createBook({ name: 'x', units: [...units] });
+    const payload = await ctx.ledger.createBook({ name: 'x', units: [...units] });
     expect(payload.book).toBeNull();
     expect(payload.userErrors.map((e) => e.code)).toEqual([code]);
   });
 
   it('refuses an empty name and a backdating window over 36600 days', async () => {
-    const blank = await ledger.createBook({ name: '   ', units: [{ code: 'USD', scale: 2 }] });
+    const blank = await ctx.ledger.createBook({ name: '   ', units: [{ code: 'USD', scale: 2 }] });
     expect(blank.userErrors.map((e) => [e.code, e.field])).toEqual([['INVALID_INPUT', 'name']]);
-    const wide = await ledger.createBook({
+    const wide = await ctx.ledger.createBook({
       name: 'x',
       units: [{ code: 'USD', scale: 2 }],
       maxBackdateDays: 36_601,
@@ -174,8 +167,11 @@ describe('createBook', () => {
 
 describe('createAccount', () => {
   it('creates accounts with bounds formatted at the unit scale and a parent in the same unit', async () => {
-    const parent = await createAccount(ledger, book.id, { code: `assets-${uniqueSuffix()}`, type: 'ASSET' });
-    const payload = await ledger.createAccount({
+    const parent = await createAccount(ctx.ledger, book.id, {
+      code: `assets-${uniqueSuffix()}`,
+      type: 'ASSET',
+    });
+    const payload = await ctx.ledger.createAccount({
       bookId: book.id,
       code: `bank-${uniqueSuffix()}`,
       name: 'Bank',
@@ -200,8 +196,8 @@ describe('createAccount', () => {
 
   it('refuses a duplicate code, an unknown unit, an unknown book and a bad parent', async () => {
     const code = `dup-${uniqueSuffix()}`;
-    await createAccount(ledger, book.id, { code, type: 'ASSET' });
-    const dup = await ledger.createAccount({
+    await createAccount(ctx.ledger, book.id, { code, type: 'ASSET' });
+    const dup = await ctx.ledger.createAccount({
       bookId: book.id,
       code,
       name: 'again',
@@ -210,7 +206,7 @@ describe('createAccount', () => {
     });
     expect(dup.userErrors.map((e) => [e.code, e.field])).toEqual([['DUPLICATE_CODE', 'code']]);
 
-    const unit = await ledger.createAccount({
+    const unit = await ctx.ledger.createAccount({
       bookId: book.id,
       code: `u-${uniqueSuffix()}`,
       name: 'x',
@@ -220,7 +216,7 @@ describe('createAccount', () => {
     expect(unit.userErrors.map((e) => [e.code, e.field])).toEqual([['UNKNOWN_UNIT', 'unit']]);
 
     for (const bookId of ['garbage', encodeGlobalId('Book', randomUUID())]) {
-      const missing = await ledger.createAccount({
+      const missing = await ctx.ledger.createAccount({
         bookId,
         code: 'x',
         name: 'x',
@@ -230,12 +226,12 @@ describe('createAccount', () => {
       expect(missing.userErrors.map((e) => [e.code, e.field])).toEqual([['UNKNOWN_BOOK', 'bookId']]);
     }
 
-    const hours = await createAccount(ledger, book.id, {
+    const hours = await createAccount(ctx.ledger, book.id, {
       code: `h-${uniqueSuffix()}`,
       type: 'ASSET',
       unit: 'HOUR',
     });
-    const otherUnit = await ledger.createAccount({
+    const otherUnit = await ctx.ledger.createAccount({
       bookId: book.id,
       code: `c-${uniqueSuffix()}`,
       name: 'x',
@@ -245,8 +241,11 @@ describe('createAccount', () => {
     });
     expect(otherUnit.userErrors.map((e) => [e.code, e.field])).toEqual([['INVALID_PARENT', 'parentId']]);
 
-    const foreign = await createAccount(ledger, otherBook.id, { code: `f-${uniqueSuffix()}`, type: 'ASSET' });
-    const otherBookParent = await ledger.createAccount({
+    const foreign = await createAccount(ctx.ledger, otherBook.id, {
+      code: `f-${uniqueSuffix()}`,
+      type: 'ASSET',
+    });
+    const otherBookParent = await ctx.ledger.createAccount({
       bookId: book.id,
       code: `c-${uniqueSuffix()}`,
       name: 'x',
@@ -261,7 +260,7 @@ describe('createAccount', () => {
 
   it('refuses bounds that exclude zero, that are inverted, or that have too many decimals', async () => {
     const attempt = (bounds: { lowerBound?: string; upperBound?: string }) =>
-      ledger.createAccount({
+      ctx.ledger.createAccount({
         bookId: book.id,
         code: `b-${uniqueSuffix()}`,
         name: 'x',
@@ -291,7 +290,7 @@ describe('postJournalEntry', () => {
       { code: 'sales', type: 'REVENUE' },
     ]);
     const countBefore = BigInt(await entryCount());
-    const headBefore = (await ledger.book({ id: book.id }))!.headHash;
+    const headBefore = (await ctx.ledger.book({ id: book.id }))!.headHash;
     const before = Date.now();
     const entry = await postOk([debit(a.cash, '25'), credit(a.sales, '25.00')], {
       memo: 'first sale',
@@ -346,7 +345,7 @@ describe('postJournalEntry', () => {
     expect(effective).toBeLessThanOrEqual(after);
     expect(Date.parse(entry.recordedAt)).toBeGreaterThanOrEqual(before);
 
-    const headAfter = await ledger.book({ id: book.id });
+    const headAfter = await ctx.ledger.book({ id: book.id });
     expect(headAfter!.entryCount).toBe(String(countBefore + 1n));
     expect(headAfter!.headHash).toBe(entry.hash);
 
@@ -407,13 +406,13 @@ describe('postJournalEntry', () => {
   });
 
   it('honours the full precision of an 18-decimal unit and 18 integer digits', async () => {
-    const fine = await createBook(ledger, { units: [{ code: 'MICRO', scale: 18 }] });
+    const fine = await createBook(ctx.ledger, { units: [{ code: 'MICRO', scale: 18 }] });
     const a = {
-      x: await createAccount(ledger, fine.id, { code: 'x', type: 'ASSET', unit: 'MICRO' }),
-      y: await createAccount(ledger, fine.id, { code: 'y', type: 'EQUITY', unit: 'MICRO' }),
+      x: await createAccount(ctx.ledger, fine.id, { code: 'x', type: 'ASSET', unit: 'MICRO' }),
+      y: await createAccount(ctx.ledger, fine.id, { code: 'y', type: 'EQUITY', unit: 'MICRO' }),
     };
     for (const amount of ['0.000000000000000001', '999999999999999999.999999999999999999']) {
-      const payload = await ledger.postJournalEntry({
+      const payload = await ctx.ledger.postJournalEntry({
         bookId: fine.id,
         idempotencyKey: newKey(),
         lines: [debit(a.x, amount), credit(a.y, amount)],
@@ -421,9 +420,9 @@ describe('postJournalEntry', () => {
       expect(payload.userErrors).toEqual([]);
       expect(payload.entry!.lines[0]!.amount).toBe(amount);
     }
-    const balance = await ledger.accountBalance({ accountId: a.x.id });
+    const balance = await ctx.ledger.accountBalance({ accountId: a.x.id });
     expect(balance!.posted).toBe('1000000000000000000.000000000000000000');
-    const tooBig = await ledger.postJournalEntry({
+    const tooBig = await ctx.ledger.postJournalEntry({
       bookId: fine.id,
       idempotencyKey: newKey(),
       lines: [debit(a.x, '1000000000000000000'), credit(a.y, '1000000000000000000')],
@@ -479,12 +478,12 @@ describe('postJournalEntry', () => {
           lines: [{ accountId: "${a.cash.id}", side: DEBIT, amount: ${amount}, unit: "USD" },
                   { accountId: "${a.sales.id}", side: CREDIT, amount: "1.00", unit: "USD" }] }) { entry { id } } }`;
       for (const amount of ['1', '1.00', '"1e0"']) {
-        const { body } = await rawGraphQL(server.url, literal(amount));
+        const { body } = await rawGraphQL(ctx.server.url, literal(amount));
         expect(body.errors?.map((e) => e.extensions?.code)).toContain('INVALID_AMOUNT');
         expect(body.data?.postJournalEntry ?? null).toBeNull();
       }
       // The same document with a proper string literal posts: the refusals above were about the amount.
-      const { body } = await rawGraphQL(server.url, literal('"1.00"'));
+      const { body } = await rawGraphQL(ctx.server.url, literal('"1.00"'));
       expect(body.errors).toBeUndefined();
       expect(await entryCount()).toBe(String(BigInt(before) + 1n));
     });
@@ -582,7 +581,7 @@ describe('postJournalEntry', () => {
     });
 
     it('refuses accounts of another book, garbage ids, other types of id and unknown uuids', async () => {
-      const foreign = await createAccount(ledger, otherBook.id, {
+      const foreign = await createAccount(ctx.ledger, otherBook.id, {
         code: `f-${uniqueSuffix()}`,
         type: 'ASSET',
       });
@@ -633,7 +632,7 @@ describe('postJournalEntry', () => {
     ): Promise<void> {
       for (let attempt = 1; ; attempt++) {
         const sentAt = Date.now();
-        const payload = await ledger.postJournalEntry({
+        const payload = await ctx.ledger.postJournalEntry({
           bookId,
           idempotencyKey: newKey('edge'),
           effectiveAt: new Date(sentAt + offsetMs).toISOString(),
@@ -666,21 +665,21 @@ describe('postJournalEntry', () => {
     });
 
     it('accepts backdating up to the default window of 366 days and refuses it beyond', async () => {
-      expect((await ledger.book({ id: book.id }))!.maxBackdateDays).toBe(366);
+      expect((await ctx.ledger.book({ id: book.id }))!.maxBackdateDays).toBe(366);
       await expectAtOffset(-366 * DAY_MS - 1, 'refused');
       await expectAtOffset(-366 * DAY_MS + 250, 'accepted', { marginMs: 250 });
     });
 
     it('uses the window the book was created with', async () => {
-      const narrow = await createBook(ledger, { maxBackdateDays: 10 });
+      const narrow = await createBook(ctx.ledger, { maxBackdateDays: 10 });
       const accounts = {
-        cash: await createAccount(ledger, narrow.id, { code: 'cash', type: 'ASSET' }),
-        sales: await createAccount(ledger, narrow.id, { code: 'sales', type: 'REVENUE' }),
+        cash: await createAccount(ctx.ledger, narrow.id, { code: 'cash', type: 'ASSET' }),
+        sales: await createAccount(ctx.ledger, narrow.id, { code: 'sales', type: 'REVENUE' }),
       };
-      expect((await ledger.book({ id: narrow.id }))!.maxBackdateDays).toBe(10);
+      expect((await ctx.ledger.book({ id: narrow.id }))!.maxBackdateDays).toBe(10);
       await expectAtOffset(-10 * DAY_MS - 1, 'refused', { bookId: narrow.id, accounts });
       await expectAtOffset(-10 * DAY_MS + 250, 'accepted', { bookId: narrow.id, accounts, marginMs: 250 });
-      expect((await ledger.book({ id: narrow.id }))!.entryCount).toBe('1');
+      expect((await ctx.ledger.book({ id: narrow.id }))!.entryCount).toBe('1');
     });
 
     it('refuses a DateTime without a time zone with a top-level error', async () => {
@@ -783,19 +782,19 @@ describe('postJournalEntry', () => {
         { code: 'sales', type: 'REVENUE' },
       ]);
       for (const bookId of ['garbage', encodeGlobalId('Book', randomUUID()), a.cash.id]) {
-        const payload = await ledger.postJournalEntry({
+        const payload = await ctx.ledger.postJournalEntry({
           bookId,
           idempotencyKey: newKey(),
           lines: [debit(a.cash, '1.00'), credit(a.sales, '1.00')],
         });
         expect(payload.userErrors.map((e) => [e.code, e.field])).toEqual([['UNKNOWN_BOOK', 'bookId']]);
-        const pending = await ledger.postPendingEntry({
+        const pending = await ctx.ledger.postPendingEntry({
           bookId,
           idempotencyKey: newKey(),
           lines: [debit(a.cash, '1.00'), credit(a.sales, '1.00')],
         });
         expect(pending.userErrors.map((e) => e.code)).toEqual(['UNKNOWN_BOOK']);
-        const batch = await ledger.postJournalEntries({
+        const batch = await ctx.ledger.postJournalEntries({
           bookId,
           mode: 'INDEPENDENT',
           entries: [{ idempotencyKey: newKey(), lines: [debit(a.cash, '1.00'), credit(a.sales, '1.00')] }],
@@ -821,7 +820,7 @@ describe('idempotency', () => {
 
   async function journalEntryCount(bookId = book.id): Promise<number> {
     let n = 0;
-    for await (const _ of ledger.iterateJournalEntries({ bookId })) n++;
+    for await (const _ of ctx.ledger.iterateJournalEntries({ bookId })) n++;
     return n;
   }
 
@@ -833,19 +832,19 @@ describe('idempotency', () => {
       metadata: [{ key: 'member', value: '7' }],
       lines: [debit(a.cash, '30.00'), credit(a.sales, '30.00')],
     };
-    const first = await ledger.postJournalEntry(input);
+    const first = await ctx.ledger.postJournalEntry(input);
     expect(first.userErrors).toEqual([]);
     expect(first.replayed).toBe(false);
     const count = await entryCount();
     const listed = await journalEntryCount();
 
     // No effectiveAt: "now" differs between the two calls, and it is still the same request.
-    const again = await ledger.postJournalEntry(input);
+    const again = await ctx.ledger.postJournalEntry(input);
     expect(again.userErrors).toEqual([]);
     expect(again.replayed).toBe(true);
     expect(again.entry).toEqual(first.entry);
     // Absent and explicit null are the same input.
-    const withNulls = await ledger.postJournalEntry({ ...input, effectiveAt: null });
+    const withNulls = await ctx.ledger.postJournalEntry({ ...input, effectiveAt: null });
     expect(withNulls.replayed).toBe(true);
     expect(withNulls.entry!.id).toBe(first.entry!.id);
 
@@ -871,7 +870,7 @@ describe('idempotency', () => {
           effectiveAt: new Date(Date.now() - 1000).toISOString(),
         }),
       () => post(lines, { idempotencyKey: key, memo: 'a', metadata: [{ key: 'x', value: 'y' }] }),
-      () => ledger.postPendingEntry({ bookId: book.id, idempotencyKey: key, memo: 'a', lines }),
+      () => ctx.ledger.postPendingEntry({ bookId: book.id, idempotencyKey: key, memo: 'a', lines }),
     ];
     for (const variant of variants) await expectRejected(variant, 'IDEMPOTENCY_KEY_REUSED', 'idempotencyKey');
     // And the original still replays.
@@ -925,10 +924,13 @@ describe('idempotency', () => {
     const here = await post([debit(a.cash, '1.00'), credit(a.sales, '1.00')], { idempotencyKey: key });
     expect(here.userErrors).toEqual([]);
     const o = {
-      cash: await createAccount(ledger, otherBook.id, { code: `cash-${uniqueSuffix()}`, type: 'ASSET' }),
-      sales: await createAccount(ledger, otherBook.id, { code: `sales-${uniqueSuffix()}`, type: 'REVENUE' }),
+      cash: await createAccount(ctx.ledger, otherBook.id, { code: `cash-${uniqueSuffix()}`, type: 'ASSET' }),
+      sales: await createAccount(ctx.ledger, otherBook.id, {
+        code: `sales-${uniqueSuffix()}`,
+        type: 'REVENUE',
+      }),
     };
-    const there = await ledger.postJournalEntry({
+    const there = await ctx.ledger.postJournalEntry({
       bookId: otherBook.id,
       idempotencyKey: key,
       lines: [debit(o.cash, '1.00'), credit(o.sales, '1.00')],
@@ -945,9 +947,13 @@ describe('idempotency', () => {
       memo: 'x',
       lines: [debit(a.cash, '4.00'), credit(a.sales, '4.00')],
     };
-    const batch = await ledger.postJournalEntries({ bookId: book.id, mode: 'INDEPENDENT', entries: [entry] });
+    const batch = await ctx.ledger.postJournalEntries({
+      bookId: book.id,
+      mode: 'INDEPENDENT',
+      entries: [entry],
+    });
     expect(batch.postedCount).toBe(1);
-    const single = await ledger.postJournalEntry({ bookId: book.id, ...entry });
+    const single = await ctx.ledger.postJournalEntry({ bookId: book.id, ...entry });
     expect(single.replayed).toBe(true);
     expect(single.entry!.id).toBe(batch.results[0]!.entry!.id);
   });
@@ -959,7 +965,7 @@ describe('idempotency', () => {
       lines: [debit(a.cash, '3.00'), credit(a.sales, '3.00')],
     };
     const before = BigInt(await entryCount());
-    const results = await Promise.all(Array.from({ length: 12 }, () => ledger.postJournalEntry(input)));
+    const results = await Promise.all(Array.from({ length: 12 }, () => ctx.ledger.postJournalEntry(input)));
     for (const r of results) expect(r.userErrors).toEqual([]);
     expect(new Set(results.map((r) => r.entry!.id)).size).toBe(1);
     expect(results.filter((r) => !r.replayed)).toHaveLength(1);
@@ -1074,7 +1080,7 @@ describe('reverseJournalEntry', () => {
     });
     const count = BigInt(await entryCount());
     const key = newKey('rev');
-    const reversal = await ledger.reverseJournalEntry({
+    const reversal = await ctx.ledger.reverseJournalEntry({
       entryId: original.id,
       idempotencyKey: key,
       memo: 'refund',
@@ -1095,11 +1101,11 @@ describe('reverseJournalEntry', () => {
       original.lines.map((l) => [l.account.id, l.side === 'DEBIT' ? 'CREDIT' : 'DEBIT', l.amount]),
     );
     expect(reversal.reversedEntry).toMatchObject({ id: original.id, reversedBy: { id: r.id } });
-    expect((await ledger.journalEntry({ id: original.id }))!.reversedBy).toEqual({ id: r.id });
+    expect((await ctx.ledger.journalEntry({ id: original.id }))!.reversedBy).toEqual({ id: r.id });
     expect(await balanceOf(a.cash)).toMatchObject({ posted: '0.00', debits: '40.00', credits: '40.00' });
     expect((await balanceOf(a.sales)).posted).toBe('0.00');
 
-    const replay = await ledger.reverseJournalEntry({
+    const replay = await ctx.ledger.reverseJournalEntry({
       entryId: original.id,
       idempotencyKey: key,
       memo: 'refund',
@@ -1107,12 +1113,12 @@ describe('reverseJournalEntry', () => {
     expect(replay.replayed).toBe(true);
     expect(replay.entry!.id).toBe(r.id);
     await expectRejected(
-      () => ledger.reverseJournalEntry({ entryId: original.id, idempotencyKey: key, memo: 'other' }),
+      () => ctx.ledger.reverseJournalEntry({ entryId: original.id, idempotencyKey: key, memo: 'other' }),
       'IDEMPOTENCY_KEY_REUSED',
       'idempotencyKey',
     );
     await expectRejected(
-      () => ledger.reverseJournalEntry({ entryId: original.id, idempotencyKey: newKey() }),
+      () => ctx.ledger.reverseJournalEntry({ entryId: original.id, idempotencyKey: newKey() }),
       'ALREADY_REVERSED',
       'entryId',
     );
@@ -1124,13 +1130,16 @@ describe('reverseJournalEntry', () => {
       effectiveAt: new Date(Date.now() - 5 * DAY_MS).toISOString(),
     });
     const effectiveAt = new Date(Date.now() - DAY_MS).toISOString();
-    const reversal = await ledger.reverseJournalEntry({
+    const reversal = await ctx.ledger.reverseJournalEntry({
       entryId: original.id,
       idempotencyKey: newKey(),
       effectiveAt,
     });
     expect(reversal.entry!.effectiveAt).toBe(effectiveAt);
-    const again = await ledger.reverseJournalEntry({ entryId: reversal.entry!.id, idempotencyKey: newKey() });
+    const again = await ctx.ledger.reverseJournalEntry({
+      entryId: reversal.entry!.id,
+      idempotencyKey: newKey(),
+    });
     expect(again.userErrors).toEqual([]);
     expect(again.entry!.reverses).toEqual({ id: reversal.entry!.id });
     expect(again.entry!.effectiveAt).toBe(effectiveAt);
@@ -1147,11 +1156,11 @@ describe('reverseJournalEntry', () => {
     const income = await postOk([debit(b.cash, '10.00'), credit(b.sales, '10.00')]);
     await postOk([debit(b.costs, '10.00'), credit(b.cash, '10.00')]);
     await expectRejected(
-      () => ledger.reverseJournalEntry({ entryId: income.id, idempotencyKey: newKey() }),
+      () => ctx.ledger.reverseJournalEntry({ entryId: income.id, idempotencyKey: newKey() }),
       'BALANCE_BOUND_EXCEEDED',
       undefined,
     );
-    expect((await ledger.journalEntry({ id: income.id }))!.reversedBy).toBeNull();
+    expect((await ctx.ledger.journalEntry({ id: income.id }))!.reversedBy).toBeNull();
   });
 
   it('lets exactly one of several concurrent reversals of an entry through', async () => {
@@ -1159,7 +1168,7 @@ describe('reverseJournalEntry', () => {
     const count = BigInt(await entryCount());
     const results = await Promise.all(
       Array.from({ length: 8 }, () =>
-        ledger.reverseJournalEntry({ entryId: original.id, idempotencyKey: newKey('race-rev') }),
+        ctx.ledger.reverseJournalEntry({ entryId: original.id, idempotencyKey: newKey('race-rev') }),
       ),
     );
     const winners = results.filter((r) => r.entry !== null);
@@ -1168,7 +1177,7 @@ describe('reverseJournalEntry', () => {
       Array.from({ length: 7 }, () => ['ALREADY_REVERSED']),
     );
     expect(BigInt(await entryCount())).toBe(count + 1n);
-    expect((await ledger.journalEntry({ id: original.id }))!.reversedBy).toEqual({
+    expect((await ctx.ledger.journalEntry({ id: original.id }))!.reversedBy).toEqual({
       id: winners[0]!.entry!.id,
     });
   });
@@ -1182,17 +1191,17 @@ describe('reverseJournalEntry', () => {
       book.id,
     ]) {
       await expectRejected(
-        () => ledger.reverseJournalEntry({ entryId, idempotencyKey: newKey() }),
+        () => ctx.ledger.reverseJournalEntry({ entryId, idempotencyKey: newKey() }),
         'UNKNOWN_ENTRY',
         'entryId',
       );
       await expectRejected(
-        () => ledger.commitPendingEntry({ entryId, idempotencyKey: newKey() }),
+        () => ctx.ledger.commitPendingEntry({ entryId, idempotencyKey: newKey() }),
         'UNKNOWN_ENTRY',
         'entryId',
       );
       await expectRejected(
-        () => ledger.voidPendingEntry({ entryId, idempotencyKey: newKey() }),
+        () => ctx.ledger.voidPendingEntry({ entryId, idempotencyKey: newKey() }),
         'UNKNOWN_ENTRY',
         'entryId',
       );
@@ -1213,7 +1222,7 @@ describe('pending entries', () => {
 
   it('reserves against the lower bound, commits once, and cannot be resolved again', async () => {
     const count = BigInt(await entryCount());
-    const held = await ledger.postPendingEntry({
+    const held = await ctx.ledger.postPendingEntry({
       bookId: book.id,
       idempotencyKey: newKey('hold'),
       memo: 'card hold',
@@ -1243,7 +1252,7 @@ describe('pending entries', () => {
     // Only 30 is left above the bound, for pending and posted entries alike.
     await expectRejected(
       () =>
-        ledger.postPendingEntry({
+        ctx.ledger.postPendingEntry({
           bookId: book.id,
           idempotencyKey: newKey(),
           lines: [debit(a.costs, '30.01'), credit(a.cash, '30.01')],
@@ -1260,7 +1269,7 @@ describe('pending entries', () => {
     expect(await balanceOf(a.cash)).toMatchObject({ posted: '70.00', available: '0.00' });
 
     const key = newKey('commit');
-    const committed = await ledger.commitPendingEntry({
+    const committed = await ctx.ledger.commitPendingEntry({
       entryId: pending.id,
       idempotencyKey: key,
       memo: 'settled',
@@ -1282,7 +1291,7 @@ describe('pending entries', () => {
       status: 'COMMITTED',
       resolvedBy: { id: commit.id },
     });
-    expect(await ledger.journalEntry({ id: pending.id })).toMatchObject({
+    expect(await ctx.ledger.journalEntry({ id: pending.id })).toMatchObject({
       status: 'COMMITTED',
       resolvedBy: { id: commit.id },
     });
@@ -1295,7 +1304,7 @@ describe('pending entries', () => {
     });
     expect(await balanceOf(a.costs)).toMatchObject({ posted: '100.00', pendingDebits: '0.00' });
 
-    const replay = await ledger.commitPendingEntry({
+    const replay = await ctx.ledger.commitPendingEntry({
       entryId: pending.id,
       idempotencyKey: key,
       memo: 'settled',
@@ -1303,42 +1312,42 @@ describe('pending entries', () => {
     expect(replay.replayed).toBe(true);
     expect(replay.entry!.id).toBe(commit.id);
     await expectRejected(
-      () => ledger.commitPendingEntry({ entryId: pending.id, idempotencyKey: newKey() }),
+      () => ctx.ledger.commitPendingEntry({ entryId: pending.id, idempotencyKey: newKey() }),
       'PENDING_ALREADY_RESOLVED',
       'entryId',
     );
     await expectRejected(
-      () => ledger.voidPendingEntry({ entryId: pending.id, idempotencyKey: newKey() }),
+      () => ctx.ledger.voidPendingEntry({ entryId: pending.id, idempotencyKey: newKey() }),
       'PENDING_ALREADY_RESOLVED',
       'entryId',
     );
 
     // Pending and void entries are not reversible; standard and commit entries are not pending.
     await expectRejected(
-      () => ledger.reverseJournalEntry({ entryId: pending.id, idempotencyKey: newKey() }),
+      () => ctx.ledger.reverseJournalEntry({ entryId: pending.id, idempotencyKey: newKey() }),
       'NOT_REVERSIBLE',
       'entryId',
     );
     for (const entryId of [spend.id, commit.id]) {
       await expectRejected(
-        () => ledger.commitPendingEntry({ entryId, idempotencyKey: newKey() }),
+        () => ctx.ledger.commitPendingEntry({ entryId, idempotencyKey: newKey() }),
         'NOT_PENDING',
         'entryId',
       );
       await expectRejected(
-        () => ledger.voidPendingEntry({ entryId, idempotencyKey: newKey() }),
+        () => ctx.ledger.voidPendingEntry({ entryId, idempotencyKey: newKey() }),
         'NOT_PENDING',
         'entryId',
       );
     }
 
     // A commit can be reversed like any posted entry.
-    await ledger.postJournalEntry({
+    await ctx.ledger.postJournalEntry({
       bookId: book.id,
       idempotencyKey: newKey(),
       lines: [debit(a.cash, '1.00'), credit(a.equity, '1.00')],
     });
-    const undo = await ledger.reverseJournalEntry({ entryId: commit.id, idempotencyKey: newKey() });
+    const undo = await ctx.ledger.reverseJournalEntry({ entryId: commit.id, idempotencyKey: newKey() });
     expect(undo.userErrors).toEqual([]);
     expect((await balanceOf(a.cash)).posted).toBe('71.00');
   });
@@ -1348,7 +1357,7 @@ describe('pending entries', () => {
       { code: 'cash', type: 'ASSET', lowerBound: '0', upperBound: '500.00' },
       { code: 'equity', type: 'EQUITY' },
     ]);
-    const held = await ledger.postPendingEntry({
+    const held = await ctx.ledger.postPendingEntry({
       bookId: book.id,
       idempotencyKey: newKey(),
       lines: [debit(b.cash, '500.00'), credit(b.equity, '500.00')],
@@ -1362,7 +1371,7 @@ describe('pending entries', () => {
     });
     await expectRejected(
       () =>
-        ledger.postPendingEntry({
+        ctx.ledger.postPendingEntry({
           bookId: book.id,
           idempotencyKey: newKey(),
           lines: [debit(b.cash, '0.01'), credit(b.equity, '0.01')],
@@ -1377,7 +1386,7 @@ describe('pending entries', () => {
     );
 
     const key = newKey('void');
-    const voided = await ledger.voidPendingEntry({
+    const voided = await ctx.ledger.voidPendingEntry({
       entryId: held.entry!.id,
       idempotencyKey: key,
       memo: 'cancelled',
@@ -1398,7 +1407,7 @@ describe('pending entries', () => {
     });
     await postOk([debit(b.cash, '0.01'), credit(b.equity, '0.01')]);
 
-    const replay = await ledger.voidPendingEntry({
+    const replay = await ctx.ledger.voidPendingEntry({
       entryId: held.entry!.id,
       idempotencyKey: key,
       memo: 'cancelled',
@@ -1406,17 +1415,17 @@ describe('pending entries', () => {
     expect(replay.replayed).toBe(true);
     expect(replay.entry!.id).toBe(voided.entry!.id);
     await expectRejected(
-      () => ledger.voidPendingEntry({ entryId: held.entry!.id, idempotencyKey: newKey() }),
+      () => ctx.ledger.voidPendingEntry({ entryId: held.entry!.id, idempotencyKey: newKey() }),
       'PENDING_ALREADY_RESOLVED',
       'entryId',
     );
     await expectRejected(
-      () => ledger.commitPendingEntry({ entryId: held.entry!.id, idempotencyKey: newKey() }),
+      () => ctx.ledger.commitPendingEntry({ entryId: held.entry!.id, idempotencyKey: newKey() }),
       'PENDING_ALREADY_RESOLVED',
       'entryId',
     );
     await expectRejected(
-      () => ledger.reverseJournalEntry({ entryId: voided.entry!.id, idempotencyKey: newKey() }),
+      () => ctx.ledger.reverseJournalEntry({ entryId: voided.entry!.id, idempotencyKey: newKey() }),
       'NOT_REVERSIBLE',
       'entryId',
     );
@@ -1427,7 +1436,7 @@ describe('pending entries', () => {
     for (const offset of [-1000, 367 * DAY_MS]) {
       await expectRejected(
         () =>
-          ledger.postPendingEntry({
+          ctx.ledger.postPendingEntry({
             bookId: book.id,
             idempotencyKey: newKey(),
             lines,
@@ -1445,7 +1454,7 @@ describe('pending entries', () => {
       { code: 'equity', type: 'EQUITY' },
     ]);
     const expiresAt = new Date(Date.now() + 1000).toISOString();
-    const held = await ledger.postPendingEntry({
+    const held = await ctx.ledger.postPendingEntry({
       bookId: book.id,
       idempotencyKey: newKey(),
       expiresAt,
@@ -1460,21 +1469,21 @@ describe('pending entries', () => {
     });
     // The expiry sweep of any server process on this database (every 5 s) may or may not have
     // voided it by now: the answer is the same either way (the next test forces the sweep first).
-    const commit = await ledger.commitPendingEntry({ entryId: held.entry!.id, idempotencyKey: newKey() });
+    const commit = await ctx.ledger.commitPendingEntry({ entryId: held.entry!.id, idempotencyKey: newKey() });
     expect(commit.entry).toBeNull();
     expect(commit.userErrors.map((e) => [e.code, e.field])).toEqual([['PENDING_EXPIRED', 'entryId']]);
-    const after = await ledger.journalEntry({ id: held.entry!.id });
+    const after = await ctx.ledger.journalEntry({ id: held.entry!.id });
     expect(after!.status).toBe('EXPIRED');
     expect((await balanceOf(b.cash)).posted).toBe('0.00');
     // Nothing was committed: the entry is unresolved, or resolved by the sweep's VOID.
     if (after!.resolvedBy !== null) {
-      expect(await ledger.journalEntry({ id: after!.resolvedBy.id })).toMatchObject({
+      expect(await ctx.ledger.journalEntry({ id: after!.resolvedBy.id })).toMatchObject({
         kind: 'VOID',
         postedBy: 'system:expiry',
       });
     }
     // Release it now, so that no sweep adds an entry to this book while later tests count entries.
-    const released = await ledger.voidPendingEntry({ entryId: held.entry!.id, idempotencyKey: newKey() });
+    const released = await ctx.ledger.voidPendingEntry({ entryId: held.entry!.id, idempotencyKey: newKey() });
     expect(released.userErrors.filter((e) => e.code !== 'PENDING_ALREADY_RESOLVED')).toEqual([]);
     expect((await balanceOf(b.cash)).pendingDebits).toBe('0.00');
   });
@@ -1487,7 +1496,7 @@ describe('pending entries', () => {
       { code: 'equity', type: 'EQUITY' },
     ]);
     const expiresAt = new Date(Date.now() + 1000).toISOString();
-    const held = await ledger.postPendingEntry({
+    const held = await ctx.ledger.postPendingEntry({
       bookId: book.id,
       idempotencyKey: newKey(),
       expiresAt,
@@ -1496,8 +1505,8 @@ describe('pending entries', () => {
     expect(held.userErrors).toEqual([]);
     await waitFor(() => Date.now() > Date.parse(expiresAt) + 5, { what: 'the pending entry to expire' });
     // The background sweep (every 5 s in every server process) voids expired entries; run it now.
-    await server.services.ledger.expirePending();
-    const swept = await ledger.journalEntry({ id: held.entry!.id });
+    await ctx.server.services.ledger.expirePending();
+    const swept = await ctx.ledger.journalEntry({ id: held.entry!.id });
     expect(swept).toMatchObject({ status: 'EXPIRED' });
     expect(swept!.resolvedBy).not.toBeNull();
     expect(await balanceOf(b.cash)).toMatchObject({
@@ -1507,7 +1516,7 @@ describe('pending entries', () => {
     });
     // Whether or not a sweep got there first, committing an expired entry is the same mistake.
     await expectRejected(
-      () => ledger.commitPendingEntry({ entryId: held.entry!.id, idempotencyKey: newKey() }),
+      () => ctx.ledger.commitPendingEntry({ entryId: held.entry!.id, idempotencyKey: newKey() }),
       'PENDING_EXPIRED',
       'entryId',
     );
@@ -1536,7 +1545,7 @@ describe('postJournalEntries', () => {
   it('posts every entry of an ATOMIC batch, in order, and replays the whole batch', async () => {
     const count = BigInt(await entryCount());
     const entries = [fund('10.00'), fund('20.00'), spend('25.00')];
-    const batch = await ledger.postJournalEntries({ bookId: book.id, mode: 'ATOMIC', entries });
+    const batch = await ctx.ledger.postJournalEntries({ bookId: book.id, mode: 'ATOMIC', entries });
     expect(batch.userErrors).toEqual([]);
     expect(batch.postedCount).toBe(3);
     expect(batch.results.map((r) => [r.index, r.replayed, r.userErrors.length])).toEqual([
@@ -1548,12 +1557,12 @@ describe('postJournalEntries', () => {
     expect(batch.results[1]!.entry!.prevHash).toBe(batch.results[0]!.entry!.hash);
     expect((await balanceOf(a.cash)).posted).toBe('5.00');
 
-    const again = await ledger.postJournalEntries({ bookId: book.id, mode: 'ATOMIC', entries });
+    const again = await ctx.ledger.postJournalEntries({ bookId: book.id, mode: 'ATOMIC', entries });
     expect(again.postedCount).toBe(0);
     expect(again.results.map((r) => r.replayed)).toEqual([true, true, true]);
     expect(again.results.map((r) => r.entry!.id)).toEqual(batch.results.map((r) => r.entry!.id));
     // A replay inside an atomic batch with a new entry: the new one posts, the replay stays one.
-    const mixed = await ledger.postJournalEntries({
+    const mixed = await ctx.ledger.postJournalEntries({
       bookId: book.id,
       mode: 'ATOMIC',
       entries: [entries[0]!, fund('1.00')],
@@ -1570,7 +1579,7 @@ describe('postJournalEntries', () => {
   it('posts nothing of an ATOMIC batch with one bad entry and says which one', async () => {
     const count = await entryCount();
     const cash = (await balanceOf(a.cash)).posted;
-    const batch = await ledger.postJournalEntries({
+    const batch = await ctx.ledger.postJournalEntries({
       bookId: book.id,
       mode: 'ATOMIC',
       entries: [
@@ -1603,7 +1612,7 @@ describe('postJournalEntries', () => {
       lines: [debit(b.costs, '60.00'), credit(b.cash, '60.00')],
     });
     const count = await entryCount();
-    const atomic = await ledger.postJournalEntries({
+    const atomic = await ctx.ledger.postJournalEntries({
       bookId: book.id,
       mode: 'ATOMIC',
       entries: [spendB(), spendB()],
@@ -1614,7 +1623,7 @@ describe('postJournalEntries', () => {
     ]);
     expect(await entryCount()).toBe(count);
 
-    const independent = await ledger.postJournalEntries({
+    const independent = await ctx.ledger.postJournalEntries({
       bookId: book.id,
       mode: 'INDEPENDENT',
       entries: [spendB(), spendB()],
@@ -1630,8 +1639,11 @@ describe('postJournalEntries', () => {
   it('answers each entry of an INDEPENDENT batch on its own, with paths into the batch', async () => {
     const count = BigInt(await entryCount());
     const dupKey = newKey('dup');
-    const foreign = await createAccount(ledger, otherBook.id, { code: `f-${uniqueSuffix()}`, type: 'ASSET' });
-    const batch = await ledger.postJournalEntries({
+    const foreign = await createAccount(ctx.ledger, otherBook.id, {
+      code: `f-${uniqueSuffix()}`,
+      type: 'ASSET',
+    });
+    const batch = await ctx.ledger.postJournalEntries({
       bookId: book.id,
       mode: 'INDEPENDENT',
       entries: [
@@ -1681,7 +1693,7 @@ describe('postJournalEntries', () => {
   it('refuses, in an ATOMIC batch, a key given twice with different input, and posts nothing', async () => {
     const count = await entryCount();
     const key = newKey('twice');
-    const batch = await ledger.postJournalEntries({
+    const batch = await ctx.ledger.postJournalEntries({
       bookId: book.id,
       mode: 'ATOMIC',
       entries: [
@@ -1725,11 +1737,11 @@ describe('postJournalEntries', () => {
     expect(tooMany.postedCount).toBe(0);
     expect(BigInt(await entryCount())).toBe(count);
 
-    const empty = await ledger.postJournalEntries({ bookId: book.id, mode: 'ATOMIC', entries: [] });
+    const empty = await ctx.ledger.postJournalEntries({ bookId: book.id, mode: 'ATOMIC', entries: [] });
     expect(empty.userErrors.map((e) => e.field)).toEqual(['entries']);
     expect(empty.postedCount).toBe(0);
 
-    const full = await ledger.postJournalEntries({
+    const full = await ctx.ledger.postJournalEntries({
       bookId: book.id,
       mode: 'ATOMIC',
       entries: Array.from({ length: 1000 }, (_, i) => small(i)),
@@ -1750,29 +1762,29 @@ describe('closeAccount', () => {
     ]);
     const sale = await postOk([debit(a.till, '12.00'), credit(a.sales, '12.00')]);
     await expectRejected(
-      () => ledger.closeAccount({ accountId: a.till.id }),
+      () => ctx.ledger.closeAccount({ accountId: a.till.id }),
       'ACCOUNT_NOT_EMPTY',
       'accountId',
     );
 
     await postOk([debit(a.sales, '12.00'), credit(a.till, '12.00')]);
-    const held = await ledger.postPendingEntry({
+    const held = await ctx.ledger.postPendingEntry({
       bookId: book.id,
       idempotencyKey: newKey(),
       lines: [debit(a.till, '1.00'), credit(a.sales, '1.00')],
     });
     expect(held.userErrors).toEqual([]);
     await expectRejected(
-      () => ledger.closeAccount({ accountId: a.till.id }),
+      () => ctx.ledger.closeAccount({ accountId: a.till.id }),
       'ACCOUNT_NOT_EMPTY',
       'accountId',
     );
     expect(
-      (await ledger.voidPendingEntry({ entryId: held.entry!.id, idempotencyKey: newKey() })).userErrors,
+      (await ctx.ledger.voidPendingEntry({ entryId: held.entry!.id, idempotencyKey: newKey() })).userErrors,
     ).toEqual([]);
 
     // Zero balance (12 in, 12 out) and nothing pending: it closes.
-    const closed = await ledger.closeAccount({ accountId: a.till.id });
+    const closed = await ctx.ledger.closeAccount({ accountId: a.till.id });
     expect(closed.userErrors).toEqual([]);
     expect(closed.account).toMatchObject({ id: a.till.id, closed: true });
     expect(closed.account!.closedAt).not.toBeNull();
@@ -1784,7 +1796,7 @@ describe('closeAccount', () => {
     );
     await expectRejected(
       () =>
-        ledger.postPendingEntry({
+        ctx.ledger.postPendingEntry({
           bookId: book.id,
           idempotencyKey: newKey(),
           lines: [debit(a.sales, '1.00'), credit(a.till, '1.00')],
@@ -1793,26 +1805,30 @@ describe('closeAccount', () => {
       'lines[1].accountId',
     );
     await expectRejected(
-      () => ledger.reverseJournalEntry({ entryId: sale.id, idempotencyKey: newKey() }),
+      () => ctx.ledger.reverseJournalEntry({ entryId: sale.id, idempotencyKey: newKey() }),
       'ACCOUNT_CLOSED',
       undefined,
     );
-    await expectRejected(() => ledger.closeAccount({ accountId: a.till.id }), 'ACCOUNT_CLOSED', 'accountId');
+    await expectRejected(
+      () => ctx.ledger.closeAccount({ accountId: a.till.id }),
+      'ACCOUNT_CLOSED',
+      'accountId',
+    );
     for (const accountId of [
       'garbage',
       book.id,
       encodeGlobalId('Account', `${randomUUID()}:${randomUUID()}`),
     ]) {
-      await expectRejected(() => ledger.closeAccount({ accountId }), 'UNKNOWN_ACCOUNT', 'accountId');
+      await expectRejected(() => ctx.ledger.closeAccount({ accountId }), 'UNKNOWN_ACCOUNT', 'accountId');
     }
-    expect((await ledger.account({ id: a.till.id }))!.closed).toBe(true);
+    expect((await ctx.ledger.account({ id: a.till.id }))!.closed).toBe(true);
   });
 });
 
 /** A client whose fetch records the size of every request body it sends. */
 function ledgerClientWithBodySizes(sizes: number[]): LedgerClient {
   return createLedgerClient({
-    url: server.url,
+    url: ctx.server.url,
     token: adminToken(),
     retries: 0,
     fetch: (input, init) => {

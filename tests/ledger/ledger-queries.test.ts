@@ -4,7 +4,7 @@
  * pagination and its filters, node lookups and chain verification of a healthy book.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { JournalEntryInput, JournalLineInput, LedgerClient, Side } from '../../client-sdk/index.js';
 import {
   type CreatedAccount,
@@ -17,29 +17,18 @@ import {
   encodeGlobalId,
   expectClientError,
   fromMinor,
-  ledgerClient,
   newKey,
   rawGraphQL,
   seededRandom,
   toMinor,
   uniqueSuffix,
 } from '../helpers/ledger.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { useLedgerServer } from '../helpers/server.js';
 
-let server: TestServer;
-let ledger: LedgerClient;
+const ctx = useLedgerServer();
 
 const DAY_MS = 24 * 3600 * 1000;
 const SCALES: Record<string, number> = { USD: 2, HOUR: 0 };
-
-beforeAll(async () => {
-  server = await startTestServer();
-  ledger = ledgerClient(server.url);
-});
-
-afterAll(async () => {
-  await server?.stop();
-});
 
 /** A posted movement as the hand computation sees it. */
 interface ModelLine {
@@ -93,7 +82,7 @@ describe('balances as of past instants', () => {
   const interesting = new Set<number>();
 
   beforeAll(async () => {
-    book = await createBook(ledger, {
+    book = await createBook(ctx.ledger, {
       units: [
         { code: 'USD', scale: 2 },
         { code: 'HOUR', scale: 0 },
@@ -103,7 +92,7 @@ describe('balances as of past instants', () => {
       code: string,
       type: CreatedAccount['type'],
       extra: { unit?: string; parentId?: string } = {},
-    ) => createAccount(ledger, book.id, { code, type, ...extra });
+    ) => createAccount(ctx.ledger, book.id, { code, type, ...extra });
     const assets = await make('1000-assets', 'ASSET');
     const bank = await make('1200-bank', 'ASSET', { parentId: assets.id });
     acc = {
@@ -160,7 +149,7 @@ describe('balances as of past instants', () => {
     const posted: { id: string; at: number; lines: JournalLineInput[] }[] = [];
     for (let i = 0; i < generated.length; i += 10) {
       const chunk = generated.slice(i, i + 10);
-      const batch = await ledger.postJournalEntries({
+      const batch = await ctx.ledger.postJournalEntries({
         bookId: book.id,
         mode: 'INDEPENDENT',
         entries: chunk.map(({ at: _at, ...entry }) => entry),
@@ -175,14 +164,14 @@ describe('balances as of past instants', () => {
     // A reversal at the original's instant (nets to zero from then on), one at a later instant.
     const mirror = (lines: JournalLineInput[]) =>
       toModelLines(lines).map((l) => ({ ...l, side: (l.side === 'DEBIT' ? 'CREDIT' : 'DEBIT') as Side }));
-    const sameInstant = await ledger.reverseJournalEntry({
+    const sameInstant = await ctx.ledger.reverseJournalEntry({
       entryId: posted[3]!.id,
       idempotencyKey: newKey(),
     });
     expect(sameInstant.userErrors).toEqual([]);
     model.push({ at: posted[3]!.at, lines: mirror(posted[3]!.lines) });
     const laterAt = day0 + 16 * DAY_MS + 3600 * 1000;
-    const later = await ledger.reverseJournalEntry({
+    const later = await ctx.ledger.reverseJournalEntry({
       entryId: posted[5]!.id,
       idempotencyKey: newKey(),
       effectiveAt: new Date(laterAt).toISOString(),
@@ -192,7 +181,7 @@ describe('balances as of past instants', () => {
 
     // A pending entry never counts in a posted balance; its commit counts from the commit's instant.
     const pendingLines = [debit(acc.cash, '777.77'), credit(acc.sales, '777.77')];
-    const held = await ledger.postPendingEntry({
+    const held = await ctx.ledger.postPendingEntry({
       bookId: book.id,
       idempotencyKey: newKey(),
       effectiveAt: new Date(day0 + 2 * DAY_MS + 6 * 3600 * 1000).toISOString(),
@@ -200,21 +189,21 @@ describe('balances as of past instants', () => {
     });
     expect(held.userErrors).toEqual([]);
     const commitAt = day0 + 9 * DAY_MS + 18 * 3600 * 1000;
-    const commit = await ledger.commitPendingEntry({
+    const commit = await ctx.ledger.commitPendingEntry({
       entryId: held.entry!.id,
       idempotencyKey: newKey(),
       effectiveAt: new Date(commitAt).toISOString(),
     });
     expect(commit.userErrors).toEqual([]);
     model.push({ at: commitAt, lines: toModelLines(pendingLines) });
-    const voided = await ledger.postPendingEntry({
+    const voided = await ctx.ledger.postPendingEntry({
       bookId: book.id,
       idempotencyKey: newKey(),
       effectiveAt: new Date(day0 + 3 * DAY_MS).toISOString(),
       lines: [debit(acc.bank, '55.55'), credit(acc.loan, '55.55')],
     });
     expect(
-      (await ledger.voidPendingEntry({ entryId: voided.entry!.id, idempotencyKey: newKey() })).userErrors,
+      (await ctx.ledger.voidPendingEntry({ entryId: voided.entry!.id, idempotencyKey: newKey() })).userErrors,
     ).toEqual([]);
 
     for (const entry of model) for (const d of [-1, 0, 1]) interesting.add(entry.at + d);
@@ -242,7 +231,7 @@ describe('balances as of past instants', () => {
     const accounts = Object.values(acc);
     const check = async (t: number) => {
       const asOf = new Date(t).toISOString();
-      const trial = await ledger.trialBalance({ bookId: book.id, asOf });
+      const trial = await ctx.ledger.trialBalance({ bookId: book.id, asOf });
       expect(trial).not.toBeNull();
       expect(trial!.asOf).toBe(asOf);
       const got = Object.fromEntries(
@@ -280,7 +269,7 @@ describe('balances as of past instants', () => {
         const results = await Promise.all(
           Object.values(acc).map(
             async (account) =>
-              [account, await ledger.accountBalance({ accountId: account.id, asOf })] as const,
+              [account, await ctx.ledger.accountBalance({ accountId: account.id, asOf })] as const,
           ),
         );
         for (const [account, balance] of results) {
@@ -319,7 +308,7 @@ describe('balances as of past instants', () => {
           members.map((m) => m.id),
           t,
         );
-        const balance = await ledger.accountBalance({ accountId: root.id, ...(asOf ? { asOf } : {}) });
+        const balance = await ctx.ledger.accountBalance({ accountId: root.id, ...(asOf ? { asOf } : {}) });
         expect({ name, asOf, rollup: balance!.rollup }).toEqual({
           name,
           asOf,
@@ -328,12 +317,12 @@ describe('balances as of past instants', () => {
       }
     }
     // A leaf's roll-up is its own balance; a credit-normal leaf reports it credit-normal.
-    const contra = await ledger.accountBalance({ accountId: acc.contra.id });
+    const contra = await ctx.ledger.accountBalance({ accountId: acc.contra.id });
     expect(contra!.rollup).toBe(contra!.posted);
   });
 
   it('gives the current trial balance and balances from the running totals, matching the model', async () => {
-    const trial = await ledger.trialBalance({ bookId: book.id });
+    const trial = await ctx.ledger.trialBalance({ bookId: book.id });
     expect(trial!.asOf).toBeNull();
     expect(trial!.balanced).toBe(true);
     expect(trial!.units.map((u) => u.unit.code).sort()).toEqual(['HOUR', 'USD']);
@@ -376,7 +365,7 @@ describe('balances as of past instants', () => {
         code: account.code,
         ...expectedLine(account, now),
       });
-      const balance = await ledger.accountBalance({ accountId: account.id });
+      const balance = await ctx.ledger.accountBalance({ accountId: account.id });
       expect(balance).toMatchObject({
         asOf: null,
         debits: line.debits,
@@ -395,11 +384,11 @@ describe('journalEntries pagination and filters', () => {
   const base = Math.floor((Date.now() - 10 * DAY_MS) / 1000) * 1000;
 
   beforeAll(async () => {
-    book = await createBook(ledger);
+    book = await createBook(ctx.ledger);
     a = {
-      cash: await createAccount(ledger, book.id, { code: 'cash', type: 'ASSET' }),
-      bank: await createAccount(ledger, book.id, { code: 'bank', type: 'ASSET' }),
-      sales: await createAccount(ledger, book.id, { code: 'sales', type: 'REVENUE' }),
+      cash: await createAccount(ctx.ledger, book.id, { code: 'cash', type: 'ASSET' }),
+      bank: await createAccount(ctx.ledger, book.id, { code: 'bank', type: 'ASSET' }),
+      sales: await createAccount(ctx.ledger, book.id, { code: 'sales', type: 'REVENUE' }),
     };
     const random = seededRandom(7);
     const entries: JournalEntryInput[] = [];
@@ -414,18 +403,21 @@ describe('journalEntries pagination and filters', () => {
           : [debit(account, `${1 + i}.00`), credit(a.sales, `${1 + i}.00`)];
       entries.push({ idempotencyKey: newKey('page'), effectiveAt: new Date(at).toISOString(), lines });
     }
-    const batch = await ledger.postJournalEntries({ bookId: book.id, mode: 'ATOMIC', entries });
+    const batch = await ctx.ledger.postJournalEntries({ bookId: book.id, mode: 'ATOMIC', entries });
     expect(batch.postedCount).toBe(230);
-    const reversal = await ledger.reverseJournalEntry({
+    const reversal = await ctx.ledger.reverseJournalEntry({
       entryId: batch.results[0]!.entry!.id,
       idempotencyKey: newKey(),
     });
-    const pending = await ledger.postPendingEntry({
+    const pending = await ctx.ledger.postPendingEntry({
       bookId: book.id,
       idempotencyKey: newKey(),
       lines: [debit(a.bank, '9.00'), credit(a.sales, '9.00')],
     });
-    const commit = await ledger.commitPendingEntry({ entryId: pending.entry!.id, idempotencyKey: newKey() });
+    const commit = await ctx.ledger.commitPendingEntry({
+      entryId: pending.entry!.id,
+      idempotencyKey: newKey(),
+    });
     const all = [...batch.results.map((r) => r.entry!), reversal.entry!, pending.entry!, commit.entry!];
     expected = all
       .map((e) => ({
@@ -442,7 +434,7 @@ describe('journalEntries pagination and filters', () => {
     const ids: string[] = [];
     let after: string | undefined;
     for (let pages = 0; pages < 500; pages++) {
-      const page = await ledger.journalEntries({ ...variables, ...(after ? { after } : {}) });
+      const page = await ctx.ledger.journalEntries({ ...variables, ...(after ? { after } : {}) });
       expect(page.edges.length).toBeLessThanOrEqual(variables.first ?? 50);
       ids.push(...page.edges.map((e) => e.node.id));
       if (!page.pageInfo.hasNextPage) return ids;
@@ -457,14 +449,14 @@ describe('journalEntries pagination and filters', () => {
     for (const first of [1, 7, 50, 100]) {
       if (first === 1) {
         // One-entry pages over 233 entries are a lot of round trips: check the first page only.
-        const page = await ledger.journalEntries({ bookId: book.id, first: 1 });
+        const page = await ctx.ledger.journalEntries({ bookId: book.id, first: 1 });
         expect(page.edges.map((e) => e.node.id)).toEqual([expected[0]!.id]);
         continue;
       }
       expect(await walk({ bookId: book.id, first })).toEqual(expected.map((e) => e.id));
     }
     const iterated: string[] = [];
-    for await (const entry of ledger.iterateJournalEntries({ bookId: book.id })) iterated.push(entry.id);
+    for await (const entry of ctx.ledger.iterateJournalEntries({ bookId: book.id })) iterated.push(entry.id);
     expect(iterated).toEqual(expected.map((e) => e.id));
   });
 
@@ -479,7 +471,7 @@ describe('journalEntries pagination and filters', () => {
   //   offset would do): the next walk lists it in its place.
   it('stays complete and duplicate-free while new entries are posted during the walk, backdated ones too', async () => {
     const post = async (effectiveAt?: number) => {
-      const extra = await ledger.postJournalEntry({
+      const extra = await ctx.ledger.postJournalEntry({
         bookId: book.id,
         idempotencyKey: newKey(),
         ...(effectiveAt === undefined ? {} : { effectiveAt: new Date(effectiveAt).toISOString() }),
@@ -502,7 +494,11 @@ describe('journalEntries pagination and filters', () => {
     let behind: Awaited<ReturnType<typeof post>> | undefined;
     let ahead: Awaited<ReturnType<typeof post>> | undefined;
     for (;;) {
-      const page = await ledger.journalEntries({ bookId: book.id, first: 40, ...(after ? { after } : {}) });
+      const page = await ctx.ledger.journalEntries({
+        bookId: book.id,
+        first: 40,
+        ...(after ? { after } : {}),
+      });
       seen.push(...page.edges.map((e) => e.node.id));
       pages++;
       if (pages <= 3) {
@@ -559,24 +555,24 @@ describe('journalEntries pagination and filters', () => {
   });
 
   it('lists nothing for an account of another book or an unknown book', async () => {
-    const other = await createBook(ledger);
-    const foreign = await createAccount(ledger, other.id, { code: 'x', type: 'ASSET' });
+    const other = await createBook(ctx.ledger);
+    const foreign = await createAccount(ctx.ledger, other.id, { code: 'x', type: 'ASSET' });
     expect(
-      (await ledger.journalEntries({ bookId: book.id, accountId: foreign.id, first: 10 })).edges,
+      (await ctx.ledger.journalEntries({ bookId: book.id, accountId: foreign.id, first: 10 })).edges,
     ).toEqual([]);
     expect(
-      (await ledger.journalEntries({ bookId: encodeGlobalId('Book', randomUUID()), first: 10 })).edges,
+      (await ctx.ledger.journalEntries({ bookId: encodeGlobalId('Book', randomUUID()), first: 10 })).edges,
     ).toEqual([]);
   });
 
   it('refuses a page size outside 1..100 and a cursor it did not make, with a top-level error', async () => {
     for (const first of [0, -1, 101]) {
-      const error = await expectClientError(ledger.journalEntries({ bookId: book.id, first }));
+      const error = await expectClientError(ctx.ledger.journalEntries({ bookId: book.id, first }));
       expect(error.code).toBe('BAD_USER_INPUT');
     }
-    expect((await ledger.journalEntries({ bookId: book.id, first: 100 })).edges).toHaveLength(100);
+    expect((await ctx.ledger.journalEntries({ bookId: book.id, first: 100 })).edges).toHaveLength(100);
     for (const after of ['garbage', Buffer.from('["x","y"]').toString('base64url')]) {
-      const error = await expectClientError(ledger.journalEntries({ bookId: book.id, first: 5, after }));
+      const error = await expectClientError(ctx.ledger.journalEntries({ bookId: book.id, first: 5, after }));
       expect(error.code).toBe('BAD_USER_INPUT');
     }
   });
@@ -587,7 +583,7 @@ describe('journalEntries pagination and filters', () => {
     const ids: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const { body } = await rawGraphQL(server.url, query, { id: a.bank.id, after });
+      const { body } = await rawGraphQL(ctx.server.url, query, { id: a.bank.id, after });
       expect(body.errors).toBeUndefined();
       const connection = (
         body.data!.node as {
@@ -607,17 +603,20 @@ describe('journalEntries pagination and filters', () => {
 
 describe('accounts and books', () => {
   it('lists accounts by code, by type, with or without closed ones, over pages', async () => {
-    const book = await createBook(ledger);
+    const book = await createBook(ctx.ledger);
     const codes = ['c-3', 'a-1', 'b-2', 'e-5', 'd-4'];
     const made: Record<string, CreatedAccount> = {};
     for (const [i, code] of codes.entries()) {
-      made[code] = await createAccount(ledger, book.id, { code, type: i % 2 === 0 ? 'ASSET' : 'EXPENSE' });
+      made[code] = await createAccount(ctx.ledger, book.id, {
+        code,
+        type: i % 2 === 0 ? 'ASSET' : 'EXPENSE',
+      });
     }
-    expect((await ledger.closeAccount({ accountId: made['b-2']!.id })).userErrors).toEqual([]);
+    expect((await ctx.ledger.closeAccount({ accountId: made['b-2']!.id })).userErrors).toEqual([]);
     const collect = async (vars: { type?: 'ASSET'; includeClosed?: boolean }) => {
       const out: string[] = [];
-      for await (const account of ledger.paginate((after) =>
-        ledger.accounts({ bookId: book.id, first: 2, after, ...vars }),
+      for await (const account of ctx.ledger.paginate((after) =>
+        ctx.ledger.accounts({ bookId: book.id, first: 2, after, ...vars }),
       )) {
         out.push(account.code);
       }
@@ -626,22 +625,22 @@ describe('accounts and books', () => {
     expect(await collect({})).toEqual(['a-1', 'b-2', 'c-3', 'd-4', 'e-5']);
     expect(await collect({ includeClosed: false })).toEqual(['a-1', 'c-3', 'd-4', 'e-5']);
     expect(await collect({ type: 'ASSET' })).toEqual(['b-2', 'c-3', 'd-4']);
-    expect((await ledger.accounts({ bookId: book.id, first: 1 })).pageInfo.hasNextPage).toBe(true);
-    await expect(ledger.accounts({ bookId: book.id, first: 101 })).rejects.toMatchObject({
+    expect((await ctx.ledger.accounts({ bookId: book.id, first: 1 })).pageInfo.hasNextPage).toBe(true);
+    await expect(ctx.ledger.accounts({ bookId: book.id, first: 101 })).rejects.toMatchObject({
       code: 'BAD_USER_INPUT',
     });
   });
 
   it('lists children of an account', async () => {
-    const book = await createBook(ledger);
-    const parent = await createAccount(ledger, book.id, { code: 'p', type: 'ASSET' });
+    const book = await createBook(ctx.ledger);
+    const parent = await createAccount(ctx.ledger, book.id, { code: 'p', type: 'ASSET' });
     const kids = [
-      await createAccount(ledger, book.id, { code: 'p.2', type: 'ASSET', parentId: parent.id }),
-      await createAccount(ledger, book.id, { code: 'p.1', type: 'ASSET', parentId: parent.id }),
+      await createAccount(ctx.ledger, book.id, { code: 'p.2', type: 'ASSET', parentId: parent.id }),
+      await createAccount(ctx.ledger, book.id, { code: 'p.1', type: 'ASSET', parentId: parent.id }),
     ];
-    await createAccount(ledger, book.id, { code: 'q', type: 'ASSET' });
+    await createAccount(ctx.ledger, book.id, { code: 'q', type: 'ASSET' });
     const { body } = await rawGraphQL(
-      server.url,
+      ctx.server.url,
       'query($id: ID!) { account(id: $id) { children(first: 10) { nodes { id code parent { id } } } } }',
       {
         id: parent.id,
@@ -655,9 +654,9 @@ describe('accounts and books', () => {
   });
 
   it('lists books in creation order', async () => {
-    const made = [await createBook(ledger), await createBook(ledger), await createBook(ledger)];
+    const made = [await createBook(ctx.ledger), await createBook(ctx.ledger), await createBook(ctx.ledger)];
     const all: string[] = [];
-    for await (const b of ledger.iterateBooks({ first: 50 })) all.push(b.id);
+    for await (const b of ctx.ledger.iterateBooks({ first: 50 })) all.push(b.id);
     expect(new Set(all).size).toBe(all.length);
     const positions = made.map((b) => all.indexOf(b.id));
     expect(positions.every((p) => p >= 0)).toBe(true);
@@ -670,10 +669,10 @@ describe('node and lookups by id', () => {
   let account: CreatedAccount;
   let entryId: string;
   beforeAll(async () => {
-    book = await createBook(ledger);
-    account = await createAccount(ledger, book.id, { code: 'cash', type: 'ASSET' });
-    const equity = await createAccount(ledger, book.id, { code: 'equity', type: 'EQUITY' });
-    const posted = await ledger.postJournalEntry({
+    book = await createBook(ctx.ledger);
+    account = await createAccount(ctx.ledger, book.id, { code: 'cash', type: 'ASSET' });
+    const equity = await createAccount(ctx.ledger, book.id, { code: 'equity', type: 'EQUITY' });
+    const posted = await ctx.ledger.postJournalEntry({
       bookId: book.id,
       idempotencyKey: newKey(),
       lines: [debit(account, '1.00'), credit(equity, '1.00')],
@@ -682,29 +681,29 @@ describe('node and lookups by id', () => {
   });
 
   it('resolves Book, Account and JournalEntry global ids', async () => {
-    expect(await ledger.node({ id: book.id })).toMatchObject({
+    expect(await ctx.ledger.node({ id: book.id })).toMatchObject({
       __typename: 'Book',
       id: book.id,
       name: book.name,
     });
-    expect(await ledger.node({ id: account.id })).toMatchObject({
+    expect(await ctx.ledger.node({ id: account.id })).toMatchObject({
       __typename: 'Account',
       id: account.id,
       code: 'cash',
     });
-    expect(await ledger.node({ id: entryId })).toMatchObject({
+    expect(await ctx.ledger.node({ id: entryId })).toMatchObject({
       __typename: 'JournalEntry',
       id: entryId,
       seq: '1',
     });
-    expect((await ledger.book({ id: book.id }))!.id).toBe(book.id);
-    expect((await ledger.account({ id: account.id }))!.id).toBe(account.id);
-    expect((await ledger.journalEntry({ id: entryId }))!.id).toBe(entryId);
+    expect((await ctx.ledger.book({ id: book.id }))!.id).toBe(book.id);
+    expect((await ctx.ledger.account({ id: account.id }))!.id).toBe(account.id);
+    expect((await ctx.ledger.journalEntry({ id: entryId }))!.id).toBe(entryId);
   });
 
   it('answers null for garbage, unknown and mistyped ids', async () => {
     const { bookId, id } = decodeGlobalId(account.id);
-    const otherBook = await createBook(ledger);
+    const otherBook = await createBook(ctx.ledger);
     const otherBookUuid = decodeGlobalId(otherBook.id).id;
     const garbage = [
       encodeGlobalId('Book', randomUUID()),
@@ -716,22 +715,24 @@ describe('node and lookups by id', () => {
       encodeGlobalId('Account', 'x'),
     ];
     for (const g of garbage)
-      expect({ id: g, node: await ledger.node({ id: g }) }).toEqual({ id: g, node: null });
-    expect(await ledger.book({ id: account.id })).toBeNull();
-    expect(await ledger.account({ id: book.id })).toBeNull();
-    expect(await ledger.account({ id: encodeGlobalId('Account', `${otherBookUuid}:${id}`) })).toBeNull();
-    expect(await ledger.journalEntry({ id: account.id })).toBeNull();
-    expect(await ledger.accountBalance({ accountId: 'garbage' })).toBeNull();
-    expect(await ledger.trialBalance({ bookId: 'garbage' })).toBeNull();
-    expect(await ledger.trialBalance({ bookId: encodeGlobalId('Book', randomUUID()) })).toBeNull();
-    expect(await ledger.verifyBookChain({ bookId: encodeGlobalId('Book', randomUUID()) })).toBeNull();
+      expect({ id: g, node: await ctx.ledger.node({ id: g }) }).toEqual({ id: g, node: null });
+    expect(await ctx.ledger.book({ id: account.id })).toBeNull();
+    expect(await ctx.ledger.account({ id: book.id })).toBeNull();
+    expect(await ctx.ledger.account({ id: encodeGlobalId('Account', `${otherBookUuid}:${id}`) })).toBeNull();
+    expect(await ctx.ledger.journalEntry({ id: account.id })).toBeNull();
+    expect(await ctx.ledger.accountBalance({ accountId: 'garbage' })).toBeNull();
+    expect(await ctx.ledger.trialBalance({ bookId: 'garbage' })).toBeNull();
+    expect(await ctx.ledger.trialBalance({ bookId: encodeGlobalId('Book', randomUUID()) })).toBeNull();
+    expect(await ctx.ledger.verifyBookChain({ bookId: encodeGlobalId('Book', randomUUID()) })).toBeNull();
   });
 
   // An id that is not base64 of "<Type>:<id>", or names a type that is not a Node, answers null as
   // book/account/journalEntry do (the relay plugin alone would raise an uncoded top-level error).
   it('answers null, not a top-level error, for ids that are not global ids at all', async () => {
     for (const g of ['garbage', '', 'Zm9v', encodeGlobalId('Nope', randomUUID())]) {
-      const { body } = await rawGraphQL(server.url, 'query($id: ID!) { node(id: $id) { id } }', { id: g });
+      const { body } = await rawGraphQL(ctx.server.url, 'query($id: ID!) { node(id: $id) { id } }', {
+        id: g,
+      });
       expect({ id: g, body }).toEqual({ id: g, body: { data: { node: null } } });
     }
   });
@@ -739,10 +740,10 @@ describe('node and lookups by id', () => {
 
 describe('verifyBookChain', () => {
   it('confirms a healthy book: every entry checked, head hash that of the last entry', async () => {
-    const book = await createBook(ledger);
-    const cash = await createAccount(ledger, book.id, { code: `cash-${uniqueSuffix()}`, type: 'ASSET' });
-    const equity = await createAccount(ledger, book.id, { code: 'equity', type: 'EQUITY' });
-    const empty = await ledger.verifyBookChain({ bookId: book.id });
+    const book = await createBook(ctx.ledger);
+    const cash = await createAccount(ctx.ledger, book.id, { code: `cash-${uniqueSuffix()}`, type: 'ASSET' });
+    const equity = await createAccount(ctx.ledger, book.id, { code: 'equity', type: 'EQUITY' });
+    const empty = await ctx.ledger.verifyBookChain({ bookId: book.id });
     expect(empty).toMatchObject({
       ok: true,
       entriesChecked: 0,
@@ -753,22 +754,22 @@ describe('verifyBookChain', () => {
 
     let last = '';
     for (let i = 0; i < 5; i++) {
-      const posted = await ledger.postJournalEntry({
+      const posted = await ctx.ledger.postJournalEntry({
         bookId: book.id,
         idempotencyKey: newKey(),
         lines: [debit(cash, '1.00'), credit(equity, '1.00')],
       });
       last = posted.entry!.hash;
     }
-    const held = await ledger.postPendingEntry({
+    const held = await ctx.ledger.postPendingEntry({
       bookId: book.id,
       idempotencyKey: newKey(),
       lines: [debit(cash, '1.00'), credit(equity, '1.00')],
     });
-    const voided = await ledger.voidPendingEntry({ entryId: held.entry!.id, idempotencyKey: newKey() });
+    const voided = await ctx.ledger.voidPendingEntry({ entryId: held.entry!.id, idempotencyKey: newKey() });
     last = voided.entry!.hash;
-    const verified = await ledger.verifyBookChain({ bookId: book.id });
-    const head = await ledger.book({ id: book.id });
+    const verified = await ctx.ledger.verifyBookChain({ bookId: book.id });
+    const head = await ctx.ledger.book({ id: book.id });
     expect(verified).toMatchObject({ ok: true, entriesChecked: 7, firstMismatch: null, headHash: last });
     expect(head!.headHash).toBe(last);
     expect(head!.entryCount).toBe('7');

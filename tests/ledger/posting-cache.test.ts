@@ -12,12 +12,10 @@
  *   refused on it (a flush that would refuse anything reads first);
  * - every case above leaves a verifying chain, an unbroken sequence and a clean audit.
  */
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
 import {
   type CreatedAccount,
-  connectPg,
   createAccount,
   createBook,
   credit,
@@ -28,20 +26,10 @@ import {
   newKey,
   waitFor,
 } from '../helpers/ledger.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { type TestServer, useLedgerServer } from '../helpers/server.js';
 
-let a: TestServer;
-let b: TestServer;
-let db: pg.Client;
-
-beforeAll(async () => {
-  [a, b] = await Promise.all([startTestServer(), startTestServer()]);
-  db = await connectPg();
-});
-
-afterAll(async () => {
-  await Promise.all([a?.stop(), b?.stop(), db?.end()]);
-});
+const ctxA = useLedgerServer({ db: true });
+const ctxB = useLedgerServer();
 
 const engineOf = (server: TestServer) => server.services.ledger.engine;
 const cacheOf = (server: TestServer) => engineOf(server).cache!;
@@ -79,20 +67,20 @@ async function knownBook(server: TestServer, others = 0): Promise<Setup> {
 }
 
 const checkBook = (client: LedgerClient, bookId: string, expectedEntries: number) =>
-  expectIntactBook(db, client, bookId, expectedEntries);
+  expectIntactBook(ctxA.db, client, bookId, expectedEntries);
 
 async function entriesWithKey(bookId: string, key: string): Promise<number> {
-  const { rows } = await db.query('select 1 from journal_entry where book_id = $1 and idempotency_key = $2', [
-    decodeGlobalId(bookId).id,
-    key,
-  ]);
+  const { rows } = await ctxA.db.query(
+    'select 1 from journal_entry where book_id = $1 and idempotency_key = $2',
+    [decodeGlobalId(bookId).id, key],
+  );
   return rows.length;
 }
 
 describe('flushes decided from the cache', () => {
   it('are used once the book is known, for accounts never named before too', async () => {
-    const { client, book, cash, others } = await knownBook(a, 5);
-    const hits = cacheOf(a).hits;
+    const { client, book, cash, others } = await knownBook(ctxA.server, 5);
+    const hits = cacheOf(ctxA.server).hits;
     for (const other of others) {
       const answer = await client.postJournalEntry({
         bookId: book.id,
@@ -102,14 +90,14 @@ describe('flushes decided from the cache', () => {
       expect(answer.userErrors).toEqual([]);
     }
     // One flush a request (sent one after another), each decided from the cache.
-    expect(cacheOf(a).hits - hits).toBe(others.length);
+    expect(cacheOf(ctxA.server).hits - hits).toBe(others.length);
     const balance = await client.accountBalance({ accountId: cash.id });
     expect(balance?.posted).toBe('92.50');
     await checkBook(client, book.id, 1 + others.length);
   });
 
   it('never post a key refused before, even once it would no longer be refused', async () => {
-    const { client, book, cash, equity } = await knownBook(a);
+    const { client, book, cash, equity } = await knownBook(ctxA.server);
     // 150.00 out of 100.00 in cash (lower bound 0): refused, and remembered under the key.
     const input = {
       bookId: book.id,
@@ -119,76 +107,76 @@ describe('flushes decided from the cache', () => {
     const refused = await client.postJournalEntry(input);
     expect(refused.userErrors.map((e) => e.code)).toEqual(['BALANCE_BOUND_EXCEEDED']);
     // Funded from the cache: the same request would now post if decided afresh.
-    const hits = cacheOf(a).hits;
+    const hits = cacheOf(ctxA.server).hits;
     const fund = await client.postJournalEntry({
       bookId: book.id,
       idempotencyKey: newKey('fund'),
       lines: [debit(cash, '100.00'), credit(equity, '100.00')],
     });
     expect(fund.userErrors).toEqual([]);
-    expect(cacheOf(a).hits - hits).toBe(1);
-    const stale = engineOf(a).staleCachedWrites;
+    expect(cacheOf(ctxA.server).hits - hits).toBe(1);
+    const stale = engineOf(ctxA.server).staleCachedWrites;
     const again = await client.postJournalEntry(input);
     expect(again.entry).toBeNull();
     expect(again.userErrors.map((e) => e.code)).toEqual(['BALANCE_BOUND_EXCEEDED']);
     // Decided from the cache as posted, refused by the write's key guard, answered from a read.
-    expect(engineOf(a).staleCachedWrites - stale).toBe(1);
+    expect(engineOf(ctxA.server).staleCachedWrites - stale).toBe(1);
     expect(await entriesWithKey(book.id, input.idempotencyKey)).toBe(0);
     expect((await client.accountBalance({ accountId: cash.id }))?.posted).toBe('200.00');
-    const hitsAfter = cacheOf(a).hits;
+    const hitsAfter = cacheOf(ctxA.server).hits;
     const next = await client.postJournalEntry({
       bookId: book.id,
       idempotencyKey: newKey('next'),
       lines: [debit(cash, '1.00'), credit(equity, '1.00')],
     });
     expect(next.userErrors).toEqual([]);
-    expect(cacheOf(a).hits - hitsAfter).toBe(1);
+    expect(cacheOf(ctxA.server).hits - hitsAfter).toBe(1);
     await checkBook(client, book.id, 3);
   });
 
   it('replay a key the other process posted, never posting it twice', async () => {
-    const setup = await knownBook(a);
+    const setup = await knownBook(ctxA.server);
     const { client, book, cash, equity } = setup;
     const input = {
       bookId: book.id,
       idempotencyKey: newKey('elsewhere'),
       lines: [debit(cash, '7.00'), credit(equity, '7.00')],
     };
-    const first = await ledgerClient(b.url).postJournalEntry(input);
+    const first = await ledgerClient(ctxB.server.url).postJournalEntry(input);
     expect(first.userErrors).toEqual([]);
     // The other process moved the book: forget it here and let one write read it again, so that
     // the cache is current and only the key is unknown to it.
-    cacheOf(a).forget([decodeGlobalId(book.id).id]);
+    cacheOf(ctxA.server).forget([decodeGlobalId(book.id).id]);
     const current = await client.postJournalEntry({
       bookId: book.id,
       idempotencyKey: newKey('current'),
       lines: [debit(cash, '1.00'), credit(equity, '1.00')],
     });
     expect(current.userErrors).toEqual([]);
-    const stale = engineOf(a).staleCachedWrites;
+    const stale = engineOf(ctxA.server).staleCachedWrites;
     const again = await client.postJournalEntry(input);
     expect(again.userErrors).toEqual([]);
     expect(again.replayed).toBe(true);
     expect(again.entry?.id).toBe(first.entry?.id);
     // Decided from the cache, refused by journal_entry's unique key, replayed from a read.
-    expect(engineOf(a).staleCachedWrites - stale).toBe(1);
+    expect(engineOf(ctxA.server).staleCachedWrites - stale).toBe(1);
     expect(await entriesWithKey(book.id, input.idempotencyKey)).toBe(1);
     // A key decided before says nothing of the book: the next flush is still decided from the cache.
-    const hits = cacheOf(a).hits;
+    const hits = cacheOf(ctxA.server).hits;
     const next = await client.postJournalEntry({
       bookId: book.id,
       idempotencyKey: newKey('next'),
       lines: [debit(cash, '1.00'), credit(equity, '1.00')],
     });
     expect(next.userErrors).toEqual([]);
-    expect(cacheOf(a).hits - hits).toBe(1);
+    expect(cacheOf(ctxA.server).hits - hits).toBe(1);
     await checkBook(client, book.id, 4);
   });
 
   it('check an account as the other process left it: closed', async () => {
-    const { client, book, cash, others } = await knownBook(a, 1);
+    const { client, book, cash, others } = await knownBook(ctxA.server, 1);
     const empty = others[0]!;
-    const closed = await ledgerClient(b.url).closeAccount({ accountId: empty.id });
+    const closed = await ledgerClient(ctxB.server.url).closeAccount({ accountId: empty.id });
     expect(closed.userErrors).toEqual([]);
     const answer = await client.postJournalEntry({
       bookId: book.id,
@@ -197,19 +185,19 @@ describe('flushes decided from the cache', () => {
     });
     expect(answer.entry).toBeNull();
     expect(answer.userErrors.map((e) => e.code)).toEqual(['ACCOUNT_CLOSED']);
-    const { rows } = await db.query('select 1 from journal_line where book_id = $1 and account_id = $2', [
-      decodeGlobalId(book.id).id,
-      decodeGlobalId(empty.id).id,
-    ]);
+    const { rows } = await ctxA.db.query(
+      'select 1 from journal_line where book_id = $1 and account_id = $2',
+      [decodeGlobalId(book.id).id, decodeGlobalId(empty.id).id],
+    );
     expect(rows).toEqual([]);
     await checkBook(client, book.id, 1);
   });
 
   it('check an account as another writer left it: a tighter bound', async () => {
-    const { client, book, cash, equity } = await knownBook(a);
+    const { client, book, cash, equity } = await knownBook(ctxA.server);
     // Raised from outside the engine (as another process's credit-limit change would): 100.00 in
     // cash, at least 80.00 must stay.
-    await db.query('update account set lower_bound = 80 where book_id = $1 and id = $2', [
+    await ctxA.db.query('update account set lower_bound = 80 where book_id = $1 and id = $2', [
       decodeGlobalId(book.id).id,
       decodeGlobalId(cash.id).id,
     ]);
@@ -225,9 +213,9 @@ describe('flushes decided from the cache', () => {
   });
 
   it('check an account as another writer left it: a looser bound is not refused on the old one', async () => {
-    const { client, book, cash, equity } = await knownBook(a);
+    const { client, book, cash, equity } = await knownBook(ctxA.server);
     // Lowered from outside the engine: cash may now go to -50.00.
-    await db.query('update account set lower_bound = -50 where book_id = $1 and id = $2', [
+    await ctxA.db.query('update account set lower_bound = -50 where book_id = $1 and id = $2', [
       decodeGlobalId(book.id).id,
       decodeGlobalId(cash.id).id,
     ]);

@@ -12,37 +12,14 @@
  * entries posted by one transaction share a recordedAt and entries posted one by one do not.
  */
 import { Writable } from 'node:stream';
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LedgerClient } from '../../client-sdk/index.js';
+import { describe, expect, it } from 'vitest';
 import type { EntryInput, MetadataEntry } from '../../server/core/index.js';
 import { entryOp, type OpResult, PostingEngine } from '../../server/ledger/index.js';
 import { createLogger } from '../../server/platform/logger.js';
-import {
-  type CreatedBook,
-  connectPg,
-  createAccount,
-  createBook,
-  decodeGlobalId,
-  ledgerClient,
-  newKey,
-} from '../helpers/ledger.js';
-import { type LogLine, startTestServer, type TestServer } from '../helpers/server.js';
+import { type CreatedBook, createAccount, createBook, decodeGlobalId, newKey } from '../helpers/ledger.js';
+import { type LogLine, useLedgerServer } from '../helpers/server.js';
 
-let server: TestServer;
-let ledger: LedgerClient;
-let db: pg.Client;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  ledger = ledgerClient(server.url);
-  db = await connectPg();
-});
-
-afterAll(async () => {
-  await db?.end();
-  await server?.stop();
-});
+const ctx = useLedgerServer({ db: true });
 
 interface Setup {
   book: CreatedBook;
@@ -54,10 +31,12 @@ interface Setup {
 
 /** A book of its own and an engine of its own, on the test server's pool, with a moving clock. */
 async function setup(): Promise<Setup> {
-  const book = await createBook(ledger);
-  const cash = decodeGlobalId((await createAccount(ledger, book.id, { code: 'cash', type: 'ASSET' })).id).id;
+  const book = await createBook(ctx.ledger);
+  const cash = decodeGlobalId(
+    (await createAccount(ctx.ledger, book.id, { code: 'cash', type: 'ASSET' })).id,
+  ).id;
   const equity = decodeGlobalId(
-    (await createAccount(ledger, book.id, { code: 'equity', type: 'EQUITY' })).id,
+    (await createAccount(ctx.ledger, book.id, { code: 'equity', type: 'EQUITY' })).id,
   ).id;
   const logs: LogLine[] = [];
   const logger = createLogger({
@@ -71,7 +50,7 @@ async function setup(): Promise<Setup> {
   });
   let readings = 0;
   const base = Date.now();
-  const engine = new PostingEngine(server.services.ledger.pool, logger, {
+  const engine = new PostingEngine(ctx.server.services.ledger.pool, logger, {
     clock: () => new Date(base + readings++),
   });
   return {
@@ -129,7 +108,7 @@ describe('an op the database refuses inside a group', () => {
     expect(s.logs.filter((l) => l.level === 'error').map((l) => l.msg)).toEqual([
       'entry could not be posted: the database refused it; the rest of its group was posted',
     ]);
-    expect((await ledger.auditBook({ bookId: s.book.id }))!).toMatchObject({
+    expect((await ctx.ledger.auditBook({ bookId: s.book.id }))!).toMatchObject({
       ok: true,
       chain: { entriesChecked: 8 },
     });
@@ -174,13 +153,13 @@ describe('an op the database refuses inside a group', () => {
     );
     expect(again[0]).toMatchObject({ ok: true, replayed: true, entry: { memo: 'independent 1' } });
     expect(again[1]).toMatchObject({ ok: false, error: { code: 'ENTRY_NOT_POSTED' } });
-    const { rows } = await db.query(
+    const { rows } = await ctx.db.query(
       'select memo, recorded_at from journal_entry where book_id = $1 order by seq',
       [s.bookId],
     );
     expect(rows.map((r) => r.memo)).toEqual(['independent 1', 'single']);
     expect(new Set(rows.map((r) => r.recorded_at.getTime())).size).toBe(1);
-    expect((await ledger.auditBook({ bookId: s.book.id }))!.ok).toBe(true);
+    expect((await ctx.ledger.auditBook({ bookId: s.book.id }))!.ok).toBe(true);
   });
 
   it('costs a request that fails alone nothing more than its own error', async () => {
@@ -189,6 +168,6 @@ describe('an op the database refuses inside a group', () => {
     expect(results[0]).toMatchObject({ status: 'rejected', reason: { code: '22021' } });
     // A group of one is not posted again: nothing to isolate it from.
     expect(s.logs.filter((l) => l.msg.startsWith('entry group failed'))).toEqual([]);
-    expect((await ledger.book({ id: s.book.id }))!.entryCount).toBe('0');
+    expect((await ctx.ledger.book({ id: s.book.id }))!.entryCount).toBe('0');
   });
 });

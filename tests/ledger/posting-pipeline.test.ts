@@ -18,8 +18,7 @@
  *   posted, and sent again they post once each (a third copy is replayed).
  */
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LedgerClient } from '../../client-sdk/index.js';
+import { describe, expect, it } from 'vitest';
 import type { LineInput } from '../../server/core/index.js';
 import { entryOp, type OpResult, PostingEngine } from '../../server/ledger/index.js';
 import type { EntryOp } from '../../server/ledger/ops.js';
@@ -27,31 +26,16 @@ import { createLogger } from '../../server/platform/logger.js';
 import type { DbPool } from '../../server/platform/transaction.js';
 import {
   type CreatedAccount,
-  connectPg,
   createAccount,
   createBook,
   decodeGlobalId,
   expectIntactBook,
-  ledgerClient,
   newKey,
   waitFor,
 } from '../helpers/ledger.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { useLedgerServer } from '../helpers/server.js';
 
-let server: TestServer;
-let ledger: LedgerClient;
-let db: pg.Client;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  ledger = ledgerClient(server.url);
-  db = await connectPg();
-});
-
-afterAll(async () => {
-  await db?.end();
-  await server?.stop();
-});
+const ctx = useLedgerServer({ db: true });
 
 const WRITE = 'ledger-write-entries';
 
@@ -137,14 +121,14 @@ interface Setup {
 
 /** A book of unbounded accounts, known to a new engine's cache (its first write read it). */
 async function knownBook(): Promise<Setup> {
-  const book = await createBook(ledger);
+  const book = await createBook(ctx.ledger);
   const accounts: CreatedAccount[] = [];
   for (const code of ['x', 'y', 'e1', 'e2']) {
     accounts.push(
-      await createAccount(ledger, book.id, { code, type: code.startsWith('e') ? 'EQUITY' : 'EXPENSE' }),
+      await createAccount(ctx.ledger, book.id, { code, type: code.startsWith('e') ? 'EQUITY' : 'EXPENSE' }),
     );
   }
-  const held = holdingPool(server.services.ledger.pool);
+  const held = holdingPool(ctx.server.services.ledger.pool);
   // Each flush a second later than the one before: a group decided again gets other hashes.
   let at = Date.now();
   // Every write may be pipelined here (by default only a write of PIPELINE_OPS_MIN ops or more).
@@ -198,7 +182,10 @@ async function twoWritesFirstStale({ bookId, accounts, engine, held }: Setup) {
   await waitFor(async () => held.sent() === 1, { what: 'the first write sent' });
   const second = engine.submit([op(bookId, [debit(y, '4.00'), credit(e2, '4.00')])], true);
   await waitFor(async () => held.sent() === 2, { what: 'the second write sent behind the first' });
-  await db.query('update account set upper_bound = 1000 where book_id = $1 and id = $2', [bookId, rawId(x)]);
+  await ctx.db.query('update account set upper_bound = 1000 where book_id = $1 and id = $2', [
+    bookId,
+    rawId(x),
+  ]);
   return { first, second, firstKey: firstOp.entry.idempotencyKey };
 }
 
@@ -227,14 +214,15 @@ describe('a flush decided while the write before it is in flight', () => {
     } finally {
       await engine.close();
     }
-    const balance = async (a: CreatedAccount) => (await ledger.accountBalance({ accountId: a.id }))!.posted;
+    const balance = async (a: CreatedAccount) =>
+      (await ctx.ledger.accountBalance({ accountId: a.id }))!.posted;
     expect([await balance(x), await balance(y), await balance(e1), await balance(e2)]).toEqual([
       '6.00',
       '4.00',
       '7.00',
       '3.00',
     ]);
-    await expectIntactBook(db, ledger, book.id, 4);
+    await expectIntactBook(ctx.db, ctx.ledger, book.id, 4);
   });
 
   it('never chains onto a head that was not written: the write before it failed and was posted again first', async () => {
@@ -249,7 +237,7 @@ describe('a flush decided while the write before it is in flight', () => {
       await waitFor(
         async () =>
           (
-            await db.query('select 1 from journal_entry where book_id = $1 and idempotency_key = $2', [
+            await ctx.db.query('select 1 from journal_entry where book_id = $1 and idempotency_key = $2', [
               bookId,
               firstKey,
             ])
@@ -262,7 +250,7 @@ describe('a flush decided while the write before it is in flight', () => {
       await engine.close();
     }
     expect(results.map((r) => r.ok)).toEqual([true, true]);
-    await expectIntactBook(db, ledger, book.id, 3);
+    await expectIntactBook(ctx.db, ctx.ledger, book.id, 3);
     // Both writes decided from the cache failed; both groups were posted from a read.
     expect(engine.staleCachedWrites).toBe(2);
     expect(engine.pipelinedWrites).toBe(0);
@@ -297,7 +285,7 @@ describe('a flush decided while the write before it is in flight', () => {
     // Each group read once, and written once from that read.
     expect(engine.staleWrites).toBe(0);
     expect(engine.lockedFallbacks).toBe(0);
-    await expectIntactBook(db, ledger, book.id, 3);
+    await expectIntactBook(ctx.db, ctx.ledger, book.id, 3);
   });
 
   it('fails both writes when their shared connection is lost, posts nothing, and posts them once when sent again', async () => {
@@ -313,13 +301,13 @@ describe('a flush decided while the write before it is in flight', () => {
       const second = engine.submit([ops[1]!], true);
       await waitFor(async () => held.sent() === 2, { what: 'the second write sent behind the first' });
       // The shared connection's backend goes away while both writes wait on it.
-      await db.query('select pg_terminate_backend($1)', [held.lastBackend()]);
+      await ctx.db.query('select pg_terminate_backend($1)', [held.lastBackend()]);
       held.release(1);
       held.release(2);
       for (const answer of [first, second]) {
         await expect(answer).rejects.toMatchObject({ name: 'UnavailableError' });
       }
-      const { rows } = await db.query('select count(*)::int as n from journal_entry where book_id = $1', [
+      const { rows } = await ctx.db.query('select count(*)::int as n from journal_entry where book_id = $1', [
         bookId,
       ]);
       expect(rows[0].n).toBe(1);
@@ -335,6 +323,6 @@ describe('a flush decided while the write before it is in flight', () => {
     } finally {
       await engine.close();
     }
-    await expectIntactBook(db, ledger, book.id, 3);
+    await expectIntactBook(ctx.db, ctx.ledger, book.id, 3);
   });
 });

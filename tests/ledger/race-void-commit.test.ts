@@ -16,39 +16,22 @@
  * engine's commit after the read of the target entry returns); every statement runs on the real
  * database.
  */
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LedgerClient } from '../../client-sdk/index.js';
+import { describe, expect, it } from 'vitest';
 import { type OpResult, PostingEngine, type PostOp } from '../../server/ledger/index.js';
 import { createLogger } from '../../server/platform/logger.js';
 import type { DbPool } from '../../server/platform/transaction.js';
 import {
-  connectPg,
   createAccount,
   createBook,
   credit,
   debit,
   decodeGlobalId,
   expectIntactBook,
-  ledgerClient,
   newKey,
 } from '../helpers/ledger.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { useLedgerServer } from '../helpers/server.js';
 
-let server: TestServer;
-let ledger: LedgerClient;
-let db: pg.Client;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  ledger = ledgerClient(server.url);
-  db = await connectPg();
-});
-
-afterAll(async () => {
-  await db?.end();
-  await server?.stop();
-});
+const ctx = useLedgerServer({ db: true });
 
 /** The statement of an optimistic flush that reads the entries it acts on (store.ts readPhase). */
 const READ_WITH_TARGETS = 'ledger-read-phase-targets';
@@ -79,10 +62,10 @@ function pausingPool(pool: DbPool, between: () => Promise<void>): { pool: DbPool
 }
 
 async function pendingSetup() {
-  const book = await createBook(ledger);
-  const cash = await createAccount(ledger, book.id, { code: 'cash', type: 'ASSET', lowerBound: '0.00' });
-  const equity = await createAccount(ledger, book.id, { code: 'equity', type: 'EQUITY' });
-  const pending = await ledger.postPendingEntry({
+  const book = await createBook(ctx.ledger);
+  const cash = await createAccount(ctx.ledger, book.id, { code: 'cash', type: 'ASSET', lowerBound: '0.00' });
+  const equity = await createAccount(ctx.ledger, book.id, { code: 'equity', type: 'EQUITY' });
+  const pending = await ctx.ledger.postPendingEntry({
     bookId: book.id,
     idempotencyKey: newKey('pend'),
     lines: [debit(cash, '10.00'), credit(equity, '10.00')],
@@ -115,11 +98,13 @@ describe('a resolution racing the resolution of its pending entry by another eng
       const bookId = decodeGlobalId(book.id).id;
       const targetId = decodeGlobalId(pending.id).id;
       const won: { entryId: string | null; codes: string[] } = { entryId: null, codes: [] };
-      const { pool, paused } = pausingPool(server.services.ledger.pool, async () => {
+      const { pool, paused } = pausingPool(ctx.server.services.ledger.pool, async () => {
         // The other engine (the test server's, as another process) resolves the entry meanwhile.
         const input = { entryId: pending.id, idempotencyKey: newKey(other) };
         const answer =
-          other === 'commit' ? await ledger.commitPendingEntry(input) : await ledger.voidPendingEntry(input);
+          other === 'commit'
+            ? await ctx.ledger.commitPendingEntry(input)
+            : await ctx.ledger.voidPendingEntry(input);
         won.entryId = answer.entry?.id ?? null;
         won.codes = answer.userErrors.map((e) => e.code);
       });
@@ -138,10 +123,10 @@ describe('a resolution racing the resolution of its pending entry by another eng
       // Its write was decided on the state it read, and lost the compare-and-set.
       expect(engine.staleWrites).toBe(1);
       // Nothing resolved twice: the pending entry and the other engine's resolution, nothing else.
-      const balance = (await ledger.accountBalance({ accountId: cash.id }))!;
+      const balance = (await ctx.ledger.accountBalance({ accountId: cash.id }))!;
       expect(balance.pendingDebits).toBe('0.00');
       expect(balance.debits).toBe(other === 'commit' ? '10.00' : '0.00');
-      await expectIntactBook(db, ledger, book.id, 2);
+      await expectIntactBook(ctx.db, ctx.ledger, book.id, 2);
     });
   }
 });

@@ -12,13 +12,11 @@
 
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerClient, PostJournalEntryInput } from '../../client-sdk/index.js';
 import {
   type CreatedAccount,
   type CreatedBook,
-  connectPg,
   createAccount,
   createBook,
   credit,
@@ -26,6 +24,7 @@ import {
   decodeGlobalId,
   ledgerClient,
   newKey,
+  usePg,
   waitFor,
 } from '../helpers/ledger.js';
 import {
@@ -35,15 +34,7 @@ import {
   type TestServer,
 } from '../helpers/server.js';
 
-let db: pg.Client;
-
-beforeAll(async () => {
-  db = await connectPg();
-});
-
-afterAll(async () => {
-  await db?.end();
-});
+const ctx = usePg();
 
 interface Wallet {
   book: CreatedBook;
@@ -81,7 +72,7 @@ function overdraft(w: Wallet, key = newKey('overdraft')): PostJournalEntryInput 
 }
 
 async function entriesWithKey(w: Wallet, key: string): Promise<number> {
-  const { rows } = await db.query(
+  const { rows } = await ctx.db.query(
     'select count(*)::int as n from journal_entry where book_id = $1 and idempotency_key = $2',
     [decodeGlobalId(w.book.id).id, key],
   );
@@ -89,7 +80,7 @@ async function entriesWithKey(w: Wallet, key: string): Promise<number> {
 }
 
 async function refusalRows(w: Wallet, key: string): Promise<{ code: string; field: string | null }[]> {
-  const { rows } = await db.query(
+  const { rows } = await ctx.db.query(
     'select code, field from journal_refusal where book_id = $1 and idempotency_key = $2',
     [decodeGlobalId(w.book.id).id, key],
   );

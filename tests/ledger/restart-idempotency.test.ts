@@ -4,13 +4,11 @@
  * requests are in flight) is answered with the original entry and posts nothing new.
  * The servers are real child processes (`server/main.ts`) on the run's database.
  */
-import type pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { LedgerClient, PostJournalEntryInput } from '../../client-sdk/index.js';
 import {
   type CreatedAccount,
   type CreatedBook,
-  connectPg,
   createAccount,
   createBook,
   credit,
@@ -18,11 +16,12 @@ import {
   decodeGlobalId,
   ledgerClient,
   newKey,
+  usePg,
 } from '../helpers/ledger.js';
 import { type ServerProcess, spawnServerProcess } from '../helpers/server.js';
 
 const running = new Set<ServerProcess>();
-let db: pg.Client;
+const ctx = usePg();
 
 async function spawn(): Promise<{ process: ServerProcess; ledger: LedgerClient }> {
   const process = await spawnServerProcess();
@@ -31,16 +30,8 @@ async function spawn(): Promise<{ process: ServerProcess; ledger: LedgerClient }
   return { process, ledger: ledgerClient(process.url) };
 }
 
-beforeAll(async () => {
-  db = await connectPg();
-});
-
 afterEach(async () => {
   await Promise.all([...running].map((p) => p.stop()));
-});
-
-afterAll(async () => {
-  await db?.end();
 });
 
 async function setup(
@@ -177,7 +168,7 @@ describe('idempotency across server processes', () => {
     expect(balance!.posted).toBe((expectedCash / 100).toFixed(2));
 
     // The stored totals agree with the lines that made it to disk.
-    const { rows } = await db.query(
+    const { rows } = await ctx.db.query(
       `select a.posted_debits::text as stored, coalesce(sum(l.amount), 0)::text as lines
          from account a left join journal_line l on l.book_id = a.book_id and l.account_id = a.id and l.side = 'DEBIT'
         where a.book_id = $1 and a.id = $2 group by a.posted_debits`,

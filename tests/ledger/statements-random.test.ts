@@ -8,10 +8,10 @@
  */
 import { Decimal } from 'decimal.js';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LedgerClient, TrialBalanceQuery } from '../../client-sdk/index.js';
 import { createBook, decodeGlobalId, ledgerClient, newKey } from '../helpers/ledger.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { useLedgerServer } from '../helpers/server.js';
 import { issueToken } from '../helpers/tokens.js';
 
 const TYPES = ['ASSET', 'LIABILITY', 'EQUITY', 'REVENUE', 'EXPENSE'] as const;
@@ -21,17 +21,7 @@ const UNITS = [
   { code: 'KG', scale: 3 },
 ];
 
-let server: TestServer;
-let admin: LedgerClient;
-
-beforeAll(async () => {
-  server = await startTestServer({ config: { rateLimitPerSecond: 0 } });
-  admin = ledgerClient(server.url);
-});
-
-afterAll(async () => {
-  await server?.stop();
-});
+const ctx = useLedgerServer({ config: { rateLimitPerSecond: 0 } });
 
 const dayOf = (n: number) => new Date(Date.UTC(2024, 0, 1) + n * 86_400_000).toISOString().slice(0, 10);
 const endOf = (day: string) => `${day}T23:59:59.999Z`;
@@ -113,11 +103,11 @@ describe('statements reconcile with the trial balance on random books', () => {
   it('every figure of random periods', { timeout: 240_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(specArb, async (spec) => {
-        const book = await createBook(admin, { units: UNITS, maxBackdateDays: 36_600 });
-        const issued = await issueToken(admin, {
+        const book = await createBook(ctx.ledger, { units: UNITS, maxBackdateDays: 36_600 });
+        const issued = await issueToken(ctx.ledger, {
           grants: [{ role: 'TREASURER', scope: decodeGlobalId(book.id).bookId }],
         });
-        const client = ledgerClient(server.url, { token: issued.token });
+        const client = ledgerClient(ctx.server.url, { token: issued.token });
         const ids: string[] = [];
         const parents = new Map<string, string | null>();
         for (const [i, a] of spec.accounts.entries()) {

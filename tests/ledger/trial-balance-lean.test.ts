@@ -9,9 +9,7 @@
  * with and without `asOf` and `rollupDepth`) the same lines in the same order with the same
  * totals; a cursor of another roll-up depth is refused.
  */
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LedgerClient } from '../../client-sdk/index.js';
+import { describe, expect, it } from 'vitest';
 import { Decimal, formatAmount, ZERO } from '../../server/core/index.js';
 import type { BookRecord, TrialBalance, TrialBalanceLine } from '../../server/ledger/index.js';
 import { numericAtScale } from '../../server/ledger/reports.js';
@@ -19,34 +17,14 @@ import { trialBalanceCsv } from '../../server/ledger/statement-files.js';
 import { rollTrialBalance } from '../../server/ledger/statements.js';
 import { type AccountRow, listAccounts } from '../../server/ledger/store.js';
 import { postedTotalsAsOf } from '../../server/ledger/store-reads.js';
-import {
-  connectPg,
-  createBook,
-  decodeGlobalId,
-  ledgerClient,
-  newKey,
-  rawGraphQL,
-} from '../helpers/ledger.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { createBook, decodeGlobalId, newKey, rawGraphQL } from '../helpers/ledger.js';
+import { useLedgerServer } from '../helpers/server.js';
 
-let server: TestServer;
-let admin: LedgerClient;
-let db: pg.Client;
-
-beforeAll(async () => {
-  server = await startTestServer({ config: { rateLimitPerSecond: 0 } });
-  admin = ledgerClient(server.url);
-  db = await connectPg();
-}, 60_000);
-
-afterAll(async () => {
-  await db?.end();
-  await server?.stop();
-});
+const ctx = useLedgerServer({ config: { rateLimitPerSecond: 0 }, db: true });
 
 /** The trial balance as computed before: every account in memory (the old computeTrialBalance). */
 async function reference(book: BookRecord, asOf: Date | null): Promise<TrialBalance> {
-  const pool = db as never;
+  const pool = ctx.db as never;
   const accounts: AccountRow[] = [];
   for (let after: string | null = null; ; ) {
     const page = await listAccounts(pool, book.id, {
@@ -117,7 +95,7 @@ const CODE_CHARS = 'AaBbZz019-_.';
 async function randomBook(seed: number) {
   const r = random(seed);
   const bookId = (
-    await createBook(admin, {
+    await createBook(ctx.ledger, {
       name: `lean ${seed}`,
       units: [
         { code: 'USD', scale: 2 },
@@ -139,7 +117,7 @@ async function randomBook(seed: number) {
     // A parent among the accounts made before (same book), or none.
     const parent = accounts.length > 0 && r.next() < 0.7 ? r.pick(accounts) : null;
     const unit = parent && r.next() < 0.8 ? parent.unit : r.pick(['USD', 'HRS']);
-    const { rows } = await db.query(
+    const { rows } = await ctx.db.query(
       `insert into account (book_id, id, code, name, type, unit_code, parent_id, created_at)
        values ($1, gen_random_uuid(), $2, $3, $4, $5, $6, now()) returning id`,
       [
@@ -163,7 +141,7 @@ async function randomBook(seed: number) {
     const amount =
       unit === 'USD' ? `${r.int(100000)}.${String(r.int(100)).padStart(2, '0')}` : String(1 + r.int(50));
     if (Number(amount) === 0) continue;
-    const posted = await admin.postJournalEntry({
+    const posted = await ctx.ledger.postJournalEntry({
       bookId,
       idempotencyKey: newKey('lean'),
       effectiveAt: new Date(now - r.int(10 * 86_400_000)).toISOString() as never,
@@ -176,13 +154,13 @@ async function randomBook(seed: number) {
   }
   // Stored totals nudged, so that "now" differs from the lines (the database refuses a total finer
   // than its unit).
-  await db.query(
+  await ctx.db.query(
     `update account set posted_debits = posted_debits
        + case when unit_code = 'USD' then (abs(hashtext(code)) % 1000) / 100.0 else abs(hashtext(code)) % 7 end
       where book_id = $1 and abs(hashtext(code)) % 3 = 0`,
     [id],
   );
-  const book = (await server.services.ledger.getBooks([id]))[0]!;
+  const book = (await ctx.server.services.ledger.getBooks([id]))[0]!;
   return { r, bookId, book, now };
 }
 
@@ -231,7 +209,7 @@ describe('the trial balance computed by PostgreSQL', () => {
           const what = `seed ${seed}, asOf ${asOf?.toISOString()}, depth ${depth}`;
           const vars = { b: bookId, asOf: asOf?.toISOString() ?? null, d: depth };
           const csv = await rawGraphQL(
-            server.url,
+            ctx.server.url,
             'query($b: ID!, $asOf: DateTime, $d: Int) { trialBalance(bookId: $b, asOf: $asOf, rollupDepth: $d) { csv } }',
             vars,
           );
@@ -244,7 +222,7 @@ describe('the trial balance computed by PostgreSQL', () => {
           let after: string | null = null;
           for (;;) {
             const page = await rawGraphQL(
-              server.url,
+              ctx.server.url,
               `query($b: ID!, $asOf: DateTime, $d: Int, $first: Int, $after: String) {
                 trialBalance(bookId: $b, asOf: $asOf, rollupDepth: $d) {
                   lineCount balanced rollupDepth units { unit { code } debitBalanceTotal creditBalanceTotal balanced }
@@ -289,7 +267,7 @@ describe('the trial balance computed by PostgreSQL', () => {
           const deep = rollTrialBalance(old, null).lines.find((l) => l.depth > 1);
           if (depth === 1 && deep) {
             const refused = await rawGraphQL(
-              server.url,
+              ctx.server.url,
               'query($b: ID!, $d: Int, $after: String) { trialBalance(bookId: $b, rollupDepth: $d) { lines(first: 5, after: $after) { cursor } } }',
               { b: bookId, d: 1, after: Buffer.from(`line:${deep.account.id}`).toString('base64url') },
             );

@@ -10,37 +10,24 @@
  */
 
 import { spawn } from 'node:child_process';
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type LedgerClient, TRIAL_BALANCE_PAGE_MAX } from '../../client-sdk/index.js';
 import { LINES_PER_REQUEST } from '../../schema/ledger/line-pages.js';
 import { builtArgs } from '../helpers/build.js';
-import {
-  connectPg,
-  createBook,
-  decodeGlobalId,
-  expectClientError,
-  ledgerClient,
-  newKey,
-  rawGraphQL,
-} from '../helpers/ledger.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { createBook, decodeGlobalId, expectClientError, newKey, rawGraphQL } from '../helpers/ledger.js';
+import { useLedgerServer } from '../helpers/server.js';
 
 const ACCOUNTS = 2300;
 
-let server: TestServer;
-let admin: LedgerClient;
-let db: pg.Client;
+const ctx = useLedgerServer({ config: { rateLimitPerSecond: 0 }, db: true });
+
 let bookId: string;
 
 const toMinor = (s: string) => BigInt(s.replace('.', ''));
 
 beforeAll(async () => {
-  server = await startTestServer({ config: { rateLimitPerSecond: 0 } });
-  admin = ledgerClient(server.url);
-  db = await connectPg();
-  bookId = (await createBook(admin, { name: 'many accounts' })).id;
-  await db.query(
+  bookId = (await createBook(ctx.ledger, { name: 'many accounts' })).id;
+  await ctx.db.query(
     `insert into account (book_id, id, code, name, type, unit_code, created_at, posted_debits, posted_credits)
      select $1, gen_random_uuid(), 'A' || lpad(g::text, 5, '0'), 'Account ' || g, 'ASSET', 'USD', now(),
             case when g % 2 = 1 then (g + 1) / 2 + 0.01 else 0 end,
@@ -48,7 +35,7 @@ beforeAll(async () => {
        from generate_series(1, $2::int) g`,
     [decodeGlobalId(bookId).id, ACCOUNTS],
   );
-  const posted = await admin.postJournalEntry({
+  const posted = await ctx.ledger.postJournalEntry({
     bookId,
     idempotencyKey: newKey('tb-pages'),
     lines: [
@@ -59,16 +46,11 @@ beforeAll(async () => {
   expect(posted.userErrors).toEqual([]);
 }, 120_000);
 
-afterAll(async () => {
-  await db?.end();
-  await server?.stop();
-});
-
 describe('a trial balance with more lines than one request answers', () => {
   it('is refused whole with TOO_MANY_LINES, and the refusal says how to read it', async () => {
     expect(ACCOUNTS).toBeGreaterThan(LINES_PER_REQUEST);
     const whole = await rawGraphQL(
-      server.url,
+      ctx.server.url,
       'query($b: ID!) { trialBalance(bookId: $b) { lines { account { code } debitBalance } } }',
       { b: bookId },
     );
@@ -80,11 +62,11 @@ describe('a trial balance with more lines than one request answers', () => {
     });
     expect(whole.body.errors?.[0]?.message).toMatch(/first and after.*rollupDepth.*csv/);
     // The SDK's fragment reads every line too: it throws with the same code.
-    const error = await expectClientError(admin.trialBalance({ bookId }));
+    const error = await expectClientError(ctx.ledger.trialBalance({ bookId }));
     expect(error.code).toBe('TOO_MANY_LINES');
     // Aliases share one request's allowance: two pages of the limit are refused together.
     const aliased = await rawGraphQL(
-      server.url,
+      ctx.server.url,
       `query($b: ID!, $n: Int) { a: trialBalance(bookId: $b) { lines(first: $n) { cursor } }
                                b: trialBalance(bookId: $b) { lines(first: $n) { cursor } } }`,
       { b: bookId, n: LINES_PER_REQUEST },
@@ -100,7 +82,7 @@ describe('a trial balance with more lines than one request answers', () => {
     let units: { debitBalanceTotal: string; creditBalanceTotal: string; balanced: boolean }[] = [];
     for (let pages = 0; pages < 10; pages++) {
       const page: NonNullable<Awaited<ReturnType<LedgerClient['trialBalancePage']>>> =
-        (await admin.trialBalancePage({
+        (await ctx.ledger.trialBalancePage({
           bookId,
           first: 1000,
           after,
@@ -127,9 +109,9 @@ describe('a trial balance with more lines than one request answers', () => {
     expect(debit).toBeGreaterThan(0n);
 
     // The SDK reads them all in pages; the CSV holds every line and the total.
-    const all = (await admin.trialBalanceAllLines({ bookId }))!;
+    const all = (await ctx.ledger.trialBalanceAllLines({ bookId }))!;
     expect(all.lines.map((l) => l.account.code)).toEqual(seen);
-    const csv = (await admin.trialBalanceCsv({ bookId }))!;
+    const csv = (await ctx.ledger.trialBalanceCsv({ bookId }))!;
     const rows = csv.trim().split('\n');
     expect(rows).toHaveLength(1 + ACCOUNTS + 1);
     expect(rows[rows.length - 1]).toBe(
@@ -143,7 +125,7 @@ describe('a trial balance with more lines than one request answers', () => {
         const child = spawn(
           process.execPath,
           [...builtArgs('scripts/statements.ts'), 'trial', '--book', bookId, '--format', format],
-          { env: { ...process.env, LEDGER_URL: server.url, LEDGER_TOKEN: server.adminToken } },
+          { env: { ...process.env, LEDGER_URL: ctx.server.url, LEDGER_TOKEN: ctx.server.adminToken } },
         );
         let stdout = '';
         let stderr = '';
@@ -168,10 +150,12 @@ describe('a trial balance with more lines than one request answers', () => {
 
   it('refuses a page size out of range and a cursor it did not hand out', async () => {
     for (const first of [0, LINES_PER_REQUEST + 1]) {
-      const error = await expectClientError(admin.trialBalancePage({ bookId, first }));
+      const error = await expectClientError(ctx.ledger.trialBalancePage({ bookId, first }));
       expect(error.code).toBe('BAD_USER_INPUT');
     }
-    const foreign = await expectClientError(admin.trialBalancePage({ bookId, first: 10, after: 'bm9wZQ' }));
+    const foreign = await expectClientError(
+      ctx.ledger.trialBalancePage({ bookId, first: 10, after: 'bm9wZQ' }),
+    );
     expect(foreign.code).toBe('BAD_USER_INPUT');
     expect(TRIAL_BALANCE_PAGE_MAX).toBe(LINES_PER_REQUEST);
   });
@@ -183,12 +167,12 @@ describe('a trial balance with more lines than one request answers', () => {
       }
     }`;
     const asOf = new Date().toISOString().slice(0, 10);
-    const whole = await rawGraphQL(server.url, query, { b: bookId, asOf });
+    const whole = await rawGraphQL(ctx.server.url, query, { b: bookId, asOf });
     expect(whole.body.errors?.[0]?.extensions?.code).toBe('TOO_MANY_LINES');
     const codes: string[] = [];
     let after: string | null = null;
     for (let pages = 0; pages < 5; pages++) {
-      const page = await rawGraphQL(server.url, query, { b: bookId, asOf, first: 2000, after });
+      const page = await rawGraphQL(ctx.server.url, query, { b: bookId, asOf, first: 2000, after });
       expect(page.body.errors).toBeUndefined();
       const assets = (
         page.body.data as {

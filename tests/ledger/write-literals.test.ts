@@ -7,35 +7,11 @@
  * book's audit (the chain hashed what was stored); the same batch sent again finds every key and
  * replays.
  */
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LedgerClient } from '../../client-sdk/index.js';
-import {
-  connectPg,
-  createAccount,
-  createBook,
-  credit,
-  debit,
-  decodeGlobalId,
-  ledgerClient,
-  newKey,
-} from '../helpers/ledger.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { createAccount, createBook, credit, debit, decodeGlobalId, newKey } from '../helpers/ledger.js';
+import { useLedgerServer } from '../helpers/server.js';
 
-let server: TestServer;
-let ledger: LedgerClient;
-let db: pg.Client;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  ledger = ledgerClient(server.url);
-  db = await connectPg();
-});
-
-afterAll(async () => {
-  await db?.end();
-  await server?.stop();
-});
+const ctx = useLedgerServer({ db: true });
 
 const AWKWARD = [
   'a "quoted" memo',
@@ -50,28 +26,28 @@ const AWKWARD = [
 
 describe('the posting engine write', () => {
   it('stores every text exactly as sent, in a batch', async () => {
-    const book = await createBook(ledger, { units: [{ code: 'NULL', scale: 2 }] });
-    const cash = await createAccount(ledger, book.id, { code: 'cash', type: 'ASSET', unit: 'NULL' });
-    const equity = await createAccount(ledger, book.id, { code: 'equity', type: 'EQUITY', unit: 'NULL' });
+    const book = await createBook(ctx.ledger, { units: [{ code: 'NULL', scale: 2 }] });
+    const cash = await createAccount(ctx.ledger, book.id, { code: 'cash', type: 'ASSET', unit: 'NULL' });
+    const equity = await createAccount(ctx.ledger, book.id, { code: 'equity', type: 'EQUITY', unit: 'NULL' });
     const entries = AWKWARD.map((text, i) => ({
       idempotencyKey: `${newKey('lit')}${text.replace(/[^\x21-\x7e]/g, '')}`,
       memo: text,
       metadata: [{ key: `k${i}`, value: text }],
       lines: [debit(cash, `${i + 1}.25`), credit(equity, `${i + 1}.25`)],
     }));
-    const payload = await ledger.postJournalEntries({ bookId: book.id, mode: 'INDEPENDENT', entries });
+    const payload = await ctx.ledger.postJournalEntries({ bookId: book.id, mode: 'INDEPENDENT', entries });
     expect(payload.userErrors).toEqual([]);
     expect(payload.postedCount).toBe(AWKWARD.length);
 
     // The same batch again: every key is found (the read sends the keys as a literal too) and
     // replays, nothing new is posted.
-    const again = await ledger.postJournalEntries({ bookId: book.id, mode: 'INDEPENDENT', entries });
+    const again = await ctx.ledger.postJournalEntries({ bookId: book.id, mode: 'INDEPENDENT', entries });
     expect(again.userErrors).toEqual([]);
     expect(again.postedCount).toBe(0);
     expect(again.results.map((r) => r.replayed)).toEqual(AWKWARD.map(() => true));
 
     const bookUuid = decodeGlobalId(book.id).id;
-    const { rows } = await db.query(
+    const { rows } = await ctx.db.query(
       `select e.idempotency_key, e.memo, e.metadata, array_agg(l.unit_code order by l.line_no) as units,
               array_agg(trim_scale(l.amount)::text order by l.line_no) as amounts
          from journal_entry e join journal_line l on l.book_id = e.book_id and l.entry_id = e.id
@@ -88,7 +64,7 @@ describe('the posting engine write', () => {
       expect(row.amounts).toEqual([`${i + 1}.25`, `${i + 1}.25`]);
     });
 
-    const audit = await ledger.auditBook({ bookId: book.id });
+    const audit = await ctx.ledger.auditBook({ bookId: book.id });
     expect(audit?.ok).toBe(true);
     expect(audit?.chain.entriesChecked).toBe(AWKWARD.length);
   });
