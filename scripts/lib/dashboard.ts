@@ -86,6 +86,12 @@ export interface DashboardOptions {
   host: string;
   /** Vite's dev server (hot reload) instead of the production build. */
   dev?: boolean;
+  /**
+   * Where the production build is written and served from (default the app's dist/). The browser
+   * test gives a folder of its own: two test runs of one checkout at once (CI runs the suite on two
+   * databases side by side) would otherwise empty and rewrite one dist/ under each other's page.
+   */
+  outDir?: string;
 }
 
 export interface RunningDashboard {
@@ -112,10 +118,12 @@ export async function serveDashboard(options: DashboardOptions, log: (line: stri
     server = await dev.listen();
   } else {
     log('building the dashboard (vite build)');
-    await vite.build({ root: DASHBOARD_DIR, logLevel: 'warn' });
+    const build = options.outDir ? { outDir: options.outDir, emptyOutDir: true } : {};
+    await vite.build({ root: DASHBOARD_DIR, logLevel: 'warn', build });
     server = await vite.preview({
       root: DASHBOARD_DIR,
       logLevel: 'warn',
+      build,
       preview: { port: options.port, host: options.host, strictPort: options.port !== 0 },
     });
   }

@@ -13,8 +13,9 @@
  * Needs /usr/bin/chromium (.ci/run installs it).
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -47,6 +48,8 @@ const FLAGS = [
   '--disable-sync',
 ];
 const CITY = `Testburg ${process.pid}`;
+/** This file's build of the dashboard (serveDashboard's outDir), removed after it. */
+const outDir = mkdtempSync(path.join(os.tmpdir(), 'ledger-dashboard-build-'));
 const SCREENSHOT = path.join(REPO_ROOT, 'test-results', 'dashboard.png');
 
 let server: TestServer;
@@ -92,6 +95,8 @@ beforeAll(async () => {
     city: CITY,
     port: 0,
     host: '127.0.0.1',
+    // A build of this run's own: another test run of this checkout may build the dashboard meanwhile.
+    outDir,
   });
   const origin = new URL(dashboard.url).origin;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
@@ -116,6 +121,7 @@ afterAll(async () => {
   await browser?.close();
   await dashboard?.close();
   await server?.stop();
+  rmSync(outDir, { recursive: true, force: true });
 });
 
 interface Row {
@@ -394,8 +400,11 @@ describe('the example dashboard against a seeded service', () => {
 
   it('saves a screenshot', async () => {
     await fs.mkdir(path.dirname(SCREENSHOT), { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
-    expect((await fs.stat(SCREENSHOT)).size).toBeGreaterThan(20_000);
+    // Written beside it and renamed into place: another test run of this checkout may save its own.
+    const written = `${SCREENSHOT}.${process.pid}.png`;
+    await page.screenshot({ path: written, fullPage: true });
+    expect((await fs.stat(written)).size).toBeGreaterThan(20_000);
+    await fs.rename(written, SCREENSHOT);
   });
 
   it('type-checks (the app has its own tsconfig, outside the root type-check)', async () => {
