@@ -22,7 +22,6 @@ import {
   GRAPHQL_ENDPOINT,
   type PersistedDocumentsOptions,
 } from './platform/http/app.js';
-import { durableReads } from './platform/http/durable-reads.js';
 import { createLogger } from './platform/logger.js';
 import { createOrm, createServices, type Services } from './services.js';
 
@@ -209,8 +208,7 @@ export function buildServiceApp({ services, lean, ...deps }: ServiceAppDeps): ex
     context: (base) => Object.assign(base, { services }),
     releaseContext,
     // Variable coercion errors in the schema's short, coded form (their 400 status kept).
-    // Queries answer only what is durable (the posting engine's writes commit before their flush).
-    plugins: [inputErrorsPlugin(), durableReads(services.ledger.engine.walFlush)],
+    plugins: [inputErrorsPlugin()],
     // Public links come from PUBLIC_URL (or are relative), never from the request's Host header.
     publicRoutes: [
       directoryRoute((ids) => services.coops.getCoops(ids), { publicUrl: deps.config.publicUrl }),

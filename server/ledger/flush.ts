@@ -525,7 +525,6 @@ async function run(
       refusals,
       now,
       fromCache,
-      optimistic,
     );
     // Sent (its values were taken as they are now): the next flush may be decided on what it leaves.
     if (pipeline?.onSent) pipeline.onSent(writeAhead(books, heads, working, posted, refusals));

@@ -26,7 +26,6 @@ import { type Decision, decideGroup, decideGroupFromCache, type FlushItem, type 
 import { isKeyDecidedBefore, throwUnlessStale } from './flush-write.js';
 import type { OpResult, PostOp } from './ops.js';
 import { PostingCache, PRELOAD_ACCOUNTS_MAX } from './posting-cache.js';
-import { IndependentBatch, IndependentItem, type Item } from './posting-items.js';
 import {
   analyzeLedgerTables,
   type EntryRecord,
@@ -34,11 +33,87 @@ import {
   ledgerStatisticsStale,
   readBookAccountsForPosting,
 } from './store.js';
-import { WalFlush } from './wal-flush.js';
 import { opsOf, PIPELINE_OPS_MIN, WriteConnection, type WriteInFlight } from './write-connection.js';
 
 export { isEntryOp, type OpResult, type PostOp } from './ops.js';
 export { requestSignal };
+
+interface Item extends FlushItem {
+  resolve: (results: OpResult[]) => void;
+  reject: (error: unknown) => void;
+}
+
+/** The answers of one request's independent ops, gathered as their items are answered. */
+class IndependentBatch {
+  readonly results: OpResult[];
+  private remaining: number;
+  private failed = false;
+
+  constructor(
+    size: number,
+    private readonly onResolve: (results: OpResult[]) => void,
+    private readonly onReject: (error: unknown) => void,
+  ) {
+    this.results = new Array(size);
+    this.remaining = size;
+  }
+
+  answer(index: number, result: OpResult): void {
+    this.results[index] = result;
+    if (--this.remaining === 0 && !this.failed) this.onResolve(this.results);
+  }
+
+  fail(error: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.onReject(error);
+  }
+}
+
+/** One independent op of a request: an item of its own, answered into its request's batch. */
+class IndependentItem implements Item {
+  readonly atomic = false;
+  readonly ops: PostOp[];
+
+  constructor(
+    op: PostOp,
+    readonly signal: AbortSignal | undefined,
+    private readonly batch: IndependentBatch,
+    private readonly index: number,
+  ) {
+    this.ops = [op];
+  }
+
+  resolve(results: OpResult[]): void {
+    this.batch.answer(this.index, results[0]!);
+  }
+
+  /** resolve without the array of one result. */
+  resolveOne(result: OpResult): void {
+    this.batch.answer(this.index, result);
+  }
+
+  reject(error: unknown): void {
+    this.batch.fail(error);
+  }
+
+  /**
+   * This op alone failed and nothing was posted for it: answered as ENTRY_NOT_POSTED in its
+   * request's results (the error itself is logged), so the request still gets the answers of its
+   * other ops, posted or refused. Without it one entry the service fails on would fail the whole
+   * request at every retry, and the client could never learn what became of the others.
+   */
+  notPosted(): void {
+    this.batch.answer(this.index, {
+      ok: false,
+      error: new LedgerError(
+        'ENTRY_NOT_POSTED',
+        'not posted: the service failed on this entry (the failure is logged); the other entries were answered on their own',
+        null,
+      ),
+    });
+  }
+}
 
 export interface PostingEngineOptions {
   /** Most ops posted by one flush; the rest wait for the next. Bounds a transaction's size. */
@@ -110,8 +185,6 @@ export class PostingEngine {
   private rereads: Promise<unknown> = Promise.resolve();
   /** Groups decided on a write still in flight, whose own write committed (tests, logs). */
   pipelinedWrites = 0;
-  /** Optimistic writes commit without waiting for their WAL flush: a group is answered after this. */
-  readonly walFlush: WalFlush;
 
   /** The counters above, as the service logs them when it stops. */
   counters() {
@@ -132,7 +205,6 @@ export class PostingEngine {
     this.opsPerFlushMax = options.opsPerFlushMax ?? 2000;
     this.pipelineOpsMin = options.pipelineOpsMin ?? PIPELINE_OPS_MIN;
     this.clock = options.clock ?? (() => new Date());
-    this.walFlush = new WalFlush(pool);
     this.cache = new PostingCache((bookId) => readBookAccountsForPosting(pool, bookId, PRELOAD_ACCOUNTS_MAX));
   }
 
@@ -263,15 +335,9 @@ export class PostingEngine {
   private async flushGroup(group: Item[], atCommit: () => void, isolate = false): Promise<void> {
     let decisions: Decision[][];
     try {
-      if (isolate) decisions = await this.lockedFlush(group, atCommit, 'isolated');
-      else {
-        this.walFlush.begin();
-        try {
-          decisions = await this.optimisticFlush(group, atCommit);
-        } finally {
-          this.walFlush.end();
-        }
-      }
+      decisions = isolate
+        ? await this.lockedFlush(group, atCommit, 'isolated')
+        : await this.optimisticFlush(group, atCommit);
     } catch (error) {
       if (group.length > 1 && !(error instanceof UnavailableError)) {
         // Nothing was committed.
@@ -298,12 +364,6 @@ export class PostingEngine {
     }
     let replays: ReadonlyMap<string, EntryRecord>;
     try {
-      if (!isolate) {
-        // Committed without waiting for its WAL flush: the next flush may start, and this group is
-        // answered once what it wrote (and what it read) is durable.
-        atCommit();
-        await this.walFlush.after();
-      }
       replays = await this.loadReplays(decisions);
     } catch (error) {
       for (const item of group) item.reject(error);

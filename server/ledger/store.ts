@@ -617,8 +617,7 @@ const WRITE_ENTRIES_SQL = `with
        insert into journal_refusal (book_id, idempotency_key, request_hash, code, message, field, recorded_at)
        select b, k, rh, c, m, f, ${at('$52')}
          from unnest($46::uuid[], $47::text[], $48::text[], $49::text[], $50::text[], $51::text[]) as v(b, k, rh, c, m, f)
-       returning 1),
-     sc as (select set_config('synchronous_commit', 'off', true) where $63::boolean)
+       returning 1)
      select case
               when (select count(*) from h) <> cardinality($38::uuid[]) then ledger_stale('the book')
               when (select count(*) from a) <> cardinality($27::uuid[]) then ledger_stale('an account')
@@ -629,8 +628,7 @@ const WRITE_ENTRIES_SQL = `with
                 then ledger_stale('${KEY_GUARD}')
               else 0 end as stale,
             (select count(*) from e) as entries, (select count(*) from l) as lines, (select count(*) from a) as accounts,
-            (select count(*) from h) as heads, (select count(*) from pc) as resolved, (select count(*) from rf) as refusals,
-            (select count(*) from sc) as deferred`;
+            (select count(*) from h) as heads, (select count(*) from pc) as resolved, (select count(*) from rf) as refusals`;
 
 /**
  * Writes a group of accepted entries, and the refusals decided with them, in ONE statement
@@ -650,11 +648,6 @@ const WRITE_ENTRIES_SQL = `with
  * PostingCache). A key already posted fails the statement on journal_entry's unique key (23505);
  * one already refused fails it as stale (40001), here. (Any entry's key against any book of the
  * group: a key refused in another book of the same group fails it too, and the engine reads.)
- *
- * `deferFlush` (only outside a transaction): the statement commits with synchronous_commit off,
- * so the book's row is released once the commit is in PostgreSQL's WAL buffers rather than after
- * the fsync, and the next write of the book runs meanwhile. The caller must not answer anything of
- * it before a WalFlush barrier that started after it has finished (see wal-flush.ts).
  */
 export async function writeEntries(
   db: Queryable,
@@ -665,7 +658,6 @@ export async function writeEntries(
   refusals: Refusal[] = [],
   recordedAt: Date = new Date(),
   guardKeys = false,
-  deferFlush = false,
 ): Promise<void> {
   if (entries.length === 0 && refusals.length === 0) return;
   // Every array parameter is written as its PostgreSQL literal in one pass over the group (see
@@ -924,7 +916,6 @@ export async function writeEntries(
       a.upper.done(),
       guardKeys,
       h.expectedHash.done(),
-      deferFlush,
     ],
   });
 }
