@@ -15,6 +15,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { PostingEngine } from '../../server/ledger/posting.js';
 import { redactUrl } from '../../server/platform/config.js';
 import { embeddedClusterUrl, isAlive, postmasterPidOf } from '../../server/platform/db/embedded.js';
 import { createDatabase, dropDatabase } from '../lib/databases.js';
@@ -145,14 +146,9 @@ async function removeAbandonedFolders(log: (message: string) => void): Promise<v
 // The service
 
 /** The posting engine's counters, as the service logs them when it stops ('posting engine counters'). */
-export interface PostingCounters {
-  staleWrites: number;
-  staleCachedWrites: number;
-  lockedFallbacks: number;
-  pipelinedWrites: number;
-  cacheHits: number;
-}
+export type PostingCounters = ReturnType<PostingEngine['counters']>;
 
+/** The counters' names, in the order the report gives them (the line is parsed by these). */
 export const POSTING_COUNTER_NAMES = [
   'pipelinedWrites',
   'cacheHits',

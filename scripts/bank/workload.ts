@@ -471,11 +471,10 @@ export async function runReader(options: LoadOptions, index: number): Promise<vo
   // Every other read is of the main book; the others are of each large-batch book in turn.
   const books = [options.bank, ...options.largeBooks];
   const byId = new Map(books.flatMap((book) => book.accounts.map((a) => [a.id, a] as const)));
+  const turns =
+    options.largeBooks.length === 0 ? [options.bank] : options.largeBooks.flatMap((b) => [options.bank, b]);
   for (let n = 0; !options.stopping(); n++) {
-    const bookId =
-      n % 2 === 0 || books.length === 1
-        ? options.bank.bookId
-        : books[1 + ((n >> 1) % (books.length - 1))]!.bookId;
+    const bookId = turns[n % turns.length]!.bookId;
     try {
       const trial = await client.trialBalance({ bookId }, { signal: AbortSignal.timeout(options.timeoutMs) });
       if (!trial) throw new Error('trialBalance answered null');

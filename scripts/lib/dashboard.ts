@@ -88,8 +88,8 @@ export interface DashboardOptions {
   dev?: boolean;
   /**
    * Where the production build is written and served from (default the app's dist/). The browser
-   * test gives a folder of its own: two test runs of one checkout at once (CI runs the suite on two
-   * databases side by side) would otherwise empty and rewrite one dist/ under each other's page.
+   * test gives a folder of its own: two test runs of one checkout at once would otherwise empty and
+   * rewrite one dist/ under each other's page.
    */
   outDir?: string;
 }

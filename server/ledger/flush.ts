@@ -527,7 +527,8 @@ async function run(
       fromCache,
     );
     // Sent (its values were taken as they are now): the next flush may be decided on what it leaves.
-    if (pipeline?.onSent) pipeline.onSent(writeAhead(books, heads, working, posted, refusals));
+    // (An optional call: what it leaves is worked out only when onSent is given.)
+    pipeline?.onSent?.(writeAhead(books, heads, working, posted, refusals));
     await written;
   }
   // What the write this group was decided on left is remembered first; it committed if this group

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { isIP } from 'node:net';
 /**
  * Service configuration from environment variables, validated once at start-up with a zod schema
  * (one entry per variable, below).
@@ -11,6 +10,7 @@ import { isIP } from 'node:net';
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 
 /** The checkout: relative paths (DATA_DIR) resolve against it; the nearest folder above this module with a package.json (works from dist/ too). */
@@ -241,16 +241,18 @@ function publicUrlOf(value: string): string | undefined {
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 
-/** An IP address, or a CIDR range `address/prefix`, as proxy-addr reads them (its netmask form excepted). */
-function isAddressOrRange(value: string): boolean {
-  const slash = value.lastIndexOf('/');
-  const address = slash < 0 ? value : value.slice(0, slash);
-  const version = isIP(address);
-  if (version === 0) return false;
-  if (slash < 0) return true;
-  const prefix = value.slice(slash + 1);
-  // proxy-addr refuses a prefix of 0 (every address) too.
-  return /^\d{1,3}$/.test(prefix) && Number(prefix) >= 1 && Number(prefix) <= (version === 4 ? 32 : 128);
+/**
+ * Whether express's `trust proxy` (proxy-addr) takes this entry: an address, a CIDR range or netmask
+ * (a prefix of 0, every address, is refused), or one of TRUST_PROXY_NAMES. Asked of proxy-addr itself,
+ * so what is accepted here is exactly what express is then given.
+ */
+function proxyAddrTakes(entry: string): boolean {
+  try {
+    proxyaddr.compile(entry);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const TRUST_PROXY_EXPECTED =
@@ -281,7 +283,7 @@ const trustProxy = z
     for (const item of raw.split(',')) {
       const entry = item.trim().toLowerCase();
       if (entry === '') continue;
-      if ((TRUST_PROXY_NAMES as readonly string[]).includes(entry) || isAddressOrRange(entry)) {
+      if (proxyAddrTakes(entry)) {
         trusted.push(entry);
       } else {
         ctx.addIssue({ code: 'custom', message: TRUST_PROXY_EXPECTED, params: { value: item.trim() } });
