@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../server/platform/config.js';
 import { authHeaders } from '../helpers/auth.js';
@@ -239,5 +240,44 @@ describe('persisted documents only', () => {
       headers: { 'x-graphql-csrf': '1', ...authHeaders() },
     });
     expect(get.status).toBe(400);
+  });
+});
+
+describe('the executor', () => {
+  // Which function executed a request, told by what it hands resolvers: yoga's executor
+  // (@graphql-tools/executor) gives `info` its abort-signal helpers, graphql-js 16's execute does not.
+  const schema = new GraphQLSchema({
+    query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLString } } }),
+    mutation: new GraphQLObjectType({
+      name: 'Mutation',
+      fields: {
+        probe: {
+          type: GraphQLString,
+          args: { amount: { type: new GraphQLNonNull(GraphQLString) } },
+          resolve: (_parent, args: { amount: string }, _context, info) =>
+            `${'getAbortSignal' in info ? 'yoga' : 'graphql-js'} ${args.amount}`,
+        },
+      },
+    }),
+  });
+  const PROBE = 'mutation Probe($amount: String!) { probe(amount: $amount) }';
+  let leanProbe: TestServer;
+  let yogaProbe: TestServer;
+  beforeAll(async () => {
+    const lean = { leanUnknownDocuments: true, compiledRootFields: [] };
+    [leanProbe, yogaProbe] = await Promise.all([
+      startTestServer({ schema, lean: { ...lean, leanRootFields: ['probe'] } }),
+      startTestServer({ schema, lean: { ...lean, leanRootFields: [] } }),
+    ]);
+  });
+  afterAll(() => Promise.all([leanProbe?.stop(), yogaProbe?.stop()]));
+
+  it("runs the lean route's interpreted requests on graphql-js's execute, and yoga's on its own", async () => {
+    const body = { query: PROBE, variables: { amount: '1.00' } };
+    expect((await send(leanProbe, body)).body).toEqual({ data: { probe: 'graphql-js 1.00' } });
+    expect((await send(yogaProbe, body)).body).toEqual({ data: { probe: 'yoga 1.00' } });
+    // Variables that do not coerce are left to yoga, on the lean server too.
+    const bad = await send(leanProbe, { query: PROBE, variables: { amount: 1 } });
+    expect(bad.body).toEqual((await send(yogaProbe, { query: PROBE, variables: { amount: 1 } })).body);
   });
 });

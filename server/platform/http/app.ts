@@ -62,9 +62,10 @@ import {
 } from './limits.js';
 import {
   isJsonContentType,
+  leanExecution,
+  leanExecutor,
   type PersistedDocumentsOptions,
   persistedDocuments,
-  runsCompiled,
 } from './persisted.js';
 
 export { type ProcessState, READINESS_CACHE_MS, READINESS_TIMEOUT_MS } from './health.js';
@@ -378,7 +379,9 @@ export function buildApp<TContext extends object>({
       // still had ~6 KB promoted to the old space, against ~1.3 KB on graphql-js's executor (how
       // graphql-jit's execution keeps it through a scavenge was not found), and cost more CPU in
       // all (see LEAN_COMPILED_ROOT_FIELDS in server/service.ts).
-      useGraphQlJit({}, { enableIf: (args) => runsCompiled(args.contextValue as object) }),
+      useGraphQlJit({}, { enableIf: (args) => leanExecution(args.contextValue as object) === 'compiled' }),
+      // The lean route's other operations on graphql-js's own execute (see leanExecutor).
+      leanExecutor(),
       ...plugins,
     ],
   });
