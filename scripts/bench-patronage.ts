@@ -28,7 +28,12 @@ import { pino } from 'pino';
 import { createLedgerClient, type LedgerClient } from '../client-sdk/index.js';
 import { startEmbeddedPostgres } from '../server/platform/db/embedded.js';
 import type { RemoteProfiler } from './bench/profiler.js';
-import { type BenchService, createBenchDatabase, startBenchService } from './lib/bench-service.js';
+import {
+  type BenchService,
+  createBenchDatabase,
+  startBenchService,
+  startCommandOf,
+} from './lib/bench-service.js';
 import { Cleanups, runScript } from './lib/cleanups.js';
 import { commandLine } from './lib/cli.js';
 import { writeReportSection } from './lib/report-section.js';
@@ -168,22 +173,10 @@ function npmStartCommand(): { build: string[]; env: Record<string, string>; args
   const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
     scripts: { start: string };
   };
-  const match = /^node\s+(.+?)\s*&&\s*((?:[A-Z_]+=\S+\s+)*)node\s+(.+)$/.exec(pkg.scripts.start.trim());
-  if (!match)
+  const build = /^node\s+(.+?)\s*&&/.exec(pkg.scripts.start.trim());
+  if (!build)
     throw new Error('package.json "start" must be `node <build> && [VAR=value ...] node <flags> <script>`');
-  const expand = (word: string) =>
-    word.replace(
-      /\$\{([A-Z_]+):-([^}]*)\}/g,
-      (_all, name: string, fallback: string) => process.env[name] || fallback,
-    );
-  const env = Object.fromEntries(
-    match[2]!
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean)
-      .map((pair) => pair.split('=', 2) as [string, string]),
-  );
-  return { build: match[1]!.split(/\s+/), env, args: match[3]!.trim().split(/\s+/).map(expand) };
+  return { build: build[1]!.split(/\s+/), ...startCommandOf(pkg.scripts.start.trim(), process.env) };
 }
 
 /** The Node flags of npm start's command (its arguments before the script). */

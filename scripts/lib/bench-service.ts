@@ -42,8 +42,7 @@ export function npmStartCommand(log: (message: string) => void): {
   const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
     scripts: Record<string, string>;
   };
-  const match = /(?:^|&&)\s*((?:[A-Z_]+=\S+\s+)*)node\s+([^&]+)$/.exec(pkg.scripts.start ?? '');
-  if (!match) throw new Error('package.json "start" must end with `[VAR=value ...] node <flags> <script>`');
+  const command = startCommandOf(pkg.scripts.start ?? '', process.env);
   try {
     execFileSync(
       process.execPath,
@@ -53,19 +52,35 @@ export function npmStartCommand(log: (message: string) => void): {
   } catch {
     log('warning: tsc reported type errors; measuring the JavaScript it emitted anyway');
   }
+  return command;
+}
+
+/**
+ * The service's command in a `start` script (`... && [VAR=value ...] node <flags> <script>`), with
+ * `${VAR:-default}` expanded from `environment` as the shell running `npm start` would, in the
+ * assignments and in Node's arguments.
+ */
+export function startCommandOf(
+  script: string,
+  environment: NodeJS.ProcessEnv,
+): { env: Record<string, string>; args: string[] } {
+  const match = /(?:^|&&)\s*((?:[A-Z_]+=\S+\s+)*)node\s+([^&]+)$/.exec(script);
+  if (!match) throw new Error('package.json "start" must end with `[VAR=value ...] node <flags> <script>`');
+  const expand = (word: string) =>
+    word.replace(
+      /\$\{([A-Z_]+):-([^}]*)\}/g,
+      (_all, name: string, fallback: string) => environment[name] || fallback,
+    );
   const env = Object.fromEntries(
     match[1]!
       .trim()
       .split(/\s+/)
       .filter(Boolean)
-      .map((pair) => pair.split('=', 2) as [string, string]),
+      .map((pair) => {
+        const [name, value] = pair.split('=', 2) as [string, string];
+        return [name, expand(value)];
+      }),
   );
-  // Expand `${VAR:-default}` as the shell running `npm start` would.
-  const expand = (word: string) =>
-    word.replace(
-      /\$\{([A-Z_]+):-([^}]*)\}/g,
-      (_all, name: string, fallback: string) => process.env[name] || fallback,
-    );
   return { env, args: match[2]!.trim().split(/\s+/).map(expand) };
 }
 
