@@ -498,7 +498,18 @@ export function buildApp<TContext extends object>({
     // Fires when the client goes away before its answer: the posting engine then does not post
     // its entries (see `requestSignal` in server/platform/request-signal.ts).
     const gone = new AbortController();
+    // The client's FIN: node's HTTP server then aborts the request itself (httpAllowHalfOpen is
+    // off) and the answer can no longer be sent. Seen here as soon as the socket reads it, before
+    // the response's 'close', which comes only in the event loop's close phase: a flush decided in
+    // between (say, on a database reply read in the same turn) would otherwise post for a client
+    // that has gone.
+    const socket = req.socket;
+    const clientEnded = () => {
+      if (!res.writableFinished) gone.abort();
+    };
+    socket.once('end', clientEnded);
     res.once('close', () => {
+      socket.off('end', clientEnded);
       if (!res.writableFinished) gone.abort();
       // The response is done with: per-request caches kept outside the context let go of it.
       const locals = res.locals as { [REQUEST_CONTEXT]?: TContext };
@@ -508,7 +519,7 @@ export function buildApp<TContext extends object>({
         releaseContext?.(done);
       }
     });
-    if (req.socket.destroyed) gone.abort();
+    if (socket.destroyed || socket.readableEnded) gone.abort();
     (gone.signal as StatefulSignal)[REQUEST_STATE] = { locals: res.locals };
     requestSignal.run(gone.signal, () => {
       if (persisted?.(req, res)) return;
