@@ -173,10 +173,11 @@ function npmStartCommand(): { build: string[]; env: Record<string, string>; args
   const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
     scripts: { start: string };
   };
-  const build = /^node\s+(.+?)\s*&&/.exec(pkg.scripts.start.trim());
+  const script = pkg.scripts.start.trim();
+  const build = /^node\s+(.+?)\s*&&/.exec(script);
   if (!build)
     throw new Error('package.json "start" must be `node <build> && [VAR=value ...] node <flags> <script>`');
-  return { build: build[1]!.split(/\s+/), ...startCommandOf(pkg.scripts.start.trim(), process.env) };
+  return { build: build[1]!.split(/\s+/), ...startCommandOf(script, process.env) };
 }
 
 /** The Node flags of npm start's command (its arguments before the script). */

@@ -498,18 +498,18 @@ export function buildApp<TContext extends object>({
     // Fires when the client goes away before its answer: the posting engine then does not post
     // its entries (see `requestSignal` in server/platform/request-signal.ts).
     const gone = new AbortController();
-    // The client's FIN: node's HTTP server then aborts the request itself (httpAllowHalfOpen is
-    // off) and the answer can no longer be sent. Seen here as soon as the socket reads it, before
-    // the response's 'close', which comes only in the event loop's close phase: a flush decided in
-    // between (say, on a database reply read in the same turn) would otherwise post for a client
-    // that has gone.
-    const socket = req.socket;
-    const clientEnded = () => {
-      if (!res.writableFinished) gone.abort();
-    };
-    socket.once('end', clientEnded);
+    // Also when the socket reads the client's FIN (see abortOpenRequests), before the response's
+    // 'close'. One listener per connection, not per request.
+    const socket = req.socket as WatchedSocket;
+    let open = socket[OPEN_REQUESTS];
+    if (open === undefined) {
+      open = socket[OPEN_REQUESTS] = [];
+      socket.once('end', abortOpenRequests);
+    }
+    open.push(gone);
     res.once('close', () => {
-      socket.off('end', clientEnded);
+      const at = open.indexOf(gone);
+      if (at >= 0) open.splice(at, 1);
       if (!res.writableFinished) gone.abort();
       // The response is done with: per-request caches kept outside the context let go of it.
       const locals = res.locals as { [REQUEST_CONTEXT]?: TContext };
@@ -841,6 +841,21 @@ function yogaLogger(logger: Logger) {
     warn: (...args: unknown[]) => child.warn({ args }, 'yoga'),
     error: (...args: unknown[]) => child.error({ args }, 'yoga'),
   };
+}
+
+/** The abort controllers of a connection's requests not yet answered (see serveGraphQL). */
+const OPEN_REQUESTS = Symbol('requests awaiting their answer');
+type WatchedSocket = Request['socket'] & { [OPEN_REQUESTS]?: AbortController[] };
+
+/**
+ * A connection's 'end' (the client's FIN): its requests not yet answered have gone. node's HTTP
+ * server aborts them itself (httpAllowHalfOpen is off) and their answers can no longer be sent,
+ * but their responses' 'close' comes only in the event loop's close phase: a flush decided in
+ * between (say, on a database reply read in the same turn) would otherwise post for a client
+ * that has gone.
+ */
+function abortOpenRequests(this: WatchedSocket): void {
+  for (const gone of this[OPEN_REQUESTS]!.splice(0)) gone.abort();
 }
 
 const REQUEST_STATE = Symbol('request state');
