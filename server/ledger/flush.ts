@@ -127,7 +127,7 @@ export interface Pipeline {
   ahead: WriteAhead | null;
   /** Whether the write `ahead` describes committed, once its flush has remembered it. */
   after: Promise<boolean> | undefined;
-  /** Given only when the next flush may be decided on this one's write (it leads). */
+  /** Called once this write is sent, with what it will leave (the next flush may be decided on it). */
   onSent?: (ahead: WriteAhead | null) => void;
 }
 

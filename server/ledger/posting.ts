@@ -33,7 +33,13 @@ import {
   ledgerStatisticsStale,
   readBookAccountsForPosting,
 } from './store.js';
-import { opsOf, PIPELINE_OPS_MIN, WriteConnection, type WriteInFlight } from './write-connection.js';
+import {
+  holdsOps,
+  opsOf,
+  PIPELINE_OPS_MIN,
+  WriteConnection,
+  type WriteInFlight,
+} from './write-connection.js';
 
 export { isEntryOp, type OpResult, type PostOp } from './ops.js';
 export { requestSignal };
@@ -119,8 +125,8 @@ export interface PostingEngineOptions {
   /** Most ops posted by one flush; the rest wait for the next. Bounds a transaction's size. */
   opsPerFlushMax?: number;
   /**
-   * Fewest ops in a flush decided from the cache for the next flush to be decided on its write
-   * while it is in flight (see optimisticFlush).
+   * Fewest ops in a flush decided from the cache for the next flush to be decided on its write at
+   * once while it is in flight (behind a smaller one, see startFlush).
    */
   pipelineOpsMin?: number;
   clock?: () => Date;
@@ -291,6 +297,10 @@ export class PostingEngine {
   private startFlush(): void {
     if (this.queue.length === 0 || this.preCommitOwner !== null || this.inFlight >= FLUSHES_IN_FLIGHT_MAX)
       return;
+    // Behind a write in flight of fewer than pipelineOpsMin ops, the next group is decided only once
+    // it holds as many ops (else at that write's commit): groups as large as the clients' cohorts.
+    const sent = this.ahead;
+    if (sent !== null && sent.ops < this.pipelineOpsMin && !holdsOps(this.queue, sent.ops)) return;
     // The group is the queue's head, taken with one splice (not one shift per item, each of which
     // moves the rest of a queue that holds thousands of a batch's items).
     let taken = 0;
@@ -441,37 +451,30 @@ export class PostingEngine {
     // another connection, it could run first and find the book not yet as it expects). The
     // compare-and-set of the book's version and chain head then ties it to that very write.
     const ahead = this.ahead;
-    // Whether the next flush may be decided on this one's write while it is in flight.
-    const leads = opsOf(group) >= this.pipelineOpsMin;
-    // Only a group that may be pipelined, or is decided on one that was, takes a connection of its
-    // own: the others write on the pool as any statement does.
-    const connection = ahead?.connection.join() ?? (leads ? new WriteConnection() : null);
+    // Any write decided from the cache may have the next flush decided on it in flight (see
+    // startFlush): it takes a connection of its own, on which the next write is queued.
+    const connection = ahead?.connection.join() ?? new WriteConnection();
     let failure: unknown;
     let settle!: (committed: boolean) => void;
     const done = new Promise<boolean>((resolve) => {
       settle = resolve;
     });
-    const mine: WriteInFlight | null = connection && { state: null, done, connection };
+    const mine: WriteInFlight = { state: null, done, connection, ops: opsOf(group) };
     let committed = false;
     // First without a read, from what the last committed write left (one round trip).
     try {
-      const db = connection === null ? this.pool : await connection.open(this.pool);
-      const pipeline: Pipeline | undefined =
-        mine === null
-          ? undefined
-          : {
-              ahead: ahead?.state ?? null,
-              after: ahead?.done,
-              // The next flush may start as soon as this write is sent, decided on what it leaves.
-              onSent: leads
-                ? (state) => {
-                    if (state === null) return;
-                    mine.state = state;
-                    this.ahead = mine;
-                    atCommit();
-                  }
-                : undefined,
-            };
+      const db = await connection.open(this.pool);
+      const pipeline: Pipeline = {
+        ahead: ahead?.state ?? null,
+        after: ahead?.done,
+        // Once this write is sent, the next flush may be decided on what it leaves.
+        onSent: (state) => {
+          if (state === null) return;
+          mine.state = state;
+          this.ahead = mine;
+          atCommit();
+        },
+      };
       const decided = await decideGroupFromCache(db, group, this.clock(), this.cache, pipeline);
       if (decided !== null) {
         committed = true;
@@ -490,8 +493,8 @@ export class PostingEngine {
       // writer got there: read, and read the book first for a while.
       if (!aheadFailed && !isKeyDecidedBefore(error)) this.cache.forget(booksOf(group), true);
     } finally {
-      if (mine !== null && this.ahead === mine) this.ahead = null;
-      connection?.leave(failure);
+      if (this.ahead === mine) this.ahead = null;
+      connection.leave(failure);
       settle(committed);
     }
     // Read only once the write in flight is done with, and once the groups read before this one

@@ -22,6 +22,7 @@ import { describe, expect, it } from 'vitest';
 import type { LineInput } from '../../server/core/index.js';
 import { entryOp, type OpResult, PostingEngine } from '../../server/ledger/index.js';
 import type { EntryOp } from '../../server/ledger/ops.js';
+import { PIPELINE_OPS_MIN } from '../../server/ledger/write-connection.js';
 import { createLogger } from '../../server/platform/logger.js';
 import type { DbPool } from '../../server/platform/transaction.js';
 import {
@@ -120,7 +121,7 @@ interface Setup {
 }
 
 /** A book of unbounded accounts, known to a new engine's cache (its first write read it). */
-async function knownBook(): Promise<Setup> {
+async function knownBook(pipelineOpsMin = 1): Promise<Setup> {
   const book = await createBook(ctx.ledger);
   const accounts: CreatedAccount[] = [];
   for (const code of ['x', 'y', 'e1', 'e2']) {
@@ -131,9 +132,10 @@ async function knownBook(): Promise<Setup> {
   const held = holdingPool(ctx.server.services.ledger.pool);
   // Each flush a second later than the one before: a group decided again gets other hashes.
   let at = Date.now();
-  // Every write may be pipelined here (by default only a write of PIPELINE_OPS_MIN ops or more).
+  // By default here the next flush is decided on any write in flight at once (the engine's own
+  // default: at once only on a write of PIPELINE_OPS_MIN ops or more, else once as many ops wait).
   const engine = new PostingEngine(held.pool, createLogger({ level: 'silent' }), {
-    pipelineOpsMin: 1,
+    pipelineOpsMin,
     clock: () => {
       at += 1000;
       return new Date(at);
@@ -222,6 +224,69 @@ describe('a flush decided while the write before it is in flight', () => {
       '7.00',
       '3.00',
     ]);
+    await expectIntactBook(ctx.db, ctx.ledger, book.id, 4);
+  });
+
+  it('behind a small write, is decided only once it holds as many ops as that write', async () => {
+    // The engine's default: a write of 2 ops in flight lets the next group be decided on it only
+    // once 2 ops wait; a single request waits for that write's commit, or for another to join it.
+    const { book, bookId, accounts, engine, held } = await knownBook(PIPELINE_OPS_MIN);
+    const [x, y, e1, e2] = accounts as [CreatedAccount, CreatedAccount, CreatedAccount, CreatedAccount];
+    try {
+      // Two requests submitted in one turn: one group, one write of 2 ops, held.
+      const first = [
+        engine.submit([op(bookId, [debit(x, '2.00'), credit(e1, '2.00')])], true),
+        engine.submit([op(bookId, [debit(y, '5.00'), credit(e2, '5.00')])], true),
+      ];
+      await waitFor(async () => held.sent() === 1, { what: 'the first write sent' });
+      const third = engine.submit([op(bookId, [debit(x, '3.00'), credit(e2, '3.00')])], true);
+      // Several turns of the event loop: a flush would have been decided and sent by now.
+      for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(held.sent()).toBe(1);
+      const fourth = engine.submit([op(bookId, [debit(y, '4.00'), credit(e1, '4.00')])], true);
+      await waitFor(async () => held.sent() === 2, { what: 'the next two sent behind the first write' });
+      held.release(1);
+      held.release(2);
+      const results = (await Promise.all([...first, third, fourth])).flat();
+      expect(results.map((r) => r.ok)).toEqual([true, true, true, true]);
+      expect(engine.pipelinedWrites).toBe(1);
+      expect(engine.staleCachedWrites).toBe(0);
+    } finally {
+      await engine.close();
+    }
+    const balance = async (a: CreatedAccount) =>
+      (await ctx.ledger.accountBalance({ accountId: a.id }))!.posted;
+    expect([await balance(x), await balance(y), await balance(e1), await balance(e2)]).toEqual([
+      '6.00',
+      '9.00',
+      '7.00',
+      '8.00',
+    ]);
+    await expectIntactBook(ctx.db, ctx.ledger, book.id, 5);
+  });
+
+  it('behind a small write, posts a lone request once that write commits', async () => {
+    const { book, bookId, accounts, engine, held } = await knownBook(PIPELINE_OPS_MIN);
+    const [x, y, e1, e2] = accounts as [CreatedAccount, CreatedAccount, CreatedAccount, CreatedAccount];
+    try {
+      const first = [
+        engine.submit([op(bookId, [debit(x, '2.00'), credit(e1, '2.00')])], true),
+        engine.submit([op(bookId, [debit(y, '5.00'), credit(e2, '5.00')])], true),
+      ];
+      await waitFor(async () => held.sent() === 1, { what: 'the first write sent' });
+      const lone = engine.submit([op(bookId, [debit(x, '3.00'), credit(e2, '3.00')])], true);
+      held.release(1);
+      // Sent once the first write has committed, on what it left; its own write is let go too.
+      await waitFor(async () => held.sent() === 2, { what: 'the lone request written after the first' });
+      held.release(2);
+      const results = (await Promise.all([...first, lone])).flat();
+      expect(results.map((r) => r.ok)).toEqual([true, true, true]);
+      expect(engine.pipelinedWrites).toBe(0);
+      expect(engine.staleCachedWrites).toBe(0);
+    } finally {
+      await engine.close();
+    }
     await expectIntactBook(ctx.db, ctx.ledger, book.id, 4);
   });
 
