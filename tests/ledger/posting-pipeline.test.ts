@@ -173,6 +173,49 @@ const credit = (account: CreatedAccount, amount: string): LineInput => ({
 });
 
 /**
+ * Lets the two held writes go: every request posts (`count` ops in all), `pipelined` writes were
+ * decided on the one in flight, none failed as stale.
+ */
+async function releaseBoth(
+  { engine, held }: Setup,
+  requests: Promise<OpResult[]>[],
+  count: number,
+  pipelined: number,
+) {
+  held.release(1);
+  held.release(2);
+  const results = (await Promise.all(requests)).flat();
+  expect(results.map((r) => r.ok)).toEqual(new Array(count).fill(true));
+  expect(engine.pipelinedWrites).toBe(pipelined);
+  expect(engine.staleCachedWrites).toBe(0);
+}
+
+/** The accounts' posted balances, as the API gives them. */
+async function expectPosted(accounts: CreatedAccount[], expected: string[]) {
+  const posted: string[] = [];
+  for (const account of accounts)
+    posted.push((await ctx.ledger.accountBalance({ accountId: account.id }))!.posted);
+  expect(posted).toEqual(expected);
+}
+
+/**
+ * With the engine's default rule: two requests submitted in one turn, one group, one write of 2
+ * ops, held. Also the third request, as a function of its own for each test.
+ */
+async function smallWriteHeld() {
+  const setup = await knownBook(PIPELINE_OPS_MIN);
+  const { bookId, accounts, engine, held } = setup;
+  const [x, y, e1, e2] = accounts as [CreatedAccount, CreatedAccount, CreatedAccount, CreatedAccount];
+  const first = [
+    engine.submit([op(bookId, [debit(x, '2.00'), credit(e1, '2.00')])], true),
+    engine.submit([op(bookId, [debit(y, '5.00'), credit(e2, '5.00')])], true),
+  ];
+  await waitFor(async () => held.sent() === 1, { what: 'the first write sent' });
+  const third = () => engine.submit([op(bookId, [debit(x, '3.00'), credit(e2, '3.00')])], true);
+  return { ...setup, x, y, e1, e2, first, third };
+}
+
+/**
  * Two writes in flight, held: the first, and the second decided on it (moving none of its
  * accounts). Meanwhile another writer changes x without writing the book: the first write's
  * compare-and-set on x will fail, and the book stays at the version both were decided from.
@@ -193,7 +236,8 @@ async function twoWritesFirstStale({ bookId, accounts, engine, held }: Setup) {
 
 describe('a flush decided while the write before it is in flight', () => {
   it('is sent behind that write and chained onto it', async () => {
-    const { book, bookId, accounts, engine, held } = await knownBook();
+    const setup = await knownBook();
+    const { book, bookId, accounts, engine, held } = setup;
     const [x, y, e1, e2] = accounts as [CreatedAccount, CreatedAccount, CreatedAccount, CreatedAccount];
     try {
       const first = engine.submit([op(bookId, [debit(x, '2.00'), credit(e1, '2.00')])], true);
@@ -207,75 +251,40 @@ describe('a flush decided while the write before it is in flight', () => {
         false,
       );
       await waitFor(async () => held.sent() === 2, { what: 'the second write sent behind the first' });
-      held.release(1);
-      held.release(2);
-      const results: OpResult[] = [...(await first), ...(await second)];
-      expect(results.map((r) => r.ok)).toEqual([true, true, true]);
-      expect(engine.pipelinedWrites).toBe(1);
-      expect(engine.staleCachedWrites).toBe(0);
+      await releaseBoth(setup, [first, second], 3, 1);
     } finally {
       await engine.close();
     }
-    const balance = async (a: CreatedAccount) =>
-      (await ctx.ledger.accountBalance({ accountId: a.id }))!.posted;
-    expect([await balance(x), await balance(y), await balance(e1), await balance(e2)]).toEqual([
-      '6.00',
-      '4.00',
-      '7.00',
-      '3.00',
-    ]);
+    await expectPosted([x, y, e1, e2], ['6.00', '4.00', '7.00', '3.00']);
     await expectIntactBook(ctx.db, ctx.ledger, book.id, 4);
   });
 
   it('behind a small write, is decided only once it holds as many ops as that write', async () => {
     // The engine's default: a write of 2 ops in flight lets the next group be decided on it only
     // once 2 ops wait; a single request waits for that write's commit, or for another to join it.
-    const { book, bookId, accounts, engine, held } = await knownBook(PIPELINE_OPS_MIN);
-    const [x, y, e1, e2] = accounts as [CreatedAccount, CreatedAccount, CreatedAccount, CreatedAccount];
+    const setup = await smallWriteHeld();
+    const { book, bookId, engine, held, x, y, e1, e2, first } = setup;
     try {
-      // Two requests submitted in one turn: one group, one write of 2 ops, held.
-      const first = [
-        engine.submit([op(bookId, [debit(x, '2.00'), credit(e1, '2.00')])], true),
-        engine.submit([op(bookId, [debit(y, '5.00'), credit(e2, '5.00')])], true),
-      ];
-      await waitFor(async () => held.sent() === 1, { what: 'the first write sent' });
-      const third = engine.submit([op(bookId, [debit(x, '3.00'), credit(e2, '3.00')])], true);
+      const third = setup.third();
       // Several turns of the event loop: a flush would have been decided and sent by now.
       for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(held.sent()).toBe(1);
       const fourth = engine.submit([op(bookId, [debit(y, '4.00'), credit(e1, '4.00')])], true);
       await waitFor(async () => held.sent() === 2, { what: 'the next two sent behind the first write' });
-      held.release(1);
-      held.release(2);
-      const results = (await Promise.all([...first, third, fourth])).flat();
-      expect(results.map((r) => r.ok)).toEqual([true, true, true, true]);
-      expect(engine.pipelinedWrites).toBe(1);
-      expect(engine.staleCachedWrites).toBe(0);
+      await releaseBoth(setup, [...first, third, fourth], 4, 1);
     } finally {
       await engine.close();
     }
-    const balance = async (a: CreatedAccount) =>
-      (await ctx.ledger.accountBalance({ accountId: a.id }))!.posted;
-    expect([await balance(x), await balance(y), await balance(e1), await balance(e2)]).toEqual([
-      '6.00',
-      '9.00',
-      '7.00',
-      '8.00',
-    ]);
+    await expectPosted([x, y, e1, e2], ['6.00', '9.00', '7.00', '8.00']);
     await expectIntactBook(ctx.db, ctx.ledger, book.id, 5);
   });
 
   it('behind a small write, posts a lone request once that write commits', async () => {
-    const { book, bookId, accounts, engine, held } = await knownBook(PIPELINE_OPS_MIN);
-    const [x, y, e1, e2] = accounts as [CreatedAccount, CreatedAccount, CreatedAccount, CreatedAccount];
+    const setup = await smallWriteHeld();
+    const { book, engine, held, first } = setup;
     try {
-      const first = [
-        engine.submit([op(bookId, [debit(x, '2.00'), credit(e1, '2.00')])], true),
-        engine.submit([op(bookId, [debit(y, '5.00'), credit(e2, '5.00')])], true),
-      ];
-      await waitFor(async () => held.sent() === 1, { what: 'the first write sent' });
-      const lone = engine.submit([op(bookId, [debit(x, '3.00'), credit(e2, '3.00')])], true);
+      const lone = setup.third();
       held.release(1);
       // Sent once the first write has committed, on what it left; its own write is let go too.
       await waitFor(async () => held.sent() === 2, { what: 'the lone request written after the first' });
