@@ -112,7 +112,7 @@ export async function decideGroupFromCache(
   group: readonly FlushItem[],
   now: Date,
   cache: PostingCache,
-  pipeline?: Pipeline,
+  pipeline: Pipeline,
 ): Promise<Decision[][] | null> {
   try {
     return await run(db, group, now, 'optimistic', cache, true, pipeline);
@@ -128,7 +128,7 @@ export interface Pipeline {
   /** Whether the write `ahead` describes committed, once its flush has remembered it. */
   after: Promise<boolean> | undefined;
   /** Called once this write is sent, with what it will leave (the next flush may be decided on it). */
-  onSent?: (ahead: WriteAhead | null) => void;
+  onSent: (ahead: WriteAhead | null) => void;
 }
 
 async function run(
@@ -527,8 +527,8 @@ async function run(
       fromCache,
     );
     // Sent (its values were taken as they are now): the next flush may be decided on what it leaves.
-    // (An optional call: what it leaves is worked out only when onSent is given.)
-    pipeline?.onSent?.(writeAhead(books, heads, working, posted, refusals));
+    // (Decided from a read, there is no pipeline: what it leaves is not worked out.)
+    pipeline?.onSent(writeAhead(books, heads, working, posted, refusals));
     await written;
   }
   // What the write this group was decided on left is remembered first; it committed if this group

@@ -33,13 +33,7 @@ import {
   ledgerStatisticsStale,
   readBookAccountsForPosting,
 } from './store.js';
-import {
-  holdsOps,
-  opsOf,
-  PIPELINE_OPS_MIN,
-  WriteConnection,
-  type WriteInFlight,
-} from './write-connection.js';
+import { opsOf, PIPELINE_OPS_MIN, WriteConnection, type WriteInFlight } from './write-connection.js';
 
 export { isEntryOp, type OpResult, type PostOp } from './ops.js';
 export { requestSignal };
@@ -297,10 +291,6 @@ export class PostingEngine {
   private startFlush(): void {
     if (this.queue.length === 0 || this.preCommitOwner !== null || this.inFlight >= FLUSHES_IN_FLIGHT_MAX)
       return;
-    // Behind a write in flight of fewer than pipelineOpsMin ops, the next group is decided only once
-    // it holds as many ops (else at that write's commit): groups as large as the clients' cohorts.
-    const sent = this.ahead;
-    if (sent !== null && sent.ops < this.pipelineOpsMin && !holdsOps(this.queue, sent.ops)) return;
     // The group is the queue's head, taken with one splice (not one shift per item, each of which
     // moves the rest of a queue that holds thousands of a batch's items).
     let taken = 0;
@@ -311,6 +301,10 @@ export class PostingEngine {
       taken++;
       ops += size;
     }
+    // Behind a write in flight of fewer than pipelineOpsMin ops, the next group is decided only once
+    // it holds as many ops (else at that write's commit): groups as large as the clients' cohorts.
+    const sent = this.ahead;
+    if (sent !== null && sent.ops < this.pipelineOpsMin && ops < sent.ops) return;
     const group = this.queue.splice(0, taken);
     const token = {};
     this.preCommitOwner = token;

@@ -29,13 +29,6 @@ export function opsOf(group: readonly { ops: readonly unknown[] }[]): number {
   return n;
 }
 
-/** Whether the first items hold `ops` ops or more (counted only as far as needed). */
-export function holdsOps(items: readonly { ops: readonly unknown[] }[], ops: number): boolean {
-  let held = 0;
-  for (let i = 0; i < items.length && held < ops; i++) held += items[i]!.ops.length;
-  return held >= ops;
-}
-
 /**
  * A write decided from the cache, in flight: what it will leave (null: no flush may be decided on
  * it), whether it committed (`done`, once its flush has remembered it or failed), and the
