@@ -41,6 +41,7 @@ import {
 } from './bench/proc.js';
 import { RemoteProfiler } from './bench/profiler.js';
 import type { SqlWorkerConfig, SqlWorkerOutput } from './bench/sql-worker.js';
+import { median } from './bench/stats.js';
 import { npmStartCommand } from './lib/bench-service.js';
 import { commandLine } from './lib/cli.js';
 import { createDatabase, dropDatabase } from './lib/databases.js';
@@ -78,6 +79,23 @@ const clientsOf = (id: ScenarioId, options: Options): number =>
   'clients' in SCENARIOS[id] ? (SCENARIOS[id] as { clients: number }).clients : options.connections;
 type ScenarioId = keyof typeof SCENARIOS;
 const SCENARIO_IDS = Object.keys(SCENARIOS) as ScenarioId[];
+/**
+ * The order a round runs the scenarios in: each API scenario right before the plain-SQL scenario
+ * its ratio is taken against (reversed in even rounds). The tables keep SCENARIO_IDS' order.
+ */
+const RUN_ORDER: ScenarioId[] = [
+  'single-spread',
+  'sql-spread',
+  'single-hot',
+  'sql-hot',
+  'batch-spread',
+  'single-spread-64',
+  'sql-spread-64',
+];
+const roundOrder = (scenarios: ScenarioId[], round: number): ScenarioId[] => {
+  const order = RUN_ORDER.filter((id) => scenarios.includes(id));
+  return round % 2 === 1 ? order : order.reverse();
+};
 
 const USAGE = `Ledger benchmark: GraphQL API vs plain interactive SQL on one PostgreSQL.
 
@@ -88,7 +106,7 @@ Starts a fresh embedded PostgreSQL (data under os.tmpdir(), deleted at the end) 
 DATABASE_URL is set (or --database-url given), creates a fresh database on that server and drops
 it at the end. Starts the service as a child process on that database, creates one book (USD,
 scale 2) with --accounts accounts, then runs each scenario for --duration seconds after a
---warmup, with --connections concurrent clients:
+--warmup, with --connections concurrent clients, in --rounds rounds:
 
   single-spread  API postJournalEntry, two random accounts per entry
   single-hot     API postJournalEntry, one hot account on one side of every entry
@@ -105,6 +123,12 @@ on stdout, progress on stderr, and writes BENCHMARKS.md.
 Options:
   --duration <s>        measured seconds per scenario (default 10)
   --warmup <s>          warm-up seconds before each scenario, not counted (default 2)
+  --rounds <n>          run the scenarios n times (default 3): each round runs every scenario,
+                        each API scenario next to its plain-SQL pair (in reverse order in even
+                        rounds, so neither side always runs first); each figure is reported as its
+                        median over the rounds, and each ratio as the median of the rounds' ratios
+                        (both sides measured within seconds of each other in the same round), so a
+                        machine whose speed drifts between minutes moves both sides of a ratio
   --connections <n>     concurrent clients: autocannon connections / pg clients (default 16)
   --accounts <n>        accounts in the book and in the SQL baseline (default 10000)
   --batch-size <n>      entries per postJournalEntries call (default 500, at most 1000)
@@ -121,7 +145,8 @@ Options:
   --db-pool-max <n>     DB_POOL_MAX for the service (default: the service's own default)
   --pg-setting <k=v>    extra setting for the embedded PostgreSQL (repeatable), e.g. synchronous_commit=off
   --cpu-prof <dir>      profile the service with V8's sampling profiler during each measured window
-                        (through the inspector) and write <dir>/<scenario>.cpuprofile;
+                        (through the inspector) and write <dir>/<scenario>.cpuprofile
+                        (<scenario>.round<n>.cpuprofile with more than one round);
                         scripts/bench/profile-summary.ts sums one up
   --no-persisted        send the documents' text instead of their persisted ids (the default sends
                         {"documentId": ...}, as a client with persisted documents does; the service
@@ -137,6 +162,7 @@ entries/s; p99 < 25 ms at --connections clients; server peak RSS < 250 MB; servi
 interface Options {
   durationSeconds: number;
   warmupSeconds: number;
+  rounds: number;
   connections: number;
   accounts: number;
   batchSize: number;
@@ -161,6 +187,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     options: {
       duration: { type: 'string' },
       warmup: { type: 'string' },
+      rounds: { type: 'string' },
       connections: { type: 'string' },
       accounts: { type: 'string' },
       'batch-size': { type: 'string' },
@@ -218,6 +245,7 @@ function parseOptions(argv: string[]): Options | 'help' {
   return {
     durationSeconds: number('duration', values.duration, 10, 1, 3600),
     warmupSeconds: number('warmup', values.warmup, 2, 0, 600),
+    rounds: integer('rounds', values.rounds, 3, 1, 50),
     connections: integer('connections', values.connections, 16, 1, 1000),
     accounts: integer('accounts', values.accounts, 10_000, 3, 1_000_000),
     batchSize: integer('batch-size', values['batch-size'], 500, 1, 1000),
@@ -857,7 +885,11 @@ interface Context {
   runId: string;
 }
 
-async function runApiScenario(ctx: Context, id: ScenarioId): Promise<ScenarioResult> {
+/** A scenario's name in one round: its config file, profile and idempotency keys. */
+const runName = (ctx: Context, id: ScenarioId, round: number) =>
+  ctx.options.rounds > 1 ? `${id}.round${round}` : id;
+
+async function runApiScenario(ctx: Context, id: ScenarioId, round: number): Promise<ScenarioResult> {
   const scenario = SCENARIOS[id];
   const { options, book } = ctx;
   if (!book) throw new Error('no book');
@@ -875,11 +907,11 @@ async function runApiScenario(ctx: Context, id: ScenarioId): Promise<ScenarioRes
     connections: clientsOf(id, options),
     durationSeconds: options.durationSeconds,
     warmupSeconds: options.warmupSeconds,
-    keyPrefix: `${ctx.runId}.${id}`,
+    keyPrefix: `${ctx.runId}.${runName(ctx, id, round)}`,
     timeoutSeconds: scenario.mode === 'batch' ? 60 : 10,
     persisted: options.persisted,
   };
-  const configFile = path.join(ctx.tmpDir, `${id}.json`);
+  const configFile = path.join(ctx.tmpDir, `${runName(ctx, id, round)}.json`);
   // It holds the ADMIN token: readable by this user only.
   await fs.writeFile(configFile, JSON.stringify(config), { mode: 0o600 });
 
@@ -941,7 +973,7 @@ async function runApiScenario(ctx: Context, id: ScenarioId): Promise<ScenarioRes
   };
 }
 
-async function runSqlScenario(ctx: Context, id: ScenarioId): Promise<ScenarioResult> {
+async function runSqlScenario(ctx: Context, id: ScenarioId, round: number): Promise<ScenarioResult> {
   const scenario = SCENARIOS[id];
   const { options } = ctx;
   const config: SqlWorkerConfig = {
@@ -952,7 +984,7 @@ async function runSqlScenario(ctx: Context, id: ScenarioId): Promise<ScenarioRes
     warmupSeconds: options.warmupSeconds,
     hot: scenario.hot,
   };
-  const configFile = path.join(ctx.tmpDir, `${id}.json`);
+  const configFile = path.join(ctx.tmpDir, `${runName(ctx, id, round)}.json`);
   await fs.writeFile(configFile, JSON.stringify(config));
   // The worker creates the tables and accounts the first time (before the warm-up).
   const before = await countRows(ctx.verifier, 'bench_sql_entry');
@@ -1027,17 +1059,73 @@ interface Target {
   met: boolean | undefined;
 }
 
+/** Scenario a's entries/s ÷ scenario b's: the median of the rounds' ratios; undefined if either is missing. */
+type Ratio = (a: ScenarioId, b: ScenarioId) => number | undefined;
+
+/**
+ * The ratio of two scenarios taken round by round (both measured within seconds of each other),
+ * then the median over the rounds: a machine whose speed drifts between minutes moves both sides.
+ */
+function pairedRatio(perRound: Map<ScenarioId, ScenarioResult[]>): Ratio {
+  return (a, b) => {
+    const x = perRound.get(a);
+    const y = perRound.get(b);
+    if (!x || !y) return undefined;
+    return median(x.map((r, i) => r.entriesPerSecond / (y[i]?.entriesPerSecond ?? Number.NaN)));
+  };
+}
+
+/**
+ * One scenario over its rounds: each figure's median (throughput, latency, CPU), the highest peak
+ * RSS, every failure, and every round's database check (it passes only if all passed). The
+ * database activity is that of the round whose throughput is the median (the lower of the two
+ * middle ones for an even count).
+ */
+function combineRounds(rounds: ScenarioResult[]): ScenarioResult {
+  const middle = [...rounds].sort((a, b) => a.entriesPerSecond - b.entriesPerSecond)[
+    (rounds.length - 1) >> 1
+  ]!;
+  if (rounds.length === 1) return middle;
+  const of = (pick: (r: ScenarioResult) => number) => median(rounds.map(pick));
+  const peaks = rounds.flatMap((r) => (r.serverPeakMb === undefined ? [] : [r.serverPeakMb]));
+  const problems: Record<string, number> = {};
+  for (const r of rounds)
+    for (const [what, n] of Object.entries(r.problems)) problems[what] = (problems[what] ?? 0) + n;
+  return {
+    ...middle,
+    entriesPerSecond: of((r) => r.entriesPerSecond),
+    p50Ms: of((r) => r.p50Ms),
+    p99Ms: of((r) => r.p99Ms),
+    serverPeakMb: peaks.length > 0 ? Math.max(...peaks) : undefined,
+    cpu: {
+      server: of((r) => r.cpu.server),
+      postgres: of((r) => r.cpu.postgres),
+      loadGenerator: of((r) => r.cpu.loadGenerator),
+      orchestrator: of((r) => r.cpu.orchestrator),
+      other: of((r) => r.cpu.other),
+      idle: of((r) => r.cpu.idle),
+    },
+    cpuMs: {
+      serverPerRequest: of((r) => r.cpuMs.serverPerRequest),
+      serverPerEntry: of((r) => r.cpuMs.serverPerEntry),
+      postgresPerEntry: of((r) => r.cpuMs.postgresPerEntry),
+    },
+    okRequests: rounds.reduce((sum, r) => sum + r.okRequests, 0),
+    failedRequests: rounds.reduce((sum, r) => sum + r.failedRequests, 0),
+    transportErrors: rounds.reduce((sum, r) => sum + r.transportErrors, 0),
+    problems,
+    check: rounds.map((r, i) => `round ${i + 1}: ${r.check}`).join('; '),
+    checkPassed: rounds.every((r) => r.checkPassed),
+  };
+}
+
 function targets(
   results: Map<ScenarioId, ScenarioResult>,
+  ratio: Ratio,
   overallPeakMb: number | undefined,
   connections: number,
 ): Target[] {
   const get = (id: ScenarioId) => results.get(id);
-  const ratio = (a: ScenarioId, b: ScenarioId) => {
-    const x = get(a);
-    const y = get(b);
-    return x && y ? x.entriesPerSecond / y.entriesPerSecond : undefined;
-  };
   const list: Target[] = [];
   const ratioTarget = (name: string, a: ScenarioId, b: ScenarioId, min: number) => {
     const value = ratio(a, b);
@@ -1097,24 +1185,16 @@ function targets(
   return list;
 }
 
-function ratios(
-  results: Map<ScenarioId, ScenarioResult>,
-  id: ScenarioId,
-): { apiSql?: number; hotSpread?: number } {
-  const eps = (x: ScenarioId) => results.get(x)?.entriesPerSecond;
-  const div = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? a / b : undefined);
+function ratios(ratio: Ratio, id: ScenarioId): { apiSql?: number; hotSpread?: number } {
   switch (id) {
     case 'single-spread':
-      return { apiSql: div(eps('single-spread'), eps('sql-spread')) };
+      return { apiSql: ratio('single-spread', 'sql-spread') };
     case 'single-hot':
-      return {
-        apiSql: div(eps('single-hot'), eps('sql-hot')),
-        hotSpread: div(eps('single-hot'), eps('single-spread')),
-      };
+      return { apiSql: ratio('single-hot', 'sql-hot'), hotSpread: ratio('single-hot', 'single-spread') };
     case 'sql-hot':
-      return { hotSpread: div(eps('sql-hot'), eps('sql-spread')) };
+      return { hotSpread: ratio('sql-hot', 'sql-spread') };
     case 'single-spread-64':
-      return { apiSql: div(eps('single-spread-64'), eps('sql-spread-64')) };
+      return { apiSql: ratio('single-spread-64', 'sql-spread-64') };
     default:
       return {};
   }
@@ -1125,9 +1205,9 @@ function markdownTable(header: string[], rows: string[][]): string {
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-function resultsTable(results: Map<ScenarioId, ScenarioResult>, batchSize: number): string {
+function resultsTable(results: Map<ScenarioId, ScenarioResult>, ratio: Ratio, batchSize: number): string {
   const rows = [...results.values()].map((r) => {
-    const { apiSql, hotSpread } = ratios(results, r.id);
+    const { apiSql, hotSpread } = ratios(ratio, r.id);
     const label =
       r.id === 'batch-spread' ? `${SCENARIOS[r.id].label}, ${batchSize}/call` : SCENARIOS[r.id].label;
     return [
@@ -1144,6 +1224,30 @@ function resultsTable(results: Map<ScenarioId, ScenarioResult>, batchSize: numbe
     ['scenario', 'entries/s', 'p50 ms', 'p99 ms', 'server peak RSS MB', 'ratio API/SQL', 'hot/spread'],
     rows,
   );
+}
+
+/** Each round's entries/s per scenario and the ratios whose medians the targets check. */
+function roundsTable(perRound: Map<ScenarioId, ScenarioResult[]>, ratio: Ratio, rounds: number): string {
+  const ids = SCENARIO_IDS.filter((id) => perRound.has(id));
+  const pairs = (
+    [
+      ['API/SQL spread', 'single-spread', 'sql-spread'],
+      ['API/SQL 64 clients', 'single-spread-64', 'sql-spread-64'],
+      ['hot/spread', 'single-hot', 'single-spread'],
+    ] as const
+  ).filter(([, a, b]) => perRound.has(a) && perRound.has(b));
+  const eps = (id: ScenarioId, round: number) => perRound.get(id)?.[round]?.entriesPerSecond ?? Number.NaN;
+  const rows = Array.from({ length: rounds }, (_, round) => [
+    `${round + 1}`,
+    ...ids.map((id) => fmtInt(eps(id, round))),
+    ...pairs.map(([, a, b]) => fmtRatio(eps(a, round) / eps(b, round))),
+  ]);
+  rows.push([
+    '**median**',
+    ...ids.map((id) => fmtInt(median((perRound.get(id) ?? []).map((r) => r.entriesPerSecond)))),
+    ...pairs.map(([, a, b]) => fmtRatio(ratio(a, b))),
+  ]);
+  return markdownTable(['round', ...ids, ...pairs.map(([name]) => name)], rows);
 }
 
 const fmtCpuMs = (value: number) => (Number.isFinite(value) ? value.toFixed(3) : '—');
@@ -1220,6 +1324,8 @@ interface ReportInput {
   facts: DatabaseFacts;
   databaseDescription: string;
   results: Map<ScenarioId, ScenarioResult>;
+  perRound: Map<ScenarioId, ScenarioResult[]>;
+  ratio: Ratio;
   overallPeakMb: number | undefined;
   peakResettable: boolean;
   /** RSS of the service right after /readyz answered, before any load. */
@@ -1231,9 +1337,10 @@ interface ReportInput {
 }
 
 function report(input: ReportInput): string {
-  const { options, results, facts } = input;
+  const { options, results, facts, ratio } = input;
   const cpus = os.cpus();
-  const targetRows = targets(results, input.overallPeakMb, options.connections).map((t) => [
+  const rounds = options.rounds;
+  const targetRows = targets(results, ratio, input.overallPeakMb, options.connections).map((t) => [
     t.name,
     t.value,
     t.met === undefined ? 'not measured' : t.met ? '**met**' : '**not met**',
@@ -1250,7 +1357,13 @@ function report(input: ReportInput): string {
 
 Written by \`scripts/bench-ledger.ts\` (\`npm run bench:ledger\`); regenerate with the command below. Numbers from one run on a
 shared ${cpus.length}-core machine where other work (tests) may run at the same time: compare within a run,
-and treat differences of 10-20% between runs as noise.
+and treat differences of 10-20% between runs as noise.${
+    rounds > 1
+      ? ` The run went through the scenarios ${rounds} times (rounds, below), each API scenario
+next to its plain-SQL pair; every figure is its median over the rounds, and every ratio the median of
+the rounds' own ratios, so that the machine's drift between minutes moves both sides of a ratio.`
+      : ''
+  }
 
 - **Date:** ${input.startedAt.toISOString()}
 - **Command:** \`${input.command}\`
@@ -1259,11 +1372,11 @@ and treat differences of 10-20% between runs as noise.
 - **Node:** ${input.serverNode} (service, workers and orchestrator)
 - **PostgreSQL:** ${facts.version}
 - **Database:** ${input.databaseDescription}; ${settings}
-- **Parameters:** ${options.durationSeconds} s measured after ${options.warmupSeconds} s warm-up per scenario, ${options.connections} concurrent clients, ${fmtInt(options.accounts)} accounts, batches of ${options.batchSize}, service DB_POOL_MAX=${options.dbPoolMax ?? 'default'}, ${options.analyze ? "ANALYZE of the whole database halfway through each warm-up (--analyze), besides the service's own" : "no ANALYZE sent by the bench (the service's statistics keeper ANALYZEs the ledger tables after 1,000 entries and each time the count doubles; autovacuum as usual)"}
+- **Parameters:** ${rounds > 1 ? `${rounds} rounds, ` : ''}${options.durationSeconds} s measured after ${options.warmupSeconds} s warm-up per scenario${rounds > 1 ? ' and round' : ''}, ${options.connections} concurrent clients, ${fmtInt(options.accounts)} accounts, batches of ${options.batchSize}, service DB_POOL_MAX=${options.dbPoolMax ?? 'default'}, ${options.analyze ? "ANALYZE of the whole database halfway through each warm-up (--analyze), besides the service's own" : "no ANALYZE sent by the bench (the service's statistics keeper ANALYZEs the ledger tables after 1,000 entries and each time the count doubles; autovacuum as usual)"}
 
 ### Results
 
-${resultsTable(results, options.batchSize)}
+${resultsTable(results, ratio, options.batchSize)}
 
 - entries/s counts only fully successful answers: HTTP 2xx, no GraphQL errors, no userErrors,
   not replayed; for batches only calls with \`postedCount\` = ${options.batchSize} (entries/s = ${options.batchSize} × successful calls/s).
@@ -1281,7 +1394,19 @@ ${resultsTable(results, options.batchSize)}
   \`bench_sql_entry\`, \`bench_sql_line\` (primary keys, lines referencing entry and account,
   index on line account) in the same database.
 
-### Targets
+${
+  rounds > 1
+    ? `### Rounds
+
+entries/s of each scenario in each round (in the order ${RUN_ORDER.filter((id) => results.has(id)).join(', ')}
+in odd rounds, the reverse in even ones) and the ratios of each round; the last row gives the medians
+reported above.
+
+${roundsTable(input.perRound, ratio, rounds)}
+
+`
+    : ''
+}### Targets
 
 ${markdownTable(['target', 'measured', 'status'], targetRows)}
 
@@ -1416,28 +1541,39 @@ async function main(): Promise<number> {
     runId,
   };
 
-  const results = new Map<ScenarioId, ScenarioResult>();
+  const perRound = new Map<ScenarioId, ScenarioResult[]>();
   let ledgerCheck: string | undefined;
-  for (const id of options.scenarios) {
-    if (!isRunning(server.child)) throw new Error('the service is not running');
-    const scenario = SCENARIOS[id];
-    log(
-      `scenario ${id}: ${scenario.label}, ${options.warmupSeconds} s warm-up + ${options.durationSeconds} s`,
-    );
-    const result = scenario.kind === 'api' ? await runApiScenario(ctx, id) : await runSqlScenario(ctx, id);
-    results.set(id, result);
-    log(
-      `scenario ${id}: ${fmtInt(result.entriesPerSecond)} entries/s, p50 ${fmtMs(result.p50Ms)} ms, p99 ${fmtMs(result.p99Ms)} ms` +
-        `${result.serverPeakMb !== undefined ? `, server peak ${fmtInt(result.serverPeakMb)} MB` : ''}; ` +
-        `CPU server ${fmtPct(result.cpu.server)}, postgres ${fmtPct(result.cpu.postgres)}, load ${fmtPct(result.cpu.loadGenerator)}, ` +
-        `other ${fmtPct(result.cpu.other)}, idle ${fmtPct(result.cpu.idle)}`,
-    );
-    log(`scenario ${id}: ${result.check}`);
-    log(`scenario ${id}: ${result.seqScans}`);
-    if (result.failedRequests + result.transportErrors > 0) {
-      log(`scenario ${id}: failures: ${JSON.stringify(result.problems)}`);
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const id of roundOrder(options.scenarios, round)) {
+      if (!isRunning(server.child)) throw new Error('the service is not running');
+      const scenario = SCENARIOS[id];
+      const name = options.rounds > 1 ? `${id} (round ${round}/${options.rounds})` : id;
+      log(
+        `scenario ${name}: ${scenario.label}, ${options.warmupSeconds} s warm-up + ${options.durationSeconds} s`,
+      );
+      const result =
+        scenario.kind === 'api' ? await runApiScenario(ctx, id, round) : await runSqlScenario(ctx, id, round);
+      perRound.set(id, [...(perRound.get(id) ?? []), result]);
+      log(
+        `scenario ${name}: ${fmtInt(result.entriesPerSecond)} entries/s, p50 ${fmtMs(result.p50Ms)} ms, p99 ${fmtMs(result.p99Ms)} ms` +
+          `${result.serverPeakMb !== undefined ? `, server peak ${fmtInt(result.serverPeakMb)} MB` : ''}; ` +
+          `CPU server ${fmtPct(result.cpu.server)}, postgres ${fmtPct(result.cpu.postgres)}, load ${fmtPct(result.cpu.loadGenerator)}, ` +
+          `other ${fmtPct(result.cpu.other)}, idle ${fmtPct(result.cpu.idle)}`,
+      );
+      log(`scenario ${name}: ${result.check}`);
+      log(`scenario ${name}: ${result.seqScans}`);
+      if (result.failedRequests + result.transportErrors > 0) {
+        log(`scenario ${name}: failures: ${JSON.stringify(result.problems)}`);
+      }
     }
   }
+  const results = new Map(
+    SCENARIO_IDS.flatMap((id) => {
+      const rounds = perRound.get(id);
+      return rounds ? [[id, combineRounds(rounds)] as const] : [];
+    }),
+  );
+  const ratio = pairedRatio(perRound);
   if (needsBook) {
     ledgerCheck = await checkLedger(verifier);
     log(`ledger: ${ledgerCheck}`);
@@ -1455,6 +1591,8 @@ async function main(): Promise<number> {
     facts,
     databaseDescription: database.description,
     results,
+    perRound,
+    ratio,
     overallPeakMb,
     peakResettable: memory.peakResettable,
     readyRssMb,
@@ -1463,11 +1601,12 @@ async function main(): Promise<number> {
     loadAfter: os.loadavg(),
     serverNode: `v${process.versions.node}`,
   });
-  process.stdout.write(`\n${resultsTable(results, options.batchSize)}\n\n`);
+  process.stdout.write(`\n${resultsTable(results, ratio, options.batchSize)}\n\n`);
+  if (options.rounds > 1) process.stdout.write(`${roundsTable(perRound, ratio, options.rounds)}\n\n`);
   process.stdout.write(
     `${markdownTable(
       ['target', 'measured', 'status'],
-      targets(results, overallPeakMb, options.connections).map((t) => [
+      targets(results, ratio, overallPeakMb, options.connections).map((t) => [
         t.name,
         t.value,
         t.met === undefined ? 'not measured' : t.met ? 'met' : 'NOT MET',
