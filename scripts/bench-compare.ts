@@ -546,28 +546,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-// On Ctrl-C, runScript's handler runs the cleanups and exits 130. The signal also reaches the load
-// worker, so the leg under way fails at once: main must then wait for that handler (and keep a
-// listener, so the second SIGINT npm relays does not kill this process mid-cleanup) rather than
-// end and exit before the services are stopped and the databases dropped.
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  process.on(signal, () => {
-    interrupted = true;
-  });
-const untilCleanedUp = () => new Promise<never>(() => {});
-runScript(
-  'bench-compare',
-  async () => {
-    try {
-      const code = await main();
-      if (interrupted) await untilCleanedUp();
-      return code;
-    } catch (error) {
-      if (interrupted) await untilCleanedUp();
-      throw error;
-    }
-  },
-  cleanups,
-  log,
-);
+runScript('bench-compare', main, cleanups, log);
