@@ -22,6 +22,7 @@ import { redactUrl, repoRoot } from '../server/platform/config.js';
 import { benchManifest, CREATE_ACCOUNT, CREATE_BOOK } from './bench/ledger-api.js';
 import type { LoadWorkerConfig, WorkerOutput } from './bench/load-worker.js';
 import { processCpuSeconds } from './bench/proc.js';
+import { median } from './bench/stats.js';
 import {
   type BenchService,
   createBenchDatabase,
@@ -65,6 +66,9 @@ Options:
   --connections <n>     concurrent clients (default 16)
   --accounts <n>        accounts per book (default 10000)
   --hot                 one hot account on one side of every entry (as bench-ledger's single-hot)
+  --batch-size <n>      post batches of n entries (postJournalEntries, INDEPENDENT, as
+                        bench-ledger's batch-spread) instead of single entries; CPU is then
+                        reported per entry
   --no-persisted        send the documents' text instead of their ids
   --database-url <url>  PostgreSQL server the databases are created on (default: $DATABASE_URL;
                         required)
@@ -92,6 +96,8 @@ interface Options {
   connections: number;
   accounts: number;
   hot: boolean;
+  /** Entries per postJournalEntries call; undefined: single entries. */
+  batchSize: number | undefined;
   persisted: boolean;
   databaseUrl: string;
   keepDatabase: boolean;
@@ -138,6 +144,7 @@ function parseOptions(argv: string[]): Options | 'help' {
       connections: { type: 'string' },
       accounts: { type: 'string' },
       hot: { type: 'boolean' },
+      'batch-size': { type: 'string' },
       'no-persisted': { type: 'boolean' },
       'database-url': { type: 'string' },
       'keep-database': { type: 'boolean' },
@@ -179,6 +186,10 @@ function parseOptions(argv: string[]): Options | 'help' {
     connections: integer('connections', values.connections, 16, 1, 1000),
     accounts: integer('accounts', values.accounts, 10_000, 3, 1_000_000),
     hot: values.hot ?? false,
+    batchSize:
+      values['batch-size'] === undefined
+        ? undefined
+        : integer('batch-size', values['batch-size'], 500, 1, 1000),
     persisted: !values['no-persisted'],
     databaseUrl,
     keepDatabase: values['keep-database'] ?? false,
@@ -193,14 +204,6 @@ const cleanups = new Cleanups(log);
 
 const fmtInt = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '—');
 const fmt = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : '—');
-
-/** Median of the finite values; NaN when there are none. */
-function median(values: number[]): number {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 function markdownTable(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
@@ -333,13 +336,13 @@ async function runLeg(
     accountIds: options.hot ? book.accountIds.slice(1) : book.accountIds,
     hotAccountId: options.hot ? book.accountIds[0] : undefined,
     unit: 'USD',
-    mode: 'single',
-    batchSize: 1,
+    mode: options.batchSize === undefined ? 'single' : 'batch',
+    batchSize: options.batchSize ?? 1,
     connections: options.connections,
     durationSeconds: options.durationSeconds,
     warmupSeconds: options.warmupSeconds,
     keyPrefix: `${runId}.${version.name}.${round}`,
-    timeoutSeconds: 10,
+    timeoutSeconds: options.batchSize === undefined ? 10 : 60,
     persisted: options.persisted,
   };
   const configFile = path.join(tmpDir, `${version.name}-${round}.json`);
@@ -386,7 +389,8 @@ async function runLeg(
     entriesPerSecond: window.okEntries / window.seconds,
     p50Ms: window.latencyMs.p50,
     p99Ms: window.latencyMs.p99,
-    cpuMsPerRequest: answered > 0 ? (cpuSeconds * 1000) / answered : Number.NaN,
+    // Per entry for batches (answered calls x entries per call).
+    cpuMsPerRequest: answered > 0 ? (cpuSeconds * 1000) / (answered * (options.batchSize ?? 1)) : Number.NaN,
     okRequests: window.okRequests,
     failedRequests: window.failedRequests,
     transportErrors: window.transportErrors,
@@ -446,7 +450,9 @@ function report(options: Options, legs: Leg[]): string {
       `CPU ms/request median ${fmt(median(cpuRatios), 2)}x`
     );
   });
-  const load = `${options.rounds} interleaved rounds, ${options.connections} clients, single entries${options.hot ? ', one hot account' : ', spread'}, ${options.warmupSeconds} s warm-up + ${options.durationSeconds} s per leg; medians over the rounds`;
+  const what =
+    options.batchSize === undefined ? 'single entries' : `batches of ${options.batchSize} (CPU ms per entry)`;
+  const load = `${options.rounds} interleaved rounds, ${options.connections} clients, ${what}${options.hot ? ', one hot account' : ', spread'}, ${options.warmupSeconds} s warm-up + ${options.durationSeconds} s per leg; medians over the rounds`;
   return [load, '', summary, '', perRound, '', ...verdicts].join('\n');
 }
 
