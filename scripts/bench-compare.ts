@@ -15,11 +15,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { redactUrl, repoRoot } from '../server/platform/config.js';
-import { benchManifest, CREATE_ACCOUNT, CREATE_BOOK } from './bench/ledger-api.js';
+import { benchManifest, createBenchBook } from './bench/ledger-api.js';
 import type { LoadWorkerConfig, WorkerOutput } from './bench/load-worker.js';
 import { processCpuSeconds } from './bench/proc.js';
 import { median } from './bench/stats.js';
@@ -208,75 +207,6 @@ const fmt = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digit
 function markdownTable(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
-
-async function graphql<T>(
-  service: BenchService,
-  query: string,
-  variables: Record<string, unknown>,
-): Promise<T> {
-  const response = await fetch(service.url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json',
-      authorization: `Bearer ${service.token}`,
-    },
-    body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await response.text();
-  let body: { data?: T; errors?: { message: string }[] };
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new Error(`HTTP ${response.status}: ${text.slice(0, 300)}`);
-  }
-  if (body.errors?.length) throw new Error(`GraphQL errors: ${body.errors.map((e) => e.message).join('; ')}`);
-  if (!response.ok || !body.data) throw new Error(`HTTP ${response.status}: ${text.slice(0, 300)}`);
-  return body.data;
-}
-
-type Payload<K extends string, V> = Record<K, { userErrors: unknown[] } & Record<string, V | null>>;
-
-/** A book (USD, scale 2) and `count` ASSET accounts, through the API, 16 at a time (as bench-ledger). */
-async function createBook(service: BenchService, name: string, count: number) {
-  const created = await graphql<Payload<'createBook', { id: string }>>(service, CREATE_BOOK, {
-    input: { name: `Compare ${name} ${new Date().toISOString()}`, units: [{ code: 'USD', scale: 2 }] },
-  });
-  const bookId = created.createBook.book?.id;
-  if (!bookId)
-    throw new Error(`${name}: createBook failed: ${JSON.stringify(created.createBook.userErrors)}`);
-  const accountIds: string[] = new Array(count);
-  const digits = String(count - 1).length;
-  const started = performance.now();
-  let next = 0;
-  let done = 0;
-  let lastReport = started;
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (next < count) {
-        const index = next++;
-        const code = `BENCH-${String(index).padStart(digits, '0')}`;
-        const result = await graphql<Payload<'createAccount', { id: string }>>(service, CREATE_ACCOUNT, {
-          input: { bookId, code, name: `Bench account ${index}`, type: 'ASSET', unit: 'USD' },
-        });
-        const id = result.createAccount.account?.id;
-        if (!id)
-          throw new Error(
-            `${name}: createAccount ${code} failed: ${JSON.stringify(result.createAccount.userErrors)}`,
-          );
-        accountIds[index] = id;
-        done += 1;
-        if (performance.now() - lastReport > 2000) {
-          lastReport = performance.now();
-          log(`${name}: accounts ${done}/${count}`);
-        }
-      }
-    }),
-  );
-  log(`${name}: book and ${count} accounts in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  return { bookId, accountIds };
 }
 
 // ---------- one leg ----------
@@ -510,7 +440,17 @@ async function main(): Promise<number> {
     });
     const env = Object.entries({ ...start.env, ...version.env }).map(([k, v]) => `${k}=${v}`);
     log(`${version.name}: ready (pid ${service.pid}): ${env.join(' ')} node ${args.join(' ')}`);
-    running.push({ version, service, book: await createBook(service, version.name, options.accounts) });
+    running.push({
+      version,
+      service,
+      book: await createBenchBook({
+        url: service.url,
+        token: service.token,
+        name: `Compare ${version.name}`,
+        count: options.accounts,
+        log: (m) => log(`${version.name}: ${m}`),
+      }),
+    });
   }
 
   cleanups.push({

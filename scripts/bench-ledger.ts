@@ -29,7 +29,7 @@ import { pino } from 'pino';
 import { newTokenString } from '../server/auth/index.js';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../server/platform/db/embedded.js';
 import { ActivitySampler, type ActivitySummary, type TableStats } from './bench/activity.js';
-import { benchManifest, CREATE_ACCOUNT, CREATE_BOOK } from './bench/ledger-api.js';
+import { benchManifest, createBenchBook } from './bench/ledger-api.js';
 import type { LoadWorkerConfig, WorkerOutput } from './bench/load-worker.js';
 import {
   clusterCpuSeconds,
@@ -508,85 +508,9 @@ async function startServer(databaseUrl: string, options: Options, tmpDir: string
   return server;
 }
 
-async function graphql<T>(server: Server, query: string, variables: Record<string, unknown>): Promise<T> {
-  const response = await fetch(`${server.origin}/graphql`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json',
-      authorization: `Bearer ${server.token}`,
-    },
-    body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await response.text();
-  let body: { data?: T; errors?: { message: string }[] };
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new Error(`HTTP ${response.status}: ${text.slice(0, 300)}`);
-  }
-  if (body.errors?.length) throw new Error(`GraphQL errors: ${body.errors.map((e) => e.message).join('; ')}`);
-  if (!response.ok || !body.data) throw new Error(`HTTP ${response.status}: ${text.slice(0, 300)}`);
-  return body.data;
-}
-
-interface UserErrors {
-  userErrors: { code: string; message: string; field: string | null }[];
-}
-
 interface Book {
   bookId: string;
   accountIds: string[];
-}
-
-/** One book (USD, scale 2) and `count` ASSET accounts without bounds, through the API, 16 at a time. */
-async function createBook(server: Server, count: number): Promise<Book> {
-  const created = await graphql<{ createBook: UserErrors & { book: { id: string } | null } }>(
-    server,
-    CREATE_BOOK,
-    {
-      input: { name: `Benchmark ${new Date().toISOString()}`, units: [{ code: 'USD', scale: 2 }] },
-    },
-  );
-  const bookId = created.createBook.book?.id;
-  if (!bookId) throw new Error(`createBook failed: ${JSON.stringify(created.createBook.userErrors)}`);
-
-  const accountIds: string[] = new Array(count);
-  const started = performance.now();
-  let next = 0;
-  let done = 0;
-  let lastReport = started;
-  const digits = String(count - 1).length;
-  const createOne = async (index: number) => {
-    const code = `BENCH-${String(index).padStart(digits, '0')}`;
-    const result = await graphql<{ createAccount: UserErrors & { account: { id: string } | null } }>(
-      server,
-      CREATE_ACCOUNT,
-      { input: { bookId, code, name: `Bench account ${index}`, type: 'ASSET', unit: 'USD' } },
-    );
-    const id = result.createAccount.account?.id;
-    if (!id)
-      throw new Error(`createAccount ${code} failed: ${JSON.stringify(result.createAccount.userErrors)}`);
-    accountIds[index] = id;
-  };
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (next < count) {
-        const index = next++;
-        await createOne(index);
-        done += 1;
-        const now = performance.now();
-        if (now - lastReport > 2000 || done === count) {
-          lastReport = now;
-          const rate = done / ((now - started) / 1000);
-          log(`accounts: ${done}/${count} (${Math.round(rate)}/s)`);
-        }
-      }
-    }),
-  );
-  log(`created book and ${count} accounts in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  return { bookId, accountIds };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -759,7 +683,7 @@ function startWorker(script: string, configFile: string, ctx: Context): RunningW
   });
   eachLine(child.stderr, (line) => {
     if (line === '@phase main') {
-      if (script.includes('load-worker')) void ctx.server.profiler?.start();
+      if (ctx.options.cpuProfDir && script.includes('load-worker')) void ctx.server.profiler?.start();
       mainSnapshot = cpuSnapshot(serverPid, postmasterPid, child.pid);
       statsBefore = activity.tableStats();
       activity.start();
@@ -1535,7 +1459,15 @@ async function main(): Promise<number> {
   });
 
   const needsBook = options.scenarios.some((id) => SCENARIOS[id].kind === 'api');
-  const book = needsBook ? await createBook(server, options.accounts) : undefined;
+  const book = needsBook
+    ? await createBenchBook({
+        url: `${server.origin}/graphql`,
+        token: server.token,
+        name: 'Benchmark',
+        count: options.accounts,
+        log,
+      })
+    : undefined;
   const ctx: Context = {
     options,
     tmpDir,

@@ -204,3 +204,84 @@ export function judgeBatch(status: number, body: string, size: number): Verdict 
     return { ok: false, posted, problem: `postedCount ${size} but ${withIds} results with an entry id` };
   return { ok: true, posted };
 }
+
+/** One GraphQL call with the bench's ADMIN token: its data, or an error with what went wrong. */
+async function call<T>(
+  url: string,
+  token: string,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<T> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      authorization: `Bearer ${token}`,
+    },
+    body: JSON.stringify({ query, variables }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await response.text();
+  let body: { data?: T; errors?: { message: string }[] };
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error(`HTTP ${response.status}: ${text.slice(0, 300)}`);
+  }
+  if (body.errors?.length) throw new Error(`GraphQL errors: ${body.errors.map((e) => e.message).join('; ')}`);
+  if (!response.ok || !body.data) throw new Error(`HTTP ${response.status}: ${text.slice(0, 300)}`);
+  return body.data;
+}
+
+type Payload<K extends string, V> = Record<
+  K,
+  { userErrors: { code: string; message: string; field: string | null }[] } & Record<string, V | null>
+>;
+
+/**
+ * One book (USD, scale 2, named `name` and the time) and `count` ASSET accounts without bounds,
+ * through the API at `url` (the /graphql endpoint), 16 at a time; progress every 2 s through `log`.
+ */
+export async function createBenchBook(o: {
+  url: string;
+  token: string;
+  name: string;
+  count: number;
+  log: (message: string) => void;
+}): Promise<{ bookId: string; accountIds: string[] }> {
+  const created = await call<Payload<'createBook', { id: string }>>(o.url, o.token, CREATE_BOOK, {
+    input: { name: `${o.name} ${new Date().toISOString()}`, units: [{ code: 'USD', scale: 2 }] },
+  });
+  const bookId = created.createBook.book?.id;
+  if (!bookId) throw new Error(`createBook failed: ${JSON.stringify(created.createBook.userErrors)}`);
+  const accountIds: string[] = new Array(o.count);
+  const digits = String(o.count - 1).length;
+  const started = performance.now();
+  let next = 0;
+  let done = 0;
+  let lastReport = started;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < o.count) {
+        const index = next++;
+        const code = `BENCH-${String(index).padStart(digits, '0')}`;
+        const result = await call<Payload<'createAccount', { id: string }>>(o.url, o.token, CREATE_ACCOUNT, {
+          input: { bookId, code, name: `Bench account ${index}`, type: 'ASSET', unit: 'USD' },
+        });
+        const id = result.createAccount.account?.id;
+        if (!id)
+          throw new Error(`createAccount ${code} failed: ${JSON.stringify(result.createAccount.userErrors)}`);
+        accountIds[index] = id;
+        done += 1;
+        const now = performance.now();
+        if (now - lastReport > 2000 || done === o.count) {
+          lastReport = now;
+          o.log(`accounts: ${done}/${o.count} (${Math.round(done / ((now - started) / 1000))}/s)`);
+        }
+      }
+    }),
+  );
+  o.log(`created book and ${o.count} accounts in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return { bookId, accountIds };
+}
