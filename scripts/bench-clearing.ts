@@ -43,7 +43,7 @@ import type { PayWorkerConfig, PayWorkerOutput } from './bench/pay-worker.js';
 import { clusterCpuSeconds, machineCpu, parentPid, processCpuSeconds, readMemory } from './bench/proc.js';
 import { type BenchService, createBenchDatabase, startBenchService } from './lib/bench-service.js';
 import { Cleanups, runScript } from './lib/cleanups.js';
-import { commandLine } from './lib/cli.js';
+import { commandLine, parseCommandLine, UsageError } from './lib/cli.js';
 import { writeReportSection } from './lib/report-section.js';
 
 const repoRoot = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -101,7 +101,6 @@ Targets (issue 14): previewClearing under ${TARGETS.previewMs / 1000} s and comm
 `;
 
 const log = (message: string) => process.stderr.write(`[bench-clearing] ${message}\n`);
-class UsageError extends Error {}
 
 interface Options {
   coops: number;
@@ -853,21 +852,8 @@ ${parts.join('\n\n')}`;
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
-  let options: Options;
-  try {
-    const parsed = parseOptions(argv);
-    if (parsed === 'help') {
-      process.stdout.write(USAGE);
-      return 0;
-    }
-    options = parsed;
-  } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`${(error as Error).message}\n\nRun with --help for the options.\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const options = parseCommandLine(argv, parseOptions, USAGE);
+  if (typeof options === 'number') return options;
   const loadBefore = os.loadavg();
   log(`generating ${options.obligations} obligations among ${options.coops} co-ops (seed ${options.seed})`);
   const g = performance.now();

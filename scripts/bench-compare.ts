@@ -29,7 +29,7 @@ import {
   startCommandOf,
 } from './lib/bench-service.js';
 import { Cleanups, runScript } from './lib/cleanups.js';
-import { commandLine } from './lib/cli.js';
+import { commandLine, parseCommandLine, UsageError } from './lib/cli.js';
 
 const USAGE = `Usage: npm run bench:compare -- [options] <name>:<dir>[:<ENV=value>,...] <name>:<dir>[:...] ...
 
@@ -78,8 +78,6 @@ Options:
 Exit status: 0 done; 1 failed; 2 bad arguments (a bad version, a missing dist/server/main.js, no
 database URL); 130 interrupted. Services are stopped and databases dropped however it ends.
 `;
-
-class UsageError extends Error {}
 
 interface Version {
   name: string;
@@ -390,21 +388,8 @@ function report(options: Options, legs: Leg[]): string {
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
-  let options: Options;
-  try {
-    const parsed = parseOptions(argv);
-    if (parsed === 'help') {
-      process.stdout.write(USAGE);
-      return 0;
-    }
-    options = parsed;
-  } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`${(error as Error).message}\n\nRun with --help for the options.\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const options = parseCommandLine(argv, parseOptions, USAGE);
+  if (typeof options === 'number') return options;
   if (Number(process.versions.node.split('.')[0]) < 24)
     log(`warning: running on Node ${process.versions.node}; run through npm (Node 24 from node_modules)`);
   const command = commandLine(argv, ['bench:compare'], 'scripts/bench-compare.ts');

@@ -43,7 +43,7 @@ import { RemoteProfiler } from './bench/profiler.js';
 import type { SqlWorkerConfig, SqlWorkerOutput } from './bench/sql-worker.js';
 import { median } from './bench/stats.js';
 import { npmStartCommand } from './lib/bench-service.js';
-import { commandLine } from './lib/cli.js';
+import { commandLine, parseCommandLine, UsageError } from './lib/cli.js';
 import { createDatabase, dropDatabase } from './lib/databases.js';
 import { freePort } from './lib/ports.js';
 import { writeReportSection } from './lib/report-section.js';
@@ -182,8 +182,6 @@ interface Options {
   persisted: boolean;
   cpuProfDir: string | undefined;
 }
-
-class UsageError extends Error {}
 
 function parseOptions(argv: string[]): Options | 'help' {
   const { values } = parseArgs({
@@ -1402,21 +1400,8 @@ let serverPid: number | undefined;
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
-  let options: Options;
-  try {
-    const parsed = parseOptions(argv);
-    if (parsed === 'help') {
-      process.stdout.write(USAGE);
-      return 0;
-    }
-    options = parsed;
-  } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`${(error as Error).message}\n\nRun with --help for the options.\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const options = parseCommandLine(argv, parseOptions, USAGE);
+  if (typeof options === 'number') return options;
   const major = Number(process.versions.node.split('.')[0]);
   if (major < 24)
     log(`warning: running on Node ${process.versions.node}; run through npm (Node 24 from node_modules)`);

@@ -35,7 +35,7 @@ import {
   startCommandOf,
 } from './lib/bench-service.js';
 import { Cleanups, runScript } from './lib/cleanups.js';
-import { commandLine } from './lib/cli.js';
+import { commandLine, parseCommandLine, UsageError } from './lib/cli.js';
 import { writeReportSection } from './lib/report-section.js';
 
 const repoRoot = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -124,8 +124,6 @@ function parseOptions(argv: string[]): Options | 'help' {
     built: values.built === true,
   };
 }
-
-class UsageError extends Error {}
 
 // ---------- database and service ----------
 
@@ -515,21 +513,8 @@ commit. Figures from a machine under load (see the load average) are higher than
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
-  let options: Options;
-  try {
-    const parsed = parseOptions(argv);
-    if (parsed === 'help') {
-      process.stdout.write(USAGE);
-      return 0;
-    }
-    options = parsed;
-  } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`${(error as Error).message}\n\nRun with --help for the options.\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const options = parseCommandLine(argv, parseOptions, USAGE);
+  if (typeof options === 'number') return options;
   const loadBefore = os.loadavg();
   const database = await openDatabase(options);
   log('starting the service');

@@ -137,3 +137,30 @@ export function commandLine(argv: string[], npmScripts: readonly string[], file:
     process.env.DATABASE_URL?.trim() && !argv.includes('--database-url') ? 'DATABASE_URL=<redacted> ' : '';
   return `${env}${base}${args.length > 0 ? ` ${args.join(' ')}` : ''}`;
 }
+
+/** A bad command line: `parseCommandLine` prints its message and a pointer to --help (exit 2). */
+export class UsageError extends Error {}
+
+/**
+ * A script's options parsed by `parse` (which returns 'help' for --help and throws UsageError, or
+ * node:util's parseArgs errors, for a bad command line), or the exit status when there is nothing
+ * to run: 0 once `usage` is printed, 2 once the problem is.
+ */
+export function parseCommandLine<T extends object>(
+  argv: string[],
+  parse: (argv: string[]) => T | 'help',
+  usage: string,
+): T | 0 | 2 {
+  try {
+    const parsed = parse(argv);
+    if (parsed !== 'help') return parsed;
+    process.stdout.write(usage);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`${(error as Error).message}\n\nRun with --help for the options.\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
