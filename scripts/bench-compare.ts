@@ -18,10 +18,11 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { redactUrl, repoRoot } from '../server/platform/config.js';
-import { benchManifest, createBenchBook } from './bench/ledger-api.js';
-import type { LoadWorkerConfig, WorkerOutput } from './bench/load-worker.js';
+import { benchManifest, createBenchBook, loadWorkerConfig } from './bench/ledger-api.js';
+import type { WorkerOutput } from './bench/load-worker.js';
 import { processCpuSeconds } from './bench/proc.js';
 import { median } from './bench/stats.js';
+import { fmtInt, markdownTable } from './bench/table.js';
 import {
   type BenchService,
   createBenchDatabase,
@@ -199,13 +200,7 @@ function parseOptions(argv: string[]): Options | 'help' {
 const log = (message: string) => process.stderr.write(`[compare] ${message}\n`);
 const cleanups = new Cleanups(log);
 
-const fmtInt = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '—');
 const fmt = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : '—');
-
-function markdownTable(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
 
 // ---------- one leg ----------
 
@@ -256,23 +251,19 @@ async function runLeg(
   const { service, book, version } = run;
   if (service.child.exitCode !== null || service.child.signalCode !== null)
     throw new Error(`the service of ${version.name} is not running`);
-  const config: LoadWorkerConfig = {
+  const config = loadWorkerConfig({
     url: service.url,
     token: service.token,
-    bookId: book.bookId,
-    // The hot account is on one side; the other side never repeats it.
-    accountIds: options.hot ? book.accountIds.slice(1) : book.accountIds,
-    hotAccountId: options.hot ? book.accountIds[0] : undefined,
-    unit: 'USD',
+    book,
+    hot: options.hot,
     mode: options.batchSize === undefined ? 'single' : 'batch',
     batchSize: options.batchSize ?? 1,
     connections: options.connections,
     durationSeconds: options.durationSeconds,
     warmupSeconds: options.warmupSeconds,
     keyPrefix: `${runId}.${version.name}.${round}`,
-    timeoutSeconds: options.batchSize === undefined ? 10 : 60,
     persisted: options.persisted,
-  };
+  });
   const configFile = path.join(tmpDir, `${version.name}-${round}.json`);
   // It holds the ADMIN token: readable by this user only.
   await fs.writeFile(configFile, JSON.stringify(config), { mode: 0o600 });

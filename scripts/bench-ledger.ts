@@ -29,8 +29,8 @@ import { pino } from 'pino';
 import { newTokenString } from '../server/auth/index.js';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../server/platform/db/embedded.js';
 import { ActivitySampler, type ActivitySummary, type TableStats } from './bench/activity.js';
-import { benchManifest, createBenchBook } from './bench/ledger-api.js';
-import type { LoadWorkerConfig, WorkerOutput } from './bench/load-worker.js';
+import { benchManifest, createBenchBook, loadWorkerConfig } from './bench/ledger-api.js';
+import type { WorkerOutput } from './bench/load-worker.js';
 import {
   clusterCpuSeconds,
   machineCpu,
@@ -42,6 +42,7 @@ import {
 import { RemoteProfiler } from './bench/profiler.js';
 import type { SqlWorkerConfig, SqlWorkerOutput } from './bench/sql-worker.js';
 import { median } from './bench/stats.js';
+import { fmtInt, markdownTable } from './bench/table.js';
 import { npmStartCommand } from './lib/bench-service.js';
 import { commandLine, parseCommandLine, UsageError } from './lib/cli.js';
 import { createDatabase, dropDatabase } from './lib/databases.js';
@@ -305,7 +306,6 @@ async function stopChild(child: ChildProcess, graceMs: number, name: string): Pr
   }
 }
 
-const fmtInt = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '—');
 const fmtMs = (value: number) => (Number.isFinite(value) ? value.toFixed(1) : '—');
 const fmtRatio = (value: number | undefined) =>
   value !== undefined && Number.isFinite(value) ? value.toFixed(2) : '—';
@@ -823,24 +823,19 @@ async function runApiScenario(ctx: Context, id: ScenarioId, round: number): Prom
   const scenario = SCENARIOS[id];
   const { options, book } = ctx;
   if (!book) throw new Error('no book');
-  const hotAccountId = scenario.hot ? book.accountIds[0] : undefined;
-  const config: LoadWorkerConfig = {
+  const config = loadWorkerConfig({
     url: `${ctx.server.origin}/graphql`,
     token: ctx.server.token,
-    bookId: book.bookId,
-    // The hot account is on one side; the other side never repeats it.
-    accountIds: scenario.hot ? book.accountIds.slice(1) : book.accountIds,
-    hotAccountId,
-    unit: 'USD',
+    book,
+    hot: scenario.hot,
     mode: scenario.mode,
     batchSize: options.batchSize,
     connections: clientsOf(id, options),
     durationSeconds: options.durationSeconds,
     warmupSeconds: options.warmupSeconds,
     keyPrefix: `${ctx.runId}.${runName(ctx, id, round)}`,
-    timeoutSeconds: scenario.mode === 'batch' ? 60 : 10,
     persisted: options.persisted,
-  };
+  });
   const configFile = path.join(ctx.tmpDir, `${runName(ctx, id, round)}.json`);
   // It holds the ADMIN token: readable by this user only.
   await fs.writeFile(configFile, JSON.stringify(config), { mode: 0o600 });
@@ -998,11 +993,16 @@ type Ratio = (a: ScenarioId, b: ScenarioId) => number | undefined;
  */
 function pairedRatio(perRound: Map<ScenarioId, ScenarioResult[]>): Ratio {
   return (a, b) => {
-    const x = perRound.get(a);
-    const y = perRound.get(b);
-    if (!x || !y) return undefined;
-    return median(x.map((r, i) => r.entriesPerSecond / (y[i]?.entriesPerSecond ?? Number.NaN)));
+    const each = roundRatios(perRound, a, b);
+    return each && median(each);
   };
+}
+
+/** Scenario a's entries/s ÷ scenario b's in each round; undefined if either was not run. */
+function roundRatios(perRound: Map<ScenarioId, ScenarioResult[]>, a: ScenarioId, b: ScenarioId) {
+  const x = perRound.get(a);
+  const y = perRound.get(b);
+  return x && y ? x.map((r, i) => r.entriesPerSecond / (y[i]?.entriesPerSecond ?? Number.NaN)) : undefined;
 }
 
 /**
@@ -1130,11 +1130,6 @@ function ratios(ratio: Ratio, id: ScenarioId): { apiSql?: number; hotSpread?: nu
   }
 }
 
-function markdownTable(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
-
 function resultsTable(results: Map<ScenarioId, ScenarioResult>, ratio: Ratio, batchSize: number): string {
   const rows = [...results.values()].map((r) => {
     const { apiSql, hotSpread } = ratios(ratio, r.id);
@@ -1156,8 +1151,15 @@ function resultsTable(results: Map<ScenarioId, ScenarioResult>, ratio: Ratio, ba
   );
 }
 
-/** Each round's entries/s per scenario and the ratios whose medians the targets check. */
-function roundsTable(perRound: Map<ScenarioId, ScenarioResult[]>, ratio: Ratio, rounds: number): string {
+/**
+ * Each round's entries/s per scenario and its ratios; the last row, the medians reported (each
+ * scenario's combined result, and the ratios' medians).
+ */
+function roundsTable(
+  perRound: Map<ScenarioId, ScenarioResult[]>,
+  results: Map<ScenarioId, ScenarioResult>,
+  rounds: number,
+): string {
   const ids = SCENARIO_IDS.filter((id) => perRound.has(id));
   const pairs = (
     [
@@ -1165,19 +1167,21 @@ function roundsTable(perRound: Map<ScenarioId, ScenarioResult[]>, ratio: Ratio, 
       ['API/SQL 64 clients', 'single-spread-64', 'sql-spread-64'],
       ['hot/spread', 'single-hot', 'single-spread'],
     ] as const
-  ).filter(([, a, b]) => perRound.has(a) && perRound.has(b));
-  const eps = (id: ScenarioId, round: number) => perRound.get(id)?.[round]?.entriesPerSecond ?? Number.NaN;
+  ).flatMap(([name, a, b]) => {
+    const each = roundRatios(perRound, a, b);
+    return each ? [{ name, each }] : [];
+  });
   const rows = Array.from({ length: rounds }, (_, round) => [
     `${round + 1}`,
-    ...ids.map((id) => fmtInt(eps(id, round))),
-    ...pairs.map(([, a, b]) => fmtRatio(eps(a, round) / eps(b, round))),
+    ...ids.map((id) => fmtInt(perRound.get(id)?.[round]?.entriesPerSecond ?? Number.NaN)),
+    ...pairs.map(({ each }) => fmtRatio(each[round])),
   ]);
   rows.push([
     '**median**',
-    ...ids.map((id) => fmtInt(median((perRound.get(id) ?? []).map((r) => r.entriesPerSecond)))),
-    ...pairs.map(([, a, b]) => fmtRatio(ratio(a, b))),
+    ...ids.map((id) => fmtInt(results.get(id)?.entriesPerSecond ?? Number.NaN)),
+    ...pairs.map(({ each }) => fmtRatio(median(each))),
   ]);
-  return markdownTable(['round', ...ids, ...pairs.map(([name]) => name)], rows);
+  return markdownTable(['round', ...ids, ...pairs.map(({ name }) => name)], rows);
 }
 
 const fmtCpuMs = (value: number) => (Number.isFinite(value) ? value.toFixed(3) : '—');
@@ -1332,7 +1336,7 @@ entries/s of each scenario in each round (in the order ${RUN_ORDER.filter((id) =
 in odd rounds, the reverse in even ones) and the ratios of each round; the last row gives the medians
 reported above.
 
-${roundsTable(input.perRound, ratio, rounds)}
+${roundsTable(input.perRound, results, rounds)}
 
 `
     : ''
@@ -1545,7 +1549,7 @@ async function main(): Promise<number> {
     serverNode: `v${process.versions.node}`,
   });
   process.stdout.write(`\n${resultsTable(results, ratio, options.batchSize)}\n\n`);
-  if (options.rounds > 1) process.stdout.write(`${roundsTable(perRound, ratio, options.rounds)}\n\n`);
+  if (options.rounds > 1) process.stdout.write(`${roundsTable(perRound, results, options.rounds)}\n\n`);
   process.stdout.write(
     `${markdownTable(
       ['target', 'measured', 'status'],

@@ -4,6 +4,7 @@
  * worker (load), so both speak the same API.
  */
 import { createHash } from 'node:crypto';
+import type { LoadWorkerConfig } from './load-worker.js';
 
 export const CREATE_BOOK = `mutation BenchCreateBook($input: CreateBookInput!) {
   createBook(input: $input) { book { id } userErrors { code message field } }
@@ -284,4 +285,33 @@ export async function createBenchBook(o: {
   );
   o.log(`created book and ${o.count} accounts in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return { bookId, accountIds };
+}
+
+/**
+ * A load worker's configuration for `book` (USD): single entries or batches of `batchSize`
+ * (INDEPENDENT), between two random accounts, or with `hot` the book's first account on one side of
+ * every entry and a random other on the other side (it never repeats the hot one).
+ */
+export function loadWorkerConfig(o: {
+  url: string;
+  token: string;
+  book: { bookId: string; accountIds: string[] };
+  hot: boolean;
+  mode: LoadWorkerConfig['mode'];
+  batchSize: number;
+  connections: number;
+  durationSeconds: number;
+  warmupSeconds: number;
+  keyPrefix: string;
+  persisted: boolean;
+}): LoadWorkerConfig {
+  const { book, hot, ...rest } = o;
+  return {
+    ...rest,
+    bookId: book.bookId,
+    accountIds: hot ? book.accountIds.slice(1) : book.accountIds,
+    hotAccountId: hot ? book.accountIds[0] : undefined,
+    unit: 'USD',
+    timeoutSeconds: o.mode === 'batch' ? 60 : 10,
+  };
 }
