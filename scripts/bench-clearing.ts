@@ -21,7 +21,6 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,7 +40,12 @@ import {
 import { startEmbeddedPostgres } from '../server/platform/db/embedded.js';
 import type { PayWorkerConfig, PayWorkerOutput } from './bench/pay-worker.js';
 import { clusterCpuSeconds, machineCpu, parentPid, processCpuSeconds, readMemory } from './bench/proc.js';
-import { type BenchService, createBenchDatabase, startBenchService } from './lib/bench-service.js';
+import {
+  type BenchService,
+  createBenchDatabase,
+  npmStartNodeFlags,
+  startBenchService,
+} from './lib/bench-service.js';
 import { Cleanups, runScript } from './lib/cleanups.js';
 import { commandLine, parseCommandLine, UsageError } from './lib/cli.js';
 import { writeReportSection } from './lib/report-section.js';
@@ -363,13 +367,10 @@ async function openDatabase(options: Options): Promise<{ url: string; descriptio
   };
 }
 
-/** The heap `npm start` gives the service (HEAP_MB, default 128). */
+/** The heap `npm start` gives the service (HEAP_MB, default 128), in MB. */
 function heapMb(): string {
-  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
-    scripts: { start: string };
-  };
-  const match = /--max-old-space-size=\$\{HEAP_MB:-(\d+)\}/.exec(pkg.scripts.start);
-  return process.env.HEAP_MB ?? match?.[1] ?? '128';
+  const flag = npmStartNodeFlags().find((a) => a.startsWith('--max-old-space-size='));
+  return flag?.split('=')[1] ?? 'default';
 }
 
 type Service = BenchService;
@@ -377,13 +378,7 @@ type Service = BenchService;
 async function startService(databaseUrl: string, profile: boolean): Promise<Service> {
   const service = await startBenchService({
     databaseUrl,
-    args: [
-      '--max-semi-space-size=16',
-      `--max-old-space-size=${heapMb()}`,
-      '--import',
-      'tsx',
-      path.join('server', 'main.ts'),
-    ],
+    args: [...npmStartNodeFlags(), '--import', 'tsx', path.join('server', 'main.ts')],
     profile,
     cleanups,
     log,

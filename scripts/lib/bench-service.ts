@@ -84,6 +84,19 @@ export function startCommandOf(
   return { env, args: match[2]!.trim().split(/\s+/).map(expand) };
 }
 
+/**
+ * The Node flags `npm start` gives the service (its arguments before the script: the young
+ * generation, the heap from HEAP_MB, pretenuring off, source maps), for benches that run the
+ * service from source under tsx and still want the runtime users get.
+ */
+export function npmStartNodeFlags(environment: NodeJS.ProcessEnv = process.env): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const { args } = startCommandOf(pkg.scripts.start ?? '', environment);
+  return args.slice(0, -1);
+}
+
 export interface BenchService {
   /** The GraphQL endpoint. */
   url: string;
