@@ -171,19 +171,20 @@ export const LEAN_ROOT_FIELDS = [
 
 /**
  * Root fields the lean route executes compiled by graphql-jit: cityReport, whose answers carry
- * hundreds of cells (issue 15), and postJournalEntries, whose variables hold up to 1,000 entries:
- * compiled, their coercion is generated code instead of graphql-js's coerceInputValue and
- * graphql-tools' snapshot of every value (22% of the service's CPU in a batch of 500 by profile).
- * Measured on batches of 500 (issue 12, 16 clients, A/B alternating): the service's CPU per entry
- * 0.102, 0.105, 0.117, 0.096 ms on graphql-js's executor against 0.082, 0.088, 0.088, 0.090
- * compiled (load 6-9); 0.070-0.075 ms compiled on a quiet machine. The single-entry mutation runs
- * on graphql-js's executor: compiled, a single entry left about 6 KB more a request to V8's old
- * space (6.8 and 6.2 KB against 1.3 and 1.3 promoted, single-entry bench, 16 clients), a
- * mark-compact every ~0.8 s instead of every 4 s, and cost more CPU (0.554 and 0.416 ms a request
- * against 0.408 and 0.389), p99 39.9 and 33.5 ms against 30.3 and 24.4 (issue 12, load average
- * 3.3-4.5); for a batch those 6 KB are a few bytes an entry.
+ * hundreds of cells (issue 15), and the posting mutations of single entries and batches (a batch's
+ * variables hold up to 1,000 entries): compiled, their coercion is generated code instead of
+ * graphql-js's coerceInputValue and graphql-tools' snapshot of every value (22% of the service's
+ * CPU in a batch of 500 by profile). Measured on batches of 500 (issue 12, 16 clients, A/B
+ * alternating): the service's CPU per entry 0.102, 0.105, 0.117, 0.096 ms on graphql-js's executor
+ * against 0.082, 0.088, 0.088, 0.090 compiled (load 6-9); 0.070-0.075 ms compiled on a quiet
+ * machine. Single entries ran on graphql-js's executor until the service ran with V8's
+ * allocation-site pretenuring off (package.json's start): compiled, they had left about 6 KB more
+ * a request in the old space and cost more CPU, which was V8 allocating the shared sites old once
+ * batches had run. With pretenuring off, 8 interleaved rounds (bench:compare, 16 clients, single
+ * entries): 1.07x the entries/s of graphql-js's executor (higher in 7 rounds of 8), 0.91x its CPU a
+ * request (0.186 against 0.206 ms), p99 11.3 against 12.0 ms.
  */
-export const LEAN_COMPILED_ROOT_FIELDS = ['cityReport', 'postJournalEntries'] as const;
+export const LEAN_COMPILED_ROOT_FIELDS = ['cityReport', 'postJournalEntries', 'postJournalEntry'] as const;
 
 /** The SDK's persisted documents (server/persisted-documents.json, from `npm run generate`), and the file's. */
 export function loadPersistedDocuments(file: string | null | undefined): Record<string, string> {

@@ -374,11 +374,8 @@ export function buildApp<TContext extends object>({
       // bench (issue 12): the service's CPU per request 0.86 -> 0.66 ms, per entry of a batch of
       // 500 0.32 -> 0.20 ms. Only there: its variables are already coerced by graphql-js, and
       // graphql-jit answers bad variables otherwise than graphql-js does (yoga's path keeps them).
-      // Only for the root fields the lean route is told to compile (compiledRootFields): without
-      // the per-request WeakMap entries (see releaseContext), a single entry executed compiled
-      // still had ~6 KB promoted to the old space, against ~1.3 KB on graphql-js's executor (how
-      // graphql-jit's execution keeps it through a scavenge was not found), and cost more CPU in
-      // all (see LEAN_COMPILED_ROOT_FIELDS in server/service.ts).
+      // Only for the root fields the lean route is told to compile (compiledRootFields, see
+      // LEAN_COMPILED_ROOT_FIELDS in server/service.ts: the posting mutations and cityReport).
       useGraphQlJit({}, { enableIf: (args) => leanExecution(args.contextValue as object) === 'compiled' }),
       // The lean route's other operations on graphql-js's own execute (see leanExecutor).
       leanExecutor(),
