@@ -28,7 +28,12 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { newTokenString } from '../server/auth/index.js';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../server/platform/db/embedded.js';
-import { ActivitySampler, type ActivitySummary, type TableStats } from './bench/activity.js';
+import {
+  ActivitySampler,
+  type ActivitySummary,
+  type CheckpointCounters,
+  type TableStats,
+} from './bench/activity.js';
 import { benchManifest, createBenchBook, loadWorkerConfig } from './bench/ledger-api.js';
 import type { WorkerOutput } from './bench/load-worker.js';
 import {
@@ -636,6 +641,8 @@ interface ScenarioResult {
   activity: ActivitySummary;
   /** Sequential scans in the measured window, from pg_stat_user_tables (backends report about once a second). */
   seqScans: string;
+  /** What the checkpointer wrote in the measured window, and the full-page images in WAL (null: unknown). */
+  checkpoint: CheckpointCounters | null;
 }
 
 interface Measured {
@@ -643,6 +650,7 @@ interface Measured {
   activity: ActivitySummary;
   /** The scans that read the most rows in the window, from pg_stat_user_tables/indexes. */
   seqScans: string;
+  checkpoint: CheckpointCounters | null;
 }
 
 interface RunningWorker {
@@ -675,6 +683,7 @@ function startWorker(script: string, configFile: string, ctx: Context): RunningW
   let mainSnapshot: CpuSnapshot | undefined;
   let analyzed: Promise<void> = Promise.resolve();
   let statsBefore: Promise<TableStats> = Promise.resolve(new Map());
+  let checkpointBefore: Promise<CheckpointCounters | null> = Promise.resolve(null);
   let resolveMeasured!: (measured: Measured) => void;
   const measured = new Promise<Measured>((resolve) => {
     resolveMeasured = resolve;
@@ -684,6 +693,7 @@ function startWorker(script: string, configFile: string, ctx: Context): RunningW
       if (ctx.options.cpuProfDir && script.includes('load-worker')) void ctx.server.profiler?.start();
       mainSnapshot = cpuSnapshot(serverPid, postmasterPid, child.pid);
       statsBefore = activity.tableStats();
+      checkpointBefore = activity.checkpointCounters();
       activity.start();
       log(`${name}: measuring`);
     } else if (line === '@phase done') {
@@ -697,12 +707,21 @@ function startWorker(script: string, configFile: string, ctx: Context): RunningW
       }
       const summary = activity.stop();
       const statsAfter = activity.tableStats();
-      void Promise.all([statsBefore, statsAfter]).then(([before, after]) =>
-        resolveMeasured({
-          cpu: [mainSnapshot ?? end, end],
-          activity: summary,
-          seqScans: seqScanSummary(before, after),
-        }),
+      const checkpointAfter = activity.checkpointCounters();
+      void Promise.all([statsBefore, statsAfter, checkpointBefore, checkpointAfter]).then(
+        ([before, after, cpBefore, cpAfter]) =>
+          resolveMeasured({
+            cpu: [mainSnapshot ?? end, end],
+            activity: summary,
+            seqScans: seqScanSummary(before, after),
+            checkpoint:
+              cpBefore && cpAfter
+                ? {
+                    buffers: cpAfter.buffers - cpBefore.buffers,
+                    fullPageImages: cpAfter.fullPageImages - cpBefore.fullPageImages,
+                  }
+                : null,
+          }),
       );
     } else if (line === '@phase warmup') {
       log(`${name}: warming up`);
@@ -851,6 +870,7 @@ async function runApiScenario(ctx: Context, id: ScenarioId, round: number): Prom
     cpu: [cpuA, cpuB],
     activity,
     seqScans,
+    checkpoint,
   } = await worker.measured;
   const after = await waitForQuiet(ctx.verifier, 'journal_entry', ctx.server.pid);
 
@@ -895,6 +915,7 @@ async function runApiScenario(ctx: Context, id: ScenarioId, round: number): Prom
     checkPassed,
     activity,
     seqScans,
+    checkpoint,
   };
 }
 
@@ -922,6 +943,7 @@ async function runSqlScenario(ctx: Context, id: ScenarioId, round: number): Prom
     cpu: [cpuA, cpuB],
     activity,
     seqScans,
+    checkpoint,
   } = await worker.measured;
   const after = await countRows(ctx.verifier, 'bench_sql_entry');
 
@@ -958,6 +980,7 @@ async function runSqlScenario(ctx: Context, id: ScenarioId, round: number): Prom
     checkPassed,
     activity,
     seqScans,
+    checkpoint,
   };
 }
 
@@ -1171,9 +1194,15 @@ function roundsTable(
     const each = roundRatios(perRound, a, b);
     return each ? [{ name, each }] : [];
   });
+  let marked = false;
+  const cell = (result: ScenarioResult | undefined) => {
+    const during = (result?.checkpoint?.buffers ?? 0) > 0;
+    marked ||= during;
+    return `${fmtInt(result?.entriesPerSecond ?? Number.NaN)}${during ? ' †' : ''}`;
+  };
   const rows = Array.from({ length: rounds }, (_, round) => [
     `${round + 1}`,
-    ...ids.map((id) => fmtInt(perRound.get(id)?.[round]?.entriesPerSecond ?? Number.NaN)),
+    ...ids.map((id) => cell(perRound.get(id)?.[round])),
     ...pairs.map(({ each }) => fmtRatio(each[round])),
   ]);
   rows.push([
@@ -1181,7 +1210,22 @@ function roundsTable(
     ...ids.map((id) => fmtInt(results.get(id)?.entriesPerSecond ?? Number.NaN)),
     ...pairs.map(({ each }) => fmtRatio(median(each))),
   ]);
-  return markdownTable(['round', ...ids, ...pairs.map(({ name }) => name)], rows);
+  const table = markdownTable(['round', ...ids, ...pairs.map(({ name }) => name)], rows);
+  return marked ? `${table}\n\n${CHECKPOINT_FOOTNOTE}` : table;
+}
+
+/** What a † in the rounds table means. */
+const CHECKPOINT_FOOTNOTE = `† PostgreSQL's checkpointer wrote buffers during that measured window (counted over the whole
+cluster): a checkpoint was under way, whose writes compete with the WAL flushes of commits, and
+each page first changed after it began goes into WAL whole (full-page images).`;
+
+/** The checkpointer's writes and WAL's full-page images in a measured window, for the progress log. */
+function checkpointNote(checkpoint: CheckpointCounters | null): string {
+  if (checkpoint === null)
+    return 'checkpoints: not known (no pg_stat_checkpointer or pg_stat_bgwriter, or no pg_stat_wal)';
+  return checkpoint.buffers > 0
+    ? `a checkpoint was under way: the checkpointer wrote ${fmtInt(checkpoint.buffers)} buffers and WAL took ${fmtInt(checkpoint.fullPageImages)} full-page images in the window (whole cluster)`
+    : `no checkpoint writes in the window; WAL took ${fmtInt(checkpoint.fullPageImages)} full-page images (whole cluster)`;
 }
 
 const fmtCpuMs = (value: number) => (Number.isFinite(value) ? value.toFixed(3) : '—');
@@ -1509,6 +1553,7 @@ async function main(): Promise<number> {
       );
       log(`scenario ${name}: ${result.check}`);
       log(`scenario ${name}: ${result.seqScans}`);
+      log(`scenario ${name}: ${checkpointNote(result.checkpoint)}`);
       if (result.failedRequests + result.transportErrors > 0) {
         log(`scenario ${name}: failures: ${JSON.stringify(result.problems)}`);
       }

@@ -21,6 +21,17 @@ export interface ActivitySummary {
   top: ActivityLine[];
 }
 
+/**
+ * The cluster's checkpoint and WAL counters: buffers the checkpointer has written
+ * (pg_stat_checkpointer on PostgreSQL 17 and later, pg_stat_bgwriter before) and full-page images
+ * written to WAL (pg_stat_wal, PostgreSQL 14 and later). Cluster-wide: on a shared server other
+ * databases' checkpoints count too.
+ */
+export interface CheckpointCounters {
+  buffers: number;
+  fullPageImages: number;
+}
+
 /** Scans and the rows (index entries) they read, per table (sequential) or index. */
 export type TableStats = Map<string, { scans: number; tuples: number }>;
 
@@ -108,6 +119,25 @@ export class ActivitySampler {
     } catch {
       return new Map();
     }
+  }
+
+  /** The checkpoint counters now; null when the server has no such views (or the query fails). */
+  async checkpointCounters(): Promise<CheckpointCounters | null> {
+    const fpi = '(select wal_fpi from pg_stat_wal)';
+    for (const buffers of [
+      '(select buffers_written from pg_stat_checkpointer)',
+      '(select buffers_checkpoint from pg_stat_bgwriter)',
+    ]) {
+      try {
+        const { rows } = await this.client.query<{ buffers: string; fpi: string }>(
+          `select ${buffers}::text as buffers, ${fpi}::text as fpi`,
+        );
+        return { buffers: Number(rows[0]!.buffers), fullPageImages: Number(rows[0]!.fpi) };
+      } catch {
+        // The other view (PostgreSQL 16 and before, or 17 and later).
+      }
+    }
+    return null;
   }
 
   async close(): Promise<void> {
