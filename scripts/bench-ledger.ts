@@ -1194,12 +1194,9 @@ function roundsTable(
     const each = roundRatios(perRound, a, b);
     return each ? [{ name, each }] : [];
   });
-  let marked = false;
-  const cell = (result: ScenarioResult | undefined) => {
-    const during = (result?.checkpoint?.buffers ?? 0) > 0;
-    marked ||= during;
-    return `${fmtInt(result?.entriesPerSecond ?? Number.NaN)}${during ? ' †' : ''}`;
-  };
+  const during = (result: ScenarioResult | undefined) => (result?.checkpoint?.buffers ?? 0) > 0;
+  const cell = (result: ScenarioResult | undefined) =>
+    `${fmtInt(result?.entriesPerSecond ?? Number.NaN)}${during(result) ? ' †' : ''}`;
   const rows = Array.from({ length: rounds }, (_, round) => [
     `${round + 1}`,
     ...ids.map((id) => cell(perRound.get(id)?.[round])),
@@ -1211,6 +1208,7 @@ function roundsTable(
     ...pairs.map(({ each }) => fmtRatio(median(each))),
   ]);
   const table = markdownTable(['round', ...ids, ...pairs.map(({ name }) => name)], rows);
+  const marked = ids.some((id) => perRound.get(id)?.some(during));
   return marked ? `${table}\n\n${CHECKPOINT_FOOTNOTE}` : table;
 }
 

@@ -16,7 +16,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +30,8 @@ import type { RemoteProfiler } from './bench/profiler.js';
 import {
   type BenchService,
   createBenchDatabase,
+  npmStartNodeFlags,
+  npmStartScript,
   startBenchService,
   startCommandOf,
 } from './lib/bench-service.js';
@@ -168,20 +169,11 @@ async function openDatabase(options: Options): Promise<{ url: string; descriptio
  * `node ... dist/server/main.js` (a semi-space of 16 MB, the bounded heap, source maps).
  */
 function npmStartCommand(): { build: string[]; env: Record<string, string>; args: string[] } {
-  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
-    scripts: { start: string };
-  };
-  const script = pkg.scripts.start.trim();
+  const script = npmStartScript().trim();
   const build = /^node\s+(.+?)\s*&&/.exec(script);
   if (!build)
     throw new Error('package.json "start" must be `node <build> && [VAR=value ...] node <flags> <script>`');
   return { build: build[1]!.split(/\s+/), ...startCommandOf(script, process.env) };
-}
-
-/** The Node flags of npm start's command (its arguments before the script). */
-function nodeFlags(args: string[]): string[] {
-  const script = args.findIndex((a) => !a.startsWith('-'));
-  return script === -1 ? args : args.slice(0, script);
 }
 
 async function startService(databaseUrl: string, profile: boolean, built: boolean): Promise<BenchService> {
@@ -189,7 +181,7 @@ async function startService(databaseUrl: string, profile: boolean, built: boolea
   // From the sources under tsx with the Node flags npm start gives the compiled service (its heap
   // and its 16 MB semi-space: with the heap bounded alone, V8 sizes the young generation from it
   // and a 10,000-member run spent about half its CPU collecting garbage).
-  let args = [...nodeFlags(command.args), '--import', 'tsx', path.join('server', 'main.ts')];
+  let args = [...npmStartNodeFlags(), '--import', 'tsx', path.join('server', 'main.ts')];
   let env: Record<string, string> = {};
   if (built) {
     log(`building as npm start does (${command.build.join(' ')})`);
@@ -495,7 +487,7 @@ the SDK on one machine, the client in the orchestrator's process: compare within
 - **Node:** ${process.version}; the service as a child process ${
     options.built
       ? `started as \`npm start\` starts it (--built: compiled dist/, \`node ${npmStartCommand().args.join(' ')}\`)`
-      : `under tsx with the Node flags \`npm start\` gives the compiled service (\`${nodeFlags(npmStartCommand().args).join(' ')}\`; --built runs dist/ as \`npm start\` does)`
+      : `under tsx with the Node flags \`npm start\` gives the compiled service (\`${npmStartNodeFlags().join(' ')}\`; --built runs dist/ as \`npm start\` does)`
   }
 - **Database:** ${facts.database}
 - **Data:** ${options.members.toLocaleString('en-US')} members imported from CSV, ${data.records.toLocaleString('en-US')} patronage records (${options.periods} monthly periods x 2 measures: hours and wages, weighted 50/50), 30% reserve, 10% community fund; surplus from the book: ${result.surplus} USD. Setup took ${fmt(data.membersMs)} (members) and ${fmt(data.recordsMs)} (records); the database is analyzed before measuring.

@@ -179,10 +179,10 @@ export const LEAN_ROOT_FIELDS = [
  * against 0.082, 0.088, 0.088, 0.090 compiled (load 6-9); 0.070-0.075 ms compiled on a quiet
  * machine. Single entries ran on graphql-js's executor until the service ran with V8's
  * allocation-site pretenuring off (package.json's start): compiled, they had left about 6 KB more
- * a request in the old space and cost more CPU, which was V8 allocating the shared sites old once
- * batches had run. With pretenuring off, 8 interleaved rounds (bench:compare, 16 clients, single
- * entries): 1.07x the entries/s of graphql-js's executor (higher in 7 rounds of 8), 0.91x its CPU a
- * request (0.186 against 0.206 ms), p99 11.3 against 12.0 ms.
+ * a request in the old space and cost more CPU, most likely V8 allocating graphql-jit's shared
+ * sites old once batches had run (not measured again). With pretenuring off, 8 interleaved rounds
+ * (bench:compare, 16 clients, single entries): 1.07x the entries/s of graphql-js's executor (higher
+ * in 7 rounds of 8), 0.91x its CPU a request (0.186 against 0.206 ms), p99 11.3 against 12.0 ms.
  */
 export const LEAN_COMPILED_ROOT_FIELDS = ['cityReport', 'postJournalEntries', 'postJournalEntry'] as const;
 

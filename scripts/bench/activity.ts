@@ -42,6 +42,8 @@ export class ActivitySampler {
   private samples = 0;
   private busy = 0;
   private inFlight = false;
+  /** The subquery that gave the checkpointer's buffers on this server (see checkpointCounters). */
+  private checkpointBuffers: string | undefined;
 
   constructor(url: string) {
     this.client = new pg.Client({ connectionString: url, application_name: 'bench-activity-sampler' });
@@ -121,17 +123,25 @@ export class ActivitySampler {
     }
   }
 
-  /** The checkpoint counters now; null when the server has no such views (or the query fails). */
+  /**
+   * The checkpoint counters now; null when the server has no such views (or the query fails). The
+   * view that answered is remembered, so a server before PostgreSQL 17 is not sent (and does not
+   * log) a failing query for pg_stat_checkpointer each time.
+   */
   async checkpointCounters(): Promise<CheckpointCounters | null> {
     const fpi = '(select wal_fpi from pg_stat_wal)';
-    for (const buffers of [
-      '(select buffers_written from pg_stat_checkpointer)',
-      '(select buffers_checkpoint from pg_stat_bgwriter)',
-    ]) {
+    const views = this.checkpointBuffers
+      ? [this.checkpointBuffers]
+      : [
+          '(select buffers_written from pg_stat_checkpointer)',
+          '(select buffers_checkpoint from pg_stat_bgwriter)',
+        ];
+    for (const buffers of views) {
       try {
         const { rows } = await this.client.query<{ buffers: string; fpi: string }>(
           `select ${buffers}::text as buffers, ${fpi}::text as fpi`,
         );
+        this.checkpointBuffers = buffers;
         return { buffers: Number(rows[0]!.buffers), fullPageImages: Number(rows[0]!.fpi) };
       } catch {
         // The other view (PostgreSQL 16 and before, or 17 and later).

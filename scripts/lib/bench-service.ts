@@ -39,10 +39,7 @@ export function npmStartCommand(log: (message: string) => void): {
   env: Record<string, string>;
   args: string[];
 } {
-  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
-    scripts: Record<string, string>;
-  };
-  const command = startCommandOf(pkg.scripts.start ?? '', process.env);
+  const command = startCommandOf(npmStartScript(), process.env);
   try {
     execFileSync(
       process.execPath,
@@ -84,17 +81,23 @@ export function startCommandOf(
   return { env, args: match[2]!.trim().split(/\s+/).map(expand) };
 }
 
+/** package.json's `start` script, as written. */
+export function npmStartScript(): string {
+  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  return pkg.scripts.start ?? '';
+}
+
 /**
  * The Node flags `npm start` gives the service (its arguments before the script: the young
  * generation, the heap from HEAP_MB, pretenuring off, source maps), for benches that run the
  * service from source under tsx and still want the runtime users get.
  */
 export function npmStartNodeFlags(environment: NodeJS.ProcessEnv = process.env): string[] {
-  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
-    scripts: Record<string, string>;
-  };
-  const { args } = startCommandOf(pkg.scripts.start ?? '', environment);
-  return args.slice(0, -1);
+  const { args } = startCommandOf(npmStartScript(), environment);
+  const script = args.findIndex((a) => !a.startsWith('-'));
+  return script === -1 ? args : args.slice(0, script);
 }
 
 export interface BenchService {
