@@ -243,6 +243,97 @@ describe('the database refuses amounts finer than their unit (issue 10 item 2)',
   });
 });
 
+describe("the database holds the journal's references, checked once per statement (issue 12)", () => {
+  let f: Fixture;
+  let other: Fixture;
+  beforeAll(async () => {
+    f = await fixture(2);
+    other = await fixture(1);
+  });
+
+  /** A copy of the book's first line as line 99 of `entryId`, on `accountId` (defaults: as is). */
+  const insertLine = (entryId?: string, accountId?: string) =>
+    attempt(
+      `insert into journal_line (book_id, entry_id, line_no, account_id, side, amount, unit_code, effective_at, phase, seq)
+       select book_id, coalesce($2::uuid, entry_id), 99, coalesce($3::uuid, account_id), side, amount, unit_code, effective_at, phase, seq
+         from journal_line where book_id = $1 and entry_id = $4 and line_no = 1`,
+      [f.bookUuid, entryId ?? null, accountId ?? null, f.entries[0]!.uuid],
+    );
+  const uuidOf = (account: CreatedAccount) => decodeGlobalId(account.id).id;
+
+  it('takes a line that names an entry and an account of its book', async () => {
+    expect(await insertLine(f.entries[1]!.uuid, uuidOf(f.accounts.bank))).toBeNull();
+  });
+
+  it.each([
+    ['no entry', () => [crypto.randomUUID(), undefined], /names no entry of its book/],
+    ["another book's entry", () => [other.entries[0]!.uuid, undefined], /names no entry of its book/],
+    ['no account', () => [undefined, crypto.randomUUID()], /is not an account of its book/],
+    [
+      "another book's account",
+      () => [undefined, uuidOf(other.accounts.cash)],
+      /is not an account of its book/,
+    ],
+  ] as const)('refuses a line that names %s', async (_, args, message) => {
+    const [entryId, accountId] = args();
+    const error = await insertLine(entryId, accountId);
+    expect(error?.code).toBe('23503'); // foreign_key_violation
+    expect(error?.message).toMatch(message);
+  });
+
+  it('refuses an entry of a book that does not exist', async () => {
+    const error = await attempt(
+      `insert into journal_entry (book_id, id, seq, kind, idempotency_key, request_hash, effective_at, recorded_at,
+           memo, metadata, posted_by, prev_hash, hash)
+       select gen_random_uuid(), gen_random_uuid(), seq, kind, idempotency_key, request_hash, effective_at, recorded_at,
+           memo, metadata, posted_by, prev_hash, hash
+         from journal_entry where book_id = $1 and seq = 1`,
+      [f.bookUuid],
+    );
+    expect(error?.code).toBe('23503');
+    expect(error?.message).toMatch(/names book .* which does not exist/);
+  });
+
+  it.each([
+    ['delete an account the journal names', 'delete from account where book_id = $1 and id = $2'],
+    [
+      'give such an account another id',
+      'update account set id = gen_random_uuid() where book_id = $1 and id = $2',
+    ],
+    ['delete the book', 'delete from book where id = $1 and $2::uuid is not null'],
+    [
+      'give the book another id',
+      'update book set id = gen_random_uuid() where id = $1 and $2::uuid is not null',
+    ],
+  ])('refuses to %s', async (_, sql) => {
+    const error = await attempt(sql, [f.bookUuid, uuidOf(f.accounts.cash)]);
+    expect(error?.code).toBe('23001'); // restrict_violation
+    expect(error?.message).toMatch(/never deleted or given another id/);
+  });
+
+  it('refuses to delete an account no line names yet (an account is closed instead)', async () => {
+    const unused = await createAccount(ctx.ledger, f.book.id, { code: 'unused', type: 'ASSET' });
+    const error = await attempt('delete from account where book_id = $1 and id = $2', [
+      f.bookUuid,
+      uuidOf(unused),
+    ]);
+    expect(error?.code).toBe('23001');
+  });
+
+  it.each(['truncate account cascade', 'truncate book cascade'])('refuses to %s', async (sql) => {
+    expect((await attempt(sql))?.code).toBe('23001');
+  });
+
+  it('still updates what is not a key: balances, bounds, closing', async () => {
+    expect(
+      await attempt(
+        'update account set lower_bound = -5.00, closed_at = now() where book_id = $1 and id = $2',
+        [f.bookUuid, uuidOf(f.accounts.bank)],
+      ),
+    ).toBeNull();
+  });
+});
+
 describe('verifyBookChain finds tampering', () => {
   const entryEdit =
     (sql: string, ...params: unknown[]) =>

@@ -17,6 +17,7 @@ import { Migration20261218000000_clearing_assert } from './Migration202612180000
 import { Migration20261219000000_clearing_bulk } from './Migration20261219000000_clearing_bulk.js';
 import { Migration20261220000000_reporting_closed } from './Migration20261220000000_reporting_closed.js';
 import { Migration20261222000000_book_managed_by } from './Migration20261222000000_book_managed_by.js';
+import { Migration20261223000000_journal_refs } from './Migration20261223000000_journal_refs.js';
 
 export const migrationsList = [
   { name: 'Migration20261125000000_ledger_core', class: Migration20261125000000_ledger_core },
@@ -37,4 +38,5 @@ export const migrationsList = [
   { name: 'Migration20261219000000_clearing_bulk', class: Migration20261219000000_clearing_bulk },
   { name: 'Migration20261220000000_reporting_closed', class: Migration20261220000000_reporting_closed },
   { name: 'Migration20261222000000_book_managed_by', class: Migration20261222000000_book_managed_by },
+  { name: 'Migration20261223000000_journal_refs', class: Migration20261223000000_journal_refs },
 ];
