@@ -33,7 +33,7 @@ import {
   ledgerStatisticsStale,
   readBookAccountsForPosting,
 } from './store.js';
-import { opsOf, PIPELINE_OPS_MIN, WriteConnection, type WriteInFlight } from './write-connection.js';
+import { halve, opsOf, PIPELINE_OPS_MIN, WriteConnection, type WriteInFlight } from './write-connection.js';
 
 export { isEntryOp, type OpResult, type PostOp } from './ops.js';
 export { requestSignal };
@@ -78,7 +78,7 @@ class IndependentItem implements Item {
   constructor(
     op: PostOp,
     readonly signal: AbortSignal | undefined,
-    private readonly batch: IndependentBatch,
+    readonly batch: IndependentBatch,
     private readonly index: number,
   ) {
     this.ops = [op];
@@ -305,6 +305,8 @@ export class PostingEngine {
     // it holds as many ops (else at that write's commit): groups as large as the clients' cohorts.
     const sent = this.ahead;
     if (sent !== null && sent.ops < this.pipelineOpsMin && ops < sent.ops) return;
+    // With no write in flight, requests that arrived together are split to pipeline (see halve).
+    if (sent === null && ops >= 2 * this.pipelineOpsMin) [taken, ops] = halve(this.queue, taken, ops);
     const group = this.queue.splice(0, taken);
     const token = {};
     this.preCommitOwner = token;

@@ -6,6 +6,8 @@
  * writes of entries on its own connections are held until the test lets them go (every statement
  * runs on the real database):
  * - both writes post, the second chained onto the first;
+ * - requests that reach the queue together with no write in flight are split between two writes
+ *   (never within a request), the second decided on the first;
  * - when the first write fails (an account changed by another writer) and its group, decided
  *   again from a read, commits before the second write runs, the second write finds the book at
  *   the version it expects but not at the chain head it was decided on: it fails, is decided again
@@ -258,6 +260,32 @@ describe('a flush decided while the write before it is in flight', () => {
       await engine.close();
     }
     await expectPosted([x, y, e1, e2], ['6.00', '4.00', '7.00', '3.00']);
+    await expectIntactBook(ctx.db, ctx.ledger, book.id, 4);
+  });
+
+  it('splits requests that arrive together between two writes, the second decided on the first', async () => {
+    // No write in flight and two requests queued together (a request of two independent ops and
+    // one of one): written as one, both would be answered together, and nothing would ever be
+    // decided while a write runs. The first request is written alone (never split itself), and
+    // the second is sent behind it while it is held.
+    const setup = await knownBook();
+    const { book, bookId, accounts, engine, held } = setup;
+    const [x, y, e1, e2] = accounts as [CreatedAccount, CreatedAccount, CreatedAccount, CreatedAccount];
+    try {
+      const first = engine.submit(
+        [
+          op(bookId, [debit(x, '2.00'), credit(e1, '2.00')]),
+          op(bookId, [debit(y, '3.00'), credit(e2, '3.00')]),
+        ],
+        false,
+      );
+      const second = engine.submit([op(bookId, [debit(x, '4.00'), credit(e2, '4.00')])], true);
+      await waitFor(async () => held.sent() === 2, { what: 'the second request sent behind the first' });
+      await releaseBoth(setup, [first, second], 3, 1);
+    } finally {
+      await engine.close();
+    }
+    await expectPosted([x, y, e1, e2], ['7.00', '3.00', '3.00', '7.00']);
     await expectIntactBook(ctx.db, ctx.ledger, book.id, 4);
   });
 
