@@ -78,6 +78,7 @@ class IndependentItem implements Item {
   constructor(
     op: PostOp,
     readonly signal: AbortSignal | undefined,
+    /** The request's collector; also how `halve` tells this op's request from the next. */
     readonly batch: IndependentBatch,
     private readonly index: number,
   ) {

@@ -1,5 +1,8 @@
 import { Migration } from '@mikro-orm/migrations';
 
+/** The tables the journal names, never deleted or re-keyed: their key columns. */
+const GUARDED_KEYS = { account: ['book_id', 'id'], book: ['id'] };
+
 /**
  * The journal's references checked once per statement instead of once per row (issue 12).
  *
@@ -93,15 +96,13 @@ $$;`);
     this.addSql(
       'create trigger journal_entry_refs after insert on journal_entry referencing new table as new_rows for each statement execute function ledger_check_entry_refs();',
     );
-    for (const table of ['account', 'book']) {
-      const key = table === 'account' ? 'book_id, id' : 'id';
-      const changed =
-        table === 'account' ? 'old.book_id <> new.book_id or old.id <> new.id' : 'old.id <> new.id';
+    for (const [table, key] of Object.entries(GUARDED_KEYS)) {
+      const changed = key.map((column) => `old.${column} <> new.${column}`).join(' or ');
       this.addSql(
         `create trigger ${table}_keep_delete before delete on ${table} for each row execute function ledger_keep_referenced();`,
       );
       this.addSql(
-        `create trigger ${table}_keep_key before update of ${key} on ${table} for each row when (${changed}) execute function ledger_keep_referenced();`,
+        `create trigger ${table}_keep_key before update of ${key.join(', ')} on ${table} for each row when (${changed}) execute function ledger_keep_referenced();`,
       );
       this.addSql(
         `create trigger ${table}_keep_truncate before truncate on ${table} for each statement execute function ledger_keep_referenced();`,
@@ -110,7 +111,7 @@ $$;`);
   }
 
   override down(): void {
-    for (const table of ['account', 'book']) {
+    for (const table of Object.keys(GUARDED_KEYS)) {
       for (const what of ['delete', 'key', 'truncate']) {
         this.addSql(`drop trigger if exists ${table}_keep_${what} on ${table};`);
       }
