@@ -71,6 +71,44 @@ export function validateDisclosurePolicy(policy: DisclosurePolicy, field = 'poli
   return problems;
 }
 
+/**
+ * Every rule of `policy` weaker than the same rule of `floor` (fields named `policy.<name>`): fewer
+ * contributors, a dominance rule over fewer largest contributors or at a higher share, a smaller p
+ * or a smaller safety margin each let more cells out. A city's analyst, the very reader protection
+ * is against, may publish only with rules at least as strict as the defaults: one who could lower
+ * them (one contributor enough, dominance and p% off) would publish single co-ops' books.
+ */
+export function weakerPolicyProblems(
+  policy: DisclosurePolicy,
+  floor: DisclosurePolicy,
+  field = 'policy',
+): LedgerError[] {
+  const problems: LedgerError[] = [];
+  const atLeast = (name: keyof DisclosurePolicy, what: string) => {
+    if (policy[name] < floor[name])
+      problems.push(
+        new LedgerError(
+          'INVALID_INPUT',
+          `${name} must be at least ${floor[name]} (${what})`,
+          `${field}.${name}`,
+        ),
+      );
+  };
+  atLeast('minContributors', 'only an administrator may lower it');
+  atLeast('dominanceN', 'only an administrator may lower it');
+  if (policy.dominanceK > floor.dominanceK)
+    problems.push(
+      new LedgerError(
+        'INVALID_INPUT',
+        `dominanceK must be at most ${floor.dominanceK} (only an administrator may raise it)`,
+        `${field}.dominanceK`,
+      ),
+    );
+  atLeast('pPercent', 'only an administrator may lower it');
+  atLeast('safetyPercent', 'only an administrator may lower it');
+  return problems;
+}
+
 export interface PrimaryVerdict {
   reason: Exclude<SuppressionReason, 'COMPLEMENTARY'>;
   /** Protection asked, in the measure's minor unit, both ways (the downward part capped at the value by the caller). */

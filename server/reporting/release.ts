@@ -10,7 +10,9 @@
  * snapshot), computed from with no lock held, and the release written under the lock only when the
  * same reads then give the same inputs (see createRelease).
  *
- * Who: a CITY_ANALYST of the city, or an ADMIN (an operator running the release command).
+ * Who: a CITY_ANALYST of the city, or an ADMIN (an operator running the release command). Only an
+ * ADMIN may give rules weaker than the defaults (weakerPolicyProblems): the analyst is the reader
+ * protection is against.
  */
 
 import { createHash } from 'node:crypto';
@@ -19,8 +21,9 @@ import {
   DEFAULT_DISCLOSURE_POLICY,
   type DisclosurePolicy,
   validateDisclosurePolicy,
+  weakerPolicyProblems,
 } from '../core/disclosure-rules.js';
-import { LedgerError, type Principal } from '../core/index.js';
+import { isAdmin, LedgerError, type Principal } from '../core/index.js';
 import { uuidv7 } from '../platform/ids.js';
 import { type TxClient, withTransaction } from '../platform/transaction.js';
 import { startWorker, type WorkerSession, workerModule } from '../platform/worker.js';
@@ -99,6 +102,9 @@ export async function createRelease(
   const policy: DisclosurePolicy = { ...DEFAULT_DISCLOSURE_POLICY, ...(input.policy ?? {}) };
   const problems = validateDisclosurePolicy(policy);
   if (problems.length > 0) return problems[0]!;
+  // The analyst is who protection is against: only an operator (ADMIN) may weaken the rules.
+  const weaker = isAdmin(actor) ? [] : weakerPolicyProblems(policy, DEFAULT_DISCLOSURE_POLICY);
+  if (weaker.length > 0) return weaker[0]!;
 
   const currentMonth = `${currentMonthOf(deps.clock())}-01`;
   /** The inputs read in `tx`; their rows posted to `worker` as they are read (none kept here). */
