@@ -53,6 +53,35 @@ export function accountNames(accounts: ExportAccount[], format: ExportFormat): M
   return names;
 }
 
+/** beancount's commodity syntax: 2 to 24 characters, A-Z first, A-Z or 0-9 last. */
+const BEANCOUNT_COMMODITY = /^[A-Z][A-Z0-9'._-]{0,22}[A-Z0-9]$/;
+
+/**
+ * Commodity names for beancount by unit code. A unit code may end in `_`, which beancount refuses
+ * (bean-check: "Invalid token"); such a unit is written with its trailing underscores as X
+ * (`KG_` -> `KGX`), made unique against every other unit, and declared by a `commodity`
+ * directive whose `unit` metadata is the unit's code.
+ */
+export function beancountCommodities(unitCodes: Iterable<string>): Map<string, string> {
+  const codes = [...new Set(unitCodes)].sort();
+  const out = new Map<string, string>();
+  const taken = new Set(codes.filter((c) => BEANCOUNT_COMMODITY.test(c)));
+  for (const code of codes) {
+    if (BEANCOUNT_COMMODITY.test(code)) {
+      out.set(code, code);
+      continue;
+    }
+    const base = code
+      .replace(/[^A-Z0-9'._-]/g, 'X')
+      .replace(/[^A-Z0-9]+$/, (tail) => 'X'.repeat(tail.length));
+    let name = base;
+    for (let n = 2; taken.has(name); n++) name = `${base}${n}`;
+    taken.add(name);
+    out.set(code, name);
+  }
+  return out;
+}
+
 function signed(side: 'DEBIT' | 'CREDIT', amount: string): string {
   return side === 'DEBIT' ? amount : `-${amount}`;
 }
@@ -71,8 +100,11 @@ export function renderJournal(
     `; Solidarity Ledger export of book "${bookName.replace(/\s+/g, ' ')}": ${posted.length} posted entries`,
   );
   out.push('');
+  const commodities = beancountCommodities(posted.flatMap((e) => e.lines.map((l) => l.unit.code)));
   if (format === 'beancount') {
     const first = posted.map((e) => e.effectiveAt.slice(0, 10)).sort()[0] ?? '1970-01-01';
+    for (const [unit, commodity] of commodities)
+      if (unit !== commodity) out.push(`${first} commodity ${commodity}`, `  unit: "${unit}"`);
     for (const a of accounts) out.push(`${first} open ${names.get(a.id)}`);
     out.push('');
   }
@@ -87,7 +119,7 @@ export function renderJournal(
     }
     for (const l of e.lines) {
       const amount = signed(l.side, l.amount);
-      const commodity = format === 'hledger' ? `"${l.unit.code}"` : l.unit.code;
+      const commodity = format === 'hledger' ? `"${l.unit.code}"` : commodities.get(l.unit.code);
       out.push(`    ${names.get(l.account.id) ?? `unknown:${l.account.id}`}  ${amount} ${commodity}`);
     }
     out.push('');

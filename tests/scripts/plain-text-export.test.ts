@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   accountNames,
+  beancountCommodities,
   type ExportAccount,
   type ExportEntry,
   renderJournal,
@@ -64,5 +65,25 @@ describe('plain-text export', () => {
       expect(name).toMatch(/^(Assets|Liabilities|Equity|Income|Expenses)(:[A-Z0-9][A-Za-z0-9-]*)+$/);
     const text = renderJournal(accounts, entries, 'beancount', 'Coop');
     expect(text.match(/ open /g)).toHaveLength(3);
+  });
+
+  it('names each unit a commodity beancount takes, unique, and declares the renamed ones', () => {
+    // KG_ ends in an underscore (bean-check: "Invalid token"); KGX is already another unit's code.
+    const commodities = beancountCommodities(['KG_', 'KGX', 'USD', 'A__', 'AXX']);
+    expect(Object.fromEntries(commodities)).toEqual({
+      A__: 'AXX2',
+      AXX: 'AXX',
+      KGX: 'KGX',
+      KG_: 'KGX2',
+      USD: 'USD',
+    });
+    const text = renderJournal(
+      accounts,
+      [{ ...entries[0]!, lines: entries[0]!.lines.map((l) => ({ ...l, unit: { code: 'KG_' } })) }],
+      'beancount',
+      'Coop',
+    );
+    expect(text).toContain('2026-01-02 commodity KGX\n  unit: "KG_"\n');
+    expect(text).toContain('  Assets:Xcash  10.00 KGX\n');
   });
 });
