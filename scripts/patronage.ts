@@ -120,6 +120,17 @@ function year(values: Values): number {
   return y;
 }
 
+/**
+ * A policy version: a whole number from 1. Checked here because Number('abc') is NaN, which JSON
+ * sends as null, the API's "latest version": a mistyped version would show the latest one.
+ */
+function policyVersion(text: string): number {
+  const v = text.trim();
+  if (!/^[1-9][0-9]{0,8}$/.test(v))
+    throw new UsageError(`--version must be a policy version: a whole number from 1 (not "${text}")`);
+  return Number(v);
+}
+
 function method(values: Values): 'BANK' | 'CASH' {
   const m = String(values.method ?? 'bank').toUpperCase();
   if (m !== 'BANK' && m !== 'CASH') throw new UsageError('--method must be bank or cash');
@@ -154,7 +165,7 @@ const progress = (message: string) => process.stderr.write(`patronage: ${message
 async function run(client: LedgerClient, command: Command, values: Values): Promise<number> {
   switch (command) {
     case 'policy': {
-      const version = values.version === undefined ? null : Number(values.version);
+      const version = values.version === undefined ? null : policyVersion(String(values.version));
       const policy = await client.patronagePolicy({ coopId: coopOf(values), version });
       if (!policy) {
         console.error('no policy (or no such co-op for this token)');

@@ -74,6 +74,19 @@ describe('scripts/patronage.ts', () => {
     expect([missing.code, missing.err]).toEqual([2, expect.stringContaining('--key is required')]);
     const noToken = await cli(['runs', '--coop', coop.id], { LEDGER_TOKEN: '' });
     expect([noToken.code, noToken.err]).toEqual([2, expect.stringContaining('a token is needed')]);
+    // A version that is not a whole number is refused, not read as the latest version (a NaN
+    // sent as JSON is null, the API's "latest").
+    for (const version of ['abc', '0', '1.5', '', '1e0']) {
+      const bad = await cli(['policy', '--coop', coop.id, '--version', version]);
+      expect([version, bad.code, bad.out, bad.err]).toEqual([
+        version,
+        2,
+        '',
+        expect.stringContaining('--version must be a policy version: a whole number from 1'),
+      ]);
+    }
+    const first = await cli(['policy', '--coop', coop.id, '--version', '1']);
+    expect([first.code, JSON.parse(first.out).version]).toEqual([0, 1]);
   }, 60_000);
 
   it('imports records, previews, commits (a repeat is a replay) and writes a notice and tax data', async () => {
