@@ -1,0 +1,411 @@
+/**
+ * An outside audit of patronage through real HTTP, the SDK and real PostgreSQL: hand-worked
+ * allocations the other tests do not have, each checked against the book (every account's totals
+ * through ExpectedBook, so the members' capital accounts agree with the allocation to the cent).
+ *
+ * 1. Three measures of three kinds and three unit scales (hours at 1 decimal, wages at 2,
+ *    purchases at 3), weights 2 / 1 / 1, a tie in the largest remainder, a member whose
+ *    patronage is zero, Mondragon's 45/10/45; then a loss year charged to the reserve first and
+ *    to members by patronage (written off their retained allocations, the rest carried), and the
+ *    carried loss written off the next surplus allocation; one cash payout of both years' cash
+ *    parts, and revolving redemptions (a cap reached pro rata, then the rest) that leave every
+ *    member's capital account at zero.
+ * 2. A co-op keeping its books in a unit of scale 0 (JPY): the largest surplus the ledger takes,
+ *    one member, and a three-way tie.
+ * 3. A co-op keeping its books in a unit of scale 3.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LedgerClient } from '../../client-sdk/index.js';
+import { type CoopFixture, createClass, ExpectedBook, setupCoop } from '../helpers/coop.js';
+import { ledgerClient, newKey } from '../helpers/ledger.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { activeMember, allocationsOf, type Member, record, runEntryLines, setPolicy } from './helpers.js';
+
+let server: TestServer;
+let admin: LedgerClient;
+
+beforeAll(async () => {
+  server = await startTestServer({ config: { rateLimitPerSecond: 0 } });
+  admin = ledgerClient(server.url);
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+/** A co-op in `currency` with a class of no buy-in. */
+async function coopIn(currency: {
+  code: string;
+  scale: number;
+}): Promise<{ coop: CoopFixture; classId: string }> {
+  const coop = await setupCoop(server.url, admin, { fiscalYearStart: '01-01', baseCurrency: currency });
+  const classId = await createClass(coop, {
+    code: 'WORKER',
+    name: 'Worker-owner',
+    buyIn: (0).toFixed(currency.scale),
+    voting: true,
+  });
+  return { coop, classId };
+}
+
+async function commit(coop: CoopFixture, fiscalYear: number, surplus: string, key = newKey('run')) {
+  const committed = await coop.treasurer.commitPatronageAllocation({
+    coopId: coop.id,
+    fiscalYear,
+    surplus,
+    allocatedOn: `${fiscalYear + 1}-01-31`,
+    idempotencyKey: key,
+  });
+  expect(committed.userErrors).toEqual([]);
+  return committed.run!;
+}
+
+describe('three measures of three kinds and scales, a tie, a zero member, then a loss year', () => {
+  let coop: CoopFixture;
+  let book: ExpectedBook;
+  let a: Member;
+  let b: Member;
+  let c: Member;
+  let d: Member;
+
+  beforeAll(async () => {
+    const setup = await coopIn({ code: 'USD', scale: 2 });
+    coop = setup.coop;
+    book = new ExpectedBook(coop.treasurer, coop.bookId);
+    a = await activeMember(coop, setup.classId, 'Ana', '2022-01-01');
+    b = await activeMember(coop, setup.classId, 'Bo', '2022-01-01');
+    c = await activeMember(coop, setup.classId, 'Cy', '2022-01-01');
+    d = await activeMember(coop, setup.classId, 'Di', '2022-01-01');
+    await setPolicy(coop, {
+      measures: [
+        { code: 'HOURS', kind: 'HOURS', unit: { code: 'HOUR', scale: 1 }, weight: '2' },
+        { code: 'WAGES', kind: 'WAGES', unit: { code: 'USD', scale: 2 }, weight: '1' },
+        { code: 'BUYS', kind: 'PURCHASES', unit: { code: 'KG', scale: 3 }, weight: '1' },
+      ],
+      reservePercent: '45',
+      communityPercent: '10',
+      cashPercent: '20',
+      // Retained allocations revolve as soon as their year has ended.
+      revolvingYears: 0,
+    });
+    // The same patronage in 2023, 2024 and 2025 (C works no hours, B buys nothing, D records zeros).
+    for (const year of [2023, 2024, 2025]) {
+      const span = { from: `${year}-01-01`, to: `${year}-12-31` };
+      await record(coop, [
+        { member: a, measure: 'HOURS', ...span, quantity: '10.0' },
+        { member: b, measure: 'HOURS', ...span, quantity: '30.0' },
+        { member: d, measure: 'HOURS', ...span, quantity: '0' },
+        { member: a, measure: 'WAGES', ...span, quantity: '100.00' },
+        { member: b, measure: 'WAGES', ...span, quantity: '100.00' },
+        { member: c, measure: 'WAGES', ...span, quantity: '200.00' },
+        { member: d, measure: 'WAGES', ...span, quantity: '0.00' },
+        { member: a, measure: 'BUYS', ...span, quantity: '1.000' },
+        { member: c, measure: 'BUYS', ...span, quantity: '3.000' },
+      ]);
+    }
+    await book.check('after the records');
+  });
+
+  it('allocates a surplus by hand: the tie goes to the lower member number, D gets nothing', async () => {
+    // Parts of each measure's total:
+    //   HOURS (of 40.0): A 10/40 = .25, B 30/40 = .75, C 0, D 0
+    //   WAGES (of 400.00): A .25, B .25, C .50, D 0
+    //   BUYS (of 4.000): A .25, B 0, C .75, D 0
+    // Shares (weights 2, 1, 1 of 4): A (2*.25 + .25 + .25)/4 = .25
+    //                                B (2*.75 + .25 + 0)/4 = .4375
+    //                                C (0 + .50 + .75)/4 = .3125;  D 0.
+    // Surplus 1,000.00: reserve 45% 450.00, community 10% 100.00, members 450.00.
+    // Member quotas in cents: A 11,250, B 19,687.5, C 14,062.5, D 0: floors sum to 44,999; the one
+    // cent left goes to B and C's equal remainders (.5) in member-number order: B 196.88, C 140.62.
+    // Cash 20% rounded up: A 22.50, B 39.376 -> 39.38, C 28.124 -> 28.13 (total 90.01);
+    // retained A 90.00, B 157.50, C 112.49.
+    const run = await commit(coop, 2023, '1000.00');
+    expect([run.reserve, run.community, run.memberPool, run.cashTotal, run.retainedTotal]).toEqual([
+      '450.00',
+      '100.00',
+      '450.00',
+      '90.01',
+      '359.99',
+    ]);
+    expect(await allocationsOf(coop.treasurer, run.id)).toEqual([
+      [a.number, '112.50', '22.50', '90.00'],
+      [b.number, '196.88', '39.38', '157.50'],
+      [c.number, '140.62', '28.13', '112.49'],
+      [d.number, '0.00', '0.00', '0.00'],
+    ]);
+    expect(await runEntryLines(coop.treasurer, run.id)).toEqual([
+      [
+        ['3900', 'DEBIT', '550.00'],
+        ['3300', 'CREDIT', '450.00'],
+        ['2350', 'CREDIT', '100.00'],
+      ],
+      [
+        ['3900', 'DEBIT', '450.00'],
+        ['2300', 'CREDIT', '90.01'],
+        [a.internalCapitalCode, 'CREDIT', '90.00'],
+        [b.internalCapitalCode, 'CREDIT', '157.50'],
+        [c.internalCapitalCode, 'CREDIT', '112.49'],
+      ],
+    ]);
+    book.post([
+      ['3900', 'DEBIT', '550.00'],
+      ['3300', 'CREDIT', '450.00'],
+      ['2350', 'CREDIT', '100.00'],
+    ]);
+    book.post([
+      ['3900', 'DEBIT', '450.00'],
+      ['2300', 'CREDIT', '90.01'],
+      [a.internalCapitalCode, 'CREDIT', '90.00'],
+      [b.internalCapitalCode, 'CREDIT', '157.50'],
+      [c.internalCapitalCode, 'CREDIT', '112.49'],
+    ]);
+    await book.check('after the 2023 run');
+  });
+
+  it('charges a loss to the reserve up to its balance, the rest to members by the same shares', async () => {
+    // Loss 1,000.00, RESERVE_FIRST: the reserve holds 450.00 (the 2023 run), so it takes 450.00 and
+    // members 550.00: quotas A 13,750, B 24,062.5, C 17,187.5 cents; the tie again to B:
+    // A 137.50, B 240.63, C 171.87. Each charge is written off the member's retained 2023
+    // allocation (A 90.00, B 157.50, C 112.49) and the rest carried (A 47.50, B 83.13, C 59.38).
+    const run = await commit(coop, 2024, '-1000.00');
+    expect([run.kind, run.reserve, run.memberPool]).toEqual(['LOSS', '-450.00', '-550.00']);
+    expect(await allocationsOf(coop.treasurer, run.id)).toEqual([
+      [a.number, '-137.50', '0.00', '-137.50'],
+      [b.number, '-240.63', '0.00', '-240.63'],
+      [c.number, '-171.87', '0.00', '-171.87'],
+      [d.number, '0.00', '0.00', '0.00'],
+    ]);
+    book.post([
+      ['3300', 'DEBIT', '450.00'],
+      ['3900', 'CREDIT', '450.00'],
+    ]);
+    book.post([
+      [a.internalCapitalCode, 'DEBIT', '137.50'],
+      [b.internalCapitalCode, 'DEBIT', '240.63'],
+      [c.internalCapitalCode, 'DEBIT', '171.87'],
+      ['3900', 'CREDIT', '550.00'],
+    ]);
+    await book.check('after the 2024 loss');
+    expect([
+      book.net(a.internalCapitalCode),
+      book.net(b.internalCapitalCode),
+      book.net(c.internalCapitalCode),
+    ]).toEqual(['47.50', '83.13', '59.38']);
+    const verified = await coop.treasurer.verifyPatronageRun({ id: run.id });
+    expect([verified!.inputsHashMatches, verified!.figuresMatch]).toEqual([true, true]);
+  });
+  it('writes the carried loss off the next allocation; payout and redemptions empty every account', async () => {
+    // 2025 has the same patronage and surplus as 2023: A 112.50 (22.50 cash, 90.00 retained),
+    // B 196.88 (39.38, 157.50), C 140.62 (28.13, 112.49). The carried losses are written off the
+    // retained parts: A 90.00 - 47.50 = 42.50, B 157.50 - 83.13 = 74.37, C 112.49 - 59.38 = 53.11
+    // outstanding (169.98 in all), which is what the capital accounts hold.
+    const run = await commit(coop, 2025, '1000.00');
+    expect(await allocationsOf(coop.treasurer, run.id)).toEqual([
+      [a.number, '112.50', '22.50', '90.00'],
+      [b.number, '196.88', '39.38', '157.50'],
+      [c.number, '140.62', '28.13', '112.49'],
+      [d.number, '0.00', '0.00', '0.00'],
+    ]);
+    book.post([
+      ['3900', 'DEBIT', '550.00'],
+      ['3300', 'CREDIT', '450.00'],
+      ['2350', 'CREDIT', '100.00'],
+    ]);
+    book.post([
+      ['3900', 'DEBIT', '450.00'],
+      ['2300', 'CREDIT', '90.01'],
+      [a.internalCapitalCode, 'CREDIT', '90.00'],
+      [b.internalCapitalCode, 'CREDIT', '157.50'],
+      [c.internalCapitalCode, 'CREDIT', '112.49'],
+    ]);
+    await book.check('after the 2025 run');
+    expect([
+      book.net(a.internalCapitalCode),
+      book.net(b.internalCapitalCode),
+      book.net(c.internalCapitalCode),
+    ]).toEqual(['-42.50', '-74.37', '-53.11']);
+
+    // One payout clears both years' cash parts: A 22.50 * 2, B 39.38 * 2, C 28.13 * 2 = 180.02.
+    const paid = await coop.treasurer.payPatronageCash({
+      runId: run.id,
+      paidOn: '2026-02-15',
+      method: 'BANK',
+      idempotencyKey: newKey('pay'),
+    });
+    expect(paid.userErrors).toEqual([]);
+    expect(paid.payout!.total).toBe('180.02');
+    book.post([
+      ['2300', 'DEBIT', '180.02'],
+      ['1010', 'CREDIT', '180.02'],
+    ]);
+    await book.check('after the payout');
+    expect(book.net('2300')).toBe('0.00');
+
+    // Redemption capped at 100.00: 2023's allocations were all written off, so 2025 is the year
+    // the cap runs out in, pro rata to 42.50 / 74.37 / 53.11 of 169.98: quotas in cents
+    // 10,000 * 4,250 / 16,998 = 2,500.29, * 7,437 / 16,998 = 4,375.22, * 5,311 / 16,998 = 3,124.49;
+    // floors 9,999, the cent left to the largest remainder (C): A 25.00, B 43.75, C 31.25.
+    const capped = await coop.treasurer.redeemRetainedPatronage({
+      coopId: coop.id,
+      asOf: '2026-03-01',
+      cap: '100.00',
+      method: 'BANK',
+      idempotencyKey: newKey('redeem'),
+    });
+    expect(capped.userErrors).toEqual([]);
+    expect(capped.payout!.payments.map((p) => [p.memberNumber, p.fiscalYear, p.amount])).toEqual([
+      [a.number, 2025, '25.00'],
+      [b.number, 2025, '43.75'],
+      [c.number, 2025, '31.25'],
+    ]);
+    book.post([
+      [a.internalCapitalCode, 'DEBIT', '25.00'],
+      [b.internalCapitalCode, 'DEBIT', '43.75'],
+      [c.internalCapitalCode, 'DEBIT', '31.25'],
+      ['1010', 'CREDIT', '100.00'],
+    ]);
+    await book.check('after the capped redemption');
+    // The rest: A 17.50, B 30.62, C 21.86.
+    const rest = await coop.treasurer.redeemRetainedPatronage({
+      coopId: coop.id,
+      asOf: '2026-03-02',
+      method: 'BANK',
+      idempotencyKey: newKey('redeem'),
+    });
+    expect(rest.userErrors).toEqual([]);
+    expect(rest.payout!.payments.map((p) => [p.memberNumber, p.fiscalYear, p.amount])).toEqual([
+      [a.number, 2025, '17.50'],
+      [b.number, 2025, '30.62'],
+      [c.number, 2025, '21.86'],
+    ]);
+    book.post([
+      [a.internalCapitalCode, 'DEBIT', '17.50'],
+      [b.internalCapitalCode, 'DEBIT', '30.62'],
+      [c.internalCapitalCode, 'DEBIT', '21.86'],
+      ['1010', 'CREDIT', '69.98'],
+    ]);
+    await book.check('after the redemption');
+    for (const m of [a, b, c, d]) {
+      expect(book.net(m.internalCapitalCode)).toBe('0.00');
+      expect((await coop.treasurer.membership({ id: m.id }))!.internalCapital).toBe('0.00');
+    }
+  });
+});
+
+describe('a co-op keeping its books in a unit of scale 0', () => {
+  it('allocates the largest surplus the ledger takes to one member, exactly', async () => {
+    const { coop, classId } = await coopIn({ code: 'JPY', scale: 0 });
+    const book = new ExpectedBook(coop.treasurer, coop.bookId, 0);
+    const only = await activeMember(coop, classId, 'Solo', '2024-01-01');
+    await setPolicy(coop, {
+      measures: [{ code: 'HOURS', kind: 'HOURS', unit: { code: 'HOUR', scale: 0 }, weight: '1' }],
+      reservePercent: '10',
+      cashPercent: '20',
+      revolvingYears: 3,
+    });
+    await record(coop, [
+      { member: only, measure: 'HOURS', from: '2025-01-01', to: '2025-12-31', quantity: '1' },
+    ]);
+    // 999,999,999,999,999,999 yen: reserve 10% = 99,999,999,999,999,999.9 -> 99,999,999,999,999,999
+    // (remainder .9 of a yen) and members 899,999,999,999,999,999.1 -> ...999 (remainder .1); the
+    // yen left over goes to the larger remainder, the reserve: 100,000,000,000,000,000 and
+    // 899,999,999,999,999,999. Cash 20% of that, rounded up: 179,999,999,999,999,999.8 ->
+    // 180,000,000,000,000,000; retained 719,999,999,999,999,999.
+    const run = await commit(coop, 2025, '999999999999999999');
+    expect([run.reserve, run.memberPool, run.cashTotal, run.retainedTotal]).toEqual([
+      '100000000000000000',
+      '899999999999999999',
+      '180000000000000000',
+      '719999999999999999',
+    ]);
+    book.post([
+      ['3900', 'DEBIT', '100000000000000000'],
+      ['3300', 'CREDIT', '100000000000000000'],
+    ]);
+    book.post([
+      ['3900', 'DEBIT', '899999999999999999'],
+      ['2300', 'CREDIT', '180000000000000000'],
+      [only.internalCapitalCode, 'CREDIT', '719999999999999999'],
+    ]);
+    await book.check('after the run');
+  });
+
+  it('shares 100 yen among three equal members: 34, 33, 33, cash rounded up to the yen', async () => {
+    const { coop, classId } = await coopIn({ code: 'JPY', scale: 0 });
+    const book = new ExpectedBook(coop.treasurer, coop.bookId, 0);
+    const members: Member[] = [];
+    for (const name of ['X', 'Y', 'Z']) members.push(await activeMember(coop, classId, name, '2024-01-01'));
+    await setPolicy(coop, {
+      measures: [{ code: 'HOURS', kind: 'HOURS', unit: { code: 'HOUR', scale: 0 }, weight: '1' }],
+      reservePercent: '0',
+      cashPercent: '20',
+      revolvingYears: 3,
+    });
+    await record(
+      coop,
+      members.map((m) => ({
+        member: m,
+        measure: 'HOURS',
+        from: '2025-01-01',
+        to: '2025-12-31',
+        quantity: '7',
+      })),
+    );
+    // 100 / 3 = 33.33...: floors 33 each, the yen left to the lowest member number: 34, 33, 33.
+    // Cash 20%: 6.8 -> 7, 6.6 -> 7, 6.6 -> 7; retained 27, 26, 26.
+    const run = await commit(coop, 2025, '100');
+    expect(await allocationsOf(coop.treasurer, run.id)).toEqual([
+      [members[0]!.number, '34', '7', '27'],
+      [members[1]!.number, '33', '7', '26'],
+      [members[2]!.number, '33', '7', '26'],
+    ]);
+    book.post([
+      ['3900', 'DEBIT', '100'],
+      ['2300', 'CREDIT', '21'],
+      [members[0]!.internalCapitalCode, 'CREDIT', '27'],
+      [members[1]!.internalCapitalCode, 'CREDIT', '26'],
+      [members[2]!.internalCapitalCode, 'CREDIT', '26'],
+    ]);
+    await book.check('after the run');
+  });
+});
+
+describe('a co-op keeping its books in a unit of scale 3', () => {
+  it('shares 10.000 among three equal members to the thousandth', async () => {
+    const { coop, classId } = await coopIn({ code: 'KWD', scale: 3 });
+    const book = new ExpectedBook(coop.treasurer, coop.bookId, 3);
+    const members: Member[] = [];
+    for (const name of ['P', 'Q', 'R']) members.push(await activeMember(coop, classId, name, '2024-01-01'));
+    await setPolicy(coop, {
+      measures: [{ code: 'SALES', kind: 'SALES', unit: { code: 'KWD', scale: 3 }, weight: '1' }],
+      reservePercent: '0',
+      cashPercent: '20',
+      revolvingYears: 3,
+    });
+    await record(
+      coop,
+      members.map((m) => ({
+        member: m,
+        measure: 'SALES',
+        from: '2025-01-01',
+        to: '2025-12-31',
+        quantity: '1.234',
+      })),
+    );
+    // 10.000 / 3: 3.334, 3.333, 3.333; cash 20%: .6668 -> .667, .6666 -> .667; retained 2.667, 2.666, 2.666.
+    const run = await commit(coop, 2025, '10.000');
+    expect(await allocationsOf(coop.treasurer, run.id)).toEqual([
+      [members[0]!.number, '3.334', '0.667', '2.667'],
+      [members[1]!.number, '3.333', '0.667', '2.666'],
+      [members[2]!.number, '3.333', '0.667', '2.666'],
+    ]);
+    book.post([
+      ['3900', 'DEBIT', '10.000'],
+      ['2300', 'CREDIT', '2.001'],
+      [members[0]!.internalCapitalCode, 'CREDIT', '2.667'],
+      [members[1]!.internalCapitalCode, 'CREDIT', '2.666'],
+      [members[2]!.internalCapitalCode, 'CREDIT', '2.666'],
+    ]);
+    await book.check('after the run');
+  });
+});
