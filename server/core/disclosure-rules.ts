@@ -14,8 +14,10 @@
  * - P_PERCENT: the second largest contributor could estimate the largest to within p percent
  *   (default 10): X - x1 - x2 < (p/100) x1. Protection: (p/100) x1 - (X - x1 - x2).
  *
- * Rules run on magnitudes; a cell of value 0 with enough contributors is not sensitive (a zero
- * tells that nobody in it had any, which tables of this kind publish). A cell with no contributor
+ * Rules run on magnitudes; a cell whose contributors all have 0 with enough contributors is not
+ * sensitive (a zero tells that nobody in it had any, which tables of this kind publish). A zero
+ * total of contributions that cancel (a net flow: share capital raised less repaid) is judged like
+ * any other total: a co-op that repaid knows the one that raised to within the rest. A cell with no contributor
  * at all is EMPTY, a structural zero, always published. When several rules apply, the reason is the
  * first of THRESHOLD, DOMINANCE, P_PERCENT and the protection the largest of theirs. Protection is
  * asked in both directions (up and down, the downward part capped at the value itself).
@@ -151,7 +153,10 @@ export function verdictOfSummary(
     const safety = ceilDiv(abs(total) * BigInt(policy.safetyPercent), 100n);
     reasons.push({ reason: 'THRESHOLD', protection: safety > 1n ? safety : 1n });
   }
-  if (total !== 0n) {
+  // Judged whenever a contributor has something: contributions of a net flow that cancel to a
+  // zero total tell as much as ones that nearly cancel (the p% rule's case), so only a cell whose
+  // contributors all have nothing is passed over.
+  if ((largest[0] ?? 0n) !== 0n) {
     const magnitude = abs(total);
     const k = BigInt(policy.dominanceK);
     if (policy.dominanceK < 100) {

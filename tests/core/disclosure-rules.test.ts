@@ -45,6 +45,22 @@ describe('primary rules', () => {
     expect(primaryVerdict([600n, 300n, 50n, 50n], policy)).toBeNull();
   });
 
+  it('a zero total of contributions that cancel is judged like any other (a net flow)', () => {
+    // Share capital net of redemptions: A raised 5,000, B and C repaid 4,990 and 10. The cell is 0,
+    // yet B knows A to within C's 10 (0.2% of 5,000): the p% rule's very case. A cell one unit
+    // away was already hidden; at exactly 0 it was published.
+    // Dominance: top 2 = 9,990 of |0|: (100 * 9,990 - 0) / 85 = 11,752.9 -> 11,753.
+    expect(primaryVerdict([5000n, -4990n, -10n], P)).toEqual({ reason: 'DOMINANCE', protection: 11_753n });
+    expect(primaryVerdict([5001n, -4990n, -10n], P)?.reason).toBe('DOMINANCE');
+    // p% alone: rest = 0 - 5,000 - 4,990 = -9,990; (10 * 5,000 + 100 * 9,990) / 100 = 10,490.
+    expect(primaryVerdict([5000n, -4990n, -10n], { ...P, dominanceK: 100 })).toEqual({
+      reason: 'P_PERCENT',
+      protection: 10_490n,
+    });
+    // Contributors that all have nothing tell nothing: not sensitive.
+    expect(primaryVerdict([0n, 0n, 0n], P)).toBeNull();
+  });
+
   it('co-ops of one group are one contributor', () => {
     const grouped = groupContributions([100n, 100n, 100n], ['fed', 'fed', 'solo']);
     expect(grouped.sort()).toEqual([100n, 200n]);

@@ -8,7 +8,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DISCLOSURE_POLICY } from '../../server/core/disclosure-rules.js';
-import { buildReleaseShape, releaseCube, releaseLowerBounds } from '../../server/reporting/cube.js';
+import {
+  buildReleaseShape,
+  decodeCells,
+  releaseCube,
+  releaseLowerBounds,
+} from '../../server/reporting/cube.js';
 import { computeRelease } from '../../server/reporting/release-compute.js';
 import type { FrozenRow } from '../../server/reporting/store.js';
 
@@ -25,9 +30,9 @@ const COOPS: [string, string, string, number[]][] = [
 ];
 const MONTHS = ['2026-01', '2026-02', '2026-03'];
 
-function cityRows(): FrozenRow[] {
+function cityRows(extra: typeof COOPS = []): FrozenRow[] {
   const rows: FrozenRow[] = [];
-  COOPS.forEach(([neighbourhood, sector, kind, capital], i) => {
+  [...COOPS, ...extra].forEach(([neighbourhood, sector, kind, capital], i) => {
     const bookId = `00000000-0000-7000-8000-${String(i).padStart(12, '0')}`;
     const base = { bookId, neighbourhood, sector, kind, group: bookId };
     MONTHS.forEach((month, m) => {
@@ -62,6 +67,29 @@ describe('a release with share capital repaid (negative months)', () => {
     expect(out.summary.primary).toBeGreaterThan(0);
     expect(out.summary.auditSkipped).toBe(0);
     expect(out.summary.auditedCells).toBeGreaterThan(0);
+  });
+
+  it('hides a month whose net share capital cancels to 0 between few co-ops', async () => {
+    // Eastgate's three worker co-ops in sector 62: one raises 5,000.00 in January, two repay
+    // 4,990.00 and 10.00. The cell is 0, but either repaying co-op knows the raising one's figure
+    // to within 10.00 (the p% rule's case): it must not be published as a zero.
+    const east: [string, string, string, number[]][] = [
+      ['Eastgate', '62', 'WORKER', [500_000, 0, 0]],
+      ['Eastgate', '62', 'WORKER', [-499_000, 0, 0]],
+      ['Eastgate', '62', 'WORKER', [-1_000, 0, 0]],
+    ];
+    const rows = cityRows(east);
+    const out = await computeRelease({
+      dims: dims(rows),
+      rows,
+      policy: DEFAULT_DISCLOSURE_POLICY,
+      previous: null,
+    });
+    if (!out.ok) throw new Error(out.message);
+    const { shape } = buildReleaseShape(dims(rows));
+    const cell = shape.cellOf(['Eastgate', '62', 'WORKER', 'SHARE_CAPITAL_RAISED@2026-01']);
+    const stored = [...decodeCells(Buffer.from(out.cells))].find((c) => c.cell === cell);
+    expect(stored?.reason, 'published as a zero').toBe('DOMINANCE');
   });
 
   it('takes no lower bound for the signed measure only', () => {
