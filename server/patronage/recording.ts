@@ -136,7 +136,8 @@ function checkRecords(
       indexOf.push(index);
     }
   });
-  // Overlaps within the request: sorted by member, measure and start, a record overlaps the one before.
+  // Overlaps within the request: sorted by member, measure and start, a record overlaps an earlier one
+  // when it starts on or before the latest end among them.
   const order = rows.map((_, i) => i);
   order.sort((a, b) => {
     const x = rows[a]!;
@@ -155,19 +156,24 @@ function checkRecords(
             ? 1
             : a - b;
   });
-  for (let k = 1; k < order.length; k++) {
-    const prev = rows[order[k - 1]!]!;
+  // `prev` is the record of the same member and measure reaching furthest so far, not only the one
+  // just before: a year-long record overlaps both February and March, which do not overlap.
+  let prev: NewRecord | null = null;
+  for (let k = 0; k < order.length; k++) {
     const cur = rows[order[k]!]!;
-    if (
-      prev.membershipId === cur.membershipId &&
-      prev.measure === cur.measure &&
-      cur.periodStart <= prev.periodEnd
-    )
+    if (prev === null || prev.membershipId !== cur.membershipId || prev.measure !== cur.measure) {
+      prev = cur;
+      continue;
+    }
+    const overlapping = cur.periodStart <= prev.periodEnd;
+    const earlier = prev;
+    if (cur.periodEnd > prev.periodEnd) prev = cur;
+    if (overlapping)
       problems.push({
         index: indexOf[order[k]!]!,
         field: 'periodStart',
         code: 'PATRONAGE_PERIOD_OVERLAP',
-        message: `overlaps another record of this member and measure in the request (${prev.periodStart} to ${prev.periodEnd})`,
+        message: `overlaps another record of this member and measure in the request (${earlier.periodStart} to ${earlier.periodEnd})`,
       });
   }
   problems.sort((a, b) => a.index - b.index);

@@ -409,3 +409,34 @@ describe('a co-op keeping its books in a unit of scale 3', () => {
     await book.check('after the run');
   });
 });
+
+describe('records of one request that overlap', () => {
+  it('names every record overlapping an earlier one, not only the next after it', async () => {
+    const { coop, classId } = await coopIn({ code: 'USD', scale: 2 });
+    const m = await activeMember(coop, classId, 'Overlap', '2024-01-01');
+    await setPolicy(coop, {
+      measures: [{ code: 'HOURS', kind: 'HOURS', unit: { code: 'HOUR', scale: 2 }, weight: '1' }],
+      reservePercent: '0',
+      revolvingYears: 3,
+    });
+    // The year, then February and March inside it: both overlap the year (February does not
+    // overlap March, so a check of each record against the one just before it misses March).
+    const csv = [
+      'member,measure,period_start,period_end,quantity',
+      `${m.number},HOURS,2025-01-01,2025-12-31,1000.00`,
+      `${m.number},HOURS,2025-02-01,2025-02-28,80.00`,
+      `${m.number},HOURS,2025-03-01,2025-03-31,90.00`,
+      `${m.number},HOURS,2026-01-01,2026-01-31,10.00`,
+    ].join('\n');
+    const result = await coop.treasurer.importPatronageCsv({
+      coopId: coop.id,
+      csv,
+      idempotencyKey: newKey('csv'),
+    });
+    expect([result.imported, result.recorded]).toEqual([false, 0]);
+    expect(result.rowErrors.map((e) => [e.row, e.column, e.code, e.message])).toEqual([
+      [3, 'period_start', 'PATRONAGE_PERIOD_OVERLAP', expect.stringContaining('2025-01-01 to 2025-12-31')],
+      [4, 'period_start', 'PATRONAGE_PERIOD_OVERLAP', expect.stringContaining('2025-01-01 to 2025-12-31')],
+    ]);
+  });
+});
