@@ -9,6 +9,7 @@
  * everything of it but never pay for a member.
  */
 import {
+  AMOUNT_INTEGER_DIGITS_MAX,
   Decimal,
   type EntryInput,
   isAdmin,
@@ -91,30 +92,55 @@ export function checkText(text: string, field: string, max: number): LedgerError
 /** Lines of one entry at most, less the clearing account's balancing line. */
 const LINES_PER_ENTRY = 98;
 
+type Movement = { accountId: string; side: 'DEBIT' | 'CREDIT'; amount: Decimal };
+
+/**
+ * The largest amount one line may carry at this scale (AMOUNT_INTEGER_DIGITS_MAX integer digits,
+ * all nines). A member's movement sums its obligations (or its set-offs), each of which may hold
+ * up to that much, so a movement can be larger than one line allows: it is split.
+ */
+function lineAmountMax(scale: number): Decimal {
+  return new Decimal(10).pow(AMOUNT_INTEGER_DIGITS_MAX).minus(new Decimal(10).pow(-scale));
+}
+
+/** A movement as lines of at most `max` each, the remainder last. */
+function split(m: Movement, max: Decimal): Movement[] {
+  if (m.amount.lte(max)) return [m];
+  const out: Movement[] = [];
+  let left = m.amount;
+  while (left.gt(max)) {
+    out.push({ ...m, amount: max });
+    left = left.minus(max);
+  }
+  out.push({ ...m, amount: left });
+  return out;
+}
+
 /**
  * Movements of many accounts (each a side and an amount) as balanced entries of at most 99 lines:
- * each chunk is balanced by a line on the clearing account, whose balance is back at zero after
- * the last entry (the movements balance as a whole). One entry when they fit in one.
+ * each chunk is balanced by the clearing account (one line, or several when the chunk's net is
+ * more than a line may carry), whose balance is back at zero after the last entry (the movements
+ * balance as a whole). One entry when they fit in one. A movement larger than a line may carry is
+ * posted as several lines on its account and side (a split).
  */
 export function chunkedEntries(
-  movements: { accountId: string; side: 'DEBIT' | 'CREDIT'; amount: Decimal }[],
+  movements: Movement[],
   clearingAccountId: string,
   unit: { code: string; scale: number },
   keyOf: (index: number) => string,
   memo: string,
   metadata: MetadataEntry[],
 ): EntryInput[] {
-  const lines = movements.filter((m) => m.amount.gt(0));
-  const total = lines.reduce((s, m) => (m.side === 'DEBIT' ? s.plus(m.amount) : s.minus(m.amount)), ZERO);
+  const max = lineAmountMax(unit.scale);
+  const lines = movements.filter((m) => m.amount.gt(0)).flatMap((m) => split(m, max));
+  const signed = (m: Movement) => (m.side === 'DEBIT' ? m.amount : m.amount.neg());
+  const total = lines.reduce((s, m) => s.plus(signed(m)), ZERO);
   if (!total.isZero()) throw new Error(`movements do not balance: ${total.toFixed()}`);
   const entries: EntryInput[] = [];
   const fits = lines.length <= LINES_PER_ENTRY + 1;
-  for (let i = 0; i < lines.length; i += fits ? lines.length : LINES_PER_ENTRY) {
-    const chunk = lines.slice(i, fits ? lines.length : i + LINES_PER_ENTRY);
-    const net = chunk.reduce(
-      (s, m) => (m.side === 'DEBIT' ? s.plus(m.amount) : s.minus(m.amount)),
-      new Decimal(0),
-    );
+  /** Lines the clearing account needs to balance a chunk whose lines net to `net`. */
+  const balancing = (net: Decimal) => (net.isZero() ? 0 : net.abs().div(max).ceil().toNumber());
+  const flush = (chunk: Movement[], net: Decimal) => {
     const out: LineInput[] = chunk.map((m) => ({
       accountId: m.accountId,
       side: m.side,
@@ -122,13 +148,35 @@ export function chunkedEntries(
       unit: unit.code,
     }));
     if (!net.isZero())
-      out.push({
-        accountId: clearingAccountId,
-        side: net.gt(0) ? 'CREDIT' : 'DEBIT',
-        amount: net.abs().toFixed(unit.scale),
-        unit: unit.code,
-      });
+      for (const piece of split(
+        { accountId: clearingAccountId, side: net.gt(0) ? 'CREDIT' : 'DEBIT', amount: net.abs() },
+        max,
+      ))
+        out.push({
+          accountId: piece.accountId,
+          side: piece.side,
+          amount: piece.amount.toFixed(unit.scale),
+          unit: unit.code,
+        });
     entries.push({ idempotencyKey: keyOf(entries.length), effectiveAt: null, memo, metadata, lines: out });
+  };
+  let chunk: Movement[] = [];
+  let net = ZERO;
+  for (const line of lines) {
+    let next = net.plus(signed(line));
+    // Each line moves the net by at most `max`, so a chunk of one line always fits.
+    if (
+      chunk.length > 0 &&
+      (chunk.length + 1 > (fits ? LINES_PER_ENTRY + 1 : LINES_PER_ENTRY) ||
+        chunk.length + 1 + balancing(next) > LINES_PER_ENTRY + 1)
+    ) {
+      flush(chunk, net);
+      chunk = [];
+      next = signed(line);
+    }
+    chunk.push(line);
+    net = next;
   }
+  if (chunk.length > 0) flush(chunk, net);
   return entries;
 }
