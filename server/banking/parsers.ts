@@ -56,28 +56,38 @@ export function csvDate(text: string, format: CsvMapping['dateFormat']): string 
 }
 
 /**
- * An amount as a bank writes it, as a plain signed decimal: spaces and apostrophes (thousands) are
- * dropped, then `1.234,56` (decimalComma) or `1,234.56`; a trailing minus and parentheses count
- * as negative. Null when it is not a number.
+ * An amount as a bank writes it, as a plain signed decimal: `1.234,56` (decimalComma) or
+ * `1,234.56`, the integer part grouped by thousands with the other mark, a space or an apostrophe
+ * (one kind of mark per amount, groups of three, or of two above the thousands as Indian banks
+ * write them); a leading or trailing minus and parentheses
+ * count as negative. Null when it is not a number so written: a decimal point where a decimal comma
+ * is expected (`12.50` under decimalComma) or the reverse is refused, not read as thousands
+ * (12.50 would otherwise import as 1,250.00).
  */
 export function csvAmount(text: string, decimalComma: boolean): string | null {
-  let t = text.trim().replace(/[\s\u00a0']/g, '');
+  let t = text.trim();
   let negative = false;
   if (/^\(.*\)$/.test(t)) {
     negative = true;
-    t = t.slice(1, -1);
+    t = t.slice(1, -1).trim();
   }
   if (t.endsWith('-')) {
     negative = !negative;
-    t = t.slice(0, -1);
+    t = t.slice(0, -1).trim();
   }
   if (t.startsWith('-')) {
     negative = !negative;
-    t = t.slice(1);
-  } else if (t.startsWith('+')) t = t.slice(1);
-  t = decimalComma ? t.replace(/\./g, '').replace(',', '.') : t.replace(/,/g, '');
-  if (!/^\d+(\.\d+)?$/.test(t)) return null;
-  t = t.replace(/^0+(?=\d)/, '');
+    t = t.slice(1).trim();
+  } else if (t.startsWith('+')) t = t.slice(1).trim();
+  const [whole, fraction, ...rest] = t.split(decimalComma ? ',' : '.');
+  if (rest.length > 0 || (fraction !== undefined && !/^\d+$/.test(fraction))) return null;
+  // Thousands: the mark that is not the decimal mark, a space (no-break and narrow too) or an apostrophe.
+  const group = decimalComma ? "[.\\s\u00a0\u202f'\u2019]" : "[,\\s\u00a0\u202f'\u2019]";
+  const thousands = new RegExp(`^\\d{1,3}(${group})\\d{3}(?:\\1\\d{3})*$`);
+  // Indian grouping (lakh, crore): 1,23,45,678.
+  const lakhs = new RegExp(`^\\d{1,2}(${group})(?:\\d{2}\\1)*\\d{3}$`);
+  if (!/^\d+$/.test(whole!) && !thousands.test(whole!) && !lakhs.test(whole!)) return null;
+  t = whole!.replace(/\D/g, '').replace(/^0+(?=\d)/, '') + (fraction === undefined ? '' : `.${fraction}`);
   return negative && !/^0(\.0+)?$/.test(t) ? `-${t}` : t;
 }
 
@@ -123,6 +133,9 @@ export function parseCsvStatement(content: string, mapping: CsvMapping): Outcome
   if (errors.length > 0) return { errors };
   const field = (r: { fields: string[] }, i: number | null) =>
     i === null || i < 0 ? '' : (r.fields[i] ?? '').trim();
+  const written = mapping.decimalComma
+    ? 'written with a decimal comma (1.234,56), as the mapping says'
+    : 'written with a decimal point (1,234.56), as the mapping says';
   const lines: ParsedLine[] = [];
   const balances: { day: string; value: string }[] = [];
   for (const r of body) {
@@ -144,7 +157,7 @@ export function parseCsvStatement(content: string, mapping: CsvMapping): Outcome
           problem(
             r.line,
             mapping.amountColumn,
-            `"${field(r, at.amount)}" is not an amount`,
+            `"${field(r, at.amount)}" is not an amount ${written}`,
             'INVALID_AMOUNT',
           ),
         );
@@ -163,7 +176,7 @@ export function parseCsvStatement(content: string, mapping: CsvMapping): Outcome
           problem(
             r.line,
             mapping.moneyInColumn,
-            'give an amount in the money-in column or the money-out column, exactly one',
+            `give an amount in the money-in column or the money-out column, exactly one, ${written}`,
             'INVALID_AMOUNT',
           ),
         );
@@ -187,7 +200,7 @@ export function parseCsvStatement(content: string, mapping: CsvMapping): Outcome
           problem(
             r.line,
             mapping.balanceColumn,
-            `"${field(r, at.balance)}" is not an amount`,
+            `"${field(r, at.balance)}" is not an amount ${written}`,
             'INVALID_AMOUNT',
           ),
         );

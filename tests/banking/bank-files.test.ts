@@ -1,0 +1,152 @@
+/**
+ * Bank files as banks write them (the treasurer's desk audit, issue 17), imported through HTTP and
+ * the SDK into a USD bank account: a byte-order mark, CR LF line ends, quoted thousands,
+ * parentheses and trailing minus for money out, two identical lines in one file, the same file
+ * again; and files whose decimal mark is not the mapping's, which must be refused by line (not
+ * read with the mark as a thousands separator, 100 times too large). Figures are worked by hand
+ * in the comments.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BankCsvMappingInput, LedgerClient } from '../../client-sdk/index.js';
+import { createAccounts, createBook, ledgerClient, newKey } from '../helpers/ledger.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+let server: TestServer;
+let admin: LedgerClient;
+let bookId: string;
+const acc: Record<string, string> = {};
+
+beforeAll(async () => {
+  server = await startTestServer({ config: { rateLimitPerSecond: 0 } });
+  admin = ledgerClient(server.url);
+  bookId = (await createBook(admin, { maxBackdateDays: 36_600 })).id;
+  const created = await createAccounts(admin, bookId, [
+    { code: '1010', type: 'ASSET' },
+    { code: '1020', type: 'ASSET' },
+    { code: '1030', type: 'ASSET' },
+  ]);
+  for (const [code, a] of Object.entries(created)) acc[code] = a.id;
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+const SIGNED: BankCsvMappingInput = {
+  delimiter: 'COMMA',
+  dateColumn: 'Date',
+  dateFormat: 'ISO',
+  amountColumn: 'Amount',
+  decimalComma: false,
+  descriptionColumns: ['Description'],
+  balanceColumn: 'Balance',
+};
+
+async function lines(accountId: string) {
+  const page = (await admin.bankLines({ accountId, first: 100 }))!;
+  return page.edges.map((e) => [e.node.bookedOn, e.node.amount, e.node.description]);
+}
+
+describe('a CSV file with a byte-order mark, CR LF, thousands and money out in parentheses', () => {
+  // Opening 0.00: +1,234.56 = 1,234.56; two coffees of 3.50 (identical lines, both real) =
+  // 1,227.56; 10.00 out written "10.00-" = 1,217.56; 2,000.00 in = 3,217.56 (the closing balance).
+  const file = `\uFEFF${[
+    'Date,Description,Amount,Balance',
+    '2025-06-01,"Deposit, cash","1,234.56","1,234.56"',
+    '2025-06-02,Coffee,(3.50),"1,231.06"',
+    '2025-06-02,Coffee,(3.50),"1,227.56"',
+    '2025-06-03,Card fee,10.00-,"1,217.56"',
+    '2025-06-04,Grant,"+2,000.00","3,217.56"',
+  ].join('\r\n')}\r\n`;
+
+  it('imports every line once with the hand-worked amounts and balances; the same file again adds nothing', async () => {
+    const first = await admin.importBankStatement({
+      accountId: acc['1010']!,
+      format: 'CSV',
+      content: file,
+      csvMapping: SIGNED,
+      idempotencyKey: newKey('bom'),
+    });
+    expect(first.userErrors).toEqual([]);
+    expect(first.rowErrors).toEqual([]);
+    expect(first.statement).toMatchObject({
+      lineCount: 5,
+      importedCount: 5,
+      duplicateCount: 0,
+      openingBalance: '0.00',
+      closingBalance: '3217.56',
+      periodStart: '2025-06-01',
+      periodEnd: '2025-06-04',
+    });
+    expect(await lines(acc['1010']!)).toEqual([
+      ['2025-06-01', '1234.56', 'Deposit, cash'],
+      ['2025-06-02', '-3.50', 'Coffee'],
+      ['2025-06-02', '-3.50', 'Coffee'],
+      ['2025-06-03', '-10.00', 'Card fee'],
+      ['2025-06-04', '2000.00', 'Grant'],
+    ]);
+    const again = await admin.importBankStatement({
+      accountId: acc['1010']!,
+      format: 'CSV',
+      content: file,
+      idempotencyKey: newKey('bom'),
+    });
+    expect(again.statement).toMatchObject({ lineCount: 5, importedCount: 0, duplicateCount: 5 });
+    expect(await lines(acc['1010']!)).toHaveLength(5);
+  });
+});
+
+describe('a file whose decimal mark is not the mapping’s', () => {
+  it('is refused line by line when the mapping expects decimal commas and the file has points', async () => {
+    const result = await admin.importBankStatement({
+      accountId: acc['1020']!,
+      format: 'CSV',
+      // Read with "." as thousands, 12.50 would be 1,250.00 and 0.99 would be 99.00.
+      content: [
+        'Datum;Text;Betrag',
+        '2025-06-02;Kaffee;-12.50',
+        '2025-06-03;Zins;0.99',
+        '2025-06-04;Miete;-1.250,00',
+      ].join('\n'),
+      csvMapping: {
+        ...SIGNED,
+        delimiter: 'SEMICOLON',
+        dateColumn: 'Datum',
+        amountColumn: 'Betrag',
+        descriptionColumns: ['Text'],
+        balanceColumn: null,
+        decimalComma: true,
+      },
+      idempotencyKey: newKey('mark'),
+    });
+    expect(result.imported).toBe(false);
+    expect(result.rowErrors.map((e) => [e.row, e.code, e.column])).toEqual([
+      [2, 'INVALID_AMOUNT', 'Betrag'],
+      [3, 'INVALID_AMOUNT', 'Betrag'],
+    ]);
+    expect(result.rowErrors[0]!.message).toContain('decimal comma');
+    expect(await lines(acc['1020']!)).toEqual([]);
+  });
+
+  it('is refused line by line when the mapping expects decimal points and the file has commas', async () => {
+    const result = await admin.importBankStatement({
+      accountId: acc['1030']!,
+      format: 'CSV',
+      // Read with "," as thousands, 12,50 would be 1,250.00.
+      content: ['Date,Description,In,Out', '2025-06-02,Coffee,,"12,50"', '2025-06-03,Sale,"1,234",'].join(
+        '\n',
+      ),
+      csvMapping: {
+        ...SIGNED,
+        amountColumn: null,
+        moneyInColumn: 'In',
+        moneyOutColumn: 'Out',
+        balanceColumn: null,
+      },
+      idempotencyKey: newKey('mark'),
+    });
+    expect(result.imported).toBe(false);
+    expect(result.rowErrors.map((e) => [e.row, e.code])).toEqual([[2, 'INVALID_AMOUNT']]);
+    expect(await lines(acc['1030']!)).toEqual([]);
+  });
+});
