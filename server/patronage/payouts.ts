@@ -217,7 +217,7 @@ export async function payCash(
 
 /**
  * Pays retained allocations that have revolved by `asOf` (their fiscal year ended `revolvingYears`
- * years before, by the policy of their run), oldest fiscal year first, up to `cap`: whole years
+ * years before, by the policy of their run, and their run is allocated on or before it), oldest fiscal year first, up to `cap`: whole years
  * while the cap lasts, the year where it runs out pro rata (largest remainder, ties by member
  * number). Former members are paid like current ones.
  */
@@ -246,9 +246,12 @@ export async function redeemRetained(
     if (!(await lockBooks(client, [coop.id])).has(coop.id)) return unknownCoop();
     const prior = await priorPayout(client, coop.id, input.idempotencyKey, hash);
     if (prior) return prior;
+    // Revolved by asOf, and allocated by then: a run is often committed weeks after its year
+    // ends (and may be years late), so a year can revolve before its allocation exists; paying it
+    // on an earlier date would date the redemption before the credit it redeems.
     const outstanding = (await outstandingRetained(client, coop.id, null)).filter((o) => {
       const end = fiscalYearSpan(coop.fiscalYearStart, o.fiscalYear).end;
-      return addMonths(end, 12 * o.revolvingYears) <= input.asOf;
+      return addMonths(end, 12 * o.revolvingYears) <= input.asOf && o.allocatedOn <= input.asOf;
     });
     const key = (o: { runId: string; membershipId: string }) => `${o.runId}/${o.membershipId}`;
     const byKey = new Map(outstanding.map((o) => [key(o), o]));

@@ -440,3 +440,52 @@ describe('records of one request that overlap', () => {
     ]);
   });
 });
+
+describe('a revolving redemption dated before the allocation', () => {
+  it('pays nothing of a run allocated after its date, though its year has revolved', async () => {
+    const { coop, classId } = await coopIn({ code: 'USD', scale: 2 });
+    const book = new ExpectedBook(coop.treasurer, coop.bookId);
+    const m = await activeMember(coop, classId, 'Early', '2024-01-01');
+    await setPolicy(coop, {
+      measures: [{ code: 'HOURS', kind: 'HOURS', unit: { code: 'HOUR', scale: 2 }, weight: '1' }],
+      reservePercent: '0',
+      cashPercent: '20',
+      revolvingYears: 0,
+    });
+    await record(coop, [
+      { member: m, measure: 'HOURS', from: '2025-01-01', to: '2025-12-31', quantity: '5.00' },
+    ]);
+    // 100.00 to the one member: cash 20.00, retained 80.00, allocated on 2026-01-31. With no
+    // revolving period the year revolves when it ends (2025-12-31), but on 2026-01-15 the
+    // allocation had not been made: the capital account held nothing to redeem.
+    await commit(coop, 2025, '100.00');
+    book.post([
+      ['3900', 'DEBIT', '100.00'],
+      ['2300', 'CREDIT', '20.00'],
+      [m.internalCapitalCode, 'CREDIT', '80.00'],
+    ]);
+    const early = await coop.treasurer.redeemRetainedPatronage({
+      coopId: coop.id,
+      asOf: '2026-01-15',
+      method: 'BANK',
+      idempotencyKey: newKey('redeem'),
+    });
+    expect(early.userErrors.map((e) => [e.code, e.field])).toEqual([['NOTHING_TO_PAY', 'asOf']]);
+    await book.check('after the early redemption');
+    const onTime = await coop.treasurer.redeemRetainedPatronage({
+      coopId: coop.id,
+      asOf: '2026-01-31',
+      method: 'BANK',
+      idempotencyKey: newKey('redeem'),
+    });
+    expect(onTime.userErrors).toEqual([]);
+    expect(onTime.payout!.payments.map((p) => [p.memberNumber, p.fiscalYear, p.amount])).toEqual([
+      [m.number, 2025, '80.00'],
+    ]);
+    book.post([
+      [m.internalCapitalCode, 'DEBIT', '80.00'],
+      ['1010', 'CREDIT', '80.00'],
+    ]);
+    await book.check('after the redemption');
+  });
+});
