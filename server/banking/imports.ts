@@ -4,11 +4,15 @@
  * (currency, scale, not zero) and against closed reconciliations, and every problem is named by the
  * file's line; a file with any problem imports nothing.
  *
- * Duplicates: each line gets a key, `ref:<bank reference>` when the bank gives one, else
- * `day:<date>|<amount>|<description>#<n>` where n counts identical lines within the file (two
- * coffees of 3.50 on one day are two lines). A line whose key the account already holds is a
- * duplicate and is skipped, so the same file twice (or two overlapping exports) imports nothing
- * new. The import is recorded as a statement with its counts either way.
+ * Duplicates: each line gets a key, `ref:<bank reference>|<date>|<amount>` when the bank gives a
+ * reference, else `day:<date>|<amount>|<description>#<n>` where n counts identical lines within
+ * the file (two coffees of 3.50 on one day are two lines). A reference alone is not the line: a
+ * direct debit's mandate reference comes back every month, and a bank may give a batch's lines
+ * one reference (keyed by the reference alone, the second of them was skipped as a duplicate).
+ * A line whose key the account already holds is a duplicate and is skipped, so the same file twice
+ * (or two overlapping exports) imports nothing new. Lines imported before the date and amount were
+ * part of the key hold `ref:<bank reference>`; a line with that reference counts as one of them.
+ * The import is recorded as a statement with its counts either way.
  *
  * The same key and request answer the first import again (`replayed`); another request under the
  * key is IDEMPOTENCY_KEY_REUSED. Keys and files are scoped to the book.
@@ -102,13 +106,16 @@ export function lineKeys(
 ): string[] {
   const seen = new Map<string, number>();
   return lines.map((l) => {
-    if (l.reference) return `ref:${l.reference.trim()}`;
+    if (l.reference) return `${legacyRefKey(l.reference)}|${l.bookedOn}|${l.amount.toFixed(scale)}`;
     const base = `day:${l.bookedOn}|${l.amount.toFixed(scale)}|${normalise(l.description)}`;
     const n = (seen.get(base) ?? 0) + 1;
     seen.set(base, n);
     return `${base}#${n}`;
   });
 }
+
+/** The key of a referenced line before the date and amount were part of it (see the header). */
+const legacyRefKey = (reference: string) => `ref:${reference.trim()}`;
 
 type Outcome = ImportStatementResult | LedgerError;
 
@@ -210,12 +217,17 @@ async function decide(deps: BankingDeps, input: ImportStatementInput, actor: Pri
     await lockBankAccount(client, input.bookId, input.accountId);
     const again = await statementByKey(client, input.bookId, input.idempotencyKey);
     if (again) return replay(again);
-    const existing = await existingLineKeys(client, input.bookId, input.accountId, keys);
+    const legacy = lines.map((l) => (l.reference ? legacyRefKey(l.reference) : null));
+    const existing = await existingLineKeys(client, input.bookId, input.accountId, [
+      ...keys,
+      ...legacy.filter((k) => k !== null),
+    ]);
     const seen = new Set<string>();
     const fresh: NewLine[] = [];
     lines.forEach((l, i) => {
       const key = keys[i]!;
-      if (existing.has(key) || seen.has(key)) return;
+      const old = legacy[i];
+      if (existing.has(key) || (old && existing.has(old)) || seen.has(key)) return;
       seen.add(key);
       fresh.push({
         id: uuidv7(),

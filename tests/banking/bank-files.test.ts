@@ -24,6 +24,7 @@ beforeAll(async () => {
     { code: '1010', type: 'ASSET' },
     { code: '1020', type: 'ASSET' },
     { code: '1030', type: 'ASSET' },
+    { code: '1040', type: 'ASSET' },
   ]);
   for (const [code, a] of Object.entries(created)) acc[code] = a.id;
 });
@@ -148,5 +149,45 @@ describe('a file whose decimal mark is not the mapping’s', () => {
     expect(result.imported).toBe(false);
     expect(result.rowErrors.map((e) => [e.row, e.code])).toEqual([[2, 'INVALID_AMOUNT']]);
     expect(await lines(acc['1030']!)).toEqual([]);
+  });
+});
+
+describe('a reference that repeats on lines that are not the same', () => {
+  // A direct debit's mandate reference is the same every month (and a bank may give a batch's lines
+  // one reference): a line is a duplicate of another only with the same reference, day and amount.
+  const mapping: BankCsvMappingInput = { ...SIGNED, referenceColumn: 'Reference', balanceColumn: null };
+  const file = (rows: string[]) => ['Date,Description,Reference,Amount', ...rows].join('\n');
+
+  it("imports each month's debit and both lines of a batch; an overlapping file adds only what is new", async () => {
+    const january = await admin.importBankStatement({
+      accountId: acc['1040']!,
+      format: 'CSV',
+      content: file([
+        '2025-01-05,Rent,MANDATE-7,-800.00',
+        '2025-01-20,Payroll Ann,BATCH-1,-1500.00',
+        '2025-01-20,Payroll Bo,BATCH-1,-1250.00',
+      ]),
+      csvMapping: mapping,
+      idempotencyKey: newKey('ref'),
+    });
+    expect(january.statement).toMatchObject({ lineCount: 3, importedCount: 3, duplicateCount: 0 });
+    // February's export starts with the last days of January (the batch again).
+    const february = await admin.importBankStatement({
+      accountId: acc['1040']!,
+      format: 'CSV',
+      content: file([
+        '2025-01-20,Payroll Ann,BATCH-1,-1500.00',
+        '2025-01-20,Payroll Bo,BATCH-1,-1250.00',
+        '2025-02-05,Rent,MANDATE-7,-800.00',
+      ]),
+      idempotencyKey: newKey('ref'),
+    });
+    expect(february.statement).toMatchObject({ lineCount: 3, importedCount: 1, duplicateCount: 2 });
+    expect(await lines(acc['1040']!)).toEqual([
+      ['2025-01-05', '-800.00', 'Rent'],
+      ['2025-01-20', '-1500.00', 'Payroll Ann'],
+      ['2025-01-20', '-1250.00', 'Payroll Bo'],
+      ['2025-02-05', '-800.00', 'Rent'],
+    ]);
   });
 });
