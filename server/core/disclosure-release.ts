@@ -71,14 +71,12 @@ export function protectRelease(
   }
   for (const [cell, verdict] of cube.verdicts) {
     const p = prior.get(cell);
-    if (p) {
-      // Frozen figures give the same verdict; a cell published before cannot be taken back.
-      invariant(
-        p.suppressed,
-        `cell ${cube.shape.codes(cell).join(' / ')} was published and is now sensitive`,
-      );
-      continue;
-    }
+    // A cell of an earlier release keeps what that release said of it. Its frozen figures are the
+    // same, but the rules may not be: a release may be published with stricter ones than the last
+    // (or a rule judge more cells than when it was published), and a cell published before cannot
+    // be taken back, nor a hidden one asked more than it was protected by then; the stricter rules
+    // hold for the new cells.
+    if (p) continue;
     suppressed[cell] = 1;
     reasons[cell] = verdict.reason;
     const protection = Number(verdict.protection);

@@ -128,3 +128,58 @@ describe('the disclosure policy of a release', () => {
     expect(weak.release!.policy).toMatchObject({ minContributors: 2, pPercent: 5 });
   });
 });
+
+describe('rules changed between releases', () => {
+  it('a stricter release after a default one keeps what was published, protects the new months or is refused', async () => {
+    // Three co-ops of one neighbourhood, sector and kind, alike: under the defaults every cell of
+    // theirs is published; under minContributors 4 the same cells of the new month are hidden.
+    const town = `Stricter ${uniqueSuffix()}`;
+    const founded = `${addMonths(today(), -4).slice(0, 7)}-01`;
+    const M1 = addMonths(today(), -1).slice(0, 7);
+    const trio: CoopFixture[] = [];
+    for (const revenue of ['1000.00', '1100.00', '1200.00']) {
+      const fixture = await setupCoop(server.url, admin, {
+        city: town,
+        neighbourhood: 'Centre',
+        naicsCode: '311811',
+        foundedOn: founded,
+        dataSharingConsent: true,
+      });
+      await postRevenue(fixture, M2, revenue);
+      await postRevenue(fixture, M1, revenue);
+      trio.push(fixture);
+    }
+    await db.query('update coop set data_sharing_consent_at = $2::date where book_id = any($1::uuid[])', [
+      trio.map((c) => c.bookUuid),
+      founded,
+    ]);
+    const townAnalyst = ledgerClient(server.url, {
+      token: (await issueToken(admin, { grants: [{ role: 'CITY_ANALYST', scope: town }] })).token,
+    });
+    const first = await townAnalyst.publishCityReport({ city: town, currency: 'USD', throughMonth: M2 });
+    expect(first.userErrors).toEqual([]);
+    // minContributors 4: the new month's count of 3 co-ops would be hidden, but last month's
+    // published 3 and this month's EMPTY founded and closed give it away (the stock identity):
+    // refused with its reason, nothing kept (an internal error before).
+    const counted = await townAnalyst.publishCityReport({
+      city: town,
+      currency: 'USD',
+      throughMonth: M1,
+      policy: { minContributors: 4 },
+    });
+    expect(counted.userErrors.map((e) => e.code)).toEqual(['RELEASE_NOT_PROTECTED']);
+    // Dominance at 60%: 1,200 + 1,100 of 3,300 is 69.7%. Last month's revenue, published under
+    // the defaults, stays published (an internal error before); the new month's is hidden.
+    const second = await townAnalyst.publishCityReport({
+      city: town,
+      currency: 'USD',
+      throughMonth: M1,
+      policy: { dominanceK: 60 },
+    });
+    expect(second.userErrors).toEqual([]);
+    const read = await townAnalyst.cityReport({ city: town, measures: ['REVENUE'], from: M2, to: M1 });
+    const at = (period: string) => read.cells.find((c) => c.period === period)!;
+    expect(at(M2)).toMatchObject({ value: '3300.00', suppressed: false });
+    expect(at(M1)).toMatchObject({ value: null, suppressed: true, reason: 'DOMINANCE' });
+  });
+});
