@@ -134,7 +134,7 @@ export async function payCash(
       );
     const policy = policyFromJson((await policyRow(client, coop.id, run.policyVersion))!.policy);
     const minimum = toMinor(policy.minimumCheque, scale);
-    const unpaid = await unpaidCash(client, coop.id, run.fiscalYear);
+    const unpaid = await unpaidCash(client, coop.id, run.fiscalYear, input.paidOn);
     const byMember = new Map<string, typeof unpaid>();
     for (const u of unpaid) {
       const list = byMember.get(u.membershipId) ?? [];

@@ -809,11 +809,15 @@ export async function carriedLoss(
   return new Map(rows.map((r) => [r.membership_id, D(r.carried)]));
 }
 
-/** Unpaid cash parts of committed runs up to fiscal year `upToYear`, of all members. */
+/**
+ * Unpaid cash parts of committed runs up to fiscal year `upToYear` allocated on or before `paidOn`
+ * (an earlier year's run may be committed late, after a later year's), of all members.
+ */
 export async function unpaidCash(
   db: Queryable,
   bookId: string,
   upToYear: number,
+  paidOn: string,
 ): Promise<
   { runId: string; membershipId: string; memberNumber: number; fiscalYear: number; unpaid: Decimal }[]
 > {
@@ -821,9 +825,9 @@ export async function unpaidCash(
     `select a.run_id, a.membership_id, a.member_number, a.fiscal_year, (a.cash - a.cash_paid)::text as unpaid
        from patronage_allocation a
        join patronage_run r on r.book_id = a.book_id and r.id = a.run_id and r.status = 'COMMITTED'
-      where a.book_id = $1 and a.fiscal_year <= $2 and a.cash - a.cash_paid > 0
+      where a.book_id = $1 and a.fiscal_year <= $2 and r.allocated_on <= $3::date and a.cash - a.cash_paid > 0
       order by a.member_number, a.fiscal_year, a.run_id`,
-    [bookId, upToYear],
+    [bookId, upToYear, paidOn],
   );
   return rows.map((r) => ({
     runId: r.run_id,

@@ -489,3 +489,71 @@ describe('a revolving redemption dated before the allocation', () => {
     await book.check('after the redemption');
   });
 });
+
+describe('a cash payout dated before an earlier year’s late allocation', () => {
+  it('pays only the cash parts allocated by its date', async () => {
+    const { coop, classId } = await coopIn({ code: 'USD', scale: 2 });
+    const book = new ExpectedBook(coop.treasurer, coop.bookId);
+    const m = await activeMember(coop, classId, 'Late', '2024-01-01');
+    await setPolicy(coop, {
+      measures: [{ code: 'HOURS', kind: 'HOURS', unit: { code: 'HOUR', scale: 2 }, weight: '1' }],
+      reservePercent: '0',
+      cashPercent: '20',
+      revolvingYears: 5,
+    });
+    await record(coop, [
+      { member: m, measure: 'HOURS', from: '2024-01-01', to: '2024-12-31', quantity: '5.00' },
+      { member: m, measure: 'HOURS', from: '2025-01-01', to: '2025-12-31', quantity: '5.00' },
+    ]);
+    // 2025 is allocated on 2026-01-31 (cash 20.00 of 100.00); 2024, late, on 2026-03-01 (cash
+    // 10.00 of 50.00). A payout of the 2025 run on 2026-02-15 pays 2025's 20.00: 2024's cash
+    // part did not exist yet.
+    const y2025 = await commit(coop, 2025, '100.00');
+    const late = await coop.treasurer.commitPatronageAllocation({
+      coopId: coop.id,
+      fiscalYear: 2024,
+      surplus: '50.00',
+      allocatedOn: '2026-03-01',
+      idempotencyKey: newKey('run'),
+    });
+    expect(late.userErrors).toEqual([]);
+    book.post([
+      ['3900', 'DEBIT', '100.00'],
+      ['2300', 'CREDIT', '20.00'],
+      [m.internalCapitalCode, 'CREDIT', '80.00'],
+    ]);
+    book.post([
+      ['3900', 'DEBIT', '50.00'],
+      ['2300', 'CREDIT', '10.00'],
+      [m.internalCapitalCode, 'CREDIT', '40.00'],
+    ]);
+    const paid = await coop.treasurer.payPatronageCash({
+      runId: y2025.id,
+      paidOn: '2026-02-15',
+      method: 'BANK',
+      idempotencyKey: newKey('pay'),
+    });
+    expect(paid.userErrors).toEqual([]);
+    expect(paid.payout!.payments.map((p) => [p.memberNumber, p.fiscalYear, p.amount])).toEqual([
+      [m.number, 2025, '20.00'],
+    ]);
+    book.post([
+      ['2300', 'DEBIT', '20.00'],
+      ['1010', 'CREDIT', '20.00'],
+    ]);
+    await book.check('after the 2025 payout');
+    const rest = await coop.treasurer.payPatronageCash({
+      runId: late.run!.id,
+      paidOn: '2026-03-01',
+      method: 'BANK',
+      idempotencyKey: newKey('pay'),
+    });
+    expect(rest.userErrors).toEqual([]);
+    expect(rest.payout!.total).toBe('10.00');
+    book.post([
+      ['2300', 'DEBIT', '10.00'],
+      ['1010', 'CREDIT', '10.00'],
+    ]);
+    await book.check('after the 2024 payout');
+  });
+});
