@@ -1,0 +1,466 @@
+/**
+ * A schema-driven fuzz of every mutation (issue 3's hardening, issue 10's audit): the printed
+ * schema's mutations are walked by introspection, so a mutation added later is covered too. Each
+ * gets a base input built from its input type, with the ids of real objects (a co-op, its book,
+ * accounts, entries, a membership, a credit network) wherever a field's name says which object it
+ * names, and then, one at a time, every leaf of that input replaced by malformed values of its
+ * kind: wrong JSON types, huge strings, deeply nested lists, amounts with too many decimals,
+ * negative zero, exponent notation, NaN, non-ASCII digits, ids that are not UUIDs or name another
+ * type, dates that do not exist, instants finer than a millisecond, integers out of range.
+ *
+ * Every answer must be a clear refusal: never a 5xx, never a masked internal error, every error
+ * with a stable `extensions.code`, a payload's refusal as userErrors with codes; and nothing may be
+ * written: the row count of every table is the same after each mutation's variants as before.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LedgerClient } from '../../client-sdk/index.js';
+import { coopInput, createClass, join, setupCoop, today } from '../helpers/coop.js';
+import { setupNetwork } from '../helpers/credit.js';
+import {
+  connectPg,
+  decodeGlobalId,
+  encodeGlobalId,
+  ledgerClient,
+  newKey,
+  rawGraphQL,
+} from '../helpers/ledger.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+interface TypeRef {
+  kind: string;
+  name: string | null;
+  ofType: TypeRef | null;
+}
+interface InputField {
+  name: string;
+  type: TypeRef;
+}
+interface FullType {
+  kind: string;
+  name: string;
+  inputFields: InputField[] | null;
+  enumValues: { name: string }[] | null;
+  fields: { name: string; args: InputField[]; type: TypeRef }[] | null;
+}
+
+const TYPE_REF =
+  'kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } }';
+
+let server: TestServer;
+let admin: LedgerClient;
+let types: Map<string, FullType>;
+/** Real ids by input field name (bookId, accountId, ...). */
+const ids: Record<string, string> = {};
+let db: Awaited<ReturnType<typeof connectPg>>;
+
+beforeAll(async () => {
+  server = await startTestServer({ config: { rateLimitPerSecond: 0 } });
+  admin = ledgerClient(server.url);
+  db = await connectPg();
+  const coop = await setupCoop(server.url, admin, coopInput());
+  const classId = await createClass(coop, { code: 'W', name: 'Worker', buyIn: '100.00', voting: true });
+  const joined = await join(coop, { classId, appliedOn: today() });
+  const chart = Object.values(coop.chart);
+  const posted = await admin.postJournalEntry({
+    bookId: coop.bookId,
+    idempotencyKey: newKey('fuzz'),
+    lines: [
+      { accountId: coop.chart['1000']!, side: 'DEBIT', amount: '5.00', unit: 'USD' },
+      { accountId: chart[chart.length - 1]!, side: 'CREDIT', amount: '5.00', unit: 'USD' },
+    ],
+  });
+  const network = await setupNetwork(
+    server.url,
+    admin,
+    {
+      name: `Fuzz net ${newKey('n')}`,
+      unit: { code: 'SRD', scale: 2 },
+      policy: { defaultLimit: '100.00', softLimitPercent: 80, defaultUpperBound: '1000.00' },
+    },
+    2,
+  );
+  Object.assign(ids, {
+    coopId: coop.id,
+    organizationCoopId: coop.id,
+    bookId: coop.bookId,
+    accountId: coop.chart['1000']!,
+    counterAccountId: chart[chart.length - 1]!,
+    parentId: coop.chart['1000']!,
+    entryId: posted.entry?.id ?? '',
+    membershipId: joined.membership.id,
+    fromMembershipId: joined.membership.id,
+    toMembershipId: joined.membership.id,
+    partyId: joined.partyId,
+    memberClassId: classId,
+    networkId: network.networkId,
+    memberId: network.members[0]!,
+    payerId: network.members[0]!,
+    debtorId: network.members[0]!,
+    payeeId: network.members[1]!,
+    creditorId: network.members[1]!,
+  });
+  const answer = await rawGraphQL(
+    server.url,
+    `{ __schema { types { kind name enumValues { name } inputFields { name type { ${TYPE_REF} } }
+       fields { name type { ${TYPE_REF} } args { name type { ${TYPE_REF} } } } } } }`,
+  );
+  types = new Map(
+    (answer.body.data as { __schema: { types: FullType[] } }).__schema.types.map((t) => [t.name, t]),
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await db?.end();
+  await server?.stop();
+});
+
+function named(type: TypeRef): string {
+  return type.ofType ? named(type.ofType) : type.name!;
+}
+
+const RANDOM_UUID = '0190f0e0-0000-7000-8000-000000000001';
+
+/**
+ * A well-formed value of the type: real ids where the field's name says which, plausible scalars.
+ * `minimal`: only the required fields of input objects (so that a check of one optional field is
+ * not hidden behind another's refusal, e.g. a line naming its account both by id and by code).
+ */
+function sample(field: string, type: TypeRef, minimal: boolean): unknown {
+  if (type.kind === 'NON_NULL') return sample(field, type.ofType!, minimal);
+  if (type.kind === 'LIST') {
+    const item = sample(field, type.ofType!, minimal);
+    // Journal lines: a balanced pair on two accounts.
+    if (field === 'lines' && item && typeof item === 'object' && 'side' in item)
+      return [
+        { ...item, side: 'DEBIT', accountId: ids.accountId },
+        { ...item, side: 'CREDIT', accountId: ids.counterAccountId },
+      ];
+    return [item];
+  }
+  switch (type.name) {
+    case 'ID':
+      return ids[field] ?? encodeGlobalId('Book', RANDOM_UUID);
+    case 'String':
+      return /key$/i.test(field) ? newKey('fuzz') : /code$/i.test(field) || field === 'unit' ? 'USD' : 'fuzz';
+    case 'Int':
+      return 1;
+    case 'Boolean':
+      return false;
+    case 'Decimal':
+      return '1.00';
+    case 'Date':
+      return today();
+    case 'DateTime':
+      return new Date().toISOString();
+  }
+  const full = types.get(type.name!)!;
+  if (full.kind === 'ENUM') return full.enumValues![0]!.name;
+  return Object.fromEntries(
+    full
+      .inputFields!.filter((f) => !minimal || f.type.kind === 'NON_NULL' || f.name === 'accountId')
+      .map((f) => [f.name, sample(f.name, f.type, minimal)]),
+  );
+}
+
+/** Whether the object or list holding the leaf at `path` exists in `value` (the leaf may not). */
+function parentExists(value: unknown, path: Path): boolean {
+  let at = value;
+  for (const step of path.slice(0, -1)) {
+    if (at === null || typeof at !== 'object' || !(step in (at as object))) return false;
+    at = (at as Record<string | number, unknown>)[step];
+  }
+  return at !== null && typeof at === 'object';
+}
+
+type Path = (string | number)[];
+
+interface Leaf {
+  path: Path;
+  /** The named type at the leaf (String, Decimal, an enum's name, an input object's name). */
+  typeName: string;
+  list: boolean;
+  base: unknown;
+}
+
+function leaves(value: unknown, type: TypeRef, path: Path, out: Leaf[]): void {
+  const inner = type.kind === 'NON_NULL' ? type.ofType! : type;
+  const full = types.get(named(inner));
+  out.push({ path, typeName: named(inner), list: inner.kind === 'LIST', base: value });
+  if (inner.kind === 'LIST') {
+    leaves((value as unknown[])[0], inner.ofType!, [...path, 0], out);
+    return;
+  }
+  if (full?.kind === 'INPUT_OBJECT') {
+    for (const f of full.inputFields!)
+      leaves((value as Record<string, unknown>)[f.name], f.type, [...path, f.name], out);
+  }
+}
+
+function withValue(base: unknown, path: Path, value: unknown): unknown {
+  if (path.length === 0) return value;
+  const [head, ...rest] = path;
+  const copy = (Array.isArray(base) ? [...base] : { ...(base as object) }) as Record<
+    string | number,
+    unknown
+  >;
+  copy[head!] = withValue(copy[head!], rest, value);
+  return copy;
+}
+
+function nested(depth: number): unknown {
+  let value: unknown = 'x';
+  for (let i = 0; i < depth; i++) value = [value];
+  return value;
+}
+
+/** Raw parts of a real global id, with its typename kept and the uuid(s) made malformed. */
+function idVariants(base: string): [string, unknown][] {
+  let typename = 'Book';
+  let bookId = RANDOM_UUID;
+  try {
+    const decoded = decodeGlobalId(base);
+    typename = decoded.typename;
+    bookId = decoded.bookId;
+  } catch {}
+  return [
+    ['not base64', 'not-an-id!'],
+    ['empty', ''],
+    ['a raw uuid', RANDOM_UUID],
+    ['typename only', encodeGlobalId(typename, '')],
+    ['raw id not a uuid', encodeGlobalId(typename, 'nope')],
+    ['scoped id, book not a uuid', encodeGlobalId(typename, `nope:${RANDOM_UUID}`)],
+    ['scoped id, id not a uuid', encodeGlobalId(typename, `${bookId}:nope`)],
+    ['scoped id, three parts', encodeGlobalId(typename, `${bookId}:${RANDOM_UUID}:${RANDOM_UUID}`)],
+    ['uuid with SQL', encodeGlobalId(typename, `${bookId}' or '1'='1`)],
+    ['uuid in braces', encodeGlobalId(typename, `{${bookId}}`)],
+    ['uuid without dashes', encodeGlobalId(typename, bookId.replaceAll('-', ''))],
+    ['nil uuid', encodeGlobalId(typename, '00000000-0000-0000-0000-000000000000')],
+    ['another type', encodeGlobalId('Principal', bookId)],
+    ['a NUL', encodeGlobalId(typename, `${bookId}\u0000`)],
+    ['huge', 'A'.repeat(100_000)],
+    ['a number', 12],
+  ];
+}
+
+const COMMON: [string, unknown][] = [
+  ['an object', { a: 1 }],
+  ['a list', ['x']],
+  ['a list nested 200 deep', nested(200)],
+  ['true', true],
+];
+
+function variants(leaf: Leaf): [string, unknown][] {
+  if (leaf.list)
+    return [
+      ['a string for a list', 'x'],
+      ['a number for a list', 1],
+      ['a list nested 200 deep', nested(200)],
+    ];
+  switch (leaf.typeName) {
+    case 'ID':
+      return [...idVariants(String(leaf.base)), ...COMMON];
+    case 'String':
+      return [
+        ['a huge string', 'x'.repeat(300_000)],
+        ['a number', 7],
+        ['a float', 1.5],
+        ['a NUL', 'a\u0000b'],
+        ['a lone surrogate', 'a\udc00'],
+        ...COMMON,
+      ];
+    case 'Decimal':
+      return [
+        ['too many decimals', '1.001'],
+        ['max-scale-plus-one decimals', `1.${'0'.repeat(18)}1`],
+        ['negative zero', '-0'],
+        ['negative zero with scale', '-0.00'],
+        ['exponent', '1e3'],
+        ['exponent capital', '1E3'],
+        ['NaN', 'NaN'],
+        ['Infinity', 'Infinity'],
+        ['empty', ''],
+        ['spaces', ' 1.00 '],
+        ['plus sign', '+1.00'],
+        ['hex', '0x10'],
+        ['underscore', '1_000.00'],
+        ['comma', '1,00'],
+        ['arabic digits', '١٢٣'],
+        ['fullwidth digits', '１２'],
+        ['61 digits', '9'.repeat(61)],
+        ['40 integer digits', `${'9'.repeat(40)}.00`],
+        ['JSON number', 1],
+        ['JSON float', 1.5],
+        ['JSON exponent', 1e21],
+        ...COMMON,
+      ];
+    case 'Int':
+      return [
+        ['2^31', 2 ** 31],
+        ['-2^31-1', -(2 ** 31) - 1],
+        ['2^53+1', 2 ** 53 + 1],
+        ['a float', 1.5],
+        ['a string', '1'],
+        ['negative', -1],
+        ['huge negative', -(2 ** 31)],
+        ...COMMON,
+      ];
+    case 'Boolean':
+      return [['a string', 'true'], ['a number', 1], ...COMMON.filter(([l]) => l !== 'true')];
+    case 'Date':
+      return [
+        ['Feb 30', '2026-02-30'],
+        ['no padding', '2026-1-1'],
+        ['compact', '20260101'],
+        ['year 0', '0000-01-01'],
+        ['year 3000', '3000-01-01'],
+        ['an instant', '2026-01-01T00:00:00Z'],
+        ['a number', 20260101],
+        ['arabic digits', '٢٠٢٦-٠١-٠١'],
+        ...COMMON,
+      ];
+    case 'DateTime':
+      return [
+        ['finer than a ms', '2026-01-01T00:00:00.0001Z'],
+        ['no zone', '2026-01-01T00:00:00'],
+        ['hour 24', '2026-01-01T24:00:00Z'],
+        ['Feb 30', '2026-02-30T00:00:00Z'],
+        ['year 9999', '9999-12-31T23:59:59Z'],
+        ['year 0', '0000-01-01T00:00:00Z'],
+        ['offset 23:59', '2026-01-01T00:00:00+23:59'],
+        ['now', 'now'],
+        ['a number', 0],
+        ...COMMON,
+      ];
+  }
+  const full = types.get(leaf.typeName)!;
+  if (full.kind === 'ENUM')
+    return [
+      ['unknown value', 'NOPE'],
+      ['lower case', full.enumValues![0]!.name.toLowerCase()],
+      ['a number', 0],
+      ...COMMON,
+    ];
+  return [
+    ['a string for an object', 'x'],
+    ['null', null],
+    ['a number', 1],
+    ['a list of objects', [leaf.base, leaf.base]],
+  ];
+}
+
+/** Variants of a leaf that a service may accept as they are (odd but well-formed values). */
+function mayBeAccepted(leaf: Leaf, label: string): boolean {
+  // An optional input object set to null is a legitimate value, and so is a year in range.
+  if (label === 'null' || label === 'year 3000' || label === 'year 9999' || label === 'offset 23:59')
+    return true;
+  // "-0" is zero (server/core/money.ts parseAmount normalises the sign away), taken where zero is.
+  if (label.startsWith('negative zero')) return true;
+  // Percentages and weights are not money: they have no unit, hence no scale to exceed.
+  const field = String(leaf.path[leaf.path.length - 1]);
+  return label === 'too many decimals' && /Percent$|^weight$|^multiplier$/.test(field);
+}
+
+/**
+ * Defects this fuzz found outside the API area's files, reported to their areas and left to them:
+ * each is matched by the start of its failure line. Remove a line once its defect is fixed.
+ */
+const KNOWN_ELSEWHERE: RegExp[] = [
+  // server/reporting/profiles.ts reads coopFacts with a coopId that is no uuid: a masked 500.
+  /^reportCoopProfile coopId \(ID\)( \[minimal\])?: /,
+  // server/banking: applyBankRules with statementId "" is accepted and stores a bank_request.
+  /^applyBankRules statementId \(ID\)( \[minimal\])?: empty: /,
+  /^applyBankRules: rows written to bank_request/,
+];
+
+async function rowCounts(): Promise<Record<string, number>> {
+  const { rows } = await db.query<{ t: string }>(
+    `select quote_ident(table_name) as t from information_schema.tables
+      where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`,
+  );
+  const union = rows.map((r) => `select '${r.t}' as t, count(*)::int as n from ${r.t}`).join(' union all ');
+  const counts = await db.query<{ t: string; n: number }>(union);
+  return Object.fromEntries(counts.rows.map((r) => [r.t, r.n]));
+}
+
+/** Tables a refusal may write: the refusal kept under its idempotency key (issue 10, item 4). */
+const KEPT = new Set(['journal_refusal']);
+
+const BAD_CODES = new Set(['INTERNAL_SERVER_ERROR', 'UNEXPECTED', 'INTERNAL']);
+
+describe('every mutation, every leaf of its input, malformed', () => {
+  it('answers a coded refusal (never a 5xx or a masked error) and writes nothing', async () => {
+    const mutations = types.get('Mutation')!.fields!;
+    expect(mutations.length).toBeGreaterThanOrEqual(60);
+    const failures: string[] = [];
+    let sent = 0;
+    for (const mutation of mutations) {
+      const inputType = mutation.args[0]!.type;
+      const full = sample('input', inputType, false);
+      const all: Leaf[] = [];
+      leaves(full, inputType, [], all);
+      const minimal = sample('input', inputType, true);
+      const doc = `mutation ($input: ${named(inputType)}!) { ${mutation.name}(input: $input) { userErrors { code field message } } }`;
+      const before = await rowCounts();
+      let counts = before;
+      const accepted: string[] = [];
+      const runs = all.flatMap((leaf) => [
+        { leaf, base: full, form: '' },
+        ...(parentExists(minimal, leaf.path) && leaf.path.length > 0
+          ? [{ leaf, base: minimal, form: ' [minimal]' }]
+          : []),
+      ]);
+      for (const { leaf, base, form } of runs) {
+        for (const [label, value] of variants(leaf)) {
+          if (leaf.path.length === 0 && label === 'null') continue;
+          const input = withValue(base, leaf.path, value);
+          const what = `${mutation.name} ${leaf.path.join('.') || 'input'} (${leaf.typeName})${form}: ${label}`;
+          sent += 1;
+          let answer: Awaited<ReturnType<typeof rawGraphQL>>;
+          try {
+            answer = await rawGraphQL(server.url, doc, { input });
+          } catch (error) {
+            failures.push(`${what}: no JSON answer (${(error as Error).message})`);
+            continue;
+          }
+          if (answer.status >= 500) {
+            failures.push(`${what}: status ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
+            continue;
+          }
+          const errors = answer.body.errors ?? [];
+          for (const e of errors) {
+            const code = e.extensions?.code;
+            if (typeof code !== 'string' || BAD_CODES.has(code) || /unexpected error/i.test(e.message))
+              failures.push(`${what}: error ${JSON.stringify(e).slice(0, 300)}`);
+          }
+          const payload = (answer.body.data as Record<string, { userErrors: { code: string }[] }> | null)?.[
+            mutation.name
+          ];
+          if (errors.length === 0 && !payload) failures.push(`${what}: neither errors nor a payload`);
+          else if (payload?.userErrors.some((u) => typeof u.code !== 'string' || u.code === ''))
+            failures.push(`${what}: a userError without a code ${JSON.stringify(payload.userErrors)}`);
+          else if (payload && payload.userErrors.length === 0) {
+            // No refusal in the payload (a batch may hold its refusals per item): nothing may
+            // have been written.
+            const now = await rowCounts();
+            const changed = Object.keys(now).filter((t) => now[t] !== counts[t] && !KEPT.has(t));
+            if (changed.length > 0) {
+              if (mayBeAccepted(leaf, label)) accepted.push(what);
+              else failures.push(`${what}: accepted, wrote ${changed.join(', ')}`);
+            }
+            counts = now;
+          }
+        }
+      }
+      const after = await rowCounts();
+      if (accepted.length === 0) {
+        const changed = Object.keys(after).filter((t) => after[t] !== before[t] && !KEPT.has(t));
+        if (changed.length > 0)
+          failures.push(
+            `${mutation.name}: rows written to ${changed.map((t) => `${t} ${before[t]} -> ${after[t]}`).join(', ')}`,
+          );
+      }
+    }
+    expect(sent).toBeGreaterThan(1000);
+    expect(failures.filter((f) => !KNOWN_ELSEWHERE.some((known) => known.test(f)))).toEqual([]);
+  }, 600_000);
+});
