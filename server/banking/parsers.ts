@@ -9,6 +9,7 @@
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { parseSync as parseOfx } from 'ofx-js';
+import { Decimal } from '../core/index.js';
 import { CsvFileError, readCsv } from '../ledger/index.js';
 import type { BankRowError, CsvMapping, ParsedLine, ParsedStatement } from './records.js';
 
@@ -91,6 +92,19 @@ export function csvAmount(text: string, decimalComma: boolean): string | null {
   return negative && !/^0(\.0+)?$/.test(t) ? `-${t}` : t;
 }
 
+/** Running balances that add up only read newest first (each one the next one's plus its own line). */
+function runsNewestFirst(rows: { value: string; amount: string | null }[]): boolean {
+  let oldestFirst = true;
+  let newestFirst = true;
+  for (let i = 1; i < rows.length; i++) {
+    const [earlier, later] = [rows[i - 1]!, rows[i]!];
+    const step = new Decimal(later.value).minus(earlier.value);
+    oldestFirst &&= later.amount !== null && step.equals(later.amount);
+    newestFirst &&= earlier.amount !== null && step.negated().equals(earlier.amount);
+  }
+  return newestFirst && !oldestFirst;
+}
+
 export function parseCsvStatement(content: string, mapping: CsvMapping): Outcome {
   let rows: { line: number; fields: string[] }[];
   try {
@@ -137,7 +151,7 @@ export function parseCsvStatement(content: string, mapping: CsvMapping): Outcome
     ? 'written with a decimal comma (1.234,56), as the mapping says'
     : 'written with a decimal point (1,234.56), as the mapping says';
   const lines: ParsedLine[] = [];
-  const balances: { day: string; value: string }[] = [];
+  const balances: { day: string; value: string; amount: string | null }[] = [];
   for (const r of body) {
     const bookedOn = csvDate(field(r, at.date), mapping.dateFormat);
     if (!bookedOn)
@@ -204,7 +218,7 @@ export function parseCsvStatement(content: string, mapping: CsvMapping): Outcome
             'INVALID_AMOUNT',
           ),
         );
-      else balances.push({ day: bookedOn, value: b });
+      else balances.push({ day: bookedOn, value: b, amount });
     }
     if (bookedOn && amount !== null)
       lines.push({
@@ -227,7 +241,10 @@ export function parseCsvStatement(content: string, mapping: CsvMapping): Outcome
   if (balances.length > 0) {
     const firstDay = balances[0]!.day;
     const lastDay = balances[balances.length - 1]!.day;
-    closingBalance = firstDay > lastDay ? balances[0]!.value : balances[balances.length - 1]!.value;
+    // Within one day the order shows only in the running balance: newest first when each balance
+    // is the next one's plus its own line (and not, as oldest first, the one before's plus its line).
+    const newestFirst = firstDay !== lastDay ? firstDay > lastDay : runsNewestFirst(balances);
+    closingBalance = newestFirst ? balances[0]!.value : balances[balances.length - 1]!.value;
   }
   return {
     currency: null,

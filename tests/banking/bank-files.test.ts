@@ -25,6 +25,7 @@ beforeAll(async () => {
     { code: '1020', type: 'ASSET' },
     { code: '1030', type: 'ASSET' },
     { code: '1040', type: 'ASSET' },
+    { code: '1050', type: 'ASSET' },
   ]);
   for (const [code, a] of Object.entries(created)) acc[code] = a.id;
 });
@@ -189,5 +190,27 @@ describe('a reference that repeats on lines that are not the same', () => {
       ['2025-01-20', '-1250.00', 'Payroll Bo'],
       ['2025-02-05', '-800.00', 'Rent'],
     ]);
+  });
+});
+
+describe('a one-day file, newest line first', () => {
+  it('takes the closing balance from the newest line, told by the running balance', async () => {
+    // Oldest first the day reads: 0.00 + 100.00 = 100.00, then - 20.00 = 80.00, then + 5.00 =
+    // 85.00. The bank lists it newest first, so the first row's balance (85.00) is the closing
+    // one and the opening is 85.00 - 85.00 = 0.00.
+    const result = await admin.importBankStatement({
+      accountId: acc['1050']!,
+      format: 'CSV',
+      content: [
+        'Date,Description,Amount,Balance',
+        '2025-07-01,Interest,5.00,85.00',
+        '2025-07-01,Fee,-20.00,80.00',
+        '2025-07-01,Deposit,100.00,100.00',
+      ].join('\n'),
+      csvMapping: SIGNED,
+      idempotencyKey: newKey('day'),
+    });
+    expect(result.rowErrors).toEqual([]);
+    expect(result.statement).toMatchObject({ closingBalance: '85.00', openingBalance: '0.00' });
   });
 });
