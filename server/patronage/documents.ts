@@ -47,6 +47,13 @@ const CONSENT_TEXT = {
   NONE: 'not given',
 } as const;
 
+/** How the run's loss rule charged the loss (each run states its own policy version's rule). */
+const LOSS_RULE_TEXT = {
+  RESERVE_FIRST: 'to the collective reserve first (up to its balance) and then to members by patronage',
+  MEMBERS_BY_PATRONAGE: 'to members by patronage',
+  RESERVE_ONLY: 'to the collective reserve only',
+} as const;
+
 /** The notice's words and figures, shared by the HTML and the PDF. */
 export function noticeContent(
   coopName: string,
@@ -78,7 +85,7 @@ export function noticeContent(
     lines.push({ label: 'Charged to your internal capital account', value: money(line.retained.neg()) });
     paragraphs.push(
       `The co-op had a net loss of ${money(run.surplus.neg())} in fiscal year ${run.fiscalYear}. Its policy charges a loss ` +
-        `to the collective reserve first and then to members by patronage; your share above was charged to your internal ` +
+        `${LOSS_RULE_TEXT[run.lossRule]}; your share above was charged to your internal ` +
         'capital account and is written off your retained allocations, oldest first.',
     );
   } else {

@@ -557,3 +557,26 @@ describe('a cash payout dated before an earlier year’s late allocation', () =>
     await book.check('after the 2024 payout');
   });
 });
+
+describe('the notice of a loss year', () => {
+  it("states the run's own loss rule", async () => {
+    const { coop, classId } = await coopIn({ code: 'USD', scale: 2 });
+    const m = await activeMember(coop, classId, 'Lossy', '2024-01-01');
+    await setPolicy(coop, {
+      measures: [{ code: 'HOURS', kind: 'HOURS', unit: { code: 'HOUR', scale: 2 }, weight: '1' }],
+      reservePercent: '30',
+      revolvingYears: 3,
+      lossRule: 'MEMBERS_BY_PATRONAGE',
+    });
+    await record(coop, [
+      { member: m, measure: 'HOURS', from: '2025-01-01', to: '2025-12-31', quantity: '5.00' },
+    ]);
+    // MEMBERS_BY_PATRONAGE: the whole loss of 100.00 to the one member, nothing to the reserve.
+    const run = await commit(coop, 2025, '-100.00');
+    expect([run.reserve, run.memberPool]).toEqual(['0.00', '-100.00']);
+    const notice = await coop.treasurer.patronageNotice({ runId: run.id, membershipId: m.id });
+    expect(notice!.html).toContain('Your share of the loss</th><td>100.00 USD');
+    expect(notice!.html).toContain('charges a loss to members by patronage');
+    expect(notice!.html).not.toContain('collective reserve first');
+  });
+});
