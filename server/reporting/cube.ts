@@ -68,7 +68,7 @@ export function buildReleaseShape(
   return { shape, periods };
 }
 
-/** The cube of the frozen figures: one contributor per co-op and classification it had. */
+/** The cube of the frozen figures: one contributor per co-op, classification and group it had. */
 export function releaseCube(
   shape: TableShape,
   periods: Period[],
@@ -86,7 +86,11 @@ export function releaseCube(
     { row: FrozenRow; monthly: Map<string, Map<string, number>>; yearly: Map<string, Map<string, number>> }
   >();
   for (const r of rows) {
-    const key = `${r.bookId}|${r.neighbourhood}|${r.sector}|${r.kind}`;
+    // The group is part of the key: it is frozen with each month's row, and a co-op that joins a
+    // federation counts with it from then on (its earlier months with its own); keyed without it,
+    // the co-op kept the group of its first row for every month (a federation formed after a
+    // release went unseen, and a cell of it and one other co-op counted three contributors).
+    const key = `${r.bookId}|${r.neighbourhood}|${r.sector}|${r.kind}|${r.group}`;
     let entry = byKey.get(key);
     if (!entry) {
       entry = { row: r, monthly: new Map(), yearly: new Map() };
@@ -105,11 +109,9 @@ export function releaseCube(
     byPeriod.set(period, (byPeriod.get(period) ?? 0) + r.value);
   }
   const contributors: CubeContributor[] = [];
+  const keyOf = (r: FrozenRow) => `${r.bookId}|${r.neighbourhood}|${r.sector}|${r.kind}|${r.group}`;
   for (const { row, monthly, yearly } of [...byKey.values()].sort((a, b) =>
-    `${a.row.bookId}|${a.row.neighbourhood}|${a.row.sector}|${a.row.kind}` <
-    `${b.row.bookId}|${b.row.neighbourhood}|${b.row.sector}|${b.row.kind}`
-      ? -1
-      : 1,
+    keyOf(a.row) < keyOf(b.row) ? -1 : 1,
   )) {
     contributors.push({
       group: row.group,
