@@ -193,6 +193,41 @@ describe('three measures of three kinds and scales, a tie, a zero member, then a
     ]).toEqual(['47.50', '83.13', '59.38']);
     const verified = await coop.treasurer.verifyPatronageRun({ id: run.id });
     expect([verified!.inputsHashMatches, verified!.figuresMatch]).toEqual([true, true]);
+
+    // Reversed, its write-offs are undone and the reserve holds 450.00 again: run again, the
+    // same inputs give the same charges (and the same write-offs, which the next test relies on).
+    const reversed = await coop.treasurer.reversePatronageAllocation({
+      runId: run.id,
+      idempotencyKey: newKey('reverse'),
+    });
+    expect(reversed.userErrors).toEqual([]);
+    book.post([
+      ['3300', 'CREDIT', '450.00'],
+      ['3900', 'DEBIT', '450.00'],
+    ]);
+    book.post([
+      [a.internalCapitalCode, 'CREDIT', '137.50'],
+      [b.internalCapitalCode, 'CREDIT', '240.63'],
+      [c.internalCapitalCode, 'CREDIT', '171.87'],
+      ['3900', 'DEBIT', '550.00'],
+    ]);
+    await book.check('after the reversal of the loss');
+    const again = await commit(coop, 2024, '-1000.00');
+    expect(again.inputsHash).toBe(run.inputsHash);
+    expect(await allocationsOf(coop.treasurer, again.id)).toEqual(
+      await allocationsOf(coop.treasurer, run.id),
+    );
+    book.post([
+      ['3300', 'DEBIT', '450.00'],
+      ['3900', 'CREDIT', '450.00'],
+    ]);
+    book.post([
+      [a.internalCapitalCode, 'DEBIT', '137.50'],
+      [b.internalCapitalCode, 'DEBIT', '240.63'],
+      [c.internalCapitalCode, 'DEBIT', '171.87'],
+      ['3900', 'CREDIT', '550.00'],
+    ]);
+    await book.check('after the loss run again');
   });
   it('writes the carried loss off the next allocation; payout and redemptions empty every account', async () => {
     // 2025 has the same patronage and surplus as 2023: A 112.50 (22.50 cash, 90.00 retained),
@@ -219,6 +254,33 @@ describe('three measures of three kinds and scales, a tie, a zero member, then a
       [c.internalCapitalCode, 'CREDIT', '112.49'],
     ]);
     await book.check('after the 2025 run');
+    // Reversed (its write-offs of the carried losses undone) and run again: the same cents.
+    const reversed = await coop.treasurer.reversePatronageAllocation({
+      runId: run.id,
+      idempotencyKey: newKey('reverse'),
+    });
+    expect(reversed.userErrors).toEqual([]);
+    const rerun = await commit(coop, 2025, '1000.00');
+    expect(rerun.inputsHash).toBe(run.inputsHash);
+    expect(await allocationsOf(coop.treasurer, rerun.id)).toEqual(
+      await allocationsOf(coop.treasurer, run.id),
+    );
+    for (const sign of ['CREDIT', 'DEBIT'] as const) {
+      const other = sign === 'CREDIT' ? 'DEBIT' : 'CREDIT';
+      book.post([
+        ['3900', other, '550.00'],
+        ['3300', sign, '450.00'],
+        ['2350', sign, '100.00'],
+      ]);
+      book.post([
+        ['3900', other, '450.00'],
+        ['2300', sign, '90.01'],
+        [a.internalCapitalCode, sign, '90.00'],
+        [b.internalCapitalCode, sign, '157.50'],
+        [c.internalCapitalCode, sign, '112.49'],
+      ]);
+    }
+    await book.check('after the 2025 run reversed and run again');
     expect([
       book.net(a.internalCapitalCode),
       book.net(b.internalCapitalCode),
@@ -227,7 +289,7 @@ describe('three measures of three kinds and scales, a tie, a zero member, then a
 
     // One payout clears both years' cash parts: A 22.50 * 2, B 39.38 * 2, C 28.13 * 2 = 180.02.
     const paid = await coop.treasurer.payPatronageCash({
-      runId: run.id,
+      runId: rerun.id,
       paidOn: '2026-02-15',
       method: 'BANK',
       idempotencyKey: newKey('pay'),
