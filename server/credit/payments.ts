@@ -15,6 +15,7 @@
  */
 import {
   type CreditPolicy,
+  type ErrorCode,
   LedgerError,
   type MetadataEntry,
   type Principal,
@@ -26,7 +27,7 @@ import {
 import { type EntryRecord, entryIdByKey, entryOp, lockBooks, type PostOp } from '../ledger/index.js';
 import { requestHash } from '../platform/hashing.js';
 import { isUuid, uuidv7 } from '../platform/ids.js';
-import { withTransaction } from '../platform/transaction.js';
+import { type TxClient, withTransaction } from '../platform/transaction.js';
 import type { CreditDeps } from './deps.js';
 import { growWithSales } from './members.js';
 import { currentPolicies, getNetwork } from './networks.js';
@@ -57,10 +58,13 @@ import {
 import {
   decideRequest,
   insertRequest,
+  insertRequestRefusal,
   type MemberRow,
   memberRows,
   membersOfCoops,
   type RequestRow,
+  type RequestStep,
+  requestRefusal,
   requestRows,
   requestWhere,
   resolveRequest,
@@ -342,6 +346,7 @@ export async function actOnRequest(
   if (problems.length > 0) return rejected(problems);
   const hash = requestHash(`paymentRequest:${action}`, input);
   const decision = action === 'ACCEPT' || action === 'DECLINE' || action === 'CANCEL';
+  const step: RequestStep = decision ? 'DECISION' : 'RESOLUTION';
   const outcome = await deps.ledger.engine.submitWith<{ replayed: boolean; entryKey: string | null }>(
     async (client) => {
       await lockBooks(client, [input.bookId]);
@@ -366,6 +371,12 @@ export async function actOnRequest(
           prior.id === input.requestId && (decision ? prior.decisionHash : prior.resolveHash) === hash;
         return same ? { ops: [], value: { replayed: true, entryKey: prior.entryKey } } : reusedKey();
       }
+      // A key the ledger refused answers that refusal again, whatever has changed since.
+      const refusal = await requestRefusal(client, input.bookId, step, input.idempotencyKey);
+      if (refusal)
+        return refusal.requestId === input.requestId && refusal.requestHash === hash
+          ? new LedgerError(refusal.code as ErrorCode, refusal.message, refusal.field)
+          : reusedKey();
       const base = { bookId: input.bookId, id: row.id, key: input.idempotencyKey, hash, actor: actor.id };
       if (decision) {
         if (row.storedStatus !== 'OPEN') return notOpen(row);
@@ -440,7 +451,26 @@ export async function actOnRequest(
   );
   if (outcome instanceof LedgerError) return outcome;
   const failed = outcome.results.find((r) => !r.ok);
-  if (failed && !failed.ok) return amountField(failed.error);
+  if (failed && !failed.ok) {
+    // The ledger refused the step's entry and the transaction rolled back, the request's change
+    // with it: the refusal is remembered under the key, so that the same step sent again (a
+    // retry, a replay) answers it instead of posting once the payer has credit.
+    const refused = amountField(failed.error);
+    await withTransaction(deps.pool, (client: TxClient) =>
+      insertRequestRefusal(client, {
+        bookId: input.bookId,
+        step,
+        key: input.idempotencyKey,
+        requestId: input.requestId,
+        hash,
+        code: refused.code,
+        message: refused.message,
+        field: refused.field,
+        actor: actor.id,
+      }),
+    );
+    return refused;
+  }
   const [row] = await requestRows(deps.pool, [{ bookId: input.bookId, id: input.requestId }]);
   let entry: EntryRecord | null = outcome.results[0]?.ok ? outcome.results[0].entry : null;
   if (!entry && outcome.value.entryKey) {

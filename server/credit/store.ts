@@ -660,3 +660,70 @@ export async function countRequests(db: Queryable, bookId: string, memberId: str
   );
   return rows[0].n as number;
 }
+
+// ---------- refusals of a request's steps ----------
+
+/** Which of a request's keys a refused step used: a decision's (accept, decline, cancel) or a resolution's. */
+export type RequestStep = 'DECISION' | 'RESOLUTION';
+
+export interface RequestRefusalRow {
+  requestId: string;
+  requestHash: string;
+  code: string;
+  message: string;
+  field: string | null;
+}
+
+/** The refusal remembered under a step's key in a network, if any. */
+export async function requestRefusal(
+  db: Queryable,
+  bookId: string,
+  step: RequestStep,
+  key: string,
+): Promise<RequestRefusalRow | null> {
+  const { rows } = await db.query(
+    `select request_id, request_hash, code, message, field from credit_request_refusal
+      where book_id = $1 and step = $2 and idempotency_key = $3`,
+    [bookId, step, key],
+  );
+  const r = rows[0];
+  return r
+    ? {
+        requestId: r.request_id,
+        requestHash: r.request_hash,
+        code: r.code,
+        message: r.message,
+        field: r.field,
+      }
+    : null;
+}
+
+/**
+ * Remembers a step's refusal under its key, unless the key is already taken: by an earlier
+ * refusal, or by a step that went through (a concurrent retry that found credit in between).
+ */
+export async function insertRequestRefusal(
+  client: TxClient,
+  r: {
+    bookId: string;
+    step: RequestStep;
+    key: string;
+    requestId: string;
+    hash: string;
+    code: string;
+    message: string;
+    field: string | null;
+    actor: string;
+  },
+): Promise<void> {
+  await client.query(
+    `insert into credit_request_refusal (book_id, step, idempotency_key, request_id, request_hash, code, message,
+       field, recorded_at, recorded_by)
+     select $1, $2, $3, $4, $5, $6, $7, $8, now(), $9
+      where not exists (
+        select 1 from credit_payment_request
+         where book_id = $1 and (case when $2 = 'DECISION' then decision_key else resolve_key end) = $3)
+     on conflict do nothing`,
+    [r.bookId, r.step, r.key, r.requestId, r.hash, r.code, r.message, r.field, r.actor],
+  );
+}

@@ -18,6 +18,7 @@ import { Migration20261219000000_clearing_bulk } from './Migration20261219000000
 import { Migration20261220000000_reporting_closed } from './Migration20261220000000_reporting_closed.js';
 import { Migration20261222000000_book_managed_by } from './Migration20261222000000_book_managed_by.js';
 import { Migration20261223000000_journal_refs } from './Migration20261223000000_journal_refs.js';
+import { Migration20261224000000_credit_request_refusals } from './Migration20261224000000_credit_request_refusals.js';
 
 export const migrationsList = [
   { name: 'Migration20261125000000_ledger_core', class: Migration20261125000000_ledger_core },
@@ -39,4 +40,8 @@ export const migrationsList = [
   { name: 'Migration20261220000000_reporting_closed', class: Migration20261220000000_reporting_closed },
   { name: 'Migration20261222000000_book_managed_by', class: Migration20261222000000_book_managed_by },
   { name: 'Migration20261223000000_journal_refs', class: Migration20261223000000_journal_refs },
+  {
+    name: 'Migration20261224000000_credit_request_refusals',
+    class: Migration20261224000000_credit_request_refusals,
+  },
 ];
