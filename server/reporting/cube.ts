@@ -68,7 +68,10 @@ export function buildReleaseShape(
   return { shape, periods };
 }
 
-/** The cube of the frozen figures: one contributor per co-op, classification and group it had. */
+/**
+ * The cube of the frozen figures: one contributor per co-op and classification it had, grouped
+ * with every co-op it shares a group with in any month.
+ */
 export function releaseCube(
   shape: TableShape,
   periods: Period[],
@@ -85,12 +88,35 @@ export function releaseCube(
     string,
     { row: FrozenRow; monthly: Map<string, Map<string, number>>; yearly: Map<string, Map<string, number>> }
   >();
+  // Co-ops that share a group in any frozen month are one contributor in every cell (union-find
+  // over books and groups). The group is frozen with each month's row; taking a co-op's group from
+  // its first row missed a federation formed after a release (a cell of two federated co-ops and
+  // one other counted three contributors), and grouping month by month would still count a co-op's
+  // months before it joined apart from its federation in a quarter or year across both, though its
+  // federation knows them.
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    let root = x;
+    for (let up = parent.get(root); up !== undefined && up !== root; up = parent.get(root)) root = up;
+    for (let at = x; at !== root; ) {
+      const next = parent.get(at)!;
+      parent.set(at, root);
+      at = next;
+    }
+    return root;
+  };
+  const union = (a: string, b: string) => {
+    if (!parent.has(a)) parent.set(a, a);
+    if (!parent.has(b)) parent.set(b, b);
+    const ra = find(a);
+    const rb = find(b);
+    // The smaller name is the root: the same rows give the same groups whatever their order.
+    if (ra < rb) parent.set(rb, ra);
+    else if (rb < ra) parent.set(ra, rb);
+  };
   for (const r of rows) {
-    // The group is part of the key: it is frozen with each month's row, and a co-op that joins a
-    // federation counts with it from then on (its earlier months with its own); keyed without it,
-    // the co-op kept the group of its first row for every month (a federation formed after a
-    // release went unseen, and a cell of it and one other co-op counted three contributors).
-    const key = `${r.bookId}|${r.neighbourhood}|${r.sector}|${r.kind}|${r.group}`;
+    union(`b:${r.bookId}`, `g:${r.group}`);
+    const key = `${r.bookId}|${r.neighbourhood}|${r.sector}|${r.kind}`;
     let entry = byKey.get(key);
     if (!entry) {
       entry = { row: r, monthly: new Map(), yearly: new Map() };
@@ -109,12 +135,12 @@ export function releaseCube(
     byPeriod.set(period, (byPeriod.get(period) ?? 0) + r.value);
   }
   const contributors: CubeContributor[] = [];
-  const keyOf = (r: FrozenRow) => `${r.bookId}|${r.neighbourhood}|${r.sector}|${r.kind}|${r.group}`;
+  const keyOf = (r: FrozenRow) => `${r.bookId}|${r.neighbourhood}|${r.sector}|${r.kind}`;
   for (const { row, monthly, yearly } of [...byKey.values()].sort((a, b) =>
     keyOf(a.row) < keyOf(b.row) ? -1 : 1,
   )) {
     contributors.push({
-      group: row.group,
+      group: find(`b:${row.bookId}`),
       parts: [nbh.codeIndex(row.neighbourhood), sec.codeIndex(row.sector), kind.codeIndex(row.kind)],
       values: periodValues(mp, MEASURES, periods, monthly, yearly),
     });
