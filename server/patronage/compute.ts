@@ -69,6 +69,7 @@ export interface RunInputs {
   currency: Unit;
   surplus: string;
   surplusSource: 'BOOK' | 'GIVEN';
+  /** The collective reserve's posted balance at the end of allocatedOn (RESERVE_FIRST draws on it). */
   reserveBalance: string;
   allocatedOn: string;
   policyVersion: number;
@@ -165,7 +166,28 @@ export async function gatherInputs(
   const [reserveRow] = await findAccounts(db, [{ bookId: coop.id, id: coop.accounts.COLLECTIVE_RESERVE }]);
   const { count, lengths, groups } = await recordGroups(db, coop.id, span.start, span.end);
   const roster = count === 0 ? [] : await memberStates(db, coop.id);
-  const reserveBalance = reserveRow ? balanceView(reserveRow.type, reserveRow).posted : ZERO;
+  // The reserve's balance at the end of the allocation date, not today's: a run may be committed
+  // after a later one (a loss year committed late, after the next year's surplus went to the
+  // reserve), and a loss charged on that date can only draw on what the reserve held then.
+  const reserveTotals = reserveRow
+    ? (
+        await postedTotalsAsOf(
+          db,
+          coop.id,
+          [reserveRow.id],
+          new Date(dayStart(request.allocatedOn).getTime() + DAY_MS - 1),
+        )
+      ).get(reserveRow.id)
+    : undefined;
+  const reserveBalance =
+    reserveRow && reserveTotals
+      ? balanceView(reserveRow.type, {
+          postedDebits: reserveTotals.debits,
+          postedCredits: reserveTotals.credits,
+          pendingDebits: ZERO,
+          pendingCredits: ZERO,
+        }).posted
+      : ZERO;
   const fyFrom = dayNumber(span.start);
   const fyTo = dayNumber(span.end);
   const spans = roster.map((m) =>

@@ -642,3 +642,38 @@ describe('the notice of a loss year', () => {
     expect(notice!.html).not.toContain('collective reserve first');
   });
 });
+
+describe('a loss year committed after a later surplus year', () => {
+  it("charges the reserve what it held on the loss's allocation date, not what it holds later", async () => {
+    const { coop, classId } = await coopIn({ code: 'USD', scale: 2 });
+    const m = await activeMember(coop, classId, 'Order', '2024-01-01');
+    await setPolicy(coop, {
+      measures: [{ code: 'HOURS', kind: 'HOURS', unit: { code: 'HOUR', scale: 2 }, weight: '1' }],
+      reservePercent: '45',
+      revolvingYears: 3,
+    });
+    await record(coop, [
+      { member: m, measure: 'HOURS', from: '2024-01-01', to: '2024-12-31', quantity: '5.00' },
+      { member: m, measure: 'HOURS', from: '2025-01-01', to: '2025-12-31', quantity: '5.00' },
+    ]);
+    // 2025's surplus of 1,000.00 puts 450.00 in the reserve on 2026-01-31. 2024's loss of 100.00,
+    // committed afterwards but allocated on 2025-06-30, finds the reserve empty on that day
+    // (RESERVE_FIRST: up to its balance, which was 0.00): all of it is the member's.
+    await commit(coop, 2025, '1000.00');
+    const loss = await coop.treasurer.commitPatronageAllocation({
+      coopId: coop.id,
+      fiscalYear: 2024,
+      surplus: '-100.00',
+      allocatedOn: '2025-06-30',
+      idempotencyKey: newKey('run'),
+    });
+    expect(loss.userErrors).toEqual([]);
+    expect([loss.run!.reserve, loss.run!.memberPool]).toEqual(['0.00', '-100.00']);
+    const trial = await coop.treasurer.trialBalance({
+      bookId: coop.bookId,
+      asOf: '2025-06-30T23:59:59.999Z',
+    });
+    const reserve = trial!.lines.find((l) => l.account.code === '3300');
+    expect(reserve?.debits ?? '0.00').toBe('0.00');
+  });
+});
