@@ -3,10 +3,11 @@
  * line when its posted lines on the bank account net to the line's amount (debits less credits:
  * money in positive). Suggestions: for every unmatched line, entries on the account not matched
  * yet, of the same amount, effective within the account's window of days (default 3) of the
- * line's date; an entry whose memo or metadata holds the line's bank reference ranks first, then
- * the nearest date, then the earliest entry. Lines and entries are paired greedily in that order,
- * so two identical lines get two different entries. Nothing is stored until the treasurer
- * confirms (`confirmBankMatches`, their own choice or an override; `acceptBankSuggestions`, every
+ * line's date. Entries whose memo or metadata holds the line's bank reference are paired first,
+ * then the others; each time as many pairs as the candidates allow, of the least total day
+ * difference (not greedily: the nearest pair first could leave a line without the entry another
+ * pairing gives it), so two identical lines get two different entries. Nothing is stored until
+ * the treasurer confirms (`confirmBankMatches`, their own choice or an override; `acceptBankSuggestions`, every
  * suggestion at once). A confirmed match can be undone unless a closed reconciliation covers the
  * line.
  */
@@ -15,6 +16,7 @@ import type { EntryRecord } from '../ledger/index.js';
 import { mayChangeBook } from '../ledger/index.js';
 import { isUuid } from '../platform/ids.js';
 import { withTransaction } from '../platform/transaction.js';
+import { leastCostMaximumMatching } from './assignment.js';
 import type { BankingDeps } from './deps.js';
 import type { BankLineRecord, MatchHow, MatchSuggestion } from './records.js';
 import { bankAccountOf, signedOf, unknownAccount, withUnits } from './rules-common.js';
@@ -130,17 +132,20 @@ export async function suggest(
   const usedLines = new Set<string>();
   const usedEntries = new Set<string>();
   const out: MatchSuggestion[] = [];
-  for (const p of pairs) {
-    if (usedLines.has(p.line.id) || usedEntries.has(p.entryId)) continue;
-    usedLines.add(p.line.id);
-    usedEntries.add(p.entryId);
-    out.push({
-      line: p.line,
-      entryId: p.entryId,
-      dayDifference: p.dayDifference,
-      referenceMatched: p.referenceMatched,
-    });
-  }
+  // Reference matches first, then the others, each as many pairs as can be made (pairUp).
+  for (const tier of [0, 1])
+    for (const p of pairUp(
+      pairs.filter((x) => x.tier === tier && !usedLines.has(x.line.id) && !usedEntries.has(x.entryId)),
+    )) {
+      usedLines.add(p.line.id);
+      usedEntries.add(p.entryId);
+      out.push({
+        line: p.line,
+        entryId: p.entryId,
+        dayDifference: p.dayDifference,
+        referenceMatched: p.referenceMatched,
+      });
+    }
   return out.sort((a, b) =>
     a.line.bookedOn < b.line.bookedOn
       ? -1
@@ -148,6 +153,83 @@ export async function suggest(
         ? 1
         : a.line.lineNo - b.line.lineNo,
   );
+}
+
+type Candidate = MatchSuggestion & { tier: number; entry: EntryRecord };
+
+/**
+ * Above this (a group's candidate pairs, lines and entries times its lines or entries, the fewer)
+ * a group is paired greedily: measured here, groups at the limit took under 0.1 s to pair.
+ */
+const PAIRING_WORK_MAX = 1_000_000;
+
+/**
+ * One line to one entry from candidate pairs (in the greedy order: nearest date first): within each
+ * group of lines and entries linked by candidates, as many pairs as the candidates allow, of the
+ * least total day difference (assignment.ts). Pairing the nearest first could leave a line without
+ * an entry that another pairing gives it. A group too large for that is paired greedily.
+ */
+function pairUp(candidates: Candidate[]): Candidate[] {
+  const ids = new Map<string, number>();
+  const node = (key: string) => {
+    let n = ids.get(key);
+    if (n === undefined) {
+      n = ids.size;
+      ids.set(key, n);
+      parent.push(n);
+    }
+    return n;
+  };
+  const parent: number[] = [];
+  const root = (n: number): number => {
+    while (parent[n] !== n) {
+      parent[n] = parent[parent[n]!]!;
+      n = parent[n]!;
+    }
+    return n;
+  };
+  for (const c of candidates) parent[root(node(`l:${c.line.id}`))] = root(node(`e:${c.entryId}`));
+  const groups = new Map<number, Candidate[]>();
+  for (const c of candidates) {
+    const g = root(ids.get(`l:${c.line.id}`)!);
+    groups.set(g, [...(groups.get(g) ?? []), c]);
+  }
+  const out: Candidate[] = [];
+  for (const group of groups.values()) {
+    const lines = [...new Map(group.map((c) => [c.line.id, c.line])).values()].sort(
+      (a, b) =>
+        (a.bookedOn < b.bookedOn ? -1 : a.bookedOn > b.bookedOn ? 1 : 0) ||
+        a.lineNo - b.lineNo ||
+        (a.id < b.id ? -1 : 1),
+    );
+    const entries = [...new Map(group.map((c) => [c.entryId, c.entry])).values()].sort(
+      (a, b) => a.effectiveAt.getTime() - b.effectiveAt.getTime() || Number(BigInt(a.seq) - BigInt(b.seq)),
+    );
+    const work = (group.length + lines.length + entries.length) * Math.min(lines.length, entries.length);
+    if (work > PAIRING_WORK_MAX) {
+      const taken = new Set<string>();
+      for (const c of group)
+        if (!taken.has(`l:${c.line.id}`) && !taken.has(`e:${c.entryId}`)) {
+          taken.add(`l:${c.line.id}`).add(`e:${c.entryId}`);
+          out.push(c);
+        }
+      continue;
+    }
+    const lineAt = new Map(lines.map((l, i) => [l.id, i]));
+    const entryAt = new Map(entries.map((e, i) => [e.id, i]));
+    const byPair = new Map(group.map((c) => [`${lineAt.get(c.line.id)}:${entryAt.get(c.entryId)}`, c]));
+    const pairs = leastCostMaximumMatching(
+      lines.length,
+      entries.length,
+      group.map((c) => ({
+        line: lineAt.get(c.line.id)!,
+        entry: entryAt.get(c.entryId)!,
+        cost: Math.abs(c.dayDifference),
+      })),
+    );
+    for (const [l, e] of pairs) out.push(byPair.get(`${l}:${e}`)!);
+  }
+  return out;
 }
 
 export interface MatchRequest {

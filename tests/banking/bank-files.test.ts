@@ -26,6 +26,8 @@ beforeAll(async () => {
     { code: '1030', type: 'ASSET' },
     { code: '1040', type: 'ASSET' },
     { code: '1050', type: 'ASSET' },
+    { code: '1060', type: 'ASSET' },
+    { code: '3000', type: 'EQUITY' },
   ]);
   for (const [code, a] of Object.entries(created)) acc[code] = a.id;
 });
@@ -212,5 +214,42 @@ describe('a one-day file, newest line first', () => {
     });
     expect(result.rowErrors).toEqual([]);
     expect(result.statement).toMatchObject({ closingBalance: '85.00', openingBalance: '0.00' });
+  });
+});
+
+describe('suggestions when the nearest pair is not the best', () => {
+  it('pairs every line when a one-to-one pairing exists', async () => {
+    // Lines of 50.00 on 2 and 4 August, entries of 50.00 on 31 July and 3 August, a window of 3
+    // days. Nearest first pairs (2 Aug, 3 Aug) and leaves 4 August alone (31 July is 4 days from
+    // it); the pairing (2 Aug, 31 July) and (4 Aug, 3 Aug) matches both, 2 + 1 days apart.
+    for (const [day, memo] of [
+      ['2025-07-31', 'Dues A'],
+      ['2025-08-03', 'Dues B'],
+    ]) {
+      const posted = await admin.postJournalEntry({
+        bookId,
+        idempotencyKey: newKey('dues'),
+        effectiveAt: `${day}T00:00:00.000Z`,
+        memo,
+        lines: [
+          { accountCode: '1060', side: 'DEBIT', amount: '50.00', unit: 'USD' },
+          { accountCode: '3000', side: 'CREDIT', amount: '50.00', unit: 'USD' },
+        ],
+      });
+      expect(posted.userErrors).toEqual([]);
+    }
+    const imported = await admin.importBankStatement({
+      accountId: acc['1060']!,
+      format: 'CSV',
+      content: ['Date,Description,Amount', '2025-08-02,Dues,50.00', '2025-08-04,Dues,50.00'].join('\n'),
+      csvMapping: { ...SIGNED, balanceColumn: null },
+      idempotencyKey: newKey('dues'),
+    });
+    expect(imported.rowErrors).toEqual([]);
+    const suggestions = (await admin.bankMatchSuggestions({ accountId: acc['1060']! }))!;
+    expect(suggestions.map((s) => [s.line.bookedOn, s.entry.memo, s.dayDifference])).toEqual([
+      ['2025-08-02', 'Dues A', -2],
+      ['2025-08-04', 'Dues B', -1],
+    ]);
   });
 });
