@@ -11,7 +11,8 @@
  * backdating window, a closed counter account) stays unmatched; another request may post it.
  *
  * Rules of an account are tried in priority order (then creation); the first whose text is in the
- * line's description (any case) and whose direction fits (IN: money in, OUT: money out, ANY) wins.
+ * line's description (any case, any Unicode form, any spacing) and whose direction fits (IN: money
+ * in, OUT: money out, ANY) wins.
  */
 import { LedgerError, type MetadataEntry, type Principal, validateIdempotencyKey } from '../core/index.js';
 import type { AccountRow, EntryDraft, OpResult } from '../ledger/index.js';
@@ -179,17 +180,24 @@ export async function removeRule(
   return rule;
 }
 
+/**
+ * Text as rules compare it: compatibility-normalised (an accent written as a combining mark is the
+ * accented letter, a full-width letter the letter), lower case, each run of spaces one space. Bank
+ * files write the same words all these ways; compared as stored, "CAFE\u0301" never held "Café".
+ */
+const folded = (text: string) => text.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+
 /** The rule a line falls under, if any. */
 export function ruleFor(
   line: { amount: { gt(n: number): boolean }; description: string },
   rules: BankRuleRecord[],
 ): BankRuleRecord | null {
-  const text = line.description.toLowerCase();
+  const text = folded(line.description);
   const moneyIn = line.amount.gt(0);
   return (
     rules.find(
       (r) =>
-        text.includes(r.descriptionContains.toLowerCase()) &&
+        text.includes(folded(r.descriptionContains)) &&
         (r.direction === 'ANY' || (r.direction === 'IN') === moneyIn),
     ) ?? null
   );
