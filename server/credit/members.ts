@@ -325,12 +325,21 @@ async function growLimits(
   scale: number,
   actorId: string,
 ): Promise<NewLimitChange[]> {
-  const rows = members.filter((m) => m.limitMode === 'POLICY');
-  if (!policy.dynamic || rows.length === 0) return [];
+  const following = members.filter((m) => m.limitMode === 'POLICY');
+  if (!policy.dynamic || following.length === 0) return [];
   const accounts = await lockAccounts(
     client,
-    rows.map((m) => ({ bookId, id: m.accountId })),
+    following.map((m) => ({ bookId, id: m.accountId })),
   );
+  // Read again under the accounts' locks: a steward's pin (setCreditLimit locks the account too)
+  // committed while this waited would otherwise be overwritten by growth decided on a stale mode.
+  const rows = (
+    await memberRows(
+      client,
+      following.map((m) => ({ bookId, id: m.id })),
+    )
+  ).filter((m) => m.limitMode === 'POLICY');
+  if (rows.length === 0) return [];
   const sales = await salesInWindow(
     deps,
     client,
