@@ -409,3 +409,107 @@ describe('random networks against an independent exact optimum (HiGHS)', () => {
     },
   );
 });
+
+describe('commits racing, replayed and made stale', () => {
+  it('two commits at once with different keys: one clears, the other finds nothing; a replay answers the first', async () => {
+    const added = await steward.addNetworkCurrency({ networkId, currency: { code: 'PLN', scale: 2 } });
+    expect(added.userErrors).toEqual([]);
+    await record('PLN', [
+      [0, 1, '30.00', 'ab'],
+      [1, 2, '30.00', 'bc'],
+      [2, 0, '30.00', 'ca'],
+    ]);
+    const keys = [newKey('clr'), newKey('clr')];
+    const answers = await Promise.all(
+      keys.map((idempotencyKey) => steward.commitClearing({ networkId, currency: 'PLN', idempotencyKey })),
+    );
+    const codes = answers.map((a) => a.userErrors.map((e) => e.code).join(','));
+    expect(codes.sort()).toEqual(['', 'NOTHING_TO_CLEAR']);
+    const winner = answers.findIndex((a) => a.userErrors.length === 0);
+    expect(answers[winner]!.clearing!.setoffTotal).toBe('90.00');
+    const replay = await steward.commitClearing({
+      networkId,
+      currency: 'PLN',
+      idempotencyKey: keys[winner]!,
+    });
+    expect(replay.replayed).toBe(true);
+    expect(replay.clearing!.id).toBe(answers[winner]!.clearing!.id);
+    const reused = await steward.commitClearing({
+      networkId,
+      currency: 'PLN',
+      mode: 'SETOFF_AND_LIQUIDITY',
+      idempotencyKey: keys[winner]!,
+    });
+    expect(reused.userErrors.map((e) => e.code)).toEqual(['IDEMPOTENCY_KEY_REUSED']);
+    expect(await outstanding('PLN')).toEqual({ ab: '0.00', bc: '0.00', ca: '0.00' });
+  });
+
+  it('a commit racing a new obligation clears either before it or with it, never beyond what is outstanding', async () => {
+    const added = await steward.addNetworkCurrency({ networkId, currency: { code: 'CZK', scale: 2 } });
+    expect(added.userErrors).toEqual([]);
+    await record('CZK', [
+      [0, 1, '10.00', 'ab'],
+      [1, 0, '10.00', 'ba'],
+    ]);
+    const [committed, recorded] = await Promise.all([
+      steward.commitClearing({ networkId, currency: 'CZK', idempotencyKey: newKey('clr') }),
+      steward.recordObligations({
+        networkId,
+        idempotencyKey: newKey('obl'),
+        obligations: [
+          {
+            debtorId: m[1]!,
+            creditorId: m[0]!,
+            currency: 'CZK',
+            amount: '5.00',
+            dueOn: '2026-01-01',
+            reference: 'CZK-ba2',
+          },
+        ],
+      }),
+    ]);
+    expect(committed.userErrors).toEqual([]);
+    expect(recorded.userErrors).toEqual([]);
+    const left = await outstanding('CZK');
+    // Before the new invoice: ab against ba, 20, ba2 left whole. With it: ab (10) against ba2 (5,
+    // older) and 5 of ba, 20 again. Either way 5 of B's debts to A is left, none of A's.
+    expect(committed.clearing!.setoffTotal).toBe('20.00');
+    expect(new Decimal(left.ab!).plus(left.ba!).plus(left.ba2!).toFixed(2)).toBe('5.00');
+    expect(left.ab).toBe('0.00');
+  });
+
+  it('a payment between a liquidity preview and its commit makes the preview stale', async () => {
+    // EUR is the unit's peg. Left from above: A -> B 50 (A at its limit), C -> D 20 (D full).
+    // E owes F 10 more, and E may pay it in network units.
+    await record('EUR', [[4, 5, '10.00', 'ef2']]);
+    const p = await preview('EUR', 'SETOFF_AND_LIQUIDITY');
+    expect([p.setoffTotal, p.liquidityTotal]).toEqual(['0.00', '10.00']);
+    const paid = await treasurers[4]!.payInNetwork({
+      payerId: m[4]!,
+      payeeId: m[5]!,
+      amount: '1.000',
+      idempotencyKey: newKey('pay'),
+    });
+    expect(paid.userErrors).toEqual([]);
+    const stale = await steward.commitClearing({
+      networkId,
+      currency: 'EUR',
+      mode: 'SETOFF_AND_LIQUIDITY',
+      snapshotHash: p.snapshotHash,
+      idempotencyKey: newKey('clr'),
+    });
+    expect(stale.userErrors.map((e) => e.code)).toEqual(['CLEARING_STALE']);
+    expect((await outstanding('EUR')).ef2).toBe('10.00');
+    // Previewed again, the same commit goes through.
+    const fresh = await preview('EUR', 'SETOFF_AND_LIQUIDITY');
+    const done = await steward.commitClearing({
+      networkId,
+      currency: 'EUR',
+      mode: 'SETOFF_AND_LIQUIDITY',
+      snapshotHash: fresh.snapshotHash,
+      idempotencyKey: newKey('clr'),
+    });
+    expect(done.userErrors).toEqual([]);
+    expect((await outstanding('EUR')).ef2).toBe('0.00');
+  });
+});
