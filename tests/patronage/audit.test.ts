@@ -677,3 +677,54 @@ describe('a loss year committed after a later surplus year', () => {
     expect(reserve?.debits ?? '0.00').toBe('0.00');
   });
 });
+
+describe('commits racing for one year', () => {
+  it('post one run: the others are refused, or replay when they carry its key', async () => {
+    const { coop, classId } = await coopIn({ code: 'USD', scale: 2 });
+    const book = new ExpectedBook(coop.treasurer, coop.bookId);
+    const m = await activeMember(coop, classId, 'Race', '2024-01-01');
+    await setPolicy(coop, {
+      measures: [{ code: 'HOURS', kind: 'HOURS', unit: { code: 'HOUR', scale: 2 }, weight: '1' }],
+      reservePercent: '10',
+      revolvingYears: 3,
+    });
+    await record(coop, [
+      { member: m, measure: 'HOURS', from: '2025-01-01', to: '2025-12-31', quantity: '5.00' },
+    ]);
+    const shared = newKey('run');
+    const keys = [shared, shared, newKey('run'), newKey('run'), newKey('run'), shared];
+    const results = await Promise.all(
+      keys.map((idempotencyKey) =>
+        coop.treasurer.commitPatronageAllocation({
+          coopId: coop.id,
+          fiscalYear: 2025,
+          surplus: '100.00',
+          allocatedOn: '2026-01-31',
+          idempotencyKey,
+        }),
+      ),
+    );
+    const ok = results.filter((r) => r.userErrors.length === 0);
+    const runIds = new Set(ok.map((r) => r.run!.id));
+    expect(runIds.size).toBe(1);
+    expect(ok.filter((r) => !r.replayed)).toHaveLength(1);
+    const winner = keys[results.findIndex((r) => r.userErrors.length === 0 && !r.replayed)]!;
+    results.forEach((r, i) => {
+      if (r.userErrors.length > 0) {
+        expect(keys[i]).not.toBe(winner);
+        expect(r.userErrors.map((e) => e.code)).toEqual(['PATRONAGE_RUN_EXISTS']);
+      } else expect(keys[i]).toBe(winner);
+    });
+    // Reserve 10.00; the member 90.00: cash 18.00, retained 72.00. Posted once.
+    book.post([
+      ['3900', 'DEBIT', '10.00'],
+      ['3300', 'CREDIT', '10.00'],
+    ]);
+    book.post([
+      ['3900', 'DEBIT', '90.00'],
+      ['2300', 'CREDIT', '18.00'],
+      [m.internalCapitalCode, 'CREDIT', '72.00'],
+    ]);
+    await book.check('after the race');
+  });
+});
