@@ -272,6 +272,15 @@ async function readInputs(
       'throughMonth',
     );
   }
+  // A release is one table with its predecessors: money cells in another currency would add its
+  // months to theirs (a year of dollars and euros) under one label.
+  if (previous && previous.currency !== q.currency) {
+    return new LedgerError(
+      'INVALID_INPUT',
+      `the city's releases are in ${previous.currency}: its next one must be too`,
+      'currency',
+    );
+  }
   const stale = await store.staleBooks(tx, cityKey, q.currentMonth);
   await store.recomputeRollup(tx, stale, q.currentMonth, GENDERS, RACES);
   const seq = (previous?.seq ?? 0) + 1;

@@ -318,10 +318,17 @@ export async function lockCity(tx: TxClient, cityKey: string): Promise<void> {
 // ---------- releases ----------
 
 /**
+ * What a co-op's neighbourhood called TOTAL is frozen as: TOTAL is the code of every
+ * classification's margin, and a part of that name made every release of the city fail (an
+ * invariant of the table's dimension, an internal error).
+ */
+export const TOTAL_NEIGHBOURHOOD = 'TOTAL (neighbourhood)';
+
+/**
  * Copies into `reporting_frozen` the rollup of the months after `afterMonth` up to `throughMonth`
  * of the city's co-ops that consent now and had consented by the month's first day; money
  * measures only for co-ops whose base currency is the release's. The co-op's classification and
- * contributor group are copied with them.
+ * contributor group are copied with them (a neighbourhood called TOTAL as TOTAL_NEIGHBOURHOOD).
  */
 export async function freezeMonths(
   tx: TxClient,
@@ -339,7 +346,9 @@ export async function freezeMonths(
   const { rowCount } = await tx.query(
     `insert into reporting_frozen (city_key, book_id, measure, month, value, neighbourhood, sector, kind, group_key, release_seq)
      select $1, r.book_id, r.measure, r.month, r.value,
-            coalesce(nullif(c.neighbourhood, ''), 'UNSPECIFIED'), left(c.naics_code, 2), c.kind,
+            case coalesce(nullif(c.neighbourhood, ''), 'UNSPECIFIED')
+              when 'TOTAL' then $8 else coalesce(nullif(c.neighbourhood, ''), 'UNSPECIFIED') end,
+            left(c.naics_code, 2), c.kind,
             coalesce((select p.reporting_group from reporting_profile p where p.book_id = c.book_id
                        order by p.as_of desc, p.recorded_at desc, p.id desc limit 1), c.book_id::text),
             $6
@@ -347,7 +356,16 @@ export async function freezeMonths(
       where lower(c.city) = $1 and c.data_sharing_consent and c.data_sharing_consent_at <= r.month
         and ($2::date is null or r.month > $2::date or r.measure = any($7::text[])) and r.month <= $3::date
         and (r.measure <> all($5::text[]) or c.base_currency = $4)`,
-    [q.cityKey, q.afterMonth, q.throughMonth, q.currency, q.moneyMeasures, q.seq, q.backfillMeasures ?? []],
+    [
+      q.cityKey,
+      q.afterMonth,
+      q.throughMonth,
+      q.currency,
+      q.moneyMeasures,
+      q.seq,
+      q.backfillMeasures ?? [],
+      TOTAL_NEIGHBOURHOOD,
+    ],
   );
   return rowCount ?? 0;
 }

@@ -1,0 +1,86 @@
+/**
+ * What a co-op or an analyst can put into a release (issue 15, audit of 2026-12-07): a co-op
+ * whose neighbourhood is literally TOTAL (the code of every classification's margin), and a
+ * release in another currency than the city's earlier ones.
+ */
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LedgerClient } from '../../client-sdk/index.js';
+import { addMonths, type CoopFixture, postRevenue, setupCoop, today } from '../helpers/coop.js';
+import { connectPg, ledgerClient, uniqueSuffix } from '../helpers/ledger.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { issueToken } from '../helpers/tokens.js';
+
+let server: TestServer;
+let admin: LedgerClient;
+let db: pg.Client;
+const M2 = addMonths(today(), -2).slice(0, 7);
+const M1 = addMonths(today(), -1).slice(0, 7);
+const founded = `${addMonths(today(), -4).slice(0, 7)}-01`;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  admin = ledgerClient(server.url, { token: server.adminToken });
+  db = await connectPg();
+});
+afterAll(async () => {
+  await db?.end();
+  await server?.stop();
+});
+
+/** A city of co-ops in the given neighbourhoods, revenue in M2 and M1, consenting; its analyst. */
+async function city(name: string, neighbourhoods: string[]): Promise<LedgerClient> {
+  const made: CoopFixture[] = [];
+  for (const [i, neighbourhood] of neighbourhoods.entries()) {
+    const fixture = await setupCoop(server.url, admin, {
+      city: name,
+      neighbourhood,
+      naicsCode: '311811',
+      foundedOn: founded,
+      dataSharingConsent: true,
+    });
+    await postRevenue(fixture, M2, `${1000 + 100 * i}.00`);
+    await postRevenue(fixture, M1, `${1000 + 100 * i}.00`);
+    made.push(fixture);
+  }
+  await db.query('update coop set data_sharing_consent_at = $2::date where book_id = any($1::uuid[])', [
+    made.map((c) => c.bookUuid),
+    founded,
+  ]);
+  return ledgerClient(server.url, {
+    token: (await issueToken(admin, { grants: [{ role: 'CITY_ANALYST', scope: name }] })).token,
+  });
+}
+
+describe('inputs of a release', () => {
+  it('a co-op whose neighbourhood is called TOTAL does not break its city’s releases', async () => {
+    const name = `Totalville ${uniqueSuffix()}`;
+    const analyst = await city(name, ['TOTAL', 'North', 'North', 'North']);
+    const published = await analyst.publishCityReport({ city: name, currency: 'USD', throughMonth: M2 });
+    expect(published.userErrors).toEqual([]);
+    const neighbourhoods = published.release!.neighbourhoods;
+    expect(neighbourhoods).toHaveLength(2);
+    expect(neighbourhoods).toContain('North');
+    expect(neighbourhoods).not.toContain('TOTAL');
+    expect(neighbourhoods).toContain('TOTAL (neighbourhood)');
+    // The city's total is the margin, not the co-op's neighbourhood: 4 co-ops, 4,600.00.
+    const total = await analyst.cityReport({ city: name, measures: ['REVENUE', 'COOPS'], from: M2, to: M2 });
+    expect(total.userErrors).toEqual([]);
+    expect(total.cells.map((c) => [c.neighbourhood, c.measure, c.value])).toEqual([
+      ['TOTAL', 'REVENUE', '4600.00'],
+      ['TOTAL', 'COOPS', '4'],
+    ]);
+  });
+
+  it('a release in another currency than the earlier ones is refused', async () => {
+    const name = `Twocurrency ${uniqueSuffix()}`;
+    const analyst = await city(name, ['North', 'North', 'North']);
+    const first = await analyst.publishCityReport({ city: name, currency: 'USD', throughMonth: M2 });
+    expect(first.userErrors).toEqual([]);
+    // Its money cells would add months in euros to months in dollars under one label.
+    const other = await analyst.publishCityReport({ city: name, currency: 'EUR', throughMonth: M1 });
+    expect(other.userErrors.map((e) => [e.code, e.field])).toEqual([['INVALID_INPUT', 'currency']]);
+    const same = await analyst.publishCityReport({ city: name, currency: 'USD', throughMonth: M1 });
+    expect(same.userErrors).toEqual([]);
+  });
+});
