@@ -52,12 +52,14 @@ let types: Map<string, FullType>;
 /** Real ids by input field name (bookId, accountId, ...). */
 const ids: Record<string, string> = {};
 let db: Awaited<ReturnType<typeof connectPg>>;
+let treasurerToken: string;
 
 beforeAll(async () => {
   server = await startTestServer({ config: { rateLimitPerSecond: 0 } });
   admin = ledgerClient(server.url);
   db = await connectPg();
   const coop = await setupCoop(server.url, admin, coopInput());
+  treasurerToken = coop.treasurerToken;
   const classId = await createClass(coop, { code: 'W', name: 'Worker', buyIn: '100.00', voting: true });
   const joined = await join(coop, { classId, appliedOn: today() });
   const chart = Object.values(coop.chart);
@@ -387,12 +389,42 @@ const KEPT = new Set(['journal_refusal']);
 
 const BAD_CODES = new Set(['INTERNAL_SERVER_ERROR', 'UNEXPECTED', 'INTERNAL']);
 
-describe('every mutation, every leaf of its input, malformed', () => {
-  it('answers a coded refusal (never a 5xx or a masked error) and writes nothing', async () => {
+/** The value written as a GraphQL literal of `type` (enum values bare), for the query text. */
+function literal(value: unknown, type: TypeRef | null): string {
+  const inner = type?.kind === 'NON_NULL' ? type.ofType : type;
+  if (value === null || value === undefined) return 'null';
+  if (Array.isArray(value))
+    return `[${value.map((v) => literal(v, inner?.kind === 'LIST' ? inner.ofType : null)).join(', ')}]`;
+  if (typeof value === 'object') {
+    const full = inner ? types.get(named(inner)) : undefined;
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${k}: ${literal(v, full?.inputFields?.find((f) => f.name === k)?.type ?? null)}`)
+      .join(', ')}}`;
+  }
+  if (typeof value === 'string' && inner?.kind === 'ENUM' && /^[_A-Za-z][_0-9A-Za-z]*$/.test(value))
+    return value;
+  // JSON's string escapes are GraphQL's (a lone surrogate or a NUL is written as \uXXXX).
+  return JSON.stringify(value);
+}
+
+interface FuzzOptions {
+  /** Who sends (default: the run's ADMIN). */
+  token?: () => string;
+  /** Write the input into the query text instead of the variables. */
+  inText?: boolean;
+}
+
+async function fuzz(
+  options: FuzzOptions,
+): Promise<{ sent: number; failures: string[]; codes: Map<string, number> }> {
+  {
     const mutations = types.get('Mutation')!.fields!;
     expect(mutations.length).toBeGreaterThanOrEqual(60);
     const failures: string[] = [];
     let sent = 0;
+    /** How often each code answered (top-level errors and userErrors): what the fuzz reached. */
+    const codes = new Map<string, number>();
+    const seen = (code: unknown) => codes.set(String(code), (codes.get(String(code)) ?? 0) + 1);
     for (const mutation of mutations) {
       const inputType = mutation.args[0]!.type;
       const full = sample('input', inputType, false);
@@ -400,6 +432,15 @@ describe('every mutation, every leaf of its input, malformed', () => {
       leaves(full, inputType, [], all);
       const minimal = sample('input', inputType, true);
       const doc = `mutation ($input: ${named(inputType)}!) { ${mutation.name}(input: $input) { userErrors { code field message } } }`;
+      const send = (input: unknown) =>
+        options.inText
+          ? rawGraphQL(
+              server.url,
+              `mutation { ${mutation.name}(input: ${literal(input, inputType)}) { userErrors { code field message } } }`,
+              {},
+              { token: options.token?.() },
+            )
+          : rawGraphQL(server.url, doc, { input }, { token: options.token?.() });
       const before = await rowCounts();
       let counts = before;
       const accepted: string[] = [];
@@ -417,7 +458,7 @@ describe('every mutation, every leaf of its input, malformed', () => {
           sent += 1;
           let answer: Awaited<ReturnType<typeof rawGraphQL>>;
           try {
-            answer = await rawGraphQL(server.url, doc, { input });
+            answer = await send(input);
           } catch (error) {
             failures.push(`${what}: no JSON answer (${(error as Error).message})`);
             continue;
@@ -427,6 +468,7 @@ describe('every mutation, every leaf of its input, malformed', () => {
             continue;
           }
           const errors = answer.body.errors ?? [];
+          for (const e of errors) seen(e.extensions?.code);
           for (const e of errors) {
             const code = e.extensions?.code;
             if (typeof code !== 'string' || BAD_CODES.has(code) || /unexpected error/i.test(e.message))
@@ -435,6 +477,7 @@ describe('every mutation, every leaf of its input, malformed', () => {
           const payload = (answer.body.data as Record<string, { userErrors: { code: string }[] }> | null)?.[
             mutation.name
           ];
+          for (const u of payload?.userErrors ?? []) seen(u.code);
           if (errors.length === 0 && !payload) failures.push(`${what}: neither errors nor a payload`);
           else if (payload?.userErrors.some((u) => typeof u.code !== 'string' || u.code === ''))
             failures.push(`${what}: a userError without a code ${JSON.stringify(payload.userErrors)}`);
@@ -460,7 +503,40 @@ describe('every mutation, every leaf of its input, malformed', () => {
           );
       }
     }
+    return { sent, codes, failures: failures.filter((f) => !KNOWN_ELSEWHERE.some((known) => known.test(f))) };
+  }
+}
+
+/** The fuzz reached the scalars and the use cases (not only GraphQL's own checks). */
+function expectReached(codes: Map<string, number>): void {
+  for (const code of [
+    'INVALID_AMOUNT',
+    'INVALID_DATE',
+    'INVALID_INPUT',
+    'UNKNOWN_ACCOUNT',
+    'IDEMPOTENCY_KEY_REUSED',
+  ])
+    expect(codes.get(code) ?? 0, code).toBeGreaterThan(0);
+}
+
+describe('every mutation, every leaf of its input, malformed: a coded refusal (never a 5xx or a masked error), nothing written', () => {
+  it('sent by the ADMIN, in the variables', async () => {
+    const { sent, failures, codes } = await fuzz({});
+    expectReached(codes);
     expect(sent).toBeGreaterThan(1000);
-    expect(failures.filter((f) => !KNOWN_ELSEWHERE.some((known) => known.test(f)))).toEqual([]);
+    expect(failures).toEqual([]);
+  }, 600_000);
+
+  it("sent by the co-op's TREASURER, in the variables", async () => {
+    const { sent, failures } = await fuzz({ token: () => treasurerToken });
+    expect(sent).toBeGreaterThan(1000);
+    expect(failures).toEqual([]);
+  }, 600_000);
+
+  it('sent by the ADMIN, written in the query text', async () => {
+    const { sent, failures, codes } = await fuzz({ inText: true });
+    expectReached(codes);
+    expect(sent).toBeGreaterThan(1000);
+    expect(failures).toEqual([]);
   }, 600_000);
 });
