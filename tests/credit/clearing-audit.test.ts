@@ -288,6 +288,27 @@ describe('network credit as liquidity, through a member at its limit and one at 
   });
 });
 
+describe('a cycle through a member at its limit', () => {
+  it('set-off moves no network unit: A at -100 of a 100 limit still clears its cycle', async () => {
+    // A (member 0) sits at its limit since the liquidity case; D (member 3) at its upper bound.
+    const added = await steward.addNetworkCurrency({ networkId, currency: { code: 'HUF', scale: 2 } });
+    expect(added.userErrors).toEqual([]);
+    const before = await balances();
+    expect([before[0], before[3]]).toEqual(['-100.000', '110.000']);
+    await record('HUF', [
+      [0, 1, '40.00', 'ab'],
+      [1, 3, '40.00', 'bd'],
+      [3, 0, '25.00', 'da'],
+    ]);
+    // The cycle clears by its smallest link, 25 x 3 = 75; A -> B 15 and B -> D 15 are left.
+    const p = await preview('HUF');
+    expect([p.setoffTotal, p.outstandingAfter]).toEqual(['75.00', '30.00']);
+    await commit('HUF', p.snapshotHash);
+    expect(await outstanding('HUF')).toEqual({ ab: '15.00', bd: '15.00', da: '0.00' });
+    expect(await balances()).toEqual(before);
+  });
+});
+
 describe('the largest amounts an obligation may hold', () => {
   it('a cycle of 999999999999999999.99 CHF a link, with a second invoice on one link, clears exactly', async () => {
     const big = '999999999999999999.99';
@@ -511,5 +532,40 @@ describe('commits racing, replayed and made stale', () => {
     });
     expect(done.userErrors).toEqual([]);
     expect((await outstanding('EUR')).ef2).toBe('0.00');
+  });
+});
+
+describe('obligations from CSV', () => {
+  it('a file with a BOM, CRLF, columns in another order, quoted and unicode references records exactly', async () => {
+    const added = await steward.addNetworkCurrency({ networkId, currency: { code: 'RON', scale: 2 } });
+    expect(added.userErrors).toEqual([]);
+    const net = await steward.creditNetwork({ id: networkId, first: 10 });
+    const number = new Map(net!.members.edges.map((e) => [e.node.id, e.node.number]));
+    const n = (i: number) => number.get(m[i]!)!;
+    const csv =
+      '\uFEFFReference,Amount,Currency,Due_On,Creditor,Debtor\r\n' +
+      `"RON-a,b ""1""",10.50,RON,2026-03-01,${n(1)},${n(0)}\r\n` +
+      `RON-café-€-😀,10.5,RON,2026-02-01,${n(0)},${n(1)}\r\n`;
+    const key = newKey('csv');
+    const imported = await steward.importObligationsCsv({ networkId, csv, idempotencyKey: key });
+    expect(imported.userErrors).toEqual([]);
+    expect(imported.rowErrors).toEqual([]);
+    expect(imported.recorded).toBe(2);
+    const again = await steward.importObligationsCsv({ networkId, csv, idempotencyKey: key });
+    expect([again.recorded, again.replayed]).toEqual([2, true]);
+    expect(await outstanding('RON')).toEqual({ 'a,b "1"': '10.50', 'café-€-😀': '10.50' });
+    const p = await preview('RON');
+    expect(p.setoffTotal).toBe('21.00');
+    expect(p.lines.edges.map((e) => e.node.reference).sort()).toEqual(['RON-a,b "1"', 'RON-café-€-😀']);
+    // The same invoice again, in a file of its own: refused, naming the line and column.
+    const twice = await steward.importObligationsCsv({
+      networkId,
+      csv: `debtor,creditor,currency,amount,due_on,reference\n${n(1)},${n(0)},RON,1.00,2026-02-01,RON-café-€-😀\n`,
+      idempotencyKey: newKey('csv'),
+    });
+    expect(twice.recorded).toBe(0);
+    expect([...twice.userErrors.map((e) => e.code), ...twice.rowErrors.map((e) => e.code)]).toEqual([
+      'DUPLICATE_OBLIGATION',
+    ]);
   });
 });
