@@ -1,16 +1,17 @@
 /**
- * A schema-driven fuzz of every mutation (issue 3's hardening, issue 10's audit): the printed
- * schema's mutations are walked by introspection, so a mutation added later is covered too. Each
- * gets a base input built from its input type, with the ids of real objects (a co-op, its book,
- * accounts, entries, a membership, a credit network) wherever a field's name says which object it
- * names, and then, one at a time, every leaf of that input replaced by malformed values of its
- * kind: wrong JSON types, huge strings, deeply nested lists, amounts with too many decimals,
- * negative zero, exponent notation, NaN, non-ASCII digits, ids that are not UUIDs or name another
- * type, dates that do not exist, instants finer than a millisecond, integers out of range.
+ * A schema-driven fuzz of every mutation, and of every query field's arguments (issue 3's
+ * hardening, issue 10's audit). The printed schema is walked by introspection, so a field added
+ * later is covered too. Each mutation gets a base input built from its input type, with the ids of
+ * real objects (a co-op, its book, accounts, entries, a membership, a credit network) wherever a
+ * field's name says which object it names, and then, one at a time, every leaf of that input
+ * replaced by malformed values of its kind: wrong JSON types, huge strings, deeply nested lists,
+ * amounts with too many decimals, negative zero, exponent notation, NaN, non-ASCII digits, ids
+ * that are not UUIDs or name another type, dates that do not exist, instants finer than a
+ * millisecond, integers out of range, cursors of garbage.
  *
  * Every answer must be a clear refusal: never a 5xx, never a masked internal error, every error
- * with a stable `extensions.code`, a payload's refusal as userErrors with codes; and nothing may be
- * written: the row count of every table is the same after each mutation's variants as before.
+ * with a stable `extensions.code`, a payload's refusal as userErrors with codes; and a mutation
+ * may write nothing: the row count of every table is the same after its variants as before.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
@@ -263,6 +264,14 @@ function variants(leaf: Leaf): [string, unknown][] {
       return [...idVariants(String(leaf.base)), ...COMMON];
     case 'String':
       return [
+        ...(/^(after|before)$/.test(String(leaf.path.at(-1)))
+          ? ([
+              ['a cursor of garbage', Buffer.from('garbage').toString('base64')],
+              ['a cursor of JSON', Buffer.from('{"id":"x","n":1e999}').toString('base64')],
+              ['a cursor with a NUL', Buffer.from('\u0000:x').toString('base64')],
+              ['a cursor of an id', encodeGlobalId('Account', `${RANDOM_UUID}:nope`)],
+            ] as [string, unknown][])
+          : []),
         ['a huge string', 'x'.repeat(300_000)],
         ['a number', 7],
         ['a float', 1.5],
@@ -367,8 +376,10 @@ function mayBeAccepted(leaf: Leaf, label: string): boolean {
  * each is matched by the start of its failure line. Remove a line once its defect is fixed.
  */
 const KNOWN_ELSEWHERE: RegExp[] = [
-  // server/reporting/profiles.ts reads coopFacts with a coopId that is no uuid: a masked 500.
+  // server/reporting/profiles.ts reads coopFacts with a coopId that is no uuid: a masked 500 to
+  // the ADMIN (mayWriteBook lets an admin through for any id), and the same in the query.
   /^reportCoopProfile coopId \(ID\)( \[minimal\])?: /,
+  /^coopReportingProfiles coopId \(ID\)( \[minimal\])?: /,
   // server/banking: applyBankRules with statementId "" is accepted and stores a bank_request.
   /^applyBankRules statementId \(ID\)( \[minimal\])?: empty: /,
   /^applyBankRules: rows written to bank_request/,
@@ -538,5 +549,68 @@ describe('every mutation, every leaf of its input, malformed: a coded refusal (n
     expectReached(codes);
     expect(sent).toBeGreaterThan(1000);
     expect(failures).toEqual([]);
+  }, 600_000);
+});
+
+function typeText(type: TypeRef): string {
+  if (type.kind === 'NON_NULL') return `${typeText(type.ofType!)}!`;
+  if (type.kind === 'LIST') return `[${typeText(type.ofType!)}]`;
+  return type.name!;
+}
+
+describe('every query field, every leaf of its arguments, malformed', () => {
+  it('answers data or a coded error, never a 5xx or a masked error (ADMIN, then TREASURER)', async () => {
+    const fields = types.get('Query')!.fields!.filter((f) => f.args.length > 0);
+    expect(fields.length).toBeGreaterThanOrEqual(40);
+    const failures: string[] = [];
+    let sent = 0;
+    for (const token of [undefined, treasurerToken]) {
+      for (const field of fields) {
+        const out = types.get(named(field.type))!;
+        const selection = ['OBJECT', 'INTERFACE', 'UNION'].includes(out.kind) ? '{ __typename }' : '';
+        const doc = `query (${field.args.map((a) => `$${a.name}: ${typeText(a.type)}`).join(', ')}) { ${field.name}(${field.args
+          .map((a) => `${a.name}: $${a.name}`)
+          .join(', ')}) ${selection} }`;
+        const full = Object.fromEntries(field.args.map((a) => [a.name, sample(a.name, a.type, false)]));
+        const minimal = Object.fromEntries(
+          field.args
+            .filter((a) => a.type.kind === 'NON_NULL')
+            .map((a) => [a.name, sample(a.name, a.type, true)]),
+        );
+        const all: Leaf[] = [];
+        for (const a of field.args) leaves(full[a.name], a.type, [a.name], all);
+        for (const leaf of all) {
+          for (const base of [full, minimal]) {
+            if (base === minimal && !parentExists(minimal, leaf.path)) continue;
+            for (const [label, value] of variants(leaf)) {
+              const what = `${field.name} ${leaf.path.join('.')} (${leaf.typeName})${base === minimal ? ' [minimal]' : ''}${token ? ' [treasurer]' : ''}: ${label}`;
+              sent += 1;
+              let answer: Awaited<ReturnType<typeof rawGraphQL>>;
+              try {
+                answer = await rawGraphQL(server.url, doc, withValue(base, leaf.path, value) as never, {
+                  token,
+                });
+              } catch (error) {
+                failures.push(`${what}: no JSON answer (${(error as Error).message})`);
+                continue;
+              }
+              if (answer.status >= 500) {
+                failures.push(
+                  `${what}: status ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`,
+                );
+                continue;
+              }
+              for (const e of answer.body.errors ?? []) {
+                const code = e.extensions?.code;
+                if (typeof code !== 'string' || BAD_CODES.has(code) || /unexpected error/i.test(e.message))
+                  failures.push(`${what}: error ${JSON.stringify(e).slice(0, 300)}`);
+              }
+            }
+          }
+        }
+      }
+    }
+    expect(sent).toBeGreaterThan(1000);
+    expect(failures.filter((f) => !KNOWN_ELSEWHERE.some((known) => known.test(f)))).toEqual([]);
   }, 600_000);
 });
