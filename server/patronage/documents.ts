@@ -13,6 +13,9 @@
  * rejoined has one row for both memberships). The recipient's TIN is not kept by this ledger: the
  * column is left for the co-op to fill in.
  */
+
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { memberRoster, type RosterMember } from '../coops/index.js';
 import {
   addDaysTo,
@@ -23,6 +26,7 @@ import {
   toMinor,
   ZERO,
 } from '../core/index.js';
+import { repoRoot } from '../platform/config.js';
 import { isUuid } from '../platform/ids.js';
 import { loadPdfKit } from '../platform/pdfkit.js';
 import type { PatronageDeps } from './deps.js';
@@ -157,9 +161,33 @@ ${paragraphs}
 `;
 }
 
-/** The notice as a PDF (Helvetica, US Letter), dated with its notice date so the bytes are reproducible. */
+/**
+ * DejaVu Sans (regular and bold, embedded and subset by pdfkit), not the PDF's built-in Helvetica:
+ * Helvetica is encoded in WinAnsi, so a member or co-op name with a letter outside it (Ł, ễ, Ψ,
+ * Cyrillic) came out as other glyphs and threw off the text after it on the line, the member
+ * number included. DejaVu covers Latin, Greek, Cyrillic, Hebrew and Arabic letters (not CJK:
+ * those show as blanks, but nothing else on the line is disturbed). Read once per process.
+ */
+const FONT_DIR = path.join(repoRoot, 'server', 'patronage', 'fonts');
+let fonts: Promise<{ regular: Buffer; bold: Buffer }> | null = null;
+function noticeFonts(): Promise<{ regular: Buffer; bold: Buffer }> {
+  fonts ??= Promise.all([
+    readFile(path.join(FONT_DIR, 'DejaVuSans.ttf')),
+    readFile(path.join(FONT_DIR, 'DejaVuSans-Bold.ttf')),
+  ]).then(
+    ([regular, bold]) => ({ regular, bold }),
+    (error: unknown) => {
+      fonts = null;
+      throw error;
+    },
+  );
+  return fonts;
+}
+
+/** The notice as a PDF (DejaVu Sans, US Letter), dated with its notice date so the bytes are reproducible. */
 export async function noticePdf(c: NoticeContent, noticeDate: string): Promise<Buffer> {
   const PDFDocument = await loadPdfKit();
+  const { regular, bold } = await noticeFonts();
   return new Promise((resolve, reject) => {
     const date = new Date(`${noticeDate}T00:00:00.000Z`);
     const doc = new PDFDocument({
@@ -171,13 +199,15 @@ export async function noticePdf(c: NoticeContent, noticeDate: string): Promise<B
     doc.on('data', (chunk: Buffer) => chunks.push(chunk));
     doc.on('end', () => resolve(Buffer.concat(chunks)));
     doc.on('error', reject);
-    doc.font('Helvetica-Bold').fontSize(16).text(c.title);
-    doc.font('Helvetica').fontSize(12).text(c.coopName);
+    doc.registerFont('Notice', regular);
+    doc.registerFont('Notice-Bold', bold);
+    doc.font('Notice-Bold').fontSize(16).text(c.title);
+    doc.font('Notice').fontSize(12).text(c.coopName);
     doc.moveDown();
     doc.fontSize(10);
     for (const l of c.lines) {
-      doc.font('Helvetica-Bold').text(`${l.label}: `, { continued: true });
-      doc.font('Helvetica').text(l.value);
+      doc.font('Notice-Bold').text(`${l.label}: `, { continued: true });
+      doc.font('Notice').text(l.value);
     }
     doc.moveDown();
     for (const p of c.paragraphs) {

@@ -14,6 +14,7 @@
  *    one member, and a three-way tie.
  * 3. A co-op keeping its books in a unit of scale 3.
  */
+import { extractText, getDocumentProxy } from 'unpdf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
 import { type CoopFixture, createClass, ExpectedBook, setupCoop } from '../helpers/coop.js';
@@ -726,5 +727,33 @@ describe('commits racing for one year', () => {
       [m.internalCapitalCode, 'CREDIT', '72.00'],
     ]);
     await book.check('after the race');
+  });
+});
+
+describe('the PDF notice of a member whose name is not in Latin-1', () => {
+  it("keeps the member's name and figures readable", async () => {
+    const { coop, classId } = await coopIn({ code: 'USD', scale: 2 });
+    const name = 'Łucja Żak-Nguyễn Ψ';
+    const m = await activeMember(coop, classId, name, '2024-01-01');
+    await setPolicy(coop, {
+      measures: [{ code: 'HOURS', kind: 'HOURS', unit: { code: 'HOUR', scale: 2 }, weight: '1' }],
+      reservePercent: '0',
+      revolvingYears: 3,
+    });
+    await record(coop, [
+      { member: m, measure: 'HOURS', from: '2025-01-01', to: '2025-12-31', quantity: '5.00' },
+    ]);
+    // 100.00 to the one member: cash 20.00, retained 80.00.
+    const run = await commit(coop, 2025, '100.00');
+    const pdf = await coop.treasurer.patronageNoticePdf({ runId: run.id, membershipId: m.id });
+    const { text } = await extractText(await getDocumentProxy(pdf!), { mergePages: true });
+    const flat = text.replace(/\s+/g, ' ');
+    for (const expected of [
+      `Member: ${name} (member number ${m.number})`,
+      'Your patronage allocation: 100.00 USD',
+      'Paid in cash: 20.00 USD',
+      'Retained in your internal capital account: 80.00 USD',
+    ])
+      expect(flat).toContain(expected);
   });
 });
