@@ -1,7 +1,10 @@
 /**
  * Statements as files (issue 17): CSV for spreadsheets (one table, one row per line, with the
- * comparison beside each amount) and a printable PDF made with pdfkit (A4, Helvetica, accounts
- * indented by depth, amounts right-aligned, pages broken between rows). Amounts are written at
+ * comparison beside each amount) and a printable PDF made with pdfkit (A4, DejaVu Sans, accounts
+ * indented by depth, amounts right-aligned, pages broken between rows). DejaVu Sans is embedded
+ * (the glyphs used): pdfkit's built-in Helvetica writes only Windows-1252, and an account or book
+ * named with ő, ł, č, Greek or Cyrillic letters came out as other letters (Kasse ő ł č printed as
+ * "Kasse B Ò ^"). Amounts are written at
  * their unit's scale; a PDF is dated with the statement's last day, so the same statement gives
  * the same bytes.
  *
@@ -9,6 +12,9 @@
  * (starting with = + - @ or a tab) are prefixed with an apostrophe, the usual guard; amounts are
  * plain numbers.
  */
+
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { type Decimal, formatAmount, type StatementLine, type StatementSection } from '../core/index.js';
 import { loadPdfKit } from '../platform/pdfkit.js';
 import type { RolledTrialBalance, StatementReport } from './statements.js';
@@ -20,6 +26,17 @@ const SECTION_TITLES = {
   REVENUE: 'Revenue',
   EXPENSE: 'Expenses',
 } as const;
+
+let fonts: { regular: Buffer; bold: Buffer } | null = null;
+/** DejaVu Sans and its bold (the dejavu-fonts-ttf package), read once per process. */
+function statementFonts(): { regular: Buffer; bold: Buffer } {
+  const require = createRequire(import.meta.url);
+  fonts ??= {
+    regular: readFileSync(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf')),
+    bold: readFileSync(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf')),
+  };
+  return fonts;
+}
 
 export function csvText(value: string): string {
   const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
@@ -188,6 +205,9 @@ export async function statementPdf(report: StatementReport): Promise<Buffer> {
     doc.on('data', (chunk: Buffer) => chunks.push(chunk));
     doc.on('end', () => resolve(Buffer.concat(chunks)));
     doc.on('error', reject);
+    const { regular, bold } = statementFonts();
+    doc.registerFont('Sans', regular);
+    doc.registerFont('Sans-Bold', bold);
     const left = doc.page.margins.left;
     const right = doc.page.width - doc.page.margins.right;
     const amountWidth = 95;
@@ -196,8 +216,8 @@ export async function statementPdf(report: StatementReport): Promise<Buffer> {
     const labelWidth = amountX - left - 10;
     const bottom = () => doc.page.height - doc.page.margins.bottom - 14;
 
-    doc.font('Helvetica-Bold').fontSize(16).text(title, left, doc.y);
-    doc.font('Helvetica').fontSize(11).text(report.book.name);
+    doc.font('Sans-Bold').fontSize(16).text(title, left, doc.y);
+    doc.font('Sans').fontSize(11).text(report.book.name);
     doc.fontSize(9).fillColor('#444').text(describePeriod(report));
     if (report.comparison)
       doc.text(
@@ -207,7 +227,7 @@ export async function statementPdf(report: StatementReport): Promise<Buffer> {
 
     const headings = () => {
       const y = doc.y;
-      doc.font('Helvetica-Bold').fontSize(9);
+      doc.font('Sans-Bold').fontSize(9);
       doc.text('Account', left, y, { width: labelWidth });
       const heading = (p: { from: string; to: string }) =>
         report.kind === 'INCOME_STATEMENT' ? `${p.from} - ${p.to}` : p.to;
@@ -227,7 +247,7 @@ export async function statementPdf(report: StatementReport): Promise<Buffer> {
         headings();
       }
       const y = doc.y;
-      doc.font(options.bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(9);
+      doc.font(options.bold ? 'Sans-Bold' : 'Sans').fontSize(9);
       const indent = (options.indent ?? 0) * 12;
       doc.text(label, left + indent, y, { width: labelWidth - indent, lineBreak: false, ellipsis: true });
       doc.text(amounts[0] ?? '', amountX, y, { width: amountWidth, align: 'right', lineBreak: false });
@@ -241,7 +261,7 @@ export async function statementPdf(report: StatementReport): Promise<Buffer> {
       if (r.unit !== unit) {
         unit = r.unit;
         if (doc.y > bottom() - 40) doc.addPage();
-        doc.moveDown(0.5).font('Helvetica-Bold').fontSize(11).text(`In ${unit}`, left, doc.y);
+        doc.moveDown(0.5).font('Sans-Bold').fontSize(11).text(`In ${unit}`, left, doc.y);
         doc.moveDown(0.3);
         headings();
       }
