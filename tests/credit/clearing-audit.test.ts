@@ -192,6 +192,31 @@ describe('hand-worked clearings through the API', () => {
     });
   });
 
+  it('a currency with no obligations, or only settled ones: an empty preview, nothing to commit', async () => {
+    const added = await steward.addNetworkCurrency({ networkId, currency: { code: 'ISK', scale: 0 } });
+    expect(added.userErrors).toEqual([]);
+    const empty = await preview('ISK');
+    expect([
+      empty.obligationsConsidered,
+      empty.outstandingBefore,
+      empty.setoffTotal,
+      empty.setoffPercent,
+    ]).toEqual([0, '0', '0', '0']);
+    expect([empty.members, empty.lines.totalCount]).toEqual([[], 0]);
+    const refused = await steward.commitClearing({
+      networkId,
+      currency: 'ISK',
+      idempotencyKey: newKey('clr'),
+    });
+    expect(refused.userErrors.map((e) => e.code)).toEqual(['NOTHING_TO_CLEAR']);
+    const liquidity = await steward.previewClearing({
+      networkId,
+      currency: 'ISK',
+      mode: 'SETOFF_AND_LIQUIDITY',
+    });
+    expect(liquidity.userErrors.map((e) => e.code)).toEqual(['LIQUIDITY_NOT_AVAILABLE']);
+  });
+
   it('invoices that cannot be cleared: a chain and a fan-in clear nothing, and commit says so', async () => {
     await record('USD', [
       [0, 1, '70.00', 'ab'],
