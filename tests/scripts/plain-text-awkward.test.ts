@@ -244,6 +244,49 @@ describe.skipIf(unavailable)('awkward books exported to hledger and beancount', 
     expect(tool).toEqual(await apiBalances('hledger'));
   });
 
+  it('hledger gives each month the income statement the API gives, across the 23:30 UTC entry', {
+    timeout: 60_000,
+  }, async () => {
+    const file = await exportBook(bookId, 'hledger');
+    for (const [from, to, end] of [
+      ['2025-01-01', '2025-01-31', '2025-02-01'],
+      ['2025-02-01', '2025-02-28', '2025-03-01'],
+    ] as const) {
+      const { stdout } = await run('hledger', [
+        '-f',
+        file,
+        'balance',
+        '-b',
+        from,
+        '-e',
+        end,
+        '--flat',
+        '--no-total',
+        '-O',
+        'csv',
+        '--layout=bare',
+        '^(revenue|expense):',
+      ]);
+      const tool = { revenue: new Decimal(0), expense: new Decimal(0) };
+      for (const line of stdout.trim().split('\n').slice(1)) {
+        const [account, commodity, balance] = line.split(',').map((c) => c.replace(/^"|"$/g, ''));
+        if (commodity !== 'USD') continue;
+        const kind = account!.startsWith('revenue:') ? 'revenue' : 'expense';
+        tool[kind] = tool[kind].plus(balance!);
+      }
+      const api = (await admin.incomeStatement({ bookId, from, to }))!.units.find(
+        (u) => u.unit.code === 'USD',
+      )!;
+      // January by hand: 10.00 + 20.00 + 30.00 on the 15th and 0.01 at 23:30 UTC on the 31st.
+      if (from === '2025-01-01') expect(api.revenue.total).toBe('60.01');
+      // hledger's revenue is a credit balance (negative); the statement shows it positive.
+      expect([tool.revenue.negated().toFixed(2), tool.expense.toFixed(2)]).toEqual([
+        api.revenue.total,
+        api.expenses.total,
+      ]);
+    }
+  });
+
   it('bean-check accepts the export and bean-query balances are the API trial balance', {
     timeout: 60_000,
   }, async () => {
