@@ -52,7 +52,7 @@ export interface InputMember {
   multiplier: string;
   /** Days ACTIVE within the fiscal year, as inclusive date pairs. */
   active: [string, string][];
-  /** Had left on or before the allocation date. */
+  /** Had left when the run was computed (on or before the allocation date, or after it). */
   former: boolean;
   consent: ConsentStatus;
   /** Per measure: numerators over RunInputs.denominators of the patronage counted and excluded. */
@@ -259,7 +259,10 @@ export async function gatherInputs(
       classCode: m.classCode,
       multiplier: multipliers.get(m.classCode) ?? '1',
       active: spans[i]!.map((s): [string, string] => [date(s.from), date(s.to)]),
-      former: isLeaving(m.state) && m.stateSince <= request.allocatedOn,
+      // Left by the allocation date, or since (a run is often committed, backdated, after its
+      // allocation date): either way their leaving came before this allocation was made, so it
+      // could not redeem it, and under PAY_AT_ONCE it is paid all in cash now.
+      former: isLeaving(m.state),
       consent: p.consentByBylaw
         ? 'BYLAW'
         : consent?.consented && consent.effectiveOn <= request.allocatedOn

@@ -123,7 +123,7 @@ export interface AllocationLine {
   membershipId: string;
   memberNumber: number;
   classCode: string;
-  /** The member had left on or before the allocation date. */
+  /** The member had left when the run was computed (by its allocation date, or since, before it was committed). */
   former: boolean;
   patronage: MeasureFigure[];
   /** The member's share of the member pool, rounded to 10 decimals for display (the cents use it exactly). */

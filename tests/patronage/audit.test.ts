@@ -757,3 +757,31 @@ describe('the PDF notice of a member whose name is not in Latin-1', () => {
       expect(flat).toContain(expected);
   });
 });
+
+describe('a member who left after the allocation date but before the run was committed', () => {
+  it('is paid all in cash under PAY_AT_ONCE: their leaving could not redeem an allocation not yet made', async () => {
+    const { coop, classId } = await coopIn({ code: 'USD', scale: 2 });
+    const stays = await activeMember(coop, classId, 'Stays', '2024-01-01');
+    const leaves = await activeMember(coop, classId, 'Leaves', '2024-01-01', '2026-02-15');
+    await setPolicy(coop, {
+      measures: [{ code: 'HOURS', kind: 'HOURS', unit: { code: 'HOUR', scale: 2 }, weight: '1' }],
+      reservePercent: '0',
+      revolvingYears: 3,
+    });
+    const year = { from: '2025-01-01', to: '2025-12-31' };
+    await record(coop, [
+      { member: stays, measure: 'HOURS', ...year, quantity: '5.00' },
+      { member: leaves, measure: 'HOURS', ...year, quantity: '5.00' },
+    ]);
+    // Committed now, dated 2026-01-31; the second member left on 2026-02-15 (PAY_AT_ONCE, the
+    // default: the leaving entry paid out their capital, which did not yet hold this allocation).
+    // 100.00 in halves: the one who stays 50.00 (cash 10.00, retained 40.00), the one who left
+    // 50.00 all in cash.
+    const run = await commit(coop, 2025, '100.00');
+    expect(await allocationsOf(coop.treasurer, run.id)).toEqual([
+      [stays.number, '50.00', '10.00', '40.00'],
+      [leaves.number, '50.00', '50.00', '0.00'],
+    ]);
+    expect((await coop.treasurer.membership({ id: leaves.id }))!.internalCapital).toBe('0.00');
+  });
+});
