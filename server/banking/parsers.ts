@@ -18,6 +18,9 @@ export const BANK_FILE_LINES_MAX = 10_000;
 
 type Outcome = ParsedStatement | { errors: BankRowError[] };
 
+/** Lines of account details a CSV file may hold above its header. */
+const PREAMBLE_LINES_MAX = 20;
+
 const problem = (
   row: number,
   column: string | null,
@@ -113,6 +116,27 @@ export function parseCsvStatement(content: string, mapping: CsvMapping): Outcome
     if (error instanceof CsvFileError) return { errors: [problem(error.line, null, error.message)] };
     throw error;
   }
+  // Banks put the account's details above the table (a German bank's export opens with lines
+  // such as "Kontonummer:";"DE.."): the header is the first of the file's first lines that holds
+  // every column the mapping names, the lines above it are skipped; without one, the first line.
+  const named = [
+    mapping.dateColumn,
+    mapping.amountColumn,
+    mapping.moneyInColumn,
+    mapping.moneyOutColumn,
+    ...mapping.descriptionColumns,
+    mapping.referenceColumn,
+    mapping.counterpartyColumn,
+    mapping.balanceColumn,
+  ].flatMap((c) => (c === null ? [] : [c.trim().toLowerCase()]));
+  const start = Math.max(
+    0,
+    rows.slice(0, PREAMBLE_LINES_MAX + 1).findIndex((r) => {
+      const fields = new Set(r.fields.map((h) => h.trim().toLowerCase()));
+      return named.every((c) => fields.has(c));
+    }),
+  );
+  rows = rows.slice(start);
   if (rows.length < 2) return { errors: [problem(1, null, 'the file has no header line and rows')] };
   const header = rows[0]!.fields.map((h) => h.trim().toLowerCase());
   const errors: BankRowError[] = [];

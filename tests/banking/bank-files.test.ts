@@ -27,6 +27,7 @@ beforeAll(async () => {
     { code: '1040', type: 'ASSET' },
     { code: '1050', type: 'ASSET' },
     { code: '1060', type: 'ASSET' },
+    { code: '1070', type: 'ASSET' },
     { code: '3000', type: 'EQUITY' },
   ]);
   for (const [code, a] of Object.entries(created)) acc[code] = a.id;
@@ -250,6 +251,53 @@ describe('suggestions when the nearest pair is not the best', () => {
     expect(suggestions.map((s) => [s.line.bookedOn, s.entry.memo, s.dayDifference])).toEqual([
       ['2025-08-02', 'Dues A', -2],
       ['2025-08-04', 'Dues B', -1],
+    ]);
+  });
+});
+
+describe("a CSV export with the account's details above the table", () => {
+  it('finds the header under them and imports the rows, naming lines as the file numbers them', async () => {
+    // As a German bank writes it: details, a blank line, then the table (semicolons, 1.234,56).
+    const content = [
+      '"Kontonummer:";"DE02 1203 0000 0000 2020 51 / Girokonto";',
+      '"Von:";"01.09.2025";',
+      '"Bis:";"30.09.2025";',
+      '"Kontostand vom 30.09.2025:";"1.190,00 EUR";',
+      '',
+      '"Buchungstag";"Wertstellung";"Buchungstext";"Verwendungszweck";"Betrag (EUR)";',
+      '"01.09.2025";"01.09.2025";"Gutschrift";"Mitgliedsbeitrag";"1.200,00";',
+      '"15.09.2025";"15.09.2025";"Lastschrift";"Kontoführung";"-10,00";',
+      '"31.09.2025";"31.09.2025";"Lastschrift";"Kein Tag";"-1,00";',
+    ].join('\r\n');
+    const mapping: BankCsvMappingInput = {
+      delimiter: 'SEMICOLON',
+      dateColumn: 'Buchungstag',
+      dateFormat: 'DMY_DOT',
+      amountColumn: 'Betrag (EUR)',
+      decimalComma: true,
+      descriptionColumns: ['Buchungstext', 'Verwendungszweck'],
+    };
+    const bad = await admin.importBankStatement({
+      accountId: acc['1070']!,
+      format: 'CSV',
+      content,
+      csvMapping: mapping,
+      idempotencyKey: newKey('pre'),
+    });
+    // 31 September is no day: line 9 of the file.
+    expect(bad.rowErrors.map((e) => [e.row, e.code])).toEqual([[9, 'INVALID_DATE']]);
+    const good = await admin.importBankStatement({
+      accountId: acc['1070']!,
+      format: 'CSV',
+      content: content.split('\r\n').slice(0, -1).join('\r\n'),
+      csvMapping: mapping,
+      idempotencyKey: newKey('pre'),
+    });
+    expect(good.rowErrors).toEqual([]);
+    expect(good.statement).toMatchObject({ lineCount: 2, importedCount: 2 });
+    expect(await lines(acc['1070']!)).toEqual([
+      ['2025-09-01', '1200.00', 'Gutschrift Mitgliedsbeitrag'],
+      ['2025-09-15', '-10.00', 'Lastschrift Kontoführung'],
     ]);
   });
 });
