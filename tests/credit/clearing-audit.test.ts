@@ -589,3 +589,84 @@ describe('obligations from CSV', () => {
     ]);
   });
 });
+
+describe('a liquidity clearing racing payments of the same members', () => {
+  it('whichever comes first, no limit is passed, every position holds and the sum stays zero', async () => {
+    const race = await setupNetwork(
+      server.url,
+      admin,
+      {
+        name: 'Race clearing',
+        unit: { code: 'SRD', scale: 2 },
+        pegCurrency: 'EUR',
+        pegRate: '1',
+        currencies: [{ code: 'EUR', scale: 2 }],
+        policy: { defaultLimit: '100.00' },
+      },
+      3,
+    );
+    const [a, b, c] = race.members as [string, string, string];
+    const recorded = await race.steward.recordObligations({
+      networkId: race.networkId,
+      idempotencyKey: newKey('obl'),
+      obligations: [
+        {
+          debtorId: a,
+          creditorId: b,
+          currency: 'EUR',
+          amount: '80.00',
+          dueOn: '2026-01-01',
+          reference: 'ab',
+        },
+        {
+          debtorId: b,
+          creditorId: c,
+          currency: 'EUR',
+          amount: '80.00',
+          dueOn: '2026-01-01',
+          reference: 'bc',
+        },
+      ],
+    });
+    expect(recorded.userErrors).toEqual([]);
+    // A may pay 100 in network units; it also pays C 10 twenty times at once with the clearing.
+    const [cleared, ...paid] = await Promise.all([
+      race.steward.commitClearing({
+        networkId: race.networkId,
+        currency: 'EUR',
+        mode: 'SETOFF_AND_LIQUIDITY',
+        idempotencyKey: newKey('clr'),
+      }),
+      ...Array.from({ length: 20 }, () =>
+        race.coops[0]!.treasurer.payInNetwork({
+          payerId: a,
+          payeeId: c,
+          amount: '10.00',
+          idempotencyKey: newKey('pay'),
+        }),
+      ),
+    ]);
+    expect(cleared!.userErrors).toEqual([]);
+    const payments = paid.filter((p) => p.userErrors.length === 0).length;
+    for (const p of paid)
+      expect(p.userErrors.map((e) => e.code)).toEqual(p.userErrors.length ? ['BALANCE_BOUND_EXCEEDED'] : []);
+    // A's 100 of credit went to the clearing (each unit settles 2 obligations) and to payments.
+    const used = new Decimal(cleared!.clearing!.liquidityUsed);
+    expect(used.plus(payments * 10).lte(100)).toBe(true);
+    expect(cleared!.clearing!.liquidityTotal).toBe(used.times(2).toFixed(2));
+    const view = await race.steward.creditNetwork({ id: race.networkId, first: 10 });
+    const bal = new Map(view!.members.edges.map((e) => [e.node.id, new Decimal(e.node.balance!)]));
+    expect(bal.get(a)!.toFixed(2)).toBe(
+      used
+        .plus(payments * 10)
+        .neg()
+        .toFixed(2),
+    );
+    expect(bal.get(b)!.toFixed(2)).toBe('0.00');
+    expect(bal.get(c)!.toFixed(2)).toBe(used.plus(payments * 10).toFixed(2));
+    // With no payment before it the clearing uses 80; else what the payments left of A's credit.
+    expect(payments * 10 + used.toNumber()).toBe(Math.min(100, payments * 10 + 80));
+    const proof = await race.steward.networkBalanceProof({ networkId: race.networkId });
+    expect(proof!.balanceProof.holds).toBe(true);
+  });
+});
