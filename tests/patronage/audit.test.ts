@@ -785,3 +785,74 @@ describe('a member who left after the allocation date but before the run was com
     expect((await coop.treasurer.membership({ id: leaves.id }))!.internalCapital).toBe('0.00');
   });
 });
+
+describe('a co-op of 199 members: entries split at 100 lines', () => {
+  it("posts each member's retained part and loss charge to their own account, to the cent", async () => {
+    const { coop, classId } = await coopIn({ code: 'USD', scale: 2 });
+    const members: Member[] = [];
+    for (let i = 0; i < 199; i += 20) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(20, 199 - i) }, (_, j) =>
+          activeMember(coop, classId, `Member ${i + j}`, '2023-01-01'),
+        ),
+      );
+      members.push(...batch);
+    }
+    members.sort((x, y) => x.number - y.number);
+    await setPolicy(coop, {
+      measures: [{ code: 'HOURS', kind: 'HOURS', unit: { code: 'HOUR', scale: 1 }, weight: '1' }],
+      reservePercent: '0',
+      cashPercent: '20',
+      revolvingYears: 3,
+      lossRule: 'MEMBERS_BY_PATRONAGE',
+    });
+    const rows = ['member,measure,period_start,period_end,quantity'];
+    for (const [i, m] of members.entries())
+      for (const year of [2024, 2025])
+        rows.push(`${m.number},HOURS,${year}-01-01,${year}-12-31,${(i % 7) + 1}.5`);
+    const imported = await coop.treasurer.importPatronageCsv({
+      coopId: coop.id,
+      csv: rows.join('\n'),
+      idempotencyKey: newKey('csv'),
+    });
+    expect([imported.imported, imported.recorded]).toEqual([true, 398]);
+
+    // 2024: a surplus, every member retains a part: entries of 98 retained lines (+ 3900, 2300),
+    // 98 and 3. 2025: a loss charged to members, entries of 99 charges (+ 3900), 99 and 1.
+    const surplus = await commit(coop, 2024, '12345.67');
+    const loss = await commit(coop, 2025, '-7654.32');
+    const lineCounts = async (runId: string) =>
+      (await runEntryLines(coop.treasurer, runId)).map((e) => e.length);
+    expect(await lineCounts(surplus.id)).toEqual([100, 100, 5]);
+    expect(await lineCounts(loss.id)).toEqual([100, 100, 2]);
+    const all = async (runId: string) => {
+      const out: [number, string, string, string][] = [];
+      for (let after: string | null = null; ; ) {
+        const run = await coop.treasurer.patronageRun({ id: runId, first: 100, after });
+        const page = run!.allocations;
+        for (const { node: n } of page.edges) out.push([n.memberNumber, n.allocation, n.cash, n.retained]);
+        if (!page.pageInfo.hasNextPage) return out;
+        after = page.pageInfo.endCursor ?? null;
+      }
+    };
+    const gained = await all(surplus.id);
+    const charged = await all(loss.id);
+    const cents = (s: string) => BigInt(s.replace('.', ''));
+    const sum = (xs: bigint[]) => xs.reduce((s, x) => s + x, 0n);
+    expect(gained.map((g) => g[0])).toEqual(members.map((m) => m.number));
+    expect(sum(gained.map((g) => cents(g[1])))).toBe(1234567n);
+    expect(sum(charged.map((g) => cents(g[1])))).toBe(-765432n);
+    const trial = await coop.treasurer.trialBalanceAllLines({ bookId: coop.bookId });
+    expect(trial!.balanced).toBe(true);
+    const net = new Map(trial!.lines.map((l) => [l.account.code, cents(l.credits) - cents(l.debits)]));
+    members.forEach((m, i) => {
+      // Credited the 2024 retained part, debited the 2025 charge.
+      expect([m.number, net.get(m.internalCapitalCode)]).toEqual([
+        m.number,
+        cents(gained[i]![3]) + cents(charged[i]![3]),
+      ]);
+    });
+    expect(net.get('2300')).toBe(sum(gained.map((g) => cents(g[2]))));
+    expect(net.get('3900')).toBe(-1234567n + 765432n);
+  }, 120_000);
+});
