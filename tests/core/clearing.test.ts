@@ -369,6 +369,60 @@ describe('properties on random graphs', () => {
   });
 });
 
+describe('larger graphs with many ties', () => {
+  // Up to 30 members and 150 obligations, amounts of 1 to 5 minor units (many equal optima and
+  // parallel invoices) or up to 10^6: the exact optimum still equals the LP's, set-off and liquidity.
+  const wideArb = fc
+    .record({
+      n: fc.integer({ min: 2, max: 30 }),
+      small: fc.boolean(),
+      seed: fc.integer({ min: 1, max: 2 ** 30 }),
+      m: fc.integer({ min: 1, max: 150 }),
+    })
+    .map(({ n, small, seed, m }) => {
+      let s = seed;
+      const next = () => {
+        s = (s * 1103515245 + 12345) % 2147483648;
+        return s / 2147483648;
+      };
+      const obligations: ObligationInput[] = [];
+      for (let k = 0; k < m; k++) {
+        const d = Math.floor(next() * n);
+        const c = (d + 1 + Math.floor(next() * (n - 1))) % n;
+        obligations.push({
+          id: `w${String(k).padStart(3, '0')}`,
+          debtor: `m${String(d).padStart(2, '0')}`,
+          creditor: `m${String(c).padStart(2, '0')}`,
+          outstanding: BigInt(1 + Math.floor(next() * (small ? 5 : 1_000_000))),
+          dueOn: `2026-03-${String(1 + (k % 28)).padStart(2, '0')}`,
+        });
+      }
+      const members = [...new Set(obligations.flatMap((o) => [o.debtor, o.creditor]))];
+      const liquidity: LiquidityInput[] = members.map((member) => ({
+        member,
+        payMax: BigInt(Math.floor(next() * (small ? 6 : 1_000_000))),
+        receiveMax: next() < 0.5 ? null : BigInt(Math.floor(next() * (small ? 6 : 1_000_000))),
+      }));
+      return { obligations, liquidity };
+    });
+
+  it('set-off and the liquidity mode equal their LP optima on graphs of up to 30 members', () => {
+    fc.assert(
+      fc.property(wideArb, ({ obligations, liquidity }) => {
+        const plan = planClearing(obligations);
+        expect(Number(plan.setoffTotal)).toBe(lpSetoff(obligations));
+        const both = planClearing(obligations, liquidity);
+        expect(both.setoffTotal).toBe(plan.setoffTotal);
+        const left = obligations
+          .map((o, i) => ({ ...o, outstanding: o.outstanding - both.obligations[i]!.setoff }))
+          .filter((o) => o.outstanding > 0n);
+        expect(Number(both.liquidityTotal)).toBe(lpLiquidity(left, liquidity));
+      }),
+      { numRuns: 60, seed: 3030 },
+    );
+  });
+});
+
 describe('the table form (what the service passes)', () => {
   it('refuses rows not sorted by debtor then creditor, and a member list out of order', () => {
     const table = {
