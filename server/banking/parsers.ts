@@ -87,9 +87,10 @@ export function csvAmount(text: string, decimalComma: boolean): string | null {
   if (rest.length > 0 || (fraction !== undefined && !/^\d+$/.test(fraction))) return null;
   // Thousands: the mark that is not the decimal mark, a space (no-break and narrow too) or an apostrophe.
   const group = decimalComma ? "[.\\s\u00a0\u202f'\u2019]" : "[,\\s\u00a0\u202f'\u2019]";
-  const thousands = new RegExp(`^\\d{1,3}(${group})\\d{3}(?:\\1\\d{3})*$`);
+  // A grouped number starts with a digit other than 0 (0,965 is no thousands).
+  const thousands = new RegExp(`^[1-9]\\d{0,2}(${group})\\d{3}(?:\\1\\d{3})*$`);
   // Indian grouping (lakh, crore): 1,23,45,678.
-  const lakhs = new RegExp(`^\\d{1,2}(${group})(?:\\d{2}\\1)*\\d{3}$`);
+  const lakhs = new RegExp(`^[1-9]\\d?(${group})(?:\\d{2}\\1)*\\d{3}$`);
   if (!/^\d+$/.test(whole!) && !thousands.test(whole!) && !lakhs.test(whole!)) return null;
   t = whole!.replace(/\D/g, '').replace(/^0+(?=\d)/, '') + (fraction === undefined ? '' : `.${fraction}`);
   return negative && !/^0(\.0+)?$/.test(t) ? `-${t}` : t;
