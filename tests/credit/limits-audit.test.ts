@@ -99,3 +99,54 @@ describe('limits at their edges', () => {
     expect(proof!.balanceProof).toMatchObject({ sum: '0.00', holds: true });
   });
 });
+
+describe('the zero-sum proof as of past instants', () => {
+  it('gives the balances each payment left, inclusive of the instant, and nothing before the first', async () => {
+    const network = await setupNetwork(
+      server.url,
+      ledgerClient(server.url),
+      { name: 'Proof circuit', unit: { code: 'SRD', scale: 2 }, policy: { defaultLimit: '100.00' } },
+      3,
+    );
+    const [a, b, c] = network.members as [string, string, string];
+    const first = await network.coops[0]!.treasurer.payInNetwork({
+      payerId: a,
+      payeeId: b,
+      amount: '30.00',
+      idempotencyKey: newKey('pay'),
+    });
+    const second = await network.coops[0]!.treasurer.payInNetwork({
+      payerId: a,
+      payeeId: c,
+      amount: '20.00',
+      idempotencyKey: newKey('pay'),
+    });
+    expect([first.userErrors, second.userErrors]).toEqual([[], []]);
+    const proof = async (asOf: string) =>
+      (await network.steward.networkBalanceProof({ networkId: network.networkId, asOf }))!.balanceProof;
+    const t1 = new Date(first.effectiveAt!);
+    const t2 = new Date(second.effectiveAt!);
+    expect(t2 >= t1).toBe(true);
+    const before = await proof(new Date(t1.getTime() - 1).toISOString());
+    expect([before.sum, before.positive, before.negative, before.holds]).toEqual([
+      '0.00',
+      '0.00',
+      '0.00',
+      true,
+    ]);
+    if (t2 > t1) {
+      // After the first only: B +30, A -30.
+      const between = await proof(t1.toISOString());
+      expect([between.sum, between.positive, between.negative]).toEqual(['0.00', '30.00', '-30.00']);
+    }
+    // After both: A -50, B +30, C +20.
+    const after = await proof(t2.toISOString());
+    expect([after.sum, after.positive, after.negative, after.holds]).toEqual([
+      '0.00',
+      '50.00',
+      '-50.00',
+      true,
+    ]);
+    expect(after.accounts).toBe(4);
+  });
+});
