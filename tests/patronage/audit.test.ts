@@ -856,3 +856,112 @@ describe('a co-op of 199 members: entries split at 100 lines', () => {
     expect(net.get('3900')).toBe(-1234567n + 765432n);
   }, 120_000);
 });
+
+describe('the minimum allocation and the minimum cheque', () => {
+  it('sends small allocations to the reserve and carries small cash parts to a later payout', async () => {
+    const { coop, classId } = await coopIn({ code: 'USD', scale: 2 });
+    const book = new ExpectedBook(coop.treasurer, coop.bookId);
+    const [a, b, c, d] = [
+      await activeMember(coop, classId, 'A', '2023-01-01'),
+      await activeMember(coop, classId, 'B', '2023-01-01'),
+      await activeMember(coop, classId, 'C', '2023-01-01'),
+      await activeMember(coop, classId, 'D', '2023-01-01'),
+    ] as [Member, Member, Member, Member];
+    await setPolicy(coop, {
+      measures: [{ code: 'HOURS', kind: 'HOURS', unit: { code: 'HOUR', scale: 0 }, weight: '1' }],
+      reservePercent: '0',
+      cashPercent: '20',
+      revolvingYears: 3,
+      minimumAllocation: '5.00',
+      minimumCheque: '25.00',
+    });
+    const records = [];
+    for (const year of [2024, 2025]) {
+      const span = { from: `${year}-01-01`, to: `${year}-12-31` };
+      for (const [m, hours] of [
+        [a, '70'],
+        [b, '25'],
+        [c, '4'],
+        [d, '1'],
+      ] as const)
+        records.push({ member: m, measure: 'HOURS', ...span, quantity: hours });
+    }
+    await record(coop, records);
+    // 2024, surplus 100.00 by hours 70/25/4/1: A 70.00, B 25.00, C 4.00 and D 1.00 are below the
+    // minimum of 5.00 and go to the reserve (5.00). Cash 20%: A 14.00, B 5.00; retained 56.00, 20.00.
+    const y2024 = await commit(coop, 2024, '100.00');
+    expect([y2024.reserve, y2024.memberPool, y2024.cashTotal]).toEqual(['5.00', '100.00', '19.00']);
+    expect(await allocationsOf(coop.treasurer, y2024.id)).toEqual([
+      [a.number, '70.00', '14.00', '56.00'],
+      [b.number, '25.00', '5.00', '20.00'],
+      [c.number, '0.00', '0.00', '0.00'],
+      [d.number, '0.00', '0.00', '0.00'],
+    ]);
+    book.post([
+      ['3900', 'DEBIT', '5.00'],
+      ['3300', 'CREDIT', '5.00'],
+    ]);
+    book.post([
+      ['3900', 'DEBIT', '95.00'],
+      ['2300', 'CREDIT', '19.00'],
+      [a.internalCapitalCode, 'CREDIT', '56.00'],
+      [b.internalCapitalCode, 'CREDIT', '20.00'],
+    ]);
+    await book.check('after 2024');
+    const cNotice = await coop.treasurer.patronageNotice({ runId: y2024.id, membershipId: c.id });
+    expect(cNotice!.html).toContain('Your allocation of 4.00 USD was below the co-op&#39;s minimum allocation');
+    // Both cash parts are below the minimum cheque of 25.00: nothing is paid, both stay payable.
+    const none = await coop.treasurer.payPatronageCash({
+      runId: y2024.id,
+      paidOn: '2025-02-01',
+      method: 'BANK',
+      idempotencyKey: newKey('pay'),
+    });
+    expect(none.userErrors.map((e) => e.code)).toEqual(['NOTHING_TO_PAY']);
+
+    // 2025, surplus 200.00: A 140.00 (cash 28.00), B 50.00 (10.00), C 8.00 (1.60), D 2.00 to the
+    // reserve. The payout pays A 14.00 + 28.00 = 42.00 (at least 25.00); B's 5.00 + 10.00 = 15.00
+    // and C's 1.60 stay payable, carried to a later payout.
+    const y2025 = await commit(coop, 2025, '200.00');
+    expect(await allocationsOf(coop.treasurer, y2025.id)).toEqual([
+      [a.number, '140.00', '28.00', '112.00'],
+      [b.number, '50.00', '10.00', '40.00'],
+      [c.number, '8.00', '1.60', '6.40'],
+      [d.number, '0.00', '0.00', '0.00'],
+    ]);
+    book.post([
+      ['3900', 'DEBIT', '2.00'],
+      ['3300', 'CREDIT', '2.00'],
+    ]);
+    book.post([
+      ['3900', 'DEBIT', '198.00'],
+      ['2300', 'CREDIT', '39.60'],
+      [a.internalCapitalCode, 'CREDIT', '112.00'],
+      [b.internalCapitalCode, 'CREDIT', '40.00'],
+      [c.internalCapitalCode, 'CREDIT', '6.40'],
+    ]);
+    const paid = await coop.treasurer.payPatronageCash({
+      runId: y2025.id,
+      paidOn: '2026-02-15',
+      method: 'BANK',
+      idempotencyKey: newKey('pay'),
+    });
+    expect(paid.userErrors).toEqual([]);
+    expect(paid.payout!.total).toBe('42.00');
+    expect(paid.payout!.payments.map((p) => [p.memberNumber, p.fiscalYear, p.amount])).toEqual([
+      [a.number, 2024, '14.00'],
+      [a.number, 2025, '28.00'],
+    ]);
+    expect(paid.payout!.carried.map((p) => [p.memberNumber, p.fiscalYear, p.amount])).toEqual([
+      [b.number, 2024, '5.00'],
+      [b.number, 2025, '10.00'],
+      [c.number, 2025, '1.60'],
+    ]);
+    book.post([
+      ['2300', 'DEBIT', '42.00'],
+      ['1010', 'CREDIT', '42.00'],
+    ]);
+    await book.check('after the 2025 payout');
+    expect(book.net('2300')).toBe('-16.60');
+  });
+});
