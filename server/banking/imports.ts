@@ -173,6 +173,20 @@ async function decide(deps: BankingDeps, input: ImportStatementInput, actor: Pri
   } else if (input.csvMapping) {
     return new LedgerError('INVALID_INPUT', `csvMapping is for CSV files, not ${input.format}`, 'csvMapping');
   }
+  // U+FFFD is what a decoder writes for bytes it could not read: the file was read in another
+  // encoding than its own (a bank's Windows-1252 export read as UTF-8), and its names and texts
+  // would be stored, matched by rules and shown with the letters lost.
+  const undecoded = input.content.indexOf('\uFFFD');
+  if (undecoded >= 0)
+    return rejected([
+      {
+        row: input.content.slice(0, undecoded).split('\n').length,
+        column: null,
+        code: 'INVALID_BANK_FILE',
+        message:
+          'the file holds U+FFFD, a character its reader could not decode: read it in its own encoding (banks often write Windows-1252 or ISO-8859-1) and send it again',
+      },
+    ]);
   const parsed = parse(input, mapping);
   if ('errors' in parsed) return rejected(parsed.errors);
   const unit = account.unit;

@@ -28,6 +28,7 @@ beforeAll(async () => {
     { code: '1050', type: 'ASSET' },
     { code: '1060', type: 'ASSET' },
     { code: '1070', type: 'ASSET' },
+    { code: '1080', type: 'ASSET' },
     { code: '3000', type: 'EQUITY' },
   ]);
   for (const [code, a] of Object.entries(created)) acc[code] = a.id;
@@ -299,5 +300,37 @@ describe("a CSV export with the account's details above the table", () => {
       ['2025-09-01', '1200.00', 'Gutschrift Mitgliedsbeitrag'],
       ['2025-09-15', '-10.00', 'Lastschrift Kontoführung'],
     ]);
+  });
+});
+
+describe('a file read in another encoding than its own', () => {
+  it('is refused naming the first line with a character that was not decoded', async () => {
+    // A Windows-1252 export ("Müller", "Gebühr") read as UTF-8: each ü became U+FFFD.
+    const bytes = Buffer.from(
+      ['Date,Description,Amount', '2025-10-01,M\u00fcller rent,-800.00', '2025-10-02,Geb\u00fchr,-2.00'].join(
+        '\n',
+      ),
+      'latin1',
+    );
+    const result = await admin.importBankStatement({
+      accountId: acc['1080']!,
+      format: 'CSV',
+      content: bytes.toString('utf8'),
+      csvMapping: { ...SIGNED, balanceColumn: null },
+      idempotencyKey: newKey('enc'),
+    });
+    expect(result.imported).toBe(false);
+    expect(result.rowErrors.map((e) => [e.row, e.code])).toEqual([[2, 'INVALID_BANK_FILE']]);
+    expect(result.rowErrors[0]!.message).toContain('encoding');
+    // Read as what it is, the same file imports with its letters.
+    const decoded = await admin.importBankStatement({
+      accountId: acc['1080']!,
+      format: 'CSV',
+      content: bytes.toString('latin1'),
+      csvMapping: { ...SIGNED, balanceColumn: null },
+      idempotencyKey: newKey('enc'),
+    });
+    expect(decoded.rowErrors).toEqual([]);
+    expect((await lines(acc['1080']!)).map((l) => l[2])).toContain('Müller rent');
   });
 });
