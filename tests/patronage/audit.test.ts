@@ -352,6 +352,29 @@ describe('three measures of three kinds and scales, a tie, a zero member, then a
       expect(book.net(m.internalCapitalCode)).toBe('0.00');
       expect((await coop.treasurer.membership({ id: m.id }))!.internalCapital).toBe('0.00');
     }
+
+    // 1099-PATR. 2024: the qualified notices of the 2023 run (dated 2024-01-31), their retained
+    // parts: A 90.00, B 157.50, C 112.49; D was allocated nothing and gets no form. 2025: the loss
+    // run only: no forms. 2026: cash paid (A 45.00, B 78.76, C 56.26) + the 2025 run's qualified
+    // notices (dated 2026-01-31, their stated retained parts: 90.00, 157.50, 112.49) = 135.00,
+    // 236.26, 168.75; redemptions of qualified notices are not box 5.
+    const forms = async (taxYear: number) =>
+      (await coop.treasurer.patronageTaxForms({ coopId: coop.id, taxYear })).forms!.rows.map((r) => [
+        r.name,
+        r.box1,
+        r.box5,
+      ]);
+    expect(await forms(2024)).toEqual([
+      ['Ana', '90.00', '0.00'],
+      ['Bo', '157.50', '0.00'],
+      ['Cy', '112.49', '0.00'],
+    ]);
+    expect(await forms(2025)).toEqual([]);
+    expect(await forms(2026)).toEqual([
+      ['Ana', '135.00', '0.00'],
+      ['Bo', '236.26', '0.00'],
+      ['Cy', '168.75', '0.00'],
+    ]);
   });
 });
 
@@ -909,7 +932,9 @@ describe('the minimum allocation and the minimum cheque', () => {
     ]);
     await book.check('after 2024');
     const cNotice = await coop.treasurer.patronageNotice({ runId: y2024.id, membershipId: c.id });
-    expect(cNotice!.html).toContain('Your allocation of 4.00 USD was below the co-op&#39;s minimum allocation');
+    expect(cNotice!.html).toContain(
+      'Your allocation of 4.00 USD was below the co-op&#39;s minimum allocation',
+    );
     // Both cash parts are below the minimum cheque of 25.00: nothing is paid, both stay payable.
     const none = await coop.treasurer.payPatronageCash({
       runId: y2024.id,
