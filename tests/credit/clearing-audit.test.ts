@@ -10,6 +10,7 @@ import { Decimal } from 'decimal.js';
 import highsLoader from 'highs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
+import { graphqlAsAdmin } from '../helpers/auth.js';
 import { setupNetwork } from '../helpers/credit.js';
 import { ledgerClient, newKey } from '../helpers/ledger.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -668,5 +669,43 @@ describe('a liquidity clearing racing payments of the same members', () => {
     expect(payments * 10 + used.toNumber()).toBe(Math.min(100, payments * 10 + 80));
     const proof = await race.steward.networkBalanceProof({ networkId: race.networkId });
     expect(proof!.balanceProof.holds).toBe(true);
+  });
+});
+
+describe("a preview's lines paged both ways", () => {
+  it('backward pages (last, before) give the forward order reversed, each line once', async () => {
+    const added = await steward.addNetworkCurrency({ networkId, currency: { code: 'BGN', scale: 2 } });
+    expect(added.userErrors).toEqual([]);
+    await record(
+      'BGN',
+      Array.from({ length: 7 }, (_, k) => [k % 6, (k + 1) % 6, `${k + 1}.00`, `r${k}`] as const),
+    );
+    const forward = (await preview('BGN')).lines.edges.map((e) => e.node.obligationId);
+    expect(forward.length).toBeGreaterThan(3);
+    const backward: string[] = [];
+    let before: string | null = null;
+    for (;;) {
+      const query: string = `{ previewClearing(networkId: "${networkId}", currency: "BGN") { preview { lines(last: 2${
+        before ? `, before: "${before}"` : ''
+      }) { totalCount pageInfo { hasPreviousPage startCursor } edges { node { obligationId } } } } } }`;
+      const { body } = await graphqlAsAdmin(server.url, query);
+      expect(body.errors).toBeUndefined();
+      const lines = (
+        body.data!.previewClearing as {
+          preview: {
+            lines: {
+              totalCount: number;
+              pageInfo: { hasPreviousPage: boolean; startCursor: string };
+              edges: { node: { obligationId: string } }[];
+            };
+          };
+        }
+      ).preview.lines;
+      expect(lines.totalCount).toBe(forward.length);
+      backward.unshift(...lines.edges.map((e) => e.node.obligationId));
+      if (!lines.pageInfo.hasPreviousPage) break;
+      before = lines.pageInfo.startCursor;
+    }
+    expect(backward).toEqual(forward);
   });
 });
