@@ -5,7 +5,9 @@
  * (signed: positive is money in) for the use case to check against the account's unit.
  *
  * camt.053: only booked entries count (`Sts` BOOK; pending and information-only entries are not
- * on the statement yet); the reference is the bank's (`AcctSvcrRef`), else the end-to-end id.
+ * on the statement yet); the reference is the bank's (`AcctSvcrRef`), else the end-to-end id. A
+ * file of several statements of one account (a day's each) is read as one statement, from the
+ * first one's opening balance to the last one's closing balance.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { parseSync as parseOfx } from 'ofx-js';
@@ -400,20 +402,75 @@ export function parseCamt053Statement(content: string): Outcome {
   // biome-ignore lint/suspicious/noExplicitAny: the XML is checked field by field below
   const doc: any = parser.parse(content);
   const statements = asArray(doc?.Document?.BkToCstmrStmt?.Stmt);
-  if (statements.length !== 1)
+  if (statements.length === 0)
+    return { errors: [problem(1, null, 'not a camt.053 file: no BkToCstmrStmt/Stmt')] };
+  // A bank may send a day's statement each in one file: those of one account are read as one.
+  const accountOf = (stmt: Record<string, unknown>) => {
+    const id = ((stmt.Acct as Record<string, unknown> | undefined)?.Id ?? {}) as Record<string, unknown>;
+    return text(id.IBAN) || text((id.Othr as Record<string, unknown> | undefined)?.Id);
+  };
+  const accounts = new Set(statements.map((st: Record<string, unknown>) => accountOf(st)));
+  if (accounts.size > 1)
     return {
       errors: [
         problem(
           1,
           null,
-          statements.length === 0
-            ? 'not a camt.053 file: no BkToCstmrStmt/Stmt'
-            : `the file holds ${statements.length} statements; import one at a time`,
+          `the file holds statements of ${accounts.size} accounts (${[...accounts].join(', ')}); import one account's at a time`,
         ),
       ],
     };
-  // biome-ignore lint/suspicious/noExplicitAny: the XML is checked field by field below
-  const stmt: any = statements[0];
+  const lineNos = tagLines(content, 'Ntry');
+  if (lineNos.length > BANK_FILE_LINES_MAX)
+    return {
+      errors: [
+        problem(lineNos[BANK_FILE_LINES_MAX]!, null, `a file holds at most ${BANK_FILE_LINES_MAX} lines`),
+      ],
+    };
+  const parts: ParsedStatement[] = [];
+  const errors: BankRowError[] = [];
+  let offset = 0;
+  for (const stmt of statements) {
+    const count = asArray((stmt as Record<string, unknown>).Ntry).length;
+    const part = camtStatement(stmt, lineNos.slice(offset, offset + count));
+    offset += count;
+    if ('errors' in part) errors.push(...part.errors);
+    else parts.push(part);
+  }
+  if (errors.length > 0) return { errors };
+  const currencies = new Set(parts.flatMap((p) => (p.currency === null ? [] : [p.currency])));
+  if (currencies.size > 1)
+    return {
+      errors: [
+        problem(1, 'Ccy', `the statement mixes currencies: ${[...currencies].join(', ')}`, 'UNIT_MISMATCH'),
+      ],
+    };
+  // In the order of their days: the first one's opening balance, the last one's closing balance.
+  const byDay = parts
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) =>
+      (a.p.periodStart ?? '') < (b.p.periodStart ?? '')
+        ? -1
+        : (a.p.periodStart ?? '') > (b.p.periodStart ?? '')
+          ? 1
+          : a.i - b.i,
+    )
+    .map((x) => x.p);
+  const first = byDay[0]!;
+  const last = byDay[byDay.length - 1]!;
+  return {
+    currency: [...currencies][0] ?? null,
+    periodStart: first.periodStart,
+    periodEnd: last.periodEnd,
+    openingBalance: first.openingBalance,
+    closingBalance: last.closingBalance,
+    lines: parts.flatMap((p) => p.lines),
+  };
+}
+
+/** One statement (Stmt) of a camt.053 file; `lineNos` are the file lines of its entries. */
+// biome-ignore lint/suspicious/noExplicitAny: the XML is checked field by field below
+function camtStatement(stmt: any, lineNos: number[]): Outcome {
   const amountOf = (amt: unknown, indicator: unknown): string | null => {
     const raw = text(
       typeof amt === 'object' && amt !== null ? (amt as Record<string, unknown>)['#text'] : amt,
@@ -444,7 +501,6 @@ export function parseCamt053Statement(content: string): Outcome {
     }
   }
   const entries = asArray(stmt.Ntry) as Record<string, unknown>[];
-  const lineNos = tagLines(content, 'Ntry');
   if (entries.length > BANK_FILE_LINES_MAX)
     return {
       errors: [

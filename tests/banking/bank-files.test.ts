@@ -29,6 +29,7 @@ beforeAll(async () => {
     { code: '1060', type: 'ASSET' },
     { code: '1070', type: 'ASSET' },
     { code: '1080', type: 'ASSET' },
+    { code: '1090', type: 'ASSET' },
     { code: '3000', type: 'EQUITY' },
   ]);
   for (const [code, a] of Object.entries(created)) acc[code] = a.id;
@@ -332,5 +333,79 @@ describe('a file read in another encoding than its own', () => {
     });
     expect(decoded.rowErrors).toEqual([]);
     expect((await lines(acc['1080']!)).map((l) => l[2])).toContain('Müller rent');
+  });
+});
+
+describe('a camt.053 file of daily statements', () => {
+  /** One day's statement of an account: its opening and closing balance and its entries. */
+  const day = (
+    iban: string,
+    date: string,
+    opening: string,
+    closing: string,
+    entries: [string, 'CRDT' | 'DBIT', string][],
+  ) => `
+    <Stmt>
+      <Id>${iban}-${date}</Id>
+      <FrToDt><FrDtTm>${date}T00:00:00</FrDtTm><ToDtTm>${date}T23:59:59</ToDtTm></FrToDt>
+      <Acct><Id><IBAN>${iban}</IBAN></Id><Ccy>USD</Ccy></Acct>
+      <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="USD">${opening}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>${date}</Dt></Dt></Bal>
+      <Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="USD">${closing}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>${date}</Dt></Dt></Bal>
+      ${entries
+        .map(
+          ([amount, indicator, ref]) => `<Ntry>
+        <Amt Ccy="USD">${amount}</Amt><CdtDbtInd>${indicator}</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+        <BookgDt><Dt>${date}</Dt></BookgDt><AcctSvcrRef>${ref}</AcctSvcrRef>
+      </Ntry>`,
+        )
+        .join('\n      ')}
+    </Stmt>`;
+  const file = (statements: string[]) => `<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">
+  <BkToCstmrStmt>
+    <GrpHdr><MsgId>DAILY</MsgId><CreDtTm>2025-11-04T06:00:00</CreDtTm></GrpHdr>${statements.join('')}
+  </BkToCstmrStmt>
+</Document>`;
+  const IBAN = 'DE89370400440532013000';
+
+  it('reads the days of one account as one statement, from the first opening to the last closing balance', async () => {
+    // 1 November: 100.00 + 50.00 = 150.00; 2 November: nothing; 3 November: 150.00 - 20.00 = 130.00.
+    const result = await admin.importBankStatement({
+      accountId: acc['1090']!,
+      format: 'CAMT053',
+      content: file([
+        day(IBAN, '2025-11-01', '100.00', '150.00', [['50.00', 'CRDT', 'D1-1']]),
+        day(IBAN, '2025-11-02', '150.00', '150.00', []),
+        day(IBAN, '2025-11-03', '150.00', '130.00', [['20.00', 'DBIT', 'D3-1']]),
+      ]),
+      idempotencyKey: newKey('daily'),
+    });
+    expect(result.rowErrors).toEqual([]);
+    expect(result.statement).toMatchObject({
+      lineCount: 2,
+      importedCount: 2,
+      periodStart: '2025-11-01',
+      periodEnd: '2025-11-03',
+      openingBalance: '100.00',
+      closingBalance: '130.00',
+    });
+    expect(await lines(acc['1090']!)).toEqual([
+      ['2025-11-01', '50.00', ''],
+      ['2025-11-03', '-20.00', ''],
+    ]);
+  });
+
+  it('refuses statements of two accounts in one file', async () => {
+    const result = await admin.importBankStatement({
+      accountId: acc['1090']!,
+      format: 'CAMT053',
+      content: file([
+        day(IBAN, '2025-11-04', '130.00', '131.00', [['1.00', 'CRDT', 'D4-1']]),
+        day('DE02120300000000202051', '2025-11-04', '0.00', '5.00', [['5.00', 'CRDT', 'X4-1']]),
+      ]),
+      idempotencyKey: newKey('daily'),
+    });
+    expect(result.imported).toBe(false);
+    expect(result.rowErrors.map((e) => [e.row, e.code])).toEqual([[1, 'INVALID_BANK_FILE']]);
   });
 });
