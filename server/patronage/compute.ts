@@ -13,7 +13,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { type CoopRecord, dayStart, memberStates } from '../coops/index.js';
+import { type CoopRecord, dayStart, memberStates, todayUtc } from '../coops/index.js';
 import {
   activeSpans,
   allocate,
@@ -143,10 +143,20 @@ export async function gatherInputs(
   deps: PatronageDeps,
   db: Queryable,
   coop: CoopRecord,
-  request: { fiscalYear: number; surplus: string | null; allocatedOn: string },
+  request: {
+    fiscalYear: number;
+    surplus: string | null;
+    allocatedOn: string;
+    /**
+     * A member who had left by this day counts as former (default today: a preview or a commit);
+     * verifyRun counts again as of the day the run was committed.
+     */
+    leftBy?: string;
+  },
   policy: PolicyRow,
 ): Promise<Gathered | LedgerError> {
   const span = fiscalYearSpan(coop.fiscalYearStart, request.fiscalYear);
+  const leftBy = request.leftBy ?? todayUtc(deps.clock());
   const p = policyFromJson(policy.policy);
   const currency = coop.baseCurrency;
   let given: Decimal | null = null;
@@ -262,7 +272,7 @@ export async function gatherInputs(
       // Left by the allocation date, or since (a run is often committed, backdated, after its
       // allocation date): either way their leaving came before this allocation was made, so it
       // could not redeem it, and under PAY_AT_ONCE it is paid all in cash now.
-      former: isLeaving(m.state),
+      former: isLeaving(m.state) && m.stateSince <= leftBy,
       consent: p.consentByBylaw
         ? 'BYLAW'
         : consent?.consented && consent.effectiveOn <= request.allocatedOn

@@ -196,7 +196,13 @@ async function recount(deps: PatronageDeps, row: RunRow, inputs: RunInputs): Pro
     deps,
     deps.pool,
     coop,
-    { fiscalYear: inputs.fiscalYear, surplus: inputs.surplus, allocatedOn: inputs.allocatedOn },
+    {
+      fiscalYear: inputs.fiscalYear,
+      surplus: inputs.surplus,
+      allocatedOn: inputs.allocatedOn,
+      // Members who left after the run was committed were members when it was made.
+      leftBy: row.createdAt.toISOString().slice(0, 10),
+    },
     policy,
   );
   if (again instanceof LedgerError) return false;

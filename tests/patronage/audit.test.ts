@@ -14,11 +14,12 @@
  *    one member, and a three-way tie.
  * 3. A co-op keeping its books in a unit of scale 3.
  */
+import pg from 'pg';
 import { extractText, getDocumentProxy } from 'unpdf';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
-import { type CoopFixture, createClass, ExpectedBook, setupCoop } from '../helpers/coop.js';
-import { ledgerClient, newKey } from '../helpers/ledger.js';
+import { type CoopFixture, changeState, createClass, ExpectedBook, setupCoop } from '../helpers/coop.js';
+import { decodeGlobalId, ledgerClient, newKey } from '../helpers/ledger.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { activeMember, allocationsOf, type Member, record, runEntryLines, setPolicy } from './helpers.js';
 
@@ -988,5 +989,49 @@ describe('the minimum allocation and the minimum cheque', () => {
     ]);
     await book.check('after the 2025 payout');
     expect(book.net('2300')).toBe('-16.60');
+  });
+});
+
+describe('verifying a run after members leave', () => {
+  it('counts a leaving after the run was committed as no change, a backdated one before it as a change', async () => {
+    const { coop, classId } = await coopIn({ code: 'USD', scale: 2 });
+    const later = await activeMember(coop, classId, 'Later', '2024-01-01');
+    const backdated = await activeMember(coop, classId, 'Backdated', '2024-01-01');
+    await setPolicy(coop, {
+      measures: [{ code: 'HOURS', kind: 'HOURS', unit: { code: 'HOUR', scale: 2 }, weight: '1' }],
+      reservePercent: '0',
+      revolvingYears: 3,
+      departingRule: 'KEEP_UNTIL_REVOLVED',
+    });
+    const year = { from: '2025-01-01', to: '2025-12-31' };
+    await record(coop, [
+      { member: later, measure: 'HOURS', ...year, quantity: '5.00' },
+      { member: backdated, measure: 'HOURS', ...year, quantity: '5.00' },
+    ]);
+    const run = await commit(coop, 2025, '100.00');
+    // As if the run had been committed on 2026-02-01 (the service's clock is today's): moved
+    // back in the run's row, the one place its commit time is kept.
+    const db = new pg.Client({ connectionString: inject('databaseUrl') });
+    await db.connect();
+    try {
+      await db.query(`update patronage_run set created_at = '2026-02-01T12:00:00Z' where id = $1`, [
+        decodeGlobalId(run.id).id,
+      ]);
+    } finally {
+      await db.end();
+    }
+    const verify = async () => {
+      const v = await coop.treasurer.verifyPatronageRun({ id: run.id });
+      return [v!.inputsHashMatches, v!.figuresMatch, v!.recordsUnchanged];
+    };
+    expect(await verify()).toEqual([true, true, true]);
+    // Leaving on 2026-06-01, after the commit: the run's inputs are what they were.
+    await changeState(coop, later.id, 'WITHDRAWN', '2026-06-01');
+    expect(await verify()).toEqual([true, true, true]);
+    // Leaving recorded now but effective 2026-02-01, the day of the commit (a member cannot leave
+    // before the allocation's entry, 2026-01-31): counted again, the member had left when the run
+    // was made: a change.
+    await changeState(coop, backdated.id, 'WITHDRAWN', '2026-02-01');
+    expect(await verify()).toEqual([true, true, false]);
   });
 });
