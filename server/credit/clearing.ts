@@ -49,7 +49,7 @@ import type {
   CommitClearingInput,
   NetworkRecord,
 } from './records.js';
-import { checkKey, chunkedEntries, isSteward, reusedKey, unknownNetwork } from './rules.js';
+import { checkKey, chunkedEntries, groupRefusal, isSteward, reusedKey, unknownNetwork } from './rules.js';
 import { allMembers, currencyRows, type MemberRow } from './store.js';
 import {
   applyClearingLines,
@@ -453,8 +453,8 @@ export async function commitClearing(
     return { ops, value: { id, replayed: false } };
   });
   if (outcome instanceof LedgerError) return outcome;
-  const failed = outcome.results.find((r) => !r.ok);
-  if (failed && !failed.ok) return failed.error;
+  const refused = groupRefusal(outcome.results, null);
+  if (refused) return refused;
   const [row] = await clearingRows(deps.pool, network.id, [outcome.value.id]);
   const currency = network.currencies.find((c) => c.code === row!.currency)!;
   return { clearing: toClearing(row!, currency), replayed: outcome.value.replayed };

@@ -30,7 +30,15 @@ import {
   type RecordObligationsInput,
   type RecordObligationsResult,
 } from './records.js';
-import { actsFor, checkKey, chunkedEntries, isSteward, reusedKey, unknownNetwork } from './rules.js';
+import {
+  actsFor,
+  checkKey,
+  chunkedEntries,
+  groupRefusal,
+  isSteward,
+  reusedKey,
+  unknownNetwork,
+} from './rules.js';
 import {
   allMembers,
   currencyRows,
@@ -266,9 +274,7 @@ export async function recordObligations(
     return { ops, value: { recorded: rows.length, replayed: false, rowErrors: [] } };
   });
   if (outcome instanceof LedgerError) return outcome;
-  const failed = outcome.results.find((r) => !r.ok);
-  if (failed && !failed.ok) return failed.error;
-  return outcome.value;
+  return groupRefusal(outcome.results, 'obligations') ?? outcome.value;
 }
 
 const CSV_COLUMNS = ['debtor', 'creditor', 'currency', 'amount', 'due_on', 'reference'] as const;

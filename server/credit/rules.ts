@@ -89,6 +89,25 @@ export function checkText(text: string, field: string, max: number): LedgerError
     : null;
 }
 
+/**
+ * Why the ledger refused an all-or-nothing group of a use case's entries: the entry it refused,
+ * not a neighbour it answered BATCH_ITEM_FAILED, about `field` of the caller's input (the entries
+ * are the use case's own, so their lines name nothing the caller sent; null: no one field). Null
+ * when all posted.
+ */
+export function groupRefusal(
+  results: readonly ({ ok: true } | { ok: false; error: LedgerError })[],
+  field: string | null,
+): LedgerError | null {
+  let first: LedgerError | null = null;
+  for (const r of results) {
+    if (r.ok) continue;
+    if (r.error.code !== 'BATCH_ITEM_FAILED') return new LedgerError(r.error.code, r.error.message, field);
+    first ??= r.error;
+  }
+  return first;
+}
+
 /** Lines of one entry at most, less the clearing account's balancing line. */
 const LINES_PER_ENTRY = 98;
 

@@ -709,3 +709,26 @@ describe("a preview's lines paged both ways", () => {
     expect(backward).toEqual(forward);
   });
 });
+
+describe("obligations past what the ledger's running totals hold", () => {
+  it("are refused as a whole, naming the request's obligations, not an internal entry line", async () => {
+    const added = await steward.addNetworkCurrency({ networkId, currency: { code: 'MXN', scale: 2 } });
+    expect(added.userErrors).toEqual([]);
+    // 101 invoices of 999999999999999999.99: B's receivable would total past 10^20.
+    const refused = await steward.recordObligations({
+      networkId,
+      idempotencyKey: newKey('obl'),
+      obligations: Array.from({ length: 101 }, (_, k) => ({
+        debtorId: m[0]!,
+        creditorId: m[1]!,
+        currency: 'MXN',
+        amount: '999999999999999999.99',
+        dueOn: '2026-01-31',
+        reference: `MXN-${k}`,
+      })),
+    });
+    expect(refused.userErrors.map((e) => [e.code, e.field])).toEqual([['INVALID_AMOUNT', 'obligations']]);
+    expect(refused.recorded).toBe(0);
+    expect(await outstanding('MXN')).toEqual({});
+  });
+});
