@@ -312,12 +312,25 @@ const asArray = <T>(v: T | T[] | undefined | null): T[] =>
 const text = (v: unknown): string =>
   typeof v === 'string' ? v.trim() : v === undefined || v === null ? '' : String(v).trim();
 
+/**
+ * Numeric character references (`M&#252;ller`, `&#xFC;`) as the characters they stand for: the
+ * OFX reader keeps them as written. `&`, `<` and `>` stay references (the reader decodes those
+ * it knows), and `&amp;#252;` is left alone (its `&` is not followed by `#`).
+ */
+function decodeCharacterReferences(content: string): string {
+  return content.replace(/&#(?:(\d{1,7})|[xX]([0-9a-fA-F]{1,6}));/g, (ref, decimal, hex) => {
+    const code = decimal !== undefined ? Number(decimal) : Number.parseInt(hex, 16);
+    const valid = code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff);
+    return valid && ![38, 60, 62].includes(code) ? String.fromCodePoint(code) : ref;
+  });
+}
+
 export function parseOfxStatement(content: string): Outcome {
   if (!/<OFX>/i.test(content)) return { errors: [problem(1, null, 'not an OFX file: no <OFX> element')] };
   // biome-ignore lint/suspicious/noExplicitAny: OFX is loosely typed; every field is checked below
   let ofx: any;
   try {
-    ofx = parseOfx(content.replace(/<ofx>/i, '<OFX>')).OFX;
+    ofx = parseOfx(decodeCharacterReferences(content).replace(/<ofx>/i, '<OFX>')).OFX;
   } catch (error) {
     return { errors: [problem(1, null, `the OFX file cannot be read: ${(error as Error).message}`)] };
   }
@@ -397,6 +410,8 @@ export function parseCamt053Statement(content: string): Outcome {
     parseTagValue: false,
     parseAttributeValue: false,
     trimValues: true,
+    // Numeric character references (M&#252;ller) are XML: the parser decodes them only so asked.
+    htmlEntities: true,
     isArray: (name) => ['Stmt', 'Ntry', 'Bal', 'TxDtls', 'Ustrd'].includes(name),
   });
   // biome-ignore lint/suspicious/noExplicitAny: the XML is checked field by field below

@@ -30,6 +30,8 @@ beforeAll(async () => {
     { code: '1070', type: 'ASSET' },
     { code: '1080', type: 'ASSET' },
     { code: '1090', type: 'ASSET' },
+    { code: '1110', type: 'ASSET' },
+    { code: '1120', type: 'ASSET' },
     { code: '3000', type: 'EQUITY' },
   ]);
   for (const [code, a] of Object.entries(created)) acc[code] = a.id;
@@ -407,5 +409,54 @@ describe('a camt.053 file of daily statements', () => {
     });
     expect(result.imported).toBe(false);
     expect(result.rowErrors.map((e) => [e.row, e.code])).toEqual([[1, 'INVALID_BANK_FILE']]);
+  });
+});
+
+describe('character references in OFX and camt.053 files', () => {
+  it('reads M&#252;ller as Müller in both', async () => {
+    const ofx = `OFXHEADER:100
+DATA:OFXSGML
+VERSION:102
+SECURITY:NONE
+ENCODING:USASCII
+CHARSET:1252
+COMPRESSION:NONE
+OLDFILEUID:NONE
+NEWFILEUID:NONE
+
+<OFX>
+<BANKMSGSRSV1><STMTTRNRS><TRNUID>1<STATUS><CODE>0<SEVERITY>INFO</STATUS>
+<STMTRS><CURDEF>USD<BANKACCTFROM><BANKID>1<ACCTID>2<ACCTTYPE>CHECKING</BANKACCTFROM>
+<BANKTRANLIST><DTSTART>20251201<DTEND>20251231
+<STMTTRN><TRNTYPE>DEBIT<DTPOSTED>20251203<TRNAMT>-9.99<FITID>R-1<NAME>M&#252;ller &amp; S&#xF6;hne</STMTTRN>
+</BANKTRANLIST><LEDGERBAL><BALAMT>-9.99<DTASOF>20251231</LEDGERBAL></STMTRS></STMTTRNRS></BANKMSGSRSV1>
+</OFX>
+`;
+    const fromOfx = await admin.importBankStatement({
+      accountId: acc['1110']!,
+      format: 'OFX',
+      content: ofx,
+      idempotencyKey: newKey('ref'),
+    });
+    expect(fromOfx.rowErrors).toEqual([]);
+    const camt = `<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>
+  <GrpHdr><MsgId>M</MsgId><CreDtTm>2026-01-01T06:00:00</CreDtTm></GrpHdr>
+  <Stmt><Id>S</Id><Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>USD</Ccy></Acct>
+    <Ntry><Amt Ccy="USD">9.99</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2025-12-03</Dt></BookgDt>
+      <AcctSvcrRef>C-1</AcctSvcrRef>
+      <NtryDtls><TxDtls><RltdPties><Cdtr><Nm>M&#252;ller &amp; S&#xF6;hne</Nm></Cdtr></RltdPties></TxDtls></NtryDtls>
+    </Ntry>
+  </Stmt>
+</BkToCstmrStmt></Document>`;
+    const fromCamt = await admin.importBankStatement({
+      accountId: acc['1120']!,
+      format: 'CAMT053',
+      content: camt,
+      idempotencyKey: newKey('ref'),
+    });
+    expect(fromCamt.rowErrors).toEqual([]);
+    expect((await lines(acc['1110']!)).map((l) => l[2])).toEqual(['Müller & Söhne']);
+    expect((await lines(acc['1120']!)).map((l) => l[2])).toEqual(['Müller & Söhne']);
   });
 });
