@@ -732,3 +732,70 @@ describe("obligations past what the ledger's running totals hold", () => {
     expect(await outstanding('MXN')).toEqual({});
   });
 });
+
+describe('the liquidity mode and credit already reserved by a hold', () => {
+  it('a payer with 60 of its 100 held pays at most 40 in the clearing; after the hold is released, 80', async () => {
+    const held = await setupNetwork(
+      server.url,
+      admin,
+      {
+        name: 'Hold clearing',
+        unit: { code: 'SRD', scale: 2 },
+        pegCurrency: 'EUR',
+        pegRate: '1',
+        currencies: [{ code: 'EUR', scale: 2 }],
+        policy: { defaultLimit: '100.00' },
+      },
+      3,
+    );
+    const [a, b, c] = held.members as [string, string, string];
+    const asked = await held.coops[2]!.treasurer.createPaymentRequest({
+      payerId: a,
+      payeeId: c,
+      amount: '60.00',
+      idempotencyKey: newKey('req'),
+    });
+    const hold = await held.coops[0]!.treasurer.acceptPaymentRequest({
+      requestId: asked.request!.id,
+      idempotencyKey: newKey('acc'),
+      hold: true,
+    });
+    expect(hold.request!.status).toBe('HELD');
+    const recorded = await held.steward.recordObligations({
+      networkId: held.networkId,
+      idempotencyKey: newKey('obl'),
+      obligations: [
+        {
+          debtorId: a,
+          creditorId: b,
+          currency: 'EUR',
+          amount: '80.00',
+          dueOn: '2026-01-01',
+          reference: 'ab',
+        },
+      ],
+    });
+    expect(recorded.userErrors).toEqual([]);
+    const p = (
+      await held.steward.previewClearing({
+        networkId: held.networkId,
+        currency: 'EUR',
+        mode: 'SETOFF_AND_LIQUIDITY',
+      })
+    ).preview!;
+    expect([p.liquidityTotal, p.liquidityUsed, p.outstandingAfter]).toEqual(['40.00', '40.00', '40.00']);
+    const released = await held.coops[2]!.treasurer.releasePaymentRequest({
+      requestId: asked.request!.id,
+      idempotencyKey: newKey('rel'),
+    });
+    expect(released.userErrors).toEqual([]);
+    const after = (
+      await held.steward.previewClearing({
+        networkId: held.networkId,
+        currency: 'EUR',
+        mode: 'SETOFF_AND_LIQUIDITY',
+      })
+    ).preview!;
+    expect([after.liquidityTotal, after.outstandingAfter]).toEqual(['80.00', '0.00']);
+  });
+});
