@@ -10,7 +10,8 @@
  * record of the same member and measure, so nothing counts twice.
  *
  * CSV columns (header names in any order, case-insensitive): member (member number or
- * external_ref), measure, period_start, period_end, quantity.
+ * external_ref; a text that is one member's number and another's external_ref is refused),
+ * measure, period_start, period_end, quantity.
  */
 
 import {
@@ -103,10 +104,22 @@ function checkRecords(
     const before = problems.length;
     const add = (field: RecordProblem['field'], code: ErrorCode, message: string) =>
       problems.push({ index, field, code, message });
-    const member =
-      'membershipId' in d.member
-        ? byId.get(d.member.membershipId)
-        : (byNumber.get(d.member.member.trim()) ?? byRef.get(d.member.member.trim()));
+    let member: RosterMember | undefined;
+    if ('membershipId' in d.member) member = byId.get(d.member.membershipId);
+    else {
+      // A member number or an external_ref; when the text is both, of two different members, it
+      // names neither: taking the number would credit one member with the other's patronage.
+      const text = d.member.member.trim();
+      const byN = byNumber.get(text);
+      const byR = byRef.get(text);
+      if (byN && byR && byN.membershipId !== byR.membershipId)
+        add(
+          'membershipId',
+          'INVALID_INPUT',
+          `"${text}" is both member number ${byN.memberNumber} and the external_ref of member ${byR.memberNumber}`,
+        );
+      member = byN ?? byR;
+    }
     if (!member) add('membershipId', 'UNKNOWN_MEMBERSHIP', 'no such member of this co-op');
     const unit = units.get(d.measure);
     if (!unit) add('measure', 'UNKNOWN_MEASURE', `no measure ${d.measure} in the co-op's patronage policy`);

@@ -18,7 +18,15 @@ import pg from 'pg';
 import { extractText, getDocumentProxy } from 'unpdf';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
-import { type CoopFixture, changeState, createClass, ExpectedBook, setupCoop } from '../helpers/coop.js';
+import {
+  type CoopFixture,
+  changeState,
+  createClass,
+  ExpectedBook,
+  join,
+  registerParty,
+  setupCoop,
+} from '../helpers/coop.js';
 import { decodeGlobalId, ledgerClient, newKey } from '../helpers/ledger.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { activeMember, allocationsOf, type Member, record, runEntryLines, setPolicy } from './helpers.js';
@@ -1033,5 +1041,43 @@ describe('verifying a run after members leave', () => {
     // was made: a change.
     await changeState(coop, backdated.id, 'WITHDRAWN', '2026-02-01');
     expect(await verify()).toEqual([true, true, false]);
+  });
+});
+
+describe("a CSV member that is one member's number and another's external_ref", () => {
+  it('is refused as ambiguous, naming both, rather than credited to the member with that number', async () => {
+    const { coop, classId } = await coopIn({ code: 'USD', scale: 2 });
+    const first = await activeMember(coop, classId, 'First', '2024-01-01');
+    // A member whose own reference is the first member's number, e.g. "1".
+    const partyId = await registerParty(coop, { name: 'Second', externalRef: String(first.number) });
+    const joined = await join(coop, { classId, appliedOn: '2024-01-01', partyId });
+    await changeState(coop, joined.membership.id, 'ACTIVE', '2024-01-01');
+    await setPolicy(coop, {
+      measures: [{ code: 'HOURS', kind: 'HOURS', unit: { code: 'HOUR', scale: 2 }, weight: '1' }],
+      reservePercent: '0',
+      revolvingYears: 3,
+    });
+    const csv = `member,measure,period_start,period_end,quantity\n${first.number},HOURS,2025-01-01,2025-12-31,5.00\n`;
+    const result = await coop.treasurer.importPatronageCsv({
+      coopId: coop.id,
+      csv,
+      idempotencyKey: newKey('csv'),
+    });
+    expect([result.imported, result.recorded]).toEqual([false, 0]);
+    expect(result.rowErrors.map((e) => [e.row, e.column, e.code, e.message])).toEqual([
+      [
+        2,
+        'member',
+        'INVALID_INPUT',
+        `"${first.number}" is both member number ${first.number} and the external_ref of member ${joined.membership.memberNumber}`,
+      ],
+    ]);
+    // The second member's own number names them alone.
+    const byRef = await coop.treasurer.importPatronageCsv({
+      coopId: coop.id,
+      csv: `member,measure,period_start,period_end,quantity\n${joined.membership.memberNumber},HOURS,2025-01-01,2025-12-31,3.00\n`,
+      idempotencyKey: newKey('csv'),
+    });
+    expect([byRef.imported, byRef.recorded]).toEqual([true, 1]);
   });
 });
