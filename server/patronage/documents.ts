@@ -104,10 +104,14 @@ export function noticeContent(
         `Your allocation of ${money(line.belowMinimum)} was below the co-op's minimum allocation and was added to the collective reserve.`,
       );
     if (line.qualified) {
+      // The 90-day right is to redeem what is retained: none when nothing was (an allocation below
+      // the minimum, or a former member paid all in cash).
       paragraphs.push(
-        `This is a qualified written notice of allocation. You may redeem the retained amount of ${money(line.retained)} ` +
-          `in cash by written request within ${QUALIFIED_REDEMPTION_DAYS} days of the notice date, that is until ` +
-          `${addDaysTo(run.allocatedOn, QUALIFIED_REDEMPTION_DAYS)}.`,
+        line.retained.gt(ZERO)
+          ? `This is a qualified written notice of allocation. You may redeem the retained amount of ${money(line.retained)} ` +
+              `in cash by written request within ${QUALIFIED_REDEMPTION_DAYS} days of the notice date, that is until ` +
+              `${addDaysTo(run.allocatedOn, QUALIFIED_REDEMPTION_DAYS)}.`
+          : 'This is a qualified written notice of allocation. Nothing of it is retained.',
       );
       paragraphs.push(
         'Report the cash paid and the stated amount of this qualified notice as income for the year you receive it ' +

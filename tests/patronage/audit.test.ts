@@ -944,6 +944,10 @@ describe('the minimum allocation and the minimum cheque', () => {
     expect(cNotice!.html).toContain(
       'Your allocation of 4.00 USD was below the co-op&#39;s minimum allocation',
     );
+    // Nothing was retained: no right to redeem 0.00 in cash within 90 days.
+    expect(cNotice!.html).not.toContain('You may redeem the retained amount');
+    const aNotice = await coop.treasurer.patronageNotice({ runId: y2024.id, membershipId: a.id });
+    expect(aNotice!.html).toContain('You may redeem the retained amount of 56.00 USD in cash');
     // Both cash parts are below the minimum cheque of 25.00: nothing is paid, both stay payable.
     const none = await coop.treasurer.payPatronageCash({
       runId: y2024.id,
