@@ -258,6 +258,9 @@ function variants(leaf: Leaf): [string, unknown][] {
       ['a string for a list', 'x'],
       ['a number for a list', 1],
       ['a list nested 200 deep', nested(200)],
+      // As many items as fit well under the body limit: a list without a limit, or one checked
+      // item by item against the database, shows here.
+      ['a list of 3,000 items', Array.from({ length: 3000 }, () => (leaf.base as unknown[])[0])],
     ];
   switch (leaf.typeName) {
     case 'ID':
@@ -362,6 +365,7 @@ function variants(leaf: Leaf): [string, unknown][] {
 /** Variants of a leaf that a service may accept as they are (odd but well-formed values). */
 function mayBeAccepted(leaf: Leaf, label: string): boolean {
   // An optional input object set to null is a legitimate value, and so is a year in range.
+  if (label === 'a list of 3,000 items') return true;
   if (label === 'null' || label === 'year 3000' || label === 'year 9999' || label === 'offset 23:59')
     return true;
   // "-0" is zero (server/core/money.ts parseAmount normalises the sign away), taken where zero is.
