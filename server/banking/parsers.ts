@@ -65,13 +65,14 @@ export function csvDate(text: string, format: CsvMapping['dateFormat']): string 
  * An amount as a bank writes it, as a plain signed decimal: `1.234,56` (decimalComma) or
  * `1,234.56`, the integer part grouped by thousands with the other mark, a space or an apostrophe
  * (one kind of mark per amount, groups of three, or of two above the thousands as Indian banks
- * write them); a leading or trailing minus and parentheses
- * count as negative. Null when it is not a number so written: a decimal point where a decimal comma
- * is expected (`12.50` under decimalComma) or the reverse is refused, not read as thousands
- * (12.50 would otherwise import as 1,250.00).
+ * write them); a leading or trailing minus (- or U+2212) and parentheses count as negative. Null
+ * when it is not a number so written: a decimal point where a decimal comma is expected (`12.50`
+ * under decimalComma) or the reverse is refused, not read as thousands (12.50 would otherwise
+ * import as 1,250.00).
  */
 export function csvAmount(text: string, decimalComma: boolean): string | null {
-  let t = text.trim();
+  // The minus sign U+2212 (as typeset exports write it) is a minus.
+  let t = text.trim().replace(/\u2212/g, '-');
   let negative = false;
   if (/^\(.*\)$/.test(t)) {
     negative = true;

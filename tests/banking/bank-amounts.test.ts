@@ -1,8 +1,8 @@
 /**
  * Amounts as banks write them (server/banking/parsers.ts csvAmount): random amounts written with
  * either decimal mark, grouped by thousands with the other mark, a space, a no-break space or an
- * apostrophe (or not grouped), negative as a leading or trailing minus or in parentheses, read
- * back to the same value; and the same text read with the other decimal mark is refused or the
+ * apostrophe (or not grouped), negative as a leading or trailing minus (or U+2212) or in
+ * parentheses, read back to the same value; and the same text read with the other decimal mark is refused or the
  * same number, but for one mark before three digits (1,234), which only the mapping can tell.
  */
 import { describe, expect, it } from 'vitest';
@@ -24,7 +24,7 @@ describe('csvAmount', () => {
       const body = fraction === '' ? grouped : `${grouped}${mark}${fraction}`;
       const negative = random() < 0.5 && /[1-9]/.test(whole + fraction);
       const text = negative
-        ? pick([`-${body}`, `${body}-`, `(${body})`, `- ${body}`])
+        ? pick([`-${body}`, `${body}-`, `(${body})`, `- ${body}`, `\u2212${body}`])
         : pick([body, `+${body}`]);
       const expected = `${negative ? '-' : ''}${whole}${fraction === '' ? '' : `.${fraction}`}`;
       expect(csvAmount(text, decimalComma), `${JSON.stringify(text)} decimalComma=${decimalComma}`).toBe(
