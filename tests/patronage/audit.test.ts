@@ -14,10 +14,18 @@
  *    one member, and a three-way tie.
  * 3. A co-op keeping its books in a unit of scale 3.
  */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Decimal } from 'decimal.js';
 import pg from 'pg';
 import { extractText, getDocumentProxy } from 'unpdf';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
+import { accountNames, type ExportAccount } from '../../scripts/lib/plain-text-export.js';
+import { builtArgs } from '../helpers/build.js';
 import {
   type CoopFixture,
   changeState,
@@ -385,6 +393,75 @@ describe('three measures of three kinds and scales, a tie, a zero member, then a
       ['Cy', '168.75', '0.00'],
     ]);
   });
+  it.skipIf(process.env.PLAIN_TEXT_TOOLS === 'unavailable')(
+    'exports to hledger and beancount, which accept every entry and recompute each account as the book has it',
+    { timeout: 60_000 },
+    async () => {
+      const run = promisify(execFile);
+      const dir = mkdtempSync(path.join(tmpdir(), 'patronage-audit-'));
+      try {
+        const exported = (format: string) =>
+          new Promise<string>((resolve, reject) => {
+            const out = path.join(dir, `book.${format}`);
+            const child = spawn(
+              process.execPath,
+              [
+                ...builtArgs('scripts/export-ledger.ts'),
+                '--book',
+                coop.bookId,
+                '--format',
+                format,
+                '--out',
+                out,
+              ],
+              {
+                env: { ...process.env, LEDGER_URL: server.url, LEDGER_TOKEN: coop.treasurerToken },
+                stdio: ['ignore', 'ignore', 'pipe'],
+              },
+            );
+            let stderr = '';
+            child.stderr.on('data', (d) => {
+              stderr += d;
+            });
+            child.on('error', reject);
+            child.on('exit', (code) =>
+              code === 0 ? resolve(out) : reject(new Error(`export ${code}: ${stderr}`)),
+            );
+          });
+        const journal = await exported('hledger');
+        await run('hledger', ['-f', journal, 'check']);
+        await run('bean-check', [await exported('beancount')]);
+        const { stdout } = await run('hledger', [
+          '-f',
+          journal,
+          'balance',
+          '--flat',
+          '--no-total',
+          '-O',
+          'csv',
+          '--layout=bare',
+        ]);
+        const tool: Record<string, string> = {};
+        for (const line of stdout.trim().split('\n').slice(1)) {
+          const [account, , balance] = line.split(',').map((c) => c.replace(/^"|"$/g, ''));
+          if (!new Decimal(balance!).isZero()) tool[account!] = new Decimal(balance!).toFixed(2);
+        }
+        const accounts: ExportAccount[] = [];
+        for await (const a of coop.treasurer.iterateAccounts({ bookId: coop.bookId })) accounts.push(a);
+        const names = accountNames(accounts, 'hledger');
+        const expected: Record<string, string> = {};
+        for (const a of accounts) {
+          const net = book.net(a.code);
+          if (!new Decimal(net).isZero()) expected[names.get(a.id)!] = net;
+        }
+        expect(tool).toEqual(expected);
+        // Every member's capital account is empty, as the book says.
+        for (const m of [a, b, c, d]) expect(tool[names.get(m.internalCapitalId)!]).toBeUndefined();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe('a co-op keeping its books in a unit of scale 0', () => {
