@@ -32,6 +32,8 @@ beforeAll(async () => {
     { code: '1090', type: 'ASSET' },
     { code: '1110', type: 'ASSET' },
     { code: '1120', type: 'ASSET' },
+    { code: '2100', type: 'LIABILITY' },
+    { code: '5100', type: 'EXPENSE' },
     { code: '3000', type: 'EQUITY' },
   ]);
   for (const [code, a] of Object.entries(created)) acc[code] = a.id;
@@ -458,5 +460,76 @@ NEWFILEUID:NONE
     expect(fromCamt.rowErrors).toEqual([]);
     expect((await lines(acc['1110']!)).map((l) => l[2])).toEqual(['Müller & Söhne']);
     expect((await lines(acc['1120']!)).map((l) => l[2])).toEqual(['Müller & Söhne']);
+  });
+});
+
+describe('a credit card (a LIABILITY account) reconciled from its OFX statement', () => {
+  it('matches, agrees and closes with the signs the bank uses', async () => {
+    // Books: a purchase of 45.00 on the card (Dr 5100 / Cr 2100), a payment of 100.00 to it
+    // (Dr 2100 / Cr 1010), a purchase of 12.00 on 30 December that the bank books in January.
+    // The card's money in is positive, as on the bank's statement: -45.00 + 100.00 = 55.00 at the
+    // end of December (the bank's LEDGERBAL); the books' debits less credits: 100.00 - 57.00 =
+    // 43.00, and less the outstanding -12.00: 55.00. They agree.
+    const post = async (day: string, debit: string, credit: string, amount: string, memo: string) => {
+      const posted = await admin.postJournalEntry({
+        bookId,
+        idempotencyKey: newKey('cc'),
+        effectiveAt: `${day}T00:00:00.000Z`,
+        memo,
+        lines: [
+          { accountCode: debit, side: 'DEBIT', amount, unit: 'USD' },
+          { accountCode: credit, side: 'CREDIT', amount, unit: 'USD' },
+        ],
+      });
+      expect(posted.userErrors).toEqual([]);
+    };
+    await post('2025-12-05', '5100', '2100', '45.00', 'Paper');
+    await post('2025-12-20', '2100', '1010', '100.00', 'Card payment');
+    await post('2025-12-30', '5100', '2100', '12.00', 'Stamps');
+    const ofx = `OFXHEADER:100
+DATA:OFXSGML
+VERSION:102
+SECURITY:NONE
+ENCODING:USASCII
+CHARSET:1252
+COMPRESSION:NONE
+OLDFILEUID:NONE
+NEWFILEUID:NONE
+
+<OFX>
+<CREDITCARDMSGSRSV1><CCSTMTTRNRS><TRNUID>1<STATUS><CODE>0<SEVERITY>INFO</STATUS>
+<CCSTMTRS><CURDEF>USD<CCACCTFROM><ACCTID>4111</CCACCTFROM>
+<BANKTRANLIST><DTSTART>20251201<DTEND>20251231
+<STMTTRN><TRNTYPE>DEBIT<DTPOSTED>20251206<TRNAMT>-45.00<FITID>CC-1<NAME>Paper shop</STMTTRN>
+<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20251221<TRNAMT>100.00<FITID>CC-2<NAME>Payment thank you</STMTTRN>
+</BANKTRANLIST><LEDGERBAL><BALAMT>55.00<DTASOF>20251231</LEDGERBAL></CCSTMTRS></CCSTMTTRNRS></CREDITCARDMSGSRSV1>
+</OFX>
+`;
+    const imported = await admin.importBankStatement({
+      accountId: acc['2100']!,
+      format: 'OFX',
+      content: ofx,
+      idempotencyKey: newKey('cc'),
+    });
+    expect(imported.rowErrors).toEqual([]);
+    expect(imported.statement).toMatchObject({ closingBalance: '55.00', openingBalance: '0.00' });
+    const accepted = await admin.acceptBankSuggestions({ accountId: acc['2100']! });
+    expect(accepted.userErrors).toEqual([]);
+    expect(accepted.lines).toHaveLength(2);
+    const started = await admin.startBankReconciliation({
+      accountId: acc['2100']!,
+      periodStart: '2025-12-01',
+      periodEnd: '2025-12-31',
+    });
+    expect(started.userErrors).toEqual([]);
+    expect(started.reconciliation).toMatchObject({
+      statementBalance: '55.00',
+      bookBalance: '43.00',
+      outstandingTotal: '-12.00',
+      difference: '0.00',
+      agrees: true,
+    });
+    const closed = await admin.closeBankReconciliation({ reconciliationId: started.reconciliation!.id });
+    expect(closed.userErrors).toEqual([]);
   });
 });
