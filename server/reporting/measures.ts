@@ -131,6 +131,18 @@ export const MEASURES: readonly ReportingMeasure[] = [
 
 export const MEASURE_CODES = new Set(MEASURES.map((x) => x.code));
 
+/**
+ * Money measures the rollup keeps in minor units of the co-op's mutual-credit networks' unit (the
+ * finest of them), not of its base currency as every other money measure: a release cannot bring
+ * them to its own minor unit, so they read right only where the networks' unit has the release's
+ * decimal places (left as it was; the rollup would have to keep them in the co-op's unit).
+ */
+export const NETWORK_UNIT_MEASURES: ReadonlySet<string> = new Set([
+  'CREDIT_VOLUME',
+  'LIQUIDITY_SAVED',
+  'CREDIT_OUTSTANDING',
+]);
+
 export const MEASURE_SUMS: readonly MeasureSum[] = [
   { total: 'JOBS', parts: ['WORKER_OWNERS', 'WORKERS_NOT_MEMBERS'] },
   { total: 'WORKER_OWNERS', parts: GENDERS.map((g) => `WORKER_OWNERS_${g}`) },

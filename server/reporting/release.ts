@@ -30,7 +30,7 @@ import { startWorker, type WorkerSession, workerModule } from '../platform/worke
 import { cityKeyOf, mayReadCity } from './access.js';
 import type { ReleaseDimensions } from './cube.js';
 import type { ReportingDeps } from './deps.js';
-import { GENDERS, MEASURES, RACES } from './measures.js';
+import { GENDERS, MEASURES, NETWORK_UNIT_MEASURES, RACES } from './measures.js';
 import {
   asBuffer,
   type ComputeReleaseOutput,
@@ -284,17 +284,23 @@ async function readInputs(
   const stale = await store.staleBooks(tx, cityKey, q.currentMonth);
   await store.recomputeRollup(tx, stale, q.currentMonth, GENDERS, RACES);
   const seq = (previous?.seq ?? 0) + 1;
+  const prevDims = previous ? (previous.dimensions as ReleaseDimensions) : null;
+  const scale = prevDims?.scale ?? (await store.currencyScale(tx, cityKey, q.currency));
   await store.freezeMonths(tx, {
     cityKey,
     afterMonth: previous ? `${previous.throughMonth}-01` : null,
     throughMonth: `${through}-01`,
     currency: q.currency,
     moneyMeasures: MEASURES.filter((m) => m.money).map((m) => m.code),
+    // Co-ops' books may keep the currency to different decimal places: their figures are frozen
+    // in the release's minor unit, so that cells add like with like.
+    scale,
+    baseScaleMeasures: MEASURES.filter((m) => m.money && !NETWORK_UNIT_MEASURES.has(m.code)).map(
+      (m) => m.code,
+    ),
     backfillMeasures: previous ? measuresMissingFrom(previous.dimensions as ReleaseDimensions) : [],
     seq,
   });
-  const prevDims = previous ? (previous.dimensions as ReleaseDimensions) : null;
-  const scale = prevDims?.scale ?? (await store.currencyScale(tx, cityKey, q.currency));
   const neighbourhoods = new Set(prevDims?.neighbourhoods ?? []);
   const sectors = new Set(prevDims?.sectors ?? []);
   const kinds = new Set(prevDims?.kinds ?? []);

@@ -327,8 +327,10 @@ export const TOTAL_NEIGHBOURHOOD = 'TOTAL (neighbourhood)';
 /**
  * Copies into `reporting_frozen` the rollup of the months after `afterMonth` up to `throughMonth`
  * of the city's co-ops that consent now and had consented by the month's first day; money
- * measures only for co-ops whose base currency is the release's. The co-op's classification and
- * contributor group are copied with them (a neighbourhood called TOTAL as TOTAL_NEIGHBOURHOOD).
+ * measures only for co-ops whose base currency is the release's, those the rollup keeps in the
+ * co-op's minor unit brought to the release's (`scale`; rounded half away from zero when the
+ * co-op's books are finer). The co-op's classification and contributor group are copied with them
+ * (a neighbourhood called TOTAL as TOTAL_NEIGHBOURHOOD).
  */
 export async function freezeMonths(
   tx: TxClient,
@@ -340,12 +342,20 @@ export async function freezeMonths(
     moneyMeasures: string[];
     /** Measures the earlier releases did not have: frozen for their months too (new cells, no revision). */
     backfillMeasures?: string[];
+    /** The release's decimal places: `baseScaleMeasures` are brought from the co-op's to them. */
+    scale?: number;
+    /** Money measures the rollup keeps in minor units of the co-op's base currency. */
+    baseScaleMeasures?: string[];
     seq: number;
   },
 ): Promise<number> {
   const { rowCount } = await tx.query(
     `insert into reporting_frozen (city_key, book_id, measure, month, value, neighbourhood, sector, kind, group_key, release_seq)
-     select $1, r.book_id, r.measure, r.month, r.value,
+     select $1, r.book_id, r.measure, r.month,
+            case when $10::int is not null and r.measure = any($9::text[])
+                 then round(r.value * 10::numeric ^ ($10::int - (select u.scale from book_unit u
+                        where u.book_id = c.book_id and u.code = c.base_currency)))
+                 else r.value end,
             case coalesce(nullif(c.neighbourhood, ''), 'UNSPECIFIED')
               when 'TOTAL' then $8 else coalesce(nullif(c.neighbourhood, ''), 'UNSPECIFIED') end,
             left(c.naics_code, 2), c.kind,
@@ -365,6 +375,8 @@ export async function freezeMonths(
       q.seq,
       q.backfillMeasures ?? [],
       TOTAL_NEIGHBOURHOOD,
+      q.baseScaleMeasures ?? [],
+      q.scale ?? null,
     ],
   );
   return rowCount ?? 0;

@@ -28,8 +28,11 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** A city of co-ops in the given neighbourhoods, revenue in M2 and M1, consenting; its analyst. */
-async function city(name: string, neighbourhoods: string[]): Promise<LedgerClient> {
+/**
+ * A city of co-ops in the given neighbourhoods, revenue in M2 and M1, consenting; its analyst.
+ * Their books keep USD with 2 decimal places, or as many as `scales` gives.
+ */
+async function city(name: string, neighbourhoods: string[], scales: number[] = []): Promise<LedgerClient> {
   const made: CoopFixture[] = [];
   for (const [i, neighbourhood] of neighbourhoods.entries()) {
     const fixture = await setupCoop(server.url, admin, {
@@ -38,6 +41,7 @@ async function city(name: string, neighbourhoods: string[]): Promise<LedgerClien
       naicsCode: '311811',
       foundedOn: founded,
       dataSharingConsent: true,
+      baseCurrency: { code: 'USD', scale: scales[i] ?? 2 },
     });
     await postRevenue(fixture, M2, `${1000 + 100 * i}.00`);
     await postRevenue(fixture, M1, `${1000 + 100 * i}.00`);
@@ -82,5 +86,16 @@ describe('inputs of a release', () => {
     expect(other.userErrors.map((e) => [e.code, e.field])).toEqual([['INVALID_INPUT', 'currency']]);
     const same = await analyst.publishCityReport({ city: name, currency: 'USD', throughMonth: M1 });
     expect(same.userErrors).toEqual([]);
+  });
+
+  it('adds up co-ops whose books keep the currency to different decimal places', async () => {
+    // Three books in cents, one in thousandths of a dollar: 1,000.00 + 1,100.00 + 1,200.00 +
+    // 1,300.000. The release is in thousandths (the finest of its co-ops).
+    const name = `Mixedscale ${uniqueSuffix()}`;
+    const analyst = await city(name, ['North', 'North', 'North', 'North'], [2, 2, 2, 3]);
+    const published = await analyst.publishCityReport({ city: name, currency: 'USD', throughMonth: M2 });
+    expect(published.userErrors).toEqual([]);
+    const total = await analyst.cityReport({ city: name, measures: ['REVENUE'], from: M2, to: M2 });
+    expect(total.cells.map((c) => c.value)).toEqual(['4600.000']);
   });
 });
