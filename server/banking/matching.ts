@@ -192,7 +192,9 @@ function pairUp(candidates: Candidate[]): Candidate[] {
   const groups = new Map<number, Candidate[]>();
   for (const c of candidates) {
     const g = root(ids.get(`l:${c.line.id}`)!);
-    groups.set(g, [...(groups.get(g) ?? []), c]);
+    const group = groups.get(g);
+    if (group) group.push(c);
+    else groups.set(g, [c]);
   }
   const out: Candidate[] = [];
   for (const group of groups.values()) {
