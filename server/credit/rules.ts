@@ -136,6 +136,27 @@ function split(m: Movement, max: Decimal): Movement[] {
 }
 
 /**
+ * Balanced movements reordered so that their running net stays within one line's amount: a
+ * credit next while the net is above zero, else a debit (each side in its given order). Whatever
+ * is left always has the side the net needs, since the movements sum to zero.
+ */
+function byTurns(lines: Movement[]): Movement[] {
+  const debits = lines.filter((m) => m.side === 'DEBIT');
+  const credits = lines.filter((m) => m.side === 'CREDIT');
+  const out: Movement[] = [];
+  let d = 0;
+  let c = 0;
+  let net = ZERO;
+  while (d < debits.length || c < credits.length) {
+    const credit = c < credits.length && (d >= debits.length || net.gt(0));
+    const m = credit ? credits[c++]! : debits[d++]!;
+    net = credit ? net.minus(m.amount) : net.plus(m.amount);
+    out.push(m);
+  }
+  return out;
+}
+
+/**
  * Movements of many accounts (each a side and an amount) as balanced entries of at most 99 lines:
  * each chunk is balanced by the clearing account (one line, or several when the chunk's net is
  * more than a line may carry), whose balance is back at zero after the last entry (the movements
@@ -157,6 +178,10 @@ export function chunkedEntries(
   if (!total.isZero()) throw new Error(`movements do not balance: ${total.toFixed()}`);
   const entries: EntryInput[] = [];
   const fits = lines.length <= LINES_PER_ENTRY + 1;
+  // Chunks take debits and credits by turns so that each nets to little: what crosses the
+  // clearing account adds to its running totals for good (the ledger holds them below 10^20), and
+  // all receivables then all payables of a large batch sent nearly the whole batch through it.
+  const ordered = fits ? lines : byTurns(lines);
   /** Lines the clearing account needs to balance a chunk whose lines net to `net`. */
   const balancing = (net: Decimal) => {
     if (net.isZero()) return 0;
@@ -186,7 +211,7 @@ export function chunkedEntries(
   };
   let chunk: Movement[] = [];
   let net = ZERO;
-  for (const line of lines) {
+  for (const line of ordered) {
     let next = net.plus(signed(line));
     // Each line moves the net by at most `max`, so a chunk of one line always fits.
     if (

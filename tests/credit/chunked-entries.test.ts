@@ -50,14 +50,31 @@ describe('chunkedEntries', () => {
     ]);
   });
 
-  it('250 movements: entries of 98 lines and the clearing line, as before', () => {
+  it('250 movements, all debits listed first: taken by turns, entries of 98 lines that need no clearing line', () => {
     const movements = Array.from({ length: 250 }, (_, i) => ({
       accountId: `m${i}`,
       side: i < 125 ? ('DEBIT' as const) : ('CREDIT' as const),
       amount: new Decimal('2.00'),
     }));
     const entries = check(movements);
-    expect(entries.map((e) => e.lines.length)).toEqual([99, 99, 55]);
+    expect(entries.map((e) => e.lines.length)).toEqual([98, 98, 54]);
+    expect(entries.flatMap((e) => e.lines).filter((l) => l.accountId === 'clearing')).toEqual([]);
+  });
+
+  it('a large batch of the largest amounts sends at most one line a chunk through the clearing account', () => {
+    // Three members owed and owing 34 x 999999999999999999.99 each: 204 lines of the largest amount,
+    // receivables listed before payables. Taken in that order, the first entry alone would move
+    // 98 of them (9.8 x 10^19) through the clearing account, whose running totals never go down.
+    const max = '999999999999999999.99';
+    const total = new Decimal(max).times(34);
+    const movements = [
+      ...['ra', 'rb', 'rc'].map((accountId) => ({ accountId, side: 'DEBIT' as const, amount: total })),
+      ...['pa', 'pb', 'pc'].map((accountId) => ({ accountId, side: 'CREDIT' as const, amount: total })),
+    ];
+    const entries = check(movements);
+    const through = entries.flatMap((e) => e.lines).filter((l) => l.accountId === 'clearing');
+    expect(through.length).toBeLessThanOrEqual(entries.length);
+    for (const l of through) expect(new Decimal(l.amount).lte(max)).toBe(true);
   });
 
   it('movements larger than one line carries are split, and so is a large clearing line', () => {

@@ -376,6 +376,35 @@ describe('the largest amounts an obligation may hold', () => {
     expect(done.setoffTotal).toBe('2400000000000000000.00');
     expect(Object.values(await outstanding('GBP'))).toEqual(['0.00', '0.00', '0.00', '0.00']);
   });
+
+  it('a clearing whose totals pass 10^20 (102 invoices of the largest amount) commits and reads back exactly', async () => {
+    // 34 invoices of 999999999999999999.99 AUD on each link of A -> B -> C -> A: every member is
+    // owed and owes 33999999999999999999.66 (inside the ledger's 10^20 running totals), and the
+    // network's outstanding is 101999999999999999998.98, past 10^20. Everything clears.
+    const added = await steward.addNetworkCurrency({ networkId, currency: { code: 'AUD', scale: 2 } });
+    expect(added.userErrors).toEqual([]);
+    const big = '999999999999999999.99';
+    await record(
+      'AUD',
+      Array.from({ length: 102 }, (_, k) => [k % 3, (k + 1) % 3, big, `r${k}`] as const),
+    );
+    const p = await preview('AUD');
+    expect([p.outstandingBefore, p.setoffTotal, p.outstandingAfter]).toEqual([
+      '101999999999999999998.98',
+      '101999999999999999998.98',
+      '0.00',
+    ]);
+    const done = await commit('AUD', p.snapshotHash);
+    expect([done.outstandingBefore, done.setoffTotal, done.outstandingAfter]).toEqual([
+      '101999999999999999998.98',
+      '101999999999999999998.98',
+      '0.00',
+    ]);
+    const listed = await steward.networkClearings({ networkId, first: 100 });
+    const again = listed!.clearings.edges.find((e) => e.node.id === done.id)!.node;
+    expect(again.setoffTotal).toBe('101999999999999999998.98');
+    expect(new Set(Object.values(await outstanding('AUD')))).toEqual(new Set(['0.00']));
+  });
 });
 
 /** Seeded pseudo-random numbers in [0, 1): the same networks every run. */

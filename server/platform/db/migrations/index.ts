@@ -19,6 +19,7 @@ import { Migration20261220000000_reporting_closed } from './Migration20261220000
 import { Migration20261222000000_book_managed_by } from './Migration20261222000000_book_managed_by.js';
 import { Migration20261223000000_journal_refs } from './Migration20261223000000_journal_refs.js';
 import { Migration20261224000000_credit_request_refusals } from './Migration20261224000000_credit_request_refusals.js';
+import { Migration20261224100000_credit_clearing_totals } from './Migration20261224100000_credit_clearing_totals.js';
 
 export const migrationsList = [
   { name: 'Migration20261125000000_ledger_core', class: Migration20261125000000_ledger_core },
@@ -43,5 +44,9 @@ export const migrationsList = [
   {
     name: 'Migration20261224000000_credit_request_refusals',
     class: Migration20261224000000_credit_request_refusals,
+  },
+  {
+    name: 'Migration20261224100000_credit_clearing_totals',
+    class: Migration20261224100000_credit_clearing_totals,
   },
 ];
