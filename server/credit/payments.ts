@@ -12,6 +12,9 @@
  * it, or it expires) or declines; the payee may cancel an open request. An open request expires at
  * its `expiresAt` (default 30 days); a hold at its `holdExpiresAt` (default 7 days, the ledger's
  * expiry sweep then voids its entry). Each step is one transaction with the request row locked.
+ * Each step's key keeps its first decision, as a payment's does: a step the ledger refused (a
+ * payer past its limit) is remembered under its key, and the same step sent again answers that
+ * refusal even once the payer has credit; a new key is a new decision.
  */
 import {
   type CreditPolicy,
