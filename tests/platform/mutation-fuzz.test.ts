@@ -12,6 +12,11 @@
  * Every answer must be a clear refusal: never a 5xx, never a masked internal error, every error
  * with a stable `extensions.code`, a payload's refusal as userErrors with codes; and a mutation
  * may write nothing: the row count of every table is the same after its variants as before.
+ *
+ * Last, the walk turned on tenants: every query field and every mutation sent with the fixture
+ * co-op's real ids by another co-op's TREASURER and by a MEMBER of that other co-op (selecting
+ * ids, names and amounts three levels deep) shows none of the fixture's ids or its name and writes
+ * nothing, while its own treasurer is shown its data through at least 15 query fields (the control).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
@@ -26,6 +31,7 @@ import {
   rawGraphQL,
 } from '../helpers/ledger.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { leaksIn } from '../helpers/tokens.js';
 
 interface TypeRef {
   kind: string;
@@ -54,6 +60,10 @@ let types: Map<string, FullType>;
 const ids: Record<string, string> = {};
 let db: Awaited<ReturnType<typeof connectPg>>;
 let treasurerToken: string;
+/** Another co-op's TREASURER and a MEMBER of it (a member token its treasurer issued). */
+let strangers: { treasurer: string; member: string };
+/** What of the fixture co-op no stranger may see: its raw ids and its name. */
+const secrets = new Set<string>();
 
 beforeAll(async () => {
   server = await startTestServer({ config: { rateLimitPerSecond: 0 } });
@@ -102,6 +112,21 @@ beforeAll(async () => {
     payeeId: network.members[1]!,
     creditorId: network.members[1]!,
   });
+  const other = await setupCoop(server.url, admin, coopInput());
+  const otherClass = await createClass(other, { code: 'W', name: 'Worker', buyIn: '0.00', voting: true });
+  const otherMember = await join(other, { classId: otherClass, appliedOn: today() });
+  const invited = await other.treasurer.issueMemberToken({ membershipId: otherMember.membership.id });
+  expect(invited.userErrors).toEqual([]);
+  strangers = { treasurer: other.treasurerToken, member: invited.token! };
+  secrets.add(coop.name);
+  for (const id of [...Object.values(ids), ...Object.values(coop.chart)]) {
+    secrets.add(id);
+    try {
+      const decoded = decodeGlobalId(id);
+      secrets.add(decoded.bookId);
+      secrets.add(decoded.id);
+    } catch {}
+  }
   const answer = await rawGraphQL(
     server.url,
     `{ __schema { types { kind name enumValues { name } inputFields { name type { ${TYPE_REF} } }
@@ -617,4 +642,89 @@ describe('every query field, every leaf of its arguments, malformed', () => {
     expect(sent).toBeGreaterThan(1000);
     expect(failures.filter((f) => !KNOWN_ELSEWHERE.some((known) => known.test(f)))).toEqual([]);
   }, 600_000);
+});
+
+/**
+ * A selection of the type's fields without required arguments, `depth` levels deep (ids,
+ * names and amounts: what a leak would show), with connections' nodes.
+ */
+function selection(type: TypeRef, depth: number): string {
+  const full = types.get(named(type))!;
+  if (full.kind === 'SCALAR' || full.kind === 'ENUM') return '';
+  if (full.kind !== 'OBJECT' || depth === 0) return '{ __typename }';
+  const parts = ['__typename'];
+  for (const f of full.fields ?? []) {
+    if (f.args.some((a) => a.type.kind === 'NON_NULL')) continue;
+    const inner = types.get(named(f.type))!;
+    if (inner.kind === 'SCALAR' || inner.kind === 'ENUM') parts.push(f.name);
+    else if (depth > 1 && inner.kind === 'OBJECT') parts.push(`${f.name} ${selection(f.type, depth - 1)}`);
+  }
+  return `{ ${parts.join(' ')} }`;
+}
+
+/** The fixture's id a field's `id` argument names (`coop(id:)` a co-op, `node(id:)` an account). */
+function idOf(field: string): string {
+  const by: Record<string, string> = {
+    journalEntry: 'entryId',
+    creditNetwork: 'networkId',
+    node: 'accountId',
+  };
+  return ids[by[field] ?? `${field}Id`] ?? ids.bookId!;
+}
+
+/** Each query field sent with the fixture co-op's ids by `token`: the fields whose answer shows them. */
+async function showingSecrets(token: string, failures: string[], who: string): Promise<string[]> {
+  const showing: string[] = [];
+  for (const field of types.get('Query')!.fields!) {
+    const answer = await send('query', field, token);
+    const what = `${who}: query ${field.name}`;
+    if (answer.status >= 500) failures.push(`${what}: status ${answer.status}`);
+    for (const e of answer.body.errors ?? [])
+      if (
+        ['GRAPHQL_VALIDATION_FAILED', 'INTERNAL_SERVER_ERROR'].includes(String(e.extensions?.code)) ||
+        /limit/.test(e.message)
+      )
+        failures.push(`${what}: ${e.message}`);
+    if (leaksIn(answer.body, secrets).length > 0) showing.push(field.name);
+  }
+  return showing;
+}
+
+function send(
+  kind: 'query' | 'mutation',
+  field: FullType['fields'] extends (infer F)[] | null ? F : never,
+  token: string,
+) {
+  const args = Object.fromEntries(
+    field.args.map((a) => [a.name, a.name === 'id' ? idOf(field.name) : sample(a.name, a.type, false)]),
+  );
+  const declared = field.args.map((a) => `$${a.name}: ${typeText(a.type)}`).join(', ');
+  const passed = field.args.map((a) => `${a.name}: $${a.name}`).join(', ');
+  const doc = `${kind} ${declared ? `(${declared})` : ''} { ${field.name}${passed ? `(${passed})` : ''} ${selection(field.type, 3)} }`;
+  return rawGraphQL(server.url, doc, args, { token });
+}
+
+describe("another co-op's TREASURER and MEMBER, with the fixture co-op's real ids in every argument", () => {
+  it('every query field and every mutation answers without its ids, its name, or any write', async () => {
+    const failures: string[] = [];
+    // The control: the co-op's own treasurer is shown its data through many fields.
+    const own = await showingSecrets(treasurerToken, failures, 'own treasurer');
+    expect(own.length, own.join(', ')).toBeGreaterThanOrEqual(15);
+    const before = await rowCounts();
+    for (const [who, token] of Object.entries(strangers)) {
+      const shown = await showingSecrets(token, failures, who);
+      if (shown.length > 0) failures.push(`${who}: shown by ${shown.join(', ')}`);
+      for (const field of types.get('Mutation')!.fields!) {
+        const answer = await send('mutation', field, token);
+        const what = `${who}: mutation ${field.name}`;
+        if (answer.status >= 500) failures.push(`${what}: status ${answer.status}`);
+        const leaked = leaksIn(answer.body, secrets);
+        if (leaked.length > 0) failures.push(`${what}: leaked ${leaked.join(', ')}`);
+      }
+    }
+    const after = await rowCounts();
+    const changed = Object.keys(after).filter((t) => after[t] !== before[t] && !KEPT.has(t));
+    if (changed.length > 0) failures.push(`rows written to ${changed.join(', ')}`);
+    expect(failures.filter((f) => !KNOWN_ELSEWHERE.some((known) => known.test(f)))).toEqual([]);
+  }, 300_000);
 });
