@@ -32,6 +32,15 @@ const BEANCOUNT_ROOT: Record<ExportAccount['type'], string> = {
   EXPENSE: 'Expenses',
 };
 
+/** hledger's account types (the `type:` tag of an account directive). */
+const HLEDGER_TYPE: Record<ExportAccount['type'], string> = {
+  ASSET: 'A',
+  LIABILITY: 'L',
+  EQUITY: 'E',
+  REVENUE: 'R',
+  EXPENSE: 'X',
+};
+
 /** Account names per format, unique even when two codes sanitise to the same text. */
 export function accountNames(accounts: ExportAccount[], format: ExportFormat): Map<string, string> {
   const names = new Map<string, string>();
@@ -94,13 +103,26 @@ export function renderJournal(
 ): string {
   if (format === 'csv') return journalCsv(accounts, entries);
   const names = accountNames(accounts, format);
-  const posted = entries.filter((e) => POSTED_KINDS.has(e.kind));
+  // In date order (then the book's sequence), whatever order they came in: hledger's ordereddates.
+  const posted = entries
+    .filter((e) => POSTED_KINDS.has(e.kind))
+    .sort(
+      (x, y) =>
+        Date.parse(x.effectiveAt) - Date.parse(y.effectiveAt) || Number(BigInt(x.seq) - BigInt(y.seq)),
+    );
   const out: string[] = [];
   out.push(
     `; Solidarity Ledger export of book "${bookName.replace(/\s+/g, ' ')}": ${posted.length} posted entries`,
   );
   out.push('');
   const commodities = beancountCommodities(posted.flatMap((e) => e.lines.map((l) => l.unit.code)));
+  if (format === 'hledger') {
+    // Declared, so that `hledger check --strict` accepts the file and `hledger bs` / `is` know
+    // each account's type; a commodity directive without an amount leaves display as written.
+    for (const unit of commodities.keys()) out.push(`commodity "${unit}"`);
+    for (const a of accounts) out.push(`account ${names.get(a.id)}  ; type: ${HLEDGER_TYPE[a.type]}`);
+    out.push('');
+  }
   if (format === 'beancount') {
     const first = posted.map((e) => e.effectiveAt.slice(0, 10)).sort()[0] ?? '1970-01-01';
     for (const [unit, commodity] of commodities)

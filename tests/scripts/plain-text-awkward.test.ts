@@ -5,9 +5,11 @@
  * of another in hledger's naming (`a` and `a:b`), memos with quotes, backslashes, semicolons, tabs,
  * newlines, unicode and leading parentheses, entries of one day posted in reverse order, one at
  * 23:30 UTC on the last day of a month, a reversal, a committed, a voided and an open pending entry.
- * `hledger check` and `bean-check` must accept each export, and the balances the tools compute
+ * `hledger check --strict ordereddates` (every account and commodity declared, dates in order) and
+ * `bean-check` must accept each export, and the balances the tools compute
  * must be the API's trial balance to the last decimal, account by account and unit by unit. An
- * empty book exports to files both tools accept.
+ * empty book exports to files both tools accept, and hledger's revenue and expenses of each month
+ * are the API's income statement.
  *
  * The tools are Debian packages that .ci/run installs; PLAIN_TEXT_TOOLS=unavailable skips these
  * checks as in plain-text-tools.test.ts.
@@ -225,7 +227,8 @@ describe.skipIf(unavailable)('awkward books exported to hledger and beancount', 
     timeout: 60_000,
   }, async () => {
     const file = await exportBook(bookId, 'hledger');
-    await run('hledger', ['-f', file, 'check']);
+    // Strict: every account and commodity declared; entries in date order though posted out of it.
+    await run('hledger', ['-f', file, 'check', '--strict', 'ordereddates']);
     const { stdout } = await run('hledger', [
       '-f',
       file,
@@ -321,7 +324,7 @@ describe.skipIf(unavailable)('awkward books exported to hledger and beancount', 
   });
 
   it('an empty book exports to files both tools accept', { timeout: 60_000 }, async () => {
-    await run('hledger', ['-f', await exportBook(emptyBookId, 'hledger'), 'check']);
+    await run('hledger', ['-f', await exportBook(emptyBookId, 'hledger'), 'check', '--strict']);
     await run('bean-check', [await exportBook(emptyBookId, 'beancount')]);
   });
 });
