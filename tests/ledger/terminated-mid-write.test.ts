@@ -107,7 +107,10 @@ interface Outcome {
 function outcomeOf(answer: RawGraphQLAnswer, field: string): Outcome {
   const errors = answer.body.errors ?? [];
   const payload = (answer.body.data as Record<string, Record<string, unknown>> | null | undefined)?.[field];
-  const userErrors = (payload?.userErrors as { code: string }[] | undefined) ?? [];
+  const userErrors = [
+    ...((payload?.userErrors as { code: string }[] | undefined) ?? []),
+    ...((payload?.rowErrors as { code: string }[] | undefined) ?? []),
+  ];
   const results = payload?.results as { replayed: boolean; userErrors: { code: string }[] }[] | undefined;
   const codes = [
     ...errors.map((e) => String(e.extensions?.code)),
@@ -115,7 +118,9 @@ function outcomeOf(answer: RawGraphQLAnswer, field: string): Outcome {
     ...(results ?? []).flatMap((r) => r.userErrors.map((e) => e.code)),
   ];
   const replayed = results ? results.every((r) => r.replayed) : (payload?.replayed as boolean | undefined);
-  return { posted: payload !== undefined && payload !== null && codes.length === 0, replayed, codes };
+  const posted =
+    payload !== undefined && payload !== null && codes.length === 0 && payload.imported !== false;
+  return { posted, replayed, codes };
 }
 
 interface Case {
@@ -249,6 +254,45 @@ const CASES: Case[] = [
         idempotencyKey: newKey('kill-transfer'),
       });
     },
+  },
+  {
+    name: 'commitPendingEntry',
+    field: 'commitPendingEntry',
+    entries: 1,
+    prepare: async () => {
+      const pending = await coop.treasurer.postPendingEntry({
+        bookId: coop.bookId,
+        idempotencyKey: newKey('pending'),
+        lines: [
+          { accountId: coop.chart['1010']!, side: 'DEBIT', amount: '4.00', unit: 'USD' },
+          { accountId: coop.chart['4000']!, side: 'CREDIT', amount: '4.00', unit: 'USD' },
+        ],
+      });
+      expect(pending.userErrors).toEqual([]);
+      return gql(
+        `mutation ($input: CommitPendingEntryInput!) { commitPendingEntry(input: $input) { ${ENTRY} } }`,
+        {
+          entryId: pending.entry!.id,
+          idempotencyKey: newKey('kill-commit'),
+        },
+      );
+    },
+  },
+  {
+    name: 'importMembersCsv (3 members, a subscription each)',
+    field: 'importMembersCsv',
+    entries: 3,
+    prepare: async () =>
+      gql(
+        `mutation ($input: ImportMembersCsvInput!) { importMembersCsv(input: $input) {
+           imported replayed userErrors { code } rowErrors { code } } }`,
+        {
+          coopId: coop.id,
+          kind: 'MEMBERS',
+          idempotencyKey: newKey('kill-import'),
+          csv: `name,class,applied_on\n${[1, 2, 3].map((n) => `Member ${n} ${newKey('csv')},W,${today()}`).join('\n')}\n`,
+        },
+      ),
   },
 ];
 
