@@ -35,7 +35,7 @@ import type { TxClient } from '../platform/transaction.js';
 import type { PatronageDeps } from './deps.js';
 import { coopOf } from './policy.js';
 import type { PayCashInput, PaymentLine, PayoutRecord, PayoutResult, RedeemInput } from './records.js';
-import { checkRunKey, pastDate, reusedKey, unknownRun } from './rules.js';
+import { checkRunKey, pastDate, rejection, reusedKey, unknownRun } from './rules.js';
 import {
   findRuns,
   insertPayments,
@@ -82,11 +82,11 @@ async function outcomeOf(
   outcome: { results: OpResult[]; value: Decided } | LedgerError,
 ): Promise<PayoutResult | LedgerError> {
   if (outcome instanceof LedgerError) return outcome;
-  const failed = outcome.results.find((r) => !r.ok);
-  if (failed && !failed.ok)
-    return failed.error.code === 'INVALID_EFFECTIVE_AT'
-      ? new LedgerError('INVALID_DATE', failed.error.message, 'paidOn')
-      : failed.error;
+  const failed = rejection(outcome.results)?.error;
+  if (failed)
+    return failed.code === 'INVALID_EFFECTIVE_AT'
+      ? new LedgerError('INVALID_DATE', failed.message, 'paidOn')
+      : failed;
   const row = await payoutWhere(deps.pool, bookId, { id: outcome.value.payoutId });
   return { payout: await payoutRecord(deps, row!, outcome.value.carried), replayed: outcome.value.replayed };
 }

@@ -42,7 +42,7 @@ import type { PatronageDeps } from './deps.js';
 import { coopOf } from './policy.js';
 import { getRuns } from './reading.js';
 import type { CommitRunInput, ReverseRunInput, RunFigures, RunRequest, RunResult } from './records.js';
-import { checkRunKey, noPolicy, pastDate, reusedKey, unknownRun } from './rules.js';
+import { checkRunKey, noPolicy, pastDate, rejectedEntry, rejection, reusedKey, unknownRun } from './rules.js';
 import {
   carriedLoss,
   deleteWriteOffsOf,
@@ -267,6 +267,8 @@ export async function commitRun(
   if (checked instanceof LedgerError) return checked;
   const span = fiscalYearSpan(coop.fiscalYearStart, checked.fiscalYear);
   const hash = requestHash('commitPatronageAllocation', input);
+  // The run's entries and what their accounts are, to tell a rejection in the treasurer's terms.
+  const built: { entries: EntryInput[]; names: Map<string, string> } = { entries: [], names: new Map() };
   const outcome = await deps.ledger.engine.submitWith<{ runId: string; replayed: boolean }>(
     async (client) => {
       if (!(await lockBooks(client, [coop.id])).has(coop.id)) return unknownCoop();
@@ -315,6 +317,18 @@ export async function commitRun(
         runId,
         input.idempotencyKey,
       );
+      const names = new Map<string, string>([
+        [accounts.PATRONAGE_PAYABLE, '2300 Patronage dividends payable'],
+        [accounts.COMMUNITY_FUND, '2350 Community fund'],
+        [accounts.SURPLUS_ALLOCATED, '3900 Net surplus allocated'],
+        [coop.accounts.COLLECTIVE_RESERVE, 'the collective reserve'],
+      ]);
+      for (const l of figures.lines) {
+        const account = gathered.capitalAccounts.get(l.membershipId);
+        if (account) names.set(account, `member ${l.memberNumber}'s internal capital account`);
+      }
+      built.entries = entries;
+      built.names = names;
       const scale = figures.currency.scale;
       await insertRun(client, {
         bookId: coop.id,
@@ -373,9 +387,11 @@ export async function commitRun(
     },
   );
   if (outcome instanceof LedgerError) return outcome;
-  const failed = outcome.results.find((r) => !r.ok);
-  if (failed && !failed.ok)
-    return failed.error.code === 'INVALID_EFFECTIVE_AT' ? asDate(failed.error) : failed.error;
+  const failed = rejection(outcome.results);
+  if (failed)
+    return failed.error.code === 'INVALID_EFFECTIVE_AT'
+      ? asDate(failed.error)
+      : rejectedEntry(failed, built.entries, built.names);
   const [run] = await getRuns(deps, [{ bookId: coop.id, id: outcome.value.runId }]);
   return { run: run!, replayed: outcome.value.replayed };
 }
@@ -460,8 +476,8 @@ export async function reverseRun(
     return { ops, value: { replayed: false } };
   });
   if (outcome instanceof LedgerError) return outcome;
-  const failed = outcome.results.find((r) => !r.ok);
-  if (failed && !failed.ok) return failed.error;
+  const failed = rejection(outcome.results);
+  if (failed) return failed.error;
   const [run] = await getRuns(deps, [{ bookId: input.bookId, id: input.runId }]);
   return { run: run!, replayed: outcome.value.replayed };
 }

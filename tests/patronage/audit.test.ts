@@ -1162,3 +1162,34 @@ describe("a CSV member that is one member's number and another's external_ref", 
     expect([byRef.imported, byRef.recorded]).toEqual([true, 1]);
   });
 });
+
+describe('a run the ledger refuses to post', () => {
+  it('answers with the ledger’s own reason, not the refusal of the entries beside it', async () => {
+    const { coop, classId } = await coopIn({ code: 'USD', scale: 2 });
+    const book = new ExpectedBook(coop.treasurer, coop.bookId);
+    const m = await activeMember(coop, classId, 'Closed', '2024-01-01');
+    await setPolicy(coop, {
+      measures: [{ code: 'HOURS', kind: 'HOURS', unit: { code: 'HOUR', scale: 2 }, weight: '1' }],
+      reservePercent: '10',
+      revolvingYears: 3,
+    });
+    await record(coop, [
+      { member: m, measure: 'HOURS', from: '2025-01-01', to: '2025-12-31', quantity: '5.00' },
+    ]);
+    // The member's internal capital account closed (it was empty): the members' entry (the
+    // second) cannot credit it; the pools' entry (the first) is refused with it, all or nothing.
+    expect((await coop.treasurer.closeAccount({ accountId: m.internalCapitalId })).userErrors).toEqual([]);
+    const refused = await coop.treasurer.commitPatronageAllocation({
+      coopId: coop.id,
+      fiscalYear: 2025,
+      surplus: '100.00',
+      allocatedOn: '2026-01-31',
+      idempotencyKey: newKey('run'),
+    });
+    expect(refused.userErrors.map((e) => [e.code, e.message, e.field])).toEqual([
+      ['ACCOUNT_CLOSED', `member ${m.number}'s internal capital account: the account is closed`, null],
+    ]);
+    expect((await coop.treasurer.patronageRuns({ coopId: coop.id })).edges).toEqual([]);
+    await book.check('nothing posted');
+  });
+});
