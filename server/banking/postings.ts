@@ -7,7 +7,9 @@
  * the given one) else the line's description, metadata `bank.line` (and `bank.reference`). Its key
  * is `bank:<digest of the request's idempotencyKey>:<line id>`: a repeated request (even one whose
  * first try died between posting and matching) posts nothing new, and a line is posted only while
- * it is unmatched, under the account's lock. A line the ledger refused (dated before the book's
+ * it is unmatched, under the account's lock. A request under another key finds an entry such a
+ * request left unmatched for the line (by that key's form) and matches it, when it moves the
+ * line's amount against the same counter account, rather than posting the line twice. A line the ledger refused (dated before the book's
  * backdating window, a closed counter account) stays unmatched; another request may post it.
  *
  * Rules of an account are tried in priority order (then creation); the first whose text is in the
@@ -15,12 +17,13 @@
  * in, OUT: money out, ANY) wins.
  */
 import { LedgerError, type MetadataEntry, type Principal, validateIdempotencyKey } from '../core/index.js';
-import type { AccountRow, EntryDraft, OpResult } from '../ledger/index.js';
+import type { AccountRow, EntryDraft, EntryRecord, OpResult } from '../ledger/index.js';
 import { mayChangeBook } from '../ledger/index.js';
 import { requestHash, sha256 } from '../platform/hashing.js';
 import { isUuid, uuidv7 } from '../platform/ids.js';
 import { withTransaction } from '../platform/transaction.js';
 import type { BankingDeps } from './deps.js';
+import { entriesOnAccount, entryAmountOn } from './matching.js';
 import {
   type BankLineRecord,
   type BankRuleRecord,
@@ -39,6 +42,7 @@ import {
   insertRule,
   listRules,
   lockBankAccount,
+  matchedEntries,
   nextRulePriority,
   requestByKey,
   type Stored,
@@ -105,6 +109,58 @@ function draftFor(
     ],
   };
 }
+
+/** The line an entry was posted for by a request of this module (its key), or null. */
+const postedFor = (entry: EntryRecord): string | null =>
+  /^bank:[0-9a-f]{24}:([0-9a-f-]{36})$/.exec(entry.idempotencyKey)?.[1] ?? null;
+
+/**
+ * Entries a request posted for these lines and never matched, by line: the ledger's write and the
+ * match are two transactions, and a request that died between them left its entry in the books and
+ * the line unmatched. A later request for the line (under another key) matches such an entry when
+ * it moves the line's amount against the counter account asked for, instead of posting the line a
+ * second time. Reversed entries are left out.
+ */
+async function leftUnmatched(
+  deps: BankingDeps,
+  client: Parameters<Parameters<typeof withTransaction>[1]>[0],
+  bank: AccountRow,
+  lines: BankLineRecord[],
+): Promise<Map<string, EntryRecord[]>> {
+  const out = new Map<string, EntryRecord[]>();
+  if (lines.length === 0) return out;
+  const days = lines.map((l) => l.bookedOn).sort();
+  const wanted = new Set(lines.map((l) => l.id));
+  const matched = await matchedEntries(client, bank.bookId, bank.id);
+  const candidates = (await entriesOnAccount(deps, bank.bookId, bank.id, days[0]!, days.at(-1)!)).filter(
+    (e) => e.kind === 'STANDARD' && !matched.has(e.id) && wanted.has(postedFor(e) ?? ''),
+  );
+  if (candidates.length === 0) return out;
+  const links = await deps.ledger.getEntryLinks(candidates.map((e) => ({ bookId: bank.bookId, id: e.id })));
+  for (const e of candidates) {
+    if (links.get(`${bank.bookId}/${e.id}`)?.reversedBy) continue;
+    const lineId = postedFor(e)!;
+    const list = out.get(lineId);
+    if (list) list.push(e);
+    else out.set(lineId, [e]);
+  }
+  return out;
+}
+
+/** The entry left unmatched for the line that posts it against the counter account, if any. */
+const leftFor = (
+  left: Map<string, EntryRecord[]>,
+  line: BankLineRecord,
+  bankId: string,
+  counterId: string,
+): EntryRecord | undefined =>
+  left
+    .get(line.id)
+    ?.find(
+      (e) =>
+        entryAmountOn(e, bankId)?.equals(line.amount) === true &&
+        e.lines.some((l) => l.accountId === counterId),
+    );
 
 const postingOf = (lineId: string, ruleId: string | null, r: OpResult): LinePosting =>
   r.ok
@@ -278,11 +334,19 @@ export async function applyRules(
         return rule ? [{ line, rule }] : [];
       });
       if (chosen.length === 0) return [];
-      const results: OpResult[] = [];
+      const left = await leftUnmatched(
+        deps,
+        client,
+        bank,
+        chosen.map((c) => c.line),
+      );
+      const found = chosen.map(({ line, rule }) => leftFor(left, line, bank.id, rule.counterAccountId));
+      const toPost = chosen.filter((_, i) => !found[i]);
+      const posted: OpResult[] = [];
       // Batches of the ledger's limit; each entry posts or is refused on its own.
-      for (let i = 0; i < chosen.length; i += 1000) {
-        const part = chosen.slice(i, i + 1000);
-        const posted = await deps.ledger.postEntries(
+      for (let i = 0; i < toPost.length; i += 1000) {
+        const part = toPost.slice(i, i + 1000);
+        const batch = await deps.ledger.postEntries(
           input.bookId,
           part.map(({ line, rule }) =>
             draftFor(input.idempotencyKey, line, bank, rule.counterAccountId, rule.memo, rule.id),
@@ -290,10 +354,16 @@ export async function applyRules(
           false,
           actor,
         );
-        if (posted instanceof LedgerError) return posted;
-        results.push(...posted);
+        if (batch instanceof LedgerError) return batch;
+        posted.push(...batch);
       }
-      const postings = chosen.map(({ line, rule }, i) => postingOf(line.id, rule.id, results[i]!));
+      let next = 0;
+      const postings = chosen.map(({ line, rule }, i) => {
+        const entry = found[i];
+        return entry
+          ? { lineId: line.id, entryId: entry.id, ruleId: rule.id, error: null }
+          : postingOf(line.id, rule.id, posted[next++]!);
+      });
       await insertMatches(
         client,
         input.bookId,
@@ -349,6 +419,17 @@ export async function postLine(
       );
       if (line!.match)
         return new LedgerError('LINE_ALREADY_MATCHED', 'the line is already matched to an entry', 'lineId');
+      const left = leftFor(await leftUnmatched(deps, client, bank, [line!]), line!, bank.id, counter.id);
+      if (left) {
+        await insertMatches(
+          client,
+          input.bookId,
+          bank.id,
+          [{ lineId: line!.id, entryId: left.id, how: 'BY_HAND', ruleId: null }],
+          actor.id,
+        );
+        return { lineId: line!.id, entryId: left.id, ruleId: null, error: null };
+      }
       const draft = draftFor(input.idempotencyKey, line!, bank, counter.id, input.memo, null);
       const posted = await deps.ledger.postEntries(input.bookId, [draft], true, actor);
       if (posted instanceof LedgerError) return posted;

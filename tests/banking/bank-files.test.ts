@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BankCsvMappingInput, LedgerClient } from '../../client-sdk/index.js';
-import { createAccounts, createBook, ledgerClient, newKey } from '../helpers/ledger.js';
+import { createAccounts, createBook, decodeGlobalId, ledgerClient, newKey } from '../helpers/ledger.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
@@ -33,6 +33,7 @@ beforeAll(async () => {
     { code: '1110', type: 'ASSET' },
     { code: '1120', type: 'ASSET' },
     { code: '2100', type: 'LIABILITY' },
+    { code: '1130', type: 'ASSET' },
     { code: '5100', type: 'EXPENSE' },
     { code: '3000', type: 'EQUITY' },
   ]);
@@ -531,5 +532,82 @@ NEWFILEUID:NONE
     });
     const closed = await admin.closeBankReconciliation({ reconciliationId: started.reconciliation!.id });
     expect(closed.userErrors).toEqual([]);
+  });
+});
+
+describe('a line posted by a request that died before matching it', () => {
+  it('is matched to that entry by the next request for it, not posted a second time', async () => {
+    const imported = await admin.importBankStatement({
+      accountId: acc['1130']!,
+      format: 'CSV',
+      content: ['Date,Description,Amount', '2025-12-10,Office rent,-300.00'].join('\n'),
+      csvMapping: { ...SIGNED, balanceColumn: null },
+      idempotencyKey: newKey('died'),
+    });
+    expect(imported.rowErrors).toEqual([]);
+    const line = (await admin.bankLines({ accountId: acc['1130']!, first: 1 }))!.edges[0]!.node;
+    // What postBankLine's ledger write leaves when the process dies before the match commits: the
+    // entry for the line under the request's key (bank:<digest of the key>:<line id>), unmatched.
+    const lineId = decodeGlobalId(line.id).id;
+    const orphan = await admin.postJournalEntry({
+      bookId,
+      idempotencyKey: `bank:${'0'.repeat(24)}:${lineId}`,
+      effectiveAt: '2025-12-10T00:00:00.000Z',
+      memo: 'Office rent',
+      metadata: [{ key: 'bank.line', value: lineId }],
+      lines: [
+        { accountCode: '1130', side: 'CREDIT', amount: '300.00', unit: 'USD' },
+        { accountCode: '5100', side: 'DEBIT', amount: '300.00', unit: 'USD' },
+      ],
+    });
+    expect(orphan.userErrors).toEqual([]);
+    // The treasurer tries again (a new request, a new key): the entry already in the books stands
+    // for the line; nothing is posted twice.
+    const again = await admin.postBankLine({
+      lineId: line.id,
+      counterAccountCode: '5100',
+      idempotencyKey: newKey('died'),
+    });
+    expect(again.userErrors).toEqual([]);
+    expect(again.posting!.entry!.id).toBe(orphan.entry!.id);
+    const entries = [];
+    for await (const e of admin.iterateJournalEntries({ bookId, accountId: acc['1130']! }))
+      entries.push(e.id);
+    expect(entries).toEqual([orphan.entry!.id]);
+
+    // The same through the rules: a line a rule's run posted and died on is matched by the next run.
+    const cleaning = await admin.importBankStatement({
+      accountId: acc['1130']!,
+      format: 'CSV',
+      content: ['Date,Description,Amount', '2025-12-11,Cleaning,-50.00'].join('\n'),
+      idempotencyKey: newKey('died'),
+    });
+    expect(cleaning.rowErrors).toEqual([]);
+    const rule = await admin.createBankRule({
+      accountId: acc['1130']!,
+      descriptionContains: 'cleaning',
+      counterAccountCode: '5100',
+    });
+    expect(rule.userErrors).toEqual([]);
+    const second = (await admin.bankLines({ accountId: acc['1130']!, status: 'UNMATCHED', first: 1 }))!
+      .edges[0]!.node;
+    const secondId = decodeGlobalId(second.id).id;
+    const left = await admin.postJournalEntry({
+      bookId,
+      idempotencyKey: `bank:${'1'.repeat(24)}:${secondId}`,
+      effectiveAt: '2025-12-11T00:00:00.000Z',
+      memo: 'Cleaning',
+      lines: [
+        { accountCode: '1130', side: 'CREDIT', amount: '50.00', unit: 'USD' },
+        { accountCode: '5100', side: 'DEBIT', amount: '50.00', unit: 'USD' },
+      ],
+    });
+    expect(left.userErrors).toEqual([]);
+    const applied = await admin.applyBankRules({ accountId: acc['1130']!, idempotencyKey: newKey('died') });
+    expect(applied.userErrors).toEqual([]);
+    expect(applied.postings.map((p) => p.entry?.id)).toEqual([left.entry!.id]);
+    const after = [];
+    for await (const e of admin.iterateJournalEntries({ bookId, accountId: acc['1130']! })) after.push(e.id);
+    expect(after).toHaveLength(2);
   });
 });
