@@ -1193,3 +1193,53 @@ describe('a run the ledger refuses to post', () => {
     await book.check('nothing posted');
   });
 });
+
+describe('empty years and a zero surplus', () => {
+  it('refuses what has nothing to share, and finds a member by a unicode external_ref', async () => {
+    const { coop, classId } = await coopIn({ code: 'USD', scale: 2 });
+    const partyId = await registerParty(coop, { name: 'Ñandú', externalRef: 'ñandú-李-7' });
+    const joined = await join(coop, { classId, appliedOn: '2024-01-01', partyId });
+    await changeState(coop, joined.membership.id, 'ACTIVE', '2024-01-01');
+    await setPolicy(coop, {
+      measures: [{ code: 'HOURS', kind: 'HOURS', unit: { code: 'HOUR', scale: 2 }, weight: '1' }],
+      reservePercent: '10',
+      revolvingYears: 3,
+    });
+    const preview = (fiscalYear: number, surplus: string) =>
+      coop.treasurer.previewPatronageAllocation({
+        coopId: coop.id,
+        fiscalYear,
+        surplus,
+        allocatedOn: '2026-01-31',
+      });
+    // 2024 has no records at all: a surplus has no one to go to; a loss beyond the reserve (empty)
+    // neither; the reserve's 10% alone would be fine, but the members' 90% is not.
+    expect((await preview(2024, '100.00')).userErrors.map((e) => e.code)).toEqual(['NO_ELIGIBLE_PATRONAGE']);
+    expect((await preview(2024, '-100.00')).userErrors.map((e) => e.code)).toEqual(['NO_ELIGIBLE_PATRONAGE']);
+    const imported = await coop.treasurer.importPatronageCsv({
+      coopId: coop.id,
+      csv: 'member,measure,period_start,period_end,quantity\n ñandú-李-7 ,HOURS,2025-01-01,2025-12-31,12.50\n',
+      idempotencyKey: newKey('csv'),
+    });
+    expect([imported.imported, imported.recorded]).toEqual([true, 1]);
+    // A zero surplus previews as nothing and cannot be committed.
+    const zero = await preview(2025, '0.00');
+    expect(zero.userErrors).toEqual([]);
+    expect([zero.preview!.reserve, zero.preview!.memberPool]).toEqual(['0.00', '0.00']);
+    const nothing = await coop.treasurer.commitPatronageAllocation({
+      coopId: coop.id,
+      fiscalYear: 2025,
+      surplus: '0.00',
+      allocatedOn: '2026-01-31',
+      idempotencyKey: newKey('run'),
+    });
+    expect(nothing.userErrors.map((e) => e.code)).toEqual(['NOTHING_TO_ALLOCATE']);
+    // One cent: the reserve's 10% is 0.1 of a cent, the members' 0.9: the cent is the member's,
+    // all in cash (20% of 1 cent rounded up).
+    const cent = await commit(coop, 2025, '0.01');
+    expect([cent.reserve, cent.memberPool]).toEqual(['0.00', '0.01']);
+    expect(await allocationsOf(coop.treasurer, cent.id)).toEqual([
+      [joined.membership.memberNumber, '0.01', '0.01', '0.00'],
+    ]);
+  });
+});
