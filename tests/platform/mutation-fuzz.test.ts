@@ -424,8 +424,8 @@ async function rowCounts(): Promise<Record<string, number>> {
   return Object.fromEntries(counts.rows.map((r) => [r.t, r.n]));
 }
 
-/** Tables a refusal may write: the refusal kept under its idempotency key (issue 10, item 4). */
-const KEPT = new Set(['journal_refusal']);
+/** Tables a refusal may write: the refusal kept under its key (issue 10, item 4; payment requests' steps, d63c816). */
+const KEPT = new Set(['journal_refusal', 'credit_request_refusal']);
 
 const BAD_CODES = new Set(['INTERNAL_SERVER_ERROR', 'UNEXPECTED', 'INTERNAL']);
 
