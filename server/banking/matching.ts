@@ -69,10 +69,27 @@ export async function entriesOnAccount(
   }
 }
 
+/**
+ * The line's bank reference is in the entry's memo or metadata as a whole token: INV-1 is not in
+ * "INV-12 paid" (taken as in it, the line of INV-1 was suggested the entry of INV-12 first).
+ */
 function referenceIn(entry: EntryRecord, reference: string | null): boolean {
   if (!reference || reference.length < 3) return false;
   const r = reference.toLowerCase();
-  return [entry.memo, ...Object.values(entry.metadata)].some((t) => t.toLowerCase().includes(r));
+  const token = (t: string) => /[\p{L}\p{N}]/u.test(t);
+  return [entry.memo, ...Object.values(entry.metadata)].some((text) => {
+    const t = text.toLowerCase();
+    for (let at = t.indexOf(r); at !== -1; at = t.indexOf(r, at + 1)) {
+      const before = at > 0 ? t[at - 1]! : '';
+      const after = t.slice(at + r.length, at + r.length + 1);
+      if (
+        !(token(r[0]!) && before !== '' && token(before)) &&
+        !(token(r.at(-1)!) && after !== '' && token(after))
+      )
+        return true;
+    }
+    return false;
+  });
 }
 
 /** Suggestions for the unmatched lines of an account (or of one of its statements). */

@@ -34,6 +34,7 @@ beforeAll(async () => {
     { code: '1120', type: 'ASSET' },
     { code: '2100', type: 'LIABILITY' },
     { code: '1130', type: 'ASSET' },
+    { code: '1140', type: 'ASSET' },
     { code: '5100', type: 'EXPENSE' },
     { code: '3000', type: 'EQUITY' },
   ]);
@@ -609,5 +610,38 @@ describe('a line posted by a request that died before matching it', () => {
     const after = [];
     for await (const e of admin.iterateJournalEntries({ bookId, accountId: acc['1130']! })) after.push(e.id);
     expect(after).toHaveLength(2);
+  });
+});
+
+describe('a bank reference inside a longer one', () => {
+  it('is not taken as found there: INV-1 is suggested the entry of INV-1, not of INV-12', async () => {
+    for (const [day, memo] of [
+      ['2025-12-15', 'Invoice INV-12 paid'],
+      ['2025-12-17', 'Invoice INV-1 paid'],
+    ]) {
+      const posted = await admin.postJournalEntry({
+        bookId,
+        idempotencyKey: newKey('inv'),
+        effectiveAt: `${day}T00:00:00.000Z`,
+        memo,
+        lines: [
+          { accountCode: '1140', side: 'DEBIT', amount: '100.00', unit: 'USD' },
+          { accountCode: '3000', side: 'CREDIT', amount: '100.00', unit: 'USD' },
+        ],
+      });
+      expect(posted.userErrors).toEqual([]);
+    }
+    const imported = await admin.importBankStatement({
+      accountId: acc['1140']!,
+      format: 'CSV',
+      content: ['Date,Description,Reference,Amount', '2025-12-15,Customer,INV-1,100.00'].join('\n'),
+      csvMapping: { ...SIGNED, referenceColumn: 'Reference', balanceColumn: null },
+      idempotencyKey: newKey('inv'),
+    });
+    expect(imported.rowErrors).toEqual([]);
+    const suggestions = (await admin.bankMatchSuggestions({ accountId: acc['1140']! }))!;
+    expect(suggestions.map((s) => [s.entry.memo, s.referenceMatched, s.dayDifference])).toEqual([
+      ['Invoice INV-1 paid', true, 2],
+    ]);
   });
 });
