@@ -243,12 +243,22 @@ async function run(client: LedgerClient, command: Command, values: Values): Prom
         return 0;
       }
       const lines: string[][] = [];
-      let header: { text: string } | null = null;
+      let header: { inputsHash: string; text: string } | null = null;
       for (let after: string | null = null; ; ) {
         const page = await client.previewPatronageAllocation({ ...base, first: 100, after });
         if (refused(page.userErrors)) return 1;
         const p = page.preview!;
+        // Each page is computed anew: pages of different inputs (records or members changed while
+        // reading) are two previews, not one.
+        if (header && p.inputsHash !== header.inputsHash) {
+          console.error(
+            `patronage: the co-op's patronage changed while the preview was read (inputs ${header.inputsHash}, ` +
+              `then ${p.inputsHash}); nothing printed: run it again`,
+          );
+          return 1;
+        }
         header ??= {
+          inputsHash: p.inputsHash,
           text:
             `fiscal year ${p.fiscalYear} (${p.periodStart} to ${p.periodEnd}), ${p.kind}: surplus ${p.surplus} ${p.currency.code} ` +
             `(${p.surplusSource}); reserve ${p.reserve}, community ${p.community}, members ${p.memberPool} ` +

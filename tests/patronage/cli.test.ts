@@ -5,6 +5,8 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +15,7 @@ import { builtArgs } from '../helpers/build.js';
 import type { CoopFixture } from '../helpers/coop.js';
 import { ledgerClient } from '../helpers/ledger.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { activeMember, type Member, patronageCoop, postResult, setPolicy } from './helpers.js';
+import { activeMember, type Member, patronageCoop, postResult, record, setPolicy } from './helpers.js';
 
 let server: TestServer;
 let admin: LedgerClient;
@@ -152,5 +154,98 @@ describe('scripts/patronage.ts', () => {
     expect(readFileSync(csv, 'utf8').split('\r\n')[1]).toContain(
       `Alma Cli,,,${a.number},600.00,0.00,0.00,0.00,0.00`,
     );
+  }, 180_000);
+
+  it('refuses a preview whose pages were computed from different inputs', async () => {
+    // 101 members: two pages of 100. Between the first page and the second a record is added (by a
+    // proxy in front of the service, after it has answered the first page): the pages come from
+    // two computations, and their lines must not be printed as one preview.
+    const setup = await patronageCoop(server.url, admin);
+    const members: Member[] = [];
+    for (let i = 0; i < 101; i += 20)
+      members.push(
+        ...(await Promise.all(
+          Array.from({ length: Math.min(20, 101 - i) }, (_, j) =>
+            activeMember(setup.coop, setup.classId, `Paged ${i + j}`, '2024-01-01'),
+          ),
+        )),
+      );
+    await setPolicy(setup.coop, {
+      measures: [{ code: 'HOURS', kind: 'HOURS', unit: { code: 'HOUR', scale: 2 }, weight: '1' }],
+      reservePercent: '0',
+      revolvingYears: 5,
+    });
+    await record(
+      setup.coop,
+      members.map((m) => ({
+        member: m,
+        measure: 'HOURS',
+        from: '2025-01-01',
+        to: '2025-01-31',
+        quantity: '10.00',
+      })),
+    );
+    let previews = 0;
+    const proxy = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', async () => {
+        const body = Buffer.concat(chunks);
+        const answer = await fetch(server.url, {
+          method: req.method,
+          headers: { 'content-type': 'application/json', authorization: req.headers.authorization ?? '' },
+          body,
+        });
+        const text = await answer.text();
+        if (body.toString().includes('"PreviewPatronageAllocation"') && ++previews === 1)
+          await record(setup.coop, [
+            { member: members[0]!, measure: 'HOURS', from: '2025-02-01', to: '2025-02-28', quantity: '1.00' },
+          ]);
+        res.writeHead(answer.status, {
+          'content-type': answer.headers.get('content-type') ?? 'application/json',
+        });
+        res.end(text);
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/graphql`;
+      const result = await cli(
+        [
+          'preview',
+          '--coop',
+          setup.coop.id,
+          '--year',
+          '2025',
+          '--surplus',
+          '1000.00',
+          '--allocated-on',
+          '2026-01-10',
+        ],
+        { LEDGER_URL: url, LEDGER_TOKEN: setup.coop.treasurerToken },
+      );
+      expect(previews).toBe(2);
+      expect([result.code, result.out]).toEqual([1, '']);
+      expect(result.err).toContain('changed while the preview was read');
+      // Read again, unchanged, it is whole.
+      const again = await cli(
+        [
+          'preview',
+          '--coop',
+          setup.coop.id,
+          '--year',
+          '2025',
+          '--surplus',
+          '1000.00',
+          '--allocated-on',
+          '2026-01-10',
+          '--csv',
+        ],
+        { LEDGER_TOKEN: setup.coop.treasurerToken },
+      );
+      expect([again.code, again.out.trim().split('\n').length]).toEqual([0, 102]);
+    } finally {
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
   }, 180_000);
 });
