@@ -16,8 +16,11 @@
  * Last, the walk turned on tenants: every query field and every mutation sent with the fixture
  * co-op's real ids by another co-op's TREASURER and by a MEMBER of that other co-op (selecting
  * ids, names and amounts three levels deep) shows none of the fixture's ids or its name and writes
- * nothing, while its own treasurer is shown its data through at least 15 query fields (the control).
+ * nothing, while its own treasurer is shown its data through at least 15 query fields (the control);
+ * and each answers exactly as it does when every id is forged to the same shape with uuids that
+ * name nothing (no existence oracle), while the own treasurer's reads tell the two apart.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
 import { coopInput, createClass, join, setupCoop, today } from '../helpers/coop.js';
@@ -62,6 +65,8 @@ let db: Awaited<ReturnType<typeof connectPg>>;
 let treasurerToken: string;
 /** Another co-op's TREASURER and a MEMBER of it (a member token its treasurer issued). */
 let strangers: { treasurer: string; member: string };
+/** The fixture co-op's chart: account ids by code. */
+let fixtureChart: Record<string, string>;
 /** What of the fixture co-op no stranger may see: its raw ids and its name. */
 const secrets = new Set<string>();
 
@@ -118,6 +123,7 @@ beforeAll(async () => {
   const invited = await other.treasurer.issueMemberToken({ membershipId: otherMember.membership.id });
   expect(invited.userErrors).toEqual([]);
   strangers = { treasurer: other.treasurerToken, member: invited.token! };
+  fixtureChart = coop.chart;
   secrets.add(coop.name);
   for (const id of [...Object.values(ids), ...Object.values(coop.chart)]) {
     secrets.add(id);
@@ -690,14 +696,15 @@ async function showingSecrets(token: string, failures: string[], who: string): P
   return showing;
 }
 
-function send(
-  kind: 'query' | 'mutation',
-  field: FullType['fields'] extends (infer F)[] | null ? F : never,
-  token: string,
-) {
-  const args = Object.fromEntries(
+type Field = FullType['fields'] extends (infer F)[] | null ? F : never;
+
+function argsOf(field: Field): Record<string, unknown> {
+  return Object.fromEntries(
     field.args.map((a) => [a.name, a.name === 'id' ? idOf(field.name) : sample(a.name, a.type, false)]),
   );
+}
+
+function send(kind: 'query' | 'mutation', field: Field, token: string, args = argsOf(field)) {
   const declared = field.args.map((a) => `$${a.name}: ${typeText(a.type)}`).join(', ');
   const passed = field.args.map((a) => `${a.name}: $${a.name}`).join(', ');
   const doc = `${kind} ${declared ? `(${declared})` : ''} { ${field.name}${passed ? `(${passed})` : ''} ${selection(field.type, 3)} }`;
@@ -726,5 +733,52 @@ describe("another co-op's TREASURER and MEMBER, with the fixture co-op's real id
     const changed = Object.keys(after).filter((t) => after[t] !== before[t] && !KEPT.has(t));
     if (changed.length > 0) failures.push(`rows written to ${changed.join(', ')}`);
     expect(failures.filter((f) => !KNOWN_ELSEWHERE.some((known) => known.test(f)))).toEqual([]);
+  }, 300_000);
+
+  it('answer exactly as they do for ids of the same shape that name nothing (no existence oracle)', async () => {
+    // Every uuid of the fixture's ids mapped to a fresh one, inside global ids too.
+    const fakeUuid = new Map<string, string>();
+    const fake = (text: string) =>
+      text.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, (u) => {
+        if (!fakeUuid.has(u)) fakeUuid.set(u, randomUUID());
+        return fakeUuid.get(u)!;
+      });
+    const fakeGlobal = new Map<string, string>();
+    for (const id of [...Object.values(ids), ...Object.values(fixtureChart)]) {
+      const decoded = Buffer.from(id, 'base64').toString('utf8');
+      fakeGlobal.set(id, Buffer.from(fake(decoded), 'utf8').toString('base64'));
+    }
+    /** The answer with the fake ids put back as the real ones, and without its request id. */
+    const normalised = (body: unknown) => {
+      let text = JSON.stringify(body).replace(/"requestId":"[^"]*"/g, '"requestId":"-"');
+      for (const [real, forged] of fakeGlobal) text = text.replaceAll(forged, real);
+      for (const [real, forged] of fakeUuid) text = text.replaceAll(forged, real);
+      return text;
+    };
+    /** The fields whose answer to `token` tells the real ids from the forged ones. */
+    const telling = async (token: string, kinds: readonly ('query' | 'mutation')[]) => {
+      const found: string[] = [];
+      for (const kind of kinds) {
+        for (const field of types.get(kind === 'query' ? 'Query' : 'Mutation')!.fields!) {
+          if (field.args.length === 0) continue;
+          const real = argsOf(field);
+          let forgedText = JSON.stringify(real);
+          for (const [id, forged] of fakeGlobal) forgedText = forgedText.replaceAll(id, forged);
+          const forged = JSON.parse(forgedText) as Record<string, unknown>;
+          const [a, b] = [await send(kind, field, token, real), await send(kind, field, token, forged)];
+          if (a.status !== b.status || normalised(a.body) !== normalised(b.body))
+            found.push(
+              `${kind} ${field.name}: ${normalised(a.body).slice(0, 200)} <> ${normalised(b.body).slice(0, 200)}`,
+            );
+        }
+      }
+      return found;
+    };
+    // The control: the co-op's own treasurer's reads tell them apart.
+    expect((await telling(treasurerToken, ['query'])).length).toBeGreaterThanOrEqual(10);
+    const failures: string[] = [];
+    for (const [who, token] of Object.entries(strangers))
+      failures.push(...(await telling(token, ['query', 'mutation'])).map((f) => `${who}: ${f}`));
+    expect(failures).toEqual([]);
   }, 300_000);
 });
