@@ -217,9 +217,9 @@ export async function payCash(
 
 /**
  * Pays retained allocations that have revolved by `asOf` (their fiscal year ended `revolvingYears`
- * years before, by the policy of their run, and their run is allocated on or before it), oldest fiscal year first, up to `cap`: whole years
- * while the cap lasts, the year where it runs out pro rata (largest remainder, ties by member
- * number). Former members are paid like current ones.
+ * years before, by the policy of their run, and their run is allocated on or before it), oldest
+ * fiscal year first, up to `cap`: whole years while the cap lasts, the year where it runs out pro
+ * rata (largest remainder, ties by member number). Former members are paid like current ones.
  */
 export async function redeemRetained(
   deps: PatronageDeps,
