@@ -18,7 +18,8 @@
  * ids, names and amounts three levels deep) shows none of the fixture's ids or its name and writes
  * nothing, while its own treasurer is shown its data through at least 15 query fields (the control);
  * and each answers exactly as it does when every id is forged to the same shape with uuids that
- * name nothing (no existence oracle), while the own treasurer's reads tell the two apart.
+ * name nothing (no existence oracle), for them and for a MEMBER of the fixture co-op itself,
+ * while the own treasurer's reads tell the two apart.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,6 +66,8 @@ let db: Awaited<ReturnType<typeof connectPg>>;
 let treasurerToken: string;
 /** Another co-op's TREASURER and a MEMBER of it (a member token its treasurer issued). */
 let strangers: { treasurer: string; member: string };
+/** A MEMBER of the fixture co-op itself (another membership than the fixture's). */
+let neighbourToken: string;
 /** The fixture co-op's chart: account ids by code. */
 let fixtureChart: Record<string, string>;
 /** What of the fixture co-op no stranger may see: its raw ids and its name. */
@@ -123,6 +126,10 @@ beforeAll(async () => {
   const invited = await other.treasurer.issueMemberToken({ membershipId: otherMember.membership.id });
   expect(invited.userErrors).toEqual([]);
   strangers = { treasurer: other.treasurerToken, member: invited.token! };
+  const neighbour = await join(coop, { classId, appliedOn: today() });
+  const neighbourInvited = await coop.treasurer.issueMemberToken({ membershipId: neighbour.membership.id });
+  expect(neighbourInvited.userErrors).toEqual([]);
+  neighbourToken = neighbourInvited.token!;
   fixtureChart = coop.chart;
   secrets.add(coop.name);
   for (const id of [...Object.values(ids), ...Object.values(coop.chart)]) {
@@ -777,7 +784,7 @@ describe("another co-op's TREASURER and MEMBER, with the fixture co-op's real id
     // The control: the co-op's own treasurer's reads tell them apart.
     expect((await telling(treasurerToken, ['query'])).length).toBeGreaterThanOrEqual(10);
     const failures: string[] = [];
-    for (const [who, token] of Object.entries(strangers))
+    for (const [who, token] of Object.entries({ ...strangers, neighbour: neighbourToken }))
       failures.push(...(await telling(token, ['query', 'mutation'])).map((f) => `${who}: ${f}`));
     expect(failures).toEqual([]);
   }, 300_000);
