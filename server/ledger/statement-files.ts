@@ -13,10 +13,8 @@
  * plain numbers.
  */
 
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { type Decimal, formatAmount, type StatementLine, type StatementSection } from '../core/index.js';
-import { loadPdfKit } from '../platform/pdfkit.js';
+import { loadPdfKit, unicodeSansFonts } from '../platform/pdfkit.js';
 import type { RolledTrialBalance, StatementReport } from './statements.js';
 
 const SECTION_TITLES = {
@@ -26,17 +24,6 @@ const SECTION_TITLES = {
   REVENUE: 'Revenue',
   EXPENSE: 'Expenses',
 } as const;
-
-let fonts: { regular: Buffer; bold: Buffer } | null = null;
-/** DejaVu Sans and its bold (the dejavu-fonts-ttf package), read once per process. */
-function statementFonts(): { regular: Buffer; bold: Buffer } {
-  const require = createRequire(import.meta.url);
-  fonts ??= {
-    regular: readFileSync(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf')),
-    bold: readFileSync(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf')),
-  };
-  return fonts;
-}
 
 export function csvText(value: string): string {
   const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
@@ -188,6 +175,7 @@ export function trialBalanceCsv(tb: RolledTrialBalance): string {
 /** The statement as a printable PDF (A4). */
 export async function statementPdf(report: StatementReport): Promise<Buffer> {
   const PDFDocument = await loadPdfKit();
+  const { regular, bold } = await unicodeSansFonts();
   return new Promise((resolve, reject) => {
     const date = new Date(`${report.period.to}T00:00:00.000Z`);
     const title = titleOf(report);
@@ -205,7 +193,6 @@ export async function statementPdf(report: StatementReport): Promise<Buffer> {
     doc.on('data', (chunk: Buffer) => chunks.push(chunk));
     doc.on('end', () => resolve(Buffer.concat(chunks)));
     doc.on('error', reject);
-    const { regular, bold } = statementFonts();
     doc.registerFont('Sans', regular);
     doc.registerFont('Sans-Bold', bold);
     const left = doc.page.margins.left;

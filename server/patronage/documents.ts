@@ -14,8 +14,6 @@
  * column is left for the co-op to fill in.
  */
 
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { memberRoster, type RosterMember } from '../coops/index.js';
 import {
   addDaysTo,
@@ -26,9 +24,8 @@ import {
   toMinor,
   ZERO,
 } from '../core/index.js';
-import { repoRoot } from '../platform/config.js';
 import { isUuid } from '../platform/ids.js';
-import { loadPdfKit } from '../platform/pdfkit.js';
+import { loadPdfKit, unicodeSansFonts } from '../platform/pdfkit.js';
 import type { PatronageDeps } from './deps.js';
 import { coopOf } from './policy.js';
 import { allocationLine, getRuns } from './reading.js';
@@ -172,24 +169,8 @@ ${paragraphs}
  * Helvetica as before (about 10 ms); any other is written in DejaVu Sans, embedded and subset by
  * pdfkit (Latin, Greek, Cyrillic, Hebrew and Arabic letters; CJK shows as blanks without
  * disturbing the rest), which costs about 70 ms more a notice, the font being parsed for each.
- * The font files are read once per process.
+ * The font files are read once per process (unicodeSansFonts).
  */
-const FONT_DIR = path.join(repoRoot, 'server', 'patronage', 'fonts');
-let fonts: Promise<{ regular: Buffer; bold: Buffer }> | null = null;
-function unicodeFonts(): Promise<{ regular: Buffer; bold: Buffer }> {
-  fonts ??= Promise.all([
-    readFile(path.join(FONT_DIR, 'DejaVuSans.ttf')),
-    readFile(path.join(FONT_DIR, 'DejaVuSans-Bold.ttf')),
-  ]).then(
-    ([regular, bold]) => ({ regular, bold }),
-    (error: unknown) => {
-      fonts = null;
-      throw error;
-    },
-  );
-  return fonts;
-}
-
 /** Printable ASCII and Latin-1: what Helvetica's WinAnsi encoding writes as it is. */
 const LATIN1_PRINTABLE = /^[\x20-\x7E\xA0-\xFF]*$/;
 
@@ -202,7 +183,7 @@ function fitsHelvetica(c: NoticeContent): boolean {
 /** The notice as a PDF (US Letter), dated with its notice date so the bytes are reproducible. */
 export async function noticePdf(c: NoticeContent, noticeDate: string): Promise<Buffer> {
   const PDFDocument = await loadPdfKit();
-  const unicode = fitsHelvetica(c) ? null : await unicodeFonts();
+  const unicode = fitsHelvetica(c) ? null : await unicodeSansFonts();
   return new Promise((resolve, reject) => {
     const date = new Date(`${noticeDate}T00:00:00.000Z`);
     const doc = new PDFDocument({
