@@ -11,7 +11,8 @@
  *
  * Every answer must be a clear refusal: never a 5xx, never a masked internal error, every error
  * with a stable `extensions.code`, a payload's refusal as userErrors with codes; and a mutation
- * may write nothing: the row count of every table is the same after its variants as before.
+ * may write nothing: the row count of every table is the same after its variants as before (in
+ * a database of this file's own, so that other files running meanwhile cannot disturb the counts).
  *
  * Last, the walk turned on tenants: every query field and every mutation sent with the fixture
  * co-op's real ids by another co-op's TREASURER and by a MEMBER of that other co-op (selecting
@@ -22,10 +23,15 @@
  * while the own treasurer's reads tell the two apart.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
+import { createAuthService } from '../../server/auth/index.js';
+import { migrate, nativePool } from '../../server/platform/db/orm.js';
+import { createLogger } from '../../server/platform/logger.js';
+import { createOrm } from '../../server/services.js';
 import { coopInput, createClass, join, setupCoop, today } from '../helpers/coop.js';
 import { setupNetwork } from '../helpers/credit.js';
+import { createScratchDatabase, type ScratchDatabase } from '../helpers/database.js';
 import {
   connectPg,
   decodeGlobalId,
@@ -73,10 +79,32 @@ let fixtureChart: Record<string, string>;
 /** What of the fixture co-op no stranger may see: its raw ids and its name. */
 const secrets = new Set<string>();
 
+/**
+ * A database of this file's own (migrated, with the run's ADMIN token registered, as the global
+ * setup makes the run's): the row counts below see only this file's writes, whatever other files
+ * or projects of the run write meanwhile.
+ */
+async function ownDatabase(): Promise<ScratchDatabase> {
+  const scratch = await createScratchDatabase();
+  const orm = await createOrm(scratch.url, { poolMax: 2 });
+  try {
+    await migrate(orm);
+    await createAuthService(orm, await nativePool(orm), createLogger({ level: 'warn' })).bootstrap(
+      inject('adminToken'),
+    );
+  } finally {
+    await orm.close();
+  }
+  return scratch;
+}
+
+let scratch: ScratchDatabase;
+
 beforeAll(async () => {
-  server = await startTestServer({ config: { rateLimitPerSecond: 0 } });
+  scratch = await ownDatabase();
+  server = await startTestServer({ databaseUrl: scratch.url, config: { rateLimitPerSecond: 0 } });
   admin = ledgerClient(server.url);
-  db = await connectPg();
+  db = await connectPg(scratch.url);
   const coop = await setupCoop(server.url, admin, coopInput());
   treasurerToken = coop.treasurerToken;
   const classId = await createClass(coop, { code: 'W', name: 'Worker', buyIn: '100.00', voting: true });
@@ -153,6 +181,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.end();
   await server?.stop();
+  await scratch?.drop();
 });
 
 function named(type: TypeRef): string {
