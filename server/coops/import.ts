@@ -14,8 +14,9 @@
  *   external_ref (your own id for the member, unique in the co-op; payments files may use it),
  *   status (applicant | candidate | active; default applicant), status_on (default applied_on).
  * PAYMENTS columns:
- *   member (required: member number or external_ref), paid_on (required), amount (required),
- *   method (cash | bank; default bank), reference (the entry's memo).
+ *   member (required: member number or external_ref; a text that is one member's number and
+ *   another's external_ref is refused), paid_on (required: not before the member joined),
+ *   amount (required), method (cash | bank; default bank), reference (the entry's memo).
  */
 import {
   balanceView,
@@ -302,11 +303,24 @@ export async function importCsv(
 
   // PAYMENTS
   const members = await deps.store.memberNumbersAndRefs(input.bookId);
-  const byNumber = new Map(members.map((m) => [String(m.memberNumber), m.id]));
+  const byNumber = new Map(members.map((m) => [String(m.memberNumber), m]));
   // An external ref names the party's latest membership.
-  const byRef = new Map(members.filter((m) => m.externalRef).map((m) => [m.externalRef!, m.id]));
+  const byRef = new Map(members.filter((m) => m.externalRef).map((m) => [m.externalRef!, m]));
+  // A member number or an external_ref; a text that is both, of two different memberships, names
+  // neither (taking the number would credit one member with another's payment).
+  type Named = { id: string | null; ambiguous: string | null };
+  const named = (cell: string): Named => {
+    const n = byNumber.get(cell);
+    const r = byRef.get(cell);
+    if (n && r && n.id !== r.id)
+      return {
+        id: null,
+        ambiguous: `"${cell}" is both member number ${n.memberNumber} and the external_ref of member ${r.memberNumber}`,
+      };
+    return { id: (n ?? r)?.id ?? null, ambiguous: null };
+  };
   const ids = [
-    ...new Set(cells.map((c) => byNumber.get(c.get('member')) ?? byRef.get(c.get('member'))).filter(Boolean)),
+    ...new Set(cells.map((c) => named(c.get('member')).id).filter((id): id is string => id !== null)),
   ];
   const memberships = new Map(
     (
@@ -328,9 +342,10 @@ export async function importCsv(
   const parsed: PaymentRow[] = [];
   for (const { line, get } of cells) {
     const before = rowErrors.length;
-    const id = byNumber.get(get('member')) ?? byRef.get(get('member'));
-    const membership = id ? memberships.get(id) : undefined;
-    if (!membership)
+    const cell = named(get('member'));
+    const membership = cell.id ? memberships.get(cell.id) : undefined;
+    if (cell.ambiguous) add(line, 'member', new LedgerError('INVALID_INPUT', cell.ambiguous));
+    else if (!membership)
       add(
         line,
         'member',
@@ -343,7 +358,17 @@ export async function importCsv(
         new LedgerError('MEMBERSHIP_ENDED', `membership ${membership.memberNumber} is ${membership.state}`),
       );
     const paidOn = get('paid_on');
-    checkDate(line, 'paid_on', paidOn);
+    // Dated in order, as payInstalment: not before the subscription it pays (the ledger would
+    // refuse it anyway, the receivable going below zero, but in its terms, not the file's).
+    if (checkDate(line, 'paid_on', paidOn) && membership && paidOn < membership.appliedOn)
+      add(
+        line,
+        'paid_on',
+        new LedgerError(
+          'INVALID_DATE',
+          `paid_on is before membership ${membership.memberNumber} began (${membership.appliedOn})`,
+        ),
+      );
     const amount = parseAmount(get('amount'), coop.baseCurrency, 'amount');
     if (amount instanceof LedgerError) add(line, 'amount', amount);
     else if (membership) {

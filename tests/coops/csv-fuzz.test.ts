@@ -8,7 +8,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
-import { type CoopFixture, createClass, join, setupCoop, today } from '../helpers/coop.js';
+import { type CoopFixture, createClass, join, registerParty, setupCoop, today } from '../helpers/coop.js';
 import { connectPg, ledgerClient, newKey, rawGraphQL, seededRandom } from '../helpers/ledger.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -16,6 +16,7 @@ let server: TestServer;
 let admin: LedgerClient;
 let coop: CoopFixture;
 let db: pg.Client;
+const PAYEE = 'fuzz-payee';
 
 beforeAll(async () => {
   server = await startTestServer({ config: { rateLimitPerSecond: 0 } });
@@ -24,7 +25,11 @@ beforeAll(async () => {
   coop = await setupCoop(server.url, admin);
   await createClass(coop, { code: 'W', name: 'Worker', buyIn: '100.00', voting: true });
   const classId = await createClass(coop, { code: 'S', name: 'Supporter', buyIn: '10.00', voting: false });
-  await join(coop, { classId, appliedOn: today() });
+  // The payments' valid member cell is this member's external_ref: its number (1) is not, as the
+  // members files may give another member the external_ref "1" (a hostile cell), which makes "1"
+  // ambiguous and every payment naming it refused.
+  const partyId = await registerParty(coop, { name: 'Payee', externalRef: PAYEE });
+  await join(coop, { classId, appliedOn: today(), partyId });
 });
 
 afterAll(async () => {
@@ -90,7 +95,7 @@ const VALID: Record<Kind, [string, (n: number) => string][]> = {
     ['email', (n) => `m${n}@example.org`],
   ],
   PAYMENTS: [
-    ['member', () => '1'],
+    ['member', () => PAYEE],
     ['paid_on', () => today()],
     ['amount', () => '0.01'],
     ['method', (n) => (n % 2 ? 'bank' : 'cash')],
