@@ -41,7 +41,7 @@ import type { ServeResult } from './bench/reporting-serve.js';
 import { Cleanups } from './lib/cleanups.js';
 import { writeReportSection } from './lib/report-section.js';
 
-const usage = `Usage: tsx scripts/bench-reporting.ts [options]
+const usage = `Usage: npm run bench:reporting -- [options]
   --coops N            co-ops (default 2000)
   --neighbourhoods N   (default 30)
   --sectors N          (default 20)

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { connectionHelp, connectLedger } from './lib/cli.js';
 
-const usage = `Usage: tsx scripts/city-report.ts <publish|export|releases> --city CITY [options]
+const usage = `Usage: npm run city-report -- <publish|export|releases> --city CITY [options]
 
   publish   publish the city's next release: --currency CUR (default USD), --through YYYY-MM
             (default: last month). The release is protected and audited by linear programming

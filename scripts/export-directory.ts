@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import type { CoopKind } from '../client-sdk/index.js';
 import { connectionHelp, connectLedger } from './lib/cli.js';
 
-const usage = `Usage: tsx scripts/export-directory.ts [--url URL] [--out DIR] [--public-url URL] [--city C] [--kind K] [--token T]
+const usage = `Usage: npm run export:directory -- [--url URL] [--out DIR] [--public-url URL] [--city C] [--kind K] [--token T]
 
 Writes one Murmurations profile (JSON) per co-op listed in the public directory, named
 <co-op uuid>.json, and index.json listing them (name, city, kind, file, profile URL).

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { connectionHelp, connectLedger } from './lib/cli.js';
 import { type ExportFormat, renderJournal } from './lib/plain-text-export.js';
 
-const usage = `Usage: tsx scripts/export-ledger.ts --book ID [--url URL] [--format hledger|beancount|csv] [--out FILE] [--token T]
+const usage = `Usage: npx tsx scripts/export-ledger.ts --book ID [--url URL] [--format hledger|beancount|csv] [--out FILE] [--token T]
 
 Writes the posted entries of a book as a plain-text journal for hledger or beancount, so that an
 independent tool can check that every transaction balances and recompute the balances; or as CSV

@@ -3,7 +3,7 @@
  * (schema/schema.graphql), then the client SDK (client-sdk/generated/ by GraphQL Code Generator),
  * then the service's persisted documents (server/persisted-documents.json, the SDK's operations).
  *
- * Usage: tsx scripts/generate.ts [--check]
+ * Usage: npm run generate (npm run check:generated: with --check)
  *   --check  after regenerating into the work tree, exit 1 when `git diff` shows a change to a
  *            generated file, or when a generated file is untracked (CI runs this: a stale
  *            committed file means someone changed the schema or an operation without regenerating).
@@ -29,7 +29,7 @@ const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
   console.log(
     [
-      'Usage: tsx scripts/generate.ts [--check]',
+      'Usage: npm run generate      (npm run check:generated runs it with --check)',
       '',
       'Regenerates schema/schema.graphql (from the Pothos builder) and client-sdk/generated/ (codegen).',
       '  --check  then exit 1 if a generated file differs from git or is untracked',

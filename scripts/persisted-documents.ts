@@ -23,7 +23,7 @@ export const MANIFEST_PATH = join(root, 'server', 'persisted-documents.json');
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   console.log(
-    'Usage: tsx scripts/persisted-documents.ts\n\nWrites server/persisted-documents.json from the SDK in client-sdk/generated.',
+    'Usage: npx tsx scripts/persisted-documents.ts   (npm run generate runs it)\n\nWrites server/persisted-documents.json from the SDK in client-sdk/generated.',
   );
   process.exit(0);
 }

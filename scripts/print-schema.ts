@@ -9,7 +9,7 @@ import { printSchemaSdl } from '../schema/index.js';
 const target = fileURLToPath(new URL('../schema/schema.graphql', import.meta.url));
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
-  console.log('Usage: tsx scripts/print-schema.ts\n\nWrites schema/schema.graphql from the Pothos builder.');
+  console.log('Usage: npm run generate:schema\n\nWrites schema/schema.graphql from the Pothos builder.');
   process.exit(0);
 }
 writeFileSync(target, printSchemaSdl());

@@ -47,9 +47,10 @@ const HELP = `Usage: npm run seed:demo -- [options]
 Creates a demo city through the API (co-ops, members, two years of entries, patronage runs,
 a mutual-credit network with clearing, data-sharing consents, the treasurers' reporting profiles)
 deterministically from a seed, then publishes the city's first protected report release.
-Needs an ADMIN token. Takes a few minutes at the default size, then the release: the
-service's LP audit takes seconds per month of a sparse city's table, so a release of all 24
-months takes many minutes (--consent-from a few months back makes it short); progress on stderr.
+Needs an ADMIN token. Under a minute on a 2-core machine at the default size, then the release:
+the service's LP audit takes seconds per month of a sparse city's table, so a release of all 24
+months takes many minutes (--consent-from a few months back makes it short: three months, 36 s
+in all); progress on stderr.
 
 Options:
   --seed N        the city's seed (default 1): the same seed and day give the same city

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import type { Role } from '../client-sdk/index.js';
 import { connectionHelp, connectLedger, ledgerToken } from './lib/cli.js';
 
-const usage = `Usage: tsx scripts/tokens.ts <issue|list|revoke> [options]
+const usage = `Usage: npx tsx scripts/tokens.ts <issue|list|revoke> [options]
 
 Manages API tokens through the GraphQL API of the service at LEDGER_URL (or --url), acting with
 an admin token from LEDGER_TOKEN (or --token).

@@ -1,0 +1,72 @@
+/**
+ * Every command-line script's --help works without a database or a service, and its `Usage:` line
+ * names a command a newcomer can type in the checkout as it is: `npm run <script> -- ...` for a
+ * script of package.json that runs that file, or `npx tsx scripts/<file>`. A bare `tsx ...` is not
+ * such a command: tsx is a dependency of the checkout, not on a user's PATH ("command not found").
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../../scripts/lib/ports.js';
+import { repoRoot } from '../../server/platform/config.js';
+import { builtArgs } from '../helpers/build.js';
+
+const packageScripts: Record<string, string> = JSON.parse(
+  readFileSync(path.join(repoRoot, 'package.json'), 'utf8'),
+).scripts;
+
+/** The scripts that print a usage text for --help (the others are modules of the CLIs or the benches). */
+const CLIS = readdirSync(path.join(repoRoot, 'scripts'))
+  .filter((name) => name.endsWith('.ts'))
+  .filter((name) => /Usage:/.test(readFileSync(path.join(repoRoot, 'scripts', name), 'utf8')))
+  .map((name) => `scripts/${name}`)
+  .sort();
+
+async function help(file: string, closedUrl: string) {
+  const env: NodeJS.ProcessEnv = { ...process.env, LEDGER_URL: closedUrl, LEDGER_TOKEN: 'slt_not_a_token' };
+  delete env.DATABASE_URL;
+  const child = spawn(process.execPath, [...builtArgs(file), '--help'], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const [code] = await once(child, 'exit');
+  return { code: code as number | null, stdout, stderr };
+}
+
+/** Whether `command` (the text after "Usage: ") runs `file` from the checkout's root. */
+function runnable(command: string, file: string): boolean {
+  const npmRun = /^npm (?:run ([\w:-]+)|(start|test))\b/.exec(command);
+  if (npmRun) {
+    const script = packageScripts[npmRun[1] ?? npmRun[2] ?? ''];
+    return script !== undefined && (script.includes(file) || script.includes(file.replace(/\.ts$/, '')));
+  }
+  return command.startsWith(`npx tsx ${file}`);
+}
+
+describe('scripts --help', () => {
+  it('finds the scripts', () => {
+    expect(CLIS).toEqual(
+      expect.arrayContaining(['scripts/tokens.ts', 'scripts/export-ledger.ts', 'scripts/seed-demo.ts']),
+    );
+  });
+
+  it.each(CLIS)('%s --help exits 0 without a database and names a command that runs it', async (file) => {
+    const closed = `http://127.0.0.1:${await freePort()}/graphql`;
+    const run = await help(file, closed);
+    expect(run.code, run.stderr).toBe(0);
+    const usage = /^Usage: (.+)$/m.exec(run.stdout)?.[1];
+    expect(usage, run.stdout).toBeDefined();
+    expect(runnable(usage ?? '', file), `"Usage: ${usage}" does not run ${file}`).toBe(true);
+  });
+});
