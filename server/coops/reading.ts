@@ -128,7 +128,12 @@ export async function statement(
     accounts,
     capitalOpening: capital('opening'),
     capitalClosing: capital('closing'),
-    entries: entries.slice(0, STATEMENT_ENTRIES_MAX),
+    // Movements are what the balances are made of: an entry that only reserves (a pending entry,
+    // committed later by an entry of its own, voided, or still open) moves no posted balance, and
+    // listing it showed a member credits that never were (opening + movements != closing).
+    entries: entries
+      .slice(0, STATEMENT_ENTRIES_MAX)
+      .filter((e) => e.lines.some((l) => l.phase === 'POSTED' && ids.includes(l.accountId))),
     truncated: entries.length > STATEMENT_ENTRIES_MAX,
   };
 }

@@ -2,6 +2,7 @@
  * An outside audit of membership money (issue 5), through real HTTP, the SDK and real PostgreSQL:
  * hand-worked cases the other files of tests/coops do not have.
  */
+import { Decimal } from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
 import {
@@ -10,8 +11,11 @@ import {
   createClass,
   daysAgo,
   ExpectedBook,
+  join,
   listMemberships,
+  pay,
   setupCoop,
+  today,
 } from '../helpers/coop.js';
 import { ledgerClient, newKey } from '../helpers/ledger.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -118,5 +122,94 @@ describe('a payments file names its members without ambiguity and dates them in 
       ]);
     await book.check('landed');
     expect(await paidIn()).toEqual({ 1: '0.00', 2: '0.00', 3: '100.00' });
+  });
+});
+
+describe('a member statement: opening + movements = closing on every account, to the cent', () => {
+  it('pending entries on a member account are not movements until committed (a voided or open one never)', async () => {
+    const coop = await setupCoop(server.url, admin);
+    const classId = await createClass(coop, { code: 'W', name: 'Worker', buyIn: '100.00', voting: true });
+    const D = daysAgo(10);
+    const member = await join(coop, { classId, appliedOn: D });
+    const internalCapital = member.membership.accounts.internalCapital!.id;
+    await pay(coop, member.membership.id, '40.00', addDays(D, 1));
+    // Internal capital credited against expenses: 5.00 reserved on D+1 and committed on D+2,
+    // 7.00 reserved and voided, 3.00 reserved and still open, 2.50 posted at the last instant of
+    // D+3 and 1.00 at the first of D+4.
+    const credit = (amount: string) => [
+      { accountId: coop.chart['5000']!, side: 'DEBIT' as const, amount, unit: 'USD' },
+      { accountId: internalCapital, side: 'CREDIT' as const, amount, unit: 'USD' },
+    ];
+    const pending = async (amount: string, at: string) => {
+      const answer = await coop.treasurer.postPendingEntry({
+        bookId: coop.bookId,
+        idempotencyKey: newKey('pending'),
+        effectiveAt: at,
+        lines: credit(amount),
+      });
+      expect(answer.userErrors).toEqual([]);
+      return answer.entry!.id;
+    };
+    const posted = async (amount: string, at: string) => {
+      const answer = await coop.treasurer.postJournalEntry({
+        bookId: coop.bookId,
+        idempotencyKey: newKey('posted'),
+        effectiveAt: at,
+        lines: credit(amount),
+      });
+      expect(answer.userErrors).toEqual([]);
+    };
+    const committed = await pending('5.00', `${addDays(D, 1)}T10:00:00.000Z`);
+    const voided = await pending('7.00', `${addDays(D, 1)}T11:00:00.000Z`);
+    await pending('3.00', `${addDays(D, 3)}T09:00:00.000Z`);
+    const commit = await coop.treasurer.commitPendingEntry({
+      entryId: committed,
+      idempotencyKey: newKey('commit'),
+      effectiveAt: `${addDays(D, 2)}T10:00:00.000Z`,
+    });
+    expect(commit.userErrors).toEqual([]);
+    const voiding = await coop.treasurer.voidPendingEntry({
+      entryId: voided,
+      idempotencyKey: newKey('void'),
+    });
+    expect(voiding.userErrors).toEqual([]);
+    await posted('2.50', `${addDays(D, 3)}T23:59:59.999Z`);
+    await posted('1.00', `${addDays(D, 4)}T00:00:00.000Z`);
+
+    const statement = async (from: string, to: string) => {
+      const s = (await coop.treasurer.memberStatement({ membershipId: member.membership.id, from, to }))!;
+      // Independently: each account's opening plus its movements' lines, signed by the account's
+      // normal side (assets debit, equity and liabilities credit), is its closing balance.
+      for (const a of s.accounts) {
+        const debitNormal = a.role === 'SUBSCRIPTION_RECEIVABLE';
+        const moved = s.movements
+          .flatMap((m) => m.changes)
+          .filter((c) => c.role === a.role)
+          .reduce(
+            (sum, c) => sum.plus((c.side === 'DEBIT') === debitNormal ? c.amount : `-${c.amount}`),
+            new Decimal(0),
+          );
+        expect(new Decimal(a.opening).plus(moved).toFixed(2), `${from}..${to} ${a.role}`).toBe(a.closing);
+      }
+      const ic = s.accounts.find((a) => a.role === 'INTERNAL_CAPITAL')!;
+      const icMovements = s.movements
+        .filter((m) => m.changes.some((c) => c.role === 'INTERNAL_CAPITAL'))
+        .map((m) => [m.effectiveAt, m.changes.map((c) => `${c.side} ${c.amount}`).join(' ')]);
+      return { opening: ic.opening, closing: ic.closing, movements: icMovements };
+    };
+    expect(await statement(D, addDays(D, 3))).toEqual({
+      opening: '0.00',
+      closing: '7.50',
+      movements: [
+        [`${addDays(D, 2)}T10:00:00.000Z`, 'CREDIT 5.00'],
+        [`${addDays(D, 3)}T23:59:59.999Z`, 'CREDIT 2.50'],
+      ],
+    });
+    expect(await statement(addDays(D, 4), today())).toEqual({
+      opening: '7.50',
+      closing: '8.50',
+      movements: [[`${addDays(D, 4)}T00:00:00.000Z`, 'CREDIT 1.00']],
+    });
+    expect((await coop.treasurer.membership({ id: member.membership.id }))!.internalCapital).toBe('8.50');
   });
 });
