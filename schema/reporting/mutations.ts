@@ -1,11 +1,13 @@
 /**
  * Mutations of city reporting (issue 15): a treasurer's profile report (idempotent), and
  * publishing a city's next release (a CITY_ANALYST of the city or an ADMIN; it refreshes the
- * rollup, protects, audits and stores, or refuses with RELEASE_NOT_PROTECTED and keeps nothing).
+ * rollup, protects, audits and stores, or refuses with RELEASE_NOT_PROTECTED and keeps nothing;
+ * one at a time per city, RELEASE_IN_PROGRESS; THROTTLED when the service's queue is full).
  * Data-sharing consent is the co-op's own `dataSharingConsent` (updateCoop), dated when given.
  */
+import { GraphQLError } from 'graphql';
 import { LedgerError } from '../../server/core/index.js';
-import type { ProfileRow, ReleaseRow } from '../../server/reporting/index.js';
+import { type ProfileRow, type ReleaseRow, ReleasesBusyError } from '../../server/reporting/index.js';
 import { builder } from '../builder.js';
 import { actorOf } from '../context.js';
 import { guard, UserErrorRef, userErrorsOf } from '../errors.js';
@@ -123,7 +125,7 @@ builder.mutationFields((t) => ({
   publishCityReport: t.field({
     type: PublishPayload,
     description:
-      "Publishes a city's next release: refreshes the rollup, freezes the new months, protects the whole table with earlier releases' cells kept as they were, audits every withheld cell by linear programming, and stores it. A CITY_ANALYST of the city or an ADMIN.",
+      "Publishes a city's next release: refreshes the rollup, freezes the new months, protects the whole table with earlier releases' cells kept as they were, audits every withheld cell by linear programming, and stores it. A CITY_ANALYST of the city or an ADMIN. One release of a city is computed at a time: a publish while another of the same city is computed (by any instance of the service) is refused with RELEASE_IN_PROGRESS (the release, once stored, is listed by cityReportReleases). Each instance computes a bounded number of releases at once, the others wait their turn; when too many wait, the request fails with the top-level error THROTTLED (HTTP 503, Retry-After in seconds).",
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: PublishInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
@@ -135,7 +137,18 @@ builder.mutationFields((t) => ({
           { city: input.city, currency: input.currency, throughMonth: input.throughMonth ?? null, policy },
           actorOf(ctx),
         ),
-      );
+      ).catch((error: unknown) => {
+        // Every release worker of the service busy and its queue full: throttling, a top-level
+        // error, answered as the HTTP layer's full queue of large requests is (503, Retry-After).
+        if (error instanceof ReleasesBusyError)
+          throw new GraphQLError(error.message, {
+            extensions: {
+              code: 'THROTTLED',
+              http: { status: 503, headers: { 'retry-after': String(error.retryAfterSeconds) } },
+            },
+          });
+        throw error;
+      });
       if (result instanceof LedgerError) return { release: null, userErrors: userErrorsOf(result) };
       return { release: result, userErrors: [] };
     },

@@ -83,6 +83,8 @@ export const ERROR_CODES = [
   'NO_RELEASE',
   'RELEASE_UP_TO_DATE',
   'RELEASE_NOT_PROTECTED',
+  // Another publish of the city is being computed (by this process or another).
+  'RELEASE_IN_PROGRESS',
   'QUERY_TOO_LARGE',
   // An entry of an INDEPENDENT batch the service failed on (the database refused it unexpectedly):
   // that entry alone is not posted, the batch's others are answered as decided.

@@ -25,5 +25,6 @@ export {
   type SliceResult,
 } from './query.js';
 export type { CreateReleaseInput, ReleaseSummary } from './release.js';
+export { ReleasesBusyError, releaseSlots } from './release-admission.js';
 export { ReportingService } from './service.js';
 export type { ProfileRow, ReleaseRow, RollupRow } from './store.js';

@@ -31,6 +31,7 @@ import { cityKeyOf, mayReadCity } from './access.js';
 import type { ReleaseDimensions } from './cube.js';
 import type { ReportingDeps } from './deps.js';
 import { GENDERS, MEASURES, NETWORK_UNIT_MEASURES, RACES } from './measures.js';
+import { cityPublishes, releaseSlots, withPublishLock } from './release-admission.js';
 import {
   asBuffer,
   type ComputeReleaseOutput,
@@ -67,7 +68,10 @@ export async function refreshCity(deps: ReportingDeps, cityKey: string): Promise
 
 /** For tests: what runs between the steps of a release. */
 export interface ReleaseHooks {
-  /** After a release is computed from a snapshot, before it is written (no transaction, no lock held). */
+  /**
+   * After a release is computed from a snapshot, before it is written (no transaction, and no lock
+   * held but the city's publish lock).
+   */
   afterCompute?: (attempt: number) => Promise<void>;
 }
 
@@ -75,7 +79,10 @@ export interface ReleaseHooks {
  * A release: the inputs read in a snapshot (the city's lock held only while reading them), the
  * protection and audit computed with no transaction or lock held, then, under the lock, the same
  * reads again and the release stored only if they are unchanged (else computed again; after
- * RELEASE_SNAPSHOT_ATTEMPTS, computed under the lock).
+ * RELEASE_SNAPSHOT_ATTEMPTS, computed under the lock). Only the city's publish lock, which no
+ * transaction waits for, is held throughout: while it is, another publish of the city is answered
+ * RELEASE_IN_PROGRESS; and the release waits for one of the process's release slots first
+ * (release-admission.ts; ReleasesBusyError, thrown, when their queue is full).
  */
 export async function createRelease(
   deps: ReportingDeps,
@@ -106,10 +113,51 @@ export async function createRelease(
   const weaker = isAdmin(actor) ? [] : weakerPolicyProblems(policy, DEFAULT_DISCLOSURE_POLICY);
   if (weaker.length > 0) return weaker[0]!;
 
+  // Admission (release-admission.ts): one release of a city at a time, in this process and in
+  // every other (the city's publish lock), and a bounded number of workers in this process.
+  const inProgress = () =>
+    new LedgerError(
+      'RELEASE_IN_PROGRESS',
+      `a release of ${city} is being computed; it will be listed in cityReportReleases when stored`,
+      'city',
+    );
+  if (!cityPublishes.claim(cityKey)) return inProgress();
+  try {
+    // Months already released are answered so at once, without waiting for a worker (a replay of
+    // an answered publish answers as before); the same check is made again under the city's lock.
+    const latest = (await store.listReleases(deps.pool, cityKey, 1))[0];
+    if (latest && through <= latest.throughMonth) return upToDate(latest);
+    // Another process computes the city's release now: said at once, not after waiting for a slot.
+    if (await store.publishLockHeld(deps.pool, cityKey)) return inProgress();
+    const freeSlot = await releaseSlots.acquire();
+    try {
+      return await withPublishLock(
+        deps.pool,
+        cityKey,
+        () =>
+          publishRelease(deps, { city, cityKey, currency: input.currency, through, policy }, actor, hooks),
+        inProgress,
+      );
+    } finally {
+      freeSlot();
+    }
+  } finally {
+    cityPublishes.release(cityKey);
+  }
+}
+
+/** A release of a city admitted by createRelease (its input checked, its publish lock held). */
+async function publishRelease(
+  deps: ReportingDeps,
+  job: { city: string; cityKey: string; currency: string; through: string; policy: DisclosurePolicy },
+  actor: Principal,
+  hooks: ReleaseHooks,
+): Promise<store.ReleaseRow | LedgerError> {
+  const { city, cityKey, through, policy } = job;
   const currentMonth = `${currentMonthOf(deps.clock())}-01`;
   /** The inputs read in `tx`; their rows posted to `worker` as they are read (none kept here). */
   const read = (tx: TxClient, worker: ReleaseWorker | null) =>
-    readInputs(tx, { cityKey, through, currency: input.currency, currentMonth }, worker);
+    readInputs(tx, { cityKey, through, currency: job.currency, currentMonth }, worker);
   const compute = (worker: ReleaseWorker, inputs: ReleaseInputs) =>
     worker.run({
       dims: inputs.dims,
@@ -132,7 +180,7 @@ export async function createRelease(
     cityKey,
     city,
     seq: inputs.seq,
-    currency: input.currency,
+    currency: job.currency,
     firstMonth: `${inputs.dims.firstYear}-01`,
     throughMonth: through,
     policy,
@@ -265,13 +313,7 @@ async function readInputs(
   const previous = worker
     ? await store.latestRelease(tx, cityKey)
     : ((await store.listReleases(tx, cityKey, 1))[0] ?? null);
-  if (previous && through <= previous.throughMonth) {
-    return new LedgerError(
-      'RELEASE_UP_TO_DATE',
-      `release ${previous.seq} already covers ${previous.throughMonth}`,
-      'throughMonth',
-    );
-  }
+  if (previous && through <= previous.throughMonth) return upToDate(previous);
   // A release is one table with its predecessors: money cells in another currency would add its
   // months to theirs (a year of dollars and euros) under one label.
   if (previous && previous.currency !== q.currency) {
@@ -331,6 +373,14 @@ async function readInputs(
   };
   hash.update(`${rowCount}\n${JSON.stringify(dims)}\n`);
   return { previous, seq, rowCount, dims, digest: hash.digest('hex') };
+}
+
+function upToDate(previous: store.ReleaseRow): LedgerError {
+  return new LedgerError(
+    'RELEASE_UP_TO_DATE',
+    `release ${previous.seq} already covers ${previous.throughMonth}`,
+    'throughMonth',
+  );
 }
 
 /** Carries a snapshot's inputs out of the transaction it rolls back. */

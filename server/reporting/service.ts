@@ -2,6 +2,7 @@
  * City reporting (issue 15): the use cases, one object for the API, scripts and tests.
  *   profiles.ts  treasurers' reports of what the ledger does not know
  *   release.ts   rollup refresh, freezing, protection, audit, storing a release
+ *   release-admission.ts  one release of a city at a time, a bounded number per process
  *   query.ts     slices of a release for a city's analysts
  *   export.ts    open data (CSV, JSON, data dictionary)
  *   store.ts     the domain's SQL
@@ -15,6 +16,7 @@ import { LatestReleases } from './latest.js';
 import { listProfiles, type ProfileInput, reportProfile } from './profiles.js';
 import { releaseFor, type SliceInput, type SliceResult, slice } from './query.js';
 import { type CreateReleaseInput, createRelease, refreshCity } from './release.js';
+import { defaultReleaseWorkersMax, releaseSlots } from './release-admission.js';
 import * as store from './store.js';
 
 export class ReportingService {
@@ -22,6 +24,10 @@ export class ReportingService {
 
   constructor(pool: DbPool, clock: () => Date = () => new Date(), options: { workerHeapMb?: number } = {}) {
     this.deps = { pool, clock, latest: new LatestReleases(pool), workerHeapMb: options.workerHeapMb };
+    // The process's release workers are as many as workers of this heap fit (release-admission.ts):
+    // one service per process (the API's, or a script's).
+    if (options.workerHeapMb !== undefined)
+      releaseSlots.configure({ workersMax: defaultReleaseWorkersMax(options.workerHeapMb) });
   }
 
   /** Stops listening for publications (latest.ts). */

@@ -315,6 +315,45 @@ export async function lockCity(tx: TxClient, cityKey: string): Promise<void> {
   await tx.query('select pg_advisory_xact_lock(hashtextextended($1, 15))', [`reporting-city:${cityKey}`]);
 }
 
+/**
+ * The key of the lock a city's release holds while it is computed (minutes), in every process:
+ * a session-level advisory lock, another key than lockCity's (which transactions take and wait
+ * for), so that it is only ever tried, never waited for.
+ */
+export function publishLockKey(cityKey: string): string {
+  return `reporting-publish:${cityKey}`;
+}
+
+/** Takes the city's publish lock on `session` (a connection held for the release), if free. */
+export async function tryLockPublish(session: TxClient, cityKey: string): Promise<boolean> {
+  const { rows } = await session.query('select pg_try_advisory_lock(hashtextextended($1, 15)) as taken', [
+    publishLockKey(cityKey),
+  ]);
+  return rows[0].taken === true;
+}
+
+/** Gives the city's publish lock back (false when `session` did not hold it). */
+export async function unlockPublish(session: TxClient, cityKey: string): Promise<boolean> {
+  const { rows } = await session.query('select pg_advisory_unlock(hashtextextended($1, 15)) as freed', [
+    publishLockKey(cityKey),
+  ]);
+  return rows[0].freed === true;
+}
+
+/**
+ * Whether some session (another process's release) holds the city's publish lock now: tried and
+ * at once given back, in one statement, so nothing is held. A hint for an early answer only; the
+ * lock itself is taken with tryLockPublish.
+ */
+export async function publishLockHeld(db: Queryable, cityKey: string): Promise<boolean> {
+  const { rows } = await db.query(
+    `select case when pg_try_advisory_lock(hashtextextended($1, 15))
+                 then not pg_advisory_unlock(hashtextextended($1, 15)) else true end as held`,
+    [publishLockKey(cityKey)],
+  );
+  return rows[0].held === true;
+}
+
 // ---------- releases ----------
 
 /**
