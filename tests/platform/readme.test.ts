@@ -1,12 +1,18 @@
-/** The README's Configuration and Limits sections must match the code they describe. */
-import { readFileSync } from 'node:fs';
+/**
+ * The README's Configuration and Limits sections must match the code they describe; its GraphQL
+ * examples (and the SDK's) must be valid against the schema, its First steps must run as written,
+ * and every command it names must exist.
+ */
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { buildSchema, parse, validate } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOKEN_CACHE_MS } from '../../server/auth/service.js';
 import { CONFIG_VARIABLES, DEFAULT_BODY_LIMIT_BYTES, repoRoot } from '../../server/platform/config.js';
 import { DB_CONNECT_TIMEOUT_MS } from '../../server/platform/db/orm.js';
 import { CSRF_HEADERS, GRAPHQL_LIMITS, READINESS_TIMEOUT_MS } from '../../server/platform/http/app.js';
 import { DRAIN_TIMEOUT_MS } from '../../server/service.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
 const section = (title: string) => readme.split(`\n## ${title}\n`)[1]?.split('\n## ')[0] ?? '';
@@ -56,5 +62,105 @@ describe('README', () => {
     expect(reliability).toContain(`a token not verified in the last ${TOKEN_CACHE_MS / 1000} s`);
     expect(reliability).toContain(`in-flight requests (up to ${DRAIN_TIMEOUT_MS / 1000} s)`);
     expect(reliability).toContain('Idempotency keys are kept forever');
+  });
+});
+
+/** The READMEs a newcomer reads, relative to the repository. */
+const READMES = ['README.md', 'client-sdk/README.md', 'client-sdk/examples/dashboard/README.md'];
+const readmeText = (file: string) => readFileSync(path.join(repoRoot, file), 'utf8');
+/** The fenced blocks of one language in a markdown text, in order. */
+const blocks = (markdown: string, language: string) =>
+  [...markdown.matchAll(new RegExp(`^\`\`\`${language}\n([\\s\\S]*?)^\`\`\`$`, 'gm'))].map((m) => m[1] ?? '');
+
+describe('README commands and examples', () => {
+  it('every ```graphql block of the READMEs is valid against schema/schema.graphql', () => {
+    const schema = buildSchema(readmeText('schema/schema.graphql'));
+    let count = 0;
+    for (const file of READMES) {
+      for (const block of blocks(readmeText(file), 'graphql')) {
+        count++;
+        const errors = validate(schema, parse(block)).map((error) => error.message);
+        expect(errors, `${file}:\n${block}`).toEqual([]);
+      }
+    }
+    expect(count).toBeGreaterThanOrEqual(4);
+  });
+
+  it('every `npm run X` names a script of package.json and every `npx tsx <file>` a file', () => {
+    const scripts = Object.keys(JSON.parse(readmeText('package.json')).scripts as Record<string, string>);
+    for (const file of READMES) {
+      const text = readmeText(file);
+      for (const [, name] of text.matchAll(/npm run ([\w:-]+)/g))
+        expect(scripts, `${file}: npm run ${name}`).toContain(name);
+      for (const [, source] of text.matchAll(/npx tsx ([\w./-]+\.ts)/g)) {
+        expect(existsSync(path.join(repoRoot, source ?? '')), `${file}: npx tsx ${source}`).toBe(true);
+      }
+    }
+  });
+});
+
+/** The fields of the First steps' answers that the test reads. */
+interface StepData {
+  createBook: { book: { id: string } };
+  postJournalEntry: { replayed: boolean; entry: { seq: string } | null; userErrors: { code: string }[] };
+  account: unknown;
+  trialBalance: { balanced: boolean; units: unknown[] };
+  verifyBookChain: unknown;
+}
+
+describe("README's First steps, run as written", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  async function send(query: string, variables: Record<string, unknown> = {}) {
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${server.adminToken}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json()) as { data?: StepData; errors?: unknown[] };
+    expect(body.errors, query).toBeUndefined();
+    return body.data as StepData;
+  }
+  /** Every userErrors list anywhere in an answer. */
+  const userErrors = (data: unknown): unknown[] =>
+    data && typeof data === 'object'
+      ? Object.entries(data).flatMap(([key, value]) =>
+          key === 'userErrors' && Array.isArray(value) ? value : userErrors(value),
+        )
+      : [];
+
+  it('creates the book and accounts, posts the sale once, and reads 12.50 on each side', async () => {
+    const steps = blocks(section('First steps: a book, an entry, its balances'), 'graphql');
+    expect(steps).toHaveLength(4);
+    const [createBook, accounts, sale, balances] = steps as [string, string, string, string];
+    const created = await send(createBook);
+    expect(userErrors(created)).toEqual([]);
+    const book = created.createBook.book.id as string;
+    expect(userErrors(await send(accounts, { book }))).toEqual([]);
+    const posted = await send(sale, { book });
+    expect(userErrors(posted)).toEqual([]);
+    expect(posted.postJournalEntry).toMatchObject({ replayed: false, entry: { seq: '1' } });
+    // As the README says: again, a replay; another amount under the key, refused; unbalanced, refused.
+    const again = await send(sale, { book });
+    expect(again.postJournalEntry).toMatchObject({ replayed: true, entry: { seq: '1' } });
+    const other = await send(sale.replaceAll('"12.50"', '"13.00"'), { book });
+    expect(other.postJournalEntry.userErrors[0]?.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    const unbalanced = await send(sale.replace('"sale-0001"', '"sale-0002"').replace('"12.50"', '"12.00"'), {
+      book,
+    });
+    expect(unbalanced.postJournalEntry.userErrors[0]?.code).toBe('UNBALANCED_ENTRY');
+    const read = await send(balances, { book });
+    expect(read.account).toMatchObject({ name: 'Cash', balance: { posted: '12.50', available: '12.50' } });
+    expect(read.trialBalance.balanced).toBe(true);
+    expect(read.trialBalance.units).toEqual([
+      { unit: { code: 'EUR' }, debitBalanceTotal: '12.50', creditBalanceTotal: '12.50' },
+    ]);
+    expect(read.verifyBookChain).toEqual({ ok: true, entriesChecked: 1 });
   });
 });
