@@ -25,7 +25,7 @@ import { createRelease } from '../../server/reporting/release.js';
 import { releaseSlots } from '../../server/reporting/release-admission.js';
 import { addMonths, postRevenue, setupCoop, today } from '../helpers/coop.js';
 import { connectPg, ledgerClient, rawGraphQL, uniqueSuffix, waitFor } from '../helpers/ledger.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { spawnServerProcess, startTestServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
 let admin: LedgerClient;
@@ -33,9 +33,13 @@ let db: pg.Client;
 const suffix = uniqueSuffix();
 const M2 = addMonths(today(), -2).slice(0, 7);
 const M4 = addMonths(today(), -4).slice(0, 7);
-const [ACROSS, HERE, QUEUED, FAILING] = ['Acrosston', 'Heresville', 'Queueburgh', 'Failton'].map(
-  (name) => `${name} ${suffix}`,
-) as [string, string, string, string];
+const [ACROSS, HERE, QUEUED, FAILING, TWO] = [
+  'Acrosston',
+  'Heresville',
+  'Queueburgh',
+  'Failton',
+  'Twoport',
+].map((name) => `${name} ${suffix}`) as [string, string, string, string, string];
 /** A city with no co-ops (refused before any of its figures is read). */
 const EMPTY = `Emptydale ${suffix}`;
 const initialLimits = releaseSlots.stats();
@@ -64,7 +68,7 @@ beforeAll(async () => {
   server = await startTestServer({ config: { rateLimitPerSecond: 0 } });
   admin = ledgerClient(server.url, { token: server.adminToken });
   db = await connectPg();
-  for (const city of [ACROSS, HERE, QUEUED, FAILING]) await buildCity(city);
+  for (const city of [ACROSS, HERE, QUEUED, FAILING, TWO]) await buildCity(city);
 });
 afterEach(() => {
   releaseSlots.configure(initialLimits);
@@ -96,6 +100,21 @@ async function advisory(name: string, granted: boolean): Promise<number> {
   return rows[0].n;
 }
 const cityLock = (city: string) => `reporting-city:${cityKeyOf(city)}`;
+
+/**
+ * A publish's answer, or 'waits' once a second session waits for the city's lock (the first is
+ * held there by the test): whichever comes first; exactly one of them can ever happen.
+ */
+async function answerOrWait<T>(answer: Promise<T>, city: string): Promise<{ p: T } | 'waits'> {
+  let stop = false;
+  const waits = (async () => {
+    while (!stop && (await advisory(cityLock(city), false)) < 2) await new Promise((r) => setTimeout(r, 25));
+    return 'waits' as const;
+  })();
+  const first = await Promise.race([answer.then((p) => ({ p })), waits]);
+  stop = true;
+  return first;
+}
 const publishLock = (city: string) => `reporting-publish:${cityKeyOf(city)}`;
 
 /** The city's transaction lock held from a connection of the test's own: its releases stop at their refresh. */
@@ -146,19 +165,11 @@ describe('one release of a city at a time', () => {
       // The first release waits for the city's lock.
       await waitFor(async () => (await advisory(cityLock(HERE), false)) === 1, { what: 'the first release' });
       // A second publish of the city answers at once (it would otherwise wait for the same lock).
-      let stop = false;
-      const answered = publish(HERE).then((p) => ({ p }));
-      const blocked = (async () => {
-        while (!stop && (await advisory(cityLock(HERE), false)) < 2)
-          await new Promise((r) => setTimeout(r, 25));
-        return 'a second release waits for the city';
-      })();
-      const second = await Promise.race([answered, blocked]);
-      stop = true;
-      expect(second).not.toBe('a second release waits for the city');
-      const p = (second as { p: Awaited<ReturnType<typeof publish>> }).p;
-      expect(p.release).toBeNull();
-      expect(codes(p)).toEqual([['RELEASE_IN_PROGRESS', 'city']]);
+      const second = await answerOrWait(publish(HERE), HERE);
+      expect(second).not.toBe('waits');
+      if (second === 'waits') return;
+      expect(second.p.release).toBeNull();
+      expect(codes(second.p)).toEqual([['RELEASE_IN_PROGRESS', 'city']]);
       // The first holds its slot and the city's publish lock (seen by every process).
       expect(releaseSlots.stats()).toMatchObject({ running: 1, waiting: 0 });
       expect(await advisory(publishLock(HERE), true)).toBe(1);
@@ -224,5 +235,35 @@ describe('one release of a city at a time', () => {
     const published = await publish(FAILING);
     expect(codes(published)).toEqual([]);
     expect(published.release!.seq).toBe(1);
+  });
+
+  it('across two service processes: a publish here while the other process computes the city is refused at once', async () => {
+    const other = await spawnServerProcess();
+    const hold = await holdCity(TWO);
+    try {
+      const there = ledgerClient(other.url, { token: server.adminToken });
+      const first = there.publishCityReport({ city: TWO, currency: 'USD', throughMonth: M2 });
+      await waitFor(async () => (await advisory(cityLock(TWO), false)) === 1, {
+        what: "the other process's release",
+      });
+      const here = await answerOrWait(publish(TWO), TWO);
+      expect(here).not.toBe('waits');
+      if (here === 'waits') return;
+      expect(codes(here.p)).toEqual([['RELEASE_IN_PROGRESS', 'city']]);
+      // Refused before waiting for a slot of this process.
+      expect(releaseSlots.stats()).toMatchObject({ running: 0, waiting: 0 });
+      await hold.free();
+      const done = await first;
+      expect(codes(done)).toEqual([]);
+      expect(done.release!.seq).toBe(1);
+      // The other process gave its lock back: here a replay answers as any replay does.
+      expect(await advisory(publishLock(TWO), true)).toBe(0);
+      const replay = await publish(TWO);
+      expect(codes(replay)).toEqual([['RELEASE_UP_TO_DATE', 'throughMonth']]);
+    } finally {
+      await hold.free().catch(() => {});
+      await other.stop();
+    }
+    expect(await releaseSeqs(TWO)).toEqual([1]);
   });
 });
