@@ -492,7 +492,9 @@ export class CoopStore {
       phone: (party.phone ?? '').trim(),
       address: (party.address ?? '').trim(),
       organizationCoopId: party.organizationCoopId ?? null,
-      externalRef: party.externalRef ?? null,
+      // Trimmed like every other field (and like a CSV cell): stored with its spaces, ' A1 ' was
+      // another reference than 'A1' to the unique index and could never be named in a file.
+      externalRef: party.externalRef?.trim() ?? null,
       idempotencyKey: party.idempotencyKey ?? null,
       requestHash: party.requestHash,
       createdAt: new Date(),
@@ -533,7 +535,7 @@ export class CoopStore {
         column((p) => (p.phone ?? '').trim()),
         column((p) => (p.address ?? '').trim()),
         column((p) => p.organizationCoopId ?? null),
-        column((p) => p.externalRef ?? null),
+        column((p) => p.externalRef?.trim() ?? null),
       ],
     );
   }

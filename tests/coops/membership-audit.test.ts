@@ -213,3 +213,33 @@ describe('a member statement: opening + movements = closing on every account, to
     expect((await coop.treasurer.membership({ id: member.membership.id }))!.internalCapital).toBe('8.50');
   });
 });
+
+describe('an external_ref is kept as it is checked: trimmed', () => {
+  it('registerParty with spaces around its externalRef stores it trimmed, so it is unique and a payments file names it', async () => {
+    const coop = await setupCoop(server.url, admin);
+    const classId = await createClass(coop, { code: 'W', name: 'Worker', buyIn: '100.00', voting: true });
+    const ann = await coop.treasurer.registerParty({
+      coopId: coop.id,
+      name: 'Ann Ívarsdóttir',
+      externalRef: ' Ä-1 ',
+    });
+    expect(ann.userErrors).toEqual([]);
+    expect(ann.party!.externalRef).toBe('Ä-1');
+    // Another person cannot take the same reference written without the spaces.
+    const other = await coop.treasurer.registerParty({
+      coopId: coop.id,
+      name: 'Someone else',
+      externalRef: 'Ä-1',
+    });
+    expect(other.userErrors.map((e) => [e.code, e.field])).toEqual([['INVALID_INPUT', 'externalRef']]);
+    const member = await join(coop, { classId, appliedOn: daysAgo(5), partyId: ann.party!.id });
+    const paid = await coop.treasurer.importMembersCsv({
+      coopId: coop.id,
+      kind: 'PAYMENTS',
+      csv: `member,paid_on,amount\nÄ-1,${daysAgo(1)},12.34\n`,
+      idempotencyKey: newKey('import'),
+    });
+    expect(paid.rowErrors).toEqual([]);
+    expect((await coop.treasurer.membership({ id: member.membership.id }))!.paidIn).toBe('12.34');
+  });
+});
