@@ -150,8 +150,7 @@ export async function withPublishLock<T>(
     throw new UnavailableError('the database is unavailable', { cause: error });
   }
   let broken = false;
-  // A checked-out client has no error listener: without this, its connection's loss would be an
-  // uncaught 'error' event while the release computes.
+  // The connection lost while the release computes (MikroORM's pool logs it): closed, not pooled.
   const onError = () => {
     broken = true;
   };

@@ -33,13 +33,14 @@ let db: pg.Client;
 const suffix = uniqueSuffix();
 const M2 = addMonths(today(), -2).slice(0, 7);
 const M4 = addMonths(today(), -4).slice(0, 7);
-const [ACROSS, HERE, QUEUED, FAILING, TWO] = [
+const [ACROSS, HERE, QUEUED, FAILING, TWO, CUT] = [
   'Acrosston',
   'Heresville',
   'Queueburgh',
   'Failton',
   'Twoport',
-].map((name) => `${name} ${suffix}`) as [string, string, string, string, string];
+  'Cutbridge',
+].map((name) => `${name} ${suffix}`) as [string, string, string, string, string, string];
 /** A city with no co-ops (refused before any of its figures is read). */
 const EMPTY = `Emptydale ${suffix}`;
 const initialLimits = releaseSlots.stats();
@@ -68,7 +69,7 @@ beforeAll(async () => {
   server = await startTestServer({ config: { rateLimitPerSecond: 0 } });
   admin = ledgerClient(server.url, { token: server.adminToken });
   db = await connectPg();
-  for (const city of [ACROSS, HERE, QUEUED, FAILING, TWO]) await buildCity(city);
+  for (const city of [ACROSS, HERE, QUEUED, FAILING, TWO, CUT]) await buildCity(city);
 });
 afterEach(() => {
   releaseSlots.configure(initialLimits);
@@ -235,6 +236,32 @@ describe('one release of a city at a time', () => {
     const published = await publish(FAILING);
     expect(codes(published)).toEqual([]);
     expect(published.release!.seq).toBe(1);
+  });
+
+  it('the connection holding the lock is cut while the release computes: the release is stored, the service goes on', async () => {
+    const hold = await holdCity(CUT);
+    const first = publish(CUT);
+    try {
+      await waitFor(async () => (await advisory(cityLock(CUT), false)) === 1, { what: 'the release' });
+      const { rows } = await db.query(
+        `select pg_terminate_backend(pid) as cut from pg_locks, hashtextextended($1, 15) as k
+          where locktype = 'advisory' and objsubid = 1 and granted
+            and classid::bigint = (k >> 32) & 4294967295 and objid::bigint = k & 4294967295`,
+        [publishLock(CUT)],
+      );
+      expect(rows.map((r) => r.cut)).toEqual([true]);
+      await waitFor(async () => (await advisory(publishLock(CUT), true)) === 0, { what: 'the lock to go' });
+      await hold.free();
+      const done = await first;
+      expect(codes(done)).toEqual([]);
+      expect(done.release!.seq).toBe(1);
+    } finally {
+      await hold.free().catch(() => {});
+      await first.catch(() => {});
+    }
+    expect(releaseSlots.stats()).toMatchObject({ running: 0, waiting: 0 });
+    // The service answers on: a replay as any replay.
+    expect(codes(await publish(CUT))).toEqual([['RELEASE_UP_TO_DATE', 'throughMonth']]);
   });
 
   it('across two service processes: a publish here while the other process computes the city is refused at once', async () => {
