@@ -42,7 +42,7 @@ import { lockBook } from './memberships.js';
 import { getMemberships } from './reading.js';
 import type { MembershipRecord, PaymentMethod } from './records.js';
 import { getCoops, listMemberClasses } from './register.js';
-import { paymentEntry, reusedKey, todayUtc, unknownCoop, validateParty } from './rules.js';
+import { asInputField, paymentEntry, reusedKey, todayUtc, unknownCoop, validateParty } from './rules.js';
 
 export const IMPORT_ROWS_MAX = 5_000;
 export const IMPORT_KEY_LENGTH_MAX = 80;
@@ -80,6 +80,9 @@ const COLUMNS: Record<ImportKind, { required: string[]; optional: string[] }> = 
   },
   PAYMENTS: { required: ['member', 'paid_on', 'amount'], optional: ['method', 'reference'] },
 };
+
+/** The column a row's entry is dated by: a subscription by applied_on, a payment by paid_on. */
+const DATE_COLUMN: Record<ImportKind, string> = { MEMBERS: 'applied_on', PAYMENTS: 'paid_on' };
 
 const IMPORT_STATUSES: Record<string, MembershipState> = {
   applicant: 'APPLICANT',
@@ -481,7 +484,9 @@ async function apply(
     return failure(
       rows,
       rejected.map(({ r, line }) => {
-        const error = (r as { ok: false; error: LedgerError }).error;
+        // Told in the file's terms: the entry's date is the row's date column; a line of an entry
+        // the file never wrote names no column.
+        const error = asInputField((r as { ok: false; error: LedgerError }).error, DATE_COLUMN[input.kind]);
         return { row: line, column: error.field, code: error.code, message: error.message };
       }),
     );

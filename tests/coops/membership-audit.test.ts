@@ -243,3 +243,21 @@ describe('an external_ref is kept as it is checked: trimmed', () => {
     expect((await coop.treasurer.membership({ id: member.membership.id }))!.paidIn).toBe('12.34');
   });
 });
+
+describe('a ledger refusal of an imported row names the file’s column', () => {
+  it('a member who applied before the book’s backdating window: INVALID_EFFECTIVE_AT on applied_on, nothing lands', async () => {
+    const coop = await setupCoop(server.url, admin);
+    await createClass(coop, { code: 'W', name: 'Worker', buyIn: '100.00', voting: true });
+    const answer = await coop.treasurer.importMembersCsv({
+      coopId: coop.id,
+      kind: 'MEMBERS',
+      csv: `name,class,applied_on\nRecent,W,${daysAgo(30)}\nFounder,W,${daysAgo(3700)}\n`,
+      idempotencyKey: newKey('import'),
+    });
+    expect(answer.imported).toBe(false);
+    expect(answer.rowErrors.map((e) => [e.row, e.column, e.code])).toEqual([
+      [3, 'applied_on', 'INVALID_EFFECTIVE_AT'],
+    ]);
+    expect(await listMemberships(server.url, coop.treasurerToken, coop.id)).toEqual([]);
+  });
+});
