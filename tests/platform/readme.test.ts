@@ -8,9 +8,11 @@ import path from 'node:path';
 import { buildSchema, parse, validate } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOKEN_CACHE_MS } from '../../server/auth/service.js';
+import { ERROR_CODES } from '../../server/core/errors.js';
 import { CONFIG_VARIABLES, DEFAULT_BODY_LIMIT_BYTES, repoRoot } from '../../server/platform/config.js';
 import { DB_CONNECT_TIMEOUT_MS } from '../../server/platform/db/orm.js';
 import { CSRF_HEADERS, GRAPHQL_LIMITS, READINESS_TIMEOUT_MS } from '../../server/platform/http/app.js';
+import { QUERY_CELLS_MAX } from '../../server/reporting/query.js';
 import { DRAIN_TIMEOUT_MS } from '../../server/service.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -48,6 +50,14 @@ describe('README', () => {
     expect(row('Cost')).toContain(`times its selections`);
     expect(row('Cost')).toContain(`${GRAPHQL_LIMITS.depthCostFactor} times`);
     for (const header of CSRF_HEADERS) expect(limits).toContain(`\`${header}\``);
+  });
+
+  it('lists every error code of the API in the Errors table', () => {
+    const errors = section('The ledger').split('\n### Errors\n')[1]?.split('\n### ')[0] ?? '';
+    const table = errors.split('\n').filter((line) => line.startsWith('| `'));
+    const missing = ERROR_CODES.filter((code) => !table.some((row) => row.includes(`\`${code}\``)));
+    expect(missing).toEqual([]);
+    expect(errors).toContain(`a \`cityReport\` of more than ${QUERY_CELLS_MAX.toLocaleString('en')} cells`);
   });
 
   it('states the health and shutdown timeouts', () => {
