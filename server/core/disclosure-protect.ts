@@ -54,9 +54,18 @@
  * of every certificate is checked again by verifyProtection (patternBreaks), and the LP audit
  * confirms, so the fallback widens what is hidden but never what is trusted.
  *
+ * Lower bounds: a release gives every cell with a contributor of a measure that cannot be negative
+ * the bound 1 and what the relations imply from it (disclosure-bounds.ts; a hidden cell is never
+ * empty, since empty cells are always published). A complementary cell of value 1 then has no room
+ * to fall, so a pattern that moves x up against such cells protects nothing; where neither the
+ * products nor the fallback find one with room, the last resort (monotonePlan) moves x with cells
+ * that all rise with it: its margins and, in the last dimension, the cheapest non-negative null
+ * vector through it (disclosure-monotone.ts), which always has room upwards.
+ *
  * Pure.
  */
 import type { Term } from './disclosure-dimensions.js';
+import { nonNegativeNullVector } from './disclosure-monotone.js';
 import { instanceResidual, type TableShape } from './disclosure-table.js';
 import { invariant } from './errors.js';
 
@@ -141,6 +150,10 @@ const PAIR_LAST_VECTORS = 8;
 const PAIR_OWN_SLICES = 4;
 /** In the fallback, cheapest (and roomiest) vectors tried per classification dimension. */
 const FALLBACK_OPTIONS = 2;
+/** In the last resort (monotonePlan), vectors of one sign tried per classification dimension. */
+const MONOTONE_OPTIONS = 6;
+/** In the last resort, combinations of the classifications' vectors tried per sensitive cell. */
+const MONOTONE_COMBOS = 48;
 
 interface Evaluation {
   /** How far x may rise / fall along the pattern (Infinity when nothing limits it). */
@@ -364,6 +377,64 @@ export function protect(problem: ProtectionProblem, options: ProtectOptions = {}
       const mpList = lineList(last, byCode[coords[last]!]!);
       if (mpList.length === 0) continue;
       const found = planWith([...combo.map((l) => [l]), mpList], FALLBACK_GATHER_WIDTH);
+      if (found) return found;
+    }
+    return null;
+  };
+
+  /**
+   * The last resort, for a cell neither the products nor the fallback protect: a pattern all of
+   * whose coefficients have x's sign, so that every cell it moves rises with x and x has room
+   * upwards however little its neighbours hold (a complementary count of 1 cannot fall: a hidden
+   * cell is never empty). Each classification's vectors through x of one sign (x with its total,
+   * or a total with one of its parts), and in the last dimension the cheapest non-negative null
+   * vector through x's code for those corners (disclosure-monotone.ts), with codes that would reach
+   * a locked published cell at some corner fixed at zero and a conditional relation kept unless it
+   * fails at every corner, as in the fallback. The last dimension's own vectors are offered with it
+   * for the downward part.
+   */
+  const monotonePlan = <P>(
+    coords: readonly number[],
+    lists: readonly Line[][],
+    lineList: (d: number, vectors: readonly (readonly Term[])[]) => Line[],
+    planWith: (lists: readonly Line[][], sumWidth: number) => P | null,
+  ): P | null => {
+    const options = lists.slice(0, last).map((l, d) =>
+      l
+        .filter((line) => {
+          const at = line.v.find((t) => t.code === coords[d])!;
+          return line.v.every((t) => Math.sign(t.coef) === Math.sign(at.coef));
+        })
+        .slice(0, MONOTONE_OPTIONS),
+    );
+    if (options.some((o) => o.length === 0)) return null;
+    let combos: Line[][] = [[]];
+    for (const o of options) combos = combos.flatMap((c) => o.map((line) => [...c, line]));
+    combos.sort((a, b) => a.reduce((s, l) => s + l.cost, 0) - b.reduce((s, l) => s + l.cost, 0));
+    const mp = dims[last]!;
+    for (const combo of combos.slice(0, MONOTONE_COMBOS)) {
+      let bases = [0];
+      combo.forEach((line, d) => {
+        const stride = shape.strides[d]!;
+        bases = bases.flatMap((b) => line.v.map((t) => b + t.code * stride));
+      });
+      const allowed = new Uint8Array(mp.size);
+      for (let code = 0; code < mp.size; code++)
+        allowed[code] = bases.every((b) => !(locked[b + code] && !suppressed[b + code])) ? 1 : 0;
+      const w = nonNegativeNullVector(
+        mp,
+        coords[last]!,
+        allowed,
+        (r) =>
+          !mp.conditional[r] ||
+          bases.some((base) => instanceResidual(shape, { dim: last, relation: r, base }, values) === 0),
+        (code) => bases.reduce((sum, b) => sum + (suppressed[b + code] ? 0 : cost[b + code]!), 0),
+      );
+      if (!w) continue;
+      const found = planWith(
+        [...combo.map((l) => [l]), [...lineList(last, [w]), ...lists[last]!]],
+        FALLBACK_GATHER_WIDTH,
+      );
       if (found) return found;
     }
     return null;
@@ -918,6 +989,12 @@ export function protect(problem: ProtectionProblem, options: ProtectOptions = {}
     if (fallback) {
       fallbacks++;
       commit(fallback);
+      continue;
+    }
+    const monotone = problem.fallback === false ? null : monotonePlan(coords, lists, lineList, planWith);
+    if (monotone) {
+      fallbacks++;
+      commit(monotone);
       continue;
     }
     unprotected.push(x);

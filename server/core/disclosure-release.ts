@@ -12,6 +12,7 @@
  *
  * Pure.
  */
+import { impliedLowerBounds } from './disclosure-bounds.js';
 import type { Cube } from './disclosure-cube.js';
 import {
   type Certificate,
@@ -89,6 +90,17 @@ export function protectRelease(
   // margins (see disclosure-protect.ts).
   for (let cell = 0; cell < n; cell++)
     if (cube.contributors[cell] === 0 && !suppressed[cell]) locked[cell] = 1;
+  // What an attacker knows each cell is at least. A cell nobody contributes to is always
+  // published, a contribution is a whole, non-zero number of minor units, and a hidden cell says
+  // why: every hidden cell of a measure that cannot be negative (a lower bound of 0) holds at least
+  // 1. With the relations and the cells known (empty ones, earlier releases' published ones) that
+  // implies more (disclosure-bounds.ts). Protection, its certificates and the audits take these
+  // bounds: a cell may fall only to its bound, and is asked to fall at most that far.
+  const perCell = options.lower ? Float64Array.from(options.lower) : cube.values.map((v) => Math.min(0, v));
+  for (let cell = 0; cell < n; cell++)
+    if (cube.contributors[cell]! > 0 && perCell[cell] === 0 && cube.values[cell]! >= 1) perCell[cell] = 1;
+  const known = Uint8Array.from(locked, (l, cell) => (l && !suppressed[cell] ? 1 : 0));
+  const lower = impliedLowerBounds(cube.shape, cube.values, perCell, known);
   const problem: ProtectionProblem = {
     shape: cube.shape,
     values: cube.values,
@@ -97,7 +109,7 @@ export function protectRelease(
     sensitive,
     protectUp,
     protectDown,
-    ...(options.lower ? { lower: options.lower } : {}),
+    lower,
     ...(options.fallback === false ? { fallback: false } : {}),
   };
   const result = protect(problem, options.onProgress ? { onProgress: options.onProgress } : {});

@@ -239,18 +239,22 @@ export async function computeRelease(input: ComputeReleaseInput): Promise<Comput
   }
   const started = Date.now();
   // Net flows (share capital net of redemptions) may be negative: no lower bound for them.
-  const lower = releaseLowerBounds(shape, cube.values);
+  const measureLower = releaseLowerBounds(shape, cube.values);
   const label = input.progressLabel;
   const progress =
     label === undefined
       ? undefined
       : progressLines((line) => process.stderr.write(`${label}: ${line}\n`), RELEASE_PROGRESS_UNITS);
   const protection = protectRelease(cube, prior, {
-    lower,
+    lower: measureLower,
     ...(progress ? { onProgress: (done: number, total: number) => progress('protect', done, total) } : {}),
   });
   const protectMs = Date.now() - started;
   const { problem, result } = protection;
+  // The bounds protection took: protectRelease raises a non-negative measure's cell with a
+  // contributor to 1 (a hidden cell is never empty) and to what the relations imply from that
+  // (disclosure-bounds.ts); the targets, the certificates and the LP audit take them.
+  const lower = problem.lower!;
   const targets = problem.sensitive.map((cell, i) => ({
     cell,
     wantUp: problem.protectUp[i]!,
