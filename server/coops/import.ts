@@ -272,11 +272,18 @@ export async function importCsv(
     if (rowErrors.length > 0) return failure(data.length, rowErrors);
     return apply(deps, input, hash, actor, data.length, async (client, lineOfOp) => {
       const partyIds = parsed.map(() => uuidv7());
-      await deps.store.insertParties(
+      const inserted = await deps.store.insertParties(
         client,
         input.bookId,
         parsed.map((row, i) => ({ ...row, id: partyIds[i]! })),
       );
+      const taken = parsed.findIndex((_, i) => !inserted.has(partyIds[i]!));
+      if (taken >= 0)
+        return {
+          line: parsed[taken]!.line,
+          column: 'external_ref',
+          error: new LedgerError('INVALID_INPUT', 'external_ref is already used in this co-op'),
+        };
       const joined = await prepareJoins(
         deps.store,
         client,
@@ -435,11 +442,12 @@ async function apply(
     client: TxClient,
     lineOfOp: number[],
   ) => Promise<
-    { ops: PostOp[]; memberships: number; payments: number } | { line: number; error: LedgerError }
+    | { ops: PostOp[]; memberships: number; payments: number }
+    | { line: number; column?: string; error: LedgerError }
   >,
 ): Promise<ImportResult | LedgerError> {
   const lineOfOp: number[] = [];
-  let failedAt: { line: number; error: LedgerError } | null = null;
+  let failedAt: { line: number; column?: string; error: LedgerError } | null = null;
   const outcome = await deps.ledger.engine.submitWith<ImportResult>(async (client) => {
     if (!(await lockBook(client, input.bookId))) return unknownCoop();
     // A concurrent request with the same key may have finished first: answer as it did.
@@ -470,10 +478,15 @@ async function apply(
     return { ops: built.ops, value: result };
   });
   if (outcome instanceof LedgerError) {
-    const failed = failedAt as { line: number; error: LedgerError } | null;
+    const failed = failedAt as { line: number; column?: string; error: LedgerError } | null;
     if (failed)
       return failure(rows, [
-        { row: failed.line, column: null, code: failed.error.code, message: failed.error.message },
+        {
+          row: failed.line,
+          column: failed.column ?? null,
+          code: failed.error.code,
+          message: failed.error.message,
+        },
       ]);
     return outcome;
   }

@@ -514,18 +514,24 @@ export class CoopStore {
     return found ? { id: found.id, requestHash: found.requestHash! } : null;
   }
 
-  /** Inserts parties with one statement (the CSV import brings thousands). */
+  /**
+   * Inserts parties with one statement (the CSV import brings thousands) and answers the ids
+   * inserted: a party whose external_ref another transaction took since the file was checked (a
+   * concurrent import or registerParty) is left out, for the caller to refuse the file.
+   */
   async insertParties(
     tx: Queryable,
     bookId: string,
     parties: (Omit<RegisterPartyInput, 'bookId'> & { id: string })[],
-  ): Promise<void> {
+  ): Promise<Set<string>> {
     const column = (f: (p: (typeof parties)[number]) => unknown) => parties.map(f);
-    await tx.query(
+    const { rows } = await tx.query(
       `insert into party (book_id, id, kind, name, email, phone, address, organization_coop_id, external_ref, created_at)
        select $1, i, k, n, e, ph, a, o, r, now()
          from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::uuid[], $9::text[])
-           as x(i, k, n, e, ph, a, o, r)`,
+           as x(i, k, n, e, ph, a, o, r)
+       on conflict (book_id, external_ref) where external_ref is not null do nothing
+       returning id`,
       [
         bookId,
         column((p) => p.id),
@@ -538,6 +544,7 @@ export class CoopStore {
         column((p) => p.externalRef?.trim() ?? null),
       ],
     );
+    return new Set(rows.map((r) => r.id as string));
   }
 
   async findParties(keys: Key[]): Promise<PartyRecord[]> {

@@ -261,3 +261,41 @@ describe('a ledger refusal of an imported row names the file’s column', () => 
     expect(await listMemberships(server.url, coop.treasurerToken, coop.id)).toEqual([]);
   });
 });
+
+describe('two members files at once that give one external_ref to two people', () => {
+  it('one lands, the other is a row error on external_ref (no internal error), and the reference names one person', async () => {
+    const coop = await setupCoop(server.url, admin);
+    await createClass(coop, { code: 'W', name: 'Worker', buyIn: '100.00', voting: true });
+    // Enough rows that both files are checked before either is applied.
+    for (let round = 0; round < 3; round++) {
+      const file = (who: string) =>
+        [
+          'name,class,applied_on,external_ref',
+          ...Array.from(
+            { length: 30 },
+            (_, i) => `${who} ${round}-${i},W,${daysAgo(3)},${who}-${round}-${i}`,
+          ),
+          `${who} shared,W,${daysAgo(3)},SHARED-${round}`,
+          '',
+        ].join('\n');
+      const answers = await Promise.all(
+        ['A', 'B'].map((who) =>
+          coop.treasurer.importMembersCsv({
+            coopId: coop.id,
+            kind: 'MEMBERS',
+            csv: file(who),
+            idempotencyKey: newKey('import'),
+          }),
+        ),
+      );
+      expect(answers.map((a) => a.imported).sort()).toEqual([false, true]);
+      const refused = answers.find((a) => !a.imported)!;
+      expect(refused.rowErrors.map((e) => [e.row, e.column, e.code])).toEqual([
+        [32, 'external_ref', 'INVALID_INPUT'],
+      ]);
+    }
+    const members = await listMemberships(server.url, coop.treasurerToken, coop.id);
+    expect(members.length).toBe(3 * 31);
+    expect(new Set(members.map((m) => m.party.externalRef)).size).toBe(3 * 31);
+  });
+});
