@@ -347,8 +347,9 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_r, { input }, ctx) => {
       const key = accountKey(input.accountId);
-      const statement = input.statementId ? decodeBankId(input.statementId, 'BankStatement') : null;
-      const statementId = input.statementId ? (statement?.bookId === key.bookId ? statement.id : '') : null;
+      const statement = input.statementId != null ? decodeBankId(input.statementId, 'BankStatement') : null;
+      const statementId =
+        input.statementId != null ? (statement?.bookId === key.bookId ? statement.id : '') : null;
       const result = await run(ctx, (b) =>
         statementId === ''
           ? Promise.resolve([])
@@ -465,13 +466,14 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_r, { input }, ctx) => {
       const key = accountKey(input.accountId);
-      const statement = input.statementId ? decodeBankId(input.statementId, 'BankStatement') : null;
+      const statement = input.statementId != null ? decodeBankId(input.statementId, 'BankStatement') : null;
       const result = await run(ctx, (b) =>
         b.applyRules(
           {
             bookId: key.bookId,
             accountId: key.id,
-            statementId: input.statementId ? (statement?.bookId === key.bookId ? statement.id : '') : null,
+            statementId:
+              input.statementId != null ? (statement?.bookId === key.bookId ? statement.id : '') : null,
             idempotencyKey: input.idempotencyKey,
           },
           actorOf(ctx),

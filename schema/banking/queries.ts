@@ -80,15 +80,16 @@ export const BankAccountRef = builder.objectRef<AccountRow>('BankAccount').imple
           to: t.arg({ type: 'Date' }),
         },
         resolve: (a, args, ctx) => {
-          const statement = args.statementId ? decodeBankId(args.statementId, 'BankStatement') : null;
+          const statement = args.statementId != null ? decodeBankId(args.statementId, 'BankStatement') : null;
           const filter = {
             bookId: a.bookId,
             accountId: a.id,
-            statementId: args.statementId
-              ? statement?.bookId === a.bookId
-                ? statement.id
-                : '00000000-0000-0000-0000-000000000000'
-              : null,
+            statementId:
+              args.statementId != null
+                ? statement?.bookId === a.bookId
+                  ? statement.id
+                  : '00000000-0000-0000-0000-000000000000'
+                : null,
             status: args.status ?? null,
             from: args.from ?? null,
             to: args.to ?? null,
@@ -116,8 +117,8 @@ export const BankAccountRef = builder.objectRef<AccountRow>('BankAccount').imple
         'An entry for each unmatched line that one stands for (of one statement when given); nothing is stored.',
       args: { statementId: t.arg.id() },
       resolve: (a, args, ctx) => {
-        const statement = args.statementId ? decodeBankId(args.statementId, 'BankStatement') : null;
-        if (args.statementId && statement?.bookId !== a.bookId) return [];
+        const statement = args.statementId != null ? decodeBankId(args.statementId, 'BankStatement') : null;
+        if (args.statementId != null && statement?.bookId !== a.bookId) return [];
         return guard(() => ctx.services.banking.suggestions(a.bookId, a.id, statement?.id ?? null));
       },
     }),

@@ -8,7 +8,7 @@
  */
 import { LedgerError, mayWriteBook, type Principal, parseAmount } from '../core/index.js';
 import { requestHash } from '../platform/hashing.js';
-import { uuidv7 } from '../platform/ids.js';
+import { isUuid, uuidv7 } from '../platform/ids.js';
 import { withTransaction } from '../platform/transaction.js';
 import type { ReportingDeps } from './deps.js';
 import { GENDERS, RACES } from './measures.js';
@@ -78,7 +78,8 @@ export async function reportProfile(
   input: ProfileInput,
   actor: Principal,
 ): Promise<{ report: store.ProfileRow; replayed: boolean } | LedgerError> {
-  if (!mayWriteBook(actor, input.coopId)) return unknownCoop();
+  // A co-op id that is no uuid names no co-op (an ADMIN passes mayWriteBook for any id).
+  if (!isUuid(input.coopId) || !mayWriteBook(actor, input.coopId)) return unknownCoop();
   const facts = await store.coopFacts(deps.pool, input.coopId);
   if (!facts) return unknownCoop();
   if (!/^\d{4}-\d{2}-\d{2}$/.test(input.asOf) || Number.isNaN(Date.parse(`${input.asOf}T00:00:00Z`)))
@@ -169,6 +170,6 @@ export async function listProfiles(
   actor: Principal,
   limit: number,
 ): Promise<store.ProfileRow[]> {
-  if (!mayWriteBook(actor, coopId)) return [];
+  if (!isUuid(coopId) || !mayWriteBook(actor, coopId)) return [];
   return store.listProfiles(deps.pool, coopId, Math.min(Math.max(limit, 1), REPORTS_LISTED_MAX));
 }
