@@ -25,7 +25,8 @@ notices of allocation and 1099-PATR data.
 
 Commands:
   policy        show the co-op's patronage policy (latest version, or --version N)
-  set-policy    set a new policy version from --file policy.json (SetPatronagePolicyInput without coopId)
+  set-policy    set a new policy version from --file policy.json (SetPatronagePolicyInput without coopId;
+                what policy prints, less its version, createdAt and createdBy)
   import        import patronage records from --file records.csv
                 (columns: member, measure, period_start, period_end, quantity)
   preview       preview fiscal year --year Y [--surplus S] [--allocated-on D]: pools and every member
@@ -108,6 +109,9 @@ function parse(argv: string[]): { command: Command; values: Values } | 'help' {
   return { command: command as Command, values: parsed.values };
 }
 
+/** Fields the policy command prints that SetPatronagePolicyInput does not take (coopId it does). */
+const POLICY_RECORD_FIELDS = ['version', 'createdAt', 'createdBy'] as const;
+
 function need(values: Values, name: string, what: string): string {
   const v = values[name];
   if (typeof v !== 'string' || v.trim() === '') throw new UsageError(`--${name} is required (${what})`);
@@ -182,6 +186,15 @@ async function run(client: LedgerClient, command: Command, values: Values): Prom
       } catch (error) {
         throw new UsageError(`cannot read ${file} as JSON: ${(error as Error).message}`);
       }
+      // What `policy` prints about a version that no new version takes: say so before the API
+      // answers "input.version is not a field of SetPatronagePolicyInput" to a file made from it.
+      const printed = POLICY_RECORD_FIELDS.filter(
+        (name) => input !== null && typeof input === 'object' && name in input,
+      );
+      if (printed.length > 0)
+        throw new UsageError(
+          `${file} has ${printed.join(', ')}: what the policy command prints about a version, not fields of a new one; remove ${printed.length === 1 ? 'it' : 'them'} (coopId may stay: --coop wins)`,
+        );
       const payload = await client.setPatronagePolicy({
         ...(input as unknown as SetPatronagePolicyInput),
         coopId: coopOf(values),
