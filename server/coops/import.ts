@@ -13,6 +13,8 @@
  *   kind (person | organization; default person), email, phone, address,
  *   external_ref (your own id for the member, unique in the co-op; payments files may use it),
  *   status (applicant | candidate | active; default applicant), status_on (default applied_on).
+ *   A row whose person (kind, name and a non-empty email, case aside) is on an earlier line or
+ *   already holds an open membership is refused (ALREADY_MEMBER): one person, one vote.
  * PAYMENTS columns:
  *   member (required: member number or external_ref; a text that is one member's number and
  *   another's external_ref is refused), paid_on (required: not before the member joined),
@@ -216,6 +218,21 @@ export async function importCsv(
     const refs = new Map<string, number>();
     const wantedRefs = cells.map((c) => c.get('external_ref')).filter((r) => r !== '');
     const takenRefs = await deps.store.takenExternalRefs(input.bookId, wantedRefs);
+    // One person, one open membership (so one vote): a row whose person (kind, name and email,
+    // without regard to case and surrounding spaces) already holds one, or is on an earlier line,
+    // is refused; a file sent twice under two keys would otherwise make everyone a member twice.
+    // Without an email a name alone does not tell two people apart, so such rows are not compared.
+    const personKey = (kind: string, name: string, email: string) =>
+      email.trim() === ''
+        ? null
+        : [kind, name.trim().normalize('NFC').toLowerCase(), email.trim().toLowerCase()].join('\u0000');
+    const openMembers = new Map(
+      (await deps.store.openMemberPeople(input.bookId)).map((p) => [
+        personKey(p.kind, p.name, p.email),
+        p.memberNumber,
+      ]),
+    );
+    const people = new Map<string, number>();
     const parsed: MemberRow[] = [];
     for (const { line, get } of cells) {
       const before = rowErrors.length;
@@ -232,6 +249,20 @@ export async function importCsv(
       };
       const partyError = validateParty(party);
       if (partyError) add(line, toColumn(partyError.field), partyError);
+      const person = personKey(party.kind, party.name, party.email);
+      if (person !== null) {
+        const number = openMembers.get(person);
+        const earlier = people.get(person);
+        if (number !== undefined)
+          add(
+            line,
+            'name',
+            new LedgerError('ALREADY_MEMBER', `this person already holds membership ${number}`),
+          );
+        else if (earlier !== undefined)
+          add(line, 'name', new LedgerError('ALREADY_MEMBER', `this person is on line ${earlier} too`));
+        else people.set(person, line);
+      }
       if (party.externalRef) {
         if (refs.has(party.externalRef))
           add(

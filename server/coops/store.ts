@@ -932,6 +932,23 @@ export class CoopStore {
     );
   }
 
+  /** The people (kind, name, email) of the co-op's open memberships that have an email, with their number. */
+  async openMemberPeople(
+    bookId: string,
+  ): Promise<{ kind: string; name: string; email: string; memberNumber: number }[]> {
+    const { rows } = await this.db.query(
+      `select p.kind, p.name, p.email, m.member_number from membership m join party p on p.book_id = m.book_id and p.id = m.party_id
+        where m.book_id = $1 and m.state not in ('WITHDRAWN', 'TERMINATED') and p.email <> ''`,
+      [bookId],
+    );
+    return rows.map((r) => ({
+      kind: r.kind as string,
+      name: r.name as string,
+      email: r.email as string,
+      memberNumber: Number(r.member_number),
+    }));
+  }
+
   /** Every membership of the co-op with its number and its party's external ref, by number. */
   async memberNumbersAndRefs(
     bookId: string,

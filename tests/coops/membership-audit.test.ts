@@ -299,3 +299,46 @@ describe('two members files at once that give one external_ref to two people', (
     expect(new Set(members.map((m) => m.party.externalRef)).size).toBe(3 * 31);
   });
 });
+
+describe('a members file does not make one person two members (one member, one vote)', () => {
+  it('a row that repeats another row’s person, or a person already holding an open membership, is refused', async () => {
+    const coop = await setupCoop(server.url, admin);
+    await createClass(coop, { code: 'W', name: 'Worker', buyIn: '10.00', voting: true });
+    const D = daysAgo(20);
+    const header = 'name,class,applied_on,email,status,status_on';
+    const first = await coop.treasurer.importMembersCsv({
+      coopId: coop.id,
+      kind: 'MEMBERS',
+      csv: [header, `Ana Ruiz,W,${D},ana@example.org,active,${D}`, `Ben Ode,W,${D},,active,${D}`, ''].join(
+        '\n',
+      ),
+      idempotencyKey: newKey('import'),
+    });
+    expect(first.rowErrors).toEqual([]);
+    // The same people again under another key (the file sent twice), and a file naming one person
+    // twice: each repeat is refused by line; people who only share a name or an email are not.
+    const again = await coop.treasurer.importMembersCsv({
+      coopId: coop.id,
+      kind: 'MEMBERS',
+      csv: [
+        header,
+        `Ana Ruiz,W,${D},ana@example.org,active,${D}`,
+        `Cy Moss,W,${D},cy@example.org,,`,
+        ` cy moss ,W,${addDays(D, 1)},CY@example.org,,`,
+        `Ana Ruiz,W,${D},other@example.org,,`,
+        `Dee Moss,W,${D},cy@example.org,,`,
+        '',
+      ].join('\n'),
+      idempotencyKey: newKey('import'),
+    });
+    expect(again.imported).toBe(false);
+    expect(again.rowErrors.map((e) => [e.row, e.column, e.code])).toEqual([
+      [2, 'name', 'ALREADY_MEMBER'],
+      [4, 'name', 'ALREADY_MEMBER'],
+    ]);
+    expect(again.rowErrors[0]!.message).toContain('membership 1');
+    expect(again.rowErrors[1]!.message).toContain('line 3');
+    const roll = await coop.treasurer.votingRoll({ coopId: coop.id, on: D });
+    expect(roll!.votes).toBe(2);
+  });
+});
