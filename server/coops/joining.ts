@@ -253,6 +253,16 @@ export async function prepareTransition(
       client,
       MEMBER_ACCOUNT_ROLES.map((role) => ({ bookId: m.bookId, id: m.accounts[role] })),
     );
+    // A pending entry on the member's accounts (one a treasurer posted by hand) would be settled
+    // after the redemption took the posted balances: a reserved debit made the redemption fail on
+    // the bound with no reason given, a reserved credit landed later on the account of a member
+    // who had gone, never redeemed. It is to be committed or voided first.
+    if ([...locked.values()].some((a) => !a.pendingDebits.isZero() || !a.pendingCredits.isZero()))
+      return new LedgerError(
+        'INVALID_INPUT',
+        `a pending entry reserves amounts on member ${m.memberNumber}'s accounts: commit or void it before the member leaves`,
+        'membershipId',
+      );
     const b = memberBalances(m, [...locked.values()]);
     const unit = found.baseCurrency;
     const payTo =

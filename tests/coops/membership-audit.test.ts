@@ -342,3 +342,65 @@ describe('a members file does not make one person two members (one member, one v
     expect(roll!.votes).toBe(2);
   });
 });
+
+describe('leaving while a pending entry reserves on the member’s accounts', () => {
+  it('is refused with a reason until the entry is committed or voided; then the redemption takes what is posted', async () => {
+    const coop = await setupCoop(server.url, admin, { redemptionRule: 'HOLD' });
+    const classId = await createClass(coop, { code: 'W', name: 'Worker', buyIn: '100.00', voting: true });
+    const D = daysAgo(10);
+    const member = await join(coop, { classId, appliedOn: D });
+    await pay(coop, member.membership.id, '40.00', addDays(D, 1));
+    const accounts = member.membership.accounts;
+    const pending = async (lines: { accountId: string; side: 'DEBIT' | 'CREDIT'; amount: string }[]) => {
+      const answer = await coop.treasurer.postPendingEntry({
+        bookId: coop.bookId,
+        idempotencyKey: newKey('pending'),
+        effectiveAt: `${addDays(D, 2)}T10:00:00.000Z`,
+        lines: lines.map((l) => ({ ...l, unit: 'USD' })),
+      });
+      expect(answer.userErrors).toEqual([]);
+      return answer.entry!.id;
+    };
+    // 30.00 of the share capital reserved for a refund by hand, 6.00 of internal capital on its way.
+    const refund = await pending([
+      { accountId: accounts.shareCapital!.id, side: 'DEBIT', amount: '30.00' },
+      { accountId: coop.chart['1000']!, side: 'CREDIT', amount: '30.00' },
+    ]);
+    const credit = await pending([
+      { accountId: coop.chart['5000']!, side: 'DEBIT', amount: '6.00' },
+      { accountId: accounts.internalCapital!.id, side: 'CREDIT', amount: '6.00' },
+    ]);
+    const leave = () =>
+      coop.treasurer.changeMembershipState({
+        membershipId: member.membership.id,
+        toState: 'WITHDRAWN',
+        effectiveOn: addDays(D, 3),
+        idempotencyKey: newKey('leave'),
+      });
+    for (const entryId of [refund, credit]) {
+      const refused = await leave();
+      expect(refused.userErrors.map((e) => [e.code, e.field])).toEqual([['INVALID_INPUT', 'membershipId']]);
+      expect(refused.userErrors[0]!.message).toContain('pending');
+      const resolved =
+        entryId === refund
+          ? await coop.treasurer.voidPendingEntry({ entryId, idempotencyKey: newKey('void') })
+          : await coop.treasurer.commitPendingEntry({
+              entryId,
+              idempotencyKey: newKey('commit'),
+              effectiveAt: `${addDays(D, 2)}T12:00:00.000Z`,
+            });
+      expect(resolved.userErrors).toEqual([]);
+    }
+    const left = await leave();
+    expect(left.userErrors).toEqual([]);
+    expect(left.entry!.lines.map((l) => [l.account.code, l.side, l.amount])).toEqual([
+      ['3010-00001', 'DEBIT', '60.00'],
+      ['1150-00001', 'CREDIT', '60.00'],
+      ['3000-00001', 'DEBIT', '40.00'],
+      ['2100-00001', 'CREDIT', '40.00'],
+      ['3100-00001', 'DEBIT', '6.00'],
+      ['2100-00001', 'CREDIT', '6.00'],
+    ]);
+    expect((await coop.treasurer.membership({ id: member.membership.id }))!.redemptionPayable).toBe('46.00');
+  });
+});
