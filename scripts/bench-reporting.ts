@@ -472,6 +472,11 @@ function rowOf(r: ReleaseRow) {
 }
 
 main().catch((error) => {
+  // A mistyped option (node:util parseArgs): a usage error, exit 2, without a stack trace.
+  if (String((error as { code?: unknown } | null)?.code).startsWith('ERR_PARSE_ARGS')) {
+    console.error(`bench:reporting: ${(error as Error).message}\n\nRun with --help for the options.`);
+    process.exit(2);
+  }
   console.error(error);
   process.exit(1);
 });

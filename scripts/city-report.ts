@@ -46,8 +46,15 @@ async function main(): Promise<number> {
     return 0;
   }
   const command = positionals[0];
-  if (!command || !['publish', 'export', 'releases'].includes(command) || !values.city) {
-    console.error(usage);
+  const problem = !command
+    ? 'a command is needed: publish, export or releases'
+    : !['publish', 'export', 'releases'].includes(command)
+      ? `unknown command "${command}" (publish, export or releases)`
+      : !values.city
+        ? '--city is required'
+        : null;
+  if (problem || !command || !values.city) {
+    console.error(`city-report: ${problem}\n\n${usage}`);
     return 2;
   }
   if (values.format !== 'CSV' && values.format !== 'JSON') {
@@ -109,6 +116,11 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error) => {
+    // A mistyped option (node:util parseArgs): bad usage, exit 2 as the help says.
+    if (String((error as { code?: unknown } | null)?.code).startsWith('ERR_PARSE_ARGS')) {
+      console.error(`city-report: ${(error as Error).message}\n\nRun with --help for the options.`);
+      process.exit(2);
+    }
     console.error(error instanceof Error ? error.message : error);
     process.exit(1);
   },

@@ -66,5 +66,10 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(`dashboard: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(error instanceof CliError ? 2 : 1);
+  process.exit(
+    error instanceof CliError ||
+      String((error as { code?: unknown } | null)?.code).startsWith('ERR_PARSE_ARGS')
+      ? 2
+      : 1,
+  );
 });

@@ -83,6 +83,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
+  // A mistyped option or a stray argument (node:util parseArgs): a usage error, exit 2.
+  if (String((error as { code?: unknown } | null)?.code).startsWith('ERR_PARSE_ARGS')) {
+    console.error(`export-directory: ${(error as Error).message}\n\nRun with --help for the options.`);
+    process.exit(2);
+  }
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 });

@@ -698,8 +698,13 @@ async function main(): Promise<void> {
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   main().catch((error: unknown) => {
-    if (error instanceof CliError) {
-      console.error(`seed:demo: ${error.message}`);
+    if (
+      error instanceof CliError ||
+      String((error as { code?: unknown } | null)?.code).startsWith('ERR_PARSE_ARGS')
+    ) {
+      console.error(
+        `seed:demo: ${(error as Error).message}${error instanceof CliError ? '' : '\n\nRun with --help for the options.'}`,
+      );
       process.exit(2);
     }
     if (error instanceof LedgerClientError) {

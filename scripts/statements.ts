@@ -196,8 +196,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  if (error instanceof UsageError) {
-    console.error(`${error.message}\n\n${usage}`);
+  // A UsageError of ours, or a mistyped option (node:util parseArgs): bad usage, exit 2.
+  if (
+    error instanceof UsageError ||
+    String((error as { code?: unknown } | null)?.code).startsWith('ERR_PARSE_ARGS')
+  ) {
+    console.error(`${(error as Error).message}\n\n${usage}`);
     process.exit(2);
   }
   const graphqlErrors = (error as { errors?: { message: string }[] }).errors;

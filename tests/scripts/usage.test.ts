@@ -24,10 +24,13 @@ const CLIS = readdirSync(path.join(repoRoot, 'scripts'))
   .map((name) => `scripts/${name}`)
   .sort();
 
-async function help(file: string, closedUrl: string) {
+/** The generation scripts: run by npm run generate, they take no options of a user's. */
+const GENERATORS = ['scripts/generate.ts', 'scripts/print-schema.ts', 'scripts/persisted-documents.ts'];
+
+async function run(file: string, closedUrl: string, args: string[]) {
   const env: NodeJS.ProcessEnv = { ...process.env, LEDGER_URL: closedUrl, LEDGER_TOKEN: 'slt_not_a_token' };
   delete env.DATABASE_URL;
-  const child = spawn(process.execPath, [...builtArgs(file), '--help'], {
+  const child = spawn(process.execPath, [...builtArgs(file), ...args], {
     cwd: repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -63,10 +66,21 @@ describe('scripts --help', () => {
 
   it.each(CLIS)('%s --help exits 0 without a database and names a command that runs it', async (file) => {
     const closed = `http://127.0.0.1:${await freePort()}/graphql`;
-    const run = await help(file, closed);
-    expect(run.code, run.stderr).toBe(0);
-    const usage = /^Usage: (.+)$/m.exec(run.stdout)?.[1];
-    expect(usage, run.stdout).toBeDefined();
+    const help = await run(file, closed, ['--help']);
+    expect(help.code, help.stderr).toBe(0);
+    const usage = /^Usage: (.+)$/m.exec(help.stdout)?.[1];
+    expect(usage, help.stdout).toBeDefined();
     expect(runnable(usage ?? '', file), `"Usage: ${usage}" does not run ${file}`).toBe(true);
   });
+
+  it.each(CLIS.filter((file) => !GENERATORS.includes(file)))(
+    '%s with a mistyped option exits 2 (bad usage) naming it, without a stack trace',
+    async (file) => {
+      const closed = `http://127.0.0.1:${await freePort()}/graphql`;
+      const mistyped = await run(file, closed, ['--no-such-option', 'x']);
+      expect(mistyped.code, mistyped.stderr).toBe(2);
+      expect(mistyped.stderr).toContain("'--no-such-option'");
+      expect(mistyped.stderr).not.toMatch(/^\s+at /m);
+    },
+  );
 });
