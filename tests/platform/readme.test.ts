@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildSchema, parse, validate } from 'graphql';
+import { buildSchema, getNamedType, isObjectType, parse, validate } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOKEN_CACHE_MS } from '../../server/auth/service.js';
 import { ERROR_CODES } from '../../server/core/errors.js';
@@ -94,6 +94,25 @@ describe('README commands and examples', () => {
       }
     }
     expect(count).toBeGreaterThanOrEqual(4);
+  });
+
+  it("the Reading section's table gives the order of every connection of the schema", () => {
+    const schema = buildSchema(readmeText('schema/schema.graphql'));
+    const reading = section('The ledger').split('\n### Reading\n')[1]?.split('\n### ')[0] ?? '';
+    const rows = reading.split('\n').filter((line) => line.startsWith('| `'));
+    const missing: string[] = [];
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (!isObjectType(type) || type.name.startsWith('__')) continue;
+      for (const field of Object.values(type.getFields())) {
+        if (!getNamedType(field.type).name.endsWith('Connection')) continue;
+        const listed =
+          type.name === 'Query'
+            ? rows.some((row) => row.includes(`\`${field.name}\``) || row.includes(`\`${field.name}(`))
+            : rows.some((row) => row.includes(`\`${type.name}.${field.name}\``));
+        if (!listed) missing.push(`${type.name}.${field.name}`);
+      }
+    }
+    expect(missing).toEqual([]);
   });
 
   it('every `npm run X` names a script of package.json and every `npx tsx <file>` a file', () => {
