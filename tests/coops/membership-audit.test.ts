@@ -2,12 +2,18 @@
  * An outside audit of membership money (issue 5), through real HTTP, the SDK and real PostgreSQL:
  * hand-worked cases the other files of tests/coops do not have.
  */
+import { execFile, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { Decimal } from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerClient } from '../../client-sdk/index.js';
+import { builtArgs } from '../helpers/build.js';
 import {
   addDays,
   type CoopFixture,
+  changeState,
   createClass,
   daysAgo,
   ExpectedBook,
@@ -404,3 +410,95 @@ describe('leaving while a pending entry reserves on the member’s accounts', ()
     expect((await coop.treasurer.membership({ id: member.membership.id }))!.redemptionPayable).toBe('46.00');
   });
 });
+
+describe.skipIf(process.env.PLAIN_TEXT_TOOLS === 'unavailable')(
+  'a membership’s life checked by hledger',
+  () => {
+    it('uneven instalments, a transfer in, leaving under HOLD and a part repayment: hledger’s balances are the hand-worked ones', {
+      timeout: 60_000,
+    }, async () => {
+      const coop = await setupCoop(server.url, admin, { redemptionRule: 'HOLD' });
+      const classId = await createClass(coop, {
+        code: 'W',
+        name: 'Worker',
+        buyIn: '100.00',
+        instalmentCount: 3,
+        voting: true,
+        transferable: true,
+      });
+      const D = daysAgo(40);
+      const ann = await join(coop, { classId, appliedOn: D });
+      const bob = await join(coop, { classId, appliedOn: D });
+      await pay(coop, ann.membership.id, '33.34', addDays(D, 1));
+      await pay(coop, ann.membership.id, '20.00', addDays(D, 2), 'CASH');
+      await pay(coop, bob.membership.id, '100.00', addDays(D, 2));
+      const moved = await coop.treasurer.transferShares({
+        fromMembershipId: bob.membership.id,
+        toMembershipId: ann.membership.id,
+        amount: '25.00',
+        effectiveOn: addDays(D, 3),
+        idempotencyKey: newKey('transfer'),
+      });
+      expect(moved.userErrors).toEqual([]);
+      // Ann leaves owing 46.66 (cancelled) and holding 53.34 paid + 25.00 bought = 78.34 (held).
+      await changeState(coop, ann.membership.id, 'WITHDRAWN', addDays(D, 4));
+      const repaid = await coop.treasurer.repayRedemption({
+        membershipId: ann.membership.id,
+        amount: '50.00',
+        paidOn: addDays(D, 5),
+        method: 'BANK',
+        idempotencyKey: newKey('repay'),
+      });
+      expect(repaid.userErrors).toEqual([]);
+      const file = `${tmpdir()}/coop-${newKey('book')}.journal`;
+      await new Promise<void>((resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          [
+            ...builtArgs('scripts/export-ledger.ts'),
+            '--book',
+            coop.bookId,
+            '--format',
+            'hledger',
+            '--out',
+            file,
+          ],
+          {
+            env: { ...process.env, LEDGER_URL: server.url, LEDGER_TOKEN: server.adminToken },
+            stdio: ['ignore', 'ignore', 'pipe'],
+          },
+        );
+        let stderr = '';
+        child.stderr.on('data', (d) => {
+          stderr += d;
+        });
+        child.on('error', reject);
+        child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`export-ledger: ${stderr}`))));
+      });
+      const run = promisify(execFile);
+      const { stdout } = await run('hledger', ['-f', file, 'check', '--strict', 'ordereddates'])
+        .then(() =>
+          run('hledger', ['-f', file, 'balance', '--flat', '--no-total', '-O', 'csv', '--layout=bare']),
+        )
+        .finally(() => rmSync(file, { force: true }));
+      const balances = stdout
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((line) => line.split(',').map((c) => c.replace(/^"|"$/g, '')));
+      expect(balances).toEqual([
+        ['asset:1000', 'USD', '20.00'],
+        ['asset:1010', 'USD', '83.34'],
+        ['equity:3000-00002', 'USD', '-75.00'],
+        ['liability:2100-00001', 'USD', '-28.34'],
+      ]);
+      const m = (await coop.treasurer.membership({ id: ann.membership.id }))!;
+      expect([m.paidIn, m.outstanding, m.shareCapital, m.redemptionPayable]).toEqual([
+        '53.34',
+        '0.00',
+        '0.00',
+        '28.34',
+      ]);
+    });
+  },
+);
