@@ -16,8 +16,11 @@
 import type { Dimension, Term } from './disclosure-dimensions.js';
 
 const EPS = 1e-9;
-/** Pivots at most per program (Bland's rule ends far sooner on these systems). */
-const PIVOTS_MAX = 20_000;
+/**
+ * Pivots at most per phase of a program (a guard: Bland's rule ends far sooner on these systems;
+ * a program that reaches it is given up, as one with no solution).
+ */
+const PIVOTS_MAX = 2_000;
 /** Largest denominator a vertex's coefficients are scaled by to make them whole. */
 const DENOMINATOR_MAX = 60;
 

@@ -244,6 +244,8 @@ export function protect(problem: ProtectionProblem, options: ProtectOptions = {}
   const basisKeys = dims.map((d) => new Set(d.basis.map(termsKey)));
   // Restricted null vectors of the last dimension, by the classification corners they serve.
   const restricted = new Map<string, Term[][][]>();
+  // Non-negative null vectors of the last dimension found by the last resort, by corners and code.
+  const monotoneVectors = new Map<string, Term[]>();
 
   // evaluateInto's scratch: per slot (a last-dimension vector met for the current sensitive cell)
   // and position, what the vector's cells there contribute; valid while aggEpoch is the epoch.
@@ -418,6 +420,18 @@ export function protect(problem: ProtectionProblem, options: ProtectOptions = {}
         const stride = shape.strides[d]!;
         bases = bases.flatMap((b) => line.v.map((t) => b + t.code * stride));
       });
+      // A vector found for these corners stays valid (cells only ever become hidden), so the
+      // slice's other cells and later attempts reuse it; a miss is not kept (more may be hidden).
+      const key = `${bases.join(',')}@${coords[last]}`;
+      const cached = monotoneVectors.get(key);
+      if (cached) {
+        const found = planWith(
+          [...combo.map((l) => [l]), [...lineList(last, [cached]), ...lists[last]!]],
+          FALLBACK_GATHER_WIDTH,
+        );
+        if (found) return found;
+        continue;
+      }
       const allowed = new Uint8Array(mp.size);
       for (let code = 0; code < mp.size; code++)
         allowed[code] = bases.every((b) => !(locked[b + code] && !suppressed[b + code])) ? 1 : 0;
@@ -431,6 +445,7 @@ export function protect(problem: ProtectionProblem, options: ProtectOptions = {}
         (code) => bases.reduce((sum, b) => sum + (suppressed[b + code] ? 0 : cost[b + code]!), 0),
       );
       if (!w) continue;
+      monotoneVectors.set(key, w);
       const found = planWith(
         [...combo.map((l) => [l]), [...lineList(last, [w]), ...lists[last]!]],
         FALLBACK_GATHER_WIDTH,

@@ -15,6 +15,12 @@
  * It checks that every sensitive cell is hidden, every published cell is its true value, and every
  * hidden sensitive cell ranges at least as far as its rule asks: for one release, and for a second
  * release protected with the first's cells kept (month-over-month differences across releases).
+ * Each release is audited twice: against an attacker who takes every hidden cell to be >= 0, and
+ * against one who knows what publishing every empty cell as 0 implies, that a hidden cell of a
+ * measure that cannot be negative is >= 1 (downwards a cell is then asked to reach no lower than
+ * the least it can be when every non-empty cell is hidden, a whole-table program: what the empty
+ * cells disclose before any suppression). The earlier protection failed the second (co-op counts
+ * pinned: 'COOPS (1) is at most 1').
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DISCLOSURE_POLICY } from '../../server/core/disclosure-rules.js';
