@@ -502,3 +502,48 @@ describe.skipIf(process.env.PLAIN_TEXT_TOOLS === 'unavailable')(
     });
   },
 );
+
+describe('the voting roll does not depend on money', () => {
+  it('an ACTIVE member who has paid nothing votes, a fully paid CANDIDATE does not, and twice the shares (or none, sold) is still one vote', async () => {
+    const coop = await setupCoop(server.url, admin);
+    const classId = await createClass(coop, {
+      code: 'W',
+      name: 'Worker',
+      buyIn: '100.00',
+      instalmentCount: 24,
+      voting: true,
+      transferable: true,
+    });
+    const D = daysAgo(30);
+    const unpaid = await join(coop, { classId, appliedOn: D, name: 'Una Unpaid' });
+    const paid = await join(coop, { classId, appliedOn: D, name: 'Cato Candidate' });
+    const rich = await join(coop, { classId, appliedOn: D, name: 'Rita Rich' });
+    const seller = await join(coop, { classId, appliedOn: D, name: 'Sol Seller' });
+    await changeState(coop, unpaid.membership.id, 'ACTIVE', addDays(D, 1));
+    await pay(coop, paid.membership.id, '100.00', addDays(D, 1));
+    await changeState(coop, paid.membership.id, 'CANDIDATE', addDays(D, 1));
+    for (const m of [rich, seller]) {
+      await pay(coop, m.membership.id, '100.00', addDays(D, 1));
+      await changeState(coop, m.membership.id, 'ACTIVE', addDays(D, 1));
+    }
+    const moved = await coop.treasurer.transferShares({
+      fromMembershipId: seller.membership.id,
+      toMembershipId: rich.membership.id,
+      amount: '100.00',
+      effectiveOn: addDays(D, 2),
+      idempotencyKey: newKey('transfer'),
+    });
+    expect(moved.userErrors).toEqual([]);
+    const roll = (await coop.treasurer.votingRoll({ coopId: coop.id, on: addDays(D, 2) }))!;
+    expect(roll.entries.map((e) => [e.memberNumber, e.party.name]).sort()).toEqual([
+      [1, 'Una Unpaid'],
+      [3, 'Rita Rich'],
+      [4, 'Sol Seller'],
+    ]);
+    expect(roll.votes).toBe(3);
+    const una = (await coop.treasurer.membership({ id: unpaid.membership.id }))!;
+    expect([una.paidIn, una.outstanding]).toEqual(['0.00', '100.00']);
+    const rita = (await coop.treasurer.membership({ id: rich.membership.id }))!;
+    expect(rita.shareCapital).toBe('200.00');
+  });
+});
