@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildSchema, getNamedType, isObjectType, parse, validate } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TOKEN_CACHE_MS } from '../../server/auth/service.js';
 import { ERROR_CODES } from '../../server/core/errors.js';
 import { CONFIG_VARIABLES, DEFAULT_BODY_LIMIT_BYTES, repoRoot } from '../../server/platform/config.js';
@@ -191,5 +191,20 @@ describe("README's First steps, run as written", () => {
       { unit: { code: 'EUR' }, debitBalanceTotal: '12.50', creditBalanceTotal: '12.50' },
     ]);
     expect(read.verifyBookChain).toEqual({ ok: true, entriesChecked: 1 });
+  });
+
+  it("the Logs section's access line has every field the service logs for such a request", async () => {
+    const example = JSON.parse(blocks(section('Logs'), 'json')[0] ?? '{}') as Record<string, unknown>;
+    await send(
+      'mutation LogLine { createBook(input: { name: "Log", units: [{ code: "EUR", scale: 2 }] }) { book { id } } }',
+    );
+    // The access line is written when the answer has been sent: wait for it, not for a time.
+    const line = await vi.waitFor(() => {
+      const found = server.logs.find((entry) => entry.msg === 'request' && entry.operation === 'LogLine');
+      expect(found).toBeDefined();
+      return found;
+    });
+    const missing = Object.keys(line ?? {}).filter((key) => !(key in example));
+    expect(missing).toEqual([]);
   });
 });
