@@ -169,7 +169,10 @@ export async function changeState(
     const prior = await deps.store.eventRequestHash(client, input.bookId, input.idempotencyKey);
     if (prior !== null) {
       if (prior !== hash) return reusedKey();
-      return { ops: [], value: { id: input.membershipId, replayed: true, entryKey: input.idempotencyKey } };
+      // Only leaving posts an entry under the request's key; another state change posted none,
+      // and an entry under the same key is another request's (a payment's), not this answer's.
+      const entryKey = isLeaving(input.toState) ? input.idempotencyKey : null;
+      return { ops: [], value: { id: input.membershipId, replayed: true, entryKey } };
     }
     const prepared = await prepareTransition(deps.store, client, {
       bookId: input.bookId,

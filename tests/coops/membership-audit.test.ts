@@ -547,3 +547,35 @@ describe('the voting roll does not depend on money', () => {
     expect(rita.shareCapital).toBe('200.00');
   });
 });
+
+describe('a replayed state change answers as the first answer did', () => {
+  it('a state change that posted nothing replays with no entry, even when its key names a payment’s entry', async () => {
+    const coop = await setupCoop(server.url, admin);
+    const classId = await createClass(coop, { code: 'W', name: 'Worker', buyIn: '100.00', voting: true });
+    const D = daysAgo(10);
+    const member = await join(coop, { classId, appliedOn: D });
+    // The treasurer's tool derives keys from a ticket number: the payment and the activation of
+    // ticket 42 share one. They are different operations in different key spaces.
+    const key = newKey('ticket-42');
+    const paid = await coop.treasurer.payInstalment({
+      membershipId: member.membership.id,
+      amount: '10.00',
+      paidOn: addDays(D, 1),
+      method: 'BANK',
+      idempotencyKey: key,
+    });
+    expect(paid.userErrors).toEqual([]);
+    const input = {
+      membershipId: member.membership.id,
+      toState: 'ACTIVE' as const,
+      effectiveOn: addDays(D, 2),
+      idempotencyKey: key,
+    };
+    const first = await coop.treasurer.changeMembershipState(input);
+    expect(first.userErrors).toEqual([]);
+    expect([first.replayed, first.entry]).toEqual([false, null]);
+    const again = await coop.treasurer.changeMembershipState(input);
+    expect(again.userErrors).toEqual([]);
+    expect([again.replayed, again.entry]).toEqual([true, null]);
+  });
+});
