@@ -110,15 +110,10 @@ function parseOptions(argv: string[]): Options | 'help' {
   };
   const now = new Date().toISOString().slice(0, 10);
   const today = values.today ?? now;
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(today) || Number.isNaN(Date.parse(today)) || today > now)
+  if (!isCalendarDate(today) || today > now)
     throw new CliError(`--today must be a date YYYY-MM-DD not after ${now}, not "${today}"`);
   const consentFrom = values['consent-from'];
-  if (
-    consentFrom !== undefined &&
-    (!/^\d{4}-\d{2}-\d{2}$/.test(consentFrom) ||
-      Number.isNaN(Date.parse(consentFrom)) ||
-      consentFrom >= today)
-  )
+  if (consentFrom !== undefined && (!isCalendarDate(consentFrom) || consentFrom >= today))
     throw new CliError(`--consent-from must be a date YYYY-MM-DD before ${today}, not "${consentFrom}"`);
   const coops = integer('coops', values.coops, 64, 7, 2000);
   const members = integer('members', values.members, 1500, 1, 200_000);
@@ -623,6 +618,16 @@ export interface Summary {
     primarySuppressed: number;
     complementarySuppressed: number;
   };
+}
+
+/**
+ * A day of the calendar written YYYY-MM-DD. Date.parse alone takes "2026-02-30" (as 2 March): such a
+ * --today passed and the seed failed half-way, a city of co-ops left behind.
+ */
+function isCalendarDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const day = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === text;
 }
 
 function daysSince(date: string, today: string): number {

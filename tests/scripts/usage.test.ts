@@ -83,4 +83,19 @@ describe('scripts --help', () => {
       expect(mistyped.stderr).not.toMatch(/^\s+at /m);
     },
   );
+
+  it.each([
+    ['--today', '2026-02-30'],
+    ['--today', '2025-13-01'],
+    ['--consent-from', '2025-04-31'],
+  ])(
+    'seed:demo %s %s, a day the calendar does not have, is a usage error before anything is sent',
+    async (option, day) => {
+      const closed = `http://127.0.0.1:${await freePort()}/graphql`;
+      const refused = await run('scripts/seed-demo.ts', closed, [option, day]);
+      expect(refused.code, refused.stderr).toBe(2);
+      expect(refused.stderr).toContain(`${option} must be a date YYYY-MM-DD`);
+      expect(refused.stderr).toContain(`not "${day}"`);
+    },
+  );
 });
