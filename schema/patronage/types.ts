@@ -180,7 +180,8 @@ export const AllocationRef = builder.objectRef<Line>('PatronageAllocation').impl
     }),
     fiscalYear: t.int({ nullable: true, resolve: (a) => a.fiscalYear ?? null }),
     former: t.boolean({
-      description: 'The member had left on or before the allocation date.',
+      description:
+        'The member had left when the run was computed (its commit), even if after the allocation date: paid all in cash under PAY_AT_ONCE.',
       resolve: (a) => a.former,
     }),
     patronage: t.field({ type: [MeasureFigureRef], resolve: (a) => a.patronage }),
