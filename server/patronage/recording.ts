@@ -10,7 +10,9 @@
  * record of the same member and measure, so nothing counts twice.
  *
  * CSV columns (header names in any order, case-insensitive): member (member number or
- * external_ref; a text that is one member's number and another's external_ref is refused),
+ * external_ref; digits are the number they spell whatever their leading zeros, "0001" is member 1,
+ * unless an external_ref is written exactly so; a text that is one member's number and another's
+ * external_ref is refused),
  * measure, period_start, period_end, quantity.
  */
 
@@ -109,9 +111,16 @@ function checkRecords(
     else {
       // A member number or an external_ref; when the text is both, of two different members, it
       // names neither: taking the number would credit one member with the other's patronage.
+      // A text of digits is also the number it spells, leading zeros aside ("0001", as a register
+      // printing numbers padded writes member 1), unless an external_ref is written exactly as the
+      // text: then it names that member (as the members' payments CSV reads its member column).
       const text = d.member.member.trim();
-      const byN = byNumber.get(text);
       const byR = byRef.get(text);
+      const byN =
+        byNumber.get(text) ??
+        (byR === undefined && /^[0-9]+$/.test(text)
+          ? byNumber.get(text.replace(/^0+(?=[0-9])/, ''))
+          : undefined);
       if (byN && byR && byN.membershipId !== byR.membershipId)
         add(
           'membershipId',
