@@ -25,8 +25,11 @@ notices of allocation and 1099-PATR data.
 
 Commands:
   policy        show the co-op's patronage policy (latest version, or --version N)
-  set-policy    set a new policy version from --file policy.json (SetPatronagePolicyInput without coopId;
-                what policy prints, less its version, createdAt and createdBy)
+  set-policy    set a new policy version from --file policy.json: what policy prints, edited
+                (SetPatronagePolicyInput; its coopId is --coop's). The printed version, createdAt
+                and createdBy are read-only and not sent; when the file has a version and the
+                co-op's latest policy is another one (changed since it was printed), nothing is set:
+                print it again and redo the edit, or remove "version" to set it anyway
   import        import patronage records from --file records.csv
                 (columns: member, measure, period_start, period_end, quantity)
   preview       preview fiscal year --year Y [--surplus S] [--allocated-on D]: pools and every member
@@ -109,7 +112,10 @@ function parse(argv: string[]): { command: Command; values: Values } | 'help' {
   return { command: command as Command, values: parsed.values };
 }
 
-/** Fields the policy command prints that SetPatronagePolicyInput does not take (coopId it does). */
+/**
+ * Fields the policy command prints that SetPatronagePolicyInput does not take (coopId it does):
+ * read-only, dropped by set-policy (version checked against the latest first).
+ */
 const POLICY_RECORD_FIELDS = ['version', 'createdAt', 'createdBy'] as const;
 
 function need(values: Values, name: string, what: string): string {
@@ -186,18 +192,35 @@ async function run(client: LedgerClient, command: Command, values: Values): Prom
       } catch (error) {
         throw new UsageError(`cannot read ${file} as JSON: ${(error as Error).message}`);
       }
-      // What `policy` prints about a version that no new version takes: say so before the API
-      // answers "input.version is not a field of SetPatronagePolicyInput" to a file made from it.
-      const printed = POLICY_RECORD_FIELDS.filter(
-        (name) => input !== null && typeof input === 'object' && name in input,
+      if (input === null || typeof input !== 'object' || Array.isArray(input))
+        throw new UsageError(`${file} is not a JSON object of the policy`);
+      // What `policy` prints about a version (its number, when and by whom it was made) is no
+      // field of a new version: dropped, so that the printed file, edited, can be fed back.
+      const { version: printedVersion, ...rest } = input;
+      const fields = Object.fromEntries(
+        Object.entries(rest).filter(([name]) => !(POLICY_RECORD_FIELDS as readonly string[]).includes(name)),
       );
-      if (printed.length > 0)
-        throw new UsageError(
-          `${file} has ${printed.join(', ')}: what the policy command prints about a version, not fields of a new one; remove ${printed.length === 1 ? 'it' : 'them'} (coopId may stay: --coop wins)`,
-        );
+      const coopId = coopOf(values);
+      if (printedVersion !== undefined && printedVersion !== null) {
+        if (!Number.isInteger(printedVersion) || (printedVersion as number) < 1)
+          throw new UsageError(
+            `${file}: "version" must be the printed policy's version, a whole number from 1`,
+          );
+        // The edit was made to that version: when another was set since, setting the file would
+        // silently undo that change (a lost update). The latest is read just before setting.
+        const latest = await client.patronagePolicy({ coopId, version: null });
+        if (latest && latest.version !== printedVersion) {
+          console.error(
+            `patronage: ${file} was printed from policy version ${printedVersion}, but the co-op's latest is version ` +
+              `${latest.version}; nothing set: print the policy again and redo the edit, or remove "version" from ` +
+              'the file to set it anyway',
+          );
+          return 1;
+        }
+      }
       const payload = await client.setPatronagePolicy({
-        ...(input as unknown as SetPatronagePolicyInput),
-        coopId: coopOf(values),
+        ...(fields as unknown as SetPatronagePolicyInput),
+        coopId,
       });
       if (refused(payload.userErrors)) return 1;
       console.log(`policy version ${payload.policy!.version}${payload.replayed ? ' (replayed)' : ''}`);
