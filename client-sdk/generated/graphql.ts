@@ -120,7 +120,7 @@ export type CancelPaymentRequestInput = {
 export type ChangeMembershipStateInput = {
   /** Not in the future, not before the membership's last change. */
   effectiveOn: string;
-  /** 1-128 printable ASCII characters (at most 100 for joinCoop), unique per co-op. */
+  /** 1-128 printable ASCII characters (at most 100 for joinCoop), unique per co-op; not beginning with "csv!" (the keys of CSV import rows, INVALID_IDEMPOTENCY_KEY). */
   idempotencyKey: string;
   membershipId: string | number;
   /** How a REPAY_NOW redemption on leaving is paid out; default BANK. */
@@ -560,7 +560,7 @@ export type ImportJournalCsvInput = {
 
 export type ImportMembersCsvInput = {
   coopId: string | number;
-  /** The file as text, a header line first (column names in any order, case-insensitive), at most 5000 rows. MEMBERS: name, class (a member class code), applied_on (YYYY-MM-DD) required; kind (person | organization), email, phone, address, external_ref, status (applicant | candidate | active), status_on optional. PAYMENTS: member (member number or external_ref), paid_on, amount required; method (cash | bank, default bank), reference (the memo) optional. */
+  /** The file as text, a header line first (column names in any order, case-insensitive), at most 5000 rows. MEMBERS: name, class (a member class code), applied_on (YYYY-MM-DD) required; kind (person | organization), email, phone, address, external_ref, status (applicant | candidate | active), status_on optional. PAYMENTS: member (member number, leading zeros allowed, or external_ref; a reference written exactly as the cell wins), paid_on, amount required; method (cash | bank, default bank), reference (the memo) optional. */
   csv: string;
   /** Names this import (1 to 80 characters): the same key and file answer the first import again (replayed); another file is IDEMPOTENCY_KEY_REUSED. */
   idempotencyKey: string;
@@ -581,7 +581,7 @@ export type ImportPatronageCsvInput = {
   idempotencyKey: string;
 };
 
-/** PAID; PARTLY_PAID; DUE (today); OVERDUE (due before today, unpaid); UPCOMING; CANCELLED (the membership ended unpaid). */
+/** PAID; PARTLY_PAID (a part paid before its day); DUE (due today, not fully paid); OVERDUE (due before today, not fully paid: `paid` shows any part paid); UPCOMING (not yet due, nothing paid); CANCELLED (the membership ended unpaid). */
 export type InstalmentStatus =
   | 'CANCELLED'
   | 'DUE'
@@ -611,7 +611,7 @@ export type JoinCoopInput = {
   /** Not in the future. */
   appliedOn: string;
   coopId: string | number;
-  /** 1-128 printable ASCII characters (at most 100 for joinCoop), unique per co-op. */
+  /** 1-128 printable ASCII characters (at most 100 for joinCoop), unique per co-op; not beginning with "csv!" (the keys of CSV import rows, INVALID_IDEMPOTENCY_KEY). */
   idempotencyKey: string;
   memberClassId: string | number;
   /** Up to 1000 characters, recorded with the APPLICANT event. */
@@ -806,7 +806,7 @@ export type PayInNetworkInput = {
 export type PayInstalmentInput = {
   /** Positive, in the base currency, at most the subscription still outstanding (PAYMENT_EXCEEDS_OUTSTANDING). */
   amount: string;
-  /** 1-128 printable ASCII characters (at most 100 for joinCoop), unique per co-op. */
+  /** 1-128 printable ASCII characters (at most 100 for joinCoop), unique per co-op; not beginning with "csv!" (the keys of CSV import rows, INVALID_IDEMPOTENCY_KEY). */
   idempotencyKey: string;
   membershipId: string | number;
   /** Up to 1000 characters; a default memo names the member. */
@@ -957,7 +957,7 @@ export type ReleasePaymentRequestInput = {
 export type RepayRedemptionInput = {
   /** Positive, at most the redemption still held for the former member. */
   amount: string;
-  /** 1-128 printable ASCII characters (at most 100 for joinCoop), unique per co-op. */
+  /** 1-128 printable ASCII characters (at most 100 for joinCoop), unique per co-op; not beginning with "csv!" (the keys of CSV import rows, INVALID_IDEMPOTENCY_KEY). */
   idempotencyKey: string;
   membershipId: string | number;
   /** Up to 1000 characters; a default memo names the member. */
@@ -1043,7 +1043,7 @@ export type Role =
 
 export type RoleGrantInput = {
   role: Role;
-  /** '' for ADMIN; a Book id (or a Coop id, the same book) for TREASURER and NETWORK_STEWARD; an Account id (the member's own) for MEMBER; a city name for CITY_ANALYST. */
+  /** '' for ADMIN; a Book id (or a Coop or CreditNetwork id, the same book) for TREASURER and NETWORK_STEWARD; an Account id (the member's own) for MEMBER; a city name for CITY_ANALYST. */
   scope: string;
 };
 
@@ -1136,7 +1136,7 @@ export type TransferSharesInput = {
   amount: string;
   effectiveOn: string;
   fromMembershipId: string | number;
-  /** 1-128 printable ASCII characters (at most 100 for joinCoop), unique per co-op. */
+  /** 1-128 printable ASCII characters (at most 100 for joinCoop), unique per co-op; not beginning with "csv!" (the keys of CSV import rows, INVALID_IDEMPOTENCY_KEY). */
   idempotencyKey: string;
   memo?: string | null | undefined;
   /** Another membership of the same co-op. */
@@ -2146,6 +2146,7 @@ export type NodeQuery = { node:
     | { __typename: 'Account', id: string, code: string, name: string, type: AccountType, lowerBound: string | null, upperBound: string | null, closed: boolean, closedAt: string | null, createdAt: string, book: { id: string }, parent: { id: string, code: string } | null, unit: { code: string, scale: number } }
     | { __typename: 'Book', id: string, name: string, description: string, maxBackdateDays: number, entryCount: string, headHash: string, createdAt: string, units: Array<{ code: string, scale: number }> }
     | { __typename: 'Coop', id: string }
+    | { __typename: 'CreditNetwork', id: string }
     | { __typename: 'JournalEntry', id: string, kind: JournalEntryKind, status: JournalEntryStatus, seq: string, hash: string, prevHash: string, effectiveAt: string, recordedAt: string, expiresAt: string | null, memo: string, idempotencyKey: string, postedBy: string | null, book: { id: string }, metadata: Array<{ key: string, value: string }>, lines: Array<{ lineNo: number, side: Side, amount: string, pending: boolean, unit: { code: string, scale: number }, account: { id: string, code: string } }>, reverses: { id: string } | null, reversedBy: { id: string } | null, pendingEntry: { id: string } | null, resolvedBy: { id: string } | null }
     | { __typename: 'MemberClass', id: string }
     | { __typename: 'Membership', id: string }

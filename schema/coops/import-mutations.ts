@@ -26,7 +26,7 @@ const ImportMembersCsvInput = builder.inputType('ImportMembersCsvInput', {
         `The file as text, a header line first (column names in any order, case-insensitive), at most ${IMPORT_ROWS_MAX} rows. ` +
         'MEMBERS: name, class (a member class code), applied_on (YYYY-MM-DD) required; kind (person | organization), ' +
         'email, phone, address, external_ref, status (applicant | candidate | active), status_on optional. ' +
-        'PAYMENTS: member (member number or external_ref), paid_on, amount required; method (cash | bank, default bank), ' +
+        'PAYMENTS: member (member number, leading zeros allowed, or external_ref; a reference written exactly as the cell wins), paid_on, amount required; method (cash | bank, default bank), ' +
         'reference (the memo) optional.',
     }),
     idempotencyKey: t.string({

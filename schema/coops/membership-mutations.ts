@@ -108,7 +108,9 @@ function rejectedMembership(...errors: LedgerError[]): MembershipPayloadValue {
 const keyField = (t: InputFields) =>
   t.string({
     required: true,
-    description: '1-128 printable ASCII characters (at most 100 for joinCoop), unique per co-op.',
+    description:
+      '1-128 printable ASCII characters (at most 100 for joinCoop), unique per co-op; not beginning with "csv!" ' +
+      '(the keys of CSV import rows, INVALID_IDEMPOTENCY_KEY).',
   });
 
 const JoinCoopInput = builder.inputType('JoinCoopInput', {

@@ -60,7 +60,8 @@ export const MemberAccountRoleEnum = builder.enumType('MemberAccountRole', {
 });
 export const InstalmentStatusEnum = builder.enumType('InstalmentStatus', {
   description:
-    'PAID; PARTLY_PAID; DUE (today); OVERDUE (due before today, unpaid); UPCOMING; CANCELLED (the membership ended unpaid).',
+    'PAID; PARTLY_PAID (a part paid before its day); DUE (due today, not fully paid); OVERDUE (due before today, ' +
+    'not fully paid: `paid` shows any part paid); UPCOMING (not yet due, nothing paid); CANCELLED (the membership ended unpaid).',
   values: ['PAID', 'PARTLY_PAID', 'DUE', 'OVERDUE', 'UPCOMING', 'CANCELLED'] as const,
 });
 export const PaymentMethodEnum = builder.enumType('PaymentMethod', {

@@ -6,7 +6,9 @@
  * transaction: parties, memberships, their accounts and events, and every entry, through the
  * posting engine's submitWith; if the ledger still rejects an entry (a bound, a closed account, a
  * date past the book's backdating limit), the whole file rolls back and that row is reported.
- * The import is idempotent: the same key and the same file answer with the first result.
+ * The import is idempotent: the same key and the same file answer with the first result. A row's
+ * membership and entries are keyed "csv!<file key>#<line>" (rules.importRowKey), a form no other
+ * request may take, so a payment or a join keyed like a row never stands for it.
  *
  * MEMBERS columns (header names, any order, case-insensitive):
  *   name (required), class (required: a member class code), applied_on (required: YYYY-MM-DD),
@@ -16,8 +18,10 @@
  *   A row whose person (kind, name and a non-empty email, case aside) is on an earlier line or
  *   already holds an open membership is refused (ALREADY_MEMBER): one person, one vote.
  * PAYMENTS columns:
- *   member (required: member number or external_ref; a text that is one member's number and
- *   another's external_ref is refused), paid_on (required: not before the member joined),
+ *   member (required: member number or external_ref; digits are read as a number whatever their
+ *   leading zeros, "00001" is member 1, unless an external_ref is written exactly so; a text that
+ *   is one member's number and another's external_ref is refused),
+ *   paid_on (required: not before the member joined),
  *   amount (required), method (cash | bank; default bank), reference (the entry's memo).
  */
 import {
@@ -44,7 +48,15 @@ import { lockBook } from './memberships.js';
 import { getMemberships } from './reading.js';
 import type { MembershipRecord, PaymentMethod } from './records.js';
 import { getCoops, listMemberClasses } from './register.js';
-import { asInputField, paymentEntry, reusedKey, todayUtc, unknownCoop, validateParty } from './rules.js';
+import {
+  asInputField,
+  importRowKey,
+  paymentEntry,
+  reusedKey,
+  todayUtc,
+  unknownCoop,
+  validateParty,
+} from './rules.js';
 
 export const IMPORT_ROWS_MAX = 5_000;
 export const IMPORT_KEY_LENGTH_MAX = 80;
@@ -226,12 +238,14 @@ export async function importCsv(
       email.trim() === ''
         ? null
         : [kind, name.trim().normalize('NFC').toLowerCase(), email.trim().toLowerCase()].join('\u0000');
-    const openMembers = new Map(
-      (await deps.store.openMemberPeople(input.bookId)).map((p) => [
-        personKey(p.kind, p.name, p.email),
-        p.memberNumber,
-      ]),
-    );
+    const openMembersIn = async (db?: Queryable) =>
+      new Map(
+        (await deps.store.openMemberPeople(input.bookId, db)).map((p) => [
+          personKey(p.kind, p.name, p.email),
+          p.memberNumber,
+        ]),
+      );
+    const openMembers = await openMembersIn();
     const people = new Map<string, number>();
     const parsed: MemberRow[] = [];
     for (const { line, get } of cells) {
@@ -302,6 +316,18 @@ export async function importCsv(
     }
     if (rowErrors.length > 0) return failure(data.length, rowErrors);
     return apply(deps, input, hash, actor, data.length, async (client, lineOfOp) => {
+      // Checked again under the co-op's lock (every members file and join takes it): a file sent
+      // at the same moment, with the same person, may have landed since the check above.
+      const openNow = await openMembersIn(client);
+      for (const row of parsed) {
+        const number = openNow.get(personKey(row.kind, row.name, row.email));
+        if (number !== undefined)
+          return {
+            line: row.line,
+            column: 'name',
+            error: new LedgerError('ALREADY_MEMBER', `this person already holds membership ${number}`),
+          };
+      }
       const partyIds = parsed.map(() => uuidv7());
       const inserted = await deps.store.insertParties(
         client,
@@ -323,7 +349,7 @@ export async function importCsv(
           partyId: partyIds[i]!,
           classId: row.classId,
           appliedOn: row.appliedOn,
-          idempotencyKey: `${input.idempotencyKey}#${row.line}`,
+          idempotencyKey: importRowKey(input.idempotencyKey, row.line),
           requestHash: requestHash('importMembersCsv.row', { hash, line: row.line }),
           note: `imported (file key ${input.idempotencyKey}, line ${row.line})`,
           transitions: row.status === 'APPLICANT' ? [] : [{ toState: row.status, effectiveOn: row.statusOn }],
@@ -349,10 +375,14 @@ export async function importCsv(
   const byRef = new Map(members.filter((m) => m.externalRef).map((m) => [m.externalRef!, m]));
   // A member number or an external_ref; a text that is both, of two different memberships, names
   // neither (taking the number would credit one member with another's payment).
+  // A cell of digits is also the number it spells, leading zeros aside ("00001", as the register
+  // prints member 1), unless an external_ref is written exactly as the cell: then it names that.
   type Named = { id: string | null; ambiguous: string | null };
   const named = (cell: string): Named => {
-    const n = byNumber.get(cell);
     const r = byRef.get(cell);
+    const n =
+      byNumber.get(cell) ??
+      (r === undefined && /^[0-9]+$/.test(cell) ? byNumber.get(cell.replace(/^0+(?=[0-9])/, '')) : undefined);
     if (n && r && n.id !== r.id)
       return {
         id: null,
@@ -448,7 +478,7 @@ export async function importCsv(
       const entry = paymentEntry(coop, row.membership, 'INSTALMENT', row.amount, {
         paidOn: row.paidOn,
         method: row.method,
-        idempotencyKey: `${input.idempotencyKey}#${row.line}`,
+        idempotencyKey: importRowKey(input.idempotencyKey, row.line),
         memo: row.reference,
       });
       return entryOp(input.bookId, 'STANDARD', entry, null, actor);

@@ -40,6 +40,7 @@ import {
   dayStart,
   InputProblems,
   paymentEntry,
+  reservedKey,
   reusedKey,
   text,
   todayUtc,
@@ -72,6 +73,7 @@ export async function join(
   // together too).
   const problems: (LedgerError | null)[] = [
     validateIdempotencyKey(input.idempotencyKey) ??
+      reservedKey(input.idempotencyKey) ??
       // The subscription entry's key is this key + ":subscription", which must fit the ledger's 128.
       (input.idempotencyKey.length > JOIN_KEY_LENGTH_MAX
         ? new LedgerError(
@@ -155,7 +157,7 @@ export async function changeState(
   actor: Principal,
 ): Promise<MembershipResult | LedgerError> {
   if (!mayWriteBook(actor, input.bookId)) return unknownMembership();
-  const keyError = validateIdempotencyKey(input.idempotencyKey);
+  const keyError = validateIdempotencyKey(input.idempotencyKey) ?? reservedKey(input.idempotencyKey);
   if (keyError) return keyError;
   const dateError = validateDate(input.effectiveOn, 'effectiveOn');
   if (dateError) return dateError;
@@ -220,6 +222,8 @@ async function payment(
   actor: string,
   kind: 'INSTALMENT' | 'REDEMPTION',
 ): Promise<MembershipResult | LedgerError> {
+  const keyError = reservedKey(input.idempotencyKey);
+  if (keyError) return keyError;
   const dateError = validateDate(input.paidOn, 'paidOn');
   if (dateError) return dateError;
   if (input.method !== 'CASH' && input.method !== 'BANK')
@@ -301,6 +305,8 @@ export async function transferShares(
   actor: Principal,
 ): Promise<MembershipResult | LedgerError> {
   if (!mayWriteBook(actor, input.bookId)) return unknownMembership('fromMembershipId');
+  const keyError = reservedKey(input.idempotencyKey);
+  if (keyError) return keyError;
   const dateError = validateDate(input.effectiveOn, 'effectiveOn');
   if (dateError) return dateError;
   if (input.fromMembershipId === input.toMembershipId)

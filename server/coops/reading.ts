@@ -152,13 +152,18 @@ export async function balancesOf(
   return memberships.map((m) => memberBalances(m, rows));
 }
 
-/** The instalment plan of a membership whose class and balances are at hand (no I/O). */
+/**
+ * The instalment plan of a membership whose class and balances are at hand (no I/O). An instalment
+ * not fully paid says when it is owed, whatever part of it was paid (its `paid` tells that part):
+ * OVERDUE past its day, DUE on it; PARTLY_PAID is left for a part paid ahead of the day.
+ */
 export function scheduleOf(
   deps: CoopDeps,
   m: MembershipRecord,
   cls: MemberClassRecord,
   b: MemberBalances,
 ): Instalment[] {
+  const today = todayUtc(deps.clock());
   return instalmentSchedule({
     buyIn: m.subscribed,
     scale: cls.unit.scale,
@@ -166,9 +171,11 @@ export function scheduleOf(
     intervalMonths: cls.instalmentIntervalMonths,
     startOn: m.appliedOn,
     paidTotal: b.paidIn,
-    today: todayUtc(deps.clock()),
+    today,
     ended: isLeaving(m.state),
-  });
+  }).map((i) =>
+    i.status !== 'PARTLY_PAID' || i.dueOn > today ? i : { ...i, status: i.dueOn < today ? 'OVERDUE' : 'DUE' },
+  );
 }
 
 export async function schedule(deps: CoopDeps, m: MembershipRecord): Promise<Instalment[]> {

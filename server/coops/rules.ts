@@ -177,6 +177,31 @@ export function asInputField(error: LedgerError, dateField: string): LedgerError
   return error;
 }
 
+/**
+ * What the rows of a CSV import are keyed by: "csv!<file key>#<line>" (its membership, its payment
+ * entry; a subscription entry adds ":subscription"). No other request of a co-op may take a key
+ * that begins with "csv!" (reservedKey), so a row's key is never one a payment, a join, a state
+ * change or a transfer already holds, nor can one of them later take a row's. Files imported
+ * before this form keyed their rows "<file key>#<line>": their replays answer from the import's
+ * own record, never from those keys, so nothing reads the old form back.
+ */
+export const IMPORT_ROW_KEY_PREFIX = 'csv!';
+
+export function importRowKey(fileKey: string, line: number): string {
+  return `${IMPORT_ROW_KEY_PREFIX}${fileKey}#${line}`;
+}
+
+/** The refusal of a request's key in the form kept for CSV import rows, or null. */
+export function reservedKey(key: string, field = 'idempotencyKey'): LedgerError | null {
+  return typeof key === 'string' && key.startsWith(IMPORT_ROW_KEY_PREFIX)
+    ? new LedgerError(
+        'INVALID_IDEMPOTENCY_KEY',
+        `an idempotencyKey may not begin with "${IMPORT_ROW_KEY_PREFIX}" (kept for the rows of CSV imports)`,
+        field,
+      )
+    : null;
+}
+
 export function reusedKey(): LedgerError {
   return new LedgerError(
     'IDEMPOTENCY_KEY_REUSED',

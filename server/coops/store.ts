@@ -935,8 +935,9 @@ export class CoopStore {
   /** The people (kind, name, email) of the co-op's open memberships that have an email, with their number. */
   async openMemberPeople(
     bookId: string,
+    tx: Queryable = this.db,
   ): Promise<{ kind: string; name: string; email: string; memberNumber: number }[]> {
-    const { rows } = await this.db.query(
+    const { rows } = await tx.query(
       `select p.kind, p.name, p.email, m.member_number from membership m join party p on p.book_id = m.book_id and p.id = m.party_id
         where m.book_id = $1 and m.state not in ('WITHDRAWN', 'TERMINATED') and p.email <> ''`,
       [bookId],

@@ -242,7 +242,8 @@ describe('REPAY_NOW: join, instalments, active, leave paid out in cash; a second
     await expectMoney(aliceId, { paidIn: '766.67', outstanding: '233.33', shareCapital: '766.67' }, [
       ['333.34', 'PAID'],
       ['333.33', 'PAID'],
-      ['100.00', 'PARTLY_PAID'],
+      // Past its day and paid in part: still OVERDUE, the part shown.
+      ['100.00', 'OVERDUE'],
     ]);
   });
 
