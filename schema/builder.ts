@@ -28,15 +28,19 @@ const NODE_TYPENAMES = new Set([
   'MemberClass',
   'Party',
   'Membership',
+  'CreditNetwork',
 ]);
 
 /**
  * A first, id-only filter of `node(id:)`. For Party and Membership a member of the book passes
  * here; their loaders then keep only the member's own (schema/coops/memberships.ts), so another
- * member's id answers null too.
+ * member's id answers null too. CreditNetwork is filtered by its loader alone.
  */
 function mayReadNode(ctx: GraphQLContext, typename: string, id: string): boolean {
   if (typename === 'Book' || typename === 'Coop') return canReadBook(ctx.principal, id);
+  // A network is also read by the treasurers of its member co-ops, which only its loader can tell
+  // (schema/credit/queries.ts, the rule of creditNetwork(id:)).
+  if (typename === 'CreditNetwork') return ctx.principal !== null;
   const key = parseScopedId(id);
   if (!key) return false;
   switch (typename) {

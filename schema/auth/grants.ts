@@ -20,8 +20,11 @@ function scopeToApi(g: Grant): string {
 
 export function scopeFromApi(g: Grant): Grant {
   if (g.role === 'TREASURER' || g.role === 'NETWORK_STEWARD') {
-    // A co-op is its book: its Coop id names the same book.
-    return { role: g.role, scope: decodeId(g.scope, 'Book') ?? decodeId(g.scope, 'Coop') ?? g.scope };
+    // A co-op is its book, and so is a mutual-credit network: its Coop id, or its CreditNetwork id,
+    // names the same book as its Book id.
+    const bookId =
+      decodeId(g.scope, 'Book') ?? decodeId(g.scope, 'Coop') ?? decodeId(g.scope, 'CreditNetwork');
+    return { role: g.role, scope: bookId ?? g.scope };
   }
   if (g.role === 'MEMBER') {
     const key = decodeScopedId(g.scope, 'Account');
@@ -48,7 +51,7 @@ export const RoleGrantInput = builder.inputType('RoleGrantInput', {
     scope: t.string({
       required: true,
       description:
-        "'' for ADMIN; a Book id (or a Coop id, the same book) for TREASURER and NETWORK_STEWARD; an Account id (the member's own) for MEMBER; a city name for CITY_ANALYST.",
+        "'' for ADMIN; a Book id (or a Coop or CreditNetwork id, the same book) for TREASURER and NETWORK_STEWARD; an Account id (the member's own) for MEMBER; a city name for CITY_ANALYST.",
     }),
   }),
 });

@@ -25,7 +25,6 @@ import {
   mayReadNetwork,
   NetworkConnection,
   NetworkRef,
-  networkGlobalId,
   ObligationConnection,
   ObligationRef,
   ownMembers,
@@ -89,11 +88,30 @@ async function memberScope(
   return own.length === 1 ? own[0]! : false;
 }
 
-NetworkRef.implement({
+/**
+ * A network through `node(id:)`: the same reading rule as `creditNetwork(id:)` (its stewards, the
+ * treasurers of its member co-ops, an admin); what the caller may not read, or no network, is null.
+ */
+async function loadNetworkNodes(ids: readonly string[], ctx: GraphQLContext) {
+  const readable = new Set<string>();
+  for (const id of ids) if (UUID.test(id) && (await mayReadNetwork(ctx, id))) readable.add(id);
+  if (readable.size === 0) return ids.map(() => null);
+  const found = new Map(
+    (await guard(() => ctx.services.credit.getNetworks([...readable]))).map((n) => [n.id, n]),
+  );
+  return ids.map((id) => found.get(id) ?? null);
+}
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+builder.node(NetworkRef, {
   description:
     'A mutual-credit network: one book in its own unit. Read by its stewards and by the treasurers of its member co-ops.',
+  // Checked on the object itself, like every Node type, so each path to a network is checked again.
+  authScopes: async (n, ctx) => mayReadNetwork(ctx, n.id),
+  // The CreditNetwork id (`CreditNetwork:<book uuid>`); its Book id names the same book.
+  id: { resolve: (n) => n.id },
+  loadMany: (ids, ctx) => loadNetworkNodes(ids, ctx),
   fields: (t) => ({
-    id: t.id({ resolve: (n) => networkGlobalId(n.id) }),
     bookId: t.id({
       description: "The network's Book id (its ledger, for stewards).",
       resolve: (n) => encodeGlobalID('Book', n.id),

@@ -2744,6 +2744,7 @@ describe('the rule table and the schema', () => {
       'Account',
       'Book',
       'Coop',
+      'CreditNetwork',
       'JournalEntry',
       'MemberClass',
       'Membership',
