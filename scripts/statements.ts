@@ -43,6 +43,21 @@ const COMPARE = {
 
 class UsageError extends Error {}
 
+/**
+ * A text table under column headers: the first column left-aligned, the amounts right-aligned, each
+ * column as wide as its widest cell and two spaces between columns, so a long account name or an
+ * amount of many digits never runs into its neighbour.
+ */
+function textTable(headers: string[], rows: string[][]): string[] {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)];
+}
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -99,17 +114,14 @@ async function main(): Promise<void> {
     // Paged: one request answers at most TRIAL_BALANCE_PAGE_MAX lines.
     const tb = await client.trialBalanceAllLines(vars);
     if (!tb) throw missing();
-    const lines = tb.lines.map(
-      (l) =>
-        `${'  '.repeat(l.depth - 1)}${l.account.code} ${l.account.name}`.padEnd(50) +
-        money(l.debitBalance) +
-        money(l.creditBalance),
-    );
-    for (const u of tb.units)
-      lines.push(
-        `Total ${u.unit.code}`.padEnd(50) + money(u.debitBalanceTotal) + money(u.creditBalanceTotal),
-      );
-    return write(`${lines.join('\n')}\n`);
+    const rows: [string, string, string][] = tb.lines.map((l) => [
+      `${'  '.repeat(l.depth - 1)}${l.account.code} ${l.account.name}`,
+      l.debitBalance ?? '',
+      l.creditBalance ?? '',
+    ]);
+    for (const u of tb.units) rows.push([`Total ${u.unit.code}`, u.debitBalanceTotal, u.creditBalanceTotal]);
+    const title = `Trial balance as of ${tb.asOf}${tb.rollupDepth ? ` (rolled up to depth ${tb.rollupDepth})` : ''}`;
+    return write(`${[title, '', ...textTable(['Account', 'Debit', 'Credit'], rows)].join('\n')}\n`);
   }
   if (command === 'income') {
     if (!values.from || !values.to) throw new UsageError('income needs --from and --to');
