@@ -31,6 +31,14 @@ ${connectionHelp('a bearer token, sent when set (the directory needs none)')}
 
 Fails at once when nothing listens at the address.`;
 
+/** On a terminal, one line rewritten in place; in a log file, a whole line every this many profiles. */
+const PROGRESS_LINE_EVERY = 100;
+
+function progress(written: number): void {
+  if (process.stderr.isTTY) process.stderr.write(`\r${written} profiles written`);
+  else if (written % PROGRESS_LINE_EVERY === 0) process.stderr.write(`${written} profiles written\n`);
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -72,9 +80,9 @@ async function main(): Promise<void> {
       file,
       profileUrl: `${publicBaseUrl.replace(/\/+$/, '')}${entry.profilePath}`,
     });
-    process.stderr.write(`\r${index.length} profiles written`);
+    progress(index.length);
   }
-  if (index.length > 0) process.stderr.write('\n');
+  if (index.length > 0 && process.stderr.isTTY) process.stderr.write('\n');
   writeFileSync(
     join(values.out!, 'index.json'),
     `${JSON.stringify({ schema: 'solidarity_economy_initiatives-v0.2.0', exportedAt: new Date().toISOString(), coops: index }, null, 2)}\n`,
