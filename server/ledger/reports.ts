@@ -344,6 +344,13 @@ export async function verifyChain(pool: DbPool, book: BookRecord): Promise<Chain
         return fail(entry.id, entry.seq, 'prevHash does not match the previous entry');
       if (entryHash(prevHash, entry) !== entry.hash)
         return fail(entry.id, entry.seq, 'content does not match its hash');
+      const copy = entry.lineCopyMismatch;
+      if (copy !== null)
+        return fail(
+          entry.id,
+          entry.seq,
+          `line ${copy.lineNo}'s ${copy.fields.join(', ')} ${copy.fields.length > 1 ? 'differ' : 'differs'} from its entry's`,
+        );
       prevHash = entry.hash;
       expectedSeq++;
       checked++;

@@ -66,19 +66,45 @@ export async function listEntries(db: Queryable, f: EntryFilter): Promise<EntryR
   return rows.map(entryFromRow);
 }
 
-/** Entries of a book in chain order, a page at a time, for chain verification. */
+/**
+ * A line's copy of its entry's effectiveAt, seq and phase that disagrees with the entry: the line
+ * and which copies differ. The copies are not hashed (the entry's values are), yet balances as of
+ * an instant, an account's history and the posted totals read them.
+ */
+export interface LineCopyMismatch {
+  lineNo: number;
+  fields: ('effectiveAt' | 'seq' | 'phase')[];
+}
+
+/**
+ * Entries of a book in chain order, a page at a time, for chain verification, each with the
+ * first of its lines whose copies of the entry's fields disagree with it (null when none does).
+ */
 export async function entriesBySeq(
   db: Queryable,
   bookId: string,
   afterSeq: bigint,
   limit: number,
-): Promise<EntryRecord[]> {
+): Promise<(EntryRecord & { lineCopyMismatch: LineCopyMismatch | null })[]> {
   const { rows } = await db.query(
-    `select ${ENTRY_COLUMNS}, ${LINES_JSON} from journal_entry e
+    `select ${ENTRY_COLUMNS}, ${LINES_JSON},
+       (select json_build_array(l.line_no, l.effective_at is distinct from e.effective_at,
+                                l.seq is distinct from e.seq, l.phase is distinct from c.phase)
+          from journal_line l
+         where l.book_id = e.book_id and l.entry_id = e.id
+           and (l.effective_at is distinct from e.effective_at or l.seq is distinct from e.seq
+                or l.phase is distinct from c.phase)
+         order by l.line_no limit 1) as line_copy
+       from journal_entry e
+       cross join lateral (select case when e.kind = 'PENDING' then 'PENDING' else 'POSTED' end as phase) c
       where e.book_id = $1 and e.seq > $2::bigint order by e.seq limit $3`,
     [bookId, afterSeq.toString(), limit],
   );
-  return rows.map(entryFromRow);
+  return rows.map((row) => {
+    const copy = row.line_copy as [number, boolean, boolean, boolean] | null;
+    const fields = (['effectiveAt', 'seq', 'phase'] as const).filter((_, i) => copy?.[i + 1] === true);
+    return { ...entryFromRow(row), lineCopyMismatch: copy === null ? null : { lineNo: copy[0], fields } };
+  });
 }
 
 export interface PostedTotals {
