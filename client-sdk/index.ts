@@ -955,17 +955,17 @@ export interface LedgerClient {
     variables?: IterateVariables<CreditNetworksQueryVariables>,
     options?: CallOptions & PaginateOptions,
   ): AsyncGenerator<CreditNetwork, void, undefined>;
-  /** Every member of a network (nothing when the caller may not read it). Forward only. */
+  /** Every member of a network by member number (nothing when the caller may not read it), either way. */
   iterateNetworkMembers(
     variables: IterateVariables<CreditNetworkQueryVariables>,
     options?: CallOptions & PaginateOptions,
   ): AsyncGenerator<NetworkMember, void, undefined>;
-  /** A network's payment requests the caller may see (optionally one member's). Forward only. */
+  /** A network's payment requests the caller may see (optionally one member's), either way. */
   iterateNetworkPaymentRequests(
     variables: IterateVariables<NetworkPaymentRequestsQueryVariables>,
     options?: CallOptions & PaginateOptions,
   ): AsyncGenerator<PaymentRequest, void, undefined>;
-  /** A network's obligations the caller may see (filters as `networkObligations`). Forward only. */
+  /** A network's obligations the caller may see (filters as `networkObligations`), either way. */
   iterateNetworkObligations(
     variables: IterateVariables<NetworkObligationsQueryVariables>,
     options?: CallOptions & PaginateOptions,
