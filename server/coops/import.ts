@@ -559,8 +559,18 @@ async function apply(
       rows,
       rejected.map(({ r, line }) => {
         // Told in the file's terms: the entry's date is the row's date column; a line of an entry
-        // the file never wrote names no column.
-        const error = asInputField((r as { ok: false; error: LedgerError }).error, DATE_COLUMN[input.kind]);
+        // the file never wrote names no column. A payment past the receivable's bound is what the
+        // check calls PAYMENT_EXCEEDS_OUTSTANDING: a payment posted since the file was checked.
+        const ledgerError = (r as { ok: false; error: LedgerError }).error;
+        if (input.kind === 'PAYMENTS' && ledgerError.code === 'BALANCE_BOUND_EXCEEDED')
+          return {
+            row: line,
+            column: 'amount',
+            code: 'PAYMENT_EXCEEDS_OUTSTANDING' as const,
+            message:
+              'the member owes less than this at this row (a payment was posted while the file was checked)',
+          };
+        const error = asInputField(ledgerError, DATE_COLUMN[input.kind]);
         return { row: line, column: error.field, code: error.code, message: error.message };
       }),
     );

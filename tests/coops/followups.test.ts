@@ -303,3 +303,50 @@ describe('one person in two members files sent at once', () => {
     expect(all.length).toBe(4 * 21);
   });
 });
+
+describe('a payment that lands while a payments file is checked', () => {
+  it('one of the two is refused as PAYMENT_EXCEEDS_OUTSTANDING on amount, whichever came second', async () => {
+    const coop = await setupCoop(server.url, admin);
+    const classId = await createClass(coop, { code: 'W', name: 'Worker', buyIn: '100.00', voting: true });
+    const D = daysAgo(10);
+    for (let round = 0; round < 3; round++) {
+      const member = await join(coop, { classId, appliedOn: D });
+      // 30 rows of 2.00 and one payment of 50.00: each fits the 100.00 owed alone, not together.
+      const rows = Array.from(
+        { length: 30 },
+        () => `${member.membership.memberNumber},${addDays(D, 1)},2.00`,
+      );
+      const [file, paid] = await Promise.all([
+        coop.treasurer.importMembersCsv({
+          coopId: coop.id,
+          kind: 'PAYMENTS',
+          csv: ['member,paid_on,amount', ...rows, ''].join('\n'),
+          idempotencyKey: newKey('file'),
+        }),
+        coop.treasurer.payInstalment({
+          membershipId: member.membership.id,
+          amount: '50.00',
+          paidOn: addDays(D, 1),
+          method: 'BANK',
+          idempotencyKey: newKey('pay'),
+        }),
+      ]);
+      const paidIn = (await coop.treasurer.membership({ id: member.membership.id }))!.paidIn;
+      if (file.imported) {
+        expect(paid.userErrors.map((e) => [e.code, e.field])).toEqual([
+          ['PAYMENT_EXCEEDS_OUTSTANDING', 'amount'],
+        ]);
+        expect(paidIn).toBe('60.00');
+      } else {
+        expect(paid.userErrors).toEqual([]);
+        // The 26th row (line 27) is the first past what is owed, however the file found out (its
+        // check names every row past it, the posting the first).
+        expect(file.rowErrors[0]!.row).toBe(27);
+        expect(new Set(file.rowErrors.map((e) => `${e.column} ${e.code}`))).toEqual(
+          new Set(['amount PAYMENT_EXCEEDS_OUTSTANDING']),
+        );
+        expect(paidIn).toBe('50.00');
+      }
+    }
+  });
+});
