@@ -55,7 +55,7 @@ function textTable(headers: string[], rows: string[][]): string[] {
       .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
       .join('  ')
       .trimEnd();
-  return [line(headers), ...rows.map(line)];
+  return [line(headers), ...rows.map((r) => (r.length === 0 ? '' : line(r)))];
 }
 
 async function main(): Promise<void> {
@@ -101,7 +101,18 @@ async function main(): Promise<void> {
     if (values.out) writeFileSync(values.out, data);
     else process.stdout.write(data);
   };
-  const money = (s: string | null | undefined) => (s ?? '').padStart(16);
+  // The comparison column only when one was asked for.
+  const amounts = (amount: string, comparison: string | null | undefined) =>
+    compare === 'NONE' ? [amount] : [amount, comparison ?? ''];
+  const headers = (
+    period: { from?: string; to: string },
+    comparison: { period: { from?: string; to: string } } | null | undefined,
+  ) => {
+    const name = (p: { from?: string; to: string }) => (p.from ? `${p.from} to ${p.to}` : p.to);
+    return compare === 'NONE' || !comparison
+      ? ['Account', name(period)]
+      : ['Account', name(period), name(comparison.period)];
+  };
 
   if (command === 'trial') {
     const asOf = values['as-of'] ? `${values['as-of']}T23:59:59.999Z` : null;
@@ -140,25 +151,24 @@ async function main(): Promise<void> {
     }
     const s = await client.incomeStatement(vars);
     if (!s) throw missing();
-    const out: string[] = [`Income statement ${s.period.from} to ${s.period.to}`];
+    const rows: string[][] = [];
     for (const u of s.units) {
-      out.push('', `In ${u.unit.code}`);
+      rows.push([], [`In ${u.unit.code}`]);
       for (const section of [u.revenue, u.expenses]) {
         for (const l of section.lines)
-          out.push(
-            `${'  '.repeat(l.depth - 1)}${l.account.code} ${l.account.name}`.padEnd(50) +
-              money(l.amount) +
-              money(l.comparisonAmount),
-          );
-        out.push(
-          `Total ${section.type.toLowerCase()}`.padEnd(50) +
-            money(section.total) +
-            money(section.comparisonTotal),
-        );
+          rows.push([
+            `${'  '.repeat(l.depth - 1)}${l.account.code} ${l.account.name}`,
+            ...amounts(l.amount, l.comparisonAmount),
+          ]);
+        rows.push([
+          `Total ${section.type.toLowerCase()}`,
+          ...amounts(section.total, section.comparisonTotal),
+        ]);
       }
-      out.push('Result'.padEnd(50) + money(u.result) + money(u.comparisonResult));
+      rows.push(['Result', ...amounts(u.result, u.comparisonResult)]);
     }
-    return write(`${out.join('\n')}\n`);
+    const title = `Income statement ${s.period.from} to ${s.period.to}`;
+    return write(`${[title, '', ...textTable(headers(s.period, s.comparison), rows)].join('\n')}\n`);
   }
   if (!values['as-of']) throw new UsageError('balance needs --as-of');
   const vars = {
@@ -176,35 +186,26 @@ async function main(): Promise<void> {
   }
   const s = await client.balanceSheet(vars);
   if (!s) throw missing();
-  const out: string[] = [`Balance sheet as of ${s.asOf} (result since ${s.periodStart})`];
+  const rows: string[][] = [];
   for (const u of s.units) {
-    out.push('', `In ${u.unit.code}`);
+    rows.push([], [`In ${u.unit.code}`]);
     for (const section of [u.assets, u.liabilities, u.equity]) {
       for (const l of section.lines)
-        out.push(
-          `${'  '.repeat(l.depth - 1)}${l.account.code} ${l.account.name}`.padEnd(50) +
-            money(l.amount) +
-            money(l.comparisonAmount),
-        );
-      out.push(
-        `Total ${section.type.toLowerCase()}`.padEnd(50) +
-          money(section.total) +
-          money(section.comparisonTotal),
-      );
+        rows.push([
+          `${'  '.repeat(l.depth - 1)}${l.account.code} ${l.account.name}`,
+          ...amounts(l.amount, l.comparisonAmount),
+        ]);
+      rows.push([`Total ${section.type.toLowerCase()}`, ...amounts(section.total, section.comparisonTotal)]);
     }
-    out.push(
-      'Result for the period'.padEnd(50) + money(u.resultOfPeriod) + money(u.comparisonResultOfPeriod),
-    );
-    out.push(
-      'Results of earlier periods'.padEnd(50) + money(u.earlierResults) + money(u.comparisonEarlierResults),
-    );
-    out.push(
-      'Total liabilities and equity'.padEnd(50) +
-        money(u.totalLiabilitiesAndEquity) +
-        money(u.comparisonTotalLiabilitiesAndEquity),
-    );
+    rows.push(['Result for the period', ...amounts(u.resultOfPeriod, u.comparisonResultOfPeriod)]);
+    rows.push(['Results of earlier periods', ...amounts(u.earlierResults, u.comparisonEarlierResults)]);
+    rows.push([
+      'Total liabilities and equity',
+      ...amounts(u.totalLiabilitiesAndEquity, u.comparisonTotalLiabilitiesAndEquity),
+    ]);
   }
-  return write(`${out.join('\n')}\n`);
+  const title = `Balance sheet as of ${s.asOf} (result since ${s.periodStart})`;
+  return write(`${[title, '', ...textTable(headers({ to: s.asOf }, s.comparison), rows)].join('\n')}\n`);
 }
 
 main().catch((error) => {

@@ -3,7 +3,8 @@
  * headers (Account, Debit, Credit), and columns that stay apart whatever is in them. Hand-worked:
  * one sale of 999,999,999,999,999.99 (18 characters, wider than the 16 the columns had) to an
  * account whose name is longer than the 50 characters the first column had; the totals row holds
- * two such amounts, which ran together as one number.
+ * two such amounts, which ran together as one number. The income statement and the balance sheet
+ * as text had the same columns: they now have the same table, headed by their periods.
  */
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,7 +59,7 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
   });
 }
 
-describe('npm run statements -- trial --format text', () => {
+describe('npm run statements -- <statement> --format text', () => {
   it('prints column headers, and columns apart under them', { timeout: 90_000 }, async () => {
     const trial = await cli(['trial', '--book', bookId, '--as-of', '2025-02-28', '--format', 'text']);
     expect(trial.code, trial.stderr).toBe(0);
@@ -81,5 +82,42 @@ describe('npm run statements -- trial --format text', () => {
       { label: 'Total USD', gap: '  ', debit: HUGE, credit: HUGE },
     ]);
     expect(lines[0]).toMatch(/^Trial balance as of 2025-02-28T23:59:59\.999Z/);
+  });
+
+  it('prints the income statement and the balance sheet as text the same way', {
+    timeout: 90_000,
+  }, async () => {
+    const cells = (text: string, start: string) =>
+      text
+        .split('\n')
+        .find((l) => l.startsWith(start))
+        ?.split(/ {2,}/);
+    const income = await cli([
+      'income',
+      '--book',
+      bookId,
+      '--from',
+      '2025-02-01',
+      '--to',
+      '2025-02-28',
+      '--compare',
+      'previous-period',
+      '--format',
+      'text',
+    ]);
+    expect(income.code, income.stderr).toBe(0);
+    expect(income.stdout).toMatch(
+      /^Account {2,}2025-02-01 to 2025-02-28 {2,}\d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d$/m,
+    );
+    expect(cells(income.stdout, '4000')).toEqual([`4000 ${LONG_NAME}`, HUGE, '0.00']);
+    expect(cells(income.stdout, 'Result')).toEqual(['Result', HUGE, '0.00']);
+    const sheet = await cli(['balance', '--book', bookId, '--as-of', '2025-02-28', '--format', 'text']);
+    expect(sheet.code, sheet.stderr).toBe(0);
+    expect(sheet.stdout).toMatch(/^Account {2,}2025-02-28$/m);
+    expect(cells(sheet.stdout, '1010')).toEqual(['1010 Bank', HUGE]);
+    expect(cells(sheet.stdout, 'Total liabilities and equity')).toEqual([
+      'Total liabilities and equity',
+      HUGE,
+    ]);
   });
 });
