@@ -139,7 +139,7 @@ async function membershipOutcome(
   const entry = outcome.results[0];
   const entryId =
     outcome.value.entryKey !== null
-      ? await entryIdByKey(deps.pool, bookId, outcome.value.entryKey)
+      ? await deps.store.membershipEntryIdByKey(deps.pool, bookId, outcome.value.entryKey, outcome.value.id)
       : entry?.ok
         ? entry.entry.id
         : null;

@@ -613,6 +613,24 @@ export class CoopStore {
     return rows.map((r) => `${r.book_id}:${r.id}`);
   }
 
+  /**
+   * The id of the entry under `key` that this membership's own request posted (its subscription or
+   * its leaving both carry coop.membership), or null: an entry another request posted under the
+   * same key (a payment keyed like a leaving that redeemed nothing) is not this membership's.
+   */
+  async membershipEntryIdByKey(
+    tx: Queryable,
+    bookId: string,
+    key: string,
+    membershipId: string,
+  ): Promise<string | null> {
+    const { rows } = await tx.query(
+      `select id from journal_entry where book_id = $1 and idempotency_key = $2 and metadata->>'coop.membership' = $3`,
+      [bookId, key, membershipId],
+    );
+    return (rows[0]?.id as string | undefined) ?? null;
+  }
+
   async membershipEvents(bookId: string, membershipId: string): Promise<MembershipEventRecord[]> {
     const { rows } = await this.db.query(
       `select e.seq, e.from_state, e.to_state, to_char(e.effective_on, 'YYYY-MM-DD') as effective_on, e.recorded_at,
@@ -620,6 +638,7 @@ export class CoopStore {
          from membership_event e join membership m on m.book_id = e.book_id and m.id = e.membership_id
          left join journal_entry j on j.book_id = e.book_id
           and j.idempotency_key = coalesce(e.idempotency_key, case when e.seq = 1 then m.idempotency_key || ':subscription' end)
+          and j.metadata->>'coop.membership' = m.id::text
         where e.book_id = $1 and e.membership_id = $2 order by e.seq`,
       [bookId, membershipId],
     );

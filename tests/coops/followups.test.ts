@@ -350,3 +350,41 @@ describe('a payment that lands while a payments file is checked', () => {
     }
   });
 });
+
+describe('a leaving that redeemed nothing answers no entry, even under a key a payment used', () => {
+  it('its replay and its history name no entry, not the payment’s', async () => {
+    const coop = await setupCoop(server.url, admin);
+    const paying = await createClass(coop, { code: 'W', name: 'Worker', buyIn: '100.00', voting: true });
+    const free = await createClass(coop, { code: 'F', name: 'Friend', buyIn: '0.00', voting: false });
+    const D = daysAgo(10);
+    const payer = await join(coop, { classId: paying, appliedOn: D });
+    const friend = await join(coop, { classId: free, appliedOn: D });
+    // One ticket number keys both: the payment of one member and the leaving of another.
+    const key = newKey('ticket');
+    const paid = await coop.treasurer.payInstalment({
+      membershipId: payer.membership.id,
+      amount: '10.00',
+      paidOn: addDays(D, 1),
+      method: 'BANK',
+      idempotencyKey: key,
+    });
+    expect(paid.userErrors).toEqual([]);
+    const input = {
+      membershipId: friend.membership.id,
+      toState: 'WITHDRAWN' as const,
+      effectiveOn: addDays(D, 2),
+      idempotencyKey: key,
+    };
+    const first = await coop.treasurer.changeMembershipState(input);
+    expect(first.userErrors).toEqual([]);
+    expect([first.replayed, first.entry]).toEqual([false, null]);
+    const again = await coop.treasurer.changeMembershipState(input);
+    expect(again.userErrors).toEqual([]);
+    expect([again.replayed, again.entry]).toEqual([true, null]);
+    const history = (await coop.treasurer.membership({ id: friend.membership.id }))!.history;
+    expect(history.map((e) => [e.toState, e.entry])).toEqual([
+      ['APPLICANT', null],
+      ['WITHDRAWN', null],
+    ]);
+  });
+});
