@@ -507,6 +507,8 @@ export type PaymentRequest = NodeOf<
   NonNullable<NetworkPaymentRequestsQuery['creditNetwork']>['paymentRequests']
 >;
 export type Obligation = NodeOf<NonNullable<NetworkObligationsQuery['creditNetwork']>['obligations']>;
+/** A committed clearing with its first 100 lines (`lines.pageInfo` says whether there are more). */
+export type Clearing = NodeOf<NonNullable<NetworkClearingsQuery['creditNetwork']>['clearings']>;
 export type PatronageRun = NodeOf<PatronageRunsQuery['patronageRuns']>;
 export type PatronageRecord = NodeOf<PatronageRecordsQuery['patronageRecords']>;
 
@@ -970,6 +972,11 @@ export interface LedgerClient {
     variables: IterateVariables<NetworkObligationsQueryVariables>,
     options?: CallOptions & PaginateOptions,
   ): AsyncGenerator<Obligation, void, undefined>;
+  /** A network's committed clearings, either way (nothing when the caller may not read the network). */
+  iterateNetworkClearings(
+    variables: IterateVariables<NetworkClearingsQueryVariables>,
+    options?: CallOptions & PaginateOptions,
+  ): AsyncGenerator<Clearing, void, undefined>;
   /** A co-op's patronage runs, newest first (`backward: true` walks from the oldest). */
   iteratePatronageRuns(
     variables: IterateVariables<PatronageRunsQueryVariables>,
@@ -1452,6 +1459,13 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
       iterate(
         async (v: NetworkObligationsQueryVariables, c?: CallOptions) =>
           (await send(NetworkObligationsDocument, v, c)).creditNetwork?.obligations ?? noPage,
+        variables,
+        call,
+      ),
+    iterateNetworkClearings: (variables, call) =>
+      iterate(
+        async (v: NetworkClearingsQueryVariables, c?: CallOptions) =>
+          (await send(NetworkClearingsDocument, v, c)).creditNetwork?.clearings ?? noPage,
         variables,
         call,
       ),

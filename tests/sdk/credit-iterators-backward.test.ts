@@ -119,4 +119,42 @@ describe('mutual-credit iterators, backward', () => {
       obligations: [...forward.obligations].reverse(),
     });
   });
+  it('walk committed clearings both ways, one a page, with their pageInfo', async () => {
+    const { networkId, steward, members } = network;
+    // Two clearings of the cycle 0 -> 1 -> 2 -> 0: the first sets off 5.00 of each obligation
+    // (5.00, 6.00, 7.00 recorded above), the second 1.00 of a new cycle of 1.00 each.
+    const first = await steward.commitClearing({ networkId, currency: 'EUR', idempotencyKey: newKey('clr') });
+    expect(first.userErrors).toEqual([]);
+    expect(first.clearing?.setoffTotal).toBe('15.00');
+    const again = await steward.recordObligations({
+      networkId,
+      idempotencyKey: newKey('obl'),
+      obligations: [0, 1, 2].map((d) => ({
+        debtorId: members[d]!,
+        creditorId: members[(d + 1) % 3]!,
+        currency: 'EUR',
+        amount: '1.00',
+        dueOn: '2026-03-31',
+        reference: `again-${d}`,
+      })),
+    });
+    expect(again.userErrors).toEqual([]);
+    const second = await steward.commitClearing({
+      networkId,
+      currency: 'EUR',
+      idempotencyKey: newKey('clr'),
+    });
+    expect(second.userErrors).toEqual([]);
+    const page = await steward.networkClearings({ networkId, first: 1 });
+    expect(page!.clearings.totalCount).toBe(2);
+    expect(page!.clearings.pageInfo.hasNextPage).toBe(true);
+    expect(page!.clearings.edges[0]!.node.lines.pageInfo.hasNextPage).toBe(false);
+    const forward = (await all(steward.iterateNetworkClearings({ networkId, first: 1 }))).map((c) => c.id);
+    expect(forward).toHaveLength(2);
+    expect(new Set(forward)).toEqual(new Set([first.clearing!.id, second.clearing!.id]));
+    const backward = (
+      await all(steward.iterateNetworkClearings({ networkId, last: 1 }, { backward: true }))
+    ).map((c) => c.id);
+    expect(backward).toEqual([...forward].reverse());
+  });
 });
