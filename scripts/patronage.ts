@@ -284,8 +284,10 @@ async function run(client: LedgerClient, command: Command, values: Values): Prom
         const page = await client.previewPatronageAllocation({ ...base, first: 100, after });
         if (refused(page.userErrors)) return 1;
         const p = page.preview!;
-        // Each page is computed anew: pages of different inputs (records or members changed while
-        // reading) are two previews, not one.
+        // The pages after the first are slices of the first page's computation while the service
+        // holds it (a minute, in the process that answered); a page computed anew (another
+        // instance, or later) is of other inputs when records or members changed meanwhile: two
+        // previews, not one.
         if (header && p.inputsHash !== header.inputsHash) {
           console.error(
             `patronage: the co-op's patronage changed while the preview was read (inputs ${header.inputsHash}, ` +

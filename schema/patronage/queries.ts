@@ -5,6 +5,7 @@
  * notices; anyone else (an analyst, another co-op's member) nothing.
  */
 import { decodeGlobalID } from '@pothos/plugin-relay';
+import { type FieldNode, type GraphQLResolveInfo, Kind, type SelectionSetNode } from 'graphql';
 import { canReadBook, LedgerError } from '../../server/core/index.js';
 import type {
   AllocationLine,
@@ -54,6 +55,39 @@ async function isOwnMembership(ctx: GraphQLContext, bookId: string, membershipId
   if (keys.length === 0) return false;
   const own = await guard(() => ctx.services.coops.membershipIdsOfAccounts(keys));
   return own.includes(scopedId(bookId, membershipId));
+}
+
+/**
+ * Whether this previewPatronageAllocation reads a page after the first: its preview's allocations
+ * are asked with a non-null `after` or `before` (literal or variable, through fragments too). Such
+ * a page may be a slice of the preview its first page computed (server/patronage/preview-cache.ts).
+ */
+function readsLaterPage(info: GraphQLResolveInfo): boolean {
+  const seen = new Set<string>();
+  const given = (field: FieldNode) =>
+    (field.arguments ?? []).some((a) => {
+      if (a.name.value !== 'after' && a.name.value !== 'before') return false;
+      if (a.value.kind === Kind.VARIABLE) {
+        const v = info.variableValues[a.value.name.value];
+        return v !== undefined && v !== null;
+      }
+      return a.value.kind !== Kind.NULL;
+    });
+  const fieldsOf = (set: SelectionSetNode | undefined): FieldNode[] =>
+    (set?.selections ?? []).flatMap((s): FieldNode[] => {
+      if (s.kind === Kind.FIELD) return [s];
+      if (s.kind === Kind.INLINE_FRAGMENT) return fieldsOf(s.selectionSet);
+      if (seen.has(s.name.value)) return [];
+      seen.add(s.name.value);
+      return fieldsOf(info.fragments[s.name.value]?.selectionSet);
+    });
+  return info.fieldNodes.some((root) =>
+    fieldsOf(root.selectionSet)
+      .filter((f) => f.name.value === 'preview')
+      .some((preview) =>
+        fieldsOf(preview.selectionSet).some((f) => f.name.value === 'allocations' && given(f)),
+      ),
+  );
 }
 
 const PreviewPayload = builder
@@ -185,7 +219,7 @@ builder.queryFields((t) => ({
       }),
       allocatedOn: t.arg({ type: 'Date', description: 'The allocation (notice) date; default today.' }),
     },
-    resolve: async (_r, args, ctx) => {
+    resolve: async (_r, args, ctx, info) => {
       const result = await guard(() =>
         ctx.services.patronage.preview(
           {
@@ -195,6 +229,7 @@ builder.queryFields((t) => ({
             allocatedOn: args.allocatedOn ?? null,
           },
           ctx.principal!,
+          readsLaterPage(info),
         ),
       );
       if (result instanceof LedgerError) return { preview: null, userErrors: userErrorsOf(result) };

@@ -40,6 +40,7 @@ import type { TxClient } from '../platform/transaction.js';
 import { type ComputedFigures, computeFigures, type FigureLine, gatherInputs } from './compute.js';
 import type { PatronageDeps } from './deps.js';
 import { coopOf } from './policy.js';
+import type { PreviewCache } from './preview-cache.js';
 import { getRuns } from './reading.js';
 import type { CommitRunInput, ReverseRunInput, RunFigures, RunRequest, RunResult } from './records.js';
 import { checkRunKey, noPolicy, pastDate, rejectedEntry, rejection, reusedKey, unknownRun } from './rules.js';
@@ -78,22 +79,43 @@ function checkRequest(deps: PatronageDeps, input: RunRequest): Checked | LedgerE
   return { fiscalYear: input.fiscalYear, surplus: input.surplus ?? null, allocatedOn };
 }
 
-/** The run's figures without posting anything. For the co-op's treasurers (and admins). */
+/**
+ * The run's figures without posting anything. For the co-op's treasurers (and admins).
+ * `continuation`: a page after the first of a preview read page by page, answered from the
+ * preview its first page computed when `cache` still holds it (see preview-cache.ts).
+ */
 export async function previewRun(
   deps: PatronageDeps,
   input: RunRequest,
   actor: Principal,
+  reuse?: { cache: PreviewCache; continuation: boolean },
 ): Promise<RunFigures | LedgerError> {
   if (!mayWriteBook(actor, input.bookId)) return unknownCoop();
   const coop = await coopOf(deps, input.bookId);
   if (!coop) return unknownCoop();
   const checked = checkRequest(deps, input);
   if (checked instanceof LedgerError) return checked;
-  const policy = await policyRow(deps.pool, coop.id, null);
-  if (!policy) return noPolicy();
-  const gathered = await gatherInputs(deps, deps.pool, coop, checked, policy);
-  if (gathered instanceof LedgerError) return gathered;
-  return computeFigures(gathered.inputs, gathered.counted);
+  const compute = async (): Promise<RunFigures | LedgerError> => {
+    const policy = await policyRow(deps.pool, coop.id, null);
+    if (!policy) return noPolicy();
+    const gathered = await gatherInputs(deps, deps.pool, coop, checked, policy);
+    if (gathered instanceof LedgerError) return gathered;
+    return computeFigures(gathered.inputs, gathered.counted);
+  };
+  if (!reuse) return compute();
+  // Today is part of the request: who has left by today counts as former.
+  const key = JSON.stringify([
+    coop.id,
+    checked.fiscalYear,
+    checked.surplus,
+    checked.allocatedOn,
+    todayUtc(deps.clock()),
+  ]);
+  const cached = reuse.continuation ? reuse.cache.get(key) : undefined;
+  if (cached) return cached;
+  const figures = compute();
+  reuse.cache.set(key, figures);
+  return figures;
 }
 
 function summaryOf(f: RunFigures): Record<string, unknown> {

@@ -22,6 +22,7 @@ import type { PatronageDeps } from './deps.js';
 import * as documents from './documents.js';
 import * as payouts from './payouts.js';
 import * as policy from './policy.js';
+import { PreviewCache } from './preview-cache.js';
 import * as reading from './reading.js';
 import * as recording from './recording.js';
 import type {
@@ -55,6 +56,8 @@ type Key = { bookId: string; id: string };
 
 export class PatronageService {
   private readonly deps: PatronageDeps;
+  /** The last previews computed, for the later pages of a preview read page by page. */
+  private readonly previews = new PreviewCache();
 
   constructor(pool: DbPool, ledger: LedgerService, coops: CoopService, clock: () => Date = () => new Date()) {
     this.deps = { pool, ledger, coops, clock };
@@ -117,8 +120,12 @@ export class PatronageService {
 
   // ---------- runs ----------
 
-  preview(input: RunRequest, actor: Principal): Promise<RunFigures | LedgerError> {
-    return runs.previewRun(this.deps, input, actor);
+  /**
+   * A preview, computed now; `continuation` (a page after the first) may answer the preview this
+   * process computed for the same request's first page, within a minute (preview-cache.ts).
+   */
+  preview(input: RunRequest, actor: Principal, continuation = false): Promise<RunFigures | LedgerError> {
+    return runs.previewRun(this.deps, input, actor, { cache: this.previews, continuation });
   }
 
   commit(input: CommitRunInput, actor: Principal): Promise<RunResult | LedgerError> {

@@ -158,8 +158,11 @@ describe('scripts/patronage.ts', () => {
 
   it('refuses a preview whose pages were computed from different inputs', async () => {
     // 101 members: two pages of 100. Between the first page and the second a record is added (by a
-    // proxy in front of the service, after it has answered the first page): the pages come from
-    // two computations, and their lines must not be printed as one preview.
+    // proxy in front of the service, after it has answered the first page), and the second page is
+    // answered by another instance of the service on the same database (as behind a load
+    // balancer), which does not hold the first page's preview: the pages come from two
+    // computations, and their lines must not be printed as one preview. (One instance answers the
+    // later pages from the first page's computation: tests/patronage/preview-pages.test.ts.)
     const setup = await patronageCoop(server.url, admin);
     const members: Member[] = [];
     for (let i = 0; i < 101; i += 20)
@@ -186,12 +189,13 @@ describe('scripts/patronage.ts', () => {
       })),
     );
     let previews = 0;
+    const other = await startTestServer({ config: { rateLimitPerSecond: 0 } });
     const proxy = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', async () => {
         const body = Buffer.concat(chunks);
-        const answer = await fetch(server.url, {
+        const answer = await fetch(previews === 0 ? server.url : other.url, {
           method: req.method,
           headers: { 'content-type': 'application/json', authorization: req.headers.authorization ?? '' },
           body,
@@ -246,6 +250,7 @@ describe('scripts/patronage.ts', () => {
       expect([again.code, again.out.trim().split('\n').length]).toEqual([0, 102]);
     } finally {
       await new Promise<void>((resolve) => proxy.close(() => resolve()));
+      await other.stop();
     }
   }, 180_000);
 });
