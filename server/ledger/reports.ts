@@ -3,7 +3,7 @@
  * integrity checks (the hash chain, stored totals against the lines).
  */
 import { balanceView, Decimal, formatAmount, GENESIS_HASH, normalSide, ZERO } from '../core/index.js';
-import type { DbPool } from '../platform/transaction.js';
+import type { DbPool, Queryable } from '../platform/transaction.js';
 import { entryHash } from './chain-hash.js';
 import type {
   AuditMismatch,
@@ -19,10 +19,12 @@ import type { RolledTrialBalanceLine } from './statements.js';
 import { type AccountRow, findAccounts } from './store.js';
 import {
   balanceMismatches,
+  chainHead,
   dayTotalMismatches,
   descendantIds,
   eachTrialBalanceChunk,
   entriesBySeq,
+  inReadSnapshot,
   inTrialBalanceSnapshot,
   postedTotalsAsOf,
   type TrialBalanceUnitSums,
@@ -322,9 +324,19 @@ export function trialBalance(
   };
 }
 
-/** Recomputes the book's hash chain from its entries and names the first link that does not match. */
-export async function verifyChain(pool: DbPool, book: BookRecord): Promise<ChainVerification> {
-  const bookId = book.id;
+/**
+ * Recomputes the book's hash chain from its entries and names the first link that does not match,
+ * reading the head and every entry in one snapshot (entries posted meanwhile are not seen).
+ */
+export function verifyChain(pool: DbPool, book: BookRecord): Promise<ChainVerification> {
+  return inReadSnapshot(pool, (db) => verifyChainIn(db, book.id));
+}
+
+async function verifyChainIn(db: Queryable, bookId: string): Promise<ChainVerification> {
+  const book = (await chainHead(db, bookId)) ?? { entryCount: '0', lastHash: GENESIS_HASH };
+  const headCount = BigInt(book.entryCount);
+  // The first entry past the head's count (an entry added without the head), named if found.
+  let beyondHead: { id: string; seq: string } | null = null;
   let prevHash = GENESIS_HASH;
   let expectedSeq = 1n;
   let checked = 0;
@@ -336,8 +348,9 @@ export async function verifyChain(pool: DbPool, book: BookRecord): Promise<Chain
     firstMismatch: { entryId, seq, reason },
   });
   for (;;) {
-    const page = await entriesBySeq(pool, bookId, expectedSeq - 1n, 1000);
+    const page = await entriesBySeq(db, bookId, expectedSeq - 1n, 1000);
     for (const entry of page) {
+      if (BigInt(entry.seq) === headCount + 1n) beyondHead = entry;
       if (BigInt(entry.seq) !== expectedSeq)
         return fail(entry.id, entry.seq, `expected entry number ${expectedSeq}, found ${entry.seq}`);
       if (entry.prevHash !== prevHash)
@@ -357,10 +370,10 @@ export async function verifyChain(pool: DbPool, book: BookRecord): Promise<Chain
     }
     if (page.length < 1000) break;
   }
-  if (BigInt(book.entryCount) !== expectedSeq - 1n) {
+  if (headCount !== expectedSeq - 1n) {
     return fail(
-      null,
-      book.entryCount,
+      beyondHead?.id ?? null,
+      beyondHead?.seq ?? book.entryCount,
       `the book's head says ${book.entryCount} entries but ${expectedSeq - 1n} were found`,
     );
   }
@@ -401,9 +414,13 @@ const TOTAL_FIELDS = {
  * book: for audits, not the request path.
  */
 export async function auditBook(pool: DbPool, book: BookRecord): Promise<BookAudit> {
-  const chain = await verifyChain(pool, book);
-  const { accounts, mismatches: totals } = await balanceMismatches(pool, book.id);
-  const days = await dayTotalMismatches(pool, book.id);
+  // One snapshot for every read: totals compared with lines posted after them would differ.
+  const { chain, accounts, totals, days } = await inReadSnapshot(pool, async (db) => {
+    const chain = await verifyChainIn(db, book.id);
+    const { accounts, mismatches: totals } = await balanceMismatches(db, book.id);
+    const days = await dayTotalMismatches(db, book.id);
+    return { chain, accounts, totals, days };
+  });
   const byId = new Map(accounts.map((a) => [a.id, a]));
   const mismatches: AuditMismatch[] = totals.map((m) => ({
     account: m.account,

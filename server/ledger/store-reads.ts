@@ -474,6 +474,37 @@ export interface TrialBalanceCsvRow extends TrialBalanceRow {
 }
 
 /**
+ * Runs reads in one REPEATABLE READ READ ONLY transaction on a connection of its own, so that they
+ * see one snapshot of the book: the integrity checks (a chain verified page by page while entries
+ * are posted otherwise finds more entries than the head it read first, and totals read apart from
+ * the lines they are compared with differ by what was posted in between).
+ */
+export async function inReadSnapshot<T>(pool: DbPool, work: (db: Queryable) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let ok = false;
+  try {
+    await client.query('begin isolation level repeatable read read only');
+    const result = await work(client);
+    await client.query('commit');
+    ok = true;
+    return result;
+  } finally {
+    // A failed read's connection is closed (which rolls its transaction back), not pooled.
+    client.release(!ok);
+  }
+}
+
+/** A book's chain head as stored: how many entries it has and the hash of the last (null: no book). */
+export async function chainHead(
+  db: Queryable,
+  bookId: string,
+): Promise<{ entryCount: string; lastHash: string } | null> {
+  const { rows } = await db.query('select entry_seq::text as n, last_hash from book where id = $1', [bookId]);
+  const row = rows[0];
+  return row ? { entryCount: row.n as string, lastHash: row.last_hash as string } : null;
+}
+
+/**
  * Runs trial balance reads in one REPEATABLE READ READ ONLY transaction on a connection of its own
  * (so they read one snapshot: a csv's totals agree with its lines). The planner misjudges the
  * account tree's size by two orders of magnitude (the recursive CTE: 4.6 million rows estimated

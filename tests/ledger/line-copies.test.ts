@@ -6,6 +6,9 @@
  * still matches. verifyBookChain (and so auditBook) must name the entry whose line disagrees.
  */
 import { describe, expect, it } from 'vitest';
+import { entryHash } from '../../server/ledger/chain-hash.js';
+import type { Queryable } from '../../server/ledger/store.js';
+import { entriesBySeq } from '../../server/ledger/store-reads.js';
 import {
   type CreatedAccount,
   type CreatedBook,
@@ -129,5 +132,40 @@ describe("a line's copy of its entry changed in the database", () => {
     const chain = (await ctx.ledger.verifyBookChain({ bookId: f.book.id }))!;
     expect(chain).toMatchObject({ ok: false, entriesChecked: 0, firstMismatch: { seq: '1' } });
     expect(chain.firstMismatch!.entry!.id).toBe(f.entries[0]!.id);
+  });
+});
+
+describe('an entry added at the end by SQL, its hash computed, the head left as it was', () => {
+  it('is named by verifyBookChain', async () => {
+    const f = await fixture();
+    const [last] = await entriesBySeq(ctx.db as unknown as Queryable, f.uuid, 2n, 1);
+    const forged = {
+      ...last!,
+      id: '0190f000-0000-7000-8000-0000000000f0',
+      seq: '4',
+      idempotencyKey: 'forged',
+      prevHash: last!.hash,
+    };
+    const hash = entryHash(forged.prevHash, forged);
+    await ctx.db.query(
+      `insert into journal_entry (book_id, id, seq, kind, idempotency_key, request_hash, effective_at,
+         recorded_at, memo, metadata, posted_by, prev_hash, hash)
+       select book_id, $3, 4, kind, 'forged', request_hash, effective_at, recorded_at, memo, metadata, posted_by, $4, $5
+         from journal_entry where book_id = $1 and id = $2`,
+      [f.uuid, f.entries[2]!.raw, forged.id, forged.prevHash, hash],
+    );
+    await ctx.db.query(
+      `insert into journal_line (book_id, entry_id, line_no, account_id, side, amount, unit_code, effective_at, phase, seq)
+       select book_id, $3, line_no, account_id, side, amount, unit_code, effective_at, phase, 4
+         from journal_line where book_id = $1 and entry_id = $2`,
+      [f.uuid, f.entries[2]!.raw, forged.id],
+    );
+    const chain = (await ctx.ledger.verifyBookChain({ bookId: f.book.id }))!;
+    expect(chain).toMatchObject({
+      ok: false,
+      entriesChecked: 4,
+      firstMismatch: { seq: '4', reason: "the book's head says 3 entries but 4 were found" },
+    });
+    expect(decodeGlobalId(chain.firstMismatch!.entry!.id).id).toBe(forged.id);
   });
 });
