@@ -336,6 +336,9 @@ describe('metadata that must not break the chain', () => {
       { key: '9', value: 'nine' },
       { key: 'A', value: '😀\u2028"\\' },
       { key: 'a', value: 'x'.repeat(500) },
+      // Text that looks like JSON escapes PostgreSQL's jsonb refuses (\u0000, a lone surrogate).
+      { key: 'esc', value: '\\u0000 \\ud800 \\"' },
+      { key: 'json', value: '{"k":[1,null]}' },
     ];
     const p = await ctx.ledger.postJournalEntry({
       bookId: book.id,
