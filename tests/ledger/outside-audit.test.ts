@@ -360,3 +360,25 @@ describe('metadata that must not break the chain', () => {
     expect([replay.userErrors, replay.replayed]).toEqual([[], true]);
   });
 });
+
+describe('journal entries between two instants', () => {
+  it('takes `from` inclusive and `to` exclusive to the millisecond, for the book and for one account', async () => {
+    const { book, cash, equity } = await book2();
+    const t = utcMidnight(4) + 12 * 3600 * 1000;
+    await post(book.id, [debit(cash, '1.00'), credit(equity, '1.00')], iso(t - 1), 'before');
+    await post(book.id, [debit(cash, '2.00'), credit(equity, '2.00')], iso(t), 'at t');
+    await post(book.id, [debit(cash, '3.00'), credit(equity, '3.00')], iso(t + 1), 'at t+1');
+    const memos = async (from: number, to: number, accountId?: string) =>
+      (await ctx.ledger.journalEntries({
+        bookId: book.id,
+        from: iso(from),
+        to: iso(to),
+        ...(accountId ? { accountId } : {}),
+      }))!.edges.map((e) => e.node.memo);
+    for (const accountId of [undefined, cash.id]) {
+      expect(await memos(t, t + 1, accountId)).toEqual(['at t']);
+      expect(await memos(t - 1, t + 2, accountId)).toEqual(['before', 'at t', 'at t+1']);
+      expect(await memos(t, t, accountId)).toEqual([]);
+    }
+  });
+});
