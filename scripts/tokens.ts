@@ -17,8 +17,8 @@ an admin token from LEDGER_TOKEN (or --token).
   issue --name NAME --grant ROLE[:SCOPE] [--grant ...] [--label TEXT] [--expires-in-days N]
         Creates a principal with the grants and prints its token (shown only once).
         ROLE is ADMIN, TREASURER, MEMBER, NETWORK_STEWARD or CITY_ANALYST; SCOPE is a Book id
-        (a co-op's Coop id, or a network's CreditNetwork id, works too: each names its book),
-        an Account id (MEMBER), a city (CITY_ANALYST), none for ADMIN.
+        (a co-op's Coop id works too, and for NETWORK_STEWARD the network's CreditNetwork id:
+        each names its book), an Account id (MEMBER), a city (CITY_ANALYST), none for ADMIN.
   list  Lists every token (id, principal, grants, state).
   revoke TOKEN_ID
         Revokes a token; every server refuses it within 5 seconds.

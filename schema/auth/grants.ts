@@ -20,10 +20,14 @@ function scopeToApi(g: Grant): string {
 
 export function scopeFromApi(g: Grant): Grant {
   if (g.role === 'TREASURER' || g.role === 'NETWORK_STEWARD') {
-    // A co-op is its book, and so is a mutual-credit network: its Coop id, or its CreditNetwork id,
-    // names the same book as its Book id.
+    // A co-op is its book: its Coop id names the same book as its Book id. So is a mutual-credit
+    // network, whose CreditNetwork id is taken for its stewards only: a TREASURER grant on a
+    // network's book would write it through the ledger's general mutations, which a steward may not
+    // (server/ledger/write-access.ts), so that id is no way to issue one (INVALID_INPUT as before).
     const bookId =
-      decodeId(g.scope, 'Book') ?? decodeId(g.scope, 'Coop') ?? decodeId(g.scope, 'CreditNetwork');
+      decodeId(g.scope, 'Book') ??
+      decodeId(g.scope, 'Coop') ??
+      (g.role === 'NETWORK_STEWARD' ? decodeId(g.scope, 'CreditNetwork') : null);
     return { role: g.role, scope: bookId ?? g.scope };
   }
   if (g.role === 'MEMBER') {
@@ -51,7 +55,7 @@ export const RoleGrantInput = builder.inputType('RoleGrantInput', {
     scope: t.string({
       required: true,
       description:
-        "'' for ADMIN; a Book id (or a Coop or CreditNetwork id, the same book) for TREASURER and NETWORK_STEWARD; an Account id (the member's own) for MEMBER; a city name for CITY_ANALYST.",
+        "'' for ADMIN; a Book id for TREASURER and NETWORK_STEWARD (a co-op's Coop id names the same book, and for NETWORK_STEWARD so does a network's CreditNetwork id); an Account id (the member's own) for MEMBER; a city name for CITY_ANALYST.",
     }),
   }),
 });

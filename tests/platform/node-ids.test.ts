@@ -6,8 +6,8 @@
  * answer is compared with the type's own query for the same caller. The list of Node types is read
  * from the printed schema, so a new Node type without a case here fails this file.
  *
- * Also: a NETWORK_STEWARD (or TREASURER) grant takes the network's CreditNetwork id, which names the
- * same book as its Book id (README, Mutual credit).
+ * Also: a NETWORK_STEWARD grant takes the network's CreditNetwork id, which names the same book as
+ * its Book id (README, Mutual credit); a TREASURER grant does not.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -156,6 +156,15 @@ describe('a grant on a network takes its CreditNetwork id', () => {
       expect(read?.id).toBe(network.networkId);
       expect(decodeGlobalId(read!.bookId).bookId).toBe(network.bookUuid);
     }
+  });
+
+  it("refuses the CreditNetwork id as the scope of a TREASURER grant (a network is its stewards' to write)", async () => {
+    const payload = await admin.issueApiToken({
+      principalName: `treasurer ${newKey('t')}`,
+      grants: [{ role: 'TREASURER', scope: network.networkId }],
+    });
+    expect(payload.userErrors.map((e) => [e.code, e.field])).toEqual([['INVALID_INPUT', 'grants[0].scope']]);
+    expect(payload.token).toBeNull();
   });
 
   it('still refuses an id of another type as the scope of a book grant', async () => {
