@@ -1,5 +1,5 @@
 import { chainAmount, formatAmount } from '../../server/core/index.js';
-import type { AuditMismatch, BookAudit } from '../../server/ledger/index.js';
+import type { AuditMismatch, BookAudit, OpenPendingMismatch } from '../../server/ledger/index.js';
 import { builder } from '../builder.js';
 import { scopedId } from '../ids.js';
 import { loaders } from '../loaders.js';
@@ -163,17 +163,58 @@ const AuditMismatchRef = builder.objectRef<AuditMismatch>('AuditMismatch').imple
   }),
 });
 
+const OpenPendingMismatchKindEnum = builder.enumType('OpenPendingMismatchKind', {
+  description:
+    'How the open-pending table (the pending entries the expiry sweep reads) differs from the journal, where a ' +
+    'pending entry is open while no commit or void (an expiry is a void) names it.',
+  values: {
+    MISSING_ROW: { description: 'An open pending entry has no row: it would never expire.' },
+    EXTRA_ROW: { description: 'A row for an entry that is not an open pending entry.' },
+    WRONG_EXPIRES_AT: { description: "The row's expiry is not the pending entry's." },
+  } as const,
+});
+
+const OpenPendingMismatchRef = builder
+  .objectRef<OpenPendingMismatch & { bookId: string }>('OpenPendingMismatch')
+  .implement({
+    description: 'A difference between the open-pending table and the journal, naming the entry.',
+    fields: (t) => ({
+      kind: t.field({ type: OpenPendingMismatchKindEnum, resolve: (m) => m.kind }),
+      entry: t.field({
+        type: JournalEntryRef,
+        nullable: true,
+        description: 'The pending entry (null only if the row names no entry of the book).',
+        resolve: (m, _a, ctx) => loaders(ctx).entry.load(scopedId(m.bookId, m.entryId)),
+      }),
+      seq: t.exposeString('seq', { description: "The entry's seq." }),
+      storedExpiresAt: t.field({
+        type: 'DateTime',
+        nullable: true,
+        description: "The row's expiry; null with no row or a row with none.",
+        resolve: (m) => m.stored,
+      }),
+      journalExpiresAt: t.field({
+        type: 'DateTime',
+        nullable: true,
+        description: "The open pending entry's expiry; null when it has none or is not open.",
+        resolve: (m) => m.fromJournal,
+      }),
+    }),
+  });
+
 export const BookAuditRef = builder.objectRef<BookAudit>('BookAudit').implement({
   authScopes: (a) => ({ bookRead: a.bookId }),
   description:
-    "An audit of a book: its hash chain, and every stored account total and per-day total recomputed from the book's lines.",
+    "An audit of a book: its hash chain, every stored account total and per-day total recomputed from the book's lines, " +
+    'and the open-pending table (what the expiry sweep reads) recomputed from the journal.',
   fields: (t) => ({
     book: t.field({
       type: BookRef,
       resolve: async (a, _a, ctx) => (await loaders(ctx).book.load(a.bookId))!,
     }),
     ok: t.exposeBoolean('ok', {
-      description: 'The chain verifies and every stored total equals what the lines make.',
+      description:
+        'The chain verifies, every stored total equals what the lines make, and the open-pending table matches the journal.',
     }),
     chain: t.field({ type: ChainVerificationRef, resolve: (a) => a.chain }),
     accountsChecked: t.exposeInt('accountsChecked'),
@@ -185,6 +226,18 @@ export const BookAuditRef = builder.objectRef<BookAudit>('BookAudit').implement(
       type: [AuditMismatchRef],
       description: 'The mismatches, at most 1000 (mismatchCount counts them all).',
       resolve: (a) => a.mismatches,
+    }),
+    openPendingChecked: t.exposeInt('openPendingChecked', {
+      description: 'Pending entries compared: open by the journal, or with a row in the open-pending table.',
+    }),
+    openPendingMismatchCount: t.exposeInt('openPendingMismatchCount', {
+      description: 'Every difference between the open-pending table and the journal.',
+    }),
+    openPendingMismatches: t.field({
+      type: [OpenPendingMismatchRef],
+      description:
+        'The open-pending differences by seq, at most 1000 (openPendingMismatchCount counts them all).',
+      resolve: (a) => a.openPendingMismatches.map((m) => ({ ...m, bookId: a.bookId })),
     }),
   }),
 });

@@ -109,9 +109,22 @@ export interface AuditMismatch {
   recomputed: Decimal;
 }
 
+export type OpenPendingMismatchKind = 'MISSING_ROW' | 'EXTRA_ROW' | 'WRONG_EXPIRES_AT';
+
+/** A difference between the open-pending table (pending_open) and the journal. */
+export interface OpenPendingMismatch {
+  kind: OpenPendingMismatchKind;
+  entryId: string;
+  seq: string;
+  /** The row's expires_at (null: no row, or a row with none). */
+  stored: Date | null;
+  /** The pending entry's expires_at in the journal (null: not an open pending entry, or none). */
+  fromJournal: Date | null;
+}
+
 export interface BookAudit {
   bookId: string;
-  /** The chain verifies and every stored total equals what the lines make. */
+  /** The chain verifies, every stored total equals what the lines make, and the open-pending table the journal. */
   ok: boolean;
   chain: ChainVerification;
   accountsChecked: number;
@@ -119,4 +132,9 @@ export interface BookAudit {
   /** Every mismatch found; `mismatches` lists the first AUDIT_MISMATCHES_MAX of them. */
   mismatchCount: number;
   mismatches: AuditMismatch[];
+  /** Pending entries compared: open by the journal or with a row in the open-pending table. */
+  openPendingChecked: number;
+  /** Every open-pending difference; `openPendingMismatches` lists the first AUDIT_MISMATCHES_MAX. */
+  openPendingMismatchCount: number;
+  openPendingMismatches: OpenPendingMismatch[];
 }

@@ -26,6 +26,7 @@ import {
   entriesBySeq,
   inReadSnapshot,
   inTrialBalanceSnapshot,
+  openPendingMismatches,
   postedTotalsAsOf,
   type TrialBalanceUnitSums,
   trialBalanceRows,
@@ -409,17 +410,19 @@ const TOTAL_FIELDS = {
 
 /**
  * Everything a book's derived state can be checked against: the hash chain over its entries, and
- * every account's stored running totals and every per-day total recomputed from its lines. Each
+ * every account's stored running totals and every per-day total recomputed from its lines, and
+ * the open-pending table the expiry sweep reads recomputed from the journal. Each
  * difference is reported (account, field, day, stored and recomputed values). Reads the whole
  * book: for audits, not the request path.
  */
 export async function auditBook(pool: DbPool, book: BookRecord): Promise<BookAudit> {
   // One snapshot for every read: totals compared with lines posted after them would differ.
-  const { chain, accounts, totals, days } = await inReadSnapshot(pool, async (db) => {
+  const { chain, accounts, totals, days, open } = await inReadSnapshot(pool, async (db) => {
     const chain = await verifyChainIn(db, book.id);
     const { accounts, mismatches: totals } = await balanceMismatches(db, book.id);
     const days = await dayTotalMismatches(db, book.id);
-    return { chain, accounts, totals, days };
+    const open = await openPendingMismatches(db, book.id);
+    return { chain, accounts, totals, days, open };
   });
   const byId = new Map(accounts.map((a) => [a.id, a]));
   const mismatches: AuditMismatch[] = totals.map((m) => ({
@@ -448,11 +451,14 @@ export async function auditBook(pool: DbPool, book: BookRecord): Promise<BookAud
   }
   return {
     bookId: book.id,
-    ok: chain.ok && mismatches.length === 0,
+    ok: chain.ok && mismatches.length === 0 && open.mismatches.length === 0,
     chain,
     accountsChecked: accounts.length,
     dayTotalsChecked: days.checked,
     mismatchCount: mismatches.length,
     mismatches: mismatches.slice(0, AUDIT_MISMATCHES_MAX),
+    openPendingChecked: open.checked,
+    openPendingMismatchCount: open.mismatches.length,
+    openPendingMismatches: open.mismatches.slice(0, AUDIT_MISMATCHES_MAX),
   };
 }

@@ -4,6 +4,7 @@
  */
 import { Decimal, ZERO } from '../core/index.js';
 import type { DbPool } from '../platform/transaction.js';
+import type { OpenPendingMismatch } from './records.js';
 import {
   type AccountRow,
   ENTRY_COLUMNS,
@@ -297,6 +298,57 @@ export async function dayTotalMismatches(
       stored: { debits: new Decimal(r.stored_debits), credits: new Decimal(r.stored_credits) },
       fromLines: { debits: new Decimal(r.line_debits), credits: new Decimal(r.line_credits) },
     }));
+  return { checked, mismatches };
+}
+
+/**
+ * The open-pending table (pending_open, which the expiry sweep reads) recomputed from the
+ * journal: a PENDING entry no COMMIT or VOID (an expiry is a VOID) names is open, with its
+ * entry's expires_at. The entries compared (open by the journal or with a row), and each
+ * difference: an open entry with no row, a row for an entry that is not open, a row whose
+ * expires_at is not the entry's. Ordered by seq. For audits, not the request path.
+ */
+export async function openPendingMismatches(
+  db: Queryable,
+  bookId: string,
+): Promise<{ checked: number; mismatches: OpenPendingMismatch[] }> {
+  const { rows } = await db.query(
+    `with open_by_journal as (
+       select p.id, p.seq, p.expires_at
+         from journal_entry p
+        where p.book_id = $1 and p.kind = 'PENDING'
+          and not exists (select 1 from journal_entry r where r.book_id = $1 and r.pending_id = p.id)
+     ), compared as (
+       select coalesce(j.id, o.entry_id) as entry_id, j.id is not null as in_journal,
+              o.entry_id is not null as has_row, j.expires_at as journal_expires_at,
+              o.expires_at as stored_expires_at
+         from open_by_journal j
+         full join (select * from pending_open where book_id = $1) o on o.entry_id = j.id
+     )
+     select c.checked, m.entry_id, e.seq::text as seq, m.in_journal, m.has_row,
+            (extract(epoch from m.stored_expires_at) * 1000)::bigint::text as stored_ms,
+            (extract(epoch from m.journal_expires_at) * 1000)::bigint::text as journal_ms
+       from (select count(*)::int as checked from compared) c
+       left join (select * from compared
+                   where not (in_journal and has_row)
+                      or stored_expires_at is distinct from journal_expires_at) m on true
+       left join journal_entry e on e.book_id = $1 and e.id = m.entry_id
+      order by e.seq`,
+    [bookId],
+  );
+  const checked = rows.length > 0 ? Number(rows[0].checked) : 0;
+  const at = (ms: string | null) => (ms === null ? null : new Date(Number(ms)));
+  const mismatches = rows
+    .filter((r) => r.entry_id !== null)
+    .map(
+      (r): OpenPendingMismatch => ({
+        kind: !r.has_row ? 'MISSING_ROW' : !r.in_journal ? 'EXTRA_ROW' : 'WRONG_EXPIRES_AT',
+        entryId: r.entry_id as string,
+        seq: r.seq as string,
+        stored: r.has_row ? at(r.stored_ms) : null,
+        fromJournal: r.in_journal ? at(r.journal_ms) : null,
+      }),
+    );
   return { checked, mismatches };
 }
 

@@ -94,6 +94,10 @@ describe('auditBook', () => {
       dayTotalsChecked: 4,
       mismatchCount: 0,
       mismatches: [],
+      // The fixture's one pending entry, open, with its row.
+      openPendingChecked: 1,
+      openPendingMismatchCount: 0,
+      openPendingMismatches: [],
     });
   });
 
