@@ -19,6 +19,8 @@ an admin token from LEDGER_TOKEN (or --token).
         ROLE is ADMIN, TREASURER, MEMBER, NETWORK_STEWARD or CITY_ANALYST; SCOPE is a Book id
         (a co-op's Coop id works too, and for NETWORK_STEWARD the network's CreditNetwork id:
         each names its book), an Account id (MEMBER), a city (CITY_ANALYST), none for ADMIN.
+        A mutual-credit network's book takes NETWORK_STEWARD only: a TREASURER grant on it is
+        refused (its balances move only through payments and clearing).
   list  Lists every token (id, principal, grants, state).
   revoke TOKEN_ID
         Revokes a token; every server refuses it within 5 seconds.

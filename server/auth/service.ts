@@ -137,6 +137,19 @@ export class AuthService {
       const error = validateGrant(grant, `grants[${i}]`);
       if (error) return error;
     }
+    // A network's book is changed through the mutual-credit use cases only (payments, clearing),
+    // which keep its balances within limits and summing to zero. A TREASURER of it would write it
+    // through the ledger's general mutations, which its stewards may not use: no such grant.
+    const treasured = input.grants.flatMap((g) => (g.role === 'TREASURER' ? [g.scope] : []));
+    const managed = treasured.length === 0 ? [] : await this.store.managedBooks(treasured);
+    const i = input.grants.findIndex((g) => g.role === 'TREASURER' && managed.includes(g.scope));
+    if (i >= 0) {
+      return new LedgerError(
+        'INVALID_INPUT',
+        "a TREASURER grant cannot name a mutual-credit network's book: it changes only through the network's own use cases; grant NETWORK_STEWARD instead",
+        `grants[${i}].scope`,
+      );
+    }
     if (input.label.length > 200)
       return new LedgerError('INVALID_INPUT', 'label must be at most 200 characters', 'label');
     if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {

@@ -70,6 +70,18 @@ export class AuthStore {
     };
   }
 
+  /**
+   * Those of the book ids that name a book a domain manages (a mutual-credit network's book), which
+   * no TREASURER grant may name (server/ledger/write-access.ts).
+   */
+  async managedBooks(bookIds: string[]): Promise<string[]> {
+    const { rows } = await this.pool.query(
+      'select id::text from book where id = any($1::uuid[]) and managed_by is not null',
+      [bookIds],
+    );
+    return rows.map((r) => r.id as string);
+  }
+
   async touchToken(tokenId: string): Promise<void> {
     await this.pool.query('update api_token set last_used_at = now() where id = $1', [tokenId]);
   }
