@@ -1368,10 +1368,13 @@ export async function insertBookRow(
   );
 }
 
-/** The domain that manages the book (a network's book: 'credit'), or null; null for no such book. */
-export async function bookManagedBy(db: Queryable, bookId: string): Promise<string | null> {
+/**
+ * The domain that manages the book (a network's book: 'credit'), or null; undefined for no such
+ * book.
+ */
+export async function bookManagedBy(db: Queryable, bookId: string): Promise<string | null | undefined> {
   const { rows } = await db.query('select managed_by from book where id = $1', [bookId]);
-  return (rows[0]?.managed_by as string | null | undefined) ?? null;
+  return rows.length === 0 ? undefined : ((rows[0]!.managed_by as string | null) ?? null);
 }
 
 /** Accounts of one unit inserted with one statement (a chart, or the accounts of many members). */
