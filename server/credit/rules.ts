@@ -16,7 +16,6 @@ import {
   LedgerError,
   type LineInput,
   type MetadataEntry,
-  mayWriteBook,
   type Principal,
   validateIdempotencyKey,
   ZERO,
@@ -36,9 +35,14 @@ export const reusedKey = () =>
     'idempotencyKey',
   );
 
-/** Stewards of the network (and admins). */
+/**
+ * Stewards of the network (and admins): a NETWORK_STEWARD grant on the network's book. A TREASURER
+ * grant on it is no steward's (issueApiToken refuses such a grant; one stored before that refusal
+ * must not set limits or run clearing either).
+ */
 export function isSteward(actor: Principal | null, bookId: string): boolean {
-  return actor !== null && bookId !== '' && mayWriteBook(actor, bookId);
+  if (actor === null || bookId === '') return false;
+  return isAdmin(actor) || actor.grants.some((g) => g.role === 'NETWORK_STEWARD' && g.scope === bookId);
 }
 
 /** Co-op books the principal is a treasurer of. */

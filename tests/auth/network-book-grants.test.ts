@@ -146,6 +146,19 @@ describe("a TREASURER grant on a network's book", () => {
 
     expect(await balances()).toEqual(before);
 
+    // Nor does it act as the network's steward: a member's limit stays the policy's.
+    const raised = await treasurer.setCreditLimit({
+      memberId: network.members[0]!,
+      idempotencyKey: newKey('treasurer-limit'),
+      limit: '100000.00',
+      reason: 'a treasurer of the network book',
+    });
+    expect(raised.limitChange ?? null).toBeNull();
+    expect(raised.userErrors.length).toBeGreaterThan(0);
+    const read = await network.steward.creditNetwork({ id: network.networkId, first: 100 });
+    const member = read!.members.edges.find((e) => e.node.id === network.members[0]);
+    expect(member!.node.limit).toBe('100.00');
+
     // The same token still writes its own co-op's book.
     const own = await treasurer.accounts({ bookId: coops[0]!.bookId, first: 1 });
     expect(own!.edges.length).toBe(1);
