@@ -55,7 +55,7 @@ export const RoleGrantInput = builder.inputType('RoleGrantInput', {
     scope: t.string({
       required: true,
       description:
-        "'' for ADMIN; a Book id for TREASURER and NETWORK_STEWARD (a co-op's Coop id names the same book, and for NETWORK_STEWARD so does a network's CreditNetwork id); an Account id (the member's own) for MEMBER; a city name for CITY_ANALYST.",
+        "'' for ADMIN; a Book id for TREASURER and NETWORK_STEWARD (a co-op's Coop id names the same book, and for NETWORK_STEWARD so does a network's CreditNetwork id; a TREASURER grant may not name a network's book); an Account id (the member's own) for MEMBER; a city name for CITY_ANALYST.",
     }),
   }),
 });

@@ -63,19 +63,6 @@ export function canWriteBook(p: Principal | null, bookId: string): boolean {
 export const canReadBook = canWriteBook;
 
 /**
- * Whether the principal writes this book only as a NETWORK_STEWARD (not as an admin or one of its
- * treasurers): the ledger's general use cases then refuse a book that a domain manages (a
- * network's book: its stewards change it through the mutual-credit use cases only).
- */
-export function writesOnlyAsSteward(p: Principal, bookId: string): boolean {
-  return (
-    !isAdmin(p) &&
-    !p.grants.some((g) => g.role === 'TREASURER' && g.scope === bookId) &&
-    p.grants.some((g) => g.role === 'NETWORK_STEWARD' && g.scope === bookId)
-  );
-}
-
-/**
  * Whether the actor may change this book (a co-op is its book) through a use case. '' is what the
  * API makes of an id it cannot decode: it names no book, not even for an admin, so the use case
  * answers as for an unknown one.
