@@ -140,7 +140,11 @@ describe('a trial balance with more lines than one request answers', () => {
       });
     const [text, csv] = await Promise.all([cli('text'), cli('csv')]);
     expect(text.code, text.stderr).toBe(0);
-    const rows = text.stdout.trim().split('\n');
+    // A title, a blank line and the column headers, then a row per account and the unit's total.
+    const [title, blank, header, ...rows] = text.stdout.trim().split('\n');
+    expect(title).toMatch(/^Trial balance as of /);
+    expect(blank).toBe('');
+    expect(header).toMatch(/^Account +Debit +Credit$/);
     expect(rows).toHaveLength(ACCOUNTS + 1);
     expect(new Set(rows.slice(0, -1).map((r) => r.split(' ')[0])).size).toBe(ACCOUNTS);
     expect(rows[ACCOUNTS]).toMatch(/^Total USD/);

@@ -9,8 +9,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { coopInput } from '../helpers/coop.js';
 import { builtArgs } from '../helpers/build.js';
+import { coopInput } from '../helpers/coop.js';
 import { ledgerClient, uniqueSuffix } from '../helpers/ledger.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
