@@ -567,21 +567,10 @@ export async function inTrialBalanceSnapshot<T>(
   pool: DbPool,
   work: (db: Queryable) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
-  let ok = false;
-  try {
-    await client.query('begin isolation level repeatable read read only');
-    await client.query(
-      "select set_config('jit', 'off', true), set_config('cursor_tuple_fraction', '1', true)",
-    );
-    const result = await work(client);
-    await client.query('commit');
-    ok = true;
-    return result;
-  } finally {
-    // A failed read's connection is closed (which rolls its transaction back), not pooled.
-    client.release(!ok);
-  }
+  return inReadSnapshot(pool, async (db) => {
+    await db.query("select set_config('jit', 'off', true), set_config('cursor_tuple_fraction', '1', true)");
+    return work(db);
+  });
 }
 
 /**
