@@ -35,6 +35,8 @@ beforeAll(async () => {
        from generate_series(1, $2::int) g`,
     [decodeGlobalId(bookId).id, ACCOUNTS],
   );
+  // As autovacuum would soon: see trial-balance-small-heap.test.ts.
+  await ctx.db.query('analyze account');
   const posted = await ctx.ledger.postJournalEntry({
     bookId,
     idempotencyKey: newKey('tb-pages'),
