@@ -4,6 +4,7 @@ export * from './canonical-sink.js';
 export * from './chain.js';
 export * from './clearing.js';
 export * from './credit.js';
+export * from './csv-text.js';
 export * from './entries.js';
 export * from './entries-minor.js';
 export * from './errors.js';

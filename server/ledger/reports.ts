@@ -2,7 +2,15 @@
  * Reading the books: balances now and at any instant, roll-ups, the trial balance, and the
  * integrity checks (the hash chain, stored totals against the lines).
  */
-import { balanceView, Decimal, formatAmount, GENESIS_HASH, normalSide, ZERO } from '../core/index.js';
+import {
+  balanceView,
+  csvText,
+  Decimal,
+  formatAmount,
+  GENESIS_HASH,
+  normalSide,
+  ZERO,
+} from '../core/index.js';
 import type { DbPool, Queryable } from '../platform/transaction.js';
 import { entryHash } from './chain-hash.js';
 import type {
@@ -14,7 +22,7 @@ import type {
   ConsistencyReport,
   TrialBalanceUnit,
 } from './records.js';
-import { csvText, TRIAL_BALANCE_CSV_HEADER } from './statement-files.js';
+import { TRIAL_BALANCE_CSV_HEADER } from './statement-files.js';
 import type { RolledTrialBalanceLine } from './statements.js';
 import { type AccountRow, findAccounts } from './store.js';
 import {

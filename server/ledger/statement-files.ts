@@ -13,7 +13,13 @@
  * plain numbers.
  */
 
-import { type Decimal, formatAmount, type StatementLine, type StatementSection } from '../core/index.js';
+import {
+  csvText,
+  type Decimal,
+  formatAmount,
+  type StatementLine,
+  type StatementSection,
+} from '../core/index.js';
 import { loadPdfKit, unicodeSansFonts } from '../platform/pdfkit.js';
 import type { RolledTrialBalance, StatementReport } from './statements.js';
 
@@ -24,11 +30,6 @@ const SECTION_TITLES = {
   REVENUE: 'Revenue',
   EXPENSE: 'Expenses',
 } as const;
-
-export function csvText(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
 
 /** A row of the statement as the files show it. */
 interface Row {

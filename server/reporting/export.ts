@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { SUPPRESSION_REASONS } from '../core/disclosure-rules.js';
-import { LedgerError, type Principal } from '../core/index.js';
+import { csvText, LedgerError, type Principal } from '../core/index.js';
 import { decodeCells } from './cube.js';
 import type { ReportingDeps } from './deps.js';
 import { MEASURES } from './measures.js';
@@ -82,17 +82,7 @@ function csvField(v: string): string {
   return /[",\n\r]/.test(v) || /^[=+\-@\t]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
-/**
- * A text column a co-op or an admin names freely (the city, a neighbourhood): one a spreadsheet
- * would read as a formula (starting with = + - @, a tab or a carriage return) is prefixed with an
- * apostrophe, the usual guard (statement files do the same). Quotes alone do not stop a
- * spreadsheet from evaluating `"=HYPERLINK(...)"`. Values are plain numbers, never prefixed.
- */
-function csvText(v: string): string {
-  return csvField(/^[=+\-@\t\r]/.test(v) ? `'${v}` : v);
-}
-
-/** The columns of COLUMNS written with csvText. */
+/** The columns of COLUMNS named freely (the city, a neighbourhood): written with csvText. */
 const TEXT_COLUMNS = new Set([1, 2]);
 
 export async function exportRelease(
