@@ -30,6 +30,7 @@ import {
   isLeaving,
   LedgerError,
   type MembershipState,
+  memberCellReader,
   PARTY_KINDS,
   type PartyKind,
   parseAmount,
@@ -370,25 +371,12 @@ export async function importCsv(
 
   // PAYMENTS
   const members = await deps.store.memberNumbersAndRefs(input.bookId);
-  const byNumber = new Map(members.map((m) => [String(m.memberNumber), m]));
-  // An external ref names the party's latest membership.
-  const byRef = new Map(members.filter((m) => m.externalRef).map((m) => [m.externalRef!, m]));
-  // A member number or an external_ref; a text that is both, of two different memberships, names
-  // neither (taking the number would credit one member with another's payment).
-  // A cell of digits is also the number it spells, leading zeros aside ("00001", as the register
-  // prints member 1), unless an external_ref is written exactly as the cell: then it names that.
-  type Named = { id: string | null; ambiguous: string | null };
-  const named = (cell: string): Named => {
-    const r = byRef.get(cell);
-    const n =
-      byNumber.get(cell) ??
-      (r === undefined && /^[0-9]+$/.test(cell) ? byNumber.get(cell.replace(/^0+(?=[0-9])/, '')) : undefined);
-    if (n && r && n.id !== r.id)
-      return {
-        id: null,
-        ambiguous: `"${cell}" is both member number ${n.memberNumber} and the external_ref of member ${r.memberNumber}`,
-      };
-    return { id: (n ?? r)?.id ?? null, ambiguous: null };
+  // An external ref names the party's latest membership (memberCellReader: numbers, leading zeros,
+  // a text that is two members' refused).
+  const read = memberCellReader(members, (a, b) => a.id === b.id);
+  const named = (cell: string) => {
+    const r = read(cell);
+    return { id: r.member?.id ?? null, ambiguous: r.ambiguous };
   };
   const ids = [
     ...new Set(cells.map((c) => named(c.get('member')).id).filter((id): id is string => id !== null)),

@@ -373,3 +373,34 @@ export const MEMBER_CLASS_LIMITS = {
   instalmentIntervalMonthsMax: 24,
   classesPerCoopMax: 50,
 } as const;
+
+/** What a member cell of a file names: a member, or a text that is two members' (never taken). */
+export type MemberNamed<T> = { member: T | undefined; ambiguous: string | null };
+
+/**
+ * How a file's member column is read (the members' payments CSV, patronage records): a member
+ * number or an external_ref. A text of digits is also the number it spells, leading zeros aside
+ * ("00001", as a register printing padded numbers writes member 1), unless an external_ref is
+ * written exactly as the text: then it names that member. A text that is one member's number and
+ * another's external_ref names neither (`ambiguous` says why): taking the number would credit one
+ * member with the other's money.
+ */
+export function memberCellReader<T extends { memberNumber: number; externalRef: string | null }>(
+  members: readonly T[],
+  same: (a: T, b: T) => boolean,
+): (text: string) => MemberNamed<T> {
+  const byNumber = new Map(members.map((m) => [String(m.memberNumber), m]));
+  const byRef = new Map(members.filter((m) => m.externalRef !== null).map((m) => [m.externalRef!, m]));
+  return (text) => {
+    const r = byRef.get(text);
+    const n =
+      byNumber.get(text) ??
+      (r === undefined && /^[0-9]+$/.test(text) ? byNumber.get(text.replace(/^0+(?=[0-9])/, '')) : undefined);
+    if (n && r && !same(n, r))
+      return {
+        member: undefined,
+        ambiguous: `"${text}" is both member number ${n.memberNumber} and the external_ref of member ${r.memberNumber}`,
+      };
+    return { member: n ?? r, ambiguous: null };
+  };
+}

@@ -29,6 +29,7 @@ import {
   type ErrorCode,
   LedgerError,
   mayWriteBook,
+  memberCellReader,
   type Principal,
   parseAmount,
   policyFromJson,
@@ -97,8 +98,7 @@ function checkRecords(
   today: string,
 ): { rows: NewRecord[]; problems: RecordProblem[] } {
   const byId = new Map(roster.map((m) => [m.membershipId, m]));
-  const byNumber = new Map(roster.map((m) => [String(m.memberNumber), m]));
-  const byRef = new Map(roster.filter((m) => m.externalRef !== null).map((m) => [m.externalRef!, m]));
+  const readMemberCell = memberCellReader(roster, (a, b) => a.membershipId === b.membershipId);
   const problems: RecordProblem[] = [];
   const rows: NewRecord[] = [];
   const indexOf: number[] = [];
@@ -106,30 +106,14 @@ function checkRecords(
     const before = problems.length;
     const add = (field: RecordProblem['field'], code: ErrorCode, message: string) =>
       problems.push({ index, field, code, message });
-    let member: RosterMember | undefined;
-    if ('membershipId' in d.member) member = byId.get(d.member.membershipId);
-    else {
-      // A member number or an external_ref; when the text is both, of two different members, it
-      // names neither: taking the number would credit one member with the other's patronage.
-      // A text of digits is also the number it spells, leading zeros aside ("0001", as a register
-      // printing numbers padded writes member 1), unless an external_ref is written exactly as the
-      // text: then it names that member (as the members' payments CSV reads its member column).
-      const text = d.member.member.trim();
-      const byR = byRef.get(text);
-      const byN =
-        byNumber.get(text) ??
-        (byR === undefined && /^[0-9]+$/.test(text)
-          ? byNumber.get(text.replace(/^0+(?=[0-9])/, ''))
-          : undefined);
-      if (byN && byR && byN.membershipId !== byR.membershipId)
-        add(
-          'membershipId',
-          'INVALID_INPUT',
-          `"${text}" is both member number ${byN.memberNumber} and the external_ref of member ${byR.memberNumber}`,
-        );
-      member = byN ?? byR;
-    }
-    if (!member) add('membershipId', 'UNKNOWN_MEMBERSHIP', 'no such member of this co-op');
+    // By id, or by a member number or an external_ref read as the members' payments CSV reads it.
+    const named =
+      'membershipId' in d.member
+        ? { member: byId.get(d.member.membershipId), ambiguous: null }
+        : readMemberCell(d.member.member.trim());
+    const member = named.member;
+    if (named.ambiguous) add('membershipId', 'INVALID_INPUT', named.ambiguous);
+    else if (!member) add('membershipId', 'UNKNOWN_MEMBERSHIP', 'no such member of this co-op');
     const unit = units.get(d.measure);
     if (!unit) add('measure', 'UNKNOWN_MEASURE', `no measure ${d.measure} in the co-op's patronage policy`);
     const startError = validateDate(d.periodStart, 'periodStart');
