@@ -20,6 +20,7 @@ import {
   validateIdempotencyKey,
   ZERO,
 } from '../core/index.js';
+import { rejection } from '../ledger/index.js';
 import { CREDIT_KEY_LENGTH_MAX } from './records.js';
 
 export const unknownNetwork = (field = 'networkId') =>
@@ -103,13 +104,10 @@ export function groupRefusal(
   results: readonly ({ ok: true } | { ok: false; error: LedgerError })[],
   field: string | null,
 ): LedgerError | null {
-  let first: LedgerError | null = null;
-  for (const r of results) {
-    if (r.ok) continue;
-    if (r.error.code !== 'BATCH_ITEM_FAILED') return new LedgerError(r.error.code, r.error.message, field);
-    first ??= r.error;
-  }
-  return first;
+  const refused = rejection(results)?.error ?? null;
+  return refused === null || refused.code === 'BATCH_ITEM_FAILED'
+    ? refused
+    : new LedgerError(refused.code, refused.message, field);
 }
 
 /** Lines of one entry at most, less the clearing account's balancing line. */

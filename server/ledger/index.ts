@@ -22,6 +22,7 @@ export {
 export * as pages from './pages.js';
 export { isEntryOp, type OpResult, PostingEngine, type PostOp } from './posting.js';
 export * from './records.js';
+export { rejection } from './rejection.js';
 export { ReadTurn, type TrialBalanceSummary, type TrialBalanceView } from './reports.js';
 export * from './service.js';
 export { statementCsv, statementFileName, statementPdf } from './statement-files.js';

@@ -28,14 +28,14 @@ import {
   toMinor,
   ZERO,
 } from '../core/index.js';
-import { entryOp, lockBooks, type OpResult } from '../ledger/index.js';
+import { entryOp, lockBooks, type OpResult, rejection } from '../ledger/index.js';
 import { requestHash } from '../platform/hashing.js';
 import { isUuid, uuidv7 } from '../platform/ids.js';
 import type { TxClient } from '../platform/transaction.js';
 import type { PatronageDeps } from './deps.js';
 import { coopOf } from './policy.js';
 import type { PayCashInput, PaymentLine, PayoutRecord, PayoutResult, RedeemInput } from './records.js';
-import { checkRunKey, pastDate, rejection, reusedKey, unknownRun } from './rules.js';
+import { checkRunKey, pastDate, reusedKey, unknownRun } from './rules.js';
 import {
   findRuns,
   insertPayments,

@@ -1,6 +1,5 @@
 /** Small rules the patronage use cases share: answers, keys, dates. */
 import { LedgerError, validateDate, validateIdempotencyKey } from '../core/index.js';
-import type { OpResult } from '../ledger/index.js';
 import { PATRONAGE_KEY_LENGTH_MAX } from './records.js';
 
 export const unknownRun = (field = 'runId') =>
@@ -57,22 +56,6 @@ export function pastDate(date: string, field: string, today: string): LedgerErro
     validateDate(date, field) ??
     (date > today ? new LedgerError('INVALID_DATE', `${field} is in the future`, field) : null)
   );
-}
-
-/**
- * Why the ledger refused a use case's entries (posted all or nothing): the entry it rejected
- * (`index`), not the BATCH_ITEM_FAILED of the entries refused with it (the first entry of a run
- * is refused so when a later one is rejected). Null when every entry was posted.
- */
-export function rejection(results: readonly OpResult[]): { error: LedgerError; index: number } | null {
-  let first: { error: LedgerError; index: number } | null = null;
-  for (let index = 0; index < results.length; index++) {
-    const r = results[index]!;
-    if (r.ok) continue;
-    if (r.error.code !== 'BATCH_ITEM_FAILED') return { error: r.error, index };
-    first ??= { error: r.error, index };
-  }
-  return first;
 }
 
 /**

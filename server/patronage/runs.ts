@@ -33,7 +33,7 @@ import {
   toMinor,
   ZERO,
 } from '../core/index.js';
-import { entryIdByKey, entryOp, lockBooks, type PostOp } from '../ledger/index.js';
+import { entryIdByKey, entryOp, lockBooks, type PostOp, rejection } from '../ledger/index.js';
 import { requestHash } from '../platform/hashing.js';
 import { isUuid, uuidv7 } from '../platform/ids.js';
 import type { TxClient } from '../platform/transaction.js';
@@ -43,7 +43,7 @@ import { coopOf } from './policy.js';
 import type { PreviewCache } from './preview-cache.js';
 import { getRuns } from './reading.js';
 import type { CommitRunInput, ReverseRunInput, RunFigures, RunRequest, RunResult } from './records.js';
-import { checkRunKey, noPolicy, pastDate, rejectedEntry, rejection, reusedKey, unknownRun } from './rules.js';
+import { checkRunKey, noPolicy, pastDate, rejectedEntry, reusedKey, unknownRun } from './rules.js';
 import {
   carriedLoss,
   deleteWriteOffsOf,
