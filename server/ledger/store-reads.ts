@@ -3,7 +3,7 @@
  * totals plus one day of lines (as of an instant), never from a scan of every line.
  */
 import { Decimal, ZERO } from '../core/index.js';
-import type { DbPool } from '../platform/transaction.js';
+import { type DbPool, withTransaction } from '../platform/transaction.js';
 import type { OpenPendingMismatch } from './records.js';
 import {
   type AccountRow,
@@ -531,19 +531,15 @@ export interface TrialBalanceCsvRow extends TrialBalanceRow {
  * are posted otherwise finds more entries than the head it read first, and totals read apart from
  * the lines they are compared with differ by what was posted in between).
  */
-export async function inReadSnapshot<T>(pool: DbPool, work: (db: Queryable) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  let ok = false;
-  try {
-    await client.query('begin isolation level repeatable read read only');
-    const result = await work(client);
-    await client.query('commit');
-    ok = true;
-    return result;
-  } finally {
-    // A failed read's connection is closed (which rolls its transaction back), not pooled.
-    client.release(!ok);
-  }
+export function inReadSnapshot<T>(pool: DbPool, work: (db: Queryable) => Promise<T>): Promise<T> {
+  return withTransaction(
+    pool,
+    async (client) => {
+      await client.query('begin isolation level repeatable read read only');
+      return work(client);
+    },
+    { beginInWork: true },
+  );
 }
 
 /** A book's chain head as stored: how many entries it has and the hash of the last (null: no book). */
