@@ -131,10 +131,18 @@ async function leftUnmatched(
   if (lines.length === 0) return out;
   const days = lines.map((l) => l.bookedOn).sort();
   const wanted = new Set(lines.map((l) => l.id));
-  const matched = await matchedEntries(client, bank.bookId, bank.id);
-  const candidates = (await entriesOnAccount(deps, bank.bookId, bank.id, days[0]!, days.at(-1)!)).filter(
-    (e) => e.kind === 'STANDARD' && !matched.has(e.id) && wanted.has(postedFor(e) ?? ''),
+  const posted = (await entriesOnAccount(deps, bank.bookId, bank.id, days[0]!, days.at(-1)!)).filter(
+    (e) => e.kind === 'STANDARD' && wanted.has(postedFor(e) ?? ''),
   );
+  if (posted.length === 0) return out;
+  // Only these entries' matches: not every match the account ever had, on every post.
+  const matched = await matchedEntries(
+    client,
+    bank.bookId,
+    bank.id,
+    posted.map((e) => e.id),
+  );
+  const candidates = posted.filter((e) => !matched.has(e.id));
   if (candidates.length === 0) return out;
   const links = await deps.ledger.getEntryLinks(candidates.map((e) => ({ bookId: bank.bookId, id: e.id })));
   for (const e of candidates) {

@@ -397,17 +397,18 @@ export async function allLines(db: Queryable, f: LineFilter): Promise<Stored<Ban
 
 // ---------- matches ----------
 
-/** Entries of the account already matched to a line, with the day of that line. */
+/** Entries of the account already matched to a line, with the day of that line (of `onlyEntryIds` when given). */
 export async function matchedEntries(
   db: Queryable,
   bookId: string,
   accountId: string,
+  onlyEntryIds: string[] | null = null,
 ): Promise<Map<string, string>> {
   const { rows } = await db.query(
     `select m.entry_id, ${day('l.booked_on')} as booked_on from bank_match m
        join bank_line l on l.book_id = m.book_id and l.id = m.line_id
-      where m.book_id = $1 and m.account_id = $2`,
-    [bookId, accountId],
+      where m.book_id = $1 and m.account_id = $2 and ($3::uuid[] is null or m.entry_id = any($3::uuid[]))`,
+    [bookId, accountId, onlyEntryIds],
   );
   return new Map(rows.map((r) => [r.entry_id as string, r.booked_on as string]));
 }
